@@ -1,0 +1,503 @@
+//! Products, categories and the codes a scanner reads: EAN-13 / EAN-8 / UPC-A with their check
+//! digits, variable-measure scale labels, member cards and receipt numbers.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::money::{Bp, Money};
+use crate::receipt::ReceiptNo;
+use crate::tax;
+
+/// The highest shelf price a product may have: ¥10,000,000.00. Keeps every line product in range.
+pub const MAX_PRICE: Money = Money(1_000_000_000);
+
+/// A product's id, assigned by HQ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ProductId(pub i64);
+
+/// A category's id, assigned by HQ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CategoryId(pub i64);
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Category {
+    pub id: CategoryId,
+    pub code: String,
+    pub name: String,
+    pub parent: Option<CategoryId>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProductStatus {
+    #[default]
+    Active,
+    /// No longer sold; kept so old receipts and returns still resolve.
+    Delisted,
+}
+
+/// A product as HQ defines it. Prices include VAT.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Product {
+    pub id: ProductId,
+    /// The product code (SKU) staff type or search by.
+    pub code: String,
+    /// Barcodes, canonical form (see [`canonical_barcode`]).
+    pub barcodes: Vec<String>,
+    /// Full name (zh).
+    pub name: String,
+    /// The short name printed on receipts.
+    pub short_name: String,
+    pub category: CategoryId,
+    /// Selling unit shown after the quantity: 个, 瓶, kg.
+    pub unit: String,
+    pub retail_price: Money,
+    pub member_price: Option<Money>,
+    pub vat: Bp,
+    pub points_eligible: bool,
+    pub discount_eligible: bool,
+    /// Sold by weight: quantities are thousandths of a kilogram and come from the scale label.
+    pub weighed: bool,
+    /// Scale PLU (five digits) when the product is sold with variable-measure labels.
+    pub plu: Option<u32>,
+    pub status: ProductStatus,
+}
+
+/// What is wrong with a product definition.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ProductError {
+    #[error("product code is empty")]
+    EmptyCode,
+    #[error("product name is empty")]
+    EmptyName,
+    #[error("price {0} is negative")]
+    NegativePrice(Money),
+    #[error("price {0} is above the maximum of {max}", max = MAX_PRICE)]
+    PriceTooHigh(Money),
+    #[error("VAT rate {} is not one of 13%, 9%, 6%, 0%", .0.display_percent())]
+    UnknownVatRate(Bp),
+    #[error("PLU {0} is not a five-digit number")]
+    BadPlu(u32),
+    #[error("barcode {code}: {reason}")]
+    BadBarcode { code: String, reason: BarcodeError },
+}
+
+impl Product {
+    /// Checks everything a till relies on. Import and HQ edits call this before storing.
+    pub fn validate(&self) -> Result<(), ProductError> {
+        if self.code.trim().is_empty() {
+            return Err(ProductError::EmptyCode);
+        }
+        if self.name.trim().is_empty() {
+            return Err(ProductError::EmptyName);
+        }
+        for price in std::iter::once(self.retail_price).chain(self.member_price) {
+            check_price(price)?;
+        }
+        if !tax::is_standard_rate(self.vat) {
+            return Err(ProductError::UnknownVatRate(self.vat));
+        }
+        if let Some(plu) = self.plu
+            && plu > 99_999
+        {
+            return Err(ProductError::BadPlu(plu));
+        }
+        for code in &self.barcodes {
+            validate_product_barcode(code).map_err(|reason| ProductError::BadBarcode { code: code.clone(), reason })?;
+        }
+        Ok(())
+    }
+
+    /// The name to print: the short name when there is one.
+    pub fn receipt_name(&self) -> &str {
+        if self.short_name.trim().is_empty() { &self.name } else { &self.short_name }
+    }
+}
+
+/// Checks a shelf price is in range.
+pub fn check_price(price: Money) -> Result<(), ProductError> {
+    if price.is_negative() {
+        Err(ProductError::NegativePrice(price))
+    } else if price > MAX_PRICE {
+        Err(ProductError::PriceTooHigh(price))
+    } else {
+        Ok(())
+    }
+}
+
+/// Why a scanned or typed code was not accepted.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BarcodeError {
+    #[error("empty code")]
+    Empty,
+    #[error("`{0}` contains characters other than digits")]
+    NotDigits(String),
+    #[error("`{code}` has {len} digits; EAN-13 has 13, UPC-A 12, EAN-8 8")]
+    WrongLength { code: String, len: usize },
+    #[error("`{code}` fails its check digit (expected {expected})")]
+    CheckDigit { code: String, expected: u8 },
+    #[error("`{0}` is too long to be a barcode")]
+    TooLong(String),
+}
+
+/// The GS1 barcode types validated on scan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum GtinKind {
+    Ean13,
+    Ean8,
+    UpcA,
+}
+
+/// The GS1 mod-10 check digit for the digits that precede it.
+///
+/// Digits are weighted 3, 1, 3, ... from the right (the digit next to the check digit weighs 3).
+pub fn gs1_check_digit(body: &[u8]) -> u8 {
+    let sum: u32 = body.iter().rev().enumerate().map(|(i, d)| u32::from(*d) * if i % 2 == 0 { 3 } else { 1 }).sum();
+    ((10 - sum % 10) % 10) as u8
+}
+
+/// Validates an EAN-13, EAN-8 or UPC-A code (digits only, right length, right check digit).
+pub fn validate_gtin(code: &str) -> Result<GtinKind, BarcodeError> {
+    if code.is_empty() {
+        return Err(BarcodeError::Empty);
+    }
+    let digits = digits_of(code)?;
+    let kind = match digits.len() {
+        13 => GtinKind::Ean13,
+        12 => GtinKind::UpcA,
+        8 => GtinKind::Ean8,
+        len => {
+            return Err(BarcodeError::WrongLength { code: code.to_owned(), len });
+        }
+    };
+    let (body, check) = digits.split_at(digits.len() - 1);
+    let expected = gs1_check_digit(body);
+    if check[0] != expected {
+        return Err(BarcodeError::CheckDigit { code: code.to_owned(), expected });
+    }
+    Ok(kind)
+}
+
+/// Completes a code body with its check digit: `"690123456789"` → `"6901234567892"`.
+pub fn with_check_digit(body: &str) -> Result<String, BarcodeError> {
+    let digits = digits_of(body)?;
+    Ok(format!("{body}{}", gs1_check_digit(&digits)))
+}
+
+fn digits_of(code: &str) -> Result<Vec<u8>, BarcodeError> {
+    if code.is_empty() {
+        return Err(BarcodeError::Empty);
+    }
+    code.bytes()
+        .map(|b| if b.is_ascii_digit() { Ok(b - b'0') } else { Err(BarcodeError::NotDigits(code.to_owned())) })
+        .collect()
+}
+
+/// The form barcodes are stored and looked up in: a UPC-A becomes the EAN-13 with a leading zero
+/// (they are the same GS1 number); everything else is unchanged.
+pub fn canonical_barcode(code: &str) -> String {
+    if code.len() == 12 && code.bytes().all(|b| b.is_ascii_digit()) { format!("0{code}") } else { code.to_owned() }
+}
+
+/// Longest code accepted as a product's own (internal) barcode.
+pub const MAX_CODE_LEN: usize = 24;
+
+/// A barcode HQ may attach to a product: a valid GTIN, or an internal numeric code of another length.
+pub fn validate_product_barcode(code: &str) -> Result<(), BarcodeError> {
+    let digits = digits_of(code)?;
+    match digits.len() {
+        8 | 12 | 13 => validate_gtin(code).map(|_| ()),
+        n if n > MAX_CODE_LEN => Err(BarcodeError::TooLong(code.to_owned())),
+        _ => Ok(()),
+    }
+}
+
+/// A member's number, as printed on the card and carried on track 2 (digits only).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct MemberCode(String);
+
+impl MemberCode {
+    pub fn parse(code: &str) -> Result<MemberCode, BarcodeError> {
+        let code = code.trim();
+        digits_of(code)?;
+        if code.len() > 20 {
+            return Err(BarcodeError::TooLong(code.to_owned()));
+        }
+        Ok(MemberCode(code.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The number as it may be shown or printed: all but the last four digits masked.
+    pub fn masked(&self) -> String {
+        mask_tail(&self.0, 4)
+    }
+
+    /// The EAN-13 printed on a member card: flag, ten digits, check digit.
+    /// Only ten-digit codes have a card barcode.
+    pub fn card_barcode(&self, flag: &str) -> Option<String> {
+        if self.0.len() != 10 || flag.len() != 2 {
+            return None;
+        }
+        with_check_digit(&format!("{flag}{}", self.0)).ok()
+    }
+}
+
+impl TryFrom<String> for MemberCode {
+    type Error = BarcodeError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        MemberCode::parse(&s)
+    }
+}
+
+impl From<MemberCode> for String {
+    fn from(c: MemberCode) -> String {
+        c.0
+    }
+}
+
+impl fmt::Display for MemberCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Masks all but the last `keep` characters with `*`.
+pub fn mask_tail(s: &str, keep: usize) -> String {
+    let n = s.chars().count();
+    s.chars().enumerate().map(|(i, c)| if i + keep < n { '*' } else { c }).collect()
+}
+
+/// What the value digits of a scale label mean.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LabelValueKind {
+    /// The price in fen.
+    Price,
+    /// The weight in grams.
+    Weight,
+}
+
+/// One flag of variable-measure labels and what its value digits mean.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScaleFlag {
+    pub flag: u8,
+    pub value: LabelValueKind,
+}
+
+/// How the till reads in-store EAN-13 codes: scale labels and member cards. Configured at HQ.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BarcodeRules {
+    /// Scale-label flags (default 20–28, all price labels).
+    pub scale_flags: Vec<ScaleFlag>,
+    /// The flag of member-card codes (default 29).
+    pub member_card_flag: u8,
+}
+
+impl Default for BarcodeRules {
+    fn default() -> Self {
+        BarcodeRules {
+            scale_flags: (20..=28).map(|flag| ScaleFlag { flag, value: LabelValueKind::Price }).collect(),
+            member_card_flag: 29,
+        }
+    }
+}
+
+/// The value a scale label carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LabelValue {
+    Price(Money),
+    /// Grams, which are also the quantity in thousandths of a kilogram.
+    WeightGrams(i64),
+}
+
+/// A decoded variable-measure label `FF PPPPP VVVVV C`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScaleLabel {
+    pub flag: u8,
+    pub plu: u32,
+    pub value: LabelValue,
+}
+
+/// What a scanned code is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ScannedCode {
+    /// A product barcode, canonical form, to look up.
+    Product(String),
+    ScaleLabel(ScaleLabel),
+    MemberCard(MemberCode),
+    Receipt(ReceiptNo),
+}
+
+/// Classifies a code read by a scanner or typed in the barcode field.
+///
+/// EAN-13 / UPC-A / EAN-8 shapes are check-digit validated: a failure is an error (a misread), never
+/// a lookup. Numeric codes of other lengths are internal codes, looked up as they are.
+pub fn classify_scan(code: &str, rules: &BarcodeRules) -> Result<ScannedCode, BarcodeError> {
+    let code = code.trim();
+    if code.is_empty() {
+        return Err(BarcodeError::Empty);
+    }
+    if let Ok(receipt) = ReceiptNo::parse(code) {
+        return Ok(ScannedCode::Receipt(receipt));
+    }
+    let digits = digits_of(code)?;
+    match digits.len() {
+        8 | 12 | 13 => {
+            validate_gtin(code)?;
+        }
+        n if n > MAX_CODE_LEN => return Err(BarcodeError::TooLong(code.to_owned())),
+        _ => return Ok(ScannedCode::Product(code.to_owned())),
+    }
+    if digits.len() == 13 {
+        let flag = digits[0] * 10 + digits[1];
+        if flag == rules.member_card_flag {
+            return Ok(ScannedCode::MemberCard(MemberCode(code[2..12].to_owned())));
+        }
+        if let Some(rule) = rules.scale_flags.iter().find(|r| r.flag == flag) {
+            let number =
+                |range: std::ops::Range<usize>| digits[range].iter().fold(0u32, |acc, d| acc * 10 + u32::from(*d));
+            let plu = number(2..7);
+            let v = i64::from(number(7..12));
+            let value = match rule.value {
+                LabelValueKind::Price => LabelValue::Price(Money(v)),
+                LabelValueKind::Weight => LabelValue::WeightGrams(v),
+            };
+            return Ok(ScannedCode::ScaleLabel(ScaleLabel { flag, plu, value }));
+        }
+    }
+    Ok(ScannedCode::Product(canonical_barcode(code)))
+}
+
+/// Builds the EAN-13 of a scale label (used by the simulators and tests).
+pub fn scale_label_barcode(flag: u8, plu: u32, value: i64) -> Option<String> {
+    if !(10..=99).contains(&flag) || plu > 99_999 || !(0..=99_999).contains(&value) {
+        return None;
+    }
+    with_check_digit(&format!("{flag:02}{plu:05}{value:05}")).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_digits() {
+        assert_eq!(validate_gtin("6901234567892"), Ok(GtinKind::Ean13));
+        assert_eq!(validate_gtin("4006381333931"), Ok(GtinKind::Ean13));
+        assert_eq!(validate_gtin("96385074"), Ok(GtinKind::Ean8));
+        assert_eq!(validate_gtin("036000291452"), Ok(GtinKind::UpcA));
+        assert_eq!(with_check_digit("690123456789").as_deref(), Ok("6901234567892"));
+    }
+
+    #[test]
+    fn bad_codes_are_typed_errors() {
+        assert_eq!(
+            validate_gtin("6901234567893"),
+            Err(BarcodeError::CheckDigit { code: "6901234567893".into(), expected: 2 })
+        );
+        assert_eq!(validate_gtin("69012345678A2"), Err(BarcodeError::NotDigits("69012345678A2".into())));
+        assert_eq!(validate_gtin("12345"), Err(BarcodeError::WrongLength { code: "12345".into(), len: 5 }));
+        assert_eq!(validate_gtin(""), Err(BarcodeError::Empty));
+        let rules = BarcodeRules::default();
+        assert!(matches!(classify_scan("ABC-123", &rules), Err(BarcodeError::NotDigits(_))));
+        assert!(matches!(classify_scan("6901234567893", &rules), Err(BarcodeError::CheckDigit { .. })));
+        assert!(matches!(classify_scan(&"1".repeat(40), &rules), Err(BarcodeError::TooLong(_))));
+    }
+
+    #[test]
+    fn domain_example_scale_label() {
+        // domain.md: 2001234012508 = PLU 01234, ¥12.50
+        let scanned = classify_scan("2001234012508", &BarcodeRules::default());
+        assert_eq!(
+            scanned,
+            Ok(ScannedCode::ScaleLabel(ScaleLabel { flag: 20, plu: 1234, value: LabelValue::Price(Money(1250)) }))
+        );
+        assert_eq!(scale_label_barcode(20, 1234, 1250).as_deref(), Some("2001234012508"));
+    }
+
+    #[test]
+    fn weight_labels_by_configuration() {
+        let rules = BarcodeRules {
+            scale_flags: vec![ScaleFlag { flag: 21, value: LabelValueKind::Weight }],
+            member_card_flag: 29,
+        };
+        let code = scale_label_barcode(21, 42, 532).expect("valid label");
+        assert_eq!(
+            classify_scan(&code, &rules),
+            Ok(ScannedCode::ScaleLabel(ScaleLabel { flag: 21, plu: 42, value: LabelValue::WeightGrams(532) }))
+        );
+        // With that configuration, flag 20 is an ordinary EAN-13.
+        assert_eq!(classify_scan("2001234012508", &rules), Ok(ScannedCode::Product("2001234012508".into())));
+    }
+
+    #[test]
+    fn domain_example_member_card() {
+        // domain.md: 2900000123458 is member 0000012345
+        let scanned = classify_scan("2900000123458", &BarcodeRules::default());
+        let code = MemberCode::parse("0000012345").expect("digits");
+        assert_eq!(scanned, Ok(ScannedCode::MemberCard(code.clone())));
+        assert_eq!(code.card_barcode("29").as_deref(), Some("2900000123458"));
+        assert_eq!(code.masked(), "******2345");
+    }
+
+    #[test]
+    fn upc_a_is_looked_up_as_ean13() {
+        assert_eq!(
+            classify_scan("036000291452", &BarcodeRules::default()),
+            Ok(ScannedCode::Product("0036000291452".into()))
+        );
+        assert_eq!(classify_scan("96385074", &BarcodeRules::default()), Ok(ScannedCode::Product("96385074".into())));
+    }
+
+    #[test]
+    fn internal_codes_and_receipts() {
+        let rules = BarcodeRules::default();
+        assert_eq!(classify_scan("1001", &rules), Ok(ScannedCode::Product("1001".into())));
+        assert!(matches!(classify_scan("B001-01-000042", &rules), Ok(ScannedCode::Receipt(_))));
+    }
+
+    fn product() -> Product {
+        Product {
+            id: ProductId(1),
+            code: "P1".into(),
+            barcodes: vec!["6901234567892".into()],
+            name: "可口可乐 330ml".into(),
+            short_name: "可乐".into(),
+            category: CategoryId(1),
+            unit: "瓶".into(),
+            retail_price: Money(350),
+            member_price: Some(Money(300)),
+            vat: Bp(1300),
+            points_eligible: true,
+            discount_eligible: true,
+            weighed: false,
+            plu: None,
+            status: ProductStatus::Active,
+        }
+    }
+
+    #[test]
+    fn product_validation() {
+        assert_eq!(product().validate(), Ok(()));
+        let mut p = product();
+        p.retail_price = Money(-1);
+        assert_eq!(p.validate(), Err(ProductError::NegativePrice(Money(-1))));
+        let mut p = product();
+        p.vat = Bp(1700);
+        assert_eq!(p.validate(), Err(ProductError::UnknownVatRate(Bp(1700))));
+        let mut p = product();
+        p.barcodes.push("6901234567893".into());
+        assert!(matches!(p.validate(), Err(ProductError::BadBarcode { .. })));
+        let mut p = product();
+        p.name = " ".into();
+        assert_eq!(p.validate(), Err(ProductError::EmptyName));
+    }
+}

@@ -1,0 +1,37 @@
+//! Tillpoint's domain: the business rules of `spec/domain.md` as pure code.
+//!
+//! Nothing here does I/O, spawns, sleeps or reads a clock, except that [`ids`] makes UUIDv7s from the
+//! system time. Money, points and tax are integers ([`money`]); floats are denied by lint.
+//!
+//! A newcomer's map:
+//! - [`money`], [`tax`]: amounts, quantities, rates, rounding; VAT per rate group;
+//! - [`catalog`]: products, barcodes and their check digits, scale labels, member cards;
+//! - [`pricing`]: the line pipeline, order discounts, cash rounding;
+//! - [`sale`]: a sale from lines to a completed record, tenders, refunds and voids;
+//! - [`tiers`], [`points`], [`stored_value`], [`policy`], [`ledger`], [`member`]: the member side;
+//! - [`shift`]: cash, the blind count, X and Z reports, day end;
+//! - [`receipt`]: the receipt document and its text layout;
+//! - [`branch`], [`staff`]: what HQ tells tills about the shop and its people;
+//! - [`sync`]: the till ↔ HQ messages; [`ids`]: identifiers; [`lang`]: zh-CN and English.
+#![deny(clippy::float_arithmetic, clippy::float_cmp, clippy::cast_precision_loss)]
+
+pub mod branch;
+pub mod catalog;
+pub mod ids;
+pub mod lang;
+pub mod ledger;
+pub mod member;
+pub mod money;
+pub mod points;
+pub mod policy;
+pub mod pricing;
+pub mod receipt;
+pub mod sale;
+pub mod shift;
+pub mod staff;
+pub mod stored_value;
+pub mod sync;
+pub mod tax;
+pub mod tiers;
+
+pub use money::{Bp, Money, Qty};
