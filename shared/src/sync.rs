@@ -165,6 +165,10 @@ pub struct PushRequest {
     pub protocol: u32,
     pub till: TillId,
     pub events: Vec<EventEnvelope>,
+    /// The till's clock when it sent the batch. HQ measures clock skew from it; without it HQ falls
+    /// back to the batch's newest event, which overstates the skew of a backlog sent after an outage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<Timestamp>,
 }
 
 /// What HQ did with one event.
@@ -198,7 +202,7 @@ pub struct PushResponse {
     pub results: Vec<EventResult>,
     /// HQ's clock when it received the batch.
     pub received_at: Timestamp,
-    /// Till clock minus HQ clock, in seconds, from the batch's newest event.
+    /// Till clock minus HQ clock, in seconds, from the request's `sent_at` (else the batch's newest event).
     pub clock_skew_seconds: i64,
     pub clock_warning: Option<String>,
     pub gap: Option<SeqGap>,

@@ -1,0 +1,353 @@
+//! `hq-server`: serve, and the administration commands that work on the database directly.
+
+use std::io::{BufRead, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, anyhow, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use shared::staff::StaffRole;
+
+use crate::config::Config;
+use crate::model::{Actor, Role};
+use crate::store::sqlite::SqliteStore;
+use crate::store::{AuditStore, BranchStore};
+use crate::{admin, demo, import};
+
+#[derive(Parser, Debug)]
+#[command(name = "hq-server", version, about = "Tillpoint head office server and administration")]
+pub struct Cli {
+    /// The SQLite database (created and migrated if missing).
+    #[arg(long, global = true, default_value = "hq.sqlite")]
+    pub db: PathBuf,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the API (and the tills' sync) until stopped.
+    Serve {
+        /// Address to listen on; 0.0.0.0:8080 to accept tills from the network.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Mark the session cookie Secure (when HQ sits behind TLS).
+        #[arg(long)]
+        secure_cookies: bool,
+    },
+    /// Console users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Branches.
+    Branch {
+        #[command(subcommand)]
+        command: BranchCommand,
+    },
+    /// Tills.
+    Till {
+        #[command(subcommand)]
+        command: TillCommand,
+    },
+    /// Cashiers and managers.
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
+    },
+    /// Import data from CSV.
+    Import {
+        #[command(subcommand)]
+        what: ImportCommand,
+    },
+    /// Export data as CSV.
+    Export {
+        #[command(subcommand)]
+        what: ExportCommand,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Fill an empty database with a demo chain: branches, tills, staff, categories, products, users.
+    DemoData {
+        /// How many products (default 3000).
+        #[arg(long, default_value_t = 3000)]
+        products: u32,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum RoleArg {
+    Admin,
+    Finance,
+    Marketing,
+    BranchManager,
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Admin => Role::Admin,
+            RoleArg::Finance => Role::Finance,
+            RoleArg::Marketing => Role::Marketing,
+            RoleArg::BranchManager => Role::BranchManager,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum StaffRoleArg {
+    Cashier,
+    Manager,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Add a console user. The first user should be an admin.
+    Add {
+        #[arg(long)]
+        username: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// The branch (code) of a branch manager.
+        #[arg(long)]
+        branch: Option<String>,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Read the password from the first line of standard input (recommended).
+        #[arg(long)]
+        password_stdin: bool,
+        /// The password on the command line (visible to other users of the machine).
+        #[arg(long, conflicts_with = "password_stdin")]
+        password: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BranchCommand {
+    /// Add a branch (time zone Asia/Shanghai and business day from 04:00 unless given).
+    Add {
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "")]
+        address: String,
+        #[arg(long, default_value = "")]
+        phone: String,
+        #[arg(long, default_value = "Asia/Shanghai")]
+        time_zone: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TillCommand {
+    /// Register a till at a branch and print its one-time enrolment code.
+    Add {
+        /// Branch code.
+        #[arg(long)]
+        branch: String,
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// Print a fresh enrolment code for a till (by id).
+    Code {
+        #[arg(long)]
+        till: i64,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StaffCommand {
+    /// Add a cashier or manager with a PIN.
+    Add {
+        /// Branch code.
+        #[arg(long)]
+        branch: String,
+        /// 1–12 digits typed before the PIN.
+        #[arg(long)]
+        login: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        role: StaffRoleArg,
+        /// 4–8 digits.
+        #[arg(long)]
+        pin: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ImportCommand {
+    /// Products from a CSV file (see `export products` for the columns). All rows or none.
+    Products { file: PathBuf },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ExportCommand {
+    /// All products as CSV, in the format `import products` reads.
+    Products {
+        /// Write here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Check the hash chain: reports edited, reordered or deleted entries; exits 1 if any.
+    Verify,
+}
+
+/// The binary's entry point.
+pub fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn open(db: &PathBuf) -> anyhow::Result<SqliteStore> {
+    SqliteStore::open(db).with_context(|| format!("opening {}", db.display()))
+}
+
+fn branch_id(store: &SqliteStore, code: &str) -> anyhow::Result<shared::ids::BranchId> {
+    Ok(store.branch_by_code(code)?.ok_or_else(|| anyhow!("no branch with code `{code}`"))?.id)
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let actor = Actor::cli();
+    match cli.command {
+        Command::Serve { listen, secure_cookies } => {
+            let config = Config { db_path: cli.db, listen, secure_cookies, ..Config::default() };
+            let rt = tokio::runtime::Runtime::new()?;
+            rt.block_on(async {
+                let app = crate::Application::build(config).await?;
+                eprintln!("HQ listening on http://{}", app.address());
+                app.run_until(async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await?;
+                anyhow::Ok(())
+            })?;
+        }
+        Command::User {
+            command: UserCommand::Add { username, role, branch, display_name, password_stdin, password },
+        } => {
+            let store = open(&cli.db)?;
+            let password = match (password_stdin, password) {
+                (true, _) => {
+                    let mut line = String::new();
+                    std::io::stdin().lock().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+                (false, Some(p)) => p,
+                (false, None) => bail!("give the password with --password-stdin (or --password)"),
+            };
+            let branch = branch.map(|c| branch_id(&store, &c)).transpose()?;
+            let display = display_name.unwrap_or_else(|| username.clone());
+            let user = admin::add_user(&store, &actor, &username, &display, role.into(), branch, &password)?;
+            println!("user {} ({}) added with id {}", user.username, user.role.code(), user.id);
+        }
+        Command::Branch { command: BranchCommand::Add { code, name, address, phone, time_zone } } => {
+            let store = open(&cli.db)?;
+            let mut b = admin::default_branch(&code, &name);
+            b.address = address;
+            b.phone = phone;
+            b.time_zone = time_zone;
+            let b = admin::add_branch(&store, &actor, b)?;
+            println!("branch {} ({}) added with id {}", b.code, b.name, b.id);
+        }
+        Command::Till { command: TillCommand::Add { branch, name } } => {
+            let store = open(&cli.db)?;
+            let id = branch_id(&store, &branch)?;
+            let (till, code) = admin::add_till(&store, &actor, id, &name, Config::default().enrolment_code_ttl)?;
+            println!("till {} ({}-{:02}) registered", till.id, till.branch_code, till.number);
+            println!("enrolment code: {code}  (single use, valid until {})", expiry_text(&till));
+        }
+        Command::Till { command: TillCommand::Code { till } } => {
+            let store = open(&cli.db)?;
+            let (till, code) =
+                admin::renew_code(&store, &actor, shared::ids::TillId(till), Config::default().enrolment_code_ttl)?;
+            println!("enrolment code for till {}: {code}  (single use, valid until {})", till.id, expiry_text(&till));
+        }
+        Command::Staff { command: StaffCommand::Add { branch, login, name, role, pin } } => {
+            let store = open(&cli.db)?;
+            let id = branch_id(&store, &branch)?;
+            let role = match role {
+                StaffRoleArg::Cashier => StaffRole::Cashier,
+                StaffRoleArg::Manager => StaffRole::Manager,
+            };
+            let s = admin::add_staff(&store, &actor, id, &login, &name, role, &pin)?;
+            println!("staff {} ({}) added with id {}", s.login, s.name, s.id);
+        }
+        Command::Import { what: ImportCommand::Products { file } } => {
+            let store = open(&cli.db)?;
+            let text = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            match import::import_products(&store, &actor, &text, true)? {
+                Ok(summary) => {
+                    println!("imported: {} created, {} updated", summary.created, summary.updated);
+                }
+                Err(errors) => {
+                    eprintln!("nothing was imported; {} bad row(s):", errors.len());
+                    for e in &errors {
+                        eprintln!("  line {}: {}", e.line, e.reason);
+                    }
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
+        Command::Export { what: ExportCommand::Products { out } } => {
+            let store = open(&cli.db)?;
+            match out {
+                Some(path) => {
+                    let f = std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+                    let n = import::export_products(&store, std::io::BufWriter::new(f))?;
+                    eprintln!("{n} products written to {}", path.display());
+                }
+                None => {
+                    let stdout = std::io::stdout();
+                    import::export_products(&store, stdout.lock())?;
+                    std::io::stdout().flush()?;
+                }
+            }
+        }
+        Command::Audit { command: AuditCommand::Verify } => {
+            let store = open(&cli.db)?;
+            let verdict = store.verify_audit()?;
+            if verdict.intact() {
+                println!("audit log intact: {} entries", verdict.entries);
+            } else {
+                println!("audit log NOT intact ({} entries read):", verdict.entries);
+                for p in &verdict.problems {
+                    println!("  {p}");
+                }
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::DemoData { products } => {
+            let store = open(&cli.db)?;
+            let options = demo::DemoOptions { products, ..demo::DemoOptions::default() };
+            let summary = demo::seed(&store, &options)?;
+            print!("{}", summary.describe());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn expiry_text(till: &crate::model::Till) -> String {
+    till.enrolment_code_expires_at.map(|t| t.to_string()).unwrap_or_else(|| "-".into())
+}

@@ -1,0 +1,59 @@
+//! HQ's configuration: where the database is, where to listen, and the security knobs.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How many failed logins are allowed in a window before logins are refused.
+#[derive(Clone, Debug)]
+pub struct LoginLimits {
+    pub window: Duration,
+    pub per_account: u64,
+    pub per_address: u64,
+}
+
+impl Default for LoginLimits {
+    fn default() -> Self {
+        LoginLimits { window: Duration::from_secs(15 * 60), per_account: 5, per_address: 20 }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The SQLite database; created and migrated if missing.
+    pub db_path: PathBuf,
+    /// Where to listen; port 0 picks a free port (tests, the till's demo mode).
+    pub listen: SocketAddr,
+    /// How long an enrolment code may be used.
+    pub enrolment_code_ttl: Duration,
+    pub session_ttl: Duration,
+    pub login_limits: LoginLimits,
+    /// A till whose clock is further off than this is warned.
+    pub clock_skew_warning: Duration,
+    /// Mark the session cookie `Secure` (behind TLS).
+    pub secure_cookies: bool,
+    /// The largest request body (a pushed batch).
+    pub max_body_bytes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            db_path: PathBuf::from("hq.sqlite"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            enrolment_code_ttl: Duration::from_secs(15 * 60),
+            session_ttl: Duration::from_secs(12 * 3600),
+            login_limits: LoginLimits::default(),
+            clock_skew_warning: Duration::from_secs(5 * 60),
+            secure_cookies: false,
+            max_body_bytes: 16 * 1024 * 1024,
+        }
+    }
+}
+
+impl Config {
+    /// The defaults with this database, listening on a free loopback port.
+    pub fn for_tests(db_path: impl Into<PathBuf>) -> Config {
+        Config { db_path: db_path.into(), listen: SocketAddr::from(([127, 0, 0, 1], 0)), ..Config::default() }
+    }
+}

@@ -1,0 +1,149 @@
+//! One error type for every handler. Each variant answers with one status and an
+//! [`ErrorBody`]; internal failures are logged and answered with a generic message, so no SQL,
+//! path or stack ever reaches a client. Extractor rejections come back in the same shape.
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use shared::sync::{ErrorBody, PROTOCOL_VERSION};
+
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The request is malformed: not JSON, wrong types, a bad path or query parameter.
+    #[error("{0}")]
+    BadRequest(String),
+    /// Well-formed, but a value breaks a rule.
+    #[error("{0}")]
+    Validation(String),
+    /// It would break a uniqueness or reference rule (a code or barcode already used).
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("sign in first")]
+    Unauthenticated,
+    #[error("wrong username or password")]
+    BadCredentials,
+    #[error("this request needs a till token (x-till-token or Authorization: Bearer)")]
+    TillUnauthenticated,
+    #[error("{0}")]
+    Enrolment(&'static str),
+    #[error("this till has been revoked at HQ")]
+    TillRevoked,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    RateLimited(String),
+    #[error("protocol version {0} is not spoken here; HQ speaks version {PROTOCOL_VERSION}")]
+    Protocol(u32),
+    #[error("the request body is too large")]
+    PayloadTooLarge,
+    #[error("the request body must be JSON (Content-Type: application/json)")]
+    UnsupportedMediaType,
+    #[error("no such endpoint")]
+    NoRoute,
+    #[error("this endpoint does not take that method")]
+    MethodNotAllowed,
+    /// Logged, never sent.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl AppError {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            AppError::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation"),
+            AppError::Conflict(_) => (StatusCode::UNPROCESSABLE_ENTITY, "conflict"),
+            AppError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            AppError::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials"),
+            AppError::TillUnauthenticated => (StatusCode::UNAUTHORIZED, "till_unauthenticated"),
+            AppError::TillRevoked => (StatusCode::UNAUTHORIZED, "till_revoked"),
+            AppError::Enrolment(_) => (StatusCode::UNAUTHORIZED, "enrolment_refused"),
+            AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            AppError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            AppError::Protocol(_) => (StatusCode::BAD_REQUEST, "protocol_version"),
+            AppError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            AppError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+            AppError::NoRoute => (StatusCode::NOT_FOUND, "no_route"),
+            AppError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+
+    pub fn forbidden() -> AppError {
+        AppError::Forbidden("your role may not do this".into())
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        if let AppError::Internal(detail) = &self {
+            tracing::error!(%detail, "internal error");
+        }
+        (status, Json(ErrorBody { error: code.into(), message: self.to_string() })).into_response()
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(what) => AppError::NotFound(what),
+            StoreError::Conflict(m) => AppError::Conflict(m),
+            StoreError::Invalid(m) => AppError::Validation(m),
+            StoreError::Internal(m) => AppError::Internal(m),
+        }
+    }
+}
+
+impl From<JsonRejection> for AppError {
+    fn from(r: JsonRejection) -> Self {
+        match r {
+            JsonRejection::MissingJsonContentType(_) => AppError::UnsupportedMediaType,
+            JsonRejection::BytesRejection(b) if b.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                AppError::PayloadTooLarge
+            }
+            JsonRejection::JsonDataError(e) => AppError::BadRequest(e.body_text()),
+            JsonRejection::JsonSyntaxError(e) => AppError::BadRequest(e.body_text()),
+            other => AppError::BadRequest(other.body_text()),
+        }
+    }
+}
+
+impl From<PathRejection> for AppError {
+    fn from(r: PathRejection) -> Self {
+        AppError::BadRequest(r.body_text())
+    }
+}
+
+impl From<QueryRejection> for AppError {
+    fn from(r: QueryRejection) -> Self {
+        AppError::BadRequest(r.body_text())
+    }
+}
+
+impl From<tokio::task::JoinError> for AppError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        AppError::Internal(format!("blocking task failed: {e}"))
+    }
+}
+
+/// `axum::Json` whose rejection is an [`AppError`].
+#[derive(Debug, axum::extract::FromRequest)]
+#[from_request(via(axum::Json), rejection(AppError))]
+pub struct ApiJson<T>(pub T);
+
+/// `axum::extract::Path` whose rejection is an [`AppError`].
+#[derive(Debug, axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(AppError))]
+pub struct ApiPath<T>(pub T);
+
+/// `axum::extract::Query` whose rejection is an [`AppError`].
+#[derive(Debug, axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(AppError))]
+pub struct ApiQuery<T>(pub T);

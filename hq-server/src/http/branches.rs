@@ -1,0 +1,222 @@
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use shared::branch::{BranchSettings, CashierLimits};
+use shared::ids::BranchId;
+use shared::money::Bp;
+use shared::pricing::CashRounding;
+use shared::receipt::PaperWidth;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::health::shared_error::ErrorBody;
+use super::{AppState, CurrentUser};
+use crate::admin;
+use crate::error::{ApiJson, ApiPath, AppError};
+use crate::model::Role;
+
+/// Cash rounding (抹零) of the amount due in cash.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CashRoundingMode {
+    None,
+    DownToJiao,
+    HalfUpToJiao,
+    DownToYuan,
+}
+
+impl From<CashRounding> for CashRoundingMode {
+    fn from(c: CashRounding) -> Self {
+        match c {
+            CashRounding::None => CashRoundingMode::None,
+            CashRounding::DownToJiao => CashRoundingMode::DownToJiao,
+            CashRounding::HalfUpToJiao => CashRoundingMode::HalfUpToJiao,
+            CashRounding::DownToYuan => CashRoundingMode::DownToYuan,
+        }
+    }
+}
+
+impl From<CashRoundingMode> for CashRounding {
+    fn from(c: CashRoundingMode) -> Self {
+        match c {
+            CashRoundingMode::None => CashRounding::None,
+            CashRoundingMode::DownToJiao => CashRounding::DownToJiao,
+            CashRoundingMode::HalfUpToJiao => CashRounding::HalfUpToJiao,
+            CashRoundingMode::DownToYuan => CashRounding::DownToYuan,
+        }
+    }
+}
+
+/// Receipt paper width.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Paper {
+    Mm58,
+    Mm80,
+}
+
+/// A branch as the API shows it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct BranchView {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub address: String,
+    pub phone: String,
+    pub receipt_header: Vec<String>,
+    pub receipt_footer: Vec<String>,
+    pub cash_rounding: CashRoundingMode,
+    /// `HH:MM`: before it, a sale belongs to the previous business day.
+    pub business_day_cutoff: String,
+    pub time_zone: String,
+    pub paper: Paper,
+    pub cashier_line_discount_limit_bp: i64,
+    pub cashier_order_discount_limit_bp: i64,
+    pub pin_lockout_minutes: u32,
+}
+
+impl From<&BranchSettings> for BranchView {
+    fn from(b: &BranchSettings) -> Self {
+        BranchView {
+            id: b.id.0,
+            code: b.code.clone(),
+            name: b.name.clone(),
+            address: b.address.clone(),
+            phone: b.phone.clone(),
+            receipt_header: b.receipt_header.clone(),
+            receipt_footer: b.receipt_footer.clone(),
+            cash_rounding: b.cash_rounding.into(),
+            business_day_cutoff: b.business_day_cutoff.strftime("%H:%M").to_string(),
+            time_zone: b.time_zone.clone(),
+            paper: match b.paper {
+                PaperWidth::Mm58 => Paper::Mm58,
+                PaperWidth::Mm80 => Paper::Mm80,
+            },
+            cashier_line_discount_limit_bp: b.cashier_limits.line_discount.0,
+            cashier_order_discount_limit_bp: b.cashier_limits.order_discount.0,
+            pin_lockout_minutes: b.pin_lockout_minutes,
+        }
+    }
+}
+
+/// A branch as HQ staff define it. Omitted optional fields take the defaults (or, on update, keep
+/// their values).
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+pub struct BranchInput {
+    /// 1–16 ASCII letters or digits; printed in receipt numbers.
+    pub code: String,
+    pub name: String,
+    pub address: Option<String>,
+    pub phone: Option<String>,
+    pub receipt_header: Option<Vec<String>>,
+    pub receipt_footer: Option<Vec<String>>,
+    pub cash_rounding: Option<CashRoundingMode>,
+    /// `HH:MM`, default `04:00`.
+    pub business_day_cutoff: Option<String>,
+    /// IANA time zone, default `Asia/Shanghai`.
+    pub time_zone: Option<String>,
+    pub paper: Option<Paper>,
+    pub cashier_line_discount_limit_bp: Option<i64>,
+    pub cashier_order_discount_limit_bp: Option<i64>,
+    pub pin_lockout_minutes: Option<u32>,
+}
+
+impl BranchInput {
+    /// Applies the input over `base`.
+    fn apply(self, base: BranchSettings) -> Result<BranchSettings, AppError> {
+        let cutoff = match self.business_day_cutoff {
+            Some(t) => jiff::civil::Time::strptime("%H:%M", &t)
+                .map_err(|_| AppError::Validation(format!("business_day_cutoff `{t}` is not a time like 04:00")))?,
+            None => base.business_day_cutoff,
+        };
+        let limits = CashierLimits {
+            line_discount: self.cashier_line_discount_limit_bp.map(Bp).unwrap_or(base.cashier_limits.line_discount),
+            order_discount: self.cashier_order_discount_limit_bp.map(Bp).unwrap_or(base.cashier_limits.order_discount),
+        };
+        Ok(BranchSettings {
+            id: base.id,
+            code: self.code.trim().to_owned(),
+            name: self.name.trim().to_owned(),
+            address: self.address.unwrap_or(base.address),
+            phone: self.phone.unwrap_or(base.phone),
+            receipt_header: self.receipt_header.unwrap_or(base.receipt_header),
+            receipt_footer: self.receipt_footer.unwrap_or(base.receipt_footer),
+            cash_rounding: self.cash_rounding.map(Into::into).unwrap_or(base.cash_rounding),
+            business_day_cutoff: cutoff,
+            time_zone: self.time_zone.unwrap_or(base.time_zone),
+            barcode_rules: base.barcode_rules,
+            cashier_limits: limits,
+            pin_lockout_minutes: self.pin_lockout_minutes.unwrap_or(base.pin_lockout_minutes),
+            paper: match self.paper {
+                Some(Paper::Mm58) => PaperWidth::Mm58,
+                Some(Paper::Mm80) => PaperWidth::Mm80,
+                None => base.paper,
+            },
+        })
+    }
+}
+
+/// The branches the user may see (a branch manager: their own).
+#[utoipa::path(get, path = "/api/v1/branches", tag = "branches", security(("session" = [])),
+    responses((status = 200, body = Vec<BranchView>), (status = 401, body = ErrorBody)))]
+async fn list_branches(State(state): State<AppState>, me: CurrentUser) -> Result<Json<Vec<BranchView>>, AppError> {
+    let all = state.db(|s| s.list_branches()).await?;
+    Ok(Json(all.iter().filter(|b| me.user.sees_branch(b.id)).map(BranchView::from).collect()))
+}
+
+/// Creates a branch (HQ admin).
+#[utoipa::path(post, path = "/api/v1/branches", tag = "branches", security(("session" = [])),
+    request_body = BranchInput,
+    responses((status = 201, body = BranchView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_branch(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    ApiJson(input): ApiJson<BranchInput>,
+) -> Result<(StatusCode, Json<BranchView>), AppError> {
+    me.require(&[Role::Admin])?;
+    let base = admin::default_branch("", "");
+    let settings = input.apply(base)?;
+    let actor = me.actor();
+    let created = state.db(move |s| admin::add_branch(s, &actor, settings)).await?;
+    Ok((StatusCode::CREATED, Json(BranchView::from(&created))))
+}
+
+/// One branch.
+#[utoipa::path(get, path = "/api/v1/branches/{id}", tag = "branches", security(("session" = [])),
+    params(("id" = i64, Path, description = "Branch id")),
+    responses((status = 200, body = BranchView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_branch(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<BranchView>, AppError> {
+    me.see_branch(BranchId(id))?;
+    let b = state.db(move |s| s.get_branch(BranchId(id))).await?;
+    Ok(Json(BranchView::from(&b)))
+}
+
+/// Replaces a branch's settings (HQ admin); its tills pull the change.
+#[utoipa::path(put, path = "/api/v1/branches/{id}", tag = "branches", security(("session" = [])),
+    params(("id" = i64, Path, description = "Branch id")), request_body = BranchInput,
+    responses((status = 200, body = BranchView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update_branch(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<BranchInput>,
+) -> Result<Json<BranchView>, AppError> {
+    me.require(&[Role::Admin])?;
+    let base = state.db(move |s| s.get_branch(BranchId(id))).await?;
+    let settings = input.apply(base)?;
+    let actor = me.actor();
+    let updated = state.db(move |s| admin::update_branch(s, &actor, settings)).await?;
+    Ok(Json(BranchView::from(&updated)))
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_branches, create_branch)).routes(routes!(get_branch, update_branch))
+}

@@ -1,0 +1,110 @@
+//! Who is asking: the client's address, the console user behind a session cookie, the till
+//! behind a till token.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use jiff::Timestamp;
+use shared::sync::TILL_TOKEN_HEADER;
+
+use super::AppState;
+use crate::auth;
+use crate::error::AppError;
+use crate::model::{Actor, Till, TokenLookup, User};
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "tp_session";
+
+/// The client's IP address (`unknown` when the server was not told, as in router tests).
+#[derive(Clone, Debug)]
+pub struct ClientAddr(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let addr = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+        Ok(ClientAddr(addr.unwrap_or_else(|| "unknown".into())))
+    }
+}
+
+/// The session token from the `Cookie` header, if any.
+pub fn session_token(parts: &Parts) -> Option<String> {
+    parts
+        .headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == SESSION_COOKIE)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// A signed-in console user, and their address for the audit log.
+#[derive(Clone, Debug)]
+pub struct CurrentUser {
+    pub user: User,
+    pub from: String,
+}
+
+impl CurrentUser {
+    pub fn actor(&self) -> Actor {
+        Actor::user(&self.user, &self.from)
+    }
+
+    /// Refuses unless the user has one of `roles`.
+    pub fn require(&self, roles: &[crate::model::Role]) -> Result<(), AppError> {
+        if roles.contains(&self.user.role) { Ok(()) } else { Err(AppError::forbidden()) }
+    }
+
+    /// Refuses (as not found, so other branches are not even confirmed) a branch the user may not see.
+    pub fn see_branch(&self, branch: shared::ids::BranchId) -> Result<(), AppError> {
+        if self.user.sees_branch(branch) { Ok(()) } else { Err(AppError::NotFound(format!("branch {branch}"))) }
+    }
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = session_token(parts).ok_or(AppError::Unauthenticated)?;
+        if token.len() > 200 {
+            return Err(AppError::Unauthenticated);
+        }
+        let hash = auth::token_hash(&token);
+        let user = state.db(move |s| s.session_user(&hash, Timestamp::now())).await?;
+        let user = user.ok_or(AppError::Unauthenticated)?;
+        let ClientAddr(from) = ClientAddr::from_request_parts(parts, state).await?;
+        Ok(CurrentUser { user, from })
+    }
+}
+
+/// An enrolled, unrevoked till, by its token.
+#[derive(Clone, Debug)]
+pub struct CurrentTill {
+    pub till: Till,
+    pub from: String,
+}
+
+impl FromRequestParts<AppState> for CurrentTill {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let header = |name| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+        let token = header(TILL_TOKEN_HEADER)
+            .or_else(|| header(axum::http::header::AUTHORIZATION.as_str()).and_then(|v| v.strip_prefix("Bearer ")))
+            .map(str::to_owned)
+            .filter(|t| !t.is_empty() && t.len() <= 200)
+            .ok_or(AppError::TillUnauthenticated)?;
+        let hash = auth::token_hash(&token);
+        let till = match state.db(move |s| s.till_by_token(&hash)).await? {
+            TokenLookup::Valid(t) => t,
+            TokenLookup::Revoked => return Err(AppError::TillRevoked),
+            TokenLookup::Unknown => return Err(AppError::TillUnauthenticated),
+        };
+        let ClientAddr(from) = ClientAddr::from_request_parts(parts, state).await?;
+        Ok(CurrentTill { till, from })
+    }
+}

@@ -1,0 +1,301 @@
+//! The tills' side of the API (spec/sync.md): enrolment, event push, change pull.
+
+use std::fmt::Write as _;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
+use jiff::{SignedDuration, Timestamp};
+use serde::Deserialize;
+use shared::sync::{EnrolRequest, EnrolResponse, PROTOCOL_VERSION, PullResponse, PushRequest, PushResponse};
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::health::shared_error::ErrorBody;
+use super::{AppState, ClientAddr, CurrentTill};
+use crate::admin;
+use crate::error::{ApiJson, ApiQuery, AppError};
+use crate::event_checks;
+use crate::model::EnrolRefusal;
+
+/// The most events one push may carry.
+pub const MAX_BATCH: usize = 1000;
+/// The most changes one pull page may carry.
+pub const MAX_PAGE: u32 = 10_000;
+
+/// Exchanges a one-time enrolment code for the till's id and secret token. Needs no other
+/// credentials; failures are rate limited per client address.
+#[utoipa::path(post, path = "/api/v1/sync/enrol", tag = "sync", request_body = doc::EnrolRequest,
+    responses((status = 200, body = doc::EnrolResponse), (status = 400, body = ErrorBody),
+              (status = 401, body = ErrorBody, description = "Unknown, used, expired or revoked code"),
+              (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn enrol(
+    State(state): State<AppState>,
+    ClientAddr(from): ClientAddr,
+    ApiJson(req): ApiJson<EnrolRequest>,
+) -> Result<Json<EnrolResponse>, AppError> {
+    if req.protocol != PROTOCOL_VERSION {
+        return Err(AppError::Protocol(req.protocol));
+    }
+    let limits = state.config.login_limits.clone();
+    let key = format!("enrol:{from}");
+    let since = Timestamp::now()
+        .checked_sub(SignedDuration::try_from(limits.window).unwrap_or(SignedDuration::from_secs(900)))
+        .unwrap_or(Timestamp::UNIX_EPOCH);
+    let k = key.clone();
+    if state.db(move |s| s.count_failures(&k, since)).await? >= limits.per_address {
+        return Err(AppError::RateLimited("too many failed enrolments from this address; try again later".into()));
+    }
+    let outcome = state.db(move |s| admin::enrol(s, &req, &from)).await?;
+    match outcome {
+        Ok((till, token)) => Ok(Json(EnrolResponse {
+            till: till.id,
+            till_number: till.number,
+            branch: till.branch_id,
+            branch_code: till.branch_code,
+            token,
+        })),
+        Err(refusal) => {
+            state.db(move |s| s.record_failure(&[key], Timestamp::now())).await?;
+            Err(AppError::Enrolment(match refusal {
+                EnrolRefusal::UnknownCode => "this enrolment code is unknown or already used",
+                EnrolRefusal::Expired => "this enrolment code has expired; ask HQ for a new one",
+                EnrolRefusal::Revoked => "this till has been revoked",
+            }))
+        }
+    }
+}
+
+/// Receives a batch of a till's events, in sequence order, and applies it in one transaction.
+/// Each event is accepted, a duplicate (already had: nothing applied again) or rejected with
+/// its reason (kept at HQ). The answer also says HQ's receive time, the till's clock skew and
+/// the oldest sequence gap still open.
+#[utoipa::path(post, path = "/api/v1/sync/push", tag = "sync", security(("till_token" = [])),
+    request_body = doc::PushRequest,
+    responses((status = 200, body = doc::PushResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn push(
+    State(state): State<AppState>,
+    till: CurrentTill,
+    ApiJson(req): ApiJson<PushRequest>,
+) -> Result<Json<PushResponse>, AppError> {
+    if req.protocol != PROTOCOL_VERSION {
+        return Err(AppError::Protocol(req.protocol));
+    }
+    let till = till.till;
+    if req.till != till.id {
+        return Err(AppError::Forbidden(format!("this token belongs to till {}, not till {}", till.id, req.till)));
+    }
+    if req.events.len() > MAX_BATCH {
+        return Err(AppError::Validation(format!("a batch carries at most {MAX_BATCH} events")));
+    }
+    let received_at = Timestamp::now();
+    let reference = req.sent_at.or_else(|| req.events.iter().map(|e| e.at).max());
+    let skew = reference.map_or(0, |t| t.duration_since(received_at).as_secs());
+    let limit = i64::try_from(state.config.clock_skew_warning.as_secs()).unwrap_or(i64::MAX);
+    let clock_warning = (skew.unsigned_abs() > limit.unsigned_abs()).then(|| {
+        let (n, unit) = if skew.abs() >= 3600 { (skew.abs() / 3600, "hours") } else { (skew.abs() / 60, "minutes") };
+        let side = if skew > 0 { "ahead of" } else { "behind" };
+        format!("this till's clock is about {n} {unit} {side} HQ's; set the till's clock")
+    });
+    let verdicts: Vec<Result<(), String>> = req.events.iter().map(|e| event_checks::check(&till, e)).collect();
+    let events = req.events;
+    let outcome = state.db(move |s| s.ingest(&till, &events, &verdicts, received_at, skew)).await?;
+    Ok(Json(PushResponse {
+        results: outcome.results,
+        received_at,
+        clock_skew_seconds: skew,
+        clock_warning,
+        gap: outcome.gap,
+    }))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct PullQuery {
+    /// The `next_cursor` of the last page applied (0 for a new till).
+    pub cursor: Option<u64>,
+    /// Changes per page (default 1000, at most 10000).
+    pub limit: Option<u32>,
+    /// The protocol version the till speaks (refused if not HQ's).
+    pub protocol: Option<u32>,
+}
+
+/// The changes after the till's cursor that its branch may see: its branch settings, its staff
+/// (PIN hashes only), all categories and products, its branch prices, the member policy.
+/// Apply a page in one local transaction with its `next_cursor`; repeat while `has_more`.
+#[utoipa::path(get, path = "/api/v1/sync/pull", tag = "sync", security(("till_token" = [])), params(PullQuery),
+    responses((status = 200, body = doc::PullResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn pull(
+    State(state): State<AppState>,
+    till: CurrentTill,
+    ApiQuery(q): ApiQuery<PullQuery>,
+) -> Result<impl IntoResponse, AppError> {
+    if let Some(p) = q.protocol
+        && p != PROTOCOL_VERSION
+    {
+        return Err(AppError::Protocol(p));
+    }
+    let cursor = q.cursor.unwrap_or(0);
+    let limit = q.limit.unwrap_or(1000).clamp(1, MAX_PAGE);
+    let branch = till.till.branch_id;
+    let page = state.db(move |s| s.pull(branch, cursor, limit)).await?;
+    // The feed stores each change as JSON already: splice it in rather than parse and re-encode.
+    let size: usize = page.changes.iter().map(|(_, p)| p.len() + 32).sum();
+    let mut body = String::with_capacity(size + 96);
+    body.push_str("{\"changes\":[");
+    for (i, (seq, payload)) in page.changes.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        let _ = write!(body, "{{\"seq\":{seq},\"change\":{payload}}}");
+    }
+    let _ = write!(
+        body,
+        "],\"next_cursor\":{},\"has_more\":{},\"latest\":{}}}",
+        page.next_cursor, page.has_more, page.latest
+    );
+    Ok(([(CONTENT_TYPE, "application/json")], body))
+}
+
+/// Keeps `PullResponse` in the picture: the body above is exactly its JSON.
+#[allow(dead_code)]
+fn _pull_body_is_a_pull_response(r: PullResponse) -> PullResponse {
+    r
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(enrol)).routes(routes!(push)).routes(routes!(pull))
+}
+
+/// Schemas of the sync messages for the OpenAPI document. The types themselves are
+/// `shared::sync`'s; the event and change payloads are `shared`'s domain records, described there.
+#[allow(dead_code)]
+pub mod doc {
+    use jiff::Timestamp;
+    use utoipa::ToSchema;
+
+    #[derive(ToSchema)]
+    pub struct EnrolRequest {
+        /// Must be 1.
+        pub protocol: u32,
+        /// The one-time code shown at HQ, e.g. `ABCD-EFGH`.
+        pub code: String,
+        pub device_name: String,
+    }
+
+    #[derive(ToSchema)]
+    pub struct EnrolResponse {
+        pub till: i64,
+        pub till_number: u16,
+        pub branch: i64,
+        pub branch_code: String,
+        /// Send it as `x-till-token` (or `Authorization: Bearer`) with every request.
+        pub token: String,
+    }
+
+    #[derive(ToSchema)]
+    #[schema(rename_all = "snake_case")]
+    pub enum EventType {
+        SaleCompleted,
+        SaleRefunded,
+        SaleVoided,
+        ShiftOpened,
+        CashMovement,
+        ShiftClosed,
+        DayClosed,
+        MemberEnrolled,
+        Audit,
+    }
+
+    /// An event: its type and its record (`shared::sale::CompletedSale`, `shared::sale::Refund`, ...).
+    #[derive(ToSchema)]
+    pub struct Event {
+        #[schema(rename = "type")]
+        pub kind: EventType,
+        #[schema(value_type = Object)]
+        pub data: serde_json::Value,
+    }
+
+    #[derive(ToSchema)]
+    pub struct EventEnvelope {
+        /// UUIDv7; HQ deduplicates on it forever.
+        pub id: String,
+        pub till: i64,
+        /// 1, 2, 3, ... per till, without gaps.
+        pub seq: u64,
+        pub at: Timestamp,
+        pub event: Event,
+    }
+
+    #[derive(ToSchema)]
+    pub struct PushRequest {
+        pub protocol: u32,
+        pub till: i64,
+        pub events: Vec<EventEnvelope>,
+        /// The till's clock when it sent the batch.
+        pub sent_at: Option<Timestamp>,
+    }
+
+    #[derive(ToSchema)]
+    #[schema(rename_all = "snake_case")]
+    pub enum OutcomeStatus {
+        Accepted,
+        Duplicate,
+        Rejected,
+    }
+
+    #[derive(ToSchema)]
+    pub struct EventOutcome {
+        pub status: OutcomeStatus,
+        /// Why, for `rejected`.
+        pub reason: Option<String>,
+    }
+
+    #[derive(ToSchema)]
+    pub struct EventResult {
+        pub id: String,
+        pub seq: u64,
+        pub outcome: EventOutcome,
+    }
+
+    #[derive(ToSchema)]
+    pub struct SeqGap {
+        pub expected: u64,
+        pub received: u64,
+    }
+
+    #[derive(ToSchema)]
+    pub struct PushResponse {
+        pub results: Vec<EventResult>,
+        pub received_at: Timestamp,
+        pub clock_skew_seconds: i64,
+        pub clock_warning: Option<String>,
+        pub gap: Option<SeqGap>,
+    }
+
+    /// A change: `branch`, `staff`, `category`, `product`, `branch_price`, `policy`, `member`,
+    /// `member_merged`, with its record as `data`.
+    #[derive(ToSchema)]
+    pub struct Change {
+        #[schema(rename = "type")]
+        pub kind: String,
+        #[schema(value_type = Object)]
+        pub data: serde_json::Value,
+    }
+
+    #[derive(ToSchema)]
+    pub struct ChangeEnvelope {
+        pub seq: u64,
+        pub change: Change,
+    }
+
+    #[derive(ToSchema)]
+    pub struct PullResponse {
+        pub changes: Vec<ChangeEnvelope>,
+        pub next_cursor: u64,
+        pub has_more: bool,
+        pub latest: u64,
+    }
+}

@@ -1,0 +1,117 @@
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use shared::ids::BranchId;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::health::shared_error::ErrorBody;
+use super::{AppState, CurrentUser};
+use crate::admin::{self, UserChange};
+use crate::error::{ApiJson, ApiPath, AppError};
+use crate::model::{Role, User};
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewUserInput {
+    /// 3–64 of a–z, 0–9, `.`, `_`, `-`.
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    /// Required for a branch manager, refused for the other roles.
+    pub branch_id: Option<i64>,
+    /// At least 10 characters.
+    pub password: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct UserPatchInput {
+    pub display_name: Option<String>,
+    pub role: Option<Role>,
+    pub branch_id: Option<i64>,
+    pub active: Option<bool>,
+    pub password: Option<String>,
+}
+
+/// All console users (HQ admin).
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", security(("session" = [])),
+    responses((status = 200, body = Vec<User>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn list_users(State(state): State<AppState>, me: CurrentUser) -> Result<Json<Vec<User>>, AppError> {
+    me.require(&[Role::Admin])?;
+    Ok(Json(state.db(|s| s.list_users()).await?))
+}
+
+/// Creates a console user (HQ admin).
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", security(("session" = [])), request_body = NewUserInput,
+    responses((status = 201, body = User), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_user(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    ApiJson(input): ApiJson<NewUserInput>,
+) -> Result<(StatusCode, Json<User>), AppError> {
+    me.require(&[Role::Admin])?;
+    let actor = me.actor();
+    let user = state
+        .db(move |s| {
+            admin::add_user(
+                s,
+                &actor,
+                &input.username,
+                &input.display_name,
+                input.role,
+                input.branch_id.map(BranchId),
+                &input.password,
+            )
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(user)))
+}
+
+/// One user (HQ admin, or the user themself).
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", security(("session" = [])),
+    params(("id" = i64, Path, description = "User id")),
+    responses((status = 200, body = User), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
+async fn get_user(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<User>, AppError> {
+    if me.user.id != id {
+        me.require(&[Role::Admin])?;
+    }
+    Ok(Json(state.db(move |s| s.get_user(id)).await?))
+}
+
+/// Changes a user's name, role, branch, password, or deactivates them (HQ admin). Their sessions end
+/// when the password, role or branch changes.
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", security(("session" = [])),
+    params(("id" = i64, Path, description = "User id")), request_body = UserPatchInput,
+    responses((status = 200, body = User), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update_user(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<UserPatchInput>,
+) -> Result<Json<User>, AppError> {
+    me.require(&[Role::Admin])?;
+    if id == me.user.id && (input.active == Some(false) || input.role.is_some_and(|r| r != Role::Admin)) {
+        return Err(AppError::Validation("you cannot deactivate or demote yourself".into()));
+    }
+    let actor = me.actor();
+    let change = UserChange {
+        display_name: input.display_name,
+        role: input.role,
+        branch_id: input.branch_id.map(|b| Some(BranchId(b))),
+        active: input.active,
+        password: input.password,
+    };
+    Ok(Json(state.db(move |s| admin::update_user(s, &actor, id, change)).await?))
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_users, create_user)).routes(routes!(get_user, update_user))
+}

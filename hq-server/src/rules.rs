@@ -1,0 +1,179 @@
+//! Checks of what HQ staff type, before anything is stored. Every function returns the reason a
+//! value is refused, in words a person can act on. Domain rules come from `shared`.
+
+use shared::branch::{BranchSettings, valid_branch_code};
+use shared::catalog::{Category, Product, canonical_barcode, check_price};
+use shared::sync::BranchPrice;
+
+pub type Check = Result<(), String>;
+
+fn text(field: &str, value: &str, max: usize) -> Check {
+    if value.trim().is_empty() {
+        return Err(format!("{field} must not be empty"));
+    }
+    optional_text(field, value, max)
+}
+
+fn optional_text(field: &str, value: &str, max: usize) -> Check {
+    if value.chars().count() > max {
+        return Err(format!("{field} is longer than {max} characters"));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(format!("{field} contains control characters"));
+    }
+    Ok(())
+}
+
+pub fn username(name: &str) -> Check {
+    let ok = (3..=64).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'));
+    if ok { Ok(()) } else { Err(format!("username `{name}` must be 3–64 of a–z, 0–9, `.`, `_`, `-`")) }
+}
+
+pub fn display_name(name: &str) -> Check {
+    text("display name", name, 100)
+}
+
+/// At least 10 characters (OWASP asks for 8 with MFA; we have none), at most 256.
+pub fn password(p: &str) -> Check {
+    let n = p.chars().count();
+    if n < 10 {
+        Err("a password needs at least 10 characters".into())
+    } else if n > 256 {
+        Err("a password may have at most 256 characters".into())
+    } else {
+        Ok(())
+    }
+}
+
+pub fn branch(b: &BranchSettings) -> Check {
+    if !valid_branch_code(&b.code) {
+        return Err(format!("branch code `{}` must be 1–16 ASCII letters or digits", b.code));
+    }
+    text("branch name", &b.name, 100)?;
+    optional_text("address", &b.address, 200)?;
+    optional_text("phone", &b.phone, 40)?;
+    for (field, lines) in [("receipt header", &b.receipt_header), ("receipt footer", &b.receipt_footer)] {
+        if lines.len() > 10 {
+            return Err(format!("{field} has more than 10 lines"));
+        }
+        for l in lines {
+            optional_text(field, l, 64)?;
+        }
+    }
+    time_zone(&b.time_zone)?;
+    for (field, bp) in [
+        ("cashier line discount limit", b.cashier_limits.line_discount),
+        ("cashier order discount limit", b.cashier_limits.order_discount),
+    ] {
+        if !(0..=10_000).contains(&bp.0) {
+            return Err(format!("{field} must be between 0 and 10000 basis points"));
+        }
+    }
+    if b.pin_lockout_minutes > 1440 {
+        return Err("PIN lock-out must be at most 1440 minutes".into());
+    }
+    Ok(())
+}
+
+pub fn time_zone(tz: &str) -> Check {
+    if tz.is_empty() || tz.len() > 64 {
+        return Err("time zone must be an IANA name like Asia/Shanghai".into());
+    }
+    match jiff::tz::TimeZone::get(tz) {
+        Ok(_) => Ok(()),
+        // Without a time zone database on this machine, accept what looks like an IANA name.
+        Err(_) if jiff::tz::db().is_definitively_empty() => {
+            if tz.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'-' | b'+')) {
+                Ok(())
+            } else {
+                Err(format!("`{tz}` is not an IANA time zone"))
+            }
+        }
+        Err(_) => Err(format!("`{tz}` is not an IANA time zone")),
+    }
+}
+
+/// A staff login: the 1–12 digits a cashier types before the PIN.
+pub fn staff_login(login: &str) -> Check {
+    if (1..=12).contains(&login.len()) && login.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(format!("staff login `{login}` must be 1–12 digits"))
+    }
+}
+
+pub fn staff_name(name: &str) -> Check {
+    text("staff name", name, 50)
+}
+
+/// A PIN: 4–8 digits.
+pub fn pin(pin: &str) -> Check {
+    if (4..=8).contains(&pin.len()) && pin.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err("a PIN must be 4–8 digits".into())
+    }
+}
+
+pub fn category(c: &Category) -> Check {
+    if c.code.is_empty()
+        || c.code.len() > 32
+        || !c.code.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+    {
+        return Err(format!("category code `{}` must be 1–32 letters, digits, `-` or `_`", c.code));
+    }
+    text("category name", &c.name, 100)
+}
+
+/// Puts barcodes in canonical form and checks the product with the domain's rules and HQ's limits.
+pub fn product(p: &mut Product) -> Check {
+    p.code = p.code.trim().to_owned();
+    p.barcodes = p.barcodes.iter().map(|b| canonical_barcode(b.trim())).collect();
+    let mut seen = std::collections::HashSet::new();
+    if let Some(dup) = p.barcodes.iter().find(|b| !seen.insert(b.as_str())) {
+        return Err(format!("barcode {dup} is listed twice"));
+    }
+    if p.barcodes.len() > 20 {
+        return Err("a product may have at most 20 barcodes".into());
+    }
+    p.validate().map_err(|e| e.to_string())?;
+    if p.code.len() > 64 || p.code.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(format!("product code `{}` must be at most 64 characters without spaces", p.code));
+    }
+    text("product name", &p.name, 200)?;
+    optional_text("short name", &p.short_name, 100)?;
+    text("unit", &p.unit, 16)?;
+    if let Some(m) = p.member_price
+        && m > p.retail_price
+    {
+        return Err(format!("member price {m} is above the retail price {}", p.retail_price));
+    }
+    Ok(())
+}
+
+pub fn branch_price(p: &BranchPrice) -> Check {
+    for price in [p.price, p.member_price].into_iter().flatten() {
+        check_price(price).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logins_pins_and_usernames() {
+        assert!(pin("1234").is_ok());
+        assert!(pin("123").is_err());
+        assert!(pin("12a4").is_err());
+        assert!(staff_login("1001").is_ok());
+        assert!(staff_login("").is_err());
+        assert!(username("alice.w").is_ok());
+        assert!(username("Al").is_err());
+        assert!(password("short").is_err());
+        assert!(time_zone("Asia/Shanghai").is_ok());
+        assert!(time_zone("Mars/Olympus Mons").is_err());
+    }
+}

@@ -1,0 +1,178 @@
+//! Storage, split by area. Handlers and the CLI talk only to these traits; [`sqlite::SqliteStore`]
+//! is the embedded implementation, and a PostgreSQL one can be added beside it.
+//!
+//! Every method is blocking: the HTTP layer calls them on the blocking pool
+//! (`AppState::db`), never on an async worker thread. Every method that changes
+//! something takes the [`Actor`] and writes its audit entry in the same transaction.
+
+pub mod sqlite;
+
+use jiff::Timestamp;
+use shared::branch::BranchSettings;
+use shared::catalog::{Category, Product, ProductId};
+use shared::ids::{BranchId, StaffId, TillId};
+use shared::policy::MemberPolicy;
+use shared::staff::StaffMember;
+use shared::sync::{BranchPrice, EventEnvelope};
+
+use crate::model::{
+    Actor, AuditRecord, AuditVerdict, ChangePage, EnrolRefusal, IngestOutcome, NewUser, SaleSummary, StoredEvent, Till,
+    TillSyncStatus, TokenLookup, User, UserPatch,
+};
+
+/// Why a storage call failed. Messages name the problem for the client; internal details stay in
+/// [`StoreError::Internal`], which the HTTP layer logs and never sends.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} not found")]
+    NotFound(String),
+    /// A uniqueness or reference rule: the same code twice, a barcode of another product.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("storage failure: {0}")]
+    Internal(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Console users, their sessions and failed logins.
+pub trait AccountStore {
+    fn create_user(&self, actor: &Actor, user: NewUser) -> StoreResult<User>;
+    fn update_user(&self, actor: &Actor, id: i64, patch: UserPatch) -> StoreResult<User>;
+    fn get_user(&self, id: i64) -> StoreResult<User>;
+    fn list_users(&self) -> StoreResult<Vec<User>>;
+    fn count_users(&self) -> StoreResult<u64>;
+    /// The user and their password hash.
+    fn user_for_login(&self, username: &str) -> StoreResult<Option<(User, String)>>;
+    fn create_session(&self, user: i64, token_hash: &str, expires_at: Timestamp) -> StoreResult<()>;
+    /// The active user of an unexpired session.
+    fn session_user(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<User>>;
+    fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
+    /// Records a failed attempt under each key (`user:alice`, `ip:10.0.0.9`).
+    fn record_failure(&self, keys: &[String], at: Timestamp) -> StoreResult<()>;
+    fn count_failures(&self, key: &str, since: Timestamp) -> StoreResult<u64>;
+    fn clear_failures(&self, key: &str) -> StoreResult<()>;
+}
+
+/// Branches, their tills (registration, enrolment, tokens) and their staff.
+pub trait BranchStore {
+    /// Creates a branch; `settings.id` is ignored.
+    fn create_branch(&self, actor: &Actor, settings: BranchSettings) -> StoreResult<BranchSettings>;
+    fn update_branch(&self, actor: &Actor, settings: BranchSettings) -> StoreResult<BranchSettings>;
+    fn get_branch(&self, id: BranchId) -> StoreResult<BranchSettings>;
+    fn branch_by_code(&self, code: &str) -> StoreResult<Option<BranchSettings>>;
+    fn list_branches(&self) -> StoreResult<Vec<BranchSettings>>;
+
+    /// Registers a till with the hash of its one-time enrolment code.
+    fn register_till(
+        &self,
+        actor: &Actor,
+        branch: BranchId,
+        name: &str,
+        code_hash: &str,
+        expires_at: Timestamp,
+    ) -> StoreResult<Till>;
+    /// A new enrolment code for a till that is not revoked (a replaced machine).
+    fn renew_enrolment_code(
+        &self,
+        actor: &Actor,
+        till: TillId,
+        code_hash: &str,
+        expires_at: Timestamp,
+    ) -> StoreResult<Till>;
+    /// Uses an enrolment code once: the till gets `token_hash` and the code is spent.
+    fn enrol_till(
+        &self,
+        code_hash: &str,
+        device_name: &str,
+        token_hash: &str,
+        now: Timestamp,
+        from: &str,
+    ) -> StoreResult<Result<Till, EnrolRefusal>>;
+    fn till_by_token(&self, token_hash: &str) -> StoreResult<TokenLookup>;
+    fn revoke_till(&self, actor: &Actor, till: TillId) -> StoreResult<Till>;
+    fn get_till(&self, till: TillId) -> StoreResult<Till>;
+    fn list_tills(&self, branch: BranchId) -> StoreResult<Vec<Till>>;
+
+    /// Creates a cashier or manager; `staff.id` is ignored; `pin_hash` is an argon2id PHC string.
+    fn create_staff(&self, actor: &Actor, staff: StaffMember) -> StoreResult<StaffMember>;
+    fn update_staff(&self, actor: &Actor, staff: StaffMember) -> StoreResult<StaffMember>;
+    fn get_staff(&self, id: StaffId) -> StoreResult<StaffMember>;
+    fn list_staff(&self, branch: BranchId) -> StoreResult<Vec<StaffMember>>;
+}
+
+/// Categories, products with their barcodes, per-branch prices.
+pub trait CatalogStore {
+    fn create_category(&self, actor: &Actor, category: Category) -> StoreResult<Category>;
+    fn update_category(&self, actor: &Actor, category: Category) -> StoreResult<Category>;
+    fn list_categories(&self) -> StoreResult<Vec<Category>>;
+    /// Creates a product; `product.id` is ignored. The caller has run `Product::validate`.
+    fn create_product(&self, actor: &Actor, product: Product) -> StoreResult<Product>;
+    fn update_product(&self, actor: &Actor, product: Product) -> StoreResult<Product>;
+    fn get_product(&self, id: ProductId) -> StoreResult<Product>;
+    fn product_by_code(&self, code: &str) -> StoreResult<Option<Product>>;
+    fn product_by_barcode(&self, barcode: &str) -> StoreResult<Option<Product>>;
+    /// Products with id above `after`, in id order, optionally matching `query` in code or name.
+    fn list_products(&self, after: i64, limit: u32, query: Option<&str>) -> StoreResult<Vec<Product>>;
+    fn count_products(&self) -> StoreResult<u64>;
+    /// Creates or updates (by code) every product in one transaction: all or nothing.
+    /// `progress` is called with the number of products written so far.
+    fn import_products(
+        &self,
+        actor: &Actor,
+        products: Vec<Product>,
+        progress: &dyn Fn(u64),
+    ) -> StoreResult<ImportSummary>;
+    fn set_branch_price(&self, actor: &Actor, branch: BranchId, price: BranchPrice) -> StoreResult<BranchPrice>;
+    fn list_branch_prices(&self, branch: BranchId) -> StoreResult<Vec<BranchPrice>>;
+}
+
+/// What an import did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ImportSummary {
+    pub created: u64,
+    pub updated: u64,
+}
+
+/// The member policy versions. Issue 6 adds editing; HQ starts with [`MemberPolicy::initial`].
+pub trait PolicyStore {
+    fn current_policy(&self) -> StoreResult<MemberPolicy>;
+}
+
+/// The tills' sync: event ingest, change feed, sync health, and the sales ingested.
+pub trait SyncStore {
+    /// Applies one pushed batch in one transaction. `verdicts[i]` is the stateless check of
+    /// `events[i]` (`Err(reason)` rejects it); the store adds the checks that need the database.
+    fn ingest(
+        &self,
+        till: &Till,
+        events: &[EventEnvelope],
+        verdicts: &[Result<(), String>],
+        received_at: Timestamp,
+        clock_skew_seconds: i64,
+    ) -> StoreResult<IngestOutcome>;
+    /// The changes a till of `branch` may see after `cursor`, at most `limit`.
+    fn pull(&self, branch: BranchId, cursor: u64, limit: u32) -> StoreResult<ChangePage>;
+    fn sync_status(&self, till: TillId) -> StoreResult<TillSyncStatus>;
+    /// A till's events, newest first, optionally only the rejected ones.
+    fn list_events(&self, till: TillId, rejected_only: bool, limit: u32) -> StoreResult<Vec<StoredEvent>>;
+    /// Sales, newest first, of one branch or of all.
+    fn list_sales(&self, branch: Option<BranchId>, limit: u32) -> StoreResult<Vec<SaleSummary>>;
+}
+
+/// The hash-chained audit log.
+pub trait AuditStore {
+    /// Entries after `after`, oldest first.
+    fn list_audit(&self, after: i64, limit: u32) -> StoreResult<Vec<AuditRecord>>;
+    fn verify_audit(&self) -> StoreResult<AuditVerdict>;
+}
+
+/// Everything HQ stores.
+pub trait Store:
+    AccountStore + BranchStore + CatalogStore + PolicyStore + SyncStore + AuditStore + Send + Sync
+{
+}
+
+impl<T: AccountStore + BranchStore + CatalogStore + PolicyStore + SyncStore + AuditStore + Send + Sync> Store for T {}

@@ -1,0 +1,482 @@
+//! Applying a pushed batch: dedup by event id, the checks that need the database, the sale,
+//! refund and shift tables, sequence-gap tracking, and the one place where a sale's member and
+//! ledger effects will be applied ([`apply_member_effects`]), all in the batch's transaction.
+
+use jiff::Timestamp;
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use shared::sale::{CompletedSale, Refund, RefundKind, Tender};
+use shared::sync::{Event, EventEnvelope, EventOutcome, EventResult, SeqGap};
+
+use super::{is_constraint, micros};
+use crate::model::{IngestOutcome, Till};
+use crate::store::{StoreError, StoreResult};
+
+/// Why projecting one event failed: a reason to reject it with, or a real storage failure.
+pub(crate) enum ProjectError {
+    Reject(String),
+    Store(StoreError),
+}
+
+impl From<rusqlite::Error> for ProjectError {
+    fn from(e: rusqlite::Error) -> Self {
+        ProjectError::Store(e.into())
+    }
+}
+
+impl From<serde_json::Error> for ProjectError {
+    fn from(e: serde_json::Error) -> Self {
+        ProjectError::Store(e.into())
+    }
+}
+
+/// Maps a uniqueness violation to a rejection with `reason`.
+fn unique_or(reason: impl FnOnce() -> String) -> impl FnOnce(rusqlite::Error) -> ProjectError {
+    move |e| if is_constraint(&e) { ProjectError::Reject(reason()) } else { e.into() }
+}
+
+pub(crate) fn apply_batch(
+    tx: &mut Transaction<'_>,
+    till: &Till,
+    events: &[EventEnvelope],
+    verdicts: &[Result<(), String>],
+    received_at: Timestamp,
+    clock_skew_seconds: i64,
+) -> StoreResult<IngestOutcome> {
+    let till_id = till.id.0;
+    let received = micros(received_at);
+    let mut next_seq: i64 = tx
+        .prepare_cached("SELECT next_seq FROM till_sync WHERE till_id = ?1")?
+        .query_row([till_id], |r| r.get(0))
+        .optional()?
+        .unwrap_or(1);
+    let mut results = Vec::with_capacity(events.len());
+    for (env, verdict) in events.iter().zip(verdicts) {
+        let id = env.id.to_string();
+        let owner: Option<i64> =
+            tx.prepare_cached("SELECT till_id FROM events WHERE id = ?1")?.query_row([&id], |r| r.get(0)).optional()?;
+        if let Some(owner) = owner {
+            let outcome = if owner == till_id {
+                EventOutcome::Duplicate
+            } else {
+                EventOutcome::Rejected { reason: format!("event id {id} was already used by another till") }
+            };
+            results.push(EventResult { id: env.id, seq: env.seq, outcome });
+            continue;
+        }
+        let seq = i64::try_from(env.seq).unwrap_or(i64::MAX);
+        let mut verdict = verdict.clone();
+        if verdict.is_ok() {
+            let used: Option<String> = tx
+                .prepare_cached("SELECT id FROM events WHERE till_id = ?1 AND seq = ?2")?
+                .query_row(params![till_id, seq], |r| r.get(0))
+                .optional()?;
+            if let Some(other) = used {
+                verdict = Err(format!("sequence number {seq} was already used by event {other}"));
+            }
+        }
+        if verdict.is_ok() {
+            let sp = tx.savepoint()?;
+            match project(&sp, till, env, received).and_then(|()| apply_member_effects(&sp, till, env)) {
+                Ok(()) => sp.commit()?,
+                // Dropping the savepoint rolls back whatever the event had written.
+                Err(ProjectError::Reject(reason)) => verdict = Err(reason),
+                Err(ProjectError::Store(e)) => return Err(e),
+            }
+        }
+        let (status, reason) = match &verdict {
+            Ok(()) => ("accepted", None),
+            Err(r) => ("rejected", Some(r.as_str())),
+        };
+        tx.prepare_cached(
+            "INSERT INTO events (id, till_id, seq, kind, till_at, received_at, status, reason, payload)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?
+        .execute(params![
+            id,
+            till_id,
+            seq,
+            env.event.kind(),
+            micros(env.at),
+            received,
+            status,
+            reason,
+            serde_json::to_string(&env.event)?
+        ])?;
+        track_seq(tx, till_id, seq, &mut next_seq, received)?;
+        let outcome = match verdict {
+            Ok(()) => EventOutcome::Accepted,
+            Err(reason) => EventOutcome::Rejected { reason },
+        };
+        results.push(EventResult { id: env.id, seq: env.seq, outcome });
+    }
+    tx.prepare_cached(
+        "INSERT INTO till_sync (till_id, next_seq, last_push_at, clock_skew_seconds) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (till_id) DO UPDATE SET next_seq = excluded.next_seq, last_push_at = excluded.last_push_at,
+         clock_skew_seconds = excluded.clock_skew_seconds",
+    )?
+    .execute(params![till_id, next_seq, received, clock_skew_seconds])?;
+    let gap = tx
+        .prepare_cached(
+            "SELECT expected, received FROM seq_gaps WHERE till_id = ?1 AND filled_at IS NULL ORDER BY id LIMIT 1",
+        )?
+        .query_row([till_id], |r| {
+            Ok(SeqGap { expected: r.get::<_, i64>(0)?.max(0) as u64, received: r.get::<_, i64>(1)?.max(0) as u64 })
+        })
+        .optional()?;
+    Ok(IngestOutcome { results, gap })
+}
+
+/// Follows the till's sequence: the next number moves on, a jump records a gap, and a late
+/// number may fill one.
+fn track_seq(c: &Connection, till: i64, seq: i64, next_seq: &mut i64, now: i64) -> StoreResult<()> {
+    if seq == *next_seq {
+        *next_seq += 1;
+    } else if seq > *next_seq {
+        c.prepare_cached("INSERT INTO seq_gaps (till_id, expected, received, detected_at) VALUES (?1, ?2, ?3, ?4)")?
+            .execute(params![till, *next_seq, seq, now])?;
+        *next_seq = seq + 1;
+    } else {
+        let gaps: Vec<(i64, i64, i64)> = c
+            .prepare_cached(
+                "SELECT id, expected, received FROM seq_gaps
+                 WHERE till_id = ?1 AND filled_at IS NULL AND expected <= ?2 AND received > ?2",
+            )?
+            .query_map(params![till, seq], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        for (id, expected, received) in gaps {
+            let have: i64 = c
+                .prepare_cached("SELECT COUNT(DISTINCT seq) FROM events WHERE till_id = ?1 AND seq >= ?2 AND seq < ?3")?
+                .query_row(params![till, expected, received], |r| r.get(0))?;
+            if have == received - expected {
+                c.prepare_cached("UPDATE seq_gaps SET filled_at = ?2 WHERE id = ?1")?.execute(params![id, now])?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes an accepted event into the tables reports are built on.
+fn project(c: &Connection, till: &Till, env: &EventEnvelope, received: i64) -> Result<(), ProjectError> {
+    let event_id = env.id.to_string();
+    let till_id = till.id.0;
+    let branch_id = till.branch_id.0;
+    match &env.event {
+        Event::SaleCompleted(s) => insert_sale(c, &event_id, s, received),
+        Event::SaleRefunded(r) | Event::SaleVoided(r) => insert_refund(c, &event_id, r, received),
+        Event::ShiftOpened(o) => {
+            c.prepare_cached(
+                "INSERT INTO shifts (id, event_id, till_id, branch_id, cashier_id, opened_at, business_day,
+                 float_amount, float_count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![
+                o.shift.to_string(),
+                event_id,
+                till_id,
+                branch_id,
+                o.cashier.0,
+                micros(o.opened_at),
+                o.business_day.to_string(),
+                o.float.0,
+                serde_json::to_string(&o.float_count)?
+            ])
+            .map_err(unique_or(|| format!("shift {} was already opened", o.shift)))?;
+            Ok(())
+        }
+        Event::CashMovement(m) => {
+            c.prepare_cached(
+                "INSERT INTO cash_movements (id, event_id, till_id, branch_id, shift_id, kind, amount, reason,
+                 cashier_id, approved_by, at, member_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )?
+            .execute(params![
+                m.id.to_string(),
+                event_id,
+                till_id,
+                branch_id,
+                m.shift.to_string(),
+                serde_json::to_value(m.kind)?.as_str().unwrap_or("unknown"),
+                m.amount.0,
+                m.reason,
+                m.cashier.0,
+                m.approved_by.map(|s| s.0),
+                micros(m.at),
+                m.member.map(|x| x.to_string())
+            ])
+            .map_err(unique_or(|| format!("cash movement {} is already recorded", m.id)))?;
+            Ok(())
+        }
+        Event::ShiftClosed(z) => {
+            c.prepare_cached(
+                "INSERT INTO z_reports (till_id, z_number, event_id, shift_id, branch_id, cashier_id, closed_at,
+                 business_day, cash_count, expected, counted, over_short, report)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            )?
+            .execute(params![
+                till_id,
+                z.z_number,
+                event_id,
+                z.shift.to_string(),
+                branch_id,
+                z.cashier.0,
+                micros(z.closed_at),
+                z.business_day.to_string(),
+                serde_json::to_string(&z.count)?,
+                z.report.expected.0,
+                z.report.counted.map(|m| m.0),
+                z.report.over_short.map(|m| m.0),
+                serde_json::to_string(&z.report)?
+            ])
+            .map_err(unique_or(|| format!("Z number {} or shift {} is already closed", z.z_number, z.shift)))?;
+            Ok(())
+        }
+        Event::DayClosed(d) => {
+            c.prepare_cached(
+                "INSERT INTO day_closes (till_id, business_day, event_id, branch_id, closed_by, closed_at, z_numbers,
+                 summary) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                till_id,
+                d.business_day.to_string(),
+                event_id,
+                branch_id,
+                d.closed_by.0,
+                micros(d.closed_at),
+                serde_json::to_string(&d.z_numbers)?,
+                serde_json::to_string(&d.summary)?
+            ])
+            .map_err(unique_or(|| format!("business day {} is already closed at this till", d.business_day)))?;
+            Ok(())
+        }
+        Event::MemberEnrolled(m) => {
+            c.prepare_cached(
+                "INSERT INTO member_enrolments (event_id, till_id, branch_id, member_id, phone, payload)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                event_id,
+                till_id,
+                branch_id,
+                m.member.to_string(),
+                m.phone.as_str(),
+                serde_json::to_string(m)?
+            ])?;
+            Ok(())
+        }
+        Event::Audit(a) => {
+            c.prepare_cached(
+                "INSERT INTO till_audit (event_id, till_id, branch_id, at, action, actor_id, approver_id, detail,
+                 sale_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![
+                event_id,
+                till_id,
+                branch_id,
+                micros(env.at),
+                serde_json::to_value(a.action)?.as_str().unwrap_or("unknown"),
+                a.actor.0,
+                a.approver.map(|s| s.0),
+                a.detail,
+                a.sale.map(|s| s.to_string())
+            ])?;
+            Ok(())
+        }
+    }
+}
+
+fn insert_sale(c: &Connection, event_id: &str, s: &CompletedSale, received: i64) -> Result<(), ProjectError> {
+    let t = &s.totals;
+    let m = s.member.as_ref();
+    c.prepare_cached(
+        "INSERT INTO sales (id, event_id, receipt_no, branch_id, till_id, shift_id, cashier_id, completed_at,
+         business_day, gross, member_savings, manual_discounts, order_discount, total, rounding, due, change_given,
+         change_to_stored_value, points_eligible_net, member_id, member_identifier, member_tier, points_earned,
+         policy_version, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21,
+         ?22, ?23, ?24, ?25)",
+    )?
+    .execute(params![
+        s.id.to_string(),
+        event_id,
+        s.receipt_no.to_string(),
+        s.branch.0,
+        s.till.0,
+        s.shift.to_string(),
+        s.cashier.0,
+        micros(s.completed_at),
+        s.business_day.to_string(),
+        t.gross.0,
+        t.member_savings.0,
+        t.manual_discounts.0,
+        t.order_discount.0,
+        t.total.0,
+        t.rounding.0,
+        t.due.0,
+        s.change.0,
+        s.change_to_stored_value.0,
+        s.points_eligible_net.0,
+        m.and_then(|m| m.member_id).map(|x| x.to_string()),
+        m.map(|m| serde_json::to_string(&m.identifier)).transpose()?,
+        m.and_then(|m| m.tier.clone()),
+        s.points_earned(),
+        m.map(|m| m.policy_version),
+        received
+    ])
+    .map_err(unique_or(|| format!("sale {} or receipt {} is already recorded", s.id, s.receipt_no)))?;
+    let sale_id = s.id.to_string();
+    let mut line = c.prepare_cached(
+        "INSERT INTO sale_lines (sale_id, line_no, product_id, product_code, barcode, name, category_id, unit, vat,
+         qty, base_unit, unit_price, gross, member_saving, manual_discount, order_discount, net, points_eligible)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+    )?;
+    for (i, l) in s.lines.iter().enumerate() {
+        let p = &l.priced;
+        line.execute(params![
+            sale_id,
+            i as i64 + 1,
+            l.item.product_id.0,
+            l.item.product_code,
+            l.item.barcode,
+            l.item.name,
+            l.item.category.0,
+            l.item.unit,
+            l.item.vat.0,
+            p.qty.0,
+            p.base_unit.0,
+            p.unit.0,
+            p.gross.0,
+            p.member_saving.0,
+            p.manual_discount.0,
+            l.order_discount.0,
+            l.net.0,
+            l.item.points_eligible
+        ])?;
+    }
+    insert_tenders(c, "sale_tenders", "sale_id", &sale_id, &s.tenders, true)
+}
+
+fn insert_tenders(
+    c: &Connection,
+    table: &str,
+    key: &str,
+    id: &str,
+    tenders: &[Tender],
+    with_hold: bool,
+) -> Result<(), ProjectError> {
+    let sql = if with_hold {
+        format!(
+            "INSERT INTO {table} ({key}, idx, kind, amount, tendered, reference, points, sv_principal, sv_bonus, hold_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+        )
+    } else {
+        format!(
+            "INSERT INTO {table} ({key}, idx, kind, amount, tendered, reference, points, sv_principal, sv_bonus)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+        )
+    };
+    let mut st = c.prepare_cached(&sql)?;
+    for (i, t) in tenders.iter().enumerate() {
+        let principal = t.stored_value.map(|s| s.principal.0);
+        let bonus = t.stored_value.map(|s| s.bonus.0);
+        if with_hold {
+            st.execute(params![
+                id,
+                i as i64,
+                t.kind.code(),
+                t.amount.0,
+                t.tendered.0,
+                t.reference,
+                t.points,
+                principal,
+                bonus,
+                t.hold.map(|h| h.to_string())
+            ])?;
+        } else {
+            st.execute(params![
+                id,
+                i as i64,
+                t.kind.code(),
+                t.amount.0,
+                t.tendered.0,
+                t.reference,
+                t.points,
+                principal,
+                bonus
+            ])?;
+        }
+    }
+    Ok(())
+}
+
+fn insert_refund(c: &Connection, event_id: &str, r: &Refund, received: i64) -> Result<(), ProjectError> {
+    let kind = match r.kind {
+        RefundKind::Return => "return",
+        RefundKind::Void => "void",
+        RefundKind::NoReceipt => "no_receipt",
+    };
+    c.prepare_cached(
+        "INSERT INTO refunds (id, event_id, kind, sale_id, original_receipt, receipt_no, branch_id, till_id, shift_id,
+         cashier_id, approved_by, refunded_at, business_day, reason, total, rounding, points_taken_back,
+         points_restored, member_id, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+    )?
+    .execute(params![
+        r.id.to_string(),
+        event_id,
+        kind,
+        r.sale.map(|s| s.to_string()),
+        r.original_receipt.as_ref().map(|x| x.to_string()),
+        r.receipt_no.to_string(),
+        r.branch.0,
+        r.till.0,
+        r.shift.to_string(),
+        r.cashier.0,
+        r.approved_by.map(|s| s.0),
+        micros(r.refunded_at),
+        r.business_day.to_string(),
+        r.reason,
+        r.total.0,
+        r.rounding.0,
+        r.points_taken_back,
+        r.points_restored,
+        r.member.as_ref().and_then(|m| m.member_id).map(|x| x.to_string()),
+        received
+    ])
+    .map_err(unique_or(|| format!("refund {} or receipt {} is already recorded", r.id, r.receipt_no)))?;
+    let refund_id = r.id.to_string();
+    let mut line = c.prepare_cached(
+        "INSERT INTO refund_lines (refund_id, idx, sale_line, product_id, name, vat, qty, amount, points_eligible)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    for (i, l) in r.lines.iter().enumerate() {
+        line.execute(params![
+            refund_id,
+            i as i64,
+            l.sale_line.map(|x| x as i64),
+            l.product_id.0,
+            l.name,
+            l.vat.0,
+            l.qty.0,
+            l.amount.0,
+            l.points_eligible
+        ])?;
+    }
+    insert_tenders(c, "refund_tenders", "refund_id", &refund_id, &r.tenders, false)
+}
+
+/// THE place where an accepted event's effects on members and their balances are applied, in
+/// the batch's transaction (inside the event's savepoint: a `Reject` here undoes the event).
+///
+/// Issue 6 fills this in: points earned by a sale (honouring `SaleMember::points_earned` and the
+/// policy version the till used), redemption and stored-value holds captured, points taken back
+/// and restored by refunds, change put on stored value, cash top-ups (`CashMovement` of kind
+/// `CashTopUp`), offline attribution of `SaleMember::identifier` when `member_id` is `None`, and
+/// `MemberEnrolled` into the registry. Until then members live only in the tables above.
+pub(crate) fn apply_member_effects(_c: &Connection, _till: &Till, env: &EventEnvelope) -> Result<(), ProjectError> {
+    match &env.event {
+        Event::SaleCompleted(_)
+        | Event::SaleRefunded(_)
+        | Event::SaleVoided(_)
+        | Event::CashMovement(_)
+        | Event::MemberEnrolled(_) => Ok(()),
+        Event::ShiftOpened(_) | Event::ShiftClosed(_) | Event::DayClosed(_) | Event::Audit(_) => Ok(()),
+    }
+}

@@ -1,0 +1,282 @@
+//! The embedded store: SQLite in WAL mode, one writer connection (SQLite serialises writers
+//! anyway) and a few reader connections that read concurrently with it. Every call blocks; the
+//! HTTP layer runs them on the blocking pool.
+
+mod accounts;
+mod audit_log;
+mod branches;
+mod catalog;
+mod ingest;
+pub mod schema;
+mod sync;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use jiff::Timestamp;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params};
+use serde::Serialize;
+use shared::policy::MemberPolicy;
+use shared::sync::Change;
+
+use super::{PolicyStore, StoreError, StoreResult};
+use crate::audit::{EntryFields, GENESIS, entry_hash};
+use crate::model::Actor;
+
+const READERS: usize = 4;
+
+/// HQ's SQLite database.
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").field("path", &self.path).finish()
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e {
+            rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound("record".into()),
+            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+                StoreError::Conflict("a record with the same key already exists".into())
+            }
+            e => StoreError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<serde_json::Error> for StoreError {
+    fn from(e: serde_json::Error) -> Self {
+        StoreError::Internal(format!("stored JSON: {e}"))
+    }
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) and migrates the database at `path` to the latest schema, and
+    /// makes sure HQ has a member policy.
+    pub fn open(path: &Path) -> StoreResult<SqliteStore> {
+        Self::open_at_version(path, schema::LATEST)
+    }
+
+    /// Opens and migrates up to `version` only: for testing upgrades from an old schema.
+    pub fn open_at_version(path: &Path, version: u32) -> StoreResult<SqliteStore> {
+        let writer = Connection::open(path)?;
+        writer.pragma_update(None, "journal_mode", "WAL")?;
+        configure(&writer)?;
+        let mut writer = writer;
+        migrate(&mut writer, version)?;
+        let mut readers = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            let r = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+            )?;
+            configure(&r)?;
+            readers.push(Mutex::new(r));
+        }
+        let store = SqliteStore {
+            path: path.to_owned(),
+            writer: Mutex::new(writer),
+            readers,
+            next_reader: AtomicUsize::new(0),
+        };
+        if version >= 1 {
+            store.ensure_policy()?;
+        }
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version the database is at.
+    pub fn schema_version(&self) -> StoreResult<u32> {
+        self.read(|c| Ok(c.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0))?))
+    }
+
+    /// Runs `f` in one write transaction (begun immediately, so it never has to upgrade a lock).
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&mut Transaction<'_>) -> StoreResult<T>) -> StoreResult<T> {
+        let mut conn = self.writer.lock().map_err(|_| StoreError::Internal("writer lock poisoned".into()))?;
+        let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = f(&mut tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Runs `f` on a reader connection inside one read transaction (one consistent snapshot).
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
+        // Take a free reader if there is one; otherwise wait for ours.
+        for i in 0..self.readers.len() {
+            if let Ok(mut conn) = self.readers[(start + i) % self.readers.len()].try_lock() {
+                return read_in_tx(&mut conn, f);
+            }
+        }
+        let mut conn = self.readers[start % self.readers.len()]
+            .lock()
+            .map_err(|_| StoreError::Internal("reader lock poisoned".into()))?;
+        read_in_tx(&mut conn, f)
+    }
+
+    /// Gives HQ its first member policy if it has none, and puts it on the change feed.
+    fn ensure_policy(&self) -> StoreResult<()> {
+        self.write(|tx| {
+            let have: i64 = tx.query_row("SELECT COUNT(*) FROM member_policies", [], |r| r.get(0))?;
+            if have == 0 {
+                let now = Timestamp::now();
+                let policy = MemberPolicy::initial(now);
+                tx.execute(
+                    "INSERT INTO member_policies (version, effective_from, policy, created_at) VALUES (?1, ?2, ?3, ?4)",
+                    params![policy.version, micros(now), serde_json::to_string(&policy)?, micros(now)],
+                )?;
+                emit(tx, &format!("policy:{}", policy.version), None, &Change::Policy(policy.clone()))?;
+                append_audit(tx, &Actor::system(), "create", "policy:1", None::<&()>, Some(&policy))?;
+            }
+            Ok(())
+        })
+    }
+}
+
+fn read_in_tx<T>(conn: &mut Connection, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+    let out = f(&tx)?;
+    tx.finish()?;
+    Ok(out)
+}
+
+/// Applies the migrations above the database's version, up to `target`.
+fn migrate(conn: &mut Connection, target: u32) -> StoreResult<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+    )?;
+    let current: u32 = conn.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0))?;
+    if current > schema::LATEST {
+        return Err(StoreError::Invalid(format!(
+            "the database is at schema version {current}, newer than this HQ ({}); upgrade HQ",
+            schema::LATEST
+        )));
+    }
+    for (version, description, sql) in schema::MIGRATIONS.iter().filter(|(v, _, _)| *v > current && *v <= target) {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute_batch(sql)?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, description, applied_at) VALUES (?1, ?2, ?3)",
+            params![version, description, micros(Timestamp::now())],
+        )?;
+        tx.commit()?;
+        tracing::info!(version, description, "applied schema migration");
+    }
+    Ok(())
+}
+
+impl PolicyStore for SqliteStore {
+    fn current_policy(&self) -> StoreResult<MemberPolicy> {
+        self.read(|c| {
+            let json: String =
+                c.query_row("SELECT policy FROM member_policies ORDER BY version DESC LIMIT 1", [], |r| r.get(0))?;
+            Ok(serde_json::from_str(&json)?)
+        })
+    }
+}
+
+/// Microseconds since the epoch: how timestamps are stored (comparable, portable).
+pub(crate) fn micros(t: Timestamp) -> i64 {
+    t.as_microsecond()
+}
+
+pub(crate) fn from_micros(v: i64) -> Timestamp {
+    Timestamp::from_microsecond(v).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+/// Puts `change` on the feed under `entity`, replacing that entity's earlier change: the feed
+/// holds each entity once, at the seq of its latest change. `branch` limits it to one branch's tills.
+pub(crate) fn emit(tx: &Connection, entity: &str, branch: Option<i64>, change: &Change) -> StoreResult<()> {
+    tx.prepare_cached("DELETE FROM changes WHERE entity = ?1")?.execute([entity])?;
+    tx.prepare_cached("INSERT INTO changes (entity, branch_id, payload) VALUES (?1, ?2, ?3)")?.execute(params![
+        entity,
+        branch,
+        serde_json::to_string(change)?
+    ])?;
+    Ok(())
+}
+
+/// Appends an audit entry, chained to the one before it, in the caller's transaction.
+pub(crate) fn append_audit<B: Serialize + ?Sized, A: Serialize + ?Sized>(
+    tx: &Connection,
+    actor: &Actor,
+    action: &str,
+    entity: &str,
+    before: Option<&B>,
+    after: Option<&A>,
+) -> StoreResult<()> {
+    let head: Option<(i64, String)> = tx
+        .prepare_cached("SELECT last_id, last_hash FROM audit_head WHERE id = 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (last_id, prev_hash) = head.unwrap_or((0, GENESIS.to_owned()));
+    let before = before.map(serde_json::to_string).transpose()?.unwrap_or_default();
+    let after = after.map(serde_json::to_string).transpose()?.unwrap_or_default();
+    let fields = EntryFields {
+        id: last_id + 1,
+        at: micros(Timestamp::now()),
+        actor: &actor.who,
+        from: &actor.from,
+        action,
+        entity,
+        before: &before,
+        after: &after,
+    };
+    let hash = entry_hash(&prev_hash, &fields);
+    tx.prepare_cached(
+        "INSERT INTO audit_log (id, at, actor, client, action, entity, before, after, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?
+    .execute(params![
+        fields.id,
+        fields.at,
+        fields.actor,
+        fields.from,
+        action,
+        entity,
+        before,
+        after,
+        prev_hash,
+        hash
+    ])?;
+    tx.prepare_cached(
+        "INSERT INTO audit_head (id, last_id, last_hash) VALUES (1, ?1, ?2)
+         ON CONFLICT (id) DO UPDATE SET last_id = excluded.last_id, last_hash = excluded.last_hash",
+    )?
+    .execute(params![fields.id, hash])?;
+    Ok(())
+}
+
+/// A `NotFound` naming what was looked for.
+pub(crate) fn not_found(what: impl Into<String>) -> impl FnOnce(StoreError) -> StoreError {
+    let what = what.into();
+    move |e| match e {
+        StoreError::NotFound(_) => StoreError::NotFound(what),
+        e => e,
+    }
+}
+
+/// Whether an error is a uniqueness/constraint violation.
+pub(crate) fn is_constraint(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation)
+}

@@ -1,0 +1,158 @@
+use jiff::Timestamp;
+use rusqlite::{OptionalExtension, params};
+use shared::ids::{BranchId, TillId};
+use shared::sync::EventEnvelope;
+
+use super::{SqliteStore, from_micros, ingest, not_found};
+use crate::model::{ChangePage, GapRecord, IngestOutcome, SaleSummary, StoredEvent, Till, TillSyncStatus};
+use crate::store::{StoreError, StoreResult, SyncStore};
+
+impl SyncStore for SqliteStore {
+    fn ingest(
+        &self,
+        till: &Till,
+        events: &[EventEnvelope],
+        verdicts: &[Result<(), String>],
+        received_at: Timestamp,
+        clock_skew_seconds: i64,
+    ) -> StoreResult<IngestOutcome> {
+        if events.len() != verdicts.len() {
+            return Err(StoreError::Internal("one verdict per event is needed".into()));
+        }
+        self.write(|tx| ingest::apply_batch(tx, till, events, verdicts, received_at, clock_skew_seconds))
+    }
+
+    fn pull(&self, branch: BranchId, cursor: u64, limit: u32) -> StoreResult<ChangePage> {
+        self.read(|c| {
+            let cursor_i = i64::try_from(cursor).unwrap_or(i64::MAX);
+            let mut st = c.prepare_cached(
+                "SELECT seq, payload FROM changes WHERE seq > ?1 AND (branch_id IS NULL OR branch_id = ?2)
+                 ORDER BY seq LIMIT ?3",
+            )?;
+            let mut changes: Vec<(u64, String)> = st
+                .query_map(params![cursor_i, branch.0, i64::from(limit) + 1], |r| {
+                    Ok((r.get::<_, i64>(0)?.max(0) as u64, r.get(1)?))
+                })?
+                .collect::<Result<_, _>>()?;
+            let has_more = changes.len() > limit as usize;
+            changes.truncate(limit as usize);
+            let latest: i64 = c.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| r.get(0))?;
+            let latest = latest.max(0) as u64;
+            // With nothing more for this branch in this snapshot, the till may skip to the newest seq:
+            // everything up to it is either sent or for another branch.
+            let next_cursor = match changes.last() {
+                Some((seq, _)) if has_more => *seq,
+                _ => latest.max(cursor),
+            };
+            Ok(ChangePage { changes, next_cursor, has_more, latest })
+        })
+    }
+
+    fn sync_status(&self, till: TillId) -> StoreResult<TillSyncStatus> {
+        self.read(|c| {
+            let (branch, number): (i64, u16) = c
+                .query_row("SELECT branch_id, number FROM tills WHERE id = ?1", [till.0], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .map_err(StoreError::from)
+                .map_err(not_found(format!("till {till}")))?;
+            let sync: Option<(i64, Option<i64>, Option<i64>)> = c
+                .query_row(
+                    "SELECT next_seq, last_push_at, clock_skew_seconds FROM till_sync WHERE till_id = ?1",
+                    [till.0],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            let (next_seq, last_push_at, skew) = sync.unwrap_or((1, None, None));
+            let count = |status: &str| -> StoreResult<u64> {
+                Ok(c.query_row(
+                    "SELECT COUNT(*) FROM events WHERE till_id = ?1 AND status = ?2",
+                    params![till.0, status],
+                    |r| r.get::<_, i64>(0),
+                )?
+                .max(0) as u64)
+            };
+            let mut st = c.prepare(
+                "SELECT expected, received, detected_at, filled_at FROM seq_gaps
+                 WHERE till_id = ?1 AND filled_at IS NULL ORDER BY id",
+            )?;
+            let open_gaps = st
+                .query_map([till.0], |r| {
+                    Ok(GapRecord {
+                        expected: r.get::<_, i64>(0)?.max(0) as u64,
+                        received: r.get::<_, i64>(1)?.max(0) as u64,
+                        detected_at: from_micros(r.get(2)?),
+                        filled_at: r.get::<_, Option<i64>>(3)?.map(from_micros),
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(TillSyncStatus {
+                till_id: till,
+                branch_id: BranchId(branch),
+                till_number: number,
+                next_seq: next_seq.max(1) as u64,
+                events_accepted: count("accepted")?,
+                events_rejected: count("rejected")?,
+                last_push_at: last_push_at.map(from_micros),
+                clock_skew_seconds: skew,
+                open_gaps,
+            })
+        })
+    }
+
+    fn list_events(&self, till: TillId, rejected_only: bool, limit: u32) -> StoreResult<Vec<StoredEvent>> {
+        self.read(|c| {
+            let mut st = c.prepare(
+                "SELECT id, seq, kind, till_at, received_at, status, reason FROM events
+                 WHERE till_id = ?1 AND (?2 = 0 OR status = 'rejected') ORDER BY seq DESC LIMIT ?3",
+            )?;
+            let rows = st
+                .query_map(params![till.0, rejected_only, limit], |r| {
+                    Ok(StoredEvent {
+                        id: r.get(0)?,
+                        seq: r.get::<_, i64>(1)?.max(0) as u64,
+                        kind: r.get(2)?,
+                        till_at: from_micros(r.get(3)?),
+                        received_at: from_micros(r.get(4)?),
+                        status: r.get(5)?,
+                        reason: r.get(6)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+    }
+
+    fn list_sales(&self, branch: Option<BranchId>, limit: u32) -> StoreResult<Vec<SaleSummary>> {
+        self.read(|c| {
+            let mut st = c.prepare(
+                "SELECT s.id, s.receipt_no, s.branch_id, s.till_id, s.completed_at, s.business_day, s.due,
+                        (SELECT COUNT(*) FROM sale_lines l WHERE l.sale_id = s.id),
+                        (SELECT COUNT(*) FROM sale_tenders t WHERE t.sale_id = s.id),
+                        s.member_id, s.points_earned, s.received_at
+                 FROM sales s WHERE (?1 IS NULL OR s.branch_id = ?1)
+                 ORDER BY s.completed_at DESC, s.id DESC LIMIT ?2",
+            )?;
+            let rows = st
+                .query_map(params![branch.map(|b| b.0), limit], |r| {
+                    let day: String = r.get(5)?;
+                    Ok(SaleSummary {
+                        id: r.get(0)?,
+                        receipt_no: r.get(1)?,
+                        branch_id: BranchId(r.get(2)?),
+                        till_id: TillId(r.get(3)?),
+                        completed_at: from_micros(r.get(4)?),
+                        business_day: day.parse().unwrap_or_default(),
+                        due: r.get(6)?,
+                        lines: r.get(7)?,
+                        tenders: r.get(8)?,
+                        member_id: r.get(9)?,
+                        points_earned: r.get(10)?,
+                        received_at: from_micros(r.get(11)?),
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+    }
+}
