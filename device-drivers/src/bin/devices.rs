@@ -1,1 +1,422 @@
-fn main() {}
+//! `devices`: a branch technician's check of the till's hardware, without the till.
+//!
+//! ```sh
+//! cargo run -p device-drivers --bin devices -- ports
+//! cargo run -p device-drivers --bin devices -- watch-scanner /dev/ttyUSB0 --baud 9600
+//! cargo run -p device-drivers --bin devices -- watch-cards /dev/ttyUSB1
+//! cargo run -p device-drivers --bin devices -- test-receipt --port /dev/ttyUSB2 --paper 58
+//! cargo run -p device-drivers --bin devices -- drawer --tcp 192.168.1.80
+//! cargo run -p device-drivers --bin devices -- status --port /dev/ttyUSB2
+//! cargo run -p device-drivers --bin devices -- display /dev/ttyUSB3 "Hello" "TOTAL 12.50"
+//! cargo run -p device-drivers --bin devices -- simulate printer
+//! ```
+
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use device_drivers::Events;
+use device_drivers::card_reader::{CardEvent, CardReader, CardReaderConfig};
+use device_drivers::config::{Baud, SerialSettings};
+use device_drivers::display::{CustomerDisplay, DisplayCharset, DisplayConfig, DisplayEvent, DisplayKind};
+use device_drivers::printer::{self, DrawerPin, PrintOptions, Printer, PrinterConfig, PrinterEvent};
+use device_drivers::scanner::{AimIds, Scanner, ScannerConfig, ScannerEvent, ScannerOptions, Terminator};
+use device_drivers::simulator::{CardReaderSimulator, DisplaySimulator, PrinterSimulator, ScannerSimulator};
+use device_drivers::transport::{Endpoint, list_serial_ports};
+use shared::receipt::PaperWidth;
+
+#[derive(Parser)]
+#[command(name = "devices", about = "Check a till's scanner, card reader, printer, drawer and customer display")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Lists the serial ports of this machine.
+    Ports,
+    /// Prints what a serial scanner reads, until Ctrl-C.
+    WatchScanner {
+        #[command(flatten)]
+        port: PortArgs,
+        #[arg(long, value_enum, default_value = "cr-lf")]
+        terminator: TerminatorArg,
+        /// Frames start with STX.
+        #[arg(long)]
+        stx: bool,
+        #[arg(long, value_enum, default_value = "auto")]
+        aim: AimArg,
+    },
+    /// Prints what a card reader reads (bank cards only masked), until Ctrl-C.
+    WatchCards {
+        #[command(flatten)]
+        port: PortArgs,
+    },
+    /// Prints a test page.
+    TestReceipt {
+        #[command(flatten)]
+        printer: PrinterArgs,
+        #[arg(long, default_value = "80", value_parser = ["58", "80"])]
+        paper: String,
+    },
+    /// Opens the cash drawer through the printer.
+    Drawer {
+        #[command(flatten)]
+        printer: PrinterArgs,
+        #[arg(long, default_value = "2", value_parser = ["2", "5"])]
+        pin: String,
+    },
+    /// Asks the printer's status (DLE EOT): offline, cover open, paper near end, paper end.
+    Status {
+        #[command(flatten)]
+        printer: PrinterArgs,
+    },
+    /// Shows two lines on a customer display (an LED display shows the first as a price).
+    Display {
+        #[command(flatten)]
+        port: PortArgs,
+        upper: String,
+        #[arg(default_value = "")]
+        lower: String,
+        #[arg(long, value_enum, default_value = "vfd")]
+        kind: KindArg,
+        /// The display has a Chinese (GBK) font.
+        #[arg(long)]
+        gbk: bool,
+    },
+    /// Runs a simulated device on a pseudo-terminal and shows what it does, until Ctrl-C.
+    Simulate {
+        #[arg(value_enum)]
+        device: SimArg,
+    },
+}
+
+#[derive(Args)]
+struct PortArgs {
+    /// Serial port path, e.g. /dev/ttyUSB0.
+    path: String,
+    #[arg(long, default_value_t = 9600)]
+    baud: u32,
+}
+
+impl PortArgs {
+    fn settings(&self) -> anyhow::Result<SerialSettings> {
+        let baud = Baud::try_from(self.baud)?;
+        Ok(SerialSettings { baud, ..SerialSettings::new(&self.path) })
+    }
+}
+
+#[derive(Args)]
+#[group(required = true, multiple = false)]
+struct PrinterArgs {
+    /// Serial port of the printer.
+    #[arg(long)]
+    port: Option<String>,
+    /// Network printer, host or host:port (9100).
+    #[arg(long)]
+    tcp: Option<String>,
+    /// A file or printer device node (/dev/usb/lp0).
+    #[arg(long)]
+    file: Option<PathBuf>,
+    #[arg(long, default_value_t = 9600)]
+    baud: u32,
+}
+
+impl PrinterArgs {
+    fn endpoint(&self) -> anyhow::Result<Endpoint> {
+        Ok(match (&self.port, &self.tcp, &self.file) {
+            (Some(p), _, _) => {
+                Endpoint::Serial(SerialSettings { baud: Baud::try_from(self.baud)?, ..SerialSettings::new(p) })
+            }
+            (_, Some(a), _) => Endpoint::Tcp { address: a.clone() },
+            (_, _, Some(f)) => Endpoint::File { path: f.clone() },
+            _ => bail!("give --port, --tcp or --file"),
+        })
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum TerminatorArg {
+    Cr,
+    Lf,
+    CrLf,
+    Etx,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum AimArg {
+    Auto,
+    Off,
+    Required,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum KindArg {
+    Vfd,
+    Led,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SimArg {
+    Printer,
+    Scanner,
+    CardReader,
+    Display,
+}
+
+const WAIT: Duration = Duration::from_secs(15);
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Ports => {
+            let ports = list_serial_ports()?;
+            if ports.is_empty() {
+                println!("no serial ports found");
+            }
+            for p in ports {
+                println!("{:<28} {}", p.path, p.description);
+            }
+            Ok(())
+        }
+        Command::WatchScanner { port, terminator, stx, aim } => {
+            let protocol = ScannerOptions {
+                terminator: match terminator {
+                    TerminatorArg::Cr => Terminator::Cr,
+                    TerminatorArg::Lf => Terminator::Lf,
+                    TerminatorArg::CrLf => Terminator::CrLf,
+                    TerminatorArg::Etx => Terminator::Etx,
+                },
+                stx,
+                aim_ids: match aim {
+                    AimArg::Auto => AimIds::Auto,
+                    AimArg::Off => AimIds::Off,
+                    AimArg::Required => AimIds::Required,
+                },
+                ..ScannerOptions::default()
+            };
+            let (_scanner, mut events) =
+                Scanner::open(ScannerConfig { port: port.settings()?, protocol, ..ScannerConfig::default() });
+            println!("watching {}; Ctrl-C to stop", port.path);
+            while let Some(e) = events.blocking_recv() {
+                match e {
+                    ScannerEvent::Connected { port } => println!("connected: {port}"),
+                    ScannerEvent::Disconnected { reason } => println!("disconnected: {reason} (retrying)"),
+                    ScannerEvent::Scan(s) => {
+                        let gtin = s.gtin.map(|g| format!(", {g:?} check digit ok")).unwrap_or_default();
+                        println!("scan: {} ({:?}{gtin})", s.code, s.symbology);
+                    }
+                    ScannerEvent::Misread(m) => println!("{m}"),
+                }
+            }
+            Ok(())
+        }
+        Command::WatchCards { port } => {
+            let (_reader, mut events) =
+                CardReader::open(CardReaderConfig { port: port.settings()?, ..CardReaderConfig::default() });
+            println!("watching {}; Ctrl-C to stop", port.path);
+            while let Some(e) = events.blocking_recv() {
+                match e {
+                    CardEvent::Connected { port } => println!("connected: {port}"),
+                    CardEvent::Disconnected { reason } => println!("disconnected: {reason} (retrying)"),
+                    CardEvent::MemberCard(code) => println!("member card: {}", code.masked()),
+                    CardEvent::Uid(uid) => println!("card UID: {}", uid.as_str()),
+                    CardEvent::BankCardRejected(r) => println!("{r}"),
+                    CardEvent::Unreadable(u) => println!("unreadable: {u}"),
+                }
+            }
+            Ok(())
+        }
+        Command::TestReceipt { printer, paper } => {
+            let paper = if paper == "58" { PaperWidth::Mm58 } else { PaperWidth::Mm80 };
+            let config = PrinterConfig {
+                endpoint: printer.endpoint()?,
+                print: PrintOptions { paper, ..PrintOptions::default() },
+                ..PrinterConfig::default()
+            };
+            let (p, mut events) = Printer::open(config);
+            let job = p.print_blocks(&printer::test_page(paper), "test page")?;
+            until(&mut events, |e| match e {
+                PrinterEvent::Printed { job: j } if *j == job => {
+                    Some(Ok(format!("printed ({} columns)", paper.columns())))
+                }
+                PrinterEvent::Failed { job: j, reason } if *j == job => Some(Err(reason.to_string())),
+                _ => None,
+            })
+        }
+        Command::Drawer { printer, pin } => {
+            let mut config = PrinterConfig { endpoint: printer.endpoint()?, ..PrinterConfig::default() };
+            config.drawer.pin = if pin == "5" { DrawerPin::Pin5 } else { DrawerPin::Pin2 };
+            let (p, mut events) = Printer::open(config);
+            p.open_drawer();
+            until(&mut events, |e| match e {
+                PrinterEvent::DrawerOpened { pin } => Some(Ok(format!("drawer kick sent on {pin:?}"))),
+                PrinterEvent::DrawerFailed { reason } => Some(Err(reason.to_string())),
+                _ => None,
+            })
+        }
+        Command::Status { printer } => {
+            let endpoint = printer.endpoint()?;
+            let mut link = endpoint.open()?;
+            if !link.can_answer() {
+                bail!("{} cannot answer a status query", endpoint.name());
+            }
+            let s = printer::query_status(link.as_mut(), Duration::from_secs(2))
+                .with_context(|| format!("asking {}", endpoint.name()))?;
+            println!("offline:        {}", yes(s.offline));
+            println!("cover open:     {}", yes(s.cover_open));
+            println!("paper near end: {}", yes(s.paper_near_end));
+            println!("paper end:      {}", yes(s.paper_end));
+            println!("error:          {}", yes(s.error));
+            match s.problem() {
+                Some(p) => println!("=> cannot print: {p}"),
+                None => println!("=> ready"),
+            }
+            Ok(())
+        }
+        Command::Display { port, upper, lower, kind, gbk } => {
+            let kind = match kind {
+                KindArg::Vfd => DisplayKind::Vfd,
+                KindArg::Led => DisplayKind::Led,
+            };
+            let charset = if gbk { DisplayCharset::Gbk } else { DisplayCharset::Ascii };
+            let config = DisplayConfig { port: port.settings()?, kind, charset, ..DisplayConfig::default() };
+            let (d, mut events) = CustomerDisplay::open(config);
+            until(&mut events, |e| match e {
+                DisplayEvent::Connected { .. } => Some(Ok(String::new())),
+                DisplayEvent::Disconnected { reason } => Some(Err(reason.to_string())),
+                DisplayEvent::Refused(r) => Some(Err(r.to_string())),
+            })?;
+            match kind {
+                DisplayKind::Vfd => d.show_lines(&upper, &lower),
+                DisplayKind::Led => {
+                    let fen = parse_amount(&upper)?;
+                    d.show_total(shared::Money(fen));
+                }
+            }
+            // Give the display's thread time to send before the process ends.
+            std::thread::sleep(Duration::from_millis(300));
+            println!("shown");
+            Ok(())
+        }
+        Command::Simulate { device } => simulate(device),
+    }
+}
+
+fn yes(b: bool) -> &'static str {
+    if b { "YES" } else { "no" }
+}
+
+fn parse_amount(s: &str) -> anyhow::Result<i64> {
+    let (yuan, fen) = s.split_once('.').unwrap_or((s, "0"));
+    let fen = format!("{fen:0<2}");
+    if fen.len() != 2 {
+        bail!("`{s}` is not an amount like 12.50");
+    }
+    Ok(yuan.parse::<i64>().context("amount")? * 100 + fen.parse::<i64>().context("amount")?)
+}
+
+/// Waits for the event `f` decides on; prints `Ok`, fails with `Err`.
+fn until<E: std::fmt::Debug>(
+    events: &mut Events<E>,
+    mut f: impl FnMut(&E) -> Option<Result<String, String>>,
+) -> anyhow::Result<()> {
+    let deadline = Instant::now() + WAIT;
+    while Instant::now() < deadline {
+        match events.try_recv() {
+            Ok(e) => match f(&e) {
+                Some(Ok(msg)) => {
+                    if !msg.is_empty() {
+                        println!("{msg}");
+                    }
+                    return Ok(());
+                }
+                Some(Err(msg)) => bail!(msg),
+                None => println!("{e:?}"),
+            },
+            Err(_) => std::thread::sleep(Duration::from_millis(20)),
+        }
+    }
+    bail!("no answer in {} s", WAIT.as_secs())
+}
+
+fn simulate(device: SimArg) -> anyhow::Result<()> {
+    match device {
+        SimArg::Printer => {
+            let sim = PrinterSimulator::start()?;
+            println!("printer simulator on {} (80 mm); Ctrl-C to stop", sim.port_path().display());
+            let (mut receipts, mut kicks) = (0, 0);
+            loop {
+                let r = sim.receipts();
+                for receipt in &r[receipts..] {
+                    println!("----- receipt ({:?}) -----\n{}", receipt.cut, receipt.text);
+                }
+                receipts = r.len();
+                let k = sim.drawer_kicks();
+                for kick in &k[kicks..] {
+                    println!("drawer kick: {kick:?}");
+                }
+                kicks = k.len();
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        }
+        SimArg::Scanner | SimArg::CardReader => {
+            let scanner = matches!(device, SimArg::Scanner);
+            let (s, c) = if scanner {
+                (Some(ScannerSimulator::start()?), None)
+            } else {
+                (None, Some(CardReaderSimulator::start()?))
+            };
+            let path = s.as_ref().map(|s| s.port_path()).or(c.as_ref().map(|c| c.port_path())).unwrap_or_default();
+            println!("simulator on {}", path.display());
+            println!(
+                "type a code and Enter to send it ({}); Ctrl-D to stop",
+                if scanner {
+                    "`bad` for a misread"
+                } else {
+                    "`bank` for a bank card, 8/14 hex or 10 digits for a UID, else a member code"
+                }
+            );
+            for line in std::io::stdin().lock().lines() {
+                let line = line?;
+                let code = line.trim();
+                let sent = match (&s, &c) {
+                    (Some(s), _) if code == "bad" => s.misread(),
+                    (Some(s), _) => s.scan(code),
+                    (_, Some(c)) if code == "bank" => c.swipe_bank_card(None),
+                    (_, Some(c)) if shared::member::CardUid::parse(code).is_ok() => c.tap_uid(code),
+                    (_, Some(c)) => c.swipe_member(code),
+                    _ => Ok(()),
+                };
+                sent?;
+            }
+            Ok(())
+        }
+        SimArg::Display => {
+            let sim = DisplaySimulator::start()?;
+            println!("customer display simulator on {}; Ctrl-C to stop", sim.port_path().display());
+            let mut shown = sim.screen();
+            loop {
+                let now = sim.screen();
+                if now != shown {
+                    println!("[{:<20}]\n[{:<20}] lamp {:?}", now.lines[0], now.lines[1], now.lamp);
+                    shown = now;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+}

@@ -167,6 +167,31 @@ fn lock(held: &Held) -> std::sync::MutexGuard<'_, Vec<HeldJob>> {
     held.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// A test page for `paper`: a column ruler, Chinese and ASCII text, bold and tall lines, a Code128
+/// barcode and a QR code. What a technician prints to check a printer.
+pub fn test_page(paper: PaperWidth) -> Vec<Block> {
+    use shared::receipt::{PrintLine, center, left_right};
+    let w = paper.columns();
+    let line = |text: String, bold: bool, tall: bool| Block::Line(PrintLine { text, bold, tall });
+    let mut blocks = Vec::new();
+    blocks.extend(center("Tillpoint 打印测试 / TEST PAGE", w).into_iter().map(|t| line(t, true, false)));
+    blocks.push(line("=".repeat(w), false, false));
+    let ruler: String = (1..=w).map(|i| char::from(b'0' + (i % 10) as u8)).collect();
+    blocks.push(line(ruler, false, false));
+    blocks.extend(
+        left_right(&format!("{w} 列 / columns"), &format!("{} mm", if w == 32 { 58 } else { 80 }), w)
+            .into_iter()
+            .map(|t| line(t, false, false)),
+    );
+    blocks.extend(left_right("中文 GBK 汉字 测试", "12.50 元", w).into_iter().map(|t| line(t, false, false)));
+    blocks.extend(left_right("粗体 Bold", "OK", w).into_iter().map(|t| line(t, true, false)));
+    blocks.extend(left_right("倍高 Tall", "OK", w).into_iter().map(|t| line(t, true, true)));
+    blocks.push(line("-".repeat(w), false, false));
+    blocks.push(Block::Barcode("TEST-01-000001".into()));
+    blocks.push(Block::Qr("https://tillpoint.example/test".into()));
+    blocks
+}
+
 /// A receipt printer running on its own thread. Cheap to clone; the thread stops when the last
 /// clone is dropped. No method waits for the printer.
 #[derive(Clone)]
