@@ -98,6 +98,7 @@ fn main() {
                 branch_name: "Tillpoint 人民路店".into(),
                 address: "上海市黄浦区人民路100号".into(),
                 phone: "021-12345678".into(),
+                extra: vec![],
             },
             footer: vec!["谢谢惠顾 欢迎再次光临".into()],
             cashier_name: "张三".into(),

@@ -51,7 +51,12 @@ pub struct BranchSettings {
 
 impl BranchSettings {
     pub fn receipt_header(&self) -> ReceiptHeader {
-        ReceiptHeader { branch_name: self.name.clone(), address: self.address.clone(), phone: self.phone.clone() }
+        ReceiptHeader {
+            branch_name: self.name.clone(),
+            address: self.address.clone(),
+            phone: self.phone.clone(),
+            extra: self.receipt_header.clone(),
+        }
     }
 }
 

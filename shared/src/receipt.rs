@@ -230,6 +230,9 @@ pub struct ReceiptHeader {
     pub branch_name: String,
     pub address: String,
     pub phone: String,
+    /// Further lines under the shop's name (a slogan, opening hours, a tax number).
+    #[serde(default)]
+    pub extra: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -464,6 +467,9 @@ impl Receipt {
         }
         if !self.header.phone.trim().is_empty() {
             out.plain(center(&format!("{} {}", l.tel, self.header.phone), w));
+        }
+        for line in &self.header.extra {
+            out.plain(center(line, w));
         }
         let title = match self.kind {
             ReceiptKind::Sale => l.sale_title,

@@ -97,6 +97,8 @@ pub enum MovementKind {
     PaidOut,
     /// A stored-value top-up paid in cash at the till.
     CashTopUp,
+    /// A stored-value top-up paid by bank card at the till (no cash moves).
+    CardTopUp,
     /// The drawer opened without a sale (amount zero).
     NoSale,
 }
@@ -198,15 +200,12 @@ impl ShiftReport {
                 self.cash_topups += amount;
                 self.stored_value_topped_up += amount;
             }
+            MovementKind::CardTopUp => {
+                *self.tenders.entry(TenderKind::BankCard).or_default() += amount;
+                self.stored_value_topped_up += amount;
+            }
             MovementKind::NoSale => self.no_sale_opens += 1,
         }
-        self.recompute();
-    }
-
-    /// A stored-value top-up paid by something other than cash (e.g. bank card).
-    pub fn add_noncash_topup(&mut self, kind: TenderKind, amount: Money) {
-        *self.tenders.entry(kind).or_default() += amount;
-        self.stored_value_topped_up += amount;
         self.recompute();
     }
 

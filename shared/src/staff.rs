@@ -45,4 +45,8 @@ pub enum ApprovalAction {
     PaidIn,
     PaidOut,
     UnlockCashier,
+    /// Voiding a sale in progress that already has lines.
+    VoidCart,
+    /// Closing the business day at this till.
+    DayEnd,
 }

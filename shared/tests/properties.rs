@@ -296,7 +296,7 @@ proptest! {
         let sale = sale_from(&items, 10, 30, 0, CashRounding::DownToJiao);
         let ctx = ReceiptContext {
             lang,
-            header: ReceiptHeader { branch_name: "Tillpoint 人民路一百号旗舰店 Flagship Store Downtown".into(), address: "上海市黄浦区人民路100号".into(), phone: "021-12345678".into() },
+            header: ReceiptHeader { branch_name: "Tillpoint 人民路一百号旗舰店 Flagship Store Downtown".into(), address: "上海市黄浦区人民路100号".into(), phone: "021-12345678".into(), extra: vec!["营业时间 07:00-23:00".into()] },
             footer: vec!["谢谢惠顾 欢迎再次光临 Thank you for shopping with us".into()],
             cashier_name: "张三".into(),
             at: date(2026, 11, 23).at(10, 15, 0, 0),
@@ -339,6 +339,7 @@ proptest! {
         let push = PushRequest {
             protocol: shared::sync::PROTOCOL_VERSION,
             till: TillId(1),
+            sent_at: Some(Timestamp::UNIX_EPOCH),
             events: vec![
                 EventEnvelope { id: EventId::new(), till: TillId(1), seq, at: Timestamp::UNIX_EPOCH, event: Event::SaleCompleted(sale) },
                 EventEnvelope { id: EventId::new(), till: TillId(1), seq: seq + 1, at: Timestamp::UNIX_EPOCH, event: Event::SaleRefunded(refund) },

@@ -1,0 +1,113 @@
+//! Everything a till call can refuse, in words a cashier's screen can show.
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use shared::catalog::BarcodeError;
+use shared::points::PointsError;
+use shared::pricing::PricingError;
+use shared::sale::{RefundError, SaleError, TenderError};
+use shared::staff::ApprovalAction;
+use shared::stored_value::StoredValueError;
+
+use crate::authority::AuthorityError;
+use crate::store::StoreError;
+
+/// Why a till call did nothing. Every variant but `Store` is about the input or the situation, and
+/// leaves the till exactly as it was.
+#[derive(Debug, thiserror::Error)]
+pub enum TillError {
+    #[error("the till is not set up: {0}")]
+    NotConfigured(String),
+    #[error("no one is logged in")]
+    NotLoggedIn,
+    #[error("the till is locked: enter your PIN")]
+    Locked,
+    #[error("wrong login or PIN")]
+    WrongPin { attempts_left: Option<u32> },
+    #[error("locked out after too many wrong PINs; a manager must unlock")]
+    LockedOut { until: Option<Timestamp> },
+    #[error("a manager must approve this ({0:?})")]
+    ApprovalRequired(ApprovalAction),
+    #[error("this approval was given for something else")]
+    WrongApproval,
+    #[error("only an active manager can approve")]
+    NotAManager,
+    #[error("no shift is open: open a shift first")]
+    NoOpenShift,
+    #[error("a shift is already open at this till")]
+    ShiftAlreadyOpen,
+    #[error("the open shift belongs to another cashier")]
+    NotYourShift,
+    #[error("unknown barcode {0}")]
+    UnknownBarcode(String),
+    #[error("unknown product")]
+    UnknownProduct,
+    #[error("misread: {0}")]
+    Misread(#[from] BarcodeError),
+    #[error("{0} is no longer sold")]
+    Delisted(String),
+    #[error("no sale in progress")]
+    NoSale,
+    #[error("a sale is in progress: finish, hold or void it first")]
+    SaleInProgress,
+    #[error("the sale has no line {0}")]
+    NoSuchLine(usize),
+    #[error("the sale has no tender {0}")]
+    NoSuchTender(usize),
+    #[error("remove the payments before changing the sale")]
+    TendersPresent,
+    #[error("no held sale {0}")]
+    NoSuchHeldSale(String),
+    #[error(transparent)]
+    Pricing(#[from] PricingError),
+    #[error(transparent)]
+    Sale(#[from] SaleError),
+    #[error(transparent)]
+    Tender(#[from] TenderError),
+    #[error(transparent)]
+    Points(#[from] PointsError),
+    #[error(transparent)]
+    StoredValue(#[from] StoredValueError),
+    #[error(transparent)]
+    Refund(#[from] RefundError),
+    #[error("no member is attached to the sale")]
+    NoMember,
+    #[error("the member is not known to HQ yet: points and stored value need a member HQ knows")]
+    MemberNotIdentified,
+    #[error("this member is blocked")]
+    MemberBlocked,
+    #[error("HQ is not reachable, and this needs HQ: {0}")]
+    HqUnavailable(String),
+    #[error("HQ refused: {0}")]
+    HqRefused(String),
+    #[error("member not found")]
+    MemberNotFound,
+    #[error("receipt {0} not found")]
+    ReceiptNotFound(String),
+    #[error("sale {0} can no longer be voided: {1}")]
+    CannotVoid(String, &'static str),
+    #[error("business day {0} is already closed")]
+    DayAlreadyClosed(Date),
+    #[error("{0} shift(s) of that business day are still open")]
+    ShiftsOpen(usize),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<rusqlite::Error> for TillError {
+    fn from(e: rusqlite::Error) -> Self {
+        TillError::Store(StoreError::Sqlite(e))
+    }
+}
+
+impl From<AuthorityError> for TillError {
+    fn from(e: AuthorityError) -> Self {
+        match e {
+            AuthorityError::Unavailable(why) => TillError::HqUnavailable(why),
+            AuthorityError::Refused { message, .. } => TillError::HqRefused(message),
+            AuthorityError::NotFound => TillError::MemberNotFound,
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! Members at the till: enrolling a new member (an event HQ may merge by phone) and topping up
+//! stored value (online, through HQ).
+
+use jiff::civil::Date;
+use shared::catalog::MemberCode;
+use shared::ids::{EventId, MemberId, MovementId};
+use shared::member::{CardUid, MemberIdentifier, MemberSnapshot, MemberStatus, Phone};
+use shared::money::Money;
+use shared::sale::TenderKind;
+use shared::shift::MovementKind;
+use shared::stored_value::StoredValue;
+use shared::sync::{CashMovement, Event, MemberEnrolment, TopUpRequest, TopUpResponse};
+
+use super::{Till, TillError, TillResult};
+use crate::store::records;
+
+/// What the cashier enters to enrol a member.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Enrolment {
+    pub phone: Phone,
+    pub name: String,
+    pub birthday: Option<Date>,
+    /// The code of the (pre-printed) card handed over, if any.
+    pub code: Option<MemberCode>,
+    pub card_uid: Option<CardUid>,
+}
+
+impl Till {
+    /// Enrols a member here, online or not: the member gets a provisional id and can be attached at
+    /// once; HQ confirms it, or merges it into the member who already has that phone number.
+    pub fn enrol_member(&mut self, e: Enrolment) -> TillResult<MemberSnapshot> {
+        let cashier = self.cashier()?.id;
+        if e.name.trim().is_empty() {
+            return Err(TillError::Invalid("a name is needed".into()));
+        }
+        if let Some(existing) = self.store.cached_member(&MemberIdentifier::Phone(e.phone.clone()))? {
+            return Ok(existing);
+        }
+        let policy = self.policy()?;
+        let id = MemberId::new();
+        let snapshot = MemberSnapshot {
+            id,
+            // Without a card, the phone number stands in as the member's number until HQ assigns one.
+            code: match &e.code {
+                Some(c) => c.clone(),
+                None => MemberCode::parse(e.phone.as_str())?,
+            },
+            phone: Some(e.phone.clone()),
+            name: e.name.trim().to_owned(),
+            birthday: e.birthday,
+            tier: policy.as_ref().map(|p| p.tiers.entry().code.clone()).unwrap_or_default(),
+            status: MemberStatus::Active,
+            home_branch: Some(self.branch()?.id),
+            card_uids: e.card_uid.iter().cloned().collect(),
+            points: 0,
+            stored_value: StoredValue::default(),
+            offline_points_cap: 0,
+            offline_stored_value_cap: Money::ZERO,
+        };
+        let event = Event::MemberEnrolled(MemberEnrolment {
+            member: id,
+            code: e.code,
+            phone: e.phone,
+            name: snapshot.name.clone(),
+            birthday: e.birthday,
+            card_uid: e.card_uid,
+            enrolled_by: cashier,
+        });
+        let stamp = self.stamp();
+        self.store.durable(|tx| {
+            crate::store::catalog::upsert_member(tx, &snapshot, true)?;
+            stamp.enqueue(tx, &event)
+        })?;
+        Ok(snapshot)
+    }
+
+    /// Tops up a member's stored value (HQ must be online), paid in cash or by bank card.
+    pub fn top_up(&mut self, by: &MemberIdentifier, amount: Money, tender: TenderKind) -> TillResult<TopUpResponse> {
+        let shift = self.my_shift()?;
+        let cashier = self.cashier()?.id;
+        if amount.0 <= 0 {
+            return Err(TillError::Invalid("the amount must be above zero".into()));
+        }
+        let kind = match tender {
+            TenderKind::Cash => MovementKind::CashTopUp,
+            TenderKind::BankCard => MovementKind::CardTopUp,
+            _ => return Err(TillError::Invalid("top up with cash or a bank card".into())),
+        };
+        let member = self.authority.lookup(by)?.member;
+        if member.status != MemberStatus::Active {
+            return Err(TillError::MemberBlocked);
+        }
+        let id = EventId::new();
+        let response =
+            self.authority.top_up(&TopUpRequest { id, member: member.id, amount, tender, shift: shift.id, cashier })?;
+        let stamp = self.stamp();
+        let movement = CashMovement {
+            id: MovementId(id.0),
+            shift: shift.id,
+            kind,
+            amount,
+            reason: format!("top-up {}", member.code.masked()),
+            cashier,
+            approved_by: None,
+            at: stamp.at,
+            member: Some(member.id),
+        };
+        self.store.durable(|tx| {
+            records::insert_movement(tx, &movement)?;
+            stamp.enqueue(tx, &Event::CashMovement(movement.clone()))
+        })?;
+        if tender == TenderKind::Cash {
+            self.devices.open_drawer();
+        }
+        Ok(response)
+    }
+}

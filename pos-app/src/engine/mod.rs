@@ -1,0 +1,226 @@
+//! The till engine: everything a cashier and a branch manager do at a till, without a screen.
+//!
+//! [`Till`] owns the till's [`Store`], a [`Clock`], the [`MemberAuthority`] (HQ's online member
+//! services) and the [`Peripherals`]. Every call validates first and changes nothing on error;
+//! every state change and its outbox event commit in one transaction; a completed sale is durable
+//! before its receipt is handed to the printer.
+
+mod cart;
+mod error;
+mod members;
+mod returns;
+mod shift;
+mod staff;
+mod tender;
+
+use jiff::civil::{Date, DateTime};
+use jiff::tz::TimeZone;
+use jiff::{Timestamp, Zoned};
+use shared::branch::BranchSettings;
+use shared::ids::{StaffId, TillId};
+use shared::lang::Lang;
+use shared::policy::MemberPolicy;
+use shared::receipt::{ReceiptContext, ReceiptNo};
+use shared::staff::StaffMember;
+use shared::sync::{AuditEntry, Event};
+
+pub use cart::{Cart, CartLine, CartMember, CartView, ScanOutcome};
+pub use error::TillError;
+pub use members::Enrolment;
+pub use returns::{RefundTo, ReturnContext};
+pub use shift::ZReport;
+pub use staff::Approval;
+pub use tender::Completed;
+
+use crate::authority::MemberAuthority;
+use crate::clock::Clock;
+use crate::peripherals::Peripherals;
+use crate::store::{Store, StoreResult, records};
+
+pub type TillResult<T> = Result<T, TillError>;
+
+/// Who this till is, from its enrolment at HQ.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TillIdentity {
+    pub till: TillId,
+    /// The till's number in its branch (`01` in receipt numbers).
+    pub number: u16,
+    pub branch_code: String,
+}
+
+impl TillIdentity {
+    /// Reads the identity an enrolment stored in the database.
+    pub fn load(store: &Store) -> StoreResult<Option<TillIdentity>> {
+        let get = |k: &str| store.meta(k);
+        match (get("till_id")?, get("till_number")?, get("branch_code")?) {
+            (Some(id), Some(n), Some(code)) => Ok(id
+                .parse()
+                .ok()
+                .zip(n.parse().ok())
+                .map(|(id, number)| TillIdentity { till: TillId(id), number, branch_code: code })),
+            _ => Ok(None),
+        }
+    }
+
+    /// Stores the identity (enrolment, or a test's setup).
+    pub fn save(&self, store: &mut Store) -> StoreResult<()> {
+        store.set_meta("till_id", &self.till.0.to_string())?;
+        store.set_meta("till_number", &self.number.to_string())?;
+        store.set_meta("branch_code", &self.branch_code)
+    }
+}
+
+/// This till and the moment of a transaction: what its writes need besides the data.
+#[derive(Clone, Debug)]
+pub(crate) struct Stamp {
+    pub identity: TillIdentity,
+    pub at: Timestamp,
+}
+
+impl Stamp {
+    /// Takes the next receipt number inside `tx`.
+    pub fn next_receipt_no(&self, tx: &rusqlite::Transaction<'_>) -> StoreResult<ReceiptNo> {
+        let seq = crate::store::next_in_sequence(tx, "receipt")?;
+        Ok(ReceiptNo::new(&self.identity.branch_code, self.identity.number, seq))
+    }
+
+    /// Writes an event to the outbox inside `tx`.
+    pub fn enqueue(&self, tx: &rusqlite::Transaction<'_>, event: &Event) -> StoreResult<()> {
+        records::enqueue(tx, self.identity.till, self.at, event).map(|_| ())
+    }
+
+    /// Writes an audit entry and its event inside `tx`.
+    pub fn audit(&self, tx: &rusqlite::Transaction<'_>, entry: AuditEntry) -> StoreResult<()> {
+        records::insert_audit(tx, self.at, &entry)?;
+        self.enqueue(tx, &Event::Audit(entry))
+    }
+}
+
+/// The logged-in cashier.
+#[derive(Clone, Debug)]
+pub(crate) struct Session {
+    pub staff: StaffMember,
+    pub locked: bool,
+}
+
+/// A till: its store, its devices, HQ's member services, and the session and sale in progress.
+pub struct Till {
+    pub(crate) store: Store,
+    pub(crate) clock: Box<dyn Clock>,
+    pub(crate) authority: Box<dyn MemberAuthority>,
+    pub(crate) devices: Box<dyn Peripherals>,
+    pub(crate) identity: TillIdentity,
+    pub(crate) session: Option<Session>,
+    pub(crate) cart: Option<Cart>,
+    pub(crate) lang: Lang,
+}
+
+impl Till {
+    /// Opens a till over its store. The till must have been enrolled (its identity stored) and have
+    /// pulled its branch settings. A sale that was in progress when the till stopped comes back.
+    pub fn open(
+        store: Store,
+        clock: Box<dyn Clock>,
+        authority: Box<dyn MemberAuthority>,
+        devices: Box<dyn Peripherals>,
+    ) -> TillResult<Till> {
+        let identity = TillIdentity::load(&store)?
+            .ok_or_else(|| TillError::NotConfigured("the till has not been enrolled at HQ".into()))?;
+        if store.branch()?.is_none() {
+            return Err(TillError::NotConfigured("the branch settings have not been pulled from HQ".into()));
+        }
+        let cart = store.load_cart::<Cart>()?;
+        Ok(Till { store, clock, authority, devices, identity, session: None, cart, lang: Lang::ZhCn })
+    }
+
+    pub fn identity(&self) -> &TillIdentity {
+        &self.identity
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The store, for the sync task's writes (pull pages, outbox outcomes).
+    pub fn store_mut(&mut self) -> &mut Store {
+        &mut self.store
+    }
+
+    /// Replaces HQ's member services (the sync layer connects them after start).
+    pub fn set_authority(&mut self, authority: Box<dyn MemberAuthority>) {
+        self.authority = authority;
+    }
+
+    /// The language receipts print in.
+    pub fn set_language(&mut self, lang: Lang) {
+        self.lang = lang;
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    pub(crate) fn branch(&self) -> TillResult<BranchSettings> {
+        self.store.branch()?.ok_or_else(|| TillError::NotConfigured("no branch settings".into()))
+    }
+
+    pub(crate) fn time_zone(&self, branch: &BranchSettings) -> TimeZone {
+        TimeZone::get(&branch.time_zone).unwrap_or(TimeZone::UTC)
+    }
+
+    /// The branch's local time now.
+    pub fn local_now(&self) -> TillResult<Zoned> {
+        let branch = self.branch()?;
+        Ok(self.now().to_zoned(self.time_zone(&branch)))
+    }
+
+    pub(crate) fn local_time(&self, branch: &BranchSettings, at: Timestamp) -> DateTime {
+        at.to_zoned(self.time_zone(branch)).datetime()
+    }
+
+    /// The business day `at` belongs to, by the branch's cut-off.
+    pub(crate) fn business_day_at(&self, branch: &BranchSettings, at: Timestamp) -> Date {
+        shared::shift::business_day(self.local_time(branch, at), branch.business_day_cutoff)
+    }
+
+    /// Today's business day at this branch.
+    pub fn business_day(&self) -> TillResult<Date> {
+        let branch = self.branch()?;
+        Ok(self.business_day_at(&branch, self.now()))
+    }
+
+    pub(crate) fn policy(&self) -> TillResult<Option<MemberPolicy>> {
+        Ok(self.store.policy_at(self.now())?)
+    }
+
+    /// Who and when, for the writes of one transaction.
+    pub(crate) fn stamp(&self) -> Stamp {
+        Stamp { identity: self.identity.clone(), at: self.now() }
+    }
+
+    pub(crate) fn receipt_context(
+        &self,
+        branch: &BranchSettings,
+        cashier: StaffId,
+        at: Timestamp,
+        reprint: bool,
+    ) -> TillResult<ReceiptContext> {
+        let cashier_name = self.store.staff_member(cashier)?.map(|s| s.name).unwrap_or_else(|| cashier.to_string());
+        let mut footer = branch.receipt_footer.clone();
+        if footer.is_empty() {
+            footer.push(self.lang.pick("谢谢惠顾 欢迎再次光临", "Thank you for shopping with us").to_owned());
+        }
+        Ok(ReceiptContext {
+            lang: self.lang,
+            header: branch.receipt_header(),
+            footer,
+            cashier_name,
+            at: self.local_time(branch, at),
+            tier_name: None,
+            points_balance: None,
+            stored_value_balance: None,
+            qr: None,
+            reprint,
+        })
+    }
+}

@@ -1,0 +1,11 @@
+//! The Tillpoint till: a headless engine ([`engine::Till`]) over the till's own SQLite database
+//! ([`store::Store`]), with HQ's online member services behind [`authority::MemberAuthority`] and
+//! the devices behind [`peripherals::Peripherals`]. The iced desktop app is the binary.
+
+pub mod authority;
+pub mod clock;
+pub mod engine;
+pub mod peripherals;
+pub mod store;
+
+pub use engine::{Till, TillError, TillResult};

@@ -1,0 +1,62 @@
+//! What the engine asks of the till's devices once a sale is on disk: print the receipt, open the
+//! drawer, show the customer the last item and the total. The app connects these to the device
+//! drivers' print queue and display; the calls must not block (a queue takes the work).
+
+use std::sync::{Arc, Mutex};
+
+use shared::money::Money;
+use shared::receipt::Receipt;
+
+pub trait Peripherals: Send {
+    /// Queues a receipt for printing. Called only after the sale or refund is durable.
+    fn print(&self, receipt: &Receipt);
+    /// Kicks the cash drawer open.
+    fn open_drawer(&self);
+    /// Shows the customer the last line and the total (customer display).
+    fn show_customer(&self, _last_item: Option<(&str, Money)>, _total: Money) {}
+}
+
+/// A till with no devices attached.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoDevices;
+
+impl Peripherals for NoDevices {
+    fn print(&self, _: &Receipt) {}
+    fn open_drawer(&self) {}
+}
+
+/// What the engine asked of the devices, kept for tests and the demo's paper view.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeviceLog {
+    pub receipts: Vec<Receipt>,
+    pub drawer_opens: u32,
+    pub display: Option<(Option<(String, Money)>, Money)>,
+}
+
+/// Records every device request (shared between clones).
+#[derive(Clone, Debug, Default)]
+pub struct RecordingDevices(pub Arc<Mutex<DeviceLog>>);
+
+impl RecordingDevices {
+    pub fn log(&self) -> DeviceLog {
+        self.0.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+}
+
+impl Peripherals for RecordingDevices {
+    fn print(&self, receipt: &Receipt) {
+        if let Ok(mut l) = self.0.lock() {
+            l.receipts.push(receipt.clone());
+        }
+    }
+    fn open_drawer(&self) {
+        if let Ok(mut l) = self.0.lock() {
+            l.drawer_opens += 1;
+        }
+    }
+    fn show_customer(&self, last_item: Option<(&str, Money)>, total: Money) {
+        if let Ok(mut l) = self.0.lock() {
+            l.display = Some((last_item.map(|(n, m)| (n.to_owned(), m)), total));
+        }
+    }
+}

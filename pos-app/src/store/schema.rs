@@ -1,0 +1,240 @@
+//! The till database's schema, as an ordered list of migrations. A database records how many it
+//! has applied (`PRAGMA user_version`); opening runs the rest, each in its own transaction, so an
+//! older database is upgraded in place.
+
+use rusqlite::{Connection, Transaction};
+
+use super::search::index_terms;
+
+/// One step of the schema.
+pub struct Migration {
+    pub name: &'static str,
+    pub apply: fn(&Transaction<'_>) -> rusqlite::Result<()>,
+}
+
+pub const MIGRATIONS: &[Migration] = &[
+    Migration { name: "initial schema", apply: v1 },
+    Migration { name: "product search index (name, pinyin initials, code)", apply: v2 },
+];
+
+/// The schema version a fully migrated database has.
+pub fn latest_version() -> u32 {
+    MIGRATIONS.len() as u32
+}
+
+pub(crate) fn version(conn: &Connection) -> rusqlite::Result<u32> {
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+}
+
+/// Applies every migration after the database's version, up to `target`.
+pub(crate) fn migrate_to(conn: &mut Connection, target: u32) -> rusqlite::Result<()> {
+    let current = version(conn)?;
+    for (i, m) in MIGRATIONS.iter().enumerate().skip(current as usize).take(target.saturating_sub(current) as usize) {
+        let tx = conn.transaction()?;
+        tracing::info!(step = i + 1, name = m.name, "migrating till database");
+        (m.apply)(&tx)?;
+        tx.pragma_update(None, "user_version", i as u32 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+fn v1(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        r#"
+        -- Who this till is, its HQ, and the pull cursor.
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+        -- Pulled from HQ.
+        CREATE TABLE branch (id INTEGER PRIMARY KEY, json TEXT NOT NULL);
+        CREATE TABLE staff (
+            id INTEGER PRIMARY KEY,
+            login TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            role TEXT NOT NULL,
+            pin_hash TEXT NOT NULL,
+            active INTEGER NOT NULL
+        );
+        CREATE TABLE categories (id INTEGER PRIMARY KEY, code TEXT NOT NULL, name TEXT NOT NULL, parent INTEGER);
+        CREATE TABLE products (
+            id INTEGER PRIMARY KEY,
+            code TEXT NOT NULL,
+            name TEXT NOT NULL,
+            short_name TEXT NOT NULL,
+            category INTEGER NOT NULL,
+            unit TEXT NOT NULL,
+            retail_price INTEGER NOT NULL,
+            member_price INTEGER,
+            vat INTEGER NOT NULL,
+            points_eligible INTEGER NOT NULL,
+            discount_eligible INTEGER NOT NULL,
+            weighed INTEGER NOT NULL,
+            plu INTEGER,
+            status TEXT NOT NULL
+        );
+        CREATE INDEX products_code ON products (code);
+        CREATE INDEX products_plu ON products (plu) WHERE plu IS NOT NULL;
+        CREATE TABLE barcodes (code TEXT PRIMARY KEY, product_id INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE INDEX barcodes_product ON barcodes (product_id);
+        CREATE TABLE branch_prices (product_id INTEGER PRIMARY KEY, price INTEGER, member_price INTEGER);
+        CREATE TABLE policies (version INTEGER PRIMARY KEY, effective_from TEXT NOT NULL, json TEXT NOT NULL);
+        CREATE TABLE members (
+            id TEXT PRIMARY KEY,
+            code TEXT UNIQUE,
+            phone TEXT UNIQUE,
+            json TEXT NOT NULL,
+            provisional INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE member_uids (uid TEXT PRIMARY KEY, member_id TEXT NOT NULL);
+        CREATE TABLE member_merges (from_id TEXT PRIMARY KEY, into_id TEXT NOT NULL);
+
+        -- What the till does.
+        CREATE TABLE sequences (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+        CREATE TABLE staff_lockouts (staff_id INTEGER PRIMARY KEY, failures INTEGER NOT NULL, locked_until TEXT);
+        CREATE TABLE shifts (
+            id TEXT PRIMARY KEY,
+            cashier INTEGER NOT NULL,
+            opened_at TEXT NOT NULL,
+            business_day TEXT NOT NULL,
+            float INTEGER NOT NULL,
+            float_json TEXT NOT NULL,
+            closed_at TEXT,
+            z_number INTEGER UNIQUE,
+            count_json TEXT,
+            report_json TEXT
+        );
+        CREATE TABLE sales (
+            id TEXT PRIMARY KEY,
+            receipt_no TEXT NOT NULL UNIQUE,
+            shift_id TEXT NOT NULL,
+            cashier INTEGER NOT NULL,
+            completed_at TEXT NOT NULL,
+            business_day TEXT NOT NULL,
+            total INTEGER NOT NULL,
+            due INTEGER NOT NULL,
+            member_id TEXT,
+            member_identifier TEXT,
+            points_earned INTEGER NOT NULL,
+            policy_version INTEGER NOT NULL,
+            json TEXT NOT NULL
+        );
+        CREATE INDEX sales_shift ON sales (shift_id);
+        CREATE INDEX sales_day ON sales (business_day);
+        CREATE INDEX sales_member ON sales (member_id);
+        CREATE TABLE sale_lines (
+            sale_id TEXT NOT NULL,
+            line_no INTEGER NOT NULL,
+            product_id INTEGER NOT NULL,
+            qty INTEGER NOT NULL,
+            gross INTEGER NOT NULL,
+            member_saving INTEGER NOT NULL,
+            manual_discount INTEGER NOT NULL,
+            order_discount INTEGER NOT NULL,
+            net INTEGER NOT NULL,
+            vat INTEGER NOT NULL,
+            PRIMARY KEY (sale_id, line_no)
+        );
+        CREATE TABLE sale_tenders (
+            sale_id TEXT NOT NULL,
+            idx INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            amount INTEGER NOT NULL,
+            tendered INTEGER NOT NULL,
+            reference TEXT,
+            points INTEGER NOT NULL,
+            hold_id TEXT,
+            PRIMARY KEY (sale_id, idx)
+        );
+        CREATE TABLE refunds (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            sale_id TEXT,
+            receipt_no TEXT NOT NULL UNIQUE,
+            original_receipt TEXT,
+            shift_id TEXT NOT NULL,
+            refunded_at TEXT NOT NULL,
+            business_day TEXT NOT NULL,
+            total INTEGER NOT NULL,
+            json TEXT NOT NULL
+        );
+        CREATE INDEX refunds_sale ON refunds (sale_id);
+        CREATE INDEX refunds_shift ON refunds (shift_id);
+        CREATE TABLE cash_movements (
+            id TEXT PRIMARY KEY,
+            shift_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            amount INTEGER NOT NULL,
+            reason TEXT NOT NULL,
+            cashier INTEGER NOT NULL,
+            approved_by INTEGER,
+            at TEXT NOT NULL,
+            json TEXT NOT NULL
+        );
+        CREATE INDEX cash_movements_shift ON cash_movements (shift_id);
+        CREATE TABLE day_closes (business_day TEXT PRIMARY KEY, closed_at TEXT NOT NULL, json TEXT NOT NULL);
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            action TEXT NOT NULL,
+            actor INTEGER NOT NULL,
+            approver INTEGER,
+            detail TEXT NOT NULL,
+            sale_id TEXT
+        );
+        CREATE TABLE offline_redemptions (
+            member_id TEXT NOT NULL,
+            day TEXT NOT NULL,
+            points INTEGER NOT NULL,
+            stored_value INTEGER NOT NULL,
+            PRIMARY KEY (member_id, day)
+        );
+
+        -- The sale being rung up, and the ones put on hold.
+        CREATE TABLE cart (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL);
+        CREATE TABLE held_carts (id TEXT PRIMARY KEY, held_at TEXT NOT NULL, label TEXT NOT NULL, json TEXT NOT NULL);
+
+        -- Events for HQ, in order. AUTOINCREMENT: a sequence number is never reused.
+        CREATE TABLE outbox (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            event_id TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'accepted', 'rejected')),
+            reason TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX outbox_pending ON outbox (status, seq);
+        "#,
+    )
+}
+
+fn v2(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    // A contentless full-text index: terms are the name with each CJK character a token, plus its
+    // words; initials are the pinyin initials; codes are the product code and barcodes.
+    tx.execute_batch(
+        "CREATE VIRTUAL TABLE product_search USING fts5(
+            terms, initials, codes,
+            content = '', contentless_delete = 1,
+            tokenize = 'unicode61 remove_diacritics 0',
+            prefix = '2 3'
+        );",
+    )?;
+    // Index what an older database already has.
+    let mut read = tx.prepare(
+        "SELECT p.id, p.name, p.code, group_concat(b.code, ' ')
+         FROM products p LEFT JOIN barcodes b ON b.product_id = p.id GROUP BY p.id",
+    )?;
+    let mut insert =
+        tx.prepare("INSERT INTO product_search (rowid, terms, initials, codes) VALUES (?1, ?2, ?3, ?4)")?;
+    let mut rows = read.query([])?;
+    while let Some(row) = rows.next()? {
+        let id: i64 = row.get(0)?;
+        let name: String = row.get(1)?;
+        let code: String = row.get(2)?;
+        let barcodes: Option<String> = row.get(3)?;
+        let t = index_terms(&name, &code, barcodes.as_deref().unwrap_or(""));
+        insert.execute(rusqlite::params![id, t.terms, t.initials, t.codes])?;
+    }
+    Ok(())
+}
