@@ -13,6 +13,29 @@
 //!
 //! [`simulator`] plays each device's side of a pseudo-terminal for tests and the till's demo mode.
 //!
+//! # Using a device from the till
+//!
+//! Every driver's `open` returns at once with a handle and an [`Events`] receiver:
+//!
+//! ```no_run
+//! use device_drivers::scanner::{Scanner, ScannerConfig, ScannerEvent};
+//! # async fn till(config: ScannerConfig) {
+//! let (_scanner, mut events) = Scanner::open(config); // keep `_scanner`: dropping it stops the device
+//! while let Some(event) = events.recv().await {
+//!     match event {
+//!         ScannerEvent::Scan(scan) => { /* shared::catalog::classify_scan(&scan.code, ..) */ }
+//!         ScannerEvent::Misread(m) => { /* beep, show m */ }
+//!         ScannerEvent::Connected { .. } | ScannerEvent::Disconnected { .. } => { /* status bar */ }
+//!     }
+//! }
+//! # }
+//! ```
+//!
+//! In iced 0.14 the same loop runs inside a subscription keyed by the (hashable) configuration:
+//! `Subscription::run_with(config, |c| iced::stream::channel(64, async move |mut out| { let (_s, mut ev) =
+//! Scanner::open(c.clone()); while let Some(e) = ev.recv().await { let _ = out.send(e).await; } }))`.
+//! The printer and display handles are `Clone`; their methods queue work and never wait.
+//!
 //! This crate depends on `shared` for the domain (barcodes, member codes, the receipt document),
 //! never on the till or HQ.
 

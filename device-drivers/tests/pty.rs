@@ -298,3 +298,33 @@ fn led_price_display_lamps_and_digits() {
     assert!(matches!(e, device_drivers::display::DisplayEvent::Refused(_)));
     assert!(drain(&mut events, Duration::from_millis(50)).is_empty());
 }
+
+#[test]
+fn events_can_be_awaited_in_a_tokio_task() {
+    let _pty = pty_lock();
+    let sim = ScannerSimulator::start().expect("simulator");
+    let (_scanner, mut events) = Scanner::open(sim.config());
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().expect("runtime");
+    let code = runtime.block_on(async move {
+        let (up, connected) = tokio::sync::oneshot::channel();
+        let consumer = tokio::spawn(async move {
+            let mut up = Some(up);
+            while let Some(e) = events.recv().await {
+                match e {
+                    ScannerEvent::Connected { .. } => {
+                        if let Some(up) = up.take() {
+                            let _ = up.send(());
+                        }
+                    }
+                    ScannerEvent::Scan(s) => return Some(s.code),
+                    _ => {}
+                }
+            }
+            None
+        });
+        tokio::time::timeout(PATIENCE, connected).await.expect("connected in time").expect("signal");
+        sim.scan("6901234567892").expect("scan");
+        tokio::time::timeout(PATIENCE, consumer).await
+    });
+    assert_eq!(code.expect("in time").expect("task ran"), Some("6901234567892".to_owned()));
+}
