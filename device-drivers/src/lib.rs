@@ -45,6 +45,8 @@ pub mod display;
 pub mod printer;
 mod runtime;
 pub mod scanner;
+/// Pseudo-terminals are a Unix thing; the drivers themselves also build elsewhere.
+#[cfg(unix)]
 pub mod simulator;
 pub mod transport;
 

@@ -1,6 +1,8 @@
 //! Drivers against simulators over real pseudo-terminal pairs: the driver opens `/dev/pts/N`
 //! (through the simulator's stable link) like a serial port. One test at a time (`pty_lock`).
 
+#![cfg(unix)]
+
 mod common;
 
 use std::time::Duration;

@@ -11,7 +11,6 @@
 //! cargo run -p device-drivers --bin devices -- simulate printer
 //! ```
 
-use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -24,7 +23,6 @@ use device_drivers::config::{Baud, SerialSettings};
 use device_drivers::display::{CustomerDisplay, DisplayCharset, DisplayConfig, DisplayEvent, DisplayKind};
 use device_drivers::printer::{self, DrawerPin, PrintOptions, Printer, PrinterConfig, PrinterEvent};
 use device_drivers::scanner::{AimIds, Scanner, ScannerConfig, ScannerEvent, ScannerOptions, Terminator};
-use device_drivers::simulator::{CardReaderSimulator, DisplaySimulator, PrinterSimulator, ScannerSimulator};
 use device_drivers::transport::{Endpoint, list_serial_ports};
 use shared::receipt::PaperWidth;
 
@@ -353,7 +351,15 @@ fn until<E: std::fmt::Debug>(
     bail!("no answer in {} s", WAIT.as_secs())
 }
 
+#[cfg(not(unix))]
+fn simulate(_device: SimArg) -> anyhow::Result<()> {
+    bail!("simulators need pseudo-terminals (Linux, macOS)")
+}
+
+#[cfg(unix)]
 fn simulate(device: SimArg) -> anyhow::Result<()> {
+    use device_drivers::simulator::{CardReaderSimulator, DisplaySimulator, PrinterSimulator, ScannerSimulator};
+    use std::io::BufRead;
     match device {
         SimArg::Printer => {
             let sim = PrinterSimulator::start()?;
