@@ -87,13 +87,12 @@ impl ChainChecker {
     pub fn finish(mut self, head: Option<(i64, String)>) -> (u64, Vec<String>) {
         let last_id = self.expected_id - 1;
         match head {
-            Some((id, hash)) => {
-                if id != last_id || hash != self.expected_prev {
-                    self.problems.push(format!(
-                        "the log ends at entry {last_id} but its head records entry {id}: entries were deleted or replaced"
-                    ));
-                }
+            Some((id, hash)) if id != last_id || hash != self.expected_prev => {
+                self.problems.push(format!(
+                    "the log ends at entry {last_id} but its head records entry {id}: entries were deleted or replaced"
+                ));
             }
+            Some(_) => {}
             None if self.entries > 0 => self.problems.push("the log's head record is missing".into()),
             None => {}
         }

@@ -2,7 +2,7 @@
 
 use std::io::{BufRead, Write};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, anyhow, bail};
@@ -220,7 +220,7 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn open(db: &PathBuf) -> anyhow::Result<SqliteStore> {
+fn open(db: &Path) -> anyhow::Result<SqliteStore> {
     SqliteStore::open(db).with_context(|| format!("opening {}", db.display()))
 }
 

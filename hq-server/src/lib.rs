@@ -26,6 +26,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod event_checks;
+pub mod fixtures;
 pub mod http;
 pub mod import;
 pub mod model;

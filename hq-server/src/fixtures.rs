@@ -1,0 +1,99 @@
+//! Sample events that add up, for tests and benchmarks here and in other crates: a sale priced
+//! and settled by `shared`'s own rules, and envelopes around events.
+
+use jiff::Timestamp;
+use shared::Money;
+use shared::catalog::{CategoryId, ProductId};
+use shared::ids::{BranchId, EventId, SaleId, ShiftId, StaffId, TillId};
+use shared::money::{Bp, Qty};
+use shared::pricing::{CashRounding, LineInput};
+use shared::receipt::ReceiptNo;
+use shared::sale::{CompletedSale, LineItem, SaleTotals, TenderInput, price_sale, settle};
+use shared::sync::{Event, EventEnvelope};
+
+/// The till a fixture is made for.
+#[derive(Clone, Debug)]
+pub struct TillRef {
+    pub till: TillId,
+    pub number: u16,
+    pub branch: BranchId,
+    pub branch_code: String,
+}
+
+/// A completed sale of `lines` lines (1–2 pieces of products 1, 2, 3, …) paid by `tenders`
+/// tenders (1: cash; 2: bank card for half, cash for the rest). `receipt_seq` numbers the receipt.
+pub fn sale(till: &TillRef, receipt_seq: u32, lines: usize, tenders: usize) -> CompletedSale {
+    let items: Vec<LineItem> = (0..lines)
+        .map(|i| {
+            let id = i as i64 + 1;
+            LineItem {
+                product_id: ProductId(id),
+                product_code: format!("P{id:06}"),
+                barcode: None,
+                name: format!("商品{id}"),
+                category: CategoryId(1),
+                unit: "个".into(),
+                vat: Bp(if i % 2 == 0 { 1300 } else { 900 }),
+                points_eligible: true,
+                pricing: LineInput {
+                    base_price: Money(150 + 37 * id + i64::from(receipt_seq % 50)),
+                    member_price: None,
+                    discount_eligible: true,
+                    qty: Qty::pieces(1 + (i as i64 % 2)),
+                    label_price: None,
+                    manual: None,
+                },
+            }
+        })
+        .collect();
+    let priced = price_sale(&items, None, None).unwrap_or_else(|e| panic!("fixture prices: {e}"));
+    let total = priced.totals.total;
+    let inputs = if tenders >= 2 {
+        let card = Money(total.0 / 2);
+        vec![TenderInput::card(card, "T0001"), TenderInput::cash(Money((total.0 - card.0 + 99) / 100 * 100))]
+    } else {
+        vec![TenderInput::cash(Money((total.0 + 99) / 100 * 100))]
+    };
+    let settled = settle(total, &inputs, CashRounding::None).unwrap_or_else(|e| panic!("fixture settles: {e}"));
+    let now = Timestamp::now();
+    CompletedSale {
+        id: SaleId::new(),
+        receipt_no: ReceiptNo::new(&till.branch_code, till.number, receipt_seq),
+        branch: till.branch,
+        till: till.till,
+        shift: ShiftId::new(),
+        cashier: StaffId(1),
+        completed_at: now,
+        business_day: now.to_zoned(jiff::tz::TimeZone::UTC).date(),
+        lines: priced.lines,
+        order_discount: None,
+        totals: SaleTotals { rounding: settled.rounding, due: settled.due, ..priced.totals },
+        tax: priced.tax,
+        points_eligible_net: priced.points_eligible_net,
+        tenders: settled.tenders,
+        change: settled.change,
+        change_to_stored_value: Money::ZERO,
+        member: None,
+    }
+}
+
+/// An envelope for `event` from `till` with sequence number `seq`, dated now.
+pub fn envelope(till: TillId, seq: u64, event: Event) -> EventEnvelope {
+    EventEnvelope { id: EventId::new(), till, seq, at: Timestamp::now(), event }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixture_sales_add_up() {
+        let t = TillRef { till: TillId(1), number: 1, branch: BranchId(1), branch_code: "B001".into() };
+        for tenders in [1, 2] {
+            let s = sale(&t, 7, 5, tenders);
+            assert_eq!(s.check(), Ok(()));
+            assert_eq!(s.tenders.len(), tenders);
+            assert_eq!(s.lines.len(), 5);
+        }
+    }
+}

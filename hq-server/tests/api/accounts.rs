@@ -1,0 +1,141 @@
+use std::net::SocketAddr;
+
+use axum::http::{Method, StatusCode};
+use serde_json::json;
+
+use crate::helpers::{ADMIN_PASSWORD, Req, spawn_app, spawn_app_with};
+
+fn login_req(username: &str, password: &str, from: SocketAddr) -> Req<'static> {
+    Req {
+        method: Method::POST,
+        uri: "/api/v1/session".into(),
+        cookie: None,
+        till_token: None,
+        body: Some(json!({"username": username, "password": password})),
+        from: Some(from),
+    }
+}
+
+#[tokio::test]
+async fn login_sets_an_httponly_samesite_cookie_and_logout_ends_the_session() {
+    let app = spawn_app().await;
+    let r = app.send(login_req("root", ADMIN_PASSWORD, "10.0.0.1:5000".parse().expect("addr"))).await;
+    let r = r.expect(StatusCode::OK);
+    let cookie = r.headers.get("set-cookie").and_then(|v| v.to_str().ok()).expect("cookie").to_owned();
+    assert!(cookie.starts_with("tp_session=tps_"));
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    assert_eq!(r.body["username"], "root");
+    let pair = cookie.split(';').next().expect("pair").to_owned();
+    assert_eq!(app.get("/api/v1/session", &pair).await.expect(StatusCode::OK).body["role"], "admin");
+    app.send(Req {
+        method: Method::DELETE,
+        uri: "/api/v1/session".into(),
+        cookie: Some(&pair),
+        till_token: None,
+        body: None,
+        from: None,
+    })
+    .await
+    .expect(StatusCode::NO_CONTENT);
+    app.get("/api/v1/session", &pair).await.expect(StatusCode::UNAUTHORIZED);
+    // Only a hash of the session token is stored, and passwords are argon2id.
+    let (_, hash) = hq_server::store::AccountStore::user_for_login(&*app.store, "root").expect("read").expect("user");
+    assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+}
+
+#[tokio::test]
+async fn wrong_passwords_are_refused_and_rate_limited_per_account() {
+    let app = spawn_app_with(|c| c.login_limits.per_account = 3).await;
+    for i in 0..3 {
+        let from: SocketAddr = format!("10.0.0.{}:1", i + 1).parse().expect("addr");
+        let r = app.send(login_req("root", "wrong password!", from)).await.expect(StatusCode::UNAUTHORIZED);
+        assert_eq!(r.error_code(), "bad_credentials");
+    }
+    // Even the right password is refused now, from any address.
+    let r = app.send(login_req("root", ADMIN_PASSWORD, "10.0.0.9:1".parse().expect("addr"))).await;
+    assert_eq!(r.expect(StatusCode::TOO_MANY_REQUESTS).error_code(), "rate_limited");
+    // Unknown users answer like wrong passwords.
+    let r = app.send(login_req("nobody", "whatever it is", "10.0.0.9:1".parse().expect("addr"))).await;
+    assert_eq!(r.expect(StatusCode::UNAUTHORIZED).error_code(), "bad_credentials");
+}
+
+#[tokio::test]
+async fn failed_logins_are_rate_limited_per_address() {
+    let app = spawn_app_with(|c| c.login_limits.per_address = 3).await;
+    let from: SocketAddr = "192.0.2.7:4000".parse().expect("addr");
+    for name in ["ann", "bob", "cat"] {
+        app.send(login_req(name, "wrong password!", from)).await.expect(StatusCode::UNAUTHORIZED);
+    }
+    app.send(login_req("root", ADMIN_PASSWORD, from)).await.expect(StatusCode::TOO_MANY_REQUESTS);
+    // Another address is not affected.
+    app.send(login_req("root", ADMIN_PASSWORD, "192.0.2.8:4000".parse().expect("addr"))).await.expect(StatusCode::OK);
+}
+
+#[tokio::test]
+async fn roles_limit_what_users_may_do() {
+    let app = spawn_app().await;
+    let finance = app.user("fiona", "finance", None).await;
+    let marketing = app.user("mark", "marketing", None).await;
+    // Nobody signed in.
+    app.send(Req {
+        method: Method::GET,
+        uri: "/api/v1/branches".into(),
+        cookie: None,
+        till_token: None,
+        body: None,
+        from: None,
+    })
+    .await
+    .expect(StatusCode::UNAUTHORIZED);
+    app.get("/api/v1/branches", "tp_session=forged").await.expect(StatusCode::UNAUTHORIZED);
+    // Finance and marketing read, but do not create branches, products or users.
+    app.get("/api/v1/branches", &finance).await.expect(StatusCode::OK);
+    app.post("/api/v1/branches", &finance, json!({"code": "B9", "name": "x"})).await.expect(StatusCode::FORBIDDEN);
+    app.post("/api/v1/categories", &marketing, json!({"code": "X", "name": "x"})).await.expect(StatusCode::FORBIDDEN);
+    app.get("/api/v1/users", &finance).await.expect(StatusCode::FORBIDDEN);
+    app.get("/api/v1/audit", &marketing).await.expect(StatusCode::FORBIDDEN);
+    app.get("/api/v1/audit", &finance).await.expect(StatusCode::OK);
+}
+
+#[tokio::test]
+async fn user_input_is_checked_and_a_refusal_changes_nothing() {
+    let app = spawn_app().await;
+    let before = app.get("/api/v1/users", &app.admin).await.body.as_array().expect("users").len();
+    let audit = app.audit_count().await;
+    for (body, needle) in [
+        (
+            json!({"username": "X", "display_name": "x", "role": "admin", "password": "long enough password"}),
+            "username",
+        ),
+        (json!({"username": "xavier", "display_name": "x", "role": "admin", "password": "short"}), "10 characters"),
+        (
+            json!({"username": "xavier", "display_name": "x", "role": "branch_manager", "password": "long enough password"}),
+            "branch",
+        ),
+        (
+            json!({"username": "xavier", "display_name": "x", "role": "finance", "branch_id": 1, "password": "long enough password"}),
+            "branch",
+        ),
+        (
+            json!({"username": "root", "display_name": "x", "role": "admin", "password": "long enough password"}),
+            "taken",
+        ),
+    ] {
+        let r = app.post("/api/v1/users", &app.admin, body).await.expect(StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body["message"].as_str().expect("message").contains(needle), "{}", r.body);
+    }
+    assert_eq!(app.get("/api/v1/users", &app.admin).await.body.as_array().expect("users").len(), before);
+    assert_eq!(app.audit_count().await, audit);
+}
+
+#[tokio::test]
+async fn a_deactivated_user_is_signed_out() {
+    let app = spawn_app().await;
+    let cookie = app.user("temp", "finance", None).await;
+    let users = app.get("/api/v1/users", &app.admin).await.body;
+    let id = users.as_array().expect("users").iter().find(|u| u["username"] == "temp").expect("temp")["id"]
+        .as_i64()
+        .expect("id");
+    app.patch(&format!("/api/v1/users/{id}"), &app.admin, json!({"active": false})).await.expect(StatusCode::OK);
+    app.get("/api/v1/session", &cookie).await.expect(StatusCode::UNAUTHORIZED);
+}

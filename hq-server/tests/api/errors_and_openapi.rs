@@ -1,0 +1,133 @@
+use axum::http::{Method, StatusCode};
+use serde_json::json;
+
+use crate::helpers::{Req, spawn_app};
+
+#[tokio::test]
+async fn health_answers() {
+    let app = spawn_app().await;
+    let r = app
+        .send(Req {
+            method: Method::GET,
+            uri: "/health".into(),
+            cookie: None,
+            till_token: None,
+            body: None,
+            from: None,
+        })
+        .await;
+    assert_eq!(r.expect(StatusCode::OK).body["status"], "ok");
+}
+
+#[tokio::test]
+async fn the_openapi_document_is_3_1_and_covers_every_route() {
+    let app = spawn_app().await;
+    let r = app
+        .send(Req {
+            method: Method::GET,
+            uri: "/api/v1/openapi.json".into(),
+            cookie: None,
+            till_token: None,
+            body: None,
+            from: None,
+        })
+        .await
+        .expect(StatusCode::OK);
+    assert!(r.body["openapi"].as_str().expect("version").starts_with("3.1"));
+    let paths = r.body["paths"].as_object().expect("paths");
+    let expected = [
+        ("/health", "get"),
+        ("/api/v1/openapi.json", "get"),
+        ("/api/v1/session", "post"),
+        ("/api/v1/session", "get"),
+        ("/api/v1/session", "delete"),
+        ("/api/v1/users", "get"),
+        ("/api/v1/users", "post"),
+        ("/api/v1/users/{id}", "get"),
+        ("/api/v1/users/{id}", "patch"),
+        ("/api/v1/branches", "get"),
+        ("/api/v1/branches", "post"),
+        ("/api/v1/branches/{id}", "get"),
+        ("/api/v1/branches/{id}", "put"),
+        ("/api/v1/branches/{id}/tills", "get"),
+        ("/api/v1/branches/{id}/tills", "post"),
+        ("/api/v1/branches/{id}/staff", "get"),
+        ("/api/v1/branches/{id}/staff", "post"),
+        ("/api/v1/branches/{id}/prices", "get"),
+        ("/api/v1/branches/{id}/prices/{product_id}", "put"),
+        ("/api/v1/tills/{id}", "get"),
+        ("/api/v1/tills/{id}/revoke", "post"),
+        ("/api/v1/tills/{id}/enrolment-code", "post"),
+        ("/api/v1/tills/{id}/sync", "get"),
+        ("/api/v1/tills/{id}/events", "get"),
+        ("/api/v1/staff/{id}", "patch"),
+        ("/api/v1/categories", "get"),
+        ("/api/v1/categories", "post"),
+        ("/api/v1/categories/{id}", "put"),
+        ("/api/v1/products", "get"),
+        ("/api/v1/products", "post"),
+        ("/api/v1/products/{id}", "get"),
+        ("/api/v1/products/{id}", "put"),
+        ("/api/v1/products/{id}/delist", "post"),
+        ("/api/v1/sync/enrol", "post"),
+        ("/api/v1/sync/push", "post"),
+        ("/api/v1/sync/pull", "get"),
+        ("/api/v1/audit", "get"),
+        ("/api/v1/audit/verify", "get"),
+        ("/api/v1/sales", "get"),
+    ];
+    for (path, method) in expected {
+        assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} is not documented");
+    }
+    let documented: usize = paths.values().map(|p| p.as_object().map_or(0, |o| o.len())).sum();
+    assert_eq!(documented, expected.len(), "a route is documented that this test does not know");
+    // Every documented route answers (not the fallback's no_route).
+    for (path, method) in expected {
+        let uri = path.replace("{id}", "999999").replace("{product_id}", "1");
+        let method = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+        let r = app.send(Req { method, uri, cookie: None, till_token: None, body: None, from: None }).await;
+        assert_ne!(r.error_code(), "no_route", "{path} is documented but not routed");
+    }
+}
+
+#[tokio::test]
+async fn bad_requests_get_json_errors_and_change_nothing() {
+    let app = spawn_app().await;
+    let before = app.audit_count().await;
+    // Not JSON.
+    let r = app
+        .send(Req {
+            method: Method::POST,
+            uri: "/api/v1/branches".into(),
+            cookie: Some(&app.admin),
+            till_token: None,
+            body: None,
+            from: None,
+        })
+        .await;
+    r.expect(StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    // Wrong types.
+    app.post("/api/v1/branches", &app.admin, json!({"code": 5})).await.expect(StatusCode::BAD_REQUEST);
+    // A bad path parameter.
+    app.get("/api/v1/branches/abc", &app.admin).await.expect(StatusCode::BAD_REQUEST);
+    // A bad query parameter.
+    app.get("/api/v1/products?limit=-5", &app.admin).await.expect(StatusCode::BAD_REQUEST);
+    // Unknown route, wrong method.
+    app.get("/api/v1/nothing-here", &app.admin).await.expect(StatusCode::NOT_FOUND);
+    app.send(Req {
+        method: Method::DELETE,
+        uri: "/api/v1/branches".into(),
+        cookie: Some(&app.admin),
+        till_token: None,
+        body: None,
+        from: None,
+    })
+    .await
+    .expect(StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(app.audit_count().await, before);
+    // No internals leak.
+    let r =
+        app.post("/api/v1/branches", &app.admin, json!({"code": "B1", "name": "x", "time_zone": "Nowhere/City"})).await;
+    let text = r.expect(StatusCode::UNPROCESSABLE_ENTITY).body.to_string();
+    assert!(!text.contains("sqlite") && !text.contains("SELECT") && !text.contains("/tmp"), "{text}");
+}

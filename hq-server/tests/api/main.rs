@@ -1,0 +1,12 @@
+//! The API through the real router (and, in `server`, a real server on port 0).
+
+mod accounts;
+mod audit;
+mod branches_and_tills;
+mod catalog;
+mod cli;
+mod errors_and_openapi;
+mod helpers;
+mod migrations;
+mod server;
+mod sync;

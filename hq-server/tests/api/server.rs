@@ -1,0 +1,74 @@
+//! A real HQ on port 0, driven over loopback like a till would.
+
+use hq_server::demo::{DemoOptions, seed};
+use hq_server::{Application, Config};
+use shared::sync::{EnrolRequest, EnrolResponse, PROTOCOL_VERSION, PullResponse, PushRequest, PushResponse};
+
+#[tokio::test]
+async fn a_till_enrols_pushes_and_pulls_over_loopback() {
+    let dir = tempfile::tempdir().expect("dir");
+    let app = Application::build(Config::for_tests(dir.path().join("hq.sqlite"))).await.expect("build");
+    assert_ne!(app.port(), 0);
+    let store = app.store();
+    let demo =
+        tokio::task::spawn_blocking(move || seed(&*store, &DemoOptions::small())).await.expect("join").expect("seed");
+    let hq = app.spawn();
+    let client = reqwest::Client::new();
+    let health = client.get(format!("{}/health", hq.url())).send().await.expect("health");
+    assert!(health.status().is_success());
+
+    let code = demo.branches[0].tills[0].enrolment_code.clone();
+    let enrol: EnrolResponse = client
+        .post(format!("{}/api/v1/sync/enrol", hq.url()))
+        .json(&EnrolRequest { protocol: PROTOCOL_VERSION, code, device_name: "pos-1".into() })
+        .send()
+        .await
+        .expect("enrol")
+        .json()
+        .await
+        .expect("enrol body");
+    let till = hq_server::fixtures::TillRef {
+        till: enrol.till,
+        number: enrol.till_number,
+        branch: enrol.branch,
+        branch_code: enrol.branch_code.clone(),
+    };
+    let events: Vec<_> = (1..=20).map(|s| crate::helpers::sale_event(&till, s)).collect();
+    let push =
+        PushRequest { protocol: PROTOCOL_VERSION, till: till.till, events, sent_at: Some(jiff::Timestamp::now()) };
+    let resp: PushResponse = client
+        .post(format!("{}/api/v1/sync/push", hq.url()))
+        .header("authorization", format!("Bearer {}", enrol.token))
+        .json(&push)
+        .send()
+        .await
+        .expect("push")
+        .json()
+        .await
+        .expect("push body");
+    assert_eq!(resp.results.len(), 20);
+    assert!(resp.results.iter().all(|r| r.outcome == shared::sync::EventOutcome::Accepted));
+    assert!(resp.clock_warning.is_none());
+
+    let mut cursor = 0;
+    let mut products = 0;
+    loop {
+        let page: PullResponse = client
+            .get(format!("{}/api/v1/sync/pull?cursor={cursor}&limit=64", hq.url()))
+            .header("x-till-token", &enrol.token)
+            .send()
+            .await
+            .expect("pull")
+            .json()
+            .await
+            .expect("a PullResponse");
+        products += page.changes.iter().filter(|c| matches!(c.change, shared::sync::Change::Product(_))).count();
+        cursor = page.next_cursor;
+        if !page.has_more {
+            assert_eq!(cursor, page.latest);
+            break;
+        }
+    }
+    assert_eq!(products, 200);
+    hq.stop().await.expect("stopped");
+}
