@@ -320,6 +320,14 @@ pub struct TopUpResponse {
     pub balance: StoredValue,
 }
 
+/// HQ's record of a sale and every refund or void of it, wherever they were made: what a till needs
+/// to take a return of a sale made at another till.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SaleHistory {
+    pub sale: CompletedSale,
+    pub refunds: Vec<Refund>,
+}
+
 /// The body of every 4xx / 5xx answer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
