@@ -1,0 +1,44 @@
+//! Shared set-up of the HQ benchmarks: a real HQ on a loopback port with one branch.
+
+use std::sync::Arc;
+
+use hq_server::fixtures::TillRef;
+use hq_server::model::Actor;
+use hq_server::{Application, Config, RunningHq, SqliteStore, admin};
+use shared::sync::{EnrolRequest, EnrolResponse, PROTOCOL_VERSION};
+
+pub struct Bench {
+    pub hq: RunningHq,
+    pub store: Arc<SqliteStore>,
+    pub branch: shared::ids::BranchId,
+    pub client: reqwest::Client,
+    pub _dir: tempfile::TempDir,
+}
+
+pub async fn start() -> Bench {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = Application::build(Config::for_tests(dir.path().join("hq.sqlite"))).await.expect("HQ");
+    let store = app.store();
+    let branch = admin::add_branch(&*store, &Actor::cli(), admin::default_branch("B001", "基准店")).expect("branch").id;
+    Bench { hq: app.spawn(), store, branch, client: reqwest::Client::new(), _dir: dir }
+}
+
+impl Bench {
+    /// Registers and enrols a till over HTTP; returns it and its token.
+    pub async fn till(&self) -> (TillRef, String) {
+        let (_, code) =
+            admin::add_till(&*self.store, &Actor::cli(), self.branch, "", std::time::Duration::from_secs(600)).expect("till");
+        let e: EnrolResponse = self
+            .client
+            .post(format!("{}/api/v1/sync/enrol", self.hq.url()))
+            .json(&EnrolRequest { protocol: PROTOCOL_VERSION, code, device_name: "bench".into() })
+            .send()
+            .await
+            .expect("enrol")
+            .json()
+            .await
+            .expect("enrol body");
+        let till = TillRef { till: e.till, number: e.till_number, branch: e.branch, branch_code: e.branch_code };
+        (till, e.token)
+    }
+}
