@@ -7,5 +7,6 @@ pub mod clock;
 pub mod engine;
 pub mod peripherals;
 pub mod store;
+pub mod sync;
 
 pub use engine::{Till, TillError, TillResult};

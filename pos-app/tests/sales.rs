@@ -297,3 +297,32 @@ fn product_by_id_and_quantities() {
     ok(t.till.remove_line(line));
     assert!(ok(t.till.view()).expect("sale").lines.is_empty());
 }
+
+#[test]
+fn past_sales_by_receipt_day_and_member() {
+    let mut t = TestTill::ready();
+    ok(t.till.scan(COLA));
+    ok(t.till.add_cash(Money(500)));
+    let first = ok(t.till.complete(false)).sale;
+    ok(t.till.scan("2900000123458"));
+    ok(t.till.scan(OIL));
+    ok(t.till.add_cash(Money(10_000)));
+    let second = ok(t.till.complete(false)).sale;
+
+    let day = ok(t.till.business_day());
+    let all = ok(t.till.find_sales(None, Some(day), None, 50));
+    assert_eq!(
+        all.iter().map(|s| s.receipt_no.clone()).collect::<Vec<_>>(),
+        vec![second.receipt_no.clone(), first.receipt_no.clone()]
+    );
+    let by_no = ok(t.till.find_sales(Some(&first.receipt_no), None, None, 50));
+    assert_eq!(by_no.len(), 1);
+    assert_eq!(by_no[0].due, Money(350));
+    let by_member = ok(t.till.find_sales(None, None, Some("0000012345"), 50));
+    assert_eq!(by_member.len(), 1);
+    assert_eq!(by_member[0].member.as_deref(), Some("******2345"));
+    let by_id = ok(t.till.find_sales(None, None, Some(&t.member.id.to_string()), 50));
+    assert_eq!(by_id.len(), 1);
+    let other_day = day.tomorrow().expect("date");
+    assert!(ok(t.till.find_sales(None, Some(other_day), None, 50)).is_empty());
+}

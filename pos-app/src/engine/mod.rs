@@ -13,6 +13,9 @@ mod shift;
 mod staff;
 mod tender;
 
+use std::cell::RefCell;
+use std::sync::Arc;
+
 use jiff::civil::{Date, DateTime};
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, Zoned};
@@ -70,6 +73,16 @@ impl TillIdentity {
     }
 }
 
+/// What the engine reads on almost every call, cached (see [`Till::settings`]).
+pub(crate) struct Settings {
+    pub branch: BranchSettings,
+    pub time_zone: TimeZone,
+    pub policies: Vec<MemberPolicy>,
+}
+
+/// The store's version of the pulled data a [`Settings`] was read at.
+type SettingsVersion = (i64, u64);
+
 /// This till and the moment of a transaction: what its writes need besides the data.
 #[derive(Clone, Debug)]
 pub(crate) struct Stamp {
@@ -113,6 +126,7 @@ pub struct Till {
     pub(crate) session: Option<Session>,
     pub(crate) cart: Option<Cart>,
     pub(crate) lang: Lang,
+    settings: RefCell<Option<(SettingsVersion, Arc<Settings>)>>,
 }
 
 impl Till {
@@ -130,7 +144,17 @@ impl Till {
             return Err(TillError::NotConfigured("the branch settings have not been pulled from HQ".into()));
         }
         let cart = store.load_cart::<Cart>()?;
-        Ok(Till { store, clock, authority, devices, identity, session: None, cart, lang: Lang::ZhCn })
+        Ok(Till {
+            store,
+            clock,
+            authority,
+            devices,
+            identity,
+            session: None,
+            cart,
+            lang: Lang::ZhCn,
+            settings: RefCell::new(None),
+        })
     }
 
     pub fn identity(&self) -> &TillIdentity {
@@ -160,12 +184,28 @@ impl Till {
         self.clock.now()
     }
 
-    pub(crate) fn branch(&self) -> TillResult<BranchSettings> {
-        self.store.branch()?.ok_or_else(|| TillError::NotConfigured("no branch settings".into()))
+    /// The branch settings and policy versions, read from the store once and again only after
+    /// the store's pulled data changed (a pull page applied here or by the sync task's connection).
+    pub(crate) fn settings(&self) -> TillResult<Arc<Settings>> {
+        let version = self.store.settings_version()?;
+        if let Some((v, s)) = self.settings.borrow().as_ref()
+            && *v == version
+        {
+            return Ok(s.clone());
+        }
+        let branch = self.store.branch()?.ok_or_else(|| TillError::NotConfigured("no branch settings".into()))?;
+        let time_zone = TimeZone::get(&branch.time_zone).unwrap_or(TimeZone::UTC);
+        let settings = Arc::new(Settings { branch, time_zone, policies: self.store.policies()? });
+        *self.settings.borrow_mut() = Some((version, settings.clone()));
+        Ok(settings)
     }
 
-    pub(crate) fn time_zone(&self, branch: &BranchSettings) -> TimeZone {
-        TimeZone::get(&branch.time_zone).unwrap_or(TimeZone::UTC)
+    pub(crate) fn branch(&self) -> TillResult<BranchSettings> {
+        Ok(self.settings()?.branch.clone())
+    }
+
+    pub(crate) fn time_zone(&self, _branch: &BranchSettings) -> TimeZone {
+        self.settings().map(|s| s.time_zone.clone()).unwrap_or(TimeZone::UTC)
     }
 
     /// The branch's local time now.
@@ -190,7 +230,7 @@ impl Till {
     }
 
     pub(crate) fn policy(&self) -> TillResult<Option<MemberPolicy>> {
-        Ok(self.store.policy_at(self.now())?)
+        Ok(shared::policy::in_force(&self.settings()?.policies, self.now()).cloned())
     }
 
     /// Who and when, for the writes of one transaction.

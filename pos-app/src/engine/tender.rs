@@ -312,6 +312,20 @@ impl Till {
         Ok(Completed { sale, receipt })
     }
 
+    /// Past sales of this till, newest first: by receipt number, business day and/or member (card
+    /// code, phone number or member id).
+    pub fn find_sales(
+        &self,
+        receipt: Option<&ReceiptNo>,
+        day: Option<jiff::civil::Date>,
+        member: Option<&str>,
+        limit: usize,
+    ) -> TillResult<Vec<crate::store::SaleSummary>> {
+        self.cashier()?;
+        let member = member.map(str::trim).filter(|m| !m.is_empty());
+        Ok(self.store.search_sales(receipt, day, member, limit.min(500))?)
+    }
+
     /// Prints any past receipt of this till again, marked as a reprint.
     pub fn reprint(&mut self, receipt_no: &ReceiptNo) -> TillResult<Receipt> {
         self.cashier()?;

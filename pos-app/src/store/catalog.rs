@@ -89,6 +89,7 @@ impl Store {
 
     /// Applies one page of changes and moves the cursor, in one transaction.
     pub fn apply_pull_page(&mut self, page: &PullResponse) -> StoreResult<()> {
+        self.note_pulled();
         self.tx(|tx| {
             for c in &page.changes {
                 apply_change(tx, &c.change)?;
@@ -104,6 +105,7 @@ impl Store {
 
     /// Applies changes that did not come from a pull (seeding a demo or a test).
     pub fn apply_changes(&mut self, changes: &[Change]) -> StoreResult<()> {
+        self.note_pulled();
         self.tx(|tx| changes.iter().try_for_each(|c| apply_change(tx, c)))
     }
 
@@ -414,7 +416,7 @@ fn upsert_product(tx: &Transaction<'_>, p: &Product) -> StoreResult<()> {
     }
     tx.prepare_cached("DELETE FROM product_search WHERE rowid = ?1")?.execute([p.id.0])?;
     let t = index_terms(&p.name, &p.code, &codes.join(" "));
-    tx.prepare_cached("INSERT INTO product_search (rowid, terms, initials, codes) VALUES (?1, ?2, ?3, ?4)")?
-        .execute(params![p.id.0, t.terms, t.initials, t.codes])?;
+    tx.prepare_cached("INSERT INTO product_search (rowid, terms, pairs, initials, codes) VALUES (?1, ?2, ?3, ?4, ?5)")?
+        .execute(params![p.id.0, t.terms, t.pairs, t.initials, t.codes])?;
     Ok(())
 }

@@ -44,6 +44,9 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// Bumped whenever this connection applies pulled data (other connections' changes show in
+    /// `PRAGMA data_version`).
+    pulled: std::cell::Cell<u64>,
 }
 
 impl Store {
@@ -67,11 +70,22 @@ impl Store {
             return Err(StoreError::TooNew { found, known: schema::latest_version() });
         }
         schema::migrate_to(&mut conn, version)?;
-        Ok(Store { conn, path })
+        Ok(Store { conn, path, pulled: std::cell::Cell::new(0) })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Changes whenever pulled data (branch, staff, catalog, policy) may have changed, on this
+    /// connection or another: what caches of it key on.
+    pub fn settings_version(&self) -> StoreResult<(i64, u64)> {
+        let data_version: i64 = self.conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        Ok((data_version, self.pulled.get()))
+    }
+
+    pub(crate) fn note_pulled(&self) {
+        self.pulled.set(self.pulled.get() + 1);
     }
 
     pub fn schema_version(&self) -> StoreResult<u32> {

@@ -312,7 +312,7 @@ impl Store {
              FROM sales s
              WHERE (?1 IS NULL OR s.receipt_no = ?1) AND (?2 IS NULL OR s.business_day = ?2)
                AND (?3 IS NULL OR s.member_id = ?3 OR s.member_identifier LIKE '%' || ?3 || '%')
-             ORDER BY s.completed_at DESC LIMIT ?4",
+             ORDER BY s.completed_at DESC, s.rowid DESC LIMIT ?4",
         )?;
         let rows = stmt.query_map(
             params![receipt.map(|r| r.to_string()), day.map(|d| d.to_string()), member, limit as i64],
@@ -529,6 +529,12 @@ impl Store {
     /// How many events wait for HQ.
     pub fn pending_count(&self) -> StoreResult<u64> {
         Ok(self.conn().query_row("SELECT count(*) FROM outbox WHERE status = 'pending'", [], |r| r.get::<_, i64>(0))?
+            as u64)
+    }
+
+    /// How many events HQ rejected.
+    pub fn rejected_count(&self) -> StoreResult<u64> {
+        Ok(self.conn().query_row("SELECT count(*) FROM outbox WHERE status = 'rejected'", [], |r| r.get::<_, i64>(0))?
             as u64)
     }
 

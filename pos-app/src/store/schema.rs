@@ -210,11 +210,12 @@ fn v1(tx: &Transaction<'_>) -> rusqlite::Result<()> {
 }
 
 fn v2(tx: &Transaction<'_>) -> rusqlite::Result<()> {
-    // A contentless full-text index: terms are the name with each CJK character a token, plus its
-    // words; initials are the pinyin initials; codes are the product code and barcodes.
+    // A contentless full-text index (see `search`): terms are the name's single CJK characters
+    // and words, pairs its adjacent CJK character pairs, initials the pinyin initials, codes the
+    // product code and barcodes.
     tx.execute_batch(
         "CREATE VIRTUAL TABLE product_search USING fts5(
-            terms, initials, codes,
+            terms, pairs, initials, codes,
             content = '', contentless_delete = 1,
             tokenize = 'unicode61 remove_diacritics 0',
             prefix = '2 3'
@@ -226,7 +227,7 @@ fn v2(tx: &Transaction<'_>) -> rusqlite::Result<()> {
          FROM products p LEFT JOIN barcodes b ON b.product_id = p.id GROUP BY p.id",
     )?;
     let mut insert =
-        tx.prepare("INSERT INTO product_search (rowid, terms, initials, codes) VALUES (?1, ?2, ?3, ?4)")?;
+        tx.prepare("INSERT INTO product_search (rowid, terms, pairs, initials, codes) VALUES (?1, ?2, ?3, ?4, ?5)")?;
     let mut rows = read.query([])?;
     while let Some(row) = rows.next()? {
         let id: i64 = row.get(0)?;
@@ -234,7 +235,7 @@ fn v2(tx: &Transaction<'_>) -> rusqlite::Result<()> {
         let code: String = row.get(2)?;
         let barcodes: Option<String> = row.get(3)?;
         let t = index_terms(&name, &code, barcodes.as_deref().unwrap_or(""));
-        insert.execute(rusqlite::params![id, t.terms, t.initials, t.codes])?;
+        insert.execute(rusqlite::params![id, t.terms, t.pairs, t.initials, t.codes])?;
     }
     Ok(())
 }

@@ -7,10 +7,14 @@
 
 use pinyin::ToPinyin;
 
-/// The three indexed columns of one product.
+/// The indexed columns of one product.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct IndexTerms {
+    /// Each CJK character alone, and the other words.
     pub terms: String,
+    /// Each pair of adjacent CJK characters, in order: a query of two or more characters is a
+    /// phrase of its pairs, which is far more selective than a phrase of single characters.
+    pub pairs: String,
     pub initials: String,
     pub codes: String,
 }
@@ -20,43 +24,61 @@ fn is_cjk(c: char) -> bool {
         0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
 }
 
-/// Splits text into tokens: each CJK character alone, runs of other letters and digits together.
-fn tokens(text: &str) -> Vec<String> {
+/// A piece of text: a run of CJK characters, or a word of other letters and digits (lower case).
+#[derive(Debug, PartialEq, Eq)]
+enum Piece {
+    Cjk(Vec<char>),
+    Word(String),
+}
+
+fn pieces(text: &str) -> Vec<Piece> {
     let mut out = Vec::new();
+    let mut run: Vec<char> = Vec::new();
     let mut word = String::new();
     for c in text.chars().flat_map(char::to_lowercase) {
         if is_cjk(c) {
             if !word.is_empty() {
-                out.push(std::mem::take(&mut word));
+                out.push(Piece::Word(std::mem::take(&mut word)));
             }
-            out.push(c.to_string());
-        } else if c.is_alphanumeric() {
-            word.push(c);
-        } else if !word.is_empty() {
-            out.push(std::mem::take(&mut word));
+            run.push(c);
+        } else {
+            if !run.is_empty() {
+                out.push(Piece::Cjk(std::mem::take(&mut run)));
+            }
+            if c.is_alphanumeric() {
+                word.push(c);
+            } else if !word.is_empty() {
+                out.push(Piece::Word(std::mem::take(&mut word)));
+            }
         }
     }
+    if !run.is_empty() {
+        out.push(Piece::Cjk(run));
+    }
     if !word.is_empty() {
-        out.push(word);
+        out.push(Piece::Word(word));
     }
     out
+}
+
+fn unigrams(run: &[char]) -> impl Iterator<Item = String> + '_ {
+    run.iter().map(|c| c.to_string())
+}
+
+fn bigrams(run: &[char]) -> impl Iterator<Item = String> + '_ {
+    run.windows(2).map(|w| w.iter().collect())
 }
 
 /// The pinyin initials of each run of Chinese characters, plus all of them together.
 fn initials(name: &str) -> Vec<String> {
     let mut runs: Vec<String> = Vec::new();
-    let mut run = String::new();
-    for c in name.chars() {
-        if is_cjk(c) {
-            if let Some(p) = c.to_pinyin() {
-                run.push_str(p.first_letter());
+    for piece in pieces(name) {
+        if let Piece::Cjk(chars) = piece {
+            let run: String = chars.iter().filter_map(|c| c.to_pinyin().map(|p| p.first_letter())).collect();
+            if !run.is_empty() {
+                runs.push(run);
             }
-        } else if !run.is_empty() {
-            runs.push(std::mem::take(&mut run));
         }
-    }
-    if !run.is_empty() {
-        runs.push(run);
     }
     let all: String = runs.concat();
     if runs.len() > 1 {
@@ -66,41 +88,49 @@ fn initials(name: &str) -> Vec<String> {
 }
 
 pub(crate) fn index_terms(name: &str, code: &str, barcodes: &str) -> IndexTerms {
+    let name_pieces = pieces(name);
+    let mut terms = Vec::new();
+    let mut pairs = Vec::new();
+    for p in &name_pieces {
+        match p {
+            Piece::Cjk(run) => {
+                terms.extend(unigrams(run));
+                pairs.extend(bigrams(run));
+            }
+            Piece::Word(w) => terms.push(w.clone()),
+        }
+    }
+    let codes: Vec<String> = pieces(&format!("{code} {barcodes}"))
+        .into_iter()
+        .flat_map(|p| match p {
+            Piece::Word(w) => vec![w],
+            Piece::Cjk(run) => unigrams(&run).collect(),
+        })
+        .collect();
     IndexTerms {
-        terms: tokens(name).join(" "),
+        terms: terms.join(" "),
+        pairs: pairs.join(" "),
         initials: initials(name).join(" "),
-        codes: tokens(&format!("{code} {barcodes}")).join(" "),
+        codes: codes.join(" "),
     }
 }
 
 /// Turns what a cashier typed into an FTS5 query, or `None` if nothing searchable is left.
 ///
-/// Chinese text must match as a phrase in the name; Latin letters and digits match the start of a
-/// name word, of the pinyin initials, or of a product code or barcode.
+/// Chinese text must match as a phrase in the name (by character pairs, or the character alone);
+/// Latin letters and digits match the start of a name word, of the pinyin initials, or of a
+/// product code or barcode. All pieces must match.
 pub(crate) fn fts_query(input: &str) -> Option<String> {
-    let toks = tokens(input);
-    if toks.is_empty() {
-        return None;
-    }
-    let mut parts: Vec<String> = Vec::new();
-    let mut phrase: Vec<String> = Vec::new();
-    let flush = |phrase: &mut Vec<String>, parts: &mut Vec<String>| {
-        if !phrase.is_empty() {
-            parts.push(format!("terms : \"{}\"", phrase.join(" ")));
-            phrase.clear();
-        }
-    };
-    for t in toks {
-        if t.chars().all(is_cjk) {
-            phrase.push(t);
-        } else {
-            flush(&mut phrase, &mut parts);
-            // Tokens hold only letters and digits, so quoting is safe.
-            parts.push(format!("({{terms initials codes}} : \"{t}\"*)"));
-        }
-    }
-    flush(&mut phrase, &mut parts);
-    Some(parts.join(" AND "))
+    let parts: Vec<String> = pieces(input)
+        .into_iter()
+        .map(|p| match p {
+            Piece::Cjk(run) if run.len() == 1 => format!("terms : \"{}\"", run[0]),
+            Piece::Cjk(run) => format!("pairs : \"{}\"", bigrams(&run).collect::<Vec<_>>().join(" ")),
+            // Words hold only letters and digits, so quoting is safe.
+            Piece::Word(w) => format!("({{terms initials codes}} : \"{w}\"*)"),
+        })
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" AND "))
 }
 
 #[cfg(test)]
@@ -111,6 +141,7 @@ mod tests {
     fn indexes_characters_words_and_initials() {
         let t = index_terms("可口可乐 330ml", "P00001", "6901234567892");
         assert_eq!(t.terms, "可 口 可 乐 330ml");
+        assert_eq!(t.pairs, "可口 口可 可乐");
         assert_eq!(t.initials, "kkkl");
         assert_eq!(t.codes, "p00001 6901234567892");
         let t = index_terms("Lay's 乐事薯片 原味 75g", "P2", "");
@@ -119,9 +150,11 @@ mod tests {
 
     #[test]
     fn queries() {
-        assert_eq!(fts_query("可乐").as_deref(), Some("terms : \"可 乐\""));
+        assert_eq!(fts_query("可乐").as_deref(), Some("pairs : \"可乐\""));
+        assert_eq!(fts_query("可口可乐").as_deref(), Some("pairs : \"可口 口可 可乐\""));
+        assert_eq!(fts_query("乐").as_deref(), Some("terms : \"乐\""));
         assert_eq!(fts_query("kkkl").as_deref(), Some("({terms initials codes} : \"kkkl\"*)"));
-        assert_eq!(fts_query("可乐 330").as_deref(), Some("terms : \"可 乐\" AND ({terms initials codes} : \"330\"*)"));
+        assert_eq!(fts_query("可乐 330").as_deref(), Some("pairs : \"可乐\" AND ({terms initials codes} : \"330\"*)"));
         assert_eq!(fts_query("  \"*^ ").as_deref(), None);
         assert_eq!(
             fts_query("a\"b OR c").as_deref(),

@@ -1,0 +1,380 @@
+//! The till's side of till ↔ HQ (spec/sync.md): enrolment, the background sync task that pushes the
+//! outbox and pulls changes, and HQ's online member services for the engine.
+//!
+//! The sync task runs on a thread of its own with its own single-threaded tokio runtime and its own
+//! connection to the till database, so its SQLite work never blocks the UI or the engine, and the
+//! engine never waits for the network except in the short online member calls.
+
+mod authority;
+mod client;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use rand::RngExt;
+use shared::ids::{EventId, TillId};
+use shared::sync::{EventOutcome, PROTOCOL_VERSION, PushRequest, SeqGap};
+use tokio::sync::{Notify, watch};
+
+pub use authority::HqAuthority;
+pub use client::{HqClient, SyncError, Timeouts, normalise_url};
+
+use crate::engine::TillIdentity;
+use crate::store::Store;
+
+/// Meta keys the enrolment stores.
+pub const META_HQ_URL: &str = "hq_url";
+pub const META_TOKEN: &str = "till_token";
+
+/// How the sync task behaves.
+#[derive(Clone, Debug)]
+pub struct SyncConfig {
+    pub store_path: PathBuf,
+    /// Events per push.
+    pub batch_size: usize,
+    /// Changes per pull page.
+    pub page_size: u32,
+    /// How often an idle, online till looks for work (new outbox events, HQ changes).
+    pub interval: Duration,
+    /// The first retry delay after HQ could not be reached; doubles up to `max_backoff`, with jitter.
+    pub min_backoff: Duration,
+    pub max_backoff: Duration,
+    pub timeouts: Timeouts,
+}
+
+impl SyncConfig {
+    pub fn new(store_path: impl Into<PathBuf>) -> SyncConfig {
+        SyncConfig {
+            store_path: store_path.into(),
+            batch_size: 200,
+            page_size: 2_000,
+            interval: Duration::from_secs(5),
+            min_backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(120),
+            timeouts: Timeouts::default(),
+        }
+    }
+}
+
+/// What the UI shows of the till's connection to HQ.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SyncStatus {
+    pub online: bool,
+    /// When HQ stopped answering (while offline).
+    pub offline_since: Option<Timestamp>,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    /// Events not yet accepted or rejected by HQ.
+    pub pending_events: u64,
+    /// Events HQ rejected (kept, for the manager).
+    pub rejected_events: u64,
+    pub last_push: Option<Timestamp>,
+    pub last_pull: Option<Timestamp>,
+    /// While pulling: (cursor, HQ's newest change).
+    pub pull_progress: Option<(u64, u64)>,
+    /// Till clock minus HQ clock, from the last push.
+    pub clock_skew_seconds: Option<i64>,
+    pub clock_warning: Option<String>,
+    /// A hole HQ sees in this till's event sequence.
+    pub gap: Option<SeqGap>,
+    /// Set when HQ revoked the till: syncing has stopped, with HQ's reason.
+    pub revoked: Option<String>,
+}
+
+/// Enrols this till at HQ with a one-time code, stores its identity and token, and pulls the
+/// catalog and settings page by page (`progress(cursor, latest)` after each page).
+pub async fn enrol(
+    hq_url: &str,
+    code: &str,
+    device_name: &str,
+    store_path: &Path,
+    mut progress: impl FnMut(u64, u64) + Send,
+) -> Result<TillIdentity, SyncError> {
+    let client = HqClient::new(hq_url, None, Timeouts::default())?;
+    let answer = client.enrol(code, device_name).await?;
+    let identity = TillIdentity { till: answer.till, number: answer.till_number, branch_code: answer.branch_code };
+    let (path, id, url, token) =
+        (store_path.to_path_buf(), identity.clone(), client.base_url().to_owned(), answer.token.clone());
+    blocking(move || {
+        let mut store = Store::open(&path)?;
+        id.save(&mut store)?;
+        store.set_meta(META_HQ_URL, &url)?;
+        store.set_meta(META_TOKEN, &token)?;
+        Ok(())
+    })
+    .await?;
+    let client = client.with_token(answer.token);
+    let mut store = blocking({
+        let path = store_path.to_path_buf();
+        move || Ok(Store::open(&path)?)
+    })
+    .await?;
+    loop {
+        let cursor = store.pull_cursor()?;
+        let page = client.pull(cursor, 5_000).await?;
+        let (next, latest, more) = (page.next_cursor, page.latest, page.has_more);
+        store = blocking(move || {
+            store.apply_pull_page(&page)?;
+            Ok(store)
+        })
+        .await?;
+        progress(next, latest);
+        if !more {
+            break;
+        }
+    }
+    Ok(identity)
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, SyncError> + Send + 'static,
+) -> Result<T, SyncError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| SyncError::BadAnswer(format!("background task failed: {e}")))?
+}
+
+/// The client for an enrolled till, from what its database holds.
+pub fn client_for(store: &Store, timeouts: Timeouts) -> Result<HqClient, SyncError> {
+    let url = store.meta(META_HQ_URL)?.ok_or(SyncError::NotEnrolled)?;
+    let token = store.meta(META_TOKEN)?.ok_or(SyncError::NotEnrolled)?;
+    HqClient::new(&url, Some(token), timeouts)
+}
+
+/// A running sync task. Dropping the handle stops the task.
+pub struct SyncHandle {
+    status: watch::Receiver<SyncStatus>,
+    wake: Arc<Notify>,
+    stop: Arc<Notify>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl SyncHandle {
+    pub fn status(&self) -> SyncStatus {
+        self.status.borrow().clone()
+    }
+
+    /// A receiver that changes whenever the status does (for an iced subscription).
+    pub fn subscribe(&self) -> watch::Receiver<SyncStatus> {
+        self.status.clone()
+    }
+
+    /// Push and pull now (after a sale), instead of at the next interval. While HQ is unreachable
+    /// this does not cut the backoff short.
+    pub fn push_now(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Stops the task and waits for it.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        self.stop.notify_one();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for SyncHandle {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// Starts the background sync of an enrolled till.
+pub fn start(config: SyncConfig) -> Result<SyncHandle, SyncError> {
+    let store = Store::open(&config.store_path)?;
+    let client = client_for(&store, config.timeouts)?;
+    let till = TillIdentity::load(&store)?.ok_or(SyncError::NotEnrolled)?.till;
+    let (tx, rx) = watch::channel(SyncStatus { pending_events: store.pending_count()?, ..SyncStatus::default() });
+    let wake = Arc::new(Notify::new());
+    let stop = Arc::new(Notify::new());
+    let (w, s) = (wake.clone(), stop.clone());
+    let thread = std::thread::Builder::new()
+        .name("till-sync".into())
+        .spawn(move || {
+            let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    tracing::error!(error = %e, "sync runtime");
+                    return;
+                }
+            };
+            rt.block_on(run(Task { config, store, client, till, status: tx }, w, s));
+        })
+        .map_err(|e| SyncError::BadAnswer(format!("cannot start the sync thread: {e}")))?;
+    Ok(SyncHandle { status: rx, wake, stop, thread: Some(thread) })
+}
+
+struct Task {
+    config: SyncConfig,
+    store: Store,
+    client: HqClient,
+    till: TillId,
+    status: watch::Sender<SyncStatus>,
+}
+
+async fn run(mut task: Task, wake: Arc<Notify>, stop: Arc<Notify>) {
+    let mut failures: u32 = 0;
+    loop {
+        let delay = match task.round().await {
+            Ok(()) => {
+                failures = 0;
+                task.config.interval
+            }
+            Err(SyncError::Revoked(why)) => {
+                tracing::warn!(%why, "till revoked; sync stopped");
+                task.status.send_modify(|s| {
+                    s.online = false;
+                    s.revoked = Some(why);
+                });
+                return;
+            }
+            Err(e) => {
+                failures = failures.saturating_add(1);
+                let now = Timestamp::now();
+                let unreachable = e.is_unreachable();
+                task.status.send_modify(|s| {
+                    if unreachable {
+                        s.online = false;
+                        s.offline_since.get_or_insert(now);
+                    }
+                    s.last_error = Some(e.to_string());
+                    s.pull_progress = None;
+                });
+                backoff(&task.config, failures)
+            }
+        };
+        let offline = failures > 0;
+        tokio::select! {
+            _ = stop.notified() => return,
+            _ = tokio::time::sleep(delay) => {}
+            // A nudge (a sale was completed) works at once unless HQ is down (then the backoff holds).
+            _ = wake.notified(), if !offline => {}
+        }
+    }
+}
+
+/// Full-jitter exponential backoff: a random delay up to `min · 2^(failures-1)`, capped.
+fn backoff(config: &SyncConfig, failures: u32) -> Duration {
+    let exp = config.min_backoff.saturating_mul(1u32 << failures.saturating_sub(1).min(16));
+    let cap = exp.min(config.max_backoff);
+    let millis = cap.as_millis().max(1) as u64;
+    Duration::from_millis(rand::rng().random_range(millis / 2..=millis))
+}
+
+impl Task {
+    /// One round: push everything pending, then pull everything new.
+    async fn round(&mut self) -> Result<(), SyncError> {
+        self.push_all().await?;
+        self.pull_all().await?;
+        let (pending, rejected) = (self.store.pending_count()?, self.store.rejected_count()?);
+        self.status.send_modify(|s| {
+            s.online = true;
+            s.offline_since = None;
+            s.last_error = None;
+            s.pending_events = pending;
+            s.rejected_events = rejected;
+        });
+        Ok(())
+    }
+
+    async fn push_all(&mut self) -> Result<(), SyncError> {
+        loop {
+            let batch = self.store.pending_events(self.config.batch_size)?;
+            if batch.is_empty() {
+                return Ok(());
+            }
+            let ids: Vec<EventId> = batch.iter().map(|e| e.envelope.id).collect();
+            let request = PushRequest {
+                protocol: PROTOCOL_VERSION,
+                till: self.till,
+                events: batch.into_iter().map(|e| e.envelope).collect(),
+                sent_at: Some(Timestamp::now()),
+            };
+            let answer = match self.client.push(&request).await {
+                Ok(a) => a,
+                Err(e) => {
+                    if e.is_unreachable() {
+                        self.store.note_attempt(&ids)?;
+                    }
+                    return Err(e);
+                }
+            };
+            let outcomes: Vec<(EventId, Result<(), String>)> = answer
+                .results
+                .iter()
+                .map(|r| {
+                    let o = match &r.outcome {
+                        EventOutcome::Accepted | EventOutcome::Duplicate => Ok(()),
+                        EventOutcome::Rejected { reason } => Err(reason.clone()),
+                    };
+                    (r.id, o)
+                })
+                .collect();
+            self.store.mark_events(&outcomes)?;
+            let (pending, rejected) = (self.store.pending_count()?, self.store.rejected_count()?);
+            self.status.send_modify(|s| {
+                s.online = true;
+                s.offline_since = None;
+                s.last_push = Some(answer.received_at);
+                s.clock_skew_seconds = Some(answer.clock_skew_seconds);
+                s.clock_warning = answer.clock_warning.clone();
+                s.gap = answer.gap;
+                s.pending_events = pending;
+                s.rejected_events = rejected;
+            });
+            if answer.results.len() < ids.len() {
+                return Err(SyncError::BadAnswer(format!(
+                    "HQ answered for {} of {} events",
+                    answer.results.len(),
+                    ids.len()
+                )));
+            }
+        }
+    }
+
+    async fn pull_all(&mut self) -> Result<(), SyncError> {
+        loop {
+            let cursor = self.store.pull_cursor()?;
+            let page = self.client.pull(cursor, self.config.page_size).await?;
+            let (next, latest, more, empty) = (page.next_cursor, page.latest, page.has_more, page.changes.is_empty());
+            if !empty || next != cursor {
+                self.store.apply_pull_page(&page)?;
+            }
+            let now = Timestamp::now();
+            self.status.send_modify(|s| {
+                s.online = true;
+                s.offline_since = None;
+                s.last_pull = Some(now);
+                s.pull_progress = more.then_some((next, latest));
+            });
+            if !more {
+                return Ok(());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_with_jitter_and_is_capped() {
+        let c = SyncConfig::new("x");
+        for failures in 1..40 {
+            let d = backoff(&c, failures);
+            assert!(d <= c.max_backoff, "{d:?}");
+            assert!(d >= Duration::from_millis(500), "{d:?}");
+        }
+        let first: Vec<Duration> = (0..50).map(|_| backoff(&c, 1)).collect();
+        assert!(first.iter().all(|d| *d <= Duration::from_secs(1)));
+        let later: Vec<Duration> = (0..50).map(|_| backoff(&c, 8)).collect();
+        assert!(later.iter().all(|d| *d >= Duration::from_secs(60)));
+        assert!(later.iter().any(|d| *d != later[0]), "jitter spreads the retries");
+    }
+}
