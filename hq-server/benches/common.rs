@@ -27,7 +27,8 @@ impl Bench {
     /// Registers and enrols a till over HTTP; returns it and its token.
     pub async fn till(&self) -> (TillRef, String) {
         let (_, code) =
-            admin::add_till(&*self.store, &Actor::cli(), self.branch, "", std::time::Duration::from_secs(600)).expect("till");
+            admin::add_till(&*self.store, &Actor::cli(), self.branch, "", std::time::Duration::from_secs(600))
+                .expect("till");
         let e: EnrolResponse = self
             .client
             .post(format!("{}/api/v1/sync/enrol", self.hq.url()))

@@ -36,14 +36,22 @@ fn main() {
             let bodies: Vec<Vec<u8>> = events
                 .chunks(BATCH)
                 .map(|c| {
-                    serde_json::to_vec(&PushRequest { protocol: PROTOCOL_VERSION, till: till.till, events: c.to_vec(), sent_at: None })
-                        .expect("json")
+                    serde_json::to_vec(&PushRequest {
+                        protocol: PROTOCOL_VERSION,
+                        till: till.till,
+                        events: c.to_vec(),
+                        sent_at: None,
+                    })
+                    .expect("json")
                 })
                 .collect();
             work.push((token, bodies, events));
         }
         let total_batches: usize = work.iter().map(|w| w.1.len()).sum();
-        eprintln!("pushing {} sales in {total_batches} batches of {BATCH} from {tills} tills ...", tills * (sales / tills));
+        eprintln!(
+            "pushing {} sales in {total_batches} batches of {BATCH} from {tills} tills ...",
+            tills * (sales / tills)
+        );
         let url = format!("{}/api/v1/sync/push", bench.hq.url());
         let start = Instant::now();
         let mut tasks = Vec::new();
@@ -91,10 +99,14 @@ fn main() {
     let mut c = rusqlite::Connection::open(&path).expect("open");
     c.pragma_update(None, "journal_mode", "WAL").expect("wal");
     c.pragma_update(None, "synchronous", "NORMAL").expect("sync");
-    c.execute("INSERT INTO branches (id, code, name, settings, created_at, updated_at) VALUES (1, 'B001', 'b', '{}', 0, 0)", [])
-        .expect("branch");
+    c.execute(
+        "INSERT INTO branches (id, code, name, settings, created_at, updated_at) VALUES (1, 'B001', 'b', '{}', 0, 0)",
+        [],
+    )
+    .expect("branch");
     for t in 1..=tills as i64 {
-        c.execute("INSERT INTO tills (id, branch_id, number, name, created_at) VALUES (?1, 1, ?1, 't', 0)", [t]).expect("till");
+        c.execute("INSERT INTO tills (id, branch_id, number, name, created_at) VALUES (?1, 1, ?1, 't', 0)", [t])
+            .expect("till");
     }
     let all: Vec<&EventEnvelope> = batches_for_baseline.iter().flatten().collect();
     let start = Instant::now();
@@ -192,5 +204,9 @@ fn main() {
     let secs = start.elapsed().as_secs_f64();
     let plain = all.len() as f64 / secs;
     println!("plain SQLite insert of the same rows: {} sales in {secs:.2} s = {plain:.0} sales/s", all.len());
-    println!("ratio: HQ push reaches {:.0}% of plain SQLite inserts ({:.2}x slower)", 100.0 * hq_rate / plain, plain / hq_rate);
+    println!(
+        "ratio: HQ push reaches {:.0}% of plain SQLite inserts ({:.2}x slower)",
+        100.0 * hq_rate / plain,
+        plain / hq_rate
+    );
 }

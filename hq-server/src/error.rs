@@ -18,7 +18,7 @@ pub enum AppError {
     /// Well-formed, but a value breaks a rule.
     #[error("{0}")]
     Validation(String),
-    /// It would break a uniqueness or reference rule (a code or barcode already used).
+    /// It conflicts with what HQ already has: a code or barcode already used, a revoked till.
     #[error("{0}")]
     Conflict(String),
     #[error("{0} not found")]
@@ -57,7 +57,7 @@ impl AppError {
         match self {
             AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             AppError::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation"),
-            AppError::Conflict(_) => (StatusCode::UNPROCESSABLE_ENTITY, "conflict"),
+            AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             AppError::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials"),

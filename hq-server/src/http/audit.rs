@@ -11,10 +11,12 @@ use crate::error::{ApiQuery, AppError};
 use crate::model::{AuditRecord, AuditVerdict, Role};
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Entries with an id above this (paging).
     pub after: Option<i64>,
     /// At most this many (default 100, at most 1000).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 
@@ -30,7 +32,7 @@ async fn list_audit(
 ) -> Result<Json<Vec<AuditRecord>>, AppError> {
     me.require(&[Role::Admin, Role::Finance])?;
     let after = q.after.unwrap_or(0);
-    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let limit = super::schema::page_limit(q.limit, 100, 1000)?;
     Ok(Json(state.db(move |s| s.list_audit(after, limit)).await?))
 }
 

@@ -106,20 +106,37 @@ impl From<&BranchSettings> for BranchView {
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 pub struct BranchInput {
     /// 1–16 ASCII letters or digits; printed in receipt numbers.
+    #[schema(pattern = "^[A-Za-z0-9]{1,16}$")]
     pub code: String,
+    #[schema(
+        max_length = 100,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub name: String,
+    #[schema(max_length = 200, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub address: Option<String>,
+    #[schema(max_length = 40, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub phone: Option<String>,
+    #[schema(schema_with = super::schema::receipt_lines)]
     pub receipt_header: Option<Vec<String>>,
+    #[schema(schema_with = super::schema::receipt_lines)]
     pub receipt_footer: Option<Vec<String>>,
     pub cash_rounding: Option<CashRoundingMode>,
     /// `HH:MM`, default `04:00`.
+    #[schema(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")]
     pub business_day_cutoff: Option<String>,
     /// IANA time zone, default `Asia/Shanghai`.
+    #[schema(schema_with = super::schema::time_zone)]
     pub time_zone: Option<String>,
     pub paper: Option<Paper>,
+    #[schema(minimum = 0, maximum = 10000)]
+    #[serde(default, deserialize_with = "super::int::opt")]
     pub cashier_line_discount_limit_bp: Option<i64>,
+    #[schema(minimum = 0, maximum = 10000)]
+    #[serde(default, deserialize_with = "super::int::opt")]
     pub cashier_order_discount_limit_bp: Option<i64>,
+    #[schema(maximum = 1440)]
+    #[serde(default, deserialize_with = "super::int::opt")]
     pub pin_lockout_minutes: Option<u32>,
 }
 

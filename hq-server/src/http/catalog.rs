@@ -34,8 +34,14 @@ impl From<&Category> for CategoryView {
 #[derive(Deserialize, ToSchema)]
 pub struct CategoryInput {
     /// 1–32 letters, digits, `-` or `_`.
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,32}$")]
     pub code: String,
+    #[schema(
+        max_length = 100,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub name: String,
+    #[serde(default, deserialize_with = "super::int::opt")]
     pub parent_id: Option<i64>,
 }
 
@@ -100,17 +106,36 @@ fn yes() -> bool {
 /// A product as HQ staff define it. Money in fen, VAT in basis points (1300, 900, 600 or 0).
 #[derive(Deserialize, ToSchema)]
 pub struct ProductInput {
+    #[schema(pattern = "^[^\\s\\u0000-\\u001F\\u007F-\\u009F]{1,64}$")]
     pub code: String,
     /// EAN-13, EAN-8, UPC-A (check digits verified) or internal numeric codes.
     #[serde(default)]
+    #[schema(schema_with = super::schema::barcodes)]
     pub barcodes: Vec<String>,
+    #[schema(
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 100, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub short_name: String,
+    #[serde(deserialize_with = "super::int::de")]
     pub category_id: i64,
+    #[schema(
+        max_length = 16,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub unit: String,
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
+    #[serde(deserialize_with = "super::int::de")]
     pub retail_price: i64,
+    /// Not above the retail price.
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
+    #[serde(default, deserialize_with = "super::int::opt")]
     pub member_price: Option<i64>,
+    #[schema(schema_with = super::schema::vat_bp)]
+    #[serde(deserialize_with = "super::int::de")]
     pub vat_bp: i64,
     #[serde(default = "yes")]
     pub points_eligible: bool,
@@ -118,6 +143,8 @@ pub struct ProductInput {
     pub discount_eligible: bool,
     #[serde(default)]
     pub weighed: bool,
+    #[schema(maximum = 99999)]
+    #[serde(default, deserialize_with = "super::int::opt")]
     pub plu: Option<u32>,
     #[serde(default)]
     pub status: Status,
@@ -149,10 +176,12 @@ impl ProductInput {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ProductQuery {
     /// Products with an id above this (paging: pass the last id you got).
     pub after: Option<i64>,
     /// At most this many (default 100, at most 1000).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     /// Part of the code or name, or a whole barcode.
     pub q: Option<String>,
@@ -179,8 +208,12 @@ impl From<&BranchPrice> for BranchPriceView {
 #[derive(Deserialize, ToSchema)]
 pub struct BranchPriceInput {
     /// Replaces the retail price at this branch (fen).
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
+    #[serde(default, deserialize_with = "super::int::opt")]
     pub price: Option<i64>,
     /// Replaces the member price at this branch (fen).
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
+    #[serde(default, deserialize_with = "super::int::opt")]
     pub member_price: Option<i64>,
 }
 
@@ -236,7 +269,7 @@ async fn list_products(
     _me: CurrentUser,
     ApiQuery(q): ApiQuery<ProductQuery>,
 ) -> Result<Json<Vec<ProductView>>, AppError> {
-    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let limit = super::schema::page_limit(q.limit, 100, 1000)?;
     let after = q.after.unwrap_or(0);
     let products = state.db(move |s| s.list_products(after, limit, q.q.as_deref())).await?;
     Ok(Json(products.iter().map(ProductView::from).collect()))

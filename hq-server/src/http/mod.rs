@@ -94,7 +94,7 @@ async fn openapi_json(Extension(doc): Extension<OpenApiJson>) -> impl IntoRespon
 
 /// The API's routes and its OpenAPI document.
 pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let router = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(openapi_json))
         .merge(health::router())
         .merge(session::router())
@@ -105,8 +105,10 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(catalog::router())
         .merge(sync::router())
         .merge(audit::router())
-        .merge(sales::router())
-        .split_for_parts()
+        .merge(sales::router());
+    let (router, mut api) = router.split_for_parts();
+    ErrorResponses.modify(&mut api);
+    (router, api)
 }
 
 /// The OpenAPI document alone.
@@ -125,4 +127,144 @@ pub fn app(state: AppState) -> Router {
         .layer(Extension(doc))
         .layer(DefaultBodyLimit::max(push_limit))
         .with_state(state)
+}
+
+/// Patterns and schemas the input types share, so the document states the rules the handlers check.
+pub(crate) mod schema {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+
+    use crate::error::AppError;
+
+    /// A page size: `default` when not given, refused outside `1..=max`.
+    pub fn page_limit(limit: Option<u32>, default: u32, max: u32) -> Result<u32, AppError> {
+        match limit {
+            None => Ok(default),
+            Some(l) if (1..=max).contains(&l) => Ok(l),
+            Some(l) => Err(AppError::BadRequest(format!("limit {l} is not between 1 and {max}"))),
+        }
+    }
+    use utoipa::openapi::{Array, Object};
+
+    /// No control characters.
+    pub const PRINTABLE: &str = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$";
+
+    pub fn vat_bp() -> Object {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .enum_values(Some([1300, 900, 600, 0]))
+            .description(Some("VAT in basis points: 1300 (13%), 900, 600 or 0"))
+            .build()
+    }
+
+    pub fn barcodes() -> Array {
+        ArrayBuilder::new()
+            .items(ObjectBuilder::new().schema_type(Type::String).pattern(Some("^[0-9]{1,24}$")))
+            .max_items(Some(20))
+            .description(Some("EAN-13, EAN-8, UPC-A (check digit verified) or internal numeric codes"))
+            .build()
+    }
+
+    /// The IANA names this machine's time zone database knows (a pattern when it has none).
+    pub fn time_zone() -> Object {
+        let mut names: Vec<String> = jiff::tz::db().available().map(|n| n.as_str().to_owned()).collect();
+        names.sort();
+        let b =
+            ObjectBuilder::new().schema_type(Type::String).description(Some("IANA time zone, default Asia/Shanghai"));
+        if names.is_empty() {
+            b.pattern(Some("^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$")).build()
+        } else {
+            b.enum_values(Some(names)).build()
+        }
+    }
+
+    pub fn receipt_lines() -> Array {
+        ArrayBuilder::new()
+            .items(ObjectBuilder::new().schema_type(Type::String).max_length(Some(64)).pattern(Some(PRINTABLE)))
+            .max_items(Some(10))
+            .build()
+    }
+}
+
+/// Documents the error answers every operation can give, in the `ErrorBody` shape: malformed
+/// input (400), broken rules (422), conflicts (409), and for operations that need credentials
+/// or take a body, the statuses those bring.
+struct ErrorResponses;
+
+impl Modify for ErrorResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::schema::Ref;
+        use utoipa::openapi::{ContentBuilder, ResponseBuilder};
+        let error = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build(),
+                )
+                .build()
+        };
+        for item in openapi.paths.paths.values_mut() {
+            let ops = [
+                (&mut item.get, false),
+                (&mut item.put, true),
+                (&mut item.post, true),
+                (&mut item.delete, true),
+                (&mut item.patch, true),
+            ];
+            for (op, writes) in ops {
+                let Some(op) = op else { continue };
+                let mut add = |status: &str, description: &str| {
+                    op.responses.responses.entry(status.to_owned()).or_insert_with(|| error(description).into());
+                };
+                add("400", "Malformed request: not JSON, wrong types, a bad path or query parameter");
+                add("500", "Internal error (details are logged, not sent)");
+                if op.security.is_some() {
+                    add("401", "Missing, unknown or expired credentials");
+                    add("403", "The role may not do this");
+                    add("404", "Not found, or not visible to this user or till");
+                }
+                if writes {
+                    add("409", "Conflicts with what HQ has: a code, barcode or id already used, a revoked till");
+                    add("422", "A value breaks a rule; the message names it");
+                }
+                if op.request_body.is_some() {
+                    add("413", "Request body too large");
+                    add("415", "The body is not JSON");
+                }
+            }
+        }
+    }
+}
+
+/// Integers as JSON Schema means them: `45` and `45.0` are the same integer. serde refuses the
+/// second for an `i64`; these accept it (and refuse `45.5`, or anything out of range).
+pub(crate) mod int {
+    use serde::{Deserialize, Deserializer, de::Error};
+
+    fn whole<E: Error>(n: serde_json::Number) -> Result<i64, E> {
+        if let Some(i) = n.as_i64() {
+            return Ok(i);
+        }
+        match n.as_f64() {
+            // Below 2^53 a float holds every integer exactly.
+            Some(f) if f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 => Ok(f as i64),
+            _ => Err(E::custom(format!("{n} is not a whole number in range"))),
+        }
+    }
+
+    pub fn de<'de, D: Deserializer<'de>, T: TryFrom<i64>>(d: D) -> Result<T, D::Error> {
+        let n = serde_json::Number::deserialize(d)?;
+        let i = whole(n)?;
+        T::try_from(i).map_err(|_| D::Error::custom(format!("{i} is out of range")))
+    }
+
+    pub fn opt<'de, D: Deserializer<'de>, T: TryFrom<i64>>(d: D) -> Result<Option<T>, D::Error> {
+        match Option::<serde_json::Number>::deserialize(d)? {
+            None => Ok(None),
+            Some(n) => {
+                let i = whole(n)?;
+                T::try_from(i).map(Some).map_err(|_| D::Error::custom(format!("{i} is out of range")))
+            }
+        }
+    }
 }

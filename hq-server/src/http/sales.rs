@@ -12,10 +12,12 @@ use crate::error::{ApiQuery, AppError};
 use crate::model::{Role, SaleSummary};
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SalesQuery {
     /// Only this branch (a branch manager always sees only their own).
     pub branch_id: Option<i64>,
     /// At most this many, newest first (default 100, at most 1000).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 
@@ -34,7 +36,7 @@ async fn list_sales(
         (Some(own), _) => Some(own),
         (None, asked) => asked,
     };
-    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let limit = super::schema::page_limit(q.limit, 100, 1000)?;
     Ok(Json(state.db(move |s| s.list_sales(branch, limit)).await?))
 }
 

@@ -101,8 +101,12 @@ async fn me(user: CurrentUser) -> Json<User> {
 
 /// Signs out: the session ends and the cookie is cleared.
 #[utoipa::path(delete, path = "/api/v1/session", tag = "session", security(("session" = [])),
-    responses((status = 204, description = "Signed out")))]
-async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<impl IntoResponse, AppError> {
+    responses((status = 204, description = "Signed out"), (status = 401, body = ErrorBody)))]
+async fn logout(
+    State(state): State<AppState>,
+    _me: CurrentUser,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, AppError> {
     let (mut parts, ()) = axum::http::Request::new(()).into_parts();
     parts.headers = headers;
     if let Some(token) = session_token(&parts) {

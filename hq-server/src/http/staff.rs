@@ -63,19 +63,31 @@ impl From<&StaffMember> for StaffView {
 #[derive(Deserialize, ToSchema)]
 pub struct NewStaffInput {
     /// 1–12 digits typed before the PIN.
+    #[schema(pattern = "^[0-9]{1,12}$")]
     pub login: String,
+    #[schema(
+        max_length = 50,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub name: String,
     pub role: StaffRoleInput,
     /// 4–8 digits; stored and sent to the tills only as an argon2id hash.
+    #[schema(pattern = "^[0-9]{4,8}$")]
     pub pin: String,
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct StaffPatchInput {
+    #[schema(pattern = "^[0-9]{1,12}$")]
     pub login: Option<String>,
+    #[schema(
+        max_length = 50,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub name: Option<String>,
     pub role: Option<StaffRoleInput>,
     pub active: Option<bool>,
+    #[schema(pattern = "^[0-9]{4,8}$")]
     pub pin: Option<String>,
 }
 

@@ -113,12 +113,16 @@ async fn push(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PullQuery {
     /// The `next_cursor` of the last page applied (0 for a new till).
-    pub cursor: Option<u64>,
+    #[param(minimum = 0)]
+    pub cursor: Option<i64>,
     /// Changes per page (default 1000, at most 10000).
+    #[param(minimum = 1, maximum = 10000)]
     pub limit: Option<u32>,
     /// The protocol version the till speaks (refused if not HQ's).
+    #[param(minimum = 1, maximum = 1)]
     pub protocol: Option<u32>,
 }
 
@@ -137,8 +141,9 @@ async fn pull(
     {
         return Err(AppError::Protocol(p));
     }
-    let cursor = q.cursor.unwrap_or(0);
-    let limit = q.limit.unwrap_or(1000).clamp(1, MAX_PAGE);
+    let cursor =
+        u64::try_from(q.cursor.unwrap_or(0)).map_err(|_| AppError::BadRequest("cursor must not be negative".into()))?;
+    let limit = super::schema::page_limit(q.limit, 1000, MAX_PAGE)?;
     let branch = till.till.branch_id;
     let page = state.db(move |s| s.pull(branch, cursor, limit)).await?;
     // The feed stores each change as JSON already: splice it in rather than parse and re-encode.
@@ -179,9 +184,14 @@ pub mod doc {
     #[derive(ToSchema)]
     pub struct EnrolRequest {
         /// Must be 1.
+        #[schema(minimum = 1, maximum = 1)]
         pub protocol: u32,
         /// The one-time code shown at HQ, e.g. `ABCD-EFGH`.
         pub code: String,
+        #[schema(
+            max_length = 100,
+            pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$"
+        )]
         pub device_name: String,
     }
 
@@ -224,6 +234,7 @@ pub mod doc {
         pub id: String,
         pub till: i64,
         /// 1, 2, 3, ... per till, without gaps.
+        #[schema(minimum = 1)]
         pub seq: u64,
         pub at: Timestamp,
         pub event: Event,
@@ -231,6 +242,8 @@ pub mod doc {
 
     #[derive(ToSchema)]
     pub struct PushRequest {
+        /// Must be 1.
+        #[schema(minimum = 1, maximum = 1)]
         pub protocol: u32,
         pub till: i64,
         pub events: Vec<EventEnvelope>,

@@ -20,6 +20,7 @@ const READERS: &[Role] = &[Role::Admin, Role::Finance, Role::BranchManager];
 #[derive(Deserialize, ToSchema, Default)]
 pub struct RegisterTillInput {
     /// Shown at HQ; default `Till NN`.
+    #[schema(max_length = 50, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub name: Option<String>,
 }
 
@@ -40,10 +41,12 @@ impl TillWithCode {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     /// Only the rejected events (default false).
     pub rejected_only: Option<bool>,
     /// At most this many, newest first (default 100, at most 1000).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 
@@ -166,7 +169,7 @@ async fn list_events(
 ) -> Result<Json<Vec<StoredEvent>>, AppError> {
     visible_till(&state, &me, id).await?;
     me.require(READERS)?;
-    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let limit = super::schema::page_limit(q.limit, 100, 1000)?;
     let rejected = q.rejected_only.unwrap_or(false);
     Ok(Json(state.db(move |s| s.list_events(TillId(id), rejected, limit)).await?))
 }

@@ -16,21 +16,34 @@ use crate::model::{Role, User};
 #[derive(Deserialize, ToSchema)]
 pub struct NewUserInput {
     /// 3–64 of a–z, 0–9, `.`, `_`, `-`.
+    #[schema(pattern = "^[a-z0-9._-]{3,64}$")]
     pub username: String,
+    #[schema(
+        max_length = 100,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub display_name: String,
     pub role: Role,
     /// Required for a branch manager, refused for the other roles.
+    #[serde(default, deserialize_with = "super::int::opt")]
     pub branch_id: Option<i64>,
     /// At least 10 characters.
+    #[schema(min_length = 10, max_length = 256)]
     pub password: String,
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct UserPatchInput {
+    #[schema(
+        max_length = 100,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub display_name: Option<String>,
     pub role: Option<Role>,
+    #[serde(default, deserialize_with = "super::int::opt")]
     pub branch_id: Option<i64>,
     pub active: Option<bool>,
+    #[schema(min_length = 10, max_length = 256)]
     pub password: Option<String>,
 }
 

@@ -26,7 +26,9 @@ async fn products_are_checked_before_they_are_stored() {
         for (k, v) in change.as_object().expect("object") {
             body[k] = v.clone();
         }
-        let r = app.post("/api/v1/products", &app.admin, body).await.expect(StatusCode::UNPROCESSABLE_ENTITY);
+        let conflict = matches!(needle, "belongs to product" | "already used");
+        let want = if conflict { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
+        let r = app.post("/api/v1/products", &app.admin, body).await.expect(want);
         assert!(r.body["message"].as_str().expect("message").contains(needle), "{needle}: {}", r.body);
     }
     assert_eq!(app.audit_count().await, audit);

@@ -195,7 +195,7 @@ impl BranchStore for SqliteStore {
         self.write(|tx| {
             let before = load_till(tx, till)?;
             if before.status == TillStatus::Revoked {
-                return Err(StoreError::Invalid(format!("till {till} is revoked; register a new till")));
+                return Err(StoreError::Conflict(format!("till {till} is revoked; register a new till")));
             }
             tx.execute(
                 "UPDATE tills SET code_hash = ?2, code_expires_at = ?3 WHERE id = ?1",
