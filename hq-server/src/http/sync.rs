@@ -8,7 +8,10 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
-use shared::sync::{EnrolRequest, EnrolResponse, PROTOCOL_VERSION, PullResponse, PushRequest, PushResponse};
+use shared::receipt::ReceiptNo;
+use shared::sync::{
+    EnrolRequest, EnrolResponse, PROTOCOL_VERSION, PullResponse, PushRequest, PushResponse, SaleHistory,
+};
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -16,7 +19,7 @@ use utoipa_axum::routes;
 use super::health::shared_error::ErrorBody;
 use super::{AppState, ClientAddr, CurrentTill};
 use crate::admin;
-use crate::error::{ApiJson, ApiQuery, AppError};
+use crate::error::{ApiJson, ApiPath, ApiQuery, AppError};
 use crate::event_checks;
 use crate::model::EnrolRefusal;
 
@@ -170,8 +173,29 @@ fn _pull_body_is_a_pull_response(r: PullResponse) -> PullResponse {
     r
 }
 
+/// A sale of the till's branch by its receipt number, with every refund and void of it, so a
+/// till can take a return of a sale rung up at another till of the branch.
+#[utoipa::path(get, path = "/api/v1/till/sales/{receipt}", tag = "sync", security(("till_token" = [])),
+    params(("receipt" = String, Path, description = "Receipt number, e.g. B001-01-000042")),
+    responses((status = 200, body = doc::SaleHistory), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn sale_history(
+    State(state): State<AppState>,
+    till: CurrentTill,
+    ApiPath(receipt): ApiPath<String>,
+) -> Result<Json<SaleHistory>, AppError> {
+    let receipt = ReceiptNo::parse(&receipt).map_err(|e| AppError::BadRequest(e.to_string()))?.to_string();
+    let branch = till.till.branch_id;
+    let r = receipt.clone();
+    let history = state.db(move |s| s.sale_history(branch, &r)).await?;
+    history.map(Json).ok_or_else(|| AppError::NotFound(format!("sale {receipt}")))
+}
+
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(enrol)).routes(routes!(push)).routes(routes!(pull))
+    OpenApiRouter::new()
+        .routes(routes!(enrol))
+        .routes(routes!(push))
+        .routes(routes!(pull))
+        .routes(routes!(sale_history))
 }
 
 /// Schemas of the sync messages for the OpenAPI document. The types themselves are
@@ -302,6 +326,15 @@ pub mod doc {
     pub struct ChangeEnvelope {
         pub seq: u64,
         pub change: Change,
+    }
+
+    /// A sale (`shared::sale::CompletedSale`) and its refunds and voids (`shared::sale::Refund`).
+    #[derive(ToSchema)]
+    pub struct SaleHistory {
+        #[schema(value_type = Object)]
+        pub sale: serde_json::Value,
+        #[schema(value_type = Vec<Object>)]
+        pub refunds: Vec<serde_json::Value>,
     }
 
     #[derive(ToSchema)]

@@ -13,7 +13,7 @@ use shared::catalog::{Category, Product, ProductId};
 use shared::ids::{BranchId, StaffId, TillId};
 use shared::policy::MemberPolicy;
 use shared::staff::StaffMember;
-use shared::sync::{BranchPrice, EventEnvelope};
+use shared::sync::{BranchPrice, EventEnvelope, SaleHistory};
 
 use crate::model::{
     Actor, AuditRecord, AuditVerdict, ChangePage, EnrolRefusal, IngestOutcome, NewUser, SaleSummary, StoredEvent, Till,
@@ -160,6 +160,8 @@ pub trait SyncStore {
     fn list_events(&self, till: TillId, rejected_only: bool, limit: u32) -> StoreResult<Vec<StoredEvent>>;
     /// Sales, newest first, of one branch or of all.
     fn list_sales(&self, branch: Option<BranchId>, limit: u32) -> StoreResult<Vec<SaleSummary>>;
+    /// A sale of `branch` by its receipt number, with every refund and void of it, as the tills sent them.
+    fn sale_history(&self, branch: BranchId, receipt_no: &str) -> StoreResult<Option<SaleHistory>>;
 }
 
 /// The hash-chained audit log.

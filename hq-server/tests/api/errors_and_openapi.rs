@@ -72,6 +72,7 @@ async fn the_openapi_document_is_3_1_and_covers_every_route() {
         ("/api/v1/sync/enrol", "post"),
         ("/api/v1/sync/push", "post"),
         ("/api/v1/sync/pull", "get"),
+        ("/api/v1/till/sales/{receipt}", "get"),
         ("/api/v1/audit", "get"),
         ("/api/v1/audit/verify", "get"),
         ("/api/v1/sales", "get"),
@@ -83,7 +84,7 @@ async fn the_openapi_document_is_3_1_and_covers_every_route() {
     assert_eq!(documented, expected.len(), "a route is documented that this test does not know");
     // Every documented route answers (not the fallback's no_route).
     for (path, method) in expected {
-        let uri = path.replace("{id}", "999999").replace("{product_id}", "1");
+        let uri = path.replace("{id}", "999999").replace("{product_id}", "1").replace("{receipt}", "B001-01-000001");
         let method = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
         let r = app.send(Req { method, uri, cookie: None, till_token: None, body: None, from: None }).await;
         assert_ne!(r.error_code(), "no_route", "{path} is documented but not routed");
@@ -130,4 +131,19 @@ async fn bad_requests_get_json_errors_and_change_nothing() {
         app.post("/api/v1/branches", &app.admin, json!({"code": "B1", "name": "x", "time_zone": "Nowhere/City"})).await;
     let text = r.expect(StatusCode::UNPROCESSABLE_ENTITY).body.to_string();
     assert!(!text.contains("sqlite") && !text.contains("SELECT") && !text.contains("/tmp"), "{text}");
+}
+
+#[tokio::test]
+async fn integers_may_be_float_shaped_but_page_limits_are_bounded() {
+    let app = spawn_app().await;
+    // JSON Schema's integer 5.0 is the integer 5; 5.5 is not.
+    let r =
+        app.post("/api/v1/branches", &app.admin, json!({"code": "B1", "name": "x", "pin_lockout_minutes": 5.0})).await;
+    assert_eq!(r.expect(StatusCode::CREATED).body["pin_lockout_minutes"], 5);
+    app.post("/api/v1/branches", &app.admin, json!({"code": "B2", "name": "x", "pin_lockout_minutes": 5.5}))
+        .await
+        .expect(StatusCode::BAD_REQUEST);
+    app.get("/api/v1/products?limit=1000", &app.admin).await.expect(StatusCode::OK);
+    app.get("/api/v1/products?limit=1001", &app.admin).await.expect(StatusCode::BAD_REQUEST);
+    app.get("/api/v1/products?limit=0", &app.admin).await.expect(StatusCode::BAD_REQUEST);
 }

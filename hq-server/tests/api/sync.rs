@@ -253,3 +253,71 @@ async fn shifts_and_other_events_are_stored() {
     assert_eq!(outcomes(&r.body), vec!["accepted", "accepted", "rejected", "rejected"]);
     assert!(r.body["results"][3]["outcome"]["reason"].as_str().expect("reason").contains("already closed"));
 }
+
+#[tokio::test]
+async fn a_till_reads_a_sale_of_its_branch_for_a_return_but_not_another_branchs() {
+    use shared::sale::{Refund, RefundKind, RefundLine};
+    let app = spawn_app().await;
+    let b1 = app.branch("B001").await;
+    let b2 = app.branch("B002").await;
+    let (seller, seller_token) = app.enrolled_till(b1).await;
+    let (_, neighbour_token) = app.enrolled_till(b1).await;
+    let (_, far_token) = app.enrolled_till(b2).await;
+    let sale_ev = sale_event(&seller, 1);
+    let Event::SaleCompleted(sale) = sale_ev.event.clone() else { panic!("a sale") };
+    let refund = Refund {
+        id: shared::ids::RefundId::new(),
+        kind: RefundKind::Return,
+        sale: Some(sale.id),
+        original_receipt: Some(sale.receipt_no.clone()),
+        receipt_no: shared::receipt::ReceiptNo::new("B001", seller.number, 2),
+        branch: seller.branch,
+        till: seller.till,
+        shift: sale.shift,
+        cashier: sale.cashier,
+        approved_by: None,
+        refunded_at: Timestamp::now(),
+        business_day: sale.business_day,
+        reason: "不要了".into(),
+        lines: vec![RefundLine {
+            sale_line: Some(0),
+            product_id: sale.lines[0].item.product_id,
+            name: sale.lines[0].item.name.clone(),
+            vat: sale.lines[0].item.vat,
+            qty: sale.lines[0].priced.qty,
+            amount: sale.lines[0].net,
+            points_eligible: true,
+        }],
+        total: sale.lines[0].net,
+        rounding: Money::ZERO,
+        tenders: vec![],
+        points_taken_back: 0,
+        points_restored: 0,
+        member: None,
+        tax: vec![],
+    };
+    let refund_ev = hq_server::fixtures::envelope(seller.till, 2, Event::SaleRefunded(refund.clone()));
+    let r = app.push(&seller_token, seller.till, vec![sale_ev, refund_ev]).await.expect(StatusCode::OK);
+    assert_eq!(outcomes(&r.body), vec!["accepted", "accepted"]);
+    let uri = format!("/api/v1/till/sales/{}", sale.receipt_no);
+    let get = |token: String| {
+        let uri = uri.clone();
+        let app = &app;
+        async move {
+            app.send(crate::helpers::Req {
+                method: axum::http::Method::GET,
+                uri,
+                cookie: None,
+                till_token: Some(&token),
+                body: None,
+                from: None,
+            })
+            .await
+        }
+    };
+    let r = get(neighbour_token).await.expect(StatusCode::OK);
+    let history: shared::sync::SaleHistory = serde_json::from_value(r.body).expect("a SaleHistory");
+    assert_eq!(history.sale, sale);
+    assert_eq!(history.refunds, vec![refund]);
+    get(far_token).await.expect(StatusCode::NOT_FOUND);
+}

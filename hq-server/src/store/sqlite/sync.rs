@@ -1,7 +1,7 @@
 use jiff::Timestamp;
 use rusqlite::{OptionalExtension, params};
 use shared::ids::{BranchId, TillId};
-use shared::sync::EventEnvelope;
+use shared::sync::{Event, EventEnvelope, SaleHistory};
 
 use super::{SqliteStore, from_micros, ingest, not_found};
 use crate::model::{ChangePage, GapRecord, IngestOutcome, SaleSummary, StoredEvent, Till, TillSyncStatus};
@@ -120,6 +120,40 @@ impl SyncStore for SqliteStore {
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(rows)
+        })
+    }
+
+    fn sale_history(&self, branch: BranchId, receipt_no: &str) -> StoreResult<Option<SaleHistory>> {
+        self.read(|c| {
+            let found: Option<(String, String)> = c
+                .query_row(
+                    "SELECT s.id, e.payload FROM sales s JOIN events e ON e.id = s.event_id
+                     WHERE s.receipt_no = ?1 AND s.branch_id = ?2",
+                    params![receipt_no, branch.0],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let Some((sale_id, payload)) = found else { return Ok(None) };
+            let Event::SaleCompleted(sale) = serde_json::from_str(&payload)? else {
+                return Err(StoreError::Internal(format!("sale {sale_id} is stored with another event")));
+            };
+            let mut st = c.prepare(
+                "SELECT e.payload FROM refunds r JOIN events e ON e.id = r.event_id
+                 WHERE r.sale_id = ?1 ORDER BY r.refunded_at, r.id",
+            )?;
+            let payloads = st.query_map([&sale_id], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+            let mut refunds = Vec::with_capacity(payloads.len());
+            for p in payloads {
+                match serde_json::from_str(&p)? {
+                    Event::SaleRefunded(r) | Event::SaleVoided(r) => refunds.push(r),
+                    _ => {
+                        return Err(StoreError::Internal(format!(
+                            "a refund of sale {sale_id} is stored with another event"
+                        )));
+                    }
+                }
+            }
+            Ok(Some(SaleHistory { sale, refunds }))
         })
     }
 
