@@ -17,7 +17,7 @@ pub struct Bench {
 
 pub async fn start() -> Bench {
     let dir = tempfile::tempdir().expect("temp dir");
-    let app = Application::build(Config::for_tests(dir.path().join("hq.sqlite"))).await.expect("HQ");
+    let app = Application::build(Config::loopback(dir.path().join("hq.sqlite"))).await.expect("HQ");
     let store = app.store();
     let branch = admin::add_branch(&*store, &Actor::cli(), admin::default_branch("B001", "基准店")).expect("branch").id;
     Bench { hq: app.spawn(), store, branch, client: reqwest::Client::new(), _dir: dir }

@@ -52,8 +52,9 @@ impl Default for Config {
 }
 
 impl Config {
-    /// The defaults with this database, listening on a free loopback port.
-    pub fn for_tests(db_path: impl Into<PathBuf>) -> Config {
+    /// The defaults with this database, listening on a free loopback port: tests, and the till's
+    /// demo mode running an HQ in-process.
+    pub fn loopback(db_path: impl Into<PathBuf>) -> Config {
         Config { db_path: db_path.into(), listen: SocketAddr::from(([127, 0, 0, 1], 0)), ..Config::default() }
     }
 }

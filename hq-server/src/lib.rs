@@ -6,7 +6,7 @@
 //! ```no_run
 //! # async fn f() -> Result<(), Box<dyn std::error::Error>> {
 //! use hq_server::{Application, Config};
-//! let app = Application::build(Config::for_tests("/tmp/hq.sqlite")).await?;
+//! let app = Application::build(Config::loopback("/tmp/hq.sqlite")).await?;
 //! let summary = hq_server::demo::seed(&*app.store(), &hq_server::demo::DemoOptions::small())?;
 //! let hq = app.spawn();
 //! println!("HQ at {}; enrol with {}", hq.url(), summary.branches[0].tills[0].enrolment_code);

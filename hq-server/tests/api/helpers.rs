@@ -55,7 +55,7 @@ impl Reply {
 }
 
 pub fn config(dir: &TempDir) -> Config {
-    Config::for_tests(dir.path().join("hq.sqlite"))
+    Config::loopback(dir.path().join("hq.sqlite"))
 }
 
 pub async fn spawn_app() -> TestApp {

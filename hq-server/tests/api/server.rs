@@ -7,7 +7,7 @@ use shared::sync::{EnrolRequest, EnrolResponse, PROTOCOL_VERSION, PullResponse, 
 #[tokio::test]
 async fn a_till_enrols_pushes_and_pulls_over_loopback() {
     let dir = tempfile::tempdir().expect("dir");
-    let app = Application::build(Config::for_tests(dir.path().join("hq.sqlite"))).await.expect("build");
+    let app = Application::build(Config::loopback(dir.path().join("hq.sqlite"))).await.expect("build");
     assert_ne!(app.port(), 0);
     let store = app.store();
     let demo =

@@ -102,7 +102,10 @@ pub(crate) fn apply_batch(
             reason,
             serde_json::to_string(&env.event)?
         ])?;
-        track_seq(tx, till_id, seq, &mut next_seq, received)?;
+        // An event naming another till (rejected above) says nothing about this till's sequence.
+        if env.till == till.id {
+            track_seq(tx, till_id, seq, &mut next_seq, received)?;
+        }
         let outcome = match verdict {
             Ok(()) => EventOutcome::Accepted,
             Err(reason) => EventOutcome::Rejected { reason },
