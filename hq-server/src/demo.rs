@@ -319,9 +319,7 @@ pub fn seed(store: &dyn Store, options: &DemoOptions) -> StoreResult<DemoSummary
     }
 
     let mut branches = Vec::new();
-    for (i, (code, name, address, phone, rounding)) in
-        BRANCHES.iter().take(options.branches.clamp(1, BRANCHES.len())).enumerate()
-    {
+    for (code, name, address, phone, rounding) in BRANCHES.iter().take(options.branches.clamp(1, BRANCHES.len())) {
         let mut b = admin::default_branch(code, name);
         b.address = (*address).into();
         b.phone = (*phone).into();
@@ -348,7 +346,6 @@ pub fn seed(store: &dyn Store, options: &DemoOptions) -> StoreResult<DemoSummary
             MANAGER_PASSWORD,
         )?;
         branches.push(DemoBranch { id: b.id, code: b.code.clone(), name: b.name.clone(), tills, manager_username });
-        let _ = i;
     }
 
     let food = admin::add_category(

@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::health::shared_error::ErrorBody;
+use super::ErrorBody;
 use super::{AppState, CurrentUser};
 use crate::admin;
 use crate::error::{ApiJson, ApiPath, ApiQuery, AppError};

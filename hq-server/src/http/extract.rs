@@ -30,9 +30,8 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
 }
 
 /// The session token from the `Cookie` header, if any.
-pub fn session_token(parts: &Parts) -> Option<String> {
-    parts
-        .headers
+pub fn session_token(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
         .get_all(axum::http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -69,7 +68,7 @@ impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = session_token(parts).ok_or(AppError::Unauthenticated)?;
+        let token = session_token(&parts.headers).ok_or(AppError::Unauthenticated)?;
         if token.len() > 200 {
             return Err(AppError::Unauthenticated);
         }

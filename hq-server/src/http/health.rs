@@ -17,7 +17,7 @@ pub struct Health {
 
 /// For load balancers: 200 when HQ and its database answer.
 #[utoipa::path(get, path = "/health", tag = "health",
-    responses((status = 200, body = Health), (status = 500, body = shared_error::ErrorBody)))]
+    responses((status = 200, body = Health), (status = 500, body = super::ErrorBody)))]
 async fn health(State(state): State<AppState>) -> Result<Json<Health>, AppError> {
     state.db(|s| s.count_users()).await?;
     Ok(Json(Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into() }))
@@ -25,20 +25,4 @@ async fn health(State(state): State<AppState>) -> Result<Json<Health>, AppError>
 
 pub fn router() -> OpenApiRouter<super::AppState> {
     OpenApiRouter::new().routes(routes!(health))
-}
-
-/// The error body's schema for the document (the type itself lives in `shared`).
-pub mod shared_error {
-    use utoipa::ToSchema;
-
-    /// The body of every 4xx and 5xx answer.
-    #[derive(ToSchema)]
-    #[allow(dead_code)]
-    pub struct ErrorBody {
-        /// A stable machine-readable code: `validation`, `conflict`, `not_found`, `unauthenticated`,
-        /// `forbidden`, `till_revoked`, `rate_limited`, `bad_request`, ...
-        pub error: String,
-        /// What is wrong, in words.
-        pub message: String,
-    }
 }

@@ -29,6 +29,18 @@ use crate::config::Config;
 use crate::error::AppError;
 use crate::store::{Store, StoreResult};
 
+/// The schema of `shared::sync::ErrorBody`, the body of every 4xx and 5xx answer, for the document.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct ErrorBody {
+    /// A stable machine-readable code: `validation`, `conflict`, `not_found`, `unauthenticated`,
+    /// `bad_credentials`, `forbidden`, `till_revoked`, `till_unauthenticated`, `enrolment_refused`,
+    /// `rate_limited`, `bad_request`, `protocol_version`, ...
+    pub error: String,
+    /// What is wrong, in words.
+    pub message: String,
+}
+
 /// What every handler gets: the store and the configuration. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {

@@ -6,7 +6,7 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::health::shared_error::ErrorBody;
+use super::ErrorBody;
 use super::{AppState, CurrentUser};
 use crate::error::{ApiQuery, AppError};
 use crate::model::{Role, SaleSummary};

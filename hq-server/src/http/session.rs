@@ -9,8 +9,8 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::ErrorBody;
 use super::extract::session_token;
-use super::health::shared_error::ErrorBody;
 use super::{AppState, ClientAddr, CurrentUser, SESSION_COOKIE};
 use crate::auth;
 use crate::error::{ApiJson, AppError};
@@ -107,9 +107,7 @@ async fn logout(
     _me: CurrentUser,
     headers: HeaderMap,
 ) -> Result<impl IntoResponse, AppError> {
-    let (mut parts, ()) = axum::http::Request::new(()).into_parts();
-    parts.headers = headers;
-    if let Some(token) = session_token(&parts) {
+    if let Some(token) = session_token(&headers) {
         let hash = auth::token_hash(&token);
         state.db(move |s| s.delete_session(&hash)).await?;
     }

@@ -9,14 +9,12 @@ use axum::response::IntoResponse;
 use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 use shared::receipt::ReceiptNo;
-use shared::sync::{
-    EnrolRequest, EnrolResponse, PROTOCOL_VERSION, PullResponse, PushRequest, PushResponse, SaleHistory,
-};
+use shared::sync::{EnrolRequest, EnrolResponse, PROTOCOL_VERSION, PushRequest, PushResponse, SaleHistory};
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::health::shared_error::ErrorBody;
+use super::ErrorBody;
 use super::{AppState, ClientAddr, CurrentTill};
 use crate::admin;
 use crate::error::{ApiJson, ApiPath, ApiQuery, AppError};
@@ -150,6 +148,7 @@ async fn pull(
     let branch = till.till.branch_id;
     let page = state.db(move |s| s.pull(branch, cursor, limit)).await?;
     // The feed stores each change as JSON already: splice it in rather than parse and re-encode.
+    // The body is exactly a `shared::sync::PullResponse` (the API tests parse it as one).
     let size: usize = page.changes.iter().map(|(_, p)| p.len() + 32).sum();
     let mut body = String::with_capacity(size + 96);
     body.push_str("{\"changes\":[");
@@ -165,12 +164,6 @@ async fn pull(
         page.next_cursor, page.has_more, page.latest
     );
     Ok(([(CONTENT_TYPE, "application/json")], body))
-}
-
-/// Keeps `PullResponse` in the picture: the body above is exactly its JSON.
-#[allow(dead_code)]
-fn _pull_body_is_a_pull_response(r: PullResponse) -> PullResponse {
-    r
 }
 
 /// A sale of the till's branch by its receipt number, with every refund and void of it, so a

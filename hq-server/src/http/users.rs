@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::health::shared_error::ErrorBody;
+use super::ErrorBody;
 use super::{AppState, CurrentUser};
 use crate::admin::{self, UserChange};
 use crate::error::{ApiJson, ApiPath, AppError};
