@@ -57,4 +57,9 @@ impl Config {
     pub fn loopback(db_path: impl Into<PathBuf>) -> Config {
         Config { db_path: db_path.into(), listen: SocketAddr::from(([127, 0, 0, 1], 0)), ..Config::default() }
     }
+
+    /// The same as [`Config::loopback`] (the name other crates' tests first used).
+    pub fn for_tests(db_path: impl Into<PathBuf>) -> Config {
+        Config::loopback(db_path)
+    }
 }
