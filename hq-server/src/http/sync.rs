@@ -169,7 +169,8 @@ async fn pull(
 /// A sale of the till's branch by its receipt number, with every refund and void of it, so a
 /// till can take a return of a sale rung up at another till of the branch.
 #[utoipa::path(get, path = "/api/v1/till/sales/{receipt}", tag = "sync", security(("till_token" = [])),
-    params(("receipt" = String, Path, description = "Receipt number, e.g. B001-01-000042")),
+    params(("receipt" = String, Path, description = "Receipt number, e.g. B001-01-000042",
+        pattern = "^[A-Za-z0-9]{1,16}-[0-9]{2,4}-[0-9]{6,9}$")),
     responses((status = 200, body = doc::SaleHistory), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn sale_history(
     State(state): State<AppState>,
