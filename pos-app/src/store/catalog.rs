@@ -170,6 +170,16 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Barcodes of the first `n` active, non-weighed products (tests and demos).
+    pub fn sample_barcodes(&self, n: usize) -> StoreResult<Vec<String>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT min(b.code) FROM barcodes b JOIN products p ON p.id = b.product_id
+             WHERE p.status = 'active' AND NOT p.weighed GROUP BY p.id ORDER BY p.id LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([n as i64], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     pub fn product_count(&self) -> StoreResult<u64> {
         Ok(self.conn().query_row("SELECT count(*) FROM products", [], |r| r.get::<_, i64>(0))? as u64)
     }

@@ -126,7 +126,9 @@ pub(crate) fn fts_query(input: &str) -> Option<String> {
         .map(|p| match p {
             Piece::Cjk(run) if run.len() == 1 => format!("terms : \"{}\"", run[0]),
             Piece::Cjk(run) => format!("pairs : \"{}\"", bigrams(&run).collect::<Vec<_>>().join(" ")),
-            // Words hold only letters and digits, so quoting is safe.
+            // Words hold only letters and digits, so quoting is safe. A single character as a
+            // prefix would match most of the catalog: it must match a whole word.
+            Piece::Word(w) if w.chars().count() == 1 => format!("({{terms initials codes}} : \"{w}\")"),
             Piece::Word(w) => format!("({{terms initials codes}} : \"{w}\"*)"),
         })
         .collect();
@@ -159,7 +161,7 @@ mod tests {
         assert_eq!(
             fts_query("a\"b OR c").as_deref(),
             Some(
-                "({terms initials codes} : \"a\"*) AND ({terms initials codes} : \"b\"*) AND ({terms initials codes} : \"or\"*) AND ({terms initials codes} : \"c\"*)"
+                "({terms initials codes} : \"a\") AND ({terms initials codes} : \"b\") AND ({terms initials codes} : \"or\"*) AND ({terms initials codes} : \"c\")"
             )
         );
     }
