@@ -1,1 +1,192 @@
+//! The end-to-end harness: a real HQ server on a loopback port with its own SQLite database and
+//! demo data, and tills (the real engine over their own SQLite files) enrolled at it, syncing in the
+//! background. Scenarios live in `tests/`.
 
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hq_server::demo::{DemoOptions, DemoSummary};
+use hq_server::{Application, Config, RunningHq, SqliteStore};
+use pos_app::Till;
+use pos_app::clock::SystemClock;
+use pos_app::peripherals::{NoDevices, Peripherals};
+use pos_app::store::Store;
+use pos_app::sync::{HqAuthority, SyncConfig, SyncHandle, SyncStatus};
+use tokio::runtime::Runtime;
+
+/// Demo staff of every branch (hq-server's demo data).
+pub const MANAGER: (&str, &str) = ("9001", "9999");
+pub const CASHIER: (&str, &str) = ("1001", "1111");
+pub const CASHIER2: (&str, &str) = ("1002", "2222");
+
+/// Waits until `check` holds, polling; panics with `what` after `limit`.
+pub fn wait_until(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !check() {
+        assert!(start.elapsed() < limit, "timed out after {limit:?} waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A real HQ on a loopback port, with a database of its own holding the small demo chain.
+pub struct Hq {
+    pub dir: tempfile::TempDir,
+    pub rt: Runtime,
+    running: Option<RunningHq>,
+    address: std::net::SocketAddr,
+    pub demo: DemoSummary,
+}
+
+impl Hq {
+    pub fn start() -> Hq {
+        Hq::start_with(DemoOptions::small())
+    }
+
+    pub fn start_with(options: DemoOptions) -> Hq {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+        let config = Config::for_tests(dir.path().join("hq.sqlite"));
+        let (running, demo) = rt.block_on(async {
+            let app = Application::build(config).await.expect("HQ starts");
+            let demo = hq_server::demo::seed(&*app.store(), &options).expect("demo data");
+            (app.spawn(), demo)
+        });
+        let address = running.address();
+        Hq { dir, rt, running: Some(running), address, demo }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.path().join("hq.sqlite")
+    }
+
+    /// HQ's store (for checks and for changes HQ staff would make in the console).
+    pub fn store(&self) -> Arc<SqliteStore> {
+        match &self.running {
+            Some(r) => r.store(),
+            None => Arc::new(SqliteStore::open(&self.db_path()).expect("open HQ store")),
+        }
+    }
+
+    /// The enrolment code of a demo till.
+    pub fn code(&self, branch: usize, till: usize) -> String {
+        self.demo.branches[branch].tills[till].enrolment_code.clone()
+    }
+
+    /// Stops serving: tills see HQ as unreachable.
+    pub fn stop(&mut self) {
+        if let Some(r) = self.running.take() {
+            self.rt.block_on(r.stop()).expect("HQ stops");
+        }
+    }
+
+    /// Starts serving again on the same address, over the same database.
+    pub fn restart(&mut self) {
+        assert!(self.running.is_none(), "HQ is running");
+        let mut config = Config::for_tests(self.db_path());
+        config.listen = self.address;
+        let running = self.rt.block_on(async {
+            // The old socket may linger a moment.
+            let mut tries = 0;
+            loop {
+                match Application::build(config.clone()).await {
+                    Ok(app) => break app.spawn(),
+                    Err(e) if tries < 50 => {
+                        tries += 1;
+                        tracing::debug!(error = %e, "retrying bind");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                    Err(e) => panic!("HQ restarts: {e}"),
+                }
+            }
+        });
+        self.running = Some(running);
+    }
+}
+
+impl Drop for Hq {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A till enrolled at an HQ: the real engine over its own database, with its sync task.
+pub struct TestTill {
+    pub dir: tempfile::TempDir,
+    pub path: PathBuf,
+    pub till: Till,
+    pub sync: Option<SyncHandle>,
+}
+
+impl TestTill {
+    /// Enrols a new till with a one-time code and pulls its catalog.
+    pub fn enrol(hq: &Hq, code: &str) -> TestTill {
+        TestTill::enrol_with(hq, code, Box::new(NoDevices))
+    }
+
+    pub fn enrol_with(hq: &Hq, code: &str, devices: Box<dyn Peripherals>) -> TestTill {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("till.sqlite");
+        hq.rt.block_on(pos_app::sync::enrol(&hq.url(), code, "test-till", &path, |_, _| {})).expect("enrolment");
+        let till = open_till(&path, devices);
+        TestTill { dir, path, till, sync: None }
+    }
+
+    /// Starts syncing in the background, with quick retries for tests.
+    pub fn start_sync(&mut self) {
+        let mut config = SyncConfig::new(&self.path);
+        config.interval = Duration::from_millis(200);
+        config.min_backoff = Duration::from_millis(100);
+        config.max_backoff = Duration::from_millis(800);
+        self.sync = Some(pos_app::sync::start(config).expect("sync starts"));
+    }
+
+    pub fn status(&self) -> SyncStatus {
+        self.sync.as_ref().map(|s| s.status()).unwrap_or_default()
+    }
+
+    /// Waits until every event of this till is accepted or rejected by HQ.
+    pub fn wait_pushed(&self, limit: Duration) {
+        let store = Store::open(&self.path).expect("second connection");
+        wait_until("the outbox to drain", limit, || store.pending_count().map(|n| n == 0).unwrap_or(false));
+    }
+
+    /// Logs in and opens a shift with a ¥500 float.
+    pub fn open_shift(&mut self, who: (&str, &str)) {
+        self.till.login(who.0, who.1).expect("login");
+        if self.till.current_shift().expect("shift").is_none() {
+            self.till.open_shift(float()).expect("open shift");
+        }
+    }
+
+    /// A barcode of the till's catalog (the n-th active product that has one).
+    pub fn barcode(&self, n: usize) -> String {
+        barcode(&self.path, n)
+    }
+}
+
+/// Opens the till engine of an enrolled database, with HQ's member services.
+pub fn open_till(path: &Path, devices: Box<dyn Peripherals>) -> Till {
+    let store = Store::open(path).expect("open till store");
+    let authority = HqAuthority::for_store(&store).expect("HQ authority");
+    Till::open(store, Box::new(SystemClock), Box::new(authority), devices).expect("open till")
+}
+
+pub fn barcode(path: &Path, n: usize) -> String {
+    let store = Store::open(path).expect("open");
+    store.sample_barcodes(n + 1).expect("barcodes").pop().expect("enough products with barcodes")
+}
+
+pub fn float() -> shared::shift::CashCount {
+    use shared::shift::{CashCount, Denomination};
+    CashCount::new([
+        (Denomination::Yuan100, 4),
+        (Denomination::Yuan50, 1),
+        (Denomination::Yuan20, 2),
+        (Denomination::Yuan10, 1),
+    ])
+}
