@@ -60,3 +60,36 @@ impl Peripherals for RecordingDevices {
         }
     }
 }
+
+/// The till's real devices, through their drivers: the receipt printer (whose print queue never
+/// blocks the caller and keeps a failed job for reprint) and the customer display.
+#[derive(Clone, Default)]
+pub struct DriverDevices {
+    pub printer: Option<device_drivers::printer::Printer>,
+    pub display: Option<device_drivers::display::CustomerDisplay>,
+}
+
+impl Peripherals for DriverDevices {
+    fn print(&self, receipt: &Receipt) {
+        if let Some(p) = &self.printer
+            && let Err(e) = p.print_receipt(receipt)
+        {
+            tracing::error!(error = %e, receipt = %receipt.receipt_no, "the receipt could not be rendered");
+        }
+    }
+
+    fn open_drawer(&self) {
+        if let Some(p) = &self.printer {
+            p.open_drawer();
+        }
+    }
+
+    fn show_customer(&self, last_item: Option<(&str, Money)>, total: Money) {
+        if let Some(d) = &self.display {
+            match last_item {
+                Some((name, price)) => d.show_item(name, price, total),
+                None => d.show_total(total),
+            }
+        }
+    }
+}
