@@ -171,9 +171,14 @@ impl TestTill {
 
 /// Opens the till engine of an enrolled database, with HQ's member services.
 pub fn open_till(path: &Path, devices: Box<dyn Peripherals>) -> Till {
+    open_till_with(path, devices, Box::new(SystemClock))
+}
+
+/// The same, with a clock of the caller's (simulated days).
+pub fn open_till_with(path: &Path, devices: Box<dyn Peripherals>, clock: Box<dyn pos_app::clock::Clock>) -> Till {
     let store = Store::open(path).expect("open till store");
     let authority = HqAuthority::for_store(&store).expect("HQ authority");
-    Till::open(store, Box::new(SystemClock), Box::new(authority), devices).expect("open till")
+    Till::open(store, clock, Box::new(authority), devices).expect("open till")
 }
 
 pub fn barcode(path: &Path, n: usize) -> String {
