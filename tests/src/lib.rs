@@ -195,3 +195,89 @@ pub fn float() -> shared::shift::CashCount {
         (Denomination::Yuan10, 1),
     ])
 }
+
+/// Pseudo-terminal pairs are not safe to create from several threads at once: tests that start
+/// device simulators hold this lock.
+pub fn devices_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A till's devices on pseudo-terminals: the simulators playing the hardware, and the drivers the
+/// till uses, exactly as in a shop.
+pub struct Devices {
+    pub scanner_sim: device_drivers::simulator::ScannerSimulator,
+    pub cards_sim: device_drivers::simulator::CardReaderSimulator,
+    pub printer_sim: device_drivers::simulator::PrinterSimulator,
+    pub scanner: device_drivers::scanner::Scanner,
+    pub scans: device_drivers::Events<device_drivers::scanner::ScannerEvent>,
+    pub cards: device_drivers::card_reader::CardReader,
+    pub swipes: device_drivers::Events<device_drivers::card_reader::CardEvent>,
+    pub printer: device_drivers::printer::Printer,
+    pub printer_events: device_drivers::Events<device_drivers::printer::PrinterEvent>,
+}
+
+impl Devices {
+    pub fn start() -> Devices {
+        use device_drivers::simulator::*;
+        let scanner_sim = ScannerSimulator::start().expect("scanner simulator");
+        let cards_sim = CardReaderSimulator::start().expect("card reader simulator");
+        let printer_sim = PrinterSimulator::start().expect("printer simulator");
+        let (scanner, scans) = device_drivers::scanner::Scanner::open(scanner_sim.config());
+        let (cards, swipes) = device_drivers::card_reader::CardReader::open(cards_sim.config());
+        let (printer, printer_events) = device_drivers::printer::Printer::open(printer_sim.config());
+        Devices { scanner_sim, cards_sim, printer_sim, scanner, scans, cards, swipes, printer, printer_events }
+    }
+
+    /// The engine's peripherals: this printer.
+    pub fn peripherals(&self) -> Box<dyn Peripherals> {
+        Box::new(pos_app::peripherals::DriverDevices { printer: Some(self.printer.clone()), display: None })
+    }
+
+    /// Scans `code` on the scanner simulator and returns what the driver read.
+    pub fn scan(&mut self, code: &str) -> String {
+        self.scanner_sim.scan(code).expect("scan");
+        loop {
+            match next(&mut self.scans) {
+                device_drivers::scanner::ScannerEvent::Scan(s) => return s.code,
+                device_drivers::scanner::ScannerEvent::Misread(m) => panic!("misread: {m:?}"),
+                _ => {}
+            }
+        }
+    }
+
+    /// Swipes a member card on the card reader simulator and returns what the driver read.
+    pub fn swipe_member(&mut self, code: &str) -> device_drivers::card_reader::CardEvent {
+        self.cards_sim.swipe_member(code).expect("swipe");
+        loop {
+            let e = next(&mut self.swipes);
+            if !matches!(
+                e,
+                device_drivers::card_reader::CardEvent::Connected { .. }
+                    | device_drivers::card_reader::CardEvent::Disconnected { .. }
+            ) {
+                return e;
+            }
+        }
+    }
+
+    /// The receipts printed so far, waiting for at least `n`.
+    pub fn receipts(&self, n: usize) -> Vec<device_drivers::simulator::PrintedReceipt> {
+        self.printer_sim.wait_for_receipts(n, Duration::from_secs(20)).expect("the receipts were printed")
+    }
+}
+
+/// The next event of a device, waiting up to 20 s.
+pub fn next<E>(rx: &mut device_drivers::Events<E>) -> E {
+    let start = Instant::now();
+    loop {
+        match rx.try_recv() {
+            Ok(e) => return e,
+            Err(tokio::sync::mpsc::error::TryRecvError::Empty) => {
+                assert!(start.elapsed() < Duration::from_secs(20), "no device event within 20 s");
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(e) => panic!("device stopped: {e}"),
+        }
+    }
+}

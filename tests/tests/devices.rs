@@ -1,0 +1,58 @@
+//! The till with its devices on pseudo-terminals: scans from the scanner simulator, receipts read
+//! back from the printer simulator, a bank card refused at the member reader.
+
+use std::time::Duration;
+
+use device_drivers::card_reader::CardEvent;
+use shared::money::Money;
+use shared::receipt::PaperWidth;
+use tests::*;
+
+#[test]
+fn scanned_on_the_scanner_printed_on_the_printer() {
+    let _pty = devices_lock();
+    let hq = Hq::start();
+    let mut dev = Devices::start();
+    let mut t = TestTill::enrol_with(&hq, &hq.code(0, 0), dev.peripherals());
+    t.open_shift(CASHIER);
+
+    for n in 0..3 {
+        let code = dev.scan(&t.barcode(n));
+        t.till.scan(&code).expect("the scanned code is a product");
+    }
+    // A misread never reaches the till as a scan: the driver reports it as a misread.
+    dev.scanner_sim.misread().expect("misread");
+    loop {
+        match next(&mut dev.scans) {
+            device_drivers::scanner::ScannerEvent::Misread(_) => break,
+            device_drivers::scanner::ScannerEvent::Scan(s) => panic!("a misread became a scan: {s:?}"),
+            _ => {}
+        }
+    }
+    let code = dev.scan(&t.barcode(0));
+    t.till.scan(&code).expect("scan");
+    let due = t.till.view().expect("view").expect("sale").cash_due;
+    t.till.add_cash(due + Money(10_000)).expect("cash");
+    let done = t.till.complete(false).expect("complete");
+
+    // The paper says exactly what the engine laid out, and the drawer opened.
+    let printed = dev.receipts(1);
+    assert_eq!(printed[0].text, done.receipt.text(PaperWidth::Mm80));
+    assert_eq!(printed[0].barcodes, vec![done.sale.receipt_no.to_string()]);
+    assert!(dev.printer_sim.wait_for_drawer_kicks(1, Duration::from_secs(20)).is_some());
+
+    // A bank card on the member reader is refused, showing only first 6 / last 4.
+    dev.cards_sim.swipe_bank_card(None).expect("swipe");
+    let refused = loop {
+        match next(&mut dev.swipes) {
+            CardEvent::BankCardRejected(r) => break r.to_string(),
+            CardEvent::Connected { .. } => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    };
+    assert!(refused.contains("******"), "{refused}");
+    // And the receipt of a reprint says so on paper too.
+    t.till.reprint(&done.sale.receipt_no).expect("reprint");
+    let again = dev.receipts(2);
+    assert!(again[1].text.contains("重印"), "{}", again[1].text);
+}
