@@ -71,6 +71,13 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// The members' daily job for a date: expire lots, re-evaluate tiers, expire forgotten holds.
+    /// Runs once per date; again, it reports what the first run did.
+    Daily {
+        /// YYYY-MM-DD (default: today at HQ).
+        #[arg(long)]
+        date: Option<jiff::civil::Date>,
+    },
     /// Fill an empty database with a demo chain: branches, tills, staff, categories, products, users.
     DemoData {
         /// How many products (default 3000).
@@ -184,12 +191,20 @@ pub enum StaffCommand {
 pub enum ImportCommand {
     /// Products from a CSV file (see `export products` for the columns). All rows or none.
     Products { file: PathBuf },
+    /// Members from a CSV file (columns: code, phone, name, birthday, tier, home_branch, uid). All rows or none.
+    Members { file: PathBuf },
 }
 
 #[derive(Subcommand, Debug)]
 pub enum ExportCommand {
     /// All products as CSV, in the format `import products` reads.
     Products {
+        /// Write here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// All members with their balances as CSV.
+    Members {
         /// Write here instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -324,6 +339,51 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     std::io::stdout().flush()?;
                 }
             }
+        }
+        Command::Import { what: ImportCommand::Members { file } } => {
+            let store = open(&cli.db)?;
+            let text = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            match crate::member_import::import_members(&store, &actor, &text)? {
+                Ok(summary) => println!("imported: {} members created", summary.created),
+                Err(errors) => {
+                    eprintln!("nothing was imported; {} bad row(s):", errors.len());
+                    for e in &errors {
+                        eprintln!("  line {}: {}", e.line, e.reason);
+                    }
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
+        Command::Export { what: ExportCommand::Members { out } } => {
+            let store = open(&cli.db)?;
+            match out {
+                Some(path) => {
+                    let f = std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+                    let n = crate::member_import::export_members(&store, std::io::BufWriter::new(f))?;
+                    eprintln!("{n} members written to {}", path.display());
+                }
+                None => {
+                    let stdout = std::io::stdout();
+                    crate::member_import::export_members(&store, stdout.lock())?;
+                    std::io::stdout().flush()?;
+                }
+            }
+        }
+        Command::Daily { date } => {
+            use crate::store::MemberStore;
+            let store = open(&cli.db)?;
+            let now = jiff::Timestamp::now();
+            let day = date.unwrap_or_else(|| crate::store::sqlite::ledger::hq_day(now));
+            let run = store.run_daily(&actor, day, now)?;
+            if run.already_ran {
+                println!("the daily job had already run for {day}:");
+            } else {
+                println!("daily job for {day}:");
+            }
+            println!(
+                "  {} lots expired ({} points), {} tier changes, {} forgotten holds expired",
+                run.lots_expired, run.points_expired, run.tier_changes, run.holds_expired
+            );
         }
         Command::Audit { command: AuditCommand::Verify } => {
             let store = open(&cli.db)?;

@@ -20,7 +20,7 @@ use shared::staff::StaffRole;
 use shared::sync::BranchPrice;
 
 use crate::admin;
-use crate::model::{Actor, Role};
+use crate::model::{Actor, Adjustment, NewMember, Role};
 use crate::store::{Store, StoreError, StoreResult};
 
 pub const ADMIN_PASSWORD: &str = "tillpoint-admin";
@@ -38,6 +38,8 @@ pub struct DemoOptions {
     pub tills_per_branch: usize,
     pub products: u32,
     pub seed: u64,
+    /// How many members besides the named demo members.
+    pub members: u32,
     /// How long the printed enrolment codes stay valid.
     pub code_ttl: Duration,
 }
@@ -49,6 +51,7 @@ impl Default for DemoOptions {
             tills_per_branch: 3,
             products: 3000,
             seed: 2026,
+            members: 500,
             code_ttl: Duration::from_secs(3600),
         }
     }
@@ -57,7 +60,7 @@ impl Default for DemoOptions {
 impl DemoOptions {
     /// Two branches, two tills each, 200 products: quick enough for tests and the till's demo mode.
     pub fn small() -> DemoOptions {
-        DemoOptions { branches: 2, tills_per_branch: 2, products: 200, ..DemoOptions::default() }
+        DemoOptions { branches: 2, tills_per_branch: 2, products: 200, members: 20, ..DemoOptions::default() }
     }
 }
 
@@ -82,7 +85,34 @@ pub struct DemoSummary {
     pub branches: Vec<DemoBranch>,
     pub categories: usize,
     pub products: u64,
+    /// A few members to swipe at the tills (the first ones of the demo members).
+    pub members: Vec<DemoMember>,
 }
+
+/// A demo member and how to find them at a till.
+#[derive(Clone, Debug)]
+pub struct DemoMember {
+    pub id: shared::ids::MemberId,
+    /// The code on the card (track 2, and the EAN-13 `29` + code + check digit).
+    pub code: String,
+    pub phone: String,
+    pub name: String,
+    pub tier: String,
+    /// A contactless card UID, when the member has one.
+    pub uid: Option<String>,
+    pub points: i64,
+}
+
+/// A demo member to try: code, phone, name, tier, UID, opening points, opening stored value
+/// (principal, bonus) in fen.
+type DemoMemberRow = (&'static str, &'static str, &'static str, &'static str, Option<&'static str>, i64, i64, i64);
+
+const MEMBERS: [DemoMemberRow; 4] = [
+    ("0000012345", "13812345678", "陈小姐", "gold", Some("04A1B2C3"), 5_000, 20_000, 2_000),
+    ("0000023456", "13923456789", "王先生", "silver", Some("04D5E6F7"), 1_200, 5_000, 0),
+    ("0000034567", "13734567890", "李女士", "regular", None, 300, 0, 0),
+    ("0000045678", "13645678901", "张先生", "regular", None, 0, 0, 0),
+];
 
 impl DemoSummary {
     /// What `hq-server demo-data` prints.
@@ -114,6 +144,19 @@ impl DemoSummary {
                 s,
                 "  {login} / {pin}  {name} ({})",
                 if role == StaffRole::Manager { "manager" } else { "cashier" }
+            );
+        }
+        let _ = writeln!(s, "members to try (card code / phone / UID):");
+        for m in &self.members {
+            let _ = writeln!(
+                s,
+                "  {} / {} / {}  {} ({}, {} points)",
+                m.code,
+                m.phone,
+                m.uid.as_deref().unwrap_or("-"),
+                m.name,
+                m.tier,
+                m.points
             );
         }
         let _ = writeln!(s, "enrolment codes expire; `hq-server till code --till ID` prints a fresh one");
@@ -425,5 +468,67 @@ pub fn seed(store: &dyn Store, options: &DemoOptions) -> StoreResult<DemoSummary
             )?;
         }
     }
-    Ok(DemoSummary { branches, categories: KINDS.len() + 1, products: summary.created })
+    // Members: the named ones to try, then more with a little history of points.
+    let mut members = Vec::new();
+    for (i, (code, phone, name, tier, uid, points, principal, bonus)) in MEMBERS.iter().enumerate() {
+        let home = branches.get(i % branches.len().max(1)).map(|b| b.id);
+        let m = store.create_member(
+            &actor,
+            NewMember {
+                id: None,
+                code: Some(shared::catalog::MemberCode::parse(code).map_err(|e| StoreError::Internal(e.to_string()))?),
+                phone: Some(shared::member::Phone::parse(phone).map_err(|e| StoreError::Internal(e.to_string()))?),
+                name: (*name).into(),
+                birthday: None,
+                tier: Some((*tier).into()),
+                home_branch: home,
+                uid: uid
+                    .map(shared::member::CardUid::parse)
+                    .transpose()
+                    .map_err(|e| StoreError::Internal(e.to_string()))?,
+            },
+        )?;
+        if *points != 0 || *principal != 0 || *bonus != 0 {
+            store
+                .adjust(
+                    &actor,
+                    m.id,
+                    Adjustment {
+                        points: *points,
+                        principal: Money(*principal),
+                        bonus: Money(*bonus),
+                        reason: "demo opening balance".into(),
+                    },
+                )?
+                .map_err(|e| StoreError::Internal(e.to_string()))?;
+        }
+        members.push(DemoMember {
+            id: m.id,
+            code: (*code).into(),
+            phone: (*phone).into(),
+            name: (*name).into(),
+            tier: (*tier).into(),
+            uid: uid.map(str::to_owned),
+            points: *points,
+        });
+    }
+    let surnames = ["赵", "钱", "孙", "周", "吴", "郑", "冯", "陈", "褚", "卫"];
+    let mut more = Vec::new();
+    for i in 0..options.members {
+        more.push(NewMember {
+            id: None,
+            code: None,
+            phone: Some(
+                shared::member::Phone::parse(&format!("15{:09}", 100_000_000 + u64::from(i)))
+                    .map_err(|e| StoreError::Internal(e.to_string()))?,
+            ),
+            name: format!("{}{}", surnames[i as usize % surnames.len()], ["先生", "女士"][rng.random_range(0..2)]),
+            birthday: jiff::civil::Date::new(1960 + (i % 45) as i16, 1 + (i % 12) as i8, 1 + (i % 28) as i8).ok(),
+            tier: None,
+            home_branch: branches.get(i as usize % branches.len().max(1)).map(|b| b.id),
+            uid: None,
+        });
+    }
+    store.import_members(&actor, more, &|_| {})?;
+    Ok(DemoSummary { branches, categories: KINDS.len() + 1, products: summary.created, members })
 }

@@ -47,9 +47,23 @@ pub enum AppError {
     NoRoute,
     #[error("this endpoint does not take that method")]
     MethodNotAllowed,
+    /// A member request HQ refused (insufficient points, a blocked member, a lost card), with a
+    /// code the tills act on.
+    #[error("{message}")]
+    Refused { code: &'static str, message: String },
     /// Logged, never sent.
     #[error("internal error")]
     Internal(String),
+}
+
+impl From<crate::model::MemberRefusal> for AppError {
+    fn from(r: crate::model::MemberRefusal) -> Self {
+        match r {
+            crate::model::MemberRefusal::OtherTill => AppError::Forbidden(r.to_string()),
+            crate::model::MemberRefusal::Invalid(m) => AppError::Validation(m),
+            other => AppError::Refused { code: other.code(), message: other.to_string() },
+        }
+    }
 }
 
 impl AppError {
@@ -71,6 +85,7 @@ impl AppError {
             AppError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
             AppError::NoRoute => (StatusCode::NOT_FOUND, "no_route"),
             AppError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            AppError::Refused { code, .. } => (StatusCode::CONFLICT, code),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }

@@ -1,6 +1,10 @@
 //! HQ's own records: console users and their roles, tills, who did a change, and what the stores
 //! return to the handlers. The shop's records (branches, staff, products, events) are `shared` types.
 
+pub mod members;
+
+pub use members::*;
+
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use shared::ids::{BranchId, TillId};

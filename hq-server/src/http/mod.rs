@@ -6,10 +6,14 @@ mod branches;
 mod catalog;
 mod extract;
 mod health;
+mod members;
+pub mod policy;
+mod reports;
 mod sales;
 mod session;
 mod staff;
 mod sync;
+mod till_members;
 mod tills;
 mod users;
 
@@ -74,7 +78,8 @@ impl AppState {
     modifiers(&Security),
     tags(
         (name = "health"), (name = "session"), (name = "users"), (name = "branches"), (name = "tills"),
-        (name = "staff"), (name = "catalog"), (name = "sync"), (name = "audit"), (name = "sales")
+        (name = "staff"), (name = "catalog"), (name = "sync"), (name = "audit"), (name = "sales"),
+        (name = "till members"), (name = "members"), (name = "policy"), (name = "reports")
     )
 )]
 struct ApiDoc;
@@ -117,7 +122,11 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(catalog::router())
         .merge(sync::router())
         .merge(audit::router())
-        .merge(sales::router());
+        .merge(sales::router())
+        .merge(till_members::router())
+        .merge(members::router())
+        .merge(policy::router())
+        .merge(reports::router());
     let (router, mut api) = router.split_for_parts();
     ErrorResponses.modify(&mut api);
     (router, api)

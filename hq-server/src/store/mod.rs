@@ -8,17 +8,21 @@
 pub mod sqlite;
 
 use jiff::Timestamp;
+use jiff::civil::Date;
 use shared::branch::BranchSettings;
 use shared::catalog::{Category, Product, ProductId};
-use shared::ids::{BranchId, StaffId, TillId};
+use shared::ids::{BranchId, HoldId, MemberId, StaffId, TillId};
+use shared::member::{MemberIdentifier, MemberSnapshot};
 use shared::policy::MemberPolicy;
 use shared::staff::StaffMember;
-use shared::sync::{BranchPrice, EventEnvelope, SaleHistory};
+use shared::sync::{BranchPrice, EventEnvelope, HoldRequest, HoldResponse, SaleHistory, TopUpRequest, TopUpResponse};
 
 use crate::model::{
-    Actor, AuditRecord, AuditVerdict, ChangePage, EnrolRefusal, IngestOutcome, NewUser, SaleSummary, StoredEvent, Till,
-    TillSyncStatus, TokenLookup, User, UserPatch,
+    Actor, Adjustment, AuditRecord, AuditVerdict, CardKind, CardStatus, ChangePage, DailyRun, EnrolRefusal,
+    IngestOutcome, LedgerRow, LotRow, MemberPatch, MemberRecord, MemberRefusal, NewMember, NewUser, PolicyVersion,
+    SaleSummary, StoredEvent, Till, TillSyncStatus, TokenLookup, User, UserPatch,
 };
+use crate::reports::{Report, ReportQuery};
 
 /// Why a storage call failed. Messages name the problem for the client; internal details stay in
 /// [`StoreError::Internal`], which the HTTP layer logs and never sends.
@@ -136,9 +140,85 @@ pub struct ImportSummary {
     pub updated: u64,
 }
 
-/// The member policy versions. Issue 6 adds editing; HQ starts with [`MemberPolicy::initial`].
+/// The member policy versions. HQ starts with [`MemberPolicy::initial`]; a new version takes
+/// effect at its `effective_from`; tills receive every version by pull.
 pub trait PolicyStore {
+    /// The newest version (whether or not it is in force yet).
     fn current_policy(&self) -> StoreResult<MemberPolicy>;
+    /// The version in force at `at`.
+    fn policy_in_force(&self, at: Timestamp) -> StoreResult<MemberPolicy>;
+    fn policy_version(&self, version: u32) -> StoreResult<MemberPolicy>;
+    /// Every version, newest first, with who made it.
+    fn list_policies(&self) -> StoreResult<Vec<PolicyVersion>>;
+    /// Adds the next version (its `version` field is ignored); the caller has validated it.
+    fn create_policy(&self, actor: &Actor, policy: MemberPolicy) -> StoreResult<MemberPolicy>;
+}
+
+/// The member registry, the points and stored-value ledger, holds and top-ups, the daily job.
+/// Every balance change is a ledger entry in the same transaction as what caused it.
+pub trait MemberStore {
+    fn create_member(&self, actor: &Actor, member: NewMember) -> StoreResult<MemberRecord>;
+    fn update_member(&self, actor: &Actor, id: MemberId, patch: MemberPatch) -> StoreResult<MemberRecord>;
+    fn get_member(&self, id: MemberId) -> StoreResult<MemberRecord>;
+    /// By card code, UID or phone, following merges; lost or replaced cards are refused.
+    fn find_member(&self, by: &MemberIdentifier) -> StoreResult<Result<Option<MemberRecord>, MemberRefusal>>;
+    /// By code or phone (prefix) or name (part of it).
+    fn search_members(&self, query: &str, limit: u32) -> StoreResult<Vec<MemberRecord>>;
+    /// Members with a code after `after_code`, in code order (export).
+    fn list_members(&self, after_code: &str, limit: u32) -> StoreResult<Vec<MemberRecord>>;
+    fn count_members(&self) -> StoreResult<u64>;
+    /// Creates every member in one transaction, all or nothing.
+    fn import_members(
+        &self,
+        actor: &Actor,
+        members: Vec<NewMember>,
+        progress: &dyn Fn(u64),
+    ) -> StoreResult<ImportSummary>;
+    fn add_card(&self, actor: &Actor, id: MemberId, kind: CardKind, value: &str) -> StoreResult<MemberRecord>;
+    fn set_card_status(
+        &self,
+        actor: &Actor,
+        kind: CardKind,
+        value: &str,
+        status: CardStatus,
+    ) -> StoreResult<MemberRecord>;
+    fn ledger(&self, id: MemberId, limit: u32) -> StoreResult<Vec<LedgerRow>>;
+    fn lots(&self, id: MemberId) -> StoreResult<Vec<LotRow>>;
+    /// A manual adjustment with a reason, audited.
+    fn adjust(
+        &self,
+        actor: &Actor,
+        id: MemberId,
+        adjustment: Adjustment,
+    ) -> StoreResult<Result<MemberRecord, MemberRefusal>>;
+
+    /// What a till may know of a member now: balances available after holds, offline caps.
+    fn member_snapshot(
+        &self,
+        by: &MemberIdentifier,
+        now: Timestamp,
+    ) -> StoreResult<Result<Option<(MemberSnapshot, u32)>, MemberRefusal>>;
+    /// Checks and reserves atomically; idempotent by the hold id.
+    fn hold(
+        &self,
+        till: &Till,
+        request: &HoldRequest,
+        now: Timestamp,
+    ) -> StoreResult<Result<HoldResponse, MemberRefusal>>;
+    /// `Ok(false)` when there is no such hold.
+    fn release_hold(&self, till: &Till, hold: HoldId, now: Timestamp) -> StoreResult<Result<bool, MemberRefusal>>;
+    /// Idempotent by the request id.
+    fn top_up(
+        &self,
+        till: &Till,
+        request: &TopUpRequest,
+        now: Timestamp,
+    ) -> StoreResult<Result<TopUpResponse, MemberRefusal>>;
+
+    /// Expires lots, re-evaluates tiers and releases forgotten holds for `day`, once per day.
+    fn run_daily(&self, actor: &Actor, day: Date, now: Timestamp) -> StoreResult<DailyRun>;
+    /// Members whose stored balances differ from the sums of their ledger entries (empty: all agree).
+    fn check_balances(&self) -> StoreResult<Vec<String>>;
 }
 
 /// The tills' sync: event ingest, change feed, sync health, and the sales ingested.
@@ -164,6 +244,11 @@ pub trait SyncStore {
     fn sale_history(&self, branch: BranchId, receipt_no: &str) -> StoreResult<Option<SaleHistory>>;
 }
 
+/// Reports over the ingested events, the ledger and the registry.
+pub trait ReportStore {
+    fn report(&self, query: &ReportQuery) -> StoreResult<Report>;
+}
+
 /// The hash-chained audit log.
 pub trait AuditStore {
     /// Entries after `after`, oldest first.
@@ -173,8 +258,30 @@ pub trait AuditStore {
 
 /// Everything HQ stores.
 pub trait Store:
-    AccountStore + BranchStore + CatalogStore + PolicyStore + SyncStore + AuditStore + Send + Sync
+    AccountStore
+    + BranchStore
+    + CatalogStore
+    + PolicyStore
+    + MemberStore
+    + SyncStore
+    + ReportStore
+    + AuditStore
+    + Send
+    + Sync
 {
 }
 
-impl<T: AccountStore + BranchStore + CatalogStore + PolicyStore + SyncStore + AuditStore + Send + Sync> Store for T {}
+impl<
+    T: AccountStore
+        + BranchStore
+        + CatalogStore
+        + PolicyStore
+        + MemberStore
+        + SyncStore
+        + ReportStore
+        + AuditStore
+        + Send
+        + Sync,
+> Store for T
+{
+}

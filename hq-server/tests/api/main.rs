@@ -7,6 +7,7 @@ mod catalog;
 mod cli;
 mod errors_and_openapi;
 mod helpers;
+mod members;
 mod migrations;
 mod server;
 mod sync;

@@ -7,6 +7,9 @@ mod audit_log;
 mod branches;
 mod catalog;
 mod ingest;
+pub(crate) mod ledger;
+pub(crate) mod members;
+mod reports;
 pub mod schema;
 mod sync;
 
@@ -185,12 +188,83 @@ fn migrate(conn: &mut Connection, target: u32) -> StoreResult<()> {
     Ok(())
 }
 
+/// The policy version in force at `at` (the first version if none is in force yet), in any transaction.
+pub(crate) fn policy_in_force_tx(c: &Connection, at: Timestamp) -> StoreResult<MemberPolicy> {
+    let json: Option<String> = c
+        .prepare_cached(
+            "SELECT policy FROM member_policies WHERE effective_from <= ?1 ORDER BY effective_from DESC, version DESC LIMIT 1",
+        )?
+        .query_row([micros(at)], |r| r.get(0))
+        .optional()?;
+    let json = match json {
+        Some(j) => j,
+        None => c
+            .prepare_cached("SELECT policy FROM member_policies ORDER BY version LIMIT 1")?
+            .query_row([], |r| r.get(0))?,
+    };
+    Ok(serde_json::from_str(&json)?)
+}
+
+/// A policy version by number, in any transaction.
+pub(crate) fn policy_version_tx(c: &Connection, version: u32) -> StoreResult<Option<MemberPolicy>> {
+    let json: Option<String> = c
+        .prepare_cached("SELECT policy FROM member_policies WHERE version = ?1")?
+        .query_row([version], |r| r.get(0))
+        .optional()?;
+    json.map(|j| serde_json::from_str(&j).map_err(Into::into)).transpose()
+}
+
 impl PolicyStore for SqliteStore {
     fn current_policy(&self) -> StoreResult<MemberPolicy> {
         self.read(|c| {
             let json: String =
                 c.query_row("SELECT policy FROM member_policies ORDER BY version DESC LIMIT 1", [], |r| r.get(0))?;
             Ok(serde_json::from_str(&json)?)
+        })
+    }
+
+    fn policy_in_force(&self, at: Timestamp) -> StoreResult<MemberPolicy> {
+        self.read(|c| policy_in_force_tx(c, at))
+    }
+
+    fn policy_version(&self, version: u32) -> StoreResult<MemberPolicy> {
+        self.read(|c| {
+            policy_version_tx(c, version)?.ok_or_else(|| StoreError::NotFound(format!("policy version {version}")))
+        })
+    }
+
+    fn list_policies(&self) -> StoreResult<Vec<crate::model::PolicyVersion>> {
+        self.read(|c| {
+            let rows: Vec<(String, i64, String)> = c
+                .prepare("SELECT policy, created_at, created_by FROM member_policies ORDER BY version DESC")?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<Result<_, _>>()?;
+            rows.into_iter()
+                .map(|(p, at, by)| {
+                    Ok(crate::model::PolicyVersion {
+                        policy: serde_json::from_str(&p)?,
+                        created_at: from_micros(at),
+                        created_by: by,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn create_policy(&self, actor: &Actor, mut policy: MemberPolicy) -> StoreResult<MemberPolicy> {
+        policy.validate().map_err(|e| StoreError::Invalid(e.to_string()))?;
+        self.write(|tx| {
+            let last: i64 = tx.query_row("SELECT COALESCE(MAX(version), 0) FROM member_policies", [], |r| r.get(0))?;
+            let before: Option<MemberPolicy> = policy_version_tx(tx, u32::try_from(last).unwrap_or(0))?;
+            policy.version = u32::try_from(last + 1).map_err(|_| StoreError::Internal("too many policy versions".into()))?;
+            let now = Timestamp::now();
+            tx.execute(
+                "INSERT INTO member_policies (version, effective_from, policy, created_at, created_by) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![policy.version, micros(policy.effective_from), serde_json::to_string(&policy)?, micros(now), actor.who],
+            )?;
+            emit(tx, &format!("policy:{}", policy.version), None, &Change::Policy(policy.clone()))?;
+            append_audit(tx, actor, "create", &format!("policy:{}", policy.version), before.as_ref(), Some(&policy))?;
+            Ok(policy)
         })
     }
 }

@@ -9,9 +9,10 @@
 pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (1, "core: users, branches, tills, staff, catalog, change feed, audit", V1),
     (2, "sync ingest: events, gaps, sales, refunds, shifts, day closes", V2),
+    (3, "members: registry, cards, ledger, points lots, holds, top-ups, attribution, daily runs", V3),
 ];
 
-pub const LATEST: u32 = 2;
+pub const LATEST: u32 = 3;
 
 const V1: &str = r#"
 CREATE TABLE branches (
@@ -388,4 +389,164 @@ CREATE TABLE till_audit (
     detail TEXT NOT NULL,
     sale_id TEXT NULL
 );
+"#;
+
+const V3: &str = r#"
+-- The member registry. `points`, `sv_principal` and `sv_bonus` are the sums of the member's ledger
+-- entries, kept for speed and checked against the ledger by tests; `points_deficit` is what refunds
+-- took back beyond the member's lots (balance = sum of lots' remaining - deficit).
+CREATE TABLE members (
+    id TEXT PRIMARY KEY,
+    code TEXT NOT NULL UNIQUE,
+    phone TEXT NULL UNIQUE,
+    name TEXT NOT NULL,
+    birthday TEXT NULL,
+    tier TEXT NOT NULL,
+    status TEXT NOT NULL,
+    merged_into TEXT NULL,
+    home_branch BIGINT NULL,
+    enrolled_at BIGINT NOT NULL,
+    enrolled_by TEXT NOT NULL,
+    points BIGINT NOT NULL DEFAULT 0,
+    points_deficit BIGINT NOT NULL DEFAULT 0,
+    sv_principal BIGINT NOT NULL DEFAULT 0,
+    sv_bonus BIGINT NOT NULL DEFAULT 0,
+    updated_at BIGINT NOT NULL
+);
+CREATE INDEX members_name ON members(name);
+CREATE INDEX members_home ON members(home_branch);
+
+-- Member cards: the printed code and contactless UIDs, with what happened to them.
+CREATE TABLE member_cards (
+    id INTEGER PRIMARY KEY,
+    member_id TEXT NOT NULL REFERENCES members(id),
+    kind TEXT NOT NULL,
+    value TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    UNIQUE (kind, value)
+);
+CREATE INDEX member_cards_member ON member_cards(member_id);
+
+-- Every change to points or stored value: append-only, never updated or deleted.
+CREATE TABLE ledger_entries (
+    id TEXT PRIMARY KEY,
+    member_id TEXT NOT NULL REFERENCES members(id),
+    kind TEXT NOT NULL,
+    points BIGINT NOT NULL,
+    principal BIGINT NOT NULL,
+    bonus BIGINT NOT NULL,
+    at BIGINT NOT NULL,
+    business_day TEXT NOT NULL,
+    branch_id BIGINT NULL,
+    source TEXT NOT NULL,
+    lot_id TEXT NULL,
+    reason TEXT NULL,
+    actor TEXT NOT NULL,
+    UNIQUE (source, kind)
+);
+CREATE INDEX ledger_member ON ledger_entries(member_id, at);
+CREATE INDEX ledger_day ON ledger_entries(business_day, kind);
+CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger_entries
+BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger_entries
+BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+
+-- Each earning (and restore) is a lot with its own expiry; `remaining` is what is left of it.
+CREATE TABLE points_lots (
+    id TEXT PRIMARY KEY,
+    member_id TEXT NOT NULL REFERENCES members(id),
+    earned_on TEXT NOT NULL,
+    points BIGINT NOT NULL,
+    remaining BIGINT NOT NULL,
+    expires_on TEXT NULL,
+    sale_id TEXT NULL
+);
+CREATE INDEX points_lots_member ON points_lots(member_id, remaining);
+CREATE INDEX points_lots_expiry ON points_lots(expires_on, remaining);
+
+-- Points and stored value reserved for a sale in progress at a till.
+CREATE TABLE holds (
+    id TEXT PRIMARY KEY,
+    member_id TEXT NOT NULL REFERENCES members(id),
+    till_id BIGINT NOT NULL,
+    sale_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    points BIGINT NOT NULL,
+    amount BIGINT NOT NULL,
+    principal BIGINT NOT NULL,
+    bonus BIGINT NOT NULL,
+    status TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    closed_at BIGINT NULL
+);
+CREATE INDEX holds_member ON holds(member_id, status);
+
+-- Top-ups made online (idempotent by the till's request id), with the answer given.
+CREATE TABLE topups (
+    id TEXT PRIMARY KEY,
+    member_id TEXT NOT NULL REFERENCES members(id),
+    amount BIGINT NOT NULL,
+    principal BIGINT NOT NULL,
+    bonus BIGINT NOT NULL,
+    tender TEXT NOT NULL,
+    till_id BIGINT NULL,
+    branch_id BIGINT NULL,
+    shift_id TEXT NULL,
+    cashier_id BIGINT NULL,
+    at BIGINT NOT NULL,
+    balance_principal BIGINT NOT NULL,
+    balance_bonus BIGINT NOT NULL
+);
+
+-- Sales for a member HQ could not identify yet (offline enrolment, an unknown card or phone):
+-- credited when that member appears.
+CREATE TABLE pending_attributions (
+    sale_id TEXT PRIMARY KEY,
+    identifier_kind TEXT NOT NULL,
+    identifier TEXT NOT NULL,
+    points BIGINT NOT NULL,
+    policy_version BIGINT NOT NULL,
+    branch_id BIGINT NOT NULL,
+    business_day TEXT NOT NULL,
+    spend BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    attributed_to TEXT NULL,
+    attributed_at BIGINT NULL
+);
+CREATE INDEX pending_attributions_open ON pending_attributions(identifier_kind, identifier, attributed_to);
+
+-- Members merged into another (the same phone enrolled twice).
+CREATE TABLE member_merges (
+    from_id TEXT PRIMARY KEY,
+    into_id TEXT NOT NULL,
+    at BIGINT NOT NULL
+);
+
+-- Tier changes, for the member's history and the daily job.
+CREATE TABLE tier_changes (
+    id INTEGER PRIMARY KEY,
+    member_id TEXT NOT NULL,
+    from_tier TEXT NOT NULL,
+    to_tier TEXT NOT NULL,
+    at BIGINT NOT NULL,
+    why TEXT NOT NULL
+);
+CREATE INDEX tier_changes_member ON tier_changes(member_id);
+
+-- The daily job, once per date.
+CREATE TABLE member_daily_runs (
+    day TEXT PRIMARY KEY,
+    ran_at BIGINT NOT NULL,
+    lots_expired BIGINT NOT NULL,
+    points_expired BIGINT NOT NULL,
+    tier_changes BIGINT NOT NULL,
+    holds_expired BIGINT NOT NULL
+);
+
+CREATE TABLE member_code_seq (id INTEGER PRIMARY KEY CHECK (id = 1), next BIGINT NOT NULL);
+
+ALTER TABLE member_policies ADD COLUMN created_by TEXT NOT NULL DEFAULT 'system';
 "#;

@@ -1,0 +1,386 @@
+//! The member registry for console users: search, profile with balances, lots and ledger,
+//! enrolment, edits, cards (lost / replaced / blocked), manual adjustments, CSV in and out, and
+//! the daily job. Members are chain-wide: every role may read them; writes by role below.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
+use serde::{Deserialize, Serialize};
+use shared::catalog::MemberCode;
+use shared::ids::{BranchId, MemberId};
+use shared::member::{CardUid, MemberStatus, Phone};
+use shared::money::Money;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{AppState, CurrentUser};
+use crate::error::{ApiJson, ApiPath, ApiQuery, AppError};
+use crate::model::{
+    Adjustment, CardKind, CardStatus, DailyRun, LedgerRow, LotRow, MemberPatch, MemberRecord, NewMember, Role,
+};
+
+const WRITERS: [Role; 3] = [Role::Admin, Role::Marketing, Role::BranchManager];
+
+fn member_id(s: &str) -> Result<MemberId, AppError> {
+    MemberId::parse(s).map_err(|e| AppError::BadRequest(format!("member id: {e}")))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchQuery {
+    /// A member code or phone number (or their start), or part of a name.
+    #[param(min_length = 1, max_length = 50)]
+    pub q: String,
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+}
+
+/// Members by code, phone or name (any console role).
+#[utoipa::path(get, path = "/api/v1/members", tag = "members", security(("session" = [])), params(SearchQuery),
+    responses((status = 200, body = Vec<MemberRecord>)))]
+async fn search(
+    State(state): State<AppState>,
+    _me: CurrentUser,
+    ApiQuery(q): ApiQuery<SearchQuery>,
+) -> Result<Json<Vec<MemberRecord>>, AppError> {
+    let limit = super::schema::page_limit(q.limit, 50, 200)?;
+    if q.q.trim().is_empty() || q.q.len() > 200 {
+        return Err(AppError::BadRequest("q must be 1 to 50 characters".into()));
+    }
+    Ok(Json(state.db(move |s| s.search_members(&q.q, limit)).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewMemberInput {
+    /// Digits; assigned by HQ when absent.
+    #[schema(pattern = "^[0-9]{1,20}$")]
+    pub code: Option<String>,
+    /// An 11-digit mobile number starting with 1.
+    #[schema(pattern = "^1[0-9]{10}$")]
+    pub phone: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
+    pub name: String,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub birthday: Option<jiff::civil::Date>,
+    pub tier: Option<String>,
+    #[serde(default, deserialize_with = "super::int::opt")]
+    pub home_branch: Option<i64>,
+    /// A contactless card UID: 8 or 14 hex characters, or 10 digits.
+    #[schema(pattern = "^([0-9A-Fa-f]{8}|[0-9A-Fa-f]{14}|[0-9]{10})$")]
+    pub uid: Option<String>,
+}
+
+fn parse_new(i: NewMemberInput) -> Result<NewMember, AppError> {
+    let bad = |e: String| AppError::Validation(e);
+    Ok(NewMember {
+        id: None,
+        code: i.code.as_deref().map(MemberCode::parse).transpose().map_err(|e| bad(format!("code: {e}")))?,
+        phone: i.phone.as_deref().map(Phone::parse).transpose().map_err(|e| bad(e.to_string()))?,
+        name: i.name,
+        birthday: i.birthday,
+        tier: i.tier,
+        home_branch: i.home_branch.map(BranchId),
+        uid: i.uid.as_deref().map(CardUid::parse).transpose().map_err(|e| bad(format!("uid: {e}")))?,
+    })
+}
+
+/// Enrols a member (HQ admin, marketing, a branch manager for their own branch).
+#[utoipa::path(post, path = "/api/v1/members", tag = "members", security(("session" = [])), request_body = NewMemberInput,
+    responses((status = 200, body = MemberRecord)))]
+async fn create(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    ApiJson(input): ApiJson<NewMemberInput>,
+) -> Result<Json<MemberRecord>, AppError> {
+    me.require(&WRITERS)?;
+    let mut new = parse_new(input)?;
+    if let Some(own) = me.user.branch_scope() {
+        match new.home_branch {
+            Some(b) if b != own => return Err(AppError::NotFound(format!("branch {b}"))),
+            _ => new.home_branch = Some(own),
+        }
+    }
+    let actor = me.actor();
+    Ok(Json(state.db(move |s| s.create_member(&actor, new)).await?))
+}
+
+/// A member with their cards and balances.
+#[utoipa::path(get, path = "/api/v1/members/{id}", tag = "members", security(("session" = [])),
+    params(("id" = String, Path)), responses((status = 200, body = MemberRecord)))]
+async fn get(
+    State(state): State<AppState>,
+    _me: CurrentUser,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<MemberRecord>, AppError> {
+    let id = member_id(&id)?;
+    Ok(Json(state.db(move |s| s.get_member(id)).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct MemberPatchInput {
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: Option<String>,
+    /// A new mobile number, or an empty string to remove it.
+    pub phone: Option<String>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub birthday: Option<jiff::civil::Date>,
+    /// `active` or `blocked`.
+    pub status: Option<String>,
+    #[serde(default, deserialize_with = "super::int::opt")]
+    pub home_branch: Option<i64>,
+}
+
+/// Changes a member (HQ admin, marketing).
+#[utoipa::path(patch, path = "/api/v1/members/{id}", tag = "members", security(("session" = [])),
+    params(("id" = String, Path)), request_body = MemberPatchInput, responses((status = 200, body = MemberRecord)))]
+async fn update(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(p): ApiJson<MemberPatchInput>,
+) -> Result<Json<MemberRecord>, AppError> {
+    me.require(&[Role::Admin, Role::Marketing])?;
+    let id = member_id(&id)?;
+    let patch = MemberPatch {
+        name: p.name,
+        phone: match p.phone.as_deref() {
+            None => None,
+            Some("") => Some(None),
+            Some(v) => Some(Some(Phone::parse(v).map_err(|e| AppError::Validation(e.to_string()))?)),
+        },
+        birthday: p.birthday.map(Some),
+        status: match p.status.as_deref() {
+            None => None,
+            Some("active") => Some(MemberStatus::Active),
+            Some("blocked") => Some(MemberStatus::Blocked),
+            Some(other) => return Err(AppError::Validation(format!("status `{other}` is not active or blocked"))),
+        },
+        home_branch: p.home_branch.map(|b| Some(BranchId(b))),
+    };
+    let actor = me.actor();
+    Ok(Json(state.db(move |s| s.update_member(&actor, id, patch)).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LedgerQuery {
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u32>,
+}
+
+/// A member's ledger, newest first.
+#[utoipa::path(get, path = "/api/v1/members/{id}/ledger", tag = "members", security(("session" = [])),
+    params(("id" = String, Path), LedgerQuery), responses((status = 200, body = Vec<LedgerRow>)))]
+async fn ledger(
+    State(state): State<AppState>,
+    _me: CurrentUser,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<LedgerQuery>,
+) -> Result<Json<Vec<LedgerRow>>, AppError> {
+    let id = member_id(&id)?;
+    let limit = super::schema::page_limit(q.limit, 200, 1000)?;
+    Ok(Json(state.db(move |s| s.ledger(id, limit)).await?))
+}
+
+/// A member's points lots with their expiry.
+#[utoipa::path(get, path = "/api/v1/members/{id}/lots", tag = "members", security(("session" = [])),
+    params(("id" = String, Path)), responses((status = 200, body = Vec<LotRow>)))]
+async fn lots(
+    State(state): State<AppState>,
+    _me: CurrentUser,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Vec<LotRow>>, AppError> {
+    let id = member_id(&id)?;
+    Ok(Json(state.db(move |s| s.lots(id)).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct AdjustmentInput {
+    #[serde(default, deserialize_with = "super::int::de")]
+    #[schema(minimum = -100000000, maximum = 100000000)]
+    pub points: i64,
+    /// Fen.
+    #[serde(default, deserialize_with = "super::int::de")]
+    #[schema(minimum = -1000000000, maximum = 1000000000)]
+    pub principal: i64,
+    /// Fen.
+    #[serde(default, deserialize_with = "super::int::de")]
+    #[schema(minimum = -1000000000, maximum = 1000000000)]
+    pub bonus: i64,
+    #[schema(min_length = 1, max_length = 200)]
+    pub reason: String,
+}
+
+/// A manual adjustment of points and/or stored value, with a reason (HQ admin, finance, marketing).
+#[utoipa::path(post, path = "/api/v1/members/{id}/adjustments", tag = "members", security(("session" = [])),
+    params(("id" = String, Path)), request_body = AdjustmentInput, responses((status = 200, body = MemberRecord)))]
+async fn adjust(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(a): ApiJson<AdjustmentInput>,
+) -> Result<Json<MemberRecord>, AppError> {
+    me.require(&[Role::Admin, Role::Finance, Role::Marketing])?;
+    let id = member_id(&id)?;
+    let adj = Adjustment { points: a.points, principal: Money(a.principal), bonus: Money(a.bonus), reason: a.reason };
+    let actor = me.actor();
+    Ok(Json(state.db(move |s| s.adjust(&actor, id, adj)).await??))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CardInput {
+    pub kind: CardKind,
+    /// A member code (digits) or a card UID.
+    #[schema(pattern = "^[0-9A-Fa-f]{1,20}$")]
+    pub value: String,
+    /// When the new card replaces one: the old card's value (it is marked replaced).
+    #[schema(pattern = "^[0-9A-Fa-f]{1,20}$")]
+    pub replaces: Option<String>,
+}
+
+/// Gives a member a card, optionally replacing a lost one (HQ admin, marketing, branch manager).
+#[utoipa::path(post, path = "/api/v1/members/{id}/cards", tag = "members", security(("session" = [])),
+    params(("id" = String, Path)), request_body = CardInput, responses((status = 200, body = MemberRecord)))]
+async fn add_card(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(card): ApiJson<CardInput>,
+) -> Result<Json<MemberRecord>, AppError> {
+    me.require(&WRITERS)?;
+    let id = member_id(&id)?;
+    let actor = me.actor();
+    Ok(Json(
+        state
+            .db(move |s| {
+                if let Some(old) = &card.replaces {
+                    let owner = s.set_card_status(&actor, card.kind, old, CardStatus::Replaced)?;
+                    if owner.id != id {
+                        return Err(crate::store::StoreError::Invalid("the replaced card is another member's".into()));
+                    }
+                }
+                s.add_card(&actor, id, card.kind, &card.value)
+            })
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CardStatusInput {
+    pub status: CardStatus,
+}
+
+/// Reports a card lost, blocks it, or makes it active again (HQ admin, marketing, branch manager).
+#[utoipa::path(put, path = "/api/v1/member-cards/{kind}/{value}", tag = "members", security(("session" = [])),
+    params(("kind" = String, Path, description = "`code` or `uid`"), ("value" = String, Path)),
+    request_body = CardStatusInput, responses((status = 200, body = MemberRecord)))]
+async fn card_status(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    ApiPath((kind, value)): ApiPath<(String, String)>,
+    ApiJson(input): ApiJson<CardStatusInput>,
+) -> Result<Json<MemberRecord>, AppError> {
+    me.require(&WRITERS)?;
+    let kind = CardKind::parse(&kind).ok_or_else(|| AppError::BadRequest("card kind is code or uid".into()))?;
+    let actor = me.actor();
+    Ok(Json(state.db(move |s| s.set_card_status(&actor, kind, &value, input.status)).await?))
+}
+
+/// Every member as CSV, with balances (HQ admin, finance, marketing).
+#[utoipa::path(get, path = "/api/v1/members/export", tag = "members", security(("session" = [])),
+    responses((status = 200, content_type = "text/csv", body = String)))]
+async fn export(State(state): State<AppState>, me: CurrentUser) -> Result<impl IntoResponse, AppError> {
+    me.require(&[Role::Admin, Role::Finance, Role::Marketing])?;
+    let bytes = state
+        .db(|s| {
+            let mut out = Vec::new();
+            crate::member_import::export_members(s, &mut out)
+                .map_err(|e| crate::store::StoreError::Internal(e.to_string()))?;
+            Ok(out)
+        })
+        .await?;
+    Ok(([(CONTENT_TYPE, "text/csv; charset=utf-8")], bytes))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ImportReport {
+    /// Whether the file was applied (all rows) or not (any bad row).
+    pub applied: bool,
+    pub created: u64,
+    pub errors: Vec<RowErrorView>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RowErrorView {
+    pub line: u64,
+    pub reason: String,
+}
+
+/// Imports members from CSV (the body): every row is checked first; all or nothing (HQ admin, marketing).
+#[utoipa::path(post, path = "/api/v1/members/import", tag = "members", security(("session" = [])),
+    request_body(content = String, content_type = "text/csv"), responses((status = 200, body = ImportReport)))]
+async fn import(State(state): State<AppState>, me: CurrentUser, body: Bytes) -> Result<Json<ImportReport>, AppError> {
+    me.require(&[Role::Admin, Role::Marketing])?;
+    let actor = me.actor();
+    let outcome = state
+        .db(move |s| {
+            crate::member_import::import_members(s, &actor, &body).map_err(|e| match e {
+                crate::import::CsvError::Store(e) => e,
+                other => crate::store::StoreError::Invalid(other.to_string()),
+            })
+        })
+        .await?;
+    Ok(Json(match outcome {
+        Ok(summary) => ImportReport { applied: true, created: summary.created, errors: vec![] },
+        Err(rows) => ImportReport {
+            applied: false,
+            created: 0,
+            errors: rows.into_iter().map(|r| RowErrorView { line: r.line, reason: r.reason }).collect(),
+        },
+    }))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DailyQuery {
+    /// The date to run for (default: today at HQ).
+    #[param(value_type = Option<String>, format = Date)]
+    pub date: Option<jiff::civil::Date>,
+}
+
+/// Runs the daily job for a date: expire lots, re-evaluate tiers, expire forgotten holds. Once per
+/// date; running it again reports what the first run did (HQ admin).
+#[utoipa::path(post, path = "/api/v1/members/daily-job", tag = "members", security(("session" = [])), params(DailyQuery),
+    responses((status = 200, body = DailyRun)))]
+async fn daily(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    ApiQuery(q): ApiQuery<DailyQuery>,
+) -> Result<Json<DailyRun>, AppError> {
+    me.require(&[Role::Admin])?;
+    let now = jiff::Timestamp::now();
+    let day = q.date.unwrap_or_else(|| crate::store::sqlite::ledger::hq_day(now));
+    let actor = me.actor();
+    Ok(Json(state.db(move |s| s.run_daily(&actor, day, now)).await?))
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(search, create))
+        .routes(routes!(export))
+        .routes(routes!(import))
+        .routes(routes!(daily))
+        .routes(routes!(get, update))
+        .routes(routes!(ledger))
+        .routes(routes!(lots))
+        .routes(routes!(adjust))
+        .routes(routes!(add_card))
+        .routes(routes!(card_status))
+}

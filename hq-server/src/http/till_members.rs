@@ -1,0 +1,202 @@
+//! HQ's online member services for the tills (spec/sync.md, online calls): lookup, holds on points
+//! and stored value, their release, and top-ups. Till-token authenticated; each answer is fast and
+//! small, so a till never waits long.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use jiff::Timestamp;
+use shared::ids::HoldId;
+use shared::sync::{HoldRequest, HoldResponse, MemberLookupRequest, MemberLookupResponse, TopUpRequest, TopUpResponse};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::ErrorBody;
+use super::{AppState, CurrentTill};
+use crate::error::{ApiJson, ApiPath, AppError};
+
+/// A member by card code, contactless UID or phone number, with what they may use now (points
+/// and stored value after holds, never expired points) and the policy version in force.
+#[utoipa::path(post, path = "/api/v1/till/members/lookup", tag = "till members", security(("till_token" = [])),
+    request_body = doc::LookupRequest,
+    responses((status = 200, body = doc::LookupResponse), (status = 404, body = ErrorBody, description = "No such member"),
+              (status = 409, body = ErrorBody, description = "The card was reported lost, replaced or blocked")))]
+async fn lookup(
+    State(state): State<AppState>,
+    _till: CurrentTill,
+    ApiJson(req): ApiJson<MemberLookupRequest>,
+) -> Result<Json<MemberLookupResponse>, AppError> {
+    let by = req.by;
+    let found = state.db(move |s| s.member_snapshot(&by, Timestamp::now())).await??;
+    let (member, policy_version) = found.ok_or_else(|| AppError::NotFound("member".into()))?;
+    Ok(Json(MemberLookupResponse { member, policy_version }))
+}
+
+/// Checks and reserves points or stored value for a sale, atomically: two tills cannot both hold
+/// the same points. Idempotent by the till-chosen hold id. A hold lives 15 minutes unless the
+/// sale's event captures it or the till releases it.
+#[utoipa::path(post, path = "/api/v1/till/holds", tag = "till members", security(("till_token" = [])),
+    request_body = doc::HoldRequest,
+    responses((status = 200, body = doc::HoldResponse), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody, description = "insufficient_points, insufficient_stored_value, \\
+              below_minimum_balance or member_blocked")))]
+async fn hold(
+    State(state): State<AppState>,
+    till: CurrentTill,
+    ApiJson(req): ApiJson<HoldRequest>,
+) -> Result<Json<HoldResponse>, AppError> {
+    let t = till.till;
+    Ok(Json(state.db(move |s| s.hold(&t, &req, Timestamp::now())).await??))
+}
+
+/// Gives a hold back (the tender was removed or the sale abandoned). Idempotent; a hold already
+/// captured by a sale cannot be released.
+#[utoipa::path(post, path = "/api/v1/till/holds/{hold}/release", tag = "till members", security(("till_token" = [])),
+    params(("hold" = String, Path, description = "The hold's id (a UUID)")),
+    responses((status = 204, description = "Released (or already released or expired)"), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody, description = "Already captured by a sale")))]
+async fn release(
+    State(state): State<AppState>,
+    till: CurrentTill,
+    ApiPath(hold): ApiPath<String>,
+) -> Result<StatusCode, AppError> {
+    let hold = HoldId::parse(&hold).map_err(|e| AppError::BadRequest(format!("hold id: {e}")))?;
+    let t = till.till;
+    if state.db(move |s| s.release_hold(&t, hold, Timestamp::now())).await?? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(AppError::NotFound(format!("hold {hold}")))
+    }
+}
+
+/// Tops up a member's stored value, paid at the till in cash or by bank card, with the bonus of
+/// the policy's top-up rules. Idempotent by the request id: a retry returns the first answer.
+#[utoipa::path(post, path = "/api/v1/till/topups", tag = "till members", security(("till_token" = [])),
+    request_body = doc::TopUpRequest,
+    responses((status = 200, body = doc::TopUpResponse), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn top_up(
+    State(state): State<AppState>,
+    till: CurrentTill,
+    ApiJson(req): ApiJson<TopUpRequest>,
+) -> Result<Json<TopUpResponse>, AppError> {
+    let t = till.till;
+    Ok(Json(state.db(move |s| s.top_up(&t, &req, Timestamp::now())).await??))
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(lookup)).routes(routes!(hold)).routes(routes!(release)).routes(routes!(top_up))
+}
+
+/// Schemas of `shared::sync`'s member messages for the OpenAPI document.
+#[allow(dead_code)]
+pub mod doc {
+    use jiff::Timestamp;
+    use utoipa::ToSchema;
+
+    #[derive(ToSchema)]
+    #[schema(rename_all = "snake_case")]
+    pub enum IdentifierKind {
+        Code,
+        Uid,
+        Phone,
+    }
+
+    /// How the cashier identified the member.
+    #[derive(ToSchema)]
+    pub struct Identifier {
+        pub by: IdentifierKind,
+        /// A member code (digits), a card UID (8 or 14 hex characters or 10 digits), or an
+        /// 11-digit mobile number starting with 1.
+        #[schema(pattern = "^[0-9A-Fa-f]{1,20}$")]
+        pub value: String,
+    }
+
+    #[derive(ToSchema)]
+    pub struct LookupRequest {
+        pub by: Identifier,
+    }
+
+    #[derive(ToSchema)]
+    pub struct StoredValue {
+        /// Fen.
+        pub principal: i64,
+        /// Fen.
+        pub bonus: i64,
+    }
+
+    #[derive(ToSchema)]
+    pub struct MemberSnapshot {
+        pub id: String,
+        pub code: String,
+        pub phone: Option<String>,
+        pub name: String,
+        pub birthday: Option<String>,
+        pub tier: String,
+        /// `active`, `blocked` or `merged`.
+        pub status: String,
+        pub home_branch: Option<i64>,
+        pub card_uids: Vec<String>,
+        /// Usable now (after holds; may be negative after a refund).
+        pub points: i64,
+        pub stored_value: StoredValue,
+        pub offline_points_cap: i64,
+        /// Fen.
+        pub offline_stored_value_cap: i64,
+    }
+
+    #[derive(ToSchema)]
+    pub struct LookupResponse {
+        pub member: MemberSnapshot,
+        pub policy_version: u32,
+    }
+
+    /// `{"kind": "points", "points": 1000, "value": 1000}` or `{"kind": "stored_value", "amount": 5000}`.
+    #[derive(ToSchema)]
+    pub struct HoldAmount {
+        /// `points` or `stored_value`.
+        pub kind: String,
+        pub points: Option<i64>,
+        /// Fen the points pay.
+        pub value: Option<i64>,
+        /// Fen of stored value.
+        pub amount: Option<i64>,
+    }
+
+    #[derive(ToSchema)]
+    pub struct HoldRequest {
+        /// Chosen by the till (UUID), so a retry is not held twice.
+        pub hold: String,
+        pub member: String,
+        pub sale: String,
+        pub amount: HoldAmount,
+    }
+
+    #[derive(ToSchema)]
+    pub struct HoldResponse {
+        pub hold: String,
+        pub expires_at: Timestamp,
+        pub split: Option<StoredValue>,
+        pub points_available: i64,
+        pub stored_value_available: StoredValue,
+    }
+
+    #[derive(ToSchema)]
+    pub struct TopUpRequest {
+        /// Chosen by the till (UUID); a retried top-up is applied once.
+        pub id: String,
+        pub member: String,
+        /// Fen, ¥0.01 to ¥100,000.
+        #[schema(minimum = 1, maximum = 10000000)]
+        pub amount: i64,
+        /// `cash` or `bank_card`.
+        pub tender: String,
+        pub shift: String,
+        pub cashier: i64,
+    }
+
+    #[derive(ToSchema)]
+    pub struct TopUpResponse {
+        pub split: StoredValue,
+        pub balance: StoredValue,
+    }
+}

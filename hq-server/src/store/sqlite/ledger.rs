@@ -1,0 +1,449 @@
+//! The ledger's primitives, used inside the caller's write transaction: append an entry (which
+//! moves the member's stored balances with it), earn a lot, take points from lots, read a member.
+//!
+//! Invariants kept here: a member's `points` is the sum of their ledger entries' points, and
+//! `points = Σ lots.remaining - points_deficit`; `sv_principal` / `sv_bonus` are the sums of the
+//! entries' principal and bonus. Tests check both against the ledger.
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use rusqlite::{Connection, OptionalExtension, params};
+use shared::catalog::MemberCode;
+use shared::ids::{BranchId, MemberId};
+use shared::ledger::LedgerKind;
+use shared::member::{CardUid, MemberIdentifier, MemberSnapshot, MemberStatus, Phone};
+use shared::money::Money;
+use shared::points::{PointsLot, plan_take_back};
+use shared::policy::MemberPolicy;
+use shared::stored_value::StoredValue;
+use uuid::Uuid;
+
+use super::{from_micros, micros};
+use crate::model::{CardKind, CardRecord, CardStatus, MemberRecord, MemberRefusal};
+use crate::store::{StoreError, StoreResult};
+
+/// The time zone HQ keeps business days and lot expiry in.
+pub(crate) const HQ_TIME_ZONE: &str = "Asia/Shanghai";
+
+/// HQ's calendar day at `at`.
+pub(crate) fn hq_day(at: Timestamp) -> Date {
+    let tz = jiff::tz::TimeZone::get(HQ_TIME_ZONE).unwrap_or(jiff::tz::TimeZone::UTC);
+    at.to_zoned(tz).date()
+}
+
+/// How long a hold lives before HQ gives it back by itself.
+pub(crate) const HOLD_TTL_MINUTES: i64 = 15;
+
+fn parse_date(s: &str) -> StoreResult<Date> {
+    s.parse().map_err(|e| StoreError::Internal(format!("stored date {s}: {e}")))
+}
+
+fn parse_id(s: &str) -> StoreResult<MemberId> {
+    MemberId::parse(s).map_err(|e| StoreError::Internal(format!("stored member id {s}: {e}")))
+}
+
+pub(crate) fn status_code(s: MemberStatus) -> &'static str {
+    match s {
+        MemberStatus::Active => "active",
+        MemberStatus::Blocked => "blocked",
+        MemberStatus::Merged => "merged",
+    }
+}
+
+fn parse_status(s: &str) -> MemberStatus {
+    match s {
+        "blocked" => MemberStatus::Blocked,
+        "merged" => MemberStatus::Merged,
+        _ => MemberStatus::Active,
+    }
+}
+
+/// A member with their cards, as stored.
+pub(crate) fn load_member(c: &Connection, id: &str) -> StoreResult<Option<MemberRecord>> {
+    let row = c
+        .prepare_cached(
+            "SELECT id, code, phone, name, birthday, tier, status, merged_into, home_branch, enrolled_at, points,
+                    points_deficit, sv_principal, sv_bonus
+             FROM members WHERE id = ?1",
+        )?
+        .query_row([id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, Option<String>>(7)?,
+                r.get::<_, Option<i64>>(8)?,
+                r.get::<_, i64>(9)?,
+                r.get::<_, i64>(10)?,
+                r.get::<_, i64>(11)?,
+                r.get::<_, i64>(12)?,
+                r.get::<_, i64>(13)?,
+            ))
+        })
+        .optional()?;
+    let Some((id, code, phone, name, birthday, tier, status, merged, home, enrolled, points, deficit, p, b)) = row
+    else {
+        return Ok(None);
+    };
+    let cards = c
+        .prepare_cached("SELECT kind, value, status, created_at FROM member_cards WHERE member_id = ?1 ORDER BY id")?
+        .query_map([&id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get(3)?)))?
+        .collect::<Result<Vec<(String, String, String, i64)>, _>>()?
+        .into_iter()
+        .map(|(k, v, s, at)| CardRecord {
+            kind: CardKind::parse(&k).unwrap_or(CardKind::Code),
+            value: v,
+            status: CardStatus::parse(&s).unwrap_or(CardStatus::Blocked),
+            created_at: from_micros(at),
+        })
+        .collect();
+    Ok(Some(MemberRecord {
+        id: parse_id(&id)?,
+        code: MemberCode::parse(&code).map_err(|e| StoreError::Internal(e.to_string()))?,
+        phone: phone.as_deref().map(Phone::parse).transpose().map_err(|e| StoreError::Internal(e.to_string()))?,
+        name,
+        birthday: birthday.as_deref().map(parse_date).transpose()?,
+        tier,
+        status: parse_status(&status),
+        merged_into: merged.as_deref().map(parse_id).transpose()?,
+        home_branch: home.map(BranchId),
+        enrolled_at: from_micros(enrolled),
+        points,
+        points_deficit: deficit,
+        stored_value: StoredValue { principal: Money(p), bonus: Money(b) },
+        cards,
+    }))
+}
+
+/// Follows merges to the member an id now means (itself when not merged).
+pub(crate) fn resolve(c: &Connection, id: &str) -> StoreResult<Option<String>> {
+    let mut current = id.to_owned();
+    for _ in 0..8 {
+        let row: Option<Option<String>> = c
+            .prepare_cached("SELECT merged_into FROM members WHERE id = ?1")?
+            .query_row([&current], |r| r.get(0))
+            .optional()?;
+        let via_table: Option<String> = if row.is_none() {
+            c.prepare_cached("SELECT into_id FROM member_merges WHERE from_id = ?1")?
+                .query_row([&current], |r| r.get(0))
+                .optional()?
+        } else {
+            None
+        };
+        match (row, via_table) {
+            (Some(None), _) => return Ok(Some(current)),
+            (Some(Some(into)), _) | (None, Some(into)) => current = into,
+            (None, None) => return Ok(None),
+        }
+    }
+    Ok(None)
+}
+
+/// The member a card code, UID or phone number belongs to (following merges), or why it is refused.
+pub(crate) fn find(c: &Connection, by: &MemberIdentifier) -> StoreResult<Result<Option<String>, MemberRefusal>> {
+    let card = |kind: CardKind, value: &str| -> StoreResult<Option<(String, String)>> {
+        Ok(c.prepare_cached("SELECT member_id, status FROM member_cards WHERE kind = ?1 AND value = ?2")?
+            .query_row(params![kind.code(), value], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
+    };
+    let found = match by {
+        MemberIdentifier::Code(code) => match card(CardKind::Code, code.as_str())? {
+            Some(hit) => Some(hit),
+            None => c
+                .prepare_cached("SELECT id, 'active' FROM members WHERE code = ?1")?
+                .query_row([code.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?,
+        },
+        MemberIdentifier::Uid(uid) => card(CardKind::Uid, uid.as_str())?,
+        MemberIdentifier::Phone(phone) => c
+            .prepare_cached("SELECT id, 'active' FROM members WHERE phone = ?1")?
+            .query_row([phone.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?,
+    };
+    match found {
+        None => Ok(Ok(None)),
+        Some((id, status)) => match CardStatus::parse(&status) {
+            Some(CardStatus::Active) => Ok(Ok(resolve(c, &id)?)),
+            Some(CardStatus::Lost) => Ok(Err(MemberRefusal::CardNotActive("lost"))),
+            Some(CardStatus::Replaced) => Ok(Err(MemberRefusal::CardNotActive("replaced"))),
+            _ => Ok(Err(MemberRefusal::CardNotActive("blocked"))),
+        },
+    }
+}
+
+/// One ledger entry to append.
+pub(crate) struct Entry<'a> {
+    pub member: &'a str,
+    pub kind: LedgerKind,
+    pub points: i64,
+    pub principal: i64,
+    pub bonus: i64,
+    pub at: Timestamp,
+    pub day: Date,
+    pub branch: Option<i64>,
+    /// What caused it; `(source, kind)` is unique, so applying the same cause twice does nothing.
+    pub source: &'a str,
+    pub lot: Option<&'a str>,
+    pub reason: Option<&'a str>,
+    pub actor: &'a str,
+}
+
+/// Appends an entry and moves the member's balances with it. Returns the entry's id, or `None`
+/// when an entry of this kind for this source exists already (nothing is applied twice).
+pub(crate) fn append(c: &Connection, e: &Entry<'_>) -> StoreResult<Option<String>> {
+    let sv = StoredValue { principal: Money(e.principal), bonus: Money(e.bonus) };
+    if !e.kind.accepts(e.points, sv) {
+        return Err(StoreError::Internal(format!(
+            "a {} entry cannot carry {} points, {} principal, {} bonus",
+            e.kind.code(),
+            e.points,
+            e.principal,
+            e.bonus
+        )));
+    }
+    let id = Uuid::now_v7().to_string();
+    let n = c
+        .prepare_cached(
+            "INSERT INTO ledger_entries (id, member_id, kind, points, principal, bonus, at, business_day, branch_id,
+             source, lot_id, reason, actor) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+             ON CONFLICT (source, kind) DO NOTHING",
+        )?
+        .execute(params![
+            id,
+            e.member,
+            e.kind.code(),
+            e.points,
+            e.principal,
+            e.bonus,
+            micros(e.at),
+            e.day.to_string(),
+            e.branch,
+            e.source,
+            e.lot,
+            e.reason,
+            e.actor
+        ])?;
+    if n == 0 {
+        return Ok(None);
+    }
+    c.prepare_cached(
+        "UPDATE members SET points = points + ?2, sv_principal = sv_principal + ?3, sv_bonus = sv_bonus + ?4,
+         updated_at = ?5 WHERE id = ?1",
+    )?
+    .execute(params![e.member, e.points, e.principal, e.bonus, micros(e.at)])?;
+    Ok(Some(id))
+}
+
+/// The member's lots that still hold points.
+pub(crate) fn lots(c: &Connection, member: &str) -> StoreResult<Vec<PointsLot>> {
+    let rows = c
+        .prepare_cached(
+            "SELECT id, earned_on, points, remaining, expires_on FROM points_lots WHERE member_id = ?1 AND remaining > 0",
+        )?
+        .query_map([member], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?, r.get::<_, Option<String>>(4)?))
+        })?
+        .collect::<Result<Vec<(String, String, i64, i64, Option<String>)>, _>>()?;
+    rows.into_iter()
+        .map(|(id, earned, points, remaining, expires)| {
+            Ok(PointsLot {
+                id: Uuid::parse_str(&id).map_err(|e| StoreError::Internal(e.to_string()))?,
+                earned_on: parse_date(&earned)?,
+                points,
+                remaining,
+                expires_on: expires.as_deref().map(parse_date).transpose()?,
+            })
+        })
+        .collect()
+}
+
+/// Creates a lot of `points` for an `earn` or `restore` entry `lot_id`; a deficit left by earlier
+/// refunds is paid off first.
+pub(crate) fn add_lot(
+    c: &Connection,
+    member: &str,
+    lot_id: &str,
+    points: i64,
+    earned_on: Date,
+    expires_on: Option<Date>,
+    sale: Option<&str>,
+) -> StoreResult<()> {
+    let deficit: i64 =
+        c.prepare_cached("SELECT points_deficit FROM members WHERE id = ?1")?.query_row([member], |r| r.get(0))?;
+    let pay = deficit.min(points).max(0);
+    if pay > 0 {
+        c.prepare_cached("UPDATE members SET points_deficit = points_deficit - ?2 WHERE id = ?1")?
+            .execute(params![member, pay])?;
+    }
+    c.prepare_cached(
+        "INSERT INTO points_lots (id, member_id, earned_on, points, remaining, expires_on, sale_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        lot_id,
+        member,
+        earned_on.to_string(),
+        points,
+        points - pay,
+        expires_on.map(|d| d.to_string()),
+        sale
+    ])?;
+    Ok(())
+}
+
+/// Takes `points` from the member's lots: `own_lot` first (a refund's own sale), then the
+/// soonest-expiring unexpired lots. What no lot covers becomes a deficit (the balance goes below
+/// zero). The caller appends the matching ledger entry.
+pub(crate) fn take_points(
+    c: &Connection,
+    member: &str,
+    points: i64,
+    own_lot: Option<&str>,
+    today: Date,
+) -> StoreResult<()> {
+    if points <= 0 {
+        return Ok(());
+    }
+    let lots = lots(c, member)?;
+    let own = own_lot.and_then(|l| Uuid::parse_str(l).ok());
+    let plan = plan_take_back(&lots, points, own, today);
+    let mut upd =
+        c.prepare_cached("UPDATE points_lots SET remaining = remaining - ?2 WHERE id = ?1 AND remaining >= ?2")?;
+    for d in &plan.draws {
+        if upd.execute(params![d.lot.to_string(), d.points])? != 1 {
+            return Err(StoreError::Internal(format!("lot {} changed under a draw", d.lot)));
+        }
+    }
+    if plan.shortfall > 0 {
+        c.prepare_cached("UPDATE members SET points_deficit = points_deficit + ?2 WHERE id = ?1")?
+            .execute(params![member, plan.shortfall])?;
+    }
+    Ok(())
+}
+
+/// What holds reserve now (held and not yet expired): points and stored value (principal, bonus).
+pub(crate) fn held(c: &Connection, member: &str, now: Timestamp) -> StoreResult<(i64, StoredValue)> {
+    let (p, pr, b): (i64, i64, i64) = c
+        .prepare_cached(
+            "SELECT COALESCE(SUM(points), 0), COALESCE(SUM(principal), 0), COALESCE(SUM(bonus), 0) FROM holds
+             WHERE member_id = ?1 AND status = 'held' AND expires_at > ?2",
+        )?
+        .query_row(params![member, micros(now)], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok((p, StoredValue { principal: Money(pr), bonus: Money(b) }))
+}
+
+/// Points a member can use now: unexpired lots, minus any deficit, minus what holds reserve.
+pub(crate) fn usable_points(c: &Connection, m: &MemberRecord, now: Timestamp) -> StoreResult<i64> {
+    let today = hq_day(now);
+    let usable = shared::points::usable_points(&lots(c, &m.id.to_string())?, today);
+    let (held_points, _) = held(c, &m.id.to_string(), now)?;
+    Ok(usable - m.points_deficit - held_points)
+}
+
+/// Stored value a member can spend now, after what holds reserve.
+pub(crate) fn spendable(c: &Connection, m: &MemberRecord, now: Timestamp) -> StoreResult<StoredValue> {
+    let (_, held_sv) = held(c, &m.id.to_string(), now)?;
+    Ok(StoredValue {
+        principal: m.stored_value.principal - held_sv.principal,
+        bonus: m.stored_value.bonus - held_sv.bonus,
+    })
+}
+
+/// What a till may know of a member now.
+pub(crate) fn snapshot(
+    c: &Connection,
+    m: &MemberRecord,
+    policy: &MemberPolicy,
+    now: Timestamp,
+) -> StoreResult<MemberSnapshot> {
+    let uids = m
+        .cards
+        .iter()
+        .filter(|card| card.kind == CardKind::Uid && card.status == CardStatus::Active)
+        .filter_map(|card| CardUid::parse(&card.value).ok())
+        .collect();
+    Ok(MemberSnapshot {
+        id: m.id,
+        code: m.code.clone(),
+        phone: m.phone.clone(),
+        name: m.name.clone(),
+        birthday: m.birthday,
+        tier: m.tier.clone(),
+        status: m.status,
+        home_branch: m.home_branch,
+        card_uids: uids,
+        points: usable_points(c, m, now)?,
+        stored_value: spendable(c, m, now)?,
+        offline_points_cap: policy.offline.points_per_day,
+        offline_stored_value_cap: policy.offline.stored_value_per_day,
+    })
+}
+
+/// The member's spend over the 365 days up to `day`: sales due minus what was paid back.
+pub(crate) fn trailing_spend(c: &Connection, member: &str, day: Date) -> StoreResult<Money> {
+    let from = day.checked_sub(jiff::Span::new().days(364)).unwrap_or(day).to_string();
+    let to = day.to_string();
+    let sales: i64 = c
+        .prepare_cached(
+            "SELECT COALESCE(SUM(s.due), 0) FROM sales s WHERE s.member_id = ?1 AND s.business_day BETWEEN ?2 AND ?3",
+        )?
+        .query_row(params![member, from, to], |r| r.get(0))?;
+    let refunds: i64 = c
+        .prepare_cached(
+            "SELECT COALESCE(SUM(r.total + r.rounding), 0) FROM refunds r JOIN sales s ON s.id = r.sale_id
+             WHERE s.member_id = ?1 AND r.business_day BETWEEN ?2 AND ?3",
+        )?
+        .query_row(params![member, from, to], |r| r.get(0))?;
+    Ok(Money(sales - refunds))
+}
+
+/// Moves a member to another tier, recording why.
+pub(crate) fn set_tier(
+    c: &Connection,
+    member: &str,
+    from: &str,
+    to: &str,
+    at: Timestamp,
+    why: &str,
+) -> StoreResult<()> {
+    c.prepare_cached("UPDATE members SET tier = ?2, updated_at = ?3 WHERE id = ?1")?.execute(params![
+        member,
+        to,
+        micros(at)
+    ])?;
+    c.prepare_cached("INSERT INTO tier_changes (member_id, from_tier, to_tier, at, why) VALUES (?1, ?2, ?3, ?4, ?5)")?
+        .execute(params![member, from, to, micros(at), why])?;
+    Ok(())
+}
+
+/// Puts the member's snapshot on the change feed of their home branch (members without one are
+/// looked up online only).
+pub(crate) fn publish(c: &Connection, member: &str, now: Timestamp) -> StoreResult<()> {
+    let Some(m) = load_member(c, member)? else { return Ok(()) };
+    let Some(home) = m.home_branch else { return Ok(()) };
+    let policy = super::policy_in_force_tx(c, now)?;
+    let snap = snapshot(c, &m, &policy, now)?;
+    super::emit(c, &format!("member:{}", m.id), Some(home.0), &shared::sync::Change::Member(snap))
+}
+
+/// The next free ten-digit member code.
+pub(crate) fn next_code(c: &Connection) -> StoreResult<MemberCode> {
+    loop {
+        let n: i64 = c
+            .prepare_cached(
+                "INSERT INTO member_code_seq (id, next) VALUES (1, 8000000001)
+                 ON CONFLICT (id) DO UPDATE SET next = next + 1 RETURNING next",
+            )?
+            .query_row([], |r| r.get(0))?;
+        let code = format!("{n:010}");
+        let taken: Option<i64> =
+            c.prepare_cached("SELECT 1 FROM members WHERE code = ?1")?.query_row([&code], |r| r.get(0)).optional()?;
+        if taken.is_none() {
+            return MemberCode::parse(&code).map_err(|e| StoreError::Internal(e.to_string()));
+        }
+    }
+}

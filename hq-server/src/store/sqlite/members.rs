@@ -1,0 +1,884 @@
+//! The member registry, holds, top-ups, adjustments and the daily job over SQLite.
+#![allow(clippy::type_complexity)] // SQL rows read as tuples
+
+use jiff::civil::Date;
+use jiff::{SignedDuration, Timestamp};
+use rusqlite::{Connection, OptionalExtension, params};
+use shared::ids::{HoldId, MemberId};
+use shared::ledger::LedgerKind;
+use shared::member::{MemberIdentifier, MemberSnapshot, MemberStatus};
+use shared::money::Money;
+use shared::stored_value::{StoredValue, SvSplit};
+use shared::sync::{HoldAmount, HoldRequest, HoldResponse, TopUpRequest, TopUpResponse};
+
+use super::ledger::{self, Entry, HOLD_TTL_MINUTES, hq_day, load_member};
+use super::{SqliteStore, append_audit, from_micros, micros, not_found, policy_in_force_tx, policy_version_tx};
+use crate::model::{
+    Actor, Adjustment, CardKind, CardStatus, DailyRun, LedgerRow, LotRow, MemberPatch, MemberRecord, MemberRefusal,
+    NewMember, Till,
+};
+use crate::store::{ImportSummary, MemberStore, StoreError, StoreResult};
+
+/// Creates a member inside the caller's transaction; attributes sales that waited for them.
+pub(crate) fn insert_member(c: &Connection, actor: &Actor, m: NewMember, now: Timestamp) -> StoreResult<MemberRecord> {
+    let name = m.name.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(StoreError::Invalid("a member needs a name of 1 to 100 printable characters".into()));
+    }
+    let policy = policy_in_force_tx(c, now)?;
+    let tier = match m.tier {
+        Some(t) if policy.tiers.by_code(&t).is_some() => t,
+        Some(t) => return Err(StoreError::Invalid(format!("there is no tier `{t}`"))),
+        None => policy.tiers.entry().code.clone(),
+    };
+    if let Some(p) = &m.phone {
+        let taken: Option<String> = c
+            .prepare_cached("SELECT id FROM members WHERE phone = ?1")?
+            .query_row([p.as_str()], |r| r.get(0))
+            .optional()?;
+        if taken.is_some() {
+            return Err(StoreError::Conflict(format!("phone {} already belongs to a member", p.masked())));
+        }
+    }
+    let code = match m.code {
+        Some(code) => code,
+        None => ledger::next_code(c)?,
+    };
+    let card_taken: Option<i64> = c
+        .prepare_cached("SELECT 1 FROM member_cards WHERE kind = 'code' AND value = ?1")?
+        .query_row([code.as_str()], |r| r.get(0))
+        .optional()?;
+    if card_taken.is_some() {
+        return Err(StoreError::Conflict(format!("member code {code} is already used")));
+    }
+    let id = m.id.unwrap_or_default();
+    c.prepare_cached(
+        "INSERT INTO members (id, code, phone, name, birthday, tier, status, home_branch, enrolled_at, enrolled_by,
+         updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'active', ?7, ?8, ?9, ?8)",
+    )?
+    .execute(params![
+        id.to_string(),
+        code.as_str(),
+        m.phone.as_ref().map(|p| p.as_str()),
+        name,
+        m.birthday.map(|d| d.to_string()),
+        tier,
+        m.home_branch.map(|b| b.0),
+        micros(now),
+        actor.who
+    ])
+    .map_err(|e| {
+        if super::is_constraint(&e) {
+            StoreError::Conflict(format!("member {id} or code {code} already exists"))
+        } else {
+            e.into()
+        }
+    })?;
+    add_card_tx(c, &id.to_string(), CardKind::Code, code.as_str(), now)?;
+    if let Some(uid) = &m.uid {
+        add_card_tx(c, &id.to_string(), CardKind::Uid, uid.as_str(), now)?;
+    }
+    let created = load_member(c, &id.to_string())?.ok_or_else(|| StoreError::Internal("member vanished".into()))?;
+    append_audit(c, actor, "create", &format!("member:{id}"), None::<&()>, Some(&created))?;
+    attribute_pending(c, &created, now)?;
+    ledger::publish(c, &id.to_string(), now)?;
+    load_member(c, &id.to_string())?.ok_or_else(|| StoreError::Internal("member vanished".into()))
+}
+
+fn add_card_tx(c: &Connection, member: &str, kind: CardKind, value: &str, now: Timestamp) -> StoreResult<()> {
+    c.prepare_cached(
+        "INSERT INTO member_cards (member_id, kind, value, status, created_at, updated_at) VALUES (?1, ?2, ?3, 'active', ?4, ?4)",
+    )?
+    .execute(params![member, kind.code(), value, micros(now)])
+    .map_err(|e| {
+        if super::is_constraint(&e) {
+            StoreError::Conflict(format!("card {value} already belongs to a member"))
+        } else {
+            e.into()
+        }
+    })?;
+    Ok(())
+}
+
+/// Credits the sales that waited for this member (identified offline by code, phone or UID).
+pub(crate) fn attribute_pending(c: &Connection, m: &MemberRecord, now: Timestamp) -> StoreResult<()> {
+    let mut keys: Vec<(&str, String)> = vec![("code", m.code.as_str().to_owned())];
+    if let Some(p) = &m.phone {
+        keys.push(("phone", p.as_str().to_owned()));
+    }
+    for card in &m.cards {
+        keys.push((card.kind.code(), card.value.clone()));
+    }
+    let member = m.id.to_string();
+    for (kind, value) in keys {
+        let open: Vec<(String, i64, u32, String, i64)> = c
+            .prepare_cached(
+                "SELECT sale_id, points, policy_version, business_day, branch_id FROM pending_attributions
+                 WHERE identifier_kind = ?1 AND identifier = ?2 AND attributed_to IS NULL",
+            )?
+            .query_map(params![kind, value], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
+            .collect::<Result<_, _>>()?;
+        for (sale, points, version, day, branch) in open {
+            let day: Date = day.parse().map_err(|e: jiff::Error| StoreError::Internal(e.to_string()))?;
+            c.prepare_cached("UPDATE sales SET member_id = ?2 WHERE id = ?1")?.execute(params![sale, member])?;
+            earn(c, &member, &sale, points, version, day, Some(branch), now, "attribution")?;
+            c.prepare_cached(
+                "UPDATE pending_attributions SET attributed_to = ?2, attributed_at = ?3 WHERE sale_id = ?1",
+            )?
+            .execute(params![sale, member, micros(now)])?;
+        }
+    }
+    Ok(())
+}
+
+/// An `earn` entry and its lot for a sale, with the expiry of the policy version the sale used.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn earn(
+    c: &Connection,
+    member: &str,
+    sale: &str,
+    points: i64,
+    policy_version: u32,
+    day: Date,
+    branch: Option<i64>,
+    now: Timestamp,
+    actor: &str,
+) -> StoreResult<()> {
+    if points <= 0 {
+        return Ok(());
+    }
+    let policy = match policy_version_tx(c, policy_version)? {
+        Some(p) => p,
+        None => policy_in_force_tx(c, now)?,
+    };
+    let source = format!("sale:{sale}");
+    let Some(entry) = ledger::append(
+        c,
+        &Entry {
+            member,
+            kind: LedgerKind::Earn,
+            points,
+            principal: 0,
+            bonus: 0,
+            at: now,
+            day,
+            branch,
+            source: &source,
+            lot: None,
+            reason: None,
+            actor,
+        },
+    )?
+    else {
+        return Ok(());
+    };
+    // The lot's id is its `earn` entry's id.
+    ledger::add_lot(c, member, &entry, points, day, policy.expiry.expires_on(day), Some(sale))
+}
+
+impl SqliteStore {
+    fn member_or_404(c: &Connection, id: MemberId) -> StoreResult<MemberRecord> {
+        load_member(c, &id.to_string())?.ok_or_else(|| StoreError::NotFound(format!("member {id}")))
+    }
+}
+
+fn row_to_ledger(
+    r: &rusqlite::Row<'_>,
+) -> rusqlite::Result<(
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+    i64,
+    String,
+    Option<i64>,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+)> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+        r.get(8)?,
+        r.get(9)?,
+        r.get(10)?,
+        r.get(11)?,
+    ))
+}
+
+impl MemberStore for SqliteStore {
+    fn create_member(&self, actor: &Actor, member: NewMember) -> StoreResult<MemberRecord> {
+        self.write(|tx| insert_member(tx, actor, member, Timestamp::now()))
+    }
+
+    fn update_member(&self, actor: &Actor, id: MemberId, patch: MemberPatch) -> StoreResult<MemberRecord> {
+        self.write(|tx| {
+            let now = Timestamp::now();
+            let before = Self::member_or_404(tx, id)?;
+            if before.status == MemberStatus::Merged {
+                return Err(StoreError::Conflict(format!("member {id} was merged into another")));
+            }
+            if let Some(name) = &patch.name {
+                let n = name.trim();
+                if n.is_empty() || n.chars().count() > 100 || n.chars().any(char::is_control) {
+                    return Err(StoreError::Invalid("a member needs a name of 1 to 100 printable characters".into()));
+                }
+                tx.execute("UPDATE members SET name = ?2 WHERE id = ?1", params![id.to_string(), n])?;
+            }
+            if let Some(phone) = &patch.phone {
+                tx.execute(
+                    "UPDATE members SET phone = ?2 WHERE id = ?1",
+                    params![id.to_string(), phone.as_ref().map(|p| p.as_str())],
+                )
+                .map_err(|e| {
+                    if super::is_constraint(&e) {
+                        StoreError::Conflict("that phone number belongs to another member".into())
+                    } else {
+                        e.into()
+                    }
+                })?;
+            }
+            if let Some(b) = &patch.birthday {
+                tx.execute(
+                    "UPDATE members SET birthday = ?2 WHERE id = ?1",
+                    params![id.to_string(), b.map(|d| d.to_string())],
+                )?;
+            }
+            if let Some(status) = patch.status {
+                if status == MemberStatus::Merged {
+                    return Err(StoreError::Invalid("a member is merged by HQ, not set to merged".into()));
+                }
+                tx.execute(
+                    "UPDATE members SET status = ?2 WHERE id = ?1",
+                    params![id.to_string(), ledger::status_code(status)],
+                )?;
+            }
+            if let Some(home) = &patch.home_branch {
+                tx.execute(
+                    "UPDATE members SET home_branch = ?2 WHERE id = ?1",
+                    params![id.to_string(), home.map(|b| b.0)],
+                )?;
+            }
+            tx.execute("UPDATE members SET updated_at = ?2 WHERE id = ?1", params![id.to_string(), micros(now)])?;
+            let after = Self::member_or_404(tx, id)?;
+            append_audit(tx, actor, "update", &format!("member:{id}"), Some(&before), Some(&after))?;
+            attribute_pending(tx, &after, now)?;
+            ledger::publish(tx, &id.to_string(), now)?;
+            Self::member_or_404(tx, id)
+        })
+    }
+
+    fn get_member(&self, id: MemberId) -> StoreResult<MemberRecord> {
+        self.read(|c| Self::member_or_404(c, id))
+    }
+
+    fn find_member(&self, by: &MemberIdentifier) -> StoreResult<Result<Option<MemberRecord>, MemberRefusal>> {
+        self.read(|c| match ledger::find(c, by)? {
+            Ok(Some(id)) => Ok(Ok(load_member(c, &id)?)),
+            Ok(None) => Ok(Ok(None)),
+            Err(r) => Ok(Err(r)),
+        })
+    }
+
+    fn search_members(&self, query: &str, limit: u32) -> StoreResult<Vec<MemberRecord>> {
+        let q = query.trim();
+        if q.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.read(|c| {
+            let digits = q.chars().all(|ch| ch.is_ascii_digit());
+            let ids: Vec<String> = if digits {
+                let prefix = format!("{q}%");
+                c.prepare_cached(
+                    "SELECT id FROM members WHERE (code LIKE ?1 OR phone LIKE ?1) AND status <> 'merged'
+                     UNION SELECT member_id FROM member_cards WHERE value = ?2 LIMIT ?3",
+                )?
+                .query_map(params![prefix, q, limit], |r| r.get(0))?
+                .collect::<Result<_, _>>()?
+            } else {
+                let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+                c.prepare_cached(
+                    "SELECT id FROM members WHERE name LIKE ?1 ESCAPE '\\' AND status <> 'merged' ORDER BY name LIMIT ?2",
+                )?
+                .query_map(params![format!("%{escaped}%"), limit], |r| r.get(0))?
+                .collect::<Result<_, _>>()?
+            };
+            ids.iter().filter_map(|id| load_member(c, id).transpose()).collect()
+        })
+    }
+
+    fn list_members(&self, after_code: &str, limit: u32) -> StoreResult<Vec<MemberRecord>> {
+        self.read(|c| {
+            let ids: Vec<String> = c
+                .prepare_cached("SELECT id FROM members WHERE code > ?1 ORDER BY code LIMIT ?2")?
+                .query_map(params![after_code, limit], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            ids.iter().filter_map(|id| load_member(c, id).transpose()).collect()
+        })
+    }
+
+    fn count_members(&self) -> StoreResult<u64> {
+        self.read(|c| {
+            Ok(c.query_row("SELECT COUNT(*) FROM members WHERE status <> 'merged'", [], |r| r.get::<_, i64>(0))?.max(0)
+                as u64)
+        })
+    }
+
+    fn import_members(
+        &self,
+        actor: &Actor,
+        members: Vec<NewMember>,
+        progress: &dyn Fn(u64),
+    ) -> StoreResult<ImportSummary> {
+        self.write(|tx| {
+            let now = Timestamp::now();
+            let mut summary = ImportSummary::default();
+            for (i, m) in members.into_iter().enumerate() {
+                insert_member(tx, actor, m, now)?;
+                summary.created += 1;
+                if i % 1000 == 999 {
+                    progress(i as u64 + 1);
+                }
+            }
+            progress(summary.created);
+            Ok(summary)
+        })
+    }
+
+    fn add_card(&self, actor: &Actor, id: MemberId, kind: CardKind, value: &str) -> StoreResult<MemberRecord> {
+        let value = normalise_card(kind, value)?;
+        self.write(|tx| {
+            let now = Timestamp::now();
+            let before = Self::member_or_404(tx, id)?;
+            add_card_tx(tx, &id.to_string(), kind, &value, now)?;
+            let after = Self::member_or_404(tx, id)?;
+            append_audit(tx, actor, "add_card", &format!("member:{id}"), Some(&before.cards), Some(&after.cards))?;
+            attribute_pending(tx, &after, now)?;
+            ledger::publish(tx, &id.to_string(), now)?;
+            Self::member_or_404(tx, id)
+        })
+    }
+
+    fn set_card_status(
+        &self,
+        actor: &Actor,
+        kind: CardKind,
+        value: &str,
+        status: CardStatus,
+    ) -> StoreResult<MemberRecord> {
+        let value = normalise_card(kind, value)?;
+        self.write(|tx| {
+            let now = Timestamp::now();
+            let member: String = tx
+                .query_row(
+                    "SELECT member_id FROM member_cards WHERE kind = ?1 AND value = ?2",
+                    params![kind.code(), value],
+                    |r| r.get(0),
+                )
+                .map_err(StoreError::from)
+                .map_err(not_found(format!("card {value}")))?;
+            let before = load_member(tx, &member)?;
+            tx.execute(
+                "UPDATE member_cards SET status = ?3, updated_at = ?4 WHERE kind = ?1 AND value = ?2",
+                params![kind.code(), value, status.code(), micros(now)],
+            )?;
+            let after = load_member(tx, &member)?.ok_or_else(|| StoreError::Internal("member vanished".into()))?;
+            append_audit(
+                tx,
+                actor,
+                &format!("card_{}", status.code()),
+                &format!("member:{member}"),
+                before.as_ref().map(|b| &b.cards),
+                Some(&after.cards),
+            )?;
+            ledger::publish(tx, &member, now)?;
+            Ok(after)
+        })
+    }
+
+    fn ledger(&self, id: MemberId, limit: u32) -> StoreResult<Vec<LedgerRow>> {
+        self.read(|c| {
+            Self::member_or_404(c, id)?;
+            let rows = c
+                .prepare_cached(
+                    "SELECT id, kind, points, principal, bonus, at, business_day, branch_id, source, lot_id, reason, actor
+                     FROM ledger_entries WHERE member_id = ?1 ORDER BY at DESC, id DESC LIMIT ?2",
+                )?
+                .query_map(params![id.to_string(), limit], row_to_ledger)?
+                .collect::<Result<Vec<_>, _>>()?;
+            rows.into_iter()
+                .map(|(id, kind, points, principal, bonus, at, day, branch, source, lot, reason, actor)| {
+                    Ok(LedgerRow {
+                        id,
+                        kind: LedgerKind::parse(&kind).ok_or_else(|| StoreError::Internal(format!("ledger kind {kind}")))?,
+                        points,
+                        principal,
+                        bonus,
+                        at: from_micros(at),
+                        business_day: day.parse().map_err(|e: jiff::Error| StoreError::Internal(e.to_string()))?,
+                        branch_id: branch.map(shared::ids::BranchId),
+                        source,
+                        lot_id: lot,
+                        reason,
+                        actor,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn lots(&self, id: MemberId) -> StoreResult<Vec<LotRow>> {
+        self.read(|c| {
+            Self::member_or_404(c, id)?;
+            let rows: Vec<(String, String, i64, i64, Option<String>, Option<String>)> = c
+                .prepare_cached(
+                    "SELECT id, earned_on, points, remaining, expires_on, sale_id FROM points_lots
+                     WHERE member_id = ?1 ORDER BY earned_on DESC, id DESC",
+                )?
+                .query_map([id.to_string()], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+                })?
+                .collect::<Result<_, _>>()?;
+            rows.into_iter()
+                .map(|(id, earned, points, remaining, expires, sale)| {
+                    let date = |s: &str| s.parse::<Date>().map_err(|e| StoreError::Internal(e.to_string()));
+                    Ok(LotRow {
+                        id,
+                        earned_on: date(&earned)?,
+                        points,
+                        remaining,
+                        expires_on: expires.as_deref().map(date).transpose()?,
+                        sale_id: sale,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn adjust(&self, actor: &Actor, id: MemberId, a: Adjustment) -> StoreResult<Result<MemberRecord, MemberRefusal>> {
+        let reason = a.reason.trim().to_owned();
+        if reason.is_empty() || reason.chars().count() > 200 {
+            return Ok(Err(MemberRefusal::Invalid("an adjustment needs a reason of 1 to 200 characters".into())));
+        }
+        if a.points == 0 && a.principal.is_zero() && a.bonus.is_zero() {
+            return Ok(Err(MemberRefusal::Invalid("an adjustment must change something".into())));
+        }
+        if a.points.abs() > 100_000_000 || a.principal.0.abs() > 1_000_000_000 || a.bonus.0.abs() > 1_000_000_000 {
+            return Ok(Err(MemberRefusal::Invalid("the adjustment is too large".into())));
+        }
+        self.write(|tx| {
+            let now = Timestamp::now();
+            let before = Self::member_or_404(tx, id)?;
+            if before.status == MemberStatus::Merged {
+                return Ok(Err(MemberRefusal::Invalid("the member was merged into another".into())));
+            }
+            let sv = before.stored_value;
+            if sv.principal + a.principal < Money::ZERO || sv.bonus + a.bonus < Money::ZERO {
+                return Ok(Err(MemberRefusal::InsufficientStoredValue {
+                    available: sv.total(),
+                    asked: -(a.principal + a.bonus),
+                }));
+            }
+            let member = id.to_string();
+            let day = hq_day(now);
+            let source = format!("adjust:{}", uuid::Uuid::now_v7());
+            if a.points < 0 {
+                ledger::take_points(tx, &member, -a.points, None, day)?;
+            }
+            let entry = ledger::append(
+                tx,
+                &Entry {
+                    member: &member,
+                    kind: LedgerKind::Adjust,
+                    points: a.points,
+                    principal: a.principal.0,
+                    bonus: a.bonus.0,
+                    at: now,
+                    day,
+                    branch: None,
+                    source: &source,
+                    lot: None,
+                    reason: Some(&reason),
+                    actor: &actor.who,
+                },
+            )?
+            .ok_or_else(|| StoreError::Internal("a fresh adjustment collided".into()))?;
+            if a.points > 0 {
+                let policy = policy_in_force_tx(tx, now)?;
+                ledger::add_lot(tx, &member, &entry, a.points, day, policy.expiry.expires_on(day), None)?;
+            }
+            let after = Self::member_or_404(tx, id)?;
+            append_audit(
+                tx,
+                actor,
+                "adjust",
+                &format!("member:{id}"),
+                Some(&serde_json::json!({"points": before.points, "stored_value": before.stored_value})),
+                Some(
+                    &serde_json::json!({"points": after.points, "stored_value": after.stored_value, "reason": reason}),
+                ),
+            )?;
+            ledger::publish(tx, &member, now)?;
+            Ok(Ok(after))
+        })
+    }
+
+    fn member_snapshot(
+        &self,
+        by: &MemberIdentifier,
+        now: Timestamp,
+    ) -> StoreResult<Result<Option<(MemberSnapshot, u32)>, MemberRefusal>> {
+        self.read(|c| {
+            let id = match ledger::find(c, by)? {
+                Ok(Some(id)) => id,
+                Ok(None) => return Ok(Ok(None)),
+                Err(r) => return Ok(Err(r)),
+            };
+            let Some(m) = load_member(c, &id)? else { return Ok(Ok(None)) };
+            let policy = policy_in_force_tx(c, now)?;
+            Ok(Ok(Some((ledger::snapshot(c, &m, &policy, now)?, policy.version))))
+        })
+    }
+
+    fn hold(&self, till: &Till, req: &HoldRequest, now: Timestamp) -> StoreResult<Result<HoldResponse, MemberRefusal>> {
+        self.write(|tx| {
+            let hold_id = req.hold.to_string();
+            // A retried request gets the first answer.
+            let existing: Option<(String, i64, String, i64, i64, i64)> = tx
+                .prepare_cached(
+                    "SELECT member_id, till_id, status, expires_at, principal, bonus FROM holds WHERE id = ?1",
+                )?
+                .query_row([&hold_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+                .optional()?;
+            if let Some((member, till_id, _status, expires, p, b)) = existing {
+                if till_id != till.id.0 {
+                    return Ok(Err(MemberRefusal::OtherTill));
+                }
+                let m = load_member(tx, &member)?.ok_or_else(|| StoreError::Internal("held member vanished".into()))?;
+                let split = matches!(req.amount, HoldAmount::StoredValue { .. })
+                    .then_some(SvSplit { principal: Money(p), bonus: Money(b) });
+                return Ok(Ok(HoldResponse {
+                    hold: req.hold,
+                    expires_at: from_micros(expires),
+                    split,
+                    points_available: ledger::usable_points(tx, &m, now)?,
+                    stored_value_available: ledger::spendable(tx, &m, now)?,
+                }));
+            }
+            let Some(member) = ledger::resolve(tx, &req.member.to_string())? else {
+                return Err(StoreError::NotFound(format!("member {}", req.member)));
+            };
+            let m = load_member(tx, &member)?.ok_or_else(|| StoreError::NotFound(format!("member {}", req.member)))?;
+            if m.status != MemberStatus::Active {
+                return Ok(Err(MemberRefusal::Blocked));
+            }
+            let expires_at = now + SignedDuration::from_mins(HOLD_TTL_MINUTES);
+            let (kind, points, amount, split) = match req.amount {
+                HoldAmount::Points { points, value } => {
+                    if points <= 0 || value.0 <= 0 {
+                        return Ok(Err(MemberRefusal::Invalid("a hold must be for more than nothing".into())));
+                    }
+                    let policy = policy_in_force_tx(tx, now)?;
+                    if m.points < policy.redeem.min_balance {
+                        return Ok(Err(MemberRefusal::BelowMinimumBalance {
+                            balance: m.points,
+                            minimum: policy.redeem.min_balance,
+                        }));
+                    }
+                    let available = ledger::usable_points(tx, &m, now)?;
+                    if points > available {
+                        return Ok(Err(MemberRefusal::InsufficientPoints { available, asked: points }));
+                    }
+                    ("points", points, value, SvSplit::default())
+                }
+                HoldAmount::StoredValue { amount } => {
+                    if amount.0 <= 0 {
+                        return Ok(Err(MemberRefusal::Invalid("a hold must be for more than nothing".into())));
+                    }
+                    let available = ledger::spendable(tx, &m, now)?;
+                    match available.spend_split(amount) {
+                        Ok(split) => ("stored_value", 0, amount, split),
+                        Err(_) => {
+                            return Ok(Err(MemberRefusal::InsufficientStoredValue {
+                                available: available.total(),
+                                asked: amount,
+                            }));
+                        }
+                    }
+                }
+            };
+            tx.prepare_cached(
+                "INSERT INTO holds (id, member_id, till_id, sale_id, kind, points, amount, principal, bonus, status,
+                 created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'held', ?10, ?11)",
+            )?
+            .execute(params![
+                hold_id,
+                member,
+                till.id.0,
+                req.sale.to_string(),
+                kind,
+                points,
+                amount.0,
+                split.principal.0,
+                split.bonus.0,
+                micros(now),
+                micros(expires_at)
+            ])?;
+            Ok(Ok(HoldResponse {
+                hold: req.hold,
+                expires_at,
+                split: (kind == "stored_value").then_some(split),
+                points_available: ledger::usable_points(tx, &m, now)?,
+                stored_value_available: ledger::spendable(tx, &m, now)?,
+            }))
+        })
+    }
+
+    fn release_hold(&self, till: &Till, hold: HoldId, now: Timestamp) -> StoreResult<Result<bool, MemberRefusal>> {
+        self.write(|tx| {
+            let row: Option<(i64, String)> = tx
+                .prepare_cached("SELECT till_id, status FROM holds WHERE id = ?1")?
+                .query_row([hold.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            match row {
+                None => Ok(Ok(false)),
+                Some((t, _)) if t != till.id.0 => Ok(Err(MemberRefusal::OtherTill)),
+                Some((_, s)) if s == "captured" => Ok(Err(MemberRefusal::Captured)),
+                Some((_, s)) if s == "held" => {
+                    tx.execute(
+                        "UPDATE holds SET status = 'released', closed_at = ?2 WHERE id = ?1",
+                        params![hold.to_string(), micros(now)],
+                    )?;
+                    Ok(Ok(true))
+                }
+                Some(_) => Ok(Ok(true)),
+            }
+        })
+    }
+
+    fn top_up(
+        &self,
+        till: &Till,
+        req: &TopUpRequest,
+        now: Timestamp,
+    ) -> StoreResult<Result<TopUpResponse, MemberRefusal>> {
+        if req.amount.0 <= 0 || req.amount > Money::yuan(100_000) {
+            return Ok(Err(MemberRefusal::Invalid("a top-up is between ¥0.01 and ¥100,000".into())));
+        }
+        if !matches!(req.tender, shared::sale::TenderKind::Cash | shared::sale::TenderKind::BankCard) {
+            return Ok(Err(MemberRefusal::Invalid("a top-up is paid in cash or by bank card".into())));
+        }
+        self.write(|tx| {
+            let id = req.id.to_string();
+            let done: Option<(i64, i64, i64, i64)> = tx
+                .prepare_cached("SELECT principal, bonus, balance_principal, balance_bonus FROM topups WHERE id = ?1")?
+                .query_row([&id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                .optional()?;
+            if let Some((p, b, bp, bb)) = done {
+                return Ok(Ok(TopUpResponse {
+                    split: SvSplit { principal: Money(p), bonus: Money(b) },
+                    balance: StoredValue { principal: Money(bp), bonus: Money(bb) },
+                }));
+            }
+            let Some(member) = ledger::resolve(tx, &req.member.to_string())? else {
+                return Err(StoreError::NotFound(format!("member {}", req.member)));
+            };
+            let m = load_member(tx, &member)?.ok_or_else(|| StoreError::NotFound(format!("member {}", req.member)))?;
+            if m.status != MemberStatus::Active {
+                return Ok(Err(MemberRefusal::Blocked));
+            }
+            let policy = policy_in_force_tx(tx, now)?;
+            let (_, split) = m
+                .stored_value
+                .top_up(req.amount, &policy.topup_rules)
+                .map_err(|e| StoreError::Invalid(e.to_string()))?;
+            let source = format!("topup:{id}");
+            ledger::append(
+                tx,
+                &Entry {
+                    member: &member,
+                    kind: LedgerKind::TopUp,
+                    points: 0,
+                    principal: split.principal.0,
+                    bonus: split.bonus.0,
+                    at: now,
+                    day: hq_day(now),
+                    branch: Some(till.branch_id.0),
+                    source: &source,
+                    lot: None,
+                    reason: None,
+                    actor: &format!("till:{}", till.id),
+                },
+            )?;
+            let after = load_member(tx, &member)?.ok_or_else(|| StoreError::Internal("member vanished".into()))?;
+            tx.prepare_cached(
+                "INSERT INTO topups (id, member_id, amount, principal, bonus, tender, till_id, branch_id, shift_id,
+                 cashier_id, at, balance_principal, balance_bonus) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            )?
+            .execute(params![
+                id,
+                member,
+                req.amount.0,
+                split.principal.0,
+                split.bonus.0,
+                req.tender.code(),
+                till.id.0,
+                till.branch_id.0,
+                req.shift.to_string(),
+                req.cashier.0,
+                micros(now),
+                after.stored_value.principal.0,
+                after.stored_value.bonus.0
+            ])?;
+            ledger::publish(tx, &member, now)?;
+            Ok(Ok(TopUpResponse { split, balance: after.stored_value }))
+        })
+    }
+
+    fn run_daily(&self, actor: &Actor, day: Date, now: Timestamp) -> StoreResult<DailyRun> {
+        self.write(|tx| {
+            let ran: Option<(i64, i64, i64, i64)> = tx
+                .query_row(
+                    "SELECT lots_expired, points_expired, tier_changes, holds_expired FROM member_daily_runs WHERE day = ?1",
+                    [day.to_string()],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .optional()?;
+            if let Some((l, p, t, h)) = ran {
+                return Ok(DailyRun {
+                    day,
+                    already_ran: true,
+                    lots_expired: l.max(0) as u64,
+                    points_expired: p,
+                    tier_changes: t.max(0) as u64,
+                    holds_expired: h.max(0) as u64,
+                });
+            }
+            let mut run = DailyRun { day, ..DailyRun::default() };
+            // Lots whose last day is before `day`.
+            let expiring: Vec<(String, String, i64)> = tx
+                .prepare(
+                    "SELECT id, member_id, remaining FROM points_lots
+                     WHERE expires_on IS NOT NULL AND expires_on < ?1 AND remaining > 0",
+                )?
+                .query_map([day.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<Result<_, _>>()?;
+            let mut touched: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+            for (lot, member, remaining) in expiring {
+                let source = format!("expire:{lot}");
+                if ledger::append(
+                    tx,
+                    &Entry {
+                        member: &member,
+                        kind: LedgerKind::Expire,
+                        points: -remaining,
+                        principal: 0,
+                        bonus: 0,
+                        at: now,
+                        day,
+                        branch: None,
+                        source: &source,
+                        lot: Some(&lot),
+                        reason: None,
+                        actor: &actor.who,
+                    },
+                )?
+                .is_some()
+                {
+                    tx.execute("UPDATE points_lots SET remaining = 0 WHERE id = ?1", [&lot])?;
+                    run.lots_expired += 1;
+                    run.points_expired += remaining;
+                    touched.insert(member);
+                }
+            }
+            // Tiers, up or down, by the trailing 365 days' spend.
+            let policy = policy_in_force_tx(tx, now)?;
+            let members: Vec<(String, String)> = tx
+                .prepare("SELECT id, tier FROM members WHERE status = 'active'")?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            for (member, tier) in members {
+                let spend = ledger::trailing_spend(tx, &member, day)?;
+                if let Some(new) = policy.tiers.daily_evaluation(&tier, spend) {
+                    ledger::set_tier(tx, &member, &tier, &new.code, now, &format!("daily evaluation {day}: spend {spend}"))?;
+                    run.tier_changes += 1;
+                    touched.insert(member);
+                }
+            }
+            // Holds nobody captured or released.
+            run.holds_expired = tx.execute(
+                "UPDATE holds SET status = 'expired', closed_at = ?1 WHERE status = 'held' AND expires_at <= ?1",
+                [micros(now)],
+            )? as u64;
+            for member in &touched {
+                ledger::publish(tx, member, now)?;
+            }
+            tx.execute(
+                "INSERT INTO member_daily_runs (day, ran_at, lots_expired, points_expired, tier_changes, holds_expired)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![day.to_string(), micros(now), run.lots_expired as i64, run.points_expired, run.tier_changes as i64, run.holds_expired as i64],
+            )?;
+            append_audit(tx, actor, "daily_job", &format!("day:{day}"), None::<&()>, Some(&run))?;
+            Ok(run)
+        })
+    }
+
+    fn check_balances(&self) -> StoreResult<Vec<String>> {
+        self.read(|c| {
+            let rows: Vec<(String, i64, i64, i64, i64, i64, i64, i64, i64)> = c
+                .prepare(
+                    "SELECT m.id, m.points, m.sv_principal, m.sv_bonus, m.points_deficit,
+                            COALESCE((SELECT SUM(points) FROM ledger_entries WHERE member_id = m.id), 0),
+                            COALESCE((SELECT SUM(principal) FROM ledger_entries WHERE member_id = m.id), 0),
+                            COALESCE((SELECT SUM(bonus) FROM ledger_entries WHERE member_id = m.id), 0),
+                            COALESCE((SELECT SUM(remaining) FROM points_lots WHERE member_id = m.id), 0)
+                     FROM members m",
+                )?
+                .query_map([], |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                        r.get(7)?,
+                        r.get(8)?,
+                    ))
+                })?
+                .collect::<Result<_, _>>()?;
+            let mut problems = Vec::new();
+            for (id, points, p, b, deficit, lp, lpr, lb, lots) in rows {
+                if (points, p, b) != (lp, lpr, lb) {
+                    problems.push(format!(
+                        "member {id}: stored ({points} points, {p} principal, {b} bonus) ≠ ledger ({lp}, {lpr}, {lb})"
+                    ));
+                }
+                if lots - deficit != points {
+                    problems.push(format!("member {id}: lots {lots} - deficit {deficit} ≠ balance {points}"));
+                }
+            }
+            Ok(problems)
+        })
+    }
+}
+
+fn normalise_card(kind: CardKind, value: &str) -> StoreResult<String> {
+    match kind {
+        CardKind::Code => shared::catalog::MemberCode::parse(value)
+            .map(|c| c.as_str().to_owned())
+            .map_err(|e| StoreError::Invalid(format!("card code: {e}"))),
+        CardKind::Uid => shared::member::CardUid::parse(value)
+            .map(|u| u.as_str().to_owned())
+            .map_err(|e| StoreError::Invalid(format!("card UID: {e}"))),
+    }
+}
