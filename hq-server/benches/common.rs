@@ -15,11 +15,27 @@ pub struct Bench {
     pub _dir: tempfile::TempDir,
 }
 
+#[allow(dead_code)]
 pub async fn start() -> Bench {
     let dir = tempfile::tempdir().expect("temp dir");
-    let app = Application::build(Config::loopback(dir.path().join("hq.sqlite"))).await.expect("HQ");
+    let path = dir.path().join("hq.sqlite");
+    start_at(&path, dir).await
+}
+
+/// An HQ over the database at `path`, kept between runs (its branch B001 is made once).
+#[allow(dead_code)]
+pub async fn start_kept(path: &std::path::Path) -> Bench {
+    start_at(path, tempfile::tempdir().expect("temp dir")).await
+}
+
+async fn start_at(path: &std::path::Path, dir: tempfile::TempDir) -> Bench {
+    use hq_server::store::BranchStore;
+    let app = Application::build(Config::loopback(path)).await.expect("HQ");
     let store = app.store();
-    let branch = admin::add_branch(&*store, &Actor::cli(), admin::default_branch("B001", "基准店")).expect("branch").id;
+    let branch = match store.branch_by_code("B001").expect("branch lookup") {
+        Some(b) => b.id,
+        None => admin::add_branch(&*store, &Actor::cli(), admin::default_branch("B001", "基准店")).expect("branch").id,
+    };
     Bench { hq: app.spawn(), store, branch, client: reqwest::Client::new(), _dir: dir }
 }
 

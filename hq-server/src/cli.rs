@@ -343,7 +343,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import { what: ImportCommand::Members { file } } => {
             let store = open(&cli.db)?;
             let text = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            match crate::member_import::import_members(&store, &actor, &text)? {
+            match crate::member_import::import_members(&store, &actor, &text, true)? {
                 Ok(summary) => println!("imported: {} members created", summary.created),
                 Err(errors) => {
                     eprintln!("nothing was imported; {} bad row(s):", errors.len());

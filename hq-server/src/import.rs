@@ -56,7 +56,7 @@ pub enum CsvError {
     Io(#[from] std::io::Error),
 }
 
-fn bar(len: u64, message: &'static str, show: bool) -> ProgressBar {
+pub(crate) fn bar(len: u64, message: &'static str, show: bool) -> ProgressBar {
     if !show {
         return ProgressBar::hidden();
     }

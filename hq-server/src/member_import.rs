@@ -134,9 +134,15 @@ pub fn import_members(
     store: &dyn Store,
     actor: &Actor,
     csv_bytes: &[u8],
+    show_progress: bool,
 ) -> Result<Result<ImportSummary, Vec<RowError>>, CsvError> {
     match parse_members(store, csv_bytes)? {
-        Ok(members) => Ok(Ok(store.import_members(actor, members, &|_| {})?)),
+        Ok(members) => {
+            let pb = crate::import::bar(members.len() as u64, "importing", show_progress);
+            let summary = store.import_members(actor, members, &|n| pb.set_position(n))?;
+            pb.finish_and_clear();
+            Ok(Ok(summary))
+        }
         Err(errors) => Ok(Err(errors)),
     }
 }

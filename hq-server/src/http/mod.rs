@@ -27,7 +27,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use extract::{ClientAddr, CurrentTill, CurrentUser, SESSION_COOKIE};
+pub use extract::{ClientAddr, CurrentTill, CurrentUser, SESSION_COOKIE, TillToken};
 
 use crate::config::Config;
 use crate::error::AppError;

@@ -12,7 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::ErrorBody;
-use super::{AppState, CurrentTill};
+use super::{AppState, CurrentTill, TillToken};
 use crate::error::{ApiJson, ApiPath, AppError};
 
 /// A member by card code, contactless UID or phone number, with what they may use now (points
@@ -23,11 +23,11 @@ use crate::error::{ApiJson, ApiPath, AppError};
               (status = 409, body = ErrorBody, description = "The card was reported lost, replaced or blocked")))]
 async fn lookup(
     State(state): State<AppState>,
-    _till: CurrentTill,
+    token: TillToken,
     ApiJson(req): ApiJson<MemberLookupRequest>,
 ) -> Result<Json<MemberLookupResponse>, AppError> {
     let by = req.by;
-    let found = state.db(move |s| s.member_snapshot(&by, Timestamp::now())).await??;
+    let found = state.for_till(token, move |s, _| Ok(s.member_snapshot(&by, Timestamp::now())??)).await?;
     let (member, policy_version) = found.ok_or_else(|| AppError::NotFound("member".into()))?;
     Ok(Json(MemberLookupResponse { member, policy_version }))
 }
@@ -42,11 +42,10 @@ async fn lookup(
               below_minimum_balance or member_blocked")))]
 async fn hold(
     State(state): State<AppState>,
-    till: CurrentTill,
+    token: TillToken,
     ApiJson(req): ApiJson<HoldRequest>,
 ) -> Result<Json<HoldResponse>, AppError> {
-    let t = till.till;
-    Ok(Json(state.db(move |s| s.hold(&t, &req, Timestamp::now())).await??))
+    Ok(Json(state.for_till(token, move |s, t| Ok(s.hold(t, &req, Timestamp::now())??)).await?))
 }
 
 /// Gives a hold back (the tender was removed or the sale abandoned). Idempotent; a hold already

@@ -644,3 +644,123 @@ async fn two_tills_racing_for_the_last_points_only_one_wins() {
         assert_eq!(r.status().as_u16(), 204);
     }
 }
+
+#[tokio::test]
+async fn member_csv_is_all_or_nothing_and_exports_balances() {
+    let app = spawn_app().await;
+    app.branch("B001").await;
+    let send_csv = |body: &'static str| {
+        let app = &app;
+        async move {
+            let req = axum::http::Request::builder()
+                .method(Method::POST)
+                .uri("/api/v1/members/import")
+                .header("cookie", &app.admin)
+                .header("content-type", "text/csv")
+                .body(axum::body::Body::from(body))
+                .expect("request");
+            let resp = tower::ServiceExt::oneshot(app.router.clone(), req).await.expect("response");
+            let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.expect("body");
+            serde_json::from_slice::<Value>(&bytes).expect("json")
+        }
+    };
+    let bad = send_csv("code,phone,name,birthday,tier,home_branch,uid\n0000000001,13811110001,甲,1990-01-01,gold,B001,\n0000000002,1381111,乙,,,,\n0000000003,13811110003,丙,1990-13-01,,,\n0000000001,13811110004,丁,,,B009,\n").await;
+    assert_eq!(bad["applied"], false);
+    let lines: Vec<i64> =
+        bad["errors"].as_array().expect("errors").iter().map(|e| e["line"].as_i64().expect("line")).collect();
+    assert_eq!(lines, vec![3, 4, 5]);
+    assert_eq!(app.store.count_members().expect("count"), 0, "nothing was imported");
+    let good = send_csv("name,phone,code,tier,uid\n甲,13811110001,0000000001,gold,04AABBCC\n乙,13811110002,,,\n").await;
+    assert_eq!(good["applied"], true);
+    assert_eq!(good["created"], 2);
+    let csv = app
+        .send(Req {
+            method: Method::GET,
+            uri: "/api/v1/members/export".into(),
+            cookie: Some(&app.admin),
+            till_token: None,
+            body: None,
+            from: None,
+        })
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    // The body is CSV, not JSON; read it again as text.
+    let req = axum::http::Request::builder()
+        .uri("/api/v1/members/export")
+        .header("cookie", &app.admin)
+        .body(axum::body::Body::empty())
+        .expect("request");
+    let resp = tower::ServiceExt::oneshot(app.router.clone(), req).await.expect("response");
+    let text = String::from_utf8(axum::body::to_bytes(resp.into_body(), usize::MAX).await.expect("body").to_vec())
+        .expect("utf-8");
+    assert!(
+        text.starts_with("code,phone,name,birthday,tier,home_branch,uid,points,principal,bonus,status\n"),
+        "{text}"
+    );
+    assert!(text.contains("0000000001,13811110001,甲,,gold,,04AABBCC,0,0.00,0.00,active"), "{text}");
+}
+
+#[tokio::test]
+async fn refusals_offline_tenders_and_change_put_on_stored_value() {
+    let app = spawn_app().await;
+    let branch = app.branch("B001").await;
+    let (till, token) = app.enrolled_till(branch).await;
+    // Below the policy's minimum balance (100 points) nothing can be used.
+    let (poor, _) = member_with(&app, "13900002222", 50).await;
+    let r = till_post(&app, &token, "/api/v1/till/holds", json!({"hold": HoldId::new(), "member": poor, "sale": SaleId::new(), "amount": {"kind": "points", "points": 10, "value": 10}})).await;
+    assert_eq!(r.expect(StatusCode::CONFLICT).error_code(), "below_minimum_balance");
+    // A blocked member holds nothing.
+    let (blocked, code) = member_with(&app, PHONE, 1_000).await;
+    app.patch(&format!("/api/v1/members/{blocked}"), &app.admin, json!({"status": "blocked"}))
+        .await
+        .expect(StatusCode::OK);
+    let r = till_post(&app, &token, "/api/v1/till/holds", json!({"hold": HoldId::new(), "member": blocked, "sale": SaleId::new(), "amount": {"kind": "points", "points": 10, "value": 10}})).await;
+    assert_eq!(r.expect(StatusCode::CONFLICT).error_code(), "member_blocked");
+    app.patch(&format!("/api/v1/members/{blocked}"), &app.admin, json!({"status": "active"}))
+        .await
+        .expect(StatusCode::OK);
+    // Change put on stored value: the till tops up online with the sale's id, then pushes the sale.
+    let by = MemberIdentifier::Code(MemberCode::parse(&code).expect("code"));
+    let mut sale = member_sale(&till, 1, Some(blocked), by.clone(), vec![], 0);
+    sale.change_to_stored_value = sale.change;
+    let topup = json!({"id": EventId(sale.id.0), "member": blocked, "amount": sale.change.0, "tender": "cash", "shift": sale.shift, "cashier": 1});
+    till_post(&app, &token, "/api/v1/till/topups", topup).await.expect(StatusCode::OK);
+    push_one(&app, &till, &token, 1, Event::SaleCompleted(sale.clone())).await;
+    let m = app.store.get_member(blocked).expect("member");
+    assert_eq!(m.stored_value.principal, Money(20_000) + sale.change, "the change went on once");
+    // A points tender taken offline (within the policy's cap, no hold) is debited when the sale arrives.
+    let offline = vec![TenderInput {
+        kind: TenderKind::Points,
+        amount: Money(100),
+        reference: None,
+        points: 100,
+        stored_value: None,
+        hold: None,
+    }];
+    let sale = member_sale(&till, 2, Some(blocked), by, offline, 0);
+    push_one(&app, &till, &token, 2, Event::SaleCompleted(sale)).await;
+    assert_eq!(app.store.get_member(blocked).expect("member").points, 900);
+    assert!(app.store.check_balances().expect("check").is_empty());
+}
+
+#[tokio::test]
+async fn a_member_who_shops_at_another_branch_reaches_its_tills() {
+    let app = spawn_app().await;
+    let home = app.branch("B001").await;
+    let away = app.branch("B002").await;
+    let (_, home_token) = app.enrolled_till(home).await;
+    let (away_till, away_token) = app.enrolled_till(away).await;
+    let r =
+        app.post("/api/v1/members", &app.admin, json!({"phone": PHONE, "name": "陈小姐", "home_branch": home.0})).await;
+    let m = r.expect(StatusCode::OK).body;
+    let id = m["id"].as_str().expect("id").to_owned();
+    let has = |changes: &[Value]| {
+        changes.iter().any(|c| c["change"]["type"] == "member" && c["change"]["data"]["id"] == id.as_str())
+    };
+    assert!(has(&app.pull_all(&home_token).await), "the home branch's tills have the member");
+    assert!(!has(&app.pull_all(&away_token).await), "other branches look them up online");
+    let by = MemberIdentifier::Phone(Phone::parse(PHONE).expect("phone"));
+    let sale = member_sale(&away_till, 1, Some(MemberId::parse(&id).expect("id")), by, vec![], 5);
+    push_one(&app, &away_till, &away_token, 1, Event::SaleCompleted(sale)).await;
+    assert!(has(&app.pull_all(&away_token).await), "having shopped there, the member reaches that branch too");
+}

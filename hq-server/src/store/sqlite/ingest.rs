@@ -551,6 +551,7 @@ fn sale_effects(c: &Connection, till: &Till, s: &CompletedSale, now: Timestamp) 
         return Ok(());
     };
     c.prepare_cached("UPDATE sales SET member_id = ?2 WHERE id = ?1")?.execute(params![sale, member])?;
+    ledger::visited(c, &member, till.branch_id.0, s.business_day).map_err(store)?;
     let actor = format!("till:{}", till.id);
     let source = format!("sale:{sale}");
     // Points paid: the holds are captured; the lots that expire first are drawn.

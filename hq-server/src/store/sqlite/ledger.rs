@@ -338,19 +338,32 @@ pub(crate) fn held(c: &Connection, member: &str, now: Timestamp) -> StoreResult<
 
 /// Points a member can use now: unexpired lots, minus any deficit, minus what holds reserve.
 pub(crate) fn usable_points(c: &Connection, m: &MemberRecord, now: Timestamp) -> StoreResult<i64> {
-    let today = hq_day(now);
-    let usable = shared::points::usable_points(&lots(c, &m.id.to_string())?, today);
-    let (held_points, _) = held(c, &m.id.to_string(), now)?;
-    Ok(usable - m.points_deficit - held_points)
+    Ok(available(c, m, now)?.0)
 }
 
 /// Stored value a member can spend now, after what holds reserve.
 pub(crate) fn spendable(c: &Connection, m: &MemberRecord, now: Timestamp) -> StoreResult<StoredValue> {
-    let (_, held_sv) = held(c, &m.id.to_string(), now)?;
-    Ok(StoredValue {
-        principal: m.stored_value.principal - held_sv.principal,
-        bonus: m.stored_value.bonus - held_sv.bonus,
-    })
+    Ok(available(c, m, now)?.1)
+}
+
+/// Both of the above with one look at the holds.
+pub(crate) fn available(c: &Connection, m: &MemberRecord, now: Timestamp) -> StoreResult<(i64, StoredValue)> {
+    let id = m.id.to_string();
+    let (held_points, held_sv) = held(c, &id, now)?;
+    // The same figure as `shared::points::usable_points` over the lots, summed by SQLite.
+    let usable: i64 = c
+        .prepare_cached(
+            "SELECT COALESCE(SUM(remaining), 0) FROM points_lots
+             WHERE member_id = ?1 AND remaining > 0 AND (expires_on IS NULL OR expires_on >= ?2)",
+        )?
+        .query_row(params![id, hq_day(now).to_string()], |r| r.get(0))?;
+    Ok((
+        usable - m.points_deficit - held_points,
+        StoredValue {
+            principal: m.stored_value.principal - held_sv.principal,
+            bonus: m.stored_value.bonus - held_sv.bonus,
+        },
+    ))
 }
 
 /// What a till may know of a member now.
@@ -366,6 +379,7 @@ pub(crate) fn snapshot(
         .filter(|card| card.kind == CardKind::Uid && card.status == CardStatus::Active)
         .filter_map(|card| CardUid::parse(&card.value).ok())
         .collect();
+    let (points, stored_value) = available(c, m, now)?;
     Ok(MemberSnapshot {
         id: m.id,
         code: m.code.clone(),
@@ -376,8 +390,8 @@ pub(crate) fn snapshot(
         status: m.status,
         home_branch: m.home_branch,
         card_uids: uids,
-        points: usable_points(c, m, now)?,
-        stored_value: spendable(c, m, now)?,
+        points,
+        stored_value,
         offline_points_cap: policy.offline.points_per_day,
         offline_stored_value_cap: policy.offline.stored_value_per_day,
     })
@@ -420,14 +434,40 @@ pub(crate) fn set_tier(
     Ok(())
 }
 
-/// Puts the member's snapshot on the change feed of their home branch (members without one are
-/// looked up online only).
+/// How long after a member's last visit a branch's tills keep them for offline use.
+pub(crate) const VISIT_DAYS: i64 = 90;
+
+/// Puts the member's snapshot on the change feed of their home branch and of the branches they
+/// shopped at in the last [`VISIT_DAYS`] (others look them up online).
 pub(crate) fn publish(c: &Connection, member: &str, now: Timestamp) -> StoreResult<()> {
     let Some(m) = load_member(c, member)? else { return Ok(()) };
-    let Some(home) = m.home_branch else { return Ok(()) };
+    let since = hq_day(now).checked_sub(jiff::Span::new().days(VISIT_DAYS)).unwrap_or(hq_day(now)).to_string();
+    let visited: Vec<i64> = c
+        .prepare_cached("SELECT branch_id FROM member_visits WHERE member_id = ?1 AND last_day >= ?2")?
+        .query_map(params![member, since], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    if m.home_branch.is_none() && visited.is_empty() {
+        return Ok(());
+    }
     let policy = super::policy_in_force_tx(c, now)?;
-    let snap = snapshot(c, &m, &policy, now)?;
-    super::emit(c, &format!("member:{}", m.id), Some(home.0), &shared::sync::Change::Member(snap))
+    let change = shared::sync::Change::Member(snapshot(c, &m, &policy, now)?);
+    if let Some(home) = m.home_branch {
+        super::emit(c, &format!("member:{}", m.id), Some(home.0), &change)?;
+    }
+    for b in visited.into_iter().filter(|b| Some(*b) != m.home_branch.map(|h| h.0)) {
+        super::emit(c, &format!("member:{}:at:{b}", m.id), Some(b), &change)?;
+    }
+    Ok(())
+}
+
+/// Notes that a member shopped at a branch (see [`publish`]).
+pub(crate) fn visited(c: &Connection, member: &str, branch: i64, day: Date) -> StoreResult<()> {
+    c.prepare_cached(
+        "INSERT INTO member_visits (member_id, branch_id, last_day) VALUES (?1, ?2, ?3)
+         ON CONFLICT (member_id, branch_id) DO UPDATE SET last_day = MAX(last_day, excluded.last_day)",
+    )?
+    .execute(params![member, branch, day.to_string()])?;
+    Ok(())
 }
 
 /// The next free ten-digit member code.

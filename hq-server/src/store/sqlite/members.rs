@@ -536,6 +536,7 @@ impl MemberStore for SqliteStore {
         by: &MemberIdentifier,
         now: Timestamp,
     ) -> StoreResult<Result<Option<(MemberSnapshot, u32)>, MemberRefusal>> {
+        let policy = crate::store::PolicyStore::policy_in_force(self, now)?;
         self.read(|c| {
             let id = match ledger::find(c, by)? {
                 Ok(Some(id)) => id,
@@ -543,7 +544,6 @@ impl MemberStore for SqliteStore {
                 Err(r) => return Ok(Err(r)),
             };
             let Some(m) = load_member(c, &id)? else { return Ok(Ok(None)) };
-            let policy = policy_in_force_tx(c, now)?;
             Ok(Ok(Some((ledger::snapshot(c, &m, &policy, now)?, policy.version))))
         })
     }

@@ -35,6 +35,8 @@ pub struct SqliteStore {
     writer: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
+    /// Every policy version, parsed once; replaced when a version is added through this store.
+    policies: Mutex<Option<std::sync::Arc<Vec<MemberPolicy>>>>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -63,6 +65,9 @@ impl From<serde_json::Error> for StoreError {
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    // Keep every cached statement's plan: without the query planner stability guarantee SQLite may
+    // re-prepare a statement each time new values are bound to it.
+    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.set_prepared_statement_cache_capacity(64);
@@ -97,6 +102,7 @@ impl SqliteStore {
             writer: Mutex::new(writer),
             readers,
             next_reader: AtomicUsize::new(0),
+            policies: Mutex::new(None),
         };
         if version >= 1 {
             store.ensure_policy()?;
@@ -188,6 +194,35 @@ fn migrate(conn: &mut Connection, target: u32) -> StoreResult<()> {
     Ok(())
 }
 
+impl SqliteStore {
+    /// Every policy version, from the cache.
+    pub(crate) fn all_policies(&self) -> StoreResult<std::sync::Arc<Vec<MemberPolicy>>> {
+        if let Ok(guard) = self.policies.lock()
+            && let Some(p) = guard.as_ref()
+        {
+            return Ok(p.clone());
+        }
+        let all: Vec<MemberPolicy> = self.read(|c| {
+            let rows: Vec<String> = c
+                .prepare_cached("SELECT policy FROM member_policies ORDER BY version")?
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            rows.iter().map(|j| serde_json::from_str(j).map_err(StoreError::from)).collect()
+        })?;
+        let all = std::sync::Arc::new(all);
+        if let Ok(mut guard) = self.policies.lock() {
+            *guard = Some(all.clone());
+        }
+        Ok(all)
+    }
+
+    pub(crate) fn forget_policies(&self) {
+        if let Ok(mut guard) = self.policies.lock() {
+            *guard = None;
+        }
+    }
+}
+
 /// The policy version in force at `at` (the first version if none is in force yet), in any transaction.
 pub(crate) fn policy_in_force_tx(c: &Connection, at: Timestamp) -> StoreResult<MemberPolicy> {
     let json: Option<String> = c
@@ -224,7 +259,11 @@ impl PolicyStore for SqliteStore {
     }
 
     fn policy_in_force(&self, at: Timestamp) -> StoreResult<MemberPolicy> {
-        self.read(|c| policy_in_force_tx(c, at))
+        let all = self.all_policies()?;
+        shared::policy::in_force(&all, at)
+            .or_else(|| all.iter().min_by_key(|p| p.version))
+            .cloned()
+            .ok_or_else(|| StoreError::Internal("HQ has no member policy".into()))
     }
 
     fn policy_version(&self, version: u32) -> StoreResult<MemberPolicy> {
@@ -266,6 +305,7 @@ impl PolicyStore for SqliteStore {
             append_audit(tx, actor, "create", &format!("policy:{}", policy.version), before.as_ref(), Some(&policy))?;
             Ok(policy)
         })
+        .inspect(|_| self.forget_policies())
     }
 }
 

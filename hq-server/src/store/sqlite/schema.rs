@@ -10,9 +10,10 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (1, "core: users, branches, tills, staff, catalog, change feed, audit", V1),
     (2, "sync ingest: events, gaps, sales, refunds, shifts, day closes", V2),
     (3, "members: registry, cards, ledger, points lots, holds, top-ups, attribution, daily runs", V3),
+    (4, "the branches members shopped at, for their tills' offline copies", V4),
 ];
 
-pub const LATEST: u32 = 3;
+pub const LATEST: u32 = 4;
 
 const V1: &str = r#"
 CREATE TABLE branches (
@@ -549,4 +550,14 @@ CREATE TABLE member_daily_runs (
 CREATE TABLE member_code_seq (id INTEGER PRIMARY KEY CHECK (id = 1), next BIGINT NOT NULL);
 
 ALTER TABLE member_policies ADD COLUMN created_by TEXT NOT NULL DEFAULT 'system';
+"#;
+
+const V4: &str = r#"
+-- Branches a member shopped at recently: their tills get the member's snapshot for offline use too.
+CREATE TABLE member_visits (
+    member_id TEXT NOT NULL,
+    branch_id BIGINT NOT NULL,
+    last_day TEXT NOT NULL,
+    PRIMARY KEY (member_id, branch_id)
+);
 "#;

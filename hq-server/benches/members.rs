@@ -1,0 +1,110 @@
+//! Online member lookups from tills: 1,000,000 members, 64 concurrent clients on loopback, each
+//! asking for a random member by phone or card code as a till does.
+//!
+//! `cargo bench -p hq-server --bench members` (MEMBERS=1000000, CLIENTS=64, LOOKUPS=200000,
+//! PACE_MS=0; SERVE_SECS=N keeps the seeded HQ up for an outside load generator such as wrk).
+
+mod common;
+
+use std::time::Instant;
+
+use hdrhistogram::Histogram;
+use hq_server::model::{Actor, NewMember};
+use hq_server::store::MemberStore;
+use rand::RngExt;
+use shared::member::Phone;
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn phone(i: usize) -> String {
+    format!("15{:09}", i)
+}
+
+fn main() {
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let n = env("MEMBERS", 1_000_000);
+    let clients = env("CLIENTS", 64);
+    let lookups = env("LOOKUPS", 200_000);
+    // PACE_MS: each client waits this long between lookups (0: back to back, saturating HQ).
+    let pace = std::time::Duration::from_millis(env("PACE_MS", 0) as u64);
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        // The seeded database is kept in the target directory and reused by later runs.
+        let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("hq-members-{n}-v2.sqlite"));
+        let bench = common::start_kept(&path).await;
+        let store = bench.store.clone();
+        let started = Instant::now();
+        tokio::task::spawn_blocking(move || {
+            let have = store.count_members().expect("count") as usize;
+            let chunk = 100_000;
+            for from in (have..n).step_by(chunk) {
+                let members: Vec<NewMember> = (from..(from + chunk).min(n))
+                    .map(|i| NewMember {
+                        phone: Some(Phone::parse(&phone(i)).expect("phone")),
+                        name: format!("会员{i}"),
+                        ..NewMember::default()
+                    })
+                    .collect();
+                store.import_members(&Actor::cli(), members, &|_| {}).expect("import");
+                eprintln!("  {} members", (from + chunk).min(n));
+            }
+        })
+        .await
+        .expect("seed");
+        println!("== HQ members: {n} members (seeded or found in {:.1?})", started.elapsed());
+        let (_, token) = bench.till().await;
+        let url = format!("{}/api/v1/till/members/lookup", bench.hq.url());
+        // SERVE_SECS keeps the seeded HQ up for an outside load generator (wrk) instead.
+        if let Ok(secs) = std::env::var("SERVE_SECS") {
+            println!("serving {url} with till token {token}");
+            tokio::time::sleep(std::time::Duration::from_secs(secs.parse().unwrap_or(60))).await;
+            return;
+        }
+        let per_client = lookups / clients;
+        let started = Instant::now();
+        let tasks: Vec<_> = (0..clients)
+            .map(|_| {
+                let (client, url, token) = (bench.client.clone(), url.clone(), token.clone());
+                tokio::spawn(async move {
+                    let mut h = Histogram::<u64>::new(3).expect("histogram");
+                    for k in 0..per_client {
+                        let i = rand::rng().random_range(0..n);
+                        let body = if k % 2 == 0 {
+                            serde_json::json!({"by": {"by": "phone", "value": phone(i)}})
+                        } else {
+                            serde_json::json!({"by": {"by": "code", "value": format!("{:010}", 8_000_000_001u64 + i as u64)}})
+                        };
+                        let t = Instant::now();
+                        let r = client.post(&url).header("x-till-token", &token).json(&body).send().await.expect("sent");
+                        assert!(r.status().is_success(), "{}", r.status());
+                        let _ = r.bytes().await.expect("body");
+                        h.record(t.elapsed().as_micros() as u64).expect("record");
+                        if !pace.is_zero() {
+                            tokio::time::sleep(pace).await;
+                        }
+                    }
+                    h
+                })
+            })
+            .collect();
+        let mut all = Histogram::<u64>::new(3).expect("histogram");
+        for t in tasks {
+            all.add(t.await.expect("client")).expect("merge");
+        }
+        let took = started.elapsed();
+        let ms = |q: f64| all.value_at_quantile(q) as f64 / 1000.0;
+        println!(
+            "member lookup, {clients} concurrent clients{}, {} lookups in {took:.1?} ({:.0}/s): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            if pace.is_zero() { " back to back".to_owned() } else { format!(" pausing {pace:?} between lookups") },
+            all.len(),
+            all.len() as f64 / took.as_secs_f64(),
+            ms(0.5),
+            ms(0.99),
+            all.max() as f64 / 1000.0
+        );
+    });
+}
