@@ -4,21 +4,24 @@
 use std::time::Duration;
 
 use hq_server::model::Actor;
-use hq_server::store::{BranchStore as _, SyncStore as _};
+use hq_server::reports::{ReportKind, ReportQuery};
+use hq_server::store::{BranchStore as _, ReportStore as _, SyncStore as _};
 use pos_app::sync::{HqClient, SyncError, Timeouts};
 use shared::money::Money;
 use shared::sync::{EventOutcome, PROTOCOL_VERSION, PushRequest};
 use tests::*;
 
-/// Sells `n` cash sales of two items each.
-fn sell(t: &mut TestTill, n: usize) {
+/// Sells `n` cash sales of two items each; returns what they were due in all.
+fn sell(t: &mut TestTill, n: usize) -> Money {
     let (a, b) = (t.barcode(0), t.barcode(1));
+    let mut due = Money::ZERO;
     for _ in 0..n {
         t.till.scan(&a).expect("scan");
         t.till.scan(&b).expect("scan");
         t.till.add_cash(Money(100_000)).expect("cash");
-        t.till.complete(false).expect("complete");
+        due += t.till.complete(false).expect("complete").sale.totals.due;
     }
+    due
 }
 
 fn hq_sales(hq: &Hq, branch: usize) -> Vec<hq_server::model::SaleSummary> {
@@ -64,8 +67,7 @@ fn hq_down_the_tills_keep_selling_and_catch_up_by_themselves() {
     a.start_sync();
     b.start_sync();
     hq.stop();
-    sell(&mut a, 500);
-    sell(&mut b, 500);
+    let due = sell(&mut a, 500) + sell(&mut b, 500);
     wait_until("the tills to notice HQ is down", Duration::from_secs(10), || !a.status().online && !b.status().online);
     assert!(a.status().offline_since.is_some());
     assert!(a.status().pending_events > 0 || a.till.store().pending_count().expect("count") > 0);
@@ -79,6 +81,14 @@ fn hq_down_the_tills_keep_selling_and_catch_up_by_themselves() {
     receipts.sort_unstable();
     receipts.dedup();
     assert_eq!(receipts.len(), 1000);
+    // And the reports match what the tills took, fen for fen.
+    let day = a.till.business_day().expect("day");
+    let report = hq
+        .store()
+        .report(&ReportQuery { kind: ReportKind::SalesByBranch, from: day, to: day, branch: None })
+        .expect("report");
+    assert_eq!(report.totals[report.col("sales").expect("sales")].int(), 1000);
+    assert_eq!(report.totals[report.col("due").expect("due")].int(), due.0);
     wait_until("the tills to be online again", Duration::from_secs(10), || a.status().online && b.status().online);
     for t in [&a, &b] {
         let status = hq.store().sync_status(t.till.identity().till).expect("status");
