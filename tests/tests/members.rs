@@ -218,3 +218,33 @@ fn a_member_enrolled_offline_with_a_known_phone_is_merged_and_the_till_learns_it
     let snap = t.till.view().expect("view").expect("sale").member.expect("member").snapshot.expect("snapshot");
     assert_eq!(snap.id, existing.id);
 }
+
+#[test]
+fn a_member_known_only_by_phone_offline_gets_the_points_when_hq_hears_of_the_sale() {
+    let mut hq = Hq::start();
+    // A member of the other branch, unknown to this till.
+    let m = member_at(&hq, 1, "13600000004", 0);
+    let phone = Phone::parse("13600000004").expect("phone");
+    let mut t = TestTill::enrol(&hq, &hq.code(0, 0));
+    t.open_shift(CASHIER);
+    t.start_sync();
+    t.wait_pushed(Duration::from_secs(30));
+
+    hq.stop();
+    wait_until("the till to see HQ gone", Duration::from_secs(10), || !t.status().online);
+    let attached = t.till.attach_member(MemberIdentifier::Phone(phone.clone())).expect("captured offline");
+    assert!(!attached.online);
+    assert!(attached.snapshot.is_none(), "only the phone number is known here");
+    ring_up(&mut t, &MemberIdentifier::Phone(phone), 1, 2);
+    let due = t.till.view().expect("view").expect("sale").cash_due;
+    t.till.add_cash(due).expect("cash");
+    let sale = t.till.complete(false).expect("complete");
+    let captured = sale.sale.member.clone().expect("the identifier is on the sale");
+    assert!(captured.member_id.is_none());
+
+    hq.restart();
+    t.wait_pushed(Duration::from_secs(60));
+    let member = hq.store().get_member(m.id).expect("member");
+    assert!(member.points > 0, "HQ attributed the sale to the member and credited the points");
+    assert!(hq.store().check_balances().expect("balances").is_empty());
+}
