@@ -8,5 +8,6 @@ pub mod engine;
 pub mod peripherals;
 pub mod store;
 pub mod sync;
+pub mod ui;
 
 pub use engine::{Till, TillError, TillResult};

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Takes the README's screenshots of the till's sale screen under Xvfb, in Chinese and in English:
+# the demo starts, a cashier logs in, opens a shift, a gold member's card is swiped on the simulated
+# reader, four products are scanned on the simulated scanner, one barcode is typed.
+# Needs: xvfb, xdotool, imagemagick (Debian). Run from the repository root:  docs/screenshots.sh
+set -euo pipefail
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/tillpoint/target}"
+cargo build -p pos-app
+bin="$CARGO_TARGET_DIR/debug/pos-app"
+Xvfb :97 -screen 0 1360x820x24 >/dev/null 2>&1 &
+xvfb=$!
+trap 'kill $xvfb 2>/dev/null || true' EXIT
+export DISPLAY=:97
+sleep 1
+shoot() { # lang out.png
+  LANG="$1" timeout 120 "$bin" --demo >/dev/null 2>&1 &
+  local app=$!
+  sleep 10
+  xdotool search --sync --name Tillpoint windowfocus >/dev/null 2>&1 || true
+  xdotool type --delay 120 1001; xdotool key Return
+  xdotool type --delay 120 1111; xdotool key Return; sleep 2
+  xdotool type --delay 120 4; xdotool key Return; sleep 2
+  xdotool mousemove 907 307 click 1; sleep 1.5            # swipe the gold member's card
+  for y in 80 111 142; do xdotool mousemove 930 $y click 1; sleep 0.8; done   # scan three products
+  xdotool type --delay 150 6900100000037; xdotool key Return; sleep 1.5          # type a barcode
+  import -window root "$2"
+  kill $app 2>/dev/null || true
+  wait $app 2>/dev/null || true
+}
+shoot zh_CN.UTF-8 docs/till-sale-zh.png
+shoot en_US.UTF-8 docs/till-sale-en.png

@@ -1,0 +1,202 @@
+//! Every word the till shows, in Simplified Chinese and English: one table, keyed by [`T`] and
+//! [`ErrorKind`]. A key without both texts does not compile; the tests check none is empty.
+
+use shared::lang::Lang;
+
+use crate::TillError;
+
+macro_rules! table {
+    ($name:ident { $($key:ident => ($zh:expr, $en:expr),)* }) => {
+        /// A user-visible text.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum $name { $($key,)* }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$key,)*];
+
+            pub fn text(self, lang: Lang) -> &'static str {
+                match self {
+                    $($name::$key => lang.pick($zh, $en),)*
+                }
+            }
+        }
+    };
+}
+
+table!(T {
+    AppTitle => ("Tillpoint 收银", "Tillpoint till"),
+    LoginTitle => ("收银员登录", "Cashier login"),
+    LoginPrompt => ("输入工号，按 Enter，再输入密码", "Type your login, press Enter, then your PIN"),
+    Login => ("工号", "Login"),
+    Pin => ("密码", "PIN"),
+    SignIn => ("登录 Enter", "Sign in  Enter"),
+    Clear => ("清除 Esc", "Clear  Esc"),
+    Locked => ("已锁屏：输入密码解锁", "Locked: type your PIN to unlock"),
+    OpenShiftTitle => ("开班：清点备用金", "Open shift: count the float"),
+    OpenShiftHint => ("按面额输入张数，Tab 切换，Enter 开班", "Count each denomination, Tab to move, Enter to open"),
+    OpenShift => ("开班 Enter", "Open shift  Enter"),
+    Total => ("合计", "Total"),
+    Item => ("商品", "Item"),
+    Qty => ("数量", "Qty"),
+    Price => ("单价", "Price"),
+    Amount => ("金额", "Amount"),
+    Savings => ("会员优惠", "Member savings"),
+    Discounts => ("折扣", "Discounts"),
+    Due => ("应收", "Due"),
+    Paid => ("已付", "Paid"),
+    Rounding => ("抹零", "Rounding"),
+    ScanHint => ("扫描商品或输入条码，Enter 确认", "Scan an item or type its barcode, then Enter"),
+    EmptySale => ("等待扫描第一件商品", "Waiting for the first item"),
+    Member => ("会员", "Member"),
+    NoMember => ("未识别会员（刷卡或 F2 输入手机号）", "No member (swipe a card or F2 for a phone number)"),
+    Points => ("积分", "Points"),
+    StoredValue => ("储值余额", "Stored value"),
+    PointsThisSale => ("本单可得积分", "Points this sale"),
+    MemberOffline => ("离线：仅记录会员号，联网后补积分", "Offline: the number is kept; points follow when HQ hears of it"),
+    KeyMember => ("会员 F2", "Member  F2"),
+    KeyQty => ("数量 F3", "Qty  F3"),
+    KeyCash => ("现金 F4", "Cash  F4"),
+    KeyCard => ("银行卡 F5", "Card  F5"),
+    KeyRemove => ("删行 F6", "Remove line  F6"),
+    KeyVoid => ("整单取消 F7", "Void sale  F7"),
+    KeyX => ("X 报表 F9", "X report  F9"),
+    KeyClose => ("交班 F10", "Close shift  F10"),
+    KeyLock => ("锁屏 F11", "Lock  F11"),
+    KeyLang => ("English F12", "中文  F12"),
+    EnterPhone => ("输入会员手机号或卡号，Enter 确认", "Type the member's phone or card number, then Enter"),
+    EnterQty => ("输入新数量，Enter 确认", "Type the new quantity, then Enter"),
+    EnterCash => ("输入收到的现金，Enter 结账（直接 Enter = 正好）", "Type the cash handed over, Enter to finish (Enter alone = exact)"),
+    EnterCard => ("刷卡完成后输入参考号，Enter 确认", "After the terminal approves, type its reference, then Enter"),
+    EnterManager => ("需要店长授权：输入店长工号 空格 密码，Enter", "A manager must approve: type login, space, PIN, then Enter"),
+    Change => ("找零", "Change"),
+    SaleDone => ("交易完成", "Sale complete"),
+    PointsEarned => ("本单积分", "Points earned"),
+    Online => ("总部在线", "HQ online"),
+    Offline => ("离线营业中", "Offline, still selling"),
+    Waiting => ("待上传", "waiting"),
+    Scanner => ("扫描枪", "Scanner"),
+    Printer => ("打印机", "Printer"),
+    CardReader => ("读卡器", "Card reader"),
+    Connected => ("已连接", "connected"),
+    Disconnected => ("未连接", "not connected"),
+    PaperOut => ("缺纸：请装纸，小票会自动补打", "Out of paper: load paper, the receipt reprints by itself"),
+    Misread => ("条码没读清，请重新扫描", "The barcode did not read cleanly: scan it again"),
+    BankCardOnReader => ("这是银行卡，请在收款机刷卡付款；会员请刷会员卡", "That is a bank card: use the payment terminal; members swipe their member card"),
+    UnreadableCard => ("卡片读取失败，请重刷", "The card could not be read: swipe again"),
+    XReportTitle => ("X 报表（不交班）", "X report (shift stays open)"),
+    CloseTitle => ("交班：盲点现金", "Close shift: blind cash count"),
+    CloseHint => ("按面额输入张数，Enter 交班并打印 Z 报表", "Count each denomination, Enter to close and print the Z report"),
+    ZTitle => ("Z 报表", "Z report"),
+    Expected => ("应有现金", "Expected cash"),
+    Counted => ("实点现金", "Counted"),
+    OverShort => ("长短款", "Over / short"),
+    SalesCount => ("销售笔数", "Sales"),
+    Net => ("净销售", "Net sales"),
+    Float => ("备用金", "Float"),
+    Back => ("返回 Esc", "Back  Esc"),
+    Simulator => ("设备模拟器（演示）", "Device simulator (demo)"),
+    ScanProduct => ("扫描商品", "Scan a product"),
+    SwipeMember => ("刷会员卡", "Swipe a member card"),
+    SwipeBank => ("刷银行卡", "Swipe a bank card"),
+    JamPrinter => ("打印机缺纸", "Printer out of paper"),
+    FixPrinter => ("装纸", "Load paper"),
+    PrintedPaper => ("打印出的小票", "Printed receipt"),
+    Cashier => ("收银员", "Cashier"),
+    TillNo => ("收银台", "Till"),
+});
+
+table!(ErrorKind {
+    WrongPin => ("工号或密码错误", "Wrong login or PIN"),
+    LockedOut => ("密码错误次数过多，已锁定：请店长解锁", "Locked out after too many wrong PINs: ask a manager to unlock"),
+    NotLoggedIn => ("请先登录", "Log in first"),
+    Locked => ("已锁屏：输入密码解锁", "Locked: type your PIN"),
+    NoOpenShift => ("还没有开班：请先开班", "No shift is open: open one first"),
+    NotYourShift => ("这个班次属于另一位收银员", "The open shift belongs to another cashier"),
+    UnknownBarcode => ("找不到这个条码的商品：请按名称查找或请店长处理", "No product has this barcode: search by name or call a manager"),
+    Misread => ("条码校验失败，请重新扫描", "The barcode failed its check: scan it again"),
+    Delisted => ("该商品已停售", "This product is no longer sold"),
+    NoSale => ("没有进行中的交易", "No sale in progress"),
+    SaleInProgress => ("有交易进行中：先结账、挂单或取消", "A sale is in progress: finish, hold or void it first"),
+    TendersPresent => ("已有付款，先撤销付款再改商品", "Payments were taken: remove them before changing the sale"),
+    ApprovalRequired => ("需要店长授权", "A manager must approve this"),
+    MemberNotFound => ("没有这个会员：请核对号码或为顾客办卡", "No such member: check the number or enrol the customer"),
+    MemberBlocked => ("该会员卡已冻结", "This member is blocked"),
+    HqUnavailable => ("总部连不上：这一步需要总部，请收现金或稍后再试", "HQ cannot be reached and this needs HQ: take cash or try again later"),
+    HqRefused => ("总部拒绝", "HQ refused"),
+    NotEnough => ("金额不对：请核对后重试", "That amount does not work: check it and try again"),
+    Invalid => ("输入无效", "That entry is not valid"),
+    Other => ("操作失败", "That did not work"),
+});
+
+impl ErrorKind {
+    /// Which text explains `e` to a cashier.
+    pub fn of(e: &TillError) -> ErrorKind {
+        match e {
+            TillError::WrongPin { .. } => ErrorKind::WrongPin,
+            TillError::LockedOut { .. } => ErrorKind::LockedOut,
+            TillError::NotLoggedIn => ErrorKind::NotLoggedIn,
+            TillError::Locked => ErrorKind::Locked,
+            TillError::NoOpenShift => ErrorKind::NoOpenShift,
+            TillError::NotYourShift => ErrorKind::NotYourShift,
+            TillError::UnknownBarcode(_) | TillError::UnknownProduct => ErrorKind::UnknownBarcode,
+            TillError::Misread(_) => ErrorKind::Misread,
+            TillError::Delisted(_) => ErrorKind::Delisted,
+            TillError::NoSale => ErrorKind::NoSale,
+            TillError::SaleInProgress => ErrorKind::SaleInProgress,
+            TillError::TendersPresent => ErrorKind::TendersPresent,
+            TillError::ApprovalRequired(_) | TillError::WrongApproval | TillError::NotAManager => {
+                ErrorKind::ApprovalRequired
+            }
+            TillError::MemberNotFound | TillError::NoMember | TillError::MemberNotIdentified => {
+                ErrorKind::MemberNotFound
+            }
+            TillError::MemberBlocked => ErrorKind::MemberBlocked,
+            TillError::HqUnavailable(_) => ErrorKind::HqUnavailable,
+            TillError::HqRefused(_) => ErrorKind::HqRefused,
+            TillError::Tender(_) | TillError::Points(_) | TillError::StoredValue(_) => ErrorKind::NotEnough,
+            TillError::Invalid(_) | TillError::Pricing(_) => ErrorKind::Invalid,
+            _ => ErrorKind::Other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_text_exists_in_both_languages() {
+        for lang in Lang::ALL {
+            for t in T::ALL {
+                assert!(!t.text(lang).trim().is_empty(), "{t:?} in {lang:?}");
+            }
+            for e in ErrorKind::ALL {
+                assert!(!e.text(lang).trim().is_empty(), "{e:?} in {lang:?}");
+            }
+        }
+        // Chinese texts are Chinese, English ones are not: a swapped pair is a bug.
+        let cjk = |s: &str| s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+        for t in T::ALL.iter().filter(|t| **t != T::KeyLang) {
+            assert!(cjk(t.text(Lang::ZhCn)), "{t:?} has no Chinese");
+            assert!(!cjk(t.text(Lang::En)), "{t:?} has Chinese in English");
+        }
+        for e in ErrorKind::ALL {
+            assert!(cjk(e.text(Lang::ZhCn)) && !cjk(e.text(Lang::En)), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn the_bundled_font_covers_every_chinese_text() {
+        let font = ttf_parser::Face::parse(super::super::FONT, 0).expect("the bundled font parses");
+        for t in T::ALL {
+            for c in t.text(Lang::ZhCn).chars().filter(|c| !c.is_ascii()) {
+                assert!(font.glyph_index(c).is_some(), "{c} of {t:?} is missing from the font");
+            }
+        }
+        for e in ErrorKind::ALL {
+            for c in e.text(Lang::ZhCn).chars().filter(|c| !c.is_ascii()) {
+                assert!(font.glyph_index(c).is_some(), "{c} of {e:?} is missing from the font");
+            }
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! The till engine on a thread of its own, so the UI thread never waits for SQLite, a printer
+//! or HQ. The UI sends [`Command`]s; each answer comes back as a [`Reply`] carrying the outcome and
+//! a fresh [`Snapshot`] of what the screens show.
+
+use std::sync::mpsc;
+use std::thread;
+
+use shared::lang::Lang;
+use shared::member::MemberIdentifier;
+use shared::money::{Money, Qty};
+use shared::receipt::Receipt;
+use shared::shift::{CashCount, ShiftReport};
+use shared::staff::{ApprovalAction, StaffMember};
+use tokio::sync::mpsc as tokio_mpsc;
+
+use crate::engine::{CartView, ScanOutcome, ZReport};
+use crate::store::records::ShiftRow;
+use crate::{Till, TillError};
+
+/// What the UI asks of the engine.
+#[derive(Clone, Debug)]
+pub enum Command {
+    Refresh,
+    SetLanguage(Lang),
+    Login {
+        login: String,
+        pin: String,
+    },
+    Logout,
+    Lock,
+    Unlock {
+        pin: String,
+    },
+    OpenShift(CashCount),
+    /// A code from the scanner or a keyboard-wedge burst.
+    Scan(String),
+    AttachMember(MemberIdentifier),
+    DetachMember,
+    SetQty {
+        line: usize,
+        qty: Qty,
+    },
+    RemoveLine(usize),
+    AddCash(Money),
+    AddCard {
+        amount: Money,
+        reference: String,
+    },
+    AddPoints(Money),
+    AddStoredValue(Money),
+    /// Completes the sale; the receipt prints after it is durable.
+    Complete,
+    /// Voids the sale in progress, approved by a manager's login and PIN when it has lines.
+    VoidCart {
+        manager: Option<(String, String)>,
+    },
+    XReport,
+    CloseShift(CashCount),
+}
+
+/// What a command did, beyond the new snapshot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Done,
+    Scanned(ScanOutcomeKind),
+    Completed { receipt: Box<Receipt>, change: Money, points: Option<i64> },
+    X(Box<ShiftReport>),
+    Z(Box<ZReport>),
+}
+
+/// A scan's effect, for the status line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ScanOutcomeKind {
+    Added,
+    Member,
+    Receipt(String),
+}
+
+/// What the screens show of the engine's state.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    pub staff: Option<StaffMember>,
+    pub locked: bool,
+    pub shift: Option<ShiftRow>,
+    pub cart: Option<CartView>,
+    pub branch_name: String,
+    pub till_number: u16,
+}
+
+/// The engine's answer to one command.
+#[derive(Clone, Debug)]
+pub struct Reply {
+    pub command: Command,
+    /// The engine's error, rendered later in the cashier's language.
+    pub result: Result<Outcome, ErrorText>,
+    pub snapshot: Snapshot,
+}
+
+/// An engine error as the UI needs it: the kind (for the translated text) and the detail.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ErrorText {
+    pub kind: super::i18n::ErrorKind,
+    pub detail: String,
+}
+
+impl From<&TillError> for ErrorText {
+    fn from(e: &TillError) -> Self {
+        ErrorText { kind: super::i18n::ErrorKind::of(e), detail: e.to_string() }
+    }
+}
+
+/// The UI's handle on the engine thread.
+#[derive(Clone, Debug)]
+pub struct Engine {
+    tx: mpsc::Sender<Command>,
+}
+
+/// Where the replies arrive (an iced subscription reads it; tests read it directly).
+pub type Replies = tokio_mpsc::Receiver<Reply>;
+
+impl Engine {
+    /// Moves the till onto its own thread.
+    pub fn spawn(till: Till) -> (Engine, Replies) {
+        let (tx, rx) = mpsc::channel::<Command>();
+        let (reply_tx, reply_rx) = tokio_mpsc::channel(256);
+        thread::Builder::new()
+            .name("till-engine".into())
+            .spawn(move || {
+                let mut till = till;
+                while let Ok(command) = rx.recv() {
+                    let result = run(&mut till, &command).map_err(|e| ErrorText::from(&e));
+                    let snapshot = snapshot(&till);
+                    if reply_tx.blocking_send(Reply { command, result, snapshot }).is_err() {
+                        break;
+                    }
+                }
+            })
+            .expect("spawn the engine thread");
+        (Engine { tx }, reply_rx)
+    }
+
+    /// Queues a command; never blocks.
+    pub fn send(&self, command: Command) {
+        // The engine thread ends only when the UI is gone.
+        let _ = self.tx.send(command);
+    }
+}
+
+fn run(till: &mut Till, command: &Command) -> Result<Outcome, TillError> {
+    let done = Ok(Outcome::Done);
+    match command {
+        Command::Refresh => done,
+        Command::SetLanguage(lang) => {
+            till.set_language(*lang);
+            done
+        }
+        Command::Login { login, pin } => till.login(login, pin).map(|_| Outcome::Done),
+        Command::Logout => {
+            till.logout();
+            done
+        }
+        Command::Lock => till.lock().map(|_| Outcome::Done),
+        Command::Unlock { pin } => till.unlock(pin).map(|_| Outcome::Done),
+        Command::OpenShift(count) => till.open_shift(count.clone()).map(|_| Outcome::Done),
+        Command::Scan(code) => till.scan(code).map(|o| {
+            Outcome::Scanned(match o {
+                ScanOutcome::Added { .. } => ScanOutcomeKind::Added,
+                ScanOutcome::MemberAttached(_) => ScanOutcomeKind::Member,
+                ScanOutcome::Receipt(r) => ScanOutcomeKind::Receipt(r.to_string()),
+            })
+        }),
+        Command::AttachMember(by) => till.attach_member(by.clone()).map(|_| Outcome::Done),
+        Command::DetachMember => till.detach_member().map(|_| Outcome::Done),
+        Command::SetQty { line, qty } => till.set_qty(*line, *qty).map(|_| Outcome::Done),
+        Command::RemoveLine(line) => till.remove_line(*line).map(|_| Outcome::Done),
+        Command::AddCash(m) => till.add_cash(*m).map(|_| Outcome::Done),
+        Command::AddCard { amount, reference } => till.add_card(*amount, reference).map(|_| Outcome::Done),
+        Command::AddPoints(m) => till.add_points(*m).map(|_| Outcome::Done),
+        Command::AddStoredValue(m) => till.add_stored_value(*m).map(|_| Outcome::Done),
+        Command::Complete => till.complete(false).map(|c| Outcome::Completed {
+            change: c.sale.change,
+            points: c.sale.member.as_ref().map(|m| m.points_earned),
+            receipt: Box::new(c.receipt),
+        }),
+        Command::VoidCart { manager } => {
+            let approval = match manager {
+                Some((login, pin)) => Some(till.approve(ApprovalAction::VoidCart, login, pin)?),
+                None => None,
+            };
+            till.void_sale_in_progress(approval).map(|_| Outcome::Done)
+        }
+        Command::XReport => till.x_report().map(|r| Outcome::X(Box::new(r))),
+        Command::CloseShift(count) => till.close_shift(count.clone()).map(|z| Outcome::Z(Box::new(z))),
+    }
+}
+
+/// What the screens need, read after every command.
+pub fn snapshot(till: &Till) -> Snapshot {
+    let branch = till.store().branch().ok().flatten();
+    Snapshot {
+        staff: till.current_staff().cloned(),
+        locked: till.is_locked(),
+        shift: till.current_shift().ok().flatten(),
+        cart: till.view().ok().flatten(),
+        branch_name: branch.map(|b| b.name).unwrap_or_default(),
+        till_number: till.identity().number,
+    }
+}

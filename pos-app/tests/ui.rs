@@ -1,0 +1,183 @@
+//! The till app's flows, driven through `App::update` with the keys a cashier presses, over the
+//! real engine thread and a real SQLite file (HQ is the in-memory fake of the engine's tests).
+//! Replies from the engine thread are fed back into `update` as the iced runtime would.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use device_drivers::card_reader::{CardEvent, CardRead, CardReaderParser};
+use pos_app::peripherals::RecordingDevices;
+use pos_app::ui::worker::{Engine, Replies};
+use pos_app::ui::{App, Input, Message, Prompt, Screen, Tone};
+use shared::lang::Lang;
+use shared::money::Money;
+
+struct Ui {
+    app: App,
+    replies: Replies,
+    devices: RecordingDevices,
+    _dir: tempfile::TempDir,
+}
+
+impl Ui {
+    fn new(lang: Lang) -> Ui {
+        let t = TestTill::new();
+        let TestTill { dir, till, devices, .. } = t;
+        let (engine, replies) = Engine::spawn(till);
+        let mut app = App::new(engine, replies, lang);
+        // The test reads the replies itself instead of the iced subscription.
+        let replies = app.sources.replies.take().and_then(|s| s.take()).expect("replies");
+        let mut ui = Ui { app, replies, devices, _dir: dir };
+        ui.settle();
+        ui
+    }
+
+    /// Feeds the engine's replies into `update` until every command sent has its answer.
+    fn settle(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.app.pending > 0 {
+            match self.replies.try_recv() {
+                Ok(r) => {
+                    let _ = self.app.update(Message::Engine(Box::new(r)));
+                }
+                Err(tokio::sync::mpsc::error::TryRecvError::Empty) => std::thread::sleep(Duration::from_millis(5)),
+                Err(e) => panic!("the engine stopped: {e}"),
+            }
+            assert!(Instant::now() < deadline, "the engine did not answer");
+        }
+    }
+
+    /// Types like a person: a pause between keys, so no burst looks like a scanner.
+    fn type_slowly(&mut self, s: &str) {
+        let mut at = Instant::now();
+        for c in s.chars() {
+            at += Duration::from_millis(200);
+            let _ = self.app.update(Message::Key(Input::Char(c), at));
+        }
+    }
+
+    fn press(&mut self, input: Input) {
+        let _ = self.app.update(Message::Key(input, Instant::now() + Duration::from_secs(60)));
+        self.settle();
+    }
+
+    fn login_and_open_shift(&mut self) {
+        self.type_slowly(CASHIER);
+        self.press(Input::Enter);
+        self.type_slowly(CASHIER_PIN);
+        self.press(Input::Enter);
+        assert_eq!(self.app.screen, Screen::OpenShift);
+        // 5 × ¥100 on the first field, Enter opens.
+        self.type_slowly("5");
+        self.press(Input::Enter);
+        assert_eq!(self.app.screen, Screen::Sale(Prompt::Scan));
+    }
+}
+
+#[test]
+fn login_open_shift_scan_member_and_cash_prints_the_receipt() {
+    let mut ui = Ui::new(Lang::ZhCn);
+    assert_eq!(ui.app.screen, Screen::Login);
+    // A wrong PIN says so in the cashier's language and stays on the login screen.
+    ui.type_slowly(CASHIER);
+    ui.press(Input::Enter);
+    ui.type_slowly("0000");
+    ui.press(Input::Enter);
+    assert_eq!(ui.app.screen, Screen::Login);
+    assert!(matches!(&ui.app.status, Some((Tone::Bad, s)) if s.contains("密码错误")), "{:?}", ui.app.status);
+
+    ui.login_and_open_shift();
+    let shift = ui.app.snap.shift.clone().expect("shift open");
+    assert_eq!(shift.float, Money(50_000));
+
+    // Typed barcode + Enter.
+    ui.type_slowly(COLA);
+    ui.press(Input::Enter);
+    assert_eq!(ui.app.snap.cart.as_ref().map(|c| c.lines.len()), Some(1));
+    // The member by phone number (F2).
+    ui.press(Input::F(2));
+    assert_eq!(ui.app.screen, Screen::Sale(Prompt::Member));
+    let phone = gold_member().phone.expect("phone").as_str().to_owned();
+    ui.type_slowly(&phone);
+    ui.press(Input::Enter);
+    let cart = ui.app.snap.cart.clone().expect("cart");
+    let found = cart.member.as_ref().and_then(|m| m.snapshot.as_ref()).expect("the member HQ found");
+    assert_eq!(found.phone.as_ref().map(|p| p.as_str()), Some(phone.as_str()));
+    assert!(cart.points_preview > 0);
+
+    // Cash (F4), Enter alone = exact.
+    ui.press(Input::F(4));
+    ui.press(Input::Enter);
+    assert!(matches!(&ui.app.status, Some((Tone::Good, s)) if s.contains("交易完成")), "{:?}", ui.app.status);
+    assert!(ui.app.snap.cart.is_none() || ui.app.snap.cart.as_ref().is_some_and(|c| c.lines.is_empty()));
+    let printed = ui.devices.log().receipts;
+    assert_eq!(printed.len(), 1, "the receipt went to the printer");
+    assert_eq!(Some(printed[0].text(shared::receipt::PaperWidth::Mm80)), ui.app.last_receipt_text());
+}
+
+#[test]
+fn a_wedge_scanner_burst_is_a_scan_even_while_the_cash_prompt_is_up() {
+    let mut ui = Ui::new(Lang::En);
+    ui.login_and_open_shift();
+    ui.press(Input::F(4));
+    assert_eq!(ui.app.screen, Screen::Sale(Prompt::Cash));
+    // A scanner types 13 digits and Enter within milliseconds.
+    let mut at = Instant::now() + Duration::from_secs(120);
+    for c in CHIPS.chars() {
+        at += Duration::from_millis(3);
+        let _ = ui.app.update(Message::Key(Input::Char(c), at));
+    }
+    at += Duration::from_millis(3);
+    let _ = ui.app.update(Message::Key(Input::Enter, at));
+    ui.settle();
+    assert_eq!(ui.app.snap.cart.as_ref().map(|c| c.lines.len()), Some(1), "the burst became a line");
+    assert_eq!(ui.app.entry, "", "and its digits did not stay in the cash entry");
+}
+
+#[test]
+fn an_unknown_barcode_and_a_bank_card_are_explained_and_change_nothing() {
+    let mut ui = Ui::new(Lang::En);
+    ui.login_and_open_shift();
+    ui.type_slowly("6901234567809");
+    ui.press(Input::Enter);
+    assert!(matches!(&ui.app.status, Some((Tone::Bad, s)) if s.contains("No product has this barcode")));
+    assert!(ui.app.snap.cart.as_ref().is_none_or(|c| c.lines.is_empty()));
+    // A bank card swiped on the member reader, as the reader's parser reads it.
+    let read = CardReaderParser::new().feed(b";4111111111111111=2512101000000000?\r");
+    let Some(CardRead::BankCardRejected(rejected)) = read.into_iter().next() else { panic!("a bank card") };
+    let _ = ui.app.update(Message::Card(CardEvent::BankCardRejected(rejected)));
+    assert!(
+        matches!(&ui.app.status, Some((Tone::Bad, s)) if s.contains("payment terminal") && s.contains("411111******1111")),
+        "{:?}",
+        ui.app.status
+    );
+    assert!(ui.app.snap.cart.as_ref().is_none_or(|c| c.member.is_none()));
+}
+
+#[test]
+fn blind_close_shows_the_z_report_and_f12_switches_language() {
+    let mut ui = Ui::new(Lang::ZhCn);
+    ui.login_and_open_shift();
+    ui.type_slowly(OIL);
+    ui.press(Input::Enter);
+    ui.press(Input::F(4));
+    ui.type_slowly("100");
+    ui.press(Input::Enter);
+    // English from here.
+    ui.press(Input::F(12));
+    assert_eq!(ui.app.lang, Lang::En);
+    ui.press(Input::F(10));
+    assert_eq!(ui.app.screen, Screen::CloseShift);
+    // Count 5 × ¥100 and nothing else: short by what the sale took in.
+    ui.type_slowly("5");
+    ui.press(Input::Enter);
+    let Screen::ZReport(report, number) = ui.app.screen.clone() else { panic!("{:?}", ui.app.screen) };
+    assert!(number > 0);
+    assert_eq!(report.counted, Some(Money(50_000)));
+    assert_eq!(report.over_short, Some(Money(50_000) - report.expected));
+    assert!(report.expected > Money(50_000));
+    ui.press(Input::Enter);
+    assert_eq!(ui.app.screen, Screen::Login);
+}
