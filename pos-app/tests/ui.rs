@@ -63,6 +63,26 @@ impl Ui {
         self.settle();
     }
 
+    /// Clicks the button labelled `label` in the rendered view (iced_test's simulator), and
+    /// applies what it produced.
+    fn click(&mut self, label: &str) {
+        let messages: Vec<Message> = {
+            let mut sim = iced_test::simulator(self.app.view());
+            sim.click(label).unwrap_or_else(|e| panic!("no button {label:?} on {:?}: {e}", self.app.screen));
+            sim.into_messages().collect()
+        };
+        assert!(!messages.is_empty(), "{label:?} did nothing");
+        for m in messages {
+            let _ = self.app.update(m);
+        }
+        self.settle();
+    }
+
+    /// Whether the rendered view shows `text` exactly.
+    fn shows(&self, text: &str) -> bool {
+        iced_test::simulator(self.app.view()).find(text).is_ok()
+    }
+
     fn login_and_open_shift(&mut self) {
         self.type_slowly(CASHIER);
         self.press(Input::Enter);
@@ -180,4 +200,115 @@ fn blind_close_shows_the_z_report_and_f12_switches_language() {
     assert!(report.expected > Money(50_000));
     ui.press(Input::Enter);
     assert_eq!(ui.app.screen, Screen::Login);
+}
+
+#[test]
+fn a_return_by_receipt_hold_and_recall_and_a_paid_out_from_the_manager_menu() {
+    let mut ui = Ui::new(Lang::En);
+    ui.login_and_open_shift();
+    // A sale of two lines, paid in cash.
+    for code in [COLA, CHIPS] {
+        ui.type_slowly(code);
+        ui.press(Input::Enter);
+    }
+    ui.press(Input::F(4));
+    ui.press(Input::Enter);
+    let receipt = ui.app.last_receipt.clone().expect("a receipt");
+
+    // Hold a sale and bring it back.
+    ui.type_slowly(OIL);
+    ui.press(Input::Enter);
+    ui.press(Input::F(8));
+    assert!(ui.app.snap.cart.as_ref().is_none_or(|c| c.lines.is_empty()), "held");
+    ui.press(Input::F(8));
+    let Screen::Held(list) = &ui.app.screen else { panic!("{:?}", ui.app.screen) };
+    assert_eq!(list.len(), 1);
+    ui.type_slowly("1");
+    ui.press(Input::Enter);
+    assert_eq!(ui.app.snap.cart.as_ref().map(|c| c.lines.len()), Some(1), "recalled");
+    ui.press(Input::F(7));
+    assert_eq!(ui.app.screen, Screen::Sale(Prompt::Manager));
+    ui.type_slowly(&format!("{MANAGER} {MANAGER_PIN}"));
+    ui.press(Input::Enter);
+    assert!(ui.app.snap.cart.as_ref().is_none_or(|c| c.lines.is_empty()), "voided with approval");
+
+    // The receipt's barcode scanned on the sale screen starts a return; line 2 goes back.
+    ui.type_slowly(&receipt.receipt_no.to_string());
+    ui.press(Input::Enter);
+    let Screen::Return(ctx) = &ui.app.screen else { panic!("{:?} {:?}", ui.app.screen, ui.app.status) };
+    assert_eq!(ctx.sale.lines.len(), 2);
+    let chips = ctx.sale.lines[1].net;
+    ui.type_slowly("2");
+    ui.press(Input::Enter);
+    assert_eq!(ui.app.screen, Screen::Sale(Prompt::Manager));
+    // A cashier's own PIN is not a manager's approval.
+    ui.type_slowly(&format!("{CASHIER} {CASHIER_PIN}"));
+    ui.press(Input::Enter);
+    assert!(matches!(&ui.app.status, Some((Tone::Bad, _))), "{:?}", ui.app.status);
+    ui.type_slowly(&receipt.receipt_no.to_string());
+    ui.press(Input::Enter);
+    ui.type_slowly("2");
+    ui.press(Input::Enter);
+    ui.type_slowly(&format!("{MANAGER} {MANAGER_PIN}"));
+    ui.press(Input::Enter);
+    assert!(
+        matches!(&ui.app.status, Some((Tone::Good, s)) if s.contains("Refund done") && s.contains(&chips.to_string())),
+        "{:?}",
+        ui.app.status
+    );
+
+    // Paid-out from the manager menu: F1, 2, amount, manager.
+    ui.press(Input::F(1));
+    assert_eq!(ui.app.screen, Screen::Menu);
+    ui.type_slowly("2");
+    assert_eq!(ui.app.screen, Screen::Sale(Prompt::PaidOut));
+    ui.type_slowly("12.50");
+    ui.press(Input::Enter);
+    ui.type_slowly(&format!("{MANAGER} {MANAGER_PIN}"));
+    ui.press(Input::Enter);
+    ui.press(Input::F(9));
+    let Screen::XReport(x) = &ui.app.screen else { panic!("{:?}", ui.app.screen) };
+    assert_eq!(x.paid_out, Money(1250));
+    assert_eq!(x.refunds_count, 1);
+}
+
+#[test]
+fn the_rendered_screens_work_by_mouse_and_touch_too() {
+    let mut ui = Ui::new(Lang::En);
+    assert!(ui.shows("Cashier login"));
+    // The PIN pad: 1001, Enter, 1234, Enter.
+    for digit in CASHIER.chars() {
+        ui.click(&digit.to_string());
+    }
+    ui.click("Sign in  Enter");
+    for digit in CASHIER_PIN.chars() {
+        ui.click(&digit.to_string());
+    }
+    ui.click("Sign in  Enter");
+    assert_eq!(ui.app.screen, Screen::OpenShift);
+    assert!(ui.shows("Open shift: count the float"));
+    ui.type_slowly("3");
+    ui.click("Open shift  Enter");
+    assert!(ui.shows("Waiting for the first item"));
+
+    ui.type_slowly(OIL);
+    ui.press(Input::Enter);
+    let due = ui.app.snap.cart.as_ref().expect("cart").cash_due;
+    assert!(ui.shows(&format!("Due {due}")));
+    ui.click("Cash  F4");
+    assert!(ui.shows("Type the cash handed over, Enter to finish (Enter alone = exact)"));
+    ui.press(Input::Enter);
+    assert_eq!(ui.devices.log().receipts.len(), 1, "printed");
+
+    ui.click("X report  F9");
+    assert!(ui.shows("X report (shift stays open)"));
+    ui.click("Back  Esc");
+    ui.click("Close shift  F10");
+    assert!(ui.shows("Close shift: blind cash count"));
+    ui.type_slowly("3");
+    ui.press(Input::Enter);
+    assert!(matches!(ui.app.screen, Screen::ZReport(..)), "{:?}", ui.app.screen);
+    // The Z report's figures are on screen.
+    let Screen::ZReport(z, _) = ui.app.screen.clone() else { unreachable!() };
+    assert!(ui.shows(&format!("Over / short: {}", z.over_short.expect("counted"))));
 }

@@ -26,6 +26,10 @@ use crate::sync::SyncStatus;
 use i18n::{ErrorKind, T};
 use worker::{Command, Engine, Outcome, Replies, Reply, ScanOutcomeKind, Snapshot};
 
+use crate::engine::ReturnContext;
+use crate::store::HeldSale;
+use shared::sale::ReturnPick;
+
 /// The bundled Chinese font (a GB2312 subset of Noto Sans CJK SC; see `assets/fonts/OFL.txt`).
 pub const FONT: &[u8] = include_bytes!("../../assets/fonts/NotoSansCJKsc-Regular-subset.otf");
 /// The font every text uses, so Chinese renders on a machine without CJK fonts.
@@ -72,7 +76,24 @@ pub enum Prompt {
     Qty,
     Cash,
     Card,
-    ManagerForVoid,
+    /// A manager's login and PIN for [`App::needs_manager`].
+    Manager,
+    PaidIn,
+    PaidOut,
+    Reprint,
+    EnrolPhone,
+    EnrolName,
+}
+
+/// An action waiting for a manager's login and PIN.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NeedsManager {
+    VoidCart,
+    Return { receipt: String, picks: Vec<ReturnPick> },
+    PaidIn(Money),
+    PaidOut(Money),
+    NoSale,
+    DayEnd,
 }
 
 /// Which screen is up.
@@ -85,6 +106,14 @@ pub enum Screen {
     XReport(Box<ShiftReport>),
     CloseShift,
     ZReport(Box<ShiftReport>, u32),
+    /// A sale found for a return: the cashier picks the lines.
+    Return(Box<ReturnContext>),
+    /// The manager's menu (F1).
+    Menu,
+    /// Held sales to recall (F8 with an empty sale).
+    Held(Vec<HeldSale>),
+    /// A list to read: HQ's refusals, the day-end summary.
+    Info(T, Vec<String>),
 }
 
 /// How the status line reads.
@@ -170,6 +199,9 @@ pub struct App {
     pub demo: Option<DemoPanel>,
     /// Commands sent to the engine and not answered yet.
     pub pending: usize,
+    pub needs_manager: Option<NeedsManager>,
+    /// The phone typed while enrolling a member, before the name.
+    enrol_phone: Option<String>,
     wedge: WedgeDetector,
 }
 
@@ -193,6 +225,8 @@ impl App {
             sync: SyncStatus::default(),
             demo: None,
             pending: 2,
+            needs_manager: None,
+            enrol_phone: None,
             wedge: WedgeDetector::new(WedgeOptions::default()),
         }
     }
@@ -300,6 +334,10 @@ impl App {
                 self.send(Command::SetLanguage(self.lang));
                 return;
             }
+            Input::Char(c @ '1'..='7') if self.screen == Screen::Menu => {
+                self.menu(c as u8 - b'0');
+                return;
+            }
             Input::Char(c) if !c.is_control() => {
                 if matches!(self.screen, Screen::OpenShift | Screen::CloseShift) {
                     if let Some(d) = c.to_digit(10) {
@@ -341,6 +379,49 @@ impl App {
                 self.screen = Screen::Login;
             }
             (Screen::Sale(prompt), input) => self.sale_key(*prompt, input, entry),
+            (Screen::Return(ctx), Input::Enter) => {
+                let picks = picks_of(ctx, &entry);
+                if picks.is_empty() {
+                    self.say(Tone::Bad, ErrorKind::Invalid.text(self.lang));
+                } else {
+                    self.needs_manager = Some(NeedsManager::Return { receipt: ctx.sale.receipt_no.to_string(), picks });
+                    self.screen = Screen::Sale(Prompt::Manager);
+                }
+            }
+            (Screen::Menu, Input::Char(_)) | (Screen::Menu, Input::Enter) => {}
+            (Screen::Held(held), Input::Enter) => {
+                let picked =
+                    entry.trim().parse::<usize>().ok().and_then(|n| held.get(n.checked_sub(1)?)).map(|h| h.id.clone());
+                if let Some(id) = picked {
+                    self.send(Command::Recall(id));
+                }
+                self.screen = Screen::Sale(Prompt::Scan);
+            }
+            (Screen::Return(_) | Screen::Menu | Screen::Held(_) | Screen::Info(..), Input::Escape) => {
+                self.screen = Screen::Sale(Prompt::Scan)
+            }
+            (Screen::Menu, Input::F(n)) => self.menu(n),
+            _ => {}
+        }
+    }
+
+    /// The manager's menu: F1 opens it, then a function key picks.
+    fn menu(&mut self, n: u8) {
+        self.screen = Screen::Sale(Prompt::Scan);
+        match n {
+            1 => self.screen = Screen::Sale(Prompt::PaidIn),
+            2 => self.screen = Screen::Sale(Prompt::PaidOut),
+            3 => {
+                self.needs_manager = Some(NeedsManager::NoSale);
+                self.screen = Screen::Sale(Prompt::Manager);
+            }
+            4 => self.screen = Screen::Sale(Prompt::Reprint),
+            5 => self.screen = Screen::Sale(Prompt::EnrolPhone),
+            6 => {
+                self.needs_manager = Some(NeedsManager::DayEnd);
+                self.screen = Screen::Sale(Prompt::Manager);
+            }
+            7 => self.send(Command::Rejected),
             _ => {}
         }
     }
@@ -353,7 +434,11 @@ impl App {
         let entry = entry.trim().to_owned();
         let money = |s: &str| Currency::CNY.parse(s).ok().filter(|m| m.0 > 0);
         match (prompt, input) {
-            (_, Input::Escape) => self.screen = Screen::Sale(Prompt::Scan),
+            (_, Input::Escape) => {
+                self.needs_manager = None;
+                self.enrol_phone = None;
+                self.screen = Screen::Sale(Prompt::Scan);
+            }
             (Prompt::Scan, Input::Enter) if !entry.is_empty() => self.send(Command::Scan(entry)),
             (Prompt::Member, Input::Enter) => {
                 let by = Phone::parse(&entry)
@@ -395,15 +480,74 @@ impl App {
                 }
                 self.screen = Screen::Sale(Prompt::Scan);
             }
-            (Prompt::ManagerForVoid, Input::Enter) => {
+            (Prompt::Manager, Input::Enter) => {
                 let mut parts = entry.split_whitespace();
-                match (parts.next(), parts.next()) {
-                    (Some(login), Some(pin)) => {
-                        self.send(Command::VoidCart { manager: Some((login.to_owned(), pin.to_owned())) })
-                    }
+                let creds = match (parts.next(), parts.next()) {
+                    (Some(login), Some(pin)) => Some((login.to_owned(), pin.to_owned())),
+                    _ => None,
+                };
+                match (creds, self.needs_manager.take()) {
+                    (Some(m), Some(action)) => self.send(match action {
+                        NeedsManager::VoidCart => Command::VoidCart { manager: Some(m) },
+                        NeedsManager::Return { receipt, picks } => {
+                            let reason = self.t(T::ReturnReason).to_owned();
+                            Command::CompleteReturn { receipt, picks, reason, manager: m }
+                        }
+                        NeedsManager::PaidIn(amount) => {
+                            Command::PaidIn { amount, reason: self.t(T::PaidIn).to_owned(), manager: m }
+                        }
+                        NeedsManager::PaidOut(amount) => {
+                            Command::PaidOut { amount, reason: self.t(T::PaidOut).to_owned(), manager: m }
+                        }
+                        NeedsManager::NoSale => Command::NoSale { manager: m },
+                        NeedsManager::DayEnd => Command::DayEnd { manager: m },
+                    }),
                     _ => self.say(Tone::Bad, ErrorKind::ApprovalRequired.text(self.lang)),
                 }
                 self.screen = Screen::Sale(Prompt::Scan);
+            }
+            (Prompt::PaidIn | Prompt::PaidOut, Input::Enter) => match money(&entry) {
+                Some(m) => {
+                    self.needs_manager =
+                        Some(if prompt == Prompt::PaidIn { NeedsManager::PaidIn(m) } else { NeedsManager::PaidOut(m) });
+                    self.screen = Screen::Sale(Prompt::Manager);
+                }
+                None => {
+                    self.say(Tone::Bad, ErrorKind::Invalid.text(self.lang));
+                    self.screen = Screen::Sale(Prompt::Scan);
+                }
+            },
+            (Prompt::Reprint, Input::Enter) => {
+                let last = self.last_receipt.as_ref().map(|r| r.receipt_no.to_string());
+                match if entry.is_empty() { last } else { Some(entry) } {
+                    Some(r) => self.send(Command::Reprint(r)),
+                    None => self.say(Tone::Bad, ErrorKind::Invalid.text(self.lang)),
+                }
+                self.screen = Screen::Sale(Prompt::Scan);
+            }
+            (Prompt::EnrolPhone, Input::Enter) => {
+                if Phone::parse(&entry).is_ok() {
+                    self.enrol_phone = Some(entry);
+                    self.screen = Screen::Sale(Prompt::EnrolName);
+                } else {
+                    self.say(Tone::Bad, ErrorKind::Invalid.text(self.lang));
+                    self.screen = Screen::Sale(Prompt::Scan);
+                }
+            }
+            (Prompt::EnrolName, Input::Enter) => {
+                match (self.enrol_phone.take(), entry.is_empty()) {
+                    (Some(phone), false) => self.send(Command::EnrolMember { phone, name: entry }),
+                    _ => self.say(Tone::Bad, ErrorKind::Invalid.text(self.lang)),
+                }
+                self.screen = Screen::Sale(Prompt::Scan);
+            }
+            (_, Input::F(1)) => self.screen = Screen::Menu,
+            (_, Input::F(8)) => {
+                if self.snap.cart.as_ref().is_some_and(|c| !c.lines.is_empty()) {
+                    self.send(Command::Hold);
+                } else {
+                    self.send(Command::HeldSales);
+                }
             }
             (_, Input::F(2)) => self.screen = Screen::Sale(Prompt::Member),
             (_, Input::F(3)) => self.screen = Screen::Sale(Prompt::Qty),
@@ -418,7 +562,8 @@ impl App {
             (_, Input::F(7)) => {
                 let has_lines = self.snap.cart.as_ref().is_some_and(|c| !c.lines.is_empty());
                 if has_lines {
-                    self.screen = Screen::Sale(Prompt::ManagerForVoid);
+                    self.needs_manager = Some(NeedsManager::VoidCart);
+                    self.screen = Screen::Sale(Prompt::Manager);
                 } else {
                     self.send(Command::VoidCart { manager: None });
                 }
@@ -456,7 +601,40 @@ impl App {
             }
             Ok(Outcome::X(r)) => self.screen = Screen::XReport(r),
             Ok(Outcome::Z(z)) => self.screen = Screen::ZReport(Box::new(z.report), z.number),
-            Ok(Outcome::Scanned(ScanOutcomeKind::Receipt(r))) => self.say(Tone::Info, r),
+            Ok(Outcome::Scanned(ScanOutcomeKind::Receipt(r))) => self.send(Command::StartReturn(r)),
+            Ok(Outcome::Return(ctx)) => self.screen = Screen::Return(ctx),
+            Ok(Outcome::Refunded { receipt, paid_back }) => {
+                self.say(Tone::Good, format!("{} {paid_back}", self.t(T::Refunded)));
+                self.last_receipt = Some(*receipt);
+            }
+            Ok(Outcome::Held(list)) => self.screen = Screen::Held(list),
+            Ok(Outcome::DayEnded(d)) => {
+                let lines = vec![
+                    format!("{}: {}", self.t(T::SalesCount), d.sales_count),
+                    format!("{}: {}", self.t(T::Net), d.net),
+                    format!("{}: {}", self.t(T::Expected), d.expected),
+                    format!("{}: {}", self.t(T::Counted), d.counted),
+                    format!("{}: {}", self.t(T::OverShort), d.over_short),
+                ];
+                self.screen = Screen::Info(T::DayEndTitle, lines);
+            }
+            Ok(Outcome::Printed(r)) => {
+                self.say(Tone::Good, self.t(T::Reprinted));
+                self.last_receipt = Some(*r);
+            }
+            Ok(Outcome::Rejected(list)) => {
+                let mut lines = vec![format!(
+                    "{} · {} {}",
+                    if self.sync.online { self.t(T::Online) } else { self.t(T::Offline) },
+                    self.sync.pending_events,
+                    self.t(T::Waiting)
+                )];
+                if list.is_empty() {
+                    lines.push(self.t(T::NoRejected).to_owned());
+                }
+                lines.extend(list.into_iter().map(|(what, why)| format!("{what}: {why}")));
+                self.screen = Screen::Info(T::SyncTitle, lines);
+            }
             Ok(Outcome::Scanned(_)) | Ok(Outcome::Done) => {
                 if matches!(reply.command, Command::Login { .. } | Command::Unlock { .. }) {
                     self.status = None;
@@ -465,7 +643,7 @@ impl App {
         }
         // The screen follows the engine's state.
         self.screen = match (&self.screen, &self.snap) {
-            (Screen::ZReport(..), _) => self.screen.clone(),
+            (Screen::ZReport(..) | Screen::Info(..), _) => self.screen.clone(),
             (_, s) if s.staff.is_none() => Screen::Login,
             (_, s) if s.locked => Screen::Locked,
             (_, s) if s.shift.is_none() => {
@@ -539,6 +717,14 @@ impl App {
             Screen::Sale(prompt) => self.sale_view(*prompt),
             Screen::XReport(r) => self.report_view(T::XReportTitle, r, None),
             Screen::ZReport(r, n) => self.report_view(T::ZTitle, r, Some(*n)),
+            Screen::Return(ctx) => self.return_view(ctx),
+            Screen::Menu => self.menu_view(),
+            Screen::Held(list) => self.list_view(
+                T::HeldTitle,
+                list.iter().enumerate().map(|(i, h)| format!("{}. {}", i + 1, h.label)).collect(),
+                Some(T::PickHeld),
+            ),
+            Screen::Info(title, lines) => self.list_view(*title, lines.clone(), None),
         };
         let body = column![self.status_bar(), container(main).height(Length::Fill).padding(12), self.status_line()];
         let mut page = row![container(body).width(Length::FillPortion(3))];
@@ -705,9 +891,13 @@ impl App {
             Prompt::Qty => T::EnterQty,
             Prompt::Cash => T::EnterCash,
             Prompt::Card => T::EnterCard,
-            Prompt::ManagerForVoid => T::EnterManager,
+            Prompt::Manager => T::EnterManager,
+            Prompt::PaidIn | Prompt::PaidOut => T::EnterAmount,
+            Prompt::Reprint => T::EnterReceipt,
+            Prompt::EnrolPhone => T::EnterNewPhone,
+            Prompt::EnrolName => T::EnterName,
         };
-        let shown = if prompt == Prompt::ManagerForVoid {
+        let shown = if prompt == Prompt::Manager {
             self.entry.split_once(' ').map_or(self.entry.clone(), |(l, p)| format!("{l} {}", "•".repeat(p.len())))
         } else {
             self.entry.clone()
@@ -722,6 +912,8 @@ impl App {
         ]
         .spacing(6);
         let keys2 = row![
+            self.key_button(T::KeyMenu, Input::F(1)),
+            self.key_button(T::KeyHold, Input::F(8)),
             self.key_button(T::KeyX, Input::F(9)),
             self.key_button(T::KeyClose, Input::F(10)),
             self.key_button(T::KeyLock, Input::F(11)),
@@ -765,6 +957,68 @@ impl App {
         let mut c = column![text(title).size(28)].spacing(6);
         for (t, v) in figures {
             c = c.push(text(format!("{}: {v}", self.t(t))).size(20));
+        }
+        c.push(self.key_button(T::Back, Input::Escape)).into()
+    }
+
+    fn return_view(&self, ctx: &ReturnContext) -> Element<'_, Message> {
+        let mut c = column![
+            text(format!("{} {}", self.t(T::ReturnTitle), ctx.sale.receipt_no)).size(28),
+            text(self.t(T::ReturnHint)).size(16),
+        ]
+        .spacing(6);
+        for (i, l) in ctx.sale.lines.iter().enumerate() {
+            let left = ctx.returnable.get(i).copied().unwrap_or_default();
+            c = c.push(
+                text(format!(
+                    "{}. {}  {} × {}  = {}   ({} {})",
+                    i + 1,
+                    l.item.name,
+                    l.priced.qty.display(),
+                    l.priced.unit,
+                    l.net,
+                    self.t(T::Returnable),
+                    left.display()
+                ))
+                .size(18),
+            );
+        }
+        c = c.push(container(text(format!("> {}▏", self.entry)).size(24)).padding(8).style(container::bordered_box));
+        c.push(self.key_button(T::Back, Input::Escape)).into()
+    }
+
+    fn menu_view(&self) -> Element<'_, Message> {
+        let items = [
+            (T::PaidIn, 1),
+            (T::PaidOut, 2),
+            (T::NoSale, 3),
+            (T::Reprint, 4),
+            (T::Enrol, 5),
+            (T::DayEndTitle, 6),
+            (T::SyncTitle, 7),
+        ];
+        let mut c = column![text(self.t(T::MenuTitle)).size(28)].spacing(8);
+        for (t, n) in items {
+            c = c.push(
+                button(text(format!("{n}  {}  F{n}", self.t(t))).size(18))
+                    .padding([10, 14])
+                    .on_press(Message::Key(Input::F(n), Instant::now())),
+            );
+        }
+        c.push(self.key_button(T::Back, Input::Escape)).into()
+    }
+
+    fn list_view(&self, title: T, lines: Vec<String>, hint: Option<T>) -> Element<'_, Message> {
+        let mut c = column![text(self.t(title)).size(28)].spacing(6);
+        if let Some(h) = hint {
+            c = c.push(text(self.t(h)).size(16));
+        }
+        for l in lines {
+            c = c.push(text(l).size(18));
+        }
+        if hint.is_some() {
+            c = c
+                .push(container(text(format!("> {}▏", self.entry)).size(24)).padding(8).style(container::bordered_box));
         }
         c.push(self.key_button(T::Back, Input::Escape)).into()
     }
@@ -820,6 +1074,20 @@ impl App {
     pub fn last_receipt_text(&self) -> Option<String> {
         self.last_receipt.as_ref().map(|r| r.text(PaperWidth::Mm80))
     }
+}
+
+/// The picks a cashier typed on the return screen: line numbers (`1 3`), or `*` for everything
+/// still returnable; each picked line returns all that is left of it.
+pub fn picks_of(ctx: &ReturnContext, typed: &str) -> Vec<ReturnPick> {
+    let all = typed.trim() == "*";
+    ctx.returnable
+        .iter()
+        .enumerate()
+        .filter(|(i, left)| {
+            left.0 > 0 && (all || typed.split([' ', ',']).any(|w| w.trim().parse::<usize>().ok() == Some(i + 1)))
+        })
+        .map(|(line, left)| ReturnPick { line, qty: *left })
+        .collect()
 }
 
 /// A stream of a receiver's messages, for `Subscription::run_with`.

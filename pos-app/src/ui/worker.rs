@@ -13,9 +13,12 @@ use shared::shift::{CashCount, ShiftReport};
 use shared::staff::{ApprovalAction, StaffMember};
 use tokio::sync::mpsc as tokio_mpsc;
 
-use crate::engine::{CartView, ScanOutcome, ZReport};
-use crate::store::records::ShiftRow;
+use crate::engine::{CartView, Enrolment, ReturnContext, ScanOutcome, ZReport};
+use crate::store::{HeldSale, OutboxStatus, ShiftRow};
 use crate::{Till, TillError};
+use shared::receipt::ReceiptNo;
+use shared::sale::{ReturnPick, TenderKind};
+use shared::shift::DaySummary;
 
 /// What the UI asks of the engine.
 #[derive(Clone, Debug)]
@@ -56,6 +59,41 @@ pub enum Command {
     },
     XReport,
     CloseShift(CashCount),
+    /// Finds a sale to return against (its receipt barcode was scanned or typed).
+    StartReturn(String),
+    /// Returns `picks` of a sale, approved by a manager.
+    CompleteReturn {
+        receipt: String,
+        picks: Vec<ReturnPick>,
+        reason: String,
+        manager: (String, String),
+    },
+    Hold,
+    HeldSales,
+    Recall(String),
+    PaidIn {
+        amount: Money,
+        reason: String,
+        manager: (String, String),
+    },
+    PaidOut {
+        amount: Money,
+        reason: String,
+        manager: (String, String),
+    },
+    NoSale {
+        manager: (String, String),
+    },
+    DayEnd {
+        manager: (String, String),
+    },
+    Reprint(String),
+    EnrolMember {
+        phone: String,
+        name: String,
+    },
+    /// Events HQ refused, for the manager.
+    Rejected,
 }
 
 /// What a command did, beyond the new snapshot.
@@ -63,9 +101,23 @@ pub enum Command {
 pub enum Outcome {
     Done,
     Scanned(ScanOutcomeKind),
-    Completed { receipt: Box<Receipt>, change: Money, points: Option<i64> },
+    Completed {
+        receipt: Box<Receipt>,
+        change: Money,
+        points: Option<i64>,
+    },
     X(Box<ShiftReport>),
     Z(Box<ZReport>),
+    Return(Box<ReturnContext>),
+    Refunded {
+        receipt: Box<Receipt>,
+        paid_back: Money,
+    },
+    Held(Vec<HeldSale>),
+    DayEnded(Box<DaySummary>),
+    Printed(Box<Receipt>),
+    /// HQ's refusals: what and why.
+    Rejected(Vec<(String, String)>),
 }
 
 /// A scan's effect, for the status line.
@@ -191,7 +243,74 @@ fn run(till: &mut Till, command: &Command) -> Result<Outcome, TillError> {
         }
         Command::XReport => till.x_report().map(|r| Outcome::X(Box::new(r))),
         Command::CloseShift(count) => till.close_shift(count.clone()).map(|z| Outcome::Z(Box::new(z))),
+        Command::StartReturn(receipt) => {
+            till.start_return(&receipt_no(receipt)?).map(|ctx| Outcome::Return(Box::new(ctx)))
+        }
+        Command::CompleteReturn { receipt, picks, reason, manager } => {
+            let ok = till.approve(ApprovalAction::Refund, &manager.0, &manager.1)?;
+            let (refund, printed) = till.complete_return(&receipt_no(receipt)?, picks, reason, Some(ok))?;
+            let paid_back =
+                refund.tenders.iter().filter(|t| t.kind == TenderKind::Cash).map(|t| t.tendered).sum::<Money>()
+                    + refund.tenders.iter().filter(|t| t.kind != TenderKind::Cash).map(|t| t.amount).sum::<Money>();
+            Ok(Outcome::Refunded { receipt: Box::new(printed), paid_back })
+        }
+        Command::Hold => {
+            let label = till.local_now().map(|t| t.strftime("%H:%M").to_string()).unwrap_or_default();
+            till.hold_sale(&label).map(|_| Outcome::Done)
+        }
+        Command::HeldSales => till.held_sales().map(Outcome::Held),
+        Command::Recall(id) => till.recall_sale(id).map(|_| Outcome::Done),
+        Command::PaidIn { amount, reason, manager } => {
+            let ok = till.approve(ApprovalAction::PaidIn, &manager.0, &manager.1)?;
+            till.paid_in(*amount, reason, Some(ok)).map(|_| Outcome::Done)
+        }
+        Command::PaidOut { amount, reason, manager } => {
+            let ok = till.approve(ApprovalAction::PaidOut, &manager.0, &manager.1)?;
+            till.paid_out(*amount, reason, Some(ok)).map(|_| Outcome::Done)
+        }
+        Command::NoSale { manager } => {
+            let ok = till.approve(ApprovalAction::NoSaleDrawerOpen, &manager.0, &manager.1)?;
+            till.no_sale("no sale", Some(ok)).map(|_| Outcome::Done)
+        }
+        Command::DayEnd { manager } => {
+            let ok = till.approve(ApprovalAction::DayEnd, &manager.0, &manager.1)?;
+            let day = till.business_day()?;
+            till.day_end(day, Some(ok)).map(|d| Outcome::DayEnded(Box::new(d)))
+        }
+        Command::Reprint(receipt) => till.reprint(&receipt_no(receipt)?).map(|r| Outcome::Printed(Box::new(r))),
+        Command::EnrolMember { phone, name } => {
+            let phone = shared::member::Phone::parse(phone).map_err(|e| TillError::Invalid(e.to_string()))?;
+            till.enrol_member(Enrolment {
+                phone: phone.clone(),
+                name: name.clone(),
+                birthday: None,
+                code: None,
+                card_uid: None,
+            })?;
+            if till.cart().is_some() {
+                till.attach_member(MemberIdentifier::Phone(phone))?;
+            }
+            done
+        }
+        Command::Rejected => {
+            let rows = till.store().rejected_events(50)?;
+            Ok(Outcome::Rejected(
+                rows.into_iter()
+                    .map(|e| {
+                        let why = match e.status {
+                            OutboxStatus::Rejected(why) => why,
+                            _ => String::new(),
+                        };
+                        (format!("#{} {}", e.envelope.seq, e.envelope.event.kind()), why)
+                    })
+                    .collect(),
+            ))
+        }
     }
+}
+
+fn receipt_no(s: &str) -> Result<ReceiptNo, TillError> {
+    ReceiptNo::parse(s.trim()).map_err(|_| TillError::ReceiptNotFound(s.to_owned()))
 }
 
 /// What the screens need, read after every command.
