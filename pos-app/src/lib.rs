@@ -4,6 +4,7 @@
 
 pub mod authority;
 pub mod clock;
+pub mod config;
 pub mod engine;
 pub mod peripherals;
 pub mod store;

@@ -3,7 +3,7 @@
 //! ```text
 //! pos-app --demo                         an HQ in this process, an enrolled till, every device simulated
 //! pos-app enrol --hq URL --code CODE     enrol this till (once) into till.sqlite
-//! pos-app [--db till.sqlite]             run an enrolled till
+//! pos-app [--db till.sqlite]             run the till (first start: enrol it and set up its devices)
 //! ```
 //! Options: `--lang zh-CN|en` (default: the system locale), `--db PATH`.
 
@@ -11,12 +11,9 @@ mod demo;
 
 use std::path::PathBuf;
 
-use pos_app::clock::SystemClock;
-use pos_app::peripherals::NoDevices;
-use pos_app::store::Store;
-use pos_app::sync::{HqAuthority, SyncConfig};
-use pos_app::ui::{App, FONT, Slot, UI_FONT, worker::Engine};
-use pos_app::{Till, TillError};
+use pos_app::config::TillConfig;
+use pos_app::ui::boot::open_enrolled;
+use pos_app::ui::{App, FONT, UI_FONT};
 use shared::lang::Lang;
 
 struct Args {
@@ -24,6 +21,8 @@ struct Args {
     enrol: Option<(String, String)>,
     db: PathBuf,
     lang: Lang,
+    /// `--lang` was given (it wins over the config file).
+    lang_given: bool,
 }
 
 fn usage() -> ! {
@@ -35,7 +34,13 @@ fn usage() -> ! {
 
 fn args() -> Args {
     let locale = std::env::var("LC_ALL").or_else(|_| std::env::var("LANG")).unwrap_or_default();
-    let mut a = Args { demo: false, enrol: None, db: PathBuf::from("till.sqlite"), lang: Lang::from_locale(&locale) };
+    let mut a = Args {
+        demo: false,
+        enrol: None,
+        db: PathBuf::from("till.sqlite"),
+        lang: Lang::from_locale(&locale),
+        lang_given: false,
+    };
     let mut it = std::env::args().skip(1);
     let (mut hq, mut code, mut enrol) = (None, None, false);
     while let Some(arg) = it.next() {
@@ -46,6 +51,7 @@ fn args() -> Args {
             "--code" => code = it.next(),
             "--db" => a.db = it.next().map(PathBuf::from).unwrap_or_else(|| usage()),
             "--lang" => {
+                a.lang_given = true;
                 a.lang = match it.next().as_deref() {
                     Some("en") => Lang::En,
                     Some("zh-CN" | "zh") => Lang::ZhCn,
@@ -80,32 +86,23 @@ fn main() {
         }
         return;
     }
-    let result = if a.demo { demo::run(a.lang) } else { run_enrolled(&a) };
+    let result = if a.demo { demo::run(a.lang) } else { run_till(&a) };
     if let Err(e) = result {
         eprintln!("{e}");
         std::process::exit(1);
     }
 }
 
-/// An enrolled till with no devices configured yet (device setup is a later screen).
-fn run_enrolled(a: &Args) -> Result<(), String> {
+/// A till: first start (HQ address and code, then devices) when its database does not exist
+/// yet, otherwise the enrolled till with the devices of its config file.
+fn run_till(a: &Args) -> Result<(), String> {
     if !a.db.exists() {
-        return Err(format!(
-            "{} does not exist: enrol this till first (pos-app enrol --hq URL --code CODE), or try pos-app --demo",
-            a.db.display()
-        ));
+        return launch(App::first_start(a.db.clone(), a.lang));
     }
-    let store = Store::open(&a.db).map_err(|e| e.to_string())?;
-    let authority = HqAuthority::for_store(&store).map_err(|e| e.to_string())?;
-    let till = Till::open(store, Box::new(SystemClock), Box::new(authority), Box::new(NoDevices))
-        .map_err(|e: TillError| e.to_string())?;
-    let sync = pos_app::sync::start(SyncConfig::new(&a.db)).map_err(|e| e.to_string())?;
-    let (engine, replies) = Engine::spawn(till);
-    let mut app = App::new(engine, replies, a.lang);
-    app.sources.sync = Some(Slot::new("sync", sync.subscribe()));
-    let result = launch(app);
-    sync.stop();
-    result
+    let config = TillConfig::load(&TillConfig::path_for(&a.db)).map_err(|e| e.to_string())?;
+    let lang = if a.lang_given { a.lang } else { config.lang.unwrap_or(a.lang) };
+    let running = open_enrolled(&a.db, &config)?;
+    launch(App::with_till(running, lang))
 }
 
 /// Runs the iced app until its window closes.

@@ -2,7 +2,9 @@
 //! ([`worker`]) does, device and sync events arrive through subscriptions. Every action has a key;
 //! all typing goes to one entry line, so a keyboard-wedge scan is never lost to focus.
 
+pub mod boot;
 pub mod i18n;
+pub mod setup;
 pub mod worker;
 
 use std::sync::{Arc, Mutex};
@@ -66,6 +68,7 @@ pub enum Message {
     Sim(SimAction),
     /// The demo printer's paper, read back after printing.
     Paper(Vec<String>),
+    Setup(setup::SetupEvent),
 }
 
 /// The prompt the entry line is answering on the sale screen.
@@ -99,6 +102,10 @@ pub enum NeedsManager {
 /// Which screen is up.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Screen {
+    /// First start: HQ's address and the enrolment code.
+    SetupHq,
+    /// First start: a port for each device, test print and scan.
+    SetupDevices,
     Login,
     Locked,
     OpenShift,
@@ -145,6 +152,12 @@ pub struct DemoPanel {
 /// A receiver an iced subscription takes over once.
 pub struct Slot<R>(Arc<Mutex<Option<R>>>, &'static str);
 
+impl<R> std::fmt::Debug for Slot<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Slot({})", self.1)
+    }
+}
+
 impl<R> Clone for Slot<R> {
     fn clone(&self) -> Self {
         Slot(self.0.clone(), self.1)
@@ -181,7 +194,10 @@ pub struct Sources {
 
 pub struct App {
     pub lang: Lang,
-    engine: Engine,
+    engine: Option<Engine>,
+    /// What must stay alive while the till runs (the sync task, device drivers).
+    keep: Vec<Box<dyn std::any::Any>>,
+    pub setup: Option<setup::SetupState>,
     pub sources: Sources,
     pub snap: Snapshot,
     pub screen: Screen,
@@ -207,12 +223,29 @@ pub struct App {
 
 impl App {
     pub fn new(engine: Engine, replies: Replies, lang: Lang) -> App {
-        engine.send(Command::SetLanguage(lang));
-        engine.send(Command::Refresh);
+        let mut app = App::idle(lang);
+        app.sources.replies = Some(Slot::new("replies", replies));
+        app.engine = Some(engine);
+        app.send(Command::SetLanguage(lang));
+        app.send(Command::Refresh);
+        app
+    }
+
+    /// An app over a till that is up.
+    pub fn with_till(running: boot::Running, lang: Lang) -> App {
+        let mut app = App::idle(lang);
+        app.run(running);
+        app
+    }
+
+    /// An app with no till yet (first start).
+    fn idle(lang: Lang) -> App {
         App {
             lang,
-            engine,
-            sources: Sources { replies: Some(Slot::new("replies", replies)), ..Sources::default() },
+            engine: None,
+            keep: Vec::new(),
+            setup: None,
+            sources: Sources::default(),
             snap: Snapshot::default(),
             screen: Screen::Login,
             entry: String::new(),
@@ -224,11 +257,32 @@ impl App {
             devices: DeviceState::default(),
             sync: SyncStatus::default(),
             demo: None,
-            pending: 2,
+            pending: 0,
             needs_manager: None,
             enrol_phone: None,
             wedge: WedgeDetector::new(WedgeOptions::default()),
         }
+    }
+
+    /// Runs an opened till: its engine, devices and sync feed this app from now on.
+    pub fn run(&mut self, running: boot::Running) {
+        let boot::Running { engine, replies, sync, scans, cards, printer_events, scanner, card_reader } = running;
+        self.sources.replies = Some(Slot::new("replies", replies));
+        self.sources.scans = scans.map(|s| Slot::new("scanner", s));
+        self.sources.cards = cards.map(|c| Slot::new("cards", c));
+        self.sources.printer = printer_events.map(|p| Slot::new("printer", p));
+        self.sources.sync = Some(Slot::new("sync", sync.subscribe()));
+        self.keep.push(Box::new(sync));
+        if let Some(s) = scanner {
+            self.keep.push(Box::new(s));
+        }
+        if let Some(c) = card_reader {
+            self.keep.push(Box::new(c));
+        }
+        self.engine = Some(engine);
+        let lang = self.lang;
+        self.send(Command::SetLanguage(lang));
+        self.send(Command::Refresh);
     }
 
     fn t(&self, t: T) -> &'static str {
@@ -240,13 +294,16 @@ impl App {
     }
 
     fn send(&mut self, c: Command) {
-        self.pending += 1;
-        self.engine.send(c);
+        if let Some(engine) = &self.engine {
+            self.pending += 1;
+            engine.send(c);
+        }
     }
 
     pub fn update(&mut self, message: Message) -> Task<Message> {
         match message {
-            Message::Key(input, at) => self.key(input, at),
+            Message::Key(input, at) => return self.key(input, at),
+            Message::Setup(e) => return self.setup_event(e),
             Message::Engine(reply) => self.reply(*reply),
             Message::Scanner(e) => match e {
                 ScannerEvent::Scan(s) => self.scan(s.code),
@@ -307,7 +364,10 @@ impl App {
         }
     }
 
-    fn key(&mut self, input: Input, at: Instant) {
+    fn key(&mut self, input: Input, at: Instant) -> Task<Message> {
+        if matches!(self.screen, Screen::SetupHq | Screen::SetupDevices) {
+            return self.setup_key(input);
+        }
         // A wedge scanner's burst is a scan wherever the cashier is typing.
         let wedge = match input {
             Input::Char(c) => self.wedge.key(WedgeKey::Char(c), at),
@@ -326,17 +386,17 @@ impl App {
                 self.entry.truncate(cut);
             }
             self.scan(code);
-            return;
+            return Task::none();
         }
         match input {
             Input::F(12) => {
                 self.lang = if self.lang == Lang::ZhCn { Lang::En } else { Lang::ZhCn };
                 self.send(Command::SetLanguage(self.lang));
-                return;
+                return Task::none();
             }
             Input::Char(c @ '1'..='7') if self.screen == Screen::Menu => {
                 self.menu(c as u8 - b'0');
-                return;
+                return Task::none();
             }
             Input::Char(c) if !c.is_control() => {
                 if matches!(self.screen, Screen::OpenShift | Screen::CloseShift) {
@@ -347,7 +407,7 @@ impl App {
                 } else if self.entry.chars().count() < 64 {
                     self.entry.push(c);
                 }
-                return;
+                return Task::none();
             }
             Input::Backspace => {
                 if matches!(self.screen, Screen::OpenShift | Screen::CloseShift) {
@@ -355,7 +415,7 @@ impl App {
                 } else {
                     self.entry.pop();
                 }
-                return;
+                return Task::none();
             }
             _ => {}
         }
@@ -372,6 +432,7 @@ impl App {
                 self.count_field = (self.count_field + 1) % Denomination::ALL.len();
             }
             (Screen::OpenShift, Input::Enter) => self.send(Command::OpenShift(self.counted())),
+            (Screen::OpenShift, Input::Escape) => self.send(Command::Logout),
             (Screen::CloseShift, Input::Enter) => self.send(Command::CloseShift(self.counted())),
             (Screen::CloseShift | Screen::XReport(_), Input::Escape) => self.screen = Screen::Sale(Prompt::Scan),
             (Screen::ZReport(..), Input::Enter | Input::Escape) => {
@@ -403,6 +464,7 @@ impl App {
             (Screen::Menu, Input::F(n)) => self.menu(n),
             _ => {}
         }
+        Task::none()
     }
 
     /// The manager's menu: F1 opens it, then a function key picks.
@@ -643,7 +705,7 @@ impl App {
         }
         // The screen follows the engine's state.
         self.screen = match (&self.screen, &self.snap) {
-            (Screen::ZReport(..) | Screen::Info(..), _) => self.screen.clone(),
+            (Screen::ZReport(..) | Screen::Info(..) | Screen::SetupHq | Screen::SetupDevices, _) => self.screen.clone(),
             (_, s) if s.staff.is_none() => Screen::Login,
             (_, s) if s.locked => Screen::Locked,
             (_, s) if s.shift.is_none() => {
@@ -710,10 +772,11 @@ impl App {
 
     pub fn view(&self) -> Element<'_, Message> {
         let main: Element<'_, Message> = match &self.screen {
+            Screen::SetupHq | Screen::SetupDevices => self.setup_view(),
             Screen::Login => self.login_view(),
             Screen::Locked => self.prompt_view(T::Locked, "•".repeat(self.entry.chars().count())),
-            Screen::OpenShift => self.count_view(T::OpenShiftTitle, T::OpenShiftHint),
-            Screen::CloseShift => self.count_view(T::CloseTitle, T::CloseHint),
+            Screen::OpenShift => self.count_view(T::OpenShiftTitle, T::OpenShiftHint, T::OpenShift),
+            Screen::CloseShift => self.count_view(T::CloseTitle, T::CloseHint, T::CloseShiftKey),
             Screen::Sale(prompt) => self.sale_view(*prompt),
             Screen::XReport(r) => self.report_view(T::XReportTitle, r, None),
             Screen::ZReport(r, n) => self.report_view(T::ZTitle, r, Some(*n)),
@@ -726,7 +789,9 @@ impl App {
             ),
             Screen::Info(title, lines) => self.list_view(*title, lines.clone(), None),
         };
-        let body = column![self.status_bar(), container(main).height(Length::Fill).padding(12), self.status_line()];
+        let setup = matches!(self.screen, Screen::SetupHq | Screen::SetupDevices);
+        let bar = if setup { container(text("")).into() } else { self.status_bar() };
+        let body = column![bar, container(main).height(Length::Fill).padding(12), self.status_line()];
         let mut page = row![container(body).width(Length::FillPortion(3))];
         if let Some(demo) = &self.demo {
             page = page.push(container(self.demo_view(demo)).width(Length::FillPortion(2)).padding(8));
@@ -808,12 +873,12 @@ impl App {
         column![text(self.t(title)).size(28), text(shown).size(28)].spacing(12).into()
     }
 
-    fn count_view(&self, title: T, hint: T) -> Element<'_, Message> {
+    fn count_view(&self, title: T, hint: T, done: T) -> Element<'_, Message> {
         let mut rows = column![text(self.t(title)).size(28), text(self.t(hint)).size(16)].spacing(6);
         for (i, d) in Denomination::ALL.iter().enumerate() {
             let marker = if i == self.count_field { "▶" } else { "  " };
             let line = format!(
-                "{marker} ¥{:<6} × {:>5} = {}",
+                "{marker} {:<6} × {:>5} = {}",
                 d.label(),
                 self.count[i],
                 Money(d.value().0 * i64::from(self.count[i]))
@@ -821,7 +886,7 @@ impl App {
             rows = rows.push(text(line).size(20).font(UI_FONT));
         }
         rows = rows.push(text(format!("{} {}", self.t(T::Total), self.counted().total())).size(24));
-        rows.push(self.key_button(T::OpenShift, Input::Enter)).into()
+        rows.push(row![self.key_button(done, Input::Enter), self.key_button(T::Back, Input::Escape)].spacing(8)).into()
     }
 
     fn sale_view(&self, prompt: Prompt) -> Element<'_, Message> {
