@@ -36,6 +36,33 @@ impl Lang {
     }
 }
 
+/// Declares a table of user-visible texts: an enum whose every key has a zh-CN and an English
+/// text (a key without both does not compile), with `ALL` and `text(lang)`. The till and the HQ
+/// console each keep their words in one such table.
+///
+/// ```
+/// shared::text_table!(Words { Hello => ("你好", "Hello"), });
+/// assert_eq!(Words::Hello.text(shared::lang::Lang::En), "Hello");
+/// ```
+#[macro_export]
+macro_rules! text_table {
+    ($name:ident { $($key:ident => ($zh:expr, $en:expr),)* }) => {
+        /// A user-visible text.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum $name { $($key,)* }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$key,)*];
+
+            pub fn text(self, lang: $crate::lang::Lang) -> &'static str {
+                match self {
+                    $($name::$key => lang.pick($zh, $en),)*
+                }
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,13 +4,13 @@
 mod audit;
 mod branches;
 mod catalog;
-mod extract;
+pub(crate) mod extract;
 mod health;
 mod members;
 pub mod policy;
 mod reports;
 mod sales;
-mod session;
+pub(crate) mod session;
 mod staff;
 mod sync;
 mod till_members;
@@ -143,6 +143,7 @@ pub fn app(state: AppState) -> Router {
     let doc = OpenApiJson(Arc::new(serde_json::to_value(&api).unwrap_or_default()));
     let push_limit = state.config.max_body_bytes;
     router
+        .merge(crate::console::router())
         .fallback(|| async { AppError::NoRoute })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         .layer(Extension(doc))

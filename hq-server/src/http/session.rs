@@ -22,7 +22,7 @@ pub struct LoginRequest {
     pub password: String,
 }
 
-fn cookie(state: &AppState, value: &str, max_age: u64) -> Result<HeaderValue, AppError> {
+pub(crate) fn cookie(state: &AppState, value: &str, max_age: u64) -> Result<HeaderValue, AppError> {
     let secure = if state.config.secure_cookies { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
         "{SESSION_COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{secure}"
@@ -40,6 +40,15 @@ async fn login(
     ClientAddr(from): ClientAddr,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<impl IntoResponse, AppError> {
+    let (user, token) = sign_in(&state, &from, req).await?;
+    let mut headers = HeaderMap::new();
+    headers.insert(SET_COOKIE, cookie(&state, &token, state.config.session_ttl.as_secs())?);
+    Ok((headers, Json(user)))
+}
+
+/// Checks a console sign-in (rate limited per account and per address) and opens a session:
+/// the user and the session token for the cookie. The API and the web console both sign in here.
+pub(crate) async fn sign_in(state: &AppState, from: &str, req: LoginRequest) -> Result<(User, String), AppError> {
     let limits = state.config.login_limits.clone();
     let user_key = format!("user:{}", req.username.chars().take(64).collect::<String>());
     let ip_key = format!("ip:{from}");
@@ -87,9 +96,13 @@ async fn login(
             s.create_session(uid, &hash, expires)
         })
         .await?;
-    let mut headers = HeaderMap::new();
-    headers.insert(SET_COOKIE, cookie(&state, &token, ttl.as_secs())?);
-    Ok((headers, Json(user)))
+    Ok((user, token))
+}
+
+/// Ends the session of `token`.
+pub(crate) async fn sign_out(state: &AppState, token: &str) -> Result<(), AppError> {
+    let hash = auth::token_hash(token);
+    state.db(move |s| s.delete_session(&hash)).await
 }
 
 /// The signed-in user.
@@ -108,8 +121,7 @@ async fn logout(
     headers: HeaderMap,
 ) -> Result<impl IntoResponse, AppError> {
     if let Some(token) = session_token(&headers) {
-        let hash = auth::token_hash(&token);
-        state.db(move |s| s.delete_session(&hash)).await?;
+        sign_out(&state, &token).await?;
     }
     let mut out = HeaderMap::new();
     out.insert(SET_COOKIE, cookie(&state, "", 0)?);

@@ -1,29 +1,9 @@
 //! Every word the till shows, in Simplified Chinese and English: one table, keyed by [`T`] and
 //! [`ErrorKind`]. A key without both texts does not compile; the tests check none is empty.
 
-use shared::lang::Lang;
-
 use crate::TillError;
 
-macro_rules! table {
-    ($name:ident { $($key:ident => ($zh:expr, $en:expr),)* }) => {
-        /// A user-visible text.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum $name { $($key,)* }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$key,)*];
-
-            pub fn text(self, lang: Lang) -> &'static str {
-                match self {
-                    $($name::$key => lang.pick($zh, $en),)*
-                }
-            }
-        }
-    };
-}
-
-table!(T {
+shared::text_table!(T {
     AppTitle => ("Tillpoint 收银", "Tillpoint till"),
     LoginTitle => ("收银员登录", "Cashier login"),
     LoginPrompt => ("输入工号，按 Enter，再输入密码", "Type your login, press Enter, then your PIN"),
@@ -147,7 +127,7 @@ table!(T {
     TillNo => ("收银台", "Till"),
 });
 
-table!(ErrorKind {
+shared::text_table!(ErrorKind {
     WrongPin => ("工号或密码错误", "Wrong login or PIN"),
     LockedOut => ("密码错误次数过多，已锁定：请店长解锁", "Locked out after too many wrong PINs: ask a manager to unlock"),
     NotLoggedIn => ("请先登录", "Log in first"),
@@ -204,6 +184,8 @@ impl ErrorKind {
 
 #[cfg(test)]
 mod tests {
+    use shared::lang::Lang;
+
     use super::*;
 
     #[test]

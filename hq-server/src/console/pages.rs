@@ -1,0 +1,820 @@
+//! The console's pages: the dashboard and its drill-down, branches and tills, the catalog,
+//! members, the member policy, finance reports and the audit log.
+
+use axum::Router;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::routing::{get, post};
+use jiff::civil::Date;
+use jiff::{SignedDuration, Timestamp};
+use maud::{Markup, html};
+use serde::Deserialize;
+use shared::ids::{BranchId, MemberId, TillId};
+use shared::money::Money;
+
+use super::chart;
+use super::{C, ConsoleError, CsrfForm, Menu, Page, PageResult, layout, redirect, yuan};
+use crate::http::AppState;
+use crate::model::{Adjustment, Role, TillStatus};
+use crate::reports::{Cell, Report, ReportKind, ReportQuery, Unit};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/console", get(dashboard))
+        .route("/console/branches", get(branches))
+        .route("/console/branches/{id}", get(branch).post(save_branch))
+        .route("/console/branches/{id}/tills", post(register_till))
+        .route("/console/tills/{id}/revoke", post(revoke_till))
+        .route("/console/branches/{id}/days", get(branch_days))
+        .route("/console/branches/{id}/days/{day}", get(branch_day))
+        .route("/console/sales/{branch}/{receipt}", get(sale))
+        .route("/console/catalog", get(catalog))
+        .route("/console/catalog/import", post(import_catalog))
+        .route("/console/members", get(members))
+        .route("/console/members/{id}", get(member).post(adjust_member))
+        .route("/console/policy", get(policy).post(save_policy))
+        .route("/console/finance", get(finance))
+        .route("/console/audit", get(audit))
+}
+
+const EVERYONE: &[Role] = &[Role::Admin, Role::Finance, Role::Marketing, Role::BranchManager];
+const HQ: &[Role] = &[Role::Admin, Role::Finance, Role::Marketing];
+
+fn today() -> Date {
+    crate::store::sqlite::ledger::hq_day(Timestamp::now())
+}
+
+#[derive(Deserialize, Default)]
+struct Range {
+    from: Option<Date>,
+    to: Option<Date>,
+    branch: Option<i64>,
+}
+
+impl Range {
+    /// The dates (today by default; at most a year), and the branch a user may look at.
+    fn resolve(&self, page: &Page) -> Result<(Date, Date, Option<BranchId>), ConsoleError> {
+        let to = self.to.unwrap_or_else(today);
+        let from = self.from.unwrap_or(to);
+        if from > to || to.since(from).map(|s| s.get_days()).unwrap_or(0) > 366 {
+            return Err(ConsoleError::App(
+                crate::error::AppError::Validation("choose up to a year, from before to".into()),
+                page.lang,
+            ));
+        }
+        let branch = match (page.me.user.role, self.branch) {
+            (Role::BranchManager, _) => page.me.user.branch_id,
+            (_, b) => b.map(BranchId),
+        };
+        if let Some(b) = branch {
+            see(page, b)?;
+        }
+        Ok((from, to, branch))
+    }
+}
+
+fn see(page: &Page, branch: BranchId) -> Result<(), ConsoleError> {
+    if page.me.user.sees_branch(branch) { Ok(()) } else { Err(ConsoleError::NotFound(page.lang)) }
+}
+
+async fn report(
+    state: &AppState,
+    kind: ReportKind,
+    from: Date,
+    to: Date,
+    branch: Option<BranchId>,
+) -> Result<Report, ConsoleError> {
+    let q = ReportQuery { kind, from, to, branch };
+    Ok(state.db(move |s| s.report(&q)).await?)
+}
+
+fn col(r: &Report, name: &str) -> usize {
+    r.col(name).unwrap_or(0)
+}
+
+fn total(r: &Report, name: &str) -> i64 {
+    r.totals.get(col(r, name)).map_or(0, Cell::int)
+}
+
+fn cell_text(c: &Cell) -> String {
+    match c {
+        Cell::Text(s) => s.clone(),
+        Cell::Int(i) => i.to_string(),
+    }
+}
+
+fn fmt_count(n: i64) -> String {
+    n.to_string()
+}
+
+/// A report as a table, in its columns' units, with its totals.
+fn table(page: &Page, r: &Report) -> Markup {
+    let show = |unit: Unit, c: &Cell| match (unit, c) {
+        (Unit::Money, Cell::Int(i)) => yuan(*i),
+        (Unit::Bp, Cell::Int(i)) => format!("{}.{:02}%", i / 100, i % 100),
+        (_, c) => cell_text(c),
+    };
+    html! {
+        table {
+            thead { tr { @for c in &r.columns { th.n[c.unit != Unit::Text] { (c.name) } } } }
+            tbody {
+                @for row in &r.rows {
+                    tr { @for (c, cell) in r.columns.iter().zip(row) { td.n[c.unit != Unit::Text] { (show(c.unit, cell)) } } }
+                }
+            }
+            tfoot { tr { @for (c, cell) in r.columns.iter().zip(&r.totals) { td.n[c.unit != Unit::Text] { @if c.summed || c.unit == Unit::Text { (show(c.unit, cell)) } } } } }
+        }
+        @if !r.notes.is_empty() {
+            p.muted { @for (k, v) in &r.notes { (k) ": " (cell_text(v)) "  " } (page.t(C::Totals)) }
+        }
+    }
+}
+
+fn range_form(
+    page: &Page,
+    action: &str,
+    from: Date,
+    to: Date,
+    branch: Option<BranchId>,
+    branches: &[(BranchId, String)],
+) -> Markup {
+    html! {
+        form.inline method="get" action=(action) {
+            label { (page.t(C::From)) input type="date" name="from" value=(from); }
+            label { (page.t(C::To)) input type="date" name="to" value=(to); }
+            @if page.me.user.role != Role::BranchManager {
+                label { (page.t(C::Branch))
+                    select name="branch" {
+                        option value="" { (page.t(C::AllBranches)) }
+                        @for (id, name) in branches { option value=(id.0) selected[Some(*id) == branch] { (name) } }
+                    }
+                }
+            }
+            button type="submit" { (page.t(C::Show)) }
+        }
+    }
+}
+
+async fn branch_names(state: &AppState, page: &Page) -> Result<Vec<(BranchId, String)>, ConsoleError> {
+    let all = state.db(|s| s.list_branches()).await?;
+    Ok(all
+        .into_iter()
+        .filter(|b| page.me.user.sees_branch(b.id))
+        .map(|b| (b.id, format!("{} {}", b.code, b.name)))
+        .collect())
+}
+
+async fn dashboard(State(state): State<AppState>, page: Page, Query(range): Query<Range>) -> PageResult {
+    page.require(EVERYONE)?;
+    let (from, to, branch) = range.resolve(&page)?;
+    let names = branch_names(&state, &page).await?;
+    let by_branch = report(&state, ReportKind::SalesByBranch, from, to, branch).await?;
+    let by_day = report(&state, ReportKind::SalesByDay, from, to, branch).await?;
+    let tenders = report(&state, ReportKind::Tenders, from, to, branch).await?;
+    let members = report(&state, ReportKind::Members, from, to, branch).await?;
+    let points = report(&state, ReportKind::Points, from, to, branch).await?;
+    let tiers = report(&state, ReportKind::MembersByTier, from, to, None).await?;
+    let stored = report(&state, ReportKind::StoredValue, from, to, None).await?;
+
+    let due = total(&by_branch, "due");
+    let count = total(&by_branch, "sales");
+    let basket = if count > 0 { due / count } else { 0 };
+    let member_due = total(&members, "member_due");
+    let share = if due > 0 { member_due * 10_000 / due } else { 0 };
+    let kind_points = |kind: &str| {
+        points
+            .rows
+            .iter()
+            .find(|r| r.first().map(cell_text).as_deref() == Some(kind))
+            .map_or(0, |r| r[col(&points, "points")].int())
+    };
+    let sv_out = stored.notes.iter().find(|(k, _)| k == "stored_value_outstanding_fen").map_or(0, |(_, v)| v.int());
+    let code_to_id = |code: &str| names.iter().find(|(_, n)| n.split(' ').next() == Some(code)).map(|(id, _)| *id);
+    let days: Vec<(String, i64, Option<String>)> = {
+        let mut per_day: std::collections::BTreeMap<String, i64> = Default::default();
+        for r in &by_day.rows {
+            *per_day.entry(cell_text(&r[0])).or_default() += r[col(&by_day, "due")].int();
+        }
+        per_day.into_iter().map(|(d, v)| (d[5..].to_owned(), v, None)).collect()
+    };
+    let branches_chart: Vec<(String, i64, Option<String>)> = by_branch
+        .rows
+        .iter()
+        .map(|r| {
+            let code = cell_text(&r[0]);
+            let link = code_to_id(&code).map(|id| format!("/console/branches/{}/days?from={from}&to={to}", id.0));
+            (code, r[col(&by_branch, "due")].int(), link)
+        })
+        .collect();
+    let tender_mix: Vec<(String, i64)> =
+        tenders.rows.iter().map(|r| (cell_text(&r[0]), r[col(&tenders, "net")].int())).collect();
+    let tier_mix: Vec<(String, i64)> =
+        tiers.rows.iter().map(|r| (cell_text(&r[0]), r[col(&tiers, "members")].int())).collect();
+
+    let body = html! {
+        (range_form(&page, "/console", from, to, branch, &names))
+        div.cards {
+            div.card #card-sales { (page.t(C::Sales)) b { (yuan(due)) } }
+            div.card #card-count { (page.t(C::Transactions)) b { (count) } }
+            div.card { (page.t(C::AvgBasket)) b { (yuan(basket)) } }
+            div.card { (page.t(C::MemberShare)) b { (share / 100) "." (format!("{:02}", share % 100)) "%" } }
+            div.card { (page.t(C::PointsIssued)) b { (kind_points("earn")) } }
+            div.card { (page.t(C::PointsRedeemed)) b { (-kind_points("redeem")) } }
+            div.card { (page.t(C::StoredValue)) b { (yuan(sv_out)) } }
+        }
+        p.muted { (page.t(C::Drill)) }
+        table #branches {
+            thead { tr { th { (page.t(C::Branch)) } th.n { (page.t(C::Transactions)) } th.n { (page.t(C::Sales)) } th.n { (page.t(C::AvgBasket)) } } }
+            tbody {
+                @for r in &by_branch.rows {
+                    @let code = cell_text(&r[0]);
+                    @let n = r[col(&by_branch, "sales")].int();
+                    @let d = r[col(&by_branch, "due")].int();
+                    tr {
+                        td { @if let Some(id) = code_to_id(&code) { a href={ "/console/branches/" (id.0) "/days?from=" (from) "&to=" (to) } { (code) " " (cell_text(&r[1])) } } @else { (code) } }
+                        td.n { (n) } td.n { (yuan(d)) } td.n { (yuan(if n > 0 { d / n } else { 0 })) }
+                    }
+                }
+            }
+        }
+        div.charts {
+            (chart::bars(page.t(C::TrendByDay), &days, yuan))
+            (chart::bars(page.t(C::BranchComparison), &branches_chart, yuan))
+            (chart::shares(page.t(C::TenderMix), &tender_mix, yuan))
+            (chart::shares(page.t(C::TierMix), &tier_mix, fmt_count))
+        }
+    };
+    Ok(layout(&page, Menu::Dashboard, page.t(C::Dashboard), body))
+}
+
+async fn branch_days(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    Query(range): Query<Range>,
+) -> PageResult {
+    page.require(EVERYONE)?;
+    let b = BranchId(id);
+    see(&page, b)?;
+    let r = Range { branch: Some(id), ..range };
+    let (from, to, _) = r.resolve(&page)?;
+    let settings = state.db(move |s| s.get_branch(b)).await.map_err(|_| ConsoleError::NotFound(page.lang))?;
+    let by_day = report(&state, ReportKind::SalesByDay, from, to, Some(b)).await?;
+    let body = html! {
+        form.inline method="get" {
+            label { (page.t(C::From)) input type="date" name="from" value=(from); }
+            label { (page.t(C::To)) input type="date" name="to" value=(to); }
+            button type="submit" { (page.t(C::Show)) }
+        }
+        table #days {
+            thead { tr { th { (page.t(C::Day)) } th.n { (page.t(C::Transactions)) } th.n { (page.t(C::Sales)) } } }
+            tbody {
+                @for row in &by_day.rows {
+                    @let day = cell_text(&row[0]);
+                    tr {
+                        td { a href={ "/console/branches/" (id) "/days/" (day) } { (day) } }
+                        td.n { (row[col(&by_day, "sales")].int()) }
+                        td.n { (yuan(row[col(&by_day, "due")].int())) }
+                    }
+                }
+            }
+        }
+    };
+    Ok(layout(&page, Menu::Dashboard, &format!("{} {}", settings.code, settings.name), body))
+}
+
+async fn branch_day(State(state): State<AppState>, page: Page, Path((id, day)): Path<(i64, Date)>) -> PageResult {
+    page.require(EVERYONE)?;
+    let b = BranchId(id);
+    see(&page, b)?;
+    let settings = state.db(move |s| s.get_branch(b)).await.map_err(|_| ConsoleError::NotFound(page.lang))?;
+    let by_till = report(&state, ReportKind::SalesByTill, day, day, Some(b)).await?;
+    let shifts = report(&state, ReportKind::Shifts, day, day, Some(b)).await?;
+    let sales: Vec<_> =
+        state.db(move |s| s.list_sales(Some(b), 20_000)).await?.into_iter().filter(|s| s.business_day == day).collect();
+    let tills = state.db(move |s| s.list_tills(b)).await?;
+    let till_no = |t: TillId| tills.iter().find(|x| x.id == t).map_or(0, |x| x.number);
+    let body = html! {
+        h2 { (page.t(C::Till)) }
+        (table(&page, &by_till))
+        h2 { (page.t(C::Shifts)) }
+        (table(&page, &shifts))
+        h2 { (page.t(C::Sales)) " (" (sales.len()) ")" }
+        table #sales {
+            thead { tr { th { (page.t(C::Receipt)) } th { (page.t(C::Till)) } th { (page.t(C::Time)) } th.n { (page.t(C::Lines)) } th.n { (page.t(C::Amount)) } th { (page.t(C::Member)) } } }
+            tbody {
+                @for s in &sales {
+                    tr {
+                        td { a href={ "/console/sales/" (id) "/" (s.receipt_no) } { (s.receipt_no) } }
+                        td { (format!("{:02}", till_no(s.till_id))) }
+                        td { (s.completed_at.strftime("%H:%M:%S")) }
+                        td.n { (s.lines) }
+                        td.n { (yuan(s.due)) }
+                        td { @if s.member_id.is_some() { "✓" } }
+                    }
+                }
+            }
+        }
+    };
+    Ok(layout(&page, Menu::Dashboard, &format!("{} {} · {day}", settings.code, settings.name), body))
+}
+
+async fn sale(State(state): State<AppState>, page: Page, Path((branch, receipt)): Path<(i64, String)>) -> PageResult {
+    page.require(EVERYONE)?;
+    let b = BranchId(branch);
+    see(&page, b)?;
+    let r = receipt.clone();
+    let history = state.db(move |s| s.sale_history(b, &r)).await?.ok_or(ConsoleError::NotFound(page.lang))?;
+    let sale = &history.sale;
+    let body = html! {
+        p { (page.t(C::Day)) " " (sale.business_day) " · " (sale.completed_at.strftime("%Y-%m-%d %H:%M:%S UTC")) }
+        table #lines {
+            thead { tr { th { (page.t(C::Item)) } th.n { (page.t(C::Qty)) } th.n { (page.t(C::Price)) } th.n { (page.t(C::Net)) } } }
+            tbody {
+                @for l in &sale.lines {
+                    tr { td { (l.item.name) } td.n { (l.priced.qty.display()) } td.n { (l.priced.unit) } td.n { (l.net) } }
+                }
+            }
+            tfoot { tr { td { (page.t(C::Totals)) } td {} td {} td.n #sale-due { (sale.totals.due) } } }
+        }
+        h2 { (page.t(C::Tenders)) }
+        table {
+            tbody { @for t in &sale.tenders { tr { td { (t.kind.code()) } td.n { (t.amount) } td.n { @if t.points != 0 { (t.points) " " (page.t(C::Points)) } } } } }
+        }
+        @if let Some(m) = &sale.member {
+            h2 { (page.t(C::Member)) }
+            p #sale-points {
+                (m.identifier.masked()) " · " (m.tier.clone().unwrap_or_default()) " · "
+                (page.t(C::Points)) " +" (m.points_earned) " · v" (m.policy_version)
+            }
+        }
+        @if !history.refunds.is_empty() {
+            h2 { (page.t(C::Refunds)) }
+            table { tbody { @for r in &history.refunds { tr { td { (r.receipt_no) } td { (r.reason) } td.n { (r.total + r.rounding) } td.n { "-" (r.points_taken_back) } } } } }
+        }
+    };
+    Ok(layout(&page, Menu::Dashboard, &format!("{} {receipt}", page.t(C::Receipt)), body))
+}
+
+async fn branches(State(state): State<AppState>, page: Page) -> PageResult {
+    page.require(EVERYONE)?;
+    let all = state.db(|s| s.list_branches()).await?;
+    let body = html! {
+        table #branch-list {
+            thead { tr { th { (page.t(C::Code)) } th { (page.t(C::Name)) } th { (page.t(C::Address)) } th { (page.t(C::CashRounding)) } } }
+            tbody {
+                @for b in all.iter().filter(|b| page.me.user.sees_branch(b.id)) {
+                    tr { td { a href={ "/console/branches/" (b.id.0) } { (b.code) } } td { (b.name) } td { (b.address) } td { (format!("{:?}", b.cash_rounding)) } }
+                }
+            }
+        }
+    };
+    Ok(layout(&page, Menu::Branches, page.t(C::Branches), body))
+}
+
+async fn branch(State(state): State<AppState>, page: Page, Path(id): Path<i64>) -> PageResult {
+    branch_page(&state, &page, id, None).await
+}
+
+async fn branch_page(state: &AppState, page: &Page, id: i64, flash: Option<Markup>) -> PageResult {
+    page.require(EVERYONE)?;
+    let b = BranchId(id);
+    see(page, b)?;
+    let settings = state.db(move |s| s.get_branch(b)).await.map_err(|_| ConsoleError::NotFound(page.lang))?;
+    let tills = state.db(move |s| s.list_tills(b)).await?;
+    let ids: Vec<TillId> = tills.iter().map(|t| t.id).collect();
+    let sync = state.db(move |s| ids.iter().map(|t| s.sync_status(*t)).collect::<Result<Vec<_>, _>>()).await?;
+    let admin = page.me.user.role == Role::Admin;
+    let managers = matches!(page.me.user.role, Role::Admin | Role::BranchManager);
+    let roundings = ["None", "DownToJiao", "HalfUpToJiao", "DownToYuan", "HalfUpToYuan"];
+    let current = format!("{:?}", settings.cash_rounding);
+    let body = html! {
+        @if let Some(f) = flash { (f) }
+        form.box method="post" action={ "/console/branches/" (id) } {
+            (page.csrf_field())
+            label { (page.t(C::Name)) input name="name" value=(settings.name) disabled[!admin]; }
+            label { (page.t(C::Address)) input name="address" value=(settings.address) disabled[!admin]; }
+            label { (page.t(C::Phone)) input name="phone" value=(settings.phone) disabled[!admin]; }
+            label { (page.t(C::ReceiptHeader)) textarea name="header" rows="3" cols="50" disabled[!admin] { (settings.receipt_header.join("\n")) } }
+            label { (page.t(C::ReceiptFooter)) textarea name="footer" rows="3" cols="50" disabled[!admin] { (settings.receipt_footer.join("\n")) } }
+            label { (page.t(C::CashRounding))
+                select name="rounding" disabled[!admin] { @for r in roundings { option value=(r) selected[current == r] { (r) } } }
+            }
+            @if admin { br; button type="submit" { (page.t(C::Save)) } }
+        }
+        h2 { (page.t(C::Till)) }
+        table #tills {
+            thead { tr { th { "#" } th { (page.t(C::Name)) } th { (page.t(C::Status)) } th { (page.t(C::LastSync)) } th.n { (page.t(C::Waiting)) } th {} } }
+            tbody {
+                @for (t, s) in tills.iter().zip(&sync) {
+                    tr {
+                        td { (format!("{:02}", t.number)) } td { (t.name) " " (t.device_name.clone().unwrap_or_default()) }
+                        td { (format!("{:?}", t.status)) }
+                        td { (s.last_push_at.map(|a| a.strftime("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "—".into())) }
+                        td.n { (s.open_gaps.len()) }
+                        td { @if managers && t.status != TillStatus::Revoked {
+                            form method="post" action={ "/console/tills/" (t.id.0) "/revoke" } { (page.csrf_field()) button.danger type="submit" { (page.t(C::Revoke)) } }
+                        } }
+                    }
+                }
+            }
+        }
+        @if managers {
+            form.inline method="post" action={ "/console/branches/" (id) "/tills" } {
+                (page.csrf_field())
+                label { (page.t(C::Name)) input name="name"; }
+                button #register-till type="submit" { (page.t(C::RegisterTill)) }
+            }
+        }
+    };
+    Ok(layout(page, Menu::Branches, &format!("{} {}", settings.code, settings.name), body))
+}
+
+#[derive(Deserialize)]
+struct BranchForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    name: String,
+    address: String,
+    phone: String,
+    header: String,
+    footer: String,
+    rounding: String,
+}
+
+async fn save_branch(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    axum::Form(f): axum::Form<BranchForm>,
+) -> PageResult {
+    page.check_csrf(&f.csrf)?;
+    page.require(&[Role::Admin])?;
+    let b = BranchId(id);
+    let mut settings = state.db(move |s| s.get_branch(b)).await.map_err(|_| ConsoleError::NotFound(page.lang))?;
+    settings.name = f.name.trim().to_owned();
+    settings.address = f.address.trim().to_owned();
+    settings.phone = f.phone.trim().to_owned();
+    settings.receipt_header = f.header.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
+    settings.receipt_footer = f.footer.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
+    settings.cash_rounding = serde_json::from_value(serde_json::Value::String(f.rounding)).map_err(|_| {
+        ConsoleError::App(crate::error::AppError::Validation("unknown cash rounding".into()), page.lang)
+    })?;
+    if settings.name.is_empty() {
+        return Err(ConsoleError::App(crate::error::AppError::Validation("a branch needs a name".into()), page.lang));
+    }
+    let actor = page.me.actor();
+    state.db(move |s| crate::admin::update_branch(s, &actor, settings)).await?;
+    branch_page(&state, &page, id, Some(html! { p.ok { (page.t(C::Saved)) } })).await
+}
+
+#[derive(Deserialize)]
+struct TillForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+}
+
+async fn register_till(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    axum::Form(f): axum::Form<TillForm>,
+) -> PageResult {
+    page.check_csrf(&f.csrf)?;
+    page.require(&[Role::Admin, Role::BranchManager])?;
+    let b = BranchId(id);
+    see(&page, b)?;
+    let actor = page.me.actor();
+    let ttl = state.config.enrolment_code_ttl;
+    let (till, code) = state.db(move |s| crate::admin::add_till(s, &actor, b, f.name.trim(), ttl)).await?;
+    let flash = html! {
+        p.ok #enrolment-code { (page.t(C::EnrolmentCode)) " · " (page.t(C::Till)) " " (format!("{:02}", till.number)) ": " strong { (code) } }
+    };
+    branch_page(&state, &page, id, Some(flash)).await
+}
+
+async fn revoke_till(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    axum::Form(f): axum::Form<CsrfForm>,
+) -> PageResult {
+    page.check_csrf(&f.csrf)?;
+    page.require(&[Role::Admin, Role::BranchManager])?;
+    let t = TillId(id);
+    let till = state.db(move |s| s.get_till(t)).await.map_err(|_| ConsoleError::NotFound(page.lang))?;
+    see(&page, till.branch_id)?;
+    let actor = page.me.actor();
+    state.db(move |s| s.revoke_till(&actor, t)).await?;
+    Ok(redirect(&format!("/console/branches/{}", till.branch_id.0)))
+}
+
+#[derive(Deserialize, Default)]
+struct Search {
+    q: Option<String>,
+}
+
+async fn catalog(State(state): State<AppState>, page: Page, Query(q): Query<Search>) -> PageResult {
+    page.require(HQ)?;
+    catalog_page(&state, &page, q.q.unwrap_or_default(), None).await
+}
+
+async fn catalog_page(state: &AppState, page: &Page, q: String, flash: Option<Markup>) -> PageResult {
+    let query = q.clone();
+    let (products, count) = state
+        .db(move |s| {
+            let query = query.trim();
+            Ok((s.list_products(0, 100, (!query.is_empty()).then_some(query))?, s.count_products()?))
+        })
+        .await?;
+    let body = html! {
+        @if let Some(f) = flash { (f) }
+        form.inline method="get" { label { (page.t(C::Search)) input name="q" value=(q); } button type="submit" { (page.t(C::Search)) } }
+        @if page.me.user.role == Role::Admin {
+            form.inline #import method="post" action="/console/catalog/import" enctype="multipart/form-data"
+                onsubmit="this.querySelector('progress').hidden=false" {
+                (page.csrf_field())
+                label { (page.t(C::Import)) input type="file" name="file" accept=".csv,text/csv" required; }
+                button type="submit" { (page.t(C::Import)) }
+                progress hidden;
+            }
+        }
+        p.muted { (count) " · " (page.t(C::Export)) ": GET /api/v1/products/export" }
+        table #products {
+            thead { tr { th { (page.t(C::Code)) } th { (page.t(C::Name)) } th.n { (page.t(C::RetailPrice)) } th.n { (page.t(C::MemberPrice)) } th { (page.t(C::Status)) } } }
+            tbody {
+                @for p in &products {
+                    tr {
+                        td { (p.code) } td { (p.name) } td.n { (p.retail_price) }
+                        td.n { (p.member_price.map(|m| m.to_string()).unwrap_or_default()) }
+                        td { (if p.status == shared::catalog::ProductStatus::Active { page.t(C::Active) } else { page.t(C::Delisted) }) }
+                    }
+                }
+            }
+        }
+    };
+    Ok(layout(page, Menu::Catalog, page.t(C::Catalog), body))
+}
+
+async fn import_catalog(State(state): State<AppState>, page: Page, mut form: Multipart) -> PageResult {
+    let mut csrf = String::new();
+    let mut file: Option<Vec<u8>> = None;
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| ConsoleError::App(crate::error::AppError::BadRequest(e.to_string()), page.lang))?
+    {
+        match field.name() {
+            Some("_csrf") => csrf = field.text().await.unwrap_or_default(),
+            Some("file") => file = field.bytes().await.ok().map(|b| b.to_vec()),
+            _ => {}
+        }
+    }
+    page.check_csrf(&csrf)?;
+    page.require(&[Role::Admin])?;
+    let bytes =
+        file.ok_or_else(|| ConsoleError::App(crate::error::AppError::BadRequest("no file".into()), page.lang))?;
+    let actor = page.me.actor();
+    let outcome = state
+        .db(move |s| {
+            crate::import::import_products(s, &actor, &bytes, false).map_err(|e| match e {
+                crate::import::CsvError::Store(e) => e,
+                other => crate::store::StoreError::Invalid(other.to_string()),
+            })
+        })
+        .await;
+    let flash = match outcome {
+        Ok(Ok(summary)) => html! {
+            p.ok #import-result { (page.t(C::ImportDone).replace("{0}", &summary.created.to_string()).replace("{1}", &summary.updated.to_string())) }
+        },
+        Ok(Err(rows)) => html! {
+            div #import-result {
+                p.error { (page.t(C::ImportBad)) }
+                table #bad-rows { thead { tr { th { (page.t(C::Line)) } th { (page.t(C::Reason)) } } }
+                    tbody { @for r in &rows { tr { td { (r.line) } td { (r.reason) } } } } }
+            }
+        },
+        Err(e) => html! { p.error #import-result { (e.to_string()) } },
+    };
+    catalog_page(&state, &page, String::new(), Some(flash)).await
+}
+
+async fn members(State(state): State<AppState>, page: Page, Query(q): Query<Search>) -> PageResult {
+    page.require(HQ)?;
+    let query = q.q.unwrap_or_default();
+    let qq = query.clone();
+    let found =
+        if qq.trim().is_empty() { Vec::new() } else { state.db(move |s| s.search_members(qq.trim(), 50)).await? };
+    let body = html! {
+        form.inline method="get" { label { (page.t(C::Search)) input name="q" value=(query) placeholder="0000012345 / 138… / 陈"; } button type="submit" { (page.t(C::Search)) } }
+        table #members {
+            thead { tr { th { (page.t(C::Code)) } th { (page.t(C::Name)) } th { (page.t(C::Phone)) } th { (page.t(C::Tier)) } th.n { (page.t(C::Points)) } th.n { (page.t(C::StoredValue)) } } }
+            tbody {
+                @for m in &found {
+                    tr {
+                        td { a href={ "/console/members/" (m.id) } { (m.code.as_str()) } } td { (m.name) }
+                        td { (m.phone.as_ref().map(|p| p.as_str().to_owned()).unwrap_or_default()) } td { (m.tier) }
+                        td.n { (m.points) } td.n { (m.stored_value.total()) }
+                    }
+                }
+            }
+        }
+    };
+    Ok(layout(&page, Menu::Members, page.t(C::Members), body))
+}
+
+async fn member(State(state): State<AppState>, page: Page, Path(id): Path<String>) -> PageResult {
+    member_page(&state, &page, &id, None).await
+}
+
+async fn member_page(state: &AppState, page: &Page, id: &str, flash: Option<Markup>) -> PageResult {
+    page.require(HQ)?;
+    let id = MemberId::parse(id).map_err(|_| ConsoleError::NotFound(page.lang))?;
+    let (m, lots, ledger) = state
+        .db(move |s| Ok((s.get_member(id)?, s.lots(id)?, s.ledger(id, 100)?)))
+        .await
+        .map_err(|_| ConsoleError::NotFound(page.lang))?;
+    let may_adjust = matches!(page.me.user.role, Role::Admin | Role::Marketing);
+    let body = html! {
+        @if let Some(f) = flash { (f) }
+        div.cards {
+            div.card { (page.t(C::Tier)) b { (m.tier) } }
+            div.card { (page.t(C::Points)) b #member-points { (m.points) } }
+            div.card { (page.t(C::StoredValue)) b { (m.stored_value.total()) } span.muted { (m.stored_value.principal) " + " (m.stored_value.bonus) } }
+            div.card { (page.t(C::Phone)) b { (m.phone.as_ref().map(|p| p.as_str().to_owned()).unwrap_or_default()) } }
+        }
+        h2 { (page.t(C::Lots)) }
+        table { thead { tr { th { (page.t(C::Day)) } th.n { (page.t(C::Points)) } th.n { (page.t(C::Balance)) } th { (page.t(C::Expires)) } } }
+            tbody { @for l in &lots { tr { td { (l.earned_on) } td.n { (l.points) } td.n { (l.remaining) } td { (l.expires_on.map(|d| d.to_string()).unwrap_or_else(|| "—".into())) } } } } }
+        @if may_adjust {
+            h2 { (page.t(C::Adjust)) }
+            form.inline method="post" action={ "/console/members/" (m.id) } {
+                (page.csrf_field())
+                label { (page.t(C::PointsDelta)) input name="points" type="number" required; }
+                label { (page.t(C::Reason)) input name="reason" required minlength="2"; }
+                button type="submit" { (page.t(C::Save)) }
+            }
+        }
+        h2 { (page.t(C::Ledger)) }
+        table #ledger { thead { tr { th { (page.t(C::Time)) } th { (page.t(C::Kind)) } th.n { (page.t(C::Points)) } th.n { (page.t(C::StoredValue)) } th { (page.t(C::Reason)) } th { (page.t(C::Who)) } } }
+            tbody { @for e in &ledger { tr {
+                td { (e.at.strftime("%Y-%m-%d %H:%M")) } td { (format!("{:?}", e.kind)) } td.n { (e.points) }
+                td.n { (yuan(e.principal + e.bonus)) } td { (e.reason.clone().unwrap_or_else(|| e.source.clone())) } td { (e.actor) }
+            } } } }
+    };
+    Ok(layout(page, Menu::Members, &format!("{} {}", m.code.as_str(), m.name), body))
+}
+
+#[derive(Deserialize)]
+struct AdjustForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    points: i64,
+    reason: String,
+}
+
+async fn adjust_member(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<AdjustForm>,
+) -> PageResult {
+    page.check_csrf(&f.csrf)?;
+    page.require(&[Role::Admin, Role::Marketing])?;
+    let mid = MemberId::parse(&id).map_err(|_| ConsoleError::NotFound(page.lang))?;
+    let actor = page.me.actor();
+    let adj =
+        Adjustment { points: f.points, principal: Money::ZERO, bonus: Money::ZERO, reason: f.reason.trim().to_owned() };
+    let flash = match state.db(move |s| s.adjust(&actor, mid, adj)).await? {
+        Ok(_) => html! { p.ok { (page.t(C::Saved)) } },
+        Err(refusal) => html! { p.error { (refusal.to_string()) } },
+    };
+    member_page(&state, &page, &id, Some(flash)).await
+}
+
+#[derive(Deserialize, Default)]
+struct PolicyForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    earn_per_yuan: i64,
+    #[serde(default)]
+    action: String,
+}
+
+async fn policy(State(state): State<AppState>, page: Page) -> PageResult {
+    page.require(HQ)?;
+    let current = state.db(|s| s.current_policy()).await?;
+    policy_page(&state, &page, current.earn.earn_per_yuan, None).await
+}
+
+async fn policy_page(state: &AppState, page: &Page, earn: i64, flash: Option<Markup>) -> PageResult {
+    let current = state.db(|s| s.current_policy()).await?;
+    let versions = state.db(|s| s.list_policies()).await?;
+    let mut proposed = current.clone();
+    proposed.earn.earn_per_yuan = earn;
+    let preview = crate::http::policy::preview_tiers(&proposed, Money::yuan(100), today());
+    let may_edit = matches!(page.me.user.role, Role::Admin | Role::Marketing);
+    let body = html! {
+        @if let Some(f) = flash { (f) }
+        form.box #policy-form method="post" action="/console/policy" {
+            (page.csrf_field())
+            label { (page.t(C::EarnRate)) input #earn name="earn_per_yuan" type="number" min="0" max="100000" value=(earn) disabled[!may_edit]; }
+            @if may_edit {
+                br;
+                button #preview name="action" value="preview" type="submit" { (page.t(C::PreviewButton)) } " "
+                button #save name="action" value="save" type="submit" { (page.t(C::Save)) }
+            }
+        }
+        h2 { (page.t(C::PreviewTitle)) }
+        table #preview-table {
+            thead { tr { th { (page.t(C::Tier)) } th.n { (page.t(C::Points)) } th.n { (page.t(C::BirthdayMonth)) } } }
+            tbody { @for p in &preview { tr { td { (p.name) " (" (p.tier) ")" } td.n { (p.points) } td.n { (p.birthday_points) } } } }
+        }
+        h2 { (page.t(C::Version)) }
+        table { thead { tr { th { (page.t(C::Version)) } th { (page.t(C::EffectiveFrom)) } th { (page.t(C::EarnRate)) } th { (page.t(C::Who)) } } }
+            tbody { @for v in versions.iter().rev() { tr {
+                td { (v.policy.version) } td { (v.policy.effective_from.strftime("%Y-%m-%d %H:%M")) } td { (v.policy.earn.earn_per_yuan) } td { (v.created_by) }
+            } } } }
+    };
+    Ok(layout(page, Menu::Policy, page.t(C::Policy), body))
+}
+
+async fn save_policy(State(state): State<AppState>, page: Page, axum::Form(f): axum::Form<PolicyForm>) -> PageResult {
+    page.check_csrf(&f.csrf)?;
+    page.require(&[Role::Admin, Role::Marketing])?;
+    if !(0..=100_000).contains(&f.earn_per_yuan) {
+        return Err(ConsoleError::App(
+            crate::error::AppError::Validation("earn rate must be 0 to 100000".into()),
+            page.lang,
+        ));
+    }
+    if f.action != "save" {
+        return policy_page(&state, &page, f.earn_per_yuan, None).await;
+    }
+    let mut next = state.db(|s| s.current_policy()).await?;
+    next.earn.earn_per_yuan = f.earn_per_yuan;
+    next.effective_from = Timestamp::now() + SignedDuration::from_secs(1);
+    next.validate().map_err(|e| ConsoleError::App(crate::error::AppError::Validation(e.to_string()), page.lang))?;
+    let actor = page.me.actor();
+    state.db(move |s| s.create_policy(&actor, next)).await?;
+    policy_page(&state, &page, f.earn_per_yuan, Some(html! { p.ok #saved { (page.t(C::Saved)) } })).await
+}
+
+#[derive(Deserialize, Default)]
+struct FinanceQuery {
+    kind: Option<String>,
+    from: Option<Date>,
+    to: Option<Date>,
+    branch: Option<i64>,
+}
+
+async fn finance(State(state): State<AppState>, page: Page, Query(q): Query<FinanceQuery>) -> PageResult {
+    page.require(&[Role::Admin, Role::Finance, Role::BranchManager])?;
+    let kind = q.kind.as_deref().and_then(ReportKind::parse).unwrap_or(ReportKind::SalesByBranch);
+    let (from, to, branch) = Range { from: q.from, to: q.to, branch: q.branch }.resolve(&page)?;
+    let names = branch_names(&state, &page).await?;
+    let r = report(&state, kind, from, to, branch).await?;
+    let csv = format!(
+        "/api/v1/reports/{}?format=csv&from={from}&to={to}{}",
+        kind.code(),
+        branch.map(|b| format!("&branch_id={}", b.0)).unwrap_or_default()
+    );
+    let body = html! {
+        form.inline method="get" {
+            label { (page.t(C::Report)) select name="kind" { @for k in ReportKind::ALL { option value=(k.code()) selected[k == kind] { (k.code()) } } } }
+            label { (page.t(C::From)) input type="date" name="from" value=(from); }
+            label { (page.t(C::To)) input type="date" name="to" value=(to); }
+            @if page.me.user.role != Role::BranchManager {
+                label { (page.t(C::Branch)) select name="branch" { option value="" { (page.t(C::AllBranches)) }
+                    @for (id, n) in &names { option value=(id.0) selected[Some(*id) == branch] { (n) } } } }
+            }
+            button type="submit" { (page.t(C::Show)) }
+        }
+        p { a href=(csv) { (page.t(C::DownloadCsv)) } }
+        (table(&page, &r))
+    };
+    Ok(layout(&page, Menu::Finance, page.t(C::Finance), body))
+}
+
+async fn audit(State(state): State<AppState>, page: Page, Query(q): Query<Search>) -> PageResult {
+    page.require(&[Role::Admin, Role::Finance])?;
+    let query = q.q.unwrap_or_default();
+    let all = state.db(|s| s.list_audit(0, 100_000)).await?;
+    let needle = query.trim().to_lowercase();
+    let shown: Vec<_> = all
+        .iter()
+        .rev()
+        .filter(|a| {
+            needle.is_empty()
+                || format!("{} {} {} {}", a.actor, a.action, a.entity, a.from).to_lowercase().contains(&needle)
+        })
+        .take(200)
+        .collect();
+    let body = html! {
+        form.inline method="get" { label { (page.t(C::Search)) input name="q" value=(query); } button type="submit" { (page.t(C::Search)) } }
+        table #audit { thead { tr { th { (page.t(C::Time)) } th { (page.t(C::Who)) } th { (page.t(C::Action)) } th { (page.t(C::Entity)) } } }
+            tbody { @for a in &shown { tr { td { (a.at.strftime("%Y-%m-%d %H:%M:%S")) } td { (a.actor) " @" (a.from) } td { (a.action) } td { (a.entity) } } } } }
+    };
+    Ok(layout(&page, Menu::Audit, page.t(C::Audit), body))
+}
