@@ -2,6 +2,8 @@
 //! demo data, and tills (the real engine over their own SQLite files) enrolled at it, syncing in the
 //! background. Scenarios live in `tests/`.
 
+pub mod browser;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

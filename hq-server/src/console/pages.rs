@@ -40,7 +40,7 @@ const EVERYONE: &[Role] = &[Role::Admin, Role::Finance, Role::Marketing, Role::B
 const HQ: &[Role] = &[Role::Admin, Role::Finance, Role::Marketing];
 
 fn today() -> Date {
-    crate::store::sqlite::ledger::hq_day(Timestamp::now())
+    crate::reports::hq_today()
 }
 
 #[derive(Deserialize, Default)]
@@ -733,7 +733,7 @@ async fn policy_page(state: &AppState, page: &Page, earn: i64, flash: Option<Mar
         }
         h2 { (page.t(C::Version)) }
         table { thead { tr { th { (page.t(C::Version)) } th { (page.t(C::EffectiveFrom)) } th { (page.t(C::EarnRate)) } th { (page.t(C::Who)) } } }
-            tbody { @for v in versions.iter().rev() { tr {
+            tbody { @for v in &versions { tr {
                 td { (v.policy.version) } td { (v.policy.effective_from.strftime("%Y-%m-%d %H:%M")) } td { (v.policy.earn.earn_per_yuan) } td { (v.created_by) }
             } } } }
     };

@@ -1,0 +1,165 @@
+//! The web console in a real browser (headless Chromium through chromedriver) against a real HQ
+//! on loopback: sign in, drill down from the dashboard to a sale a till made, change the earn rate
+//! with its preview, a CSV import with a bad row, and a branch manager kept to their branch.
+
+use std::time::Duration;
+
+use hq_server::demo::ADMIN_PASSWORD;
+use hq_server::store::{CatalogStore as _, PolicyStore as _};
+use shared::catalog::MemberCode;
+use shared::member::MemberIdentifier;
+use tests::browser::Browser;
+use tests::*;
+
+#[test]
+fn hq_staff_drill_down_from_the_dashboard_to_a_sale() {
+    let hq = Hq::start();
+    let mut t = TestTill::enrol(&hq, &hq.code(0, 0));
+    t.open_shift(CASHIER);
+    let gold = hq.demo.members[0].clone();
+    t.till.attach_member(MemberIdentifier::Code(MemberCode::parse(&gold.code).expect("code"))).expect("member");
+    for n in 0..3 {
+        let code = t.barcode(n);
+        t.till.scan(&code).expect("scan");
+    }
+    let due = t.till.view().expect("view").expect("sale").cash_due;
+    t.till.add_cash(due).expect("cash");
+    let done = t.till.complete(false).expect("complete");
+    let points = done.sale.member.as_ref().expect("member").points_earned;
+    t.start_sync();
+    t.wait_pushed(Duration::from_secs(30));
+
+    let base = hq.url();
+    let receipt = done.sale.receipt_no.to_string();
+    let day = done.sale.business_day.to_string();
+    hq.rt.block_on(async {
+        let b = Browser::start().await;
+        // Not signed in: the console sends you to sign in.
+        b.client.goto(&format!("{base}/console")).await.expect("goto");
+        assert_eq!(b.path().await, "/console/login");
+        b.sign_in(&base, "admin", "wrong password").await;
+        assert!(b.text("#login-error").await.contains("Wrong username or password"));
+        b.sign_in(&base, "admin", ADMIN_PASSWORD).await;
+        assert_eq!(b.path().await, "/console");
+        assert!(b.text("#card-sales").await.contains(&done.sale.totals.due.to_string()));
+        assert!(b.text("#card-count").await.contains('1'));
+        assert!(b.source().await.contains("<svg"), "the charts are drawn");
+
+        // Branch → its days → the day's tills and shifts → the sale.
+        b.click("#branches a").await;
+        assert!(b.path().await.ends_with("/days"), "{}", b.path().await);
+        b.follow(&day).await;
+        b.follow(&receipt).await;
+        assert_eq!(b.text("#sale-due").await, done.sale.totals.due.to_string());
+        assert!(b.text("#sale-points").await.contains(&format!("+{points}")));
+
+        if std::env::var_os("TILLPOINT_SCREENSHOTS").is_some() {
+            b.client.goto(&format!("{base}/console")).await.expect("goto");
+            let png = b.client.screenshot().await.expect("screenshot");
+            std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/console-dashboard.png"), png).expect("write");
+        }
+    });
+}
+
+#[test]
+fn marketing_previews_and_saves_a_new_earn_rate_and_a_forged_form_is_refused() {
+    let hq = Hq::start();
+    let before = hq.store().current_policy().expect("policy");
+    let base = hq.url();
+    hq.rt.block_on(async {
+        // A form posted without the session's CSRF token changes nothing.
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        let signed = http
+            .post(format!("{base}/console/login"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("username=marketing&password=tillpoint-marketing")
+            .send()
+            .await
+            .expect("sign in");
+        let cookie = signed.headers().get("set-cookie").expect("cookie").to_str().expect("ascii").to_owned();
+        let session = cookie.split(';').next().expect("pair").to_owned();
+        let forged = http
+            .post(format!("{base}/console/policy"))
+            .header("cookie", &session)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("earn_per_yuan=0&action=save")
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(forged.status(), 403);
+
+        let b = Browser::start().await;
+        b.sign_in(&base, "marketing", "tillpoint-marketing").await;
+        b.client.goto(&format!("{base}/console/policy")).await.expect("goto");
+        b.fill("#earn", "300").await;
+        b.click("#preview").await;
+        let mut proposed = before.clone();
+        proposed.earn.earn_per_yuan = 300;
+        let today = hq_server::reports::hq_today();
+        let table = b.text("#preview-table").await;
+        for p in hq_server::http::policy::preview_tiers(&proposed, shared::Money::yuan(100), today) {
+            let row = table.lines().find(|l| l.contains(&p.name)).unwrap_or_else(|| panic!("{} in {table}", p.name));
+            assert!(row.contains(&p.points.to_string()), "{row} should show {}", p.points);
+        }
+        assert_eq!(hq.store().current_policy().expect("policy").version, before.version, "a preview saves nothing");
+        b.click("#save").await;
+        assert!(!b.text("#saved").await.is_empty());
+    });
+    let versions = hq.store().list_policies().expect("versions");
+    let last = versions.first().expect("the newest version");
+    assert_eq!(last.policy.version, before.version + 1);
+    assert_eq!(last.policy.earn.earn_per_yuan, 300);
+    assert!(last.created_by.contains("marketing"), "{}", last.created_by);
+}
+
+#[test]
+fn a_csv_with_a_bad_row_is_reported_and_a_manager_stays_in_their_branch() {
+    let hq = Hq::start();
+    let products_before = hq.store().count_products().expect("count");
+    let category = hq.store().list_categories().expect("categories")[0].code.clone();
+    let dir = tempfile::tempdir().expect("dir");
+    let csv = dir.path().join("products.csv");
+    std::fs::write(
+        &csv,
+        format!(
+            "code,name,category,unit,retail_price,vat\nNEW-1,新商品一,{category},个,3.50,13\nNEW-2,新商品二,{category},个,abc,13\n"
+        ),
+    )
+    .expect("csv");
+    let base = hq.url();
+    let (own, other) = (hq.demo.branches[0].id.0, hq.demo.branches[1].id.0);
+    hq.rt.block_on(async {
+        let b = Browser::start().await;
+        b.sign_in(&base, "admin", ADMIN_PASSWORD).await;
+        b.client.goto(&format!("{base}/console/catalog")).await.expect("goto");
+        b.client
+            .find(fantoccini::Locator::Css("#import input[type=file]"))
+            .await
+            .expect("file input")
+            .send_keys(&csv.display().to_string())
+            .await
+            .expect("choose file");
+        b.click("#import button[type=submit]").await;
+        let page = b.source().await;
+        assert!(page.contains("bad-rows"), "{page}");
+        let report = b.text("#bad-rows").await;
+        assert!(report.lines().any(|l| l.starts_with('3')), "line 3 is reported: {report}");
+        assert!(report.contains("retail_price") || report.contains("price"), "{report}");
+
+        // A branch manager: their branch, and not another one's, even by URL.
+        let m = Browser::start().await;
+        m.sign_in(&base, "mgr-b001", "tillpoint-manager").await;
+        m.client.goto(&format!("{base}/console/branches/{own}")).await.expect("goto");
+        assert!(m.source().await.contains("id=\"tills\""));
+        m.client.goto(&format!("{base}/console/branches/{other}")).await.expect("goto");
+        let page = m.source().await;
+        assert!(page.contains("Not found, or not yours to see") && !page.contains("id=\"tills\""));
+        m.client.goto(&format!("{base}/console/branches/{other}/days")).await.expect("goto");
+        assert!(m.source().await.contains("Not found, or not yours to see"));
+        m.client.goto(&format!("{base}/console/audit")).await.expect("goto");
+        assert!(m.source().await.contains("Your role may not do this"));
+        m.client.goto(&format!("{base}/console?branch={other}")).await.expect("goto");
+        assert!(!m.source().await.contains(&hq.demo.branches[1].code), "the dashboard stays on their branch");
+    });
+    assert_eq!(hq.store().count_products().expect("count"), products_before, "nothing was imported");
+}
