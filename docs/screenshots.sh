@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Takes the README's screenshots of the till's sale screen under Xvfb, in Chinese and in English:
+# Takes the README's screenshots: the till's sale screen under Xvfb, in Chinese and in English,
+# then the web console's dashboard. The till:
 # the demo starts, a cashier logs in, opens a shift, a gold member's card is swiped on the simulated
 # reader, four products are scanned on the simulated scanner, one barcode is typed.
 # Needs: xvfb, xdotool, imagemagick (Debian). Run from the repository root:  docs/screenshots.sh
@@ -29,3 +30,6 @@ shoot() { # lang out.png
 }
 shoot zh_CN.UTF-8 docs/till-sale-zh.png
 shoot en_US.UTF-8 docs/till-sale-en.png
+
+# The web console's dashboard (the demo chain with two weeks of past sales), in headless Chromium.
+cargo test -p tests --test console dashboard_screenshot -- --ignored

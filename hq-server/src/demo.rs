@@ -42,6 +42,8 @@ pub struct DemoOptions {
     pub members: u32,
     /// How long the printed enrolment codes stay valid.
     pub code_ttl: Duration,
+    /// Business days of past sales to generate (for the dashboard and reports).
+    pub history_days: u32,
 }
 
 impl Default for DemoOptions {
@@ -53,6 +55,7 @@ impl Default for DemoOptions {
             seed: 2026,
             members: 500,
             code_ttl: Duration::from_secs(3600),
+            history_days: 14,
         }
     }
 }
@@ -60,7 +63,14 @@ impl Default for DemoOptions {
 impl DemoOptions {
     /// Two branches, two tills each, 200 products: quick enough for tests and the till's demo mode.
     pub fn small() -> DemoOptions {
-        DemoOptions { branches: 2, tills_per_branch: 2, products: 200, members: 20, ..DemoOptions::default() }
+        DemoOptions {
+            branches: 2,
+            tills_per_branch: 2,
+            products: 200,
+            members: 20,
+            history_days: 0,
+            ..DemoOptions::default()
+        }
     }
 }
 
@@ -87,6 +97,8 @@ pub struct DemoSummary {
     pub products: u64,
     /// A few members to swipe at the tills (the first ones of the demo members).
     pub members: Vec<DemoMember>,
+    /// Past sales generated for the dashboard.
+    pub history_sales: u64,
 }
 
 /// A demo member and how to find them at a till.
@@ -120,10 +132,11 @@ impl DemoSummary {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "demo chain: {} branches, {} categories, {} products",
+            "demo chain: {} branches, {} categories, {} products, {} past sales",
             self.branches.len(),
             self.categories,
-            self.products
+            self.products,
+            self.history_sales
         );
         let _ = writeln!(s, "console users (username / password):");
         let _ =
@@ -530,5 +543,7 @@ pub fn seed(store: &dyn Store, options: &DemoOptions) -> StoreResult<DemoSummary
         });
     }
     store.import_members(&actor, more, &|_| {})?;
-    Ok(DemoSummary { branches, categories: KINDS.len() + 1, products: summary.created, members })
+    let history_sales =
+        crate::demo_history::seed(store, &actor, &branches, &members, options.history_days, options.seed)?;
+    Ok(DemoSummary { branches, categories: KINDS.len() + 1, products: summary.created, members, history_sales })
 }

@@ -25,6 +25,7 @@ pub mod cli;
 pub mod config;
 pub mod console;
 pub mod demo;
+pub mod demo_history;
 pub mod error;
 pub mod event_checks;
 pub mod fixtures;

@@ -1,4 +1,6 @@
 //! Charts as server-rendered SVG: no script, no library, readable without a network.
+//! (SVG elements are always closed, `<rect></rect>`: inside HTML a bare `<rect>` would swallow
+//! everything after it.)
 
 use maud::{Markup, html};
 
@@ -18,7 +20,7 @@ pub fn bars(title: &str, data: &[(String, i64, Option<String>)], format: fn(i64)
         figure.chart {
             figcaption { (title) }
             svg width=(W) height=(H) viewBox={ "0 0 " (W) " " (H) } role="img" aria-label=(title) {
-                line x1=(LEFT) y1=(H - BOTTOM) x2=(W - 5) y2=(H - BOTTOM) stroke="#99a";
+                line x1=(LEFT) y1=(H - BOTTOM) x2=(W - 5) y2=(H - BOTTOM) stroke="#99a" {}
                 text x=(LEFT - 6) y=(20) text-anchor="end" font-size="11" fill="#556" { (format(max)) }
                 @for (i, (label, value, link)) in data.iter().enumerate() {
                     @let h = (value.max(&0) * (H - BOTTOM - 30)) / max;
@@ -31,7 +33,7 @@ pub fn bars(title: &str, data: &[(String, i64, Option<String>)], format: fn(i64)
                     } @else {
                         rect x=(x) y=(y) width=(bar) height=(h) fill=(COLOURS[0]) { title { (label) ": " (format(*value)) } }
                     }
-                    @if data.len() <= 16 {
+                    @if data.len() <= 8 {
                         text x=(x + bar / 2) y=(y - 4) text-anchor="middle" font-size="10" fill="#334" { (format(*value)) }
                     }
                     @if data.len() <= 16 || i % (data.len() / 8 + 1) == 0 {
@@ -62,7 +64,7 @@ pub fn shares(title: &str, data: &[(String, i64)], format: fn(i64) -> String) ->
                     rect x=(x) y=(10) width=(w) height=(28) fill=(colour) { title { (label) ": " (format(*value)) } }
                 }
                 @for (i, (_, _, colour, label, value)) in parts.iter().enumerate() {
-                    rect x=(10) y=(50 + 18 * i as i64) width=(12) height=(12) fill=(colour);
+                    rect x=(10) y=(50 + 18 * i as i64) width=(12) height=(12) fill=(colour) {}
                     text x=(28) y=(60 + 18 * i as i64) font-size="12" fill="#334" {
                         (label) "  " (format(*value)) "  (" (value.max(&0) * 100 / total) "%)"
                     }

@@ -102,3 +102,24 @@ shared::text_table!(C {
     Language => ("English", "中文"),
     Drill => ("点门店看每日，点日期看收银机与班次，点小票看明细", "Click a branch for its days, a day for its tills and shifts, a receipt for the sale"),
 });
+
+#[cfg(test)]
+mod tests {
+    use shared::lang::Lang;
+
+    use super::*;
+
+    #[test]
+    fn every_console_text_is_in_both_languages() {
+        let cjk = |s: &str| s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+        for c in C::ALL {
+            let (zh, en) = (c.text(Lang::ZhCn), c.text(Lang::En));
+            assert!(!zh.trim().is_empty() && !en.trim().is_empty(), "{c:?}");
+            // The language switch names the other language; everything else is in its own.
+            if *c != C::Language {
+                assert!(cjk(zh), "{c:?} has no Chinese");
+                assert!(!cjk(en), "{c:?} has Chinese in English");
+            }
+        }
+    }
+}
