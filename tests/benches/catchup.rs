@@ -27,6 +27,7 @@ fn main() {
         branches: 2,
         tills_per_branch: TILLS / 2,
         products: 300,
+        history_days: 0,
         ..DemoOptions::default()
     });
     let start_of_outage = jiff::Timestamp::now() - SignedDuration::from_hours(HOURS);
