@@ -300,6 +300,19 @@ fn the_rendered_screens_work_by_mouse_and_touch_too() {
     ui.press(Input::Enter);
     assert_eq!(ui.devices.log().receipts.len(), 1, "printed");
 
+    // A return: the receipt's number, the return screen lists its lines, * takes them all back.
+    let receipt = ui.app.last_receipt.clone().expect("receipt").receipt_no.to_string();
+    ui.type_slowly(&receipt);
+    ui.press(Input::Enter);
+    assert!(ui.shows(&format!("Return: receipt {receipt}")), "{:?}", ui.app.screen);
+    ui.type_slowly("*");
+    ui.press(Input::Enter);
+    assert!(ui.shows("A manager must approve: type login, space, PIN, then Enter"));
+    ui.type_slowly(&format!("{MANAGER} {MANAGER_PIN}"));
+    ui.press(Input::Enter);
+    assert!(matches!(&ui.app.status, Some((Tone::Good, s)) if s.contains("Refund done")), "{:?}", ui.app.status);
+    assert_eq!(ui.devices.log().receipts.len(), 2, "the refund printed");
+
     ui.click("X report  F9");
     assert!(ui.shows("X report (shift stays open)"));
     ui.click("Back  Esc");
@@ -311,4 +324,34 @@ fn the_rendered_screens_work_by_mouse_and_touch_too() {
     // The Z report's figures are on screen.
     let Screen::ZReport(z, _) = ui.app.screen.clone() else { unreachable!() };
     assert!(ui.shows(&format!("Over / short: {}", z.over_short.expect("counted"))));
+}
+
+#[test]
+fn a_member_pays_with_points_and_stored_value_by_keyboard() {
+    let mut ui = Ui::new(Lang::En);
+    ui.login_and_open_shift();
+    let phone = gold_member().phone.expect("phone").as_str().to_owned();
+    ui.press(Input::F(2));
+    ui.type_slowly(&phone);
+    ui.press(Input::Enter);
+    ui.type_slowly(OIL);
+    ui.press(Input::Enter);
+    let due = ui.app.snap.cart.as_ref().expect("cart").remaining;
+    // Page Up: ¥1.00 by points (HQ holds 100 points).
+    let _ = ui.app.update(Message::Key(
+        pos_app::ui::to_input(&iced::keyboard::Key::Named(iced::keyboard::key::Named::PageUp), None).expect("a key"),
+        Instant::now(),
+    ));
+    assert_eq!(ui.app.screen, Screen::Sale(Prompt::Points));
+    ui.type_slowly("1.00");
+    ui.press(Input::Enter);
+    let cart = ui.app.snap.cart.clone().expect("cart");
+    assert_eq!(cart.remaining, due - Money(100), "{:?}", ui.app.status);
+    // Page Down, Enter alone: the rest from stored value; the sale completes.
+    ui.press(Input::F(14));
+    ui.press(Input::Enter);
+    assert!(matches!(&ui.app.status, Some((Tone::Good, s)) if s.contains("Sale complete")), "{:?}", ui.app.status);
+    let receipt = ui.devices.log().receipts.last().cloned().expect("printed");
+    let text = receipt.text(shared::receipt::PaperWidth::Mm80);
+    assert!(text.contains("100"), "the points used are on the receipt: {text}");
 }

@@ -79,6 +79,10 @@ pub enum Prompt {
     Qty,
     Cash,
     Card,
+    /// Part of the sale paid with the member's points (held at HQ).
+    Points,
+    /// Part of the sale paid from the member's stored value (held at HQ).
+    StoredValue,
     /// A manager's login and PIN for [`App::needs_manager`].
     Manager,
     PaidIn,
@@ -542,6 +546,34 @@ impl App {
                 }
                 self.screen = Screen::Sale(Prompt::Scan);
             }
+            (Prompt::Points | Prompt::StoredValue, Input::Enter) => {
+                let cart = self.snap.cart.as_ref();
+                let remaining = cart.map_or(Money::ZERO, |c| c.remaining);
+                let balance = cart
+                    .and_then(|c| c.member.as_ref())
+                    .and_then(|m| m.snapshot.as_ref())
+                    .map_or(Money::ZERO, |m| m.stored_value.total());
+                let amount = match (prompt, entry.is_empty()) {
+                    (Prompt::StoredValue, true) => Some(remaining.min(balance)).filter(|m| m.0 > 0),
+                    _ => money(&entry),
+                };
+                match amount {
+                    Some(m) => {
+                        self.send(if prompt == Prompt::Points {
+                            Command::AddPoints(m)
+                        } else {
+                            Command::AddStoredValue(m)
+                        });
+                        if m >= remaining {
+                            self.send(Command::Complete);
+                        }
+                    }
+                    None => self.say(Tone::Bad, ErrorKind::Invalid.text(self.lang)),
+                }
+                self.screen = Screen::Sale(Prompt::Scan);
+            }
+            (_, Input::F(13)) => self.screen = Screen::Sale(Prompt::Points),
+            (_, Input::F(14)) => self.screen = Screen::Sale(Prompt::StoredValue),
             (Prompt::Manager, Input::Enter) => {
                 let mut parts = entry.split_whitespace();
                 let creds = match (parts.next(), parts.next()) {
@@ -803,6 +835,11 @@ impl App {
         button(text(self.t(t)).size(16)).padding([10, 14]).on_press(Message::Key(input, Instant::now())).into()
     }
 
+    /// A touch-size key for payment.
+    fn big_button(&self, t: T, input: Input) -> Element<'_, Message> {
+        button(text(self.t(t)).size(20)).padding([16, 22]).on_press(Message::Key(input, Instant::now())).into()
+    }
+
     fn status_bar(&self) -> Element<'_, Message> {
         let link = |name: T, up: Option<bool>| {
             let state = match up {
@@ -956,6 +993,8 @@ impl App {
             Prompt::Qty => T::EnterQty,
             Prompt::Cash => T::EnterCash,
             Prompt::Card => T::EnterCard,
+            Prompt::Points => T::EnterPoints,
+            Prompt::StoredValue => T::EnterStoredValue,
             Prompt::Manager => T::EnterManager,
             Prompt::PaidIn | Prompt::PaidOut => T::EnterAmount,
             Prompt::Reprint => T::EnterReceipt,
@@ -967,18 +1006,24 @@ impl App {
         } else {
             self.entry.clone()
         };
+        // Payment keys first and larger: they are pressed most, often by touch.
+        let pay = row![
+            self.big_button(T::KeyCash, Input::F(4)),
+            self.big_button(T::KeyCard, Input::F(5)),
+            self.big_button(T::KeyPoints, Input::F(13)),
+            self.big_button(T::KeyStoredValue, Input::F(14)),
+        ]
+        .spacing(6);
         let keys = row![
             self.key_button(T::KeyMember, Input::F(2)),
             self.key_button(T::KeyQty, Input::F(3)),
-            self.key_button(T::KeyCash, Input::F(4)),
-            self.key_button(T::KeyCard, Input::F(5)),
             self.key_button(T::KeyRemove, Input::F(6)),
             self.key_button(T::KeyVoid, Input::F(7)),
+            self.key_button(T::KeyHold, Input::F(8)),
         ]
         .spacing(6);
         let keys2 = row![
             self.key_button(T::KeyMenu, Input::F(1)),
-            self.key_button(T::KeyHold, Input::F(8)),
             self.key_button(T::KeyX, Input::F(9)),
             self.key_button(T::KeyClose, Input::F(10)),
             self.key_button(T::KeyLock, Input::F(11)),
@@ -997,6 +1042,7 @@ impl App {
                 .padding(8)
                 .width(Length::Fill)
                 .style(container::bordered_box),
+            pay,
             keys,
             keys2,
         ]
@@ -1192,6 +1238,9 @@ pub fn to_input(key: &keyboard::Key, text: Option<&str>) -> Option<Input> {
             Named::F10 => Some(Input::F(10)),
             Named::F11 => Some(Input::F(11)),
             Named::F12 => Some(Input::F(12)),
+            // Points and stored value have no F-key of their own: Page Up and Page Down.
+            Named::PageUp => Some(Input::F(13)),
+            Named::PageDown => Some(Input::F(14)),
             _ => None,
         },
         _ => text.and_then(|t| t.chars().next()).filter(|c| !c.is_control()).map(Input::Char),
