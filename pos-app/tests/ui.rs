@@ -355,3 +355,15 @@ fn a_member_pays_with_points_and_stored_value_by_keyboard() {
     let text = receipt.text(shared::receipt::PaperWidth::Mm80);
     assert!(text.contains("100"), "the points used are on the receipt: {text}");
 }
+
+#[test]
+fn the_settings_of_a_till_without_a_config_file_say_so() {
+    let mut ui = Ui::new(Lang::En);
+    ui.login_and_open_shift();
+    ui.press(Input::F(1));
+    assert!(ui.shows("8  Settings: devices  F8"));
+    ui.type_slowly("8");
+    // This app was handed an engine, not a till database (as in the demo): nothing to set.
+    assert!(matches!(&ui.app.status, Some((Tone::Info, s)) if s.contains("simulated")), "{:?}", ui.app.status);
+    assert_eq!(ui.app.screen, Screen::Sale(Prompt::Scan));
+}

@@ -20,6 +20,7 @@ use crate::ui::worker::{Engine, Replies};
 
 /// A till that is up: what the app needs to run it, and what must stay alive while it runs.
 pub struct Running {
+    pub db: std::path::PathBuf,
     pub engine: Engine,
     pub replies: Replies,
     pub sync: SyncHandle,
@@ -68,7 +69,7 @@ pub fn open_enrolled(db: &Path, config: &TillConfig) -> Result<Running, String> 
         Till::open(store, Box::new(SystemClock), Box::new(authority), Box::new(devices)).map_err(|e| e.to_string())?;
     let sync = crate::sync::start(SyncConfig::new(db)).map_err(|e| e.to_string())?;
     let (engine, replies) = Engine::spawn(till);
-    Ok(Running { engine, replies, sync, scans, cards, printer_events, scanner, card_reader })
+    Ok(Running { db: db.to_path_buf(), engine, replies, sync, scans, cards, printer_events, scanner, card_reader })
 }
 
 /// The serial ports of this machine, for the device setup screen.

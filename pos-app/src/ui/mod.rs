@@ -154,7 +154,11 @@ pub struct DemoPanel {
 }
 
 /// A receiver an iced subscription takes over once.
-pub struct Slot<R>(Arc<Mutex<Option<R>>>, &'static str);
+pub struct Slot<R>(Arc<Mutex<Option<R>>>, &'static str, u64);
+
+/// Each slot is a new subscription, even under a name used before (a till reopened after its
+/// devices changed gets fresh ones).
+static SLOTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 impl<R> std::fmt::Debug for Slot<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -164,19 +168,20 @@ impl<R> std::fmt::Debug for Slot<R> {
 
 impl<R> Clone for Slot<R> {
     fn clone(&self) -> Self {
-        Slot(self.0.clone(), self.1)
+        Slot(self.0.clone(), self.1, self.2)
     }
 }
 
 impl<R> std::hash::Hash for Slot<R> {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         self.1.hash(state);
+        self.2.hash(state);
     }
 }
 
 impl<R> Slot<R> {
     pub fn new(name: &'static str, r: R) -> Slot<R> {
-        Slot(Arc::new(Mutex::new(Some(r))), name)
+        Slot(Arc::new(Mutex::new(Some(r))), name, SLOTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
     }
 
     pub fn take(&self) -> Option<R> {
@@ -200,7 +205,9 @@ pub struct App {
     pub lang: Lang,
     engine: Option<Engine>,
     /// What must stay alive while the till runs (the sync task, device drivers).
-    keep: Vec<Box<dyn std::any::Any>>,
+    keep: Vec<Box<dyn std::any::Any + Send>>,
+    /// The till's database (not in the demo), for the settings.
+    pub db: Option<std::path::PathBuf>,
     pub setup: Option<setup::SetupState>,
     pub sources: Sources,
     pub snap: Snapshot,
@@ -248,6 +255,7 @@ impl App {
             lang,
             engine: None,
             keep: Vec::new(),
+            db: None,
             setup: None,
             sources: Sources::default(),
             snap: Snapshot::default(),
@@ -270,7 +278,11 @@ impl App {
 
     /// Runs an opened till: its engine, devices and sync feed this app from now on.
     pub fn run(&mut self, running: boot::Running) {
-        let boot::Running { engine, replies, sync, scans, cards, printer_events, scanner, card_reader } = running;
+        let boot::Running { db, engine, replies, sync, scans, cards, printer_events, scanner, card_reader } = running;
+        // What ran before (a till reopened from the settings) stops off the UI thread.
+        let old = std::mem::take(&mut self.keep);
+        std::thread::spawn(move || drop(old));
+        self.db = Some(db);
         self.sources.replies = Some(Slot::new("replies", replies));
         self.sources.scans = scans.map(|s| Slot::new("scanner", s));
         self.sources.cards = cards.map(|c| Slot::new("cards", c));
@@ -396,11 +408,10 @@ impl App {
             Input::F(12) => {
                 self.lang = if self.lang == Lang::ZhCn { Lang::En } else { Lang::ZhCn };
                 self.send(Command::SetLanguage(self.lang));
-                return Task::none();
+                return self.save_language();
             }
-            Input::Char(c @ '1'..='7') if self.screen == Screen::Menu => {
-                self.menu(c as u8 - b'0');
-                return Task::none();
+            Input::Char(c @ '1'..='8') if self.screen == Screen::Menu => {
+                return self.menu(c as u8 - b'0');
             }
             Input::Char(c) if !c.is_control() => {
                 if matches!(self.screen, Screen::OpenShift | Screen::CloseShift) {
@@ -465,14 +476,14 @@ impl App {
             (Screen::Return(_) | Screen::Menu | Screen::Held(_) | Screen::Info(..), Input::Escape) => {
                 self.screen = Screen::Sale(Prompt::Scan)
             }
-            (Screen::Menu, Input::F(n)) => self.menu(n),
+            (Screen::Menu, Input::F(n)) => return self.menu(n),
             _ => {}
         }
         Task::none()
     }
 
     /// The manager's menu: F1 opens it, then a function key picks.
-    fn menu(&mut self, n: u8) {
+    fn menu(&mut self, n: u8) -> Task<Message> {
         self.screen = Screen::Sale(Prompt::Scan);
         match n {
             1 => self.screen = Screen::Sale(Prompt::PaidIn),
@@ -488,8 +499,10 @@ impl App {
                 self.screen = Screen::Sale(Prompt::Manager);
             }
             7 => self.send(Command::Rejected),
+            8 => return self.open_settings(),
             _ => {}
         }
+        Task::none()
     }
 
     fn counted(&self) -> CashCount {
@@ -1107,6 +1120,7 @@ impl App {
             (T::Enrol, 5),
             (T::DayEndTitle, 6),
             (T::SyncTitle, 7),
+            (T::Settings, 8),
         ];
         let mut c = column![text(self.t(T::MenuTitle)).size(28)].spacing(8);
         for (t, n) in items {

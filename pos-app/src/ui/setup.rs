@@ -31,6 +31,8 @@ pub struct SetupState {
     /// The port (index into `ports`) of the scanner, card reader and printer.
     pub assign: [Option<usize>; 3],
     pub device: usize,
+    /// The devices configured before (the settings of a running till).
+    pub current: TillConfig,
 }
 
 /// What the background work of the setup reports.
@@ -41,6 +43,7 @@ pub enum SetupEvent {
     Ports(Vec<PortInfo>),
     Tested(Result<String, String>),
     Ready(Slot<Result<boot::Running, String>>),
+    Saved,
 }
 
 const DEVICES: [T; 3] = [T::Scanner, T::CardReader, T::Printer];
@@ -110,6 +113,11 @@ impl App {
                     let _ = out.send(Message::Setup(SetupEvent::Enrolled(result))).await;
                 }))
             }
+            (Screen::SetupDevices, Input::Escape) if self.engine.is_some() => {
+                self.setup = None;
+                self.screen = Screen::Sale(super::Prompt::Scan);
+                Task::none()
+            }
             (Screen::SetupDevices, Input::Tab) => {
                 s.device = (s.device + 1) % DEVICES.len();
                 Task::none()
@@ -149,6 +157,36 @@ impl App {
         }
     }
 
+    /// The settings of a running till (manager menu 8): its devices, on the device setup screen.
+    pub(super) fn open_settings(&mut self) -> Task<Message> {
+        let Some(db) = self.db.clone() else {
+            self.say(Tone::Info, self.t(T::DemoDevices));
+            return Task::none();
+        };
+        let current = TillConfig::load(&TillConfig::path_for(&db)).unwrap_or_default();
+        self.setup = Some(SetupState { db, current, ..SetupState::default() });
+        self.screen = Screen::SetupDevices;
+        Task::perform(blocking(boot::ports), |p| Message::Setup(SetupEvent::Ports(p)))
+    }
+
+    /// Keeps the language chosen with F12 in the till's config file.
+    pub(super) fn save_language(&self) -> Task<Message> {
+        let Some(db) = self.db.clone() else { return Task::none() };
+        let lang = self.lang;
+        Task::perform(
+            blocking(move || {
+                let path = TillConfig::path_for(&db);
+                let mut config = TillConfig::load(&path).map_err(|e| e.to_string())?;
+                config.lang = Some(lang);
+                config.save(&path).map_err(|e| e.to_string())
+            }),
+            |r| match r {
+                Ok(()) => Message::Setup(SetupEvent::Saved),
+                Err(e) => Message::Setup(SetupEvent::Tested(Err(e))),
+            },
+        )
+    }
+
     /// The config the device screen describes.
     fn device_config(&self) -> TillConfig {
         let Some(s) = &self.setup else { return TillConfig::default() };
@@ -158,7 +196,7 @@ impl App {
             scanner: port(0).map(|port| ScannerConfig { port, ..ScannerConfig::default() }),
             card_reader: port(1).map(|port| CardReaderConfig { port, ..CardReaderConfig::default() }),
             printer: port(2).map(|p| PrinterConfig { endpoint: Endpoint::Serial(p), ..PrinterConfig::default() }),
-            display: None,
+            display: s.current.display.clone(),
         }
     }
 
@@ -166,6 +204,7 @@ impl App {
         let Some(s) = self.setup.as_mut() else { return Task::none() };
         match e {
             SetupEvent::Progress(done, of) => s.progress = Some((done, of)),
+            SetupEvent::Saved => {}
             SetupEvent::Enrolled(Ok(())) => {
                 s.enrolling = false;
                 self.screen = Screen::SetupDevices;
@@ -183,14 +222,35 @@ impl App {
                 };
                 self.say(Tone::Bad, format!("{hint} ({why})"));
             }
-            SetupEvent::Ports(p) => s.ports = p,
+            SetupEvent::Ports(p) => {
+                // A running till's settings start from the ports it uses.
+                let c = &s.current;
+                let paths = [
+                    c.scanner.as_ref().map(|d| d.port.path.clone()),
+                    c.card_reader.as_ref().map(|d| d.port.path.clone()),
+                    c.printer.as_ref().and_then(|d| match &d.endpoint {
+                        Endpoint::Serial(p) => Some(p.path.clone()),
+                        _ => None,
+                    }),
+                ];
+                for (i, path) in paths.iter().enumerate() {
+                    if s.assign[i].is_none() {
+                        s.assign[i] = path.as_ref().and_then(|path| p.iter().position(|port| &port.path == path));
+                    }
+                }
+                s.ports = p;
+            }
             SetupEvent::Tested(Ok(what)) => self.say(Tone::Good, format!("{} {what}", self.t(T::TestOk))),
             SetupEvent::Tested(Err(why)) => self.say(Tone::Bad, format!("{} {why}", self.t(T::TestFailed))),
             SetupEvent::Ready(slot) => match slot.take() {
                 Some(Ok(running)) => {
+                    let was_running = self.engine.is_some();
                     self.setup = None;
                     self.run(running);
                     self.screen = Screen::Login;
+                    if was_running {
+                        self.say(Tone::Good, self.t(T::Saved));
+                    }
                 }
                 Some(Err(why)) => self.say(Tone::Bad, why),
                 None => {}
@@ -248,6 +308,7 @@ impl App {
                     ]
                     .spacing(8),
                 )
+                .push(if self.engine.is_some() { self.key_button(T::Back, Input::Escape) } else { text("").into() })
                 .push(container(text("")).height(Length::Fill))
                 .into()
             }
