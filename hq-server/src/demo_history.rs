@@ -67,7 +67,8 @@ pub fn seed(
                 receipt += 1;
                 seq += 1;
                 let at = at_on(day, 9 * 60 + k * (12 * 60 / n.max(1)) + rng.random_range(0..10))?;
-                let member = (rng.random_range(0..10) < 4).then(|| &members[rng.random_range(0..members.len())]);
+                let member = (!members.is_empty() && rng.random_range(0..10) < 4)
+                    .then(|| &members[rng.random_range(0..members.len())]);
                 let mut sale =
                     sale(&mut rng, &products, &policy, b, &settings, till.id, till.number, receipt, at, day, member)?;
                 sale.cashier = cashier;

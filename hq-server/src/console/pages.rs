@@ -194,7 +194,7 @@ async fn dashboard(State(state): State<AppState>, page: Page, Query(range): Quer
         for r in &by_day.rows {
             *per_day.entry(cell_text(&r[0])).or_default() += r[col(&by_day, "due")].int();
         }
-        per_day.into_iter().map(|(d, v)| (d[5..].to_owned(), v, None)).collect()
+        per_day.into_iter().map(|(d, v)| (d.get(5..).unwrap_or(&d).to_owned(), v, None)).collect()
     };
     let branches_chart: Vec<(String, i64, Option<String>)> = by_branch
         .rows
