@@ -84,6 +84,11 @@ fn marketing_previews_and_saves_a_new_earn_rate_and_a_forged_form_is_refused() {
 
         let b = Browser::start().await;
         b.sign_in(&base, "marketing", "tillpoint-marketing").await;
+        // A broken tiers/campaigns document is refused with its reason, nothing saved.
+        b.client.goto(&format!("{base}/console/policy")).await.expect("goto");
+        b.fill("textarea[name=advanced]", "{\"tiers\": []").await;
+        b.click("#save").await;
+        assert!(b.text("#policy-error").await.contains("tiers"), "the reason is shown");
         b.client.goto(&format!("{base}/console/policy")).await.expect("goto");
         b.fill("#earn", "300").await;
         b.click("#preview").await;
@@ -152,6 +157,16 @@ fn a_csv_with_a_bad_row_is_reported_and_a_manager_stays_in_their_branch() {
         assert!(m.source().await.contains("Not found, or not yours to see"));
         m.client.goto(&format!("{base}/console/audit")).await.expect("goto");
         assert!(m.source().await.contains("Your role may not do this"));
+        m.client.goto(&format!("{base}/console/users")).await.expect("goto");
+        assert!(m.source().await.contains("Your role may not do this"));
+
+        // The admin adds a user from the users page.
+        b.client.goto(&format!("{base}/console/users")).await.expect("goto");
+        b.fill("#add-user input[name=username]", "auditor").await;
+        b.fill("#add-user input[name=display_name]", "审计员").await;
+        b.fill("#add-user input[name=password]", "a-long-enough-password").await;
+        b.click("#add-user button[type=submit]").await;
+        assert!(b.text("#users").await.contains("auditor"));
         m.client.goto(&format!("{base}/console?branch={other}")).await.expect("goto");
         assert!(!m.source().await.contains(&hq.demo.branches[1].code), "the dashboard stays on their branch");
     });

@@ -211,6 +211,7 @@ pub enum Menu {
     Policy,
     Finance,
     Audit,
+    Users,
 }
 
 /// A page with the menu the user's role may use.
@@ -224,6 +225,7 @@ pub fn layout(page: &Page, on: Menu, title: &str, body: Markup) -> Response {
         (Menu::Policy, C::Policy, "/console/policy", role != Role::BranchManager),
         (Menu::Finance, C::Finance, "/console/finance", role != Role::Marketing),
         (Menu::Audit, C::Audit, "/console/audit", matches!(role, Role::Admin | Role::Finance)),
+        (Menu::Users, C::Users, "/console/users", role == Role::Admin),
     ];
     let other = if page.lang == Lang::ZhCn { "en" } else { "zh-CN" };
     let body = html! {

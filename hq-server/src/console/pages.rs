@@ -34,6 +34,9 @@ pub fn router() -> Router<AppState> {
         .route("/console/policy", get(policy).post(save_policy))
         .route("/console/finance", get(finance))
         .route("/console/audit", get(audit))
+        .route("/console/users", get(users).post(add_user))
+        .route("/console/users/{id}", post(toggle_user))
+        .route("/console/members/{id}/cards", post(member_card))
 }
 
 const EVERYONE: &[Role] = &[Role::Admin, Role::Finance, Role::Marketing, Role::BranchManager];
@@ -608,6 +611,7 @@ async fn members(State(state): State<AppState>, page: Page, Query(q): Query<Sear
         if qq.trim().is_empty() { Vec::new() } else { state.db(move |s| s.search_members(qq.trim(), 50)).await? };
     let body = html! {
         form.inline method="get" { label { (page.t(C::Search)) input name="q" value=(query) placeholder="0000012345 / 138… / 陈"; } button type="submit" { (page.t(C::Search)) } }
+        p { a href="/api/v1/members/export" { (page.t(C::Export)) } }
         table #members {
             thead { tr { th { (page.t(C::Code)) } th { (page.t(C::Name)) } th { (page.t(C::Phone)) } th { (page.t(C::Tier)) } th.n { (page.t(C::Points)) } th.n { (page.t(C::StoredValue)) } } }
             tbody {
@@ -656,6 +660,28 @@ async fn member_page(state: &AppState, page: &Page, id: &str, flash: Option<Mark
                 button type="submit" { (page.t(C::Save)) }
             }
         }
+        h2 { (page.t(C::Cards)) }
+        table #cards { tbody { @for c in &m.cards { tr {
+            td { (format!("{:?}", c.kind)) } td { (c.value) } td { (format!("{:?}", c.status)) }
+            td { @if may_adjust {
+                form.inline method="post" action={ "/console/members/" (m.id) "/cards" } {
+                    (page.csrf_field())
+                    input type="hidden" name="kind" value=(serde_json::to_value(c.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default());
+                    input type="hidden" name="value" value=(c.value);
+                    select name="status" { @for st in ["active", "lost", "replaced", "blocked"] { option value=(st) { (st) } } }
+                    button type="submit" { (page.t(C::Save)) }
+                }
+            } }
+        } } } }
+        @if may_adjust {
+            form.inline method="post" action={ "/console/members/" (m.id) "/cards" } {
+                (page.csrf_field())
+                input type="hidden" name="status" value="new";
+                label { "Kind" select name="kind" { option value="code" { "code" } option value="uid" { "uid" } } }
+                label { "No." input name="value" required; }
+                button type="submit" { "+" }
+            }
+        }
         h2 { (page.t(C::Ledger)) }
         table #ledger { thead { tr { th { (page.t(C::Time)) } th { (page.t(C::Kind)) } th.n { (page.t(C::Points)) } th.n { (page.t(C::StoredValue)) } th { (page.t(C::Reason)) } th { (page.t(C::Who)) } } }
             tbody { @for e in &ledger { tr {
@@ -693,33 +719,151 @@ async fn adjust_member(
     member_page(&state, &page, &id, Some(flash)).await
 }
 
-#[derive(Deserialize, Default)]
+/// The policy form as typed: every field a string, so a rejected form comes back as it was.
+#[derive(Deserialize, Default, Clone)]
 struct PolicyForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
-    earn_per_yuan: i64,
+    earn_per_yuan: String,
+    #[serde(default)]
+    birthday_bp: String,
+    #[serde(default)]
+    points_per_yuan: String,
+    #[serde(default)]
+    min_balance: String,
+    #[serde(default)]
+    max_share_bp: String,
+    #[serde(default)]
+    expiry: String,
+    #[serde(default)]
+    expiry_n: String,
+    #[serde(default)]
+    offline_points: String,
+    #[serde(default)]
+    offline_sv: String,
+    /// Tiers, campaigns (date ranges and multipliers) and top-up bonus rules, as JSON.
+    #[serde(default)]
+    advanced: String,
     #[serde(default)]
     action: String,
+}
+
+/// The parts of a policy edited as JSON.
+#[derive(serde::Serialize, Deserialize)]
+struct Advanced {
+    tiers: shared::tiers::TierLadder,
+    campaigns: Vec<shared::points::Campaign>,
+    topup_rules: Vec<shared::stored_value::TopUpRule>,
+}
+
+impl PolicyForm {
+    fn of(p: &shared::policy::MemberPolicy) -> PolicyForm {
+        use shared::points::ExpiryPolicy;
+        let (expiry, n) = match p.expiry {
+            ExpiryPolicy::Rolling { months } => ("rolling", months),
+            ExpiryPolicy::Annual { years } => ("annual", years),
+            ExpiryPolicy::Never => ("never", 0),
+        };
+        let advanced = Advanced {
+            tiers: p.tiers.clone(),
+            campaigns: p.earn.campaigns.clone(),
+            topup_rules: p.topup_rules.clone(),
+        };
+        PolicyForm {
+            csrf: String::new(),
+            earn_per_yuan: p.earn.earn_per_yuan.to_string(),
+            birthday_bp: p.earn.birthday_multiplier.map_or(0, |b| b.0).to_string(),
+            points_per_yuan: p.redeem.points_per_yuan.to_string(),
+            min_balance: p.redeem.min_balance.to_string(),
+            max_share_bp: p.redeem.max_share.0.to_string(),
+            expiry: expiry.into(),
+            expiry_n: n.to_string(),
+            offline_points: p.offline.points_per_day.to_string(),
+            offline_sv: p.offline.stored_value_per_day.to_string().trim_start_matches('¥').to_owned(),
+            advanced: serde_json::to_string_pretty(&advanced).unwrap_or_default(),
+            action: String::new(),
+        }
+    }
+
+    /// The policy this form describes, on top of `base`; or what is wrong with it.
+    fn apply(&self, base: &shared::policy::MemberPolicy) -> Result<shared::policy::MemberPolicy, String> {
+        use shared::money::Bp;
+        use shared::points::ExpiryPolicy;
+        let int = |name: &str, v: &str| v.trim().parse::<i64>().map_err(|_| format!("{name}: a whole number, please"));
+        let mut p = base.clone();
+        p.earn.earn_per_yuan = int("earn rate", &self.earn_per_yuan)?;
+        let birthday = int("birthday multiplier", &self.birthday_bp)?;
+        p.earn.birthday_multiplier = (birthday > 0).then_some(Bp(birthday));
+        p.redeem.points_per_yuan = int("points per yuan", &self.points_per_yuan)?;
+        p.redeem.min_balance = int("minimum balance", &self.min_balance)?;
+        p.redeem.max_share = Bp(int("maximum share", &self.max_share_bp)?);
+        let n = u32::try_from(int("expiry", &self.expiry_n)?).map_err(|_| "expiry: not negative".to_string())?;
+        p.expiry = match self.expiry.as_str() {
+            "rolling" => ExpiryPolicy::Rolling { months: n },
+            "annual" => ExpiryPolicy::Annual { years: n },
+            _ => ExpiryPolicy::Never,
+        };
+        p.offline.points_per_day = int("offline points per day", &self.offline_points)?;
+        p.offline.stored_value_per_day = shared::money::Currency::CNY
+            .parse(self.offline_sv.trim())
+            .map_err(|e| format!("offline stored value per day: {e}"))?;
+        let advanced: Advanced =
+            serde_json::from_str(&self.advanced).map_err(|e| format!("tiers, campaigns and top-up rules: {e}"))?;
+        p.tiers = advanced.tiers;
+        p.earn.campaigns = advanced.campaigns;
+        p.topup_rules = advanced.topup_rules;
+        p.validate().map_err(|e| e.to_string())?;
+        Ok(p)
+    }
 }
 
 async fn policy(State(state): State<AppState>, page: Page) -> PageResult {
     page.require(HQ)?;
     let current = state.db(|s| s.current_policy()).await?;
-    policy_page(&state, &page, current.earn.earn_per_yuan, None).await
+    policy_page(&state, &page, PolicyForm::of(&current), None).await
 }
 
-async fn policy_page(state: &AppState, page: &Page, earn: i64, flash: Option<Markup>) -> PageResult {
+async fn policy_page(state: &AppState, page: &Page, form: PolicyForm, flash: Option<Markup>) -> PageResult {
     let current = state.db(|s| s.current_policy()).await?;
     let versions = state.db(|s| s.list_policies()).await?;
-    let mut proposed = current.clone();
-    proposed.earn.earn_per_yuan = earn;
+    let (proposed, error) = match form.apply(&current) {
+        Ok(p) => (p, None),
+        Err(e) => (current.clone(), Some(e)),
+    };
     let preview = crate::http::policy::preview_tiers(&proposed, Money::yuan(100), today());
     let may_edit = matches!(page.me.user.role, Role::Admin | Role::Marketing);
+    let field = |name: &'static str, label: &'static str, value: &str| {
+        html! { label { (label) input name=(name) value=(value) disabled[!may_edit]; } }
+    };
     let body = html! {
         @if let Some(f) = flash { (f) }
+        @if let Some(e) = &error { p.error #policy-error { (e) } }
         form.box #policy-form method="post" action="/console/policy" {
             (page.csrf_field())
-            label { (page.t(C::EarnRate)) input #earn name="earn_per_yuan" type="number" min="0" max="100000" value=(earn) disabled[!may_edit]; }
+            div.inline {
+                label { (page.t(C::EarnRate)) input #earn name="earn_per_yuan" type="number" min="0" max="100000" value=(form.earn_per_yuan) disabled[!may_edit]; }
+                (field("birthday_bp", "生日月倍数 Birthday multiplier (bp, 20000 = 2×; 0 = none)", &form.birthday_bp))
+            }
+            div.inline {
+                (field("points_per_yuan", "抵扣：多少积分 = ¥1 Points per ¥1", &form.points_per_yuan))
+                (field("min_balance", "最低可用余额 Minimum balance", &form.min_balance))
+                (field("max_share_bp", "最高抵扣比例 Max share (bp)", &form.max_share_bp))
+            }
+            div.inline {
+                label { "积分有效期 Expiry"
+                    select name="expiry" disabled[!may_edit] {
+                        @for (v, l) in [("rolling", "滚动 rolling (months)"), ("annual", "年底清零 annual (years)"), ("never", "永久 never")] {
+                            option value=(v) selected[form.expiry == v] { (l) }
+                        }
+                    }
+                }
+                (field("expiry_n", "月 / 年 Months / years", &form.expiry_n))
+                (field("offline_points", "离线每日积分上限 Offline points / day", &form.offline_points))
+                (field("offline_sv", "离线每日储值上限 Offline stored value / day (¥)", &form.offline_sv))
+            }
+            label { "等级、活动（日期与倍数）、充值赠送 Tiers, campaigns (dates, multipliers), top-up bonuses — JSON"
+                textarea name="advanced" rows="14" cols="90" disabled[!may_edit] { (form.advanced) }
+            }
             @if may_edit {
                 br;
                 button #preview name="action" value="preview" type="submit" { (page.t(C::PreviewButton)) } " "
@@ -743,22 +887,19 @@ async fn policy_page(state: &AppState, page: &Page, earn: i64, flash: Option<Mar
 async fn save_policy(State(state): State<AppState>, page: Page, axum::Form(f): axum::Form<PolicyForm>) -> PageResult {
     page.check_csrf(&f.csrf)?;
     page.require(&[Role::Admin, Role::Marketing])?;
-    if !(0..=100_000).contains(&f.earn_per_yuan) {
-        return Err(ConsoleError::App(
-            crate::error::AppError::Validation("earn rate must be 0 to 100000".into()),
-            page.lang,
-        ));
-    }
     if f.action != "save" {
-        return policy_page(&state, &page, f.earn_per_yuan, None).await;
+        return policy_page(&state, &page, f, None).await;
     }
-    let mut next = state.db(|s| s.current_policy()).await?;
-    next.earn.earn_per_yuan = f.earn_per_yuan;
+    let current = state.db(|s| s.current_policy()).await?;
+    let mut next = match f.apply(&current) {
+        Ok(p) => p,
+        // The form comes back as typed, with the reason.
+        Err(_) => return policy_page(&state, &page, f, None).await,
+    };
     next.effective_from = Timestamp::now() + SignedDuration::from_secs(1);
-    next.validate().map_err(|e| ConsoleError::App(crate::error::AppError::Validation(e.to_string()), page.lang))?;
     let actor = page.me.actor();
     state.db(move |s| s.create_policy(&actor, next)).await?;
-    policy_page(&state, &page, f.earn_per_yuan, Some(html! { p.ok #saved { (page.t(C::Saved)) } })).await
+    policy_page(&state, &page, f, Some(html! { p.ok #saved { (page.t(C::Saved)) } })).await
 }
 
 #[derive(Deserialize, Default)]
@@ -817,4 +958,140 @@ async fn audit(State(state): State<AppState>, page: Page, Query(q): Query<Search
             tbody { @for a in &shown { tr { td { (a.at.strftime("%Y-%m-%d %H:%M:%S")) } td { (a.actor) " @" (a.from) } td { (a.action) } td { (a.entity) } } } } }
     };
     Ok(layout(&page, Menu::Audit, page.t(C::Audit), body))
+}
+
+async fn users(State(state): State<AppState>, page: Page) -> PageResult {
+    users_page(&state, &page, None).await
+}
+
+async fn users_page(state: &AppState, page: &Page, flash: Option<Markup>) -> PageResult {
+    page.require(&[Role::Admin])?;
+    let all = state.db(|s| s.list_users()).await?;
+    let names = branch_names(state, page).await?;
+    let branch_of = |b: Option<BranchId>| b.and_then(|b| names.iter().find(|(id, _)| *id == b)).map(|(_, n)| n.clone());
+    let roles = [
+        ("admin", Role::Admin),
+        ("finance", Role::Finance),
+        ("marketing", Role::Marketing),
+        ("branch_manager", Role::BranchManager),
+    ];
+    let body = html! {
+        @if let Some(f) = flash { (f) }
+        table #users {
+            thead { tr { th { (page.t(C::Username)) } th { (page.t(C::Name)) } th { (page.t(C::Role)) } th { (page.t(C::Branch)) } th { (page.t(C::Status)) } th {} } }
+            tbody { @for u in &all { tr {
+                td { (u.username) } td { (u.display_name) } td { (format!("{:?}", u.role)) }
+                td { (branch_of(u.branch_id).unwrap_or_default()) }
+                td { (if u.active { page.t(C::Active) } else { page.t(C::Revoked) }) }
+                td { @if u.id != page.me.user.id {
+                    form method="post" action={ "/console/users/" (u.id) } { (page.csrf_field())
+                        button.danger[u.active] type="submit" { (if u.active { page.t(C::Revoke) } else { page.t(C::Active) }) } }
+                } }
+            } } }
+        }
+        h2 { "+" }
+        form.inline #add-user method="post" action="/console/users" {
+            (page.csrf_field())
+            label { (page.t(C::Username)) input name="username" required; }
+            label { (page.t(C::Name)) input name="display_name" required; }
+            label { (page.t(C::Role)) select name="role" { @for (v, _) in roles { option value=(v) { (v) } } } }
+            label { (page.t(C::Branch)) select name="branch" { option value="" { "—" } @for (id, n) in &names { option value=(id.0) { (n) } } } }
+            label { (page.t(C::Password)) input name="password" type="password" required minlength="12"; }
+            button type="submit" { (page.t(C::Save)) }
+        }
+    };
+    Ok(layout(page, Menu::Users, page.t(C::Users), body))
+}
+
+#[derive(Deserialize)]
+struct UserForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    username: String,
+    display_name: String,
+    role: String,
+    #[serde(default)]
+    branch: String,
+    password: String,
+}
+
+async fn add_user(State(state): State<AppState>, page: Page, axum::Form(f): axum::Form<UserForm>) -> PageResult {
+    page.check_csrf(&f.csrf)?;
+    page.require(&[Role::Admin])?;
+    let role: Role = serde_json::from_value(serde_json::Value::String(f.role.clone()))
+        .map_err(|_| ConsoleError::App(crate::error::AppError::Validation("unknown role".into()), page.lang))?;
+    let branch = f.branch.trim().parse::<i64>().ok().map(BranchId);
+    let actor = page.me.actor();
+    let outcome = state
+        .db(move |s| crate::admin::add_user(s, &actor, f.username.trim(), &f.display_name, role, branch, &f.password))
+        .await;
+    let flash = match outcome {
+        Ok(u) => html! { p.ok { (page.t(C::Saved)) ": " (u.username) } },
+        Err(e) => html! { p.error #user-error { (e.to_string()) } },
+    };
+    users_page(&state, &page, Some(flash)).await
+}
+
+async fn toggle_user(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    axum::Form(f): axum::Form<CsrfForm>,
+) -> PageResult {
+    page.check_csrf(&f.csrf)?;
+    page.require(&[Role::Admin])?;
+    if id == page.me.user.id {
+        return Err(ConsoleError::Forbidden(page.lang));
+    }
+    let active = state
+        .db(move |s| Ok(s.list_users()?.into_iter().find(|u| u.id == id).map(|u| u.active)))
+        .await?
+        .ok_or(ConsoleError::NotFound(page.lang))?;
+    let actor = page.me.actor();
+    let change = crate::admin::UserChange { active: Some(!active), ..Default::default() };
+    state.db(move |s| crate::admin::update_user(s, &actor, id, change)).await?;
+    users_page(&state, &page, Some(html! { p.ok { (page.t(C::Saved)) } })).await
+}
+
+#[derive(Deserialize)]
+struct CardForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    kind: String,
+    value: String,
+    /// `active`, `lost`, `replaced`, `blocked`; or `new` to add the card.
+    status: String,
+}
+
+async fn member_card(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<CardForm>,
+) -> PageResult {
+    page.check_csrf(&f.csrf)?;
+    page.require(&[Role::Admin, Role::Marketing])?;
+    let mid = MemberId::parse(&id).map_err(|_| ConsoleError::NotFound(page.lang))?;
+    let invalid = |what: &str| ConsoleError::App(crate::error::AppError::Validation(what.into()), page.lang);
+    let kind: crate::model::CardKind =
+        serde_json::from_value(serde_json::Value::String(f.kind.clone())).map_err(|_| invalid("unknown card kind"))?;
+    let actor = page.me.actor();
+    let value = f.value.trim().to_owned();
+    let outcome = if f.status == "new" {
+        state.db(move |s| s.add_card(&actor, mid, kind, &value)).await
+    } else {
+        let status: crate::model::CardStatus = serde_json::from_value(serde_json::Value::String(f.status.clone()))
+            .map_err(|_| invalid("unknown card status"))?;
+        // Only this member's own cards.
+        let member = state.db(move |s| s.get_member(mid)).await.map_err(|_| ConsoleError::NotFound(page.lang))?;
+        if !member.cards.iter().any(|c| c.kind == kind && c.value == value) {
+            return Err(ConsoleError::NotFound(page.lang));
+        }
+        state.db(move |s| s.set_card_status(&actor, kind, &value, status)).await
+    };
+    let flash = match outcome {
+        Ok(_) => html! { p.ok { (page.t(C::Saved)) } },
+        Err(e) => html! { p.error { (e.to_string()) } },
+    };
+    member_page(&state, &page, &id, Some(flash)).await
 }
