@@ -81,6 +81,17 @@ fn marketing_previews_and_saves_a_new_earn_rate_and_a_forged_form_is_refused() {
             .await
             .expect("answered");
         assert_eq!(forged.status(), 403);
+        // The catalog as CSV, in the format the import reads.
+        let csv = http
+            .get(format!("{base}/console/catalog/export"))
+            .header("cookie", &session)
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(csv.status(), 200);
+        let text = csv.text().await.expect("body");
+        assert!(text.starts_with("code,"), "{}", &text[..text.len().min(200)]);
+        assert_eq!(text.lines().count() as u64, 1 + hq.demo.products);
 
         let b = Browser::start().await;
         b.sign_in(&base, "marketing", "tillpoint-marketing").await;

@@ -3,6 +3,7 @@
 
 use axum::Router;
 use axum::extract::{Multipart, Path, Query, State};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
@@ -29,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/sales/{branch}/{receipt}", get(sale))
         .route("/console/catalog", get(catalog))
         .route("/console/catalog/import", post(import_catalog))
+        .route("/console/catalog/export", get(export_catalog))
         .route("/console/members", get(members))
         .route("/console/members/{id}", get(member).post(adjust_member))
         .route("/console/policy", get(policy).post(save_policy))
@@ -543,7 +545,7 @@ async fn catalog_page(state: &AppState, page: &Page, q: String, flash: Option<Ma
                 progress hidden;
             }
         }
-        p.muted { (count) " · " (page.t(C::Export)) ": GET /api/v1/products/export" }
+        p { (count) " · " a #export href="/console/catalog/export" { (page.t(C::Export)) } }
         table #products {
             thead { tr { th { (page.t(C::Code)) } th { (page.t(C::Name)) } th.n { (page.t(C::RetailPrice)) } th.n { (page.t(C::MemberPrice)) } th { (page.t(C::Status)) } } }
             tbody {
@@ -1094,4 +1096,25 @@ async fn member_card(
         Err(e) => html! { p.error { (e.to_string()) } },
     };
     member_page(&state, &page, &id, Some(flash)).await
+}
+
+/// Every product as CSV, in the format the import reads.
+async fn export_catalog(State(state): State<AppState>, page: Page) -> PageResult {
+    page.require(HQ)?;
+    let csv = state
+        .db(|s| {
+            let mut out = Vec::new();
+            crate::import::export_products(s, &mut out)
+                .map_err(|e| crate::store::StoreError::Internal(e.to_string()))?;
+            Ok(out)
+        })
+        .await?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (axum::http::header::CONTENT_DISPOSITION, "attachment; filename=\"products.csv\""),
+        ],
+        csv,
+    )
+        .into_response())
 }
