@@ -138,6 +138,7 @@ fn a_csv_with_a_bad_row_is_reported_and_a_manager_stays_in_their_branch() {
     .expect("csv");
     let base = hq.url();
     let (own, other) = (hq.demo.branches[0].id.0, hq.demo.branches[1].id.0);
+    let pid = hq.store().list_products(0, 1, None).expect("products")[0].id.0;
     hq.rt.block_on(async {
         let b = Browser::start().await;
         b.sign_in(&base, "admin", ADMIN_PASSWORD).await;
@@ -155,6 +156,23 @@ fn a_csv_with_a_bad_row_is_reported_and_a_manager_stays_in_their_branch() {
         let report = b.text("#bad-rows").await;
         assert!(report.lines().any(|l| l.starts_with('3')), "line 3 is reported: {report}");
         assert!(report.contains("retail_price") || report.contains("price"), "{report}");
+
+        // Delist a product and give Beijing its own price.
+        b.client.goto(&format!("{base}/console/products/{pid}")).await.expect("goto");
+        b.client
+            .find(fantoccini::Locator::Css("#product-form select[name=status]"))
+            .await
+            .expect("status")
+            .select_by_value("delisted")
+            .await
+            .expect("choose");
+        b.click("#product-form button[type=submit]").await;
+        assert!(!b.text("#saved").await.is_empty());
+        b.fill("#branch-prices tr:nth-child(2) input[name=price]", "9.90").await;
+        b.click("#branch-prices tr:nth-child(2) button").await;
+        assert!(b.text("#branch-prices").await.contains("¥9.90"));
+        let delisted = hq.store().get_product(shared::catalog::ProductId(pid)).expect("product");
+        assert_eq!(delisted.status, shared::catalog::ProductStatus::Delisted);
 
         // A branch manager: their branch, and not another one's, even by URL.
         let m = Browser::start().await;

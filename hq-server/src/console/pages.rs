@@ -31,6 +31,8 @@ pub fn router() -> Router<AppState> {
         .route("/console/catalog", get(catalog))
         .route("/console/catalog/import", post(import_catalog))
         .route("/console/catalog/export", get(export_catalog))
+        .route("/console/products/{id}", get(product).post(save_product))
+        .route("/console/products/{id}/price", post(branch_price))
         .route("/console/members", get(members))
         .route("/console/members/{id}", get(member).post(adjust_member))
         .route("/console/policy", get(policy).post(save_policy))
@@ -551,7 +553,7 @@ async fn catalog_page(state: &AppState, page: &Page, q: String, flash: Option<Ma
             tbody {
                 @for p in &products {
                     tr {
-                        td { (p.code) } td { (p.name) } td.n { (p.retail_price) }
+                        td { a href={ "/console/products/" (p.id.0) } { (p.code) } } td { (p.name) } td.n { (p.retail_price) }
                         td.n { (p.member_price.map(|m| m.to_string()).unwrap_or_default()) }
                         td { (if p.status == shared::catalog::ProductStatus::Active { page.t(C::Active) } else { page.t(C::Delisted) }) }
                     }
@@ -1117,4 +1119,130 @@ async fn export_catalog(State(state): State<AppState>, page: Page) -> PageResult
         csv,
     )
         .into_response())
+}
+
+async fn product(State(state): State<AppState>, page: Page, Path(id): Path<i64>) -> PageResult {
+    product_page(&state, &page, id, None).await
+}
+
+async fn product_page(state: &AppState, page: &Page, id: i64, flash: Option<Markup>) -> PageResult {
+    page.require(HQ)?;
+    let pid = shared::catalog::ProductId(id);
+    let p = state.db(move |s| s.get_product(pid)).await.map_err(|_| ConsoleError::NotFound(page.lang))?;
+    let names = branch_names(state, page).await?;
+    let ids: Vec<BranchId> = names.iter().map(|(b, _)| *b).collect();
+    let prices = state
+        .db(move |s| {
+            ids.iter()
+                .map(|b| Ok((*b, s.list_branch_prices(*b)?.into_iter().find(|bp| bp.product == pid))))
+                .collect::<Result<Vec<_>, crate::store::StoreError>>()
+        })
+        .await?;
+    let admin = page.me.user.role == Role::Admin;
+    let yuan_text = |m: Money| m.to_string().trim_start_matches('¥').to_owned();
+    let body = html! {
+        @if let Some(f) = flash { (f) }
+        form.box #product-form method="post" action={ "/console/products/" (id) } {
+            (page.csrf_field())
+            label { (page.t(C::Name)) input name="name" value=(p.name) disabled[!admin]; }
+            label { (page.t(C::RetailPrice)) input name="retail_price" value=(yuan_text(p.retail_price)) disabled[!admin]; }
+            label { (page.t(C::MemberPrice)) input name="member_price" value=(p.member_price.map(yuan_text).unwrap_or_default()) disabled[!admin]; }
+            label { (page.t(C::Status))
+                select name="status" disabled[!admin] {
+                    option value="active" selected[p.status == shared::catalog::ProductStatus::Active] { (page.t(C::Active)) }
+                    option value="delisted" selected[p.status == shared::catalog::ProductStatus::Delisted] { (page.t(C::Delisted)) }
+                }
+            }
+            @if admin { br; button type="submit" { (page.t(C::Save)) } }
+        }
+        h2 { (page.t(C::Branch)) " " (page.t(C::RetailPrice)) }
+        table #branch-prices {
+            tbody { @for ((b, name), (_, bp)) in names.iter().zip(&prices) { tr {
+                td { (name) }
+                td.n { (bp.as_ref().and_then(|x| x.price).map(|m| m.to_string()).unwrap_or_else(|| "—".into())) }
+                td { @if admin {
+                    form.inline method="post" action={ "/console/products/" (id) "/price" } {
+                        (page.csrf_field())
+                        input type="hidden" name="branch" value=(b.0);
+                        input name="price" placeholder="12.50" size="8";
+                        button type="submit" { (page.t(C::Save)) }
+                    }
+                } }
+            } } }
+        }
+    };
+    Ok(layout(page, Menu::Catalog, &format!("{} {}", p.code, p.name), body))
+}
+
+#[derive(Deserialize)]
+struct ProductForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    name: String,
+    retail_price: String,
+    #[serde(default)]
+    member_price: String,
+    status: String,
+}
+
+fn money_field(page: &Page, what: &str, text: &str) -> Result<Money, ConsoleError> {
+    shared::money::Currency::CNY
+        .parse(text.trim())
+        .map_err(|e| ConsoleError::App(crate::error::AppError::Validation(format!("{what}: {e}")), page.lang))
+}
+
+async fn save_product(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    axum::Form(f): axum::Form<ProductForm>,
+) -> PageResult {
+    page.check_csrf(&f.csrf)?;
+    page.require(&[Role::Admin])?;
+    let pid = shared::catalog::ProductId(id);
+    let mut p = state.db(move |s| s.get_product(pid)).await.map_err(|_| ConsoleError::NotFound(page.lang))?;
+    p.name = f.name.trim().to_owned();
+    p.retail_price = money_field(&page, "retail price", &f.retail_price)?;
+    p.member_price = if f.member_price.trim().is_empty() {
+        None
+    } else {
+        Some(money_field(&page, "member price", &f.member_price)?)
+    };
+    p.status = if f.status == "delisted" {
+        shared::catalog::ProductStatus::Delisted
+    } else {
+        shared::catalog::ProductStatus::Active
+    };
+    let actor = page.me.actor();
+    let flash = match state.db(move |s| crate::admin::update_product(s, &actor, p)).await {
+        Ok(_) => html! { p.ok #saved { (page.t(C::Saved)) } },
+        Err(e) => html! { p.error { (e.to_string()) } },
+    };
+    product_page(&state, &page, id, Some(flash)).await
+}
+
+#[derive(Deserialize)]
+struct PriceForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    branch: i64,
+    price: String,
+}
+
+async fn branch_price(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    axum::Form(f): axum::Form<PriceForm>,
+) -> PageResult {
+    page.check_csrf(&f.csrf)?;
+    page.require(&[Role::Admin])?;
+    let price = if f.price.trim().is_empty() { None } else { Some(money_field(&page, "price", &f.price)?) };
+    let bp = shared::sync::BranchPrice { product: shared::catalog::ProductId(id), price, member_price: None };
+    let actor = page.me.actor();
+    let flash = match state.db(move |s| crate::admin::set_branch_price(s, &actor, BranchId(f.branch), bp)).await {
+        Ok(_) => html! { p.ok { (page.t(C::Saved)) } },
+        Err(e) => html! { p.error { (e.to_string()) } },
+    };
+    product_page(&state, &page, id, Some(flash)).await
 }
