@@ -114,6 +114,33 @@ fn marketing_previews_and_saves_a_new_earn_rate_and_a_forged_form_is_refused() {
         assert_eq!(hq.store().current_policy().expect("policy").version, before.version, "a preview saves nothing");
         b.click("#save").await;
         assert!(!b.text("#saved").await.is_empty());
+
+        // Members from CSV: a bad phone number keeps the whole file out; the fixed file goes in.
+        let dir = tempfile::tempdir().expect("dir");
+        let upload = |body: &str| {
+            let path = dir.path().join(format!("members-{}.csv", body.len()));
+            std::fs::write(&path, body).expect("csv");
+            path.display().to_string()
+        };
+        let bad = upload("code,phone,name\n,13700000001,王五\n,12345,赵六\n");
+        let good = upload("code,phone,name\n,13700000001,王五\n,13700000002,赵六\n");
+        for (file, bad_file) in [(bad, true), (good, false)] {
+            b.client.goto(&format!("{base}/console/members")).await.expect("goto");
+            b.client
+                .find(fantoccini::Locator::Css("#import input[type=file]"))
+                .await
+                .expect("file input")
+                .send_keys(&file)
+                .await
+                .expect("choose file");
+            b.click("#import button[type=submit]").await;
+            let result = b.text("#import-result").await;
+            if bad_file {
+                assert!(b.text("#bad-rows").await.lines().any(|l| l.starts_with('3')), "{result}");
+            } else {
+                assert!(result.contains("2 created"), "{result}");
+            }
+        }
     });
     let versions = hq.store().list_policies().expect("versions");
     let last = versions.first().expect("the newest version");
@@ -188,6 +215,13 @@ fn a_csv_with_a_bad_row_is_reported_and_a_manager_stays_in_their_branch() {
         assert!(m.source().await.contains("Your role may not do this"));
         m.client.goto(&format!("{base}/console/users")).await.expect("goto");
         assert!(m.source().await.contains("Your role may not do this"));
+
+        // The admin opens a new branch.
+        b.client.goto(&format!("{base}/console/branches")).await.expect("goto");
+        b.fill("#add-branch input[name=code]", "B099").await;
+        b.fill("#add-branch input[name=name]", "测试新店").await;
+        b.click("#add-branch button[type=submit]").await;
+        assert!(b.text("#branch-list").await.contains("B099"));
 
         // The admin adds a user from the users page.
         b.client.goto(&format!("{base}/console/users")).await.expect("goto");

@@ -21,7 +21,7 @@ use crate::reports::{Cell, Report, ReportKind, ReportQuery, Unit};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/console", get(dashboard))
-        .route("/console/branches", get(branches))
+        .route("/console/branches", get(branches).post(add_branch))
         .route("/console/branches/{id}", get(branch).post(save_branch))
         .route("/console/branches/{id}/tills", post(register_till))
         .route("/console/tills/{id}/revoke", post(revoke_till))
@@ -34,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/products/{id}", get(product).post(save_product))
         .route("/console/products/{id}/price", post(branch_price))
         .route("/console/members", get(members))
+        .route("/console/members/import", post(import_members))
         .route("/console/members/{id}", get(member).post(adjust_member))
         .route("/console/policy", get(policy).post(save_policy))
         .route("/console/finance", get(finance))
@@ -363,9 +364,34 @@ async fn sale(State(state): State<AppState>, page: Page, Path((branch, receipt))
 }
 
 async fn branches(State(state): State<AppState>, page: Page) -> PageResult {
+    branches_page(&state, &page, None).await
+}
+
+#[derive(Deserialize)]
+struct NewBranchForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    code: String,
+    name: String,
+}
+
+async fn add_branch(State(state): State<AppState>, page: Page, axum::Form(f): axum::Form<NewBranchForm>) -> PageResult {
+    page.check_csrf(&f.csrf)?;
+    page.require(&[Role::Admin])?;
+    let actor = page.me.actor();
+    let settings = crate::admin::default_branch(f.code.trim(), f.name.trim());
+    let flash = match state.db(move |s| crate::admin::add_branch(s, &actor, settings)).await {
+        Ok(b) => html! { p.ok { (page.t(C::Saved)) ": " (b.code) } },
+        Err(e) => html! { p.error #branch-error { (e.to_string()) } },
+    };
+    branches_page(&state, &page, Some(flash)).await
+}
+
+async fn branches_page(state: &AppState, page: &Page, flash: Option<Markup>) -> PageResult {
     page.require(EVERYONE)?;
     let all = state.db(|s| s.list_branches()).await?;
     let body = html! {
+        @if let Some(f) = flash { (f) }
         table #branch-list {
             thead { tr { th { (page.t(C::Code)) } th { (page.t(C::Name)) } th { (page.t(C::Address)) } th { (page.t(C::CashRounding)) } } }
             tbody {
@@ -374,8 +400,16 @@ async fn branches(State(state): State<AppState>, page: Page) -> PageResult {
                 }
             }
         }
+        @if page.me.user.role == Role::Admin {
+            form.inline #add-branch method="post" action="/console/branches" {
+                (page.csrf_field())
+                label { (page.t(C::Code)) input name="code" required placeholder="B006"; }
+                label { (page.t(C::Name)) input name="name" required; }
+                button type="submit" { "+" }
+            }
+        }
     };
-    Ok(layout(&page, Menu::Branches, page.t(C::Branches), body))
+    Ok(layout(page, Menu::Branches, page.t(C::Branches), body))
 }
 
 async fn branch(State(state): State<AppState>, page: Page, Path(id): Path<i64>) -> PageResult {
@@ -564,14 +598,12 @@ async fn catalog_page(state: &AppState, page: &Page, q: String, flash: Option<Ma
     Ok(layout(page, Menu::Catalog, page.t(C::Catalog), body))
 }
 
-async fn import_catalog(State(state): State<AppState>, page: Page, mut form: Multipart) -> PageResult {
+/// A CSV upload: the CSRF token checked, the file's bytes.
+async fn read_upload(page: &Page, mut form: Multipart) -> Result<Vec<u8>, ConsoleError> {
+    let bad = |e: String| ConsoleError::App(crate::error::AppError::BadRequest(e), page.lang);
     let mut csrf = String::new();
     let mut file: Option<Vec<u8>> = None;
-    while let Some(field) = form
-        .next_field()
-        .await
-        .map_err(|e| ConsoleError::App(crate::error::AppError::BadRequest(e.to_string()), page.lang))?
-    {
+    while let Some(field) = form.next_field().await.map_err(|e| bad(e.to_string()))? {
         match field.name() {
             Some("_csrf") => csrf = field.text().await.unwrap_or_default(),
             Some("file") => file = field.bytes().await.ok().map(|b| b.to_vec()),
@@ -579,19 +611,14 @@ async fn import_catalog(State(state): State<AppState>, page: Page, mut form: Mul
         }
     }
     page.check_csrf(&csrf)?;
-    page.require(&[Role::Admin])?;
-    let bytes =
-        file.ok_or_else(|| ConsoleError::App(crate::error::AppError::BadRequest("no file".into()), page.lang))?;
-    let actor = page.me.actor();
-    let outcome = state
-        .db(move |s| {
-            crate::import::import_products(s, &actor, &bytes, false).map_err(|e| match e {
-                crate::import::CsvError::Store(e) => e,
-                other => crate::store::StoreError::Invalid(other.to_string()),
-            })
-        })
-        .await;
-    let flash = match outcome {
+    file.ok_or_else(|| bad("no file".into()))
+}
+
+type ImportOutcome = Result<Result<crate::store::ImportSummary, Vec<crate::import::RowError>>, ConsoleError>;
+
+/// What an all-or-nothing CSV import did, for the page.
+fn import_flash(page: &Page, outcome: ImportOutcome) -> Markup {
+    match outcome {
         Ok(Ok(summary)) => html! {
             p.ok #import-result { (page.t(C::ImportDone).replace("{0}", &summary.created.to_string()).replace("{1}", &summary.updated.to_string())) }
         },
@@ -602,20 +629,61 @@ async fn import_catalog(State(state): State<AppState>, page: Page, mut form: Mul
                     tbody { @for r in &rows { tr { td { (r.line) } td { (r.reason) } } } } }
             }
         },
-        Err(e) => html! { p.error #import-result { (e.to_string()) } },
-    };
-    catalog_page(&state, &page, String::new(), Some(flash)).await
+        Err(e) => html! { p.error #import-result { (format!("{e:?}")) } },
+    }
+}
+
+fn csv_store_error(e: crate::import::CsvError) -> crate::store::StoreError {
+    match e {
+        crate::import::CsvError::Store(e) => e,
+        other => crate::store::StoreError::Invalid(other.to_string()),
+    }
+}
+
+async fn import_catalog(State(state): State<AppState>, page: Page, form: Multipart) -> PageResult {
+    let bytes = read_upload(&page, form).await?;
+    page.require(&[Role::Admin])?;
+    let actor = page.me.actor();
+    let outcome = state
+        .db(move |s| crate::import::import_products(s, &actor, &bytes, false).map_err(csv_store_error))
+        .await
+        .map_err(ConsoleError::from);
+    catalog_page(&state, &page, String::new(), Some(import_flash(&page, outcome))).await
+}
+
+async fn import_members(State(state): State<AppState>, page: Page, form: Multipart) -> PageResult {
+    let bytes = read_upload(&page, form).await?;
+    page.require(&[Role::Admin, Role::Marketing])?;
+    let actor = page.me.actor();
+    let outcome = state
+        .db(move |s| crate::member_import::import_members(s, &actor, &bytes, false).map_err(csv_store_error))
+        .await
+        .map_err(ConsoleError::from);
+    members_page(&state, &page, String::new(), Some(import_flash(&page, outcome))).await
 }
 
 async fn members(State(state): State<AppState>, page: Page, Query(q): Query<Search>) -> PageResult {
+    members_page(&state, &page, q.q.unwrap_or_default(), None).await
+}
+
+async fn members_page(state: &AppState, page: &Page, query: String, flash: Option<Markup>) -> PageResult {
     page.require(HQ)?;
-    let query = q.q.unwrap_or_default();
     let qq = query.clone();
     let found =
         if qq.trim().is_empty() { Vec::new() } else { state.db(move |s| s.search_members(qq.trim(), 50)).await? };
     let body = html! {
         form.inline method="get" { label { (page.t(C::Search)) input name="q" value=(query) placeholder="0000012345 / 138… / 陈"; } button type="submit" { (page.t(C::Search)) } }
+        @if let Some(f) = flash { (f) }
         p { a href="/api/v1/members/export" { (page.t(C::Export)) } }
+        @if matches!(page.me.user.role, Role::Admin | Role::Marketing) {
+            form.inline #import method="post" action="/console/members/import" enctype="multipart/form-data"
+                onsubmit="this.querySelector('progress').hidden=false" {
+                (page.csrf_field())
+                label { (page.t(C::Import)) " (code, phone, name, birthday, tier, home_branch, uid)" input type="file" name="file" accept=".csv,text/csv" required; }
+                button type="submit" { (page.t(C::Import)) }
+                progress hidden;
+            }
+        }
         table #members {
             thead { tr { th { (page.t(C::Code)) } th { (page.t(C::Name)) } th { (page.t(C::Phone)) } th { (page.t(C::Tier)) } th.n { (page.t(C::Points)) } th.n { (page.t(C::StoredValue)) } } }
             tbody {
@@ -629,7 +697,7 @@ async fn members(State(state): State<AppState>, page: Page, Query(q): Query<Sear
             }
         }
     };
-    Ok(layout(&page, Menu::Members, page.t(C::Members), body))
+    Ok(layout(page, Menu::Members, page.t(C::Members), body))
 }
 
 async fn member(State(state): State<AppState>, page: Page, Path(id): Path<String>) -> PageResult {
