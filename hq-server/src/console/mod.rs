@@ -64,6 +64,11 @@ impl Page {
         }
     }
 
+    /// A form value that breaks a rule: the page says why, in a 422.
+    pub fn invalid(&self, why: impl Into<String>) -> ConsoleError {
+        ConsoleError::App(AppError::Validation(why.into()), self.lang)
+    }
+
     /// The hidden field every form carries.
     pub fn csrf_field(&self) -> Markup {
         html! { input type="hidden" name="_csrf" value=(self.csrf); }
@@ -345,6 +350,11 @@ async fn switch_lang(headers: HeaderMap, axum::extract::Query(q): axum::extract:
         r.headers_mut().insert(SET_COOKIE, v);
     }
     r
+}
+
+/// An enum from its code as the API spells it (`branch_manager`, `lost`, `DownToJiao`).
+pub fn from_code<T: serde::de::DeserializeOwned>(code: &str) -> Option<T> {
+    serde_json::from_value(serde_json::Value::String(code.to_owned())).ok()
 }
 
 /// Money in fen as yuan, with the sign.

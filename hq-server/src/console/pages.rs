@@ -13,7 +13,7 @@ use shared::ids::{BranchId, MemberId, TillId};
 use shared::money::Money;
 
 use super::chart;
-use super::{C, ConsoleError, CsrfForm, Menu, Page, PageResult, layout, redirect, yuan};
+use super::{C, ConsoleError, CsrfForm, Menu, Page, PageResult, from_code, layout, redirect, yuan};
 use crate::http::AppState;
 use crate::model::{Adjustment, Role, TillStatus};
 use crate::reports::{Cell, Report, ReportKind, ReportQuery, Unit};
@@ -64,10 +64,7 @@ impl Range {
         let to = self.to.unwrap_or_else(today);
         let from = self.from.unwrap_or(to);
         if from > to || to.since(from).map(|s| s.get_days()).unwrap_or(0) > 366 {
-            return Err(ConsoleError::App(
-                crate::error::AppError::Validation("choose up to a year, from before to".into()),
-                page.lang,
-            ));
+            return Err(page.invalid("choose up to a year, from before to"));
         }
         let branch = match (page.me.user.role, self.branch) {
             (Role::BranchManager, _) => page.me.user.branch_id,
@@ -497,11 +494,9 @@ async fn save_branch(
     settings.phone = f.phone.trim().to_owned();
     settings.receipt_header = f.header.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
     settings.receipt_footer = f.footer.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
-    settings.cash_rounding = serde_json::from_value(serde_json::Value::String(f.rounding)).map_err(|_| {
-        ConsoleError::App(crate::error::AppError::Validation("unknown cash rounding".into()), page.lang)
-    })?;
+    settings.cash_rounding = from_code(&f.rounding).ok_or_else(|| page.invalid("unknown cash rounding"))?;
     if settings.name.is_empty() {
-        return Err(ConsoleError::App(crate::error::AppError::Validation("a branch needs a name".into()), page.lang));
+        return Err(page.invalid("a branch needs a name"));
     }
     let actor = page.me.actor();
     state.db(move |s| crate::admin::update_branch(s, &actor, settings)).await?;
@@ -1090,8 +1085,7 @@ struct UserForm {
 async fn add_user(State(state): State<AppState>, page: Page, axum::Form(f): axum::Form<UserForm>) -> PageResult {
     page.check_csrf(&f.csrf)?;
     page.require(&[Role::Admin])?;
-    let role: Role = serde_json::from_value(serde_json::Value::String(f.role.clone()))
-        .map_err(|_| ConsoleError::App(crate::error::AppError::Validation("unknown role".into()), page.lang))?;
+    let role: Role = from_code(&f.role).ok_or_else(|| page.invalid("unknown role"))?;
     let branch = f.branch.trim().parse::<i64>().ok().map(BranchId);
     let actor = page.me.actor();
     let outcome = state
@@ -1144,16 +1138,14 @@ async fn member_card(
     page.check_csrf(&f.csrf)?;
     page.require(&[Role::Admin, Role::Marketing])?;
     let mid = MemberId::parse(&id).map_err(|_| ConsoleError::NotFound(page.lang))?;
-    let invalid = |what: &str| ConsoleError::App(crate::error::AppError::Validation(what.into()), page.lang);
-    let kind: crate::model::CardKind =
-        serde_json::from_value(serde_json::Value::String(f.kind.clone())).map_err(|_| invalid("unknown card kind"))?;
+    let kind: crate::model::CardKind = from_code(&f.kind).ok_or_else(|| page.invalid("unknown card kind"))?;
     let actor = page.me.actor();
     let value = f.value.trim().to_owned();
     let outcome = if f.status == "new" {
         state.db(move |s| s.add_card(&actor, mid, kind, &value)).await
     } else {
-        let status: crate::model::CardStatus = serde_json::from_value(serde_json::Value::String(f.status.clone()))
-            .map_err(|_| invalid("unknown card status"))?;
+        let status: crate::model::CardStatus =
+            from_code(&f.status).ok_or_else(|| page.invalid("unknown card status"))?;
         // Only this member's own cards.
         let member = state.db(move |s| s.get_member(mid)).await.map_err(|_| ConsoleError::NotFound(page.lang))?;
         if !member.cards.iter().any(|c| c.kind == kind && c.value == value) {
@@ -1254,9 +1246,7 @@ struct ProductForm {
 }
 
 fn money_field(page: &Page, what: &str, text: &str) -> Result<Money, ConsoleError> {
-    shared::money::Currency::CNY
-        .parse(text.trim())
-        .map_err(|e| ConsoleError::App(crate::error::AppError::Validation(format!("{what}: {e}")), page.lang))
+    shared::money::Currency::CNY.parse(text.trim()).map_err(|e| page.invalid(format!("{what}: {e}")))
 }
 
 async fn save_product(

@@ -44,6 +44,8 @@ pub enum SetupEvent {
     Tested(Result<String, String>),
     Ready(Slot<Result<boot::Running, String>>),
     Saved,
+    /// A running till's settings: its config file and this machine's ports.
+    Opened(Result<Box<TillConfig>, String>, Vec<PortInfo>),
 }
 
 const DEVICES: [T; 3] = [T::Scanner, T::CardReader, T::Printer];
@@ -145,13 +147,12 @@ impl App {
             (Screen::SetupDevices, Input::Enter) => {
                 let db = s.db.clone();
                 let config = self.device_config();
-                if let Err(e) = config.save(&TillConfig::path_for(&db)) {
-                    self.say(Tone::Bad, e.to_string());
-                    return Task::none();
-                }
-                Task::perform(blocking(move || boot::open_enrolled(&db, &config)), |r| {
-                    Message::Setup(SetupEvent::Ready(Slot::new("running", r)))
-                })
+                // The file and the devices are opened off the UI thread.
+                let work = move || {
+                    config.save(&TillConfig::path_for(&db)).map_err(|e| e.to_string())?;
+                    boot::open_enrolled(&db, &config)
+                };
+                Task::perform(blocking(work), |r| Message::Setup(SetupEvent::Ready(Slot::new("running", r))))
             }
             _ => Task::none(),
         }
@@ -163,10 +164,14 @@ impl App {
             self.say(Tone::Info, self.t(T::DemoDevices));
             return Task::none();
         };
-        let current = TillConfig::load(&TillConfig::path_for(&db)).unwrap_or_default();
-        self.setup = Some(SetupState { db, current, ..SetupState::default() });
+        let path = TillConfig::path_for(&db);
+        self.setup = Some(SetupState { db, ..SetupState::default() });
         self.screen = Screen::SetupDevices;
-        Task::perform(blocking(boot::ports), |p| Message::Setup(SetupEvent::Ports(p)))
+        // Read off the UI thread; a config file that does not parse is reported, not overwritten.
+        Task::perform(
+            blocking(move || (TillConfig::load(&path).map(Box::new).map_err(|e| e.to_string()), boot::ports())),
+            |(c, p)| Message::Setup(SetupEvent::Opened(c, p)),
+        )
     }
 
     /// Keeps the language chosen with F12 in the till's config file.
@@ -221,6 +226,15 @@ impl App {
                     self.t(T::HqUnreachable)
                 };
                 self.say(Tone::Bad, format!("{hint} ({why})"));
+            }
+            SetupEvent::Opened(Err(why), _) => {
+                self.setup = None;
+                self.screen = Screen::Sale(super::Prompt::Scan);
+                self.say(Tone::Bad, why);
+            }
+            SetupEvent::Opened(Ok(current), p) => {
+                s.current = *current;
+                return self.setup_event(SetupEvent::Ports(p));
             }
             SetupEvent::Ports(p) => {
                 // A running till's settings start from the ports it uses.
