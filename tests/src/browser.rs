@@ -2,12 +2,15 @@
 //! chromedriver (WebDriver) with fantoccini.
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 
-/// A chromedriver process and a browser session on it; both end when this is dropped.
+/// A chromedriver process and a browser session on it; both end when this is dropped, even when
+/// the test panicked: chromedriver runs in a process group of its own, with the Chromium it starts,
+/// and dropping kills the whole group (killing chromedriver alone leaves Chromium running).
 pub struct Browser {
     pub client: Client,
     driver: Child,
@@ -24,6 +27,7 @@ impl Browser {
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            .process_group(0)
             .spawn()
             .expect("chromedriver runs (Debian package chromium-driver; .ci/run installs it)");
         let started = Instant::now();
@@ -108,6 +112,11 @@ impl Browser {
         self.client.source().await.expect("page source")
     }
 
+    /// Ends the session, so chromedriver closes Chromium and reaps it, then stops chromedriver.
+    pub async fn quit(self) {
+        let _ = self.client.clone().close().await;
+    }
+
     pub async fn path(&self) -> String {
         self.client.current_url().await.expect("url").path().to_owned()
     }
@@ -115,6 +124,10 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.driver.id())])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }

@@ -52,6 +52,7 @@ fn hq_staff_drill_down_from_the_dashboard_to_a_sale() {
         b.follow(&receipt).await;
         assert_eq!(b.text("#sale-due").await, done.sale.totals.due.to_string());
         assert!(b.text("#sale-points").await.contains(&format!("+{points}")));
+        b.quit().await;
     });
 }
 
@@ -141,6 +142,7 @@ fn marketing_previews_and_saves_a_new_earn_rate_and_a_forged_form_is_refused() {
                 assert!(result.contains("2 created"), "{result}");
             }
         }
+        b.quit().await;
     });
     let versions = hq.store().list_policies().expect("versions");
     let last = versions.first().expect("the newest version");
@@ -232,6 +234,8 @@ fn a_csv_with_a_bad_row_is_reported_and_a_manager_stays_in_their_branch() {
         assert!(b.text("#users").await.contains("auditor"));
         m.client.goto(&format!("{base}/console?branch={other}")).await.expect("goto");
         assert!(!m.source().await.contains(&hq.demo.branches[1].code), "the dashboard stays on their branch");
+        m.quit().await;
+        b.quit().await;
     });
     assert_eq!(hq.store().count_products().expect("count"), products_before, "nothing was imported");
 }
@@ -252,5 +256,6 @@ fn dashboard_screenshot() {
         b.client.goto(&format!("{base}/console?from={from}")).await.expect("goto");
         let png = b.client.screenshot().await.expect("screenshot");
         std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/console-dashboard.png"), png).expect("write");
+        b.quit().await;
     });
 }
