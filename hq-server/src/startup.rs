@@ -5,6 +5,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -72,7 +73,14 @@ impl Application {
         let store: Arc<dyn Store> = self.store;
         let app = http::app(AppState::new(store, self.config));
         tracing::info!(address = %self.address, "HQ listening");
-        axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        // Small request, small answer: send each answer at once rather than letting Nagle's
+        // algorithm hold its last segment back for an acknowledgement.
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::warn!(error = %e, "could not set TCP_NODELAY");
+            }
+        });
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
             .await
     }

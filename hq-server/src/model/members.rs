@@ -178,6 +178,19 @@ pub struct Adjustment {
     pub reason: String,
 }
 
+/// What a till's member lookup found (`MemberStore::till_member_lookup`).
+#[derive(Clone, Debug)]
+pub enum TillMemberLookup {
+    /// The till's token is not HQ's: nothing was looked up.
+    UnknownTill,
+    /// The till was revoked: nothing was looked up.
+    RevokedTill,
+    NoSuchMember,
+    Refused(MemberRefusal),
+    /// The member as the till may see them, and the policy version in force.
+    Found(Box<shared::member::MemberSnapshot>, u32),
+}
+
 /// Why HQ refused a member request from a till or the console.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum MemberRefusal {

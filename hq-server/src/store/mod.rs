@@ -2,7 +2,8 @@
 //! is the embedded implementation, and a PostgreSQL one can be added beside it.
 //!
 //! Every method is blocking: the HTTP layer calls them on the blocking pool
-//! (`AppState::db`), never on an async worker thread. Every method that changes
+//! (`AppState::db`), never on an async worker thread, with one exception:
+//! [`MemberStore::try_till_member_lookup`] never waits, and runs on the worker. Every method that changes
 //! something takes the [`Actor`] and writes its audit entry in the same transaction.
 
 pub mod sqlite;
@@ -12,7 +13,7 @@ use jiff::civil::Date;
 use shared::branch::BranchSettings;
 use shared::catalog::{Category, Product, ProductId};
 use shared::ids::{BranchId, HoldId, MemberId, StaffId, TillId};
-use shared::member::{MemberIdentifier, MemberSnapshot};
+use shared::member::MemberIdentifier;
 use shared::policy::MemberPolicy;
 use shared::staff::StaffMember;
 use shared::sync::{BranchPrice, EventEnvelope, HoldRequest, HoldResponse, SaleHistory, TopUpRequest, TopUpResponse};
@@ -20,7 +21,7 @@ use shared::sync::{BranchPrice, EventEnvelope, HoldRequest, HoldResponse, SaleHi
 use crate::model::{
     Actor, Adjustment, AuditRecord, AuditVerdict, CardKind, CardStatus, ChangePage, DailyRun, EnrolRefusal,
     IngestOutcome, LedgerRow, LotRow, MemberPatch, MemberRecord, MemberRefusal, NewMember, NewUser, PolicyVersion,
-    SaleSummary, StoredEvent, Till, TillSyncStatus, TokenLookup, User, UserPatch,
+    SaleSummary, StoredEvent, Till, TillMemberLookup, TillSyncStatus, TokenLookup, User, UserPatch,
 };
 use crate::reports::{Report, ReportQuery};
 
@@ -192,12 +193,23 @@ pub trait MemberStore {
         adjustment: Adjustment,
     ) -> StoreResult<Result<MemberRecord, MemberRefusal>>;
 
-    /// What a till may know of a member now: balances available after holds, offline caps.
-    fn member_snapshot(
+    /// A till's member lookup in one read transaction: checks the till's token, then finds what
+    /// the till may know of the member now (balances available after holds, offline caps) and
+    /// the policy version in force.
+    fn till_member_lookup(
         &self,
+        token_hash: &str,
         by: &MemberIdentifier,
         now: Timestamp,
-    ) -> StoreResult<Result<Option<(MemberSnapshot, u32)>, MemberRefusal>>;
+    ) -> StoreResult<TillMemberLookup>;
+    /// The same, but only if it can run at once without waiting on a lock (`None` otherwise), so
+    /// an async worker may call it.
+    fn try_till_member_lookup(
+        &self,
+        token_hash: &str,
+        by: &MemberIdentifier,
+        now: Timestamp,
+    ) -> Option<StoreResult<TillMemberLookup>>;
     /// Checks and reserves atomically; idempotent by the hold id.
     fn hold(
         &self,

@@ -1,7 +1,7 @@
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use serde_json::json;
 
-use crate::helpers::{sale_event, spawn_app, spawn_app_with};
+use crate::helpers::{Req, sale_event, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn branch_input_is_checked_and_a_refusal_changes_nothing() {
@@ -90,6 +90,20 @@ async fn a_revoked_till_is_refused_at_once() {
     let r = app.push(&token, till.till, vec![sale_event(&till, 2)]).await.expect(StatusCode::UNAUTHORIZED);
     assert_eq!(r.error_code(), "till_revoked");
     assert_eq!(app.pull(&token, 0, 10).await.expect(StatusCode::UNAUTHORIZED).error_code(), "till_revoked");
+    // Nor may it look up members (a lookup checks the token in the same read as the member).
+    let lookup = |token| Req {
+        method: Method::POST,
+        uri: "/api/v1/till/members/lookup".into(),
+        cookie: None,
+        till_token: Some(token),
+        body: Some(json!({"by": {"by": "phone", "value": "13800000000"}})),
+        from: None,
+    };
+    assert_eq!(app.send(lookup(&token)).await.expect(StatusCode::UNAUTHORIZED).error_code(), "till_revoked");
+    assert_eq!(
+        app.send(lookup("tpt_made_up")).await.expect(StatusCode::UNAUTHORIZED).error_code(),
+        "till_unauthenticated"
+    );
     // A revoked till cannot get a new code either.
     app.post(&format!("/api/v1/tills/{}/enrolment-code", till.till.0), &app.admin, json!({}))
         .await

@@ -30,6 +30,21 @@ fn check_code_free(c: &Connection, code: &str, except: Option<BranchId>) -> Stor
 const TILL_COLUMNS: &str = "t.id, t.branch_id, b.code, t.number, t.name, t.device_name, t.code_expires_at, \
      t.enrolled_at, t.revoked_at, t.token_hash IS NOT NULL";
 
+/// The till holding a token (by the token's hash), in any transaction.
+pub(crate) fn till_by_token_tx(c: &Connection, token_hash: &str) -> StoreResult<TokenLookup> {
+    let till = c
+        .prepare_cached(&format!(
+            "SELECT {TILL_COLUMNS} FROM tills t JOIN branches b ON b.id = t.branch_id WHERE t.token_hash = ?1"
+        ))?
+        .query_row([token_hash], till_row)
+        .optional()?;
+    Ok(match till {
+        None => TokenLookup::Unknown,
+        Some(t) if t.status == TillStatus::Revoked => TokenLookup::Revoked,
+        Some(t) => TokenLookup::Valid(t),
+    })
+}
+
 fn till_row(r: &Row<'_>) -> rusqlite::Result<Till> {
     let revoked_at: Option<i64> = r.get(8)?;
     let enrolled_at: Option<i64> = r.get(7)?;
@@ -243,19 +258,7 @@ impl BranchStore for SqliteStore {
     }
 
     fn till_by_token(&self, token_hash: &str) -> StoreResult<TokenLookup> {
-        self.read(|c| {
-            let till = c
-                .prepare_cached(&format!(
-                    "SELECT {TILL_COLUMNS} FROM tills t JOIN branches b ON b.id = t.branch_id WHERE t.token_hash = ?1"
-                ))?
-                .query_row([token_hash], till_row)
-                .optional()?;
-            Ok(match till {
-                None => TokenLookup::Unknown,
-                Some(t) if t.status == TillStatus::Revoked => TokenLookup::Revoked,
-                Some(t) => TokenLookup::Valid(t),
-            })
-        })
+        self.read(|c| till_by_token_tx(c, token_hash))
     }
 
     fn revoke_till(&self, actor: &Actor, till: TillId) -> StoreResult<Till> {

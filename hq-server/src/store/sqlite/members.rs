@@ -6,16 +6,19 @@ use jiff::{SignedDuration, Timestamp};
 use rusqlite::{Connection, OptionalExtension, params};
 use shared::ids::{HoldId, MemberId};
 use shared::ledger::LedgerKind;
-use shared::member::{MemberIdentifier, MemberSnapshot, MemberStatus};
+use shared::member::{MemberIdentifier, MemberStatus};
 use shared::money::Money;
 use shared::stored_value::{StoredValue, SvSplit};
 use shared::sync::{HoldAmount, HoldRequest, HoldResponse, TopUpRequest, TopUpResponse};
 
+use super::branches::till_by_token_tx;
 use super::ledger::{self, Entry, HOLD_TTL_MINUTES, hq_day, load_member};
-use super::{SqliteStore, append_audit, from_micros, micros, not_found, policy_in_force_tx, policy_version_tx};
+use super::{
+    SqliteStore, append_audit, from_micros, in_force_of, micros, not_found, policy_in_force_tx, policy_version_tx,
+};
 use crate::model::{
     Actor, Adjustment, CardKind, CardStatus, DailyRun, LedgerRow, LotRow, MemberPatch, MemberRecord, MemberRefusal,
-    NewMember, Till,
+    NewMember, Till, TillMemberLookup, TokenLookup,
 };
 use crate::store::{ImportSummary, MemberStore, StoreError, StoreResult};
 
@@ -212,6 +215,33 @@ fn row_to_ledger(
         r.get(10)?,
         r.get(11)?,
     ))
+}
+
+impl SqliteStore {
+    /// A till's member lookup in the caller's read transaction. Takes no lock but the policy
+    /// cache's, so it may run where waiting is not allowed.
+    fn till_member_lookup_tx(
+        &self,
+        c: &Connection,
+        token_hash: &str,
+        by: &MemberIdentifier,
+        now: Timestamp,
+    ) -> StoreResult<TillMemberLookup> {
+        match till_by_token_tx(c, token_hash)? {
+            TokenLookup::Valid(_) => {}
+            TokenLookup::Revoked => return Ok(TillMemberLookup::RevokedTill),
+            TokenLookup::Unknown => return Ok(TillMemberLookup::UnknownTill),
+        }
+        let id = match ledger::find(c, by)? {
+            Ok(Some(id)) => id,
+            Ok(None) => return Ok(TillMemberLookup::NoSuchMember),
+            Err(r) => return Ok(TillMemberLookup::Refused(r)),
+        };
+        let Some(m) = load_member(c, &id)? else { return Ok(TillMemberLookup::NoSuchMember) };
+        let policies = self.all_policies_tx(c)?;
+        let policy = in_force_of(&policies, now)?;
+        Ok(TillMemberLookup::Found(Box::new(ledger::snapshot(c, &m, policy, now)?), policy.version))
+    }
 }
 
 impl MemberStore for SqliteStore {
@@ -531,21 +561,22 @@ impl MemberStore for SqliteStore {
         })
     }
 
-    fn member_snapshot(
+    fn till_member_lookup(
         &self,
+        token_hash: &str,
         by: &MemberIdentifier,
         now: Timestamp,
-    ) -> StoreResult<Result<Option<(MemberSnapshot, u32)>, MemberRefusal>> {
-        let policy = crate::store::PolicyStore::policy_in_force(self, now)?;
-        self.read(|c| {
-            let id = match ledger::find(c, by)? {
-                Ok(Some(id)) => id,
-                Ok(None) => return Ok(Ok(None)),
-                Err(r) => return Ok(Err(r)),
-            };
-            let Some(m) = load_member(c, &id)? else { return Ok(Ok(None)) };
-            Ok(Ok(Some((ledger::snapshot(c, &m, &policy, now)?, policy.version))))
-        })
+    ) -> StoreResult<TillMemberLookup> {
+        self.read(|c| self.till_member_lookup_tx(c, token_hash, by, now))
+    }
+
+    fn try_till_member_lookup(
+        &self,
+        token_hash: &str,
+        by: &MemberIdentifier,
+        now: Timestamp,
+    ) -> Option<StoreResult<TillMemberLookup>> {
+        self.read_if_free(|c| self.till_member_lookup_tx(c, token_hash, by, now))
     }
 
     fn hold(&self, till: &Till, req: &HoldRequest, now: Timestamp) -> StoreResult<Result<HoldResponse, MemberRefusal>> {
@@ -880,5 +911,77 @@ fn normalise_card(kind: CardKind, value: &str) -> StoreResult<String> {
         CardKind::Uid => shared::member::CardUid::parse(value)
             .map(|u| u.as_str().to_owned())
             .map_err(|e| StoreError::Invalid(format!("card UID: {e}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use shared::member::Phone;
+    use shared::sync::{EnrolRequest, PROTOCOL_VERSION};
+
+    use super::*;
+    use crate::store::BranchStore;
+    use crate::{admin, auth};
+
+    /// A store with one enrolled till and one member; the till's token hash and the member's phone.
+    fn store_with_till_and_member(dir: &std::path::Path) -> (std::sync::Arc<SqliteStore>, String, Phone) {
+        let store = std::sync::Arc::new(SqliteStore::open(&dir.join("hq.sqlite")).expect("store"));
+        let branch =
+            admin::add_branch(&*store, &Actor::cli(), admin::default_branch("B001", "一号店")).expect("branch").id;
+        let (_, code) =
+            admin::add_till(&*store, &Actor::cli(), branch, "", std::time::Duration::from_secs(60)).expect("till");
+        let req = EnrolRequest { protocol: PROTOCOL_VERSION, code, device_name: "test".into() };
+        let (_, token) = admin::enrol(&*store, &req, "test").expect("enrol").expect("enrolled");
+        let phone = Phone::parse("13900000001").expect("phone");
+        store
+            .create_member(
+                &Actor::cli(),
+                NewMember { phone: Some(phone.clone()), name: "张三".into(), ..NewMember::default() },
+            )
+            .expect("member");
+        (store, auth::token_hash(&token), phone)
+    }
+
+    #[test]
+    fn a_lookup_that_must_not_wait_steps_aside_while_every_reader_is_busy() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (store, token, phone) = store_with_till_and_member(dir.path());
+        let by = MemberIdentifier::Phone(phone.clone());
+        let now = Timestamp::now();
+        let found = |l: TillMemberLookup| match l {
+            TillMemberLookup::Found(m, _) => m.phone == Some(phone.clone()),
+            _ => false,
+        };
+        // A reader is free: the lookup runs at once.
+        assert!(found(store.try_till_member_lookup(&token, &by, now).expect("ran").expect("lookup")));
+
+        // Every reader busy (long reports, say): it does not wait, and says so.
+        let busy: Vec<_> = store.readers.iter().map(|r| r.lock().expect("reader")).collect();
+        assert!(store.try_till_member_lookup(&token, &by, now).is_none());
+        // The waiting lookup (the blocking pool's) runs once a reader is given back.
+        let waiting = {
+            let (store, token, by) = (store.clone(), token.clone(), by.clone());
+            std::thread::spawn(move || store.till_member_lookup(&token, &by, now))
+        };
+        drop(busy);
+        assert!(found(waiting.join().expect("thread").expect("lookup")));
+    }
+
+    #[test]
+    fn a_lookup_checks_the_till_first() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (store, token, phone) = store_with_till_and_member(dir.path());
+        let by = MemberIdentifier::Phone(phone);
+        let now = Timestamp::now();
+        let unknown = store.till_member_lookup(&auth::token_hash("tpt_made_up"), &by, now).expect("lookup");
+        assert!(matches!(unknown, TillMemberLookup::UnknownTill));
+        let TokenLookup::Valid(till) = store.till_by_token(&token).expect("token") else { panic!("valid token") };
+        store.revoke_till(&Actor::cli(), till.id).expect("revoke");
+        assert!(matches!(store.till_member_lookup(&token, &by, now).expect("lookup"), TillMemberLookup::RevokedTill));
+        let other = MemberIdentifier::Phone(Phone::parse("13900000002").expect("phone"));
+        assert!(matches!(
+            store.till_member_lookup(&token, &other, now).expect("lookup"),
+            TillMemberLookup::RevokedTill
+        ));
     }
 }

@@ -28,6 +28,9 @@ use crate::audit::{EntryFields, GENESIS, entry_hash};
 use crate::model::Actor;
 
 const READERS: usize = 4;
+/// How much of the database file each connection maps into memory (SQLite caps it at its
+/// compile-time maximum, 2 GiB by default).
+const MMAP_BYTES: i64 = 4 << 30;
 
 /// HQ's SQLite database.
 pub struct SqliteStore {
@@ -70,6 +73,10 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
+    // Read pages straight from the OS page cache instead of copying each one through a read()
+    // into SQLite's small per-connection cache: with a million members a lookup touches pages
+    // that are rarely in that cache (BENCHMARKS.md, online member lookups).
+    conn.pragma_update(None, "mmap_size", MMAP_BYTES)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(())
 }
@@ -132,15 +139,24 @@ impl SqliteStore {
     pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
         let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
         // Take a free reader if there is one; otherwise wait for ours.
-        for i in 0..self.readers.len() {
-            if let Ok(mut conn) = self.readers[(start + i) % self.readers.len()].try_lock() {
-                return read_in_tx(&mut conn, f);
-            }
+        if let Some(mut conn) = self.free_reader(start) {
+            return read_in_tx(&mut conn, f);
         }
         let mut conn = self.readers[start % self.readers.len()]
             .lock()
             .map_err(|_| StoreError::Internal("reader lock poisoned".into()))?;
         read_in_tx(&mut conn, f)
+    }
+
+    /// Like [`SqliteStore::read`], but only if a reader connection is free at once: `None`
+    /// (without running `f`) when every one is busy. Never waits on a lock.
+    pub(crate) fn read_if_free<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> Option<StoreResult<T>> {
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
+        self.free_reader(start).map(|mut conn| read_in_tx(&mut conn, f))
+    }
+
+    fn free_reader(&self, start: usize) -> Option<std::sync::MutexGuard<'_, Connection>> {
+        (0..self.readers.len()).find_map(|i| self.readers[(start + i) % self.readers.len()].try_lock().ok())
     }
 
     /// Gives HQ its first member policy if it has none, and puts it on the change feed.
@@ -197,23 +213,32 @@ fn migrate(conn: &mut Connection, target: u32) -> StoreResult<()> {
 impl SqliteStore {
     /// Every policy version, from the cache.
     pub(crate) fn all_policies(&self) -> StoreResult<std::sync::Arc<Vec<MemberPolicy>>> {
-        if let Ok(guard) = self.policies.lock()
-            && let Some(p) = guard.as_ref()
-        {
-            return Ok(p.clone());
+        if let Some(p) = self.cached_policies() {
+            return Ok(p);
         }
-        let all: Vec<MemberPolicy> = self.read(|c| {
-            let rows: Vec<String> = c
-                .prepare_cached("SELECT policy FROM member_policies ORDER BY version")?
-                .query_map([], |r| r.get(0))?
-                .collect::<Result<_, _>>()?;
-            rows.iter().map(|j| serde_json::from_str(j).map_err(StoreError::from)).collect()
-        })?;
+        self.read(|c| self.all_policies_tx(c))
+    }
+
+    /// Every policy version, from the cache or else read in the caller's transaction.
+    pub(crate) fn all_policies_tx(&self, c: &Connection) -> StoreResult<std::sync::Arc<Vec<MemberPolicy>>> {
+        if let Some(p) = self.cached_policies() {
+            return Ok(p);
+        }
+        let rows: Vec<String> = c
+            .prepare_cached("SELECT policy FROM member_policies ORDER BY version")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let all: Vec<MemberPolicy> =
+            rows.iter().map(|j| serde_json::from_str(j).map_err(StoreError::from)).collect::<StoreResult<_>>()?;
         let all = std::sync::Arc::new(all);
         if let Ok(mut guard) = self.policies.lock() {
             *guard = Some(all.clone());
         }
         Ok(all)
+    }
+
+    fn cached_policies(&self) -> Option<std::sync::Arc<Vec<MemberPolicy>>> {
+        self.policies.lock().ok().and_then(|guard| guard.clone())
     }
 
     pub(crate) fn forget_policies(&self) {
@@ -240,6 +265,13 @@ pub(crate) fn policy_in_force_tx(c: &Connection, at: Timestamp) -> StoreResult<M
     Ok(serde_json::from_str(&json)?)
 }
 
+/// The version in force at `at` among `all` (the first version if none is in force yet).
+pub(crate) fn in_force_of(all: &[MemberPolicy], at: Timestamp) -> StoreResult<&MemberPolicy> {
+    shared::policy::in_force(all, at)
+        .or_else(|| all.iter().min_by_key(|p| p.version))
+        .ok_or_else(|| StoreError::Internal("HQ has no member policy".into()))
+}
+
 /// A policy version by number, in any transaction.
 pub(crate) fn policy_version_tx(c: &Connection, version: u32) -> StoreResult<Option<MemberPolicy>> {
     let json: Option<String> = c
@@ -259,11 +291,7 @@ impl PolicyStore for SqliteStore {
     }
 
     fn policy_in_force(&self, at: Timestamp) -> StoreResult<MemberPolicy> {
-        let all = self.all_policies()?;
-        shared::policy::in_force(&all, at)
-            .or_else(|| all.iter().min_by_key(|p| p.version))
-            .cloned()
-            .ok_or_else(|| StoreError::Internal("HQ has no member policy".into()))
+        in_force_of(&self.all_policies()?, at).cloned()
     }
 
     fn policy_version(&self, version: u32) -> StoreResult<MemberPolicy> {
