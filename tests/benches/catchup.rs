@@ -87,7 +87,7 @@ fn main() {
         std::thread::sleep(Duration::from_millis(10));
     }
     let took = started.elapsed();
-    let hq_sales = hq.store().list_sales(None, 1_000_000).expect("sales").len();
+    let hq_sales = hq.store().list_sales(None, None, 1_000_000).expect("sales").len();
     assert_eq!(hq_sales as i64, TILLS as i64 * HOURS * PER_HOUR, "HQ has every sale once");
     println!(
         "HQ has all {hq_sales} sales after {took:.2?}: {:.0} events/s, {:.0} sales/s ingested",

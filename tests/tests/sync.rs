@@ -25,7 +25,7 @@ fn sell(t: &mut TestTill, n: usize) -> Money {
 }
 
 fn hq_sales(hq: &Hq, branch: usize) -> Vec<hq_server::model::SaleSummary> {
-    hq.store().list_sales(Some(hq.demo.branches[branch].id), 100_000).expect("HQ sales")
+    hq.store().list_sales(Some(hq.demo.branches[branch].id), None, 100_000).expect("HQ sales")
 }
 
 #[test]

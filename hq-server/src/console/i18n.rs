@@ -25,6 +25,7 @@ shared::text_table!(C {
     AllBranches => ("全部门店", "All branches"),
     Sales => ("销售额", "Sales"),
     Transactions => ("交易笔数", "Transactions"),
+    NewestShown => ("仅显示最新的笔数：", "Showing only the newest: "),
     AvgBasket => ("客单价", "Average basket"),
     MemberShare => ("会员销售占比", "Members' share of sales"),
     PointsIssued => ("发放积分", "Points issued"),

@@ -16,6 +16,9 @@ use crate::model::{Role, SaleSummary};
 pub struct SalesQuery {
     /// Only this branch (a branch manager always sees only their own).
     pub branch_id: Option<i64>,
+    /// Only this business day (`2026-11-27`).
+    #[param(value_type = Option<String>, format = Date)]
+    pub business_day: Option<jiff::civil::Date>,
     /// At most this many, newest first (default 100, at most 1000).
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
@@ -37,7 +40,8 @@ async fn list_sales(
         (None, asked) => asked,
     };
     let limit = super::schema::page_limit(q.limit, 100, 1000)?;
-    Ok(Json(state.db(move |s| s.list_sales(branch, limit)).await?))
+    let day = q.business_day;
+    Ok(Json(state.db(move |s| s.list_sales(branch, day, limit)).await?))
 }
 
 pub fn router() -> OpenApiRouter<AppState> {

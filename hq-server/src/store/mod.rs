@@ -250,8 +250,8 @@ pub trait SyncStore {
     fn sync_status(&self, till: TillId) -> StoreResult<TillSyncStatus>;
     /// A till's events, newest first, optionally only the rejected ones.
     fn list_events(&self, till: TillId, rejected_only: bool, limit: u32) -> StoreResult<Vec<StoredEvent>>;
-    /// Sales, newest first, of one branch or of all.
-    fn list_sales(&self, branch: Option<BranchId>, limit: u32) -> StoreResult<Vec<SaleSummary>>;
+    /// Sales newest first, of one branch or all, of one business day or any.
+    fn list_sales(&self, branch: Option<BranchId>, day: Option<Date>, limit: u32) -> StoreResult<Vec<SaleSummary>>;
     /// A sale of `branch` by its receipt number, with every refund and void of it, as the tills sent them.
     fn sale_history(&self, branch: BranchId, receipt_no: &str) -> StoreResult<Option<SaleHistory>>;
 }

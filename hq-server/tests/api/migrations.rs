@@ -17,7 +17,7 @@ fn a_database_made_with_the_first_schema_upgrades_and_keeps_its_data() {
     let b = store.branch_by_code("B001").expect("read").expect("kept");
     assert_eq!(b.name, "老店");
     // The new tables work.
-    assert!(store.list_sales(None, 10).expect("sales").is_empty());
+    assert!(store.list_sales(None, None, 10).expect("sales").is_empty());
     // Opening again changes nothing.
     drop(store);
     let store = SqliteStore::open(&path).expect("reopen");

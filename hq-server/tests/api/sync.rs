@@ -33,6 +33,14 @@ async fn a_batch_is_applied_once_however_often_it_is_sent() {
     let sales = sales.body.as_array().expect("sales").clone();
     assert_eq!(sales.len(), 5);
     assert!(sales.iter().all(|s| s["lines"] == 5 && (s["tenders"] == 1 || s["tenders"] == 2)));
+    // One business day's, by the (branch, day) index; a malformed day is a clear 400.
+    let day = sales[0]["business_day"].as_str().expect("day").to_owned();
+    let of_day = |day: &str| format!("/api/v1/sales?branch_id={}&business_day={day}", b.0);
+    let that_day = app.get(&of_day(&day), &app.admin).await.expect(StatusCode::OK);
+    assert_eq!(that_day.body.as_array().expect("sales").len(), 5);
+    let other_day = app.get(&of_day("2000-01-01"), &app.admin).await.expect(StatusCode::OK);
+    assert_eq!(other_day.body.as_array().expect("sales").len(), 0);
+    app.get(&of_day("27-11-2026"), &app.admin).await.expect(StatusCode::BAD_REQUEST);
     let status = app.get(&format!("/api/v1/tills/{}/sync", till.till.0), &app.admin).await.expect(StatusCode::OK);
     assert_eq!(status.body["next_seq"], 6);
     assert_eq!(status.body["events_accepted"], 5);

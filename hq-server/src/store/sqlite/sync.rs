@@ -1,4 +1,5 @@
 use jiff::Timestamp;
+use jiff::civil::Date;
 use rusqlite::{OptionalExtension, params};
 use shared::ids::{BranchId, TillId};
 use shared::sync::{Event, EventEnvelope, SaleHistory};
@@ -157,18 +158,18 @@ impl SyncStore for SqliteStore {
         })
     }
 
-    fn list_sales(&self, branch: Option<BranchId>, limit: u32) -> StoreResult<Vec<SaleSummary>> {
+    fn list_sales(&self, branch: Option<BranchId>, day: Option<Date>, limit: u32) -> StoreResult<Vec<SaleSummary>> {
         self.read(|c| {
             let mut st = c.prepare(
                 "SELECT s.id, s.receipt_no, s.branch_id, s.till_id, s.completed_at, s.business_day, s.due,
                         (SELECT COUNT(*) FROM sale_lines l WHERE l.sale_id = s.id),
                         (SELECT COUNT(*) FROM sale_tenders t WHERE t.sale_id = s.id),
                         s.member_id, s.points_earned, s.received_at
-                 FROM sales s WHERE (?1 IS NULL OR s.branch_id = ?1)
+                 FROM sales s WHERE (?1 IS NULL OR s.branch_id = ?1) AND (?3 IS NULL OR s.business_day = ?3)
                  ORDER BY s.completed_at DESC, s.id DESC LIMIT ?2",
             )?;
             let rows = st
-                .query_map(params![branch.map(|b| b.0), limit], |r| {
+                .query_map(params![branch.map(|b| b.0), limit, day.map(|d| d.to_string())], |r| {
                     let day: String = r.get(5)?;
                     Ok(SaleSummary {
                         id: r.get(0)?,
