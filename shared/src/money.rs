@@ -291,6 +291,14 @@ impl Bp {
             format!("{whole}.{frac:02}%")
         }
     }
+
+    /// As a multiplier: `2×`, `1.5×`, `1.25×`.
+    pub fn display_multiplier(self) -> String {
+        let whole = self.0 / 10_000;
+        let frac = format!("{:04}", (self.0 % 10_000).abs());
+        let frac = frac.trim_end_matches('0');
+        if frac.is_empty() { format!("{whole}×") } else { format!("{whole}.{frac}×") }
+    }
 }
 
 /// `numerator / denominator`, rounded half away from zero ("四舍五入").
@@ -378,5 +386,9 @@ mod tests {
         assert_eq!(Bp(1300).display_percent(), "13%");
         assert_eq!(Bp(950).display_percent(), "9.5%");
         assert_eq!(Bp(925).display_percent(), "9.25%");
+        assert_eq!(Bp(20_000).display_multiplier(), "2×");
+        assert_eq!(Bp(15_000).display_multiplier(), "1.5×");
+        assert_eq!(Bp(12_500).display_multiplier(), "1.25×");
+        assert_eq!(Bp(10_001).display_multiplier(), "1.0001×");
     }
 }

@@ -115,6 +115,11 @@ fn marketing_previews_and_saves_a_new_earn_rate_and_a_forged_form_is_refused() {
         assert_eq!(hq.store().current_policy().expect("policy").version, before.version, "a preview saves nothing");
         b.click("#save").await;
         assert!(!b.text("#saved").await.is_empty());
+        // The new version heads the history, which says what each version was and who made it.
+        let newest = b.text("#versions tbody tr:first-child").await;
+        assert!(newest.starts_with(&(before.version + 1).to_string()), "{newest}");
+        assert!(newest.contains("300") && newest.contains("marketing"), "{newest}");
+        assert!(newest.contains(&before.tiers.tiers()[0].name), "{newest}");
 
         // Members from CSV: a bad phone number keeps the whole file out; the fixed file goes in.
         let dir = tempfile::tempdir().expect("dir");

@@ -901,7 +901,7 @@ async fn policy_page(state: &AppState, page: &Page, form: PolicyForm, flash: Opt
     };
     let preview = crate::http::policy::preview_tiers(&proposed, Money::yuan(100), today());
     let may_edit = matches!(page.me.user.role, Role::Admin | Role::Marketing);
-    let field = |name: &'static str, label: &'static str, value: &str| {
+    let field = |name: &'static str, label: &str, value: &str| {
         html! { label { (label) input name=(name) value=(value) disabled[!may_edit]; } }
     };
     let body = html! {
@@ -911,26 +911,26 @@ async fn policy_page(state: &AppState, page: &Page, form: PolicyForm, flash: Opt
             (page.csrf_field())
             div.inline {
                 label { (page.t(C::EarnRate)) input #earn name="earn_per_yuan" type="number" min="0" max="100000" value=(form.earn_per_yuan) disabled[!may_edit]; }
-                (field("birthday_bp", "生日月倍数 Birthday multiplier (bp, 20000 = 2×; 0 = none)", &form.birthday_bp))
+                (field("birthday_bp", page.t(C::BirthdayBp), &form.birthday_bp))
             }
             div.inline {
-                (field("points_per_yuan", "抵扣：多少积分 = ¥1 Points per ¥1", &form.points_per_yuan))
-                (field("min_balance", "最低可用余额 Minimum balance", &form.min_balance))
-                (field("max_share_bp", "最高抵扣比例 Max share (bp)", &form.max_share_bp))
+                (field("points_per_yuan", page.t(C::PointsPerYuan), &form.points_per_yuan))
+                (field("min_balance", page.t(C::MinBalance), &form.min_balance))
+                (field("max_share_bp", page.t(C::MaxShareBp), &form.max_share_bp))
             }
             div.inline {
-                label { "积分有效期 Expiry"
+                label { (page.t(C::Expiry))
                     select name="expiry" disabled[!may_edit] {
-                        @for (v, l) in [("rolling", "滚动 rolling (months)"), ("annual", "年底清零 annual (years)"), ("never", "永久 never")] {
-                            option value=(v) selected[form.expiry == v] { (l) }
+                        @for (v, l) in [("rolling", C::ExpiryRolling), ("annual", C::ExpiryAnnual), ("never", C::ExpiryNever)] {
+                            option value=(v) selected[form.expiry == v] { (page.t(l)) }
                         }
                     }
                 }
-                (field("expiry_n", "月 / 年 Months / years", &form.expiry_n))
-                (field("offline_points", "离线每日积分上限 Offline points / day", &form.offline_points))
-                (field("offline_sv", "离线每日储值上限 Offline stored value / day (¥)", &form.offline_sv))
+                (field("expiry_n", page.t(C::ExpiryN), &form.expiry_n))
+                (field("offline_points", page.t(C::OfflinePoints), &form.offline_points))
+                (field("offline_sv", page.t(C::OfflineSv), &form.offline_sv))
             }
-            label { "等级、活动（日期与倍数）、充值赠送 Tiers, campaigns (dates, multipliers), top-up bonuses — JSON"
+            label { (page.t(C::AdvancedJson))
                 textarea name="advanced" rows="14" cols="90" disabled[!may_edit] { (form.advanced) }
             }
             @if may_edit {
@@ -945,12 +945,35 @@ async fn policy_page(state: &AppState, page: &Page, form: PolicyForm, flash: Opt
             tbody { @for p in &preview { tr { td { (p.name) " (" (p.tier) ")" } td.n { (p.points) } td.n { (p.birthday_points) } } } }
         }
         h2 { (page.t(C::Version)) }
-        table { thead { tr { th { (page.t(C::Version)) } th { (page.t(C::EffectiveFrom)) } th { (page.t(C::EarnRate)) } th { (page.t(C::Who)) } } }
-            tbody { @for v in &versions { tr {
-                td { (v.policy.version) } td { (v.policy.effective_from.strftime("%Y-%m-%d %H:%M")) } td { (v.policy.earn.earn_per_yuan) } td { (v.created_by) }
-            } } } }
+        table #versions {
+            thead { tr {
+                th { (page.t(C::Version)) } th { (page.t(C::EffectiveFrom)) } th.n { (page.t(C::EarnRate)) }
+                th { (page.t(C::Redemption)) } th { (page.t(C::Expiry)) } th { (page.t(C::Tiers)) }
+                th { (page.t(C::Campaigns)) } th { (page.t(C::TopUpBonuses)) } th { (page.t(C::Who)) }
+            } }
+            tbody { @for v in &versions { @let p = &v.policy; tr {
+                td { (p.version) }
+                td { (p.effective_from.strftime("%Y-%m-%d %H:%M")) }
+                td.n { (p.earn.earn_per_yuan) }
+                td { (p.redeem.points_per_yuan) " = ¥1, ≥ " (p.redeem.min_balance) ", ≤ " (p.redeem.max_share.display_percent()) }
+                td { (expiry_text(page, &p.expiry)) }
+                td { @for (i, t) in p.tiers.tiers().iter().enumerate() { @if i > 0 { " · " } (t.name) " " (t.threshold) } }
+                td { @for c in &p.earn.campaigns { (c.name) " " (c.from) "–" (c.to) " " (c.multiplier.display_multiplier()) br; } }
+                td { @for r in &p.topup_rules { (r.min_topup) " +" (r.bonus) br; } }
+                td { (v.created_by) }
+            } } }
+        }
     };
     Ok(layout(page, Menu::Policy, page.t(C::Policy), body))
+}
+
+fn expiry_text(page: &Page, e: &shared::points::ExpiryPolicy) -> String {
+    use shared::points::ExpiryPolicy;
+    match e {
+        ExpiryPolicy::Rolling { months } => format!("{} {months}", page.t(C::ExpiryRolling)),
+        ExpiryPolicy::Annual { years } => format!("{} {years}", page.t(C::ExpiryAnnual)),
+        ExpiryPolicy::Never => page.t(C::ExpiryNever).to_owned(),
+    }
 }
 
 async fn save_policy(State(state): State<AppState>, page: Page, axum::Form(f): axum::Form<PolicyForm>) -> PageResult {
