@@ -92,6 +92,18 @@ impl Browser {
         e.send_keys(text).await.expect("type");
     }
 
+    /// Sets a field's value directly: for inputs whose typing depends on the browser's locale
+    /// (`type=date`).
+    pub async fn set_value(&self, css: &str, value: &str) {
+        self.client
+            .execute(
+                "const e = document.querySelector(arguments[0]); if (!e) { throw new Error(arguments[0]); } e.value = arguments[1];",
+                vec![serde_json::json!(css), serde_json::json!(value)],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"));
+    }
+
     /// Clicks a button or link that loads a page, and waits for that page.
     pub async fn click(&self, css: &str) {
         let e = self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));

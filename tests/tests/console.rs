@@ -96,11 +96,14 @@ fn marketing_previews_and_saves_a_new_earn_rate_and_a_forged_form_is_refused() {
 
         let b = Browser::start().await;
         b.sign_in(&base, "marketing", "tillpoint-marketing").await;
-        // A broken tiers/campaigns document is refused with its reason, nothing saved.
+        // A tier with a threshold that is not an amount is refused with its reason, nothing saved,
+        // and the form comes back as typed.
         b.client.goto(&format!("{base}/console/policy")).await.expect("goto");
-        b.fill("textarea[name=advanced]", "{\"tiers\": []").await;
+        b.fill("#tiers tbody tr:nth-child(2) input[name=tier_threshold]", "abc").await;
         b.click("#save").await;
-        assert!(b.text("#policy-error").await.contains("tiers"), "the reason is shown");
+        assert!(b.text("#policy-error").await.contains("tier 2"), "the reason is shown");
+        let typed = b.client.find(fantoccini::Locator::Css("#tiers tbody tr:nth-child(2) input[name=tier_threshold]"));
+        assert_eq!(typed.await.expect("field").prop("value").await.expect("value").as_deref(), Some("abc"));
         b.client.goto(&format!("{base}/console/policy")).await.expect("goto");
         b.fill("#earn", "300").await;
         b.click("#preview").await;
@@ -113,6 +116,11 @@ fn marketing_previews_and_saves_a_new_earn_rate_and_a_forged_form_is_refused() {
             assert!(row.contains(&p.points.to_string()), "{row} should show {}", p.points);
         }
         assert_eq!(hq.store().current_policy().expect("policy").version, before.version, "a preview saves nothing");
+        // A double-points weekend in the campaigns' blank row, saved with the new earn rate.
+        b.fill("#campaigns tbody tr:last-child input[name=campaign_name]", "双倍积分周末").await;
+        b.set_value("#campaigns tbody tr:last-child input[name=campaign_from]", "2026-12-05").await;
+        b.set_value("#campaigns tbody tr:last-child input[name=campaign_to]", "2026-12-06").await;
+        b.fill("#campaigns tbody tr:last-child input[name=campaign_multiplier]", "20000").await;
         b.click("#save").await;
         assert!(!b.text("#saved").await.is_empty());
         // The new version heads the history, which says what each version was and who made it.
@@ -153,6 +161,15 @@ fn marketing_previews_and_saves_a_new_earn_rate_and_a_forged_form_is_refused() {
     let last = versions.first().expect("the newest version");
     assert_eq!(last.policy.version, before.version + 1);
     assert_eq!(last.policy.earn.earn_per_yuan, 300);
+    let weekend = last.policy.earn.campaigns.last().expect("the new campaign");
+    assert_eq!(
+        (weekend.name.as_str(), weekend.from.to_string(), weekend.to.to_string()),
+        ("双倍积分周末", "2026-12-05".into(), "2026-12-06".into())
+    );
+    assert_eq!(weekend.multiplier.0, 20_000);
+    assert_eq!(last.policy.earn.campaigns.len(), before.earn.campaigns.len() + 1);
+    assert_eq!(last.policy.tiers, before.tiers, "the tiers came back as they were");
+    assert_eq!(last.policy.topup_rules, before.topup_rules);
     assert!(last.created_by.contains("marketing"), "{}", last.created_by);
 }
 

@@ -185,7 +185,7 @@ td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}tfoot td{font-weigh
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(170px,1fr));gap:12px;margin-bottom:10px}
 .card{background:#fff;border-radius:8px;padding:12px 14px;box-shadow:0 1px 2px #0001}.card b{display:block;font-size:22px}
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(540px,1fr));gap:14px}.chart{background:#fff;border-radius:8px;padding:10px}
-form.inline{display:flex;gap:10px;align-items:end;flex-wrap:wrap;margin:8px 0}label{display:flex;flex-direction:column;font-size:13px;color:#556}
+form.inline,div.inline{display:flex;gap:10px;align-items:end;flex-wrap:wrap;margin:8px 0}label{display:flex;flex-direction:column;font-size:13px;color:#556}
 input,select,textarea{font:inherit;padding:5px 8px;border:1px solid #b8c2d1;border-radius:4px}
 button{font:inherit;padding:6px 14px;border:0;border-radius:4px;background:#2d6cdf;color:#fff;cursor:pointer}button.danger{background:#c23b3b}
 .error{color:#b3261e;font-weight:600}.ok{color:#137333;font-weight:600}.muted{color:#667}.box{background:#fff;border-radius:8px;padding:14px;margin:10px 0}

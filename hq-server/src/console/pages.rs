@@ -789,40 +789,46 @@ async fn adjust_member(
 }
 
 /// The policy form as typed: every field a string, so a rejected form comes back as it was.
-#[derive(Deserialize, Default, Clone)]
+#[derive(Default, Clone, Debug)]
 struct PolicyForm {
-    #[serde(rename = "_csrf", default)]
     csrf: String,
     earn_per_yuan: String,
-    #[serde(default)]
     birthday_bp: String,
-    #[serde(default)]
     points_per_yuan: String,
-    #[serde(default)]
     min_balance: String,
-    #[serde(default)]
     max_share_bp: String,
-    #[serde(default)]
     expiry: String,
-    #[serde(default)]
     expiry_n: String,
-    #[serde(default)]
     offline_points: String,
-    #[serde(default)]
     offline_sv: String,
-    /// Tiers, campaigns (date ranges and multipliers) and top-up bonus rules, as JSON.
-    #[serde(default)]
-    advanced: String,
-    #[serde(default)]
+    tiers: Vec<[String; 6]>,
+    campaigns: Vec<[String; 4]>,
+    topups: Vec<[String; 2]>,
     action: String,
 }
 
-/// The parts of a policy edited as JSON.
-#[derive(serde::Serialize, Deserialize)]
-struct Advanced {
-    tiers: shared::tiers::TierLadder,
-    campaigns: Vec<shared::points::Campaign>,
-    topup_rules: Vec<shared::stored_value::TopUpRule>,
+/// The form fields of a tier row, a campaign row and a top-up bonus row, in column order. A
+/// row's fields share a name and are matched by position; a row left all blank is dropped, which
+/// is how one is removed, and every table has a blank row to add one.
+const TIER_FIELDS: [&str; 6] =
+    ["tier_code", "tier_name", "tier_threshold", "tier_discount", "tier_multiplier", "tier_member_prices"];
+const CAMPAIGN_FIELDS: [&str; 4] = ["campaign_name", "campaign_from", "campaign_to", "campaign_multiplier"];
+const TOPUP_FIELDS: [&str; 2] = ["topup_min", "topup_bonus"];
+
+/// Rows of `N` fields from the posted pairs, blank rows dropped.
+fn rows<const N: usize>(pairs: &[(String, String)], names: [&str; N]) -> Vec<[String; N]> {
+    let columns: Vec<Vec<&str>> =
+        names.iter().map(|n| pairs.iter().filter(|(k, _)| k == n).map(|(_, v)| v.as_str()).collect()).collect();
+    let len = columns.iter().map(Vec::len).max().unwrap_or(0);
+    (0..len)
+        .map(|i| std::array::from_fn(|c| columns[c].get(i).map_or(String::new(), |v| v.trim().to_owned())))
+        .filter(|row: &[String; N]| row.iter().any(|v| !v.is_empty()))
+        .collect()
+}
+
+/// ¥ as typed in a form: `2000.00`.
+fn yuan_field(m: Money) -> String {
+    m.to_string().trim_start_matches('¥').to_owned()
 }
 
 impl PolicyForm {
@@ -832,11 +838,6 @@ impl PolicyForm {
             ExpiryPolicy::Rolling { months } => ("rolling", months),
             ExpiryPolicy::Annual { years } => ("annual", years),
             ExpiryPolicy::Never => ("never", 0),
-        };
-        let advanced = Advanced {
-            tiers: p.tiers.clone(),
-            campaigns: p.earn.campaigns.clone(),
-            topup_rules: p.topup_rules.clone(),
         };
         PolicyForm {
             csrf: String::new(),
@@ -848,17 +849,62 @@ impl PolicyForm {
             expiry: expiry.into(),
             expiry_n: n.to_string(),
             offline_points: p.offline.points_per_day.to_string(),
-            offline_sv: p.offline.stored_value_per_day.to_string().trim_start_matches('¥').to_owned(),
-            advanced: serde_json::to_string_pretty(&advanced).unwrap_or_default(),
+            offline_sv: yuan_field(p.offline.stored_value_per_day),
+            tiers: p
+                .tiers
+                .tiers()
+                .iter()
+                .map(|t| {
+                    [
+                        t.code.clone(),
+                        t.name.clone(),
+                        yuan_field(t.threshold),
+                        t.discount.0.to_string(),
+                        t.points_multiplier.0.to_string(),
+                        if t.member_prices { "yes" } else { "no" }.into(),
+                    ]
+                })
+                .collect(),
+            campaigns: p
+                .earn
+                .campaigns
+                .iter()
+                .map(|c| [c.name.clone(), c.from.to_string(), c.to.to_string(), c.multiplier.0.to_string()])
+                .collect(),
+            topups: p.topup_rules.iter().map(|r| [yuan_field(r.min_topup), yuan_field(r.bonus)]).collect(),
             action: String::new(),
+        }
+    }
+
+    /// The form as posted: `name=value` pairs, the rows' fields repeated once per row.
+    fn from_pairs(pairs: &[(String, String)]) -> PolicyForm {
+        let one = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+        PolicyForm {
+            csrf: one("_csrf"),
+            earn_per_yuan: one("earn_per_yuan"),
+            birthday_bp: one("birthday_bp"),
+            points_per_yuan: one("points_per_yuan"),
+            min_balance: one("min_balance"),
+            max_share_bp: one("max_share_bp"),
+            expiry: one("expiry"),
+            expiry_n: one("expiry_n"),
+            offline_points: one("offline_points"),
+            offline_sv: one("offline_sv"),
+            tiers: rows(pairs, TIER_FIELDS),
+            campaigns: rows(pairs, CAMPAIGN_FIELDS),
+            topups: rows(pairs, TOPUP_FIELDS),
+            action: one("action"),
         }
     }
 
     /// The policy this form describes, on top of `base`; or what is wrong with it.
     fn apply(&self, base: &shared::policy::MemberPolicy) -> Result<shared::policy::MemberPolicy, String> {
-        use shared::money::Bp;
-        use shared::points::ExpiryPolicy;
+        use shared::money::{Bp, Currency};
+        use shared::points::{Campaign, ExpiryPolicy};
+        use shared::stored_value::TopUpRule;
+        use shared::tiers::{Tier, TierLadder};
         let int = |name: &str, v: &str| v.trim().parse::<i64>().map_err(|_| format!("{name}: a whole number, please"));
+        let yuan = |name: &str, v: &str| Currency::CNY.parse(v.trim()).map_err(|e| format!("{name}: {e}"));
         let mut p = base.clone();
         p.earn.earn_per_yuan = int("earn rate", &self.earn_per_yuan)?;
         let birthday = int("birthday multiplier", &self.birthday_bp)?;
@@ -873,14 +919,58 @@ impl PolicyForm {
             _ => ExpiryPolicy::Never,
         };
         p.offline.points_per_day = int("offline points per day", &self.offline_points)?;
-        p.offline.stored_value_per_day = shared::money::Currency::CNY
-            .parse(self.offline_sv.trim())
-            .map_err(|e| format!("offline stored value per day: {e}"))?;
-        let advanced: Advanced =
-            serde_json::from_str(&self.advanced).map_err(|e| format!("tiers, campaigns and top-up rules: {e}"))?;
-        p.tiers = advanced.tiers;
-        p.earn.campaigns = advanced.campaigns;
-        p.topup_rules = advanced.topup_rules;
+        p.offline.stored_value_per_day = yuan("offline stored value per day", &self.offline_sv)?;
+        let tiers = self
+            .tiers
+            .iter()
+            .enumerate()
+            .map(|(i, [code, name, threshold, discount, multiplier, member_prices])| {
+                let at = |field: &str| format!("tier {} ({code}), {field}", i + 1);
+                if code.is_empty() || name.is_empty() {
+                    return Err(format!("tier {}: a code and a name, please", i + 1));
+                }
+                Ok(Tier {
+                    code: code.clone(),
+                    name: name.clone(),
+                    threshold: yuan(&at("threshold"), threshold)?,
+                    discount: Bp(int(&at("discount"), discount)?),
+                    points_multiplier: Bp(int(&at("points multiplier"), multiplier)?),
+                    member_prices: member_prices == "yes",
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        p.tiers = TierLadder::new(tiers).map_err(|e| format!("tiers: {e}"))?;
+        p.earn.campaigns = self
+            .campaigns
+            .iter()
+            .enumerate()
+            .map(|(i, [name, from, to, multiplier])| {
+                let at = |field: &str| format!("campaign {} ({name}), {field}", i + 1);
+                let date = |field: &str, v: &str| {
+                    v.parse::<Date>().map_err(|_| format!("{}: a date like 2026-12-01, please", at(field)))
+                };
+                if name.is_empty() {
+                    return Err(format!("campaign {}: a name, please", i + 1));
+                }
+                Ok(Campaign {
+                    name: name.clone(),
+                    from: date("from", from)?,
+                    to: date("to", to)?,
+                    multiplier: Bp(int(&at("multiplier"), multiplier)?),
+                })
+            })
+            .collect::<Result<_, String>>()?;
+        p.topup_rules = self
+            .topups
+            .iter()
+            .enumerate()
+            .map(|(i, [min, bonus])| {
+                Ok(TopUpRule {
+                    min_topup: yuan(&format!("top-up bonus {}, from", i + 1), min)?,
+                    bonus: yuan(&format!("top-up bonus {}, bonus", i + 1), bonus)?,
+                })
+            })
+            .collect::<Result<_, String>>()?;
         p.validate().map_err(|e| e.to_string())?;
         Ok(p)
     }
@@ -930,8 +1020,43 @@ async fn policy_page(state: &AppState, page: &Page, form: PolicyForm, flash: Opt
                 (field("offline_points", page.t(C::OfflinePoints), &form.offline_points))
                 (field("offline_sv", page.t(C::OfflineSv), &form.offline_sv))
             }
-            label { (page.t(C::AdvancedJson))
-                textarea name="advanced" rows="14" cols="90" disabled[!may_edit] { (form.advanced) }
+            p.muted { (page.t(C::RowsHint)) }
+            h3 { (page.t(C::Tiers)) }
+            table #tiers {
+                thead { tr {
+                    th { (page.t(C::Code)) } th { (page.t(C::Name)) } th { (page.t(C::TierThreshold)) }
+                    th { (page.t(C::TierDiscount)) } th { (page.t(C::TierMultiplier)) } th { (page.t(C::MemberPrice)) }
+                } }
+                tbody { @for row in form.tiers.iter().cloned().chain([Default::default()]) { tr {
+                    @for (i, name) in TIER_FIELDS.iter().enumerate().take(5) {
+                        td { input name=(name) value=(row[i]) size=(if i == 1 { 12 } else { 8 }) disabled[!may_edit]; }
+                    }
+                    // The blank row's choice is blank too, so an untouched blank row stays blank.
+                    td { select name=(TIER_FIELDS[5]) disabled[!may_edit] {
+                        @if row[5].is_empty() { option value="" selected {} }
+                        @for (v, l) in [("yes", C::Yes), ("no", C::No)] { option value=(v) selected[row[5] == v] { (page.t(l)) } }
+                    } }
+                } } }
+            }
+            h3 { (page.t(C::Campaigns)) }
+            table #campaigns {
+                thead { tr {
+                    th { (page.t(C::Name)) } th { (page.t(C::From)) } th { (page.t(C::To)) } th { (page.t(C::CampaignMultiplier)) }
+                } }
+                tbody { @for row in form.campaigns.iter().cloned().chain([Default::default()]) { tr {
+                    td { input name=(CAMPAIGN_FIELDS[0]) value=(row[0]) disabled[!may_edit]; }
+                    td { input name=(CAMPAIGN_FIELDS[1]) type="date" value=(row[1]) disabled[!may_edit]; }
+                    td { input name=(CAMPAIGN_FIELDS[2]) type="date" value=(row[2]) disabled[!may_edit]; }
+                    td { input name=(CAMPAIGN_FIELDS[3]) value=(row[3]) size="8" disabled[!may_edit]; }
+                } } }
+            }
+            h3 { (page.t(C::TopUpBonuses)) }
+            table #topups {
+                thead { tr { th { (page.t(C::TopUpFrom)) } th { (page.t(C::TopUpBonus)) } } }
+                tbody { @for row in form.topups.iter().cloned().chain([Default::default()]) { tr {
+                    td { input name=(TOPUP_FIELDS[0]) value=(row[0]) size="10" disabled[!may_edit]; }
+                    td { input name=(TOPUP_FIELDS[1]) value=(row[1]) size="10" disabled[!may_edit]; }
+                } } }
             }
             @if may_edit {
                 br;
@@ -976,7 +1101,12 @@ fn expiry_text(page: &Page, e: &shared::points::ExpiryPolicy) -> String {
     }
 }
 
-async fn save_policy(State(state): State<AppState>, page: Page, axum::Form(f): axum::Form<PolicyForm>) -> PageResult {
+async fn save_policy(
+    State(state): State<AppState>,
+    page: Page,
+    axum::Form(pairs): axum::Form<Vec<(String, String)>>,
+) -> PageResult {
+    let f = PolicyForm::from_pairs(&pairs);
     page.check_csrf(&f.csrf)?;
     page.require(&[Role::Admin, Role::Marketing])?;
     if f.action != "save" {
@@ -1328,4 +1458,81 @@ async fn branch_price(
         Err(e) => html! { p.error { (e.to_string()) } },
     };
     product_page(&state, &page, id, Some(flash)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(kv: &[(&str, &str)]) -> Vec<(String, String)> {
+        kv.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn row_fields_pair_up_by_position_and_blank_rows_drop_out() {
+        let posted = pairs(&[
+            ("topup_min", "300.00"),
+            ("topup_bonus", "30.00"),
+            ("topup_min", " "),
+            ("topup_bonus", ""),
+            ("topup_min", "500"),
+            ("topup_bonus", "60"),
+        ]);
+        assert_eq!(rows(&posted, TOPUP_FIELDS), vec![["300.00", "30.00"], ["500", "60"]]);
+    }
+
+    #[test]
+    fn every_policy_comes_back_unchanged_through_its_form() {
+        let mut policy = shared::policy::MemberPolicy::initial(Timestamp::now());
+        policy.earn.campaigns.push(shared::points::Campaign {
+            name: "双倍积分日".into(),
+            from: jiff::civil::date(2026, 12, 5),
+            to: jiff::civil::date(2026, 12, 6),
+            multiplier: shared::money::Bp(20_000),
+        });
+        let form = PolicyForm::of(&policy);
+        assert_eq!(form.apply(&policy), Ok(policy.clone()));
+        // What the browser posts: the rows' fields repeated, then the blank row of each table.
+        let mut posted = pairs(&[("_csrf", "t"), ("action", "save")]);
+        let one = |name: &str, v: &String| (name.to_owned(), v.clone());
+        for (name, v) in [
+            ("earn_per_yuan", &form.earn_per_yuan),
+            ("birthday_bp", &form.birthday_bp),
+            ("points_per_yuan", &form.points_per_yuan),
+            ("min_balance", &form.min_balance),
+            ("max_share_bp", &form.max_share_bp),
+            ("expiry", &form.expiry),
+            ("expiry_n", &form.expiry_n),
+            ("offline_points", &form.offline_points),
+            ("offline_sv", &form.offline_sv),
+        ] {
+            posted.push(one(name, v));
+        }
+        for row in form.tiers.iter().chain([&Default::default()]) {
+            posted.extend(TIER_FIELDS.iter().zip(row).map(|(n, v)| one(n, v)));
+        }
+        for row in form.campaigns.iter().chain([&Default::default()]) {
+            posted.extend(CAMPAIGN_FIELDS.iter().zip(row).map(|(n, v)| one(n, v)));
+        }
+        for row in form.topups.iter().chain([&Default::default()]) {
+            posted.extend(TOPUP_FIELDS.iter().zip(row).map(|(n, v)| one(n, v)));
+        }
+        assert_eq!(PolicyForm::from_pairs(&posted).apply(&policy), Ok(policy));
+    }
+
+    #[test]
+    fn a_bad_row_is_named_and_nothing_is_made_of_it() {
+        let policy = shared::policy::MemberPolicy::initial(Timestamp::now());
+        let mut form = PolicyForm::of(&policy);
+        form.campaigns.push(["周年庆".into(), "2026-12-31".into(), "2026-12-01".into(), "20000".into()]);
+        assert!(form.apply(&policy).is_err_and(|e| e.contains("周年庆")), "dates the wrong way round");
+        form.campaigns[0][1] = "12/01/2026".into();
+        assert!(form.apply(&policy).is_err_and(|e| e.contains("campaign 1 (周年庆), from")));
+        let mut form = PolicyForm::of(&policy);
+        form.tiers[0][2] = "100.00".into();
+        assert!(form.apply(&policy).is_err_and(|e| e.starts_with("tiers:")), "the first tier starts at ¥0");
+        let mut form = PolicyForm::of(&policy);
+        form.topups.push(["abc".into(), "1".into()]);
+        assert!(form.apply(&policy).is_err_and(|e| e.contains("top-up bonus")));
+    }
 }
