@@ -312,7 +312,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import { what: ImportCommand::Products { file } } => {
             let store = open(&cli.db)?;
             let text = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            match import::import_products(&store, &actor, &text, true)? {
+            let progress = import::terminal_bar();
+            let outcome = import::import_products(&store, &actor, &text, &progress);
+            progress.finish_and_clear();
+            match outcome? {
                 Ok(summary) => {
                     println!("imported: {} created, {} updated", summary.created, summary.updated);
                 }
@@ -343,7 +346,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import { what: ImportCommand::Members { file } } => {
             let store = open(&cli.db)?;
             let text = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            match crate::member_import::import_members(&store, &actor, &text, true)? {
+            let progress = import::terminal_bar();
+            let outcome = crate::member_import::import_members(&store, &actor, &text, &progress);
+            progress.finish_and_clear();
+            match outcome? {
                 Ok(summary) => println!("imported: {} members created", summary.created),
                 Err(errors) => {
                     eprintln!("nothing was imported; {} bad row(s):", errors.len());

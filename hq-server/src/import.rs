@@ -10,7 +10,8 @@
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
 
-use indicatif::{ProgressBar, ProgressStyle};
+pub use indicatif::ProgressBar;
+use indicatif::ProgressStyle;
 use shared::Money;
 use shared::catalog::{Product, ProductId, ProductStatus};
 use shared::money::{Bp, Currency};
@@ -56,18 +57,24 @@ pub enum CsvError {
     Io(#[from] std::io::Error),
 }
 
-pub(crate) fn bar(len: u64, message: &'static str, show: bool) -> ProgressBar {
-    if !show {
-        return ProgressBar::hidden();
-    }
-    let pb = ProgressBar::new(len);
+/// A progress bar drawn on the terminal, for the CLI's imports. The imports report into any
+/// `ProgressBar` they are given (a hidden one keeps count for the web console's job page); the
+/// caller finishes it.
+pub fn terminal_bar() -> ProgressBar {
+    let pb = ProgressBar::new(0);
     pb.set_style(
         ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} ({per_sec}, {eta} left)")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
-    pb.set_message(message);
     pb
+}
+
+/// Starts a phase of a long job on `progress`: its name (`checking`, `importing`) and its steps.
+pub(crate) fn phase(progress: &ProgressBar, name: &'static str, steps: u64) {
+    progress.set_message(name);
+    progress.set_length(steps);
+    progress.set_position(0);
 }
 
 fn parse_bool(field: &str, v: &str, default: bool) -> Result<bool, String> {
@@ -93,7 +100,7 @@ fn parse_vat(v: &str) -> Result<Bp, String> {
 pub fn parse_products(
     store: &dyn Store,
     csv_bytes: &[u8],
-    show_progress: bool,
+    progress: &ProgressBar,
 ) -> Result<Result<Vec<Product>, Vec<RowError>>, CsvError> {
     let text = csv_bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(csv_bytes);
     let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(text);
@@ -127,7 +134,8 @@ pub fn parse_products(
             (line, r)
         })
         .collect();
-    let pb = bar(records.len() as u64, "checking", show_progress);
+    let pb = progress;
+    phase(pb, "checking", records.len() as u64);
     let mut products = Vec::with_capacity(records.len());
     let mut codes: HashMap<String, u64> = HashMap::new();
     let mut barcodes: HashMap<String, u64> = HashMap::new();
@@ -226,7 +234,6 @@ pub fn parse_products(
             None => products.push(p),
         }
     }
-    pb.finish_and_clear();
     if errors.is_empty() { Ok(Ok(products)) } else { Ok(Err(errors)) }
 }
 
@@ -235,15 +242,14 @@ pub fn import_products(
     store: &dyn Store,
     actor: &Actor,
     csv_bytes: &[u8],
-    show_progress: bool,
+    progress: &ProgressBar,
 ) -> Result<Result<ImportSummary, Vec<RowError>>, CsvError> {
-    let products = match parse_products(store, csv_bytes, show_progress)? {
+    let products = match parse_products(store, csv_bytes, progress)? {
         Ok(p) => p,
         Err(errors) => return Ok(Err(errors)),
     };
-    let pb = bar(products.len() as u64, "importing", show_progress);
-    let summary = store.import_products(actor, products, &|n| pb.set_position(n))?;
-    pb.finish_and_clear();
+    phase(progress, "importing", products.len() as u64);
+    let summary = store.import_products(actor, products, &|n| progress.set_position(n))?;
     Ok(Ok(summary))
 }
 

@@ -134,13 +134,13 @@ pub fn import_members(
     store: &dyn Store,
     actor: &Actor,
     csv_bytes: &[u8],
-    show_progress: bool,
+    progress: &indicatif::ProgressBar,
 ) -> Result<Result<ImportSummary, Vec<RowError>>, CsvError> {
+    crate::import::phase(progress, "checking", 0);
     match parse_members(store, csv_bytes)? {
         Ok(members) => {
-            let pb = crate::import::bar(members.len() as u64, "importing", show_progress);
-            let summary = store.import_members(actor, members, &|n| pb.set_position(n))?;
-            pb.finish_and_clear();
+            crate::import::phase(progress, "importing", members.len() as u64);
+            let summary = store.import_members(actor, members, &|n| progress.set_position(n))?;
             Ok(Ok(summary))
         }
         Err(errors) => Ok(Err(errors)),

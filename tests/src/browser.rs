@@ -110,6 +110,15 @@ impl Browser {
         self.navigating(async { e.click().await.expect("click") }).await;
     }
 
+    /// Waits until the page (which may be reloading itself, as a job's page does) has `css`.
+    pub async fn wait_for(&self, css: &str) {
+        let started = Instant::now();
+        while self.client.find(Locator::Css(css)).await.is_err() {
+            assert!(started.elapsed() < Duration::from_secs(60), "{css} did not appear");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     pub async fn text(&self, css: &str) -> String {
         self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).text().await.expect("text")
     }

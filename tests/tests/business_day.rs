@@ -99,9 +99,14 @@ fn a_business_day_ties_out_at_hq_fen_for_fen() {
     // Head office imports today's catalog; the tills pull it by themselves.
     let category = hq.store().list_categories().expect("categories")[0].code.clone();
     let (csv, codes) = catalog_csv(&category);
-    let imported = hq_server::import::import_products(&*hq.store(), &Actor::system(), csv.as_bytes(), false)
-        .expect("import")
-        .expect("no bad rows");
+    let imported = hq_server::import::import_products(
+        &*hq.store(),
+        &Actor::system(),
+        csv.as_bytes(),
+        &hq_server::import::ProgressBar::hidden(),
+    )
+    .expect("import")
+    .expect("no bad rows");
     assert_eq!(imported.created, 3);
     for t in [&a, &b] {
         let path = t.path.clone();

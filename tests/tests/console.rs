@@ -148,6 +148,7 @@ fn marketing_previews_and_saves_a_new_earn_rate_and_a_forged_form_is_refused() {
                 .await
                 .expect("choose file");
             b.click("#import button[type=submit]").await;
+            b.wait_for("#import-result").await;
             let result = b.text("#import-result").await;
             if bad_file {
                 assert!(b.text("#bad-rows").await.lines().any(|l| l.starts_with('3')), "{result}");
@@ -202,6 +203,10 @@ fn a_csv_with_a_bad_row_is_reported_and_a_manager_stays_in_their_branch() {
             .await
             .expect("choose file");
         b.click("#import button[type=submit]").await;
+        // The import runs as a job; its page shows the progress, then what it did.
+        let job = b.path().await;
+        assert!(job.starts_with("/console/jobs/"), "{job}");
+        b.wait_for("#import-result").await;
         let page = b.source().await;
         assert!(page.contains("bad-rows"), "{page}");
         let report = b.text("#bad-rows").await;
@@ -235,6 +240,8 @@ fn a_csv_with_a_bad_row_is_reported_and_a_manager_stays_in_their_branch() {
         assert!(page.contains("Not found, or not yours to see") && !page.contains("id=\"tills\""));
         m.client.goto(&format!("{base}/console/branches/{other}/days")).await.expect("goto");
         assert!(m.source().await.contains("Not found, or not yours to see"));
+        m.client.goto(&format!("{base}{job}")).await.expect("goto");
+        assert!(m.source().await.contains("Not found, or not yours to see"), "another user's job");
         m.client.goto(&format!("{base}/console/audit")).await.expect("goto");
         assert!(m.source().await.contains("Your role may not do this"));
         m.client.goto(&format!("{base}/console/users")).await.expect("goto");

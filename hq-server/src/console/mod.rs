@@ -5,6 +5,7 @@
 
 mod chart;
 mod i18n;
+mod jobs;
 mod pages;
 
 use axum::Router;
@@ -24,6 +25,7 @@ use crate::http::extract::session_token;
 use crate::http::{AppState, ClientAddr, CurrentUser};
 use crate::model::Role;
 pub use i18n::C;
+pub use jobs::Jobs;
 
 const LANG_COOKIE: &str = "tp_lang";
 

@@ -2,17 +2,18 @@
 //! members, the member policy, finance reports and the audit log.
 
 use axum::Router;
-use axum::extract::{Multipart, Path, Query, State};
-use axum::response::IntoResponse;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
-use maud::{Markup, html};
+use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
 use shared::ids::{BranchId, MemberId, TillId};
 use shared::money::Money;
 
 use super::chart;
+use super::jobs::{JobKind, JobOutcome};
 use super::{C, ConsoleError, CsrfForm, Menu, Page, PageResult, from_code, layout, redirect, yuan};
 use crate::http::AppState;
 use crate::model::{Adjustment, Role, TillStatus};
@@ -29,12 +30,12 @@ pub fn router() -> Router<AppState> {
         .route("/console/branches/{id}/days/{day}", get(branch_day))
         .route("/console/sales/{branch}/{receipt}", get(sale))
         .route("/console/catalog", get(catalog))
-        .route("/console/catalog/import", post(import_catalog))
+        .route("/console/catalog/import", post(import_catalog).layer(DefaultBodyLimit::max(IMPORT_BYTES)))
         .route("/console/catalog/export", get(export_catalog))
         .route("/console/products/{id}", get(product).post(save_product))
         .route("/console/products/{id}/price", post(branch_price))
         .route("/console/members", get(members))
-        .route("/console/members/import", post(import_members))
+        .route("/console/members/import", post(import_members).layer(DefaultBodyLimit::max(IMPORT_BYTES)))
         .route("/console/members/{id}", get(member).post(adjust_member))
         .route("/console/policy", get(policy).post(save_policy))
         .route("/console/finance", get(finance))
@@ -42,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/users", get(users).post(add_user))
         .route("/console/users/{id}", post(toggle_user))
         .route("/console/members/{id}/cards", post(member_card))
+        .route("/console/jobs/{id}", get(job))
 }
 
 const EVERYONE: &[Role] = &[Role::Admin, Role::Finance, Role::Marketing, Role::BranchManager];
@@ -611,10 +613,8 @@ async fn read_upload(page: &Page, mut form: Multipart) -> Result<Vec<u8>, Consol
     file.ok_or_else(|| bad("no file".into()))
 }
 
-type ImportOutcome = Result<Result<crate::store::ImportSummary, Vec<crate::import::RowError>>, ConsoleError>;
-
 /// What an all-or-nothing CSV import did, for the page.
-fn import_flash(page: &Page, outcome: ImportOutcome) -> Markup {
+fn import_flash(page: &Page, outcome: &JobOutcome) -> Markup {
     match outcome {
         Ok(Ok(summary)) => html! {
             p.ok #import-result { (page.t(C::ImportDone).replace("{0}", &summary.created.to_string()).replace("{1}", &summary.updated.to_string())) }
@@ -623,40 +623,89 @@ fn import_flash(page: &Page, outcome: ImportOutcome) -> Markup {
             div #import-result {
                 p.error { (page.t(C::ImportBad)) }
                 table #bad-rows { thead { tr { th { (page.t(C::Line)) } th { (page.t(C::Reason)) } } }
-                    tbody { @for r in &rows { tr { td { (r.line) } td { (r.reason) } } } } }
+                    tbody { @for r in rows { tr { td { (r.line) } td { (r.reason) } } } } }
             }
         },
-        Err(e) => html! { p.error #import-result { (format!("{e:?}")) } },
+        Err(message) => html! { p.error #import-result { (message) } },
     }
 }
 
-fn csv_store_error(e: crate::import::CsvError) -> crate::store::StoreError {
+/// A failed import as the user should read it: what was wrong with the file, or, for a failure
+/// of HQ itself, that it failed (the details go to the log, as for the API).
+fn import_failure(e: crate::import::CsvError) -> String {
     match e {
-        crate::import::CsvError::Store(e) => e,
-        other => crate::store::StoreError::Invalid(other.to_string()),
+        crate::import::CsvError::Store(crate::store::StoreError::Internal(detail)) => {
+            tracing::error!(%detail, "console import failed");
+            "the import failed on the server; nothing was imported".into()
+        }
+        other => format!("{other}; nothing was imported"),
     }
 }
 
-async fn import_catalog(State(state): State<AppState>, page: Page, form: Multipart) -> PageResult {
+/// The largest CSV file the console takes (a catalog of about two million products); the API's
+/// other requests keep the configured limit.
+const IMPORT_BYTES: usize = 256 * 1024 * 1024;
+
+/// Starts an import as a job and sends the user to its page.
+fn start_import(
+    state: &AppState,
+    page: &Page,
+    kind: JobKind,
+    import: impl FnOnce(&dyn crate::store::Store, &indicatif::ProgressBar) -> Result<JobOutcome, crate::import::CsvError>
+    + Send
+    + 'static,
+) -> Response {
+    let store = state.store.clone();
+    let id = state.jobs.start(page.me.user.id, kind, move |progress| {
+        import(&*store, progress).unwrap_or_else(|e| Err(import_failure(e)))
+    });
+    redirect(&format!("/console/jobs/{id}"))
+}
+
+async fn import_catalog(State(state): State<AppState>, page: Page, form: Multipart) -> Result<Response, ConsoleError> {
     let bytes = read_upload(&page, form).await?;
     page.require(&[Role::Admin])?;
     let actor = page.me.actor();
-    let outcome = state
-        .db(move |s| crate::import::import_products(s, &actor, &bytes, false).map_err(csv_store_error))
-        .await
-        .map_err(ConsoleError::from);
-    catalog_page(&state, &page, String::new(), Some(import_flash(&page, outcome))).await
+    Ok(start_import(&state, &page, JobKind::CatalogImport, move |s, progress| {
+        Ok(Ok(crate::import::import_products(s, &actor, &bytes, progress)?))
+    }))
 }
 
-async fn import_members(State(state): State<AppState>, page: Page, form: Multipart) -> PageResult {
+async fn import_members(State(state): State<AppState>, page: Page, form: Multipart) -> Result<Response, ConsoleError> {
     let bytes = read_upload(&page, form).await?;
     page.require(&[Role::Admin, Role::Marketing])?;
     let actor = page.me.actor();
-    let outcome = state
-        .db(move |s| crate::member_import::import_members(s, &actor, &bytes, false).map_err(csv_store_error))
-        .await
-        .map_err(ConsoleError::from);
-    members_page(&state, &page, String::new(), Some(import_flash(&page, outcome))).await
+    Ok(start_import(&state, &page, JobKind::MemberImport, move |s, progress| {
+        Ok(Ok(crate::member_import::import_members(s, &actor, &bytes, progress)?))
+    }))
+}
+
+/// A job's page: its progress while it runs (the page reloads itself), then what it did.
+async fn job(State(state): State<AppState>, page: Page, Path(id): Path<String>) -> PageResult {
+    let view = state.jobs.view(&id, page.me.user.id).ok_or(ConsoleError::NotFound(page.lang))?;
+    let (menu, title, back) = match view.kind {
+        JobKind::CatalogImport => (Menu::Catalog, page.t(C::Catalog), "/console/catalog"),
+        JobKind::MemberImport => (Menu::Members, page.t(C::Members), "/console/members"),
+    };
+    let phase = match view.phase.as_str() {
+        "checking" => page.t(C::Checking),
+        "importing" => page.t(C::Importing),
+        _ => page.t(C::Starting),
+    };
+    let body = html! {
+        @match &view.outcome {
+            None => {
+                p #job-phase { (phase) " " @if let Some(n) = view.steps { (view.done) " / " (n) } }
+                @if let Some(n) = view.steps { progress #job-progress value=(view.done) max=(n) {} } @else { progress #job-progress {} }
+                script { (PreEscaped("setTimeout(function () { location.reload(); }, 700);")) }
+            }
+            Some(outcome) => {
+                (import_flash(&page, outcome))
+                p { a #back href=(back) { (page.t(C::Back)) } }
+            }
+        }
+    };
+    Ok(layout(&page, menu, &format!("{title} · {}", page.t(C::Import)), body))
 }
 
 async fn members(State(state): State<AppState>, page: Page, Query(q): Query<Search>) -> PageResult {

@@ -331,9 +331,11 @@ async fn import(State(state): State<AppState>, me: CurrentUser, body: Bytes) -> 
     let actor = me.actor();
     let outcome = state
         .db(move |s| {
-            crate::member_import::import_members(s, &actor, &body, false).map_err(|e| match e {
-                crate::import::CsvError::Store(e) => e,
-                other => crate::store::StoreError::Invalid(other.to_string()),
+            crate::member_import::import_members(s, &actor, &body, &indicatif::ProgressBar::hidden()).map_err(|e| {
+                match e {
+                    crate::import::CsvError::Store(e) => e,
+                    other => crate::store::StoreError::Invalid(other.to_string()),
+                }
             })
         })
         .await?;

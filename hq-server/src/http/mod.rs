@@ -50,11 +50,13 @@ pub(crate) struct ErrorBody {
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub config: Arc<Config>,
+    /// The web console's long jobs (imports) and their progress.
+    pub jobs: Arc<crate::console::Jobs>,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, config: Config) -> AppState {
-        AppState { store, config: Arc::new(config) }
+        AppState { store, config: Arc::new(config), jobs: Arc::default() }
     }
 
     /// Runs blocking storage work (and argon2) on the blocking pool, never on an async worker.
