@@ -968,6 +968,29 @@ mod tests {
     }
 
     #[test]
+    fn a_policy_version_added_by_another_process_is_seen_at_once() {
+        use crate::store::PolicyStore;
+        let dir = tempfile::tempdir().expect("dir");
+        let (store, token, phone) = store_with_till_and_member(dir.path());
+        let by = MemberIdentifier::Phone(phone);
+        let version = |l: TillMemberLookup| match l {
+            TillMemberLookup::Found(_, v) => v,
+            other => panic!("{other:?}"),
+        };
+        // The first lookup fills the policy cache.
+        assert_eq!(version(store.till_member_lookup(&token, &by, Timestamp::now()).expect("lookup")), 1);
+        // The CLI (another process, other connections) adds version 2, in force already.
+        let cli = SqliteStore::open(&dir.path().join("hq.sqlite")).expect("second store");
+        let mut next = cli.current_policy().expect("policy");
+        next.effective_from = Timestamp::now();
+        next.earn.earn_per_yuan = 300;
+        cli.create_policy(&Actor::cli(), next).expect("version 2");
+        let now = Timestamp::now();
+        assert_eq!(version(store.till_member_lookup(&token, &by, now).expect("lookup")), 2);
+        assert_eq!(store.policy_in_force(now).expect("policy").earn.earn_per_yuan, 300);
+    }
+
+    #[test]
     fn a_lookup_checks_the_till_first() {
         let dir = tempfile::tempdir().expect("dir");
         let (store, token, phone) = store_with_till_and_member(dir.path());

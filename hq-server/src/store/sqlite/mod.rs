@@ -38,7 +38,7 @@ pub struct SqliteStore {
     writer: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
-    /// Every policy version, parsed once; replaced when a version is added through this store.
+    /// Every policy version, parsed once; replaced when a reader sees a newer version (`all_policies_tx`).
     policies: Mutex<Option<std::sync::Arc<Vec<MemberPolicy>>>>,
 }
 
@@ -211,18 +211,24 @@ fn migrate(conn: &mut Connection, target: u32) -> StoreResult<()> {
 }
 
 impl SqliteStore {
-    /// Every policy version, from the cache.
+    /// Every policy version, from the cache when it is current.
     pub(crate) fn all_policies(&self) -> StoreResult<std::sync::Arc<Vec<MemberPolicy>>> {
-        if let Some(p) = self.cached_policies() {
-            return Ok(p);
-        }
         self.read(|c| self.all_policies_tx(c))
     }
 
-    /// Every policy version, from the cache or else read in the caller's transaction.
+    /// Every policy version as the caller's transaction sees them: from the cache when it holds
+    /// exactly those (versions are only ever appended, so the newest version number tells, and
+    /// a policy added by another process is seen too), else read here. The cache only moves
+    /// forward, so a reader on an older snapshot never puts back a list without the newest version.
     pub(crate) fn all_policies_tx(&self, c: &Connection) -> StoreResult<std::sync::Arc<Vec<MemberPolicy>>> {
-        if let Some(p) = self.cached_policies() {
-            return Ok(p);
+        fn newest(all: &[MemberPolicy]) -> i64 {
+            all.last().map_or(0, |p| i64::from(p.version))
+        }
+        let seen: i64 =
+            c.prepare_cached("SELECT COALESCE(MAX(version), 0) FROM member_policies")?.query_row([], |r| r.get(0))?;
+        let cached = self.policies.lock().ok().and_then(|guard| guard.clone());
+        if let Some(all) = cached.filter(|all| newest(all) == seen) {
+            return Ok(all);
         }
         let rows: Vec<String> = c
             .prepare_cached("SELECT policy FROM member_policies ORDER BY version")?
@@ -231,20 +237,12 @@ impl SqliteStore {
         let all: Vec<MemberPolicy> =
             rows.iter().map(|j| serde_json::from_str(j).map_err(StoreError::from)).collect::<StoreResult<_>>()?;
         let all = std::sync::Arc::new(all);
-        if let Ok(mut guard) = self.policies.lock() {
+        if let Ok(mut guard) = self.policies.lock()
+            && guard.as_ref().is_none_or(|cached| newest(cached) < seen)
+        {
             *guard = Some(all.clone());
         }
         Ok(all)
-    }
-
-    fn cached_policies(&self) -> Option<std::sync::Arc<Vec<MemberPolicy>>> {
-        self.policies.lock().ok().and_then(|guard| guard.clone())
-    }
-
-    pub(crate) fn forget_policies(&self) {
-        if let Ok(mut guard) = self.policies.lock() {
-            *guard = None;
-        }
     }
 }
 
@@ -333,7 +331,6 @@ impl PolicyStore for SqliteStore {
             append_audit(tx, actor, "create", &format!("policy:{}", policy.version), before.as_ref(), Some(&policy))?;
             Ok(policy)
         })
-        .inspect(|_| self.forget_policies())
     }
 }
 
