@@ -8,13 +8,13 @@ use std::time::{Duration, Instant};
 
 use device_drivers::simulator::{PrinterSimulator, ScannerSimulator};
 use device_drivers::transport::PortInfo;
+use hq_server::store::BranchStore as _;
 use iced::Task;
 use iced::futures::StreamExt;
 use pos_app::config::TillConfig;
 use pos_app::ui::setup::SetupEvent;
 use pos_app::ui::{App, Input, Message, Screen, Tone};
 use shared::lang::Lang;
-use hq_server::store::BranchStore as _;
 use tests::*;
 
 /// The app and a runtime for its tasks.
