@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/branches", get(branches).post(add_branch))
         .route("/console/branches/{id}", get(branch).post(save_branch))
         .route("/console/branches/{id}/tills", post(register_till))
+        .route("/console/tills/{id}", get(till_page))
         .route("/console/tills/{id}/revoke", post(revoke_till))
         .route("/console/branches/{id}/days", get(branch_days))
         .route("/console/branches/{id}/days/{day}", get(branch_day))
@@ -445,14 +446,22 @@ async fn branch_page(state: &AppState, page: &Page, id: i64, flash: Option<Marku
         }
         h2 { (page.t(C::Till)) }
         table #tills {
-            thead { tr { th { "#" } th { (page.t(C::Name)) } th { (page.t(C::Status)) } th { (page.t(C::LastSync)) } th.n { (page.t(C::Waiting)) } th {} } }
+            thead { tr {
+                th { "#" } th { (page.t(C::Name)) } th { (page.t(C::Status)) } th { (page.t(C::LastSync)) }
+                th.n { (page.t(C::Waiting)) } th.n { (page.t(C::Rejected)) } th.n { (page.t(C::ClockSkew)) } th {}
+            } }
             tbody {
                 @for (t, s) in tills.iter().zip(&sync) {
                     tr {
-                        td { (format!("{:02}", t.number)) } td { (t.name) " " (t.device_name.clone().unwrap_or_default()) }
+                        td { a href={ "/console/tills/" (t.id.0) } { (format!("{:02}", t.number)) } }
+                        td { (t.name) " " (t.device_name.clone().unwrap_or_default()) }
                         td { (format!("{:?}", t.status)) }
                         td { (s.last_push_at.map(|a| a.strftime("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "—".into())) }
                         td.n { (s.open_gaps.len()) }
+                        td.n { @if s.events_rejected > 0 {
+                            a.error href={ "/console/tills/" (t.id.0) "?rejected=1" } { (s.events_rejected) }
+                        } @else { "0" } }
+                        td.n { (skew_text(s.clock_skew_seconds)) }
                         td { @if managers && t.status != TillStatus::Revoked {
                             form method="post" action={ "/console/tills/" (t.id.0) "/revoke" } { (page.csrf_field()) button.danger type="submit" { (page.t(C::Revoke)) } }
                         } }
@@ -469,6 +478,66 @@ async fn branch_page(state: &AppState, page: &Page, id: i64, flash: Option<Marku
         }
     };
     Ok(layout(page, Menu::Branches, &format!("{} {}", settings.code, settings.name), body))
+}
+
+/// A till's clock skew at its last push, marked when beyond the five minutes HQ warns about.
+fn skew_text(skew: Option<i64>) -> Markup {
+    match skew {
+        None => html! { "—" },
+        Some(s) if s.abs() > 300 => html! { span.error { (format!("{s:+} s")) } },
+        Some(s) => html! { (format!("{s:+} s")) },
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct TillEventsQuery {
+    rejected: Option<u8>,
+}
+
+/// A till's sync health and its latest events; every rejected event with HQ's reason.
+async fn till_page(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    Query(q): Query<TillEventsQuery>,
+) -> PageResult {
+    page.require(EVERYONE)?;
+    let till = TillId(id);
+    let t = state.db(move |s| s.get_till(till)).await.map_err(|_| ConsoleError::NotFound(page.lang))?;
+    see(&page, t.branch_id)?;
+    let rejected_only = q.rejected == Some(1);
+    let (sync, events) =
+        state.db(move |s| Ok((s.sync_status(till)?, s.list_events(till, rejected_only, 500)?))).await?;
+    let body = html! {
+        p { a href={ "/console/branches/" (t.branch_id.0) } { (t.branch_code) } " · " (t.name) " " (t.device_name.clone().unwrap_or_default()) " · " (format!("{:?}", t.status)) }
+        div.cards {
+            div.card { (page.t(C::LastSync)) b { (sync.last_push_at.map(|a| a.strftime("%m-%d %H:%M").to_string()).unwrap_or_else(|| "—".into())) } }
+            div.card #accepted { (page.t(C::Accepted)) b { (sync.events_accepted) } }
+            div.card #rejected { (page.t(C::Rejected)) b { (sync.events_rejected) } }
+            div.card { (page.t(C::ClockSkew)) b { (skew_text(sync.clock_skew_seconds)) } }
+            div.card { (page.t(C::NextSeq)) b { (sync.next_seq) } }
+        }
+        @if !sync.open_gaps.is_empty() {
+            h2 { (page.t(C::Waiting)) }
+            table #gaps { tbody { @for g in &sync.open_gaps { tr { td { (page.t(C::ExpectedSeq)) " " (g.expected) } td { (page.t(C::Received)) " " (g.received) } } } } }
+        }
+        h2 { (page.t(C::Events)) }
+        p { @if rejected_only {
+            a href={ "/console/tills/" (id) } { (page.t(C::AllEvents)) }
+        } @else {
+            a #only-rejected href={ "/console/tills/" (id) "?rejected=1" } { (page.t(C::OnlyRejected)) }
+        } }
+        table #events {
+            thead { tr { th.n { "#" } th { (page.t(C::Kind)) } th { (page.t(C::TillTime)) } th { (page.t(C::Received)) } th { (page.t(C::Status)) } th { (page.t(C::Reason)) } } }
+            tbody { @for e in &events { tr {
+                td.n { (e.seq) } td { (e.kind) }
+                td { (e.till_at.strftime("%Y-%m-%d %H:%M:%S")) } td { (e.received_at.strftime("%Y-%m-%d %H:%M:%S")) }
+                td { @if e.status == "rejected" { span.error { (page.t(C::Rejected)) } } @else { (page.t(C::Accepted)) } }
+                td { (e.reason.clone().unwrap_or_default()) }
+            } } }
+        }
+    };
+    Ok(layout(&page, Menu::Branches, &format!("{} {} · {:02}", page.t(C::Till), t.branch_code, t.number), body))
 }
 
 #[derive(Deserialize)]

@@ -157,6 +157,9 @@ async fn a_branch_manager_sees_only_their_branch() {
     .await
     .expect(StatusCode::NOT_FOUND);
     app.get(&format!("/api/v1/sales?branch_id={}", other.0), &mgr).await.expect(StatusCode::NOT_FOUND);
+    // Nor, in the console, another branch's till and its events.
+    let page = app.get(&format!("/console/tills/{}", other_till.till.0), &mgr).await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND, "{}", page.text);
     // Their own branch works.
     app.post(&format!("/api/v1/branches/{}/tills", own.0), &mgr, json!({})).await.expect(StatusCode::CREATED);
     app.post(

@@ -30,11 +30,13 @@ pub struct TestApp {
     pub admin: String,
 }
 
-/// The answer to a request: status, headers, JSON body (`Null` when empty or not JSON).
+/// The answer to a request: status, headers, JSON body (`Null` when empty or not JSON), and the
+/// body as text (a console page's HTML).
 pub struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Value,
+    pub text: String,
 }
 
 impl Reply {
@@ -115,7 +117,8 @@ impl TestApp {
         let headers = resp.headers().clone();
         let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.expect("body");
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Reply { status, headers, body }
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        Reply { status, headers, body, text }
     }
 
     pub async fn get(&self, uri: &str, cookie: &str) -> Reply {

@@ -79,6 +79,14 @@ async fn bad_events_are_rejected_with_a_reason_and_kept() {
         .expect(StatusCode::OK);
     assert_eq!(rejected.body.as_array().expect("events").len(), 3);
     assert!(rejected.body[0]["reason"].is_string());
+    // HQ staff read them in the console: the till's page lists each with its reason.
+    let page = app.get(&format!("/console/tills/{}?rejected=1", till.till.0), &app.admin).await.expect(StatusCode::OK);
+    for reason in &reasons {
+        assert!(page.text.contains(&maud::html! { (reason) }.into_string()), "{reason} on the till's page");
+    }
+    assert!(page.text.contains("id=\"rejected\""), "the rejected count is shown");
+    let branch = app.get(&format!("/console/branches/{}", b.0), &app.admin).await.expect(StatusCode::OK);
+    assert!(branch.text.contains(&format!("/console/tills/{}?rejected=1", till.till.0)), "the branch links to them");
     let sales = app.get("/api/v1/sales", &app.admin).await.body;
     assert_eq!(sales.as_array().expect("sales").len(), 1);
 }
