@@ -22,6 +22,8 @@ struct FirstStart {
     app: App,
     rt: tokio::runtime::Runtime,
     at: Instant,
+    /// The engine's replies, once the till runs (the iced subscription's part).
+    replies: Option<pos_app::ui::worker::Replies>,
 }
 
 impl FirstStart {
@@ -59,6 +61,24 @@ impl FirstStart {
     fn key(&mut self, input: Input) {
         self.at += Duration::from_millis(200);
         self.send(Message::Key(input, self.at));
+        self.settle();
+    }
+
+    /// Feeds the engine's replies into the app until every command sent has its answer.
+    fn settle(&mut self) {
+        if let Some(slot) = self.app.sources.replies.take() {
+            self.replies = slot.take();
+        }
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.app.pending > 0 {
+            let Some(replies) = self.replies.as_mut() else { return };
+            match replies.try_recv() {
+                Ok(r) => self.send(Message::Engine(Box::new(r))),
+                Err(tokio::sync::mpsc::error::TryRecvError::Empty) => std::thread::sleep(Duration::from_millis(5)),
+                Err(e) => panic!("the engine stopped: {e}"),
+            }
+            assert!(Instant::now() < deadline, "the engine did not answer");
+        }
     }
 
     fn status(&self) -> String {
@@ -76,7 +96,7 @@ fn a_new_till_enrols_sets_up_its_devices_and_opens_from_the_keyboard() {
     let dir = tempfile::tempdir().expect("dir");
     let db: PathBuf = dir.path().join("till.sqlite");
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let mut t = FirstStart { app: App::first_start(db.clone(), Lang::En), rt, at: Instant::now() };
+    let mut t = FirstStart { app: App::first_start(db.clone(), Lang::En), rt, at: Instant::now(), replies: None };
     assert_eq!(t.app.screen, Screen::SetupHq);
 
     // A wrong code: refused with the reason, nothing left behind, the form still there.
@@ -132,4 +152,24 @@ fn a_new_till_enrols_sets_up_its_devices_and_opens_from_the_keyboard() {
     assert_eq!(config.scanner.expect("scanner").port.path, scanner_path);
     assert!(config.printer.is_some() && config.card_reader.is_none());
     assert_eq!(config.lang, Some(Lang::En));
+
+    // Later, the manager menu's settings (8): the machine does not list these pseudo-terminals,
+    // yet the devices in use are kept, marked, and saving them reopens the till with both.
+    t.type_slowly(CASHIER.0);
+    t.key(Input::Enter);
+    t.type_slowly(CASHIER.1);
+    t.key(Input::Enter);
+    assert_eq!(t.app.screen, Screen::OpenShift, "{}", t.status());
+    t.type_slowly("5");
+    t.key(Input::Enter);
+    t.key(Input::F(1));
+    t.type_slowly("8");
+    assert_eq!(t.app.screen, Screen::SetupDevices, "{}", t.status());
+    let ports = &t.app.setup.as_ref().expect("settings").ports;
+    assert!(ports.iter().any(|p| p.path == scanner_path && p.description.contains("not listed")), "{ports:?}");
+    t.key(Input::Enter);
+    assert!(matches!(&t.app.status, Some((Tone::Good, s)) if s.contains("Saved")), "{:?}", t.app.status);
+    let config = TillConfig::load(&TillConfig::path_for(&db)).expect("config file");
+    assert_eq!(config.scanner.expect("the scanner is kept").port.path, scanner_path);
+    assert!(config.printer.is_some(), "the printer is kept");
 }

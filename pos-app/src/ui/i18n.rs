@@ -99,6 +99,7 @@ shared::text_table!(T {
     SyncTitle => ("同步状态与被拒事件", "Sync status and refused events"),
     Settings => ("设置：设备", "Settings: devices"),
     DemoDevices => ("演示模式的设备是模拟的，无需设置", "In the demo the devices are simulated: nothing to set"),
+    NotListed => ("已配置，本机当前未列出", "configured; not listed by this machine now"),
     Saved => ("已保存，设备已重新打开：请重新登录", "Saved and the devices reopened: log in again"),
     NoRejected => ("总部没有拒收任何事件", "HQ has refused no event"),
     HeldTitle => ("挂起的交易", "Held sales"),

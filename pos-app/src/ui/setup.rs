@@ -206,6 +206,7 @@ impl App {
     }
 
     pub(super) fn setup_event(&mut self, e: SetupEvent) -> Task<Message> {
+        let not_listed = self.t(T::NotListed);
         let Some(s) = self.setup.as_mut() else { return Task::none() };
         match e {
             SetupEvent::Progress(done, of) => s.progress = Some((done, of)),
@@ -236,8 +237,10 @@ impl App {
                 s.current = *current;
                 return self.setup_event(SetupEvent::Ports(p));
             }
-            SetupEvent::Ports(p) => {
-                // A running till's settings start from the ports it uses.
+            SetupEvent::Ports(mut p) => {
+                // A running till's settings start from the ports it uses. A port the machine does
+                // not list (a built-in port the enumeration misses, an adapter unplugged for now)
+                // is kept, marked, so saving the settings does not drop the device.
                 let c = &s.current;
                 let paths = [
                     c.scanner.as_ref().map(|d| d.port.path.clone()),
@@ -247,6 +250,11 @@ impl App {
                         _ => None,
                     }),
                 ];
+                for path in paths.iter().flatten() {
+                    if !p.iter().any(|port| &port.path == path) {
+                        p.push(PortInfo { path: path.clone(), description: not_listed.to_owned() });
+                    }
+                }
                 for (i, path) in paths.iter().enumerate() {
                     if s.assign[i].is_none() {
                         s.assign[i] = path.as_ref().and_then(|path| p.iter().position(|port| &port.path == path));
