@@ -136,12 +136,24 @@ fn a_new_till_enrols_sets_up_its_devices_and_opens_from_the_keyboard() {
     assert!(matches!(t.app.status, Some((Tone::Good, _))), "{:?}", t.app.status);
     let pages = printer_sim.wait_for_receipts(1, Duration::from_secs(20)).expect("the test page");
     assert!(!pages[0].text.is_empty());
-    let scan = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(500));
-        scanner_sim.scan("6901234567892").expect("scan");
-        scanner_sim
+    // The cashier scans once the test is waiting; again a little later if the scanner's port was
+    // not open yet on a slow machine (the test takes the first scan it reads).
+    let answered = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let scan = std::thread::spawn({
+        let answered = answered.clone();
+        move || {
+            for _ in 0..10 {
+                std::thread::sleep(Duration::from_millis(500));
+                if answered.load(std::sync::atomic::Ordering::SeqCst) {
+                    break;
+                }
+                scanner_sim.scan("6901234567892").expect("scan");
+            }
+            scanner_sim
+        }
     });
     t.key(Input::F(6));
+    answered.store(true, std::sync::atomic::Ordering::SeqCst);
     let _scanner_sim = scan.join().expect("scanner thread");
     assert!(t.status().contains("6901234567892"), "{}", t.status());
 
