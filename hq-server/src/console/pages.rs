@@ -489,7 +489,7 @@ fn skew_text(skew: Option<i64>) -> Markup {
     }
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize)]
 struct TillEventsQuery {
     rejected: Option<u8>,
 }
@@ -946,7 +946,7 @@ fn rows<const N: usize>(pairs: &[(String, String)], names: [&str; N]) -> Vec<[St
 
 /// ¥ as typed in a form: `2000.00`.
 fn yuan_field(m: Money) -> String {
-    m.to_string().trim_start_matches('¥').to_owned()
+    shared::money::Currency::CNY.format_plain(m)
 }
 
 impl PolicyForm {
@@ -1472,14 +1472,13 @@ async fn product_page(state: &AppState, page: &Page, id: i64, flash: Option<Mark
         })
         .await?;
     let admin = page.me.user.role == Role::Admin;
-    let yuan_text = |m: Money| m.to_string().trim_start_matches('¥').to_owned();
     let body = html! {
         @if let Some(f) = flash { (f) }
         form.box #product-form method="post" action={ "/console/products/" (id) } {
             (page.csrf_field())
             label { (page.t(C::Name)) input name="name" value=(p.name) disabled[!admin]; }
-            label { (page.t(C::RetailPrice)) input name="retail_price" value=(yuan_text(p.retail_price)) disabled[!admin]; }
-            label { (page.t(C::MemberPrice)) input name="member_price" value=(p.member_price.map(yuan_text).unwrap_or_default()) disabled[!admin]; }
+            label { (page.t(C::RetailPrice)) input name="retail_price" value=(yuan_field(p.retail_price)) disabled[!admin]; }
+            label { (page.t(C::MemberPrice)) input name="member_price" value=(p.member_price.map(yuan_field).unwrap_or_default()) disabled[!admin]; }
             label { (page.t(C::Status))
                 select name="status" disabled[!admin] {
                     option value="active" selected[p.status == shared::catalog::ProductStatus::Active] { (page.t(C::Active)) }
