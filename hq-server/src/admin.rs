@@ -25,9 +25,9 @@ fn hashed(secret: &str) -> StoreResult<String> {
     auth::hash_secret(secret).map_err(StoreError::Internal)
 }
 
-fn expiry(ttl: Duration) -> Timestamp {
+fn expiry(now: Timestamp, ttl: Duration) -> Timestamp {
     let ttl = SignedDuration::try_from(ttl).unwrap_or(SignedDuration::from_secs(900));
-    Timestamp::now().checked_add(ttl).unwrap_or(Timestamp::MAX)
+    now.checked_add(ttl).unwrap_or(Timestamp::MAX)
 }
 
 fn check_role_branch(role: Role, branch: Option<BranchId>) -> StoreResult<()> {
@@ -134,15 +134,25 @@ pub fn add_till(
         return Err(invalid("a till name has at most 50 characters".into()));
     }
     let code = auth::enrolment_code();
-    let till =
-        store.register_till(actor, branch, name, &auth::token_hash(&auth::normalise_code(&code)), expiry(ttl))?;
+    let till = store.register_till(
+        actor,
+        branch,
+        name,
+        &auth::token_hash(&auth::normalise_code(&code)),
+        expiry(store.now(), ttl),
+    )?;
     Ok((till, code))
 }
 
 /// A fresh enrolment code for a till (its machine was replaced, or the first code expired).
 pub fn renew_code(store: &dyn Store, actor: &Actor, till: TillId, ttl: Duration) -> StoreResult<(Till, String)> {
     let code = auth::enrolment_code();
-    let till = store.renew_enrolment_code(actor, till, &auth::token_hash(&auth::normalise_code(&code)), expiry(ttl))?;
+    let till = store.renew_enrolment_code(
+        actor,
+        till,
+        &auth::token_hash(&auth::normalise_code(&code)),
+        expiry(store.now(), ttl),
+    )?;
     Ok((till, code))
 }
 
@@ -160,8 +170,7 @@ pub fn enrol(store: &dyn Store, req: &EnrolRequest, from: &str) -> StoreResult<R
         return Ok(Err(EnrolRefusal::UnknownCode));
     }
     let token = auth::random_token("tpt_");
-    let outcome =
-        store.enrol_till(&auth::token_hash(&code), device, &auth::token_hash(&token), Timestamp::now(), from)?;
+    let outcome = store.enrol_till(&auth::token_hash(&code), device, &auth::token_hash(&token), store.now(), from)?;
     Ok(outcome.map(|till| (till, token)))
 }
 

@@ -145,8 +145,12 @@ pub enum BranchCommand {
         address: String,
         #[arg(long, default_value = "")]
         phone: String,
+        /// IANA time zone of the branch: its receipts, business days and the console's times for it.
         #[arg(long, default_value = "Asia/Shanghai")]
         time_zone: String,
+        /// Local time at which the branch's business day starts (sales before it belong to the day before).
+        #[arg(long, default_value = "04:00")]
+        day_starts_at: String,
     },
 }
 
@@ -277,12 +281,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let user = admin::add_user(&store, &actor, &username, &display, role.into(), branch, &password)?;
             println!("user {} ({}) added with id {}", user.username, user.role.code(), user.id);
         }
-        Command::Branch { command: BranchCommand::Add { code, name, address, phone, time_zone } } => {
+        Command::Branch { command: BranchCommand::Add { code, name, address, phone, time_zone, day_starts_at } } => {
             let store = open(&cli.db)?;
             let mut b = admin::default_branch(&code, &name);
             b.address = address;
             b.phone = phone;
             b.time_zone = time_zone;
+            b.business_day_cutoff = jiff::civil::Time::strptime("%H:%M", &day_starts_at)
+                .map_err(|_| anyhow::anyhow!("--day-starts-at {day_starts_at} is not a time like 04:00"))?;
             let b = admin::add_branch(&store, &actor, b)?;
             println!("branch {} ({}) added with id {}", b.code, b.name, b.id);
         }
@@ -378,8 +384,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Daily { date } => {
             use crate::store::MemberStore;
             let store = open(&cli.db)?;
-            let now = jiff::Timestamp::now();
-            let day = date.unwrap_or_else(|| crate::store::sqlite::ledger::hq_day(now));
+            let now = store.now();
+            let day = match date {
+                Some(d) => d,
+                None => crate::calendar::chain_day(&store.list_branches()?, now).day,
+            };
             let run = store.run_daily(&actor, day, now)?;
             if run.already_ran {
                 println!("the daily job had already run for {day}:");

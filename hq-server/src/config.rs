@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::clock::Clock;
+
 /// How many failed logins are allowed in a window before logins are refused.
 #[derive(Clone, Debug)]
 pub struct LoginLimits {
@@ -34,6 +36,8 @@ pub struct Config {
     pub secure_cookies: bool,
     /// The largest request body (a pushed batch).
     pub max_body_bytes: usize,
+    /// Where "now" comes from (the system clock; a manual one in tests).
+    pub clock: Clock,
 }
 
 impl Default for Config {
@@ -47,6 +51,7 @@ impl Default for Config {
             clock_skew_warning: Duration::from_secs(5 * 60),
             secure_cookies: false,
             max_body_bytes: 16 * 1024 * 1024,
+            clock: Clock::system(),
         }
     }
 }

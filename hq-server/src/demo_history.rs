@@ -5,7 +5,6 @@
 //! sequence).
 
 use jiff::civil::{Date, Time};
-use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -45,7 +44,7 @@ pub fn seed(
         return Ok(0);
     }
     let policy = store.current_policy()?;
-    let today = crate::reports::hq_today();
+    let today = crate::calendar::chain_day(&store.list_branches()?, store.now()).day;
     let mut count = 0;
     for (bi, b) in branches.iter().enumerate() {
         let settings = store.get_branch(b.id)?;
@@ -66,7 +65,7 @@ pub fn seed(
             for k in 0..n {
                 receipt += 1;
                 seq += 1;
-                let at = at_on(day, 9 * 60 + k * (12 * 60 / n.max(1)) + rng.random_range(0..10))?;
+                let at = at_on(&settings, day, 9 * 60 + k * (12 * 60 / n.max(1)) + rng.random_range(0..10))?;
                 let member = (!members.is_empty() && rng.random_range(0..10) < 4)
                     .then(|| &members[rng.random_range(0..members.len())]);
                 let mut sale =
@@ -84,7 +83,7 @@ pub fn seed(
         }
         for chunk in events.chunks(200) {
             let verdicts = vec![Ok(()); chunk.len()];
-            store.ingest(&till, chunk, &verdicts, Timestamp::now(), 0)?;
+            store.ingest(&till, chunk, &verdicts, store.now(), 0)?;
         }
     }
     Ok(count)
@@ -94,12 +93,11 @@ fn internal(e: impl std::fmt::Display) -> StoreError {
     StoreError::Internal(e.to_string())
 }
 
-/// `minute` minutes after midnight of `day`, Beijing time.
-fn at_on(day: Date, minute: u32) -> StoreResult<Timestamp> {
+/// `minute` minutes after midnight of `day`, the branch's local time.
+fn at_on(branch: &shared::branch::BranchSettings, day: Date, minute: u32) -> StoreResult<Timestamp> {
     let minute = minute.min(23 * 60 + 59);
     let time = Time::new((minute / 60) as i8, (minute % 60) as i8, 0, 0).map_err(internal)?;
-    let tz = TimeZone::get("Asia/Shanghai").map_err(internal)?;
-    Ok(day.to_datetime(time).to_zoned(tz).map_err(internal)?.timestamp())
+    Ok(day.to_datetime(time).to_zoned(branch.zone()).map_err(internal)?.timestamp())
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -64,7 +64,8 @@ pub fn sale(till: &TillRef, receipt_seq: u32, lines: usize, tenders: usize) -> C
         shift: ShiftId::new(),
         cashier: StaffId(1),
         completed_at: now,
-        business_day: now.to_zoned(jiff::tz::TimeZone::UTC).date(),
+        // The business day by the rule of a branch with the usual settings (Shanghai, from 04:00).
+        business_day: crate::admin::default_branch(&till.branch_code, "").business_day(now),
         lines: priced.lines,
         order_discount: None,
         totals: SaleTotals { rounding: settled.rounding, due: settled.due, ..priced.totals },

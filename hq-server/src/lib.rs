@@ -21,7 +21,9 @@
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod calendar;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod console;
 pub mod demo;
@@ -38,6 +40,7 @@ pub mod rules;
 pub mod startup;
 pub mod store;
 
+pub use clock::Clock;
 pub use config::Config;
 pub use startup::{Application, RunningHq, StartError};
 pub use store::Store;

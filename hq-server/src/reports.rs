@@ -9,11 +9,6 @@ use serde::{Deserialize, Serialize};
 use shared::ids::BranchId;
 use utoipa::ToSchema;
 
-/// Today's business day at HQ (the default of every report and console page).
-pub fn hq_today() -> Date {
-    crate::store::sqlite::ledger::hq_day(jiff::Timestamp::now())
-}
-
 /// Which report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 use crate::config::Config;
 use crate::http::{self, AppState};
 use crate::store::sqlite::SqliteStore;
-use crate::store::{Store, StoreError};
+use crate::store::{Clocked as _, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -37,12 +37,14 @@ impl Application {
     /// Opens (creating and migrating) the database and binds the listener.
     pub async fn build(config: Config) -> Result<Application, StartError> {
         let path = config.db_path.clone();
-        let store = Arc::new(tokio::task::spawn_blocking(move || SqliteStore::open(&path)).await??);
+        let clock = config.clock.clone();
+        let store = Arc::new(tokio::task::spawn_blocking(move || SqliteStore::open_with_clock(&path, clock)).await??);
         Self::with_store(config, store).await
     }
 
-    /// Binds a listener for an already open store.
-    pub async fn with_store(config: Config, store: Arc<SqliteStore>) -> Result<Application, StartError> {
+    /// Binds a listener for an already open store (whose clock HQ then goes by).
+    pub async fn with_store(mut config: Config, store: Arc<SqliteStore>) -> Result<Application, StartError> {
+        config.clock = store.clock();
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|source| StartError::Bind { addr: config.listen, source })?;

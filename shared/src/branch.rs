@@ -1,6 +1,8 @@
 //! A branch's settings as HQ defines them and tills pull them.
 
-use jiff::civil::Time;
+use jiff::civil::{Date, Time};
+use jiff::tz::TimeZone;
+use jiff::{Timestamp, Zoned};
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::BarcodeRules;
@@ -50,6 +52,23 @@ pub struct BranchSettings {
 }
 
 impl BranchSettings {
+    /// The branch's time zone. HQ refuses a name it does not know when a branch is saved; a name
+    /// that is still unknown here reads as UTC rather than stopping a till.
+    pub fn zone(&self) -> TimeZone {
+        zone(&self.time_zone)
+    }
+
+    /// The branch's local time at `at`.
+    pub fn local(&self, at: Timestamp) -> Zoned {
+        at.to_zoned(self.zone())
+    }
+
+    /// The business day `at` belongs to at this branch: the date of its local time, or the day
+    /// before while it is earlier than the branch's cut-off. The one rule the tills and HQ use.
+    pub fn business_day(&self, at: Timestamp) -> Date {
+        crate::shift::business_day(self.local(at).datetime(), self.business_day_cutoff)
+    }
+
     pub fn receipt_header(&self) -> ReceiptHeader {
         ReceiptHeader {
             branch_name: self.name.clone(),
@@ -63,4 +82,106 @@ impl BranchSettings {
 /// Whether a branch code may be used in receipt numbers: 1–16 ASCII letters or digits.
 pub fn valid_branch_code(code: &str) -> bool {
     !code.is_empty() && code.len() <= 16 && code.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// A time zone by its IANA name, UTC when the name is unknown.
+pub fn zone(name: &str) -> TimeZone {
+    TimeZone::get(name).unwrap_or(TimeZone::UTC)
+}
+
+/// What "today" means for several branches at once (the chain's dashboard, a report without a
+/// branch): the business day still being traded at the branch that started it last, so a
+/// branch trading past midnight until its cut-off is never left out of "today". Each branch's
+/// own pages use that branch's [`BranchSettings::business_day`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainDay {
+    pub day: Date,
+    /// The branch whose business day this is (the last to roll over), when there are branches.
+    pub set_by: Option<(String, Time, String)>,
+}
+
+/// The chain's "today" at `at` over `branches` (see [`ChainDay`]); with no branches, the
+/// calendar day in `fallback_zone`.
+pub fn chain_day<'a>(
+    branches: impl IntoIterator<Item = &'a BranchSettings>,
+    at: Timestamp,
+    fallback_zone: &str,
+) -> ChainDay {
+    branches
+        .into_iter()
+        .map(|b| (b.business_day(at), b))
+        .min_by_key(|(day, b)| (*day, b.id))
+        .map(|(day, b)| ChainDay { day, set_by: Some((b.code.clone(), b.business_day_cutoff, b.time_zone.clone())) })
+        .unwrap_or_else(|| ChainDay { day: at.to_zoned(zone(fallback_zone)).date(), set_by: None })
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::civil::{date, time};
+
+    use super::*;
+
+    fn branch(code: &str, cutoff: Time, tz: &str) -> BranchSettings {
+        BranchSettings {
+            id: BranchId(code.len() as i64),
+            code: code.into(),
+            name: code.into(),
+            address: String::new(),
+            phone: String::new(),
+            receipt_header: vec![],
+            receipt_footer: vec![],
+            cash_rounding: CashRounding::None,
+            business_day_cutoff: cutoff,
+            time_zone: tz.into(),
+            barcode_rules: BarcodeRules::default(),
+            cashier_limits: CashierLimits::default(),
+            pin_lockout_minutes: 15,
+            paper: PaperWidth::Mm80,
+        }
+    }
+
+    /// `hh:mm` on 2026-11-29 in Shanghai.
+    fn shanghai(h: i8, m: i8) -> Timestamp {
+        date(2026, 11, 29).at(h, m, 0, 0).in_tz("Asia/Shanghai").expect("zone").timestamp()
+    }
+
+    #[test]
+    fn a_branch_business_day_follows_its_zone_and_cutoff() {
+        let late = branch("B1", time(4, 0, 0, 0), "Asia/Shanghai");
+        let midnight = branch("B2", time(0, 0, 0, 0), "Asia/Shanghai");
+        let table = [
+            ((23, 30), date(2026, 11, 29), date(2026, 11, 29)),
+            ((0, 30), date(2026, 11, 28), date(2026, 11, 29)),
+            ((3, 59), date(2026, 11, 28), date(2026, 11, 29)),
+            ((4, 1), date(2026, 11, 29), date(2026, 11, 29)),
+        ];
+        for ((h, m), at_four, at_midnight) in table {
+            assert_eq!(late.business_day(shanghai(h, m)), at_four, "{h}:{m} with cut-off 04:00");
+            assert_eq!(midnight.business_day(shanghai(h, m)), at_midnight, "{h}:{m} with cut-off 00:00");
+        }
+        // 01:30 in Shanghai is 17:30 UTC the day before: the UTC date is not the business day.
+        let utc = branch("B3", time(0, 0, 0, 0), "UTC");
+        assert_eq!(utc.business_day(shanghai(1, 30)), date(2026, 11, 28));
+        assert_eq!(midnight.business_day(shanghai(1, 30)), date(2026, 11, 29));
+    }
+
+    #[test]
+    fn the_chain_day_is_the_day_still_traded_somewhere() {
+        let late = branch("B1", time(4, 0, 0, 0), "Asia/Shanghai");
+        let midnight = branch("B22", time(0, 0, 0, 0), "Asia/Shanghai");
+        let both = [midnight.clone(), late.clone()];
+        let day = chain_day(&both, shanghai(0, 30), "Asia/Shanghai");
+        assert_eq!(day.day, date(2026, 11, 28));
+        assert_eq!(day.set_by, Some(("B1".into(), time(4, 0, 0, 0), "Asia/Shanghai".into())));
+        assert_eq!(chain_day(&both, shanghai(4, 1), "Asia/Shanghai").day, date(2026, 11, 29));
+        assert_eq!(chain_day(&[midnight], shanghai(0, 30), "Asia/Shanghai").day, date(2026, 11, 29));
+        let none = chain_day(&[], shanghai(0, 30), "Asia/Shanghai");
+        assert_eq!((none.day, none.set_by), (date(2026, 11, 29), None));
+    }
+
+    #[test]
+    fn an_unknown_zone_reads_as_utc() {
+        let b = branch("B1", time(0, 0, 0, 0), "Mars/Olympus");
+        assert_eq!(b.zone(), TimeZone::UTC);
+    }
 }

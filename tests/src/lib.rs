@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hq_server::demo::{DemoOptions, DemoSummary};
-use hq_server::{Application, Config, RunningHq, SqliteStore};
+use hq_server::{Application, Clock, Config, RunningHq, SqliteStore};
 use pos_app::Till;
 use pos_app::clock::SystemClock;
 use pos_app::peripherals::{NoDevices, Peripherals};
@@ -38,6 +38,8 @@ pub struct Hq {
     running: Option<RunningHq>,
     address: std::net::SocketAddr,
     pub demo: DemoSummary,
+    /// HQ's clock: the system's, or one a test moves.
+    pub clock: Clock,
 }
 
 impl Hq {
@@ -46,16 +48,34 @@ impl Hq {
     }
 
     pub fn start_with(options: DemoOptions) -> Hq {
+        Hq::start_at(options, Clock::system())
+    }
+
+    /// An HQ whose time is `clock`'s (a manual clock: HQ at 00:30 in Shanghai on any machine).
+    pub fn start_at(options: DemoOptions, clock: Clock) -> Hq {
         let dir = tempfile::tempdir().expect("temp dir");
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-        let config = Config::for_tests(dir.path().join("hq.sqlite"));
+        let mut config = Config::for_tests(dir.path().join("hq.sqlite"));
+        config.clock = clock.clone();
         let (running, demo) = rt.block_on(async {
             let app = Application::build(config).await.expect("HQ starts");
             let demo = hq_server::demo::seed(&*app.store(), &options).expect("demo data");
             (app.spawn(), demo)
         });
         let address = running.address();
-        Hq { dir, rt, running: Some(running), address, demo }
+        Hq { dir, rt, running: Some(running), address, demo, clock }
+    }
+
+    /// The chain's "today" at HQ's clock (the dashboard's default day).
+    pub fn today(&self) -> jiff::civil::Date {
+        use hq_server::store::{BranchStore as _, Clocked as _};
+        let store = self.store();
+        hq_server::calendar::chain_day(&store.list_branches().expect("branches"), store.now()).day
+    }
+
+    /// A till clock that reads HQ's, so a till and its HQ agree on the hour a test set.
+    pub fn till_clock(&self) -> Box<dyn pos_app::clock::Clock> {
+        Box::new(HqClock(self.clock.clone()))
     }
 
     pub fn url(&self) -> String {
@@ -70,7 +90,7 @@ impl Hq {
     pub fn store(&self) -> Arc<SqliteStore> {
         match &self.running {
             Some(r) => r.store(),
-            None => Arc::new(SqliteStore::open(&self.db_path()).expect("open HQ store")),
+            None => Arc::new(SqliteStore::open_with_clock(&self.db_path(), self.clock.clone()).expect("open HQ store")),
         }
     }
 
@@ -91,6 +111,7 @@ impl Hq {
         assert!(self.running.is_none(), "HQ is running");
         let mut config = Config::for_tests(self.db_path());
         config.listen = self.address;
+        config.clock = self.clock.clone();
         let running = self.rt.block_on(async {
             // The old socket may linger a moment.
             let mut tries = 0;
@@ -116,6 +137,15 @@ impl Drop for Hq {
     }
 }
 
+/// HQ's clock as a till's.
+struct HqClock(Clock);
+
+impl pos_app::clock::Clock for HqClock {
+    fn now(&self) -> jiff::Timestamp {
+        self.0.now()
+    }
+}
+
 /// A till enrolled at an HQ: the real engine over its own database, with its sync task.
 pub struct TestTill {
     pub dir: tempfile::TempDir,
@@ -134,7 +164,7 @@ impl TestTill {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("till.sqlite");
         hq.rt.block_on(pos_app::sync::enrol(&hq.url(), code, "test-till", &path, |_, _| {})).expect("enrolment");
-        let till = open_till(&path, devices);
+        let till = open_till_with(&path, devices, hq.till_clock());
         TestTill { dir, path, till, sync: None }
     }
 

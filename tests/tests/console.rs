@@ -13,7 +13,10 @@ use tests::*;
 
 #[test]
 fn hq_staff_drill_down_from_the_dashboard_to_a_sale() {
-    let hq = Hq::start();
+    // 00:30 in Shanghai: the hour at which HQ's "today" used to disagree with the till's.
+    let half_past_midnight = jiff::civil::date(2026, 11, 28).at(0, 30, 0, 0).in_tz("Asia/Shanghai").expect("zone");
+    let hq =
+        Hq::start_at(hq_server::demo::DemoOptions::small(), hq_server::Clock::manual(half_past_midnight.timestamp()));
     let mut t = TestTill::enrol(&hq, &hq.code(0, 0));
     t.open_shift(CASHIER);
     let gold = hq.demo.members[0].clone();
@@ -109,7 +112,7 @@ fn marketing_previews_and_saves_a_new_earn_rate_and_a_forged_form_is_refused() {
         b.click("#preview").await;
         let mut proposed = before.clone();
         proposed.earn.earn_per_yuan = 300;
-        let today = hq_server::reports::hq_today();
+        let today = hq.today();
         let table = b.text("#preview-table").await;
         for p in hq_server::http::policy::preview_tiers(&proposed, shared::Money::yuan(100), today) {
             let row = table.lines().find(|l| l.contains(&p.name)).unwrap_or_else(|| panic!("{} in {table}", p.name));
@@ -277,7 +280,7 @@ fn dashboard_screenshot() {
     let hq = Hq::start_with(hq_server::demo::DemoOptions::default());
     assert!(hq.demo.history_sales > 0);
     let base = hq.url();
-    let from = hq_server::reports::hq_today() - jiff::SignedDuration::from_hours(24 * 14);
+    let from = hq.today() - jiff::SignedDuration::from_hours(24 * 14);
     hq.rt.block_on(async {
         let b = Browser::start().await;
         b.sign_in(&base, "admin", ADMIN_PASSWORD).await;

@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
-use jiff::Timestamp;
 use shared::sync::TILL_TOKEN_HEADER;
 
 use super::AppState;
@@ -73,7 +72,7 @@ impl FromRequestParts<AppState> for CurrentUser {
             return Err(AppError::Unauthenticated);
         }
         let hash = auth::token_hash(&token);
-        let user = state.db(move |s| s.session_user(&hash, Timestamp::now())).await?;
+        let user = state.db(move |s| s.session_user(&hash, s.now())).await?;
         let user = user.ok_or(AppError::Unauthenticated)?;
         let ClientAddr(from) = ClientAddr::from_request_parts(parts, state).await?;
         Ok(CurrentUser { user, from })

@@ -352,7 +352,7 @@ async fn import(State(state): State<AppState>, me: CurrentUser, body: Bytes) -> 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DailyQuery {
-    /// The date to run for (default: today at HQ).
+    /// The date to run for (default: the chain's business day today).
     #[param(value_type = Option<String>, format = Date)]
     pub date: Option<jiff::civil::Date>,
 }
@@ -367,8 +367,11 @@ async fn daily(
     ApiQuery(q): ApiQuery<DailyQuery>,
 ) -> Result<Json<DailyRun>, AppError> {
     me.require(&[Role::Admin])?;
-    let now = jiff::Timestamp::now();
-    let day = q.date.unwrap_or_else(|| crate::store::sqlite::ledger::hq_day(now));
+    let now = state.now();
+    let day = match q.date {
+        Some(d) => d,
+        None => state.chain_day().await?.day,
+    };
     let actor = me.actor();
     Ok(Json(state.db(move |s| s.run_daily(&actor, day, now)).await?))
 }

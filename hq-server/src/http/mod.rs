@@ -59,6 +59,28 @@ impl AppState {
         AppState { store, config: Arc::new(config), jobs: Arc::default() }
     }
 
+    /// Now, by HQ's clock.
+    pub fn now(&self) -> jiff::Timestamp {
+        self.store.now()
+    }
+
+    /// The chain's "today" (`shared::branch::chain_day` over every branch, at HQ's now).
+    pub async fn chain_day(&self) -> Result<shared::branch::ChainDay, AppError> {
+        let now = self.now();
+        self.db(move |s| Ok(crate::calendar::chain_day(&s.list_branches()?, now))).await
+    }
+
+    /// Today's business day at `branch`, or the chain's "today" without one.
+    pub async fn today(&self, branch: Option<shared::ids::BranchId>) -> Result<jiff::civil::Date, AppError> {
+        match branch {
+            None => Ok(self.chain_day().await?.day),
+            Some(b) => {
+                let now = self.now();
+                self.db(move |s| Ok(s.get_branch(b)?.business_day(now))).await
+            }
+        }
+    }
+
     /// Runs blocking storage work (and argon2) on the blocking pool, never on an async worker.
     pub async fn db<T: Send + 'static>(
         &self,

@@ -3,7 +3,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use shared::money::Money;
 use shared::policy::MemberPolicy;
@@ -26,7 +25,7 @@ async fn list(State(state): State<AppState>, _me: CurrentUser) -> Result<Json<Ve
 #[utoipa::path(get, path = "/api/v1/policies/current", tag = "policy", security(("session" = [])),
     responses((status = 200, description = "A `shared::policy::MemberPolicy`", body = Object)))]
 async fn current(State(state): State<AppState>, _me: CurrentUser) -> Result<Json<MemberPolicy>, AppError> {
-    Ok(Json(state.db(|s| s.policy_in_force(Timestamp::now())).await?))
+    Ok(Json(state.db(|s| s.policy_in_force(s.now())).await?))
 }
 
 /// Adds a new version, effective from its `effective_from`; its `version` is assigned. Tills
@@ -53,7 +52,7 @@ pub struct PreviewInput {
     #[serde(default, deserialize_with = "super::int::opt")]
     #[schema(minimum = 0, maximum = 100000000)]
     pub amount: Option<i64>,
-    /// The day of the sale (campaigns); default today.
+    /// The day of the sale (campaigns); default the chain's business day today.
     #[schema(value_type = Option<String>, format = Date)]
     pub day: Option<jiff::civil::Date>,
 }
@@ -70,13 +69,20 @@ pub struct TierPreview {
 /// What a sale earns for each tier under a policy (before saving it). Any console role.
 #[utoipa::path(post, path = "/api/v1/policies/preview", tag = "policy", security(("session" = [])),
     request_body = PreviewInput, responses((status = 200, body = Vec<TierPreview>)))]
-async fn preview(_me: CurrentUser, ApiJson(input): ApiJson<PreviewInput>) -> Result<Json<Vec<TierPreview>>, AppError> {
+async fn preview(
+    State(state): State<AppState>,
+    _me: CurrentUser,
+    ApiJson(input): ApiJson<PreviewInput>,
+) -> Result<Json<Vec<TierPreview>>, AppError> {
     input.policy.validate().map_err(|e| AppError::Validation(e.to_string()))?;
     let amount = Money(input.amount.unwrap_or(10_000));
     if !(0..=100_000_000).contains(&amount.0) {
         return Err(AppError::Validation("amount must be between 0 and ¥1,000,000".into()));
     }
-    let day = input.day.unwrap_or_else(|| crate::store::sqlite::ledger::hq_day(Timestamp::now()));
+    let day = match input.day {
+        Some(d) => d,
+        None => state.chain_day().await?.day,
+    };
     Ok(Json(preview_tiers(&input.policy, amount, day)))
 }
 

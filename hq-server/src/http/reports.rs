@@ -19,7 +19,7 @@ use crate::reports::{Report, ReportKind, ReportQuery};
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ReportParams {
-    /// First business day (default: today at HQ).
+    /// First business day (default: today, the branch's business day with `branch_id`, else the chain's: the day still traded at the branch that started it last).
     #[param(value_type = Option<String>, format = Date)]
     pub from: Option<jiff::civil::Date>,
     /// Last business day (default: `from`).
@@ -51,7 +51,11 @@ async fn report(
         (Some(own), _) => Some(own),
         (None, asked) => asked,
     };
-    let from = p.from.unwrap_or_else(|| crate::store::sqlite::ledger::hq_day(jiff::Timestamp::now()));
+    // Today by default: the branch's business day, or the chain's for several branches.
+    let from = match p.from {
+        Some(d) => d,
+        None => state.today(branch).await?,
+    };
     let to = p.to.unwrap_or(from);
     if to < from {
         return Err(AppError::Validation("`to` is before `from`".into()));

@@ -52,7 +52,8 @@ pub(crate) async fn sign_in(state: &AppState, from: &str, req: LoginRequest) -> 
     let limits = state.config.login_limits.clone();
     let user_key = format!("user:{}", req.username.chars().take(64).collect::<String>());
     let ip_key = format!("ip:{from}");
-    let since = Timestamp::now()
+    let since = state
+        .now()
         .checked_sub(SignedDuration::try_from(limits.window).unwrap_or(SignedDuration::from_secs(900)))
         .unwrap_or(Timestamp::UNIX_EPOCH);
     let (uk, ik) = (user_key.clone(), ip_key.clone());
@@ -80,13 +81,14 @@ pub(crate) async fn sign_in(state: &AppState, from: &str, req: LoginRequest) -> 
         })
         .await?;
     let Some(user) = found else {
-        state.db(move |s| s.record_failure(&[user_key, ip_key], Timestamp::now())).await?;
+        state.db(move |s| s.record_failure(&[user_key, ip_key], s.now())).await?;
         return Err(AppError::BadCredentials);
     };
     let token = auth::random_token("tps_");
     let hash = auth::token_hash(&token);
     let ttl = state.config.session_ttl;
-    let expires = Timestamp::now()
+    let expires = state
+        .now()
         .checked_add(SignedDuration::try_from(ttl).unwrap_or(SignedDuration::from_hours(12)))
         .unwrap_or(Timestamp::MAX);
     let uid = user.id;

@@ -42,7 +42,8 @@ async fn enrol(
     }
     let limits = state.config.login_limits.clone();
     let key = format!("enrol:{from}");
-    let since = Timestamp::now()
+    let since = state
+        .now()
         .checked_sub(SignedDuration::try_from(limits.window).unwrap_or(SignedDuration::from_secs(900)))
         .unwrap_or(Timestamp::UNIX_EPOCH);
     let k = key.clone();
@@ -59,7 +60,7 @@ async fn enrol(
             token,
         })),
         Err(refusal) => {
-            state.db(move |s| s.record_failure(&[key], Timestamp::now())).await?;
+            state.db(move |s| s.record_failure(&[key], s.now())).await?;
             Err(AppError::Enrolment(match refusal {
                 EnrolRefusal::UnknownCode => "this enrolment code is unknown or already used",
                 EnrolRefusal::Expired => "this enrolment code has expired; ask HQ for a new one",
@@ -92,7 +93,7 @@ async fn push(
     if req.events.len() > MAX_BATCH {
         return Err(AppError::Validation(format!("a batch carries at most {MAX_BATCH} events")));
     }
-    let received_at = Timestamp::now();
+    let received_at = state.now();
     let reference = req.sent_at.or_else(|| req.events.iter().map(|e| e.at).max());
     let skew = reference.map_or(0, |t| t.duration_since(received_at).as_secs());
     let limit = i64::try_from(state.config.clock_skew_warning.as_secs()).unwrap_or(i64::MAX);

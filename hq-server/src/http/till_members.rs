@@ -5,7 +5,6 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use jiff::Timestamp;
 use shared::ids::HoldId;
 use shared::sync::{HoldRequest, HoldResponse, MemberLookupRequest, MemberLookupResponse, TopUpRequest, TopUpResponse};
 use utoipa_axum::router::OpenApiRouter;
@@ -27,7 +26,7 @@ async fn lookup(
     token: TillToken,
     ApiJson(req): ApiJson<MemberLookupRequest>,
 ) -> Result<Json<MemberLookupResponse>, AppError> {
-    let now = Timestamp::now();
+    let now = state.now();
     // Two indexed reads of tens of microseconds: done here on the async worker when a reader
     // connection is free, sparing two thread hand-offs per lookup (BENCHMARKS.md); on the
     // blocking pool when every reader is busy, so the worker never waits on a lock.
@@ -59,7 +58,7 @@ async fn hold(
     token: TillToken,
     ApiJson(req): ApiJson<HoldRequest>,
 ) -> Result<Json<HoldResponse>, AppError> {
-    Ok(Json(state.for_till(token, move |s, t| Ok(s.hold(t, &req, Timestamp::now())??)).await?))
+    Ok(Json(state.for_till(token, move |s, t| Ok(s.hold(t, &req, s.now())??)).await?))
 }
 
 /// Gives a hold back (the tender was removed or the sale abandoned). Idempotent; a hold already
@@ -75,7 +74,7 @@ async fn release(
 ) -> Result<StatusCode, AppError> {
     let hold = HoldId::parse(&hold).map_err(|e| AppError::BadRequest(format!("hold id: {e}")))?;
     let t = till.till;
-    if state.db(move |s| s.release_hold(&t, hold, Timestamp::now())).await?? {
+    if state.db(move |s| s.release_hold(&t, hold, s.now())).await?? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(AppError::NotFound(format!("hold {hold}")))
@@ -93,7 +92,7 @@ async fn top_up(
     ApiJson(req): ApiJson<TopUpRequest>,
 ) -> Result<Json<TopUpResponse>, AppError> {
     let t = till.till;
-    Ok(Json(state.db(move |s| s.top_up(&t, &req, Timestamp::now())).await??))
+    Ok(Json(state.db(move |s| s.top_up(&t, &req, s.now())).await??))
 }
 
 pub fn router() -> OpenApiRouter<AppState> {

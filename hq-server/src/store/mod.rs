@@ -9,6 +9,8 @@
 pub mod sqlite;
 
 use jiff::Timestamp;
+
+use crate::clock::Clock;
 use jiff::civil::Date;
 use shared::branch::BranchSettings;
 use shared::catalog::{Category, Product, ProductId};
@@ -268,9 +270,19 @@ pub trait AuditStore {
     fn verify_audit(&self) -> StoreResult<AuditVerdict>;
 }
 
+/// Where a store's "now" comes from: every time it records or decides by is this clock's.
+pub trait Clocked {
+    fn clock(&self) -> Clock;
+
+    fn now(&self) -> jiff::Timestamp {
+        self.clock().now()
+    }
+}
+
 /// Everything HQ stores.
 pub trait Store:
-    AccountStore
+    Clocked
+    + AccountStore
     + BranchStore
     + CatalogStore
     + PolicyStore
@@ -284,7 +296,8 @@ pub trait Store:
 }
 
 impl<
-    T: AccountStore
+    T: Clocked
+        + AccountStore
         + BranchStore
         + CatalogStore
         + PolicyStore

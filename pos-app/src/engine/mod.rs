@@ -194,7 +194,7 @@ impl Till {
             return Ok(s.clone());
         }
         let branch = self.store.branch()?.ok_or_else(|| TillError::NotConfigured("no branch settings".into()))?;
-        let time_zone = TimeZone::get(&branch.time_zone).unwrap_or(TimeZone::UTC);
+        let time_zone = branch.zone();
         let settings = Arc::new(Settings { branch, time_zone, policies: self.store.policies()? });
         *self.settings.borrow_mut() = Some((version, settings.clone()));
         Ok(settings)

@@ -52,11 +52,19 @@ impl AccountStore for SqliteStore {
                     user.role.code(),
                     user.branch_id.map(|b| b.0),
                     user.password_hash,
-                    micros(Timestamp::now())
+                    micros(self.now())
                 ],
             )?;
             let created = load_user(tx, tx.last_insert_rowid())?;
-            append_audit(tx, actor, "create", &format!("user:{}", created.id), None::<&()>, Some(&created))?;
+            append_audit(
+                tx,
+                actor,
+                self.now(),
+                "create",
+                &format!("user:{}", created.id),
+                None::<&()>,
+                Some(&created),
+            )?;
             Ok(created)
         })
     }
@@ -96,7 +104,7 @@ impl AccountStore for SqliteStore {
                 tx.execute("DELETE FROM sessions WHERE user_id = ?1", [id])?;
             }
             let action = if password_changed { "update (password changed)" } else { "update" };
-            append_audit(tx, actor, action, &format!("user:{id}"), Some(&before), Some(&after))?;
+            append_audit(tx, actor, self.now(), action, &format!("user:{id}"), Some(&before), Some(&after))?;
             Ok(after)
         })
     }
@@ -130,7 +138,7 @@ impl AccountStore for SqliteStore {
 
     fn create_session(&self, user: i64, token_hash: &str, expires_at: Timestamp) -> StoreResult<()> {
         self.write(|tx| {
-            let now = micros(Timestamp::now());
+            let now = micros(self.now());
             tx.execute("DELETE FROM sessions WHERE expires_at < ?1", [now])?;
             tx.execute(
                 "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",

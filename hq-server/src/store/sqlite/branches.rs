@@ -115,7 +115,7 @@ impl BranchStore for SqliteStore {
     fn create_branch(&self, actor: &Actor, settings: BranchSettings) -> StoreResult<BranchSettings> {
         self.write(|tx| {
             check_code_free(tx, &settings.code, None)?;
-            let now = micros(Timestamp::now());
+            let now = micros(self.now());
             tx.execute(
                 "INSERT INTO branches (code, name, settings, created_at, updated_at) VALUES (?1, ?2, '{}', ?3, ?3)",
                 params![settings.code, settings.name, now],
@@ -126,7 +126,15 @@ impl BranchStore for SqliteStore {
                 params![created.id.0, serde_json::to_string(&created)?],
             )?;
             emit(tx, &format!("branch:{}", created.id), Some(created.id.0), &Change::Branch(created.clone()))?;
-            append_audit(tx, actor, "create", &format!("branch:{}", created.id), None::<&()>, Some(&created))?;
+            append_audit(
+                tx,
+                actor,
+                self.now(),
+                "create",
+                &format!("branch:{}", created.id),
+                None::<&()>,
+                Some(&created),
+            )?;
             Ok(created)
         })
     }
@@ -142,11 +150,19 @@ impl BranchStore for SqliteStore {
                     settings.code,
                     settings.name,
                     serde_json::to_string(&settings)?,
-                    micros(Timestamp::now())
+                    micros(self.now())
                 ],
             )?;
             emit(tx, &format!("branch:{}", settings.id), Some(settings.id.0), &Change::Branch(settings.clone()))?;
-            append_audit(tx, actor, "update", &format!("branch:{}", settings.id), Some(&before), Some(&settings))?;
+            append_audit(
+                tx,
+                actor,
+                self.now(),
+                "update",
+                &format!("branch:{}", settings.id),
+                Some(&before),
+                Some(&settings),
+            )?;
             Ok(settings)
         })
     }
@@ -192,10 +208,10 @@ impl BranchStore for SqliteStore {
             tx.execute(
                 "INSERT INTO tills (branch_id, number, name, code_hash, code_expires_at, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![branch.0, number, name, code_hash, micros(expires_at), micros(Timestamp::now())],
+                params![branch.0, number, name, code_hash, micros(expires_at), micros(self.now())],
             )?;
             let till = load_till(tx, TillId(tx.last_insert_rowid()))?;
-            append_audit(tx, actor, "register", &format!("till:{}", till.id), None::<&()>, Some(&till))?;
+            append_audit(tx, actor, self.now(), "register", &format!("till:{}", till.id), None::<&()>, Some(&till))?;
             Ok(till)
         })
     }
@@ -217,7 +233,15 @@ impl BranchStore for SqliteStore {
                 params![till.0, code_hash, micros(expires_at)],
             )?;
             let after = load_till(tx, till)?;
-            append_audit(tx, actor, "new enrolment code", &format!("till:{till}"), Some(&before), Some(&after))?;
+            append_audit(
+                tx,
+                actor,
+                self.now(),
+                "new enrolment code",
+                &format!("till:{till}"),
+                Some(&before),
+                Some(&after),
+            )?;
             Ok(after)
         })
     }
@@ -252,7 +276,7 @@ impl BranchStore for SqliteStore {
             )?;
             let after = load_till(tx, TillId(id))?;
             let actor = Actor::till(&after, from);
-            append_audit(tx, &actor, "enrol", &format!("till:{id}"), Some(&before), Some(&after))?;
+            append_audit(tx, &actor, self.now(), "enrol", &format!("till:{id}"), Some(&before), Some(&after))?;
             Ok(Ok(after))
         })
     }
@@ -269,10 +293,10 @@ impl BranchStore for SqliteStore {
             }
             tx.execute(
                 "UPDATE tills SET revoked_at = ?2, code_hash = NULL, code_expires_at = NULL WHERE id = ?1",
-                params![till.0, micros(Timestamp::now())],
+                params![till.0, micros(self.now())],
             )?;
             let after = load_till(tx, till)?;
-            append_audit(tx, actor, "revoke", &format!("till:{till}"), Some(&before), Some(&after))?;
+            append_audit(tx, actor, self.now(), "revoke", &format!("till:{till}"), Some(&before), Some(&after))?;
             Ok(after)
         })
     }
@@ -317,7 +341,7 @@ impl BranchStore for SqliteStore {
                     role_code(staff.role),
                     staff.pin_hash,
                     staff.active,
-                    micros(Timestamp::now())
+                    micros(self.now())
                 ],
             )?;
             let created = StaffMember { id: StaffId(tx.last_insert_rowid()), ..staff };
@@ -325,6 +349,7 @@ impl BranchStore for SqliteStore {
             append_audit(
                 tx,
                 actor,
+                self.now(),
                 "create",
                 &format!("staff:{}", created.id),
                 None::<&()>,
@@ -358,7 +383,7 @@ impl BranchStore for SqliteStore {
                     role_code(staff.role),
                     staff.pin_hash,
                     staff.active,
-                    micros(Timestamp::now())
+                    micros(self.now())
                 ],
             )?;
             emit(tx, &format!("staff:{}", staff.id), Some(staff.branch.0), &Change::Staff(staff.clone()))?;
@@ -366,6 +391,7 @@ impl BranchStore for SqliteStore {
             append_audit(
                 tx,
                 actor,
+                self.now(),
                 "update",
                 &format!("staff:{}", staff.id),
                 Some(&redacted(&before, "(set)")),

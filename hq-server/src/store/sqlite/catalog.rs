@@ -1,4 +1,3 @@
-use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use shared::Money;
 use shared::catalog::{Category, CategoryId, Product, ProductId, ProductStatus};
@@ -196,7 +195,15 @@ impl CatalogStore for SqliteStore {
             )?;
             let created = Category { id: CategoryId(tx.last_insert_rowid()), ..probe };
             emit(tx, &format!("category:{}", created.id.0), None, &Change::Category(created.clone()))?;
-            append_audit(tx, actor, "create", &format!("category:{}", created.id.0), None::<&()>, Some(&created))?;
+            append_audit(
+                tx,
+                actor,
+                self.now(),
+                "create",
+                &format!("category:{}", created.id.0),
+                None::<&()>,
+                Some(&created),
+            )?;
             Ok(created)
         })
     }
@@ -211,7 +218,15 @@ impl CatalogStore for SqliteStore {
                 params![category.id.0, category.code, category.name, category.parent.map(|p| p.0)],
             )?;
             emit(tx, &format!("category:{}", category.id.0), None, &Change::Category(category.clone()))?;
-            append_audit(tx, actor, "update", &format!("category:{}", category.id.0), Some(&before), Some(&category))?;
+            append_audit(
+                tx,
+                actor,
+                self.now(),
+                "update",
+                &format!("category:{}", category.id.0),
+                Some(&before),
+                Some(&category),
+            )?;
             Ok(category)
         })
     }
@@ -238,10 +253,10 @@ impl CatalogStore for SqliteStore {
             let probe = Product { id: ProductId(0), ..product };
             check_category(tx, probe.category)?;
             check_product_keys(tx, &probe)?;
-            let id = write_product(tx, &probe, micros(Timestamp::now()))?;
+            let id = write_product(tx, &probe, micros(self.now()))?;
             let created = Product { id, ..probe };
             emit(tx, &format!("product:{}", id.0), None, &Change::Product(created.clone()))?;
-            append_audit(tx, actor, "create", &format!("product:{}", id.0), None::<&()>, Some(&created))?;
+            append_audit(tx, actor, self.now(), "create", &format!("product:{}", id.0), None::<&()>, Some(&created))?;
             Ok(created)
         })
     }
@@ -251,14 +266,22 @@ impl CatalogStore for SqliteStore {
             let before = load_product(tx, product.id)?;
             check_category(tx, product.category)?;
             check_product_keys(tx, &product)?;
-            write_product(tx, &product, micros(Timestamp::now()))?;
+            write_product(tx, &product, micros(self.now()))?;
             emit(tx, &format!("product:{}", product.id.0), None, &Change::Product(product.clone()))?;
             let action = if before.status != product.status && product.status == ProductStatus::Delisted {
                 "delist"
             } else {
                 "update"
             };
-            append_audit(tx, actor, action, &format!("product:{}", product.id.0), Some(&before), Some(&product))?;
+            append_audit(
+                tx,
+                actor,
+                self.now(),
+                action,
+                &format!("product:{}", product.id.0),
+                Some(&before),
+                Some(&product),
+            )?;
             Ok(product)
         })
     }
@@ -322,7 +345,7 @@ impl CatalogStore for SqliteStore {
         progress: &dyn Fn(u64),
     ) -> StoreResult<ImportSummary> {
         self.write(|tx| {
-            let now = micros(Timestamp::now());
+            let now = micros(self.now());
             let mut summary = ImportSummary::default();
             for (i, p) in products.into_iter().enumerate() {
                 check_category(tx, p.category)?;
@@ -339,7 +362,15 @@ impl CatalogStore for SqliteStore {
                 let after = Product { id, ..p };
                 emit(tx, &format!("product:{}", id.0), None, &Change::Product(after.clone()))?;
                 let action = if before.is_some() { "import (update)" } else { "import (create)" };
-                append_audit(tx, actor, action, &format!("product:{}", id.0), before.as_ref(), Some(&after))?;
+                append_audit(
+                    tx,
+                    actor,
+                    self.now(),
+                    action,
+                    &format!("product:{}", id.0),
+                    before.as_ref(),
+                    Some(&after),
+                )?;
                 if before.is_some() {
                     summary.updated += 1;
                 } else {
@@ -391,13 +422,13 @@ impl CatalogStore for SqliteStore {
                         price.product.0,
                         price.price.map(|m| m.0),
                         price.member_price.map(|m| m.0),
-                        micros(Timestamp::now())
+                        micros(self.now())
                     ],
                 )?;
             }
             let entity = format!("branch_price:{}:{}", branch, price.product.0);
             emit(tx, &entity, Some(branch.0), &Change::BranchPrice(price.clone()))?;
-            append_audit(tx, actor, "set price", &entity, before.as_ref(), Some(&price))?;
+            append_audit(tx, actor, self.now(), "set price", &entity, before.as_ref(), Some(&price))?;
             Ok(price)
         })
     }

@@ -82,7 +82,7 @@ pub(crate) fn apply_batch(
         }
         if verdict.is_ok() {
             let sp = tx.savepoint()?;
-            match project(&sp, till, env, received).and_then(|()| apply_member_effects(&sp, till, env)) {
+            match project(&sp, till, env, received).and_then(|()| apply_member_effects(&sp, till, env, received_at)) {
                 Ok(()) => sp.commit()?,
                 // Dropping the savepoint rolls back whatever the event had written.
                 Err(ProjectError::Reject(reason)) => verdict = Err(reason),
@@ -484,8 +484,12 @@ fn insert_refund(c: &Connection, event_id: &str, r: &Refund, received: i64) -> R
 /// - An enrolment creates the member with the till's provisional id, or, when the phone number is
 ///   already a member's, merges it into that member and tells the branch's tills.
 /// - Top-ups (and change put on stored value) were applied online when they happened.
-pub(crate) fn apply_member_effects(c: &Connection, till: &Till, env: &EventEnvelope) -> Result<(), ProjectError> {
-    let now = Timestamp::now();
+pub(crate) fn apply_member_effects(
+    c: &Connection,
+    till: &Till,
+    env: &EventEnvelope,
+    now: Timestamp,
+) -> Result<(), ProjectError> {
     match &env.event {
         Event::SaleCompleted(s) => sale_effects(c, till, s, now),
         Event::SaleRefunded(r) | Event::SaleVoided(r) => refund_effects(c, till, r, now),
@@ -792,6 +796,7 @@ fn enrolment_effects(c: &Connection, till: &Till, e: &MemberEnrolment, now: Time
         append_audit(
             c,
             &actor,
+            now,
             "merge",
             &format!("member:{into}"),
             None::<&()>,

@@ -22,14 +22,7 @@ use super::{from_micros, micros};
 use crate::model::{CardKind, CardRecord, CardStatus, MemberRecord, MemberRefusal};
 use crate::store::{StoreError, StoreResult};
 
-/// The time zone HQ keeps business days and lot expiry in.
-pub(crate) const HQ_TIME_ZONE: &str = "Asia/Shanghai";
-
-/// HQ's calendar day at `at`.
-pub(crate) fn hq_day(at: Timestamp) -> Date {
-    let tz = jiff::tz::TimeZone::get(HQ_TIME_ZONE).unwrap_or(jiff::tz::TimeZone::UTC);
-    at.to_zoned(tz).date()
-}
+pub(crate) use crate::calendar::hq_day;
 
 /// How long a hold lives before HQ gives it back by itself.
 pub(crate) const HOLD_TTL_MINUTES: i64 = 15;

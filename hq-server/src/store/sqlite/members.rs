@@ -82,7 +82,7 @@ pub(crate) fn insert_member(c: &Connection, actor: &Actor, m: NewMember, now: Ti
         add_card_tx(c, &id.to_string(), CardKind::Uid, uid.as_str(), now)?;
     }
     let created = load_member(c, &id.to_string())?.ok_or_else(|| StoreError::Internal("member vanished".into()))?;
-    append_audit(c, actor, "create", &format!("member:{id}"), None::<&()>, Some(&created))?;
+    append_audit(c, actor, now, "create", &format!("member:{id}"), None::<&()>, Some(&created))?;
     attribute_pending(c, &created, now)?;
     ledger::publish(c, &id.to_string(), now)?;
     load_member(c, &id.to_string())?.ok_or_else(|| StoreError::Internal("member vanished".into()))
@@ -246,12 +246,12 @@ impl SqliteStore {
 
 impl MemberStore for SqliteStore {
     fn create_member(&self, actor: &Actor, member: NewMember) -> StoreResult<MemberRecord> {
-        self.write(|tx| insert_member(tx, actor, member, Timestamp::now()))
+        self.write(|tx| insert_member(tx, actor, member, self.now()))
     }
 
     fn update_member(&self, actor: &Actor, id: MemberId, patch: MemberPatch) -> StoreResult<MemberRecord> {
         self.write(|tx| {
-            let now = Timestamp::now();
+            let now = self.now();
             let before = Self::member_or_404(tx, id)?;
             if before.status == MemberStatus::Merged {
                 return Err(StoreError::Conflict(format!("member {id} was merged into another")));
@@ -299,7 +299,7 @@ impl MemberStore for SqliteStore {
             }
             tx.execute("UPDATE members SET updated_at = ?2 WHERE id = ?1", params![id.to_string(), micros(now)])?;
             let after = Self::member_or_404(tx, id)?;
-            append_audit(tx, actor, "update", &format!("member:{id}"), Some(&before), Some(&after))?;
+            append_audit(tx, actor, self.now(), "update", &format!("member:{id}"), Some(&before), Some(&after))?;
             attribute_pending(tx, &after, now)?;
             ledger::publish(tx, &id.to_string(), now)?;
             Self::member_or_404(tx, id)
@@ -369,7 +369,7 @@ impl MemberStore for SqliteStore {
         progress: &dyn Fn(u64),
     ) -> StoreResult<ImportSummary> {
         self.write(|tx| {
-            let now = Timestamp::now();
+            let now = self.now();
             let mut summary = ImportSummary::default();
             for (i, m) in members.into_iter().enumerate() {
                 insert_member(tx, actor, m, now)?;
@@ -386,11 +386,19 @@ impl MemberStore for SqliteStore {
     fn add_card(&self, actor: &Actor, id: MemberId, kind: CardKind, value: &str) -> StoreResult<MemberRecord> {
         let value = normalise_card(kind, value)?;
         self.write(|tx| {
-            let now = Timestamp::now();
+            let now = self.now();
             let before = Self::member_or_404(tx, id)?;
             add_card_tx(tx, &id.to_string(), kind, &value, now)?;
             let after = Self::member_or_404(tx, id)?;
-            append_audit(tx, actor, "add_card", &format!("member:{id}"), Some(&before.cards), Some(&after.cards))?;
+            append_audit(
+                tx,
+                actor,
+                self.now(),
+                "add_card",
+                &format!("member:{id}"),
+                Some(&before.cards),
+                Some(&after.cards),
+            )?;
             attribute_pending(tx, &after, now)?;
             ledger::publish(tx, &id.to_string(), now)?;
             Self::member_or_404(tx, id)
@@ -406,7 +414,7 @@ impl MemberStore for SqliteStore {
     ) -> StoreResult<MemberRecord> {
         let value = normalise_card(kind, value)?;
         self.write(|tx| {
-            let now = Timestamp::now();
+            let now = self.now();
             let member: String = tx
                 .query_row(
                     "SELECT member_id FROM member_cards WHERE kind = ?1 AND value = ?2",
@@ -424,6 +432,7 @@ impl MemberStore for SqliteStore {
             append_audit(
                 tx,
                 actor,
+                now,
                 &format!("card_{}", status.code()),
                 &format!("member:{member}"),
                 before.as_ref().map(|b| &b.cards),
@@ -505,7 +514,7 @@ impl MemberStore for SqliteStore {
             return Ok(Err(MemberRefusal::Invalid("the adjustment is too large".into())));
         }
         self.write(|tx| {
-            let now = Timestamp::now();
+            let now = self.now();
             let before = Self::member_or_404(tx, id)?;
             if before.status == MemberStatus::Merged {
                 return Ok(Err(MemberRefusal::Invalid("the member was merged into another".into())));
@@ -549,6 +558,7 @@ impl MemberStore for SqliteStore {
             append_audit(
                 tx,
                 actor,
+                now,
                 "adjust",
                 &format!("member:{id}"),
                 Some(&serde_json::json!({"points": before.points, "stored_value": before.stored_value})),
@@ -857,7 +867,7 @@ impl MemberStore for SqliteStore {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![day.to_string(), micros(now), run.lots_expired as i64, run.points_expired, run.tier_changes as i64, run.holds_expired as i64],
             )?;
-            append_audit(tx, actor, "daily_job", &format!("day:{day}"), None::<&()>, Some(&run))?;
+            append_audit(tx, actor, self.now(), "daily_job", &format!("day:{day}"), None::<&()>, Some(&run))?;
             Ok(run)
         })
     }

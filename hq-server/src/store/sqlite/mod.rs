@@ -23,8 +23,9 @@ use serde::Serialize;
 use shared::policy::MemberPolicy;
 use shared::sync::Change;
 
-use super::{PolicyStore, StoreError, StoreResult};
+use super::{Clocked, PolicyStore, StoreError, StoreResult};
 use crate::audit::{EntryFields, GENESIS, entry_hash};
+use crate::clock::Clock;
 use crate::model::Actor;
 
 const READERS: usize = 4;
@@ -40,6 +41,14 @@ pub struct SqliteStore {
     next_reader: AtomicUsize,
     /// Every policy version, parsed once; replaced when a reader sees a newer version (`all_policies_tx`).
     policies: Mutex<Option<std::sync::Arc<Vec<MemberPolicy>>>>,
+    /// Where "now" comes from for what the store records and decides.
+    clock: Clock,
+}
+
+impl Clocked for SqliteStore {
+    fn clock(&self) -> Clock {
+        self.clock.clone()
+    }
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -85,16 +94,25 @@ impl SqliteStore {
     /// Opens (creating if needed) and migrates the database at `path` to the latest schema, and
     /// makes sure HQ has a member policy.
     pub fn open(path: &Path) -> StoreResult<SqliteStore> {
-        Self::open_at_version(path, schema::LATEST)
+        Self::open_with_clock(path, Clock::system())
+    }
+
+    /// The same, with the time from `clock` (tests that run HQ at a chosen hour).
+    pub fn open_with_clock(path: &Path, clock: Clock) -> StoreResult<SqliteStore> {
+        Self::open_at(path, schema::LATEST, clock)
     }
 
     /// Opens and migrates up to `version` only: for testing upgrades from an old schema.
     pub fn open_at_version(path: &Path, version: u32) -> StoreResult<SqliteStore> {
+        Self::open_at(path, version, Clock::system())
+    }
+
+    fn open_at(path: &Path, version: u32, clock: Clock) -> StoreResult<SqliteStore> {
         let writer = Connection::open(path)?;
         writer.pragma_update(None, "journal_mode", "WAL")?;
         configure(&writer)?;
         let mut writer = writer;
-        migrate(&mut writer, version)?;
+        migrate(&mut writer, version, clock.now())?;
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
             let r = Connection::open_with_flags(
@@ -110,6 +128,7 @@ impl SqliteStore {
             readers,
             next_reader: AtomicUsize::new(0),
             policies: Mutex::new(None),
+            clock,
         };
         if version >= 1 {
             store.ensure_policy()?;
@@ -119,6 +138,11 @@ impl SqliteStore {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Now, by the store's clock.
+    pub(crate) fn now(&self) -> Timestamp {
+        self.clock.now()
     }
 
     /// The schema version the database is at.
@@ -164,14 +188,14 @@ impl SqliteStore {
         self.write(|tx| {
             let have: i64 = tx.query_row("SELECT COUNT(*) FROM member_policies", [], |r| r.get(0))?;
             if have == 0 {
-                let now = Timestamp::now();
+                let now = self.now();
                 let policy = MemberPolicy::initial(now);
                 tx.execute(
                     "INSERT INTO member_policies (version, effective_from, policy, created_at) VALUES (?1, ?2, ?3, ?4)",
                     params![policy.version, micros(now), serde_json::to_string(&policy)?, micros(now)],
                 )?;
                 emit(tx, &format!("policy:{}", policy.version), None, &Change::Policy(policy.clone()))?;
-                append_audit(tx, &Actor::system(), "create", "policy:1", None::<&()>, Some(&policy))?;
+                append_audit(tx, &Actor::system(), self.now(), "create", "policy:1", None::<&()>, Some(&policy))?;
             }
             Ok(())
         })
@@ -186,7 +210,7 @@ fn read_in_tx<T>(conn: &mut Connection, f: impl FnOnce(&Connection) -> StoreResu
 }
 
 /// Applies the migrations above the database's version, up to `target`.
-fn migrate(conn: &mut Connection, target: u32) -> StoreResult<()> {
+fn migrate(conn: &mut Connection, target: u32, now: Timestamp) -> StoreResult<()> {
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, applied_at BIGINT NOT NULL)",
     )?;
@@ -202,7 +226,7 @@ fn migrate(conn: &mut Connection, target: u32) -> StoreResult<()> {
         tx.execute_batch(sql)?;
         tx.execute(
             "INSERT INTO schema_migrations (version, description, applied_at) VALUES (?1, ?2, ?3)",
-            params![version, description, micros(Timestamp::now())],
+            params![version, description, micros(now)],
         )?;
         tx.commit()?;
         tracing::info!(version, description, "applied schema migration");
@@ -322,13 +346,13 @@ impl PolicyStore for SqliteStore {
             let last: i64 = tx.query_row("SELECT COALESCE(MAX(version), 0) FROM member_policies", [], |r| r.get(0))?;
             let before: Option<MemberPolicy> = policy_version_tx(tx, u32::try_from(last).unwrap_or(0))?;
             policy.version = u32::try_from(last + 1).map_err(|_| StoreError::Internal("too many policy versions".into()))?;
-            let now = Timestamp::now();
+            let now = self.now();
             tx.execute(
                 "INSERT INTO member_policies (version, effective_from, policy, created_at, created_by) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![policy.version, micros(policy.effective_from), serde_json::to_string(&policy)?, micros(now), actor.who],
             )?;
             emit(tx, &format!("policy:{}", policy.version), None, &Change::Policy(policy.clone()))?;
-            append_audit(tx, actor, "create", &format!("policy:{}", policy.version), before.as_ref(), Some(&policy))?;
+            append_audit(tx, actor, self.now(), "create", &format!("policy:{}", policy.version), before.as_ref(), Some(&policy))?;
             Ok(policy)
         })
     }
@@ -359,6 +383,7 @@ pub(crate) fn emit(tx: &Connection, entity: &str, branch: Option<i64>, change: &
 pub(crate) fn append_audit<B: Serialize + ?Sized, A: Serialize + ?Sized>(
     tx: &Connection,
     actor: &Actor,
+    at: Timestamp,
     action: &str,
     entity: &str,
     before: Option<&B>,
@@ -373,7 +398,7 @@ pub(crate) fn append_audit<B: Serialize + ?Sized, A: Serialize + ?Sized>(
     let after = after.map(serde_json::to_string).transpose()?.unwrap_or_default();
     let fields = EntryFields {
         id: last_id + 1,
-        at: micros(Timestamp::now()),
+        at: micros(at),
         actor: &actor.who,
         from: &actor.from,
         action,

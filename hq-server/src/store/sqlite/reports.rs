@@ -238,7 +238,7 @@ fn day_end(c: &Connection, q: &ReportQuery) -> StoreResult<Report> {
 }
 
 /// Ledger flows by kind in the period; outstanding balances (chain-wide) as notes.
-fn ledger_flows(c: &Connection, q: &ReportQuery, points: bool) -> StoreResult<Report> {
+fn ledger_flows(c: &Connection, q: &ReportQuery, points: bool, now: jiff::Timestamp) -> StoreResult<Report> {
     let mut r = if points {
         Report::new(
             q,
@@ -279,7 +279,7 @@ fn ledger_flows(c: &Connection, q: &ReportQuery, points: bool) -> StoreResult<Re
             |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
         )?;
         if points {
-            let policy = super::policy_in_force_tx(c, jiff::Timestamp::now())?;
+            let policy = super::policy_in_force_tx(c, now)?;
             let value = policy.redeem.value_of(pts.max(0));
             r.notes.push(("points_outstanding".into(), Cell::Int(pts)));
             r.notes.push(("points_outstanding_value_fen".into(), Cell::Int(value.0)));
@@ -305,17 +305,11 @@ fn members(c: &Connection, q: &ReportQuery) -> StoreResult<Report> {
         ],
     );
     let from = super::micros(
-        q.from
-            .to_zoned(jiff::tz::TimeZone::get(super::ledger::HQ_TIME_ZONE).unwrap_or(jiff::tz::TimeZone::UTC))
-            .map(|z| z.timestamp())
-            .unwrap_or(jiff::Timestamp::UNIX_EPOCH),
+        q.from.to_zoned(crate::calendar::hq_zone()).map(|z| z.timestamp()).unwrap_or(jiff::Timestamp::UNIX_EPOCH),
     );
     let to_day = q.to.tomorrow().unwrap_or(q.to);
     let to = super::micros(
-        to_day
-            .to_zoned(jiff::tz::TimeZone::get(super::ledger::HQ_TIME_ZONE).unwrap_or(jiff::tz::TimeZone::UTC))
-            .map(|z| z.timestamp())
-            .unwrap_or(jiff::Timestamp::UNIX_EPOCH),
+        to_day.to_zoned(crate::calendar::hq_zone()).map(|z| z.timestamp()).unwrap_or(jiff::Timestamp::UNIX_EPOCH),
     );
     let sql = "SELECT b.code,
                       (SELECT COUNT(*) FROM members m WHERE m.home_branch = b.id AND m.enrolled_at >= ?4 AND m.enrolled_at < ?5),
@@ -406,6 +400,7 @@ fn top_customers(c: &Connection, q: &ReportQuery) -> StoreResult<Report> {
 
 impl ReportStore for SqliteStore {
     fn report(&self, q: &ReportQuery) -> StoreResult<Report> {
+        let now = self.now();
         self.read(|c| match q.kind {
             ReportKind::SalesByBranch => sales_by(c, q, "branch", "name", "(SELECT code FROM branches WHERE id = s.branch_id), (SELECT name FROM branches WHERE id = s.branch_id)"),
             ReportKind::SalesByDay => sales_by(c, q, "day", "branch", "s.business_day, (SELECT code FROM branches WHERE id = s.branch_id)"),
@@ -438,8 +433,8 @@ impl ReportStore for SqliteStore {
             ReportKind::Discounts => discounts(c, q),
             ReportKind::Shifts => shifts(c, q),
             ReportKind::DayEnd => day_end(c, q),
-            ReportKind::Points => ledger_flows(c, q, true),
-            ReportKind::StoredValue => ledger_flows(c, q, false),
+            ReportKind::Points => ledger_flows(c, q, true, now),
+            ReportKind::StoredValue => ledger_flows(c, q, false, now),
             ReportKind::Members => members(c, q),
             ReportKind::MembersByTier => members_by_tier(c, q),
             ReportKind::TopCustomers => top_customers(c, q),

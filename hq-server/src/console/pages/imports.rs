@@ -1,0 +1,128 @@
+//! CSV uploads run as jobs, and a job's page.
+
+use super::super::jobs::{JobKind, JobOutcome};
+use crate::console::{C, ConsoleError, Menu, Page, PageResult, layout, redirect};
+use crate::http::AppState;
+use crate::model::Role;
+use axum::extract::{Multipart, Path, State};
+use axum::response::Response;
+use maud::{Markup, PreEscaped, html};
+
+/// A CSV upload: the CSRF token checked, the file's bytes.
+pub(super) async fn read_upload(page: &Page, mut form: Multipart) -> Result<Vec<u8>, ConsoleError> {
+    let bad = |e: String| ConsoleError::App(crate::error::AppError::BadRequest(e), page.lang);
+    let mut csrf = String::new();
+    let mut file: Option<Vec<u8>> = None;
+    while let Some(field) = form.next_field().await.map_err(|e| bad(e.to_string()))? {
+        match field.name() {
+            Some("_csrf") => csrf = field.text().await.unwrap_or_default(),
+            Some("file") => file = field.bytes().await.ok().map(|b| b.to_vec()),
+            _ => {}
+        }
+    }
+    page.check_csrf(&csrf)?;
+    file.ok_or_else(|| bad("no file".into()))
+}
+
+/// What an all-or-nothing CSV import did, for the page.
+pub(super) fn import_flash(page: &Page, outcome: &JobOutcome) -> Markup {
+    match outcome {
+        Ok(Ok(summary)) => html! {
+            p.ok #import-result { (page.t(C::ImportDone).replace("{0}", &summary.created.to_string()).replace("{1}", &summary.updated.to_string())) }
+        },
+        Ok(Err(rows)) => html! {
+            div #import-result {
+                p.error { (page.t(C::ImportBad)) }
+                table #bad-rows { thead { tr { th { (page.t(C::Line)) } th { (page.t(C::Reason)) } } }
+                    tbody { @for r in rows { tr { td { (r.line) } td { (r.reason) } } } } }
+            }
+        },
+        Err(message) => html! { p.error #import-result { (message) } },
+    }
+}
+
+/// A failed import as the user should read it: what was wrong with the file, or, for a failure
+/// of HQ itself, that it failed (the details go to the log, as for the API).
+pub(super) fn import_failure(e: crate::import::CsvError) -> String {
+    match e {
+        crate::import::CsvError::Store(crate::store::StoreError::Internal(detail)) => {
+            tracing::error!(%detail, "console import failed");
+            "the import failed on the server; nothing was imported".into()
+        }
+        other => format!("{other}; nothing was imported"),
+    }
+}
+
+/// The largest CSV file the console takes (a catalog of about two million products); the API's
+/// other requests keep the configured limit.
+pub(super) const IMPORT_BYTES: usize = 256 * 1024 * 1024;
+
+/// Starts an import as a job and sends the user to its page.
+pub(super) fn start_import(
+    state: &AppState,
+    page: &Page,
+    kind: JobKind,
+    import: impl FnOnce(&dyn crate::store::Store, &indicatif::ProgressBar) -> Result<JobOutcome, crate::import::CsvError>
+    + Send
+    + 'static,
+) -> Response {
+    let store = state.store.clone();
+    let id = state.jobs.start(page.me.user.id, kind, move |progress| {
+        import(&*store, progress).unwrap_or_else(|e| Err(import_failure(e)))
+    });
+    redirect(&format!("/console/jobs/{id}"))
+}
+
+pub(super) async fn import_catalog(
+    State(state): State<AppState>,
+    page: Page,
+    form: Multipart,
+) -> Result<Response, ConsoleError> {
+    let bytes = read_upload(&page, form).await?;
+    page.require(&[Role::Admin])?;
+    let actor = page.me.actor();
+    Ok(start_import(&state, &page, JobKind::CatalogImport, move |s, progress| {
+        Ok(Ok(crate::import::import_products(s, &actor, &bytes, progress)?))
+    }))
+}
+
+pub(super) async fn import_members(
+    State(state): State<AppState>,
+    page: Page,
+    form: Multipart,
+) -> Result<Response, ConsoleError> {
+    let bytes = read_upload(&page, form).await?;
+    page.require(&[Role::Admin, Role::Marketing])?;
+    let actor = page.me.actor();
+    Ok(start_import(&state, &page, JobKind::MemberImport, move |s, progress| {
+        Ok(Ok(crate::member_import::import_members(s, &actor, &bytes, progress)?))
+    }))
+}
+
+/// A job's page: its progress while it runs (the page reloads itself), then what it did.
+pub(super) async fn job(State(state): State<AppState>, page: Page, Path(id): Path<String>) -> PageResult {
+    let view = state.jobs.view(&id, page.me.user.id).ok_or(ConsoleError::NotFound(page.lang))?;
+    let (menu, title, back) = match view.kind {
+        JobKind::CatalogImport => (Menu::Catalog, page.t(C::Catalog), "/console/catalog"),
+        JobKind::MemberImport => (Menu::Members, page.t(C::Members), "/console/members"),
+    };
+    let phase = match view.phase.as_str() {
+        "checking" => page.t(C::Checking),
+        "importing" => page.t(C::Importing),
+        _ => page.t(C::Starting),
+    };
+    let body = html! {
+        @match &view.outcome {
+            None => {
+                p #job-phase { (phase) " " @if let Some(n) = view.steps { (view.done) " / " (n) } }
+                @if let Some(n) = view.steps { progress #job-progress value=(view.done) max=(n) {} } @else { progress #job-progress {} }
+                script { (PreEscaped("setTimeout(function () { location.reload(); }, 700);")) }
+            }
+            Some(outcome) => {
+                (import_flash(&page, outcome))
+                p { a #back href=(back) { (page.t(C::Back)) } }
+            }
+        }
+    };
+    Ok(layout(&page, menu, &format!("{title} · {}", page.t(C::Import)), body))
+}

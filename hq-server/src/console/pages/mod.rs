@@ -1,0 +1,232 @@
+//! The console's pages: the dashboard and its drill-down, branches and tills, the catalog,
+//! members, the member policy, finance reports and the audit log.
+
+mod audit;
+mod branches;
+mod catalog;
+mod dashboard;
+mod finance;
+mod imports;
+mod members;
+mod policy;
+mod users;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use jiff::civil::Date;
+use maud::{Markup, html};
+use serde::Deserialize;
+use shared::ids::BranchId;
+use shared::money::Money;
+
+use crate::console::{C, ConsoleError, Page, yuan};
+use crate::http::AppState;
+use crate::model::Role;
+use crate::reports::{Cell, Report, ReportKind, ReportQuery, Unit};
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/console", get(dashboard::dashboard))
+        .route("/console/branches", get(branches::branches).post(branches::add_branch))
+        .route("/console/branches/{id}", get(branches::branch).post(branches::save_branch))
+        .route("/console/branches/{id}/tills", post(branches::register_till))
+        .route("/console/tills/{id}", get(branches::till_page))
+        .route("/console/tills/{id}/revoke", post(branches::revoke_till))
+        .route("/console/branches/{id}/days", get(dashboard::branch_days))
+        .route("/console/branches/{id}/days/{day}", get(dashboard::branch_day))
+        .route("/console/sales/{branch}/{receipt}", get(dashboard::sale))
+        .route("/console/catalog", get(catalog::catalog))
+        .route(
+            "/console/catalog/import",
+            post(imports::import_catalog).layer(DefaultBodyLimit::max(imports::IMPORT_BYTES)),
+        )
+        .route("/console/catalog/export", get(catalog::export_catalog))
+        .route("/console/products/{id}", get(catalog::product).post(catalog::save_product))
+        .route("/console/products/{id}/price", post(catalog::branch_price))
+        .route("/console/members", get(members::members))
+        .route(
+            "/console/members/import",
+            post(imports::import_members).layer(DefaultBodyLimit::max(imports::IMPORT_BYTES)),
+        )
+        .route("/console/members/{id}", get(members::member).post(members::adjust_member))
+        .route("/console/policy", get(policy::policy).post(policy::save_policy))
+        .route("/console/finance", get(finance::finance))
+        .route("/console/audit", get(audit::audit))
+        .route("/console/users", get(users::users).post(users::add_user))
+        .route("/console/users/{id}", post(users::toggle_user))
+        .route("/console/members/{id}/cards", post(members::member_card))
+        .route("/console/jobs/{id}", get(imports::job))
+}
+
+const EVERYONE: &[Role] = &[Role::Admin, Role::Finance, Role::Marketing, Role::BranchManager];
+const HQ: &[Role] = &[Role::Admin, Role::Finance, Role::Marketing];
+
+#[derive(Deserialize, Default)]
+struct Range {
+    from: Option<Date>,
+    to: Option<Date>,
+    branch: Option<i64>,
+}
+
+/// A page's dates and branch, with what its "today" means.
+struct Resolved {
+    from: Date,
+    to: Date,
+    branch: Option<BranchId>,
+    /// How "today" was decided: the branch's business day, or the chain's for several branches.
+    today_note: String,
+}
+
+impl Range {
+    /// The dates (today by default; at most a year), and the branch a user may look at. Today is
+    /// the branch's business day (its zone and cut-off, as its tills file sales), or for several
+    /// branches the chain's (`calendar::chain_day`), and the page says which.
+    async fn resolve(&self, state: &AppState, page: &Page) -> Result<Resolved, ConsoleError> {
+        let branch = match (page.me.user.role, self.branch) {
+            (Role::BranchManager, _) => page.me.user.branch_id,
+            (_, b) => b.map(BranchId),
+        };
+        if let Some(b) = branch {
+            see(page, b)?;
+        }
+        let now = state.now();
+        let (today, today_note) = match branch {
+            Some(b) => {
+                let settings =
+                    state.db(move |s| s.get_branch(b)).await.map_err(|_| ConsoleError::NotFound(page.lang))?;
+                let day = settings.business_day(now);
+                (day, branch_day_note(page, &settings, day))
+            }
+            None => {
+                let day = state.chain_day().await?;
+                (day.day, crate::calendar::chain_day_note(&day, page.lang))
+            }
+        };
+        let to = self.to.unwrap_or(today);
+        let from = self.from.unwrap_or(to);
+        if from > to || to.since(from).map(|s| s.get_days()).unwrap_or(0) > 366 {
+            return Err(page.invalid("choose up to a year, from before to"));
+        }
+        Ok(Resolved { from, to, branch, today_note })
+    }
+}
+
+/// What "today" is at one branch, in the page's language.
+fn branch_day_note(page: &Page, b: &shared::branch::BranchSettings, day: Date) -> String {
+    let cutoff = b.business_day_cutoff.strftime("%H:%M");
+    match page.lang {
+        shared::lang::Lang::ZhCn => {
+            format!("今天 = {} 的营业日 {day}（{}，{cutoff} 换日；时间按门店时区显示）", b.code, b.time_zone)
+        }
+        _ => format!(
+            "Today = {}'s business day {day} ({}, new day at {cutoff}; times in the branch's zone)",
+            b.code, b.time_zone
+        ),
+    }
+}
+
+/// A time that belongs to no branch (audit, versions, ledger), in the chain's zone.
+fn hq_time(at: jiff::Timestamp, format: &str) -> String {
+    crate::calendar::hq_time(at).strftime(format).to_string()
+}
+
+/// An amount as a form field shows it (`12.50`).
+fn yuan_field(m: Money) -> String {
+    shared::money::Currency::CNY.format_plain(m)
+}
+
+fn see(page: &Page, branch: BranchId) -> Result<(), ConsoleError> {
+    if page.me.user.sees_branch(branch) { Ok(()) } else { Err(ConsoleError::NotFound(page.lang)) }
+}
+
+async fn report(
+    state: &AppState,
+    kind: ReportKind,
+    from: Date,
+    to: Date,
+    branch: Option<BranchId>,
+) -> Result<Report, ConsoleError> {
+    let q = ReportQuery { kind, from, to, branch };
+    Ok(state.db(move |s| s.report(&q)).await?)
+}
+
+fn col(r: &Report, name: &str) -> usize {
+    r.col(name).unwrap_or(0)
+}
+
+fn total(r: &Report, name: &str) -> i64 {
+    r.totals.get(col(r, name)).map_or(0, Cell::int)
+}
+
+fn cell_text(c: &Cell) -> String {
+    match c {
+        Cell::Text(s) => s.clone(),
+        Cell::Int(i) => i.to_string(),
+    }
+}
+
+fn fmt_count(n: i64) -> String {
+    n.to_string()
+}
+
+/// A report as a table, in its columns' units, with its totals.
+fn table(page: &Page, r: &Report) -> Markup {
+    let show = |unit: Unit, c: &Cell| match (unit, c) {
+        (Unit::Money, Cell::Int(i)) => yuan(*i),
+        (Unit::Bp, Cell::Int(i)) => format!("{}.{:02}%", i / 100, i % 100),
+        (_, c) => cell_text(c),
+    };
+    html! {
+        table {
+            thead { tr { @for c in &r.columns { th.n[c.unit != Unit::Text] { (c.name) } } } }
+            tbody {
+                @for row in &r.rows {
+                    tr { @for (c, cell) in r.columns.iter().zip(row) { td.n[c.unit != Unit::Text] { (show(c.unit, cell)) } } }
+                }
+            }
+            tfoot { tr { @for (c, cell) in r.columns.iter().zip(&r.totals) { td.n[c.unit != Unit::Text] { @if c.summed || c.unit == Unit::Text { (show(c.unit, cell)) } } } } }
+        }
+        @if !r.notes.is_empty() {
+            p.muted { @for (k, v) in &r.notes { (k) ": " (cell_text(v)) "  " } (page.t(C::Totals)) }
+        }
+    }
+}
+
+fn range_form(
+    page: &Page,
+    action: &str,
+    from: Date,
+    to: Date,
+    branch: Option<BranchId>,
+    branches: &[(BranchId, String)],
+) -> Markup {
+    html! {
+        form.inline method="get" action=(action) {
+            label { (page.t(C::From)) input type="date" name="from" value=(from); }
+            label { (page.t(C::To)) input type="date" name="to" value=(to); }
+            @if page.me.user.role != Role::BranchManager {
+                label { (page.t(C::Branch))
+                    select name="branch" {
+                        option value="" { (page.t(C::AllBranches)) }
+                        @for (id, name) in branches { option value=(id.0) selected[Some(*id) == branch] { (name) } }
+                    }
+                }
+            }
+            button type="submit" { (page.t(C::Show)) }
+        }
+    }
+}
+
+async fn branch_names(state: &AppState, page: &Page) -> Result<Vec<(BranchId, String)>, ConsoleError> {
+    let all = state.db(|s| s.list_branches()).await?;
+    Ok(all
+        .into_iter()
+        .filter(|b| page.me.user.sees_branch(b.id))
+        .map(|b| (b.id, format!("{} {}", b.code, b.name)))
+        .collect())
+}
+
+#[derive(Deserialize, Default)]
+struct Search {
+    q: Option<String>,
+}
