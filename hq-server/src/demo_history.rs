@@ -82,7 +82,7 @@ pub fn seed(
             }
         }
         for chunk in events.chunks(200) {
-            let verdicts = vec![Ok(()); chunk.len()];
+            let verdicts = vec![Ok(Vec::new()); chunk.len()];
             store.ingest(&till, chunk, &verdicts, store.now(), 0)?;
         }
     }

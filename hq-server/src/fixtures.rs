@@ -36,7 +36,7 @@ pub fn sale(till: &TillRef, receipt_seq: u32, lines: usize, tenders: usize) -> C
                 vat: Bp(if i % 2 == 0 { 1300 } else { 900 }),
                 points_eligible: true,
                 pricing: LineInput {
-                    base_price: Money(150 + 37 * id + i64::from(receipt_seq % 50)),
+                    base_price: Money(15_000 + 3_700 * id + 100 * i64::from(receipt_seq % 50)),
                     member_price: None,
                     discount_eligible: true,
                     qty: Qty::pieces(1 + (i as i64 % 2)),

@@ -21,6 +21,7 @@
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod authz;
 pub mod calendar;
 pub mod cli;
 pub mod clock;

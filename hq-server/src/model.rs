@@ -202,6 +202,8 @@ pub struct StoredEvent {
     /// `accepted` or `rejected`.
     pub status: String,
     pub reason: Option<String>,
+    /// What HQ's checks flagged on an accepted event for a person to look at.
+    pub flags: Vec<String>,
 }
 
 /// One row of the sales list.

@@ -62,6 +62,8 @@ pub fn branch(b: &BranchSettings) -> Check {
         }
     }
     time_zone(&b.time_zone)?;
+    shared::limits::non_negative("the stored-value limit for returns without a receipt", b.no_receipt_refund_cap)
+        .map_err(|e| e.to_string())?;
     for (field, bp) in [
         ("cashier line discount limit", b.cashier_limits.line_discount),
         ("cashier order discount limit", b.cashier_limits.order_discount),

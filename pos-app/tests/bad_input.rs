@@ -83,6 +83,14 @@ fn bad_tenders() {
         |t| t.add_card(Money(100), "4111 1111 1111 1111"),
         |e| matches!(e, TillError::Tender(TenderError::MissingReference)),
     );
+    // A card number typed as the reference is never kept (PCI DSS 3.2), with or without spaces.
+    for pan in ["4111111111111111", "5555555555554444", "6221-5588-1234-0005"] {
+        refused(
+            &mut t,
+            |t| t.add_card(Money(100), pan),
+            |e| matches!(e, TillError::Tender(TenderError::CardNumberInReference)),
+        );
+    }
     refused(
         &mut t,
         |t| t.add_card(Money(7000), "R1"),

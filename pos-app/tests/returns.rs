@@ -143,6 +143,13 @@ fn a_return_without_receipt_is_at_todays_price_without_points() {
     let (refund, _) = ok(t.till.return_without_receipt(ProductId(1), Qty::pieces(2), to_sv, "无小票", Some(a)));
     assert_eq!(refund.paid_back_by(TenderKind::StoredValue), Money(700));
     assert_eq!(refund.member.as_ref().and_then(|m| m.member_id), Some(t.member.id));
+    // The branch lets at most ¥200 go to stored value without a receipt: 60 bottles (¥210) is refused.
+    let a = t.approve(ApprovalAction::ReturnWithoutReceipt);
+    let to_sv = RefundTo::StoredValue(MemberIdentifier::Phone(t.member.phone.clone().expect("phone")));
+    assert!(matches!(
+        t.till.return_without_receipt(ProductId(1), Qty::pieces(60), to_sv, "无小票", Some(a)),
+        Err(TillError::OverNoReceiptLimit(cap)) if cap == Money(20_000)
+    ));
     let a = t.approve(ApprovalAction::Refund);
     assert!(matches!(
         t.till.return_without_receipt(ProductId(1), Qty::ONE, RefundTo::Cash, "", Some(a)),

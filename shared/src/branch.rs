@@ -49,6 +49,14 @@ pub struct BranchSettings {
     /// Minutes after which a cashier locked out by wrong PINs may try again (0: only a manager unlocks).
     pub pin_lockout_minutes: u32,
     pub paper: PaperWidth,
+    /// The most a return without a receipt may pay back to a member's stored value (HQ rejects more).
+    #[serde(default = "default_no_receipt_refund_cap")]
+    pub no_receipt_refund_cap: crate::money::Money,
+}
+
+/// ¥200: what a branch may put on stored value for a return without a receipt unless HQ says otherwise.
+pub fn default_no_receipt_refund_cap() -> crate::money::Money {
+    crate::money::Money::yuan(200)
 }
 
 impl BranchSettings {
@@ -137,6 +145,7 @@ mod tests {
             cashier_limits: CashierLimits::default(),
             pin_lockout_minutes: 15,
             paper: PaperWidth::Mm80,
+            no_receipt_refund_cap: default_no_receipt_refund_cap(),
         }
     }
 

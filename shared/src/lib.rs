@@ -16,10 +16,12 @@
 #![deny(clippy::float_arithmetic, clippy::float_cmp, clippy::cast_precision_loss)]
 
 pub mod branch;
+pub mod card_data;
 pub mod catalog;
 pub mod ids;
 pub mod lang;
 pub mod ledger;
+pub mod limits;
 pub mod member;
 pub mod money;
 pub mod points;

@@ -127,11 +127,48 @@ pub fn in_force(versions: &[MemberPolicy], at: Timestamp) -> Option<&MemberPolic
     versions.iter().filter(|p| p.effective_from <= at).max_by_key(|p| (p.effective_from, p.version))
 }
 
+/// Whether a sale made at `at` may have used `version`: the version in force then, or one that
+/// was in force within `grace` before it (a till that had not yet pulled a newer version, offline
+/// or between pulls, prices with the newest it has).
+pub fn usable_at(versions: &[MemberPolicy], version: u32, at: Timestamp, grace: jiff::SignedDuration) -> bool {
+    let Some(v) = versions.iter().find(|p| p.version == version) else { return false };
+    if v.effective_from > at {
+        return false;
+    }
+    // When this version stopped being the one in force: the first later version taking over.
+    let ended = versions
+        .iter()
+        .filter(|p| (p.effective_from, p.version) > (v.effective_from, v.version))
+        .map(|p| p.effective_from)
+        .min();
+    match ended {
+        None => true,
+        Some(end) => end > at || at.checked_sub(grace).is_ok_and(|since| end > since),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use jiff::civil::date;
 
     use super::*;
+
+    #[test]
+    fn a_superseded_version_is_usable_only_for_a_while() {
+        let t0: Timestamp = "2026-01-01T00:00:00Z".parse().expect("ts");
+        let t1: Timestamp = "2026-06-01T00:00:00Z".parse().expect("ts");
+        let v1 = MemberPolicy::initial(t0);
+        let v2 = MemberPolicy { version: 2, effective_from: t1, ..MemberPolicy::initial(t0) };
+        let all = [v1, v2];
+        let grace = jiff::SignedDuration::from_hours(24 * 31);
+        let at = |s: &str| -> Timestamp { s.parse().expect("ts") };
+        assert!(usable_at(&all, 1, at("2026-05-31T23:00:00Z"), grace));
+        assert!(usable_at(&all, 1, at("2026-06-20T00:00:00Z"), grace), "a till that had not pulled v2 yet");
+        assert!(!usable_at(&all, 1, at("2026-08-01T00:00:00Z"), grace), "long after v2 took over");
+        assert!(usable_at(&all, 2, at("2026-08-01T00:00:00Z"), grace));
+        assert!(!usable_at(&all, 2, at("2026-05-01T00:00:00Z"), grace), "before it took effect");
+        assert!(!usable_at(&all, 3, at("2026-08-01T00:00:00Z"), grace), "no such version");
+    }
 
     #[test]
     fn picks_the_version_in_force() {

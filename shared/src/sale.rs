@@ -216,6 +216,8 @@ pub enum TenderError {
     Short { remaining: Money },
     #[error("a bank card tender needs the terminal's reference number")]
     MissingReference,
+    #[error("that is a card number, which may not be kept: enter the terminal's reference number")]
+    CardNumberInReference,
 }
 
 /// The outcome of paying a sale.
@@ -239,6 +241,9 @@ pub fn settle(total: Money, inputs: &[TenderInput], rounding: CashRounding) -> R
         }
         if t.kind == TenderKind::BankCard && t.reference.as_deref().is_none_or(|r| r.trim().is_empty()) {
             return Err(TenderError::MissingReference);
+        }
+        if t.reference.as_deref().is_some_and(crate::card_data::holds_card_data) {
+            return Err(TenderError::CardNumberInReference);
         }
         if t.amount > remaining {
             return Err(TenderError::Overpaid { kind: t.kind, amount: t.amount, remaining });
@@ -356,6 +361,16 @@ pub enum InconsistentSale {
     TenderNotPositive,
     #[error("points earned are negative")]
     NegativePoints,
+    #[error(transparent)]
+    OutOfBounds(#[from] crate::limits::OutOfBounds),
+    #[error("a stored-value tender's principal and bonus do not add up to it")]
+    StoredValueSplit,
+    #[error("a points tender must spend points, and only a points tender may")]
+    PointsTender,
+    #[error("the points base is not the points-eligible lines' nets less what points paid")]
+    PointsBase,
+    #[error("the tax groups are not those of the lines")]
+    Tax,
 }
 
 impl CompletedSale {
@@ -364,6 +379,7 @@ impl CompletedSale {
         if self.lines.is_empty() {
             return Err(InconsistentSale::NoLines);
         }
+        self.check_bounds()?;
         for (i, l) in self.lines.iter().enumerate() {
             if l.net.is_negative() {
                 return Err(InconsistentSale::NegativeLine(i + 1));
@@ -396,6 +412,81 @@ impl CompletedSale {
         }
         if self.member.as_ref().is_some_and(|m| m.points_earned < 0) {
             return Err(InconsistentSale::NegativePoints);
+        }
+        for x in &self.tenders {
+            if x.kind == TenderKind::StoredValue && x.stored_value.is_some_and(|sv| sv.total() != x.amount) {
+                return Err(InconsistentSale::StoredValueSplit);
+            }
+            if (x.kind == TenderKind::Points) != (x.points > 0) {
+                return Err(InconsistentSale::PointsTender);
+            }
+        }
+        let eligible: Money = self.lines.iter().filter(|l| l.item.points_eligible).map(|l| l.net).sum();
+        if eligible != self.points_eligible_net {
+            return Err(InconsistentSale::PointsBase);
+        }
+        if let Some(m) = &self.member
+            && m.points_base != crate::points::eligible_base(eligible, self.paid_by(TenderKind::Points))
+        {
+            return Err(InconsistentSale::PointsBase);
+        }
+        if self.tax != tax_groups(self.lines.iter().map(|l| (l.item.vat, l.net))) {
+            return Err(InconsistentSale::Tax);
+        }
+        Ok(())
+    }
+
+    /// Every figure within [`crate::limits`], checked before anything is added up.
+    fn check_bounds(&self) -> Result<(), InconsistentSale> {
+        use crate::limits::{self, MAX_LINES, MAX_TENDERS};
+        limits::count("lines", self.lines.len(), MAX_LINES)?;
+        limits::count("tenders", self.tenders.len(), MAX_TENDERS)?;
+        for l in &self.lines {
+            limits::qty("a line's quantity", l.priced.qty)?;
+            for (what, m) in [
+                ("a line's unit price", l.priced.unit),
+                ("a line's base price", l.priced.base_unit),
+                ("a line's gross", l.priced.gross),
+                ("a line's member saving", l.priced.member_saving),
+                ("a line's net", l.priced.net),
+                ("a line's order discount", l.order_discount),
+                ("a line's net", l.net),
+            ] {
+                limits::non_negative(what, m)?;
+            }
+            limits::amount("a line's manual discount", l.priced.manual_discount)?;
+        }
+        let t = &self.totals;
+        for (what, m) in [
+            ("the gross", t.gross),
+            ("the member savings", t.member_savings),
+            ("the order discount", t.order_discount),
+            ("the total", t.total),
+            ("the amount due", t.due),
+            ("the points base", self.points_eligible_net),
+            ("the change", self.change),
+            ("the change put on stored value", self.change_to_stored_value),
+        ] {
+            limits::non_negative(what, m)?;
+        }
+        limits::amount("the manual discounts", t.manual_discounts)?;
+        limits::amount("the rounding", t.rounding)?;
+        for x in &self.tenders {
+            limits::non_negative("a tender", x.amount)?;
+            limits::non_negative("a tender's handed amount", x.tendered)?;
+            limits::points("a tender's points", x.points)?;
+            if let Some(sv) = x.stored_value {
+                limits::non_negative("a tender's stored-value principal", sv.principal)?;
+                limits::non_negative("a tender's stored-value bonus", sv.bonus)?;
+            }
+        }
+        if let Some(m) = &self.member {
+            limits::points("the points earned", m.points_earned)?;
+            limits::non_negative("the member's points base", m.points_base)?;
+        }
+        for g in &self.tax {
+            limits::amount("a tax group's gross", g.gross)?;
+            limits::amount("a tax group's tax", g.tax)?;
         }
         Ok(())
     }
@@ -470,7 +561,91 @@ pub struct Refund {
     pub tax: Vec<TaxGroup>,
 }
 
+/// Why a refund record does not add up (HQ rejects such an event with this reason).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum InconsistentRefund {
+    #[error("the refund has no lines")]
+    NoLines,
+    #[error(transparent)]
+    OutOfBounds(#[from] crate::limits::OutOfBounds),
+    #[error("the refund's tenders ({tenders}) do not add up to its total {total}")]
+    TendersVsTotal { tenders: Money, total: Money },
+    #[error("the refund's rounding {rounding} is not what its cash tender was rounded by")]
+    Rounding { rounding: Money },
+    #[error("a stored-value tender's principal and bonus do not add up to it")]
+    StoredValueSplit,
+    #[error("the points restored ({restored}) are not the sum of the points tenders ({tenders})")]
+    PointsVsTenders { restored: i64, tenders: i64 },
+    #[error("a return or void must name the sale it corrects")]
+    NoSale,
+    #[error("a return without a receipt names no sale, pays back in cash or stored value only, and moves no points")]
+    NoReceiptShape,
+}
+
 impl Refund {
+    /// Checks the sums every consumer relies on, every figure within [`crate::limits`] first.
+    pub fn check(&self) -> Result<(), InconsistentRefund> {
+        use crate::limits::{self, MAX_LINES, MAX_TENDERS};
+        if self.lines.is_empty() {
+            return Err(InconsistentRefund::NoLines);
+        }
+        limits::count("refund lines", self.lines.len(), MAX_LINES)?;
+        limits::count("refund tenders", self.tenders.len(), MAX_TENDERS)?;
+        for l in &self.lines {
+            limits::qty("a returned quantity", l.qty)?;
+            limits::non_negative("a refund line's amount", l.amount)?;
+        }
+        limits::non_negative("the refund's total", self.total)?;
+        limits::amount("the refund's rounding", self.rounding)?;
+        limits::points("the points taken back", self.points_taken_back)?;
+        limits::points("the points restored", self.points_restored)?;
+        for t in &self.tenders {
+            limits::non_negative("a refund tender", t.amount)?;
+            limits::non_negative("a refund tender's paid-out amount", t.tendered)?;
+            limits::points("a refund tender's points", t.points)?;
+            if let Some(sv) = t.stored_value {
+                limits::non_negative("a refund's stored-value principal", sv.principal)?;
+                limits::non_negative("a refund's stored-value bonus", sv.bonus)?;
+                if t.kind == TenderKind::StoredValue && sv.total() != t.amount {
+                    return Err(InconsistentRefund::StoredValueSplit);
+                }
+            }
+        }
+        let tenders: Money = self.tenders.iter().map(|t| t.amount).sum();
+        if tenders != self.total {
+            return Err(InconsistentRefund::TendersVsTotal { tenders, total: self.total });
+        }
+        let cash_rounding: Money =
+            self.tenders.iter().filter(|t| t.kind == TenderKind::Cash).map(|t| t.tendered - t.amount).sum();
+        if cash_rounding != self.rounding {
+            return Err(InconsistentRefund::Rounding { rounding: self.rounding });
+        }
+        let tendered_points: i64 = self.tenders.iter().filter(|t| t.kind == TenderKind::Points).map(|t| t.points).sum();
+        if tendered_points != self.points_restored {
+            return Err(InconsistentRefund::PointsVsTenders {
+                restored: self.points_restored,
+                tenders: tendered_points,
+            });
+        }
+        match self.kind {
+            RefundKind::NoReceipt => {
+                if self.sale.is_some()
+                    || self.points_taken_back != 0
+                    || self.points_restored != 0
+                    || self.tenders.iter().any(|t| !matches!(t.kind, TenderKind::Cash | TenderKind::StoredValue))
+                {
+                    return Err(InconsistentRefund::NoReceiptShape);
+                }
+            }
+            RefundKind::Return | RefundKind::Void => {
+                if self.sale.is_none() {
+                    return Err(InconsistentRefund::NoSale);
+                }
+            }
+        }
+        Ok(())
+    }
+
     pub fn paid_back_by(&self, kind: TenderKind) -> Money {
         self.tenders.iter().filter(|t| t.kind == kind).map(|t| t.amount).sum()
     }

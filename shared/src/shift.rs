@@ -209,6 +209,36 @@ impl ShiftReport {
         self.recompute();
     }
 
+    /// Every figure within [`crate::limits`]: what HQ checks of a report a till sends.
+    pub fn check_bounds(&self) -> Result<(), crate::limits::OutOfBounds> {
+        use crate::limits::{net_points as points, total};
+        for (what, m) in [
+            ("the float", self.float),
+            ("the gross", self.gross),
+            ("the discounts", self.discounts),
+            ("the net", self.net),
+            ("the refunds", self.refunds),
+            ("the voids", self.voids),
+            ("stored value topped up", self.stored_value_topped_up),
+            ("stored value spent", self.stored_value_spent),
+            ("paid in", self.paid_in),
+            ("paid out", self.paid_out),
+            ("cash sales", self.cash_sales),
+            ("cash refunds", self.cash_refunds),
+            ("cash top-ups", self.cash_topups),
+            ("the expected cash", self.expected),
+            ("the counted cash", self.counted.unwrap_or_default()),
+            ("over/short", self.over_short.unwrap_or_default()),
+        ] {
+            total(what, m)?;
+        }
+        for m in self.tenders.values() {
+            total("a tender's takings", *m)?;
+        }
+        points("points earned", self.points_earned)?;
+        points("points redeemed", self.points_redeemed)
+    }
+
     /// Closes the report with the blind count: `over_short = counted - expected`.
     pub fn close(&mut self, counted: &CashCount) {
         self.counted = Some(counted.total());
@@ -240,6 +270,32 @@ pub struct DaySummary {
     pub expected: Money,
     pub counted: Money,
     pub over_short: Money,
+}
+
+impl DaySummary {
+    /// Every figure within [`crate::limits`]: what HQ checks of a day close a till sends.
+    pub fn check_bounds(&self) -> Result<(), crate::limits::OutOfBounds> {
+        use crate::limits::{net_points as points, total};
+        for (what, m) in [
+            ("the gross", self.gross),
+            ("the discounts", self.discounts),
+            ("the net", self.net),
+            ("the refunds", self.refunds),
+            ("the voids", self.voids),
+            ("stored value topped up", self.stored_value_topped_up),
+            ("stored value spent", self.stored_value_spent),
+            ("the expected cash", self.expected),
+            ("the counted cash", self.counted),
+            ("over/short", self.over_short),
+        ] {
+            total(what, m)?;
+        }
+        for m in self.tenders.values() {
+            total("a tender's takings", *m)?;
+        }
+        points("points earned", self.points_earned)?;
+        points("points redeemed", self.points_redeemed)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -210,8 +210,9 @@ proptest! {
             let left = sold - back;
             if left == 0 { continue; }
             let qty = (qty % left).max(1);
-            let plan = plan_refund(&sale, &refunds, &[ReturnPick { line, qty: Qty(qty) }], CashRounding::None).expect("within what is left");
+            let plan = plan_refund(&sale, &refunds, &[ReturnPick { line, qty: Qty(qty) }], mode).expect("within what is left");
             refunds.push(record(&sale, plan));
+            prop_assert_eq!(refunds.last().map(Refund::check), Some(Ok(())), "a planned refund passes HQ's check");
             let taken: i64 = refunds.iter().map(|r| r.points_taken_back).sum();
             let restored: i64 = refunds.iter().map(|r| r.points_restored).sum();
             prop_assert!(taken <= earned && taken >= 0);
@@ -231,6 +232,7 @@ proptest! {
         if !picks.is_empty() {
             let plan = plan_refund(&sale, &refunds, &picks, CashRounding::None).expect("the rest");
             refunds.push(record(&sale, plan));
+            prop_assert_eq!(refunds.last().map(Refund::check), Some(Ok(())));
         }
         prop_assert_eq!(refunds.iter().map(|r| r.points_taken_back).sum::<i64>(), earned);
         prop_assert_eq!(refunds.iter().map(|r| r.points_restored).sum::<i64>(), redeemed);

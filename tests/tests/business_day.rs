@@ -282,6 +282,12 @@ fn a_business_day_ties_out_at_hq_fen_for_fen() {
     assert_eq!(row(&tenders, TenderKind::BankCard.code(), "paid_back"), card_back.0);
 
     // Shifts with their over/short, and the day closed at both tills.
+    // HQ checked every figure of both tills' day against its own rules and refused none.
+    use hq_server::store::{BranchStore as _, SyncStore as _};
+    for t in hq.store().list_tills(hq.demo.branches[1].id).expect("tills") {
+        let rejected = hq.store().list_events(t.id, true, 100).expect("events");
+        assert!(rejected.is_empty(), "till {} had events refused: {rejected:?}", t.number);
+    }
     let shifts = report(ReportKind::Shifts);
     assert_eq!(shifts.rows.len(), 2);
     assert_eq!(total(&shifts, "over_short"), -100);

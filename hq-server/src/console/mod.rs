@@ -87,7 +87,7 @@ fn csrf_of(session: &str) -> String {
     auth::token_hash(&format!("csrf:{session}")).chars().take(32).collect()
 }
 
-fn lang_of(headers: &HeaderMap) -> Lang {
+pub(crate) fn lang_of(headers: &HeaderMap) -> Lang {
     let cookie = headers
         .get_all(COOKIE)
         .iter()

@@ -166,8 +166,11 @@ pub fn app(state: AppState) -> Router {
     let (router, api) = routes();
     let doc = OpenApiJson(Arc::new(serde_json::to_value(&api).unwrap_or_default()));
     let push_limit = state.config.max_body_bytes;
+    let console = crate::console::router()
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::authz::console));
     router
-        .merge(crate::console::router())
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::authz::api))
+        .merge(console)
         .fallback(|| async { AppError::NoRoute })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         .layer(Extension(doc))

@@ -102,8 +102,9 @@ async fn push(
         let side = if skew > 0 { "ahead of" } else { "behind" };
         format!("this till's clock is about {n} {unit} {side} HQ's; set the till's clock")
     });
-    let verdicts: Vec<Result<(), String>> = req.events.iter().map(|e| event_checks::check(&till, e)).collect();
-    let events = req.events;
+    let mut events = req.events;
+    let verdicts: Vec<event_checks::Verdict> =
+        events.iter_mut().map(|e| event_checks::first_verdict(&till, e)).collect();
     let outcome = state.db(move |s| s.ingest(&till, &events, &verdicts, received_at, skew)).await?;
     Ok(Json(PushResponse {
         results: outcome.results,

@@ -238,12 +238,14 @@ pub trait MemberStore {
 /// The tills' sync: event ingest, change feed, sync health, and the sales ingested.
 pub trait SyncStore {
     /// Applies one pushed batch in one transaction. `verdicts[i]` is the stateless check of
-    /// `events[i]` (`Err(reason)` rejects it); the store adds the checks that need the database.
+    /// `events[i]` (`Err(reason)` rejects it; `Ok(flags)` are kept with it); the store runs
+    /// `event_checks::check_value` against its own state inside the same transaction, and an
+    /// event its projection refuses (a violated constraint) is rejected, never the batch.
     fn ingest(
         &self,
         till: &Till,
         events: &[EventEnvelope],
-        verdicts: &[Result<(), String>],
+        verdicts: &[crate::event_checks::Verdict],
         received_at: Timestamp,
         clock_skew_seconds: i64,
     ) -> StoreResult<IngestOutcome>;

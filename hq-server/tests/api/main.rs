@@ -2,6 +2,7 @@
 
 mod accounts;
 mod audit;
+mod authorization;
 mod branches_and_tills;
 mod catalog;
 mod cli;
@@ -11,3 +12,4 @@ mod members;
 mod migrations;
 mod server;
 mod sync;
+mod trust;

@@ -3,7 +3,7 @@
 
 use axum::http::{Method, StatusCode};
 use hq_server::fixtures::TillRef;
-use hq_server::store::MemberStore;
+use hq_server::store::{MemberStore, PolicyStore};
 use jiff::Timestamp;
 use serde_json::{Value, json};
 use shared::Money;
@@ -74,7 +74,7 @@ fn member_sale(
         member_id: member,
         identifier: by,
         tier: Some("regular".into()),
-        points_base: s.points_eligible_net,
+        points_base: shared::points::eligible_base(s.points_eligible_net, s.paid_by(TenderKind::Points)),
         points_earned: points,
         policy_version: 1,
     });
@@ -155,14 +155,11 @@ async fn the_registry_through_the_console() {
         .await
         .expect(StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(app.store.count_members().expect("count"), 1);
-    // A branch manager enrols members for their own branch only.
+    // The registry is head office's: a branch manager (who enrols members at the till) neither
+    // reads nor writes it here, as in the console.
     let mgr = app.user("mgr", "branch_manager", Some(branch)).await;
-    let other = app.branch("B002").await;
-    app.post("/api/v1/members", &mgr, json!({"name": "王先生", "home_branch": other.0}))
-        .await
-        .expect(StatusCode::NOT_FOUND);
-    let mine = app.post("/api/v1/members", &mgr, json!({"name": "王先生"})).await.expect(StatusCode::OK).body;
-    assert_eq!(mine["home_branch"], branch.0);
+    app.post("/api/v1/members", &mgr, json!({"name": "王先生"})).await.expect(StatusCode::FORBIDDEN);
+    app.get(&format!("/api/v1/members/{id}"), &mgr).await.expect(StatusCode::FORBIDDEN);
     // Finance reads but does not edit; adjustments need a reason.
     let fin = app.user("fin", "finance", None).await;
     app.patch(&format!("/api/v1/members/{id}"), &fin, json!({"name": "x"})).await.expect(StatusCode::FORBIDDEN);
@@ -271,14 +268,14 @@ async fn a_sale_and_its_refunds_move_the_ledger_exactly() {
     let branch = app.branch("B001").await;
     let (till, token) = app.enrolled_till(branch).await;
     let (member, code) = member_with(&app, PHONE, 1_000).await;
-    // Hold 200 points (¥2) and ¥3 of stored value, then the sale's event captures them.
-    let (ph, sh) = (HoldId::new(), HoldId::new());
-    till_post(&app, &token, "/api/v1/till/holds", json!({"hold": ph, "member": member, "sale": SaleId::new(), "amount": {"kind": "points", "points": 200, "value": 200}})).await.expect(StatusCode::OK);
+    // Hold 200 points (¥2) and ¥3 of stored value for the sale, then the sale's event captures them.
+    let (ph, sh, sale_id) = (HoldId::new(), HoldId::new(), SaleId::new());
+    till_post(&app, &token, "/api/v1/till/holds", json!({"hold": ph, "member": member, "sale": sale_id, "amount": {"kind": "points", "points": 200, "value": 200}})).await.expect(StatusCode::OK);
     till_post(
         &app,
         &token,
         "/api/v1/till/holds",
-        json!({"hold": sh, "member": member, "sale": SaleId::new(), "amount": {"kind": "stored_value", "amount": 300}}),
+        json!({"hold": sh, "member": member, "sale": sale_id, "amount": {"kind": "stored_value", "amount": 300}}),
     )
     .await
     .expect(StatusCode::OK);
@@ -301,8 +298,11 @@ async fn a_sale_and_its_refunds_move_the_ledger_exactly() {
         },
     ];
     let by = MemberIdentifier::Code(MemberCode::parse(&code).expect("code"));
-    let sale = member_sale(&till, 1, Some(member), by, tenders, 42);
-    push_one(&app, &till, &token, 1, Event::SaleCompleted(sale.clone())).await;
+    let mut sale = member_sale(&till, 1, Some(member), by, tenders, 42);
+    sale.id = sale_id;
+    let envelope = hq_server::fixtures::envelope(till.till, 1, Event::SaleCompleted(sale.clone()));
+    let r = app.push(&token, till.till, vec![envelope.clone()]).await.expect(StatusCode::OK);
+    assert_eq!(r.body["results"][0]["outcome"]["status"], "accepted", "{}", r.body);
     let m = app.store.get_member(member).expect("member");
     assert_eq!(m.points, 1_000 - 200 + 42);
     assert_eq!(m.stored_value.principal, Money(20_000 - 300));
@@ -318,9 +318,16 @@ async fn a_sale_and_its_refunds_move_the_ledger_exactly() {
         })
         .await;
     assert_eq!(r.expect(StatusCode::CONFLICT).error_code(), "hold_captured");
-    // Pushing the same event again changes nothing.
-    let again = app.push(&token, till.till, vec![]).await;
-    again.expect(StatusCode::OK);
+    // Pushing the same event again is a duplicate and changes nothing.
+    let ledger_before =
+        app.get(&format!("/api/v1/members/{member}/ledger"), &app.admin).await.expect(StatusCode::OK).body;
+    let again = app.push(&token, till.till, vec![envelope]).await.expect(StatusCode::OK);
+    assert_eq!(again.body["results"][0]["outcome"]["status"], "duplicate", "{}", again.body);
+    let after = app.store.get_member(member).expect("member");
+    assert_eq!((after.points, after.stored_value), (m.points, m.stored_value));
+    let ledger_after =
+        app.get(&format!("/api/v1/members/{member}/ledger"), &app.admin).await.expect(StatusCode::OK).body;
+    assert_eq!(ledger_after, ledger_before);
     // A partial return takes back part of the 42 and restores part of the 200 points.
     let first = refund_of(&sale, &[ReturnPick { line: 0, qty: Qty::ONE }], &[]);
     push_one(&app, &till, &token, 2, Event::SaleRefunded(first.clone())).await;
@@ -728,7 +735,7 @@ async fn refusals_offline_tenders_and_change_put_on_stored_value() {
     push_one(&app, &till, &token, 1, Event::SaleCompleted(sale.clone())).await;
     let m = app.store.get_member(blocked).expect("member");
     assert_eq!(m.stored_value.principal, Money(20_000) + sale.change, "the change went on once");
-    // A points tender taken offline (within the policy's cap, no hold) is debited when the sale arrives.
+    // A points tender taken offline (no hold) under a policy that allows none offline is refused.
     let offline = vec![TenderInput {
         kind: TenderKind::Points,
         amount: Money(100),
@@ -737,8 +744,34 @@ async fn refusals_offline_tenders_and_change_put_on_stored_value() {
         stored_value: None,
         hold: None,
     }];
-    let sale = member_sale(&till, 2, Some(blocked), by, offline, 0);
-    push_one(&app, &till, &token, 2, Event::SaleCompleted(sale)).await;
+    let sale = member_sale(&till, 2, Some(blocked), by.clone(), offline.clone(), 0);
+    let r = app
+        .push(&token, till.till, vec![hq_server::fixtures::envelope(till.till, 2, Event::SaleCompleted(sale))])
+        .await;
+    let reason =
+        r.expect(StatusCode::OK).body["results"][0]["outcome"]["reason"].as_str().unwrap_or_default().to_owned();
+    assert!(reason.contains("offline limit is 0 points"), "{reason}");
+    assert_eq!(app.store.get_member(blocked).expect("member").points, 1_000);
+    // Under a version that allows 150 points a day offline, 100 is debited when the sale arrives,
+    // and another 100 the same day is over the cap.
+    let mut v2 = app.store.current_policy().expect("policy");
+    v2.offline.points_per_day = 150;
+    v2.effective_from = Timestamp::now() - jiff::SignedDuration::from_mins(1);
+    let v2 =
+        app.post("/api/v1/policies", &app.admin, serde_json::to_value(&v2).expect("json")).await.expect(StatusCode::OK);
+    let version = u32::try_from(v2.body["version"].as_u64().expect("version")).expect("u32");
+    let mut sale = member_sale(&till, 3, Some(blocked), by.clone(), offline.clone(), 0);
+    sale.member.as_mut().expect("member").policy_version = version;
+    push_one(&app, &till, &token, 3, Event::SaleCompleted(sale)).await;
+    assert_eq!(app.store.get_member(blocked).expect("member").points, 900);
+    let mut sale = member_sale(&till, 4, Some(blocked), by, offline, 0);
+    sale.member.as_mut().expect("member").policy_version = version;
+    let r = app
+        .push(&token, till.till, vec![hq_server::fixtures::envelope(till.till, 4, Event::SaleCompleted(sale))])
+        .await;
+    let reason =
+        r.expect(StatusCode::OK).body["results"][0]["outcome"]["reason"].as_str().unwrap_or_default().to_owned();
+    assert!(reason.contains("100 were used"), "{reason}");
     assert_eq!(app.store.get_member(blocked).expect("member").points, 900);
     assert!(app.store.check_balances().expect("check").is_empty());
 }

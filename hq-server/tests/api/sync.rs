@@ -272,7 +272,7 @@ async fn shifts_and_other_events_are_stored() {
 
 #[tokio::test]
 async fn a_till_reads_a_sale_of_its_branch_for_a_return_but_not_another_branchs() {
-    use shared::sale::{Refund, RefundKind, RefundLine};
+    use shared::sale::{Refund, RefundKind};
     let app = spawn_app().await;
     let b1 = app.branch("B001").await;
     let b2 = app.branch("B002").await;
@@ -281,6 +281,8 @@ async fn a_till_reads_a_sale_of_its_branch_for_a_return_but_not_another_branchs(
     let (_, far_token) = app.enrolled_till(b2).await;
     let sale_ev = sale_event(&seller, 1);
     let Event::SaleCompleted(sale) = sale_ev.event.clone() else { panic!("a sale") };
+    let pick = shared::sale::ReturnPick { line: 0, qty: sale.lines[0].priced.qty };
+    let plan = shared::sale::plan_refund(&sale, &[], &[pick], shared::pricing::CashRounding::None).expect("plan");
     let refund = Refund {
         id: shared::ids::RefundId::new(),
         kind: RefundKind::Return,
@@ -295,22 +297,14 @@ async fn a_till_reads_a_sale_of_its_branch_for_a_return_but_not_another_branchs(
         refunded_at: Timestamp::now(),
         business_day: sale.business_day,
         reason: "不要了".into(),
-        lines: vec![RefundLine {
-            sale_line: Some(0),
-            product_id: sale.lines[0].item.product_id,
-            name: sale.lines[0].item.name.clone(),
-            vat: sale.lines[0].item.vat,
-            qty: sale.lines[0].priced.qty,
-            amount: sale.lines[0].net,
-            points_eligible: true,
-        }],
-        total: sale.lines[0].net,
-        rounding: Money::ZERO,
-        tenders: vec![],
-        points_taken_back: 0,
-        points_restored: 0,
+        lines: plan.lines,
+        total: plan.total,
+        rounding: plan.rounding,
+        tenders: plan.tenders,
+        points_taken_back: plan.points_taken_back,
+        points_restored: plan.points_restored,
         member: None,
-        tax: vec![],
+        tax: plan.tax,
     };
     let refund_ev = hq_server::fixtures::envelope(seller.till, 2, Event::SaleRefunded(refund.clone()));
     let r = app.push(&seller_token, seller.till, vec![sale_ev, refund_ev]).await.expect(StatusCode::OK);

@@ -3,6 +3,7 @@
 use jiff::Timestamp;
 use jiff::civil::Date;
 use shared::catalog::BarcodeError;
+use shared::money::Money;
 use shared::points::PointsError;
 use shared::pricing::PricingError;
 use shared::sale::{RefundError, SaleError, TenderError};
@@ -90,6 +91,8 @@ pub enum TillError {
     DayAlreadyClosed(Date),
     #[error("{0} shift(s) of that business day are still open")]
     ShiftsOpen(usize),
+    #[error("a return without a receipt may put at most {0} on stored value; pay the rest in cash")]
+    OverNoReceiptLimit(Money),
     #[error("{0}")]
     Invalid(String),
     #[error(transparent)]

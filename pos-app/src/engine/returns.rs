@@ -235,6 +235,9 @@ impl Till {
                 )
             }
             RefundTo::StoredValue(by) => {
+                if amount > branch.no_receipt_refund_cap {
+                    return Err(TillError::OverNoReceiptLimit(branch.no_receipt_refund_cap));
+                }
                 let found = self.authority.lookup(by)?;
                 (
                     Tender {

@@ -66,6 +66,9 @@ impl Till {
         {
             return Err(shared::sale::TenderError::MissingReference.into());
         }
+        if shared::card_data::holds_card_data(reference) {
+            return Err(shared::sale::TenderError::CardNumberInReference.into());
+        }
         self.add_tender(TenderInput::card(amount, reference))
     }
 

@@ -28,7 +28,6 @@ pub(super) async fn add_branch(
     axum::Form(f): axum::Form<NewBranchForm>,
 ) -> PageResult {
     page.check_csrf(&f.csrf)?;
-    page.require(&[Role::Admin])?;
     let actor = page.me.actor();
     let settings = crate::admin::default_branch(f.code.trim(), f.name.trim());
     let flash = match state.db(move |s| crate::admin::add_branch(s, &actor, settings)).await {
@@ -39,7 +38,6 @@ pub(super) async fn add_branch(
 }
 
 pub(super) async fn branches_page(state: &AppState, page: &Page, flash: Option<Markup>) -> PageResult {
-    page.require(EVERYONE)?;
     let all = state.db(|s| s.list_branches()).await?;
     let body = html! {
         @if let Some(f) = flash { (f) }
@@ -68,7 +66,6 @@ pub(super) async fn branch(State(state): State<AppState>, page: Page, Path(id): 
 }
 
 pub(super) async fn branch_page(state: &AppState, page: &Page, id: i64, flash: Option<Markup>) -> PageResult {
-    page.require(EVERYONE)?;
     let b = BranchId(id);
     see(page, b)?;
     let settings = state.db(move |s| s.get_branch(b)).await.map_err(|_| ConsoleError::NotFound(page.lang))?;
@@ -153,7 +150,6 @@ pub(super) async fn till_page(
     Path(id): Path<i64>,
     Query(q): Query<TillEventsQuery>,
 ) -> PageResult {
-    page.require(EVERYONE)?;
     let till = TillId(id);
     let t = state.db(move |s| s.get_till(till)).await.map_err(|_| ConsoleError::NotFound(page.lang))?;
     see(&page, t.branch_id)?;
@@ -188,7 +184,7 @@ pub(super) async fn till_page(
                 td.n { (e.seq) } td { (e.kind) }
                 td { (settings.local(e.till_at).strftime("%Y-%m-%d %H:%M:%S")) } td { (settings.local(e.received_at).strftime("%Y-%m-%d %H:%M:%S")) }
                 td { @if e.status == "rejected" { span.error { (page.t(C::Rejected)) } } @else { (page.t(C::Accepted)) } }
-                td { (e.reason.clone().unwrap_or_default()) }
+                td { (e.reason.clone().unwrap_or_default()) @for f in &e.flags { br; span.flag { "⚑ " (f) } } }
             } } }
         }
     };
@@ -216,7 +212,6 @@ pub(super) async fn save_branch(
     axum::Form(f): axum::Form<BranchForm>,
 ) -> PageResult {
     page.check_csrf(&f.csrf)?;
-    page.require(&[Role::Admin])?;
     let b = BranchId(id);
     let mut settings = state.db(move |s| s.get_branch(b)).await.map_err(|_| ConsoleError::NotFound(page.lang))?;
     settings.name = f.name.trim().to_owned();
@@ -251,7 +246,6 @@ pub(super) async fn register_till(
     axum::Form(f): axum::Form<TillForm>,
 ) -> PageResult {
     page.check_csrf(&f.csrf)?;
-    page.require(&[Role::Admin, Role::BranchManager])?;
     let b = BranchId(id);
     see(&page, b)?;
     let actor = page.me.actor();
@@ -270,7 +264,6 @@ pub(super) async fn revoke_till(
     axum::Form(f): axum::Form<CsrfForm>,
 ) -> PageResult {
     page.check_csrf(&f.csrf)?;
-    page.require(&[Role::Admin, Role::BranchManager])?;
     let t = TillId(id);
     let till = state.db(move |s| s.get_till(t)).await.map_err(|_| ConsoleError::NotFound(page.lang))?;
     see(&page, till.branch_id)?;

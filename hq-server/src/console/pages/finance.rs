@@ -20,7 +20,6 @@ pub(super) struct FinanceQuery {
 }
 
 pub(super) async fn finance(State(state): State<AppState>, page: Page, Query(q): Query<FinanceQuery>) -> PageResult {
-    page.require(&[Role::Admin, Role::Finance, Role::BranchManager])?;
     let kind = q.kind.as_deref().and_then(ReportKind::parse).unwrap_or(ReportKind::SalesByBranch);
     let Resolved { from, to, branch, today_note } =
         Range { from: q.from, to: q.to, branch: q.branch }.resolve(&state, &page).await?;

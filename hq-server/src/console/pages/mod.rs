@@ -58,9 +58,6 @@ pub fn router() -> Router<AppState> {
         .route("/console/jobs/{id}", get(imports::job))
 }
 
-const EVERYONE: &[Role] = &[Role::Admin, Role::Finance, Role::Marketing, Role::BranchManager];
-const HQ: &[Role] = &[Role::Admin, Role::Finance, Role::Marketing];
-
 #[derive(Deserialize, Default)]
 struct Range {
     from: Option<Date>,

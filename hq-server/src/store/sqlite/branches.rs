@@ -100,7 +100,7 @@ fn staff_row(r: &Row<'_>) -> rusqlite::Result<StaffMember> {
     })
 }
 
-fn load_staff(c: &Connection, id: StaffId) -> StoreResult<StaffMember> {
+pub(crate) fn load_staff(c: &Connection, id: StaffId) -> StoreResult<StaffMember> {
     c.query_row("SELECT id, branch_id, login, name, role, pin_hash, active FROM staff WHERE id = ?1", [id.0], staff_row)
         .map_err(StoreError::from)
         .map_err(not_found(format!("staff member {id}")))

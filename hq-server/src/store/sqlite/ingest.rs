@@ -41,10 +41,11 @@ fn unique_or(reason: impl FnOnce() -> String) -> impl FnOnce(rusqlite::Error) ->
 }
 
 pub(crate) fn apply_batch(
+    store: &super::SqliteStore,
     tx: &mut Transaction<'_>,
     till: &Till,
     events: &[EventEnvelope],
-    verdicts: &[Result<(), String>],
+    verdicts: &[crate::event_checks::Verdict],
     received_at: Timestamp,
     clock_skew_seconds: i64,
 ) -> StoreResult<IngestOutcome> {
@@ -81,16 +82,33 @@ pub(crate) fn apply_batch(
             }
         }
         if verdict.is_ok() {
+            // Every figure HQ can know better than the till, against HQ's own state.
+            let facts = super::facts::SqliteFacts { store, c: tx };
+            match crate::event_checks::check_value(&facts, till, env, received_at)? {
+                Ok(more) => {
+                    if let Ok(flags) = &mut verdict {
+                        flags.extend(more);
+                    }
+                }
+                Err(reason) => verdict = Err(reason),
+            }
+        }
+        if verdict.is_ok() {
             let sp = tx.savepoint()?;
             match project(&sp, till, env, received).and_then(|()| apply_member_effects(&sp, till, env, received_at)) {
                 Ok(()) => sp.commit()?,
                 // Dropping the savepoint rolls back whatever the event had written.
                 Err(ProjectError::Reject(reason)) => verdict = Err(reason),
+                // A record the database refuses (a broken constraint) rejects this event alone;
+                // only a failure of the database itself fails the batch (the till resends it).
+                Err(ProjectError::Store(StoreError::Conflict(why) | StoreError::Invalid(why))) => {
+                    verdict = Err(format!("HQ could not record the event: {why}"));
+                }
                 Err(ProjectError::Store(e)) => return Err(e),
             }
         }
         let (status, reason) = match &verdict {
-            Ok(()) => ("accepted", None),
+            Ok(_) => ("accepted", None),
             Err(r) => ("rejected", Some(r.as_str())),
         };
         tx.prepare_cached(
@@ -113,7 +131,13 @@ pub(crate) fn apply_batch(
             track_seq(tx, till_id, seq, &mut next_seq, received)?;
         }
         let outcome = match verdict {
-            Ok(()) => EventOutcome::Accepted,
+            Ok(flags) => {
+                for flag in flags {
+                    tx.prepare_cached("INSERT INTO event_flags (event_id, flag, at) VALUES (?1, ?2, ?3)")?
+                        .execute(params![id, flag, received])?;
+                }
+                EventOutcome::Accepted
+            }
             Err(reason) => EventOutcome::Rejected { reason },
         };
         results.push(EventResult { id: env.id, seq: env.seq, outcome });

@@ -6,6 +6,7 @@ mod accounts;
 mod audit_log;
 mod branches;
 mod catalog;
+mod facts;
 mod ingest;
 pub(crate) mod ledger;
 pub(crate) mod members;
@@ -224,12 +225,53 @@ fn migrate(conn: &mut Connection, target: u32, now: Timestamp) -> StoreResult<()
     for (version, description, sql) in schema::MIGRATIONS.iter().filter(|(v, _, _)| *v > current && *v <= target) {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute_batch(sql)?;
+        if *version == 5 {
+            scrub_card_data(&tx)?;
+        }
         tx.execute(
             "INSERT INTO schema_migrations (version, description, applied_at) VALUES (?1, ?2, ?3)",
             params![version, description, micros(now)],
         )?;
         tx.commit()?;
         tracing::info!(version, description, "applied schema migration");
+    }
+    Ok(())
+}
+
+/// Masks card numbers and track data that tills sent as tender references before HQ checked for
+/// them (PCI DSS 3.2, 3.4): in the sales' and refunds' tenders and in the stored events.
+fn scrub_card_data(tx: &Connection) -> StoreResult<()> {
+    use shared::card_data::{holds_card_data, mask_card_data};
+    for table in ["sale_tenders", "refund_tenders"] {
+        let key = if table == "sale_tenders" { "sale_id" } else { "refund_id" };
+        let rows: Vec<(String, i64, String)> = tx
+            .prepare(&format!("SELECT {key}, idx, reference FROM {table} WHERE reference IS NOT NULL"))?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        for (id, idx, reference) in rows.into_iter().filter(|(_, _, r)| holds_card_data(r)) {
+            tx.execute(
+                &format!("UPDATE {table} SET reference = ?3 WHERE {key} = ?1 AND idx = ?2"),
+                params![id, idx, mask_card_data(&reference)],
+            )?;
+        }
+    }
+    let events: Vec<(String, String)> = tx
+        .prepare(
+            "SELECT id, payload FROM events WHERE kind IN ('sale_completed', 'sale_refunded', 'sale_voided')
+             AND payload LIKE '%\"reference\":\"%'",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut scrubbed = 0;
+    for (id, payload) in events {
+        let mut event: shared::sync::Event = serde_json::from_str(&payload)?;
+        if crate::event_checks::mask_card_data(&mut event) {
+            tx.execute("UPDATE events SET payload = ?2 WHERE id = ?1", params![id, serde_json::to_string(&event)?])?;
+            scrubbed += 1;
+        }
+    }
+    if scrubbed > 0 {
+        tracing::warn!(events = scrubbed, "masked card numbers in stored events");
     }
     Ok(())
 }

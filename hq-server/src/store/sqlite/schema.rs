@@ -11,9 +11,10 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (2, "sync ingest: events, gaps, sales, refunds, shifts, day closes", V2),
     (3, "members: registry, cards, ledger, points lots, holds, top-ups, attribution, daily runs", V3),
     (4, "the branches members shopped at, for their tills' offline copies", V4),
+    (5, "flags on accepted events; card numbers scrubbed from tender references", V5),
 ];
 
-pub const LATEST: u32 = 4;
+pub const LATEST: u32 = 5;
 
 const V1: &str = r#"
 CREATE TABLE branches (
@@ -560,4 +561,15 @@ CREATE TABLE member_visits (
     last_day TEXT NOT NULL,
     PRIMARY KEY (member_id, branch_id)
 );
+"#;
+
+const V5: &str = r#"
+-- What HQ's checks found doubtful in an accepted event (a product it does not know, a card
+-- number it masked), for a person to look at.
+CREATE TABLE event_flags (
+    event_id TEXT NOT NULL,
+    flag TEXT NOT NULL,
+    at BIGINT NOT NULL
+);
+CREATE INDEX event_flags_event ON event_flags(event_id);
 "#;

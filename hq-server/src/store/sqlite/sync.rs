@@ -13,14 +13,14 @@ impl SyncStore for SqliteStore {
         &self,
         till: &Till,
         events: &[EventEnvelope],
-        verdicts: &[Result<(), String>],
+        verdicts: &[crate::event_checks::Verdict],
         received_at: Timestamp,
         clock_skew_seconds: i64,
     ) -> StoreResult<IngestOutcome> {
         if events.len() != verdicts.len() {
             return Err(StoreError::Internal("one verdict per event is needed".into()));
         }
-        self.write(|tx| ingest::apply_batch(tx, till, events, verdicts, received_at, clock_skew_seconds))
+        self.write(|tx| ingest::apply_batch(self, tx, till, events, verdicts, received_at, clock_skew_seconds))
     }
 
     fn pull(&self, branch: BranchId, cursor: u64, limit: u32) -> StoreResult<ChangePage> {
@@ -104,7 +104,9 @@ impl SyncStore for SqliteStore {
     fn list_events(&self, till: TillId, rejected_only: bool, limit: u32) -> StoreResult<Vec<StoredEvent>> {
         self.read(|c| {
             let mut st = c.prepare(
-                "SELECT id, seq, kind, till_at, received_at, status, reason FROM events
+                "SELECT id, seq, kind, till_at, received_at, status, reason,
+                        (SELECT GROUP_CONCAT(flag, char(10)) FROM event_flags f WHERE f.event_id = e.id)
+                 FROM events e
                  WHERE till_id = ?1 AND (?2 = 0 OR status = 'rejected') ORDER BY seq DESC LIMIT ?3",
             )?;
             let rows = st
@@ -117,6 +119,10 @@ impl SyncStore for SqliteStore {
                         received_at: from_micros(r.get(4)?),
                         status: r.get(5)?,
                         reason: r.get(6)?,
+                        flags: r
+                            .get::<_, Option<String>>(7)?
+                            .map(|f| f.lines().map(str::to_owned).collect())
+                            .unwrap_or_default(),
                     })
                 })?
                 .collect::<Result<Vec<_>, _>>()?;

@@ -1,0 +1,173 @@
+//! [`Facts`] over the ingest's write transaction: what `event_checks::value` checks a pushed event
+//! against, read on the same connection so earlier events of the batch count.
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use rusqlite::{Connection, OptionalExtension, params};
+use shared::branch::BranchSettings;
+use shared::catalog::ProductId;
+use shared::ids::{BranchId, HoldId, MemberId, SaleId, StaffId, TillId};
+use shared::money::Money;
+use shared::policy::MemberPolicy;
+use shared::sale::{CompletedSale, Refund, SaleMember};
+use shared::staff::StaffMember;
+use shared::stored_value::SvSplit;
+use shared::sync::Event;
+
+use super::{SqliteStore, from_micros, ledger, micros};
+use crate::event_checks::{Facts, HoldRecord};
+use crate::model::MemberRecord;
+use crate::store::{StoreError, StoreResult};
+
+pub(crate) struct SqliteFacts<'a> {
+    pub store: &'a SqliteStore,
+    pub c: &'a Connection,
+}
+
+impl Facts for SqliteFacts<'_> {
+    fn branch(&self, id: BranchId) -> StoreResult<Option<BranchSettings>> {
+        let json: Option<String> = self
+            .c
+            .prepare_cached("SELECT settings FROM branches WHERE id = ?1")?
+            .query_row([id.0], |r| r.get(0))
+            .optional()?;
+        json.map(|j| serde_json::from_str(&j).map_err(StoreError::from)).transpose()
+    }
+
+    fn policies(&self) -> StoreResult<std::sync::Arc<Vec<MemberPolicy>>> {
+        self.store.all_policies_tx(self.c)
+    }
+
+    fn member(&self, named: &SaleMember) -> StoreResult<Option<MemberRecord>> {
+        let by_id = match named.member_id {
+            Some(id) => ledger::resolve(self.c, &id.to_string())?,
+            None => None,
+        };
+        let id = match by_id {
+            Some(id) => Some(id),
+            None => ledger::find(self.c, &named.identifier)?.ok().flatten(),
+        };
+        match id {
+            Some(id) => ledger::load_member(self.c, &id),
+            None => Ok(None),
+        }
+    }
+
+    fn tiers_held_since(&self, member: MemberId, since: Timestamp) -> StoreResult<Vec<String>> {
+        let id = member.to_string();
+        let mut held: Vec<String> = self
+            .c
+            .prepare_cached("SELECT tier FROM members WHERE id = ?1")?
+            .query_map([&id], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let changes: Vec<(String, String)> = self
+            .c
+            .prepare_cached("SELECT from_tier, to_tier FROM tier_changes WHERE member_id = ?1 AND at >= ?2")?
+            .query_map(params![id, micros(since)], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        for (from, to) in changes {
+            held.push(from);
+            held.push(to);
+        }
+        held.sort();
+        held.dedup();
+        Ok(held)
+    }
+
+    fn hold(&self, id: HoldId) -> StoreResult<Option<HoldRecord>> {
+        fn parsed<T, E: std::error::Error + Send + Sync + 'static>(
+            i: usize,
+            v: Result<T, E>,
+        ) -> rusqlite::Result<T> {
+            v.map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
+        }
+        Ok(self
+            .c
+            .prepare_cached(
+                "SELECT member_id, till_id, sale_id, kind, points, amount, principal, bonus, status, expires_at
+                 FROM holds WHERE id = ?1",
+            )?
+            .query_row([id.to_string()], |r| {
+                Ok(HoldRecord {
+                    id,
+                    member: parsed(0, MemberId::parse(&r.get::<_, String>(0)?))?,
+                    till: TillId(r.get(1)?),
+                    sale: parsed(2, SaleId::parse(&r.get::<_, String>(2)?))?,
+                    kind: r.get(3)?,
+                    points: r.get(4)?,
+                    amount: Money(r.get(5)?),
+                    split: SvSplit { principal: Money(r.get(6)?), bonus: Money(r.get(7)?) },
+                    status: r.get(8)?,
+                    expires_at: from_micros(r.get(9)?),
+                })
+            })
+            .optional()?)
+    }
+
+    fn offline_spent(&self, member: MemberId, day: Date, except: SaleId) -> StoreResult<(i64, Money)> {
+        let (points, sv): (i64, i64) = self
+            .c
+            .prepare_cached(
+                "SELECT COALESCE(SUM(CASE WHEN t.kind = 'points' THEN t.points ELSE 0 END), 0),
+                        COALESCE(SUM(CASE WHEN t.kind = 'stored_value' THEN t.amount ELSE 0 END), 0)
+                 FROM sales s JOIN sale_tenders t ON t.sale_id = s.id
+                 WHERE s.member_id = ?1 AND s.business_day = ?2 AND s.id <> ?3 AND t.hold_id IS NULL
+                   AND t.kind IN ('points', 'stored_value')",
+            )?
+            .query_row(params![member.to_string(), day.to_string(), except.to_string()], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+        Ok((points, Money(sv)))
+    }
+
+    fn sale(&self, id: SaleId) -> StoreResult<Option<CompletedSale>> {
+        let payload: Option<String> = self
+            .c
+            .prepare_cached("SELECT e.payload FROM sales s JOIN events e ON e.id = s.event_id WHERE s.id = ?1")?
+            .query_row([id.to_string()], |r| r.get(0))
+            .optional()?;
+        match payload.map(|p| serde_json::from_str::<Event>(&p)).transpose()? {
+            None => Ok(None),
+            Some(Event::SaleCompleted(s)) => Ok(Some(s)),
+            Some(_) => Err(StoreError::Internal(format!("sale {id} is stored with another event"))),
+        }
+    }
+
+    fn refunds_of(&self, sale: SaleId) -> StoreResult<Vec<Refund>> {
+        let payloads: Vec<String> = self
+            .c
+            .prepare_cached(
+                "SELECT e.payload FROM refunds r JOIN events e ON e.id = r.event_id
+                 WHERE r.sale_id = ?1 ORDER BY r.refunded_at, r.id",
+            )?
+            .query_map([sale.to_string()], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        payloads
+            .iter()
+            .map(|p| match serde_json::from_str::<Event>(p)? {
+                Event::SaleRefunded(r) | Event::SaleVoided(r) => Ok(r),
+                _ => Err(StoreError::Internal(format!("a refund of sale {sale} is stored with another event"))),
+            })
+            .collect()
+    }
+
+    fn price_today(&self, product: ProductId, branch: BranchId) -> StoreResult<Option<Money>> {
+        let row: Option<(i64, Option<i64>)> = self
+            .c
+            .prepare_cached(
+                "SELECT p.retail_price, (SELECT bp.price FROM branch_prices bp WHERE bp.branch_id = ?2 AND bp.product_id = p.id)
+                 FROM products p WHERE p.id = ?1",
+            )?
+            .query_row(params![product.0, branch.0], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        Ok(row.map(|(retail, at_branch)| Money(at_branch.unwrap_or(retail))))
+    }
+
+    fn staff(&self, id: StaffId) -> StoreResult<Option<StaffMember>> {
+        match super::branches::load_staff(self.c, id) {
+            Ok(s) => Ok(Some(s)),
+            Err(StoreError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
