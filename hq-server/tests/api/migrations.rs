@@ -35,3 +35,103 @@ fn a_newer_database_is_refused() {
     let err = SqliteStore::open(&path).expect_err("refused");
     assert!(err.to_string().contains("newer"), "{err}");
 }
+
+/// Turns a database back into what an older HQ left: the later migrations' tables dropped and
+/// their versions forgotten, the data of the tables the older schema had kept as it is.
+fn roll_back_to(path: &std::path::Path, version: u32, drop: &[&str]) {
+    let c = rusqlite::Connection::open(path).expect("raw");
+    for table in drop {
+        c.execute_batch(&format!("DROP TABLE {table}")).expect("drop");
+    }
+    c.execute("DELETE FROM schema_migrations WHERE version > ?1", [version]).expect("versions");
+}
+
+/// A v3 database (members, their ledger and lots) upgrades with every balance intact.
+#[test]
+fn a_database_with_members_upgrades_with_their_balances() {
+    use hq_server::store::MemberStore;
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("v3.sqlite");
+    let id = {
+        let store = SqliteStore::open(&path).expect("store");
+        let m = store
+            .create_member(
+                &Actor::cli(),
+                hq_server::model::NewMember {
+                    id: None,
+                    code: None,
+                    phone: Some(shared::member::Phone::parse("13800001234").expect("phone")),
+                    name: "陈小姐".into(),
+                    birthday: None,
+                    tier: None,
+                    home_branch: None,
+                    uid: None,
+                },
+            )
+            .expect("member");
+        let adjust = hq_server::model::Adjustment {
+            points: 1_234,
+            principal: shared::Money(50_000),
+            bonus: shared::Money(5_000),
+            reason: "opening".into(),
+        };
+        store.adjust(&Actor::cli(), m.id, adjust).expect("adjusted").expect("accepted");
+        m.id
+    };
+    roll_back_to(&path, 3, &["member_visits", "event_flags"]);
+    assert_eq!(SqliteStore::open_at_version(&path, 3).expect("v3").schema_version().expect("version"), 3);
+    let store = SqliteStore::open(&path).expect("upgrade");
+    assert_eq!(store.schema_version().expect("version"), schema::LATEST);
+    let m = store.get_member(id).expect("kept");
+    assert_eq!((m.points, m.stored_value.principal.0, m.stored_value.bonus.0), (1_234, 50_000, 5_000));
+    assert!(store.check_balances().expect("check").is_empty(), "the ledger still sums to the balances");
+}
+
+/// Card numbers that reached a v4 HQ as tender references (before HQ masked them) are masked by
+/// the upgrade, in the sales' tenders and in the stored events.
+#[test]
+fn the_upgrade_masks_card_numbers_already_stored() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("v4.sqlite");
+    let (branch, receipt) = {
+        let store = SqliteStore::open(&path).expect("store");
+        let b = admin::add_branch(&store, &Actor::cli(), admin::default_branch("B001", "老店")).expect("branch");
+        let (till, code) =
+            admin::add_till(&store, &Actor::cli(), b.id, "", std::time::Duration::from_secs(600)).expect("till");
+        let req =
+            shared::sync::EnrolRequest { protocol: shared::sync::PROTOCOL_VERSION, code, device_name: "pc".into() };
+        admin::enrol(&store, &req, "local").expect("enrol").expect("enrolled");
+        let till = store.get_till(till.id).expect("till");
+        let r = hq_server::fixtures::TillRef {
+            till: till.id,
+            number: till.number,
+            branch: b.id,
+            branch_code: b.code.clone(),
+        };
+        let sale = hq_server::fixtures::sale(&r, 1, 2, 2);
+        let receipt = sale.receipt_no.to_string();
+        let env = hq_server::fixtures::envelope(till.id, 1, shared::sync::Event::SaleCompleted(sale));
+        store.ingest(&till, &[env], &[Ok(Vec::new())], jiff::Timestamp::now(), 0).expect("ingested");
+        (b.id, receipt)
+    };
+    // What an HQ before the check kept: the typed card number, in the tender and in the event.
+    roll_back_to(&path, 4, &["event_flags"]);
+    let c = rusqlite::Connection::open(&path).expect("raw");
+    c.execute("UPDATE sale_tenders SET reference = '4111111111111111' WHERE kind = 'bank_card'", []).expect("tender");
+    c.execute("UPDATE events SET payload = replace(payload, '\"T0001\"', '\"4111111111111111\"')", []).expect("event");
+    drop(c);
+    let old = SqliteStore::open_at_version(&path, 4).expect("v4");
+    let before = old.sale_history(branch, &receipt).expect("read").expect("sale");
+    assert!(before.sale.tenders.iter().any(|t| t.reference.as_deref() == Some("4111111111111111")));
+    drop(old);
+
+    let store = SqliteStore::open(&path).expect("upgrade");
+    let after = store.sale_history(branch, &receipt).expect("read").expect("sale");
+    let refs: Vec<_> = after.sale.tenders.iter().filter_map(|t| t.reference.clone()).collect();
+    assert_eq!(refs, vec!["411111******1111".to_owned()], "the stored event is masked");
+    let c = rusqlite::Connection::open(&path).expect("raw");
+    let raw: i64 = c
+        .query_row("SELECT COUNT(*) FROM sale_tenders WHERE reference LIKE '%4111111111111111%'", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(raw, 0, "and so are the sales' tenders");
+}

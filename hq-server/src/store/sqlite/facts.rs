@@ -75,10 +75,7 @@ impl Facts for SqliteFacts<'_> {
     }
 
     fn hold(&self, id: HoldId) -> StoreResult<Option<HoldRecord>> {
-        fn parsed<T, E: std::error::Error + Send + Sync + 'static>(
-            i: usize,
-            v: Result<T, E>,
-        ) -> rusqlite::Result<T> {
+        fn parsed<T, E: std::error::Error + Send + Sync + 'static>(i: usize, v: Result<T, E>) -> rusqlite::Result<T> {
             v.map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
         }
         Ok(self
