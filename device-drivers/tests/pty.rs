@@ -73,6 +73,39 @@ fn scanner_reads_misreads_and_survives_an_unplug() {
 }
 
 #[test]
+fn a_half_frame_is_a_misread_and_the_next_frame_reads() {
+    let _pty = pty_lock();
+    let sim = ScannerSimulator::start().expect("simulator");
+    let (_scanner, mut events) = Scanner::open(sim.config());
+    wait_for(&mut events, "connected", |e| matches!(e, ScannerEvent::Connected { .. }));
+    // The scanner sends half a frame and nothing more: the driver reports it once the idle
+    // timeout has passed, and the next frame reads on its own.
+    sim.send_raw(b"6901234").expect("half a frame");
+    let e = wait_for(&mut events, "the half frame dropped", |e| matches!(e, ScannerEvent::Misread(_)));
+    assert!(
+        matches!(e, ScannerEvent::Misread(ref m) if m.reason == MisreadReason::Incomplete { idle_ms: 100 } && m.frame == "6901234"),
+        "{e:?}"
+    );
+    sim.send_raw(b"96385074\r\n").expect("the next frame");
+    let e = wait_for(&mut events, "a scan", |e| matches!(e, ScannerEvent::Scan(_)));
+    assert!(matches!(e, ScannerEvent::Scan(ref s) if s.code == "96385074"), "{e:?}");
+    // UPC-E reads as UPC-E.
+    sim.scan("04252614").expect("UPC-E");
+    let e = wait_for(&mut events, "a UPC-E", |e| matches!(e, ScannerEvent::Scan(_)));
+    assert!(matches!(e, ScannerEvent::Scan(ref s) if s.gtin == Some(GtinKind::UpcE)), "{e:?}");
+
+    let cards = CardReaderSimulator::start().expect("simulator");
+    let (_reader, mut events) = CardReader::open(cards.config());
+    wait_for(&mut events, "connected", |e| matches!(e, CardEvent::Connected { .. }));
+    cards.send_raw(b"%B4111111111111111^ZHANG/SAN^2512").expect("half a bank swipe");
+    let e = wait_for(&mut events, "the half swipe dropped", |e| !matches!(e, CardEvent::Connected { .. }));
+    assert_eq!(e, CardEvent::Unreadable(Unreadable::TimedOut));
+    cards.swipe_member("0000012345").expect("member swipe");
+    let e = wait_for(&mut events, "the member", |e| !matches!(e, CardEvent::Connected { .. }));
+    assert_eq!(e, CardEvent::MemberCard(MemberCode::parse("0000012345").expect("digits")));
+}
+
+#[test]
 fn scanner_with_stx_etx_and_no_aim_ids() {
     let _pty = pty_lock();
     let options = ScannerOptions {
