@@ -363,3 +363,51 @@ fn events_can_be_awaited_in_a_tokio_task() {
     });
     assert_eq!(code.expect("in time").expect("task ran"), Some("6901234567892".to_owned()));
 }
+
+#[test]
+fn a_42_column_printer_on_a_send_only_cable_prints_its_layout() {
+    let _pty = pty_lock();
+    // TM-T88 class: 512 dots at 80 mm, 42 columns of font A. The cable has no wire back.
+    let print = device_drivers::printer::PrintOptions { dots: 512, ..Default::default() };
+    let sim = PrinterSimulator::start_for(print).expect("simulator");
+    sim.set_answering(false);
+    let config = PrinterConfig { check_status: false, ..sim.config() };
+    let (printer, mut events) = Printer::open(config);
+    assert_eq!(printer.line_format().columns, 42);
+    let receipt = sample_receipt(3);
+    let job = printer.print_receipt(&receipt).expect("renders");
+    let e =
+        wait_for(&mut events, "printed", |e| matches!(e, PrinterEvent::Printed { .. } | PrinterEvent::Failed { .. }));
+    assert_eq!(e, PrinterEvent::Printed { job });
+    let printed = sim.wait_for_receipts(1, PATIENCE).expect("a receipt");
+    assert_eq!(printed[0].text, receipt.text(printer.line_format()));
+    assert!(printed[0].text.lines().all(|l| shared::receipt::text_width(l) <= 42));
+    assert_eq!(sim.status_queries(), 0, "never asked");
+    assert!(sim.unknown_commands().is_empty(), "{:?}", sim.unknown_commands());
+}
+
+#[test]
+fn the_drawer_switch_and_a_jammed_cutter_are_reported() {
+    let _pty = pty_lock();
+    let sim = PrinterSimulator::start().expect("simulator");
+    let (printer, mut events) = Printer::open(sim.config());
+    wait_for(&mut events, "connected", |e| matches!(e, PrinterEvent::Connected { .. }));
+    printer.open_drawer();
+    wait_for(&mut events, "kicked", |e| matches!(e, PrinterEvent::DrawerOpened { .. }));
+    printer.query_status();
+    let e = wait_for(&mut events, "status", |e| matches!(e, PrinterEvent::Status(_)));
+    assert!(matches!(e, PrinterEvent::Status(s) if s.drawer_open == Some(true) && s.ready()), "{e:?}");
+    sim.set_drawer_open(false);
+    printer.query_status();
+    let e = wait_for(&mut events, "status", |e| matches!(e, PrinterEvent::Status(_)));
+    assert!(matches!(e, PrinterEvent::Status(s) if s.drawer_open == Some(false)), "{e:?}");
+    // A jammed cutter (DLE EOT 3) holds the job with what to do about it.
+    sim.set_cutter_error(true);
+    let job = printer.print_receipt(&sample_receipt(1)).expect("renders");
+    let e = wait_for(&mut events, "held", |e| matches!(e, PrinterEvent::Failed { .. }));
+    assert_eq!(e, PrinterEvent::Failed { job, reason: PrintFailure::Printer(PrinterProblem::CutterJam) });
+    assert_eq!(printer.held_jobs().len(), 1);
+    sim.set_cutter_error(false);
+    assert!(printer.reprint(job));
+    wait_for(&mut events, "reprinted", |e| matches!(e, PrinterEvent::Printed { .. }));
+}
