@@ -343,7 +343,7 @@ fn rule_magnification(text: &str, options: &PrintOptions) -> Option<(u8, usize)>
     if !is_rule {
         return None;
     }
-    [4, 3, 2].into_iter().find(|k| text.len() % k == 0).map(|k| (first, k))
+    [4, 3, 2].into_iter().find(|k| text.len().is_multiple_of(*k)).map(|k| (first, k))
 }
 
 /// The bytes of a laid-out receipt: init, the character mode, the font, each line (padding as
