@@ -8,17 +8,20 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-/// A baud rate the devices support: 9600 (default), 19200, 38400 or 115200.
+/// A baud rate the devices support: 4800, 9600 (default), 19200, 38400, 57600 or 115200.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "u32", into = "u32")]
 pub struct Baud(u32);
 
 impl Baud {
+    pub const B4800: Baud = Baud(4800);
     pub const B9600: Baud = Baud(9600);
     pub const B19200: Baud = Baud(19200);
     pub const B38400: Baud = Baud(38400);
+    pub const B57600: Baud = Baud(57_600);
     pub const B115200: Baud = Baud(115_200);
-    pub const SUPPORTED: [Baud; 4] = [Baud::B9600, Baud::B19200, Baud::B38400, Baud::B115200];
+    pub const SUPPORTED: [Baud; 6] =
+        [Baud::B4800, Baud::B9600, Baud::B19200, Baud::B38400, Baud::B57600, Baud::B115200];
 
     pub fn get(self) -> u32 {
         self.0
@@ -45,7 +48,7 @@ impl fmt::Display for Baud {
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
-    #[error("baud {0} is not one of 9600, 19200, 38400, 115200")]
+    #[error("baud {0} is not one of 4800, 9600, 19200, 38400, 57600, 115200")]
     Baud(u32),
     #[error("{0} data bits: only 7 or 8")]
     DataBits(u8),
@@ -167,7 +170,24 @@ impl fmt::Display for Framing {
     }
 }
 
-/// A serial port: its path (`/dev/ttyUSB0`, `/dev/serial/by-id/...`, `COM3`), baud and framing.
+/// How a device tells the till to wait.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FlowControl {
+    /// None: the device keeps up (scanners, card readers, most USB printers).
+    #[default]
+    None,
+    /// The device drops DSR while its buffer is full (Epson serial printers' factory setting):
+    /// the till raises DTR and sends only while DSR is up.
+    DtrDsr,
+    /// The device sends XOFF (0x13) when its buffer is full and XON (0x11) when it can take more.
+    XonXoff,
+    /// RTS/CTS handshake.
+    RtsCts,
+}
+
+/// A serial port: its path (`/dev/ttyUSB0`, `/dev/serial/by-id/...`, `COM3`), baud, framing and
+/// flow control.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SerialSettings {
@@ -175,6 +195,7 @@ pub struct SerialSettings {
     pub baud: Baud,
     #[serde(flatten)]
     pub framing: Framing,
+    pub flow_control: FlowControl,
 }
 
 impl SerialSettings {
@@ -227,7 +248,15 @@ mod tests {
                 .expect("valid settings");
         assert_eq!(s.baud, Baud::B115200);
         assert_eq!(s.framing.to_string(), "8E2");
-        assert!(serde_json::from_str::<SerialSettings>(r#"{"path":"x","baud":4800}"#).is_err());
+        assert!(serde_json::from_str::<SerialSettings>(r#"{"path":"x","baud":2400}"#).is_err());
+        for baud in [4800, 57_600] {
+            let s: SerialSettings =
+                serde_json::from_str(&format!(r#"{{"path":"x","baud":{baud}}}"#)).expect("supported");
+            assert_eq!(s.baud.get(), baud);
+        }
+        assert_eq!(s.flow_control, FlowControl::None);
+        let s: SerialSettings = serde_json::from_str(r#"{"path":"x","flow_control":"dtr_dsr"}"#).expect("flow control");
+        assert_eq!(s.flow_control, FlowControl::DtrDsr);
         assert!(serde_json::from_str::<SerialSettings>(r#"{"path":"x","data_bits":5}"#).is_err());
         let round: SerialSettings =
             serde_json::from_str(&serde_json::to_string(&s).expect("serialises")).expect("reads back");

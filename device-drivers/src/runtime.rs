@@ -162,6 +162,8 @@ pub(crate) const READ_SLICE: Duration = Duration::from_millis(50);
 pub(crate) trait ByteParser: Send + 'static {
     type Event: From<Link> + Send + 'static;
     fn feed(&mut self, bytes: &[u8], now: Instant) -> Vec<Self::Event>;
+    /// Drops an unfinished frame whose bytes stopped coming (the inter-byte idle timeout).
+    fn expire(&mut self, now: Instant) -> Vec<Self::Event>;
     /// Forgets an unfinished frame (the device was unplugged mid-frame).
     fn reset(&mut self);
 }
@@ -187,19 +189,21 @@ impl<P: ByteParser> Device for ReaderDevice<P> {
             if self.stop.is_set() || sink.is_closed() {
                 break Ended::Stopped;
             }
-            match link.read(&mut buf, READ_SLICE) {
-                Ok(0) => {}
+            let read = link.read(&mut buf, READ_SLICE);
+            let events = match read {
+                Ok(0) => self.parser.expire(Instant::now()),
                 Ok(n) => {
                     let events = self.parser.feed(&buf[..n], Instant::now());
                     // What a card reader sends may be a bank card: keep no copy of it.
                     buf[..n].zeroize();
-                    for e in events {
-                        if !sink.send(e) {
-                            return Ended::Stopped;
-                        }
-                    }
+                    events
                 }
                 Err(e) => break Ended::Lost(e),
+            };
+            for e in events {
+                if !sink.send(e) {
+                    return Ended::Stopped;
+                }
             }
         };
         self.parser.reset();

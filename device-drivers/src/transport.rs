@@ -14,7 +14,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serialport::SerialPort;
 
-use crate::config::{DataBits, Parity, SerialSettings, StopBits};
+use crate::config::{DataBits, FlowControl, Parity, SerialSettings, StopBits};
 
 /// Why a device cannot be reached. `Clone` and small, so it travels in events.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -48,6 +48,31 @@ pub struct SerialTransport {
     port: Box<dyn SerialPort>,
     name: String,
     timeout: Duration,
+    /// Send only while DSR is up.
+    dsr_paced: bool,
+}
+
+/// Bytes sent between two looks at DSR: a printer drops DSR with room for far more than this
+/// left in its buffer.
+const DSR_CHUNK: usize = 64;
+
+/// Writes `bytes` in chunks, each only once `ready` says the device can take it; `wait` pauses
+/// between looks and says `false` when the device has been busy too long.
+fn write_paced(
+    out: &mut dyn Write,
+    bytes: &[u8],
+    mut ready: impl FnMut() -> io::Result<bool>,
+    mut wait: impl FnMut() -> bool,
+) -> io::Result<()> {
+    for chunk in bytes.chunks(DSR_CHUNK) {
+        while !ready()? {
+            if !wait() {
+                return Err(io::Error::new(io::ErrorKind::TimedOut, "the device held DSR down"));
+            }
+        }
+        out.write_all(chunk)?;
+    }
+    Ok(())
 }
 
 /// How long a write may wait for the port to take more bytes.
@@ -74,16 +99,28 @@ impl SerialTransport {
         } else {
             serialport::StopBits::One
         };
+        let flow_control = match settings.flow_control {
+            FlowControl::XonXoff => serialport::FlowControl::Software,
+            FlowControl::RtsCts => serialport::FlowControl::Hardware,
+            FlowControl::None | FlowControl::DtrDsr => serialport::FlowControl::None,
+        };
         let timeout = Duration::from_millis(100);
-        let port = serialport::new(&settings.path, settings.baud.get())
+        let mut port = serialport::new(&settings.path, settings.baud.get())
             .data_bits(data_bits)
             .parity(parity)
             .stop_bits(stop_bits)
-            .flow_control(serialport::FlowControl::None)
+            .flow_control(flow_control)
             .timeout(timeout)
             .open()
             .map_err(|e| open_err(e.to_string()))?;
-        Ok(SerialTransport { port, name, timeout })
+        let dsr_paced = settings.flow_control == FlowControl::DtrDsr;
+        if dsr_paced {
+            // The device sees the till ready on DTR; a port without modem lines cannot do this.
+            port.write_data_terminal_ready(true)
+                .and_then(|()| port.read_data_set_ready())
+                .map_err(|e| open_err(format!("DTR/DSR flow control: {e}")))?;
+        }
+        Ok(SerialTransport { port, name, timeout, dsr_paced })
     }
 
     fn set_timeout(&mut self, timeout: Duration) -> Result<(), TransportError> {
@@ -127,7 +164,23 @@ impl Transport for SerialTransport {
 
     fn write_all(&mut self, bytes: &[u8]) -> Result<(), TransportError> {
         self.set_timeout(WRITE_TIMEOUT)?;
-        self.port.write_all(bytes).map_err(|e| {
+        let written = if self.dsr_paced {
+            let deadline = std::time::Instant::now() + WRITE_TIMEOUT;
+            let port = &mut self.port;
+            let mut probe = port.try_clone().map_err(|e| io_error(&self.name, &e.into()))?;
+            write_paced(
+                port,
+                bytes,
+                || probe.read_data_set_ready().map_err(io::Error::from),
+                || {
+                    std::thread::sleep(Duration::from_millis(5));
+                    std::time::Instant::now() < deadline
+                },
+            )
+        } else {
+            self.port.write_all(bytes)
+        };
+        written.map_err(|e| {
             if e.kind() == io::ErrorKind::TimedOut {
                 TransportError::NotAnswering { port: self.name.clone() }
             } else {
@@ -322,6 +375,42 @@ pub fn list_serial_ports() -> Result<Vec<PortInfo>, TransportError> {
 mod tests {
     use super::*;
     use std::net::TcpListener;
+
+    #[test]
+    fn dtr_dsr_sends_only_while_the_device_is_ready() {
+        // The device is busy for the first two looks, then ready.
+        let mut looks = [false, false, true, true, true].into_iter();
+        let mut out = Vec::new();
+        let mut waits = 0;
+        let bytes = vec![7u8; DSR_CHUNK * 2 + 1];
+        write_paced(
+            &mut out,
+            &bytes,
+            || Ok(looks.next().unwrap_or(true)),
+            || {
+                waits += 1;
+                true
+            },
+        )
+        .expect("written");
+        assert_eq!(out, bytes);
+        assert_eq!(waits, 2);
+        // A device that never comes ready: the write gives up with nothing more sent.
+        let mut out = Vec::new();
+        let mut patience = 3;
+        let e = write_paced(
+            &mut out,
+            &bytes,
+            || Ok(false),
+            || {
+                patience -= 1;
+                patience > 0
+            },
+        )
+        .expect_err("times out");
+        assert_eq!(e.kind(), io::ErrorKind::TimedOut);
+        assert!(out.is_empty());
+    }
 
     #[test]
     fn bare_hosts_get_port_9100() {

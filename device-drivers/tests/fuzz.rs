@@ -57,6 +57,7 @@ fn options() -> impl Strategy<Value = ScannerOptions> {
             aim_ids,
             max_frame_len,
             duplicate_window_ms: 0,
+            idle_timeout_ms: 100,
         })
 }
 

@@ -73,6 +73,39 @@ fn scanner_reads_misreads_and_survives_an_unplug() {
 }
 
 #[test]
+fn a_half_frame_is_a_misread_and_the_next_frame_reads() {
+    let _pty = pty_lock();
+    let sim = ScannerSimulator::start().expect("simulator");
+    let (_scanner, mut events) = Scanner::open(sim.config());
+    wait_for(&mut events, "connected", |e| matches!(e, ScannerEvent::Connected { .. }));
+    // The scanner sends half a frame and nothing more: the driver reports it once the idle
+    // timeout has passed, and the next frame reads on its own.
+    sim.send_raw(b"6901234").expect("half a frame");
+    let e = wait_for(&mut events, "the half frame dropped", |e| matches!(e, ScannerEvent::Misread(_)));
+    assert!(
+        matches!(e, ScannerEvent::Misread(ref m) if m.reason == MisreadReason::Incomplete { idle_ms: 100 } && m.frame == "6901234"),
+        "{e:?}"
+    );
+    sim.send_raw(b"96385074\r\n").expect("the next frame");
+    let e = wait_for(&mut events, "a scan", |e| matches!(e, ScannerEvent::Scan(_)));
+    assert!(matches!(e, ScannerEvent::Scan(ref s) if s.code == "96385074"), "{e:?}");
+    // UPC-E reads as UPC-E.
+    sim.scan("04252614").expect("UPC-E");
+    let e = wait_for(&mut events, "a UPC-E", |e| matches!(e, ScannerEvent::Scan(_)));
+    assert!(matches!(e, ScannerEvent::Scan(ref s) if s.gtin == Some(GtinKind::UpcE)), "{e:?}");
+
+    let cards = CardReaderSimulator::start().expect("simulator");
+    let (_reader, mut events) = CardReader::open(cards.config());
+    wait_for(&mut events, "connected", |e| matches!(e, CardEvent::Connected { .. }));
+    cards.send_raw(b"%B4111111111111111^ZHANG/SAN^2512").expect("half a bank swipe");
+    let e = wait_for(&mut events, "the half swipe dropped", |e| !matches!(e, CardEvent::Connected { .. }));
+    assert_eq!(e, CardEvent::Unreadable(Unreadable::TimedOut));
+    cards.swipe_member("0000012345").expect("member swipe");
+    let e = wait_for(&mut events, "the member", |e| !matches!(e, CardEvent::Connected { .. }));
+    assert_eq!(e, CardEvent::MemberCard(MemberCode::parse("0000012345").expect("digits")));
+}
+
+#[test]
 fn scanner_with_stx_etx_and_no_aim_ids() {
     let _pty = pty_lock();
     let options = ScannerOptions {
@@ -329,4 +362,52 @@ fn events_can_be_awaited_in_a_tokio_task() {
         tokio::time::timeout(PATIENCE, consumer).await
     });
     assert_eq!(code.expect("in time").expect("task ran"), Some("6901234567892".to_owned()));
+}
+
+#[test]
+fn a_42_column_printer_on_a_send_only_cable_prints_its_layout() {
+    let _pty = pty_lock();
+    // TM-T88 class: 512 dots at 80 mm, 42 columns of font A. The cable has no wire back.
+    let print = device_drivers::printer::PrintOptions { dots: 512, ..Default::default() };
+    let sim = PrinterSimulator::start_for(print).expect("simulator");
+    sim.set_answering(false);
+    let config = PrinterConfig { check_status: false, ..sim.config() };
+    let (printer, mut events) = Printer::open(config);
+    assert_eq!(printer.line_format().columns, 42);
+    let receipt = sample_receipt(3);
+    let job = printer.print_receipt(&receipt).expect("renders");
+    let e =
+        wait_for(&mut events, "printed", |e| matches!(e, PrinterEvent::Printed { .. } | PrinterEvent::Failed { .. }));
+    assert_eq!(e, PrinterEvent::Printed { job });
+    let printed = sim.wait_for_receipts(1, PATIENCE).expect("a receipt");
+    assert_eq!(printed[0].text, receipt.text(printer.line_format()));
+    assert!(printed[0].text.lines().all(|l| shared::receipt::text_width(l) <= 42));
+    assert_eq!(sim.status_queries(), 0, "never asked");
+    assert!(sim.unknown_commands().is_empty(), "{:?}", sim.unknown_commands());
+}
+
+#[test]
+fn the_drawer_switch_and_a_jammed_cutter_are_reported() {
+    let _pty = pty_lock();
+    let sim = PrinterSimulator::start().expect("simulator");
+    let (printer, mut events) = Printer::open(sim.config());
+    wait_for(&mut events, "connected", |e| matches!(e, PrinterEvent::Connected { .. }));
+    printer.open_drawer();
+    wait_for(&mut events, "kicked", |e| matches!(e, PrinterEvent::DrawerOpened { .. }));
+    printer.query_status();
+    let e = wait_for(&mut events, "status", |e| matches!(e, PrinterEvent::Status(_)));
+    assert!(matches!(e, PrinterEvent::Status(s) if s.drawer_open == Some(true) && s.ready()), "{e:?}");
+    sim.set_drawer_open(false);
+    printer.query_status();
+    let e = wait_for(&mut events, "status", |e| matches!(e, PrinterEvent::Status(_)));
+    assert!(matches!(e, PrinterEvent::Status(s) if s.drawer_open == Some(false)), "{e:?}");
+    // A jammed cutter (DLE EOT 3) holds the job with what to do about it.
+    sim.set_cutter_error(true);
+    let job = printer.print_receipt(&sample_receipt(1)).expect("renders");
+    let e = wait_for(&mut events, "held", |e| matches!(e, PrinterEvent::Failed { .. }));
+    assert_eq!(e, PrinterEvent::Failed { job, reason: PrintFailure::Printer(PrinterProblem::CutterJam) });
+    assert_eq!(printer.held_jobs().len(), 1);
+    sim.set_cutter_error(false);
+    assert!(printer.reprint(job));
+    wait_for(&mut events, "reprinted", |e| matches!(e, PrinterEvent::Printed { .. }));
 }

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use device_drivers::printer::paper::{PaperEvent, PaperReader};
-use device_drivers::printer::protocol::{PrinterStatus, status_answer};
+use device_drivers::printer::status::{PrinterStatus, status_answer};
 use device_drivers::printer::{Printer, PrinterConfig, PrinterEvent, test_page};
 use device_drivers::transport::Endpoint;
 use shared::receipt::{PaperWidth, blocks_text};
@@ -61,8 +61,10 @@ fn a_network_printer_prints_and_answers_status() {
     for e in events {
         match e {
             PaperEvent::Line(l) => text.push_str(&l.text),
-            PaperEvent::Barcode { data, .. } => text.push_str(&shared::receipt::barcode_caption(&data, 48)),
-            PaperEvent::Qr(data) => text.push_str(&shared::receipt::qr_caption(&data, 48)),
+            PaperEvent::Barcode { data, .. } => {
+                text.push_str(&shared::receipt::barcode_caption(&data, PaperWidth::Mm80))
+            }
+            PaperEvent::Qr(data) => text.push_str(&shared::receipt::qr_caption(&data, PaperWidth::Mm80)),
             _ => continue,
         }
         text.push('\n');

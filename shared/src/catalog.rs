@@ -1,5 +1,5 @@
-//! Products, categories and the codes a scanner reads: EAN-13 / EAN-8 / UPC-A with their check
-//! digits, variable-measure scale labels, member cards and receipt numbers.
+//! Products, categories and the codes a scanner reads: EAN-13 / EAN-8 / UPC-A / UPC-E with their
+//! check digits, variable-measure scale labels, member cards and receipt numbers.
 
 use std::fmt;
 
@@ -135,12 +135,14 @@ pub enum BarcodeError {
     Empty,
     #[error("`{0}` contains characters other than digits")]
     NotDigits(String),
-    #[error("`{code}` has {len} digits; EAN-13 has 13, UPC-A 12, EAN-8 8")]
+    #[error("`{code}` has {len} digits; EAN-13 has 13, UPC-A 12, EAN-8 and UPC-E 8")]
     WrongLength { code: String, len: usize },
     #[error("`{code}` fails its check digit (expected {expected})")]
     CheckDigit { code: String, expected: u8 },
     #[error("`{0}` is too long to be a barcode")]
     TooLong(String),
+    #[error("`{0}` is not a UPC-E: its number system must be 0 or 1")]
+    NotUpcE(String),
 }
 
 /// The GS1 barcode types validated on scan.
@@ -149,6 +151,8 @@ pub enum GtinKind {
     Ean13,
     Ean8,
     UpcA,
+    /// Eight digits: number system 0 or 1, six digits, the check digit of the UPC-A it stands for.
+    UpcE,
 }
 
 /// The GS1 mod-10 check digit for the digits that precede it.
@@ -159,26 +163,87 @@ pub fn gs1_check_digit(body: &[u8]) -> u8 {
     ((10 - sum % 10) % 10) as u8
 }
 
-/// Validates an EAN-13, EAN-8 or UPC-A code (digits only, right length, right check digit).
+/// Validates an EAN-13, UPC-A, EAN-8 or UPC-E code (digits only, right length, right check digit).
+///
+/// Eight digits are UPC-E when they read as one (number system 0 or 1 and the check digit of the
+/// UPC-A they expand to), else EAN-8. Number system 0 is what US and Canadian goods carry; an EAN-8
+/// starting with 0 is a company's internal number, and one that fails as UPC-E is still read as
+/// EAN-8, so no code accepted as EAN-8 before is refused now. When the scanner says which
+/// symbology it read, [`validate_gtin_as`] checks that one only.
 pub fn validate_gtin(code: &str) -> Result<GtinKind, BarcodeError> {
-    if code.is_empty() {
-        return Err(BarcodeError::Empty);
-    }
     let digits = digits_of(code)?;
     let kind = match digits.len() {
         13 => GtinKind::Ean13,
         12 => GtinKind::UpcA,
+        8 if matches!(digits[0], 0 | 1) => {
+            return match check_kind(code, &digits, GtinKind::UpcE) {
+                Ok(()) => Ok(GtinKind::UpcE),
+                Err(upc_e) => check_kind(code, &digits, GtinKind::Ean8).map(|()| GtinKind::Ean8).map_err(|_| upc_e),
+            };
+        }
         8 => GtinKind::Ean8,
         len => {
             return Err(BarcodeError::WrongLength { code: code.to_owned(), len });
         }
     };
-    let (body, check) = digits.split_at(digits.len() - 1);
-    let expected = gs1_check_digit(body);
-    if check[0] != expected {
+    check_kind(code, &digits, kind).map(|()| kind)
+}
+
+/// Validates `code` as the given kind only (a scanner that reported EAN-8 read an EAN-8).
+pub fn validate_gtin_as(code: &str, kind: GtinKind) -> Result<(), BarcodeError> {
+    let digits = digits_of(code)?;
+    check_kind(code, &digits, kind)
+}
+
+fn check_kind(code: &str, digits: &[u8], kind: GtinKind) -> Result<(), BarcodeError> {
+    let len = match kind {
+        GtinKind::Ean13 => 13,
+        GtinKind::UpcA => 12,
+        GtinKind::Ean8 | GtinKind::UpcE => 8,
+    };
+    if digits.len() != len {
+        return Err(BarcodeError::WrongLength { code: code.to_owned(), len: digits.len() });
+    }
+    let (body, check) = if kind == GtinKind::UpcE {
+        let upc_a = expand_upc_e(digits).ok_or_else(|| BarcodeError::NotUpcE(code.to_owned()))?;
+        (upc_a[..11].to_vec(), digits[7])
+    } else {
+        (digits[..len - 1].to_vec(), digits[len - 1])
+    };
+    let expected = gs1_check_digit(&body);
+    if check != expected {
         return Err(BarcodeError::CheckDigit { code: code.to_owned(), expected });
     }
-    Ok(kind)
+    Ok(())
+}
+
+/// The twelve digits of the UPC-A a UPC-E stands for (zero suppression undone), check digit
+/// included; `None` when the digits are not eight or the number system is not 0 or 1.
+fn expand_upc_e(d: &[u8]) -> Option<[u8; 12]> {
+    let &[ns, x1, x2, x3, x4, x5, x6, check] = d else { return None };
+    if ns > 1 {
+        return None;
+    }
+    let (manufacturer, product) = match x6 {
+        0..=2 => ([x1, x2, x6, 0, 0], [0, 0, x3, x4, x5]),
+        3 => ([x1, x2, x3, 0, 0], [0, 0, 0, x4, x5]),
+        4 => ([x1, x2, x3, x4, 0], [0, 0, 0, 0, x5]),
+        _ => ([x1, x2, x3, x4, x5], [0, 0, 0, 0, x6]),
+    };
+    let mut a = [0u8; 12];
+    a[0] = ns;
+    a[1..6].copy_from_slice(&manufacturer);
+    a[6..11].copy_from_slice(&product);
+    a[11] = check;
+    Some(a)
+}
+
+/// The UPC-A a valid UPC-E stands for: `"04252614"` → `"042100005264"`.
+pub fn upc_e_to_upc_a(code: &str) -> Option<String> {
+    validate_gtin_as(code, GtinKind::UpcE).ok()?;
+    let digits = digits_of(code).ok()?;
+    let a = expand_upc_e(&digits)?;
+    Some(a.iter().map(|d| char::from(b'0' + d)).collect())
 }
 
 /// Completes a code body with its check digit: `"690123456789"` → `"6901234567892"`.
@@ -197,9 +262,19 @@ fn digits_of(code: &str) -> Result<Vec<u8>, BarcodeError> {
 }
 
 /// The form barcodes are stored and looked up in: a UPC-A becomes the EAN-13 with a leading zero
-/// (they are the same GS1 number); everything else is unchanged.
+/// (they are the same GS1 number), and so does the UPC-A a UPC-E stands for; everything else is
+/// unchanged.
 pub fn canonical_barcode(code: &str) -> String {
-    if code.len() == 12 && code.bytes().all(|b| b.is_ascii_digit()) { format!("0{code}") } else { code.to_owned() }
+    if code.len() == 12 && code.bytes().all(|b| b.is_ascii_digit()) {
+        format!("0{code}")
+    } else if code.len() == 8
+        && validate_gtin(code) == Ok(GtinKind::UpcE)
+        && let Some(upc_a) = upc_e_to_upc_a(code)
+    {
+        format!("0{upc_a}")
+    } else {
+        code.to_owned()
+    }
 }
 
 /// Longest code accepted as a product's own (internal) barcode.
@@ -338,7 +413,7 @@ pub enum ScannedCode {
 
 /// Classifies a code read by a scanner or typed in the barcode field.
 ///
-/// EAN-13 / UPC-A / EAN-8 shapes are check-digit validated: a failure is an error (a misread), never
+/// EAN-13 / UPC-A / EAN-8 / UPC-E shapes are check-digit validated: a failure is an error (a misread), never
 /// a lookup. Numeric codes of other lengths are internal codes, looked up as they are.
 pub fn classify_scan(code: &str, rules: &BarcodeRules) -> Result<ScannedCode, BarcodeError> {
     let code = code.trim();
@@ -455,6 +530,32 @@ mod tests {
             Ok(ScannedCode::Product("0036000291452".into()))
         );
         assert_eq!(classify_scan("96385074", &BarcodeRules::default()), Ok(ScannedCode::Product("96385074".into())));
+    }
+
+    #[test]
+    fn upc_e_is_checked_as_upc_e_and_looked_up_as_its_upc_a() {
+        let rules = BarcodeRules::default();
+        for (upc_e, upc_a) in [("04252614", "042100005264"), ("06543217", "065100004327"), ("02468139", "024600000819")]
+        {
+            assert_eq!(validate_gtin(upc_e), Ok(GtinKind::UpcE), "{upc_e}");
+            assert_eq!(validate_gtin(upc_a), Ok(GtinKind::UpcA), "{upc_a}");
+            assert_eq!(upc_e_to_upc_a(upc_e).as_deref(), Some(upc_a));
+            assert_eq!(classify_scan(upc_e, &rules), Ok(ScannedCode::Product(format!("0{upc_a}"))));
+            // Scanning the UPC-E or the UPC-A finds the same product.
+            assert_eq!(canonical_barcode(upc_e), canonical_barcode(upc_a));
+            assert_eq!(validate_product_barcode(upc_e), Ok(()));
+        }
+        // A wrong UPC-E check digit is a misread, with the UPC-E's expected digit.
+        assert_eq!(
+            classify_scan("04252615", &rules),
+            Err(BarcodeError::CheckDigit { code: "04252615".into(), expected: 4 })
+        );
+        // EAN-8 codes read as before, including an EAN-8 with a leading 0 that is no UPC-E.
+        assert_eq!(validate_gtin("96385074"), Ok(GtinKind::Ean8));
+        assert_eq!(validate_gtin(&with_check_digit("0765432").expect("digits")), Ok(GtinKind::Ean8));
+        // What the scanner said it read is checked as that.
+        assert!(matches!(validate_gtin_as("04252614", GtinKind::Ean8), Err(BarcodeError::CheckDigit { .. })));
+        assert_eq!(validate_gtin_as("96385074", GtinKind::UpcE), Err(BarcodeError::NotUpcE("96385074".into())));
     }
 
     #[test]

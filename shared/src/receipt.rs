@@ -1,23 +1,33 @@
-//! Receipts: the receipt number, a printer-independent receipt document, and its text layout at
-//! 32 columns (58 mm paper) and 48 columns (80 mm).
+//! Receipts: the receipt number, a printer-independent receipt document, and its text layout on
+//! a printer's grid ([`LineFormat`]: 32 columns on 58 mm paper and 48 on 80 mm by default, or
+//! what a printer is set to, e.g. 42 for TM-T88-class printers).
 //!
-//! Layout counts display columns, not bytes or chars: a Chinese character takes two columns. The
-//! width rule is the one Chinese thermal printers follow in GB18030/GBK mode: every character that
-//! East Asian width calls wide *or ambiguous* (`·`, `—`, `“`) prints two columns wide.
+//! Layout counts the columns a printer gives each character, not bytes or chars, and that depends
+//! on its character set ([`Charset`]): in Chinese (GBK / GB18030) mode every non-ASCII character is
+//! a double-byte character printed two columns wide, é and ú included; on a code-page printer
+//! every character takes one.
 //!
-//! The layout pads every line itself (no printer-side alignment), so the ESC/POS renderer sends the
-//! lines as they are and the printer simulator reads back exactly [`Receipt::text`].
+//! The layout pads every line itself (no printer-side alignment), so the printer simulator reads
+//! back exactly [`Receipt::text`], whatever the ESC/POS renderer makes of the padding.
+
+mod labels;
+mod text;
+
+pub use text::{
+    Charset, LineFormat, PaperWidth, barcode_caption, center, char_width, left_right, qr_caption, sanitize, text_width,
+    truncate, wrap,
+};
 
 use std::fmt;
 
 use jiff::civil::DateTime;
 use serde::{Deserialize, Serialize};
-use unicode_width::UnicodeWidthChar;
 
 use crate::lang::Lang;
 use crate::money::{Money, Qty};
 use crate::sale::{CompletedSale, Refund, RefundKind, TenderKind};
 use crate::tax::TaxGroup;
+use labels::{Labels, tender_label};
 
 /// A receipt number `{branch}-{till:02}-{seq:06}`, e.g. `B001-01-000042`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -80,121 +90,6 @@ impl From<ReceiptNo> for String {
     }
 }
 
-/// Paper width.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PaperWidth {
-    /// 58 mm: 32 columns.
-    Mm58,
-    /// 80 mm: 48 columns.
-    #[default]
-    Mm80,
-}
-
-impl PaperWidth {
-    pub fn columns(self) -> usize {
-        match self {
-            PaperWidth::Mm58 => 32,
-            PaperWidth::Mm80 => 48,
-        }
-    }
-}
-
-/// The columns a character takes on a Chinese receipt printer (wide and ambiguous = 2).
-pub fn char_width(c: char) -> usize {
-    c.width_cjk().unwrap_or(0)
-}
-
-/// The columns a string takes on a Chinese receipt printer.
-pub fn text_width(s: &str) -> usize {
-    s.chars().map(char_width).sum()
-}
-
-/// Replaces control characters (which a printer would obey as commands) with spaces.
-pub fn sanitize(s: &str) -> String {
-    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
-}
-
-/// Breaks text into lines of at most `width` columns, preferring to break ASCII text at spaces.
-pub fn wrap(text: &str, width: usize) -> Vec<String> {
-    let text = sanitize(text);
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    let mut w = 0;
-    for c in text.chars() {
-        let cw = char_width(c);
-        if cw > width {
-            continue;
-        }
-        if w + cw > width {
-            // Break at the last space if the line has one and the rest is a short word.
-            let (head, tail) = match line.rfind(' ') {
-                Some(i) if c != ' ' && i > 0 && text_width(&line[i + 1..]) < width / 2 => {
-                    (line[..i].to_owned(), line[i + 1..].to_owned())
-                }
-                _ => (line.clone(), String::new()),
-            };
-            lines.push(head.trim_end().to_owned());
-            line = tail;
-            w = text_width(&line);
-            if c == ' ' && line.is_empty() {
-                continue;
-            }
-        }
-        line.push(c);
-        w += cw;
-    }
-    if !line.trim().is_empty() || lines.is_empty() {
-        lines.push(line.trim_end().to_owned());
-    }
-    lines
-}
-
-/// Cuts text to at most `width` columns.
-pub fn truncate(text: &str, width: usize) -> String {
-    let mut out = String::new();
-    let mut w = 0;
-    for c in sanitize(text).chars() {
-        let cw = char_width(c);
-        if w + cw > width {
-            break;
-        }
-        out.push(c);
-        w += cw;
-    }
-    out
-}
-
-/// `left` and `right` on one line of `width` columns, the right part flush right. When both do not
-/// fit, the left part wraps onto lines of its own and the right part ends the last line (or gets a
-/// line of its own).
-pub fn left_right(left: &str, right: &str, width: usize) -> Vec<String> {
-    let right = truncate(right, width);
-    let rw = text_width(&right);
-    let mut lines = wrap(left, width);
-    let last = lines.pop().unwrap_or_default();
-    let lw = text_width(&last);
-    if lw + 1 + rw <= width || (last.is_empty() && rw <= width) {
-        let pad = width.saturating_sub(lw + rw);
-        lines.push(format!("{last}{}{right}", " ".repeat(pad)));
-    } else {
-        lines.push(last);
-        lines.push(format!("{}{right}", " ".repeat(width - rw)));
-    }
-    lines
-}
-
-/// `text` centred in `width` columns (wrapped if longer).
-pub fn center(text: &str, width: usize) -> Vec<String> {
-    wrap(text, width)
-        .into_iter()
-        .map(|l| {
-            let pad = (width - text_width(&l)) / 2;
-            format!("{}{l}", " ".repeat(pad))
-        })
-        .collect()
-}
-
 /// One printed line and its style.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PrintLine {
@@ -212,16 +107,6 @@ pub enum Block {
     Barcode(String),
     /// A QR code of the data.
     Qr(String),
-}
-
-/// How a barcode appears in the text form of a receipt (the printer simulator uses the same).
-pub fn barcode_caption(data: &str, width: usize) -> String {
-    center(&format!("|| {data} ||"), width).into_iter().next().unwrap_or_default()
-}
-
-/// How a QR code appears in the text form of a receipt.
-pub fn qr_caption(data: &str, width: usize) -> String {
-    truncate(&format!("[QR] {data}"), width)
 }
 
 /// The shop's header on every receipt.
@@ -451,25 +336,25 @@ impl Receipt {
         }
     }
 
-    /// Lays the receipt out for `paper`.
-    pub fn layout(&self, paper: PaperWidth) -> Vec<Block> {
-        let w = paper.columns();
+    /// Lays the receipt out for a paper width or a printer's [`LineFormat`].
+    pub fn layout(&self, format: impl Into<LineFormat>) -> Vec<Block> {
+        let f = format.into();
         let l = Labels::for_lang(self.lang);
         let mut out = Layout::default();
         let is_refund = self.kind != ReceiptKind::Sale;
 
         if self.reprint {
-            out.bold(center(l.reprint, w));
+            out.bold(f.center(l.reprint));
         }
-        out.bold(center(&self.header.branch_name, w));
+        out.bold(f.center(&self.header.branch_name));
         if !self.header.address.trim().is_empty() {
-            out.plain(center(&self.header.address, w));
+            out.plain(f.center(&self.header.address));
         }
         if !self.header.phone.trim().is_empty() {
-            out.plain(center(&format!("{} {}", l.tel, self.header.phone), w));
+            out.plain(f.center(&format!("{} {}", l.tel, self.header.phone)));
         }
         for line in &self.header.extra {
-            out.plain(center(line, w));
+            out.plain(f.center(line));
         }
         let title = match self.kind {
             ReceiptKind::Sale => l.sale_title,
@@ -477,21 +362,20 @@ impl Receipt {
             ReceiptKind::Void => l.void_title,
             ReceiptKind::NoReceiptReturn => l.no_receipt_title,
         };
-        out.bold(center(title, w));
-        out.rule('=', w);
-        out.plain(left_right(l.receipt_no, &self.receipt_no.to_string(), w));
+        out.bold(f.center(title));
+        out.rule(f.rule('='));
+        out.plain(f.left_right(l.receipt_no, &self.receipt_no.to_string()));
         if let Some(orig) = &self.original_receipt {
-            out.plain(left_right(l.original, &orig.to_string(), w));
+            out.plain(f.left_right(l.original, &orig.to_string()));
         }
-        out.plain(left_right(
+        out.plain(f.left_right(
             &self.at.strftime("%Y-%m-%d %H:%M:%S").to_string(),
             &format!("{} {}", l.cashier, self.cashier),
-            w,
         ));
-        out.rule('-', w);
+        out.rule(f.rule('-'));
 
         for item in &self.items {
-            out.plain(wrap(&item.name, w));
+            out.plain(f.wrap(&item.name));
             let qty = if item.weighed { format!("{}{}", item.qty, item.unit) } else { item.qty.to_string() };
             let detail = if item.unit_price.is_zero() {
                 format!("  x{qty}")
@@ -499,34 +383,34 @@ impl Receipt {
                 format!("  {qty} x {}", item.unit_price.plain())
             };
             let net = if is_refund { -item.net } else { item.net };
-            out.plain(left_right(&detail, &net.plain(), w));
+            out.plain(f.left_right(&detail, &net.plain()));
             if item.member_saving.0 > 0 {
-                out.plain(left_right(&format!("  {}", l.member_saving), &(-item.member_saving).plain(), w));
+                out.plain(f.left_right(&format!("  {}", l.member_saving), &(-item.member_saving).plain()));
             }
             if item.discount.0 != 0 {
-                out.plain(left_right(&format!("  {}", l.discount), &(-item.discount).plain(), w));
+                out.plain(f.left_right(&format!("  {}", l.discount), &(-item.discount).plain()));
             }
         }
-        out.rule('-', w);
+        out.rule(f.rule('-'));
 
         let count: usize = self.items.len();
-        out.plain(wrap(&format!("{} {count}", l.items), w));
+        out.plain(f.wrap(&format!("{} {count}", l.items)));
         if !is_refund {
-            out.plain(left_right(l.gross, &self.gross.plain(), w));
+            out.plain(f.left_right(l.gross, &self.gross.plain()));
             if self.member_savings.0 > 0 {
-                out.plain(left_right(l.member_savings, &(-self.member_savings).plain(), w));
+                out.plain(f.left_right(l.member_savings, &(-self.member_savings).plain()));
             }
             if self.discounts.0 != 0 {
-                out.plain(left_right(l.discounts, &(-self.discounts).plain(), w));
+                out.plain(f.left_right(l.discounts, &(-self.discounts).plain()));
             }
         }
         if self.rounding.0 != 0 {
-            out.plain(left_right(l.total, &self.total.plain(), w));
-            out.plain(left_right(l.rounding, &self.rounding.plain(), w));
+            out.plain(f.left_right(l.total, &self.total.plain()));
+            out.plain(f.left_right(l.rounding, &self.rounding.plain()));
         }
         let due_label = if is_refund { l.refund_total } else { l.due };
-        out.tall(left_right(due_label, &self.due.plain(), w));
-        out.rule('-', w);
+        out.tall(f.left_right(due_label, &self.due.plain()));
+        out.rule(f.rule('-'));
 
         for t in &self.tenders {
             let name = tender_label(&l, t.kind);
@@ -535,47 +419,46 @@ impl Receipt {
                 (TenderKind::BankCard, Some(r)) => format!("{name}({r})"),
                 _ => name.to_owned(),
             };
-            out.plain(left_right(&name, &t.amount.plain(), w));
+            out.plain(f.left_right(&name, &t.amount.plain()));
         }
         if !is_refund {
-            out.plain(left_right(l.change, &self.change.plain(), w));
+            out.plain(f.left_right(l.change, &self.change.plain()));
             if self.change_to_stored_value.0 > 0 {
-                out.plain(left_right(l.change_to_sv, &self.change_to_stored_value.plain(), w));
+                out.plain(f.left_right(l.change_to_sv, &self.change_to_stored_value.plain()));
             }
         }
         if !self.tax.is_empty() {
-            out.rule('-', w);
+            out.rule(f.rule('-'));
             for g in &self.tax {
-                out.plain(left_right(
+                out.plain(f.left_right(
                     &format!("{} {}", l.tax_rate, g.rate.display_percent()),
                     &format!("{} {}", l.tax, g.tax.plain()),
-                    w,
                 ));
             }
         }
         if let Some(m) = &self.member {
-            out.rule('-', w);
+            out.rule(f.rule('-'));
             let who = match &m.tier_name {
                 Some(t) => format!("{} {} {t}", l.member, m.masked_id),
                 None => format!("{} {}", l.member, m.masked_id),
             };
-            out.plain(wrap(&who, w));
+            out.plain(f.wrap(&who));
             let earned =
                 if m.points_earned >= 0 { format!("+{}", m.points_earned) } else { m.points_earned.to_string() };
-            out.plain(left_right(l.points_earned, &earned, w));
+            out.plain(f.left_right(l.points_earned, &earned));
             if m.points_used != 0 {
-                out.plain(left_right(l.points_used, &(-m.points_used).to_string(), w));
+                out.plain(f.left_right(l.points_used, &(-m.points_used).to_string()));
             }
             if let Some(b) = m.points_balance {
-                out.plain(left_right(l.points_balance, &b.to_string(), w));
+                out.plain(f.left_right(l.points_balance, &b.to_string()));
             }
             if let Some(sv) = m.stored_value_balance {
-                out.plain(left_right(l.sv_balance, &sv.plain(), w));
+                out.plain(f.left_right(l.sv_balance, &sv.plain()));
             }
         }
-        out.rule('-', w);
-        for f in &self.footer {
-            out.plain(center(f, w));
+        out.rule(f.rule('-'));
+        for line in &self.footer {
+            out.plain(f.center(line));
         }
         out.blocks.push(Block::Barcode(self.receipt_no.to_string()));
         if let Some(qr) = &self.qr {
@@ -586,14 +469,15 @@ impl Receipt {
 
     /// The receipt as plain text, one line per printed line, exactly as the printer simulator
     /// reads it back.
-    pub fn text(&self, paper: PaperWidth) -> String {
-        blocks_text(&self.layout(paper), paper)
+    pub fn text(&self, format: impl Into<LineFormat>) -> String {
+        let f = format.into();
+        blocks_text(&self.layout(f), f)
     }
 }
 
 /// The text form of laid-out blocks.
-pub fn blocks_text(blocks: &[Block], paper: PaperWidth) -> String {
-    let w = paper.columns();
+pub fn blocks_text(blocks: &[Block], format: impl Into<LineFormat>) -> String {
+    let w = format.into();
     let mut s = String::new();
     for b in blocks {
         match b {
@@ -624,131 +508,8 @@ impl Layout {
     fn tall(&mut self, lines: Vec<String>) {
         self.push(lines, true, true);
     }
-    fn rule(&mut self, c: char, w: usize) {
-        self.plain(vec![c.to_string().repeat(w)]);
-    }
-}
-
-fn tender_label(l: &Labels, kind: TenderKind) -> &'static str {
-    match kind {
-        TenderKind::Cash => l.cash,
-        TenderKind::BankCard => l.card,
-        TenderKind::StoredValue => l.stored_value,
-        TenderKind::Points => l.points,
-    }
-}
-
-/// Receipt wording per language.
-struct Labels {
-    reprint: &'static str,
-    tel: &'static str,
-    sale_title: &'static str,
-    return_title: &'static str,
-    void_title: &'static str,
-    no_receipt_title: &'static str,
-    receipt_no: &'static str,
-    original: &'static str,
-    cashier: &'static str,
-    member_saving: &'static str,
-    discount: &'static str,
-    items: &'static str,
-    gross: &'static str,
-    member_savings: &'static str,
-    discounts: &'static str,
-    total: &'static str,
-    rounding: &'static str,
-    due: &'static str,
-    refund_total: &'static str,
-    cash: &'static str,
-    card: &'static str,
-    stored_value: &'static str,
-    points: &'static str,
-    points_unit: &'static str,
-    change: &'static str,
-    change_to_sv: &'static str,
-    tax_rate: &'static str,
-    tax: &'static str,
-    member: &'static str,
-    points_earned: &'static str,
-    points_used: &'static str,
-    points_balance: &'static str,
-    sv_balance: &'static str,
-}
-
-impl Labels {
-    fn for_lang(lang: Lang) -> Labels {
-        match lang {
-            Lang::ZhCn => Labels {
-                reprint: "*** 重印 ***",
-                tel: "电话",
-                sale_title: "销售小票",
-                return_title: "退货单",
-                void_title: "作废单",
-                no_receipt_title: "无小票退货单",
-                receipt_no: "单号",
-                original: "原单号",
-                cashier: "收银员",
-                member_saving: "会员优惠",
-                discount: "折扣",
-                items: "品项",
-                gross: "原价合计",
-                member_savings: "会员优惠",
-                discounts: "折扣",
-                total: "合计",
-                rounding: "抹零",
-                due: "应付",
-                refund_total: "退款合计",
-                cash: "现金",
-                card: "银行卡",
-                stored_value: "储值",
-                points: "积分抵扣",
-                points_unit: "分",
-                change: "找零",
-                change_to_sv: "找零转储值",
-                tax_rate: "税率",
-                tax: "税额",
-                member: "会员",
-                points_earned: "本次积分",
-                points_used: "使用积分",
-                points_balance: "积分余额",
-                sv_balance: "储值余额",
-            },
-            Lang::En => Labels {
-                reprint: "*** REPRINT ***",
-                tel: "Tel",
-                sale_title: "SALES RECEIPT",
-                return_title: "RETURN",
-                void_title: "VOID",
-                no_receipt_title: "RETURN WITHOUT RECEIPT",
-                receipt_no: "No.",
-                original: "Original",
-                cashier: "Cashier",
-                member_saving: "Member saving",
-                discount: "Discount",
-                items: "Items",
-                gross: "Subtotal",
-                member_savings: "Member savings",
-                discounts: "Discounts",
-                total: "Total",
-                rounding: "Rounding",
-                due: "TOTAL",
-                refund_total: "REFUND",
-                cash: "Cash",
-                card: "Bank card",
-                stored_value: "Stored value",
-                points: "Points",
-                points_unit: "pts",
-                change: "Change",
-                change_to_sv: "Change to stored value",
-                tax_rate: "VAT",
-                tax: "tax",
-                member: "Member",
-                points_earned: "Points earned",
-                points_used: "Points used",
-                points_balance: "Points balance",
-                sv_balance: "Stored value",
-            },
-        }
+    fn rule(&mut self, line: String) {
+        self.plain(vec![line]);
     }
 }
 
@@ -765,31 +526,5 @@ mod tests {
         for bad in ["", "B001-1-000042", "B001-01-42", "B0 1-01-000042", "-01-000042", "6901234567892"] {
             assert!(ReceiptNo::parse(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn widths() {
-        assert_eq!(text_width("abc"), 3);
-        assert_eq!(text_width("可口可乐"), 8);
-        assert_eq!(text_width("可乐 Cola"), 9);
-        assert_eq!(text_width("·"), 2);
-    }
-
-    #[test]
-    fn left_right_fits_or_wraps() {
-        assert_eq!(left_right("合计", "12.30", 16), vec!["合计       12.30"]);
-        let lines = left_right("一个非常非常长的商品名称啊", "9.99", 16);
-        assert!(lines.iter().all(|l| text_width(l) <= 16), "{lines:?}");
-        assert_eq!(lines, vec!["一个非常非常长的", "商品名称啊  9.99"]);
-        let lines = left_right("一个非常非常长的商品名称啊啊", "9.99", 16);
-        assert_eq!(lines, vec!["一个非常非常长的", "商品名称啊啊", "            9.99"]);
-    }
-
-    #[test]
-    fn wrap_breaks_words_and_wide_chars() {
-        assert_eq!(wrap("hello big world", 10), vec!["hello big", "world"]);
-        assert_eq!(wrap("可口可乐可口可乐", 7), vec!["可口可", "乐可口", "可乐"]);
-        assert_eq!(wrap("", 10), vec![""]);
-        assert_eq!(wrap("a\x1b@b", 10), vec!["a @b"]);
     }
 }

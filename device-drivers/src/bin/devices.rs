@@ -5,6 +5,8 @@
 //! cargo run -p device-drivers --bin devices -- watch-scanner /dev/ttyUSB0 --baud 9600
 //! cargo run -p device-drivers --bin devices -- watch-cards /dev/ttyUSB1
 //! cargo run -p device-drivers --bin devices -- test-receipt --port /dev/ttyUSB2 --paper 58
+//! cargo run -p device-drivers --bin devices -- test-receipt --port /dev/ttyS0 --flow dtr-dsr --dots 512
+//! cargo run -p device-drivers --bin devices -- test-receipt --port /dev/ttyS0 --no-status --code-page wpc1252
 //! cargo run -p device-drivers --bin devices -- drawer --tcp 192.168.1.80
 //! cargo run -p device-drivers --bin devices -- status --port /dev/ttyUSB2
 //! cargo run -p device-drivers --bin devices -- display /dev/ttyUSB3 "Hello" "TOTAL 12.50"
@@ -19,9 +21,11 @@ use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use device_drivers::Events;
 use device_drivers::card_reader::{CardEvent, CardReader, CardReaderConfig};
-use device_drivers::config::{Baud, SerialSettings};
+use device_drivers::config::{Baud, FlowControl, SerialSettings};
 use device_drivers::display::{CustomerDisplay, DisplayCharset, DisplayConfig, DisplayEvent, DisplayKind};
-use device_drivers::printer::{self, DrawerPin, PrintOptions, Printer, PrinterConfig, PrinterEvent};
+use device_drivers::printer::{
+    self, CodePage, DrawerPin, DrawerSensor, Font, PrintOptions, Printer, PrinterConfig, PrinterEvent, TextEncoding,
+};
 use device_drivers::scanner::{AimIds, Scanner, ScannerConfig, ScannerEvent, ScannerOptions, Terminator};
 use device_drivers::transport::{Endpoint, list_serial_ports};
 use shared::receipt::PaperWidth;
@@ -54,12 +58,24 @@ enum Command {
         #[command(flatten)]
         port: PortArgs,
     },
-    /// Prints a test page.
+    /// Prints a test page: a column ruler, Chinese and accented text, a barcode and a QR code.
     TestReceipt {
         #[command(flatten)]
         printer: PrinterArgs,
         #[arg(long, default_value = "80", value_parser = ["58", "80"])]
         paper: String,
+        /// Printable width in dots (default: 384 at 58 mm, 576 at 80 mm; 512 for TM-T88-class).
+        #[arg(long)]
+        dots: Option<u16>,
+        /// Characters a line (default: as many as fit the width in the font).
+        #[arg(long)]
+        columns: Option<u16>,
+        /// Font B (9 dots a column instead of 12).
+        #[arg(long)]
+        font_b: bool,
+        /// A printer without Chinese: leave Chinese mode and print in this code page.
+        #[arg(long, value_enum)]
+        code_page: Option<CodePageArg>,
     },
     /// Opens the cash drawer through the printer.
     Drawer {
@@ -122,14 +138,31 @@ struct PrinterArgs {
     file: Option<PathBuf>,
     #[arg(long, default_value_t = 9600)]
     baud: u32,
+    /// Serial flow control (Epson serial printers default to DTR/DSR).
+    #[arg(long, value_enum, default_value = "none")]
+    flow: FlowArg,
+    /// A send-only cable: never ask the printer's status, count a job printed once sent.
+    #[arg(long)]
+    no_status: bool,
 }
 
 impl PrinterArgs {
+    fn config(&self) -> anyhow::Result<PrinterConfig> {
+        Ok(PrinterConfig { endpoint: self.endpoint()?, check_status: !self.no_status, ..PrinterConfig::default() })
+    }
+
     fn endpoint(&self) -> anyhow::Result<Endpoint> {
         Ok(match (&self.port, &self.tcp, &self.file) {
-            (Some(p), _, _) => {
-                Endpoint::Serial(SerialSettings { baud: Baud::try_from(self.baud)?, ..SerialSettings::new(p) })
-            }
+            (Some(p), _, _) => Endpoint::Serial(SerialSettings {
+                baud: Baud::try_from(self.baud)?,
+                flow_control: match self.flow {
+                    FlowArg::None => FlowControl::None,
+                    FlowArg::DtrDsr => FlowControl::DtrDsr,
+                    FlowArg::XonXoff => FlowControl::XonXoff,
+                    FlowArg::RtsCts => FlowControl::RtsCts,
+                },
+                ..SerialSettings::new(p)
+            }),
             (_, Some(a), _) => Endpoint::Tcp { address: a.clone() },
             (_, _, Some(f)) => Endpoint::File { path: f.clone() },
             _ => bail!("give --port, --tcp or --file"),
@@ -143,6 +176,39 @@ enum TerminatorArg {
     Lf,
     CrLf,
     Etx,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FlowArg {
+    None,
+    DtrDsr,
+    XonXoff,
+    RtsCts,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum CodePageArg {
+    Pc437,
+    Pc850,
+    Pc852,
+    Pc858,
+    Pc866,
+    Wpc1252,
+    Iso8859_15,
+}
+
+impl From<CodePageArg> for CodePage {
+    fn from(c: CodePageArg) -> CodePage {
+        match c {
+            CodePageArg::Pc437 => CodePage::Pc437,
+            CodePageArg::Pc850 => CodePage::Pc850,
+            CodePageArg::Pc852 => CodePage::Pc852,
+            CodePageArg::Pc858 => CodePage::Pc858,
+            CodePageArg::Pc866 => CodePage::Pc866,
+            CodePageArg::Wpc1252 => CodePage::Wpc1252,
+            CodePageArg::Iso8859_15 => CodePage::Iso8859_15,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -238,25 +304,30 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::TestReceipt { printer, paper } => {
+        Command::TestReceipt { printer, paper, dots, columns, font_b, code_page } => {
             let paper = if paper == "58" { PaperWidth::Mm58 } else { PaperWidth::Mm80 };
-            let config = PrinterConfig {
-                endpoint: printer.endpoint()?,
-                print: PrintOptions { paper, ..PrintOptions::default() },
-                ..PrinterConfig::default()
+            let print = PrintOptions {
+                paper,
+                dots: dots.unwrap_or(0),
+                columns: columns.unwrap_or(0),
+                font: if font_b { Font::B } else { Font::A },
+                encoding: if code_page.is_some() { TextEncoding::CodePage } else { TextEncoding::Gbk },
+                code_page: code_page.map(CodePage::from).unwrap_or_default(),
+                ..PrintOptions::default()
             };
+            let config = PrinterConfig { print, ..printer.config()? };
             let (p, mut events) = Printer::open(config);
-            let job = p.print_blocks(&printer::test_page(paper), "test page")?;
+            let job = p.print_blocks(&printer::test_page(print.line_format()), "test page")?;
             until(&mut events, |e| match e {
                 PrinterEvent::Printed { job: j } if *j == job => {
-                    Some(Ok(format!("printed ({} columns)", paper.columns())))
+                    Some(Ok(format!("printed ({} columns)", print.columns())))
                 }
                 PrinterEvent::Failed { job: j, reason } if *j == job => Some(Err(reason.to_string())),
                 _ => None,
             })
         }
         Command::Drawer { printer, pin } => {
-            let mut config = PrinterConfig { endpoint: printer.endpoint()?, ..PrinterConfig::default() };
+            let mut config = printer.config()?;
             config.drawer.pin = if pin == "5" { DrawerPin::Pin5 } else { DrawerPin::Pin2 };
             let (p, mut events) = Printer::open(config);
             p.open_drawer();
@@ -272,13 +343,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if !link.can_answer() {
                 bail!("{} cannot answer a status query", endpoint.name());
             }
-            let s = printer::query_status(link.as_mut(), Duration::from_secs(2))
+            if printer.no_status {
+                bail!("--no-status: a send-only cable cannot be asked");
+            }
+            let s = printer::query_status(link.as_mut(), Duration::from_secs(2), DrawerSensor::OpenHigh)
                 .with_context(|| format!("asking {}", endpoint.name()))?;
             println!("offline:        {}", yes(s.offline));
             println!("cover open:     {}", yes(s.cover_open));
             println!("paper near end: {}", yes(s.paper_near_end));
             println!("paper end:      {}", yes(s.paper_end));
             println!("error:          {}", yes(s.error));
+            println!("cutter jammed:  {}", yes(s.cutter_error));
+            println!("unrecoverable:  {}", yes(s.unrecoverable_error));
+            println!("head too hot:   {}", yes(s.recoverable_error));
+            println!(
+                "drawer pin 3:   {}",
+                if s.drawer_open == Some(true) { "high (open, for most drawers)" } else { "low" }
+            );
             match s.problem() {
                 Some(p) => println!("=> cannot print: {p}"),
                 None => println!("=> ready"),

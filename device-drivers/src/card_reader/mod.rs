@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use shared::catalog::MemberCode;
 use shared::member::CardUid;
 
-pub use protocol::{BANK_CARD_MESSAGE, BankCardRejected, CardRead, CardReaderParser, Unreadable};
+pub use protocol::{BANK_CARD_MESSAGE, BankCardRejected, CardRead, CardReaderOptions, CardReaderParser, Unreadable};
 
 use crate::config::{Reconnect, SerialSettings};
 use crate::runtime::{self, ByteParser, Events, Link, ReaderDevice, StopFlag};
@@ -20,6 +20,7 @@ use crate::transport::TransportError;
 #[serde(default)]
 pub struct CardReaderConfig {
     pub port: SerialSettings,
+    pub protocol: CardReaderOptions,
     pub reconnect: Reconnect,
 }
 
@@ -61,8 +62,11 @@ impl From<CardRead> for CardEvent {
 
 impl ByteParser for CardReaderParser {
     type Event = CardEvent;
-    fn feed(&mut self, bytes: &[u8], _now: Instant) -> Vec<CardEvent> {
-        CardReaderParser::feed(self, bytes).into_iter().map(CardEvent::from).collect()
+    fn feed(&mut self, bytes: &[u8], now: Instant) -> Vec<CardEvent> {
+        CardReaderParser::feed_at(self, bytes, now).into_iter().map(CardEvent::from).collect()
+    }
+    fn expire(&mut self, now: Instant) -> Vec<CardEvent> {
+        CardReaderParser::expire(self, now).into_iter().map(CardEvent::from).collect()
     }
     fn reset(&mut self) {
         CardReaderParser::reset(self);
@@ -78,7 +82,11 @@ impl CardReader {
     /// Starts reading in the background and returns at once; see [`crate::scanner::Scanner::open`].
     pub fn open(config: CardReaderConfig) -> (CardReader, Events<CardEvent>) {
         let stop = StopFlag::default();
-        let device = ReaderDevice { settings: config.port, parser: CardReaderParser::new(), stop: stop.clone() };
+        let device = ReaderDevice {
+            settings: config.port,
+            parser: CardReaderParser::with_options(config.protocol),
+            stop: stop.clone(),
+        };
         let events = runtime::spawn("card-reader", device, config.reconnect);
         (CardReader { stop }, events)
     }

@@ -7,8 +7,13 @@
 //! - the check reads the buffer in place; no `String` or `Vec` of track data is made;
 //! - the only thing that leaves is the masked number (first 6, last 4);
 //! - `Debug` of the parser shows the buffer's length, never its bytes.
+//!
+//! A read whose bytes stop coming for longer than the idle timeout is dropped (and zeroed) as
+//! [`Unreadable::TimedOut`], so half a swipe never glues onto the next one: half a bank swipe and
+//! then a member swipe read as the member.
 
 use std::fmt;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use shared::catalog::MemberCode;
@@ -63,6 +68,22 @@ pub enum Unreadable {
     NotUid,
     #[error("the read is too long to be a card")]
     TooLong,
+    #[error("the read stopped halfway; swipe again")]
+    TimedOut,
+}
+
+/// Protocol options of a card reader, as the till's config file has them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CardReaderOptions {
+    /// A read whose next byte does not come within this many milliseconds is dropped (0: never).
+    pub idle_timeout_ms: u64,
+}
+
+impl Default for CardReaderOptions {
+    fn default() -> Self {
+        CardReaderOptions { idle_timeout_ms: crate::scanner::protocol::DEFAULT_IDLE_TIMEOUT_MS }
+    }
 }
 
 /// What one read was.
@@ -105,6 +126,9 @@ impl Drop for SwipeBuffer {
 pub struct CardReaderParser {
     frame: SwipeBuffer,
     overflowing: bool,
+    options: CardReaderOptions,
+    /// When the last byte of the unfinished read came.
+    last_byte: Option<Instant>,
 }
 
 impl fmt::Debug for CardReaderParser {
@@ -121,7 +145,15 @@ impl Default for CardReaderParser {
 
 impl CardReaderParser {
     pub fn new() -> CardReaderParser {
-        CardReaderParser { frame: SwipeBuffer::new(), overflowing: false }
+        CardReaderParser::with_options(CardReaderOptions::default())
+    }
+
+    pub fn with_options(options: CardReaderOptions) -> CardReaderParser {
+        CardReaderParser { frame: SwipeBuffer::new(), overflowing: false, options, last_byte: None }
+    }
+
+    pub fn options(&self) -> &CardReaderOptions {
+        &self.options
     }
 
     /// Bytes of an unfinished read held.
@@ -138,9 +170,43 @@ impl CardReaderParser {
     pub fn reset(&mut self) {
         self.frame.clear();
         self.overflowing = false;
+        self.last_byte = None;
     }
 
-    /// Feeds bytes from the reader; returns the reads they completed.
+    /// Drops (and zeroes) an unfinished read whose bytes stopped coming more than the idle
+    /// timeout before `now`. The driver calls this when a read brings nothing.
+    pub fn expire(&mut self, now: Instant) -> Vec<CardRead> {
+        let mut out = Vec::new();
+        self.expire_into(now, &mut out);
+        out
+    }
+
+    fn expire_into(&mut self, now: Instant, out: &mut Vec<CardRead>) {
+        let Some(last) = self.last_byte else { return };
+        let idle = self.options.idle_timeout_ms;
+        if idle == 0 || now.saturating_duration_since(last) <= Duration::from_millis(idle) {
+            return;
+        }
+        if self.frame.len > 0 && !self.overflowing {
+            out.push(CardRead::Unreadable(Unreadable::TimedOut));
+        }
+        self.reset();
+    }
+
+    /// Feeds bytes that arrived at `now`; returns the reads they completed.
+    pub fn feed_at(&mut self, bytes: &[u8], now: Instant) -> Vec<CardRead> {
+        let mut out = Vec::new();
+        if bytes.is_empty() {
+            return out;
+        }
+        self.expire_into(now, &mut out);
+        self.last_byte = Some(now);
+        out.extend(self.feed(bytes));
+        out
+    }
+
+    /// Feeds bytes that arrived together (no idle timeout between them); returns the reads they
+    /// completed.
     pub fn feed(&mut self, bytes: &[u8]) -> Vec<CardRead> {
         let mut out = Vec::new();
         for &b in bytes {
@@ -411,6 +477,33 @@ mod tests {
         assert_eq!(p.feed(&junk), vec![unreadable(Unreadable::TooLong)]);
         assert!(p.pending() <= MAX_FRAME);
         assert_eq!(p.feed(b"999\r;0000012345?\r"), vec![member("0000012345")]);
+    }
+
+    #[test]
+    fn half_a_bank_swipe_then_a_member_swipe_reads_the_member() {
+        let t0 = Instant::now();
+        let ms = |n| t0 + Duration::from_millis(n);
+        let mut p = CardReaderParser::new();
+        assert_eq!(p.feed_at(b"%B4111111111111111^ZHANG/SAN^25", ms(0)), vec![]);
+        let reads = p.feed_at(b";0000012345?\r", ms(1_500));
+        assert_eq!(reads, vec![unreadable(Unreadable::TimedOut), member("0000012345")]);
+        assert!(p.holds_nothing(), "the half swipe was zeroed");
+        // With nothing more coming, the driver's `expire` drops it and zeroes the buffer.
+        let mut p = CardReaderParser::new();
+        assert_eq!(p.feed_at(b";41111111111111", ms(0)), vec![]);
+        assert_eq!(p.expire(ms(100)), vec![], "not yet");
+        assert_eq!(p.expire(ms(101)), vec![unreadable(Unreadable::TimedOut)]);
+        assert!(p.holds_nothing());
+        assert_eq!(p.expire(ms(9_000)), vec![]);
+        // A swipe whose bytes keep coming reads; 0 turns the timeout off.
+        let swipe = b";0000012345?\r";
+        let got: Vec<CardRead> =
+            swipe.iter().enumerate().flat_map(|(i, b)| p.feed_at(&[*b], ms(10_000 + 90 * i as u64))).collect();
+        assert_eq!(got, vec![member("0000012345")]);
+        let mut p = CardReaderParser::with_options(CardReaderOptions { idle_timeout_ms: 0 });
+        p.feed_at(b";00000", ms(0));
+        assert_eq!(p.expire(ms(60_000)), vec![]);
+        assert_eq!(p.feed_at(b"12345?\r", ms(60_000)), vec![member("0000012345")]);
     }
 
     #[test]

@@ -5,8 +5,11 @@
 //! (paper end, cover open, printer offline or unplugged) is *held*: the till lists it with
 //! [`Printer::held_jobs`] and the cashier reprints it with [`Printer::reprint`] or drops it.
 
+pub mod code128;
+pub mod code_page;
 pub mod paper;
 pub mod protocol;
+pub mod status;
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,12 +17,11 @@ use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use shared::receipt::{Block, PaperWidth, Receipt};
+use shared::receipt::{Block, LineFormat, PaperWidth, Receipt};
 
-pub use protocol::{
-    CutMode, DrawerPin, PrintOptions, PrinterProblem, PrinterStatus, RenderError, TextEncoding, drawer_kick,
-    receipt_bytes,
-};
+pub use code_page::CodePage;
+pub use protocol::{CutMode, DrawerPin, Font, PrintOptions, RenderError, TextEncoding, drawer_kick, receipt_bytes};
+pub use status::{DrawerSensor, PrinterProblem, PrinterStatus};
 
 use crate::config::Reconnect;
 use crate::runtime::{self, Device, Ended, EventSink, Events, Link, READ_SLICE};
@@ -32,11 +34,13 @@ pub struct DrawerOptions {
     pub pin: DrawerPin,
     pub pulse_on_ms: u16,
     pub pulse_off_ms: u16,
+    /// How the drawer's switch reads in the printer's status (`none` for a drawer without one).
+    pub sensor: DrawerSensor,
 }
 
 impl Default for DrawerOptions {
     fn default() -> Self {
-        DrawerOptions { pin: DrawerPin::Pin2, pulse_on_ms: 50, pulse_off_ms: 500 }
+        DrawerOptions { pin: DrawerPin::Pin2, pulse_on_ms: 50, pulse_off_ms: 500, sensor: DrawerSensor::OpenHigh }
     }
 }
 
@@ -47,8 +51,9 @@ pub struct PrinterConfig {
     pub endpoint: Endpoint,
     pub print: PrintOptions,
     pub drawer: DrawerOptions,
-    /// Ask the printer's status (`DLE EOT`) before and after each job and while idle. A file
-    /// endpoint never answers, so it is never asked.
+    /// Ask the printer's status (`DLE EOT`) before and after each job and while idle. `false` for
+    /// a send-only cable (no wire back from the printer): jobs are then sent blind and count as
+    /// printed once written. A file endpoint never answers, so it is never asked.
     pub check_status: bool,
     /// How long the printer has to answer a status query.
     pub status_timeout_ms: u64,
@@ -167,26 +172,25 @@ fn lock(held: &Held) -> std::sync::MutexGuard<'_, Vec<HeldJob>> {
     held.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// A test page for `paper`: a column ruler, Chinese and ASCII text, bold and tall lines, a Code128
-/// barcode and a QR code. What a technician prints to check a printer.
-pub fn test_page(paper: PaperWidth) -> Vec<Block> {
-    use shared::receipt::{PrintLine, center, left_right};
-    let w = paper.columns();
+/// A test page for a printer's grid (a paper width, or [`PrintOptions::line_format`]): a column
+/// ruler, Chinese and accented text, bold and tall lines, a Code128 barcode and a QR code. What a
+/// technician prints to check a printer's columns and characters.
+pub fn test_page(format: impl Into<LineFormat>) -> Vec<Block> {
+    use shared::receipt::PrintLine;
+    let f = format.into();
+    let w = f.columns;
     let line = |text: String, bold: bool, tall: bool| Block::Line(PrintLine { text, bold, tall });
     let mut blocks = Vec::new();
-    blocks.extend(center("Tillpoint 打印测试 / TEST PAGE", w).into_iter().map(|t| line(t, true, false)));
-    blocks.push(line("=".repeat(w), false, false));
+    blocks.extend(f.center("Tillpoint 打印测试 / TEST PAGE").into_iter().map(|t| line(t, true, false)));
+    blocks.push(line(f.rule('='), false, false));
     let ruler: String = (1..=w).map(|i| char::from(b'0' + (i % 10) as u8)).collect();
     blocks.push(line(ruler, false, false));
-    blocks.extend(
-        left_right(&format!("{w} 列 / columns"), &format!("{} mm", if w == 32 { 58 } else { 80 }), w)
-            .into_iter()
-            .map(|t| line(t, false, false)),
-    );
-    blocks.extend(left_right("中文 GBK 汉字 测试", "12.50 元", w).into_iter().map(|t| line(t, false, false)));
-    blocks.extend(left_right("粗体 Bold", "OK", w).into_iter().map(|t| line(t, true, false)));
-    blocks.extend(left_right("倍高 Tall", "OK", w).into_iter().map(|t| line(t, true, true)));
-    blocks.push(line("-".repeat(w), false, false));
+    blocks.extend(f.left_right(&format!("{w} 列 / columns"), "").into_iter().map(|t| line(t, false, false)));
+    blocks.extend(f.left_right("中文 GBK 汉字 测试", "12.50 元").into_iter().map(|t| line(t, false, false)));
+    blocks.extend(f.left_right("Nestlé Café €", "9.90").into_iter().map(|t| line(t, false, false)));
+    blocks.extend(f.left_right("粗体 Bold", "OK").into_iter().map(|t| line(t, true, false)));
+    blocks.extend(f.left_right("倍高 Tall", "OK").into_iter().map(|t| line(t, true, true)));
+    blocks.push(line(f.rule('-'), false, false));
     blocks.push(Block::Barcode("TEST-01-000001".into()));
     blocks.push(Block::Qr("https://tillpoint.example/test".into()));
     blocks
@@ -219,9 +223,14 @@ impl Printer {
         self.options.paper
     }
 
-    /// Queues a receipt, laid out for this printer's paper.
+    /// The grid receipts are laid out on: this printer's columns and character set.
+    pub fn line_format(&self) -> LineFormat {
+        self.options.line_format()
+    }
+
+    /// Queues a receipt, laid out for this printer's columns and characters.
     pub fn print_receipt(&self, receipt: &Receipt) -> Result<JobId, RenderError> {
-        self.print_blocks(&receipt.layout(self.options.paper), &receipt.receipt_no.to_string())
+        self.print_blocks(&receipt.layout(self.line_format()), &receipt.receipt_no.to_string())
     }
 
     /// Queues laid-out blocks; `label` names the job in the held list.
@@ -281,8 +290,12 @@ struct PrinterDevice {
     last_status: Option<PrinterStatus>,
 }
 
-/// Asks `DLE EOT 1, 2, 4` and reads the three answers.
-pub fn query_status(link: &mut dyn Transport, timeout: Duration) -> Result<PrinterStatus, TransportError> {
+/// Asks `DLE EOT 1, 2, 3, 4` and reads the four answers, the drawer read as `sensor` says.
+pub fn query_status(
+    link: &mut dyn Transport,
+    timeout: Duration,
+    sensor: DrawerSensor,
+) -> Result<PrinterStatus, TransportError> {
     let mut buf = [0u8; 64];
     // Drop anything stale (a late answer to an earlier query).
     for _ in 0..16 {
@@ -290,18 +303,19 @@ pub fn query_status(link: &mut dyn Transport, timeout: Duration) -> Result<Print
             break;
         }
     }
-    link.write_all(&protocol::status_check_bytes())?;
+    link.write_all(&status::status_check_bytes())?;
     let deadline = Instant::now() + timeout;
-    let mut answers = Vec::with_capacity(3);
-    while answers.len() < 3 {
+    let mut answers = Vec::with_capacity(4);
+    while answers.len() < 4 {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return Err(TransportError::NotAnswering { port: link.name().to_owned() });
         }
         let n = link.read(&mut buf, left.min(READ_SLICE))?;
-        answers.extend(buf[..n].iter().copied().filter(|b| protocol::is_status_byte(*b)));
+        answers.extend(buf[..n].iter().copied().filter(|b| status::is_status_byte(*b)));
     }
-    protocol::parse_status([answers[0], answers[1], answers[2]])
+    let four = [0, 1, 2, 3].map(|i| answers.get(i).copied().unwrap_or_default());
+    status::parse_status(four, sensor)
         .map_err(|e| TransportError::Io { port: link.name().to_owned(), message: e.to_string() })
 }
 
@@ -316,7 +330,7 @@ impl PrinterDevice {
         sink: &EventSink<PrinterEvent>,
         always: bool,
     ) -> Result<PrinterStatus, TransportError> {
-        let s = query_status(link, Duration::from_millis(self.config.status_timeout_ms))?;
+        let s = query_status(link, Duration::from_millis(self.config.status_timeout_ms), self.config.drawer.sensor)?;
         if always || self.last_status != Some(s) {
             sink.send(PrinterEvent::Status(s));
         }
@@ -367,7 +381,7 @@ impl PrinterDevice {
                     self.hold(job, PrintFailure::Link(e.clone()), sink);
                     return Err(e);
                 }
-                Ok(s) if s.paper_end || s.cover_open => {
+                Ok(s) if s.paper_end || s.cover_open || s.stopped_by_error() => {
                     let p = s.problem().unwrap_or(PrinterProblem::Offline);
                     self.hold(job, PrintFailure::Printer(p), sink);
                     return Ok(());
@@ -389,8 +403,9 @@ impl PrinterDevice {
                 }
                 // A printer offline for paper or cover still fires the kick, but one that is
                 // offline for an error does not take commands.
-                Ok(s) if s.error => {
-                    sink.send(PrinterEvent::DrawerFailed { reason: PrintFailure::Printer(PrinterProblem::Error) });
+                Ok(s) if s.stopped_by_error() => {
+                    let problem = s.problem().unwrap_or(PrinterProblem::Error);
+                    sink.send(PrinterEvent::DrawerFailed { reason: PrintFailure::Printer(problem) });
                     return Ok(());
                 }
                 Ok(_) => {}
@@ -416,7 +431,8 @@ impl Device for PrinterDevice {
         let opened = self.config.endpoint.open().and_then(|mut link| {
             // A serial port opens with the printer switched off: only an answer means it is there.
             if self.asks_status(link.as_ref()) {
-                query_status(link.as_mut(), Duration::from_millis(self.config.status_timeout_ms))?;
+                let timeout = Duration::from_millis(self.config.status_timeout_ms);
+                query_status(link.as_mut(), timeout, self.config.drawer.sensor)?;
             }
             Ok(link)
         });

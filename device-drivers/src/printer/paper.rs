@@ -1,13 +1,19 @@
 //! What a receipt printer does with ESC/POS bytes, as pure code: the printer simulator's brain.
 //!
 //! [`PaperReader`] reads a byte stream (split anywhere) and tells what lands on the paper: lines of
-//! text (decoded from GB18030 in Chinese character mode), barcodes, QR codes, cuts, drawer kicks,
-//! and the real-time status queries the printer must answer. Commands it does not know are
-//! reported, not guessed at.
+//! text (decoded from GB18030 in Chinese character mode, else from the code page `ESC t` chose),
+//! barcodes, QR codes, cuts, drawer kicks, and the real-time status queries the printer must
+//! answer. `ESC $` (absolute position) lands the next character in the column its dots give in
+//! the current font (`ESC M`, `ESC !`), which the reader writes as the spaces it skipped over.
+//! Commands it does not know are reported, not guessed at.
 
 use serde::{Deserialize, Serialize};
 
-use super::protocol::{DLE, DrawerPin, EOT, ESC, FS, GS, LF, StatusQuery};
+use shared::receipt::Charset;
+
+use super::code_page::CodePage;
+use super::protocol::{DLE, DrawerPin, EOT, ESC, FS, GS, LF};
+use super::status::StatusQuery;
 
 /// One printed line of text and its style.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,14 +58,35 @@ pub enum PaperEvent {
 const MAX_PENDING: usize = 64 * 1024;
 
 /// Reads ESC/POS.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct PaperReader {
     pending: Vec<u8>,
     line: Vec<u8>,
     chinese: bool,
+    /// `ESC t n`; `None` for a page this reader has no table of.
+    code_page: Option<CodePage>,
+    font_b: bool,
     bold: bool,
     tall: bool,
+    /// Width magnification (`GS !` high nibble + 1, `ESC !` bit 5).
+    wide: usize,
     qr_data: Option<Vec<u8>>,
+}
+
+impl Default for PaperReader {
+    fn default() -> Self {
+        PaperReader {
+            pending: Vec::new(),
+            line: Vec::new(),
+            chinese: false,
+            code_page: Some(CodePage::Pc437),
+            font_b: false,
+            bold: false,
+            tall: false,
+            wide: 1,
+            qr_data: None,
+        }
+    }
 }
 
 enum Step {
@@ -106,8 +133,20 @@ impl PaperReader {
         if self.chinese {
             encoding_rs::GB18030.decode_without_bom_handling(bytes).0.into_owned()
         } else {
-            bytes.iter().map(|&b| if b < 0x80 { char::from(b) } else { char::REPLACEMENT_CHARACTER }).collect()
+            bytes
+                .iter()
+                .map(|&b| self.code_page.and_then(|p| p.decode(b)).unwrap_or(char::REPLACEMENT_CHARACTER))
+                .collect()
         }
+    }
+
+    /// `ESC $`: spaces up to the column `dots` falls in (nothing when already past it).
+    fn move_to(&mut self, dots: u32) {
+        let font = if self.font_b { 9 } else { 12 };
+        let target = (dots / font) as usize;
+        let charset = if self.chinese { Charset::DoubleByte } else { Charset::SingleByte };
+        let at = charset.text_width(&self.decode(&self.line));
+        self.line.extend(std::iter::repeat_n(b' ', target.saturating_sub(at)));
     }
 
     fn end_line(&mut self, out: &mut Vec<PaperEvent>) {
@@ -136,8 +175,11 @@ impl PaperReader {
                     b'@' => {
                         self.flush_line(out);
                         self.chinese = false;
+                        self.code_page = Some(CodePage::Pc437);
+                        self.font_b = false;
                         self.bold = false;
                         self.tall = false;
+                        self.wide = 1;
                         self.qr_data = None;
                         out.push(PaperEvent::Init);
                         Step::Took(2)
@@ -153,8 +195,18 @@ impl PaperReader {
                         Step::Took(3)
                     }
                     b'!' => {
+                        self.font_b = b[2] & 0x01 != 0;
                         self.bold = b[2] & 0x08 != 0;
                         self.tall = b[2] & 0x10 != 0;
+                        self.wide = if b[2] & 0x20 != 0 { 2 } else { 1 };
+                        Step::Took(3)
+                    }
+                    b'M' => {
+                        self.font_b = b[2] & 1 == 1;
+                        Step::Took(3)
+                    }
+                    b't' => {
+                        self.code_page = CodePage::from_n(b[2]);
                         Step::Took(3)
                     }
                     b'd' => {
@@ -171,7 +223,14 @@ impl PaperReader {
                         self.end_line(out);
                         Step::Took(3)
                     }
-                    b'a' | b'-' | b'M' | b't' | b'R' | b'{' | b'V' | b'3' | b'=' | b'U' | b' ' => Step::Took(3),
+                    b'a' | b'-' | b'R' | b'{' | b'V' | b'3' | b'=' | b'U' | b' ' => Step::Took(3),
+                    b'$' => {
+                        if b.len() < 4 {
+                            return Step::More;
+                        }
+                        self.move_to(u32::from(b[2]) + 256 * u32::from(b[3]));
+                        Step::Took(4)
+                    }
                     b'c' => need(4),
                     b'2' => Step::Took(2),
                     b'i' | b'm' => {
@@ -203,6 +262,7 @@ impl PaperReader {
                     b'!' => {
                         let Some(&n) = b.get(2) else { return Step::More };
                         self.tall = n & 0x0F != 0;
+                        self.wide = usize::from(n >> 4) + 1;
                         Step::Took(3)
                     }
                     b'B' | b'H' | b'h' | b'w' | b'f' | b'a' | b'b' | b'r' | b'I' => need(3),
@@ -286,7 +346,16 @@ impl PaperReader {
             c if c < 0x20 => Step::Took(1),
             _ => {
                 let n = b.iter().position(|&x| x < 0x20).unwrap_or(b.len());
-                self.line.extend_from_slice(&b[..n]);
+                if self.wide > 1 {
+                    // A half-width character k times as wide covers k columns: it reads back as k
+                    // of itself (a rule of `-` sent a quarter as long at 4× width reads as the rule).
+                    for &x in &b[..n] {
+                        let copies = if x < 0x80 { self.wide } else { 1 };
+                        self.line.extend(std::iter::repeat_n(x, copies));
+                    }
+                } else {
+                    self.line.extend_from_slice(&b[..n]);
+                }
                 Step::Took(n)
             }
         }
@@ -385,8 +454,9 @@ mod tests {
             b"\x1b@\x1c&\x1bE\x01\xb3\xac\xca\xd0\n\x1bE\x00\x1d!\x01TOTAL\n\x1d!\x00\r\n",
             &[PaperEvent::Init, line("超市", true, false), line("TOTAL", false, true), line("", false, false)],
         );
-        // Without Chinese mode, high bytes are not Chinese.
-        check(b"\xb3\xac\n", &[line("\u{FFFD}\u{FFFD}", false, false)]);
+        // Without Chinese mode, high bytes are the code page's (PC437 until ESC t says otherwise).
+        check(b"\xb3\xac\n", &[line("│¼", false, false)]);
+        check(b"\x1bt\x10\x80\n\x1bt\x63\x80\n", &[line("€", false, false), line("\u{FFFD}", false, false)]);
         check(b"a\x1bd\x03", &[line("a", false, false), line("", false, false), line("", false, false)]);
     }
 
@@ -426,6 +496,18 @@ mod tests {
                 PaperEvent::Unknown(vec![0x1D, b'Z']),
             ],
         );
+    }
+
+    #[test]
+    fn positions_and_wide_rules_read_back_as_columns() {
+        // ESC $ 168 dots = column 14 in font A; a Chinese character takes two columns.
+        check(b"\x1c&\xba\xcf\xbc\xc6\x1b$\xa8\x0012.30\n", &[line("合计          12.30", false, false)]);
+        // In font B (ESC M 1) a column is 9 dots.
+        check(b"\x1bM\x01\x1b$\x36\x00x\n", &[line("      x", false, false)]);
+        // A position already passed adds nothing.
+        check(b"abc\x1b$\x0c\x00d\n", &[line("abcd", false, false)]);
+        // Four times as wide: each dash covers four columns.
+        check(b"\x1d!\x30--\x1d!\x00-\n", &[line("---------", false, false)]);
     }
 
     #[test]

@@ -55,6 +55,15 @@ impl ByteParser for ScannerParser {
             })
             .collect()
     }
+    fn expire(&mut self, now: Instant) -> Vec<ScannerEvent> {
+        ScannerParser::expire(self, now)
+            .into_iter()
+            .map(|o| match o {
+                ScanOutcome::Scan(s) => ScannerEvent::Scan(s),
+                ScanOutcome::Misread(m) => ScannerEvent::Misread(m),
+            })
+            .collect()
+    }
     fn reset(&mut self) {
         *self = ScannerParser::new(*self.options());
     }

@@ -3,22 +3,24 @@
 //! A frame is `[STX] [AIM id] code terminator`. The parser keeps what it has seen of an unfinished
 //! frame between calls, so frames split across reads and frames glued together in one read come
 //! out the same. Time is an input ([`ScannerParser::feed`] takes the `Instant` the bytes arrived),
-//! so duplicate suppression is tested without a clock.
+//! so duplicate suppression and the inter-byte idle timeout are tested without a clock: a frame
+//! whose bytes stop coming for longer than the timeout is dropped as a misread
+//! ([`MisreadReason::Incomplete`]), so half a frame never glues onto the next read.
 
 use std::fmt;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use shared::catalog::{BarcodeError, GtinKind, validate_gtin};
+use shared::catalog::{BarcodeError, GtinKind, validate_gtin, validate_gtin_as};
 
 pub const STX: u8 = 0x02;
 pub const ETX: u8 = 0x03;
 pub const CR: u8 = b'\r';
 pub const LF: u8 = b'\n';
 
-/// What ends a frame. `Cr`, `Lf` and `CrLf` are line ends: any CR or LF ends a frame and empty
-/// frames are ignored, so a scanner set to another line end still reads. `Etx` ends a frame at
-/// ETX only.
+/// What ends a frame. `Cr`, `Lf` and `CrLf` are line ends: any CR, LF or ETX ends a frame and
+/// empty frames are ignored, so a scanner set to another line end, or to STX/ETX framing, still
+/// reads (ETX is never part of a code). `Etx` ends a frame at ETX only.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Terminator {
@@ -43,7 +45,7 @@ impl Terminator {
     fn ends_frame(self, b: u8) -> bool {
         match self {
             Terminator::Etx => b == ETX,
-            _ => b == CR || b == LF,
+            _ => b == CR || b == LF || b == ETX,
         }
     }
 }
@@ -61,6 +63,11 @@ pub enum AimIds {
     Required,
 }
 
+/// The default inter-byte idle timeout of scanners and card readers: at 9600 baud a byte takes
+/// about 1 ms and a USB adapter holds bytes back at most 16 ms, so 100 ms of silence inside a
+/// frame means the rest is not coming.
+pub const DEFAULT_IDLE_TIMEOUT_MS: u64 = 100;
+
 /// Protocol options of a serial scanner, as the till's config file has them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(default)]
@@ -73,6 +80,10 @@ pub struct ScannerOptions {
     pub duplicate_window_ms: u64,
     /// Longest frame accepted; past that the frame is a misread up to its terminator.
     pub max_frame_len: usize,
+    /// A frame whose next byte does not come within this many milliseconds is dropped as a
+    /// misread (0: never). A scanner sends a frame's bytes back to back; a gap means a lost
+    /// terminator or a read cut short.
+    pub idle_timeout_ms: u64,
 }
 
 impl Default for ScannerOptions {
@@ -83,6 +94,7 @@ impl Default for ScannerOptions {
             aim_ids: AimIds::Auto,
             duplicate_window_ms: 300,
             max_frame_len: 512,
+            idle_timeout_ms: DEFAULT_IDLE_TIMEOUT_MS,
         }
     }
 }
@@ -91,7 +103,7 @@ impl Default for ScannerOptions {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Symbology {
-    /// `]E0`: EAN-13, and UPC-A / UPC-E sent as 13 digits.
+    /// `]E0`: EAN-13, UPC-A (12 or 13 digits) and UPC-E (8 digits).
     Ean13,
     /// `]E4`.
     Ean8,
@@ -168,7 +180,7 @@ pub struct Scan {
     /// The code without STX, AIM identifier or terminator. Printable ASCII only.
     pub code: String,
     pub symbology: Symbology,
-    /// Set when the code is an EAN-13 / UPC-A / EAN-8 whose check digit was verified.
+    /// Set when the code is an EAN-13 / UPC-A / EAN-8 / UPC-E whose check digit was verified.
     pub gtin: Option<GtinKind>,
 }
 
@@ -191,6 +203,8 @@ pub enum MisreadReason {
     BadAim,
     #[error("no code after the AIM identifier")]
     Empty,
+    #[error("the frame stopped for more than {idle_ms} ms before its end; scan again")]
+    Incomplete { idle_ms: u64 },
 }
 
 /// A frame that was not a scan, and what it looked like.
@@ -254,7 +268,14 @@ pub fn decode_frame(frame: &[u8], aim: AimIds) -> Result<Scan, MisreadReason> {
     }
     let digits_only = code.bytes().all(|b| b.is_ascii_digit());
     let gtin = if symbology.is_gtin() || (symbology == Symbology::Unknown && digits_only && is_gtin_length(code)) {
-        match validate_gtin(code) {
+        // `]E4` is EAN-8 and nothing else; `]E0` and no identifier leave 8 digits to the rule of
+        // `validate_gtin` (UPC-E when they read as one, else EAN-8).
+        let checked = if symbology == Symbology::Ean8 {
+            validate_gtin_as(code, GtinKind::Ean8).map(|()| GtinKind::Ean8)
+        } else {
+            validate_gtin(code)
+        };
+        match checked {
             Ok(kind) => Some(kind),
             Err(BarcodeError::CheckDigit { expected, .. }) => return Err(MisreadReason::CheckDigit { expected }),
             Err(e) => return Err(MisreadReason::NotGtin(e.to_string())),
@@ -306,6 +327,8 @@ pub struct ScannerParser {
     overflowing: bool,
     duplicates: DuplicateFilter,
     suppressed: u64,
+    /// When the last byte of the unfinished frame came.
+    last_byte: Option<Instant>,
 }
 
 impl ScannerParser {
@@ -317,6 +340,7 @@ impl ScannerParser {
             overflowing: false,
             duplicates: DuplicateFilter::new(Duration::from_millis(options.duplicate_window_ms)),
             suppressed: 0,
+            last_byte: None,
         }
     }
 
@@ -334,9 +358,35 @@ impl ScannerParser {
         self.frame.len()
     }
 
+    /// Drops an unfinished frame whose bytes stopped coming more than the idle timeout before
+    /// `now`, as a misread. The driver calls this when a read brings nothing.
+    pub fn expire(&mut self, now: Instant) -> Vec<ScanOutcome> {
+        let mut out = Vec::new();
+        self.expire_into(now, &mut out);
+        out
+    }
+
+    fn expire_into(&mut self, now: Instant, out: &mut Vec<ScanOutcome>) {
+        let idle_ms = self.options.idle_timeout_ms;
+        let Some(last) = self.last_byte else { return };
+        if idle_ms == 0 || now.saturating_duration_since(last) <= Duration::from_millis(idle_ms) {
+            return;
+        }
+        self.last_byte = None;
+        if (!self.frame.is_empty() || self.saw_stx) && !self.overflowing {
+            out.push(self.misread(MisreadReason::Incomplete { idle_ms }));
+        }
+        self.reset();
+    }
+
     /// Feeds bytes that arrived at `now`; returns the frames they completed.
     pub fn feed(&mut self, bytes: &[u8], now: Instant) -> Vec<ScanOutcome> {
         let mut out = Vec::new();
+        if bytes.is_empty() {
+            return out;
+        }
+        self.expire_into(now, &mut out);
+        self.last_byte = Some(now);
         for &b in bytes {
             if self.options.terminator.ends_frame(b) {
                 self.end_frame(now, &mut out);
@@ -570,6 +620,71 @@ mod tests {
         assert_eq!(p.suppressed(), 2);
         // Misreads are never suppressed.
         assert_eq!(p.feed(b"6901234567893\r\n6901234567893\r\n", ms(730)).len(), 2);
+    }
+
+    #[test]
+    fn a_half_frame_is_dropped_after_the_idle_timeout_not_glued_to_the_next() {
+        let t0 = Instant::now();
+        let ms = |n| t0 + Duration::from_millis(n);
+        let incomplete = |frame: &str| misread(MisreadReason::Incomplete { idle_ms: 100 }, frame);
+        // `6901234`, 2 s later `96385074\r\n`: a misread and the EAN-8, not `690123496385074`.
+        let mut p = ScannerParser::new(opts());
+        assert_eq!(p.feed(b"6901234", ms(0)), vec![]);
+        assert_eq!(
+            p.feed(b"96385074\r\n", ms(2_000)),
+            vec![incomplete("6901234"), scan("96385074", Symbology::Unknown, Some(GtinKind::Ean8))]
+        );
+        // `20012` then `34012508\r\n` is not the scale label 2001234012508.
+        let mut p = ScannerParser::new(opts());
+        assert_eq!(p.feed(b"20012", ms(0)), vec![]);
+        let got = p.feed(b"34012508\r\n", ms(2_000));
+        assert_eq!(got.first(), Some(&incomplete("20012")));
+        assert!(!got.iter().any(|o| matches!(o, ScanOutcome::Scan(s) if s.code.len() == 13)), "{got:?}");
+        // With no more bytes at all, the driver's `expire` reports it once the timeout is past.
+        let mut p = ScannerParser::new(opts());
+        assert_eq!(p.feed(b"]E0690", ms(0)), vec![]);
+        assert_eq!(p.expire(ms(100)), vec![], "not yet");
+        assert_eq!(p.expire(ms(101)), vec![incomplete("]E0690")]);
+        assert_eq!(p.pending(), 0);
+        assert_eq!(p.expire(ms(5_000)), vec![], "reported once");
+        // A frame whose bytes keep coming within the timeout reads, however slowly it comes in all.
+        let mut p = ScannerParser::new(opts());
+        let frame = b"6901234567892\r\n";
+        let got: Vec<ScanOutcome> =
+            frame.iter().enumerate().flat_map(|(i, b)| p.feed(&[*b], ms(90 * i as u64))).collect();
+        assert_eq!(got, vec![scan("6901234567892", Symbology::Unknown, Some(GtinKind::Ean13))]);
+        // A finished frame leaves nothing to expire; 0 turns the timeout off.
+        assert_eq!(p.expire(ms(60_000)), vec![]);
+        let mut p = ScannerParser::new(ScannerOptions { idle_timeout_ms: 0, ..opts() });
+        p.feed(b"690123", ms(0));
+        assert_eq!(p.expire(ms(60_000)), vec![]);
+        assert_eq!(
+            p.feed(b"4567892\r", ms(60_000)),
+            vec![scan("6901234567892", Symbology::Unknown, Some(GtinKind::Ean13))]
+        );
+    }
+
+    #[test]
+    fn default_settings_end_a_frame_on_etx_too() {
+        let o = ScannerOptions::default();
+        assert_eq!(o.terminator, Terminator::CrLf);
+        let want = scan("6901234567892", Symbology::Unknown, Some(GtinKind::Ean13));
+        check(ScannerOptions { duplicate_window_ms: 0, ..o }, b"\x026901234567892\x03", std::slice::from_ref(&want));
+        check(ScannerOptions { duplicate_window_ms: 0, ..o }, b"6901234567892\x03\r\n", std::slice::from_ref(&want));
+    }
+
+    #[test]
+    fn upc_e_reads_as_upc_e() {
+        let o = opts();
+        for code in ["04252614", "06543217", "02468139"] {
+            let frame = format!("{code}\r\n");
+            check(o, frame.as_bytes(), &[scan(code, Symbology::Unknown, Some(GtinKind::UpcE))]);
+            let frame = format!("]E0{code}\r\n");
+            check(o, frame.as_bytes(), &[scan(code, Symbology::Ean13, Some(GtinKind::UpcE))]);
+        }
+        // A scanner that says EAN-8 read an EAN-8: checked as one.
+        check(o, b"]E404252614\r\n", &[misread(MisreadReason::CheckDigit { expected: 0 }, "]E404252614")]);
+        check(o, b"04252615\r\n", &[misread(MisreadReason::CheckDigit { expected: 4 }, "04252615")]);
     }
 
     #[test]

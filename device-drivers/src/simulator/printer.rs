@@ -3,11 +3,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use shared::receipt::{PaperWidth, barcode_caption, qr_caption};
+use shared::receipt::{LineFormat, PaperWidth, barcode_caption, qr_caption};
 
 use crate::config::SerialSettings;
 use crate::printer::paper::{CutKind, PaperEvent, PaperLine, PaperReader};
-use crate::printer::protocol::{PrinterStatus, status_answer};
+use crate::printer::status::{PrinterStatus, status_answer};
 use crate::printer::{DrawerPin, PrintOptions, PrinterConfig};
 use crate::transport::Endpoint;
 
@@ -36,7 +36,7 @@ pub struct DrawerKick {
 
 struct Paper {
     reader: PaperReader,
-    columns: usize,
+    format: LineFormat,
     status: PrinterStatus,
     answering: bool,
     receipts: Vec<PrintedReceipt>,
@@ -63,6 +63,8 @@ impl Paper {
             }
             PaperEvent::DrawerKick { pin, on_ms, off_ms } if kicks => {
                 self.kicks.push(DrawerKick { pin, on_ms, off_ms });
+                // The drawer springs open; its switch drives pin 3 high until it is closed.
+                self.status.drawer_open = Some(true);
             }
             PaperEvent::Init => {}
             PaperEvent::Unknown(bytes) => self.unknown.push(bytes),
@@ -73,12 +75,12 @@ impl Paper {
                 self.current.lines.push(line);
             }
             PaperEvent::Barcode { data, .. } => {
-                self.current.text.push_str(&barcode_caption(&data, self.columns));
+                self.current.text.push_str(&barcode_caption(&data, self.format));
                 self.current.text.push('\n');
                 self.current.barcodes.push(data);
             }
             PaperEvent::Qr(data) => {
-                self.current.text.push_str(&qr_caption(&data, self.columns));
+                self.current.text.push_str(&qr_caption(&data, self.format));
                 self.current.text.push('\n');
                 self.current.qr_codes.push(data);
             }
@@ -121,7 +123,7 @@ impl SimDevice for Mechanism {
 pub struct PrinterSimulator {
     sim: Sim,
     paper: Arc<Mutex<Paper>>,
-    width: PaperWidth,
+    options: PrintOptions,
 }
 
 impl PrinterSimulator {
@@ -130,10 +132,17 @@ impl PrinterSimulator {
         PrinterSimulator::start_with(PaperWidth::Mm80)
     }
 
+    /// A printer with the usual columns of `width` (32 or 48, Chinese).
     pub fn start_with(width: PaperWidth) -> Result<PrinterSimulator, SimulatorError> {
+        PrinterSimulator::start_for(PrintOptions { paper: width, ..PrintOptions::default() })
+    }
+
+    /// A printer whose print width, font, columns and characters are those of `options` (the
+    /// driver config it gives prints with the same).
+    pub fn start_for(options: PrintOptions) -> Result<PrinterSimulator, SimulatorError> {
         let paper = Arc::new(Mutex::new(Paper {
             reader: PaperReader::new(),
-            columns: width.columns(),
+            format: options.line_format(),
             status: PrinterStatus::default(),
             answering: true,
             receipts: Vec::new(),
@@ -144,18 +153,18 @@ impl PrinterSimulator {
             dropped: 0,
         }));
         let sim = Sim::start("printer", Mechanism(paper.clone()))?;
-        Ok(PrinterSimulator { sim, paper, width })
+        Ok(PrinterSimulator { sim, paper, options })
     }
 
     pub fn port_path(&self) -> PathBuf {
         self.sim.port_path()
     }
 
-    /// A driver configuration for this simulator (serial, this paper width, status checked).
+    /// A driver configuration for this simulator (serial, its print options, status checked).
     pub fn config(&self) -> PrinterConfig {
         PrinterConfig {
             endpoint: Endpoint::Serial(SerialSettings::new(self.port_path().display().to_string())),
-            print: PrintOptions { paper: self.width, ..PrintOptions::default() },
+            print: self.options,
             ..PrinterConfig::default()
         }
     }
@@ -202,6 +211,16 @@ impl PrinterSimulator {
 
     pub fn set_offline(&self, on: bool) {
         lock(&self.paper).status.offline = on;
+    }
+
+    /// Opens (`true`) or closes the cash drawer by hand; a drawer kick opens it too.
+    pub fn set_drawer_open(&self, open: bool) {
+        lock(&self.paper).status.drawer_open = Some(open);
+    }
+
+    /// Jams the autocutter (`DLE EOT 3` bit 3), or clears the jam.
+    pub fn set_cutter_error(&self, on: bool) {
+        lock(&self.paper).status.cutter_error = on;
     }
 
     /// `false`: the printer stops answering status queries (switched off behind its adapter).

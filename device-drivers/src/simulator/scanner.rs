@@ -1,5 +1,7 @@
 use std::path::PathBuf;
 
+use shared::catalog::{GtinKind, validate_gtin};
+
 use crate::config::SerialSettings;
 use crate::scanner::protocol::{STX, encode_frame};
 use crate::scanner::{ScannerConfig, ScannerOptions, Symbology};
@@ -54,11 +56,13 @@ impl ScannerSimulator {
         }
     }
 
-    /// Reads `code`: EAN-13 / UPC-A / EAN-8 by their length of digits, Code 128 otherwise.
+    /// Reads `code`: EAN-13 / UPC-A / UPC-E (`]E0`) and EAN-8 (`]E4`) by their digits, Code 128
+    /// otherwise.
     pub fn scan(&self, code: &str) -> Result<(), SimulatorError> {
         let digits = code.bytes().all(|b| b.is_ascii_digit());
         let symbology = match code.len() {
             12 | 13 if digits => Symbology::Ean13,
+            8 if digits && validate_gtin(code) == Ok(GtinKind::UpcE) => Symbology::Ean13,
             8 if digits => Symbology::Ean8,
             _ => Symbology::Code128,
         };
