@@ -77,6 +77,7 @@ pub const API: &[Rule] = &[
     ("POST", "/api/v1/users", Roles(can::ADMINISTER)),
     ("GET", "/api/v1/users/{id}", SignedIn),
     ("PATCH", "/api/v1/users/{id}", Roles(can::ADMINISTER)),
+    ("POST", "/api/v1/users/{id}/unlock", Roles(can::ADMINISTER)),
     ("GET", "/api/v1/branches", Roles(can::READ)),
     ("POST", "/api/v1/branches", Roles(can::ADMINISTER)),
     ("GET", "/api/v1/branches/{id}", Roles(can::READ)),
@@ -167,6 +168,7 @@ pub const CONSOLE: &[Rule] = &[
     ("GET", "/console/users", Roles(can::ADMINISTER)),
     ("POST", "/console/users", Roles(can::ADMINISTER)),
     ("POST", "/console/users/{id}", Roles(can::ADMINISTER)),
+    ("POST", "/console/users/{id}/unlock", Roles(can::ADMINISTER)),
     ("GET", "/console/jobs/{id}", SignedIn),
 ];
 

@@ -2,7 +2,7 @@
 
 use std::io::{BufRead, Write};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, anyhow, bail};
@@ -21,6 +21,11 @@ pub struct Cli {
     /// The SQLite database (created and migrated if missing).
     #[arg(long, global = true, default_value = "hq.sqlite")]
     pub db: PathBuf,
+    /// The file holding the audit log's key (made on first use). Keep it away from the database
+    /// and its backups, so a copy of the database cannot rewrite the log; default: beside the
+    /// database, `<db>.audit-key`.
+    #[arg(long, global = true, env = "TILLPOINT_AUDIT_KEY")]
+    pub audit_key: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -131,6 +136,11 @@ pub enum UserCommand {
         #[arg(long, conflicts_with = "password_stdin")]
         password: Option<String>,
     },
+    /// Lift a user's sign-in locks: forget every failed attempt against the account.
+    Unlock {
+        #[arg(long)]
+        username: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -218,7 +228,12 @@ pub enum ExportCommand {
 #[derive(Subcommand, Debug)]
 pub enum AuditCommand {
     /// Check the hash chain: reports edited, reordered or deleted entries; exits 1 if any.
-    Verify,
+    Verify {
+        /// Files of the tills' witnesses (`pos-app audit-witnesses` prints them: one JSON
+        /// `{"id": …, "hash": …}` a line): each must match the chain.
+        #[arg(long, num_args = 1..)]
+        witnesses: Vec<PathBuf>,
+    },
 }
 
 /// The binary's entry point.
@@ -239,8 +254,15 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn open(db: &Path) -> anyhow::Result<SqliteStore> {
-    SqliteStore::open(db).with_context(|| format!("opening {}", db.display()))
+/// The database and its audit key, as the command line names them.
+struct Database {
+    path: PathBuf,
+    audit_key: Option<PathBuf>,
+}
+
+fn open(db: &Database) -> anyhow::Result<SqliteStore> {
+    SqliteStore::open_with(&db.path, crate::Clock::system(), db.audit_key.as_deref())
+        .with_context(|| format!("opening {}", db.path.display()))
 }
 
 fn branch_id(store: &SqliteStore, code: &str) -> anyhow::Result<shared::ids::BranchId> {
@@ -249,9 +271,11 @@ fn branch_id(store: &SqliteStore, code: &str) -> anyhow::Result<shared::ids::Bra
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let actor = Actor::cli();
+    let db = Database { path: cli.db.clone(), audit_key: cli.audit_key.clone() };
     match cli.command {
         Command::Serve { listen, secure_cookies } => {
-            let config = Config { db_path: cli.db, listen, secure_cookies, ..Config::default() };
+            let config =
+                Config { db_path: cli.db, audit_key: cli.audit_key, listen, secure_cookies, ..Config::default() };
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(async {
                 let app = crate::Application::build(config).await?;
@@ -266,7 +290,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::User {
             command: UserCommand::Add { username, role, branch, display_name, password_stdin, password },
         } => {
-            let store = open(&cli.db)?;
+            let store = open(&db)?;
             let password = match (password_stdin, password) {
                 (true, _) => {
                     let mut line = String::new();
@@ -281,8 +305,17 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let user = admin::add_user(&store, &actor, &username, &display, role.into(), branch, &password)?;
             println!("user {} ({}) added with id {}", user.username, user.role.code(), user.id);
         }
+        Command::User { command: UserCommand::Unlock { username } } => {
+            use crate::store::AccountStore;
+            let store = open(&db)?;
+            if store.user_for_login(&username)?.is_none() {
+                bail!("there is no user {username}");
+            }
+            let n = store.lift_login_lock(&actor, &username)?;
+            println!("sign-in lock of {username} lifted ({n} failed attempts forgotten)");
+        }
         Command::Branch { command: BranchCommand::Add { code, name, address, phone, time_zone, day_starts_at } } => {
-            let store = open(&cli.db)?;
+            let store = open(&db)?;
             let mut b = admin::default_branch(&code, &name);
             b.address = address;
             b.phone = phone;
@@ -293,20 +326,20 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("branch {} ({}) added with id {}", b.code, b.name, b.id);
         }
         Command::Till { command: TillCommand::Add { branch, name } } => {
-            let store = open(&cli.db)?;
+            let store = open(&db)?;
             let id = branch_id(&store, &branch)?;
             let (till, code) = admin::add_till(&store, &actor, id, &name, Config::default().enrolment_code_ttl)?;
             println!("till {} ({}-{:02}) registered", till.id, till.branch_code, till.number);
             println!("enrolment code: {code}  (single use, valid until {})", expiry_text(&till));
         }
         Command::Till { command: TillCommand::Code { till } } => {
-            let store = open(&cli.db)?;
+            let store = open(&db)?;
             let (till, code) =
                 admin::renew_code(&store, &actor, shared::ids::TillId(till), Config::default().enrolment_code_ttl)?;
             println!("enrolment code for till {}: {code}  (single use, valid until {})", till.id, expiry_text(&till));
         }
         Command::Staff { command: StaffCommand::Add { branch, login, name, role, pin } } => {
-            let store = open(&cli.db)?;
+            let store = open(&db)?;
             let id = branch_id(&store, &branch)?;
             let role = match role {
                 StaffRoleArg::Cashier => StaffRole::Cashier,
@@ -316,7 +349,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("staff {} ({}) added with id {}", s.login, s.name, s.id);
         }
         Command::Import { what: ImportCommand::Products { file } } => {
-            let store = open(&cli.db)?;
+            let store = open(&db)?;
             let text = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let progress = import::terminal_bar();
             let outcome = import::import_products(&store, &actor, &text, &progress);
@@ -335,7 +368,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Export { what: ExportCommand::Products { out } } => {
-            let store = open(&cli.db)?;
+            let store = open(&db)?;
             match out {
                 Some(path) => {
                     let f = std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
@@ -350,7 +383,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Import { what: ImportCommand::Members { file } } => {
-            let store = open(&cli.db)?;
+            let store = open(&db)?;
             let text = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let progress = import::terminal_bar();
             let outcome = crate::member_import::import_members(&store, &actor, &text, &progress);
@@ -367,7 +400,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Export { what: ExportCommand::Members { out } } => {
-            let store = open(&cli.db)?;
+            let store = open(&db)?;
             match out {
                 Some(path) => {
                     let f = std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
@@ -383,7 +416,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Daily { date } => {
             use crate::store::MemberStore;
-            let store = open(&cli.db)?;
+            let store = open(&db)?;
             let now = store.now();
             let day = match date {
                 Some(d) => d,
@@ -400,11 +433,21 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 run.lots_expired, run.points_expired, run.tier_changes, run.holds_expired
             );
         }
-        Command::Audit { command: AuditCommand::Verify } => {
-            let store = open(&cli.db)?;
-            let verdict = store.verify_audit()?;
+        Command::Audit { command: AuditCommand::Verify { witnesses } } => {
+            let store = open(&db)?;
+            let mut verdict = store.verify_audit()?;
+            let mut copies = Vec::new();
+            for file in &witnesses {
+                let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+                for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+                    let w: shared::sync::AuditHead = serde_json::from_str(line)
+                        .with_context(|| format!("{} line {}: not a witness", file.display(), n + 1))?;
+                    copies.push(w);
+                }
+            }
+            verdict.problems.extend(store.check_witnesses(&copies)?);
             if verdict.intact() {
-                println!("audit log intact: {} entries", verdict.entries);
+                println!("audit log intact: {} entries, {} witnesses agree", verdict.entries, copies.len());
             } else {
                 println!("audit log NOT intact ({} entries read):", verdict.entries);
                 for p in &verdict.problems {
@@ -414,7 +457,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::DemoData { products } => {
-            let store = open(&cli.db)?;
+            let store = open(&db)?;
             let options = demo::DemoOptions { products, ..demo::DemoOptions::default() };
             let summary = demo::seed(&store, &options)?;
             print!("{}", summary.describe());

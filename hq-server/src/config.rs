@@ -6,17 +6,29 @@ use std::time::Duration;
 
 use crate::clock::Clock;
 
-/// How many failed logins are allowed in a window before logins are refused.
+/// How many failed sign-ins are allowed in a window. Guessing one account's password from one
+/// address stops after `per_account`; one address guessing many accounts after `per_address`.
+/// Many addresses guessing one account (`per_account_anywhere`) lock out only addresses the
+/// account never signed in from: one it did is slowed down by `slow_down` per attempt instead, so
+/// nobody can lock the right person out. An admin can lift a lock.
 #[derive(Clone, Debug)]
 pub struct LoginLimits {
     pub window: Duration,
     pub per_account: u64,
     pub per_address: u64,
+    pub per_account_anywhere: u64,
+    pub slow_down: Duration,
 }
 
 impl Default for LoginLimits {
     fn default() -> Self {
-        LoginLimits { window: Duration::from_secs(15 * 60), per_account: 5, per_address: 20 }
+        LoginLimits {
+            window: Duration::from_secs(15 * 60),
+            per_account: 5,
+            per_address: 20,
+            per_account_anywhere: 50,
+            slow_down: Duration::from_secs(2),
+        }
     }
 }
 
@@ -24,6 +36,8 @@ impl Default for LoginLimits {
 pub struct Config {
     /// The SQLite database; created and migrated if missing.
     pub db_path: PathBuf,
+    /// The audit log's key file (`AuditKey`); `None`: beside the database.
+    pub audit_key: Option<PathBuf>,
     /// Where to listen; port 0 picks a free port (tests, the till's demo mode).
     pub listen: SocketAddr,
     /// How long an enrolment code may be used.
@@ -44,6 +58,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             db_path: PathBuf::from("hq.sqlite"),
+            audit_key: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             enrolment_code_ttl: Duration::from_secs(15 * 60),
             session_ttl: Duration::from_secs(12 * 3600),

@@ -38,7 +38,9 @@ impl Application {
     pub async fn build(config: Config) -> Result<Application, StartError> {
         let path = config.db_path.clone();
         let clock = config.clock.clone();
-        let store = Arc::new(tokio::task::spawn_blocking(move || SqliteStore::open_with_clock(&path, clock)).await??);
+        let key = config.audit_key.clone();
+        let store =
+            Arc::new(tokio::task::spawn_blocking(move || SqliteStore::open_with(&path, clock, key.as_deref())).await??);
         Self::with_store(config, store).await
     }
 

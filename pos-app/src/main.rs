@@ -3,6 +3,7 @@
 //! ```text
 //! pos-app --demo                         an HQ in this process, an enrolled till, every device simulated
 //! pos-app enrol --hq URL --code CODE     enrol this till (once) into till.sqlite
+//! pos-app audit-witnesses [--db PATH]    print the copies of HQ's audit chain head this till keeps
 //! pos-app [--db till.sqlite]             run the till (first start: enrol it and set up its devices)
 //! ```
 //! Options: `--lang zh-CN|en` (default: the system locale), `--db PATH`.
@@ -18,6 +19,7 @@ use shared::lang::Lang;
 
 struct Args {
     demo: bool,
+    witnesses: bool,
     enrol: Option<(String, String)>,
     db: PathBuf,
     lang: Lang,
@@ -27,7 +29,7 @@ struct Args {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: pos-app --demo | pos-app enrol --hq URL --code CODE [--db PATH] | pos-app [--db PATH] [--lang zh-CN|en]"
+        "usage: pos-app --demo | pos-app enrol --hq URL --code CODE [--db PATH] | pos-app audit-witnesses [--db PATH] | pos-app [--db PATH] [--lang zh-CN|en]"
     );
     std::process::exit(2)
 }
@@ -36,6 +38,7 @@ fn args() -> Args {
     let locale = std::env::var("LC_ALL").or_else(|_| std::env::var("LANG")).unwrap_or_default();
     let mut a = Args {
         demo: false,
+        witnesses: false,
         enrol: None,
         db: PathBuf::from("till.sqlite"),
         lang: Lang::from_locale(&locale),
@@ -47,6 +50,7 @@ fn args() -> Args {
         match arg.as_str() {
             "--demo" => a.demo = true,
             "enrol" => enrol = true,
+            "audit-witnesses" => a.witnesses = true,
             "--hq" => hq = it.next(),
             "--code" => code = it.next(),
             "--db" => a.db = it.next().map(PathBuf::from).unwrap_or_else(|| usage()),
@@ -72,6 +76,22 @@ fn args() -> Args {
 
 fn main() {
     let a = args();
+    if a.witnesses {
+        // One JSON line per witness, for `hq-server audit verify --witnesses FILE`.
+        let witnesses = pos_app::store::Store::open(&a.db).and_then(|s| s.witnesses());
+        match witnesses {
+            Ok(all) => {
+                for w in all {
+                    println!("{}", serde_json::json!({"id": w.id, "hash": w.hash}));
+                }
+            }
+            Err(e) => {
+                eprintln!("{}: {e}", a.db.display());
+                std::process::exit(1);
+            }
+        }
+        return;
+    }
     if let Some((hq, code)) = &a.enrol {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
         let name = std::env::var("HOSTNAME").unwrap_or_else(|_| "till".into());

@@ -206,6 +206,17 @@ pub struct PushResponse {
     pub clock_skew_seconds: i64,
     pub clock_warning: Option<String>,
     pub gap: Option<SeqGap>,
+    /// The head of HQ's audit chain, sent back for a batch that closes a day: the till keeps it
+    /// as a witness `hq-server audit verify --witnesses` checks the chain against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_head: Option<AuditHead>,
+}
+
+/// One entry of HQ's audit chain by its id and keyed hash.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditHead {
+    pub id: i64,
+    pub hash: String,
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -248,6 +248,13 @@ fn a_business_day_ties_out_at_hq_fen_for_fen() {
     }
     a.wait_pushed(Duration::from_secs(30));
     b.wait_pushed(Duration::from_secs(30));
+    // Each till kept HQ's audit chain head as HQ answered its day close: a witness that matches.
+    use hq_server::store::AuditStore as _;
+    for t in [&a, &b] {
+        let witnesses = pos_app::store::Store::open(&t.path).expect("till db").witnesses().expect("witnesses");
+        assert_eq!(witnesses.len(), 1, "one day closed, one witness");
+        assert!(hq.store().check_witnesses(&witnesses).expect("check").is_empty());
+    }
 
     // HQ's reports: exactly these figures.
     let store = hq.store();

@@ -46,24 +46,50 @@ async fn login(
     Ok((headers, Json(user)))
 }
 
-/// Checks a console sign-in (rate limited per account and per address) and opens a session:
-/// the user and the session token for the cookie. The API and the web console both sign in here.
+/// The keys failed sign-ins are counted under for `username` at `from`.
+pub(crate) fn login_keys(username: &str, from: &str) -> (String, String, String) {
+    let user: String = username.chars().take(64).collect();
+    (format!("pair:{user}@{from}"), format!("ip:{from}"), format!("acct:{user}"))
+}
+
+/// Checks a console sign-in and opens a session: the user and the session token for the cookie.
+/// The API and the web console both sign in here. Each attempt is reserved atomically before the
+/// password is checked (`AccountStore::reserve_attempt`), so parallel guesses count as many
+/// attempts as they are; limits per account at an address, per address, and per account across
+/// addresses (see `LoginLimits`), the last only slowing down an address the account knows.
 pub(crate) async fn sign_in(state: &AppState, from: &str, req: LoginRequest) -> Result<(User, String), AppError> {
     let limits = state.config.login_limits.clone();
-    let user_key = format!("user:{}", req.username.chars().take(64).collect::<String>());
-    let ip_key = format!("ip:{from}");
-    let since = state
-        .now()
-        .checked_sub(SignedDuration::try_from(limits.window).unwrap_or(SignedDuration::from_secs(900)))
-        .unwrap_or(Timestamp::UNIX_EPOCH);
-    let (uk, ik) = (user_key.clone(), ip_key.clone());
-    let (by_user, by_ip) =
-        state.db(move |s| Ok((s.count_failures(&uk, since)?, s.count_failures(&ik, since)?))).await?;
-    if by_user >= limits.per_account {
-        return Err(AppError::RateLimited("too many failed sign-ins for this account; try again later".into()));
-    }
-    if by_ip >= limits.per_address {
-        return Err(AppError::RateLimited("too many failed sign-ins from this address; try again later".into()));
+    let (pair_key, ip_key, account_key) = login_keys(&req.username, from);
+    let window = SignedDuration::try_from(limits.window).unwrap_or(SignedDuration::from_secs(900));
+    let since = state.now().checked_sub(window).unwrap_or(Timestamp::UNIX_EPOCH);
+    let known_since = state.now().checked_sub(SignedDuration::from_hours(24 * 90)).unwrap_or(Timestamp::UNIX_EPOCH);
+    let pk = pair_key.clone();
+    let known = state.db(move |s| s.is_known_good(&pk, known_since)).await?;
+    let keys = vec![
+        (pair_key.clone(), limits.per_account),
+        (ip_key.clone(), limits.per_address),
+        (account_key.clone(), if known { u64::MAX } else { limits.per_account_anywhere }),
+    ];
+    let reservation = match state.db(move |s| s.reserve_attempt(&keys, since, s.now())).await? {
+        Ok(r) => r,
+        Err(0) => {
+            return Err(AppError::RateLimited(
+                "too many failed sign-ins for this account from this address; try again later or ask an admin".into(),
+            ));
+        }
+        Err(1) => {
+            return Err(AppError::RateLimited("too many failed sign-ins from this address; try again later".into()));
+        }
+        Err(_) => {
+            return Err(AppError::RateLimited(
+                "this account is under attack from many addresses; sign in from an address you used before, or ask an admin"
+                    .into(),
+            ));
+        }
+    };
+    // A known address while others guess this account: slowed down, not locked out.
+    if known && reservation.earlier.get(2).is_some_and(|n| *n >= limits.per_account) {
+        tokio::time::sleep(limits.slow_down).await;
     }
     let LoginRequest { username, password } = req;
     let found = state
@@ -81,7 +107,7 @@ pub(crate) async fn sign_in(state: &AppState, from: &str, req: LoginRequest) -> 
         })
         .await?;
     let Some(user) = found else {
-        state.db(move |s| s.record_failure(&[user_key, ip_key], s.now())).await?;
+        // The reserved attempt stays recorded as the failure it was.
         return Err(AppError::BadCredentials);
     };
     let token = auth::random_token("tps_");
@@ -94,7 +120,9 @@ pub(crate) async fn sign_in(state: &AppState, from: &str, req: LoginRequest) -> 
     let uid = user.id;
     state
         .db(move |s| {
-            s.clear_failures(&user_key)?;
+            s.release_attempt(&reservation)?;
+            s.clear_failures(&pair_key)?;
+            s.remember_good(&pair_key, s.now())?;
             s.create_session(uid, &hash, expires)
         })
         .await?;

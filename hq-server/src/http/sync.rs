@@ -46,11 +46,15 @@ async fn enrol(
         .now()
         .checked_sub(SignedDuration::try_from(limits.window).unwrap_or(SignedDuration::from_secs(900)))
         .unwrap_or(Timestamp::UNIX_EPOCH);
-    let k = key.clone();
-    if state.db(move |s| s.count_failures(&k, since)).await? >= limits.per_address {
+    // Reserved before the code is tried, so parallel guesses count as the attempts they are.
+    let keys = vec![(key, limits.per_address)];
+    let Ok(reservation) = state.db(move |s| s.reserve_attempt(&keys, since, s.now())).await? else {
         return Err(AppError::RateLimited("too many failed enrolments from this address; try again later".into()));
-    }
+    };
     let outcome = state.db(move |s| admin::enrol(s, &req, &from)).await?;
+    if outcome.is_ok() {
+        state.db(move |s| s.release_attempt(&reservation)).await?;
+    }
     match outcome {
         Ok((till, token)) => Ok(Json(EnrolResponse {
             till: till.id,
@@ -59,14 +63,11 @@ async fn enrol(
             branch_code: till.branch_code,
             token,
         })),
-        Err(refusal) => {
-            state.db(move |s| s.record_failure(&[key], s.now())).await?;
-            Err(AppError::Enrolment(match refusal {
-                EnrolRefusal::UnknownCode => "this enrolment code is unknown or already used",
-                EnrolRefusal::Expired => "this enrolment code has expired; ask HQ for a new one",
-                EnrolRefusal::Revoked => "this till has been revoked",
-            }))
-        }
+        Err(refusal) => Err(AppError::Enrolment(match refusal {
+            EnrolRefusal::UnknownCode => "this enrolment code is unknown or already used",
+            EnrolRefusal::Expired => "this enrolment code has expired; ask HQ for a new one",
+            EnrolRefusal::Revoked => "this till has been revoked",
+        })),
     }
 }
 
@@ -102,16 +103,20 @@ async fn push(
         let side = if skew > 0 { "ahead of" } else { "behind" };
         format!("this till's clock is about {n} {unit} {side} HQ's; set the till's clock")
     });
+    let closes_a_day = req.events.iter().any(|e| matches!(e.event, shared::sync::Event::DayClosed(_)));
     let mut events = req.events;
     let verdicts: Vec<event_checks::Verdict> =
         events.iter_mut().map(|e| event_checks::first_verdict(&till, e)).collect();
     let outcome = state.db(move |s| s.ingest(&till, &events, &verdicts, received_at, skew)).await?;
+    // A day closed: the till keeps the audit chain's head as a witness.
+    let audit_head = if closes_a_day { state.db(|s| s.audit_head()).await? } else { None };
     Ok(Json(PushResponse {
         results: outcome.results,
         received_at,
         clock_skew_seconds: skew,
         clock_warning,
         gap: outcome.gap,
+        audit_head,
     }))
 }
 

@@ -122,6 +122,31 @@ async fn update_user(
     Ok(Json(state.db(move |s| admin::update_user(s, &actor, id, change)).await?))
 }
 
+/// Lifts a user's sign-in locks: the failed attempts counted against the account, from every
+/// address, are forgotten (HQ admin; audited). How many there were.
+#[utoipa::path(post, path = "/api/v1/users/{id}/unlock", tag = "users", security(("session" = [])),
+    params(("id" = i64, Path, description = "User id")),
+    responses((status = 200, body = u64, description = "Failed attempts forgotten"), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn unlock_user(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<u64>, AppError> {
+    let actor = me.actor();
+    Ok(Json(
+        state
+            .db(move |s| {
+                let user = s.get_user(id)?;
+                s.lift_login_lock(&actor, &user.username)
+            })
+            .await?,
+    ))
+}
+
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_users, create_user)).routes(routes!(get_user, update_user))
+    OpenApiRouter::new()
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(get_user, update_user))
+        .routes(routes!(unlock_user))
 }

@@ -57,10 +57,34 @@ pub trait AccountStore {
     /// The active user of an unexpired session.
     fn session_user(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<User>>;
     fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
-    /// Records a failed attempt under each key (`user:alice`, `ip:10.0.0.9`).
-    fn record_failure(&self, keys: &[String], at: Timestamp) -> StoreResult<()>;
-    fn count_failures(&self, key: &str, since: Timestamp) -> StoreResult<u64>;
     fn clear_failures(&self, key: &str) -> StoreResult<()>;
+    /// Reserves one attempt under every key at once, in one write transaction so parallel
+    /// attempts cannot all pass the check: each key's failures since `since` are counted, and
+    /// if every count is under its limit the attempt is recorded under every key (as a failure
+    /// until [`AccountStore::release_attempt`]). `Err(i)`: key `i` is at its limit; nothing recorded.
+    fn reserve_attempt(
+        &self,
+        keys: &[(String, u64)],
+        since: Timestamp,
+        at: Timestamp,
+    ) -> StoreResult<Result<AttemptReservation, usize>>;
+    /// Takes back a reserved attempt that succeeded.
+    fn release_attempt(&self, reservation: &AttemptReservation) -> StoreResult<()>;
+    /// Remembers that `key` (an account at an address) signed in successfully.
+    fn remember_good(&self, key: &str, at: Timestamp) -> StoreResult<()>;
+    /// Whether `key` signed in successfully since `since`.
+    fn is_known_good(&self, key: &str, since: Timestamp) -> StoreResult<bool>;
+    /// An admin lifts the sign-in locks of `username`: every failure counted against the account,
+    /// at any address, is forgotten (audited). How many there were.
+    fn lift_login_lock(&self, actor: &Actor, username: &str) -> StoreResult<u64>;
+}
+
+/// An attempt reserved by [`AccountStore::reserve_attempt`]: the rows it recorded, and each key's
+/// count of earlier failures.
+#[derive(Clone, Debug)]
+pub struct AttemptReservation {
+    pub rows: Vec<i64>,
+    pub earlier: Vec<u64>,
 }
 
 /// Branches, their tills (registration, enrolment, tokens) and their staff.
@@ -270,6 +294,11 @@ pub trait AuditStore {
     /// Entries after `after`, oldest first.
     fn list_audit(&self, after: i64, limit: u32) -> StoreResult<Vec<AuditRecord>>;
     fn verify_audit(&self) -> StoreResult<AuditVerdict>;
+    /// The chain's head: its newest entry's id and hash.
+    fn audit_head(&self) -> StoreResult<Option<shared::sync::AuditHead>>;
+    /// Checks copies of entries' hashes kept elsewhere (the tills' witnesses) against the chain:
+    /// what differs, or names an entry the chain lacks.
+    fn check_witnesses(&self, witnesses: &[shared::sync::AuditHead]) -> StoreResult<Vec<String>>;
 }
 
 /// Where a store's "now" comes from: every time it records or decides by is this clock's.

@@ -44,6 +44,7 @@ const API: &[(&str, &str, May)] = &[
     ("POST", "/api/v1/users", Roles(&[A], false)),
     ("GET", "/api/v1/users/{id}", SignedIn),
     ("PATCH", "/api/v1/users/{id}", Roles(&[A], false)),
+    ("POST", "/api/v1/users/{id}/unlock", Roles(&[A], false)),
     ("GET", "/api/v1/branches", Roles(EVERYONE, false)),
     ("POST", "/api/v1/branches", Roles(&[A], false)),
     ("GET", "/api/v1/branches/{id}", Roles(EVERYONE, true)),
@@ -134,6 +135,7 @@ const CONSOLE: &[(&str, &str, May)] = &[
     ("GET", "/console/users", Roles(&[A], false)),
     ("POST", "/console/users", Roles(&[A], false)),
     ("POST", "/console/users/{id}", Roles(&[A], false)),
+    ("POST", "/console/users/{id}/unlock", Roles(&[A], false)),
     ("GET", "/console/jobs/{id}", SignedIn),
 ];
 
@@ -243,6 +245,8 @@ fn method(m: &str) -> Method {
 /// A request as a console form would send it (with the session's CSRF token, so what is refused
 /// is refused for the role, not the form).
 async fn console_request(app: &TestApp, m: &str, path: &str, cookie: Option<&str>, csrf: &str) -> (StatusCode, String) {
+    // Upload forms carry their token in the address (checked before the body is read).
+    let path = if path.ends_with("/import") { format!("{path}?_csrf={csrf}") } else { path.to_owned() };
     let mut b = axum::http::Request::builder().method(method(m)).uri(path);
     if let Some(c) = cookie {
         b = b.header("cookie", c);

@@ -45,6 +45,7 @@ async fn the_openapi_document_is_3_1_and_covers_every_route() {
         ("/api/v1/users", "post"),
         ("/api/v1/users/{id}", "get"),
         ("/api/v1/users/{id}", "patch"),
+        ("/api/v1/users/{id}/unlock", "post"),
         ("/api/v1/branches", "get"),
         ("/api/v1/branches", "post"),
         ("/api/v1/branches/{id}", "get"),

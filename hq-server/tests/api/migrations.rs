@@ -78,7 +78,7 @@ fn a_database_with_members_upgrades_with_their_balances() {
         store.adjust(&Actor::cli(), m.id, adjust).expect("adjusted").expect("accepted");
         m.id
     };
-    roll_back_to(&path, 3, &["member_visits", "event_flags"]);
+    roll_back_to(&path, 3, &["member_visits", "event_flags", "login_known"]);
     assert_eq!(SqliteStore::open_at_version(&path, 3).expect("v3").schema_version().expect("version"), 3);
     let store = SqliteStore::open(&path).expect("upgrade");
     assert_eq!(store.schema_version().expect("version"), schema::LATEST);
@@ -115,7 +115,7 @@ fn the_upgrade_masks_card_numbers_already_stored() {
         (b.id, receipt)
     };
     // What an HQ before the check kept: the typed card number, in the tender and in the event.
-    roll_back_to(&path, 4, &["event_flags"]);
+    roll_back_to(&path, 4, &["event_flags", "login_known"]);
     let c = rusqlite::Connection::open(&path).expect("raw");
     c.execute("UPDATE sale_tenders SET reference = '4111111111111111' WHERE kind = 'bank_card'", []).expect("tender");
     c.execute("UPDATE events SET payload = replace(payload, '\"T0001\"', '\"4111111111111111\"')", []).expect("event");

@@ -554,6 +554,26 @@ impl Store {
         })
     }
 
+    /// Keeps HQ's audit chain head as a witness (once per id and hash).
+    pub fn record_witness(&mut self, head: &shared::sync::AuditHead, at: jiff::Timestamp) -> StoreResult<()> {
+        self.tx(|tx| {
+            tx.prepare_cached(
+                "INSERT OR IGNORE INTO audit_witnesses (head_id, head_hash, received_at) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![head.id, head.hash, at.as_microsecond()])?;
+            Ok(())
+        })
+    }
+
+    /// The witnesses of HQ's audit chain this till holds, oldest first.
+    pub fn witnesses(&self) -> StoreResult<Vec<shared::sync::AuditHead>> {
+        let mut st = self.conn().prepare("SELECT head_id, head_hash FROM audit_witnesses ORDER BY received_at")?;
+        let rows = st
+            .query_map([], |r| Ok(shared::sync::AuditHead { id: r.get(0)?, hash: r.get(1)? }))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
     /// Counts a send attempt that got no answer.
     pub fn note_attempt(&mut self, ids: &[EventId]) -> StoreResult<()> {
         self.tx(|tx| {

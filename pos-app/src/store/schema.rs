@@ -15,6 +15,7 @@ pub struct Migration {
 pub const MIGRATIONS: &[Migration] = &[
     Migration { name: "initial schema", apply: v1 },
     Migration { name: "product search index (name, pinyin initials, code)", apply: v2 },
+    Migration { name: "witnesses of HQ's audit chain", apply: v3 },
 ];
 
 /// The schema version a fully migrated database has.
@@ -206,6 +207,18 @@ fn v1(tx: &Transaction<'_>) -> rusqlite::Result<()> {
         );
         CREATE INDEX outbox_pending ON outbox (status, seq);
         "#,
+    )
+}
+
+fn v3(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    // HQ's audit chain head as HQ answered a day close: a copy HQ's own database cannot rewrite.
+    tx.execute_batch(
+        "CREATE TABLE audit_witnesses (
+            head_id BIGINT NOT NULL,
+            head_hash TEXT NOT NULL,
+            received_at BIGINT NOT NULL,
+            PRIMARY KEY (head_id, head_hash)
+        );",
     )
 }
 

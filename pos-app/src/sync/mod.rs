@@ -316,6 +316,9 @@ impl Task {
                 })
                 .collect();
             self.store.mark_events(&outcomes)?;
+            if let Some(head) = &answer.audit_head {
+                self.store.record_witness(head, answer.received_at)?;
+            }
             let (pending, rejected) = (self.store.pending_count()?, self.store.rejected_count()?);
             self.status.send_modify(|s| {
                 s.online = true;

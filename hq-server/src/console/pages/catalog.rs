@@ -28,9 +28,9 @@ pub(super) async fn catalog_page(state: &AppState, page: &Page, q: String, flash
         @if let Some(f) = flash { (f) }
         form.inline method="get" { label { (page.t(C::Search)) input name="q" value=(q); } button type="submit" { (page.t(C::Search)) } }
         @if page.me.user.role == Role::Admin {
-            form.inline #import method="post" action="/console/catalog/import" enctype="multipart/form-data"
+            form.inline #import method="post" action={ "/console/catalog/import?_csrf=" (page.csrf) } enctype="multipart/form-data"
                 onsubmit="this.querySelector('progress').hidden=false" {
-                (page.csrf_field())
+
                 label { (page.t(C::Import)) input type="file" name="file" accept=".csv,text/csv" required; }
                 button type="submit" { (page.t(C::Import)) }
                 progress hidden;

@@ -3,24 +3,34 @@
 use super::super::jobs::{JobKind, JobOutcome};
 use crate::console::{C, ConsoleError, Menu, Page, PageResult, layout, redirect};
 use crate::http::AppState;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::response::Response;
 use maud::{Markup, PreEscaped, html};
 
-/// A CSV upload: the CSRF token checked, the file's bytes.
-pub(super) async fn read_upload(page: &Page, mut form: Multipart) -> Result<Vec<u8>, ConsoleError> {
+/// The CSRF token of an upload form, in its address: checked before the body is touched at all
+/// (a multipart parser reads ahead whatever the client has already sent).
+#[derive(serde::Deserialize)]
+pub(super) struct UploadToken {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+}
+
+/// A CSV upload: its form's CSRF token checked before a byte of the body is read (the role was
+/// checked before that by `authz`), then the file, within the route's size limit as it streams
+/// in. A forged or unauthorised upload costs HQ nothing but its headers.
+pub(super) async fn read_upload(
+    page: &Page,
+    token: &UploadToken,
+    mut form: Multipart,
+) -> Result<Vec<u8>, ConsoleError> {
+    page.check_csrf(&token.csrf)?;
     let bad = |e: String| ConsoleError::App(crate::error::AppError::BadRequest(e), page.lang);
-    let mut csrf = String::new();
-    let mut file: Option<Vec<u8>> = None;
     while let Some(field) = form.next_field().await.map_err(|e| bad(e.to_string()))? {
-        match field.name() {
-            Some("_csrf") => csrf = field.text().await.unwrap_or_default(),
-            Some("file") => file = field.bytes().await.ok().map(|b| b.to_vec()),
-            _ => {}
+        if field.name() == Some("file") {
+            return Ok(field.bytes().await.map_err(|e| bad(e.to_string()))?.to_vec());
         }
     }
-    page.check_csrf(&csrf)?;
-    file.ok_or_else(|| bad("no file".into()))
+    Err(bad("no file".into()))
 }
 
 /// What an all-or-nothing CSV import did, for the page.
@@ -75,9 +85,10 @@ pub(super) fn start_import(
 pub(super) async fn import_catalog(
     State(state): State<AppState>,
     page: Page,
+    Query(token): Query<UploadToken>,
     form: Multipart,
 ) -> Result<Response, ConsoleError> {
-    let bytes = read_upload(&page, form).await?;
+    let bytes = read_upload(&page, &token, form).await?;
     let actor = page.me.actor();
     Ok(start_import(&state, &page, JobKind::CatalogImport, move |s, progress| {
         Ok(Ok(crate::import::import_products(s, &actor, &bytes, progress)?))
@@ -87,9 +98,10 @@ pub(super) async fn import_catalog(
 pub(super) async fn import_members(
     State(state): State<AppState>,
     page: Page,
+    Query(token): Query<UploadToken>,
     form: Multipart,
 ) -> Result<Response, ConsoleError> {
-    let bytes = read_upload(&page, form).await?;
+    let bytes = read_upload(&page, &token, form).await?;
     let actor = page.me.actor();
     Ok(start_import(&state, &page, JobKind::MemberImport, move |s, progress| {
         Ok(Ok(crate::member_import::import_members(s, &actor, &bytes, progress)?))

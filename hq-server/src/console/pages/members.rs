@@ -24,9 +24,9 @@ pub(super) async fn members_page(state: &AppState, page: &Page, query: String, f
         @if let Some(f) = flash { (f) }
         p { a href="/api/v1/members/export" { (page.t(C::Export)) } }
         @if matches!(page.me.user.role, Role::Admin | Role::Marketing) {
-            form.inline #import method="post" action="/console/members/import" enctype="multipart/form-data"
+            form.inline #import method="post" action={ "/console/members/import?_csrf=" (page.csrf) } enctype="multipart/form-data"
                 onsubmit="this.querySelector('progress').hidden=false" {
-                (page.csrf_field())
+
                 label { (page.t(C::Import)) " (code, phone, name, birthday, tier, home_branch, uid)" input type="file" name="file" accept=".csv,text/csv" required; }
                 button type="submit" { (page.t(C::Import)) }
                 progress hidden;

@@ -54,6 +54,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/audit", get(audit::audit))
         .route("/console/users", get(users::users).post(users::add_user))
         .route("/console/users/{id}", post(users::toggle_user))
+        .route("/console/users/{id}/unlock", post(users::unlock_user))
         .route("/console/members/{id}/cards", post(members::member_card))
         .route("/console/jobs/{id}", get(imports::job))
 }

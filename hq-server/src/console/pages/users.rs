@@ -33,9 +33,12 @@ pub(super) async fn users_page(state: &AppState, page: &Page, flash: Option<Mark
                 td { (branch_of(u.branch_id).unwrap_or_default()) }
                 td { (if u.active { page.t(C::Active) } else { page.t(C::Revoked) }) }
                 td { @if u.id != page.me.user.id {
-                    form method="post" action={ "/console/users/" (u.id) } { (page.csrf_field())
+                    form.inline method="post" action={ "/console/users/" (u.id) } { (page.csrf_field())
                         button.danger[u.active] type="submit" { (if u.active { page.t(C::Revoke) } else { page.t(C::Active) }) } }
-                } }
+                }
+                    form.inline method="post" action={ "/console/users/" (u.id) "/unlock" } { (page.csrf_field())
+                        button type="submit" title=(page.t(C::LiftLockHint)) { (page.t(C::LiftLock)) } }
+                }
             } } }
         }
         h2 { "+" }
@@ -80,6 +83,22 @@ pub(super) async fn add_user(
         Ok(u) => html! { p.ok { (page.t(C::Saved)) ": " (u.username) } },
         Err(e) => html! { p.error #user-error { (e.to_string()) } },
     };
+    users_page(&state, &page, Some(flash)).await
+}
+
+/// Lifts a user's sign-in locks (every failed attempt against the account is forgotten).
+pub(super) async fn unlock_user(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    axum::Form(f): axum::Form<CsrfForm>,
+) -> PageResult {
+    page.check_csrf(&f.csrf)?;
+    let actor = page.me.actor();
+    let user = state.db(move |s| s.get_user(id)).await.map_err(|_| ConsoleError::NotFound(page.lang))?;
+    let name = user.username.clone();
+    let n = state.db(move |s| s.lift_login_lock(&actor, &name)).await?;
+    let flash = html! { p.ok #unlocked { (page.t(C::LockLifted)) ": " (user.username) " (" (n) ")" } };
     users_page(&state, &page, Some(flash)).await
 }
 

@@ -4,7 +4,7 @@ use shared::ids::BranchId;
 
 use super::{SqliteStore, append_audit, micros, not_found};
 use crate::model::{Actor, NewUser, Role, User, UserPatch};
-use crate::store::{AccountStore, StoreError, StoreResult};
+use crate::store::{AccountStore, AttemptReservation, StoreError, StoreResult};
 
 const USER_COLUMNS: &str = "id, username, display_name, role, branch_id, active";
 
@@ -58,6 +58,7 @@ impl AccountStore for SqliteStore {
             let created = load_user(tx, tx.last_insert_rowid())?;
             append_audit(
                 tx,
+                &self.audit_key,
                 actor,
                 self.now(),
                 "create",
@@ -104,7 +105,16 @@ impl AccountStore for SqliteStore {
                 tx.execute("DELETE FROM sessions WHERE user_id = ?1", [id])?;
             }
             let action = if password_changed { "update (password changed)" } else { "update" };
-            append_audit(tx, actor, self.now(), action, &format!("user:{id}"), Some(&before), Some(&after))?;
+            append_audit(
+                tx,
+                &self.audit_key,
+                actor,
+                self.now(),
+                action,
+                &format!("user:{id}"),
+                Some(&before),
+                Some(&after),
+            )?;
             Ok(after)
         })
     }
@@ -167,32 +177,90 @@ impl AccountStore for SqliteStore {
         })
     }
 
-    fn record_failure(&self, keys: &[String], at: Timestamp) -> StoreResult<()> {
+    fn clear_failures(&self, key: &str) -> StoreResult<()> {
         self.write(|tx| {
-            // Keep the table small: a day of failures is more than any window needs.
+            tx.execute("DELETE FROM login_failures WHERE key = ?1", [key])?;
+            Ok(())
+        })
+    }
+
+    fn reserve_attempt(
+        &self,
+        keys: &[(String, u64)],
+        since: Timestamp,
+        at: Timestamp,
+    ) -> StoreResult<Result<AttemptReservation, usize>> {
+        self.write(|tx| {
+            let mut earlier = Vec::with_capacity(keys.len());
+            for (i, (key, limit)) in keys.iter().enumerate() {
+                let n: i64 = tx
+                    .prepare_cached("SELECT COUNT(*) FROM login_failures WHERE key = ?1 AND at >= ?2")?
+                    .query_row(params![key, micros(since)], |r| r.get(0))?;
+                let n = n.max(0) as u64;
+                if n >= *limit {
+                    return Ok(Err(i));
+                }
+                earlier.push(n);
+            }
             tx.execute("DELETE FROM login_failures WHERE at < ?1", [micros(at) - 86_400_000_000])?;
-            for k in keys {
-                tx.execute("INSERT INTO login_failures (key, at) VALUES (?1, ?2)", params![k, micros(at)])?;
+            let mut rows = Vec::with_capacity(keys.len());
+            for (key, _) in keys {
+                tx.prepare_cached("INSERT INTO login_failures (key, at) VALUES (?1, ?2)")?
+                    .execute(params![key, micros(at)])?;
+                rows.push(tx.last_insert_rowid());
+            }
+            Ok(Ok(AttemptReservation { rows, earlier }))
+        })
+    }
+
+    fn release_attempt(&self, reservation: &AttemptReservation) -> StoreResult<()> {
+        self.write(|tx| {
+            for id in &reservation.rows {
+                tx.prepare_cached("DELETE FROM login_failures WHERE id = ?1")?.execute([id])?;
             }
             Ok(())
         })
     }
 
-    fn count_failures(&self, key: &str, since: Timestamp) -> StoreResult<u64> {
-        self.read(|c| {
-            Ok(c.query_row(
-                "SELECT COUNT(*) FROM login_failures WHERE key = ?1 AND at >= ?2",
-                params![key, micros(since)],
-                |r| r.get::<_, i64>(0),
-            )?
-            .max(0) as u64)
+    fn remember_good(&self, key: &str, at: Timestamp) -> StoreResult<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO login_known (key, at) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET at = excluded.at",
+                params![key, micros(at)],
+            )?;
+            Ok(())
         })
     }
 
-    fn clear_failures(&self, key: &str) -> StoreResult<()> {
+    fn is_known_good(&self, key: &str, since: Timestamp) -> StoreResult<bool> {
+        self.read(|c| {
+            Ok(c.prepare_cached("SELECT 1 FROM login_known WHERE key = ?1 AND at >= ?2")?
+                .query_row(params![key, micros(since)], |_| Ok(()))
+                .optional()?
+                .is_some())
+        })
+    }
+
+    fn lift_login_lock(&self, actor: &Actor, username: &str) -> StoreResult<u64> {
+        let (_, _, account) = crate::http::session::login_keys(username, "");
+        let user: String = username.chars().take(64).collect();
+        let escaped = user.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
         self.write(|tx| {
-            tx.execute("DELETE FROM login_failures WHERE key = ?1", [key])?;
-            Ok(())
+            let n = tx.execute(
+                "DELETE FROM login_failures WHERE key = ?1 OR key LIKE ?2 ESCAPE '\\'",
+                params![account, format!("pair:{escaped}@%")],
+            )?;
+            append_audit(
+                tx,
+                &self.audit_key,
+                actor,
+                self.now(),
+                "lift sign-in lock",
+                &format!("user:{user}"),
+                None::<&()>,
+                Some(&n),
+            )?;
+            Ok(n as u64)
         })
     }
 }

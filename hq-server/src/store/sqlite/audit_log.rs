@@ -40,7 +40,7 @@ impl AuditStore for SqliteStore {
 
     fn verify_audit(&self) -> StoreResult<AuditVerdict> {
         self.read(|c| {
-            let mut checker = ChainChecker::default();
+            let mut checker = ChainChecker::new(&self.audit_key);
             let mut st = c.prepare(
                 "SELECT id, at, actor, client, action, entity, before, after, prev_hash, hash FROM audit_log ORDER BY id",
             )?;
@@ -67,6 +67,34 @@ impl AuditStore for SqliteStore {
                 .optional()?;
             let (entries, problems) = checker.finish(head);
             Ok(AuditVerdict { entries, problems })
+        })
+    }
+
+    fn audit_head(&self) -> StoreResult<Option<shared::sync::AuditHead>> {
+        self.read(|c| {
+            Ok(c.query_row("SELECT last_id, last_hash FROM audit_head WHERE id = 1", [], |r| {
+                Ok(shared::sync::AuditHead { id: r.get(0)?, hash: r.get(1)? })
+            })
+            .optional()?)
+        })
+    }
+
+    fn check_witnesses(&self, witnesses: &[shared::sync::AuditHead]) -> StoreResult<Vec<String>> {
+        self.read(|c| {
+            let mut problems = Vec::new();
+            for w in witnesses {
+                let stored: Option<String> = c
+                    .prepare_cached("SELECT hash FROM audit_log WHERE id = ?1")?
+                    .query_row([w.id], |r| r.get(0))
+                    .optional()?;
+                match stored {
+                    None => problems.push(format!("entry {} that a till holds a copy of is missing", w.id)),
+                    Some(h) if h != w.hash => problems
+                        .push(format!("entry {} differs from the copy a till holds: the log was rewritten", w.id)),
+                    Some(_) => {}
+                }
+            }
+            Ok(problems)
         })
     }
 }

@@ -128,6 +128,7 @@ impl BranchStore for SqliteStore {
             emit(tx, &format!("branch:{}", created.id), Some(created.id.0), &Change::Branch(created.clone()))?;
             append_audit(
                 tx,
+                &self.audit_key,
                 actor,
                 self.now(),
                 "create",
@@ -156,6 +157,7 @@ impl BranchStore for SqliteStore {
             emit(tx, &format!("branch:{}", settings.id), Some(settings.id.0), &Change::Branch(settings.clone()))?;
             append_audit(
                 tx,
+                &self.audit_key,
                 actor,
                 self.now(),
                 "update",
@@ -211,7 +213,16 @@ impl BranchStore for SqliteStore {
                 params![branch.0, number, name, code_hash, micros(expires_at), micros(self.now())],
             )?;
             let till = load_till(tx, TillId(tx.last_insert_rowid()))?;
-            append_audit(tx, actor, self.now(), "register", &format!("till:{}", till.id), None::<&()>, Some(&till))?;
+            append_audit(
+                tx,
+                &self.audit_key,
+                actor,
+                self.now(),
+                "register",
+                &format!("till:{}", till.id),
+                None::<&()>,
+                Some(&till),
+            )?;
             Ok(till)
         })
     }
@@ -235,6 +246,7 @@ impl BranchStore for SqliteStore {
             let after = load_till(tx, till)?;
             append_audit(
                 tx,
+                &self.audit_key,
                 actor,
                 self.now(),
                 "new enrolment code",
@@ -276,7 +288,16 @@ impl BranchStore for SqliteStore {
             )?;
             let after = load_till(tx, TillId(id))?;
             let actor = Actor::till(&after, from);
-            append_audit(tx, &actor, self.now(), "enrol", &format!("till:{id}"), Some(&before), Some(&after))?;
+            append_audit(
+                tx,
+                &self.audit_key,
+                &actor,
+                self.now(),
+                "enrol",
+                &format!("till:{id}"),
+                Some(&before),
+                Some(&after),
+            )?;
             Ok(Ok(after))
         })
     }
@@ -296,7 +317,16 @@ impl BranchStore for SqliteStore {
                 params![till.0, micros(self.now())],
             )?;
             let after = load_till(tx, till)?;
-            append_audit(tx, actor, self.now(), "revoke", &format!("till:{till}"), Some(&before), Some(&after))?;
+            append_audit(
+                tx,
+                &self.audit_key,
+                actor,
+                self.now(),
+                "revoke",
+                &format!("till:{till}"),
+                Some(&before),
+                Some(&after),
+            )?;
             Ok(after)
         })
     }
@@ -348,6 +378,7 @@ impl BranchStore for SqliteStore {
             emit(tx, &format!("staff:{}", created.id), Some(created.branch.0), &Change::Staff(created.clone()))?;
             append_audit(
                 tx,
+                &self.audit_key,
                 actor,
                 self.now(),
                 "create",
@@ -390,6 +421,7 @@ impl BranchStore for SqliteStore {
             let note = if before.pin_hash == staff.pin_hash { "(unchanged)" } else { "(changed)" };
             append_audit(
                 tx,
+                &self.audit_key,
                 actor,
                 self.now(),
                 "update",

@@ -197,6 +197,7 @@ impl CatalogStore for SqliteStore {
             emit(tx, &format!("category:{}", created.id.0), None, &Change::Category(created.clone()))?;
             append_audit(
                 tx,
+                &self.audit_key,
                 actor,
                 self.now(),
                 "create",
@@ -220,6 +221,7 @@ impl CatalogStore for SqliteStore {
             emit(tx, &format!("category:{}", category.id.0), None, &Change::Category(category.clone()))?;
             append_audit(
                 tx,
+                &self.audit_key,
                 actor,
                 self.now(),
                 "update",
@@ -256,7 +258,16 @@ impl CatalogStore for SqliteStore {
             let id = write_product(tx, &probe, micros(self.now()))?;
             let created = Product { id, ..probe };
             emit(tx, &format!("product:{}", id.0), None, &Change::Product(created.clone()))?;
-            append_audit(tx, actor, self.now(), "create", &format!("product:{}", id.0), None::<&()>, Some(&created))?;
+            append_audit(
+                tx,
+                &self.audit_key,
+                actor,
+                self.now(),
+                "create",
+                &format!("product:{}", id.0),
+                None::<&()>,
+                Some(&created),
+            )?;
             Ok(created)
         })
     }
@@ -275,6 +286,7 @@ impl CatalogStore for SqliteStore {
             };
             append_audit(
                 tx,
+                &self.audit_key,
                 actor,
                 self.now(),
                 action,
@@ -364,6 +376,7 @@ impl CatalogStore for SqliteStore {
                 let action = if before.is_some() { "import (update)" } else { "import (create)" };
                 append_audit(
                     tx,
+                    &self.audit_key,
                     actor,
                     self.now(),
                     action,
@@ -428,7 +441,7 @@ impl CatalogStore for SqliteStore {
             }
             let entity = format!("branch_price:{}:{}", branch, price.product.0);
             emit(tx, &entity, Some(branch.0), &Change::BranchPrice(price.clone()))?;
-            append_audit(tx, actor, self.now(), "set price", &entity, before.as_ref(), Some(&price))?;
+            append_audit(tx, &self.audit_key, actor, self.now(), "set price", &entity, before.as_ref(), Some(&price))?;
             Ok(price)
         })
     }

@@ -95,7 +95,9 @@ pub(crate) fn apply_batch(
         }
         if verdict.is_ok() {
             let sp = tx.savepoint()?;
-            match project(&sp, till, env, received).and_then(|()| apply_member_effects(&sp, till, env, received_at)) {
+            match project(&sp, till, env, received)
+                .and_then(|()| apply_member_effects(&sp, &store.audit_key, till, env, received_at))
+            {
                 Ok(()) => sp.commit()?,
                 // Dropping the savepoint rolls back whatever the event had written.
                 Err(ProjectError::Reject(reason)) => verdict = Err(reason),
@@ -510,6 +512,7 @@ fn insert_refund(c: &Connection, event_id: &str, r: &Refund, received: i64) -> R
 /// - Top-ups (and change put on stored value) were applied online when they happened.
 pub(crate) fn apply_member_effects(
     c: &Connection,
+    key: &crate::audit::AuditKey,
     till: &Till,
     env: &EventEnvelope,
     now: Timestamp,
@@ -517,7 +520,7 @@ pub(crate) fn apply_member_effects(
     match &env.event {
         Event::SaleCompleted(s) => sale_effects(c, till, s, now),
         Event::SaleRefunded(r) | Event::SaleVoided(r) => refund_effects(c, till, r, now),
-        Event::MemberEnrolled(e) => enrolment_effects(c, till, e, now),
+        Event::MemberEnrolled(e) => enrolment_effects(c, key, till, e, now),
         Event::CashMovement(_)
         | Event::ShiftOpened(_)
         | Event::ShiftClosed(_)
@@ -782,7 +785,13 @@ fn refund_effects(c: &Connection, till: &Till, r: &Refund, now: Timestamp) -> Re
     ledger::publish(c, &member, now).map_err(store)
 }
 
-fn enrolment_effects(c: &Connection, till: &Till, e: &MemberEnrolment, now: Timestamp) -> Result<(), ProjectError> {
+fn enrolment_effects(
+    c: &Connection,
+    key: &crate::audit::AuditKey,
+    till: &Till,
+    e: &MemberEnrolment,
+    now: Timestamp,
+) -> Result<(), ProjectError> {
     let store = |err: StoreError| ProjectError::Store(err);
     let provisional = e.member.to_string();
     if ledger::resolve(c, &provisional).map_err(store)?.is_some() {
@@ -819,6 +828,7 @@ fn enrolment_effects(c: &Connection, till: &Till, e: &MemberEnrolment, now: Time
         .map_err(store)?;
         append_audit(
             c,
+            key,
             &actor,
             now,
             "merge",
@@ -862,7 +872,7 @@ fn enrolment_effects(c: &Connection, till: &Till, e: &MemberEnrolment, now: Time
         home_branch: Some(till.branch_id),
         uid: e.card_uid.clone(),
     };
-    match members::insert_member(c, &actor, new, now) {
+    match members::insert_member(c, key, &actor, new, now) {
         Ok(_) => Ok(()),
         Err(StoreError::Invalid(why)) | Err(StoreError::Conflict(why)) => Err(ProjectError::Reject(why)),
         Err(other) => Err(ProjectError::Store(other)),

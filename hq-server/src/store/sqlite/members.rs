@@ -23,7 +23,13 @@ use crate::model::{
 use crate::store::{ImportSummary, MemberStore, StoreError, StoreResult};
 
 /// Creates a member inside the caller's transaction; attributes sales that waited for them.
-pub(crate) fn insert_member(c: &Connection, actor: &Actor, m: NewMember, now: Timestamp) -> StoreResult<MemberRecord> {
+pub(crate) fn insert_member(
+    c: &Connection,
+    key: &crate::audit::AuditKey,
+    actor: &Actor,
+    m: NewMember,
+    now: Timestamp,
+) -> StoreResult<MemberRecord> {
     let name = m.name.trim();
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(StoreError::Invalid("a member needs a name of 1 to 100 printable characters".into()));
@@ -82,7 +88,7 @@ pub(crate) fn insert_member(c: &Connection, actor: &Actor, m: NewMember, now: Ti
         add_card_tx(c, &id.to_string(), CardKind::Uid, uid.as_str(), now)?;
     }
     let created = load_member(c, &id.to_string())?.ok_or_else(|| StoreError::Internal("member vanished".into()))?;
-    append_audit(c, actor, now, "create", &format!("member:{id}"), None::<&()>, Some(&created))?;
+    append_audit(c, key, actor, now, "create", &format!("member:{id}"), None::<&()>, Some(&created))?;
     attribute_pending(c, &created, now)?;
     ledger::publish(c, &id.to_string(), now)?;
     load_member(c, &id.to_string())?.ok_or_else(|| StoreError::Internal("member vanished".into()))
@@ -246,7 +252,7 @@ impl SqliteStore {
 
 impl MemberStore for SqliteStore {
     fn create_member(&self, actor: &Actor, member: NewMember) -> StoreResult<MemberRecord> {
-        self.write(|tx| insert_member(tx, actor, member, self.now()))
+        self.write(|tx| insert_member(tx, &self.audit_key, actor, member, self.now()))
     }
 
     fn update_member(&self, actor: &Actor, id: MemberId, patch: MemberPatch) -> StoreResult<MemberRecord> {
@@ -299,7 +305,16 @@ impl MemberStore for SqliteStore {
             }
             tx.execute("UPDATE members SET updated_at = ?2 WHERE id = ?1", params![id.to_string(), micros(now)])?;
             let after = Self::member_or_404(tx, id)?;
-            append_audit(tx, actor, self.now(), "update", &format!("member:{id}"), Some(&before), Some(&after))?;
+            append_audit(
+                tx,
+                &self.audit_key,
+                actor,
+                self.now(),
+                "update",
+                &format!("member:{id}"),
+                Some(&before),
+                Some(&after),
+            )?;
             attribute_pending(tx, &after, now)?;
             ledger::publish(tx, &id.to_string(), now)?;
             Self::member_or_404(tx, id)
@@ -372,7 +387,7 @@ impl MemberStore for SqliteStore {
             let now = self.now();
             let mut summary = ImportSummary::default();
             for (i, m) in members.into_iter().enumerate() {
-                insert_member(tx, actor, m, now)?;
+                insert_member(tx, &self.audit_key, actor, m, now)?;
                 summary.created += 1;
                 if i % 1000 == 999 {
                     progress(i as u64 + 1);
@@ -392,6 +407,7 @@ impl MemberStore for SqliteStore {
             let after = Self::member_or_404(tx, id)?;
             append_audit(
                 tx,
+                &self.audit_key,
                 actor,
                 self.now(),
                 "add_card",
@@ -431,6 +447,7 @@ impl MemberStore for SqliteStore {
             let after = load_member(tx, &member)?.ok_or_else(|| StoreError::Internal("member vanished".into()))?;
             append_audit(
                 tx,
+                &self.audit_key,
                 actor,
                 now,
                 &format!("card_{}", status.code()),
@@ -557,6 +574,7 @@ impl MemberStore for SqliteStore {
             let after = Self::member_or_404(tx, id)?;
             append_audit(
                 tx,
+                &self.audit_key,
                 actor,
                 now,
                 "adjust",
@@ -867,7 +885,7 @@ impl MemberStore for SqliteStore {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![day.to_string(), micros(now), run.lots_expired as i64, run.points_expired, run.tier_changes as i64, run.holds_expired as i64],
             )?;
-            append_audit(tx, actor, self.now(), "daily_job", &format!("day:{day}"), None::<&()>, Some(&run))?;
+            append_audit(tx, &self.audit_key, actor, self.now(), "daily_job", &format!("day:{day}"), None::<&()>, Some(&run))?;
             Ok(run)
         })
     }

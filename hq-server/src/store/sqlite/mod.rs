@@ -25,7 +25,7 @@ use shared::policy::MemberPolicy;
 use shared::sync::Change;
 
 use super::{Clocked, PolicyStore, StoreError, StoreResult};
-use crate::audit::{EntryFields, GENESIS, entry_hash};
+use crate::audit::{AuditKey, EntryFields, GENESIS, entry_hash};
 use crate::clock::Clock;
 use crate::model::Actor;
 
@@ -44,6 +44,8 @@ pub struct SqliteStore {
     policies: Mutex<Option<std::sync::Arc<Vec<MemberPolicy>>>>,
     /// Where "now" comes from for what the store records and decides.
     clock: Clock,
+    /// The secret the audit chain is keyed with (kept outside the database).
+    pub(crate) audit_key: AuditKey,
 }
 
 impl Clocked for SqliteStore {
@@ -93,27 +95,37 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
 
 impl SqliteStore {
     /// Opens (creating if needed) and migrates the database at `path` to the latest schema, and
-    /// makes sure HQ has a member policy.
+    /// makes sure HQ has a member policy. The audit key is the file beside the database
+    /// (`AuditKey::default_path`), made on first use.
     pub fn open(path: &Path) -> StoreResult<SqliteStore> {
         Self::open_with_clock(path, Clock::system())
     }
 
     /// The same, with the time from `clock` (tests that run HQ at a chosen hour).
     pub fn open_with_clock(path: &Path, clock: Clock) -> StoreResult<SqliteStore> {
-        Self::open_at(path, schema::LATEST, clock)
+        Self::open_with(path, clock, None)
+    }
+
+    /// The same, with the audit key from `audit_key` (a file kept away from the database), or
+    /// beside the database when `None`.
+    pub fn open_with(path: &Path, clock: Clock, audit_key: Option<&Path>) -> StoreResult<SqliteStore> {
+        Self::open_at(path, schema::LATEST, clock, audit_key)
     }
 
     /// Opens and migrates up to `version` only: for testing upgrades from an old schema.
     pub fn open_at_version(path: &Path, version: u32) -> StoreResult<SqliteStore> {
-        Self::open_at(path, version, Clock::system())
+        Self::open_at(path, version, Clock::system(), None)
     }
 
-    fn open_at(path: &Path, version: u32, clock: Clock) -> StoreResult<SqliteStore> {
+    fn open_at(path: &Path, version: u32, clock: Clock, audit_key: Option<&Path>) -> StoreResult<SqliteStore> {
+        let key_path = audit_key.map_or_else(|| AuditKey::default_path(path), Path::to_path_buf);
+        let audit_key = AuditKey::load_or_create(&key_path)
+            .map_err(|e| StoreError::Invalid(format!("the audit key {}: {e}", key_path.display())))?;
         let writer = Connection::open(path)?;
         writer.pragma_update(None, "journal_mode", "WAL")?;
         configure(&writer)?;
         let mut writer = writer;
-        migrate(&mut writer, version, clock.now())?;
+        migrate(&mut writer, version, clock.now(), &audit_key)?;
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
             let r = Connection::open_with_flags(
@@ -130,6 +142,7 @@ impl SqliteStore {
             next_reader: AtomicUsize::new(0),
             policies: Mutex::new(None),
             clock,
+            audit_key,
         };
         if version >= 1 {
             store.ensure_policy()?;
@@ -196,7 +209,16 @@ impl SqliteStore {
                     params![policy.version, micros(now), serde_json::to_string(&policy)?, micros(now)],
                 )?;
                 emit(tx, &format!("policy:{}", policy.version), None, &Change::Policy(policy.clone()))?;
-                append_audit(tx, &Actor::system(), self.now(), "create", "policy:1", None::<&()>, Some(&policy))?;
+                append_audit(
+                    tx,
+                    &self.audit_key,
+                    &Actor::system(),
+                    self.now(),
+                    "create",
+                    "policy:1",
+                    None::<&()>,
+                    Some(&policy),
+                )?;
             }
             Ok(())
         })
@@ -211,7 +233,7 @@ fn read_in_tx<T>(conn: &mut Connection, f: impl FnOnce(&Connection) -> StoreResu
 }
 
 /// Applies the migrations above the database's version, up to `target`.
-fn migrate(conn: &mut Connection, target: u32, now: Timestamp) -> StoreResult<()> {
+fn migrate(conn: &mut Connection, target: u32, now: Timestamp, key: &AuditKey) -> StoreResult<()> {
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, applied_at BIGINT NOT NULL)",
     )?;
@@ -227,6 +249,7 @@ fn migrate(conn: &mut Connection, target: u32, now: Timestamp) -> StoreResult<()
         tx.execute_batch(sql)?;
         if *version == 5 {
             scrub_card_data(&tx)?;
+            key_audit_chain(&tx, key)?;
         }
         tx.execute(
             "INSERT INTO schema_migrations (version, description, applied_at) VALUES (?1, ?2, ?3)",
@@ -235,6 +258,71 @@ fn migrate(conn: &mut Connection, target: u32, now: Timestamp) -> StoreResult<()
         tx.commit()?;
         tracing::info!(version, description, "applied schema migration");
     }
+    Ok(())
+}
+
+/// Re-hashes an audit chain made before keying with HMAC under `key`, after checking it is intact
+/// as it stands (a broken chain is refused, never laundered). A chain already keyed is left.
+fn key_audit_chain(tx: &Connection, key: &AuditKey) -> StoreResult<()> {
+    use crate::audit::{ChainChecker, plain_hash};
+    type Row = (i64, i64, String, String, String, String, String, String, String, String);
+    let rows: Vec<Row> = tx
+        .prepare(
+            "SELECT id, at, actor, client, action, entity, before, after, prev_hash, hash FROM audit_log ORDER BY id",
+        )?
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+                r.get(8)?,
+                r.get(9)?,
+            ))
+        })?
+        .collect::<Result<_, _>>()?;
+    fn fields(r: &Row) -> EntryFields<'_> {
+        EntryFields { id: r.0, at: r.1, actor: &r.2, from: &r.3, action: &r.4, entity: &r.5, before: &r.6, after: &r.7 }
+    }
+    let head: Option<(i64, String)> = tx
+        .query_row("SELECT last_id, last_hash FROM audit_head WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let verdict = |mut checker: ChainChecker| {
+        for r in &rows {
+            checker.check(&fields(r), &r.8, &r.9);
+        }
+        checker.finish(head.clone()).1
+    };
+    if verdict(ChainChecker::new(key)).is_empty() {
+        return Ok(());
+    }
+    let problems = verdict(ChainChecker::unkeyed());
+    if !problems.is_empty() {
+        return Err(StoreError::Invalid(format!(
+            "the audit log is broken ({}); HQ will not key a broken chain: restore it from a backup",
+            problems.join("; ")
+        )));
+    }
+    tx.execute_batch("DROP TRIGGER audit_log_no_update")?;
+    let mut prev = GENESIS.to_owned();
+    for r in &rows {
+        debug_assert_eq!(plain_hash(&r.8, &fields(r)), r.9);
+        let hash = entry_hash(key, &prev, &fields(r));
+        tx.execute("UPDATE audit_log SET prev_hash = ?2, hash = ?3 WHERE id = ?1", params![r.0, prev, hash])?;
+        prev = hash;
+    }
+    if let Some(last) = rows.last() {
+        tx.execute("UPDATE audit_head SET last_id = ?1, last_hash = ?2 WHERE id = 1", params![last.0, prev])?;
+    }
+    tx.execute_batch(
+        "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+    )?;
+    tracing::info!(entries = rows.len(), "keyed the audit chain");
     Ok(())
 }
 
@@ -394,7 +482,7 @@ impl PolicyStore for SqliteStore {
                 params![policy.version, micros(policy.effective_from), serde_json::to_string(&policy)?, micros(now), actor.who],
             )?;
             emit(tx, &format!("policy:{}", policy.version), None, &Change::Policy(policy.clone()))?;
-            append_audit(tx, actor, self.now(), "create", &format!("policy:{}", policy.version), before.as_ref(), Some(&policy))?;
+            append_audit(tx, &self.audit_key, actor, self.now(), "create", &format!("policy:{}", policy.version), before.as_ref(), Some(&policy))?;
             Ok(policy)
         })
     }
@@ -422,8 +510,10 @@ pub(crate) fn emit(tx: &Connection, entity: &str, branch: Option<i64>, change: &
 }
 
 /// Appends an audit entry, chained to the one before it, in the caller's transaction.
+#[allow(clippy::too_many_arguments)] // the chain's key, then one argument per column of the entry
 pub(crate) fn append_audit<B: Serialize + ?Sized, A: Serialize + ?Sized>(
     tx: &Connection,
+    key: &AuditKey,
     actor: &Actor,
     at: Timestamp,
     action: &str,
@@ -448,7 +538,7 @@ pub(crate) fn append_audit<B: Serialize + ?Sized, A: Serialize + ?Sized>(
         before: &before,
         after: &after,
     };
-    let hash = entry_hash(&prev_hash, &fields);
+    let hash = entry_hash(key, &prev_hash, &fields);
     tx.prepare_cached(
         "INSERT INTO audit_log (id, at, actor, client, action, entity, before, after, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",

@@ -572,4 +572,11 @@ CREATE TABLE event_flags (
     at BIGINT NOT NULL
 );
 CREATE INDEX event_flags_event ON event_flags(event_id);
+
+-- An account at an address that signed in successfully: slowed down, never locked, when others
+-- guess that account's password from elsewhere.
+CREATE TABLE login_known (
+    key TEXT PRIMARY KEY,
+    at BIGINT NOT NULL
+);
 "#;
