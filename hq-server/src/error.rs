@@ -130,6 +130,16 @@ impl From<JsonRejection> for AppError {
     }
 }
 
+impl From<axum::extract::rejection::BytesRejection> for AppError {
+    fn from(r: axum::extract::rejection::BytesRejection) -> Self {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::PayloadTooLarge
+        } else {
+            AppError::BadRequest(r.body_text())
+        }
+    }
+}
+
 impl From<PathRejection> for AppError {
     fn from(r: PathRejection) -> Self {
         AppError::BadRequest(r.body_text())
@@ -152,6 +162,18 @@ impl From<tokio::task::JoinError> for AppError {
 #[derive(Debug, axum::extract::FromRequest)]
 #[from_request(via(axum::Json), rejection(AppError))]
 pub struct ApiJson<T>(pub T);
+
+/// A raw body whose rejection (too large, unreadable) is an [`AppError`].
+#[derive(Debug)]
+pub struct ApiBytes(pub axum::body::Bytes);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for ApiBytes {
+    type Rejection = AppError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(ApiBytes(axum::body::Bytes::from_request(req, state).await?))
+    }
+}
 
 /// `axum::extract::Path` whose rejection is an [`AppError`].
 #[derive(Debug, axum::extract::FromRequestParts)]

@@ -237,9 +237,11 @@ pub struct AuditRecord {
     pub from: String,
     pub action: String,
     pub entity: String,
-    #[schema(value_type = Option<Object>)]
+    /// The record before the change, as JSON (an object, a list or a value), if there was one.
+    #[schema(value_type = Option<serde_json::Value>)]
     pub before: Option<serde_json::Value>,
-    #[schema(value_type = Option<Object>)]
+    /// The record after the change, as JSON, if there is one left.
+    #[schema(value_type = Option<serde_json::Value>)]
     pub after: Option<serde_json::Value>,
     pub prev_hash: String,
     pub hash: String,

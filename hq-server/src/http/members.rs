@@ -3,7 +3,6 @@
 //! the daily job. Members are chain-wide: every role may read them; writes by role below.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
@@ -16,8 +15,8 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{AppState, CurrentUser};
-use crate::error::{ApiJson, ApiPath, ApiQuery, AppError};
+use super::{AppState, CurrentUser, ErrorBody};
+use crate::error::{ApiBytes, ApiJson, ApiPath, ApiQuery, AppError};
 use crate::model::{
     Adjustment, CardKind, CardStatus, DailyRun, LedgerRow, LotRow, MemberPatch, MemberRecord, NewMember,
 };
@@ -30,7 +29,11 @@ fn member_id(s: &str) -> Result<MemberId, AppError> {
 #[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// A member code or phone number (or their start), or part of a name.
-    #[param(min_length = 1, max_length = 50)]
+    #[param(
+        min_length = 1,
+        max_length = 50,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub q: String,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
@@ -45,8 +48,8 @@ async fn search(
     ApiQuery(q): ApiQuery<SearchQuery>,
 ) -> Result<Json<Vec<MemberRecord>>, AppError> {
     let limit = super::schema::page_limit(q.limit, 50, 200)?;
-    if q.q.trim().is_empty() || q.q.len() > 200 {
-        return Err(AppError::BadRequest("q must be 1 to 50 characters".into()));
+    if q.q.trim().is_empty() || q.q.chars().count() > 50 || q.q.chars().any(char::is_control) {
+        return Err(AppError::BadRequest("q must be 1 to 50 printable characters".into()));
     }
     Ok(Json(state.db(move |s| s.search_members(&q.q, limit)).await?))
 }
@@ -65,10 +68,14 @@ pub struct NewMemberInput {
         pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$"
     )]
     pub name: String,
-    #[schema(value_type = Option<String>, format = Date)]
+    /// `YYYY-MM-DD`.
+    #[schema(value_type = Option<String>, pattern = "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$")]
     pub birthday: Option<jiff::civil::Date>,
+    /// A tier code of the policy in force (default: its entry tier).
+    #[schema(min_length = 1, max_length = 20, pattern = "^[a-z0-9_]+$")]
     pub tier: Option<String>,
     #[serde(default, deserialize_with = "super::int::opt")]
+    #[schema(minimum = 1)]
     pub home_branch: Option<i64>,
     /// A contactless card UID: 8 or 14 hex characters, or 10 digits.
     #[schema(pattern = "^([0-9A-Fa-f]{8}|[0-9A-Fa-f]{14}|[0-9]{10})$")]
@@ -97,6 +104,9 @@ async fn create(
     me: CurrentUser,
     ApiJson(input): ApiJson<NewMemberInput>,
 ) -> Result<Json<MemberRecord>, AppError> {
+    if input.home_branch.is_some_and(|b| b < 1) {
+        return Err(AppError::Validation("home_branch must be a branch id (1 or more)".into()));
+    }
     let new = parse_new(input)?;
     let actor = me.actor();
     Ok(Json(state.db(move |s| s.create_member(&actor, new)).await?))
@@ -119,12 +129,16 @@ pub struct MemberPatchInput {
     #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
     /// A new mobile number, or an empty string to remove it.
+    #[schema(pattern = "^(1[0-9]{10})?$")]
     pub phone: Option<String>,
-    #[schema(value_type = Option<String>, format = Date)]
+    /// `YYYY-MM-DD`.
+    #[schema(value_type = Option<String>, pattern = "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$")]
     pub birthday: Option<jiff::civil::Date>,
     /// `active` or `blocked`.
+    #[schema(pattern = "^(active|blocked)$")]
     pub status: Option<String>,
     #[serde(default, deserialize_with = "super::int::opt")]
+    #[schema(minimum = 1)]
     pub home_branch: Option<i64>,
 }
 
@@ -138,6 +152,9 @@ async fn update(
     ApiJson(p): ApiJson<MemberPatchInput>,
 ) -> Result<Json<MemberRecord>, AppError> {
     let id = member_id(&id)?;
+    if p.home_branch.is_some_and(|b| b < 1) {
+        return Err(AppError::Validation("home_branch must be a branch id (1 or more)".into()));
+    }
     let patch = MemberPatch {
         name: p.name,
         phone: match p.phone.as_deref() {
@@ -226,11 +243,11 @@ async fn adjust(
 #[derive(Deserialize, ToSchema)]
 pub struct CardInput {
     pub kind: CardKind,
-    /// A member code (digits) or a card UID.
-    #[schema(pattern = "^[0-9A-Fa-f]{1,20}$")]
+    /// A member code (1–20 digits) or a card UID (8 or 14 hex characters, or 10 digits).
+    #[schema(pattern = "^([0-9]{1,20}|[0-9A-Fa-f]{8}|[0-9A-Fa-f]{14})$")]
     pub value: String,
     /// When the new card replaces one: the old card's value (it is marked replaced).
-    #[schema(pattern = "^[0-9A-Fa-f]{1,20}$")]
+    #[schema(pattern = "^([0-9]{1,20}|[0-9A-Fa-f]{8}|[0-9A-Fa-f]{14})$")]
     pub replaces: Option<String>,
 }
 
@@ -303,6 +320,18 @@ pub struct ImportReport {
     pub errors: Vec<RowErrorView>,
 }
 
+/// A refused import: an error body (`error`, `message`) with the rows that were wrong; nothing
+/// was imported.
+#[derive(Serialize, ToSchema)]
+pub struct ImportRefused {
+    /// `import_refused`.
+    pub error: String,
+    pub message: String,
+    pub applied: bool,
+    pub created: u64,
+    pub errors: Vec<RowErrorView>,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct RowErrorView {
     pub line: u64,
@@ -311,8 +340,25 @@ pub struct RowErrorView {
 
 /// Imports members from CSV (the body): every row is checked first; all or nothing (HQ admin, marketing).
 #[utoipa::path(post, path = "/api/v1/members/import", tag = "members", security(("session" = [])),
-    request_body(content = String, content_type = "text/csv"), responses((status = 200, body = ImportReport)))]
-async fn import(State(state): State<AppState>, me: CurrentUser, body: Bytes) -> Result<Json<ImportReport>, AppError> {
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = ImportReport), (status = 400, body = ErrorBody), (status = 415, body = ErrorBody),
+               (status = 422, body = ImportRefused, description = "A row or the header is wrong: nothing imported")))]
+async fn import(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    headers: axum::http::HeaderMap,
+    ApiBytes(body): ApiBytes,
+) -> Result<axum::response::Response, AppError> {
+    let csv = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/csv"));
+    if !csv {
+        return Err(AppError::UnsupportedMediaType);
+    }
+    if body.is_empty() {
+        return Err(AppError::BadRequest("the CSV is empty: send a header line and the members".into()));
+    }
     let actor = me.actor();
     let outcome = state
         .db(move |s| {
@@ -324,14 +370,20 @@ async fn import(State(state): State<AppState>, me: CurrentUser, body: Bytes) -> 
             })
         })
         .await?;
-    Ok(Json(match outcome {
-        Ok(summary) => ImportReport { applied: true, created: summary.created, errors: vec![] },
-        Err(rows) => ImportReport {
-            applied: false,
-            created: 0,
-            errors: rows.into_iter().map(|r| RowErrorView { line: r.line, reason: r.reason }).collect(),
-        },
-    }))
+    Ok(match outcome {
+        Ok(summary) => Json(ImportReport { applied: true, created: summary.created, errors: vec![] }).into_response(),
+        Err(rows) => (
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            Json(ImportRefused {
+                error: "import_refused".into(),
+                message: format!("{} line(s) of the file are wrong; nothing was imported", rows.len()),
+                applied: false,
+                created: 0,
+                errors: rows.into_iter().map(|r| RowErrorView { line: r.line, reason: r.reason }).collect(),
+            }),
+        )
+            .into_response(),
+    })
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -153,6 +153,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(reports::router());
     let (router, mut api) = router.split_for_parts();
     ErrorResponses.modify(&mut api);
+    PathParameters.modify(&mut api);
     (router, api)
 }
 
@@ -217,17 +218,21 @@ pub(crate) mod schema {
     pub fn time_zone() -> Object {
         let mut names: Vec<String> = jiff::tz::db().available().map(|n| n.as_str().to_owned()).collect();
         names.sort();
-        let b =
-            ObjectBuilder::new().schema_type(Type::String).description(Some("IANA time zone, default Asia/Shanghai"));
+        // `null` (or absent) takes the default, as the handlers do.
+        let b = ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::SchemaType::from_iter([Type::String, Type::Null]))
+            .description(Some("IANA time zone, default Asia/Shanghai"));
         if names.is_empty() {
             b.pattern(Some("^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$")).build()
         } else {
-            b.enum_values(Some(names)).build()
+            b.enum_values(Some(names.into_iter().map(serde_json::Value::from).chain([serde_json::Value::Null]))).build()
         }
     }
 
+    /// Up to ten printed lines; `null` (or absent) keeps or defaults them, as the handlers do.
     pub fn receipt_lines() -> Array {
         ArrayBuilder::new()
+            .schema_type(utoipa::openapi::schema::SchemaType::from_iter([Type::Array, Type::Null]))
             .items(ObjectBuilder::new().schema_type(Type::String).max_length(Some(64)).pattern(Some(PRINTABLE)))
             .max_items(Some(10))
             .build()
@@ -274,11 +279,54 @@ impl Modify for ErrorResponses {
                 }
                 if writes {
                     add("409", "Conflicts with what HQ has: a code, barcode or id already used, a revoked till");
+                }
+                if writes || !op.parameters.as_ref().is_none_or(Vec::is_empty) {
                     add("422", "A value breaks a rule; the message names it");
                 }
                 if op.request_body.is_some() {
                     add("413", "Request body too large");
                     add("415", "The body is not JSON");
+                }
+            }
+        }
+    }
+}
+
+/// The path parameters whose form the handlers check but their declaration (`String`) does not
+/// say: member, hold and sale ids are UUIDs; a member card is named by its kind and value.
+struct PathParameters;
+
+impl Modify for PathParameters {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::ParameterIn;
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        const UUID: &str = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            for op in
+                [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch].into_iter().flatten()
+            {
+                for p in op.parameters.iter_mut().flatten() {
+                    let utoipa::openapi::RefOr::T(p) = p else { continue };
+                    if p.parameter_in != ParameterIn::Path {
+                        continue;
+                    }
+                    let schema = match (p.name.as_str(), path.as_str()) {
+                        ("id", x) if x.starts_with("/api/v1/members/") => {
+                            ObjectBuilder::new().schema_type(Type::String).pattern(Some(UUID))
+                        }
+                        ("hold", _) => ObjectBuilder::new().schema_type(Type::String).pattern(Some(UUID)),
+                        ("kind", x) if x.starts_with("/api/v1/member-cards/") => {
+                            ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["code", "uid"]))
+                        }
+                        ("value", x) if x.starts_with("/api/v1/member-cards/") => ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .pattern(Some("^([0-9]{1,20}|[0-9A-Fa-f]{8}|[0-9A-Fa-f]{14})$")),
+                        ("receipt", _) => ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .pattern(Some("^[A-Za-z0-9]{1,16}-[0-9]{2}-[0-9]{6}$")),
+                        _ => continue,
+                    };
+                    p.schema = Some(schema.build().into());
                 }
             }
         }

@@ -36,7 +36,8 @@ pub struct ReportParams {
 /// `day_end`, `points`, `stored_value`, `members`, `members_by_tier`, `top_customers`.
 #[utoipa::path(get, path = "/api/v1/reports/{kind}", tag = "reports", security(("session" = [])),
     params(("kind" = ReportKind, Path), ReportParams),
-    responses((status = 200, body = Report, description = "JSON, or CSV with `format=csv`")))]
+    responses((status = 200, description = "The report: JSON, or CSV with `format=csv`",
+               content((Report = "application/json"), (String = "text/csv")))))]
 async fn report(
     State(state): State<AppState>,
     me: CurrentUser,

@@ -256,7 +256,9 @@ pub mod doc {
     #[derive(ToSchema)]
     pub struct EventEnvelope {
         /// UUIDv7; HQ deduplicates on it forever.
+        #[schema(pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")]
         pub id: String,
+        #[schema(minimum = 1)]
         pub till: i64,
         /// 1, 2, 3, ... per till, without gaps.
         #[schema(minimum = 1)]
@@ -270,9 +272,12 @@ pub mod doc {
         /// Must be 1.
         #[schema(minimum = 1, maximum = 1)]
         pub protocol: u32,
+        #[schema(minimum = 1)]
         pub till: i64,
+        #[schema(max_items = 1000)]
         pub events: Vec<EventEnvelope>,
-        /// The till's clock when it sent the batch.
+        /// The till's clock when it sent the batch (RFC 3339).
+        #[schema(value_type = Option<String>, pattern = "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,9})?(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])$")]
         pub sent_at: Option<Timestamp>,
     }
 

@@ -113,19 +113,29 @@ pub mod doc {
         Phone,
     }
 
-    /// How the cashier identified the member.
-    #[derive(ToSchema)]
-    pub struct Identifier {
-        pub by: IdentifierKind,
-        /// A member code (digits), a card UID (8 or 14 hex characters or 10 digits), or an
-        /// 11-digit mobile number starting with 1.
-        #[schema(pattern = "^[0-9A-Fa-f]{1,20}$")]
-        pub value: String,
+    /// How the cashier identified the member: `{"by": "code", "value": digits}`, `{"by": "uid",
+    /// "value": 8 or 14 hex characters or 10 digits}` or `{"by": "phone", "value": 11 digits from 1}`.
+    pub fn identifier() -> utoipa::openapi::Schema {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+        let kind = |by: &str, pattern: &str| {
+            ObjectBuilder::new()
+                .property("by", ObjectBuilder::new().schema_type(Type::String).enum_values(Some([by])))
+                .property("value", ObjectBuilder::new().schema_type(Type::String).pattern(Some(pattern)))
+                .required("by")
+                .required("value")
+        };
+        OneOfBuilder::new()
+            .item(kind("code", "^[0-9]{1,20}$"))
+            .item(kind("uid", "^([0-9A-Fa-f]{8}|[0-9A-Fa-f]{14}|[0-9]{10})$"))
+            .item(kind("phone", "^1[0-9]{10}$"))
+            .build()
+            .into()
     }
 
     #[derive(ToSchema)]
     pub struct LookupRequest {
-        pub by: Identifier,
+        #[schema(schema_with = identifier)]
+        pub by: serde_json::Value,
     }
 
     #[derive(ToSchema)]
@@ -163,24 +173,50 @@ pub mod doc {
     }
 
     /// `{"kind": "points", "points": 1000, "value": 1000}` or `{"kind": "stored_value", "amount": 5000}`.
-    #[derive(ToSchema)]
-    pub struct HoldAmount {
-        /// `points` or `stored_value`.
-        pub kind: String,
-        pub points: Option<i64>,
-        /// Fen the points pay.
-        pub value: Option<i64>,
-        /// Fen of stored value.
-        pub amount: Option<i64>,
+    pub fn hold_amount() -> utoipa::openapi::Schema {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+        let fen = || ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)).maximum(Some(10_000_000_000_i64));
+        OneOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .property("kind", ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["points"])))
+                    .property(
+                        "points",
+                        ObjectBuilder::new()
+                            .schema_type(Type::Integer)
+                            .minimum(Some(1))
+                            .maximum(Some(1_000_000_000_000_i64)),
+                    )
+                    .property("value", fen())
+                    .required("kind")
+                    .required("points")
+                    .required("value"),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .property(
+                        "kind",
+                        ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["stored_value"])),
+                    )
+                    .property("amount", fen())
+                    .required("kind")
+                    .required("amount"),
+            )
+            .build()
+            .into()
     }
 
     #[derive(ToSchema)]
     pub struct HoldRequest {
         /// Chosen by the till (UUID), so a retry is not held twice.
+        #[schema(pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")]
         pub hold: String,
+        #[schema(pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")]
         pub member: String,
+        #[schema(pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")]
         pub sale: String,
-        pub amount: HoldAmount,
+        #[schema(schema_with = hold_amount)]
+        pub amount: serde_json::Value,
     }
 
     #[derive(ToSchema)]
@@ -195,14 +231,19 @@ pub mod doc {
     #[derive(ToSchema)]
     pub struct TopUpRequest {
         /// Chosen by the till (UUID); a retried top-up is applied once.
+        #[schema(pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")]
         pub id: String,
+        #[schema(pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")]
         pub member: String,
         /// Fen, ¥0.01 to ¥100,000.
         #[schema(minimum = 1, maximum = 10000000)]
         pub amount: i64,
         /// `cash` or `bank_card`.
+        #[schema(pattern = "^(cash|bank_card)$")]
         pub tender: String,
+        #[schema(pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")]
         pub shift: String,
+        #[schema(minimum = 1)]
         pub cashier: i64,
     }
 

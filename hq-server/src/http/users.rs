@@ -126,22 +126,28 @@ async fn update_user(
 /// address, are forgotten (HQ admin; audited). How many there were.
 #[utoipa::path(post, path = "/api/v1/users/{id}/unlock", tag = "users", security(("session" = [])),
     params(("id" = i64, Path, description = "User id")),
-    responses((status = 200, body = u64, description = "Failed attempts forgotten"), (status = 401, body = ErrorBody),
-              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Unlocked), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
 async fn unlock_user(
     State(state): State<AppState>,
     me: CurrentUser,
     ApiPath(id): ApiPath<i64>,
-) -> Result<Json<u64>, AppError> {
+) -> Result<Json<Unlocked>, AppError> {
     let actor = me.actor();
-    Ok(Json(
-        state
-            .db(move |s| {
-                let user = s.get_user(id)?;
-                s.lift_login_lock(&actor, &user.username)
-            })
-            .await?,
-    ))
+    let forgotten = state
+        .db(move |s| {
+            let user = s.get_user(id)?;
+            s.lift_login_lock(&actor, &user.username)
+        })
+        .await?;
+    Ok(Json(Unlocked { forgotten }))
+}
+
+/// What lifting a sign-in lock did.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Unlocked {
+    /// Failed attempts forgotten.
+    pub forgotten: u64,
 }
 
 pub fn router() -> OpenApiRouter<AppState> {

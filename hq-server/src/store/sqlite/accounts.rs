@@ -258,7 +258,7 @@ impl AccountStore for SqliteStore {
                 "lift sign-in lock",
                 &format!("user:{user}"),
                 None::<&()>,
-                Some(&n),
+                Some(&serde_json::json!({ "forgotten": n })),
             )?;
             Ok(n as u64)
         })
