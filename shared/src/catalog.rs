@@ -143,6 +143,10 @@ pub enum BarcodeError {
     TooLong(String),
     #[error("`{0}` is not a UPC-E: its number system must be 0 or 1")]
     NotUpcE(String),
+    #[error(
+        "a code of {0} digits that passes the bank cards' Luhn check looks like a card number: member codes never do"
+    )]
+    LooksLikeCardNumber(usize),
 }
 
 /// The GS1 barcode types validated on scan.
@@ -301,6 +305,10 @@ impl MemberCode {
         digits_of(code)?;
         if code.len() > 20 {
             return Err(BarcodeError::TooLong(code.to_owned()));
+        }
+        // A card reader refuses such a swipe as a bank card (PCI DSS): no member may carry one.
+        if crate::card_data::is_card_number(code.as_bytes()) {
+            return Err(BarcodeError::LooksLikeCardNumber(code.len()));
         }
         Ok(MemberCode(code.to_owned()))
     }
@@ -521,6 +529,15 @@ mod tests {
         assert_eq!(scanned, Ok(ScannedCode::MemberCard(code.clone())));
         assert_eq!(code.card_barcode("29").as_deref(), Some("2900000123458"));
         assert_eq!(code.masked(), "******2345");
+    }
+
+    #[test]
+    fn no_member_code_is_a_card_number() {
+        assert_eq!(MemberCode::parse("4111111111111111"), Err(BarcodeError::LooksLikeCardNumber(16)));
+        assert_eq!(MemberCode::parse("6222021234567890128").map_err(|_| ()), Err(()), "19-digit UnionPay");
+        // Failing Luhn, or outside 13–19 digits: a member code as any other.
+        assert!(MemberCode::parse("4111111111111112").is_ok());
+        assert!(MemberCode::parse("79927398713").is_ok());
     }
 
     #[test]

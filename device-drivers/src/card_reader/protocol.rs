@@ -286,6 +286,9 @@ pub fn classify(frame: &[u8]) -> CardRead {
         return CardRead::BankCardRejected(BankCardRejected { masked_pan: masked });
     }
     if !sentinels && tracks.track1.is_none() && tracks.track2.is_none() {
+        if is_pan(frame) {
+            return CardRead::BankCardRejected(BankCardRejected { masked_pan: Some(mask_pan(frame)) });
+        }
         return match std::str::from_utf8(frame).ok().and_then(|s| CardUid::parse(s).ok()) {
             Some(uid) => CardRead::Uid(uid),
             None => CardRead::Unreadable(Unreadable::NotUid),
@@ -320,12 +323,11 @@ fn trim(mut s: &[u8]) -> &[u8] {
 }
 
 /// `Some(masked number)` when the swipe looks like a bank card, as devices.md defines it:
-/// track 1 in format `B`, or a track 2 with a Luhn-valid 13–19 digit number and `=`.
+/// track 1 in format `B`, or a track 2 with a Luhn-valid 13–19 digit number and `=`; and a track 2
+/// of only a Luhn-valid 13–19 digit number, which no member code is (`MemberCode::parse`).
 fn bank_card(t: &Tracks<'_>) -> Option<Option<String>> {
-    if let Some(t2) = t.track2
-        && let Some(eq) = t2.iter().position(|&b| b == b'=')
-    {
-        let pan = &t2[..eq];
+    if let Some(t2) = t.track2 {
+        let pan = t2.iter().position(|&b| b == b'=').map_or(t2, |eq| &t2[..eq]);
         if is_pan(pan) {
             return Some(Some(mask_pan(pan)));
         }
@@ -344,31 +346,10 @@ fn is_digits_13_19(pan: &[u8]) -> bool {
     (13..=19).contains(&pan.len()) && pan.iter().all(u8::is_ascii_digit)
 }
 
-/// A 13–19 digit number whose Luhn check passes.
+/// A 13–19 digit number whose Luhn check passes (`shared::card_data`, the rule the till and HQ
+/// apply to tender references too).
 pub fn is_pan(digits: &[u8]) -> bool {
-    is_digits_13_19(digits) && luhn_valid(digits)
-}
-
-/// The Luhn (mod 10) check of a card number.
-pub fn luhn_valid(digits: &[u8]) -> bool {
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return false;
-    }
-    let sum: u32 = digits
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(i, &b)| {
-            let d = u32::from(b - b'0');
-            if i % 2 == 1 {
-                let d2 = d * 2;
-                if d2 > 9 { d2 - 9 } else { d2 }
-            } else {
-                d
-            }
-        })
-        .sum();
-    sum.is_multiple_of(10)
+    is_digits_13_19(digits) && shared::card_data::is_card_number(digits)
 }
 
 /// First 6 and last 4 digits, the rest `*`.
@@ -403,12 +384,9 @@ mod tests {
     }
 
     #[test]
-    fn luhn() {
-        assert!(luhn_valid(b"4111111111111111"));
-        assert!(luhn_valid(b"79927398713"));
-        assert!(!luhn_valid(b"79927398710"));
-        assert!(!luhn_valid(b""));
-        assert!(!luhn_valid(b"4111a11111111111"));
+    fn card_numbers() {
+        assert!(!is_pan(b""));
+        assert!(!is_pan(b"4111a11111111111"));
         assert!(is_pan(b"4111111111111111"));
         assert!(!is_pan(b"79927398713"), "too short for a card number");
     }
@@ -426,6 +404,9 @@ mod tests {
         let masked = Some("411111******1111");
         check(b"%B4111111111111111^ZHANG/SAN^2512101000000000?;4111111111111111=25121010000000000?\r", &[bank(masked)]);
         check(b";4111111111111111=25121010000000000?\r", &[bank(masked)]);
+        // Only the number on track 2, or bare digits: still a bank card, never a member code.
+        check(b";4111111111111111?\r", &[bank(masked)]);
+        check(b"4111111111111111\r", &[bank(masked)]);
         check(b"%B4111111111111111^ZHANG/SAN^2512101?\r", &[bank(masked)]);
         // Track 2 sent without sentinels.
         check(b"4111111111111111=2512101\r", &[bank(masked)]);
@@ -439,7 +420,7 @@ mod tests {
 
     /// Appends the Luhn check digit.
     fn luhn_complete(body: &str) -> String {
-        (0..10).map(|d| format!("{body}{d}")).find(|s| luhn_valid(s.as_bytes())).expect("one digit fits")
+        (0..10).map(|d| format!("{body}{d}")).find(|s| is_pan(s.as_bytes())).expect("one digit fits")
     }
 
     #[test]

@@ -293,7 +293,8 @@ impl Modify for ErrorResponses {
 }
 
 /// The path parameters whose form the handlers check but their declaration (`String`) does not
-/// say: member, hold and sale ids are UUIDs; a member card is named by its kind and value.
+/// say: member, hold and sale ids are UUIDs; a member card is named by its kind and value. And a
+/// CSV body is not empty.
 struct PathParameters;
 
 impl Modify for PathParameters {
@@ -305,6 +306,13 @@ impl Modify for PathParameters {
             for op in
                 [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch].into_iter().flatten()
             {
+                // A CSV body is a header line at least: an empty one is refused (400).
+                if let Some(utoipa::openapi::RefOr::T(body)) = op.request_body.as_mut()
+                    && let Some(utoipa::openapi::RefOr::T(csv)) = body.content.get_mut("text/csv")
+                {
+                    csv.schema =
+                        Some(ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).build().into());
+                }
                 for p in op.parameters.iter_mut().flatten() {
                     let utoipa::openapi::RefOr::T(p) = p else { continue };
                     if p.parameter_in != ParameterIn::Path {

@@ -151,6 +151,10 @@ async fn the_registry_through_the_console() {
         .await
         .expect(StatusCode::UNPROCESSABLE_ENTITY);
     app.post("/api/v1/members", &app.admin, json!({"name": ""})).await.expect(StatusCode::UNPROCESSABLE_ENTITY);
+    // A bank card's number is never a member code: the card readers refuse such a swipe.
+    let card = app.post("/api/v1/members", &app.admin, json!({"name": "x", "code": "4111111111111111"})).await;
+    assert!(card.body["message"].as_str().is_some_and(|m| m.contains("card number")), "{}", card.body);
+    card.expect(StatusCode::UNPROCESSABLE_ENTITY);
     app.post("/api/v1/members", &app.admin, json!({"name": "x", "tier": "platinum"}))
         .await
         .expect(StatusCode::UNPROCESSABLE_ENTITY);
