@@ -72,3 +72,34 @@ async fn a_till_enrols_pushes_and_pulls_over_loopback() {
     assert_eq!(products, 200);
     hq.stop().await.expect("stopped");
 }
+
+/// The demo chain's past weeks pass HQ's own checks of what tills send: every sale accepted, the
+/// members' ones with their points (they were rejected once, sold before the first policy's date).
+#[tokio::test]
+async fn the_demo_chains_history_is_accepted_whole() {
+    use hq_server::reports::{ReportKind, ReportQuery};
+    use hq_server::store::{BranchStore as _, Clocked as _, ReportStore as _, SyncStore as _};
+    let dir = tempfile::tempdir().expect("dir");
+    let app = Application::build(Config::loopback(dir.path().join("hq.sqlite"))).await.expect("build");
+    let store = app.store();
+    let options = DemoOptions { history_days: 3, ..DemoOptions::small() };
+    let demo = tokio::task::spawn_blocking(move || {
+        let demo = seed(&*store, &options).expect("seed");
+        let mut rejected = Vec::new();
+        for b in &demo.branches {
+            for t in store.list_tills(b.id).expect("tills") {
+                rejected.extend(store.list_events(t.id, true, 10).expect("events").into_iter().map(|e| e.reason));
+            }
+        }
+        assert!(rejected.is_empty(), "{rejected:?}");
+        let to = hq_server::calendar::hq_day(store.now());
+        let from = to - jiff::SignedDuration::from_hours(24 * 4);
+        let members = store.report(&ReportQuery { kind: ReportKind::Members, from, to, branch: None }).expect("report");
+        let member_due = members.totals[members.col("member_due").expect("column")].int();
+        assert!(member_due > 0, "members bought in the demo's past: {members:?}");
+        demo
+    })
+    .await
+    .expect("join");
+    assert!(demo.history_sales > 0);
+}

@@ -203,10 +203,17 @@ impl SqliteStore {
             let have: i64 = tx.query_row("SELECT COUNT(*) FROM member_policies", [], |r| r.get(0))?;
             if have == 0 {
                 let now = self.now();
-                let policy = MemberPolicy::initial(now);
+                // In force from the start: anything sold before HQ's first change (the demo chain's
+                // past weeks, a chain's history imported later) was sold under it.
+                let policy = MemberPolicy::initial(Timestamp::UNIX_EPOCH);
                 tx.execute(
                     "INSERT INTO member_policies (version, effective_from, policy, created_at) VALUES (?1, ?2, ?3, ?4)",
-                    params![policy.version, micros(now), serde_json::to_string(&policy)?, micros(now)],
+                    params![
+                        policy.version,
+                        micros(policy.effective_from),
+                        serde_json::to_string(&policy)?,
+                        micros(now)
+                    ],
                 )?;
                 emit(tx, &format!("policy:{}", policy.version), None, &Change::Policy(policy.clone()))?;
                 append_audit(
