@@ -3,7 +3,7 @@
 # then the web console's dashboard. The till:
 # the demo starts, a cashier logs in, opens a shift, a gold member's card is swiped on the simulated
 # reader, four products are scanned on the simulated scanner, one barcode is typed.
-# Needs: xvfb, xdotool, imagemagick (Debian). Run from the repository root:  docs/screenshots.sh
+# Needs: xvfb, xdotool, imagemagick, fontconfig (Debian). Run from the repository root:  docs/screenshots.sh
 set -euo pipefail
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/tillpoint/target}"
 cargo build -p pos-app
@@ -31,5 +31,11 @@ shoot() { # lang out.png
 shoot zh_CN.UTF-8 docs/till-sale-zh.png
 shoot en_US.UTF-8 docs/till-sale-en.png
 
-# The web console's dashboard (the demo chain with two weeks of past sales), in headless Chromium.
+# The web console's dashboard in Chinese (the demo chain with two weeks of past sales), in headless
+# Chromium, which needs a CJK font or it draws boxes: Noto Sans CJK (Debian's fonts-noto-cjk).
+if ! fc-list :lang=zh | grep -q .; then
+  echo "no Chinese font: installing fonts-noto-cjk"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends fonts-noto-cjk
+fi
 cargo test -p tests --test console dashboard_screenshot -- --ignored

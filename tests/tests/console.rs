@@ -285,6 +285,7 @@ fn dashboard_screenshot() {
         let b = Browser::start().await;
         b.sign_in(&base, "admin", ADMIN_PASSWORD).await;
         b.client.set_window_size(1360, 1560).await.expect("window size");
+        b.client.goto(&format!("{base}/console/lang?to=zh-CN")).await.expect("in Chinese");
         b.client.goto(&format!("{base}/console?from={from}")).await.expect("goto");
         let png = b.client.screenshot().await.expect("screenshot");
         std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/console-dashboard.png"), png).expect("write");

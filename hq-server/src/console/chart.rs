@@ -11,13 +11,13 @@ const BOTTOM: i64 = 30;
 const COLOURS: [&str; 6] = ["#2d6cdf", "#e07a1f", "#2e9e5b", "#8e44ad", "#c23b3b", "#607089"];
 
 /// Vertical bars, one per `(label, value)`, with the value above each bar and an optional link.
-pub fn bars(title: &str, data: &[(String, i64, Option<String>)], format: fn(i64) -> String) -> Markup {
+pub fn bars(id: &str, title: &str, data: &[(String, i64, Option<String>)], format: fn(i64) -> String) -> Markup {
     let max = data.iter().map(|d| d.1).max().unwrap_or(0).max(1);
     let n = data.len().max(1) as i64;
     let slot = (W - LEFT - 10) / n;
     let bar = (slot * 7 / 10).max(2);
     html! {
-        figure.chart {
+        figure.chart id=(id) {
             figcaption { (title) }
             svg width=(W) height=(H) viewBox={ "0 0 " (W) " " (H) } role="img" aria-label=(title) {
                 line x1=(LEFT) y1=(H - BOTTOM) x2=(W - 5) y2=(H - BOTTOM) stroke="#99a" {}
@@ -45,8 +45,9 @@ pub fn bars(title: &str, data: &[(String, i64, Option<String>)], format: fn(i64)
     }
 }
 
-/// Shares of a whole as one stacked horizontal bar with a legend.
-pub fn shares(title: &str, data: &[(String, i64)], format: fn(i64) -> String) -> Markup {
+/// Shares of a whole as one stacked horizontal bar with a legend, and the whole (`total_label`).
+pub fn shares(id: &str, title: &str, total_label: &str, data: &[(String, i64)], format: fn(i64) -> String) -> Markup {
+    let sum: i64 = data.iter().map(|d| d.1).sum();
     let total: i64 = data.iter().map(|d| d.1.max(0)).sum::<i64>().max(1);
     let width = W - 20;
     let mut x = 10;
@@ -57,8 +58,8 @@ pub fn shares(title: &str, data: &[(String, i64)], format: fn(i64) -> String) ->
         x += w;
     }
     html! {
-        figure.chart {
-            figcaption { (title) }
+        figure.chart id=(id) {
+            figcaption { (title) " · " (total_label) " " span.total { (format(sum)) } }
             svg width=(W) height=(60 + 18 * data.len() as i64) role="img" aria-label=(title) {
                 @for (x, w, colour, label, value) in &parts {
                     rect x=(x) y=(10) width=(w) height=(28) fill=(colour) { title { (label) ": " (format(*value)) } }

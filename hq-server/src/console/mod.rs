@@ -7,6 +7,7 @@ mod chart;
 mod i18n;
 mod jobs;
 mod pages;
+mod words;
 
 use axum::Router;
 use axum::extract::{FromRequestParts, State};

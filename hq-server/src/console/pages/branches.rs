@@ -104,7 +104,7 @@ pub(super) async fn branch_page(state: &AppState, page: &Page, id: i64, flash: O
                     tr {
                         td { a href={ "/console/tills/" (t.id.0) } { (format!("{:02}", t.number)) } }
                         td { (t.name) " " (t.device_name.clone().unwrap_or_default()) }
-                        td { (format!("{:?}", t.status)) }
+                        td { (words::value(page.lang, "till_status", &code_of(&t.status))) }
                         td { (s.last_push_at.map(|a| settings.local(a).strftime("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "—".into())) }
                         td.n { (s.open_gaps.len()) }
                         td.n { @if s.events_rejected > 0 {
@@ -159,7 +159,7 @@ pub(super) async fn till_page(
     let (sync, events) =
         state.db(move |s| Ok((s.sync_status(till)?, s.list_events(till, rejected_only, 500)?))).await?;
     let body = html! {
-        p { a href={ "/console/branches/" (t.branch_id.0) } { (t.branch_code) } " · " (t.name) " " (t.device_name.clone().unwrap_or_default()) " · " (format!("{:?}", t.status)) }
+        p { a href={ "/console/branches/" (t.branch_id.0) } { (t.branch_code) } " · " (t.name) " " (t.device_name.clone().unwrap_or_default()) " · " (words::value(page.lang, "till_status", &code_of(&t.status))) }
         div.cards {
             div.card { (page.t(C::LastSync)) b { (sync.last_push_at.map(|a| settings.local(a).strftime("%m-%d %H:%M").to_string()).unwrap_or_else(|| "—".into())) } }
             div.card #accepted { (page.t(C::Accepted)) b { (sync.events_accepted) } }
@@ -181,7 +181,7 @@ pub(super) async fn till_page(
         table #events {
             thead { tr { th.n { "#" } th { (page.t(C::Kind)) } th { (page.t(C::TillTime)) } th { (page.t(C::Received)) } th { (page.t(C::Status)) } th { (page.t(C::Reason)) } } }
             tbody { @for e in &events { tr {
-                td.n { (e.seq) } td { (e.kind) }
+                td.n { (e.seq) } td { (words::value(page.lang, "event", &e.kind)) }
                 td { (settings.local(e.till_at).strftime("%Y-%m-%d %H:%M:%S")) } td { (settings.local(e.received_at).strftime("%Y-%m-%d %H:%M:%S")) }
                 td { @if e.status == "rejected" { span.error { (page.t(C::Rejected)) } } @else { (page.t(C::Accepted)) } }
                 td { (e.reason.clone().unwrap_or_default()) @for f in &e.flags { br; span.flag { "⚑ " (f) } } }

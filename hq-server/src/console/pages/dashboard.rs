@@ -1,7 +1,7 @@
 //! The dashboard and its drill-down: a branch's days, a day's tills, shifts and sales, a sale.
 
 use super::super::chart;
-use crate::console::{C, ConsoleError, Menu, Page, PageResult, layout, yuan};
+use crate::console::{C, ConsoleError, Menu, Page, PageResult, layout, words, yuan};
 use crate::http::AppState;
 use crate::reports::ReportKind;
 use axum::extract::{Path, Query, State};
@@ -20,9 +20,16 @@ pub(super) async fn dashboard(State(state): State<AppState>, page: Page, Query(r
     let members = report(&state, ReportKind::Members, from, to, branch).await?;
     let points = report(&state, ReportKind::Points, from, to, branch).await?;
     let tiers = report(&state, ReportKind::MembersByTier, from, to, None).await?;
+    let refunds = report(&state, ReportKind::RefundsAndVoids, from, to, branch).await?;
+    let tier_names = Tiers::load(&state).await?;
     let stored = report(&state, ReportKind::StoredValue, from, to, None).await?;
 
+    // Sales are before refunds (a sale's day); refunds are those paid back in the period, with or
+    // without a receipt, whichever day their sale was; net is what the tills kept, as the tender
+    // mix (taken less paid back) shows it.
     let due = total(&by_branch, "due");
+    let refunded = total(&refunds, "paid_back");
+    let net = due - refunded;
     let count = total(&by_branch, "sales");
     let basket = if count > 0 { due / count } else { 0 };
     let member_due = total(&members, "member_due");
@@ -52,26 +59,34 @@ pub(super) async fn dashboard(State(state): State<AppState>, page: Page, Query(r
             (code, r[col(&by_branch, "due")].int(), link)
         })
         .collect();
-    let tender_mix: Vec<(String, i64)> =
-        tenders.rows.iter().map(|r| (cell_text(&r[0]), r[col(&tenders, "net")].int())).collect();
-    let tier_mix: Vec<(String, i64)> =
-        tiers.rows.iter().map(|r| (cell_text(&r[0]), r[col(&tiers, "members")].int())).collect();
+    let tender_mix: Vec<(String, i64)> = tenders
+        .rows
+        .iter()
+        .map(|r| (words::value(page.lang, "tender", &cell_text(&r[0])), r[col(&tenders, "net")].int()))
+        .collect();
+    let tier_mix: Vec<(String, i64)> = tiers
+        .rows
+        .iter()
+        .map(|r| (tier_names.name(&cell_text(&r[0])).to_owned(), r[col(&tiers, "members")].int()))
+        .collect();
 
     let body = html! {
         (range_form(&page, "/console", from, to, branch, &names))
         p.muted #today-note { (today_note) }
         div.cards {
-            div.card #card-sales { (page.t(C::Sales)) b { (yuan(due)) } }
+            div.card #card-sales { (page.t(C::SalesBeforeRefunds)) b { (yuan(due)) } }
+            div.card #card-refunds { (page.t(C::RefundsPaidBack)) b { (yuan(refunded)) } }
+            div.card #card-net { (page.t(C::NetSales)) b { (yuan(net)) } }
             div.card #card-count { (page.t(C::Transactions)) b { (count) } }
-            div.card { (page.t(C::AvgBasket)) b { (yuan(basket)) } }
-            div.card { (page.t(C::MemberShare)) b { (share / 100) "." (format!("{:02}", share % 100)) "%" } }
+            div.card { (page.t(C::AvgBasketBeforeRefunds)) b { (yuan(basket)) } }
+            div.card { (page.t(C::MemberShareBeforeRefunds)) b { (share / 100) "." (format!("{:02}", share % 100)) "%" } }
             div.card { (page.t(C::PointsIssued)) b { (kind_points("earn")) } }
             div.card { (page.t(C::PointsRedeemed)) b { (-kind_points("redeem")) } }
             div.card { (page.t(C::StoredValue)) b { (yuan(sv_out)) } }
         }
         p.muted { (page.t(C::Drill)) }
         table #branches {
-            thead { tr { th { (page.t(C::Branch)) } th.n { (page.t(C::Transactions)) } th.n { (page.t(C::Sales)) } th.n { (page.t(C::AvgBasket)) } } }
+            thead { tr { th { (page.t(C::Branch)) } th.n { (page.t(C::Transactions)) } th.n { (page.t(C::SalesBeforeRefunds)) } th.n { (page.t(C::AvgBasketBeforeRefunds)) } } }
             tbody {
                 @for r in &by_branch.rows {
                     @let code = cell_text(&r[0]);
@@ -85,10 +100,10 @@ pub(super) async fn dashboard(State(state): State<AppState>, page: Page, Query(r
             }
         }
         div.charts {
-            (chart::bars(page.t(C::TrendByDay), &days, yuan))
-            (chart::bars(page.t(C::BranchComparison), &branches_chart, yuan))
-            (chart::shares(page.t(C::TenderMix), &tender_mix, yuan))
-            (chart::shares(page.t(C::TierMix), &tier_mix, fmt_count))
+            (chart::bars("trend", page.t(C::TrendByDay), &days, yuan))
+            (chart::bars("branches-chart", page.t(C::BranchComparison), &branches_chart, yuan))
+            (chart::shares("tender-mix", page.t(C::TenderMix), page.t(C::NetSales), &tender_mix, yuan))
+            (chart::shares("tier-mix", page.t(C::TierMix), page.t(C::MembersCount), &tier_mix, fmt_count))
         }
     };
     Ok(layout(&page, Menu::Dashboard, page.t(C::Dashboard), body))
@@ -114,7 +129,7 @@ pub(super) async fn branch_days(
         }
         p.muted #today-note { (today_note) }
         table #days {
-            thead { tr { th { (page.t(C::Day)) } th.n { (page.t(C::Transactions)) } th.n { (page.t(C::Sales)) } } }
+            thead { tr { th { (page.t(C::Day)) } th.n { (page.t(C::Transactions)) } th.n { (page.t(C::SalesBeforeRefunds)) } } }
             tbody {
                 @for row in &by_day.rows {
                     @let day = cell_text(&row[0]);
@@ -147,9 +162,9 @@ pub(super) async fn branch_day(
     let till_no = |t: TillId| tills.iter().find(|x| x.id == t).map_or(0, |x| x.number);
     let body = html! {
         h2 { (page.t(C::Till)) }
-        (table(&page, &by_till))
+        (table(&page, &by_till, &Tiers::default()))
         h2 { (page.t(C::Shifts)) }
-        (table(&page, &shifts))
+        (table(&page, &shifts, &Tiers::default()))
         h2 { (page.t(C::Sales)) " (" (sales.len()) ")" }
         p.muted #time-zone { (page.t(C::TimesIn)) " " (settings.time_zone) }
         @if sales.len() as u32 == SHOWN { p.muted { (page.t(C::NewestShown)) (SHOWN) } }
@@ -182,6 +197,7 @@ pub(super) async fn sale(
     let r = receipt.clone();
     let history = state.db(move |s| s.sale_history(b, &r)).await?.ok_or(ConsoleError::NotFound(page.lang))?;
     let sale = &history.sale;
+    let tiers = Tiers::load(&state).await?;
     let settings = state.db(move |s| s.get_branch(b)).await.map_err(|_| ConsoleError::NotFound(page.lang))?;
     let body = html! {
         p #sale-time { (page.t(C::Day)) " " (sale.business_day) " · " (crate::calendar::branch_time(&settings, sale.completed_at, "%Y-%m-%d %H:%M:%S")) }
@@ -196,12 +212,12 @@ pub(super) async fn sale(
         }
         h2 { (page.t(C::Tenders)) }
         table {
-            tbody { @for t in &sale.tenders { tr { td { (t.kind.code()) } td.n { (t.amount) } td.n { @if t.points != 0 { (t.points) " " (page.t(C::Points)) } } } } }
+            tbody { @for t in &sale.tenders { tr { td { (words::value(page.lang, "tender", t.kind.code())) } td.n { (t.amount) } td.n { @if t.points != 0 { (t.points) " " (page.t(C::Points)) } } } } }
         }
         @if let Some(m) = &sale.member {
             h2 { (page.t(C::Member)) }
             p #sale-points {
-                (m.identifier.masked()) " · " (m.tier.clone().unwrap_or_default()) " · "
+                (m.identifier.masked()) " · " (tiers.name(m.tier.as_deref().unwrap_or_default())) " · "
                 (page.t(C::Points)) " +" (m.points_earned) " · v" (m.policy_version)
             }
         }

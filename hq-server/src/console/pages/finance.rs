@@ -1,6 +1,6 @@
 //! Finance: the reports with dates and branch, as tables and CSV.
 
-use crate::console::{C, Menu, Page, PageResult, layout};
+use crate::console::{C, Menu, Page, PageResult, layout, words};
 use crate::http::AppState;
 use crate::model::Role;
 use crate::reports::ReportKind;
@@ -25,6 +25,7 @@ pub(super) async fn finance(State(state): State<AppState>, page: Page, Query(q):
         Range { from: q.from, to: q.to, branch: q.branch }.resolve(&state, &page).await?;
     let names = branch_names(&state, &page).await?;
     let r = report(&state, kind, from, to, branch).await?;
+    let tiers = Tiers::load(&state).await?;
     let csv = format!(
         "/api/v1/reports/{}?format=csv&from={from}&to={to}{}",
         kind.code(),
@@ -32,7 +33,7 @@ pub(super) async fn finance(State(state): State<AppState>, page: Page, Query(q):
     );
     let body = html! {
         form.inline method="get" {
-            label { (page.t(C::Report)) select name="kind" { @for k in ReportKind::ALL { option value=(k.code()) selected[k == kind] { (k.code()) } } } }
+            label { (page.t(C::Report)) select name="kind" { @for k in ReportKind::ALL { option value=(k.code()) selected[k == kind] { (words::report(page.lang, k)) } } } }
             label { (page.t(C::From)) input type="date" name="from" value=(from); }
             label { (page.t(C::To)) input type="date" name="to" value=(to); }
             @if page.me.user.role != Role::BranchManager {
@@ -43,7 +44,8 @@ pub(super) async fn finance(State(state): State<AppState>, page: Page, Query(q):
         }
         p.muted #today-note { (today_note) }
         p { a href=(csv) { (page.t(C::DownloadCsv)) } }
-        (table(&page, &r))
+        h2 #report-name { (words::report(page.lang, kind)) }
+        (table(&page, &r, &tiers))
     };
     Ok(layout(&page, Menu::Finance, page.t(C::Finance), body))
 }

@@ -19,6 +19,7 @@ pub(super) async fn members_page(state: &AppState, page: &Page, query: String, f
     let qq = query.clone();
     let found =
         if qq.trim().is_empty() { Vec::new() } else { state.db(move |s| s.search_members(qq.trim(), 50)).await? };
+    let tiers = Tiers::load(state).await?;
     let body = html! {
         form.inline method="get" { label { (page.t(C::Search)) input name="q" value=(query) placeholder="0000012345 / 138… / 陈"; } button type="submit" { (page.t(C::Search)) } }
         @if let Some(f) = flash { (f) }
@@ -38,7 +39,7 @@ pub(super) async fn members_page(state: &AppState, page: &Page, query: String, f
                 @for m in &found {
                     tr {
                         td { a href={ "/console/members/" (m.id) } { (m.code.as_str()) } } td { (m.name) }
-                        td { (m.phone.as_ref().map(|p| p.as_str().to_owned()).unwrap_or_default()) } td { (m.tier) }
+                        td { (m.phone.as_ref().map(|p| p.as_str().to_owned()).unwrap_or_default()) } td { (tiers.name(&m.tier)) }
                         td.n { (m.points) } td.n { (m.stored_value.total()) }
                     }
                 }
@@ -59,10 +60,11 @@ pub(super) async fn member_page(state: &AppState, page: &Page, id: &str, flash: 
         .await
         .map_err(|_| ConsoleError::NotFound(page.lang))?;
     let may_adjust = matches!(page.me.user.role, Role::Admin | Role::Marketing);
+    let tiers = Tiers::load(state).await?;
     let body = html! {
         @if let Some(f) = flash { (f) }
         div.cards {
-            div.card { (page.t(C::Tier)) b { (m.tier) } }
+            div.card { (page.t(C::Tier)) b { (tiers.name(&m.tier)) } }
             div.card { (page.t(C::Points)) b #member-points { (m.points) } }
             div.card { (page.t(C::StoredValue)) b { (m.stored_value.total()) } span.muted { (m.stored_value.principal) " + " (m.stored_value.bonus) } }
             div.card { (page.t(C::Phone)) b { (m.phone.as_ref().map(|p| p.as_str().to_owned()).unwrap_or_default()) } }
@@ -81,13 +83,13 @@ pub(super) async fn member_page(state: &AppState, page: &Page, id: &str, flash: 
         }
         h2 { (page.t(C::Cards)) }
         table #cards { tbody { @for c in &m.cards { tr {
-            td { (format!("{:?}", c.kind)) } td { (c.value) } td { (format!("{:?}", c.status)) }
+            td { (words::value(page.lang, "card_kind", c.kind.code())) } td { (c.value) } td { (words::value(page.lang, "card_status", &code_of(&c.status))) }
             td { @if may_adjust {
                 form.inline method="post" action={ "/console/members/" (m.id) "/cards" } {
                     (page.csrf_field())
                     input type="hidden" name="kind" value=(serde_json::to_value(c.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default());
                     input type="hidden" name="value" value=(c.value);
-                    select name="status" { @for st in ["active", "lost", "replaced", "blocked"] { option value=(st) { (st) } } }
+                    select name="status" { @for st in ["active", "lost", "replaced", "blocked"] { option value=(st) { (words::value(page.lang, "card_status", st)) } } }
                     button type="submit" { (page.t(C::Save)) }
                 }
             } }
@@ -96,7 +98,7 @@ pub(super) async fn member_page(state: &AppState, page: &Page, id: &str, flash: 
             form.inline method="post" action={ "/console/members/" (m.id) "/cards" } {
                 (page.csrf_field())
                 input type="hidden" name="status" value="new";
-                label { "Kind" select name="kind" { option value="code" { "code" } option value="uid" { "uid" } } }
+                label { (page.t(C::Kind)) select name="kind" { @for k in ["code", "uid"] { option value=(k) { (words::value(page.lang, "card_kind", k)) } } } }
                 label { "No." input name="value" required; }
                 button type="submit" { "+" }
             }
@@ -105,8 +107,8 @@ pub(super) async fn member_page(state: &AppState, page: &Page, id: &str, flash: 
         p.muted { (page.t(C::TimesIn)) " " (crate::calendar::HQ_TIME_ZONE) }
         table #ledger { thead { tr { th { (page.t(C::Time)) } th { (page.t(C::Kind)) } th.n { (page.t(C::Points)) } th.n { (page.t(C::StoredValue)) } th { (page.t(C::Reason)) } th { (page.t(C::Who)) } } }
             tbody { @for e in &ledger { tr {
-                td { (hq_time(e.at, "%Y-%m-%d %H:%M")) } td { (format!("{:?}", e.kind)) } td.n { (e.points) }
-                td.n { (yuan(e.principal + e.bonus)) } td { (e.reason.clone().unwrap_or_else(|| e.source.clone())) } td { (e.actor) }
+                td { (hq_time(e.at, "%Y-%m-%d %H:%M")) } td { (words::value(page.lang, "kind", e.kind.code())) } td.n { (e.points) }
+                td.n { (yuan(e.principal + e.bonus)) } td { (e.reason.clone().unwrap_or_else(|| words::value(page.lang, "source", &e.source))) } td { (e.actor) }
             } } } }
     };
     Ok(layout(page, Menu::Members, &format!("{} {}", m.code.as_str(), m.name), body))

@@ -20,10 +20,10 @@ use serde::Deserialize;
 use shared::ids::BranchId;
 use shared::money::Money;
 
-use crate::console::{C, ConsoleError, Page, yuan};
+use crate::console::{C, ConsoleError, Page, words, yuan};
 use crate::http::AppState;
 use crate::model::Role;
-use crate::reports::{Cell, Report, ReportKind, ReportQuery, Unit};
+use crate::reports::{Cell, Column, Report, ReportKind, ReportQuery, Unit};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/console", get(dashboard::dashboard))
@@ -167,26 +167,66 @@ fn fmt_count(n: i64) -> String {
     n.to_string()
 }
 
-/// A report as a table, in its columns' units, with its totals.
-fn table(page: &Page, r: &Report) -> Markup {
-    let show = |unit: Unit, c: &Cell| match (unit, c) {
+/// A report as a table, in its columns' units, with its totals: headings, machine values and
+/// notes in the page's language (`words`), a tier by its name in the member policy.
+fn table(page: &Page, r: &Report, tiers: &Tiers) -> Markup {
+    let show = |c: &Column, cell: &Cell| match (c.unit, cell) {
         (Unit::Money, Cell::Int(i)) => yuan(*i),
         (Unit::Bp, Cell::Int(i)) => format!("{}.{:02}%", i / 100, i % 100),
-        (_, c) => cell_text(c),
+        (_, Cell::Int(i)) if c.name.ends_with("_milli") => milli(*i),
+        (_, Cell::Text(t)) if c.name == "tier" => tiers.name(t).to_owned(),
+        (_, Cell::Text(t)) => words::value(page.lang, &c.name, t),
+        (_, cell) => cell_text(cell),
     };
     html! {
-        table {
-            thead { tr { @for c in &r.columns { th.n[c.unit != Unit::Text] { (c.name) } } } }
+        table.report {
+            thead { tr { @for c in &r.columns { th.n[c.unit != Unit::Text] { (words::column(page.lang, &c.name)) } } } }
             tbody {
                 @for row in &r.rows {
-                    tr { @for (c, cell) in r.columns.iter().zip(row) { td.n[c.unit != Unit::Text] { (show(c.unit, cell)) } } }
+                    tr { @for (c, cell) in r.columns.iter().zip(row) { td.n[c.unit != Unit::Text] { (show(c, cell)) } } }
                 }
             }
-            tfoot { tr { @for (c, cell) in r.columns.iter().zip(&r.totals) { td.n[c.unit != Unit::Text] { @if c.summed || c.unit == Unit::Text { (show(c.unit, cell)) } } } } }
+            tfoot { tr { @for (c, cell) in r.columns.iter().zip(&r.totals) { td.n[c.unit != Unit::Text] { @if c.summed || c.unit == Unit::Text { (show(c, cell)) } } } } }
         }
         @if !r.notes.is_empty() {
-            p.muted { @for (k, v) in &r.notes { (k) ": " (cell_text(v)) "  " } (page.t(C::Totals)) }
+            p.muted.notes {
+                @for (k, v) in &r.notes {
+                    (words::note(page.lang, k)) ": "
+                    @if words::note_is_money(k) { (yuan(v.int())) } @else { (cell_text(v)) }
+                    "  "
+                }
+            }
         }
+    }
+}
+
+/// A quantity in thousandths (grams of weighed goods, units × 1000) as a decimal.
+fn milli(q: i64) -> String {
+    let sign = if q < 0 { "-" } else { "" };
+    let a = q.unsigned_abs();
+    match a % 1000 {
+        0 => format!("{sign}{}", a / 1000),
+        f => format!("{sign}{}.{}", a / 1000, format!("{f:03}").trim_end_matches('0')),
+    }
+}
+
+/// An enum's code as the API spells it (`lost`, `awaiting_enrolment`).
+fn code_of<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+/// The member tiers' names (from the policy in force), by code.
+#[derive(Default)]
+struct Tiers(Vec<(String, String)>);
+
+impl Tiers {
+    async fn load(state: &AppState) -> Result<Tiers, ConsoleError> {
+        let policy = state.db(|s| s.current_policy()).await?;
+        Ok(Tiers(policy.tiers.tiers().iter().map(|t| (t.code.clone(), t.name.clone())).collect()))
+    }
+
+    fn name<'a>(&'a self, code: &'a str) -> &'a str {
+        self.0.iter().find(|(c, _)| c == code).map_or(code, |(_, n)| n.as_str())
     }
 }
 
