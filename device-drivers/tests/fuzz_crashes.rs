@@ -23,3 +23,26 @@ fn escpos_roundtrip_with_invalid_utf8_and_delete() {
         "04004e6573746cc3a920e99b80e5b7107f8000006c09392eba20e282b40a0a436166c3aa21c339300a0d005348303031612630312d303030303432",
     ));
 }
+
+/// Every committed corpus input passes its target's checks (the fuzzer starts from them).
+#[test]
+fn every_corpus_input_passes_its_checks() {
+    type Check = fn(&[u8]);
+    let targets: [(&str, Check); 5] = [
+        ("scanner", checks::scanner),
+        ("card_reader", checks::card_reader),
+        ("classify_scan", checks::classify_scan),
+        ("escpos_roundtrip", checks::escpos_roundtrip),
+        ("sync_decode", checks::sync_decode),
+    ];
+    for (name, check) in targets {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus").join(name);
+        let mut n = 0;
+        for entry in std::fs::read_dir(&dir).expect("corpus") {
+            let path = entry.expect("entry").path();
+            check(&std::fs::read(&path).expect("read"));
+            n += 1;
+        }
+        assert!(n > 0, "{name} has a corpus");
+    }
+}

@@ -1,4 +1,5 @@
-//! The fuzz targets' checks: each takes arbitrary bytes and panics when an invariant breaks, so a
+//! The fuzz targets' checks (the device protocols, the ESC/POS round trip, and the sync messages
+//! tills and HQ exchange): each takes arbitrary bytes and panics when an invariant breaks, so a
 //! coverage-guided fuzzer (afl.rs, `run.sh`) and the corpus replay find the input that breaks it.
 
 use std::time::{Duration, Instant};
@@ -10,6 +11,7 @@ use device_drivers::printer::{CodePage, Font, PrintOptions, TextEncoding, receip
 use device_drivers::scanner::{AimIds, ScanOutcome, ScannerOptions, ScannerParser, Terminator};
 use shared::catalog::{BarcodeRules, ScannedCode, canonical_barcode, classify_scan as classify, validate_gtin};
 use shared::receipt::{Block, PaperWidth, PrintLine, barcode_caption, blocks_text, qr_caption};
+use shared::sync::{Event, PullResponse, PushRequest, PushResponse};
 
 fn byte(data: &[u8], i: usize) -> u8 {
     data.get(i).copied().unwrap_or(0)
@@ -157,4 +159,37 @@ pub fn escpos_roundtrip(data: &[u8]) {
     let want: String =
         blocks_text(&blocks, f).split_terminator('\n').map(|l| format!("{}\n", printable_text(l, &options))).collect();
     assert_eq!(got, want, "{options:?}");
+}
+
+/// Sync messages as HQ and the till decode them (JSON from the network): no panic for any bytes;
+/// what decodes encodes back to the same value; the checks HQ runs on a decoded event (a sale's
+/// and a refund's arithmetic, a Z report's and a day close's bounds) refuse, never panic, whatever
+/// the figures (overflow included).
+pub fn sync_decode(data: &[u8]) {
+    if let Ok(push) = serde_json::from_slice::<PushRequest>(data) {
+        let text = serde_json::to_string(&push).expect("a decoded batch encodes");
+        assert_eq!(serde_json::from_str::<PushRequest>(&text).expect("and decodes again"), push);
+        for e in &push.events {
+            match &e.event {
+                Event::SaleCompleted(s) => {
+                    let _ = s.check();
+                }
+                Event::SaleRefunded(r) | Event::SaleVoided(r) => {
+                    let _ = r.check();
+                }
+                Event::ShiftClosed(z) => {
+                    let _ = z.report.check_bounds();
+                }
+                Event::DayClosed(d) => {
+                    let _ = d.summary.check_bounds();
+                }
+                _ => {}
+            }
+        }
+    }
+    if let Ok(page) = serde_json::from_slice::<PullResponse>(data) {
+        let text = serde_json::to_string(&page).expect("a decoded page encodes");
+        assert_eq!(serde_json::from_str::<PullResponse>(&text).expect("and decodes again"), page);
+    }
+    let _ = serde_json::from_slice::<PushResponse>(data);
 }
