@@ -80,7 +80,9 @@ fn run(st: &Path, base: &str, r: &Run) -> Result<(), String> {
         .arg("--config-file")
         .arg(&r.config)
         .args(["run", &format!("{base}/api/v1/openapi.json"), "--url", base, "--checks", "all"])
-        .args(["--max-examples", &examples, "--seed", &seed, "--workers", "2"])
+        // One worker: the same seed then sends the same requests in the same order (two workers
+        // interleave the stateful phase's sequences differently from run to run).
+        .args(["--max-examples", &examples, "--seed", &seed, "--workers", "1"])
         .args(&r.filters)
         .envs(r.env.iter().map(|(k, v)| (k, v)))
         .output()

@@ -12,6 +12,7 @@ use jiff::{SignedDuration, Timestamp};
 use shared::branch::BranchSettings;
 use shared::ids::{HoldId, MemberId};
 use shared::money::Money;
+use shared::money::div_round_half_up;
 use shared::policy::MemberPolicy;
 use shared::sale::{CompletedSale, Refund, RefundKind, SaleMember, TenderKind};
 use shared::staff::StaffRole;
@@ -325,6 +326,9 @@ fn against_sale(facts: &dyn Facts, till: &Till, r: &Refund) -> StoreResult<Verdi
             refuse!("line {}: {} back in all is more than the line's {}", i + 1, amount_before + this_amount, sl.net);
         }
     }
+    // A till that did not know of another till's return of the same sale may be a fen or a point
+    // out per refund (below).
+    let slack = i64::try_from(before.len()).unwrap_or(i64::MAX).saturating_add(1);
     if r.tenders.len() != sale.tenders.len() || r.tenders.iter().zip(&sale.tenders).any(|(a, b)| a.kind != b.kind) {
         refuse!("the refund's tenders do not follow the tenders of sale {}", sale.receipt_no);
     }
@@ -339,6 +343,13 @@ fn against_sale(facts: &dyn Facts, till: &Till, r: &Refund) -> StoreResult<Verdi
                 let points = prior.iter().map(|t| t.points).sum::<i64>() + back.points;
                 if points > paid.points {
                     refuse!("{points} points would be restored in all; the sale spent {}", paid.points);
+                }
+                // The points go back in the share of the points tender's money that goes back.
+                let owed = shared::points::cumulative_share(paid.points, paid.amount, amount);
+                if points > owed + slack {
+                    refuse!(
+                        "{points} points restored in all for {amount} of the points tender back, which is {owed} points"
+                    );
                 }
             }
             TenderKind::StoredValue if back.amount.0 > 0 => {
@@ -373,6 +384,51 @@ fn against_sale(facts: &dyn Facts, till: &Till, r: &Refund) -> StoreResult<Verdi
     let taken = before.iter().map(|b| b.points_taken_back).sum::<i64>() + r.points_taken_back;
     if taken > sale.points_earned() {
         refuse!("{taken} points taken back in all; the sale earned {}", sale.points_earned());
+    }
+
+    // What the goods returned so far are worth, by HQ's own count of each line's returned
+    // quantity and the rule `plan_refund` follows (a line's refunds so far are round(net ×
+    // returned / sold); the money back is that scaled to what the sale took; the points taken
+    // back are the cumulative share of what the sale earned). Neither more money back nor fewer
+    // points taken back than that.
+    let returned = |i: usize| -> i64 {
+        before.iter().flat_map(|b| &b.lines).chain(&r.lines).filter(|x| x.sale_line == Some(i)).map(|x| x.qty.0).sum()
+    };
+    let line_worth = |i: usize, qty: i64| -> Money {
+        let sl = &sale.lines[i];
+        Money(div_round_half_up(i128::from(sl.net.0) * i128::from(qty), i128::from(sl.priced.qty.0.max(1))) as i64)
+    };
+    for i in r.lines.iter().filter_map(|l| l.sale_line) {
+        let claimed: Money = before
+            .iter()
+            .flat_map(|b| &b.lines)
+            .chain(&r.lines)
+            .filter(|x| x.sale_line == Some(i))
+            .map(|x| x.amount)
+            .sum();
+        let worth = line_worth(i, returned(i));
+        if claimed.0 < worth.0 - slack {
+            refuse!("line {}: {claimed} in all for goods worth {worth}", i + 1);
+        }
+    }
+    let worth = |eligible_only: bool| -> Money {
+        (0..sale.lines.len())
+            .filter(|&i| !eligible_only || sale.lines[i].item.points_eligible)
+            .map(|i| line_worth(i, returned(i)))
+            .sum()
+    };
+    let t = &sale.totals;
+    let owed_money = if t.total.0 == 0 {
+        Money::ZERO
+    } else {
+        Money(div_round_half_up(i128::from(t.due.0) * i128::from(worth(false).0), i128::from(t.total.0)) as i64)
+    };
+    if total.0 > owed_money.0 + slack {
+        refuse!("{total} back in all for goods the sale took {owed_money} for{}", earlier("some were"));
+    }
+    let owed_points = shared::points::cumulative_share(sale.points_earned(), sale.points_eligible_net, worth(true));
+    if taken < owed_points - slack {
+        refuse!("{taken} points taken back in all; the goods returned earned {owed_points}{}", earlier("some were"));
     }
     Ok(Ok(Vec::new()))
 }

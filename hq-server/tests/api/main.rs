@@ -10,6 +10,7 @@ mod errors_and_openapi;
 mod helpers;
 mod members;
 mod migrations;
+mod no_minting;
 mod server;
 mod sync;
 mod trust;
