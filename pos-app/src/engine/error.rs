@@ -101,7 +101,7 @@ pub enum TillError {
 
 impl From<rusqlite::Error> for TillError {
     fn from(e: rusqlite::Error) -> Self {
-        TillError::Store(StoreError::Sqlite(e))
+        TillError::Store(StoreError::from(e))
     }
 }
 

@@ -130,6 +130,12 @@ pub struct Till {
 }
 
 impl Till {
+    /// Fault injection for tests: the till's disk is full (`true`) or has room again.
+    #[doc(hidden)]
+    pub fn fault_disk_full(&self, full: bool) -> TillResult<()> {
+        Ok(self.store.fault_disk_full(full)?)
+    }
+
     /// Opens a till over its store. The till must have been enrolled (its identity stored) and have
     /// pulled its branch settings. A sale that was in progress when the till stopped comes back.
     pub fn open(

@@ -29,13 +29,26 @@ pub use state::HeldSale;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
+    /// SQLite could not grow the database (`SQLITE_FULL`): the write was rolled back whole.
+    #[error("the till's disk is full: nothing of this step was written; free space, then try again")]
+    DiskFull,
     #[error("stored data could not be read: {0}")]
     Json(#[from] serde_json::Error),
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
     #[error("the database was made by a newer version of Tillpoint (schema {found}, this build knows {known})")]
     TooNew { found: u32, known: u32 },
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
+            StoreError::DiskFull
+        } else {
+            StoreError::Sqlite(e)
+        }
+    }
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -117,6 +130,20 @@ impl Store {
         let value = f(&tx)?;
         tx.commit()?;
         Ok(value)
+    }
+
+    /// Fault injection for tests: caps the database at its present size (`PRAGMA max_page_count`),
+    /// so any write that needs a new page fails as on a full disk, with SQLite's own
+    /// `SQLITE_FULL`; `false` lifts the cap.
+    #[doc(hidden)]
+    pub fn fault_disk_full(&self, full: bool) -> StoreResult<()> {
+        if full {
+            let pages: i64 = self.conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+            self.conn.pragma_update(None, "max_page_count", pages)?;
+        } else {
+            self.conn.pragma_update(None, "max_page_count", 4_294_967_294_i64)?;
+        }
+        Ok(())
     }
 
     pub(crate) fn conn(&self) -> &Connection {

@@ -155,6 +155,8 @@ shared::text_table!(ErrorKind {
     HqRefused => ("总部拒绝", "HQ refused"),
     NotEnough => ("金额不对：请核对后重试", "That amount does not work: check it and try again"),
     Invalid => ("输入无效", "That entry is not valid"),
+    DiskFull => ("收银机磁盘已满：这一步没有保存，交易仍在；请清理空间或联系技术支持后重试",
+                 "The till's disk is full: this step was not saved and the sale is still open; free space or call support, then try again"),
     Other => ("操作失败", "That did not work"),
 });
 
@@ -185,6 +187,7 @@ impl ErrorKind {
             TillError::HqRefused(_) => ErrorKind::HqRefused,
             TillError::Tender(_) | TillError::Points(_) | TillError::StoredValue(_) => ErrorKind::NotEnough,
             TillError::Invalid(_) | TillError::Pricing(_) => ErrorKind::Invalid,
+            TillError::Store(crate::store::StoreError::DiskFull) => ErrorKind::DiskFull,
             _ => ErrorKind::Other,
         }
     }
