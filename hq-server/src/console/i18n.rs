@@ -146,6 +146,7 @@ shared::text_table!(C {
     TopUpBonuses => ("充值赠送", "Top-up bonuses"),
     Redemption => ("抵扣", "Redemption"),
     EffectiveFrom => ("生效时间", "Effective from"),
+    FromTheStart => ("最初版本（一直有效）", "The first version (from the start)"),
     Report => ("报表", "Report"),
     DownloadCsv => ("下载 CSV", "Download CSV"),
     Totals => ("合计", "Totals"),

@@ -285,7 +285,7 @@ pub(super) async fn policy_page(state: &AppState, page: &Page, form: PolicyForm,
         h2 { (page.t(C::PreviewTitle)) }
         table #preview-table {
             thead { tr { th { (page.t(C::Tier)) } th.n { (page.t(C::Points)) } th.n { (page.t(C::BirthdayMonth)) } } }
-            tbody { @for p in &preview { tr { td { (p.name) " (" (p.tier) ")" } td.n { (p.points) } td.n { (p.birthday_points) } } } }
+            tbody { @for p in &preview { tr { td { (p.name) } td.n { (p.points) } td.n { (p.birthday_points) } } } }
         }
         h2 { (page.t(C::Version)) }
         p.muted { (page.t(C::TimesIn)) " " (crate::calendar::HQ_TIME_ZONE) }
@@ -297,7 +297,7 @@ pub(super) async fn policy_page(state: &AppState, page: &Page, form: PolicyForm,
             } }
             tbody { @for v in &versions { @let p = &v.policy; tr {
                 td { (p.version) }
-                td { (hq_time(p.effective_from, "%Y-%m-%d %H:%M")) }
+                td { @if p.effective_from == jiff::Timestamp::UNIX_EPOCH { (page.t(C::FromTheStart)) } @else { (hq_time(p.effective_from, "%Y-%m-%d %H:%M")) } }
                 td.n { (p.earn.earn_per_yuan) }
                 td { (p.redeem.points_per_yuan) " = ¥1, ≥ " (p.redeem.min_balance) ", ≤ " (p.redeem.max_share.display_percent()) }
                 td { (expiry_text(page, &p.expiry)) }
