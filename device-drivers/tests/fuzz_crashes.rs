@@ -6,7 +6,7 @@
 mod checks;
 
 fn hex(s: &str) -> Vec<u8> {
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex digits")).collect()
 }
 
 /// GB18030 on 58 mm paper: "Nestlé 雀巢" and "Café" lines with CR and NUL inside.
