@@ -3,6 +3,7 @@
 //! background. Scenarios live in `tests/`.
 
 pub mod browser;
+pub mod powercut;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
