@@ -237,6 +237,9 @@ async fn run(mut task: Task, wake: Arc<Notify>, stop: Arc<Notify>) {
                 failures = failures.saturating_add(1);
                 let now = Timestamp::now();
                 let unreachable = e.is_unreachable();
+                // What waits is counted here too: while HQ does not answer, sales made since the
+                // last answer must show as waiting.
+                let pending = task.store.pending_count().ok();
                 task.status.send_modify(|s| {
                     if unreachable {
                         s.online = false;
@@ -244,6 +247,9 @@ async fn run(mut task: Task, wake: Arc<Notify>, stop: Arc<Notify>) {
                     }
                     s.last_error = Some(e.to_string());
                     s.pull_progress = None;
+                    if let Some(n) = pending {
+                        s.pending_events = n;
+                    }
                 });
                 backoff(&task.config, failures)
             }
