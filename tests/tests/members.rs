@@ -231,7 +231,8 @@ fn a_member_known_only_by_phone_offline_gets_the_points_when_hq_hears_of_the_sal
     t.wait_pushed(Duration::from_secs(30));
 
     hq.stop();
-    wait_until("the till to see HQ gone", Duration::from_secs(10), || !t.status().online);
+    t.sync.as_ref().expect("sync").push_now();
+    t.wait_status("the till to see HQ gone", Duration::from_secs(30), |s| !s.online);
     let attached = t.till.attach_member(MemberIdentifier::Phone(phone.clone())).expect("captured offline");
     assert!(!attached.online);
     assert!(attached.snapshot.is_none(), "only the phone number is known here");

@@ -173,3 +173,55 @@ fn a_top_up_hq_applied_but_did_not_confirm_in_time_is_credited_once() {
     assert_eq!(next.balance.principal, applied.principal + Money(10_000));
     assert_eq!(t.till.x_report().expect("X").cash_topups, Money(20_000));
 }
+
+#[test]
+fn a_pull_page_that_cannot_be_applied_moves_nothing_and_is_applied_later_once() {
+    use hq_server::store::CatalogStore as _;
+    let hq = Hq::start();
+    let mut t = TestTill::enrol(&hq, &hq.code(0, 0));
+    t.start_sync();
+    t.wait_status("the first round", LIMIT, |s| s.last_pull.is_some() && s.last_error.is_none());
+    let cursor = |c: &rusqlite::Connection| -> u64 {
+        let v: String =
+            c.query_row("SELECT value FROM meta WHERE key = 'pull_cursor'", [], |r| r.get(0)).expect("cursor");
+        v.parse().expect("a number")
+    };
+    // Another writer holds the till's database (as a stuck process or a full disk would make the
+    // write fail): the next page cannot be applied.
+    let other = rusqlite::Connection::open(&t.path).expect("till db");
+    other.execute_batch("BEGIN IMMEDIATE").expect("lock");
+    let before = cursor(&other);
+    let category = hq.store().list_categories().expect("categories")[0].code.clone();
+    let code = shared::catalog::with_check_digit("690888000001").expect("EAN");
+    let csv = format!(
+        "code,barcodes,name,unit,category,retail_price,member_price,vat,points_eligible\n\
+         E2E-NEW,{code},新到商品,个,{category},9.90,,13,yes\n"
+    );
+    hq_server::import::import_products(
+        &*hq.store(),
+        &hq_server::model::Actor::system(),
+        csv.as_bytes(),
+        &hq_server::import::ProgressBar::hidden(),
+    )
+    .expect("import")
+    .expect("no bad rows");
+    t.sync.as_ref().expect("sync").push_now();
+    let s = t.wait_status("the page to fail", LIMIT, |s| s.last_error.as_deref().is_some_and(|e| e.contains("locked")));
+    assert_eq!(cursor(&other), before, "the cursor did not move past the page");
+    let product: Option<i64> = rusqlite::OptionalExtension::optional(other.query_row(
+        "SELECT product_id FROM barcodes WHERE code = ?1",
+        [&code],
+        |r| r.get(0),
+    ))
+    .expect("query");
+    assert!(product.is_none(), "nothing of the page was applied");
+    // The writer lets go: the next round applies the page, once, and moves the cursor on.
+    other.execute_batch("COMMIT").expect("unlock");
+    let failed_at = s.last_pull;
+    t.sync.as_ref().expect("sync").push_now();
+    t.wait_status("the page to be applied", LIMIT, |s| s.last_error.is_none() && s.last_pull > failed_at);
+    let c = rusqlite::Connection::open(&t.path).expect("till db");
+    let n: i64 = c.query_row("SELECT COUNT(*) FROM barcodes WHERE code = ?1", [&code], |r| r.get(0)).expect("count");
+    assert_eq!(n, 1);
+    assert!(cursor(&c) > before);
+}
