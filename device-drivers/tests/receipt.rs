@@ -108,37 +108,65 @@ fn english_receipts_and_receipt_number_barcodes() {
     let blocks = receipt.layout(options.line_format());
     let bytes = receipt_bytes(&blocks, &options).expect("renders");
     assert_eq!(read_back(&bytes, options.line_format()), receipt.text(PaperWidth::Mm58));
-    // An independent Code128 encoder takes what the printer is sent, switches and all, and makes a
-    // symbol of the width the renderer checked against the paper.
-    let mut seen = 0;
-    for e in PaperReader::new().feed(&bytes) {
-        if let PaperEvent::Barcode { data, .. } = e {
-            let ours = code128::encode(&data).expect("ascii");
-            let (d, mut text, mut i, mut set_c) = (&ours.data, String::new(), 0, false);
-            while i < d.len() {
-                if d[i] == b'{' && i + 1 < d.len() {
-                    match d[i + 1] {
-                        b'B' => (text.push('Ɓ'), set_c = false),
-                        b'C' => (text.push('Ć'), set_c = true),
-                        _ => (text.push('{'), ()),
-                    };
-                    i += 2;
-                } else {
-                    if set_c {
-                        text.push_str(&format!("{:02}", d[i]));
-                    } else {
-                        text.push(char::from(d[i]));
-                    }
-                    i += 1;
-                }
+    // The Code128 symbol as the printer is sent it: the `GS k 73 n` command is found in the bytes
+    // themselves (not in what the renderer or the paper reader made of them) and its payload is
+    // decoded here, by the printer's rules: `{B` text, `{C` one byte (0–99) per pair of digits.
+    let commands: Vec<&[u8]> = (0..bytes.len().saturating_sub(3))
+        .filter(|&i| bytes[i..i + 3] == [0x1D, 0x6B, 73])
+        .map(|i| &bytes[i..i + 4 + usize::from(bytes[i + 3])])
+        .collect();
+    assert_eq!(commands.len(), 1, "one receipt-number barcode");
+    // Golden bytes for B001-01-000042: set B for "B001-01-", set C for 00 00 42 (15 data bytes).
+    let golden: &[u8] = b"\x1d\x6b\x49\x0f{BB001-01-{C\x00\x00\x2a";
+    assert_eq!(commands[0], golden, "{:02X?}", commands[0]);
+    let payload = &commands[0][4..];
+    let (mut text, mut symbols, mut set_c, mut i) = (String::new(), 0u32, None, 0);
+    // The same symbol in the notation of an independent encoder (barcoders: Ɓ / Ć switch sets).
+    let mut theirs = String::new();
+    while i < payload.len() {
+        match (payload[i], payload.get(i + 1)) {
+            (b'{', Some(b'B')) => {
+                set_c = Some(false);
+                theirs.push('Ɓ');
+                i += 2;
             }
-            let symbol = barcoders::sym::code128::Code128::new(&text).expect("valid Code128").encode();
-            assert_eq!(symbol.len() as u32, ours.modules(), "{text}");
-            assert!(ours.dots_with_quiet_zones(2) <= 384, "fits the 58 mm head");
-            seen += 1;
+            (b'{', Some(b'C')) => {
+                set_c = Some(true);
+                theirs.push('Ć');
+                i += 2;
+            }
+            (b'{', Some(b'{')) if set_c == Some(false) => {
+                text.push('{');
+                theirs.push('{');
+                i += 2;
+            }
+            (d, _) if set_c == Some(true) => {
+                assert!(d < 100, "set C carries 0–99, not {d}");
+                let pair = format!("{d:02}");
+                text.push_str(&pair);
+                theirs.push_str(&pair);
+                i += 1;
+            }
+            (c, _) if set_c == Some(false) => {
+                text.push(char::from(c));
+                theirs.push(char::from(c));
+                i += 1;
+            }
+            (c, _) => panic!("byte {c:02X} before a code set"),
         }
+        symbols += 1;
     }
-    assert_eq!(seen, 1);
+    assert_eq!(text, "B001-01-000042", "the symbol carries the receipt number");
+    // Start B, 8 characters (B001-01-), the switch to C, 3 pairs: 13 symbols; with the check
+    // symbol 14 × 11 modules, and the stop pattern's 13: 167 modules.
+    let symbol = barcoders::sym::code128::Code128::new(&theirs).expect("valid Code128").encode();
+    assert_eq!(symbols, 13);
+    assert_eq!(symbol.len(), 167, "{theirs}");
+    // The width the renderer checked against the paper is the width of what it sent.
+    let checked = code128::encode("B001-01-000042").expect("ascii");
+    assert_eq!(checked.data, payload);
+    assert_eq!(checked.modules() as usize, symbol.len());
+    assert!(checked.dots_with_quiet_zones(2) <= 384, "fits the 58 mm head");
 }
 
 /// The figures for BENCHMARKS.md: run with `--nocapture` to see them.

@@ -1,5 +1,7 @@
-//! A new till pulling a 1,000,000-product catalog from a real HQ over loopback, page by page,
-//! parsing every page as a till does, with progress.
+//! HQ's side of a new till's first sync: a 1,000,000-product catalog pulled from a real HQ over
+//! loopback, page by page, each page parsed, with progress. Nothing is applied to a till database
+//! here; the whole first sync a new till waits for (download and apply) is
+//! `cargo bench -p tests --bench first_sync`.
 //!
 //! `cargo bench -p hq-server --bench pull` (PULL_PRODUCTS=1000000, PULL_PAGE=5000 by default).
 

@@ -2,96 +2,76 @@
 //! once into a real HQ over loopback, sustained; then the same rows inserted into SQLite
 //! directly (prepared statements, one transaction per 100 sales) for the ratio.
 //!
+//! As in the demo chain, 40% of the sales are member sales (PUSH_MEMBER_PCT): each earns points
+//! under the policy in force, and one in four of them pays ¥5 with points and one in four ¥20 from
+//! stored value, both held at HQ first (the holds are made over HTTP before the timing, as tills
+//! make them while the cashier waits); the push then captures the holds, draws points lots, and
+//! writes the ledger. HQ runs twice in the same run: with its writer at `synchronous=FULL` (what
+//! it ships: an answer means the push is on disk) and at `NORMAL` (what it did before), to show
+//! what durable acknowledgements cost.
+//!
 //! `cargo bench -p hq-server --bench push` (PUSH_SALES=100000 by default, PUSH_TILLS=4).
 
 mod common;
 
 use std::time::Instant;
 
+use hq_server::model::{Actor, Adjustment, NewMember};
+use hq_server::store::{MemberStore, PolicyStore};
 use rusqlite::params;
-use shared::sync::{Event, EventEnvelope, EventOutcome, PROTOCOL_VERSION, PushRequest, PushResponse};
+use shared::Money;
+use shared::ids::{HoldId, MemberId};
+use shared::member::MemberIdentifier;
+use shared::pricing::CashRounding;
+use shared::sale::{CompletedSale, SaleMember, TenderInput, TenderKind, settle};
+use shared::stored_value::SvSplit;
+use shared::sync::{
+    Event, EventEnvelope, EventOutcome, HoldAmount, HoldRequest, PROTOCOL_VERSION, PushRequest, PushResponse,
+};
 
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 const BATCH: usize = 100;
+const MEMBERS: usize = 2_000;
+
+struct Run {
+    rate: f64,
+    secs: f64,
+    events: Vec<Vec<EventEnvelope>>,
+    member_sales: usize,
+    points_tenders: usize,
+    sv_tenders: usize,
+    ledger: Vec<(String, i64)>,
+}
 
 fn main() {
     let sales = env("PUSH_SALES", 100_000);
     let tills = env("PUSH_TILLS", 4).max(1);
+    let member_pct = env("PUSH_MEMBER_PCT", 40).min(100);
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let (hq_rate, batches_for_baseline) = rt.block_on(async {
-        let bench = common::start().await;
-        let mut work = Vec::new();
-        for _ in 0..tills {
-            let (till, token) = bench.till().await;
-            let per_till = sales / tills;
-            let events: Vec<EventEnvelope> = (1..=per_till as u64)
-                .map(|seq| {
-                    let sale = hq_server::fixtures::sale(&till, seq as u32, 5, 1 + (seq as usize % 2));
-                    hq_server::fixtures::envelope(till.till, seq, Event::SaleCompleted(sale))
-                })
-                .collect();
-            let bodies: Vec<Vec<u8>> = events
-                .chunks(BATCH)
-                .map(|c| {
-                    serde_json::to_vec(&PushRequest {
-                        protocol: PROTOCOL_VERSION,
-                        till: till.till,
-                        events: c.to_vec(),
-                        sent_at: None,
-                    })
-                    .expect("json")
-                })
-                .collect();
-            work.push((token, bodies, events));
-        }
-        let total_batches: usize = work.iter().map(|w| w.1.len()).sum();
-        eprintln!(
-            "pushing {} sales in {total_batches} batches of {BATCH} from {tills} tills ...",
-            tills * (sales / tills)
+    let full = rt.block_on(run_hq(sales, tills, member_pct, "FULL"));
+    let normal = rt.block_on(run_hq(sales, tills, member_pct, "NORMAL"));
+    println!(
+        "durable acknowledgements (FULL) cost {:.1}% of the NORMAL rate ({:.0} vs {:.0} sales/s)",
+        100.0 * (1.0 - full.rate / normal.rate),
+        full.rate,
+        normal.rate
+    );
+    for r in [&full, &normal] {
+        println!(
+            "  {} sales in {:.2} s; {} member sales, {} by points, {} by stored value; ledger {:?}",
+            r.events.iter().map(Vec::len).sum::<usize>(),
+            r.secs,
+            r.member_sales,
+            r.points_tenders,
+            r.sv_tenders,
+            r.ledger
         );
-        let url = format!("{}/api/v1/sync/push", bench.hq.url());
-        let start = Instant::now();
-        let mut tasks = Vec::new();
-        for (token, bodies, _) in &work {
-            let (client, url, token, bodies) = (bench.client.clone(), url.clone(), token.clone(), bodies.clone());
-            tasks.push(tokio::spawn(async move {
-                let mut accepted = 0usize;
-                for (i, body) in bodies.into_iter().enumerate() {
-                    let r: PushResponse = client
-                        .post(&url)
-                        .header("x-till-token", &token)
-                        .header("content-type", "application/json")
-                        .body(body)
-                        .send()
-                        .await
-                        .expect("push")
-                        .json()
-                        .await
-                        .expect("push body");
-                    accepted += r.results.iter().filter(|r| r.outcome == EventOutcome::Accepted).count();
-                    if i % 100 == 99 {
-                        eprintln!("  a till has pushed {} batches", i + 1);
-                    }
-                }
-                accepted
-            }));
-        }
-        let mut accepted = 0;
-        for t in tasks {
-            accepted += t.await.expect("task");
-        }
-        let secs = start.elapsed().as_secs_f64();
-        assert_eq!(accepted, tills * (sales / tills), "every sale accepted");
-        let rate = accepted as f64 / secs;
-        println!("HQ push: {accepted} sales in {secs:.2} s = {rate:.0} sales/s ({tills} tills, batches of {BATCH})");
-        let events: Vec<Vec<EventEnvelope>> = work.into_iter().map(|w| w.2).collect();
-        bench.hq.stop().await.expect("stop");
-        (rate, events)
-    });
-
+    }
+    let hq_rate = full.rate;
+    let batches_for_baseline = full.events;
     // The same rows, straight into SQLite: events, sales, sale_lines, sale_tenders.
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("plain.sqlite");
@@ -209,4 +189,217 @@ fn main() {
         100.0 * hq_rate / plain,
         plain / hq_rate
     );
+}
+
+/// A member sale: the fixture's lines (no member prices, so the entry tier's prices are the same),
+/// points earned under `policy` for the entry tier, and optionally ¥5 by points and ¥20 by stored
+/// value against holds HQ gave (returned, to be made before the push).
+fn member_sale(
+    mut s: CompletedSale,
+    policy: &shared::policy::MemberPolicy,
+    member: MemberId,
+    code: &shared::catalog::MemberCode,
+    points: bool,
+    stored_value: bool,
+) -> (CompletedSale, Vec<HoldRequest>) {
+    let mut inputs = Vec::new();
+    let mut holds = Vec::new();
+    if points {
+        let value = Money(500);
+        let cost = policy.redeem.cost(value);
+        let hold = HoldId::new();
+        holds.push(HoldRequest { hold, member, sale: s.id, amount: HoldAmount::Points { points: cost, value } });
+        inputs.push(TenderInput {
+            kind: TenderKind::Points,
+            amount: value,
+            reference: None,
+            points: cost,
+            stored_value: None,
+            hold: Some(hold),
+        });
+    }
+    if stored_value {
+        let amount = Money(2_000);
+        let hold = HoldId::new();
+        holds.push(HoldRequest { hold, member, sale: s.id, amount: HoldAmount::StoredValue { amount } });
+        inputs.push(TenderInput {
+            kind: TenderKind::StoredValue,
+            amount,
+            reference: None,
+            points: 0,
+            stored_value: Some(SvSplit { principal: amount, bonus: Money::ZERO }),
+            hold: Some(hold),
+        });
+    }
+    let total = s.totals.total;
+    let paid: Money = inputs.iter().map(|t| t.amount).sum();
+    inputs.push(TenderInput::cash(Money((total.0 - paid.0 + 99) / 100 * 100)));
+    let settled = settle(total, &inputs, CashRounding::None).expect("settles");
+    s.tenders = settled.tenders;
+    s.totals.rounding = settled.rounding;
+    s.totals.due = settled.due;
+    s.change = settled.change;
+    let tier = policy.tiers.entry();
+    let base = shared::points::eligible_base(s.points_eligible_net, s.paid_by(TenderKind::Points));
+    s.member = Some(SaleMember {
+        member_id: Some(member),
+        identifier: MemberIdentifier::Code(code.clone()),
+        tier: Some(tier.code.clone()),
+        points_base: base,
+        points_earned: policy.points_for(base, tier, s.business_day, None).expect("points"),
+        policy_version: policy.version,
+    });
+    s.check().expect("the member sale adds up");
+    (s, holds)
+}
+
+async fn run_hq(sales: usize, tills: usize, member_pct: usize, synchronous: &str) -> Run {
+    let bench = common::start().await;
+    bench.store.set_writer_synchronous_for_benchmarks(synchronous).expect("synchronous");
+    let policy = bench.store.current_policy().expect("policy");
+    // Members with balances to spend (one adjustment each).
+    let members: Vec<(MemberId, shared::catalog::MemberCode)> = (0..MEMBERS)
+        .map(|i| {
+            let m = bench
+                .store
+                .create_member(
+                    &Actor::cli(),
+                    NewMember {
+                        id: None,
+                        code: None,
+                        phone: Some(shared::member::Phone::parse(&format!("139{i:08}")).expect("phone")),
+                        name: format!("会员{i}"),
+                        birthday: None,
+                        tier: None,
+                        home_branch: None,
+                        uid: None,
+                    },
+                )
+                .expect("member");
+            bench
+                .store
+                .adjust(
+                    &Actor::cli(),
+                    m.id,
+                    Adjustment {
+                        points: 10_000_000,
+                        principal: Money(100_000_000),
+                        bonus: Money::ZERO,
+                        reason: "bench".into(),
+                    },
+                )
+                .expect("adjust")
+                .expect("adjusted");
+            (m.id, m.code.clone())
+        })
+        .collect();
+    let (mut member_sales, mut points_tenders, mut sv_tenders) = (0, 0, 0);
+    let mut work = Vec::new();
+    let mut all_holds = Vec::new();
+    for t in 0..tills {
+        let (till, token) = bench.till().await;
+        let per_till = sales / tills;
+        let mut holds = Vec::new();
+        let events: Vec<EventEnvelope> = (1..=per_till as u64)
+            .map(|seq| {
+                let n = seq as usize + t * per_till;
+                let mut sale = hq_server::fixtures::sale(&till, seq as u32, 5, 1 + (seq as usize % 2));
+                // Every k-th sale a member sale, spread evenly (40% → 2 of every 5).
+                if member_pct > 0 && (n * member_pct) / 100 != ((n - 1) * member_pct) / 100 {
+                    let (id, code) = &members[member_sales % MEMBERS];
+                    let (points, sv) = (member_sales % 4 == 1, member_sales % 4 == 3);
+                    let (s, h) = member_sale(sale, &policy, *id, code, points, sv);
+                    sale = s;
+                    holds.extend(h);
+                    member_sales += 1;
+                    points_tenders += usize::from(points);
+                    sv_tenders += usize::from(sv);
+                }
+                hq_server::fixtures::envelope(till.till, seq, Event::SaleCompleted(sale))
+            })
+            .collect();
+        let bodies: Vec<Vec<u8>> = events
+            .chunks(BATCH)
+            .map(|c| {
+                serde_json::to_vec(&PushRequest {
+                    protocol: PROTOCOL_VERSION,
+                    till: till.till,
+                    events: c.to_vec(),
+                    sent_at: None,
+                })
+                .expect("json")
+            })
+            .collect();
+        all_holds.push((token.clone(), holds));
+        work.push((token, bodies, events));
+    }
+    // The holds, as the tills asked for them while their cashiers waited (not timed).
+    let holds_url = format!("{}/api/v1/till/holds", bench.hq.url());
+    let mut tasks = Vec::new();
+    for (token, holds) in all_holds {
+        let (client, url) = (bench.client.clone(), holds_url.clone());
+        tasks.push(tokio::spawn(async move {
+            for h in holds {
+                let r = client.post(&url).header("x-till-token", &token).json(&h).send().await.expect("hold");
+                assert!(r.status().is_success(), "hold: {}", r.text().await.unwrap_or_default());
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("holds");
+    }
+    let total_batches: usize = work.iter().map(|w| w.1.len()).sum();
+    eprintln!(
+        "[{synchronous}] pushing {} sales ({member_sales} member sales, {points_tenders} paying by points, {sv_tenders} by stored value) in {total_batches} batches of {BATCH} from {tills} tills ...",
+        tills * (sales / tills)
+    );
+    let url = format!("{}/api/v1/sync/push", bench.hq.url());
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for (token, bodies, _) in &work {
+        let (client, url, token, bodies) = (bench.client.clone(), url.clone(), token.clone(), bodies.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut accepted = 0usize;
+            for body in bodies {
+                let r: PushResponse = client
+                    .post(&url)
+                    .header("x-till-token", &token)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await
+                    .expect("push")
+                    .json()
+                    .await
+                    .expect("push body");
+                for x in &r.results {
+                    if let EventOutcome::Rejected { reason } = &x.outcome {
+                        panic!("rejected: {reason}");
+                    }
+                }
+                accepted += r.results.iter().filter(|r| r.outcome == EventOutcome::Accepted).count();
+            }
+            accepted
+        }));
+    }
+    let mut accepted = 0;
+    for t in tasks {
+        accepted += t.await.expect("task");
+    }
+    let secs = start.elapsed().as_secs_f64();
+    assert_eq!(accepted, tills * (sales / tills), "every sale accepted");
+    let rate = accepted as f64 / secs;
+    println!(
+        "HQ push, writer synchronous={synchronous}: {accepted} sales ({member_sales} member) in {secs:.2} s = {rate:.0} sales/s ({tills} tills, batches of {BATCH})"
+    );
+    assert!(bench.store.check_balances().expect("check").is_empty(), "balances agree with the ledger");
+    let ledger: Vec<(String, i64)> = {
+        let c = rusqlite::Connection::open(bench.store.path()).expect("open");
+        let mut q = c.prepare("SELECT kind, COUNT(*) FROM ledger_entries GROUP BY kind ORDER BY kind").expect("q");
+        q.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).expect("rows").collect::<Result<_, _>>().expect("rows")
+    };
+    println!("  ledger entries: {ledger:?}");
+    let events: Vec<Vec<EventEnvelope>> = work.into_iter().map(|w| w.2).collect();
+    bench.hq.stop().await.expect("stop");
+    Run { rate, secs, events, member_sales, points_tenders, sv_tenders, ledger }
 }

@@ -4,6 +4,7 @@ mod common;
 
 use common::*;
 use pos_app::TillError;
+use pos_app::authority::MemberAuthority;
 use pos_app::engine::ScanOutcome;
 use shared::catalog::ProductId;
 use shared::member::MemberIdentifier;
@@ -152,9 +153,14 @@ fn removing_a_tender_releases_its_hold() {
     ok(t.till.scan("2900000123458"));
     ok(t.till.scan(OIL));
     ok(t.till.add_points(Money(2000)));
+    let by = MemberIdentifier::Phone(t.member.phone.clone().expect("phone"));
+    assert_eq!(t.hq.lookup(&by).expect("lookup").member.points, 5_000 - 2_000, "the tender holds 2,000 points");
     ok(t.till.remove_tender(0));
-    // All 5,000 points are available again: a hold of ¥25 (the 50% limit of ¥59.90 is ¥29.95) works.
+    // HQ has the 5,000 points available again: the hold was released, not left to expire.
+    assert_eq!(t.hq.lookup(&by).expect("lookup").member.points, 5_000, "the hold was released");
+    // A hold of ¥25 (the 50% limit of ¥59.90 is ¥29.95) works.
     ok(t.till.add_points(Money(2500)));
+    assert_eq!(t.hq.lookup(&by).expect("lookup").member.points, 5_000 - 2_500);
     assert!(matches!(t.till.remove_tender(3), Err(TillError::NoSuchTender(3))));
 }
 

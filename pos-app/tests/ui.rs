@@ -353,7 +353,15 @@ fn a_member_pays_with_points_and_stored_value_by_keyboard() {
     assert!(matches!(&ui.app.status, Some((Tone::Good, s)) if s.contains("Sale complete")), "{:?}", ui.app.status);
     let receipt = ui.devices.log().receipts.last().cloned().expect("printed");
     let text = receipt.text(shared::receipt::PaperWidth::Mm80);
-    assert!(text.contains("100"), "the points used are on the receipt: {text}");
+    // The tender lines themselves (the header's address, 人民路100号, also contains "100"):
+    // 100 points paid ¥1.00, stored value the other ¥58.90 of the member price ¥59.90.
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines.contains(&"Points(100pts)                              1.00"), "{text}");
+    assert!(lines.contains(&"Stored value                               58.90"), "{text}");
+    // Earned on what points did not pay: ¥58.90 × 1.5 (gold) = 88.35 → 88; 5,000 − 100 + 88.
+    assert!(lines.contains(&"Points used                                 -100"), "{text}");
+    assert!(lines.contains(&"Points earned                                +88"), "{text}");
+    assert!(lines.contains(&"Points balance                              4988"), "{text}");
 }
 
 #[test]

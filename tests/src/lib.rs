@@ -3,6 +3,8 @@
 //! background. Scenarios live in `tests/`.
 
 pub mod browser;
+pub mod faulty;
+pub mod powercut;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -168,13 +170,47 @@ impl TestTill {
         TestTill { dir, path, till, sync: None }
     }
 
+    /// Enrols through `url` (a `faulty::FaultyProxy` in front of `hq`), so the till's sync and
+    /// member calls go that way; member calls wait at most `online` for an answer.
+    pub fn enrol_via(hq: &Hq, url: &str, code: &str, online: Duration) -> TestTill {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("till.sqlite");
+        hq.rt.block_on(pos_app::sync::enrol(url, code, "test-till", &path, |_, _| {})).expect("enrolment");
+        let store = Store::open(&path).expect("open till store");
+        let timeouts = pos_app::sync::Timeouts { online, ..pos_app::sync::Timeouts::default() };
+        let client = pos_app::sync::client_for(&store, timeouts).expect("client");
+        let authority = HqAuthority::new(client, online).expect("HQ authority");
+        let till = Till::open(store, hq.till_clock(), Box::new(authority), Box::new(NoDevices)).expect("open till");
+        TestTill { dir, path, till, sync: None }
+    }
+
     /// Starts syncing in the background, with quick retries for tests.
     pub fn start_sync(&mut self) {
+        self.start_sync_with(|_| {});
+    }
+
+    /// The same, with the test's changes to the configuration.
+    pub fn start_sync_with(&mut self, tweak: impl FnOnce(&mut SyncConfig)) {
         let mut config = SyncConfig::new(&self.path);
         config.interval = Duration::from_millis(200);
         config.min_backoff = Duration::from_millis(100);
         config.max_backoff = Duration::from_millis(800);
+        tweak(&mut config);
         self.sync = Some(pos_app::sync::start(config).expect("sync starts"));
+    }
+
+    /// Waits, on the sync task's status channel (no polling), until `done` holds for its status;
+    /// panics with `what` and the last status after `limit`.
+    pub fn wait_status(&self, what: &str, limit: Duration, done: impl FnMut(&SyncStatus) -> bool) -> SyncStatus {
+        let mut rx = self.sync.as_ref().expect("syncing").subscribe();
+        let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().expect("runtime");
+        let found = rt.block_on(async {
+            match tokio::time::timeout(limit, rx.wait_for(done)).await {
+                Ok(Ok(s)) => Some(s.clone()),
+                _ => None,
+            }
+        });
+        found.unwrap_or_else(|| panic!("timed out after {limit:?} waiting for {what}; status {:?}", rx.borrow()))
     }
 
     pub fn status(&self) -> SyncStatus {

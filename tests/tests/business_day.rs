@@ -11,12 +11,13 @@ use device_drivers::card_reader::CardEvent;
 use hq_server::model::Actor;
 use hq_server::reports::{Cell, Report, ReportKind, ReportQuery};
 use hq_server::store::{CatalogStore as _, MemberStore as _, ReportStore as _};
+use pos_app::TillError;
 use pos_app::engine::ScanOutcome;
 use shared::catalog::{MemberCode, with_check_digit};
 use shared::member::MemberIdentifier;
 use shared::money::{Money, Qty};
 use shared::receipt::PaperWidth;
-use shared::sale::{CompletedSale, Refund, ReturnPick, TenderKind};
+use shared::sale::{CompletedSale, Refund, RefundError, ReturnPick, TenderKind};
 use shared::shift::{CashCount, Denomination};
 use shared::staff::ApprovalAction;
 use tests::*;
@@ -150,8 +151,13 @@ fn a_business_day_ties_out_at_hq_fen_for_fen() {
         a.till.scan(&read).expect("scan");
     }
     let view = a.till.view().expect("view").expect("sale");
-    assert!(view.totals.member_savings > Money(0), "member prices apply: {:?}", view.totals);
-    assert!(view.points_preview > 0);
+    // Member prices: 2 × 2.10 + 35.90 = 40.10 (saving 2 × 0.25 + 4.00 = 4.50 on 44.60); gold earns
+    // 1.5 points a yuan: 40.10 × 1.5 = 60.15 → 60.
+    assert_eq!(
+        (view.totals.gross, view.totals.member_savings, view.totals.total),
+        (Money(4460), Money(450), Money(4010))
+    );
+    assert_eq!(view.points_preview, 60);
     a.till.add_card(Money(2000), "POS-REF-000123").expect("card");
     let cash_due = a.till.view().expect("view").expect("sale").cash_due;
     a.till.add_cash(cash_due + Money(1000)).expect("cash");
@@ -220,7 +226,20 @@ fn a_business_day_ties_out_at_hq_fen_for_fen() {
     refunds.push(full);
     // Nothing more can be returned of sale 1.
     let again = b.till.approve(ApprovalAction::Refund, MANAGER.0, MANAGER.1).expect("approval");
-    assert!(b.till.complete_return(&s1.sale.receipt_no, &picks[..1], "again", Some(again)).is_err());
+    let r = b.till.complete_return(&s1.sale.receipt_no, &picks[..1], "again", Some(again));
+    assert!(
+        matches!(
+            r,
+            Err(TillError::Refund(RefundError::ExceedsSold {
+                line: 0,
+                sold: Qty(3000),
+                left: Qty(0),
+                asked: Qty(3000)
+            }))
+        ),
+        "the three waters are all back already: {:?}",
+        r.err()
+    );
 
     // Blind closes: till A's cashier is ¥1.00 short, till B's count is right.
     let x_a = a.till.x_report().expect("X");

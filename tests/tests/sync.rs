@@ -68,9 +68,13 @@ fn hq_down_the_tills_keep_selling_and_catch_up_by_themselves() {
     b.start_sync();
     hq.stop();
     let due = sell(&mut a, 500) + sell(&mut b, 500);
-    wait_until("the tills to notice HQ is down", Duration::from_secs(10), || !a.status().online && !b.status().online);
-    assert!(a.status().offline_since.is_some());
-    assert!(a.status().pending_events > 0 || a.till.store().pending_count().expect("count") > 0);
+    // Waits on each sync task's status channel: the first round after the sales finds HQ gone.
+    for t in [&a, &b] {
+        let s = t.wait_status("the till to notice HQ is down", Duration::from_secs(30), |s| {
+            !s.online && s.pending_events > 0
+        });
+        assert!(s.offline_since.is_some());
+    }
 
     hq.restart();
     a.wait_pushed(Duration::from_secs(120));

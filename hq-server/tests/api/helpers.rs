@@ -8,6 +8,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
+use hq_server::clock::Clock;
 use hq_server::config::Config;
 use hq_server::fixtures::TillRef;
 use hq_server::http::{AppState, app};
@@ -65,10 +66,20 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_clocked(tweak, Clock::system()).await
+}
+
+/// HQ with a manual clock standing at `at`: the test moves it (`Clock::set`, `Clock::advance`).
+pub async fn spawn_app_at(at: jiff::Timestamp) -> (TestApp, Clock) {
+    let clock = Clock::manual(at);
+    (spawn_app_clocked(|_| {}, clock.clone()).await, clock)
+}
+
+async fn spawn_app_clocked(tweak: impl FnOnce(&mut Config), clock: Clock) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut cfg = config(&dir);
     tweak(&mut cfg);
-    let store = Arc::new(SqliteStore::open(&cfg.db_path).expect("open store"));
+    let store = Arc::new(SqliteStore::open_with_clock(&cfg.db_path, clock).expect("open store"));
     let s2 = store.clone();
     tokio::task::spawn_blocking(move || {
         admin::add_user(&*s2, &Actor::system(), "root", "Root", Role::Admin, None, ADMIN_PASSWORD)

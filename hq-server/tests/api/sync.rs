@@ -5,7 +5,7 @@ use shared::Money;
 use shared::ids::TillId;
 use shared::sync::{Event, PROTOCOL_VERSION, PushRequest};
 
-use crate::helpers::{sale_event, spawn_app};
+use crate::helpers::{sale_event, spawn_app, spawn_app_at};
 
 fn outcomes(r: &Value) -> Vec<String> {
     r["results"]
@@ -142,10 +142,12 @@ async fn sequence_gaps_are_recorded_shown_and_closed() {
 
 #[tokio::test]
 async fn hq_time_is_recorded_and_a_skewed_clock_is_warned() {
-    let app = spawn_app().await;
+    // HQ's clock stands still (injected), so the skew is exactly the 10 minutes the till is ahead.
+    let t0 = Timestamp::now();
+    let (app, _clock) = spawn_app_at(t0).await;
     let b = app.branch("B001").await;
     let (till, token) = app.enrolled_till(b).await;
-    let ahead = Timestamp::now().checked_add(SignedDuration::from_mins(10)).expect("time");
+    let ahead = t0.checked_add(SignedDuration::from_mins(10)).expect("time");
     let req = PushRequest {
         protocol: PROTOCOL_VERSION,
         till: till.till,
@@ -154,7 +156,7 @@ async fn hq_time_is_recorded_and_a_skewed_clock_is_warned() {
     };
     let r = app.push_raw(&token, serde_json::to_value(&req).expect("json")).await.expect(StatusCode::OK);
     let skew = r.body["clock_skew_seconds"].as_i64().expect("skew");
-    assert!((590..=600).contains(&skew), "{skew}");
+    assert_eq!(skew, 600);
     assert!(r.body["clock_warning"].as_str().expect("warning").contains("ahead"));
     let r = app.push(&token, till.till, vec![sale_event(&till, 2)]).await.expect(StatusCode::OK);
     assert!(r.body["clock_warning"].is_null());

@@ -25,6 +25,9 @@ pub struct Enrolment {
     pub card_uid: Option<CardUid>,
 }
 
+/// The `meta` key of the last top-up HQ did not answer: `member amount tender request-id`.
+const UNANSWERED_TOP_UP: &str = "unanswered_top_up";
+
 impl Till {
     /// Enrols a member here, online or not: the member gets a provisional id and can be attached at
     /// once; HQ confirms it, or merges it into the member who already has that phone number.
@@ -74,7 +77,10 @@ impl Till {
         Ok(snapshot)
     }
 
-    /// Tops up a member's stored value (HQ must be online), paid in cash or by bank card.
+    /// Tops up a member's stored value (HQ must be online), paid in cash or by bank card. When HQ
+    /// does not answer in time the top-up may or may not have been applied there: the till says HQ
+    /// is unavailable, and the same top-up tried again is sent under the same request id, so it is
+    /// applied at most once and recorded in the drawer once it is confirmed.
     pub fn top_up(&mut self, by: &MemberIdentifier, amount: Money, tender: TenderKind) -> TillResult<TopUpResponse> {
         let shift = self.my_shift()?;
         let cashier = self.cashier()?.id;
@@ -90,9 +96,29 @@ impl Till {
         if member.status != MemberStatus::Active {
             return Err(TillError::MemberBlocked);
         }
-        let id = EventId::new();
-        let response =
-            self.authority.top_up(&TopUpRequest { id, member: member.id, amount, tender, shift: shift.id, cashier })?;
+        // A top-up HQ did not answer in time may have been applied there: the same top-up tried
+        // again (same member, amount and tender) goes with the same request id, so HQ, which keeps
+        // top-ups by id, answers what it did the first time instead of crediting twice.
+        let key = format!("{} {} {}", member.id, amount.0, tender.code());
+        let id = match self.store.meta(UNANSWERED_TOP_UP)?.and_then(|v| {
+            let (k, id) = v.rsplit_once(' ')?;
+            (k == key).then(|| EventId::parse(id).ok()).flatten()
+        }) {
+            Some(id) => id,
+            None => EventId::new(),
+        };
+        let answer =
+            self.authority.top_up(&TopUpRequest { id, member: member.id, amount, tender, shift: shift.id, cashier });
+        let response = match answer {
+            Err(e @ crate::authority::AuthorityError::Unavailable(_)) => {
+                self.store.set_meta(UNANSWERED_TOP_UP, &format!("{key} {id}"))?;
+                return Err(e.into());
+            }
+            other => {
+                self.store.set_meta(UNANSWERED_TOP_UP, "")?;
+                other?
+            }
+        };
         let stamp = self.stamp();
         let movement = CashMovement {
             id: MovementId(id.0),

@@ -84,6 +84,7 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     // re-prepare a statement each time new values are bound to it.
     conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // The readers' setting; the writer's is FULL (`open_at`).
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     // Read pages straight from the OS page cache instead of copying each one through a read()
     // into SQLite's small per-connection cache: with a million members a lookup touches pages
@@ -124,6 +125,11 @@ impl SqliteStore {
         let writer = Connection::open(path)?;
         writer.pragma_update(None, "journal_mode", "WAL")?;
         configure(&writer)?;
+        // Every write HQ answers for (an accepted push, a hold, a top-up, an adjustment) must be on
+        // disk before the answer: a till marks an accepted event sent and never sends it again. In
+        // WAL mode `FULL` syncs the log at each commit; `NORMAL` only at checkpoints, so a power
+        // cut could lose acknowledged commits (tests/tests/durability.rs). The readers never commit.
+        writer.pragma_update(None, "synchronous", "FULL")?;
         let mut writer = writer;
         migrate(&mut writer, version, clock.now(), &audit_key)?;
         let mut readers = Vec::with_capacity(READERS);
@@ -162,6 +168,14 @@ impl SqliteStore {
     /// The schema version the database is at.
     pub fn schema_version(&self) -> StoreResult<u32> {
         self.read(|c| Ok(c.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0))?))
+    }
+
+    /// Sets the writer's `PRAGMA synchronous` (`FULL` from `open`). Only for the push benchmark,
+    /// which measures what durable acknowledgements cost against `NORMAL` in the same run.
+    #[doc(hidden)]
+    pub fn set_writer_synchronous_for_benchmarks(&self, level: &str) -> StoreResult<()> {
+        let conn = self.writer.lock().map_err(|_| StoreError::Internal("writer lock poisoned".into()))?;
+        Ok(conn.pragma_update(None, "synchronous", level)?)
     }
 
     /// Runs `f` in one write transaction (begun immediately, so it never has to upgrade a lock).
