@@ -395,12 +395,9 @@ fn scan_to_line(catalog: &Path) {
             h.record(elapsed.as_nanos() as u64).expect("record");
         }
         if reply.snapshot.cart.as_ref().is_some_and(|c| c.lines.len() >= 20) {
-            engine.send(Command::AddCash(Money(100_000_000)));
-            engine.send(Command::Complete);
-            for _ in 0..2 {
-                let r = replies.blocking_recv().expect("reply");
-                assert!(r.result.is_ok(), "{:?}", r.result);
-            }
+            engine.send(Command::Pay(pos_app::engine::Payment::Cash(Money(100_000_000))));
+            let r = replies.blocking_recv().expect("reply");
+            assert!(r.result.is_ok(), "{:?}", r.result);
         }
     }
     println!(

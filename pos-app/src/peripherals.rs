@@ -14,6 +14,9 @@ pub trait Peripherals: Send {
     fn open_drawer(&self);
     /// Shows the customer the last line and the total (customer display).
     fn show_customer(&self, _last_item: Option<(&str, Money)>, _total: Money) {}
+    /// Shows the customer what they handed over and their change once the sale is complete; it
+    /// stays until the next item.
+    fn show_change(&self, _paid: Money, _change: Money) {}
 }
 
 /// A till with no devices attached.
@@ -31,6 +34,8 @@ pub struct DeviceLog {
     pub receipts: Vec<Receipt>,
     pub drawer_opens: u32,
     pub display: Option<(Option<(String, Money)>, Money)>,
+    /// The last sale's paid and change, as the customer display shows them.
+    pub change: Option<(Money, Money)>,
 }
 
 /// Records every device request (shared between clones).
@@ -57,6 +62,12 @@ impl Peripherals for RecordingDevices {
     fn show_customer(&self, last_item: Option<(&str, Money)>, total: Money) {
         if let Ok(mut l) = self.0.lock() {
             l.display = Some((last_item.map(|(n, m)| (n.to_owned(), m)), total));
+            l.change = None;
+        }
+    }
+    fn show_change(&self, paid: Money, change: Money) {
+        if let Ok(mut l) = self.0.lock() {
+            l.change = Some((paid, change));
         }
     }
 }
@@ -90,6 +101,12 @@ impl Peripherals for DriverDevices {
                 Some((name, price)) => d.show_item(name, price, total),
                 None => d.show_total(total),
             }
+        }
+    }
+
+    fn show_change(&self, paid: Money, change: Money) {
+        if let Some(d) = &self.display {
+            d.show_paid_and_change(paid, change);
         }
     }
 }

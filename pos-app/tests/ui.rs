@@ -6,6 +6,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use shared::sale::TenderKind;
+
 use common::*;
 use device_drivers::card_reader::{CardEvent, CardRead, CardReaderParser};
 use pos_app::peripherals::RecordingDevices;
@@ -36,16 +38,9 @@ impl Ui {
 
     /// Feeds the engine's replies into `update` until every command sent has its answer.
     fn settle(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
         while self.app.pending > 0 {
-            match self.replies.try_recv() {
-                Ok(r) => {
-                    let _ = self.app.update(Message::Engine(Box::new(r)));
-                }
-                Err(tokio::sync::mpsc::error::TryRecvError::Empty) => std::thread::sleep(Duration::from_millis(5)),
-                Err(e) => panic!("the engine stopped: {e}"),
-            }
-            assert!(Instant::now() < deadline, "the engine did not answer");
+            let r = self.replies.blocking_recv().expect("the engine stopped");
+            let _ = self.app.update(Message::Engine(Box::new(r)));
         }
     }
 
@@ -130,7 +125,8 @@ fn login_open_shift_scan_member_and_cash_prints_the_receipt() {
     // Cash (F4), Enter alone = exact.
     ui.press(Input::F(4));
     ui.press(Input::Enter);
-    assert!(matches!(&ui.app.status, Some((Tone::Good, s)) if s.contains("交易完成")), "{:?}", ui.app.status);
+    assert!(ui.app.done.is_some(), "{:?}", ui.app.status);
+    assert!(ui.shows("交易完成"));
     assert!(ui.app.snap.cart.is_none() || ui.app.snap.cart.as_ref().is_some_and(|c| c.lines.is_empty()));
     let printed = ui.devices.log().receipts;
     assert_eq!(printed.len(), 1, "the receipt went to the printer");
@@ -350,7 +346,7 @@ fn a_member_pays_with_points_and_stored_value_by_keyboard() {
     // Page Down, Enter alone: the rest from stored value; the sale completes.
     ui.press(Input::F(14));
     ui.press(Input::Enter);
-    assert!(matches!(&ui.app.status, Some((Tone::Good, s)) if s.contains("Sale complete")), "{:?}", ui.app.status);
+    assert!(ui.shows("Sale complete"), "{:?}", ui.app.status);
     let receipt = ui.devices.log().receipts.last().cloned().expect("printed");
     let text = receipt.text(shared::receipt::PaperWidth::Mm80);
     assert!(text.contains("100"), "the points used are on the receipt: {text}");
@@ -366,4 +362,92 @@ fn the_settings_of_a_till_without_a_config_file_say_so() {
     // This app was handed an engine, not a till database (as in the demo): nothing to set.
     assert!(matches!(&ui.app.status, Some((Tone::Info, s)) if s.contains("simulated")), "{:?}", ui.app.status);
     assert_eq!(ui.app.screen, Screen::Sale(Prompt::Scan));
+}
+
+#[test]
+fn a_short_cash_amount_is_a_part_payment_and_the_change_stays_up_until_the_next_sale() {
+    let mut ui = Ui::new(Lang::En);
+    ui.login_and_open_shift();
+    for code in [OIL, OIL, COLA] {
+        ui.type_slowly(code);
+        ui.press(Input::Enter);
+    }
+    let due = ui.app.snap.cart.as_ref().expect("cart").cash_due;
+    let part = Money(due.0 / 2);
+    assert!(part.0 > 0 && part < due);
+
+    // Less than is due: taken as a part payment, shown as received and still to pay; nothing
+    // completes, nothing prints, the cash prompt stays up for the rest.
+    ui.press(Input::F(4));
+    ui.type_slowly(&part.plain());
+    ui.press(Input::Enter);
+    assert_eq!(ui.app.screen, Screen::Sale(Prompt::Cash));
+    let cart = ui.app.snap.cart.clone().expect("the sale is still open");
+    assert_eq!(cart.cash_given, part);
+    assert_eq!(cart.outstanding, due - part);
+    assert!(ui.devices.log().receipts.is_empty(), "nothing printed yet");
+    assert!(ui.shows(&format!("Cash {part}")), "the tender is listed");
+    assert!(ui.shows(&format!("Received {part}")));
+    assert!(ui.shows("Still to pay"));
+    assert!(ui.shows(&(due - part).to_string()));
+    assert!(matches!(&ui.app.status, Some((Tone::Info, s)) if s.contains(&(due - part).to_string())));
+
+    // Then a ¥100 note: the sale completes, change is worked out on both cash amounts.
+    ui.type_slowly("100");
+    ui.press(Input::Enter);
+    assert_eq!(ui.app.screen, Screen::Sale(Prompt::Scan));
+    let change = part + Money(10_000) - due;
+    let done = ui.app.done.clone().expect("the sale is complete");
+    assert_eq!(done.change, change);
+    assert_eq!(done.received, part + Money(10_000));
+    assert_eq!(done.tenders, vec![(TenderKind::Cash, part, 0), (TenderKind::Cash, Money(10_000), 0)]);
+    let receipts = ui.devices.log().receipts;
+    assert_eq!(receipts.len(), 1);
+    let text = receipts[0].text(shared::receipt::PaperWidth::Mm80);
+    assert!(text.contains(&change.plain()), "the receipt shows the change: {text}");
+    // Change is on screen, large, and on the customer display.
+    assert!(ui.shows(&change.to_string()));
+    assert!(ui.shows("Change"));
+    assert_eq!(ui.devices.log().change, Some((part + Money(10_000), change)));
+    assert!(ui.app.status.is_none(), "not in a status line the next message overwrites: {:?}", ui.app.status);
+
+    // A message about something else does not hide it.
+    ui.press(Input::F(9));
+    ui.press(Input::Escape);
+    ui.type_slowly("6901234567809");
+    ui.press(Input::Enter);
+    assert!(matches!(&ui.app.status, Some((Tone::Bad, _))));
+    assert!(ui.shows(&change.to_string()), "the change stays up");
+    // The next sale's first line takes it away.
+    ui.type_slowly(COLA);
+    ui.press(Input::Enter);
+    assert!(ui.app.done.is_none());
+    assert!(!ui.shows("Change"));
+}
+
+#[test]
+fn a_refused_payment_is_recorded_nowhere() {
+    let mut ui = Ui::new(Lang::En);
+    ui.login_and_open_shift();
+    ui.type_slowly(OIL);
+    ui.press(Input::Enter);
+    let due = ui.app.snap.cart.as_ref().expect("cart").cash_due;
+    // Stored value without a member: refused, and the sale carries no tender.
+    ui.press(Input::F(14));
+    ui.type_slowly("1.00");
+    ui.press(Input::Enter);
+    assert!(matches!(&ui.app.status, Some((Tone::Bad, _))), "{:?}", ui.app.status);
+    // A card without the terminal's reference says what is missing.
+    ui.press(Input::F(5));
+    ui.press(Input::Enter);
+    assert!(matches!(&ui.app.status, Some((Tone::Bad, s)) if s.contains("reference")), "{:?}", ui.app.status);
+    let cart = ui.app.snap.cart.clone().expect("cart");
+    assert!(cart.tenders.is_empty(), "{:?}", cart.tenders);
+    assert_eq!(cart.outstanding, due);
+    // Exact cash completes with no change.
+    ui.press(Input::F(4));
+    ui.press(Input::Enter);
+    let done = ui.app.done.clone().expect("complete");
+    assert_eq!(done.change, Money::ZERO);
+    assert_eq!(done.tenders, vec![(TenderKind::Cash, due, 0)]);
 }

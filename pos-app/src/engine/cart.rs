@@ -70,6 +70,11 @@ pub struct CartView {
     pub cash_due: Money,
     /// Cash handed over so far.
     pub cash_given: Money,
+    /// Everything handed over so far, all tenders.
+    pub received: Money,
+    /// What is still to pay: zero once the tenders cover the sale; in cash after the branch's
+    /// rounding once cash was handed (`shared::sale::outstanding`).
+    pub outstanding: Money,
 }
 
 /// What a scan did.
@@ -161,6 +166,9 @@ impl Till {
             remaining,
             cash_due: branch.cash_rounding.apply(remaining),
             cash_given,
+            received: cart.tenders.iter().map(|t| t.amount).sum(),
+            outstanding: shared::sale::outstanding(priced.totals.total, &cart.tenders, branch.cash_rounding)
+                .unwrap_or(remaining),
         }))
     }
 

@@ -33,7 +33,7 @@ pub use members::Enrolment;
 pub use returns::{RefundTo, ReturnContext};
 pub use shift::ZReport;
 pub use staff::Approval;
-pub use tender::Completed;
+pub use tender::{Completed, Paid, Payment};
 
 use crate::authority::MemberAuthority;
 use crate::clock::Clock;

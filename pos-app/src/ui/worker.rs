@@ -13,7 +13,7 @@ use shared::shift::{CashCount, ShiftReport};
 use shared::staff::{ApprovalAction, StaffMember};
 use tokio::sync::mpsc as tokio_mpsc;
 
-use crate::engine::{CartView, Enrolment, ReturnContext, ScanOutcome, ZReport};
+use crate::engine::{CartView, Enrolment, Paid, Payment, ReturnContext, ScanOutcome, ZReport};
 use crate::store::{HeldSale, OutboxStatus, ShiftRow};
 use crate::{Till, TillError};
 use shared::receipt::ReceiptNo;
@@ -44,15 +44,9 @@ pub enum Command {
         qty: Qty,
     },
     RemoveLine(usize),
-    AddCash(Money),
-    AddCard {
-        amount: Money,
-        reference: String,
-    },
-    AddPoints(Money),
-    AddStoredValue(Money),
-    /// Completes the sale; the receipt prints after it is durable.
-    Complete,
+    /// A payment: a part payment while the sale is not covered, else the sale completes (the
+    /// receipt prints after it is durable). A refused payment is recorded nowhere.
+    Pay(Payment),
     /// Voids the sale in progress, approved by a manager's login and PIN when it has lines.
     VoidCart {
         manager: Option<(String, String)>,
@@ -101,11 +95,11 @@ pub enum Command {
 pub enum Outcome {
     Done,
     Scanned(ScanOutcomeKind),
-    Completed {
-        receipt: Box<Receipt>,
-        change: Money,
-        points: Option<i64>,
+    /// A payment taken; `outstanding` is still to pay.
+    PartPaid {
+        outstanding: Money,
     },
+    Completed(Box<SaleDone>),
     X(Box<ShiftReport>),
     Z(Box<ZReport>),
     Return(Box<ReturnContext>),
@@ -118,6 +112,18 @@ pub enum Outcome {
     Printed(Box<Receipt>),
     /// HQ's refusals: what and why.
     Rejected(Vec<(String, String)>),
+}
+
+/// A completed sale as the payment screen shows it until the next sale starts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SaleDone {
+    pub receipt: Receipt,
+    pub total: Money,
+    /// What each tender took: its kind, what was handed over, and the points it cost.
+    pub tenders: Vec<(TenderKind, Money, i64)>,
+    pub received: Money,
+    pub change: Money,
+    pub points: Option<i64>,
 }
 
 /// A scan's effect, for the status line.
@@ -225,14 +231,16 @@ fn run(till: &mut Till, command: &Command) -> Result<Outcome, TillError> {
         Command::DetachMember => till.detach_member().map(|_| Outcome::Done),
         Command::SetQty { line, qty } => till.set_qty(*line, *qty).map(|_| Outcome::Done),
         Command::RemoveLine(line) => till.remove_line(*line).map(|_| Outcome::Done),
-        Command::AddCash(m) => till.add_cash(*m).map(|_| Outcome::Done),
-        Command::AddCard { amount, reference } => till.add_card(*amount, reference).map(|_| Outcome::Done),
-        Command::AddPoints(m) => till.add_points(*m).map(|_| Outcome::Done),
-        Command::AddStoredValue(m) => till.add_stored_value(*m).map(|_| Outcome::Done),
-        Command::Complete => till.complete(false).map(|c| Outcome::Completed {
-            change: c.sale.change,
-            points: c.sale.member.as_ref().map(|m| m.points_earned),
-            receipt: Box::new(c.receipt),
+        Command::Pay(payment) => till.pay(payment).map(|paid| match paid {
+            Paid::Part { outstanding } => Outcome::PartPaid { outstanding },
+            Paid::Completed(c) => Outcome::Completed(Box::new(SaleDone {
+                total: c.sale.totals.due,
+                tenders: c.sale.tenders.iter().map(|t| (t.kind, t.tendered, t.points)).collect(),
+                received: c.sale.tenders.iter().map(|t| t.tendered).sum(),
+                change: c.sale.change,
+                points: c.sale.member.as_ref().map(|m| m.points_earned),
+                receipt: c.receipt,
+            })),
         }),
         Command::VoidCart { manager } => {
             let approval = match manager {

@@ -1,0 +1,38 @@
+//! The login screen with its PIN pad, and the lock screen.
+
+use std::time::Instant;
+
+use iced::Element;
+use iced::widget::{button, column, row, text};
+
+use super::i18n::T;
+use super::{App, Input, Message};
+
+impl App {
+    pub(super) fn login_view(&self) -> Element<'_, Message> {
+        let (label, shown) = match &self.login {
+            None => (T::Login, self.entry.clone()),
+            Some(l) => (T::Pin, format!("{l}  {}", "•".repeat(self.entry.chars().count()))),
+        };
+        let pad = |k: &'static str| {
+            let c = k.chars().next().unwrap_or('0');
+            button(text(k).size(28)).width(80).padding(16).on_press(Message::Key(Input::Char(c), Instant::now()))
+        };
+        column![
+            text(self.t(T::LoginTitle)).size(32),
+            text(self.t(T::LoginPrompt)).size(16),
+            text(format!("{}: {shown}", self.t(label))).size(28),
+            row![pad("1"), pad("2"), pad("3")].spacing(8),
+            row![pad("4"), pad("5"), pad("6")].spacing(8),
+            row![pad("7"), pad("8"), pad("9")].spacing(8),
+            row![self.key_button(T::Clear, Input::Escape), pad("0"), self.key_button(T::SignIn, Input::Enter)]
+                .spacing(8),
+        ]
+        .spacing(12)
+        .into()
+    }
+
+    pub(super) fn prompt_view(&self, title: T, shown: String) -> Element<'_, Message> {
+        column![text(self.t(title)).size(28), text(shown).size(28)].spacing(12).into()
+    }
+}
