@@ -451,3 +451,103 @@ fn a_refused_payment_is_recorded_nowhere() {
     assert_eq!(done.change, Money::ZERO);
     assert_eq!(done.tenders, vec![(TenderKind::Cash, due, 0)]);
 }
+
+#[test]
+fn the_z_report_prints_and_a_manager_closes_the_day_from_the_login_screen() {
+    let mut ui = Ui::new(Lang::En);
+    ui.login_and_open_shift();
+    ui.type_slowly(OIL);
+    ui.press(Input::Enter);
+    ui.press(Input::F(4));
+    ui.press(Input::Enter);
+    // A cashier's X report has every figure but the expected cash: they count blind.
+    ui.press(Input::F(9));
+    let Screen::XReport(x) = ui.app.screen.clone() else { panic!("{:?}", ui.app.screen) };
+    assert!(ui.shows("Sales: 1"));
+    assert!(ui.shows(&format!("Net: {}", x.net)));
+    assert!(ui.shows("No-sale drawer opens: 0"));
+    assert!(!ui.shows(&format!("Expected cash: {}", x.expected)), "a cashier sees no expected cash");
+    ui.press(Input::Escape);
+
+    // The close prints the Z report with what the spec lists.
+    ui.press(Input::F(10));
+    ui.type_slowly("5");
+    ui.press(Input::Enter);
+    let Screen::ZReport(z, number) = ui.app.screen.clone() else { panic!("{:?}", ui.app.screen) };
+    let reports = ui.devices.log().reports;
+    assert_eq!(reports.len(), 1, "the Z report went to the printer");
+    assert_eq!(reports[0].title, format!("Z report #{number}"));
+    let over_short = ("Over / short".to_owned(), z.over_short.expect("counted").to_string());
+    assert!(reports[0].rows.contains(&over_short), "{:?}", reports[0].rows);
+    assert!(ui.shows("Z report printed: done  Enter"));
+    ui.press(Input::Enter);
+    assert_eq!(ui.app.screen, Screen::Login);
+
+    // F1 on the login screen: a manager signs in to the menu, no shift opened.
+    ui.press(Input::F(1));
+    assert!(ui.shows("Manager login: the manager menu"));
+    ui.type_slowly(MANAGER);
+    ui.press(Input::Enter);
+    ui.type_slowly(MANAGER_PIN);
+    ui.press(Input::Enter);
+    assert_eq!(ui.app.screen, Screen::Menu, "{:?}", ui.app.status);
+    assert!(ui.app.snap.shift.is_none());
+    ui.type_slowly("6");
+    ui.settle();
+    let Screen::Info(_, lines) = ui.app.screen.clone() else { panic!("{:?} {:?}", ui.app.screen, ui.app.status) };
+    assert!(lines.iter().any(|l| l.ends_with(": 1")), "one sale that day: {lines:?}");
+    // Done twice is refused, in words.
+    ui.press(Input::Escape);
+    assert_eq!(ui.app.screen, Screen::Menu);
+    ui.type_slowly("6");
+    ui.settle();
+    assert!(
+        matches!(&ui.app.status, Some((Tone::Bad, s)) if s == "That business day is already closed"),
+        "{:?}",
+        ui.app.status
+    );
+    ui.press(Input::Escape);
+    ui.press(Input::Escape);
+    assert_eq!(ui.app.screen, Screen::Login);
+    assert!(ui.app.snap.staff.is_none(), "the manager is signed out");
+}
+
+#[test]
+fn a_locked_out_cashier_is_told_until_when_and_a_manager_unlocks_them_at_the_till() {
+    let mut ui = Ui::new(Lang::En);
+    for _ in 0..5 {
+        ui.type_slowly(CASHIER);
+        ui.press(Input::Enter);
+        ui.type_slowly("0000");
+        ui.press(Input::Enter);
+    }
+    assert!(
+        matches!(&ui.app.status, Some((Tone::Bad, s)) if s.contains("locked until ") && s.contains(':')),
+        "{:?}",
+        ui.app.status
+    );
+    // A cashier cannot use the manager's way in.
+    ui.press(Input::F(1));
+    ui.type_slowly(CASHIER2);
+    ui.press(Input::Enter);
+    ui.type_slowly(CASHIER_PIN);
+    ui.press(Input::Enter);
+    assert_eq!(ui.app.screen, Screen::Login);
+    assert!(ui.app.snap.staff.is_none());
+
+    ui.press(Input::F(1));
+    ui.type_slowly(MANAGER);
+    ui.press(Input::Enter);
+    ui.type_slowly(MANAGER_PIN);
+    ui.press(Input::Enter);
+    assert_eq!(ui.app.screen, Screen::Menu);
+    ui.type_slowly("9");
+    assert_eq!(ui.app.screen, Screen::Sale(Prompt::UnlockWho));
+    ui.type_slowly(CASHIER);
+    ui.press(Input::Enter);
+    assert!(matches!(&ui.app.status, Some((Tone::Good, s)) if s.contains(CASHIER)), "{:?}", ui.app.status);
+    assert_eq!(ui.app.screen, Screen::Menu);
+    ui.press(Input::Escape);
+    assert_eq!(ui.app.screen, Screen::Login);
+    ui.login_and_open_shift();
+}

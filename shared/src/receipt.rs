@@ -11,7 +11,10 @@
 //! back exactly [`Receipt::text`], whatever the ESC/POS renderer makes of the padding.
 
 mod labels;
+mod report;
 mod text;
+
+pub use report::{ReportSlip, report_rows};
 
 pub use text::{
     Charset, LineFormat, PaperWidth, barcode_caption, center, char_width, left_right, qr_caption, sanitize, text_width,

@@ -54,6 +54,13 @@ shared::text_table!(T {
     EnterCard => ("刷卡完成后输入参考号，Enter 确认", "After the terminal approves, type its reference, then Enter"),
     EnterManager => ("需要店长授权：输入店长工号 空格 密码，Enter", "A manager must approve: type login, space, PIN, then Enter"),
     Change => ("找零", "Change"),
+    UnlockCashier => ("解锁收银员", "Unlock a cashier"),
+    EnterUnlockLogin => ("输入被锁定收银员的工号，Enter", "Type the locked-out cashier's login, then Enter"),
+    Unlocked => ("已解锁", "Unlocked:"),
+    ManagerLoginTitle => ("店长登录：管理菜单", "Manager login: the manager menu"),
+    LoginMenuHint => ("店长按 F1 进入管理菜单（日结、解锁收银员），无需开班", "Managers: F1 for the menu (day end, unlock a cashier) without opening a shift"),
+    LockedUntil => ("锁定至", "locked until"),
+    ZPrinted => ("Z 报表已打印，完成 Enter", "Z report printed: done  Enter"),
     TenderCash => ("现金", "Cash"),
     TenderCard => ("银行卡", "Bank card"),
     TenderPoints => ("积分抵扣", "Points"),
@@ -164,6 +171,8 @@ shared::text_table!(ErrorKind {
     HqRefused => ("总部拒绝", "HQ refused"),
     NotEnough => ("金额不对：请核对后重试", "That amount does not work: check it and try again"),
     Invalid => ("输入无效", "That entry is not valid"),
+    ShiftsOpen => ("该营业日还有班次未交班：请先交班（F10）", "A shift of that business day is still open: close it first (F10)"),
+    DayAlreadyClosed => ("该营业日已经日结", "That business day is already closed"),
     Other => ("操作失败", "That did not work"),
 });
 
@@ -194,6 +203,8 @@ impl ErrorKind {
             TillError::HqRefused(_) => ErrorKind::HqRefused,
             TillError::Tender(_) | TillError::Points(_) | TillError::StoredValue(_) => ErrorKind::NotEnough,
             TillError::Invalid(_) | TillError::Pricing(_) => ErrorKind::Invalid,
+            TillError::ShiftsOpen(_) => ErrorKind::ShiftsOpen,
+            TillError::DayAlreadyClosed(_) => ErrorKind::DayAlreadyClosed,
             _ => ErrorKind::Other,
         }
     }

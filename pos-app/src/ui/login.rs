@@ -10,25 +10,32 @@ use super::{App, Input, Message};
 
 impl App {
     pub(super) fn login_view(&self) -> Element<'_, Message> {
-        let (label, shown) = match &self.login {
-            None => (T::Login, self.entry.clone()),
-            Some(l) => (T::Pin, format!("{l}  {}", "•".repeat(self.entry.chars().count()))),
+        // Who is signing in stays on its own line, apart from the PIN's dots.
+        let (who, pin) = match &self.login {
+            None => (format!("{}: {}", self.t(T::Login), self.entry), String::new()),
+            Some(l) => (
+                format!("{}: {l}", self.t(T::Login)),
+                format!("{}: {}", self.t(T::Pin), "•".repeat(self.entry.chars().count())),
+            ),
         };
+        let title = if self.back_office { T::ManagerLoginTitle } else { T::LoginTitle };
         let pad = |k: &'static str| {
             let c = k.chars().next().unwrap_or('0');
             button(text(k).size(28)).width(80).padding(16).on_press(Message::Key(Input::Char(c), Instant::now()))
         };
         column![
-            text(self.t(T::LoginTitle)).size(32),
+            text(self.t(title)).size(32),
             text(self.t(T::LoginPrompt)).size(16),
-            text(format!("{}: {shown}", self.t(label))).size(28),
+            text(who).size(24),
+            text(pin).size(24),
             row![pad("1"), pad("2"), pad("3")].spacing(8),
             row![pad("4"), pad("5"), pad("6")].spacing(8),
             row![pad("7"), pad("8"), pad("9")].spacing(8),
             row![self.key_button(T::Clear, Input::Escape), pad("0"), self.key_button(T::SignIn, Input::Enter)]
                 .spacing(8),
+            text(self.t(T::LoginMenuHint)).size(14),
         ]
-        .spacing(12)
+        .spacing(10)
         .into()
     }
 

@@ -13,6 +13,7 @@ impl App {
     /// The manager's menu: F1 opens it, then a function key picks.
     pub(super) fn menu(&mut self, n: u8) -> Task<Message> {
         self.screen = Screen::Sale(Prompt::Scan);
+        let manager_here = self.snap.staff.as_ref().is_some_and(|s| s.can_approve());
         match n {
             1 => self.screen = Screen::Sale(Prompt::PaidIn),
             2 => self.screen = Screen::Sale(Prompt::PaidOut),
@@ -22,10 +23,16 @@ impl App {
             }
             4 => self.screen = Screen::Sale(Prompt::Reprint),
             5 => self.screen = Screen::Sale(Prompt::EnrolPhone),
+            // A manager signed in approves their own day end.
+            6 if manager_here => {
+                self.screen = Screen::Menu;
+                self.send(Command::DayEnd { manager: None });
+            }
             6 => {
                 self.needs_manager = Some(NeedsManager::DayEnd);
                 self.screen = Screen::Sale(Prompt::Manager);
             }
+            9 => self.screen = Screen::Sale(Prompt::UnlockWho),
             7 => self.send(Command::Rejected),
             8 => return self.open_settings(),
             _ => {}
@@ -43,6 +50,7 @@ impl App {
             (T::DayEndTitle, 6),
             (T::SyncTitle, 7),
             (T::Settings, 8),
+            (T::UnlockCashier, 9),
         ];
         let mut c = column![text(self.t(T::MenuTitle)).size(28)].spacing(8);
         for (t, n) in items {

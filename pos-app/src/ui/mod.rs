@@ -98,17 +98,24 @@ pub enum Prompt {
     Reprint,
     EnrolPhone,
     EnrolName,
+    /// The login of a locked-out cashier a manager unlocks.
+    UnlockWho,
 }
 
 /// An action waiting for a manager's login and PIN.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum NeedsManager {
     VoidCart,
-    Return { receipt: String, picks: Vec<ReturnPick> },
+    Return {
+        receipt: String,
+        picks: Vec<ReturnPick>,
+    },
     PaidIn(Money),
     PaidOut(Money),
     NoSale,
     DayEnd,
+    /// Lift a cashier's lock-out (their login).
+    Unlock(String),
 }
 
 /// Which screen is up.
@@ -237,6 +244,9 @@ pub struct App {
     /// Commands sent to the engine and not answered yet.
     pub pending: usize,
     pub needs_manager: Option<NeedsManager>,
+    /// A manager signed in from the login screen (F1) to use the menu without a shift: day end,
+    /// unlocking a cashier, HQ's refusals, the settings.
+    pub back_office: bool,
     /// The phone typed while enrolling a member, before the name.
     enrol_phone: Option<String>,
     wedge: WedgeDetector,
@@ -282,6 +292,7 @@ impl App {
             demo: None,
             pending: 0,
             needs_manager: None,
+            back_office: false,
             enrol_phone: None,
             wedge: WedgeDetector::new(WedgeOptions::default()),
         }
@@ -422,7 +433,7 @@ impl App {
                 self.send(Command::SetLanguage(self.lang));
                 return self.save_language();
             }
-            Input::Char(c @ '1'..='8') if self.screen == Screen::Menu => {
+            Input::Char(c @ '1'..='9') if self.screen == Screen::Menu => {
                 return self.menu(c as u8 - b'0');
             }
             Input::Char(c) if !c.is_control() => {
@@ -455,7 +466,14 @@ impl App {
                 None => {}
                 Some(login) => self.send(Command::Login { login, pin: entry }),
             },
-            (Screen::Login, Input::Escape) => self.login = None,
+            (Screen::Login, Input::Escape) => {
+                self.login = None;
+                self.back_office = false;
+            }
+            (Screen::Login, Input::F(1)) => {
+                self.back_office = true;
+                self.login = None;
+            }
             (Screen::Locked, Input::Enter) => self.send(Command::Unlock { pin: entry }),
             (Screen::OpenShift | Screen::CloseShift, Input::Tab | Input::Char('\t')) => {
                 self.count_field = (self.count_field + 1) % Denomination::ALL.len();
@@ -467,6 +485,10 @@ impl App {
             (Screen::ZReport(..), Input::Enter | Input::Escape) => {
                 self.send(Command::Logout);
                 self.screen = Screen::Login;
+            }
+            (Screen::Info(..) | Screen::Sale(_), Input::Escape) if self.back_office => {
+                self.needs_manager = None;
+                self.screen = Screen::Menu;
             }
             (Screen::Sale(prompt), input) => self.sale_key(*prompt, input, entry),
             (Screen::Return(ctx), Input::Enter) => {
@@ -487,6 +509,11 @@ impl App {
                 }
                 self.screen = Screen::Sale(Prompt::Scan);
             }
+            (Screen::Menu, Input::Escape) if self.back_office => {
+                self.back_office = false;
+                self.send(Command::Logout);
+                self.screen = Screen::Login;
+            }
             (Screen::Return(_) | Screen::Menu | Screen::Held(_) | Screen::Info(..), Input::Escape) => {
                 self.screen = Screen::Sale(Prompt::Scan)
             }
@@ -503,6 +530,8 @@ impl App {
             Err(e) => {
                 let detail = if matches!(e.kind, ErrorKind::Other | ErrorKind::HqRefused | ErrorKind::Invalid) {
                     format!("{}: {}", e.kind.text(self.lang), e.detail)
+                } else if e.kind == ErrorKind::LockedOut && !e.detail.is_empty() {
+                    format!("{} ({} {})", e.kind.text(self.lang), self.t(T::LockedUntil), e.detail)
                 } else {
                     e.kind.text(self.lang).to_owned()
                 };
@@ -553,11 +582,19 @@ impl App {
                 lines.extend(list.into_iter().map(|(what, why)| format!("{what}: {why}")));
                 self.screen = Screen::Info(T::SyncTitle, lines);
             }
-            Ok(Outcome::Scanned(_)) | Ok(Outcome::Done) => {
-                if matches!(reply.command, Command::Login { .. } | Command::Unlock { .. }) {
-                    self.status = None;
+            Ok(Outcome::Scanned(_)) | Ok(Outcome::Done) => match &reply.command {
+                Command::Login { .. } if self.back_office => {
+                    if self.snap.staff.as_ref().is_some_and(|s| s.can_approve()) {
+                        self.screen = Screen::Menu;
+                    } else {
+                        self.back_office = false;
+                        self.send(Command::Logout);
+                        self.say(Tone::Bad, ErrorKind::ApprovalRequired.text(self.lang));
+                    }
                 }
-            }
+                Command::UnlockStaff { login, .. } => self.say(Tone::Good, format!("{} {login}", self.t(T::Unlocked))),
+                _ => {}
+            },
         }
         // The last sale's change stays up until the next sale has its first line.
         if self.snap.cart.as_ref().is_some_and(|c| !c.lines.is_empty()) {
@@ -566,8 +603,16 @@ impl App {
         // The screen follows the engine's state.
         self.screen = match (&self.screen, &self.snap) {
             (Screen::ZReport(..) | Screen::Info(..) | Screen::SetupHq | Screen::SetupDevices, _) => self.screen.clone(),
-            (_, s) if s.staff.is_none() => Screen::Login,
+            (_, s) if s.staff.is_none() => {
+                self.back_office = false;
+                Screen::Login
+            }
             (_, s) if s.locked => Screen::Locked,
+            // A manager in the back office stays there; without a shift nothing else is open.
+            (Screen::Login | Screen::Locked | Screen::OpenShift, s) if s.shift.is_none() && self.back_office => {
+                Screen::Menu
+            }
+            (_, s) if s.shift.is_none() && self.back_office => self.screen.clone(),
             (_, s) if s.shift.is_none() => {
                 if self.screen != Screen::OpenShift {
                     self.count = [0; 8];

@@ -90,6 +90,15 @@ impl App {
             }
             (_, Input::F(13)) => self.screen = Screen::Sale(Prompt::Points),
             (_, Input::F(14)) => self.screen = Screen::Sale(Prompt::StoredValue),
+            (Prompt::UnlockWho, Input::Enter) if !entry.is_empty() => {
+                if self.snap.staff.as_ref().is_some_and(|s| s.can_approve()) {
+                    self.send(Command::UnlockStaff { login: entry, manager: None });
+                    self.screen = if self.back_office { Screen::Menu } else { Screen::Sale(Prompt::Scan) };
+                } else {
+                    self.needs_manager = Some(NeedsManager::Unlock(entry));
+                    self.screen = Screen::Sale(Prompt::Manager);
+                }
+            }
             (Prompt::Manager, Input::Enter) => {
                 let mut parts = entry.split_whitespace();
                 let creds = match (parts.next(), parts.next()) {
@@ -110,7 +119,8 @@ impl App {
                             Command::PaidOut { amount, reason: self.t(T::PaidOut).to_owned(), manager: m }
                         }
                         NeedsManager::NoSale => Command::NoSale { manager: m },
-                        NeedsManager::DayEnd => Command::DayEnd { manager: m },
+                        NeedsManager::DayEnd => Command::DayEnd { manager: Some(m) },
+                        NeedsManager::Unlock(login) => Command::UnlockStaff { login, manager: Some(m) },
                     }),
                     _ => self.say(Tone::Bad, ErrorKind::ApprovalRequired.text(self.lang)),
                 }
@@ -252,6 +262,7 @@ impl App {
             Prompt::Reprint => T::EnterReceipt,
             Prompt::EnrolPhone => T::EnterNewPhone,
             Prompt::EnrolName => T::EnterName,
+            Prompt::UnlockWho => T::EnterUnlockLogin,
         };
         let shown = if prompt == Prompt::Manager {
             self.entry.split_once(' ').map_or(self.entry.clone(), |(l, p)| format!("{l} {}", "•".repeat(p.len())))

@@ -3,6 +3,7 @@
 use iced::Element;
 use iced::widget::{column, row, text};
 use shared::money::Money;
+use shared::receipt::report_rows;
 use shared::shift::{CashCount, Denomination, ShiftReport};
 
 use super::i18n::T;
@@ -34,20 +35,16 @@ impl App {
             Some(n) => format!("{} #{n}", self.t(title)),
             None => self.t(title).to_owned(),
         };
-        let mut figures = vec![
-            (T::Float, r.float.to_string()),
-            (T::SalesCount, r.sales_count.to_string()),
-            (T::Net, r.net.to_string()),
-            (T::Expected, r.expected.to_string()),
-        ];
-        if let (Some(counted), Some(os)) = (r.counted, r.over_short) {
-            figures.push((T::Counted, counted.to_string()));
-            figures.push((T::OverShort, os.to_string()));
+        // The expected cash is for a manager: a cashier counts blind.
+        let with_expected = self.snap.staff.as_ref().is_some_and(|s| s.can_approve());
+        let mut c = column![text(title).size(28)].spacing(2);
+        for (label, value) in report_rows(r, self.lang, with_expected) {
+            c = c.push(text(format!("{label}: {value}")).size(17));
         }
-        let mut c = column![text(title).size(28)].spacing(6);
-        for (t, v) in figures {
-            c = c.push(text(format!("{}: {v}", self.t(t))).size(20));
+        let mut keys = row![self.key_button(T::Back, Input::Escape)].spacing(8);
+        if z.is_some() {
+            keys = row![self.key_button(T::ZPrinted, Input::Enter)].spacing(8);
         }
-        c.push(self.key_button(T::Back, Input::Escape)).into()
+        c.push(keys).into()
     }
 }

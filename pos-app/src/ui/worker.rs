@@ -78,8 +78,16 @@ pub enum Command {
     NoSale {
         manager: (String, String),
     },
+    /// Closes today's business day: approved by a manager's login and PIN, or by the manager
+    /// signed in.
     DayEnd {
-        manager: (String, String),
+        manager: Option<(String, String)>,
+    },
+    /// Lifts a cashier's lock-out: approved by a manager's login and PIN, or by the manager
+    /// signed in.
+    UnlockStaff {
+        login: String,
+        manager: Option<(String, String)>,
     },
     Reprint(String),
     EnrolMember {
@@ -186,7 +194,7 @@ impl Engine {
             .spawn(move || {
                 let mut till = till;
                 while let Ok(command) = rx.recv() {
-                    let result = run(&mut till, &command).map_err(|e| ErrorText::from(&e));
+                    let result = run(&mut till, &command).map_err(|e| error_text(&till, &e));
                     let snapshot = snapshot(&till);
                     if reply_tx.blocking_send(Reply { command, result, snapshot }).is_err() {
                         break;
@@ -281,9 +289,19 @@ fn run(till: &mut Till, command: &Command) -> Result<Outcome, TillError> {
             till.no_sale("no sale", Some(ok)).map(|_| Outcome::Done)
         }
         Command::DayEnd { manager } => {
-            let ok = till.approve(ApprovalAction::DayEnd, &manager.0, &manager.1)?;
+            let ok = match manager {
+                Some((login, pin)) => Some(till.approve(ApprovalAction::DayEnd, login, pin)?),
+                None => None,
+            };
             let day = till.business_day()?;
-            till.day_end(day, Some(ok)).map(|d| Outcome::DayEnded(Box::new(d)))
+            till.day_end(day, ok).map(|d| Outcome::DayEnded(Box::new(d)))
+        }
+        Command::UnlockStaff { login, manager } => {
+            let ok = match manager {
+                Some((m, pin)) => till.approve(ApprovalAction::UnlockCashier, m, pin)?,
+                None => till.own_approval(ApprovalAction::UnlockCashier)?,
+            };
+            till.unlock_staff(login, ok).map(|_| Outcome::Done)
         }
         Command::Reprint(receipt) => till.reprint(&receipt_no(receipt)?).map(|r| Outcome::Printed(Box::new(r))),
         Command::EnrolMember { phone, name } => {
@@ -315,6 +333,16 @@ fn run(till: &mut Till, command: &Command) -> Result<Outcome, TillError> {
             ))
         }
     }
+}
+
+/// An engine error for the UI; a lock-out says until when, in the branch's local time.
+fn error_text(till: &Till, e: &TillError) -> ErrorText {
+    let mut text = ErrorText::from(e);
+    if let TillError::LockedOut { until } = e {
+        let local = until.zip(till.local_now().ok()).map(|(u, now)| u.to_zoned(now.time_zone().clone()));
+        text.detail = local.map(|u| u.strftime("%H:%M").to_string()).unwrap_or_default();
+    }
+    text
 }
 
 fn receipt_no(s: &str) -> Result<ReceiptNo, TillError> {
