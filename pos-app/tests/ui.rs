@@ -25,7 +25,15 @@ struct Ui {
 
 impl Ui {
     fn new(lang: Lang) -> Ui {
+        Ui::with_branch(lang, |_| {})
+    }
+
+    /// A till whose branch settings were changed by `change` (as HQ would send them).
+    fn with_branch(lang: Lang, change: impl FnOnce(&mut shared::branch::BranchSettings)) -> Ui {
         let t = TestTill::new();
+        let mut b = branch();
+        change(&mut b);
+        t.store().apply_changes(&[shared::sync::Change::Branch(b)]).expect("the branch's settings");
         let TestTill { dir, till, devices, .. } = t;
         let (engine, replies) = Engine::spawn(till);
         let mut app = App::new(engine, replies, lang);
@@ -550,4 +558,45 @@ fn a_locked_out_cashier_is_told_until_when_and_a_manager_unlocks_them_at_the_til
     ui.press(Input::Escape);
     assert_eq!(ui.app.screen, Screen::Login);
     ui.login_and_open_shift();
+}
+
+#[test]
+fn a_branch_that_does_not_round_cash_counts_its_drawer_to_the_fen() {
+    let mut ui = Ui::with_branch(Lang::En, |b| b.cash_rounding = shared::pricing::CashRounding::None);
+    ui.login_and_open_shift();
+    ui.type_slowly(OIL);
+    ui.press(Input::Enter);
+    let due = ui.app.snap.cart.as_ref().expect("cart").cash_due;
+    ui.press(Input::F(4));
+    ui.press(Input::Enter);
+    assert_eq!(ui.app.done.as_ref().map(|d| d.change), Some(Money::ZERO));
+    ui.press(Input::F(10));
+    assert!(ui.shows(&count_line("¥0.01")), "fen coins are on the count");
+    // The drawer: the ¥500 float and the sale, counted note by note down to the fen.
+    let mut left = Money(50_000) + due;
+    for d in shared::shift::Denomination::ALL {
+        let n = left.0 / d.value().0;
+        left = Money(left.0 - n * d.value().0);
+        ui.type_slowly(&n.to_string());
+        ui.press(Input::Tab);
+    }
+    assert_eq!(left, Money::ZERO);
+    ui.press(Input::Enter);
+    let Screen::ZReport(z, _) = ui.app.screen.clone() else { panic!("{:?} {:?}", ui.app.screen, ui.app.status) };
+    assert_eq!(z.over_short, Some(Money::ZERO), "not a fen short");
+}
+
+#[test]
+fn a_branch_that_rounds_cash_counts_to_the_jiao() {
+    let mut ui = Ui::new(Lang::En);
+    ui.login_and_open_shift();
+    ui.press(Input::F(10));
+    assert_eq!(ui.app.screen, Screen::CloseShift);
+    assert!(ui.shows(&count_line("¥0.1")));
+    assert!(!ui.shows(&count_line("¥0.01")), "no fen coins where cash is rounded to the jiao");
+}
+
+/// A denomination's line on the count screen before anything is counted (not the one in focus).
+fn count_line(label: &str) -> String {
+    format!("   {label:<6} × {:>5} = {}", 0, Money::ZERO)
 }

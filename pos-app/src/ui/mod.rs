@@ -232,7 +232,7 @@ pub struct App {
     /// The login typed before Enter on the login screen.
     pub login: Option<String>,
     /// A blind count being entered: pieces per denomination, and the field in focus.
-    pub count: [u32; 8],
+    pub count: [u32; Denomination::ALL.len()],
     pub count_field: usize,
     pub status: Option<(Tone, String)>,
     pub last_receipt: Option<Receipt>,
@@ -282,7 +282,7 @@ impl App {
             screen: Screen::Login,
             entry: String::new(),
             login: None,
-            count: [0; 8],
+            count: [0; Denomination::ALL.len()],
             count_field: 0,
             status: None,
             last_receipt: None,
@@ -476,7 +476,7 @@ impl App {
             }
             (Screen::Locked, Input::Enter) => self.send(Command::Unlock { pin: entry }),
             (Screen::OpenShift | Screen::CloseShift, Input::Tab | Input::Char('\t')) => {
-                self.count_field = (self.count_field + 1) % Denomination::ALL.len();
+                self.count_field = (self.count_field + 1) % self.denominations().len();
             }
             (Screen::OpenShift, Input::Enter) => self.send(Command::OpenShift(self.counted())),
             (Screen::OpenShift, Input::Escape) => self.send(Command::Logout),
@@ -615,7 +615,7 @@ impl App {
             (_, s) if s.shift.is_none() && self.back_office => self.screen.clone(),
             (_, s) if s.shift.is_none() => {
                 if self.screen != Screen::OpenShift {
-                    self.count = [0; 8];
+                    self.count = [0; Denomination::ALL.len()];
                     self.count_field = 0;
                 }
                 Screen::OpenShift

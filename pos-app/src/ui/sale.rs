@@ -190,7 +190,7 @@ impl App {
             }
             (_, Input::F(9)) => self.send(Command::XReport),
             (_, Input::F(10)) => {
-                self.count = [0; 8];
+                self.count = [0; shared::shift::Denomination::ALL.len()];
                 self.count_field = 0;
                 self.screen = Screen::CloseShift;
             }

@@ -10,13 +10,18 @@ use super::i18n::T;
 use super::{App, Input, Message, UI_FONT};
 
 impl App {
+    /// What this branch counts its drawer in (down to the fen where it does not round cash).
+    pub(super) fn denominations(&self) -> &'static [Denomination] {
+        Denomination::counted_at(self.snap.cash_rounding)
+    }
+
     pub(super) fn counted(&self) -> CashCount {
-        CashCount::new(Denomination::ALL.iter().copied().zip(self.count))
+        CashCount::new(self.denominations().iter().copied().zip(self.count))
     }
 
     pub(super) fn count_view(&self, title: T, hint: T, done: T) -> Element<'_, Message> {
-        let mut rows = column![text(self.t(title)).size(28), text(self.t(hint)).size(16)].spacing(6);
-        for (i, d) in Denomination::ALL.iter().enumerate() {
+        let mut rows = column![text(self.t(title)).size(28), text(self.t(hint)).size(16)].spacing(3);
+        for (i, d) in self.denominations().iter().enumerate() {
             let marker = if i == self.count_field { "▶" } else { "  " };
             let line = format!(
                 "{marker} {:<6} × {:>5} = {}",
@@ -24,7 +29,7 @@ impl App {
                 self.count[i],
                 Money(d.value().0 * i64::from(self.count[i]))
             );
-            rows = rows.push(text(line).size(20).font(UI_FONT));
+            rows = rows.push(text(line).size(18).font(UI_FONT));
         }
         rows = rows.push(text(format!("{} {}", self.t(T::Total), self.counted().total())).size(24));
         rows.push(row![self.key_button(done, Input::Enter), self.key_button(T::Back, Input::Escape)].spacing(8)).into()

@@ -151,6 +151,8 @@ pub struct Snapshot {
     pub cart: Option<CartView>,
     pub branch_name: String,
     pub till_number: u16,
+    /// The branch's cash rounding: what the drawer is counted in.
+    pub cash_rounding: shared::pricing::CashRounding,
 }
 
 /// The engine's answer to one command.
@@ -357,6 +359,7 @@ pub fn snapshot(till: &Till) -> Snapshot {
         locked: till.is_locked(),
         shift: till.current_shift().ok().flatten(),
         cart: till.view().ok().flatten(),
+        cash_rounding: branch.as_ref().map(|b| b.cash_rounding).unwrap_or_default(),
         branch_name: branch.map(|b| b.name).unwrap_or_default(),
         till_number: till.identity().number,
     }
