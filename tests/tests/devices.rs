@@ -99,3 +99,43 @@ fn a_short_cash_amount_is_a_part_payment_on_paper_and_at_hq() {
     assert_eq!(at_hq.sale.change, change);
     assert_eq!(at_hq.sale.totals.due, due);
 }
+
+#[test]
+fn a_receipt_interrupted_by_paper_out_prints_by_itself_once_paper_is_loaded() {
+    use device_drivers::printer::PrinterEvent;
+    let _pty = devices_lock();
+    let hq = Hq::start();
+    let mut dev = Devices::start();
+    let (_, none) = tokio::sync::mpsc::channel(1);
+    let driver_events = std::mem::replace(&mut dev.printer_events, none);
+    // What the till's UI receives, after the watch that recovers held receipts.
+    let mut ui_events = pos_app::printing::watch(dev.printer.clone(), driver_events);
+    let mut t = TestTill::enrol_with(&hq, &hq.code(0, 0), dev.peripherals());
+    t.open_shift(CASHIER);
+
+    dev.printer_sim.set_paper_end(true);
+    loop {
+        if let PrinterEvent::Status(s) = next(&mut ui_events)
+            && s.paper_end
+        {
+            break;
+        }
+    }
+    let code = t.barcode(0);
+    t.till.scan(&code).expect("scan");
+    let due = t.till.view().expect("view").expect("sale").cash_due;
+    let Paid::Completed(done) = t.till.pay(&Payment::Cash(due)).expect("pay") else { panic!("not complete") };
+    loop {
+        if let PrinterEvent::Failed { .. } = next(&mut ui_events) {
+            break;
+        }
+    }
+    assert_eq!(dev.printer.held_jobs().len(), 1, "the receipt is held");
+    assert!(dev.printer_sim.receipts().is_empty());
+
+    // Paper loaded: nobody presses anything, the receipt prints.
+    dev.printer_sim.set_paper_end(false);
+    let printed = dev.receipts(1);
+    assert_eq!(printed[0].text, done.receipt.text(PaperWidth::Mm80));
+    assert!(dev.printer.held_jobs().is_empty());
+}

@@ -8,8 +8,22 @@ use iced::{Element, Font, Length};
 
 use super::i18n::T;
 use super::{App, DemoPanel, Input, Message, SimAction, Tone};
+use crate::printing::PrinterState;
+use device_drivers::printer::PrinterProblem;
 
 impl App {
+    /// The printer's real state in the cashier's words.
+    fn printer_words(&self) -> &'static str {
+        match self.devices.printer {
+            PrinterState::Unknown => "—",
+            PrinterState::Ready => self.t(T::Connected),
+            PrinterState::Disconnected => self.t(T::Disconnected),
+            PrinterState::Problem(PrinterProblem::PaperEnd) => self.t(T::NoPaper),
+            PrinterState::Problem(PrinterProblem::CoverOpen) => self.t(T::CoverOpen),
+            PrinterState::Problem(_) => self.t(T::PrinterError),
+        }
+    }
+
     pub(super) fn key_button(&self, t: T, input: Input) -> Element<'_, Message> {
         button(text(self.t(t)).size(16)).padding([10, 14]).on_press(Message::Key(input, Instant::now())).into()
     }
@@ -42,7 +56,7 @@ impl App {
                 space().width(Length::Fill),
                 text(hq).size(14),
                 link(T::Scanner, self.devices.scanner),
-                link(T::Printer, self.devices.printer),
+                text(format!("{} {}", self.t(T::Printer), self.printer_words())).size(14),
                 link(T::CardReader, self.devices.cards),
             ]
             .spacing(16),
@@ -79,7 +93,7 @@ impl App {
                     .on_press(Message::Sim(SimAction::SwipeMember(code.clone()))),
             );
         }
-        let printer = if self.devices.paper_out {
+        let printer = if matches!(self.devices.printer, PrinterState::Problem(_)) {
             button(text(self.t(T::FixPrinter)).size(13)).on_press(Message::Sim(SimAction::PaperOut(false)))
         } else {
             button(text(self.t(T::JamPrinter)).size(13))

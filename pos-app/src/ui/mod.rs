@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use device_drivers::card_reader::CardEvent;
-use device_drivers::printer::PrinterEvent;
+use device_drivers::printer::{PrinterEvent, PrinterProblem};
 use device_drivers::scanner::ScannerEvent;
 use device_drivers::scanner::wedge::{WedgeDetector, WedgeKey, WedgeOptions};
 use iced::keyboard::{self, key::Named};
@@ -154,9 +154,8 @@ pub enum Tone {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DeviceState {
     pub scanner: Option<bool>,
-    pub printer: Option<bool>,
+    pub printer: crate::printing::PrinterState,
     pub cards: Option<bool>,
-    pub paper_out: bool,
 }
 
 /// The demo's side panel: products and members to try.
@@ -360,18 +359,7 @@ impl App {
                 CardEvent::Connected { .. } => self.devices.cards = Some(true),
                 CardEvent::Disconnected { .. } => self.devices.cards = Some(false),
             },
-            Message::Printer(e) => match e {
-                PrinterEvent::Connected { .. } => self.devices.printer = Some(true),
-                PrinterEvent::Disconnected { .. } => self.devices.printer = Some(false),
-                PrinterEvent::Status(s) => {
-                    self.devices.paper_out = s.paper_end;
-                    if s.paper_end {
-                        self.say(Tone::Bad, self.t(T::PaperOut));
-                    }
-                }
-                PrinterEvent::Failed { .. } => self.say(Tone::Bad, self.t(T::PaperOut)),
-                _ => {}
-            },
+            Message::Printer(e) => self.printer_event(&e),
             Message::Sync(s) => self.sync = *s,
             Message::Sim(action) => {
                 if let Some(tx) = self.demo.as_ref().and_then(|d| d.actions.as_ref()) {
@@ -385,6 +373,23 @@ impl App {
             }
         }
         Task::none()
+    }
+
+    /// The printer's state for the status bar; a receipt it could not print is said once, and
+    /// its printing again (the watch thread puts it back in the queue) too.
+    fn printer_event(&mut self, e: &PrinterEvent) {
+        let before = self.devices.printer;
+        let followed = crate::printing::follow(before, e);
+        self.devices.printer = followed.state;
+        if let PrinterEvent::Failed { .. } = e {
+            self.say(Tone::Bad, self.t(T::PrintHeld));
+        } else if followed.state != before
+            && followed.state == crate::printing::PrinterState::Problem(PrinterProblem::PaperEnd)
+        {
+            self.say(Tone::Bad, self.t(T::PaperOut));
+        } else if followed.reprint_held {
+            self.say(Tone::Good, self.t(T::PrinterBack));
+        }
     }
 
     fn scan(&mut self, code: String) {
