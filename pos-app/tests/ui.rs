@@ -627,3 +627,52 @@ fn the_header_says_the_printer_is_out_of_paper_and_the_change_stays_up() {
     assert!(ui.shows("Printer connected"));
     assert!(matches!(&ui.app.status, Some((Tone::Good, s)) if s.contains("held receipt is printing")));
 }
+
+#[test]
+fn lines_are_picked_with_the_arrows_or_by_touch_and_removing_one_asks_once() {
+    let mut ui = Ui::new(Lang::En);
+    ui.login_and_open_shift();
+    for code in [COLA, CHIPS, OIL] {
+        ui.type_slowly(code);
+        ui.press(Input::Enter);
+    }
+    let names: Vec<String> =
+        ui.app.snap.cart.as_ref().expect("cart").lines.iter().map(|l| l.item.name.clone()).collect();
+    assert_eq!(ui.app.selected_line(), Some(2), "the line just scanned");
+    ui.press(Input::Up);
+    assert_eq!(ui.app.selected_line(), Some(1));
+    // F3 sets the picked line's quantity, not the last line's.
+    ui.press(Input::F(3));
+    ui.type_slowly("2");
+    ui.press(Input::Enter);
+    let qty = |ui: &Ui, i: usize| ui.app.snap.cart.as_ref().expect("cart").lines[i].priced.qty;
+    assert_eq!(qty(&ui, 1), shared::money::Qty(2_000));
+    assert_eq!(qty(&ui, 2), shared::money::Qty(1_000));
+
+    // F6 asks; another key keeps the line; F6 twice removes the picked one.
+    ui.press(Input::F(6));
+    assert!(matches!(&ui.app.status, Some((Tone::Info, s)) if s.contains(&names[1])), "{:?}", ui.app.status);
+    ui.press(Input::Down);
+    ui.press(Input::F(6));
+    assert_eq!(ui.app.snap.cart.as_ref().expect("cart").lines.len(), 3, "asked, not removed");
+    ui.press(Input::F(6));
+    let left: Vec<String> =
+        ui.app.snap.cart.as_ref().expect("cart").lines.iter().map(|l| l.item.name.clone()).collect();
+    assert_eq!(left, vec![names[0].clone(), names[1].clone()], "the picked line (the third) went");
+
+    // By touch: the first line.
+    ui.click(&names[0]);
+    assert_eq!(ui.app.selected_line(), Some(0));
+
+    // A quantity above the branch's limit is confirmed first.
+    ui.press(Input::F(3));
+    ui.type_slowly("1000");
+    ui.press(Input::Enter);
+    assert_eq!(qty(&ui, 0), shared::money::Qty(1_000), "not set yet");
+    assert!(matches!(&ui.app.status, Some((Tone::Info, s)) if s.contains("Enter again")), "{:?}", ui.app.status);
+    ui.press(Input::Enter);
+    assert_eq!(qty(&ui, 0), shared::money::Qty(1_000_000));
+    // The amount keeps to its column: it is on screen, whole.
+    let net = ui.app.snap.cart.as_ref().expect("cart").lines[0].net;
+    assert!(ui.shows(&net.to_string()));
+}

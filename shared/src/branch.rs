@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::BarcodeRules;
 use crate::ids::BranchId;
-use crate::money::Bp;
+use crate::money::{Bp, Money, Qty};
 use crate::pricing::CashRounding;
 use crate::receipt::{PaperWidth, ReceiptHeader};
 
@@ -18,11 +18,39 @@ pub struct CashierLimits {
     pub line_discount: Bp,
     /// The largest order discount a cashier may give, as a share of the discountable goods.
     pub order_discount: Bp,
+    /// A quantity above this is confirmed before it is set (a digit typed twice).
+    #[serde(default = "default_confirm_qty_over")]
+    pub confirm_qty_over: Qty,
+    /// A line above this amount is confirmed before it is set.
+    #[serde(default = "default_confirm_line_over")]
+    pub confirm_line_over: Money,
+}
+
+fn default_confirm_qty_over() -> Qty {
+    Qty(999_000)
+}
+
+fn default_confirm_line_over() -> Money {
+    Money(1_000_000)
 }
 
 impl Default for CashierLimits {
     fn default() -> Self {
-        CashierLimits { line_discount: Bp(1_000), order_discount: Bp(500) }
+        CashierLimits {
+            line_discount: Bp(1_000),
+            order_discount: Bp(500),
+            confirm_qty_over: default_confirm_qty_over(),
+            confirm_line_over: default_confirm_line_over(),
+        }
+    }
+}
+
+impl CashierLimits {
+    /// Whether a line of `qty` at `unit` is large enough to be confirmed before it is set: more
+    /// than [`Self::confirm_qty_over`] pieces, or more than [`Self::confirm_line_over`] in all.
+    pub fn confirm_line(&self, qty: Qty, unit: Money) -> bool {
+        let amount = i128::from(unit.0) * i128::from(qty.0) / 1_000;
+        qty > self.confirm_qty_over || amount > i128::from(self.confirm_line_over.0)
     }
 }
 
@@ -128,6 +156,22 @@ mod tests {
     use jiff::civil::{date, time};
 
     use super::*;
+
+    #[test]
+    fn a_large_quantity_or_line_is_confirmed_first() {
+        fn check(qty: i64, unit: i64, confirm: bool) {
+            assert_eq!(CashierLimits::default().confirm_line(Qty(qty), Money(unit)), confirm, "{qty} x {unit}");
+        }
+        check(1_000, 350, false);
+        check(999_000, 100, false);
+        check(1_000_000, 100, true);
+        check(2_000, 500_000, false);
+        check(2_000, 500_001, true);
+        // 10 kg of apples at ¥12.80/kg is not large.
+        check(10_000, 1_280, false);
+        let old: CashierLimits = serde_json::from_str(r#"{"line_discount":1000,"order_discount":500}"#).expect("old");
+        assert_eq!(old, CashierLimits::default(), "settings from before the confirmation limits");
+    }
 
     fn branch(code: &str, cutoff: Time, tz: &str) -> BranchSettings {
         BranchSettings {

@@ -157,6 +157,7 @@ impl BranchInput {
         let limits = CashierLimits {
             line_discount: self.cashier_line_discount_limit_bp.map(Bp).unwrap_or(base.cashier_limits.line_discount),
             order_discount: self.cashier_order_discount_limit_bp.map(Bp).unwrap_or(base.cashier_limits.order_discount),
+            ..base.cashier_limits
         };
         Ok(BranchSettings {
             id: base.id,

@@ -28,7 +28,7 @@ use iced::widget::{column, container, row, text};
 use iced::{Element, Font, Length, Subscription, Task};
 use shared::lang::Lang;
 use shared::member::MemberIdentifier;
-use shared::money::Money;
+use shared::money::{Money, Qty};
 use shared::receipt::{PaperWidth, Receipt};
 use shared::shift::{Denomination, ShiftReport};
 
@@ -53,7 +53,18 @@ pub enum Input {
     Backspace,
     Escape,
     Tab,
+    Up,
+    Down,
     F(u8),
+}
+
+/// A question the last key asked, answered by the next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Confirm {
+    /// F6 again removes this line.
+    RemoveLine(usize),
+    /// Enter again sets this large quantity.
+    Qty { line: usize, qty: Qty },
 }
 
 /// What the demo's simulator panel can do.
@@ -74,6 +85,8 @@ pub enum Message {
     Printer(PrinterEvent),
     Sync(Box<SyncStatus>),
     Sim(SimAction),
+    /// A sale line touched or clicked.
+    SelectLine(usize),
     /// The demo printer's paper, read back after printing.
     Paper(Vec<String>),
     Setup(setup::SetupEvent),
@@ -243,6 +256,9 @@ pub struct App {
     /// Commands sent to the engine and not answered yet.
     pub pending: usize,
     pub needs_manager: Option<NeedsManager>,
+    /// The sale line picked with the arrows or by touch (`None`: the last).
+    pub selected: Option<usize>,
+    pub confirm: Option<Confirm>,
     /// A manager signed in from the login screen (F1) to use the menu without a shift: day end,
     /// unlocking a cashier, HQ's refusals, the settings.
     pub back_office: bool,
@@ -291,6 +307,8 @@ impl App {
             demo: None,
             pending: 0,
             needs_manager: None,
+            selected: None,
+            confirm: None,
             back_office: false,
             enrol_phone: None,
             wedge: WedgeDetector::new(WedgeOptions::default()),
@@ -361,6 +379,10 @@ impl App {
             },
             Message::Printer(e) => self.printer_event(&e),
             Message::Sync(s) => self.sync = *s,
+            Message::SelectLine(i) => {
+                self.selected = Some(i);
+                self.confirm = None;
+            }
             Message::Sim(action) => {
                 if let Some(tx) = self.demo.as_ref().and_then(|d| d.actions.as_ref()) {
                     let _ = tx.send(action);
@@ -530,7 +552,13 @@ impl App {
 
     fn reply(&mut self, reply: Reply) {
         self.pending = self.pending.saturating_sub(1);
+        let lines_before = self.snap.cart.as_ref().map_or(0, |c| c.lines.len());
         self.snap = reply.snapshot;
+        // A new line is picked; a picked line that went is not.
+        let lines = self.snap.cart.as_ref().map_or(0, |c| c.lines.len());
+        if lines > lines_before || self.selected.is_some_and(|s| s >= lines) {
+            self.selected = None;
+        }
         match reply.result {
             Err(e) => {
                 let detail = if matches!(e.kind, ErrorKind::Other | ErrorKind::HqRefused | ErrorKind::Invalid) {
@@ -739,6 +767,8 @@ pub fn to_input(key: &keyboard::Key, text: Option<&str>) -> Option<Input> {
             Named::Backspace => Some(Input::Backspace),
             Named::Escape => Some(Input::Escape),
             Named::Tab => Some(Input::Tab),
+            Named::ArrowUp => Some(Input::Up),
+            Named::ArrowDown => Some(Input::Down),
             Named::Space => Some(Input::Char(' ')),
             Named::F1 => Some(Input::F(1)),
             Named::F2 => Some(Input::F(2)),

@@ -1,7 +1,9 @@
 //! The sale screen: the cart, the totals, the entry line and its prompts (quantity, member,
 //! payment, manager approval), and the keys that act on them.
 
-use iced::widget::{column, container, row, scrollable, text};
+use iced::alignment::Horizontal;
+use iced::widget::text::Wrapping;
+use iced::widget::{button, column, container, row, scrollable, text};
 use iced::{Element, Length};
 use shared::catalog::MemberCode;
 use shared::member::{MemberIdentifier, Phone};
@@ -9,7 +11,7 @@ use shared::money::{Currency, Money, Qty};
 
 use super::i18n::{ErrorKind, T};
 use super::worker::Command;
-use super::{App, Input, Message, NeedsManager, Prompt, Screen, Tone};
+use super::{App, Confirm, Input, Message, NeedsManager, Prompt, Screen, Tone};
 use crate::engine::Payment;
 
 impl App {
@@ -19,8 +21,24 @@ impl App {
         self.snap.cart.as_ref().map_or(Money::ZERO, |c| (c.remaining - c.cash_given).max(Money::ZERO))
     }
 
+    /// The line F3 and F6 act on: the one picked with the arrows or by touch, else the last.
+    pub fn selected_line(&self) -> Option<usize> {
+        let lines = self.snap.cart.as_ref().map_or(0, |c| c.lines.len());
+        let last = lines.checked_sub(1)?;
+        Some(self.selected.unwrap_or(last).min(last))
+    }
+
+    fn move_selection(&mut self, by: isize) {
+        let lines = self.snap.cart.as_ref().map_or(0, |c| c.lines.len());
+        if let Some(at) = self.selected_line() {
+            self.selected = Some(at.saturating_add_signed(by).min(lines.saturating_sub(1)));
+        }
+    }
+
     pub(super) fn sale_key(&mut self, prompt: Prompt, input: Input, entry: String) {
         let entry = entry.trim().to_owned();
+        // A question asked by the last key is answered by this one, or dropped.
+        let confirming = self.confirm.take();
         let money = |s: &str| Currency::CNY.parse(s).ok().filter(|m| m.0 > 0);
         match (prompt, input) {
             (_, Input::Escape) => {
@@ -39,14 +57,34 @@ impl App {
                 }
                 self.screen = Screen::Sale(Prompt::Scan);
             }
+            // Enter alone confirms a large quantity asked about just before.
+            (Prompt::Qty, Input::Enter) if entry.is_empty() && matches!(confirming, Some(Confirm::Qty { .. })) => {
+                if let Some(Confirm::Qty { line, qty }) = confirming {
+                    self.send(Command::SetQty { line, qty });
+                }
+                self.screen = Screen::Sale(Prompt::Scan);
+            }
             (Prompt::Qty, Input::Enter) => {
-                let last = self.snap.cart.as_ref().map_or(0, |c| c.lines.len());
-                match Qty::parse(&entry) {
-                    Ok(qty) if last > 0 => self.send(Command::SetQty { line: last - 1, qty }),
+                let line = self.selected_line();
+                let unit = line.and_then(|i| self.snap.cart.as_ref()?.lines.get(i)).map(|l| l.priced.unit);
+                match (Qty::parse(&entry), line, unit) {
+                    (Ok(qty), Some(line), Some(unit)) if self.snap.cashier_limits.confirm_line(qty, unit) => {
+                        self.confirm = Some(Confirm::Qty { line, qty });
+                        let amount = i64::try_from(i128::from(unit.0) * i128::from(qty.0) / 1_000).map(Money);
+                        let amount = amount.map(|m| m.to_string()).unwrap_or_default();
+                        self.say(
+                            Tone::Info,
+                            format!("{} {} = {amount}  {}", self.t(T::Qty), qty.display(), self.t(T::ConfirmLarge)),
+                        );
+                        return;
+                    }
+                    (Ok(qty), Some(line), Some(_)) => self.send(Command::SetQty { line, qty }),
                     _ => self.say(Tone::Bad, ErrorKind::Invalid.text(self.lang)),
                 }
                 self.screen = Screen::Sale(Prompt::Scan);
             }
+            (Prompt::Scan, Input::Up) => self.move_selection(-1),
+            (Prompt::Scan, Input::Down) => self.move_selection(1),
             // A payment keeps its prompt up until the engine answers: a part payment asks for the
             // rest on the same prompt, a completed sale goes back to scanning.
             (Prompt::Cash, Input::Enter) => {
@@ -173,12 +211,18 @@ impl App {
             (_, Input::F(3)) => self.screen = Screen::Sale(Prompt::Qty),
             (_, Input::F(4)) => self.screen = Screen::Sale(Prompt::Cash),
             (_, Input::F(5)) => self.screen = Screen::Sale(Prompt::Card),
-            (_, Input::F(6)) => {
-                let last = self.snap.cart.as_ref().map_or(0, |c| c.lines.len());
-                if last > 0 {
-                    self.send(Command::RemoveLine(last - 1));
+            // Removing a line asks once: F6 again removes it, any other key keeps it.
+            (_, Input::F(6)) => match (self.selected_line(), confirming) {
+                (Some(line), Some(Confirm::RemoveLine(asked))) if asked == line => {
+                    self.send(Command::RemoveLine(line));
                 }
-            }
+                (Some(line), _) => {
+                    let name = self.snap.cart.as_ref().and_then(|c| c.lines.get(line)).map(|l| l.item.name.clone());
+                    self.confirm = Some(Confirm::RemoveLine(line));
+                    self.say(Tone::Info, format!("{} {}", name.unwrap_or_default(), self.t(T::ConfirmRemove)));
+                }
+                (None, _) => {}
+            },
             (_, Input::F(7)) => {
                 let has_lines = self.snap.cart.as_ref().is_some_and(|c| !c.lines.is_empty());
                 if has_lines {
@@ -213,21 +257,27 @@ impl App {
         let cart = self.snap.cart.as_ref();
         match cart {
             Some(c) if !c.lines.is_empty() => {
-                for l in &c.lines {
+                let selected = self.selected_line();
+                for (i, l) in c.lines.iter().enumerate() {
                     let saving = if l.priced.member_saving.0 > 0 {
                         format!("  (-{})", l.priced.member_saving)
                     } else {
                         String::new()
                     };
-                    lines = lines.push(
-                        row![
-                            text(format!("{}{saving}", l.item.name)).width(Length::FillPortion(5)),
-                            text(l.priced.qty.display()).width(Length::FillPortion(1)),
-                            text(l.priced.unit.to_string()).width(Length::FillPortion(2)),
-                            text(l.net.to_string()).width(Length::FillPortion(2)),
-                        ]
-                        .spacing(8),
-                    );
+                    let marker = if Some(i) == selected { "▶ " } else { "" };
+                    // Amounts keep to their column: right-aligned, never wrapped into the next.
+                    let figure = |s: String| text(s).wrapping(Wrapping::None).align_x(Horizontal::Right);
+                    let row = row![
+                        text(format!("{marker}{}{saving}", l.item.name)).width(Length::FillPortion(5)),
+                        figure(l.priced.qty.display()).width(Length::FillPortion(1)),
+                        figure(l.priced.unit.to_string()).width(Length::FillPortion(2)),
+                        figure(l.net.to_string()).width(Length::FillPortion(2)),
+                    ]
+                    .spacing(8);
+                    // A line is picked by touch too.
+                    let style = if Some(i) == selected { button::primary } else { button::text };
+                    lines = lines
+                        .push(button(row).padding(2).width(Length::Fill).style(style).on_press(Message::SelectLine(i)));
                 }
             }
             _ => lines = lines.push(text(self.t(T::EmptySale)).size(18)),
@@ -252,7 +302,7 @@ impl App {
         let hint = match prompt {
             Prompt::Scan => T::ScanHint,
             Prompt::Member => T::EnterPhone,
-            Prompt::Qty => T::EnterQty,
+            Prompt::Qty => T::EnterQtyOf,
             Prompt::Cash => T::EnterCash,
             Prompt::Card => T::EnterCard,
             Prompt::Points => T::EnterPoints,

@@ -153,6 +153,8 @@ pub struct Snapshot {
     pub till_number: u16,
     /// The branch's cash rounding: what the drawer is counted in.
     pub cash_rounding: shared::pricing::CashRounding,
+    /// What a cashier may do alone, and what they confirm first.
+    pub cashier_limits: shared::branch::CashierLimits,
 }
 
 /// The engine's answer to one command.
@@ -360,6 +362,7 @@ pub fn snapshot(till: &Till) -> Snapshot {
         shift: till.current_shift().ok().flatten(),
         cart: till.view().ok().flatten(),
         cash_rounding: branch.as_ref().map(|b| b.cash_rounding).unwrap_or_default(),
+        cashier_limits: branch.as_ref().map(|b| b.cashier_limits).unwrap_or_default(),
         branch_name: branch.map(|b| b.name).unwrap_or_default(),
         till_number: till.identity().number,
     }
