@@ -676,3 +676,44 @@ fn lines_are_picked_with_the_arrows_or_by_touch_and_removing_one_asks_once() {
     let net = ui.app.snap.cart.as_ref().expect("cart").lines[0].net;
     assert!(ui.shows(&net.to_string()));
 }
+
+#[test]
+fn a_product_is_found_by_name_pinyin_initials_or_plu_from_the_sale_screen() {
+    let mut ui = Ui::new(Lang::En);
+    ui.login_and_open_shift();
+    let names = |ui: &Ui| -> Vec<String> {
+        ui.app.snap.cart.as_ref().map(|c| c.lines.iter().map(|l| l.item.name.clone()).collect()).unwrap_or_default()
+    };
+    // Pinyin initials: one product, added at once; letters are not a bad barcode.
+    ui.type_slowly("kkkl");
+    ui.press(Input::Enter);
+    assert_eq!(names(&ui), vec!["可口可乐 330ml".to_owned()], "{:?}", ui.app.status);
+    assert!(ui.app.status.is_none(), "{:?}", ui.app.status);
+    // A PLU: the apples, by the kilo.
+    ui.type_slowly(&APPLE_PLU.to_string());
+    ui.press(Input::Enter);
+    assert_eq!(names(&ui).len(), 2, "{:?}", ui.app.status);
+    // A name that two products share: a list to pick from.
+    ui.type_slowly("乐");
+    ui.press(Input::Enter);
+    let Screen::Search(hits) = ui.app.screen.clone() else { panic!("{:?} {:?}", ui.app.screen, ui.app.status) };
+    assert_eq!(hits.len(), 2);
+    let chips = hits.iter().position(|h| h.name.contains("薯片")).expect("the chips are listed");
+    assert!(ui.shows(&format!(
+        "{}. {}  {} / {}  {}",
+        chips + 1,
+        hits[chips].name,
+        hits[chips].price,
+        hits[chips].unit,
+        hits[chips].code
+    )));
+    ui.type_slowly(&(chips + 1).to_string());
+    ui.press(Input::Enter);
+    assert_eq!(ui.app.screen, Screen::Sale(Prompt::Scan));
+    assert_eq!(names(&ui).last().map(String::as_str), Some("乐事薯片 原味 75g"));
+    // Nothing found says so.
+    ui.type_slowly("zzzz");
+    ui.press(Input::Enter);
+    assert!(matches!(&ui.app.status, Some((Tone::Bad, s)) if s.contains("zzzz")), "{:?}", ui.app.status);
+    assert_eq!(names(&ui).len(), 3);
+}

@@ -27,6 +27,8 @@ use shared::receipt::{ReceiptContext, ReceiptNo};
 use shared::staff::StaffMember;
 use shared::sync::{AuditEntry, Event};
 
+/// A product found by search, as the sale screen lists it.
+pub use crate::store::ProductHit;
 pub use cart::{Cart, CartLine, CartMember, CartView, ScanOutcome};
 pub use error::TillError;
 pub use members::Enrolment;

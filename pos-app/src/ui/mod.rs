@@ -36,6 +36,7 @@ use crate::sync::SyncStatus;
 use i18n::{ErrorKind, T};
 use worker::{Command, Engine, Outcome, Replies, Reply, SaleDone, ScanOutcomeKind, Snapshot};
 
+use crate::engine::ProductHit;
 use crate::engine::ReturnContext;
 use crate::store::HeldSale;
 use shared::sale::ReturnPick;
@@ -151,6 +152,8 @@ pub enum Screen {
     Menu,
     /// Held sales to recall (F8 with an empty sale).
     Held(Vec<HeldSale>),
+    /// Products a search found: the cashier picks one by its number.
+    Search(Vec<ProductHit>),
     /// A list to read: HQ's refusals, the day-end summary.
     Info(T, Vec<String>),
 }
@@ -528,6 +531,16 @@ impl App {
                 }
             }
             (Screen::Menu, Input::Char(_)) | (Screen::Menu, Input::Enter) => {}
+            (Screen::Search(hits), Input::Enter) => {
+                let picked = entry.trim().parse::<usize>().ok().and_then(|n| hits.get(n.checked_sub(1)?)).map(|h| h.id);
+                match picked {
+                    Some(id) => {
+                        self.send(Command::AddProduct(id));
+                        self.screen = Screen::Sale(Prompt::Scan);
+                    }
+                    None => self.say(Tone::Bad, ErrorKind::Invalid.text(self.lang)),
+                }
+            }
             (Screen::Held(held), Input::Enter) => {
                 let picked =
                     entry.trim().parse::<usize>().ok().and_then(|n| held.get(n.checked_sub(1)?)).map(|h| h.id.clone());
@@ -541,9 +554,10 @@ impl App {
                 self.send(Command::Logout);
                 self.screen = Screen::Login;
             }
-            (Screen::Return(_) | Screen::Menu | Screen::Held(_) | Screen::Info(..), Input::Escape) => {
-                self.screen = Screen::Sale(Prompt::Scan)
-            }
+            (
+                Screen::Return(_) | Screen::Menu | Screen::Held(_) | Screen::Search(_) | Screen::Info(..),
+                Input::Escape,
+            ) => self.screen = Screen::Sale(Prompt::Scan),
             (Screen::Menu, Input::F(n)) => return self.menu(n),
             _ => {}
         }
@@ -588,6 +602,12 @@ impl App {
                 self.last_receipt = Some(*receipt);
             }
             Ok(Outcome::Held(list)) => self.screen = Screen::Held(list),
+            // One product found is added at once; several are listed to pick from.
+            Ok(Outcome::Found { query, hits }) => match hits.as_slice() {
+                [] => self.say(Tone::Bad, format!("{} \"{query}\"", self.t(T::NothingFound))),
+                [one] => self.send(Command::AddProduct(one.id)),
+                _ => self.screen = Screen::Search(hits),
+            },
             Ok(Outcome::DayEnded(d)) => {
                 let lines = vec![
                     format!("{}: {}", self.t(T::SalesCount), d.sales_count),
@@ -724,6 +744,14 @@ impl App {
                 T::HeldTitle,
                 list.iter().enumerate().map(|(i, h)| format!("{}. {}", i + 1, h.label)).collect(),
                 Some(T::PickHeld),
+            ),
+            Screen::Search(hits) => self.list_view(
+                T::SearchTitle,
+                hits.iter()
+                    .enumerate()
+                    .map(|(i, h)| format!("{}. {}  {} / {}  {}", i + 1, h.name, h.price, h.unit, h.code))
+                    .collect(),
+                Some(T::PickProduct),
             ),
             Screen::Info(title, lines) => self.list_view(*title, lines.clone(), None),
         };

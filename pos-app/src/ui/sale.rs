@@ -46,7 +46,9 @@ impl App {
                 self.enrol_phone = None;
                 self.screen = Screen::Sale(Prompt::Scan);
             }
-            (Prompt::Scan, Input::Enter) if !entry.is_empty() => self.send(Command::Scan(entry)),
+            // Letters are words to search by, not a bad barcode.
+            (Prompt::Scan, Input::Enter) if shared::catalog::typed_is_code(&entry) => self.send(Command::Scan(entry)),
+            (Prompt::Scan, Input::Enter) if !entry.is_empty() => self.send(Command::Search(entry)),
             (Prompt::Member, Input::Enter) => {
                 let by = Phone::parse(&entry)
                     .map(MemberIdentifier::Phone)

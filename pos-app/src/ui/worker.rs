@@ -13,7 +13,7 @@ use shared::shift::{CashCount, ShiftReport};
 use shared::staff::{ApprovalAction, StaffMember};
 use tokio::sync::mpsc as tokio_mpsc;
 
-use crate::engine::{CartView, Enrolment, Paid, Payment, ReturnContext, ScanOutcome, ZReport};
+use crate::engine::{CartView, Enrolment, Paid, Payment, ProductHit, ReturnContext, ScanOutcome, ZReport};
 use crate::store::{HeldSale, OutboxStatus, ShiftRow};
 use crate::{Till, TillError};
 use shared::receipt::ReceiptNo;
@@ -96,6 +96,10 @@ pub enum Command {
     },
     /// Events HQ refused, for the manager.
     Rejected,
+    /// Products by name, pinyin initials, PLU or code.
+    Search(String),
+    /// A product picked from a search, one piece (or 1 kg).
+    AddProduct(shared::catalog::ProductId),
 }
 
 /// What a command did, beyond the new snapshot.
@@ -120,6 +124,11 @@ pub enum Outcome {
     Printed(Box<Receipt>),
     /// HQ's refusals: what and why.
     Rejected(Vec<(String, String)>),
+    /// What a search found.
+    Found {
+        query: String,
+        hits: Vec<ProductHit>,
+    },
 }
 
 /// A completed sale as the payment screen shows it until the next sale starts.
@@ -322,6 +331,8 @@ fn run(till: &mut Till, command: &Command) -> Result<Outcome, TillError> {
             }
             done
         }
+        Command::Search(query) => till.search(query, 30).map(|hits| Outcome::Found { query: query.clone(), hits }),
+        Command::AddProduct(id) => till.add_product(*id, Qty(1_000)).map(|_| Outcome::Done),
         Command::Rejected => {
             let rows = till.store().rejected_events(50)?;
             Ok(Outcome::Rejected(
