@@ -21,7 +21,14 @@ impl App {
         let title = if self.back_office { T::ManagerLoginTitle } else { T::LoginTitle };
         let pad = |k: &'static str| {
             let c = k.chars().next().unwrap_or('0');
-            button(text(k).size(28)).width(80).padding(16).on_press(Message::Key(Input::Char(c), Instant::now()))
+            button(text(k).size(28))
+                .width(80)
+                .height(68)
+                .padding(16)
+                .on_press(Message::Key(Input::Char(c), Instant::now()))
+        };
+        let wide = |t: T, input: Input| {
+            button(text(self.t(t)).size(18)).height(68).padding([22, 14]).on_press(Message::Key(input, Instant::now()))
         };
         column![
             text(self.t(title)).size(32),
@@ -31,8 +38,8 @@ impl App {
             row![pad("1"), pad("2"), pad("3")].spacing(8),
             row![pad("4"), pad("5"), pad("6")].spacing(8),
             row![pad("7"), pad("8"), pad("9")].spacing(8),
-            row![self.key_button(T::Clear, Input::Escape), pad("0"), self.key_button(T::SignIn, Input::Enter)]
-                .spacing(8),
+            // The 0 sits in line with the keys beside it, all one height.
+            row![wide(T::Clear, Input::Escape), pad("0"), wide(T::SignIn, Input::Enter)].spacing(8),
             text(self.t(T::LoginMenuHint)).size(14),
         ]
         .spacing(10)
