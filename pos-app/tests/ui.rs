@@ -717,3 +717,53 @@ fn a_product_is_found_by_name_pinyin_initials_or_plu_from_the_sale_screen() {
     assert!(matches!(&ui.app.status, Some((Tone::Bad, s)) if s.contains("zzzz")), "{:?}", ui.app.status);
     assert_eq!(names(&ui).len(), 3);
 }
+
+#[test]
+fn one_of_two_is_returned_and_the_refund_receipt_says_one_thing_per_tender() {
+    let mut ui = Ui::new(Lang::En);
+    ui.login_and_open_shift();
+    // A member's sale of two colas, paid in two cash amounts.
+    let phone = gold_member().phone.expect("phone").as_str().to_owned();
+    ui.press(Input::F(2));
+    ui.type_slowly(&phone);
+    ui.press(Input::Enter);
+    ui.type_slowly(COLA);
+    ui.press(Input::Enter);
+    ui.press(Input::F(3));
+    ui.type_slowly("2");
+    ui.press(Input::Enter);
+    let due = ui.app.snap.cart.as_ref().expect("cart").cash_due;
+    ui.press(Input::F(4));
+    ui.type_slowly(&Money(due.0 / 2).plain());
+    ui.press(Input::Enter);
+    ui.press(Input::Enter);
+    let sale = ui.app.done.clone().expect("complete");
+    assert_eq!(sale.tenders.len(), 2);
+
+    // One of the two comes back.
+    ui.type_slowly(&sale.receipt.receipt_no.to_string());
+    ui.press(Input::Enter);
+    assert!(
+        ui.shows("Type the lines to return (1 3; 2x1 = one of line 2) or * for all; Enter, then a manager approves")
+    );
+    ui.type_slowly("1x3");
+    ui.press(Input::Enter);
+    assert!(matches!(ui.app.screen, Screen::Return(_)), "more than was bought is not a pick");
+    assert!(matches!(&ui.app.status, Some((Tone::Bad, _))));
+    ui.type_slowly("1x1");
+    ui.press(Input::Enter);
+    ui.type_slowly(&format!("{MANAGER} {MANAGER_PIN}"));
+    ui.press(Input::Enter);
+    assert!(matches!(&ui.app.status, Some((Tone::Good, s)) if s.contains("Refund done")), "{:?}", ui.app.status);
+    let refund = ui.devices.log().receipts.last().cloned().expect("the refund printed");
+    let text = refund.text(shared::receipt::PaperWidth::Mm80);
+    assert_eq!(text.lines().filter(|l| l.trim_start().starts_with("Cash")).count(), 1, "one cash line: {text}");
+    assert!(text.contains("Points taken back"), "{text}");
+    assert!(!text.contains("Points earned"), "{text}");
+
+    // The other one is still returnable.
+    ui.type_slowly(&sale.receipt.receipt_no.to_string());
+    ui.press(Input::Enter);
+    let Screen::Return(ctx) = &ui.app.screen else { panic!("{:?}", ui.app.screen) };
+    assert_eq!(ctx.returnable[0], shared::money::Qty(1_000));
+}

@@ -132,7 +132,7 @@ shared::text_table!(T {
     HeldTitle => ("挂起的交易", "Held sales"),
     PickHeld => ("输入序号，Enter 取回", "Type its number, Enter to recall"),
     ReturnTitle => ("退货：小票", "Return: receipt"),
-    ReturnHint => ("输入要退的行号（如 1 3），* 全部，Enter 后店长授权", "Type the lines to return (e.g. 1 3) or * for all; Enter, then a manager approves"),
+    ReturnHint => ("输入要退的行号（如 1 3；2x1 = 第 2 行退 1 件），* 全部，Enter 后店长授权", "Type the lines to return (1 3; 2x1 = one of line 2) or * for all; Enter, then a manager approves"),
     Returnable => ("可退", "returnable"),
     ReturnReason => ("顾客退货", "Customer return"),
     Refunded => ("退款完成，退还", "Refund done, paid back"),

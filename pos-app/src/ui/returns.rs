@@ -2,6 +2,7 @@
 
 use iced::Element;
 use iced::widget::{column, container, text};
+use shared::money::Qty;
 use shared::sale::ReturnPick;
 
 use super::i18n::T;
@@ -36,16 +37,29 @@ impl App {
     }
 }
 
-/// The picks a cashier typed on the return screen: line numbers (`1 3`), or `*` for everything
-/// still returnable; each picked line returns all that is left of it.
+/// The picks a cashier typed on the return screen: line numbers (`1 3`) return all that is left
+/// of each, `2x1` (or `2*1`) returns one of line 2, `*` everything still returnable. Anything
+/// not understood, or more than is left, picks nothing (the screen says the entry is not valid).
 pub fn picks_of(ctx: &ReturnContext, typed: &str) -> Vec<ReturnPick> {
-    let all = typed.trim() == "*";
-    ctx.returnable
-        .iter()
-        .enumerate()
-        .filter(|(i, left)| {
-            left.0 > 0 && (all || typed.split([' ', ',']).any(|w| w.trim().parse::<usize>().ok() == Some(i + 1)))
-        })
-        .map(|(line, left)| ReturnPick { line, qty: *left })
-        .collect()
+    let left = |line: usize| ctx.returnable.get(line).copied().filter(|q| q.0 > 0);
+    let mut picks = Vec::new();
+    for word in typed.split([' ', ',']).map(str::trim).filter(|w| !w.is_empty()) {
+        if word == "*" {
+            picks.extend((0..ctx.returnable.len()).filter_map(|line| Some(ReturnPick { line, qty: left(line)? })));
+            continue;
+        }
+        let (line, qty) = match word.split_once(['x', 'X', '*', '×']) {
+            Some((n, q)) => (n, Some(q)),
+            None => (word, None),
+        };
+        let Some(line) = line.parse::<usize>().ok().and_then(|n| n.checked_sub(1)) else { return Vec::new() };
+        let Some(left) = left(line) else { return Vec::new() };
+        let qty = match qty.map(Qty::parse) {
+            None => left,
+            Some(Ok(q)) if q.0 > 0 && q <= left => q,
+            Some(_) => return Vec::new(),
+        };
+        picks.push(ReturnPick { line, qty });
+    }
+    picks
 }
