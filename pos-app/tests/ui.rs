@@ -767,3 +767,42 @@ fn one_of_two_is_returned_and_the_refund_receipt_says_one_thing_per_tender() {
     let Screen::Return(ctx) = &ui.app.screen else { panic!("{:?}", ui.app.screen) };
     assert_eq!(ctx.returnable[0], shared::money::Qty(1_000));
 }
+
+#[test]
+fn hold_and_void_confirm_the_tier_is_in_words_and_f11_locks_to_the_same_cashier_pin() {
+    let mut ui = Ui::new(Lang::ZhCn);
+    ui.login_and_open_shift();
+    let phone = gold_member().phone.expect("phone").as_str().to_owned();
+    ui.press(Input::F(2));
+    ui.type_slowly(&phone);
+    ui.press(Input::Enter);
+    ui.type_slowly(COLA);
+    ui.press(Input::Enter);
+    assert!(
+        ui.shows(&format!("会员: 陈小姐 · 金卡会员 · 积分 5000 · 储值余额 {}", Money(22_000))),
+        "the tier in words"
+    );
+    ui.press(Input::F(8));
+    assert!(matches!(&ui.app.status, Some((Tone::Good, s)) if s.contains("已挂单")), "{:?}", ui.app.status);
+    // The next action clears it.
+    ui.press(Input::F(8));
+    ui.press(Input::Escape);
+    assert!(ui.app.status.is_none(), "{:?}", ui.app.status);
+    ui.type_slowly(OIL);
+    ui.press(Input::Enter);
+    ui.press(Input::F(7));
+    ui.type_slowly(&format!("{MANAGER} {MANAGER_PIN}"));
+    ui.press(Input::Enter);
+    assert!(matches!(&ui.app.status, Some((Tone::Good, s)) if s.contains("本单已取消")), "{:?}", ui.app.status);
+
+    // F11: a PIN-only screen; another PIN does not open it, the cashier's own does.
+    ui.press(Input::F(11));
+    assert_eq!(ui.app.screen, Screen::Locked);
+    ui.type_slowly(MANAGER_PIN);
+    ui.press(Input::Enter);
+    assert_eq!(ui.app.screen, Screen::Locked);
+    ui.type_slowly(CASHIER_PIN);
+    ui.press(Input::Enter);
+    assert_eq!(ui.app.screen, Screen::Sale(Prompt::Scan));
+    assert_eq!(ui.app.snap.staff.as_ref().map(|s| s.login.as_str()), Some(CASHIER));
+}

@@ -646,6 +646,9 @@ impl App {
                     }
                 }
                 Command::UnlockStaff { login, .. } => self.say(Tone::Good, format!("{} {login}", self.t(T::Unlocked))),
+                // Hold and void confirm; the next action clears the line.
+                Command::Hold => self.say(Tone::Good, self.t(T::Held)),
+                Command::VoidCart { .. } => self.say(Tone::Good, self.t(T::Voided)),
                 _ => {}
             },
         }
@@ -656,11 +659,12 @@ impl App {
         // The screen follows the engine's state.
         self.screen = match (&self.screen, &self.snap) {
             (Screen::ZReport(..) | Screen::Info(..) | Screen::SetupHq | Screen::SetupDevices, _) => self.screen.clone(),
+            // A locked till has no staff to show, but it is the same cashier's: their PIN only.
+            (_, s) if s.locked => Screen::Locked,
             (_, s) if s.staff.is_none() => {
                 self.back_office = false;
                 Screen::Login
             }
-            (_, s) if s.locked => Screen::Locked,
             // A manager in the back office stays there; without a shift nothing else is open.
             (Screen::Login | Screen::Locked | Screen::OpenShift, s) if s.shift.is_none() && self.back_office => {
                 Screen::Menu

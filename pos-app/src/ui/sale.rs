@@ -35,6 +35,18 @@ impl App {
         }
     }
 
+    /// A member's tier in the cashier's language: the standard tiers by their code, any other by
+    /// the name HQ gave it.
+    fn tier_name<'a>(&self, code: &'a str, named: Option<&'a str>) -> &'a str {
+        match code {
+            "regular" => self.t(T::TierRegular),
+            "silver" => self.t(T::TierSilver),
+            "gold" => self.t(T::TierGold),
+            "platinum" => self.t(T::TierPlatinum),
+            _ => named.unwrap_or(code),
+        }
+    }
+
     pub(super) fn sale_key(&mut self, prompt: Prompt, input: Input, entry: String) {
         let entry = entry.trim().to_owned();
         // A question asked by the last key is answered by this one, or dropped.
@@ -291,7 +303,7 @@ impl App {
                     "{}: {} · {} · {} {} · {} {}",
                     self.t(T::Member),
                     s.name,
-                    s.tier,
+                    self.tier_name(&s.tier, cart.and_then(|c| c.tier.as_ref()).map(|t| t.name.as_str())),
                     self.t(T::Points),
                     s.points,
                     self.t(T::StoredValue),
