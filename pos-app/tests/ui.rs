@@ -806,3 +806,35 @@ fn hold_and_void_confirm_the_tier_is_in_words_and_f11_locks_to_the_same_cashier_
     assert_eq!(ui.app.screen, Screen::Sale(Prompt::Scan));
     assert_eq!(ui.app.snap.staff.as_ref().map(|s| s.login.as_str()), Some(CASHIER));
 }
+
+#[test]
+fn a_refused_tender_says_what_is_wrong_in_the_cashiers_language() {
+    let mut ui = Ui::new(Lang::ZhCn);
+    ui.login_and_open_shift();
+    let phone = gold_member().phone.expect("phone").as_str().to_owned();
+    ui.press(Input::F(2));
+    ui.type_slowly(&phone);
+    ui.press(Input::Enter);
+    ui.type_slowly(OIL);
+    ui.press(Input::Enter);
+    let remaining = ui.app.snap.cart.as_ref().expect("cart").remaining;
+    // More stored value than is due: only cash gives change, and how much may be paid.
+    ui.press(Input::F(14));
+    ui.type_slowly("100");
+    ui.press(Input::Enter);
+    let said = ui.app.status.clone().map(|(_, s)| s).unwrap_or_default();
+    assert_eq!(said, format!("只有现金可以找零，最多可付 {remaining}"));
+    // A card needs the terminal's reference.
+    ui.press(Input::F(5));
+    ui.press(Input::Enter);
+    let said = ui.app.status.clone().map(|(_, s)| s).unwrap_or_default();
+    assert_eq!(said, "请输入银行卡终端的参考号");
+    // A card number typed as the reference is refused in Chinese, with no English in it.
+    ui.press(Input::F(5));
+    ui.type_slowly("4111111111111111");
+    ui.press(Input::Enter);
+    let said = ui.app.status.clone().map(|(_, s)| s).unwrap_or_default();
+    assert!(said.starts_with("这是银行卡号"), "{said}");
+    assert!(!said.chars().any(|c| c.is_ascii_alphabetic()), "no English inside Chinese: {said}");
+    assert!(ui.app.snap.cart.as_ref().expect("cart").tenders.is_empty());
+}

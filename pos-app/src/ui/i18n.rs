@@ -188,12 +188,48 @@ shared::text_table!(ErrorKind {
     HqRefused => ("总部拒绝", "HQ refused"),
     NotEnough => ("金额不对：请核对后重试", "That amount does not work: check it and try again"),
     Invalid => ("输入无效", "That entry is not valid"),
+    NeedReference => ("请输入银行卡终端的参考号", "Enter the card terminal's reference number"),
+    CardNumberGiven => ("这是银行卡号，不能保存：请输入终端参考号", "That is a card number, which is never kept: enter the terminal's reference"),
+    OnlyCashGivesChange => ("只有现金可以找零，最多可付", "Only cash gives change; at most"),
+    StillDue => ("金额不足，还需支付", "Not enough, still to pay"),
+    StoredValueShort => ("储值余额不足，余额", "Not enough stored value: the balance is"),
+    PointsShort => ("积分不足，可用积分", "Not enough points: available"),
+    PointsMinimum => ("积分余额未达到使用门槛", "Points can be used from a balance of"),
+    PointsShare => ("本单最多可用积分抵扣", "At most this much of the sale can be paid with points:"),
     ShiftsOpen => ("该营业日还有班次未交班：请先交班（F10）", "A shift of that business day is still open: close it first (F10)"),
     DayAlreadyClosed => ("该营业日已经日结", "That business day is already closed"),
     Other => ("操作失败", "That did not work"),
 });
 
 impl ErrorKind {
+    /// Which text explains `e`, and the figure it ends with: money and tender refusals name the
+    /// amount that matters (a balance, what is still due), in any language.
+    pub fn with_figure(e: &TillError) -> (ErrorKind, Option<String>) {
+        use shared::points::PointsError as P;
+        use shared::sale::TenderError as Te;
+        use shared::stored_value::StoredValueError as Sv;
+        match e {
+            TillError::Tender(Te::MissingReference) => (ErrorKind::NeedReference, None),
+            TillError::Tender(Te::CardNumberInReference) => (ErrorKind::CardNumberGiven, None),
+            TillError::Tender(Te::Overpaid { remaining, .. }) => {
+                (ErrorKind::OnlyCashGivesChange, Some(remaining.to_string()))
+            }
+            TillError::Points(P::ExceedsDue { due, .. }) => (ErrorKind::OnlyCashGivesChange, Some(due.to_string())),
+            TillError::Tender(Te::Short { remaining }) => (ErrorKind::StillDue, Some(remaining.to_string())),
+            TillError::StoredValue(Sv::Insufficient { available, .. }) => {
+                (ErrorKind::StoredValueShort, Some(available.to_string()))
+            }
+            TillError::Points(P::Insufficient { available, .. }) => {
+                (ErrorKind::PointsShort, Some(available.to_string()))
+            }
+            TillError::Points(P::BelowMinimumBalance { minimum, .. }) => {
+                (ErrorKind::PointsMinimum, Some(minimum.to_string()))
+            }
+            TillError::Points(P::ExceedsShare { max }) => (ErrorKind::PointsShare, Some(max.to_string())),
+            _ => (ErrorKind::of(e), None),
+        }
+    }
+
     /// Which text explains `e` to a cashier.
     pub fn of(e: &TillError) -> ErrorKind {
         match e {

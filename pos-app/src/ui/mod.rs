@@ -575,7 +575,12 @@ impl App {
         }
         match reply.result {
             Err(e) => {
-                let detail = if matches!(e.kind, ErrorKind::Other | ErrorKind::HqRefused | ErrorKind::Invalid) {
+                // The engine's own detail is English: it is shown only in English.
+                let detail = if let Some(figure) = &e.figure {
+                    format!("{} {figure}", e.kind.text(self.lang))
+                } else if matches!(e.kind, ErrorKind::Other | ErrorKind::HqRefused | ErrorKind::Invalid)
+                    && self.lang == Lang::En
+                {
                     format!("{}: {}", e.kind.text(self.lang), e.detail)
                 } else if e.kind == ErrorKind::LockedOut && !e.detail.is_empty() {
                     format!("{} ({} {})", e.kind.text(self.lang), self.t(T::LockedUntil), e.detail)

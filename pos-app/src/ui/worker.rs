@@ -180,11 +180,14 @@ pub struct Reply {
 pub struct ErrorText {
     pub kind: super::i18n::ErrorKind,
     pub detail: String,
+    /// The amount or count the sentence ends with (a balance, what is still due).
+    pub figure: Option<String>,
 }
 
 impl From<&TillError> for ErrorText {
     fn from(e: &TillError) -> Self {
-        ErrorText { kind: super::i18n::ErrorKind::of(e), detail: e.to_string() }
+        let (kind, figure) = super::i18n::ErrorKind::with_figure(e);
+        ErrorText { kind, detail: e.to_string(), figure }
     }
 }
 
