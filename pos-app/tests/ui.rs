@@ -838,3 +838,26 @@ fn a_refused_tender_says_what_is_wrong_in_the_cashiers_language() {
     assert!(!said.chars().any(|c| c.is_ascii_alphabetic()), "no English inside Chinese: {said}");
     assert!(ui.app.snap.cart.as_ref().expect("cart").tenders.is_empty());
 }
+
+#[test]
+fn quick_keys_set_for_the_branch_sell_goods_without_a_barcode() {
+    use shared::branch::QuickKey;
+    let key = |label: &str, code: &str| QuickKey { label: label.into(), product_code: code.into() };
+    let mut ui = Ui::with_branch(Lang::En, |b| {
+        b.quick_keys = vec![key("Apples /kg", "P00005"), key("Cola", "P00001"), key("Old biscuits", "P00006")];
+    });
+    ui.login_and_open_shift();
+    assert!(ui.shows("Apples /kg") && ui.shows("Cola"));
+    assert!(!ui.shows("Old biscuits"), "a delisted product has no key");
+    ui.click("Cola");
+    let cart = ui.app.snap.cart.clone().expect("cart");
+    assert_eq!(cart.lines.last().map(|l| l.item.name.as_str()), Some("可口可乐 330ml"));
+    // Sold by weight: the weight is asked next.
+    ui.click("Apples /kg");
+    assert_eq!(ui.app.screen, Screen::Sale(Prompt::Qty));
+    ui.type_slowly("0.75");
+    ui.press(Input::Enter);
+    let line = ui.app.snap.cart.as_ref().expect("cart").lines.last().cloned().expect("apples");
+    assert_eq!(line.item.name, "红富士苹果");
+    assert_eq!(line.priced.qty, shared::money::Qty(750));
+}

@@ -80,7 +80,20 @@ pub struct BranchSettings {
     /// The most a return without a receipt may pay back to a member's stored value (HQ rejects more).
     #[serde(default = "default_no_receipt_refund_cap")]
     pub no_receipt_refund_cap: crate::money::Money,
+    /// The till's keys for goods without a barcode (bread, vegetables by weight), in order.
+    #[serde(default)]
+    pub quick_keys: Vec<QuickKey>,
 }
+
+/// A key on the till's sale screen that sells one product: its label and the product's code.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuickKey {
+    pub label: String,
+    pub product_code: String,
+}
+
+/// The most quick keys a branch may have (two rows on a till's screen).
+pub const MAX_QUICK_KEYS: usize = 16;
 
 /// ¥200: what a branch may put on stored value for a return without a receipt unless HQ says otherwise.
 pub fn default_no_receipt_refund_cap() -> crate::money::Money {
@@ -190,6 +203,7 @@ mod tests {
             pin_lockout_minutes: 15,
             paper: PaperWidth::Mm80,
             no_receipt_refund_cap: default_no_receipt_refund_cap(),
+            quick_keys: Vec::new(),
         }
     }
 

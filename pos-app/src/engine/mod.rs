@@ -80,6 +80,17 @@ pub(crate) struct Settings {
     pub branch: BranchSettings,
     pub time_zone: TimeZone,
     pub policies: Vec<MemberPolicy>,
+    /// The branch's quick keys whose product this till sells.
+    pub quick_keys: Vec<QuickKeyView>,
+}
+
+/// A quick key on the sale screen: a product without a barcode, one touch away.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QuickKeyView {
+    pub label: String,
+    pub product: shared::catalog::ProductId,
+    /// Sold by weight: the cashier types the weight next.
+    pub weighed: bool,
 }
 
 /// The store's version of the pulled data a [`Settings`] was read at.
@@ -197,9 +208,22 @@ impl Till {
         }
         let branch = self.store.branch()?.ok_or_else(|| TillError::NotConfigured("no branch settings".into()))?;
         let time_zone = branch.zone();
-        let settings = Arc::new(Settings { branch, time_zone, policies: self.store.policies()? });
+        let mut quick_keys = Vec::new();
+        for key in &branch.quick_keys {
+            match self.store.product_by_code(&key.product_code)? {
+                Some(p) if p.product.status == shared::catalog::ProductStatus::Active => quick_keys
+                    .push(QuickKeyView { label: key.label.clone(), product: p.product.id, weighed: p.product.weighed }),
+                _ => tracing::warn!(code = %key.product_code, "a quick key's product is not sold here"),
+            }
+        }
+        let settings = Arc::new(Settings { branch, time_zone, policies: self.store.policies()?, quick_keys });
         *self.settings.borrow_mut() = Some((version, settings.clone()));
         Ok(settings)
+    }
+
+    /// The branch's quick keys for goods without a barcode, as the sale screen shows them.
+    pub fn quick_keys(&self) -> TillResult<Vec<QuickKeyView>> {
+        Ok(self.settings()?.quick_keys.clone())
     }
 
     pub(crate) fn branch(&self) -> TillResult<BranchSettings> {

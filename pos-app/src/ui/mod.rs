@@ -88,6 +88,8 @@ pub enum Message {
     Sim(SimAction),
     /// A sale line touched or clicked.
     SelectLine(usize),
+    /// A quick key (goods without a barcode): its number in the snapshot's list.
+    QuickKey(usize),
     /// The demo printer's paper, read back after printing.
     Paper(Vec<String>),
     Setup(setup::SetupEvent),
@@ -382,6 +384,7 @@ impl App {
             },
             Message::Printer(e) => self.printer_event(&e),
             Message::Sync(s) => self.sync = *s,
+            Message::QuickKey(i) => self.quick_key(i),
             Message::SelectLine(i) => {
                 self.selected = Some(i);
                 self.confirm = None;

@@ -47,6 +47,17 @@ impl App {
         }
     }
 
+    /// A quick key sells its product; one sold by weight asks for the weight next.
+    pub(super) fn quick_key(&mut self, i: usize) {
+        let Some(key) = self.snap.quick_keys.get(i).cloned() else { return };
+        if !matches!(self.screen, Screen::Sale(_)) {
+            return;
+        }
+        self.status = None;
+        self.send(Command::AddProduct(key.product));
+        self.screen = Screen::Sale(if key.weighed { Prompt::Qty } else { Prompt::Scan });
+    }
+
     pub(super) fn sale_key(&mut self, prompt: Prompt, input: Input, entry: String) {
         let entry = entry.trim().to_owned();
         // A question asked by the last key is answered by this one, or dropped.
@@ -357,6 +368,16 @@ impl App {
             self.key_button(T::KeyLang, Input::F(12)),
         ]
         .spacing(6);
+        // Goods without a barcode, one touch each (set per branch at HQ).
+        let mut quick = row![].spacing(6);
+        for (i, k) in self.snap.quick_keys.iter().enumerate() {
+            quick = quick.push(
+                button(text(k.label.clone()).size(16))
+                    .padding([8, 12])
+                    .style(button::secondary)
+                    .on_press(Message::QuickKey(i)),
+            );
+        }
         column![
             container(text(member).size(18)).padding(8).width(Length::Fill).style(container::bordered_box),
             row![
@@ -364,6 +385,7 @@ impl App {
                 container(totals).width(Length::FillPortion(2)).padding(8),
             ]
             .height(Length::Fill),
+            quick.wrap(),
             text(self.t(hint)).size(16),
             container(text(format!("> {shown}▏")).size(24))
                 .padding(8)

@@ -164,6 +164,8 @@ pub struct Snapshot {
     pub cash_rounding: shared::pricing::CashRounding,
     /// What a cashier may do alone, and what they confirm first.
     pub cashier_limits: shared::branch::CashierLimits,
+    /// The branch's keys for goods without a barcode.
+    pub quick_keys: Vec<crate::engine::QuickKeyView>,
 }
 
 /// The engine's answer to one command.
@@ -377,6 +379,7 @@ pub fn snapshot(till: &Till) -> Snapshot {
         cart: till.view().ok().flatten(),
         cash_rounding: branch.as_ref().map(|b| b.cash_rounding).unwrap_or_default(),
         cashier_limits: branch.as_ref().map(|b| b.cashier_limits).unwrap_or_default(),
+        quick_keys: till.quick_keys().unwrap_or_default(),
         branch_name: branch.map(|b| b.name).unwrap_or_default(),
         till_number: till.identity().number,
     }
