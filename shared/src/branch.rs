@@ -95,6 +95,41 @@ pub struct QuickKey {
 /// The most quick keys a branch may have (two rows on a till's screen).
 pub const MAX_QUICK_KEYS: usize = 16;
 
+impl QuickKey {
+    /// A key as HQ staff type it: a label of 1 to 16 characters and a product code without spaces.
+    pub fn new(label: &str, product_code: &str) -> Result<QuickKey, String> {
+        let (label, code) = (label.trim(), product_code.trim());
+        if label.is_empty() || label.chars().count() > 16 || label.chars().any(char::is_control) {
+            return Err(format!("`{label}` is not a key label of 1 to 16 characters"));
+        }
+        if code.is_empty() || code.len() > 64 || code.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(format!("`{code}` is not a product code"));
+        }
+        Ok(QuickKey { label: label.to_owned(), product_code: code.to_owned() })
+    }
+
+    /// A branch's keys, checked: each key, and at most [`MAX_QUICK_KEYS`].
+    pub fn check_all(keys: impl IntoIterator<Item = (String, String)>) -> Result<Vec<QuickKey>, String> {
+        let keys = keys.into_iter().map(|(l, c)| QuickKey::new(&l, &c)).collect::<Result<Vec<_>, _>>()?;
+        if keys.len() > MAX_QUICK_KEYS {
+            return Err(format!("at most {MAX_QUICK_KEYS} keys"));
+        }
+        Ok(keys)
+    }
+
+    /// Keys typed one a line as `label = product code` (the console's form); blank lines skipped.
+    pub fn from_lines(text: &str) -> Result<Vec<QuickKey>, String> {
+        let lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+        let pairs = lines
+            .map(|l| match l.rsplit_once('=') {
+                Some((label, code)) => Ok((label.to_owned(), code.to_owned())),
+                None => Err(format!("`{l}` is not `label = product code`")),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        QuickKey::check_all(pairs)
+    }
+}
+
 /// ¥200: what a branch may put on stored value for a return without a receipt unless HQ says otherwise.
 pub fn default_no_receipt_refund_cap() -> crate::money::Money {
     crate::money::Money::yuan(200)
@@ -169,6 +204,17 @@ mod tests {
     use jiff::civil::{date, time};
 
     use super::*;
+
+    #[test]
+    fn quick_keys_are_a_label_and_a_product_code() {
+        let keys = QuickKey::from_lines("面包 = P00042\n\n 青菜 /kg=P00043 ").expect("keys");
+        assert_eq!(keys[1], QuickKey { label: "青菜 /kg".into(), product_code: "P00043".into() });
+        for bad in ["面包", " = P1", "面包 = P 1", "一二三四五六七八九十一二三四五六七 = P1"] {
+            assert!(QuickKey::from_lines(bad).is_err(), "{bad}");
+        }
+        let many = (0..17).map(|i| format!("k{i} = P{i}")).collect::<Vec<_>>().join("\n");
+        assert!(QuickKey::from_lines(&many).is_err());
+    }
 
     #[test]
     fn a_large_quantity_or_line_is_confirmed_first() {

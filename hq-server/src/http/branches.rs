@@ -183,31 +183,8 @@ impl BranchInput {
             ..base.cashier_limits
         };
         let quick_keys = match self.quick_keys {
-            Some(keys) => {
-                if keys.len() > shared::branch::MAX_QUICK_KEYS {
-                    return Err(AppError::Validation(format!(
-                        "quick_keys: at most {} keys",
-                        shared::branch::MAX_QUICK_KEYS
-                    )));
-                }
-                keys.into_iter()
-                    .map(|k| {
-                        let (label, code) = (k.label.trim().to_owned(), k.product_code.trim().to_owned());
-                        if label.is_empty()
-                            || label.chars().count() > 16
-                            || label.chars().any(char::is_control)
-                            || code.is_empty()
-                            || code.len() > 64
-                            || code.chars().any(|c| c.is_whitespace() || c.is_control())
-                        {
-                            return Err(AppError::Validation(format!(
-                                "quick_keys: `{label}` needs a label of 1 to 16 characters and a product code"
-                            )));
-                        }
-                        Ok(shared::branch::QuickKey { label, product_code: code })
-                    })
-                    .collect::<Result<Vec<_>, _>>()?
-            }
+            Some(keys) => shared::branch::QuickKey::check_all(keys.into_iter().map(|k| (k.label, k.product_code)))
+                .map_err(|e| AppError::Validation(format!("quick_keys: {e}")))?,
             None => base.quick_keys,
         };
         Ok(BranchSettings {
