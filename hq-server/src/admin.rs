@@ -110,6 +110,7 @@ pub fn default_branch(code: &str, name: &str) -> BranchSettings {
         pin_lockout_minutes: 15,
         paper: PaperWidth::Mm80,
         no_receipt_refund_cap: shared::branch::default_no_receipt_refund_cap(),
+        quick_keys: Vec::new(),
     }
 }
 

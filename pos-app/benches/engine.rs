@@ -164,6 +164,7 @@ fn branch() -> BranchSettings {
         pin_lockout_minutes: 15,
         paper: PaperWidth::Mm80,
         no_receipt_refund_cap: shared::branch::default_no_receipt_refund_cap(),
+        quick_keys: Vec::new(),
     }
 }
 
@@ -252,6 +253,11 @@ fn main() {
     }
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     std::fs::create_dir_all(&dir).expect("bench dir");
+    // `-- --bench shift` runs only the shift close (no catalog to build).
+    if std::env::args().any(|a| a == "shift") {
+        shift_close(&dir);
+        return;
+    }
     let path = catalog_db(&dir);
     let mut rng = rand::rng();
 
@@ -339,6 +345,7 @@ fn main() {
     drop(till);
 
     sale_completion(&dir);
+    shift_close(&dir);
     scan_to_line(&path);
 }
 
@@ -395,12 +402,9 @@ fn scan_to_line(catalog: &Path) {
             h.record(elapsed.as_nanos() as u64).expect("record");
         }
         if reply.snapshot.cart.as_ref().is_some_and(|c| c.lines.len() >= 20) {
-            engine.send(Command::AddCash(Money(100_000_000)));
-            engine.send(Command::Complete);
-            for _ in 0..2 {
-                let r = replies.blocking_recv().expect("reply");
-                assert!(r.result.is_ok(), "{:?}", r.result);
-            }
+            engine.send(Command::Pay(pos_app::engine::Payment::Cash(Money(100_000_000))));
+            let r = replies.blocking_recv().expect("reply");
+            assert!(r.result.is_ok(), "{:?}", r.result);
         }
     }
     println!(
@@ -415,6 +419,47 @@ fn scan_to_line(catalog: &Path) {
 
 /// A 10-line sale with one cash tender, completed durably, against one fsync'd single-row
 /// transaction on the same disk; interleaved so both see the same machine.
+/// The X report and the blind close with the Z report of a shift of 2,000 sales (Odoo takes over
+/// 15 minutes to close a session of 1,000 orders, odoo#31548).
+fn shift_close(dir: &Path) {
+    let db = dir.join("till-shift-bench.sqlite");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+    let mut store = Store::open(&db).expect("shift db");
+    seed_till(&mut store);
+    let products: Vec<Change> = (1..=50).map(|i| Change::Product(product(i))).collect();
+    store.apply_changes(&products).expect("products");
+    let mut till = Till::open(store, Box::new(SystemClock), Box::new(Offline), Box::new(NoDevices)).expect("till");
+    till.login("1001", "1234").expect("login");
+    till.open_shift(CashCount::new([(Denomination::Yuan100, 5)])).expect("shift");
+    let sales = 2_000;
+    for i in 0..sales {
+        for j in 1..=5 {
+            till.scan(&ean((i + j) % 50 + 1, "69")).expect("scan");
+        }
+        till.add_cash(Money(1_000_000)).expect("cash");
+        till.complete(false).expect("complete");
+    }
+    let mut x = Vec::new();
+    for _ in 0..20 {
+        let t = Instant::now();
+        let report = till.x_report().expect("x report");
+        x.push(t.elapsed());
+        assert_eq!(report.sales_count, sales as u32);
+    }
+    x.sort();
+    let t = Instant::now();
+    let z = till.close_shift(CashCount::new([(Denomination::Yuan100, 5)])).expect("close");
+    let close = t.elapsed();
+    assert_eq!(z.report.sales_count, sales as u32);
+    println!(
+        "shift of {sales} sales: X report median {:.1?} (max {:.1?}); blind close with the Z report, durable, printed {close:.1?}",
+        x[x.len() / 2],
+        x[x.len() - 1]
+    );
+}
+
 fn sale_completion(dir: &Path) {
     let sales_db = dir.join("till-sales-bench.sqlite");
     for suffix in ["", "-wal", "-shm"] {

@@ -49,6 +49,7 @@ pub fn run(lang: Lang) -> Result<(), String> {
     let (_scanner, scans) = device_drivers::scanner::Scanner::open(scanner_sim.config());
     let (_cards, swipes) = device_drivers::card_reader::CardReader::open(cards_sim.config());
     let (printer, printer_events) = device_drivers::printer::Printer::open(printer_sim.config());
+    let printer_events = pos_app::printing::watch(printer.clone(), printer_events);
 
     let store = Store::open(&till_db).map_err(|e| e.to_string())?;
     let products = store

@@ -7,6 +7,7 @@ pub mod clock;
 pub mod config;
 pub mod engine;
 pub mod peripherals;
+pub mod printing;
 pub mod store;
 pub mod sync;
 pub mod ui;

@@ -137,7 +137,13 @@ pub fn launch(app: App) -> Result<(), String> {
     .subscription(App::subscription)
     .font(FONT)
     .default_font(UI_FONT)
-    .window_size((1360.0, 820.0))
+    // A till's screen: 1366×768 or 1024×768; maximized where a window manager allows.
+    .window(iced::window::Settings {
+        size: iced::Size::new(1366.0, 768.0),
+        min_size: Some(iced::Size::new(1024.0, 768.0)),
+        maximized: true,
+        ..iced::window::Settings::default()
+    })
     .run()
     .map_err(|e| e.to_string())
 }

@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use shared::money::Money;
-use shared::receipt::Receipt;
+use shared::receipt::{Receipt, ReportSlip};
 
 pub trait Peripherals: Send {
     /// Queues a receipt for printing. Called only after the sale or refund is durable.
@@ -14,6 +14,11 @@ pub trait Peripherals: Send {
     fn open_drawer(&self);
     /// Shows the customer the last line and the total (customer display).
     fn show_customer(&self, _last_item: Option<(&str, Money)>, _total: Money) {}
+    /// Shows the customer what they handed over and their change once the sale is complete; it
+    /// stays until the next item.
+    fn show_change(&self, _paid: Money, _change: Money) {}
+    /// Queues a shift report (the Z report at a shift's close).
+    fn print_report(&self, _report: &ReportSlip) {}
 }
 
 /// A till with no devices attached.
@@ -29,8 +34,11 @@ impl Peripherals for NoDevices {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DeviceLog {
     pub receipts: Vec<Receipt>,
+    pub reports: Vec<ReportSlip>,
     pub drawer_opens: u32,
     pub display: Option<(Option<(String, Money)>, Money)>,
+    /// The last sale's paid and change, as the customer display shows them.
+    pub change: Option<(Money, Money)>,
 }
 
 /// Records every device request (shared between clones).
@@ -57,6 +65,17 @@ impl Peripherals for RecordingDevices {
     fn show_customer(&self, last_item: Option<(&str, Money)>, total: Money) {
         if let Ok(mut l) = self.0.lock() {
             l.display = Some((last_item.map(|(n, m)| (n.to_owned(), m)), total));
+            l.change = None;
+        }
+    }
+    fn show_change(&self, paid: Money, change: Money) {
+        if let Ok(mut l) = self.0.lock() {
+            l.change = Some((paid, change));
+        }
+    }
+    fn print_report(&self, report: &ReportSlip) {
+        if let Ok(mut l) = self.0.lock() {
+            l.reports.push(report.clone());
         }
     }
 }
@@ -90,6 +109,20 @@ impl Peripherals for DriverDevices {
                 Some((name, price)) => d.show_item(name, price, total),
                 None => d.show_total(total),
             }
+        }
+    }
+
+    fn show_change(&self, paid: Money, change: Money) {
+        if let Some(d) = &self.display {
+            d.show_paid_and_change(paid, change);
+        }
+    }
+
+    fn print_report(&self, report: &ReportSlip) {
+        if let Some(p) = &self.printer
+            && let Err(e) = p.print_blocks(&report.layout(p.line_format()), &report.title)
+        {
+            tracing::error!(error = %e, report = %report.title, "the report could not be rendered");
         }
     }
 }

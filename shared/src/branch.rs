@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::BarcodeRules;
 use crate::ids::BranchId;
-use crate::money::Bp;
+use crate::money::{Bp, Money, Qty};
 use crate::pricing::CashRounding;
 use crate::receipt::{PaperWidth, ReceiptHeader};
 
@@ -18,11 +18,39 @@ pub struct CashierLimits {
     pub line_discount: Bp,
     /// The largest order discount a cashier may give, as a share of the discountable goods.
     pub order_discount: Bp,
+    /// A quantity above this is confirmed before it is set (a digit typed twice).
+    #[serde(default = "default_confirm_qty_over")]
+    pub confirm_qty_over: Qty,
+    /// A line above this amount is confirmed before it is set.
+    #[serde(default = "default_confirm_line_over")]
+    pub confirm_line_over: Money,
+}
+
+fn default_confirm_qty_over() -> Qty {
+    Qty(999_000)
+}
+
+fn default_confirm_line_over() -> Money {
+    Money(1_000_000)
 }
 
 impl Default for CashierLimits {
     fn default() -> Self {
-        CashierLimits { line_discount: Bp(1_000), order_discount: Bp(500) }
+        CashierLimits {
+            line_discount: Bp(1_000),
+            order_discount: Bp(500),
+            confirm_qty_over: default_confirm_qty_over(),
+            confirm_line_over: default_confirm_line_over(),
+        }
+    }
+}
+
+impl CashierLimits {
+    /// Whether a line of `qty` at `unit` is large enough to be confirmed before it is set: more
+    /// than [`Self::confirm_qty_over`] pieces, or more than [`Self::confirm_line_over`] in all.
+    pub fn confirm_line(&self, qty: Qty, unit: Money) -> bool {
+        let amount = i128::from(unit.0) * i128::from(qty.0) / 1_000;
+        qty > self.confirm_qty_over || amount > i128::from(self.confirm_line_over.0)
     }
 }
 
@@ -52,6 +80,54 @@ pub struct BranchSettings {
     /// The most a return without a receipt may pay back to a member's stored value (HQ rejects more).
     #[serde(default = "default_no_receipt_refund_cap")]
     pub no_receipt_refund_cap: crate::money::Money,
+    /// The till's keys for goods without a barcode (bread, vegetables by weight), in order.
+    #[serde(default)]
+    pub quick_keys: Vec<QuickKey>,
+}
+
+/// A key on the till's sale screen that sells one product: its label and the product's code.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuickKey {
+    pub label: String,
+    pub product_code: String,
+}
+
+/// The most quick keys a branch may have (two rows on a till's screen).
+pub const MAX_QUICK_KEYS: usize = 16;
+
+impl QuickKey {
+    /// A key as HQ staff type it: a label of 1 to 16 characters and a product code without spaces.
+    pub fn new(label: &str, product_code: &str) -> Result<QuickKey, String> {
+        let (label, code) = (label.trim(), product_code.trim());
+        if label.is_empty() || label.chars().count() > 16 || label.chars().any(char::is_control) {
+            return Err(format!("`{label}` is not a key label of 1 to 16 characters"));
+        }
+        if code.is_empty() || code.len() > 64 || code.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(format!("`{code}` is not a product code"));
+        }
+        Ok(QuickKey { label: label.to_owned(), product_code: code.to_owned() })
+    }
+
+    /// A branch's keys, checked: each key, and at most [`MAX_QUICK_KEYS`].
+    pub fn check_all(keys: impl IntoIterator<Item = (String, String)>) -> Result<Vec<QuickKey>, String> {
+        let keys = keys.into_iter().map(|(l, c)| QuickKey::new(&l, &c)).collect::<Result<Vec<_>, _>>()?;
+        if keys.len() > MAX_QUICK_KEYS {
+            return Err(format!("at most {MAX_QUICK_KEYS} keys"));
+        }
+        Ok(keys)
+    }
+
+    /// Keys typed one a line as `label = product code` (the console's form); blank lines skipped.
+    pub fn from_lines(text: &str) -> Result<Vec<QuickKey>, String> {
+        let lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+        let pairs = lines
+            .map(|l| match l.rsplit_once('=') {
+                Some((label, code)) => Ok((label.to_owned(), code.to_owned())),
+                None => Err(format!("`{l}` is not `label = product code`")),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        QuickKey::check_all(pairs)
+    }
 }
 
 /// ¥200: what a branch may put on stored value for a return without a receipt unless HQ says otherwise.
@@ -129,6 +205,33 @@ mod tests {
 
     use super::*;
 
+    #[test]
+    fn quick_keys_are_a_label_and_a_product_code() {
+        let keys = QuickKey::from_lines("面包 = P00042\n\n 青菜 /kg=P00043 ").expect("keys");
+        assert_eq!(keys[1], QuickKey { label: "青菜 /kg".into(), product_code: "P00043".into() });
+        for bad in ["面包", " = P1", "面包 = P 1", "一二三四五六七八九十一二三四五六七 = P1"] {
+            assert!(QuickKey::from_lines(bad).is_err(), "{bad}");
+        }
+        let many = (0..17).map(|i| format!("k{i} = P{i}")).collect::<Vec<_>>().join("\n");
+        assert!(QuickKey::from_lines(&many).is_err());
+    }
+
+    #[test]
+    fn a_large_quantity_or_line_is_confirmed_first() {
+        fn check(qty: i64, unit: i64, confirm: bool) {
+            assert_eq!(CashierLimits::default().confirm_line(Qty(qty), Money(unit)), confirm, "{qty} x {unit}");
+        }
+        check(1_000, 350, false);
+        check(999_000, 100, false);
+        check(1_000_000, 100, true);
+        check(2_000, 500_000, false);
+        check(2_000, 500_001, true);
+        // 10 kg of apples at ¥12.80/kg is not large.
+        check(10_000, 1_280, false);
+        let old: CashierLimits = serde_json::from_str(r#"{"line_discount":1000,"order_discount":500}"#).expect("old");
+        assert_eq!(old, CashierLimits::default(), "settings from before the confirmation limits");
+    }
+
     fn branch(code: &str, cutoff: Time, tz: &str) -> BranchSettings {
         BranchSettings {
             id: BranchId(code.len() as i64),
@@ -146,6 +249,7 @@ mod tests {
             pin_lockout_minutes: 15,
             paper: PaperWidth::Mm80,
             no_receipt_refund_cap: default_no_receipt_refund_cap(),
+            quick_keys: Vec::new(),
         }
     }
 

@@ -459,6 +459,14 @@ pub fn classify_scan(code: &str, rules: &BarcodeRules) -> Result<ScannedCode, Ba
     Ok(ScannedCode::Product(canonical_barcode(code)))
 }
 
+/// Whether what a cashier typed on the sale screen is a code to scan (a barcode's length: 8, 12
+/// or 13 digits, or a receipt number) rather than words to search the catalog by (a name, pinyin
+/// initials, a PLU or a product code). Letters are never read as a bad barcode.
+pub fn typed_is_code(text: &str) -> bool {
+    let text = text.trim();
+    ReceiptNo::parse(text).is_ok() || (matches!(text.len(), 8 | 12 | 13) && text.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// Builds the EAN-13 of a scale label (used by the simulators and tests).
 pub fn scale_label_barcode(flag: u8, plu: u32, value: i64) -> Option<String> {
     if !(10..=99).contains(&flag) || plu > 99_999 || !(0..=99_999).contains(&value) {
@@ -470,6 +478,16 @@ pub fn scale_label_barcode(flag: u8, plu: u32, value: i64) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn typed_words_are_searched_and_codes_scanned() {
+        for code in ["6901234567892", "69012345", "012345678905", "B001-01-000042"] {
+            assert!(typed_is_code(code), "{code}");
+        }
+        for words in ["kkkl", "可乐", "1234", "cola 330", "690123456789x", "P0001"] {
+            assert!(!typed_is_code(words), "{words}");
+        }
+    }
 
     #[test]
     fn check_digits() {

@@ -11,7 +11,10 @@
 //! back exactly [`Receipt::text`], whatever the ESC/POS renderer makes of the padding.
 
 mod labels;
+mod report;
 mod text;
+
+pub use report::{ReportSlip, report_rows};
 
 pub use text::{
     Charset, LineFormat, PaperWidth, barcode_caption, center, char_width, left_right, qr_caption, sanitize, text_width,
@@ -315,17 +318,7 @@ impl Receipt {
             total: refund.total,
             rounding: refund.rounding,
             due: refund.paid_back(),
-            tenders: refund
-                .tenders
-                .iter()
-                .filter(|t| t.amount.0 > 0)
-                .map(|t| ReceiptTender {
-                    kind: t.kind,
-                    amount: if t.kind == TenderKind::Cash { t.tendered } else { t.amount },
-                    points: t.points,
-                    reference: t.reference.clone(),
-                })
-                .collect(),
+            tenders: refund_tenders(refund),
             change: Money::ZERO,
             change_to_stored_value: Money::ZERO,
             tax: refund.tax.clone(),
@@ -443,11 +436,21 @@ impl Receipt {
                 None => format!("{} {}", l.member, m.masked_id),
             };
             out.plain(f.wrap(&who));
-            let earned =
-                if m.points_earned >= 0 { format!("+{}", m.points_earned) } else { m.points_earned.to_string() };
-            out.plain(f.left_right(l.points_earned, &earned));
-            if m.points_used != 0 {
-                out.plain(f.left_right(l.points_used, &(-m.points_used).to_string()));
+            if is_refund {
+                // A refund takes earned points back and gives used points back: said as such.
+                if m.points_earned != 0 {
+                    out.plain(f.left_right(l.points_taken_back, &m.points_earned.to_string()));
+                }
+                if m.points_used != 0 {
+                    out.plain(f.left_right(l.points_returned, &format!("+{}", -m.points_used)));
+                }
+            } else {
+                let earned =
+                    if m.points_earned >= 0 { format!("+{}", m.points_earned) } else { m.points_earned.to_string() };
+                out.plain(f.left_right(l.points_earned, &earned));
+                if m.points_used != 0 {
+                    out.plain(f.left_right(l.points_used, &(-m.points_used).to_string()));
+                }
             }
             if let Some(b) = m.points_balance {
                 out.plain(f.left_right(l.points_balance, &b.to_string()));
@@ -488,6 +491,23 @@ pub fn blocks_text(blocks: &[Block], format: impl Into<LineFormat>) -> String {
         s.push('\n');
     }
     s
+}
+
+/// What a refund paid back, one line per way it was paid: the cash of several cash tenders is
+/// one amount; a card keeps its reference.
+fn refund_tenders(refund: &Refund) -> Vec<ReceiptTender> {
+    let mut out: Vec<ReceiptTender> = Vec::new();
+    for t in refund.tenders.iter().filter(|t| t.amount.0 > 0) {
+        let amount = if t.kind == TenderKind::Cash { t.tendered } else { t.amount };
+        match out.iter_mut().find(|o| o.kind == t.kind && o.reference == t.reference) {
+            Some(o) => {
+                o.amount += amount;
+                o.points += t.points;
+            }
+            None => out.push(ReceiptTender { kind: t.kind, amount, points: t.points, reference: t.reference.clone() }),
+        }
+    }
+    out
 }
 
 #[derive(Default)]

@@ -300,6 +300,17 @@ pub fn settle(total: Money, inputs: &[TenderInput], rounding: CashRounding) -> R
     Ok(Settlement { tenders, rounding: adjustment, due: total + adjustment, change })
 }
 
+/// What the tenders still leave to pay: zero once they cover the sale (when [`settle`] succeeds),
+/// else what is short, in cash after the branch's rounding once cash was handed. A short cash
+/// amount is a part payment: the till shows it as received and asks for this much more.
+pub fn outstanding(total: Money, inputs: &[TenderInput], rounding: CashRounding) -> Result<Money, TenderError> {
+    match settle(total, inputs, rounding) {
+        Ok(_) => Ok(Money::ZERO),
+        Err(TenderError::Short { remaining }) => Ok(remaining),
+        Err(e) => Err(e),
+    }
+}
+
 /// The member on a sale, and what the till promised them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SaleMember {
@@ -980,5 +991,22 @@ mod tests {
             Err(TenderError::NotPositive)
         );
         assert_eq!(settle(Money(1000), &[], CashRounding::None), Err(TenderError::Short { remaining: Money(1000) }));
+    }
+
+    #[test]
+    fn a_short_cash_amount_leaves_the_rest_outstanding() {
+        fn check(total: i64, tenders: &[TenderInput], rounding: CashRounding, expected: i64) {
+            assert_eq!(outstanding(Money(total), tenders, rounding), Ok(Money(expected)), "{tenders:?}");
+        }
+        let cash = |m| TenderInput::cash(Money(m));
+        check(18176, &[], CashRounding::None, 18176);
+        check(18176, &[cash(10000)], CashRounding::None, 8176);
+        check(18176, &[cash(10000), cash(10000)], CashRounding::None, 0);
+        check(18176, &[cash(10000), cash(20000)], CashRounding::None, 0);
+        // Rounding applies to the cash part: ¥181.76 is asked as ¥181.70.
+        check(18176, &[cash(10000)], CashRounding::DownToJiao, 8170);
+        check(18176, &[TenderInput::card(Money(8176), "R1"), cash(10000)], CashRounding::None, 0);
+        check(18176, &[TenderInput::card(Money(8176), "R1")], CashRounding::None, 10000);
+        assert!(outstanding(Money(100), &[TenderInput::card(Money(101), "R1")], CashRounding::None).is_err());
     }
 }

@@ -7,6 +7,7 @@ use jiff::civil::{Date, DateTime, Time};
 use serde::{Deserialize, Serialize};
 
 use crate::money::Money;
+use crate::pricing::CashRounding;
 use crate::sale::{CompletedSale, Refund, RefundKind, TenderKind};
 
 /// CNY notes and coins counted at a blind close.
@@ -28,10 +29,17 @@ pub enum Denomination {
     Jiao5,
     #[serde(rename = "0.1")]
     Jiao1,
+    /// Fen coins: counted only where the branch does not round cash.
+    #[serde(rename = "0.05")]
+    Fen5,
+    #[serde(rename = "0.02")]
+    Fen2,
+    #[serde(rename = "0.01")]
+    Fen1,
 }
 
 impl Denomination {
-    pub const ALL: [Denomination; 8] = [
+    pub const ALL: [Denomination; 11] = [
         Denomination::Yuan100,
         Denomination::Yuan50,
         Denomination::Yuan20,
@@ -40,7 +48,19 @@ impl Denomination {
         Denomination::Yuan1,
         Denomination::Jiao5,
         Denomination::Jiao1,
+        Denomination::Fen5,
+        Denomination::Fen2,
+        Denomination::Fen1,
     ];
+
+    /// What a drawer is counted in at a branch with this cash rounding: down to the fen where
+    /// cash is taken to the fen, else down to the jiao.
+    pub fn counted_at(rounding: CashRounding) -> &'static [Denomination] {
+        match rounding {
+            CashRounding::None => &Denomination::ALL,
+            _ => &Denomination::ALL[..8],
+        }
+    }
 
     pub fn value(self) -> Money {
         Money(match self {
@@ -52,6 +72,9 @@ impl Denomination {
             Denomination::Yuan1 => 100,
             Denomination::Jiao5 => 50,
             Denomination::Jiao1 => 10,
+            Denomination::Fen5 => 5,
+            Denomination::Fen2 => 2,
+            Denomination::Fen1 => 1,
         })
     }
 
@@ -66,6 +89,9 @@ impl Denomination {
             Denomination::Yuan1 => "¥1",
             Denomination::Jiao5 => "¥0.5",
             Denomination::Jiao1 => "¥0.1",
+            Denomination::Fen5 => "¥0.05",
+            Denomination::Fen2 => "¥0.02",
+            Denomination::Fen1 => "¥0.01",
         }
     }
 }
@@ -348,6 +374,21 @@ mod tests {
             (Denomination::Jiao1, 3),
         ]);
         assert_eq!(count.total(), Money(34_780));
+    }
+
+    #[test]
+    fn a_branch_that_takes_cash_to_the_fen_counts_fen_coins() {
+        let fen = [Denomination::Fen5, Denomination::Fen2, Denomination::Fen1];
+        assert!(fen.iter().all(|d| Denomination::counted_at(CashRounding::None).contains(d)));
+        for rounding in [CashRounding::DownToJiao, CashRounding::HalfUpToJiao, CashRounding::DownToYuan] {
+            let counted = Denomination::counted_at(rounding);
+            assert_eq!(counted.last(), Some(&Denomination::Jiao1), "{rounding:?}");
+        }
+        // ¥0.06 short no more: 1 × 5 fen + 1 × 1 fen is counted.
+        let count = CashCount::new([(Denomination::Yuan1, 2), (Denomination::Fen5, 1), (Denomination::Fen1, 1)]);
+        assert_eq!(count.total(), Money(206));
+        let json = serde_json::to_string(&count).expect("json");
+        assert_eq!(json, r#"{"1":2,"0.05":1,"0.01":1}"#);
     }
 
     #[test]

@@ -125,6 +125,18 @@ impl CustomerDisplay {
         self.send_amount(Lamp::Change, "CHANGE", change);
     }
 
+    /// After a sale: what the customer handed over and their change (an LED display has room for
+    /// the change only). It stays until the next item is shown.
+    pub fn show_paid_and_change(&self, paid: Money, change: Money) {
+        match self.config.kind {
+            DisplayKind::Vfd => self.show_lines(
+                &protocol::left_right("PAID", &paid.plain(), protocol::VFD_COLUMNS),
+                &protocol::left_right("CHANGE", &change.plain(), protocol::VFD_COLUMNS),
+            ),
+            DisplayKind::Led => self.show_change(change),
+        }
+    }
+
     pub fn clear(&self) {
         let mut b = protocol::clear();
         if self.config.kind == DisplayKind::Led {

@@ -76,6 +76,21 @@ pub struct BranchView {
     pub pin_lockout_minutes: u32,
     /// The most a return without a receipt may pay back to stored value, in fen.
     pub no_receipt_refund_cap: i64,
+    /// The till's keys for goods without a barcode, in order.
+    pub quick_keys: Vec<QuickKeyInput>,
+}
+
+/// A till key that sells one product (bread, vegetables by weight): its label and product code.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct QuickKeyInput {
+    #[schema(
+        min_length = 1,
+        max_length = 16,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
+    pub label: String,
+    #[schema(min_length = 1, max_length = 64, pattern = "^[^\\s\\u0000-\\u001F\\u007F-\\u009F]+$")]
+    pub product_code: String,
 }
 
 impl From<&BranchSettings> for BranchView {
@@ -99,6 +114,11 @@ impl From<&BranchSettings> for BranchView {
             cashier_order_discount_limit_bp: b.cashier_limits.order_discount.0,
             pin_lockout_minutes: b.pin_lockout_minutes,
             no_receipt_refund_cap: b.no_receipt_refund_cap.0,
+            quick_keys: b
+                .quick_keys
+                .iter()
+                .map(|k| QuickKeyInput { label: k.label.clone(), product_code: k.product_code.clone() })
+                .collect(),
         }
     }
 }
@@ -144,6 +164,9 @@ pub struct BranchInput {
     #[schema(minimum = 0, maximum = 10_000_000_000_i64)]
     #[serde(default, deserialize_with = "super::int::opt")]
     pub no_receipt_refund_cap: Option<i64>,
+    /// The till's keys for goods without a barcode (at most 16), in order; omitted keeps them.
+    #[schema(max_items = 16)]
+    pub quick_keys: Option<Vec<QuickKeyInput>>,
 }
 
 impl BranchInput {
@@ -157,8 +180,15 @@ impl BranchInput {
         let limits = CashierLimits {
             line_discount: self.cashier_line_discount_limit_bp.map(Bp).unwrap_or(base.cashier_limits.line_discount),
             order_discount: self.cashier_order_discount_limit_bp.map(Bp).unwrap_or(base.cashier_limits.order_discount),
+            ..base.cashier_limits
+        };
+        let quick_keys = match self.quick_keys {
+            Some(keys) => shared::branch::QuickKey::check_all(keys.into_iter().map(|k| (k.label, k.product_code)))
+                .map_err(|e| AppError::Validation(format!("quick_keys: {e}")))?,
+            None => base.quick_keys,
         };
         Ok(BranchSettings {
+            quick_keys,
             id: base.id,
             code: self.code.trim().to_owned(),
             name: self.name.trim().to_owned(),

@@ -15,6 +15,8 @@ async fn branch_input_is_checked_and_a_refusal_changes_nothing() {
         (json!({"code": "B002", "name": "x", "time_zone": "Mars/Base"}), "time zone"),
         (json!({"code": "B002", "name": "x", "business_day_cutoff": "25:99"}), "business_day_cutoff"),
         (json!({"code": "B002", "name": "x", "cashier_line_discount_limit_bp": 20000}), "discount"),
+        (json!({"code": "B002", "name": "x", "quick_keys": [{"label": " ", "product_code": "P1"}]}), "quick_keys"),
+        (json!({"code": "B002", "name": "x", "quick_keys": [{"label": "面包", "product_code": "P 1"}]}), "quick_keys"),
     ] {
         let r = app.post("/api/v1/branches", &app.admin, body).await.expect(StatusCode::UNPROCESSABLE_ENTITY);
         assert!(r.body["message"].as_str().expect("message").contains(needle), "{}", r.body);
@@ -47,6 +49,22 @@ async fn a_branch_has_its_settings_and_they_can_change() {
         .expect(StatusCode::OK);
     assert_eq!(r.body["name"], "上海南京路店");
     assert_eq!(r.body["address"], "南京路 1 号", "omitted fields keep their values");
+    // Quick keys for goods without a barcode: set, kept when omitted.
+    let keys = json!([{"label": "面包", "product_code": "P00042"}, {"label": "青菜 /kg", "product_code": "P00043"}]);
+    let r = app
+        .put(
+            &format!("/api/v1/branches/{id}"),
+            &app.admin,
+            json!({"code": "B001", "name": "上海南京路店", "quick_keys": keys}),
+        )
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(r.body["quick_keys"], keys);
+    let r = app
+        .put(&format!("/api/v1/branches/{id}"), &app.admin, json!({"code": "B001", "name": "上海南京路店"}))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(r.body["quick_keys"], keys, "omitted, they stay");
 }
 
 #[tokio::test]

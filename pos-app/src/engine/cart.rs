@@ -70,6 +70,11 @@ pub struct CartView {
     pub cash_due: Money,
     /// Cash handed over so far.
     pub cash_given: Money,
+    /// Everything handed over so far, all tenders.
+    pub received: Money,
+    /// What is still to pay: zero once the tenders cover the sale; in cash after the branch's
+    /// rounding once cash was handed (`shared::sale::outstanding`).
+    pub outstanding: Money,
 }
 
 /// What a scan did.
@@ -161,6 +166,9 @@ impl Till {
             remaining,
             cash_due: branch.cash_rounding.apply(remaining),
             cash_given,
+            received: cart.tenders.iter().map(|t| t.amount).sum(),
+            outstanding: shared::sale::outstanding(priced.totals.total, &cart.tenders, branch.cash_rounding)
+                .unwrap_or(remaining),
         }))
     }
 
@@ -324,9 +332,31 @@ impl Till {
         }
     }
 
-    /// Products by name (Chinese characters or pinyin initials), words, code or barcode.
+    /// Products by name (Chinese characters or pinyin initials), words, code or barcode; a
+    /// number of up to five digits is also a PLU (goods weighed or sold loose), listed first.
     pub fn search(&self, query: &str, limit: usize) -> TillResult<Vec<ProductHit>> {
-        Ok(self.store.search_products(query, limit.min(200))?)
+        let query = query.trim();
+        let by_plu = match query.parse::<u32>() {
+            Ok(plu) if query.len() <= 5 => self.store.product_by_plu(plu)?,
+            _ => None,
+        }
+        .filter(|p| p.product.status == ProductStatus::Active);
+        let mut hits: Vec<ProductHit> = by_plu
+            .map(|p| ProductHit {
+                price: p.base_price(),
+                id: p.product.id,
+                code: p.product.code,
+                name: p.product.name,
+                unit: p.product.unit,
+            })
+            .into_iter()
+            .collect();
+        for hit in self.store.search_products(query, limit.min(200))? {
+            if !hits.iter().any(|h| h.id == hit.id) {
+                hits.push(hit);
+            }
+        }
+        Ok(hits)
     }
 
     /// Changes a line's quantity (thousandths; weighed goods in grams).

@@ -27,13 +27,15 @@ use shared::receipt::{ReceiptContext, ReceiptNo};
 use shared::staff::StaffMember;
 use shared::sync::{AuditEntry, Event};
 
+/// A product found by search, as the sale screen lists it.
+pub use crate::store::ProductHit;
 pub use cart::{Cart, CartLine, CartMember, CartView, ScanOutcome};
 pub use error::TillError;
 pub use members::Enrolment;
 pub use returns::{RefundTo, ReturnContext};
 pub use shift::ZReport;
 pub use staff::Approval;
-pub use tender::Completed;
+pub use tender::{Completed, Paid, Payment};
 
 use crate::authority::MemberAuthority;
 use crate::clock::Clock;
@@ -78,6 +80,17 @@ pub(crate) struct Settings {
     pub branch: BranchSettings,
     pub time_zone: TimeZone,
     pub policies: Vec<MemberPolicy>,
+    /// The branch's quick keys whose product this till sells.
+    pub quick_keys: Vec<QuickKeyView>,
+}
+
+/// A quick key on the sale screen: a product without a barcode, one touch away.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QuickKeyView {
+    pub label: String,
+    pub product: shared::catalog::ProductId,
+    /// Sold by weight: the cashier types the weight next.
+    pub weighed: bool,
 }
 
 /// The store's version of the pulled data a [`Settings`] was read at.
@@ -201,9 +214,22 @@ impl Till {
         }
         let branch = self.store.branch()?.ok_or_else(|| TillError::NotConfigured("no branch settings".into()))?;
         let time_zone = branch.zone();
-        let settings = Arc::new(Settings { branch, time_zone, policies: self.store.policies()? });
+        let mut quick_keys = Vec::new();
+        for key in &branch.quick_keys {
+            match self.store.product_by_code(&key.product_code)? {
+                Some(p) if p.product.status == shared::catalog::ProductStatus::Active => quick_keys
+                    .push(QuickKeyView { label: key.label.clone(), product: p.product.id, weighed: p.product.weighed }),
+                _ => tracing::warn!(code = %key.product_code, "a quick key's product is not sold here"),
+            }
+        }
+        let settings = Arc::new(Settings { branch, time_zone, policies: self.store.policies()?, quick_keys });
         *self.settings.borrow_mut() = Some((version, settings.clone()));
         Ok(settings)
+    }
+
+    /// The branch's quick keys for goods without a barcode, as the sale screen shows them.
+    pub fn quick_keys(&self) -> TillResult<Vec<QuickKeyView>> {
+        Ok(self.settings()?.quick_keys.clone())
     }
 
     pub(crate) fn branch(&self) -> TillResult<BranchSettings> {

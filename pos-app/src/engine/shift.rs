@@ -4,6 +4,7 @@
 use jiff::civil::Date;
 use shared::ids::{MovementId, ShiftId};
 use shared::money::Money;
+use shared::receipt::{ReportSlip, report_rows};
 use shared::shift::{CashCount, DaySummary, MovementKind, ShiftReport, day_summary};
 use shared::staff::ApprovalAction;
 use shared::sync::{CashMovement, DayClosed, Event, ShiftClosed, ShiftOpened};
@@ -195,6 +196,16 @@ impl Till {
             stamp.enqueue(tx, &Event::ShiftClosed(closed))?;
             Ok(number)
         })?;
+        // The Z report prints once the close is durable.
+        let branch = self.branch()?;
+        let slip = ReportSlip {
+            branch_name: branch.receipt_header().branch_name,
+            title: format!("{} #{number}", self.lang.pick("Z 报表", "Z report")),
+            at: self.local_time(&branch, stamp.at),
+            cashier: self.cashier()?.name.clone(),
+            rows: report_rows(&report, self.lang, true),
+        };
+        self.devices.print_report(&slip);
         Ok(ZReport { number, shift: shift.id, report })
     }
 

@@ -22,7 +22,63 @@ pub struct Completed {
     pub receipt: Receipt,
 }
 
+/// A payment toward the sale in progress, as the cashier takes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Payment {
+    /// Cash handed over: any amount; short is a part payment, over gives change.
+    Cash(Money),
+    /// A bank card payment the terminal approved, with its reference number.
+    Card { amount: Money, reference: String },
+    /// Paid with the member's points (held at HQ).
+    Points(Money),
+    /// Paid from the member's stored value (held at HQ).
+    StoredValue(Money),
+}
+
+/// What a payment did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Paid {
+    /// Taken as part of the sale: this much is still to pay.
+    Part { outstanding: Money },
+    /// The payment covered the sale, which is complete.
+    Completed(Box<Completed>),
+}
+
 impl Till {
+    /// Takes a payment: the tender is added and, once the tenders cover the sale, the sale
+    /// completes. A payment that is refused, or whose sale cannot complete, is taken back: it is
+    /// recorded nowhere, so no later payment can pay change against it.
+    pub fn pay(&mut self, payment: &Payment) -> TillResult<Paid> {
+        match payment {
+            Payment::Cash(m) => self.add_cash(*m)?,
+            Payment::Card { amount, reference } => self.add_card(*amount, reference)?,
+            Payment::Points(m) => self.add_points(*m).map(|_| ())?,
+            Payment::StoredValue(m) => self.add_stored_value(*m).map(|_| ())?,
+        }
+        let completed = self.outstanding().and_then(|left| {
+            if left.0 > 0 {
+                Ok(Paid::Part { outstanding: left })
+            } else {
+                self.complete(false).map(|c| Paid::Completed(Box::new(c)))
+            }
+        });
+        if completed.is_err() {
+            let added = self.cart.as_ref().map_or(0, |c| c.tenders.len());
+            if let Some(last) = added.checked_sub(1)
+                && let Err(e) = self.remove_tender(last)
+            {
+                tracing::error!(error = %e, "a refused payment could not be taken back off the sale");
+            }
+        }
+        completed
+    }
+
+    /// What is still to pay on the sale in progress (zero once its tenders cover it).
+    fn outstanding(&self) -> TillResult<Money> {
+        let view = self.view()?.ok_or(TillError::NoSale)?;
+        Ok(view.outstanding)
+    }
+
     fn add_tender(&mut self, tender: TenderInput) -> TillResult<()> {
         let view = self.view()?.ok_or(TillError::NoSale)?;
         if view.lines.is_empty() {
@@ -311,7 +367,8 @@ impl Till {
         if sale.tenders.iter().any(|t| t.kind == TenderKind::Cash) {
             self.devices.open_drawer();
         }
-        self.devices.show_customer(None, sale.totals.due);
+        let handed: Money = sale.tenders.iter().map(|t| t.tendered).sum();
+        self.devices.show_change(handed, sale.change);
         Ok(Completed { sale, receipt })
     }
 

@@ -45,6 +45,7 @@ pub fn open_enrolled(db: &Path, config: &TillConfig) -> Result<Running, String> 
     let (printer, printer_events) = match &config.printer {
         Some(c) => {
             let (p, e) = Printer::open(c.clone());
+            let e = crate::printing::watch(p.clone(), e);
             (Some(p), Some(e))
         }
         None => (None, None),

@@ -26,7 +26,7 @@ shared::text_table!(T {
     Due => ("应收", "Due"),
     Paid => ("已付", "Paid"),
     Rounding => ("抹零", "Rounding"),
-    ScanHint => ("扫描商品或输入条码，Enter 确认", "Scan an item or type its barcode, then Enter"),
+    ScanHint => ("扫描商品，或输入条码、商品名、拼音首字母、PLU，Enter 确认；↑↓ 选择行", "Scan an item, or type its barcode, name, pinyin initials or PLU, then Enter; ↑ ↓ pick a line"),
     EmptySale => ("等待扫描第一件商品", "Waiting for the first item"),
     Member => ("会员", "Member"),
     NoMember => ("未识别会员（刷卡或 F2 输入手机号）", "No member (swipe a card or F2 for a phone number)"),
@@ -54,6 +54,39 @@ shared::text_table!(T {
     EnterCard => ("刷卡完成后输入参考号，Enter 确认", "After the terminal approves, type its reference, then Enter"),
     EnterManager => ("需要店长授权：输入店长工号 空格 密码，Enter", "A manager must approve: type login, space, PIN, then Enter"),
     Change => ("找零", "Change"),
+    TierRegular => ("普通会员", "Regular"),
+    TierSilver => ("银卡会员", "Silver"),
+    TierGold => ("金卡会员", "Gold"),
+    TierPlatinum => ("白金会员", "Platinum"),
+    Held => ("已挂单：F8 可取回", "Sale held: F8 brings it back"),
+    Voided => ("本单已取消", "Sale voided"),
+    SearchTitle => ("查找商品", "Find a product"),
+    PickProduct => ("输入序号，Enter 加入本单；Esc 返回", "Type its number, Enter adds it to the sale; Esc goes back"),
+    NothingFound => ("没有找到商品：", "No product matches"),
+    ConfirmLarge => ("数量或金额较大：再按 Enter 确认，Esc 取消", "a large line: Enter again to confirm, Esc to cancel"),
+    ConfirmRemove => ("：再按 F6 删除此行，按其他键保留", ": F6 again removes this line, any other key keeps it"),
+    EnterQtyOf => ("输入所选商品的新数量，Enter 确认（↑↓ 选择商品）", "Type the new quantity of the picked line, then Enter (↑ ↓ pick a line)"),
+    NoPaper => ("缺纸", "out of paper"),
+    CoverOpen => ("盖未关", "cover open"),
+    PrinterError => ("故障", "fault"),
+    PrintHeld => ("小票未能打印：请装纸或合上打印机盖，小票会自动补打", "The receipt did not print: load paper or close the cover, it prints again by itself"),
+    PrinterBack => ("打印机已恢复：正在补打小票", "The printer is back: the held receipt is printing"),
+    UnlockCashier => ("解锁收银员", "Unlock a cashier"),
+    EnterUnlockLogin => ("输入被锁定收银员的工号，Enter", "Type the locked-out cashier's login, then Enter"),
+    Unlocked => ("已解锁", "Unlocked:"),
+    ManagerLoginTitle => ("店长登录：管理菜单", "Manager login: the manager menu"),
+    LoginMenuHint => ("店长按 F1 进入管理菜单（日结、解锁收银员），无需开班", "Managers: F1 for the menu (day end, unlock a cashier) without opening a shift"),
+    LockedUntil => ("锁定至", "locked until"),
+    ZPrinted => ("Z 报表已打印，完成 Enter", "Z report printed: done  Enter"),
+    TenderCash => ("现金", "Cash"),
+    TenderCard => ("银行卡", "Bank card"),
+    TenderPoints => ("积分抵扣", "Points"),
+    TenderStoredValue => ("储值支付", "Stored value"),
+    Received => ("已收", "Received"),
+    Outstanding => ("还需支付", "Still to pay"),
+    PartPaid => ("已收部分付款，还需支付", "Part payment taken, still to pay"),
+    NeedReference => ("请输入银行卡终端的参考号", "Enter the card terminal's reference number"),
+    StoredValueBalance => ("储值余额不足，余额", "Not enough stored value: the balance is"),
     SaleDone => ("交易完成", "Sale complete"),
     PointsEarned => ("本单积分", "Points earned"),
     Online => ("总部在线", "HQ online"),
@@ -105,7 +138,7 @@ shared::text_table!(T {
     HeldTitle => ("挂起的交易", "Held sales"),
     PickHeld => ("输入序号，Enter 取回", "Type its number, Enter to recall"),
     ReturnTitle => ("退货：小票", "Return: receipt"),
-    ReturnHint => ("输入要退的行号（如 1 3），* 全部，Enter 后店长授权", "Type the lines to return (e.g. 1 3) or * for all; Enter, then a manager approves"),
+    ReturnHint => ("输入要退的行号（如 1 3；2x1 = 第 2 行退 1 件），* 全部，Enter 后店长授权", "Type the lines to return (1 3; 2x1 = one of line 2) or * for all; Enter, then a manager approves"),
     Returnable => ("可退", "returnable"),
     ReturnReason => ("顾客退货", "Customer return"),
     Refunded => ("退款完成，退还", "Refund done, paid back"),
@@ -155,12 +188,50 @@ shared::text_table!(ErrorKind {
     HqRefused => ("总部拒绝", "HQ refused"),
     NotEnough => ("金额不对：请核对后重试", "That amount does not work: check it and try again"),
     Invalid => ("输入无效", "That entry is not valid"),
+    NeedReference => ("请输入银行卡终端的参考号", "Enter the card terminal's reference number"),
+    CardNumberGiven => ("这是银行卡号，不能保存：请输入终端参考号", "That is a card number, which is never kept: enter the terminal's reference"),
+    OnlyCashGivesChange => ("只有现金可以找零，最多可付", "Only cash gives change; at most"),
+    StillDue => ("金额不足，还需支付", "Not enough, still to pay"),
+    StoredValueShort => ("储值余额不足，余额", "Not enough stored value: the balance is"),
+    PointsShort => ("积分不足，可用积分", "Not enough points: available"),
+    PointsMinimum => ("积分余额未达到使用门槛", "Points can be used from a balance of"),
+    PointsShare => ("本单最多可用积分抵扣", "At most this much of the sale can be paid with points:"),
+    ShiftsOpen => ("该营业日还有班次未交班：请先交班（F10）", "A shift of that business day is still open: close it first (F10)"),
+    DayAlreadyClosed => ("该营业日已经日结", "That business day is already closed"),
     DiskFull => ("收银机磁盘已满：这一步没有保存，交易仍在；请清理空间或联系技术支持后重试",
                  "The till's disk is full: this step was not saved and the sale is still open; free space or call support, then try again"),
     Other => ("操作失败", "That did not work"),
 });
 
 impl ErrorKind {
+    /// Which text explains `e`, and the figure it ends with: money and tender refusals name the
+    /// amount that matters (a balance, what is still due), in any language.
+    pub fn with_figure(e: &TillError) -> (ErrorKind, Option<String>) {
+        use shared::points::PointsError as P;
+        use shared::sale::TenderError as Te;
+        use shared::stored_value::StoredValueError as Sv;
+        match e {
+            TillError::Tender(Te::MissingReference) => (ErrorKind::NeedReference, None),
+            TillError::Tender(Te::CardNumberInReference) => (ErrorKind::CardNumberGiven, None),
+            TillError::Tender(Te::Overpaid { remaining, .. }) => {
+                (ErrorKind::OnlyCashGivesChange, Some(remaining.to_string()))
+            }
+            TillError::Points(P::ExceedsDue { due, .. }) => (ErrorKind::OnlyCashGivesChange, Some(due.to_string())),
+            TillError::Tender(Te::Short { remaining }) => (ErrorKind::StillDue, Some(remaining.to_string())),
+            TillError::StoredValue(Sv::Insufficient { available, .. }) => {
+                (ErrorKind::StoredValueShort, Some(available.to_string()))
+            }
+            TillError::Points(P::Insufficient { available, .. }) => {
+                (ErrorKind::PointsShort, Some(available.to_string()))
+            }
+            TillError::Points(P::BelowMinimumBalance { minimum, .. }) => {
+                (ErrorKind::PointsMinimum, Some(minimum.to_string()))
+            }
+            TillError::Points(P::ExceedsShare { max }) => (ErrorKind::PointsShare, Some(max.to_string())),
+            _ => (ErrorKind::of(e), None),
+        }
+    }
+
     /// Which text explains `e` to a cashier.
     pub fn of(e: &TillError) -> ErrorKind {
         match e {
@@ -187,6 +258,8 @@ impl ErrorKind {
             TillError::HqRefused(_) => ErrorKind::HqRefused,
             TillError::Tender(_) | TillError::Points(_) | TillError::StoredValue(_) => ErrorKind::NotEnough,
             TillError::Invalid(_) | TillError::Pricing(_) => ErrorKind::Invalid,
+            TillError::ShiftsOpen(_) => ErrorKind::ShiftsOpen,
+            TillError::DayAlreadyClosed(_) => ErrorKind::DayAlreadyClosed,
             TillError::Store(crate::store::StoreError::DiskFull) => ErrorKind::DiskFull,
             _ => ErrorKind::Other,
         }

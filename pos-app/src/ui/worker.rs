@@ -13,7 +13,7 @@ use shared::shift::{CashCount, ShiftReport};
 use shared::staff::{ApprovalAction, StaffMember};
 use tokio::sync::mpsc as tokio_mpsc;
 
-use crate::engine::{CartView, Enrolment, ReturnContext, ScanOutcome, ZReport};
+use crate::engine::{CartView, Enrolment, Paid, Payment, ProductHit, ReturnContext, ScanOutcome, ZReport};
 use crate::store::{HeldSale, OutboxStatus, ShiftRow};
 use crate::{Till, TillError};
 use shared::receipt::ReceiptNo;
@@ -44,15 +44,9 @@ pub enum Command {
         qty: Qty,
     },
     RemoveLine(usize),
-    AddCash(Money),
-    AddCard {
-        amount: Money,
-        reference: String,
-    },
-    AddPoints(Money),
-    AddStoredValue(Money),
-    /// Completes the sale; the receipt prints after it is durable.
-    Complete,
+    /// A payment: a part payment while the sale is not covered, else the sale completes (the
+    /// receipt prints after it is durable). A refused payment is recorded nowhere.
+    Pay(Payment),
     /// Voids the sale in progress, approved by a manager's login and PIN when it has lines.
     VoidCart {
         manager: Option<(String, String)>,
@@ -84,8 +78,16 @@ pub enum Command {
     NoSale {
         manager: (String, String),
     },
+    /// Closes today's business day: approved by a manager's login and PIN, or by the manager
+    /// signed in.
     DayEnd {
-        manager: (String, String),
+        manager: Option<(String, String)>,
+    },
+    /// Lifts a cashier's lock-out: approved by a manager's login and PIN, or by the manager
+    /// signed in.
+    UnlockStaff {
+        login: String,
+        manager: Option<(String, String)>,
     },
     Reprint(String),
     EnrolMember {
@@ -94,6 +96,10 @@ pub enum Command {
     },
     /// Events HQ refused, for the manager.
     Rejected,
+    /// Products by name, pinyin initials, PLU or code.
+    Search(String),
+    /// A product picked from a search, one piece (or 1 kg).
+    AddProduct(shared::catalog::ProductId),
 }
 
 /// What a command did, beyond the new snapshot.
@@ -101,11 +107,11 @@ pub enum Command {
 pub enum Outcome {
     Done,
     Scanned(ScanOutcomeKind),
-    Completed {
-        receipt: Box<Receipt>,
-        change: Money,
-        points: Option<i64>,
+    /// A payment taken; `outstanding` is still to pay.
+    PartPaid {
+        outstanding: Money,
     },
+    Completed(Box<SaleDone>),
     X(Box<ShiftReport>),
     Z(Box<ZReport>),
     Return(Box<ReturnContext>),
@@ -118,6 +124,23 @@ pub enum Outcome {
     Printed(Box<Receipt>),
     /// HQ's refusals: what and why.
     Rejected(Vec<(String, String)>),
+    /// What a search found.
+    Found {
+        query: String,
+        hits: Vec<ProductHit>,
+    },
+}
+
+/// A completed sale as the payment screen shows it until the next sale starts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SaleDone {
+    pub receipt: Receipt,
+    pub total: Money,
+    /// What each tender took: its kind, what was handed over, and the points it cost.
+    pub tenders: Vec<(TenderKind, Money, i64)>,
+    pub received: Money,
+    pub change: Money,
+    pub points: Option<i64>,
 }
 
 /// A scan's effect, for the status line.
@@ -137,6 +160,12 @@ pub struct Snapshot {
     pub cart: Option<CartView>,
     pub branch_name: String,
     pub till_number: u16,
+    /// The branch's cash rounding: what the drawer is counted in.
+    pub cash_rounding: shared::pricing::CashRounding,
+    /// What a cashier may do alone, and what they confirm first.
+    pub cashier_limits: shared::branch::CashierLimits,
+    /// The branch's keys for goods without a barcode.
+    pub quick_keys: Vec<crate::engine::QuickKeyView>,
 }
 
 /// The engine's answer to one command.
@@ -153,11 +182,14 @@ pub struct Reply {
 pub struct ErrorText {
     pub kind: super::i18n::ErrorKind,
     pub detail: String,
+    /// The amount or count the sentence ends with (a balance, what is still due).
+    pub figure: Option<String>,
 }
 
 impl From<&TillError> for ErrorText {
     fn from(e: &TillError) -> Self {
-        ErrorText { kind: super::i18n::ErrorKind::of(e), detail: e.to_string() }
+        let (kind, figure) = super::i18n::ErrorKind::with_figure(e);
+        ErrorText { kind, detail: e.to_string(), figure }
     }
 }
 
@@ -180,7 +212,7 @@ impl Engine {
             .spawn(move || {
                 let mut till = till;
                 while let Ok(command) = rx.recv() {
-                    let result = run(&mut till, &command).map_err(|e| ErrorText::from(&e));
+                    let result = run(&mut till, &command).map_err(|e| error_text(&till, &e));
                     let snapshot = snapshot(&till);
                     if reply_tx.blocking_send(Reply { command, result, snapshot }).is_err() {
                         break;
@@ -225,14 +257,16 @@ fn run(till: &mut Till, command: &Command) -> Result<Outcome, TillError> {
         Command::DetachMember => till.detach_member().map(|_| Outcome::Done),
         Command::SetQty { line, qty } => till.set_qty(*line, *qty).map(|_| Outcome::Done),
         Command::RemoveLine(line) => till.remove_line(*line).map(|_| Outcome::Done),
-        Command::AddCash(m) => till.add_cash(*m).map(|_| Outcome::Done),
-        Command::AddCard { amount, reference } => till.add_card(*amount, reference).map(|_| Outcome::Done),
-        Command::AddPoints(m) => till.add_points(*m).map(|_| Outcome::Done),
-        Command::AddStoredValue(m) => till.add_stored_value(*m).map(|_| Outcome::Done),
-        Command::Complete => till.complete(false).map(|c| Outcome::Completed {
-            change: c.sale.change,
-            points: c.sale.member.as_ref().map(|m| m.points_earned),
-            receipt: Box::new(c.receipt),
+        Command::Pay(payment) => till.pay(payment).map(|paid| match paid {
+            Paid::Part { outstanding } => Outcome::PartPaid { outstanding },
+            Paid::Completed(c) => Outcome::Completed(Box::new(SaleDone {
+                total: c.sale.totals.due,
+                tenders: c.sale.tenders.iter().map(|t| (t.kind, t.tendered, t.points)).collect(),
+                received: c.sale.tenders.iter().map(|t| t.tendered).sum(),
+                change: c.sale.change,
+                points: c.sale.member.as_ref().map(|m| m.points_earned),
+                receipt: c.receipt,
+            })),
         }),
         Command::VoidCart { manager } => {
             let approval = match manager {
@@ -273,9 +307,19 @@ fn run(till: &mut Till, command: &Command) -> Result<Outcome, TillError> {
             till.no_sale("no sale", Some(ok)).map(|_| Outcome::Done)
         }
         Command::DayEnd { manager } => {
-            let ok = till.approve(ApprovalAction::DayEnd, &manager.0, &manager.1)?;
+            let ok = match manager {
+                Some((login, pin)) => Some(till.approve(ApprovalAction::DayEnd, login, pin)?),
+                None => None,
+            };
             let day = till.business_day()?;
-            till.day_end(day, Some(ok)).map(|d| Outcome::DayEnded(Box::new(d)))
+            till.day_end(day, ok).map(|d| Outcome::DayEnded(Box::new(d)))
+        }
+        Command::UnlockStaff { login, manager } => {
+            let ok = match manager {
+                Some((m, pin)) => till.approve(ApprovalAction::UnlockCashier, m, pin)?,
+                None => till.own_approval(ApprovalAction::UnlockCashier)?,
+            };
+            till.unlock_staff(login, ok).map(|_| Outcome::Done)
         }
         Command::Reprint(receipt) => till.reprint(&receipt_no(receipt)?).map(|r| Outcome::Printed(Box::new(r))),
         Command::EnrolMember { phone, name } => {
@@ -292,6 +336,8 @@ fn run(till: &mut Till, command: &Command) -> Result<Outcome, TillError> {
             }
             done
         }
+        Command::Search(query) => till.search(query, 30).map(|hits| Outcome::Found { query: query.clone(), hits }),
+        Command::AddProduct(id) => till.add_product(*id, Qty(1_000)).map(|_| Outcome::Done),
         Command::Rejected => {
             let rows = till.store().rejected_events(50)?;
             Ok(Outcome::Rejected(
@@ -309,6 +355,16 @@ fn run(till: &mut Till, command: &Command) -> Result<Outcome, TillError> {
     }
 }
 
+/// An engine error for the UI; a lock-out says until when, in the branch's local time.
+fn error_text(till: &Till, e: &TillError) -> ErrorText {
+    let mut text = ErrorText::from(e);
+    if let TillError::LockedOut { until } = e {
+        let local = until.zip(till.local_now().ok()).map(|(u, now)| u.to_zoned(now.time_zone().clone()));
+        text.detail = local.map(|u| u.strftime("%H:%M").to_string()).unwrap_or_default();
+    }
+    text
+}
+
 fn receipt_no(s: &str) -> Result<ReceiptNo, TillError> {
     ReceiptNo::parse(s.trim()).map_err(|_| TillError::ReceiptNotFound(s.to_owned()))
 }
@@ -321,6 +377,9 @@ pub fn snapshot(till: &Till) -> Snapshot {
         locked: till.is_locked(),
         shift: till.current_shift().ok().flatten(),
         cart: till.view().ok().flatten(),
+        cash_rounding: branch.as_ref().map(|b| b.cash_rounding).unwrap_or_default(),
+        cashier_limits: branch.as_ref().map(|b| b.cashier_limits).unwrap_or_default(),
+        quick_keys: till.quick_keys().unwrap_or_default(),
         branch_name: branch.map(|b| b.name).unwrap_or_default(),
         till_number: till.identity().number,
     }

@@ -97,6 +97,7 @@ pub fn branch() -> BranchSettings {
         pin_lockout_minutes: 15,
         paper: PaperWidth::Mm80,
         no_receipt_refund_cap: shared::branch::default_no_receipt_refund_cap(),
+        quick_keys: Vec::new(),
     }
 }
 

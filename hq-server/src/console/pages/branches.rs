@@ -85,6 +85,11 @@ pub(super) async fn branch_page(state: &AppState, page: &Page, id: i64, flash: O
             label { (page.t(C::Phone)) input name="phone" value=(settings.phone) disabled[!admin]; }
             label { (page.t(C::ReceiptHeader)) textarea name="header" rows="3" cols="50" disabled[!admin] { (settings.receipt_header.join("\n")) } }
             label { (page.t(C::ReceiptFooter)) textarea name="footer" rows="3" cols="50" disabled[!admin] { (settings.receipt_footer.join("\n")) } }
+            label { (page.t(C::QuickKeys))
+                textarea name="quick_keys" rows="4" cols="50" disabled[!admin] {
+                    @for k in &settings.quick_keys { (k.label) " = " (k.product_code) "\n" }
+                }
+            }
             label { (page.t(C::TimeZone)) input name="time_zone" value=(settings.time_zone) disabled[!admin]; }
             label { (page.t(C::DayStartsAt)) input name="cutoff" type="time" value=(settings.business_day_cutoff.strftime("%H:%M")) disabled[!admin]; }
             label { (page.t(C::CashRounding))
@@ -203,6 +208,8 @@ pub(super) struct BranchForm {
     rounding: String,
     time_zone: String,
     cutoff: String,
+    #[serde(default)]
+    quick_keys: String,
 }
 
 pub(super) async fn save_branch(
@@ -219,6 +226,7 @@ pub(super) async fn save_branch(
     settings.phone = f.phone.trim().to_owned();
     settings.receipt_header = f.header.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
     settings.receipt_footer = f.footer.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
+    settings.quick_keys = shared::branch::QuickKey::from_lines(&f.quick_keys).map_err(|e| page.invalid(&e))?;
     settings.cash_rounding = from_code(&f.rounding).ok_or_else(|| page.invalid("unknown cash rounding"))?;
     settings.time_zone = f.time_zone.trim().to_owned();
     settings.business_day_cutoff = jiff::civil::Time::strptime("%H:%M", f.cutoff.trim())

@@ -1,0 +1,71 @@
+//! The payment panel beside the sale: the totals, what each tender took and what is still to
+//! pay; once the sale is complete, the change, large, until the next sale starts.
+
+use iced::widget::{column, container, text};
+use iced::{Element, Length};
+use shared::money::Money;
+use shared::sale::TenderKind;
+
+use super::i18n::T;
+use super::worker::SaleDone;
+use super::{App, Message};
+use crate::engine::CartView;
+
+impl App {
+    pub(super) fn tender_name(&self, kind: TenderKind) -> &'static str {
+        self.t(match kind {
+            TenderKind::Cash => T::TenderCash,
+            TenderKind::BankCard => T::TenderCard,
+            TenderKind::Points => T::TenderPoints,
+            TenderKind::StoredValue => T::TenderStoredValue,
+        })
+    }
+
+    pub(super) fn payment_view(&self, cart: Option<&CartView>) -> Element<'_, Message> {
+        let c = match cart {
+            Some(c) if !c.lines.is_empty() => c,
+            _ => {
+                return match &self.done {
+                    Some(done) => self.change_view(done),
+                    None => column![text(format!("{} {}", self.t(T::Due), Money::ZERO)).size(30)].into(),
+                };
+            }
+        };
+        let mut panel = column![
+            text(format!("{} {}", self.t(T::Total), c.totals.gross)).size(18),
+            text(format!("{} -{}", self.t(T::Savings), c.totals.member_savings)).size(18),
+            text(format!("{} -{}", self.t(T::Discounts), c.totals.manual_discounts + c.totals.order_discount)).size(18),
+            text(format!("{} {}", self.t(T::Due), c.cash_due)).size(30),
+            text(format!("{} {}", self.t(T::PointsThisSale), c.points_preview)).size(18),
+        ]
+        .spacing(4);
+        if !c.tenders.is_empty() {
+            for t in &c.tenders {
+                panel = panel.push(text(format!("{} {}", self.tender_name(t.kind), t.amount)).size(18));
+            }
+            panel = panel
+                .push(text(format!("{} {}", self.t(T::Received), c.received)).size(22))
+                .push(text(self.t(T::Outstanding)).size(18))
+                .push(text(c.outstanding.to_string()).size(40));
+        }
+        panel.into()
+    }
+
+    /// The sale just completed: the change first and large, for the cashier counting it out.
+    fn change_view<'a>(&'a self, done: &'a SaleDone) -> Element<'a, Message> {
+        let mut panel =
+            column![text(self.t(T::SaleDone)).size(20), text(format!("{} {}", self.t(T::Due), done.total)).size(18),]
+                .spacing(4);
+        for (kind, handed, _) in &done.tenders {
+            panel = panel.push(text(format!("{} {handed}", self.tender_name(*kind))).size(18));
+        }
+        panel = panel
+            .push(text(format!("{} {}", self.t(T::Received), done.received)).size(18))
+            .push(text(self.t(T::Change)).size(22))
+            .push(text(done.change.to_string()).size(56));
+        if let Some(p) = done.points {
+            panel = panel.push(text(format!("{} +{p}", self.t(T::PointsEarned))).size(18));
+        }
+        container(panel).padding(8).width(Length::Fill).style(container::bordered_box).into()
+    }
+}
