@@ -111,6 +111,12 @@ fn login_open_shift_scan_member_and_cash_prints_the_receipt() {
     assert_eq!(ui.app.screen, Screen::Login);
     assert!(matches!(&ui.app.status, Some((Tone::Bad, s)) if s.contains("密码错误")), "{:?}", ui.app.status);
 
+    // Who is signing in is named before the PIN is typed.
+    ui.type_slowly(CASHIER);
+    ui.press(Input::Enter);
+    assert!(ui.shows(&format!("工号: {CASHIER}  张三")), "the cashier's name");
+    assert!(ui.shows("密码: "));
+    ui.press(Input::Escape);
     ui.login_and_open_shift();
     let shift = ui.app.snap.shift.clone().expect("shift open");
     assert_eq!(shift.float, Money(50_000));

@@ -248,6 +248,8 @@ pub struct App {
     pub entry: String,
     /// The login typed before Enter on the login screen.
     pub login: Option<String>,
+    /// Whose that login is, once the engine said.
+    pub login_name: Option<String>,
     /// A blind count being entered: pieces per denomination, and the field in focus.
     pub count: [u32; Denomination::ALL.len()],
     pub count_field: usize,
@@ -302,6 +304,7 @@ impl App {
             screen: Screen::Login,
             entry: String::new(),
             login: None,
+            login_name: None,
             count: [0; Denomination::ALL.len()],
             count_field: 0,
             status: None,
@@ -495,7 +498,11 @@ impl App {
         let entry = std::mem::take(&mut self.entry);
         match (&self.screen, input) {
             (Screen::Login, Input::Enter) => match self.login.take() {
-                None if !entry.is_empty() => self.login = Some(entry),
+                None if !entry.is_empty() => {
+                    self.login_name = None;
+                    self.send(Command::StaffName(entry.clone()));
+                    self.login = Some(entry);
+                }
                 None => {}
                 Some(login) => self.send(Command::Login { login, pin: entry }),
             },
@@ -610,6 +617,7 @@ impl App {
                 self.last_receipt = Some(*receipt);
             }
             Ok(Outcome::Held(list)) => self.screen = Screen::Held(list),
+            Ok(Outcome::StaffName(name)) => self.login_name = name,
             // One product found is added at once; several are listed to pick from.
             Ok(Outcome::Found { query, hits }) => match hits.as_slice() {
                 [] => self.say(Tone::Bad, format!("{} \"{query}\"", self.t(T::NothingFound))),
@@ -669,8 +677,11 @@ impl App {
             (Screen::ZReport(..) | Screen::Info(..) | Screen::SetupHq | Screen::SetupDevices, _) => self.screen.clone(),
             // A locked till has no staff to show, but it is the same cashier's: their PIN only.
             (_, s) if s.locked => Screen::Locked,
+            // Nobody signed in: the login screen (a manager's F1 stays chosen while they sign in).
             (_, s) if s.staff.is_none() => {
-                self.back_office = false;
+                if self.screen != Screen::Login {
+                    self.back_office = false;
+                }
                 Screen::Login
             }
             // A manager in the back office stays there; without a shift nothing else is open.
