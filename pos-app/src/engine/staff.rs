@@ -201,6 +201,11 @@ impl Till {
         Ok(())
     }
 
+    /// The name of the active staff member with `login`, for the login screen.
+    pub fn staff_name(&self, login: &str) -> TillResult<Option<String>> {
+        Ok(self.store.staff_by_login(login.trim())?.filter(|s| s.active).map(|s| s.name))
+    }
+
     /// When a locked-out staff member may try again (`None`: not locked, or only a manager unlocks).
     pub fn lockout_of(&self, login: &str) -> TillResult<Option<Option<Timestamp>>> {
         let Some(staff) = self.store.staff_by_login(login)? else { return Ok(None) };

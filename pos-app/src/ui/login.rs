@@ -14,7 +14,10 @@ impl App {
         let (who, pin) = match &self.login {
             None => (format!("{}: {}", self.t(T::Login), self.entry), String::new()),
             Some(l) => (
-                format!("{}: {l}", self.t(T::Login)),
+                match &self.login_name {
+                    Some(name) => format!("{}: {l}  {name}", self.t(T::Login)),
+                    None => format!("{}: {l}", self.t(T::Login)),
+                },
                 format!("{}: {}", self.t(T::Pin), "•".repeat(self.entry.chars().count())),
             ),
         };

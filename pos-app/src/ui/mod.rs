@@ -12,20 +12,20 @@ mod returns;
 mod sale;
 pub mod setup;
 mod shift;
+mod sources;
 pub mod worker;
 
 pub use returns::picks_of;
+pub use sources::{Slot, Sources, to_input};
 
-use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use device_drivers::card_reader::CardEvent;
 use device_drivers::printer::{PrinterEvent, PrinterProblem};
 use device_drivers::scanner::ScannerEvent;
 use device_drivers::scanner::wedge::{WedgeDetector, WedgeKey, WedgeOptions};
-use iced::keyboard::{self, key::Named};
 use iced::widget::{column, container, row, text};
-use iced::{Element, Font, Length, Subscription, Task};
+use iced::{Element, Font, Length, Task};
 use shared::lang::Lang;
 use shared::member::MemberIdentifier;
 use shared::money::{Money, Qty};
@@ -185,54 +185,6 @@ pub struct DemoPanel {
     pub paper: Vec<String>,
 }
 
-/// A receiver an iced subscription takes over once.
-pub struct Slot<R>(Arc<Mutex<Option<R>>>, &'static str, u64);
-
-/// Each slot is a new subscription, even under a name used before (a till reopened after its
-/// devices changed gets fresh ones).
-static SLOTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-impl<R> std::fmt::Debug for Slot<R> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Slot({})", self.1)
-    }
-}
-
-impl<R> Clone for Slot<R> {
-    fn clone(&self) -> Self {
-        Slot(self.0.clone(), self.1, self.2)
-    }
-}
-
-impl<R> std::hash::Hash for Slot<R> {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.1.hash(state);
-        self.2.hash(state);
-    }
-}
-
-impl<R> Slot<R> {
-    pub fn new(name: &'static str, r: R) -> Slot<R> {
-        Slot(Arc::new(Mutex::new(Some(r))), name, SLOTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
-    }
-
-    pub fn take(&self) -> Option<R> {
-        self.0.lock().ok().and_then(|mut g| g.take())
-    }
-}
-
-/// Where the app's outside events come from.
-#[derive(Default)]
-pub struct Sources {
-    pub replies: Option<Slot<Replies>>,
-    pub scans: Option<Slot<device_drivers::Events<ScannerEvent>>>,
-    pub cards: Option<Slot<device_drivers::Events<CardEvent>>>,
-    pub printer: Option<Slot<device_drivers::Events<PrinterEvent>>>,
-    pub sync: Option<Slot<tokio::sync::watch::Receiver<SyncStatus>>>,
-    /// The demo printer's paper, each receipt's text.
-    pub paper: Option<Slot<tokio::sync::mpsc::Receiver<Vec<String>>>>,
-}
-
 pub struct App {
     pub lang: Lang,
     engine: Option<Engine>,
@@ -248,6 +200,8 @@ pub struct App {
     pub entry: String,
     /// The login typed before Enter on the login screen.
     pub login: Option<String>,
+    /// Whose that login is, once the engine said.
+    pub login_name: Option<String>,
     /// A blind count being entered: pieces per denomination, and the field in focus.
     pub count: [u32; Denomination::ALL.len()],
     pub count_field: usize,
@@ -302,6 +256,7 @@ impl App {
             screen: Screen::Login,
             entry: String::new(),
             login: None,
+            login_name: None,
             count: [0; Denomination::ALL.len()],
             count_field: 0,
             status: None,
@@ -495,7 +450,11 @@ impl App {
         let entry = std::mem::take(&mut self.entry);
         match (&self.screen, input) {
             (Screen::Login, Input::Enter) => match self.login.take() {
-                None if !entry.is_empty() => self.login = Some(entry),
+                None if !entry.is_empty() => {
+                    self.login_name = None;
+                    self.send(Command::StaffName(entry.clone()));
+                    self.login = Some(entry);
+                }
                 None => {}
                 Some(login) => self.send(Command::Login { login, pin: entry }),
             },
@@ -610,6 +569,7 @@ impl App {
                 self.last_receipt = Some(*receipt);
             }
             Ok(Outcome::Held(list)) => self.screen = Screen::Held(list),
+            Ok(Outcome::StaffName(name)) => self.login_name = name,
             // One product found is added at once; several are listed to pick from.
             Ok(Outcome::Found { query, hits }) => match hits.as_slice() {
                 [] => self.say(Tone::Bad, format!("{} \"{query}\"", self.t(T::NothingFound))),
@@ -669,8 +629,11 @@ impl App {
             (Screen::ZReport(..) | Screen::Info(..) | Screen::SetupHq | Screen::SetupDevices, _) => self.screen.clone(),
             // A locked till has no staff to show, but it is the same cashier's: their PIN only.
             (_, s) if s.locked => Screen::Locked,
+            // Nobody signed in: the login screen (a manager's F1 stays chosen while they sign in).
             (_, s) if s.staff.is_none() => {
-                self.back_office = false;
+                if self.screen != Screen::Login {
+                    self.back_office = false;
+                }
                 Screen::Login
             }
             // A manager in the back office stays there; without a shift nothing else is open.
@@ -688,52 +651,6 @@ impl App {
             (Screen::Login | Screen::Locked | Screen::OpenShift, _) => Screen::Sale(Prompt::Scan),
             _ => self.screen.clone(),
         };
-    }
-
-    pub fn subscription(&self) -> Subscription<Message> {
-        let keys = iced::event::listen_with(|event, _status, _window| match event {
-            iced::Event::Keyboard(keyboard::Event::KeyPressed { key, text, .. }) => {
-                to_input(&key, text.as_deref()).map(|i| Message::Key(i, Instant::now()))
-            }
-            _ => None,
-        });
-        let mut subs = vec![keys];
-        if let Some(s) = &self.sources.replies {
-            subs.push(Subscription::run_with(s.clone(), |s| {
-                receiver_stream(s.take(), |r| Message::Engine(Box::new(r)))
-            }));
-        }
-        if let Some(s) = &self.sources.scans {
-            subs.push(Subscription::run_with(s.clone(), |s| receiver_stream(s.take(), Message::Scanner)));
-        }
-        if let Some(s) = &self.sources.cards {
-            subs.push(Subscription::run_with(s.clone(), |s| receiver_stream(s.take(), Message::Card)));
-        }
-        if let Some(s) = &self.sources.printer {
-            subs.push(Subscription::run_with(s.clone(), |s| receiver_stream(s.take(), Message::Printer)));
-        }
-        if let Some(s) = &self.sources.paper {
-            subs.push(Subscription::run_with(s.clone(), |s| receiver_stream(s.take(), Message::Paper)));
-        }
-        if let Some(s) = &self.sources.sync {
-            subs.push(Subscription::run_with(s.clone(), |s| {
-                let rx = s.take();
-                iced::stream::channel(4, async move |mut out: iced::futures::channel::mpsc::Sender<Message>| {
-                    use iced::futures::SinkExt;
-                    let Some(mut rx) = rx else { return };
-                    loop {
-                        let status = rx.borrow_and_update().clone();
-                        if out.send(Message::Sync(Box::new(status))).await.is_err() {
-                            return;
-                        }
-                        if rx.changed().await.is_err() {
-                            return;
-                        }
-                    }
-                })
-            }));
-        }
-        Subscription::batch(subs)
     }
 
     pub fn title(&self) -> String {
@@ -780,53 +697,5 @@ impl App {
     /// The text of the last receipt, as the printer lays it out.
     pub fn last_receipt_text(&self) -> Option<String> {
         self.last_receipt.as_ref().map(|r| r.text(PaperWidth::Mm80))
-    }
-}
-
-/// A stream of a receiver's messages, for `Subscription::run_with`.
-fn receiver_stream<E: Send + 'static>(
-    rx: Option<tokio::sync::mpsc::Receiver<E>>,
-    wrap: fn(E) -> Message,
-) -> impl iced::futures::Stream<Item = Message> {
-    iced::stream::channel(64, async move |mut out: iced::futures::channel::mpsc::Sender<Message>| {
-        use iced::futures::SinkExt;
-        let Some(mut rx) = rx else { return };
-        while let Some(e) = rx.recv().await {
-            if out.send(wrap(e)).await.is_err() {
-                return;
-            }
-        }
-    })
-}
-
-/// A key as the till reads it.
-pub fn to_input(key: &keyboard::Key, text: Option<&str>) -> Option<Input> {
-    match key {
-        keyboard::Key::Named(n) => match n {
-            Named::Enter => Some(Input::Enter),
-            Named::Backspace => Some(Input::Backspace),
-            Named::Escape => Some(Input::Escape),
-            Named::Tab => Some(Input::Tab),
-            Named::ArrowUp => Some(Input::Up),
-            Named::ArrowDown => Some(Input::Down),
-            Named::Space => Some(Input::Char(' ')),
-            Named::F1 => Some(Input::F(1)),
-            Named::F2 => Some(Input::F(2)),
-            Named::F3 => Some(Input::F(3)),
-            Named::F4 => Some(Input::F(4)),
-            Named::F5 => Some(Input::F(5)),
-            Named::F6 => Some(Input::F(6)),
-            Named::F7 => Some(Input::F(7)),
-            Named::F8 => Some(Input::F(8)),
-            Named::F9 => Some(Input::F(9)),
-            Named::F10 => Some(Input::F(10)),
-            Named::F11 => Some(Input::F(11)),
-            Named::F12 => Some(Input::F(12)),
-            // Points and stored value have no F-key of their own: Page Up and Page Down.
-            Named::PageUp => Some(Input::F(13)),
-            Named::PageDown => Some(Input::F(14)),
-            _ => None,
-        },
-        _ => text.and_then(|t| t.chars().next()).filter(|c| !c.is_control()).map(Input::Char),
     }
 }

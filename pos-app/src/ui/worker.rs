@@ -98,6 +98,8 @@ pub enum Command {
     Rejected,
     /// Products by name, pinyin initials, PLU or code.
     Search(String),
+    /// Who a login belongs to, for the login screen.
+    StaffName(String),
     /// A product picked from a search, one piece (or 1 kg).
     AddProduct(shared::catalog::ProductId),
 }
@@ -124,6 +126,8 @@ pub enum Outcome {
     Printed(Box<Receipt>),
     /// HQ's refusals: what and why.
     Rejected(Vec<(String, String)>),
+    /// The name of a login's staff member (`None`: no such login).
+    StaffName(Option<String>),
     /// What a search found.
     Found {
         query: String,
@@ -337,6 +341,7 @@ fn run(till: &mut Till, command: &Command) -> Result<Outcome, TillError> {
             done
         }
         Command::Search(query) => till.search(query, 30).map(|hits| Outcome::Found { query: query.clone(), hits }),
+        Command::StaffName(login) => till.staff_name(login).map(Outcome::StaffName),
         Command::AddProduct(id) => till.add_product(*id, Qty(1_000)).map(|_| Outcome::Done),
         Command::Rejected => {
             let rows = till.store().rejected_events(50)?;
