@@ -77,7 +77,8 @@ pub struct InMemoryAuthority {
 struct FakeHq {
     online: bool,
     members: HashMap<MemberId, MemberSnapshot>,
-    holds: HashMap<HoldId, (MemberId, HoldAmount, Timestamp)>,
+    /// A hold's member, amount, expiry, and for stored value the split HQ reserved.
+    holds: HashMap<HoldId, (MemberId, HoldAmount, Timestamp, Option<SvSplit>)>,
     topups: HashMap<shared::ids::EventId, TopUpResponse>,
     topup_rules: Vec<TopUpRule>,
     sales: HashMap<ReceiptNo, (CompletedSale, Vec<Refund>)>,
@@ -119,16 +120,13 @@ impl InMemoryAuthority {
         let mut s = self.state();
         for t in &sale.tenders {
             if let Some(h) = t.hold
-                && let Some((member, amount, _)) = s.holds.remove(&h)
+                && let Some((member, amount, _, split)) = s.holds.remove(&h)
                 && let Some(m) = s.members.get_mut(&member)
             {
-                match amount {
-                    HoldAmount::Points { points, .. } => m.points -= points,
-                    HoldAmount::StoredValue { amount } => {
-                        if let Ok(split) = m.stored_value.spend_split(amount) {
-                            m.stored_value = m.stored_value.minus(split);
-                        }
-                    }
+                match (amount, split) {
+                    (HoldAmount::Points { points, .. }, _) => m.points -= points,
+                    (HoldAmount::StoredValue { .. }, Some(split)) => m.stored_value = m.stored_value.minus(split),
+                    (HoldAmount::StoredValue { .. }, None) => {}
                 }
             }
         }
@@ -161,19 +159,23 @@ impl InMemoryAuthority {
         }
     }
 
-    fn held(s: &FakeHq, member: MemberId) -> (i64, Money) {
-        s.holds.values().filter(|(m, _, _)| *m == member).fold((0, Money::ZERO), |(p, v), (_, a, _)| match a {
-            HoldAmount::Points { points, .. } => (p + points, v),
-            HoldAmount::StoredValue { amount } => (p, v + *amount),
+    /// What the member's holds reserve: points, and stored value in each hold's own split (as HQ
+    /// keeps it), not the split of their total against today's balance.
+    fn held(s: &FakeHq, member: MemberId) -> (i64, StoredValue) {
+        s.holds.values().filter(|(m, ..)| *m == member).fold((0, StoredValue::default()), |(p, v), (_, a, _, split)| {
+            match (a, split) {
+                (HoldAmount::Points { points, .. }, _) => (p + points, v),
+                (HoldAmount::StoredValue { .. }, Some(split)) => (p, v.plus(*split)),
+                (HoldAmount::StoredValue { .. }, None) => (p, v),
+            }
         })
     }
 
     fn available(s: &FakeHq, m: &MemberSnapshot) -> (i64, StoredValue) {
-        let (p, v) = Self::held(s, m.id);
-        let sv = if v.0 > 0 {
-            m.stored_value.spend_split(v).map(|split| m.stored_value.minus(split)).unwrap_or_default()
-        } else {
-            m.stored_value
+        let (p, held) = Self::held(s, m.id);
+        let sv = StoredValue {
+            principal: m.stored_value.principal - held.principal,
+            bonus: m.stored_value.bonus - held.bonus,
         };
         (m.points - p, sv)
     }
@@ -204,6 +206,12 @@ impl MemberAuthority for InMemoryAuthority {
         let mut s = self.state();
         Self::offline_check(&s)?;
         let m = s.members.get(&request.member).cloned().ok_or(AuthorityError::NotFound)?;
+        if m.status != shared::member::MemberStatus::Active {
+            return Err(AuthorityError::Refused {
+                code: "member_blocked".into(),
+                message: "the member is blocked".into(),
+            });
+        }
         let expires_at = Timestamp::now() + SignedDuration::from_mins(15);
         if s.holds.contains_key(&request.hold) {
             let (points_available, stored_value_available) = Self::available(&s, &m);
@@ -230,7 +238,7 @@ impl MemberAuthority for InMemoryAuthority {
                 AuthorityError::Refused { code: "insufficient_stored_value".into(), message: e.to_string() }
             })?),
         };
-        s.holds.insert(request.hold, (request.member, request.amount, expires_at));
+        s.holds.insert(request.hold, (request.member, request.amount, expires_at, split));
         let (points_available, stored_value_available) = Self::available(&s, &m);
         Ok(HoldResponse { hold: request.hold, expires_at, split, points_available, stored_value_available })
     }

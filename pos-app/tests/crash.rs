@@ -4,6 +4,9 @@
 //!
 //! The till runs in a child process: this test binary started again with `child_sale_loop`, which
 //! only runs when `TILLPOINT_CRASH_DIR` is set.
+//!
+//! SIGKILL leaves the kernel's page cache intact, so this passes even without an fsync; what a power
+//! cut keeps is tested in `tests/tests/durability.rs` (a VFS that drops unsynced writes).
 
 mod common;
 

@@ -379,6 +379,70 @@ async fn a_hold_backs_only_its_own_sale_once() {
     assert_eq!(balance(&app, other).0, 1_000);
 }
 
+/// The other refusals of a tender's hold: released before the sale, given to another till, of
+/// the other kind (stored value for a points tender). None of them moves the balance.
+#[tokio::test]
+async fn a_released_a_foreign_or_a_mismatched_hold_is_refused() {
+    let app = spawn_app().await;
+    let branch = app.branch("B001").await;
+    let (till, token) = app.enrolled_till(branch).await;
+    let (_, other_token) = app.enrolled_till(branch).await;
+    let (id, by) = member(&app, "13900007777").await;
+    let post = |token: String, uri: String, body: Option<Value>| {
+        let app = &app;
+        async move {
+            let r = app
+                .send(crate::helpers::Req {
+                    method: axum::http::Method::POST,
+                    uri,
+                    cookie: None,
+                    till_token: Some(&token),
+                    body,
+                    from: None,
+                })
+                .await;
+            assert!(r.status.is_success(), "{} {}", r.status, r.body);
+        }
+    };
+    let points_hold = |hold: HoldId, sale: SaleId| {
+        Some(
+            json!({"hold": hold, "member": id, "sale": sale, "amount": {"kind": "points", "points": 100, "value": 100}}),
+        )
+    };
+    let points = |h: HoldId| TenderInput {
+        kind: TenderKind::Points,
+        amount: Money(100),
+        reference: None,
+        points: 100,
+        stored_value: None,
+        hold: Some(h),
+    };
+    // Released by the till before the sale's event came.
+    let (h, s) = (HoldId::new(), SaleId::new());
+    post(token.clone(), "/api/v1/till/holds".into(), points_hold(h, s)).await;
+    post(token.clone(), format!("/api/v1/till/holds/{h}/release"), None).await;
+    let mut sale = sale_for(&till, 1, id, &by, vec![points(h)], 0);
+    sale.id = s;
+    let why = push(&app, &till, &token, 1, Event::SaleCompleted(sale)).await;
+    assert!(why.contains("was released before the sale"), "{why}");
+    // Held by another till of the branch.
+    let (h, s) = (HoldId::new(), SaleId::new());
+    post(other_token.clone(), "/api/v1/till/holds".into(), points_hold(h, s)).await;
+    let mut sale = sale_for(&till, 2, id, &by, vec![points(h)], 0);
+    sale.id = s;
+    let why = push(&app, &till, &token, 2, Event::SaleCompleted(sale)).await;
+    assert!(why.contains("was given to another till"), "{why}");
+    // A stored-value hold behind a points tender.
+    let (h, s) = (HoldId::new(), SaleId::new());
+    let body = json!({"hold": h, "member": id, "sale": s, "amount": {"kind": "stored_value", "amount": 100}});
+    post(token.clone(), "/api/v1/till/holds".into(), Some(body)).await;
+    let mut sale = sale_for(&till, 3, id, &by, vec![points(h)], 0);
+    sale.id = s;
+    let why = push(&app, &till, &token, 3, Event::SaleCompleted(sale)).await;
+    assert!(why.contains("is for stored_value, not points"), "{why}");
+    assert_eq!(balance(&app, id).0, 1_000, "no refused sale moved the points");
+}
+
 #[tokio::test]
 async fn a_card_number_in_a_tender_reference_is_never_stored() {
     let app = spawn_app().await;
