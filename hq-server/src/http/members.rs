@@ -265,13 +265,23 @@ async fn add_card(
     Ok(Json(
         state
             .db(move |s| {
+                // The card it replaces must be one of this member's (checked before anything is
+                // written: a refused request changes nothing); then the new card, then the old
+                // one marked replaced.
                 if let Some(old) = &card.replaces {
-                    let owner = s.set_card_status(&actor, card.kind, old, CardStatus::Replaced)?;
-                    if owner.id != id {
-                        return Err(crate::store::StoreError::Invalid("the replaced card is another member's".into()));
+                    let member = s.get_member(id)?;
+                    if !member.cards.iter().any(|c| c.kind == card.kind && c.value.eq_ignore_ascii_case(old.trim())) {
+                        return Err(crate::store::StoreError::Invalid(format!(
+                            "the card it replaces, {old}, is not one of this member's {} cards",
+                            card.kind.code()
+                        )));
                     }
                 }
-                s.add_card(&actor, id, card.kind, &card.value)
+                let added = s.add_card(&actor, id, card.kind, &card.value)?;
+                match &card.replaces {
+                    Some(old) => s.set_card_status(&actor, card.kind, old.trim(), CardStatus::Replaced),
+                    None => Ok(added),
+                }
             })
             .await?,
     ))

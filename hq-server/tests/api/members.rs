@@ -872,3 +872,32 @@ async fn a_member_who_shops_at_another_branch_reaches_its_tills() {
     push_one(&app, &away_till, &away_token, 1, Event::SaleCompleted(sale)).await;
     assert!(has(&app.pull_all(&away_token).await), "having shopped there, the member reaches that branch too");
 }
+
+/// A replacement card names the card it replaces; if that card is not the member's, nothing
+/// changes (the other member's card stays active), and the answer says why.
+#[tokio::test]
+async fn a_replacement_for_someone_elses_card_changes_nothing() {
+    let app = spawn_app().await;
+    let a = app
+        .post("/api/v1/members", &app.admin, json!({"name": "甲", "uid": "04AA0001"}))
+        .await
+        .expect(StatusCode::OK)
+        .body;
+    let b = app.post("/api/v1/members", &app.admin, json!({"name": "乙"})).await.expect(StatusCode::OK).body;
+    let b_id = b["id"].as_str().expect("id");
+    for replaces in ["04AA0001", "04FFFFFF"] {
+        let r = app
+            .post(
+                &format!("/api/v1/members/{b_id}/cards"),
+                &app.admin,
+                json!({"kind": "uid", "value": "04BB0002", "replaces": replaces}),
+            )
+            .await;
+        assert!(r.body["message"].as_str().is_some_and(|m| m.contains("is not one of this member's")), "{}", r.body);
+        r.expect(StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let a_now = app.get(&format!("/api/v1/members/{}", a["id"].as_str().expect("id")), &app.admin).await;
+    assert_eq!(a_now.expect(StatusCode::OK).body["cards"][1]["status"], "active", "甲's card is untouched");
+    let b_now = app.get(&format!("/api/v1/members/{b_id}"), &app.admin).await.expect(StatusCode::OK).body;
+    assert_eq!(b_now["cards"].as_array().map(Vec::len), Some(1), "乙 got no new card: {b_now}");
+}
