@@ -8,7 +8,9 @@ use shared::ids::{BranchId, EventId, SaleId, ShiftId, StaffId, TillId};
 use shared::money::{Bp, Qty};
 use shared::pricing::{CashRounding, LineInput};
 use shared::receipt::ReceiptNo;
-use shared::sale::{CompletedSale, LineItem, SaleTotals, TenderInput, price_sale, settle};
+use shared::sale::{
+    CompletedSale, LineItem, Refund, RefundKind, RefundPlan, SaleTotals, TenderInput, price_sale, settle,
+};
 use shared::sync::{Event, EventEnvelope};
 
 /// The till a fixture is made for.
@@ -75,6 +77,34 @@ pub fn sale(till: &TillRef, receipt_seq: u32, lines: usize, tenders: usize) -> C
         change: settled.change,
         change_to_stored_value: Money::ZERO,
         member: None,
+    }
+}
+
+/// A return of `sale` at `till` following `plan` (from `shared::sale::plan_refund`), receipt
+/// `receipt_seq` of that till, dated now.
+pub fn refund(sale: &CompletedSale, till: &TillRef, receipt_seq: u32, plan: RefundPlan) -> Refund {
+    Refund {
+        id: shared::ids::RefundId::new(),
+        kind: RefundKind::Return,
+        sale: Some(sale.id),
+        original_receipt: Some(sale.receipt_no.clone()),
+        receipt_no: ReceiptNo::new(&till.branch_code, till.number, receipt_seq),
+        branch: till.branch,
+        till: till.till,
+        shift: sale.shift,
+        cashier: StaffId(1),
+        approved_by: Some(StaffId(9)),
+        refunded_at: Timestamp::now(),
+        business_day: sale.business_day,
+        reason: "退货".into(),
+        lines: plan.lines,
+        total: plan.total,
+        rounding: plan.rounding,
+        tenders: plan.tenders,
+        points_taken_back: plan.points_taken_back,
+        points_restored: plan.points_restored,
+        member: sale.member.clone(),
+        tax: plan.tax,
     }
 }
 

@@ -8,19 +8,15 @@
 
 use axum::http::StatusCode;
 use hq_server::store::MemberStore as _;
-use jiff::Timestamp;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::json;
 use shared::Money;
 use shared::catalog::MemberCode;
-use shared::ids::{HoldId, MemberId, RefundId, SaleId, StaffId};
+use shared::ids::{HoldId, MemberId, SaleId};
 use shared::member::MemberIdentifier;
 use shared::pricing::CashRounding;
-use shared::receipt::ReceiptNo;
-use shared::sale::{
-    CompletedSale, Refund, RefundKind, ReturnPick, SaleMember, TenderInput, TenderKind, plan_refund, settle,
-};
+use shared::sale::{CompletedSale, Refund, ReturnPick, SaleMember, TenderInput, TenderKind, plan_refund, settle};
 use shared::stored_value::SvSplit;
 use shared::sync::Event;
 
@@ -181,37 +177,6 @@ async fn sale(app: &TestApp, till: &hq_server::fixtures::TillRef, token: &str, s
     s
 }
 
-fn refund(
-    sale: &CompletedSale,
-    till: &hq_server::fixtures::TillRef,
-    seq: u32,
-    plan: shared::sale::RefundPlan,
-) -> Refund {
-    Refund {
-        id: RefundId::new(),
-        kind: RefundKind::Return,
-        sale: Some(sale.id),
-        original_receipt: Some(sale.receipt_no.clone()),
-        receipt_no: ReceiptNo::new(&till.branch_code, till.number, seq),
-        branch: till.branch,
-        till: till.till,
-        shift: sale.shift,
-        cashier: StaffId(1),
-        approved_by: None,
-        refunded_at: Timestamp::now(),
-        business_day: sale.business_day,
-        reason: "退货".into(),
-        lines: plan.lines,
-        total: plan.total,
-        rounding: plan.rounding,
-        tenders: plan.tenders,
-        points_taken_back: plan.points_taken_back,
-        points_restored: plan.points_restored,
-        member: sale.member.clone(),
-        tax: plan.tax,
-    }
-}
-
 #[test]
 fn no_return_creates_points_stored_value_or_money() {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
@@ -251,7 +216,7 @@ fn no_return_creates_points_stored_value_or_money() {
                         lines.iter().map(|&line| ReturnPick { line, qty: shared::money::Qty::ONE }).collect();
                     // The till plans with the returns it knows HQ took.
                     let Ok(p) = plan_refund(&s, &accepted, &picks, CashRounding::None) else { continue };
-                    let mut r = refund(&s, &till, 10_000 + n as u32 * 10 + i as u32, p);
+                    let mut r = hq_server::fixtures::refund(&s, &till, 10_000 + n as u32 * 10 + i as u32, p);
                     apply(*t, &mut r);
                     seq.set(seq.get() + 1);
                     let answer = app
@@ -271,7 +236,7 @@ fn no_return_creates_points_stored_value_or_money() {
                     }
                     if ok {
                         let honest_plan = plan_refund(&s, &honest, &picks, CashRounding::None).expect("honest plan");
-                        honest.push(refund(&s, &till, 0, honest_plan));
+                        honest.push(hq_server::fixtures::refund(&s, &till, 0, honest_plan));
                         accepted.push(r);
                     }
                 }

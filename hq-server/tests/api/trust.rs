@@ -285,30 +285,7 @@ async fn two_tills_refunding_one_sale_offline_the_second_is_caught() {
         sale.lines.iter().enumerate().map(|(line, l)| ReturnPick { line, qty: l.priced.qty }).collect();
     // Each till plans the full return knowing only its own refunds (both offline).
     let full = |till: &TillRef, seq: u32| {
-        let plan = plan_refund(&sale, &[], &all, CashRounding::None).expect("plan");
-        Refund {
-            id: RefundId::new(),
-            kind: RefundKind::Return,
-            sale: Some(sale.id),
-            original_receipt: Some(sale.receipt_no.clone()),
-            receipt_no: ReceiptNo::new(&till.branch_code, till.number, seq),
-            branch: till.branch,
-            till: till.till,
-            shift: sale.shift,
-            cashier: StaffId(1),
-            approved_by: None,
-            refunded_at: Timestamp::now(),
-            business_day: sale.business_day,
-            reason: "退货".into(),
-            lines: plan.lines,
-            total: plan.total,
-            rounding: plan.rounding,
-            tenders: plan.tenders,
-            points_taken_back: plan.points_taken_back,
-            points_restored: plan.points_restored,
-            member: sale.member.clone(),
-            tax: plan.tax,
-        }
+        hq_server::fixtures::refund(&sale, till, seq, plan_refund(&sale, &[], &all, CashRounding::None).expect("plan"))
     };
     let first = full(&a, 2);
     assert_eq!(push(&app, &a, &a_token, 2, Event::SaleRefunded(first.clone())).await, "accepted");
