@@ -4,12 +4,12 @@ use std::sync::Arc;
 
 use hq_server::fixtures::TillRef;
 use hq_server::model::Actor;
-use hq_server::{Application, Config, RunningHq, SqliteStore, admin};
+use hq_server::{Application, Config, RunningHq, SqlStore, admin};
 use shared::sync::{EnrolRequest, EnrolResponse, PROTOCOL_VERSION};
 
 pub struct Bench {
     pub hq: RunningHq,
-    pub store: Arc<SqliteStore>,
+    pub store: Arc<SqlStore>,
     pub branch: shared::ids::BranchId,
     pub client: reqwest::Client,
     pub _dir: tempfile::TempDir,

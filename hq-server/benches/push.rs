@@ -75,7 +75,7 @@ fn main() {
     // The same rows, straight into SQLite: events, sales, sale_lines, sale_tenders.
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("plain.sqlite");
-    drop(hq_server::SqliteStore::open(&path).expect("schema"));
+    drop(hq_server::SqlStore::open(&path).expect("schema"));
     let mut c = rusqlite::Connection::open(&path).expect("open");
     c.pragma_update(None, "journal_mode", "WAL").expect("wal");
     c.pragma_update(None, "synchronous", "NORMAL").expect("sync");
@@ -394,7 +394,7 @@ async fn run_hq(sales: usize, tills: usize, member_pct: usize, synchronous: &str
     );
     assert!(bench.store.check_balances().expect("check").is_empty(), "balances agree with the ledger");
     let ledger: Vec<(String, i64)> = {
-        let c = rusqlite::Connection::open(bench.store.path()).expect("open");
+        let c = rusqlite::Connection::open(bench.store.path().expect("a SQLite store")).expect("open");
         let mut q = c.prepare("SELECT kind, COUNT(*) FROM ledger_entries GROUP BY kind ORDER BY kind").expect("q");
         q.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).expect("rows").collect::<Result<_, _>>().expect("rows")
     };

@@ -11,16 +11,17 @@ use shared::staff::StaffRole;
 
 use crate::config::Config;
 use crate::model::{Actor, Role};
-use crate::store::sqlite::SqliteStore;
+use crate::store::sql::{Location, SqlStore};
 use crate::store::{AuditStore, BranchStore};
 use crate::{admin, demo, import};
 
 #[derive(Parser, Debug)]
 #[command(name = "hq-server", version, about = "Tillpoint head office server and administration")]
 pub struct Cli {
-    /// The SQLite database (created and migrated if missing).
-    #[arg(long, global = true, default_value = "hq.sqlite")]
-    pub db: PathBuf,
+    /// The database: a SQLite file (created and migrated if missing; `sqlite:` may prefix it) or
+    /// a PostgreSQL URL, `postgres://user@host:5432/db` (migrated on start).
+    #[arg(long, global = true, env = "TILLPOINT_DB", default_value = "hq.sqlite")]
+    pub db: String,
     /// The file holding the audit log's key (made on first use). Keep it away from the database
     /// and its backups, so a copy of the database cannot rewrite the log; default: beside the
     /// database, `<db>.audit-key`.
@@ -256,26 +257,31 @@ pub fn main() -> ExitCode {
 
 /// The database and its audit key, as the command line names them.
 struct Database {
-    path: PathBuf,
+    location: Location,
     audit_key: Option<PathBuf>,
 }
 
-fn open(db: &Database) -> anyhow::Result<SqliteStore> {
-    SqliteStore::open_with(&db.path, crate::Clock::system(), db.audit_key.as_deref())
-        .with_context(|| format!("opening {}", db.path.display()))
+fn open(db: &Database) -> anyhow::Result<SqlStore> {
+    SqlStore::open_location(&db.location, crate::Clock::system(), db.audit_key.as_deref())
+        .with_context(|| format!("opening {}", db.location))
 }
 
-fn branch_id(store: &SqliteStore, code: &str) -> anyhow::Result<shared::ids::BranchId> {
+fn branch_id(store: &SqlStore, code: &str) -> anyhow::Result<shared::ids::BranchId> {
     Ok(store.branch_by_code(code)?.ok_or_else(|| anyhow!("no branch with code `{code}`"))?.id)
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let actor = Actor::cli();
-    let db = Database { path: cli.db.clone(), audit_key: cli.audit_key.clone() };
+    let db = Database { location: Location::parse(&cli.db), audit_key: cli.audit_key.clone() };
     match cli.command {
         Command::Serve { listen, secure_cookies } => {
-            let config =
-                Config { db_path: cli.db, audit_key: cli.audit_key, listen, secure_cookies, ..Config::default() };
+            let config = Config {
+                db: db.location.clone(),
+                audit_key: cli.audit_key,
+                listen,
+                secure_cookies,
+                ..Config::default()
+            };
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(async {
                 let app = crate::Application::build(config).await?;

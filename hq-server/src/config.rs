@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::clock::Clock;
+use crate::store::sql::Location;
 
 /// How many failed sign-ins are allowed in a window. Guessing one account's password from one
 /// address stops after `per_account`; one address guessing many accounts after `per_address`.
@@ -34,8 +35,8 @@ impl Default for LoginLimits {
 
 #[derive(Clone, Debug)]
 pub struct Config {
-    /// The SQLite database; created and migrated if missing.
-    pub db_path: PathBuf,
+    /// The database: a SQLite file (created if missing) or a PostgreSQL URL; migrated on start.
+    pub db: Location,
     /// The audit log's key file (`AuditKey`); `None`: beside the database.
     pub audit_key: Option<PathBuf>,
     /// Where to listen; port 0 picks a free port (tests, the till's demo mode).
@@ -57,7 +58,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            db_path: PathBuf::from("hq.sqlite"),
+            db: Location::Sqlite(PathBuf::from("hq.sqlite")),
             audit_key: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             enrolment_code_ttl: Duration::from_secs(15 * 60),
@@ -75,7 +76,12 @@ impl Config {
     /// The defaults with this database, listening on a free loopback port: tests, and the till's
     /// demo mode running an HQ in-process.
     pub fn loopback(db_path: impl Into<PathBuf>) -> Config {
-        Config { db_path: db_path.into(), listen: SocketAddr::from(([127, 0, 0, 1], 0)), ..Config::default() }
+        Config::loopback_at(Location::Sqlite(db_path.into()))
+    }
+
+    /// The defaults with the database at `db`, listening on a free loopback port.
+    pub fn loopback_at(db: Location) -> Config {
+        Config { db, listen: SocketAddr::from(([127, 0, 0, 1], 0)), ..Config::default() }
     }
 
     /// The same as [`Config::loopback`] (the name other crates' tests first used).

@@ -51,6 +51,10 @@ pub enum AppError {
     /// code the tills act on.
     #[error("{message}")]
     Refused { code: &'static str, message: String },
+    /// The database cannot be reached just now (PostgreSQL restarting): nothing was done, and
+    /// the same request may be sent again. Logged; the client sees only that.
+    #[error("HQ's database is not reachable just now; try again shortly")]
+    Unavailable(String),
     /// Logged, never sent.
     #[error("internal error")]
     Internal(String),
@@ -86,6 +90,7 @@ impl AppError {
             AppError::NoRoute => (StatusCode::NOT_FOUND, "no_route"),
             AppError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             AppError::Refused { code, .. } => (StatusCode::CONFLICT, code),
+            AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -98,8 +103,10 @@ impl AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
-        if let AppError::Internal(detail) = &self {
-            tracing::error!(%detail, "internal error");
+        match &self {
+            AppError::Internal(detail) => tracing::error!(%detail, "internal error"),
+            AppError::Unavailable(detail) => tracing::warn!(%detail, "database unavailable"),
+            _ => {}
         }
         (status, Json(ErrorBody { error: code.into(), message: self.to_string() })).into_response()
     }
@@ -111,6 +118,7 @@ impl From<StoreError> for AppError {
             StoreError::NotFound(what) => AppError::NotFound(what),
             StoreError::Conflict(m) => AppError::Conflict(m),
             StoreError::Invalid(m) => AppError::Validation(m),
+            StoreError::Unavailable(m) => AppError::Unavailable(m),
             StoreError::Internal(m) => AppError::Internal(m),
         }
     }

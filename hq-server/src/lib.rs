@@ -14,7 +14,7 @@
 //! ```
 //!
 //! Map: [`startup`] builds and serves; [`http`] holds one module per resource; [`store`] is the
-//! storage interface split by area, with [`store::sqlite`] behind it; [`admin`] is what staff do
+//! storage interface split by area, with [`store::sql`] behind it; [`admin`] is what staff do
 //! (shared by the CLI and the API); [`rules`] and [`event_checks`] check input; [`audit`] is
 //! the hash chain; [`import`] and [`demo`] fill the catalog.
 
@@ -40,9 +40,10 @@ pub mod reports;
 pub mod rules;
 pub mod startup;
 pub mod store;
+pub mod testing;
 
 pub use clock::Clock;
 pub use config::Config;
 pub use startup::{Application, RunningHq, StartError};
 pub use store::Store;
-pub use store::sqlite::SqliteStore;
+pub use store::sql::{Location, SqlStore};

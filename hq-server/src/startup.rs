@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::http::{self, AppState};
-use crate::store::sqlite::SqliteStore;
+use crate::store::sql::SqlStore;
 use crate::store::{Clocked as _, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -29,23 +29,24 @@ pub enum StartError {
 pub struct Application {
     listener: TcpListener,
     address: SocketAddr,
-    store: Arc<SqliteStore>,
+    store: Arc<SqlStore>,
     config: Config,
 }
 
 impl Application {
     /// Opens (creating and migrating) the database and binds the listener.
     pub async fn build(config: Config) -> Result<Application, StartError> {
-        let path = config.db_path.clone();
+        let location = config.db.clone();
         let clock = config.clock.clone();
         let key = config.audit_key.clone();
-        let store =
-            Arc::new(tokio::task::spawn_blocking(move || SqliteStore::open_with(&path, clock, key.as_deref())).await??);
+        let store = Arc::new(
+            tokio::task::spawn_blocking(move || SqlStore::open_location(&location, clock, key.as_deref())).await??,
+        );
         Self::with_store(config, store).await
     }
 
     /// Binds a listener for an already open store (whose clock HQ then goes by).
-    pub async fn with_store(mut config: Config, store: Arc<SqliteStore>) -> Result<Application, StartError> {
+    pub async fn with_store(mut config: Config, store: Arc<SqlStore>) -> Result<Application, StartError> {
         config.clock = store.clock();
         let listener = TcpListener::bind(config.listen)
             .await
@@ -63,7 +64,7 @@ impl Application {
     }
 
     /// The store, for seeding data in-process (demo mode, tests).
-    pub fn store(&self) -> Arc<SqliteStore> {
+    pub fn store(&self) -> Arc<SqlStore> {
         self.store.clone()
     }
 
@@ -104,7 +105,7 @@ impl Application {
 /// An HQ serving in the background; dropping it stops it.
 pub struct RunningHq {
     address: SocketAddr,
-    store: Arc<SqliteStore>,
+    store: Arc<SqlStore>,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
 }
@@ -123,7 +124,7 @@ impl RunningHq {
         format!("http://{}", self.address)
     }
 
-    pub fn store(&self) -> Arc<SqliteStore> {
+    pub fn store(&self) -> Arc<SqlStore> {
         self.store.clone()
     }
 

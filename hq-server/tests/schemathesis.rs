@@ -16,8 +16,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use hq_server::Application;
 use hq_server::demo::{ADMIN_PASSWORD, DemoOptions, seed};
-use hq_server::{Application, Config};
 
 /// The version the configuration and the document's answers were checked with.
 const SCHEMATHESIS: &str = "schemathesis==4.32.5";
@@ -100,7 +100,8 @@ fn run(st: &Path, base: &str, r: &Run) -> Result<(), String> {
 async fn hq_answers_as_its_openapi_document_says() {
     let st = tokio::task::spawn_blocking(tester).await.expect("join");
     let dir = tempfile::tempdir().expect("dir");
-    let app = Application::build(Config::loopback(dir.path().join("hq.sqlite"))).await.expect("build");
+    let db = hq_server::testing::TestDb::new(dir.path());
+    let app = Application::build(db.config()).await.expect("build");
     let store = app.store();
     let demo =
         tokio::task::spawn_blocking(move || seed(&*store, &DemoOptions::small())).await.expect("join").expect("seed");

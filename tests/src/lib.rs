@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hq_server::demo::{DemoOptions, DemoSummary};
-use hq_server::{Application, Clock, Config, RunningHq, SqliteStore};
+use hq_server::{Application, Clock, Config, RunningHq, SqlStore};
 use pos_app::Till;
 use pos_app::clock::SystemClock;
 use pos_app::peripherals::{NoDevices, Peripherals};
@@ -89,10 +89,10 @@ impl Hq {
     }
 
     /// HQ's store (for checks and for changes HQ staff would make in the console).
-    pub fn store(&self) -> Arc<SqliteStore> {
+    pub fn store(&self) -> Arc<SqlStore> {
         match &self.running {
             Some(r) => r.store(),
-            None => Arc::new(SqliteStore::open_with_clock(&self.db_path(), self.clock.clone()).expect("open HQ store")),
+            None => Arc::new(SqlStore::open_with_clock(&self.db_path(), self.clock.clone()).expect("open HQ store")),
         }
     }
 

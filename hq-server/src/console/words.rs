@@ -231,7 +231,7 @@ mod tests {
     fn every_column_and_note_of_every_report_has_words() {
         use crate::store::ReportStore as _;
         let dir = tempfile::tempdir().expect("dir");
-        let store = crate::store::sqlite::SqliteStore::open(&dir.path().join("hq.sqlite")).expect("store");
+        let store = crate::store::sql::SqlStore::open(&dir.path().join("hq.sqlite")).expect("store");
         let day = jiff::civil::date(2026, 11, 28);
         for kind in ReportKind::ALL {
             let r =

@@ -1,12 +1,12 @@
-//! Storage, split by area. Handlers and the CLI talk only to these traits; [`sqlite::SqliteStore`]
-//! is the embedded implementation, and a PostgreSQL one can be added beside it.
+//! Storage, split by area. Handlers and the CLI talk only to these traits; [`sql::SqlStore`]
+//! implements them once over SQLite (the embedded default) and PostgreSQL.
 //!
 //! Every method is blocking: the HTTP layer calls them on the blocking pool
 //! (`AppState::db`), never on an async worker thread, with one exception:
 //! [`MemberStore::try_till_member_lookup`] never waits, and runs on the worker. Every method that changes
 //! something takes the [`Actor`] and writes its audit entry in the same transaction.
 
-pub mod sqlite;
+pub mod sql;
 
 use jiff::Timestamp;
 
@@ -38,6 +38,11 @@ pub enum StoreError {
     Conflict(String),
     #[error("{0}")]
     Invalid(String),
+    /// The database could not be reached (a connection lost, PostgreSQL restarting): nothing
+    /// was committed, unless the commit itself was lost, which every write HQ acknowledges is
+    /// idempotent against (a till resends the same events, holds and top-ups by their ids).
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
     #[error("storage failure: {0}")]
     Internal(String),
 }

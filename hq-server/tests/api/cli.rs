@@ -55,7 +55,7 @@ fn an_import_applies_all_rows_or_none_and_names_each_bad_line() {
     let dir = tempfile::tempdir().expect("dir");
     let db = dir.path().join("hq.sqlite");
     {
-        let store = hq_server::SqliteStore::open(&db).expect("open");
+        let store = hq_server::SqlStore::open(&db).expect("open");
         hq_server::admin::add_category(
             &store,
             &hq_server::model::Actor::cli(),
@@ -92,7 +92,7 @@ fn an_import_applies_all_rows_or_none_and_names_each_bad_line() {
         assert!(out.contains(needle), "{needle} missing from:\n{out}");
     }
     assert!(!out.contains("line 2:"), "{out}");
-    let store = hq_server::SqliteStore::open(&db).expect("open");
+    let store = hq_server::SqlStore::open(&db).expect("open");
     assert_eq!(hq_server::store::CatalogStore::count_products(&store).expect("count"), 0, "nothing imported");
     drop(store);
 
@@ -140,7 +140,7 @@ fn demo_data_makes_a_chain_with_known_credentials() {
     let out = text(&o);
     assert!(o.status.success(), "{out}");
     assert!(out.contains("admin / tillpoint-admin") && out.contains("9001 / 9999"), "{out}");
-    let store = hq_server::SqliteStore::open(&db).expect("open");
+    let store = hq_server::SqlStore::open(&db).expect("open");
     assert_eq!(hq_server::store::CatalogStore::count_products(&store).expect("count"), 300);
     let products = hq_server::store::CatalogStore::list_products(&store, 0, 300, None).expect("list");
     assert!(products.iter().all(|p| p.validate().is_ok()));

@@ -103,16 +103,17 @@ async fn check_balances_reports_a_balance_that_disagrees_with_the_ledger() {
     let app = spawn_app().await;
     let (member, _) = member_with(&app, PHONE, 300).await;
     assert!(app.store.check_balances().expect("check").is_empty());
-    let raw = rusqlite::Connection::open(app.store.path()).expect("open the file");
-    raw.execute("UPDATE members SET sv_bonus = sv_bonus + 1 WHERE id = ?1", [member.to_string()]).expect("edit");
+    let edit = |sql: &str| {
+        app.store.raw(|c| Ok(c.execute(sql, [member.to_string()])?)).expect("edit");
+    };
+    edit("UPDATE members SET sv_bonus = sv_bonus + 1 WHERE id = ?1");
     let problems = app.store.check_balances().expect("check");
     assert_eq!(
         problems,
         vec![format!("member {member}: stored (300 points, 20000 principal, 2001 bonus) ≠ ledger (300, 20000, 2000)")]
     );
-    raw.execute("UPDATE members SET sv_bonus = sv_bonus - 1 WHERE id = ?1", [member.to_string()]).expect("edit");
-    raw.execute("UPDATE points_lots SET remaining = remaining - 50 WHERE member_id = ?1", [member.to_string()])
-        .expect("edit");
+    edit("UPDATE members SET sv_bonus = sv_bonus - 1 WHERE id = ?1");
+    edit("UPDATE points_lots SET remaining = remaining - 50 WHERE member_id = ?1");
     let problems = app.store.check_balances().expect("check");
     assert_eq!(problems, vec![format!("member {member}: lots 250 - deficit 0 ≠ balance 300")]);
 }

@@ -13,7 +13,8 @@ use hq_server::config::Config;
 use hq_server::fixtures::TillRef;
 use hq_server::http::{AppState, app};
 use hq_server::model::{Actor, Role};
-use hq_server::store::sqlite::SqliteStore;
+use hq_server::store::sql::SqlStore;
+use hq_server::testing::TestDb;
 use hq_server::{Store, admin};
 use serde_json::{Value, json};
 use shared::ids::{BranchId, TillId};
@@ -25,8 +26,11 @@ pub const ADMIN_PASSWORD: &str = "correct horse battery";
 
 pub struct TestApp {
     pub router: Router,
-    pub store: Arc<SqliteStore>,
-    pub dir: TempDir,
+    pub store: Arc<SqlStore>,
+    /// Dropped after the store (fields drop in order).
+    pub db: TestDb,
+    /// Where the SQLite file and the audit key live; kept for the test's length.
+    pub _dir: TempDir,
     /// The admin's session cookie (`tp_session=...`).
     pub admin: String,
 }
@@ -57,8 +61,8 @@ impl Reply {
     }
 }
 
-pub fn config(dir: &TempDir) -> Config {
-    Config::loopback(dir.path().join("hq.sqlite"))
+pub fn config(db: &TestDb) -> Config {
+    db.config()
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -76,10 +80,13 @@ pub async fn spawn_app_at(at: jiff::Timestamp) -> (TestApp, Clock) {
 }
 
 async fn spawn_app_clocked(tweak: impl FnOnce(&mut Config), clock: Clock) -> TestApp {
+    // HQ's logs (an internal error's detail) beside a failing test's output.
+    let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn").try_init();
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut cfg = config(&dir);
+    let db = TestDb::new(dir.path());
+    let mut cfg = config(&db);
     tweak(&mut cfg);
-    let store = Arc::new(SqliteStore::open_with_clock(&cfg.db_path, clock).expect("open store"));
+    let store = Arc::new(db.open(clock).expect("open store"));
     let s2 = store.clone();
     tokio::task::spawn_blocking(move || {
         admin::add_user(&*s2, &Actor::system(), "root", "Root", Role::Admin, None, ADMIN_PASSWORD)
@@ -89,7 +96,7 @@ async fn spawn_app_clocked(tweak: impl FnOnce(&mut Config), clock: Clock) -> Tes
     .expect("admin user");
     let shared: Arc<dyn Store> = store.clone();
     let router = app(AppState::new(shared, cfg));
-    let mut t = TestApp { router, store, dir, admin: String::new() };
+    let mut t = TestApp { router, store, db, _dir: dir, admin: String::new() };
     t.admin = t.login("root", ADMIN_PASSWORD).await;
     t
 }

@@ -509,12 +509,13 @@ async fn reports_tie_out_to_the_events() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_tills_racing_for_the_last_points_only_one_wins() {
+    use hq_server::Application;
     use hq_server::model::{Actor, Adjustment, NewMember};
-    use hq_server::{Application, Config};
     use shared::sync::{EnrolRequest, EnrolResponse, PROTOCOL_VERSION};
 
     let dir = tempfile::tempdir().expect("dir");
-    let app = Application::build(Config::loopback(dir.path().join("hq.sqlite"))).await.expect("build");
+    let db = hq_server::testing::TestDb::new(dir.path());
+    let app = Application::build(db.config()).await.expect("build");
     let store = app.store();
     let (demo, member) = tokio::task::spawn_blocking(move || {
         let demo = hq_server::demo::seed(

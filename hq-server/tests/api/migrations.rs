@@ -1,6 +1,6 @@
 use hq_server::admin;
 use hq_server::model::Actor;
-use hq_server::store::sqlite::{SqliteStore, schema};
+use hq_server::store::sql::{SqlStore, schema};
 use hq_server::store::{BranchStore, SyncStore};
 
 #[test]
@@ -8,11 +8,11 @@ fn a_database_made_with_the_first_schema_upgrades_and_keeps_its_data() {
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("old.sqlite");
     {
-        let v1 = SqliteStore::open_at_version(&path, 1).expect("v1");
+        let v1 = SqlStore::open_at_version(&path, 1).expect("v1");
         assert_eq!(v1.schema_version().expect("version"), 1);
         admin::add_branch(&v1, &Actor::cli(), admin::default_branch("B001", "老店")).expect("branch");
     }
-    let store = SqliteStore::open(&path).expect("upgrade");
+    let store = SqlStore::open(&path).expect("upgrade");
     assert_eq!(store.schema_version().expect("version"), schema::LATEST);
     let b = store.branch_by_code("B001").expect("read").expect("kept");
     assert_eq!(b.name, "老店");
@@ -20,7 +20,7 @@ fn a_database_made_with_the_first_schema_upgrades_and_keeps_its_data() {
     assert!(store.list_sales(None, None, 10).expect("sales").is_empty());
     // Opening again changes nothing.
     drop(store);
-    let store = SqliteStore::open(&path).expect("reopen");
+    let store = SqlStore::open(&path).expect("reopen");
     assert_eq!(store.schema_version().expect("version"), schema::LATEST);
 }
 
@@ -28,11 +28,11 @@ fn a_database_made_with_the_first_schema_upgrades_and_keeps_its_data() {
 fn a_newer_database_is_refused() {
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("new.sqlite");
-    drop(SqliteStore::open(&path).expect("open"));
+    drop(SqlStore::open(&path).expect("open"));
     let c = rusqlite::Connection::open(&path).expect("raw");
     c.execute("INSERT INTO schema_migrations (version, description, applied_at) VALUES (999, 'future', 0)", [])
         .expect("insert");
-    let err = SqliteStore::open(&path).expect_err("refused");
+    let err = SqlStore::open(&path).expect_err("refused");
     assert!(err.to_string().contains("newer"), "{err}");
 }
 
@@ -53,7 +53,7 @@ fn a_database_with_members_upgrades_with_their_balances() {
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("v3.sqlite");
     let id = {
-        let store = SqliteStore::open(&path).expect("store");
+        let store = SqlStore::open(&path).expect("store");
         let m = store
             .create_member(
                 &Actor::cli(),
@@ -79,8 +79,8 @@ fn a_database_with_members_upgrades_with_their_balances() {
         m.id
     };
     roll_back_to(&path, 3, &["member_visits", "event_flags", "login_known"]);
-    assert_eq!(SqliteStore::open_at_version(&path, 3).expect("v3").schema_version().expect("version"), 3);
-    let store = SqliteStore::open(&path).expect("upgrade");
+    assert_eq!(SqlStore::open_at_version(&path, 3).expect("v3").schema_version().expect("version"), 3);
+    let store = SqlStore::open(&path).expect("upgrade");
     assert_eq!(store.schema_version().expect("version"), schema::LATEST);
     let m = store.get_member(id).expect("kept");
     assert_eq!((m.points, m.stored_value.principal.0, m.stored_value.bonus.0), (1_234, 50_000, 5_000));
@@ -94,7 +94,7 @@ fn the_upgrade_masks_card_numbers_already_stored() {
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("v4.sqlite");
     let (branch, receipt) = {
-        let store = SqliteStore::open(&path).expect("store");
+        let store = SqlStore::open(&path).expect("store");
         let b = admin::add_branch(&store, &Actor::cli(), admin::default_branch("B001", "老店")).expect("branch");
         let (till, code) =
             admin::add_till(&store, &Actor::cli(), b.id, "", std::time::Duration::from_secs(600)).expect("till");
@@ -120,12 +120,12 @@ fn the_upgrade_masks_card_numbers_already_stored() {
     c.execute("UPDATE sale_tenders SET reference = '4111111111111111' WHERE kind = 'bank_card'", []).expect("tender");
     c.execute("UPDATE events SET payload = replace(payload, '\"T0001\"', '\"4111111111111111\"')", []).expect("event");
     drop(c);
-    let old = SqliteStore::open_at_version(&path, 4).expect("v4");
+    let old = SqlStore::open_at_version(&path, 4).expect("v4");
     let before = old.sale_history(branch, &receipt).expect("read").expect("sale");
     assert!(before.sale.tenders.iter().any(|t| t.reference.as_deref() == Some("4111111111111111")));
     drop(old);
 
-    let store = SqliteStore::open(&path).expect("upgrade");
+    let store = SqlStore::open(&path).expect("upgrade");
     let after = store.sale_history(branch, &receipt).expect("read").expect("sale");
     let refs: Vec<_> = after.sale.tenders.iter().filter_map(|t| t.reference.clone()).collect();
     assert_eq!(refs, vec!["411111******1111".to_owned()], "the stored event is masked");

@@ -1,13 +1,14 @@
 //! A real HQ on port 0, driven over loopback like a till would.
 
+use hq_server::Application;
 use hq_server::demo::{DemoOptions, seed};
-use hq_server::{Application, Config};
 use shared::sync::{EnrolRequest, EnrolResponse, PROTOCOL_VERSION, PullResponse, PushRequest, PushResponse};
 
 #[tokio::test]
 async fn a_till_enrols_pushes_and_pulls_over_loopback() {
     let dir = tempfile::tempdir().expect("dir");
-    let app = Application::build(Config::loopback(dir.path().join("hq.sqlite"))).await.expect("build");
+    let db = hq_server::testing::TestDb::new(dir.path());
+    let app = Application::build(db.config()).await.expect("build");
     assert_ne!(app.port(), 0);
     let store = app.store();
     let demo =
@@ -80,7 +81,8 @@ async fn the_demo_chains_history_is_accepted_whole() {
     use hq_server::reports::{ReportKind, ReportQuery};
     use hq_server::store::{BranchStore as _, Clocked as _, ReportStore as _, SyncStore as _};
     let dir = tempfile::tempdir().expect("dir");
-    let app = Application::build(Config::loopback(dir.path().join("hq.sqlite"))).await.expect("build");
+    let db = hq_server::testing::TestDb::new(dir.path());
+    let app = Application::build(db.config()).await.expect("build");
     let store = app.store();
     let options = DemoOptions { history_days: 3, ..DemoOptions::small() };
     let demo = tokio::task::spawn_blocking(move || {

@@ -1,6 +1,6 @@
-use rusqlite::{OptionalExtension, params};
+use super::conn::{OptionalExtension, params};
 
-use super::{SqliteStore, from_micros};
+use super::{SqlStore, from_micros};
 use crate::audit::{ChainChecker, EntryFields};
 use crate::model::{AuditRecord, AuditVerdict};
 use crate::store::{AuditStore, StoreResult};
@@ -9,7 +9,7 @@ fn json_or_none(s: &str) -> Option<serde_json::Value> {
     if s.is_empty() { None } else { serde_json::from_str(s).ok() }
 }
 
-impl AuditStore for SqliteStore {
+impl AuditStore for SqlStore {
     fn list_audit(&self, after: i64, limit: u32) -> StoreResult<Vec<AuditRecord>> {
         self.read(|c| {
             let mut st = c.prepare(
@@ -45,7 +45,7 @@ impl AuditStore for SqliteStore {
                 "SELECT id, at, actor, client, action, entity, before, after, prev_hash, hash FROM audit_log ORDER BY id",
             )?;
             let mut rows = st.query([])?;
-            while let Some(r) = rows.next()? {
+            while let Some(r) = rows.next_row()? {
                 let (actor, from, action, entity): (String, String, String, String) =
                     (r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?);
                 let (before, after, prev, hash): (String, String, String, String) =

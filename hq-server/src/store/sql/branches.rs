@@ -1,15 +1,15 @@
+use super::conn::{Conn, OptionalExtension, Row, params};
 use jiff::Timestamp;
-use rusqlite::{Connection, OptionalExtension, Row, params};
 use shared::branch::BranchSettings;
 use shared::ids::{BranchId, StaffId, TillId};
 use shared::staff::{StaffMember, StaffRole};
 use shared::sync::Change;
 
-use super::{SqliteStore, append_audit, emit, from_micros, micros, not_found};
+use super::{SqlStore, append_audit, emit, from_micros, micros, not_found};
 use crate::model::{Actor, EnrolRefusal, Till, TillStatus, TokenLookup};
 use crate::store::{BranchStore, StoreError, StoreResult};
 
-fn load_branch(c: &Connection, id: BranchId) -> StoreResult<BranchSettings> {
+fn load_branch(c: &Conn<'_>, id: BranchId) -> StoreResult<BranchSettings> {
     let json: String = c
         .query_row("SELECT settings FROM branches WHERE id = ?1", [id.0], |r| r.get(0))
         .map_err(StoreError::from)
@@ -17,7 +17,7 @@ fn load_branch(c: &Connection, id: BranchId) -> StoreResult<BranchSettings> {
     Ok(serde_json::from_str(&json)?)
 }
 
-fn check_code_free(c: &Connection, code: &str, except: Option<BranchId>) -> StoreResult<()> {
+fn check_code_free(c: &Conn<'_>, code: &str, except: Option<BranchId>) -> StoreResult<()> {
     let other: Option<i64> = c.query_row("SELECT id FROM branches WHERE code = ?1", [code], |r| r.get(0)).optional()?;
     match other {
         Some(id) if Some(BranchId(id)) != except => {
@@ -31,7 +31,7 @@ const TILL_COLUMNS: &str = "t.id, t.branch_id, b.code, t.number, t.name, t.devic
      t.enrolled_at, t.revoked_at, t.token_hash IS NOT NULL";
 
 /// The till holding a token (by the token's hash), in any transaction.
-pub(crate) fn till_by_token_tx(c: &Connection, token_hash: &str) -> StoreResult<TokenLookup> {
+pub(crate) fn till_by_token_tx(c: &Conn<'_>, token_hash: &str) -> StoreResult<TokenLookup> {
     let till = c
         .prepare_cached(&format!(
             "SELECT {TILL_COLUMNS} FROM tills t JOIN branches b ON b.id = t.branch_id WHERE t.token_hash = ?1"
@@ -45,7 +45,7 @@ pub(crate) fn till_by_token_tx(c: &Connection, token_hash: &str) -> StoreResult<
     })
 }
 
-fn till_row(r: &Row<'_>) -> rusqlite::Result<Till> {
+fn till_row(r: &Row<'_>) -> super::conn::Result<Till> {
     let revoked_at: Option<i64> = r.get(8)?;
     let enrolled_at: Option<i64> = r.get(7)?;
     let has_token: bool = r.get(9)?;
@@ -70,7 +70,7 @@ fn till_row(r: &Row<'_>) -> rusqlite::Result<Till> {
     })
 }
 
-fn load_till(c: &Connection, id: TillId) -> StoreResult<Till> {
+fn load_till(c: &Conn<'_>, id: TillId) -> StoreResult<Till> {
     c.query_row(
         &format!("SELECT {TILL_COLUMNS} FROM tills t JOIN branches b ON b.id = t.branch_id WHERE t.id = ?1"),
         [id.0],
@@ -87,7 +87,7 @@ fn role_code(role: StaffRole) -> &'static str {
     }
 }
 
-fn staff_row(r: &Row<'_>) -> rusqlite::Result<StaffMember> {
+fn staff_row(r: &Row<'_>) -> super::conn::Result<StaffMember> {
     let role: String = r.get(4)?;
     Ok(StaffMember {
         id: StaffId(r.get(0)?),
@@ -100,7 +100,7 @@ fn staff_row(r: &Row<'_>) -> rusqlite::Result<StaffMember> {
     })
 }
 
-pub(crate) fn load_staff(c: &Connection, id: StaffId) -> StoreResult<StaffMember> {
+pub(crate) fn load_staff(c: &Conn<'_>, id: StaffId) -> StoreResult<StaffMember> {
     c.query_row("SELECT id, branch_id, login, name, role, pin_hash, active FROM staff WHERE id = ?1", [id.0], staff_row)
         .map_err(StoreError::from)
         .map_err(not_found(format!("staff member {id}")))
@@ -111,16 +111,17 @@ fn redacted(s: &StaffMember, pin_note: &str) -> StaffMember {
     StaffMember { pin_hash: pin_note.to_owned(), ..s.clone() }
 }
 
-impl BranchStore for SqliteStore {
+impl BranchStore for SqlStore {
     fn create_branch(&self, actor: &Actor, settings: BranchSettings) -> StoreResult<BranchSettings> {
         self.write(|tx| {
             check_code_free(tx, &settings.code, None)?;
             let now = micros(self.now());
-            tx.execute(
-                "INSERT INTO branches (code, name, settings, created_at, updated_at) VALUES (?1, ?2, '{}', ?3, ?3)",
+            let id = tx.query_row(
+                "INSERT INTO branches (code, name, settings, created_at, updated_at) VALUES (?1, ?2, '{}', ?3, ?3) RETURNING id",
                 params![settings.code, settings.name, now],
+                |r| r.get(0),
             )?;
-            let created = BranchSettings { id: BranchId(tx.last_insert_rowid()), ..settings };
+            let created = BranchSettings { id: BranchId(id), ..settings };
             tx.execute(
                 "UPDATE branches SET settings = ?2 WHERE id = ?1",
                 params![created.id.0, serde_json::to_string(&created)?],
@@ -207,12 +208,13 @@ impl BranchStore for SqliteStore {
                 return Err(StoreError::Invalid(format!("branch {branch} already has 99 tills")));
             }
             let name = if name.trim().is_empty() { format!("Till {number:02}") } else { name.trim().to_owned() };
-            tx.execute(
+            let id = tx.query_row(
                 "INSERT INTO tills (branch_id, number, name, code_hash, code_expires_at, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
                 params![branch.0, number, name, code_hash, micros(expires_at), micros(self.now())],
+                |r| r.get(0),
             )?;
-            let till = load_till(tx, TillId(tx.last_insert_rowid()))?;
+            let till = load_till(tx, TillId(id))?;
             append_audit(
                 tx,
                 &self.audit_key,
@@ -361,9 +363,9 @@ impl BranchStore for SqliteStore {
                     staff.login, staff.branch
                 )));
             }
-            tx.execute(
+            let id = tx.query_row(
                 "INSERT INTO staff (branch_id, login, name, role, pin_hash, active, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
                 params![
                     staff.branch.0,
                     staff.login,
@@ -373,8 +375,9 @@ impl BranchStore for SqliteStore {
                     staff.active,
                     micros(self.now())
                 ],
+                |r| r.get(0),
             )?;
-            let created = StaffMember { id: StaffId(tx.last_insert_rowid()), ..staff };
+            let created = StaffMember { id: StaffId(id), ..staff };
             emit(tx, &format!("staff:{}", created.id), Some(created.branch.0), &Change::Staff(created.clone()))?;
             append_audit(
                 tx,

@@ -5,9 +5,9 @@
 //! `points = Σ lots.remaining - points_deficit`; `sv_principal` / `sv_bonus` are the sums of the
 //! entries' principal and bonus. Tests check both against the ledger.
 
+use super::conn::{Conn, OptionalExtension, params};
 use jiff::Timestamp;
 use jiff::civil::Date;
-use rusqlite::{Connection, OptionalExtension, params};
 use shared::catalog::MemberCode;
 use shared::ids::{BranchId, MemberId};
 use shared::ledger::LedgerKind;
@@ -52,7 +52,7 @@ fn parse_status(s: &str) -> MemberStatus {
 }
 
 /// A member with their cards, as stored.
-pub(crate) fn load_member(c: &Connection, id: &str) -> StoreResult<Option<MemberRecord>> {
+pub(crate) fn load_member(c: &Conn<'_>, id: &str) -> StoreResult<Option<MemberRecord>> {
     let row = c
         .prepare_cached(
             "SELECT id, code, phone, name, birthday, tier, status, merged_into, home_branch, enrolled_at, points,
@@ -113,7 +113,7 @@ pub(crate) fn load_member(c: &Connection, id: &str) -> StoreResult<Option<Member
 }
 
 /// Follows merges to the member an id now means (itself when not merged).
-pub(crate) fn resolve(c: &Connection, id: &str) -> StoreResult<Option<String>> {
+pub(crate) fn resolve(c: &Conn<'_>, id: &str) -> StoreResult<Option<String>> {
     let mut current = id.to_owned();
     for _ in 0..8 {
         let row: Option<Option<String>> = c
@@ -137,7 +137,7 @@ pub(crate) fn resolve(c: &Connection, id: &str) -> StoreResult<Option<String>> {
 }
 
 /// The member a card code, UID or phone number belongs to (following merges), or why it is refused.
-pub(crate) fn find(c: &Connection, by: &MemberIdentifier) -> StoreResult<Result<Option<String>, MemberRefusal>> {
+pub(crate) fn find(c: &Conn<'_>, by: &MemberIdentifier) -> StoreResult<Result<Option<String>, MemberRefusal>> {
     let card = |kind: CardKind, value: &str| -> StoreResult<Option<(String, String)>> {
         Ok(c.prepare_cached("SELECT member_id, status FROM member_cards WHERE kind = ?1 AND value = ?2")?
             .query_row(params![kind.code(), value], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -187,7 +187,7 @@ pub(crate) struct Entry<'a> {
 
 /// Appends an entry and moves the member's balances with it. Returns the entry's id, or `None`
 /// when an entry of this kind for this source exists already (nothing is applied twice).
-pub(crate) fn append(c: &Connection, e: &Entry<'_>) -> StoreResult<Option<String>> {
+pub(crate) fn append(c: &Conn<'_>, e: &Entry<'_>) -> StoreResult<Option<String>> {
     let sv = StoredValue { principal: Money(e.principal), bonus: Money(e.bonus) };
     if !e.kind.accepts(e.points, sv) {
         return Err(StoreError::Internal(format!(
@@ -232,7 +232,7 @@ pub(crate) fn append(c: &Connection, e: &Entry<'_>) -> StoreResult<Option<String
 }
 
 /// The member's lots that still hold points.
-pub(crate) fn lots(c: &Connection, member: &str) -> StoreResult<Vec<PointsLot>> {
+pub(crate) fn lots(c: &Conn<'_>, member: &str) -> StoreResult<Vec<PointsLot>> {
     let rows = c
         .prepare_cached(
             "SELECT id, earned_on, points, remaining, expires_on FROM points_lots WHERE member_id = ?1 AND remaining > 0",
@@ -257,7 +257,7 @@ pub(crate) fn lots(c: &Connection, member: &str) -> StoreResult<Vec<PointsLot>> 
 /// Creates a lot of `points` for an `earn` or `restore` entry `lot_id`; a deficit left by earlier
 /// refunds is paid off first.
 pub(crate) fn add_lot(
-    c: &Connection,
+    c: &Conn<'_>,
     member: &str,
     lot_id: &str,
     points: i64,
@@ -292,7 +292,7 @@ pub(crate) fn add_lot(
 /// soonest-expiring unexpired lots. What no lot covers becomes a deficit (the balance goes below
 /// zero). The caller appends the matching ledger entry.
 pub(crate) fn take_points(
-    c: &Connection,
+    c: &Conn<'_>,
     member: &str,
     points: i64,
     own_lot: Option<&str>,
@@ -319,7 +319,7 @@ pub(crate) fn take_points(
 }
 
 /// What holds reserve now (held and not yet expired): points and stored value (principal, bonus).
-pub(crate) fn held(c: &Connection, member: &str, now: Timestamp) -> StoreResult<(i64, StoredValue)> {
+pub(crate) fn held(c: &Conn<'_>, member: &str, now: Timestamp) -> StoreResult<(i64, StoredValue)> {
     let (p, pr, b): (i64, i64, i64) = c
         .prepare_cached(
             "SELECT COALESCE(SUM(points), 0), COALESCE(SUM(principal), 0), COALESCE(SUM(bonus), 0) FROM holds
@@ -330,17 +330,17 @@ pub(crate) fn held(c: &Connection, member: &str, now: Timestamp) -> StoreResult<
 }
 
 /// Points a member can use now: unexpired lots, minus any deficit, minus what holds reserve.
-pub(crate) fn usable_points(c: &Connection, m: &MemberRecord, now: Timestamp) -> StoreResult<i64> {
+pub(crate) fn usable_points(c: &Conn<'_>, m: &MemberRecord, now: Timestamp) -> StoreResult<i64> {
     Ok(available(c, m, now)?.0)
 }
 
 /// Stored value a member can spend now, after what holds reserve.
-pub(crate) fn spendable(c: &Connection, m: &MemberRecord, now: Timestamp) -> StoreResult<StoredValue> {
+pub(crate) fn spendable(c: &Conn<'_>, m: &MemberRecord, now: Timestamp) -> StoreResult<StoredValue> {
     Ok(available(c, m, now)?.1)
 }
 
 /// Both of the above with one look at the holds.
-pub(crate) fn available(c: &Connection, m: &MemberRecord, now: Timestamp) -> StoreResult<(i64, StoredValue)> {
+pub(crate) fn available(c: &Conn<'_>, m: &MemberRecord, now: Timestamp) -> StoreResult<(i64, StoredValue)> {
     let id = m.id.to_string();
     let (held_points, held_sv) = held(c, &id, now)?;
     // The same figure as `shared::points::usable_points` over the lots, summed by SQLite.
@@ -361,7 +361,7 @@ pub(crate) fn available(c: &Connection, m: &MemberRecord, now: Timestamp) -> Sto
 
 /// What a till may know of a member now.
 pub(crate) fn snapshot(
-    c: &Connection,
+    c: &Conn<'_>,
     m: &MemberRecord,
     policy: &MemberPolicy,
     now: Timestamp,
@@ -391,7 +391,7 @@ pub(crate) fn snapshot(
 }
 
 /// The member's spend over the 365 days up to `day`: sales due minus what was paid back.
-pub(crate) fn trailing_spend(c: &Connection, member: &str, day: Date) -> StoreResult<Money> {
+pub(crate) fn trailing_spend(c: &Conn<'_>, member: &str, day: Date) -> StoreResult<Money> {
     let from = day.checked_sub(jiff::Span::new().days(364)).unwrap_or(day).to_string();
     let to = day.to_string();
     let sales: i64 = c
@@ -409,14 +409,7 @@ pub(crate) fn trailing_spend(c: &Connection, member: &str, day: Date) -> StoreRe
 }
 
 /// Moves a member to another tier, recording why.
-pub(crate) fn set_tier(
-    c: &Connection,
-    member: &str,
-    from: &str,
-    to: &str,
-    at: Timestamp,
-    why: &str,
-) -> StoreResult<()> {
+pub(crate) fn set_tier(c: &Conn<'_>, member: &str, from: &str, to: &str, at: Timestamp, why: &str) -> StoreResult<()> {
     c.prepare_cached("UPDATE members SET tier = ?2, updated_at = ?3 WHERE id = ?1")?.execute(params![
         member,
         to,
@@ -432,7 +425,7 @@ pub(crate) const VISIT_DAYS: i64 = 90;
 
 /// Puts the member's snapshot on the change feed of their home branch and of the branches they
 /// shopped at in the last [`VISIT_DAYS`] (others look them up online).
-pub(crate) fn publish(c: &Connection, member: &str, now: Timestamp) -> StoreResult<()> {
+pub(crate) fn publish(c: &Conn<'_>, member: &str, now: Timestamp) -> StoreResult<()> {
     let Some(m) = load_member(c, member)? else { return Ok(()) };
     let since = hq_day(now).checked_sub(jiff::Span::new().days(VISIT_DAYS)).unwrap_or(hq_day(now)).to_string();
     let visited: Vec<i64> = c
@@ -454,22 +447,23 @@ pub(crate) fn publish(c: &Connection, member: &str, now: Timestamp) -> StoreResu
 }
 
 /// Notes that a member shopped at a branch (see [`publish`]).
-pub(crate) fn visited(c: &Connection, member: &str, branch: i64, day: Date) -> StoreResult<()> {
+pub(crate) fn visited(c: &Conn<'_>, member: &str, branch: i64, day: Date) -> StoreResult<()> {
     c.prepare_cached(
         "INSERT INTO member_visits (member_id, branch_id, last_day) VALUES (?1, ?2, ?3)
-         ON CONFLICT (member_id, branch_id) DO UPDATE SET last_day = MAX(last_day, excluded.last_day)",
+         ON CONFLICT (member_id, branch_id) DO UPDATE SET last_day = CASE WHEN excluded.last_day > member_visits.last_day
+                                                             THEN excluded.last_day ELSE member_visits.last_day END",
     )?
     .execute(params![member, branch, day.to_string()])?;
     Ok(())
 }
 
 /// The next free ten-digit member code.
-pub(crate) fn next_code(c: &Connection) -> StoreResult<MemberCode> {
+pub(crate) fn next_code(c: &Conn<'_>) -> StoreResult<MemberCode> {
     loop {
         let n: i64 = c
             .prepare_cached(
                 "INSERT INTO member_code_seq (id, next) VALUES (1, 8000000001)
-                 ON CONFLICT (id) DO UPDATE SET next = next + 1 RETURNING next",
+                 ON CONFLICT (id) DO UPDATE SET next = member_code_seq.next + 1 RETURNING next",
             )?
             .query_row([], |r| r.get(0))?;
         let code = format!("{n:010}");

@@ -2,8 +2,8 @@
 //! refund and shift tables, sequence-gap tracking, and the one place where a sale's member and
 //! ledger effects will be applied ([`apply_member_effects`]), all in the batch's transaction.
 
+use super::conn::{Conn, OptionalExtension, params};
 use jiff::Timestamp;
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use shared::ids::MemberId;
 use shared::ledger::LedgerKind;
 use shared::member::MemberIdentifier;
@@ -23,8 +23,8 @@ pub(crate) enum ProjectError {
     Store(StoreError),
 }
 
-impl From<rusqlite::Error> for ProjectError {
-    fn from(e: rusqlite::Error) -> Self {
+impl From<super::conn::Error> for ProjectError {
+    fn from(e: super::conn::Error) -> Self {
         ProjectError::Store(e.into())
     }
 }
@@ -36,13 +36,13 @@ impl From<serde_json::Error> for ProjectError {
 }
 
 /// Maps a uniqueness violation to a rejection with `reason`.
-fn unique_or(reason: impl FnOnce() -> String) -> impl FnOnce(rusqlite::Error) -> ProjectError {
+fn unique_or(reason: impl FnOnce() -> String) -> impl FnOnce(super::conn::Error) -> ProjectError {
     move |e| if is_constraint(&e) { ProjectError::Reject(reason()) } else { e.into() }
 }
 
 pub(crate) fn apply_batch(
-    store: &super::SqliteStore,
-    tx: &mut Transaction<'_>,
+    store: &super::SqlStore,
+    tx: &Conn<'_>,
     till: &Till,
     events: &[EventEnvelope],
     verdicts: &[crate::event_checks::Verdict],
@@ -83,7 +83,7 @@ pub(crate) fn apply_batch(
         }
         if verdict.is_ok() {
             // Every figure HQ can know better than the till, against HQ's own state.
-            let facts = super::facts::SqliteFacts { store, c: tx };
+            let facts = super::facts::SqlFacts { store, c: tx };
             match crate::event_checks::check_value(&facts, till, env, received_at)? {
                 Ok(more) => {
                     if let Ok(flags) = &mut verdict {
@@ -163,7 +163,7 @@ pub(crate) fn apply_batch(
 
 /// Follows the till's sequence: the next number moves on, a jump records a gap, and a late
 /// number may fill one.
-fn track_seq(c: &Connection, till: i64, seq: i64, next_seq: &mut i64, now: i64) -> StoreResult<()> {
+fn track_seq(c: &Conn<'_>, till: i64, seq: i64, next_seq: &mut i64, now: i64) -> StoreResult<()> {
     if seq == *next_seq {
         *next_seq += 1;
     } else if seq > *next_seq {
@@ -191,7 +191,7 @@ fn track_seq(c: &Connection, till: i64, seq: i64, next_seq: &mut i64, now: i64) 
 }
 
 /// Writes an accepted event into the tables reports are built on.
-fn project(c: &Connection, till: &Till, env: &EventEnvelope, received: i64) -> Result<(), ProjectError> {
+fn project(c: &Conn<'_>, till: &Till, env: &EventEnvelope, received: i64) -> Result<(), ProjectError> {
     let event_id = env.id.to_string();
     let till_id = till.id.0;
     let branch_id = till.branch_id.0;
@@ -317,7 +317,7 @@ fn project(c: &Connection, till: &Till, env: &EventEnvelope, received: i64) -> R
     }
 }
 
-fn insert_sale(c: &Connection, event_id: &str, s: &CompletedSale, received: i64) -> Result<(), ProjectError> {
+fn insert_sale(c: &Conn<'_>, event_id: &str, s: &CompletedSale, received: i64) -> Result<(), ProjectError> {
     let t = &s.totals;
     let m = s.member.as_ref();
     c.prepare_cached(
@@ -389,7 +389,7 @@ fn insert_sale(c: &Connection, event_id: &str, s: &CompletedSale, received: i64)
 }
 
 fn insert_tenders(
-    c: &Connection,
+    c: &Conn<'_>,
     table: &str,
     key: &str,
     id: &str,
@@ -441,7 +441,7 @@ fn insert_tenders(
     Ok(())
 }
 
-fn insert_refund(c: &Connection, event_id: &str, r: &Refund, received: i64) -> Result<(), ProjectError> {
+fn insert_refund(c: &Conn<'_>, event_id: &str, r: &Refund, received: i64) -> Result<(), ProjectError> {
     let kind = match r.kind {
         RefundKind::Return => "return",
         RefundKind::Void => "void",
@@ -511,7 +511,7 @@ fn insert_refund(c: &Connection, event_id: &str, r: &Refund, received: i64) -> R
 ///   already a member's, merges it into that member and tells the branch's tills.
 /// - Top-ups (and change put on stored value) were applied online when they happened.
 pub(crate) fn apply_member_effects(
-    c: &Connection,
+    c: &Conn<'_>,
     key: &crate::audit::AuditKey,
     till: &Till,
     env: &EventEnvelope,
@@ -538,7 +538,7 @@ fn identifier_key(by: &MemberIdentifier) -> (&'static str, String) {
 }
 
 /// The member a sale's `SaleMember` means at HQ: its id (following merges), else its identifier.
-fn sale_member(c: &Connection, m: &SaleMember) -> Result<Option<String>, ProjectError> {
+fn sale_member(c: &Conn<'_>, m: &SaleMember) -> Result<Option<String>, ProjectError> {
     if let Some(id) = m.member_id
         && let Some(found) = ledger::resolve(c, &id.to_string()).map_err(ProjectError::Store)?
     {
@@ -556,7 +556,7 @@ fn sale_member(c: &Connection, m: &SaleMember) -> Result<Option<String>, Project
     }
 }
 
-fn sale_effects(c: &Connection, till: &Till, s: &CompletedSale, now: Timestamp) -> Result<(), ProjectError> {
+fn sale_effects(c: &Conn<'_>, till: &Till, s: &CompletedSale, now: Timestamp) -> Result<(), ProjectError> {
     let Some(m) = &s.member else { return Ok(()) };
     let store = |e: StoreError| ProjectError::Store(e);
     let sale = s.id.to_string();
@@ -670,7 +670,7 @@ fn sale_effects(c: &Connection, till: &Till, s: &CompletedSale, now: Timestamp) 
     ledger::publish(c, &member, now).map_err(store)
 }
 
-fn refund_effects(c: &Connection, till: &Till, r: &Refund, now: Timestamp) -> Result<(), ProjectError> {
+fn refund_effects(c: &Conn<'_>, till: &Till, r: &Refund, now: Timestamp) -> Result<(), ProjectError> {
     let store = |e: StoreError| ProjectError::Store(e);
     let refund = r.id.to_string();
     let source = format!("refund:{refund}");
@@ -693,7 +693,7 @@ fn refund_effects(c: &Connection, till: &Till, r: &Refund, now: Timestamp) -> Re
             // The sale still waits for its member: what is taken back never reaches them.
             if let Some(sale) = r.sale {
                 c.prepare_cached(
-                    "UPDATE pending_attributions SET points = MAX(points - ?2, 0) WHERE sale_id = ?1 AND attributed_to IS NULL",
+                    "UPDATE pending_attributions SET points = CASE WHEN points > ?2 THEN points - ?2 ELSE 0 END WHERE sale_id = ?1 AND attributed_to IS NULL",
                 )?
                 .execute(params![sale.to_string(), r.points_taken_back])?;
             }
@@ -786,7 +786,7 @@ fn refund_effects(c: &Connection, till: &Till, r: &Refund, now: Timestamp) -> Re
 }
 
 fn enrolment_effects(
-    c: &Connection,
+    c: &Conn<'_>,
     key: &crate::audit::AuditKey,
     till: &Till,
     e: &MemberEnrolment,

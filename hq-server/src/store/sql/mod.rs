@@ -1,17 +1,31 @@
-//! The embedded store: SQLite in WAL mode, one writer connection (SQLite serialises writers
-//! anyway) and a few reader connections that read concurrently with it. Every call blocks; the
-//! HTTP layer runs them on the blocking pool.
+//! HQ's store, written once over [`conn::Conn`] for two databases:
+//!
+//! - SQLite (the embedded default: a file, no server): WAL mode, one writer connection (SQLite
+//!   serialises writers anyway) and a few reader connections that read concurrently with it.
+//! - PostgreSQL (`postgres://…`, for a chain that outgrows one machine, and for several HQ
+//!   processes on one database): a pool of connections. Every write transaction first takes one
+//!   transaction-level advisory lock, so writes are serialised across every HQ process exactly as
+//!   SQLite's single writer serialises them in one: the checks a write makes (a member's
+//!   available points, an event already stored, the next sequence number, the audit chain's
+//!   head) stay true until it commits, and the change feed's numbers are committed in order, so
+//!   a till's cursor never skips a change committed late. Reads run in `REPEATABLE READ READ
+//!   ONLY` transactions: one consistent snapshot each, as SQLite's read transactions.
+//!
+//! Every call blocks; the HTTP layer runs them on the blocking pool.
 
 mod accounts;
 mod audit_log;
 mod branches;
 mod catalog;
+pub mod conn;
 mod facts;
 mod ingest;
 pub(crate) mod ledger;
 pub(crate) mod members;
+pub(crate) mod postgres;
 mod reports;
 pub mod schema;
+pub mod schema_pg;
 mod sync;
 
 use std::path::{Path, PathBuf};
@@ -19,11 +33,13 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use jiff::Timestamp;
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension as _, TransactionBehavior};
 use serde::Serialize;
 use shared::policy::MemberPolicy;
 use shared::sync::Change;
 
+use self::conn::{Conn, OptionalExtension, params};
+use self::postgres::PgPool;
 use super::{Clocked, PolicyStore, StoreError, StoreResult};
 use crate::audit::{AuditKey, EntryFields, GENESIS, entry_hash};
 use crate::clock::Clock;
@@ -33,13 +49,69 @@ const READERS: usize = 4;
 /// How much of the database file each connection maps into memory (SQLite caps it at its
 /// compile-time maximum, 2 GiB by default).
 const MMAP_BYTES: i64 = 4 << 30;
+/// PostgreSQL connections per HQ process.
+const PG_CONNECTIONS: usize = 16;
+/// The advisory lock every PostgreSQL write transaction takes first (any fixed number: "HQ").
+const PG_WRITE_LOCK: i64 = 0x4851;
 
-/// HQ's SQLite database.
-pub struct SqliteStore {
+/// Where HQ keeps its data: a SQLite file (a path or `sqlite:` / `sqlite://` URL) or a
+/// PostgreSQL database (`postgres://` / `postgresql://` URL).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Location {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl Location {
+    /// Reads `--db`: a URL's scheme chooses the store; anything else is a SQLite file's path.
+    pub fn parse(s: &str) -> Location {
+        if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            Location::Postgres(s.to_owned())
+        } else if let Some(rest) = s.strip_prefix("sqlite://").or_else(|| s.strip_prefix("sqlite:")) {
+            Location::Sqlite(PathBuf::from(rest))
+        } else {
+            Location::Sqlite(PathBuf::from(s))
+        }
+    }
+
+    /// The SQLite file, if this is one.
+    pub fn sqlite_path(&self) -> Option<&Path> {
+        match self {
+            Location::Sqlite(p) => Some(p),
+            Location::Postgres(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::Sqlite(p) => write!(f, "{}", p.display()),
+            // Never print a password that a URL may carry.
+            Location::Postgres(url) => match url.split_once('@') {
+                Some((_, host)) => write!(f, "postgres://…@{host}"),
+                None => f.write_str(url),
+            },
+        }
+    }
+}
+
+struct SqliteBackend {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
+}
+
+enum Backend {
+    Sqlite(SqliteBackend),
+    Postgres(Box<PgPool>),
+}
+
+/// HQ's database, SQLite or PostgreSQL.
+pub struct SqlStore {
+    backend: Backend,
+    location: Location,
     /// Every policy version, parsed once; replaced when a reader sees a newer version (`all_policies_tx`).
     policies: Mutex<Option<std::sync::Arc<Vec<MemberPolicy>>>>,
     /// Where "now" comes from for what the store records and decides.
@@ -48,27 +120,21 @@ pub struct SqliteStore {
     pub(crate) audit_key: AuditKey,
 }
 
-impl Clocked for SqliteStore {
+impl Clocked for SqlStore {
     fn clock(&self) -> Clock {
         self.clock.clone()
     }
 }
 
-impl std::fmt::Debug for SqliteStore {
+impl std::fmt::Debug for SqlStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteStore").field("path", &self.path).finish()
+        f.debug_struct("SqlStore").field("location", &self.location.to_string()).finish()
     }
 }
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
-        match e {
-            rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound("record".into()),
-            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
-                StoreError::Conflict("a record with the same key already exists".into())
-            }
-            e => StoreError::Internal(e.to_string()),
-        }
+        conn::Error::from(e).into()
     }
 }
 
@@ -94,31 +160,73 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-impl SqliteStore {
-    /// Opens (creating if needed) and migrates the database at `path` to the latest schema, and
-    /// makes sure HQ has a member policy. The audit key is the file beside the database
-    /// (`AuditKey::default_path`), made on first use.
-    pub fn open(path: &Path) -> StoreResult<SqliteStore> {
+impl SqlStore {
+    /// Opens (creating if needed) and migrates the SQLite database at `path` to the latest
+    /// schema, and makes sure HQ has a member policy. The audit key is the file beside the
+    /// database (`AuditKey::default_path`), made on first use.
+    pub fn open(path: &Path) -> StoreResult<SqlStore> {
         Self::open_with_clock(path, Clock::system())
     }
 
     /// The same, with the time from `clock` (tests that run HQ at a chosen hour).
-    pub fn open_with_clock(path: &Path, clock: Clock) -> StoreResult<SqliteStore> {
+    pub fn open_with_clock(path: &Path, clock: Clock) -> StoreResult<SqlStore> {
         Self::open_with(path, clock, None)
     }
 
     /// The same, with the audit key from `audit_key` (a file kept away from the database), or
     /// beside the database when `None`.
-    pub fn open_with(path: &Path, clock: Clock, audit_key: Option<&Path>) -> StoreResult<SqliteStore> {
+    pub fn open_with(path: &Path, clock: Clock, audit_key: Option<&Path>) -> StoreResult<SqlStore> {
         Self::open_at(path, schema::LATEST, clock, audit_key)
     }
 
     /// Opens and migrates up to `version` only: for testing upgrades from an old schema.
-    pub fn open_at_version(path: &Path, version: u32) -> StoreResult<SqliteStore> {
+    pub fn open_at_version(path: &Path, version: u32) -> StoreResult<SqlStore> {
         Self::open_at(path, version, Clock::system(), None)
     }
 
-    fn open_at(path: &Path, version: u32, clock: Clock, audit_key: Option<&Path>) -> StoreResult<SqliteStore> {
+    /// Opens the store at `location`. The audit key is `audit_key`, or for SQLite the file
+    /// beside the database; PostgreSQL has no "beside", so it needs one.
+    pub fn open_location(location: &Location, clock: Clock, audit_key: Option<&Path>) -> StoreResult<SqlStore> {
+        match location {
+            Location::Sqlite(path) => Self::open_with(path, clock, audit_key),
+            Location::Postgres(url) => {
+                let key_path = audit_key.ok_or_else(|| {
+                    StoreError::Invalid(
+                        "HQ on PostgreSQL needs --audit-key (the audit chain's secret, a file kept apart from the database)"
+                            .into(),
+                    )
+                })?;
+                Self::open_postgres(url, clock, key_path)
+            }
+        }
+    }
+
+    /// Opens (migrating if needed) the PostgreSQL database at `url`.
+    pub fn open_postgres(url: &str, clock: Clock, audit_key: &Path) -> StoreResult<SqlStore> {
+        let audit_key = AuditKey::load_or_create(audit_key)
+            .map_err(|e| StoreError::Invalid(format!("the audit key {}: {e}", audit_key.display())))?;
+        let pool = PgPool::new(url, PG_CONNECTIONS).map_err(|e| match e {
+            conn::Error::Connection(e) | conn::Error::Database(e) => {
+                StoreError::Unavailable(format!("PostgreSQL at {}: {e}", Location::Postgres(url.to_owned())))
+            }
+            e => e.into(),
+        })?;
+        {
+            let c = pool.get()?;
+            schema_pg::migrate(&Conn::pg(&c), clock.now())?;
+        }
+        let store = SqlStore {
+            backend: Backend::Postgres(Box::new(pool)),
+            location: Location::Postgres(url.to_owned()),
+            policies: Mutex::new(None),
+            clock,
+            audit_key,
+        };
+        store.ensure_policy()?;
+        Ok(store)
+    }
+
+    fn open_at(path: &Path, version: u32, clock: Clock, audit_key: Option<&Path>) -> StoreResult<SqlStore> {
         let key_path = audit_key.map_or_else(|| AuditKey::default_path(path), Path::to_path_buf);
         let audit_key = AuditKey::load_or_create(&key_path)
             .map_err(|e| StoreError::Invalid(format!("the audit key {}: {e}", key_path.display())))?;
@@ -141,11 +249,14 @@ impl SqliteStore {
             configure(&r)?;
             readers.push(Mutex::new(r));
         }
-        let store = SqliteStore {
-            path: path.to_owned(),
-            writer: Mutex::new(writer),
-            readers,
-            next_reader: AtomicUsize::new(0),
+        let store = SqlStore {
+            backend: Backend::Sqlite(SqliteBackend {
+                path: path.to_owned(),
+                writer: Mutex::new(writer),
+                readers,
+                next_reader: AtomicUsize::new(0),
+            }),
+            location: Location::Sqlite(path.to_owned()),
             policies: Mutex::new(None),
             clock,
             audit_key,
@@ -156,8 +267,25 @@ impl SqliteStore {
         Ok(store)
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Where the data is.
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    /// The SQLite file, when the store is one.
+    pub fn path(&self) -> Option<&Path> {
+        match &self.backend {
+            Backend::Sqlite(s) => Some(&s.path),
+            Backend::Postgres(_) => None,
+        }
+    }
+
+    /// Which database this is.
+    pub fn engine(&self) -> conn::Engine {
+        match &self.backend {
+            Backend::Sqlite(_) => conn::Engine::Sqlite,
+            Backend::Postgres(_) => conn::Engine::Postgres,
+        }
     }
 
     /// Now, by the store's clock.
@@ -170,45 +298,84 @@ impl SqliteStore {
         self.read(|c| Ok(c.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0))?))
     }
 
-    /// Sets the writer's `PRAGMA synchronous` (`FULL` from `open`). Only for the push benchmark,
-    /// which measures what durable acknowledgements cost against `NORMAL` in the same run.
+    /// Sets the SQLite writer's `PRAGMA synchronous` (`FULL` from `open`). Only for the push
+    /// benchmark, which measures what durable acknowledgements cost against `NORMAL` in the same run.
     #[doc(hidden)]
     pub fn set_writer_synchronous_for_benchmarks(&self, level: &str) -> StoreResult<()> {
-        let conn = self.writer.lock().map_err(|_| StoreError::Internal("writer lock poisoned".into()))?;
-        Ok(conn.pragma_update(None, "synchronous", level)?)
-    }
-
-    /// Runs `f` in one write transaction (begun immediately, so it never has to upgrade a lock).
-    pub(crate) fn write<T>(&self, f: impl FnOnce(&mut Transaction<'_>) -> StoreResult<T>) -> StoreResult<T> {
-        let mut conn = self.writer.lock().map_err(|_| StoreError::Internal("writer lock poisoned".into()))?;
-        let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let out = f(&mut tx)?;
-        tx.commit()?;
-        Ok(out)
-    }
-
-    /// Runs `f` on a reader connection inside one read transaction (one consistent snapshot).
-    pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
-        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
-        // Take a free reader if there is one; otherwise wait for ours.
-        if let Some(mut conn) = self.free_reader(start) {
-            return read_in_tx(&mut conn, f);
+        match &self.backend {
+            Backend::Sqlite(s) => {
+                let conn = s.writer.lock().map_err(|_| StoreError::Internal("writer lock poisoned".into()))?;
+                Ok(conn.pragma_update(None, "synchronous", level)?)
+            }
+            Backend::Postgres(_) => Err(StoreError::Invalid("PRAGMA synchronous is SQLite's".into())),
         }
-        let mut conn = self.readers[start % self.readers.len()]
-            .lock()
-            .map_err(|_| StoreError::Internal("reader lock poisoned".into()))?;
-        read_in_tx(&mut conn, f)
     }
 
-    /// Like [`SqliteStore::read`], but only if a reader connection is free at once: `None`
-    /// (without running `f`) when every one is busy. Never waits on a lock.
-    pub(crate) fn read_if_free<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> Option<StoreResult<T>> {
-        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
-        self.free_reader(start).map(|mut conn| read_in_tx(&mut conn, f))
+    /// Runs SQL statements as they are, in one write transaction: for tests that break the
+    /// database on purpose (a balance edited behind HQ's back) and for the benchmarks.
+    #[doc(hidden)]
+    pub fn execute_raw(&self, sql: &str) -> StoreResult<()> {
+        self.write(|c| Ok(c.execute_batch(sql)?))
     }
 
-    fn free_reader(&self, start: usize) -> Option<std::sync::MutexGuard<'_, Connection>> {
-        (0..self.readers.len()).find_map(|i| self.readers[(start + i) % self.readers.len()].try_lock().ok())
+    /// Runs `f` on a connection in one write transaction, bypassing every rule of the store:
+    /// for tests that edit or read the tables directly, on either database.
+    #[doc(hidden)]
+    pub fn raw<T>(&self, f: impl FnOnce(&Conn<'_>) -> StoreResult<T>) -> StoreResult<T> {
+        self.write(f)
+    }
+
+    /// Runs `f` in one write transaction. SQLite: begun immediately on the one writer, so it
+    /// never has to upgrade a lock. PostgreSQL: the first statement takes the write lock
+    /// (see the module's documentation).
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&Conn<'_>) -> StoreResult<T>) -> StoreResult<T> {
+        match &self.backend {
+            Backend::Sqlite(s) => {
+                let mut conn = s.writer.lock().map_err(|_| StoreError::Internal("writer lock poisoned".into()))?;
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let out = f(&Conn::sqlite(&tx))?;
+                tx.commit()?;
+                Ok(out)
+            }
+            Backend::Postgres(pool) => {
+                let c = pool.begin(&format!("BEGIN; SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})"))?;
+                finish_pg(&c, f(&Conn::pg(&c)))
+            }
+        }
+    }
+
+    /// Runs `f` inside one read transaction (one consistent snapshot).
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Conn<'_>) -> StoreResult<T>) -> StoreResult<T> {
+        match &self.backend {
+            Backend::Sqlite(s) => {
+                let start = s.next_reader.fetch_add(1, Ordering::Relaxed);
+                // Take a free reader if there is one; otherwise wait for ours.
+                if let Some(mut conn) = s.free_reader(start) {
+                    return read_in_tx(&mut conn, f);
+                }
+                let mut conn = s.readers[start % s.readers.len()]
+                    .lock()
+                    .map_err(|_| StoreError::Internal("reader lock poisoned".into()))?;
+                read_in_tx(&mut conn, f)
+            }
+            Backend::Postgres(pool) => {
+                let c = pool.begin("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
+                finish_pg(&c, f(&Conn::pg(&c)))
+            }
+        }
+    }
+
+    /// Like [`SqlStore::read`], but only if it can start at once: `None` (without running `f`)
+    /// when every SQLite reader is busy. PostgreSQL's client always waits on the network, so
+    /// there it is always `None` and the caller goes to the blocking pool.
+    pub(crate) fn read_if_free<T>(&self, f: impl FnOnce(&Conn<'_>) -> StoreResult<T>) -> Option<StoreResult<T>> {
+        match &self.backend {
+            Backend::Sqlite(s) => {
+                let start = s.next_reader.fetch_add(1, Ordering::Relaxed);
+                s.free_reader(start).map(|mut conn| read_in_tx(&mut conn, f))
+            }
+            Backend::Postgres(_) => None,
+        }
     }
 
     /// Gives HQ its first member policy if it has none, and puts it on the change feed.
@@ -246,9 +413,42 @@ impl SqliteStore {
     }
 }
 
-fn read_in_tx<T>(conn: &mut Connection, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+impl SqlStore {
+    /// The SQLite reader connections (tests that hold them all).
+    #[cfg(test)]
+    pub(crate) fn sqlite_readers(&self) -> &[Mutex<Connection>] {
+        match &self.backend {
+            Backend::Sqlite(s) => &s.readers,
+            Backend::Postgres(_) => &[],
+        }
+    }
+}
+
+impl SqliteBackend {
+    fn free_reader(&self, start: usize) -> Option<std::sync::MutexGuard<'_, Connection>> {
+        (0..self.readers.len()).find_map(|i| self.readers[(start + i) % self.readers.len()].try_lock().ok())
+    }
+}
+
+/// Commits when `out` is a success, rolls back otherwise.
+fn finish_pg<T>(c: &postgres::PgConn, out: StoreResult<T>) -> StoreResult<T> {
+    match out {
+        Ok(v) => {
+            c.batch("COMMIT")?;
+            Ok(v)
+        }
+        Err(e) => {
+            if let Err(rollback) = c.batch("ROLLBACK") {
+                tracing::warn!(error = %rollback, "rolling back failed");
+            }
+            Err(e)
+        }
+    }
+}
+
+fn read_in_tx<T>(conn: &mut Connection, f: impl FnOnce(&Conn<'_>) -> StoreResult<T>) -> StoreResult<T> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-    let out = f(&tx)?;
+    let out = f(&Conn::sqlite(&tx))?;
     tx.finish()?;
     Ok(out)
 }
@@ -274,7 +474,7 @@ fn migrate(conn: &mut Connection, target: u32, now: Timestamp, key: &AuditKey) -
         }
         tx.execute(
             "INSERT INTO schema_migrations (version, description, applied_at) VALUES (?1, ?2, ?3)",
-            params![version, description, micros(now)],
+            rusqlite::params![version, description, micros(now)],
         )?;
         tx.commit()?;
         tracing::info!(version, description, "applied schema migration");
@@ -333,11 +533,11 @@ fn key_audit_chain(tx: &Connection, key: &AuditKey) -> StoreResult<()> {
     for r in &rows {
         debug_assert_eq!(plain_hash(&r.8, &fields(r)), r.9);
         let hash = entry_hash(key, &prev, &fields(r));
-        tx.execute("UPDATE audit_log SET prev_hash = ?2, hash = ?3 WHERE id = ?1", params![r.0, prev, hash])?;
+        tx.execute("UPDATE audit_log SET prev_hash = ?2, hash = ?3 WHERE id = ?1", rusqlite::params![r.0, prev, hash])?;
         prev = hash;
     }
     if let Some(last) = rows.last() {
-        tx.execute("UPDATE audit_head SET last_id = ?1, last_hash = ?2 WHERE id = 1", params![last.0, prev])?;
+        tx.execute("UPDATE audit_head SET last_id = ?1, last_hash = ?2 WHERE id = 1", rusqlite::params![last.0, prev])?;
     }
     tx.execute_batch(
         "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
@@ -360,7 +560,7 @@ fn scrub_card_data(tx: &Connection) -> StoreResult<()> {
         for (id, idx, reference) in rows.into_iter().filter(|(_, _, r)| holds_card_data(r)) {
             tx.execute(
                 &format!("UPDATE {table} SET reference = ?3 WHERE {key} = ?1 AND idx = ?2"),
-                params![id, idx, mask_card_data(&reference)],
+                rusqlite::params![id, idx, mask_card_data(&reference)],
             )?;
         }
     }
@@ -375,7 +575,10 @@ fn scrub_card_data(tx: &Connection) -> StoreResult<()> {
     for (id, payload) in events {
         let mut event: shared::sync::Event = serde_json::from_str(&payload)?;
         if crate::event_checks::mask_card_data(&mut event) {
-            tx.execute("UPDATE events SET payload = ?2 WHERE id = ?1", params![id, serde_json::to_string(&event)?])?;
+            tx.execute(
+                "UPDATE events SET payload = ?2 WHERE id = ?1",
+                rusqlite::params![id, serde_json::to_string(&event)?],
+            )?;
             scrubbed += 1;
         }
     }
@@ -385,7 +588,7 @@ fn scrub_card_data(tx: &Connection) -> StoreResult<()> {
     Ok(())
 }
 
-impl SqliteStore {
+impl SqlStore {
     /// Every policy version, from the cache when it is current.
     pub(crate) fn all_policies(&self) -> StoreResult<std::sync::Arc<Vec<MemberPolicy>>> {
         self.read(|c| self.all_policies_tx(c))
@@ -395,7 +598,7 @@ impl SqliteStore {
     /// exactly those (versions are only ever appended, so the newest version number tells, and
     /// a policy added by another process is seen too), else read here. The cache only moves
     /// forward, so a reader on an older snapshot never puts back a list without the newest version.
-    pub(crate) fn all_policies_tx(&self, c: &Connection) -> StoreResult<std::sync::Arc<Vec<MemberPolicy>>> {
+    pub(crate) fn all_policies_tx(&self, c: &Conn<'_>) -> StoreResult<std::sync::Arc<Vec<MemberPolicy>>> {
         fn newest(all: &[MemberPolicy]) -> i64 {
             all.last().map_or(0, |p| i64::from(p.version))
         }
@@ -422,7 +625,7 @@ impl SqliteStore {
 }
 
 /// The policy version in force at `at` (the first version if none is in force yet), in any transaction.
-pub(crate) fn policy_in_force_tx(c: &Connection, at: Timestamp) -> StoreResult<MemberPolicy> {
+pub(crate) fn policy_in_force_tx(c: &Conn<'_>, at: Timestamp) -> StoreResult<MemberPolicy> {
     let json: Option<String> = c
         .prepare_cached(
             "SELECT policy FROM member_policies WHERE effective_from <= ?1 ORDER BY effective_from DESC, version DESC LIMIT 1",
@@ -446,7 +649,7 @@ pub(crate) fn in_force_of(all: &[MemberPolicy], at: Timestamp) -> StoreResult<&M
 }
 
 /// A policy version by number, in any transaction.
-pub(crate) fn policy_version_tx(c: &Connection, version: u32) -> StoreResult<Option<MemberPolicy>> {
+pub(crate) fn policy_version_tx(c: &Conn<'_>, version: u32) -> StoreResult<Option<MemberPolicy>> {
     let json: Option<String> = c
         .prepare_cached("SELECT policy FROM member_policies WHERE version = ?1")?
         .query_row([version], |r| r.get(0))
@@ -454,7 +657,7 @@ pub(crate) fn policy_version_tx(c: &Connection, version: u32) -> StoreResult<Opt
     json.map(|j| serde_json::from_str(&j).map_err(Into::into)).transpose()
 }
 
-impl PolicyStore for SqliteStore {
+impl PolicyStore for SqlStore {
     fn current_policy(&self) -> StoreResult<MemberPolicy> {
         self.read(|c| {
             let json: String =
@@ -520,7 +723,7 @@ pub(crate) fn from_micros(v: i64) -> Timestamp {
 
 /// Puts `change` on the feed under `entity`, replacing that entity's earlier change: the feed
 /// holds each entity once, at the seq of its latest change. `branch` limits it to one branch's tills.
-pub(crate) fn emit(tx: &Connection, entity: &str, branch: Option<i64>, change: &Change) -> StoreResult<()> {
+pub(crate) fn emit(tx: &Conn<'_>, entity: &str, branch: Option<i64>, change: &Change) -> StoreResult<()> {
     tx.prepare_cached("DELETE FROM changes WHERE entity = ?1")?.execute([entity])?;
     tx.prepare_cached("INSERT INTO changes (entity, branch_id, payload) VALUES (?1, ?2, ?3)")?.execute(params![
         entity,
@@ -533,7 +736,7 @@ pub(crate) fn emit(tx: &Connection, entity: &str, branch: Option<i64>, change: &
 /// Appends an audit entry, chained to the one before it, in the caller's transaction.
 #[allow(clippy::too_many_arguments)] // the chain's key, then one argument per column of the entry
 pub(crate) fn append_audit<B: Serialize + ?Sized, A: Serialize + ?Sized>(
-    tx: &Connection,
+    tx: &Conn<'_>,
     key: &AuditKey,
     actor: &Actor,
     at: Timestamp,
@@ -593,7 +796,4 @@ pub(crate) fn not_found(what: impl Into<String>) -> impl FnOnce(StoreError) -> S
     }
 }
 
-/// Whether an error is a uniqueness/constraint violation.
-pub(crate) fn is_constraint(e: &rusqlite::Error) -> bool {
-    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation)
-}
+pub(crate) use conn::is_constraint;

@@ -1,14 +1,14 @@
+use super::conn::{OptionalExtension, params};
 use jiff::Timestamp;
 use jiff::civil::Date;
-use rusqlite::{OptionalExtension, params};
 use shared::ids::{BranchId, TillId};
 use shared::sync::{Event, EventEnvelope, SaleHistory};
 
-use super::{SqliteStore, from_micros, ingest, not_found};
+use super::{SqlStore, from_micros, ingest, not_found};
 use crate::model::{ChangePage, GapRecord, IngestOutcome, SaleSummary, StoredEvent, Till, TillSyncStatus};
 use crate::store::{StoreError, StoreResult, SyncStore};
 
-impl SyncStore for SqliteStore {
+impl SyncStore for SqlStore {
     fn ingest(
         &self,
         till: &Till,
@@ -103,12 +103,13 @@ impl SyncStore for SqliteStore {
 
     fn list_events(&self, till: TillId, rejected_only: bool, limit: u32) -> StoreResult<Vec<StoredEvent>> {
         self.read(|c| {
-            let mut st = c.prepare(
+            let mut st = c.prepare(&format!(
                 "SELECT id, seq, kind, till_at, received_at, status, reason,
-                        (SELECT GROUP_CONCAT(flag, char(10)) FROM event_flags f WHERE f.event_id = e.id)
+                        (SELECT {} FROM event_flags f WHERE f.event_id = e.id)
                  FROM events e
                  WHERE till_id = ?1 AND (?2 = 0 OR status = 'rejected') ORDER BY seq DESC LIMIT ?3",
-            )?;
+                c.lines_agg("flag")
+            ))?;
             let rows = st
                 .query_map(params![till.0, rejected_only, limit], |r| {
                     Ok(StoredEvent {
@@ -171,7 +172,7 @@ impl SyncStore for SqliteStore {
                         (SELECT COUNT(*) FROM sale_lines l WHERE l.sale_id = s.id),
                         (SELECT COUNT(*) FROM sale_tenders t WHERE t.sale_id = s.id),
                         s.member_id, s.points_earned, s.received_at
-                 FROM sales s WHERE (?1 IS NULL OR s.branch_id = ?1) AND (?3 IS NULL OR s.business_day = ?3)
+                 FROM sales s WHERE (CAST(?1 AS BIGINT) IS NULL OR s.branch_id = ?1) AND (CAST(?3 AS TEXT) IS NULL OR s.business_day = ?3)
                  ORDER BY s.completed_at DESC, s.id DESC LIMIT ?2",
             )?;
             let rows = st

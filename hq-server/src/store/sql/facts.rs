@@ -1,9 +1,9 @@
 //! [`Facts`] over the ingest's write transaction: what `event_checks::value` checks a pushed event
 //! against, read on the same connection so earlier events of the batch count.
 
+use super::conn::{Conn, OptionalExtension, params};
 use jiff::Timestamp;
 use jiff::civil::Date;
-use rusqlite::{Connection, OptionalExtension, params};
 use shared::branch::BranchSettings;
 use shared::catalog::ProductId;
 use shared::ids::{BranchId, HoldId, MemberId, SaleId, StaffId, TillId};
@@ -14,17 +14,17 @@ use shared::staff::StaffMember;
 use shared::stored_value::SvSplit;
 use shared::sync::Event;
 
-use super::{SqliteStore, from_micros, ledger, micros};
+use super::{SqlStore, from_micros, ledger, micros};
 use crate::event_checks::{Facts, HoldRecord};
 use crate::model::MemberRecord;
 use crate::store::{StoreError, StoreResult};
 
-pub(crate) struct SqliteFacts<'a> {
-    pub store: &'a SqliteStore,
-    pub c: &'a Connection,
+pub(crate) struct SqlFacts<'a> {
+    pub store: &'a SqlStore,
+    pub c: &'a Conn<'a>,
 }
 
-impl Facts for SqliteFacts<'_> {
+impl Facts for SqlFacts<'_> {
     fn branch(&self, id: BranchId) -> StoreResult<Option<BranchSettings>> {
         let json: Option<String> = self
             .c
@@ -75,8 +75,11 @@ impl Facts for SqliteFacts<'_> {
     }
 
     fn hold(&self, id: HoldId) -> StoreResult<Option<HoldRecord>> {
-        fn parsed<T, E: std::error::Error + Send + Sync + 'static>(i: usize, v: Result<T, E>) -> rusqlite::Result<T> {
-            v.map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
+        fn parsed<T, E: std::error::Error + Send + Sync + 'static>(
+            i: usize,
+            v: Result<T, E>,
+        ) -> super::conn::Result<T> {
+            v.map_err(|e| super::conn::Error::Conversion(i, e.to_string()))
         }
         Ok(self
             .c

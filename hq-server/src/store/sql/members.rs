@@ -1,9 +1,9 @@
 //! The member registry, holds, top-ups, adjustments and the daily job over SQLite.
 #![allow(clippy::type_complexity)] // SQL rows read as tuples
 
+use super::conn::{Conn, OptionalExtension, params};
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
-use rusqlite::{Connection, OptionalExtension, params};
 use shared::ids::{HoldId, MemberId};
 use shared::ledger::LedgerKind;
 use shared::member::{MemberIdentifier, MemberStatus};
@@ -14,7 +14,7 @@ use shared::sync::{HoldAmount, HoldRequest, HoldResponse, TopUpRequest, TopUpRes
 use super::branches::till_by_token_tx;
 use super::ledger::{self, Entry, HOLD_TTL_MINUTES, hq_day, load_member};
 use super::{
-    SqliteStore, append_audit, from_micros, in_force_of, micros, not_found, policy_in_force_tx, policy_version_tx,
+    SqlStore, append_audit, from_micros, in_force_of, micros, not_found, policy_in_force_tx, policy_version_tx,
 };
 use crate::model::{
     Actor, Adjustment, CardKind, CardStatus, DailyRun, LedgerRow, LotRow, MemberPatch, MemberRecord, MemberRefusal,
@@ -24,7 +24,7 @@ use crate::store::{ImportSummary, MemberStore, StoreError, StoreResult};
 
 /// Creates a member inside the caller's transaction; attributes sales that waited for them.
 pub(crate) fn insert_member(
-    c: &Connection,
+    c: &Conn<'_>,
     key: &crate::audit::AuditKey,
     actor: &Actor,
     m: NewMember,
@@ -94,7 +94,7 @@ pub(crate) fn insert_member(
     load_member(c, &id.to_string())?.ok_or_else(|| StoreError::Internal("member vanished".into()))
 }
 
-fn add_card_tx(c: &Connection, member: &str, kind: CardKind, value: &str, now: Timestamp) -> StoreResult<()> {
+fn add_card_tx(c: &Conn<'_>, member: &str, kind: CardKind, value: &str, now: Timestamp) -> StoreResult<()> {
     c.prepare_cached(
         "INSERT INTO member_cards (member_id, kind, value, status, created_at, updated_at) VALUES (?1, ?2, ?3, 'active', ?4, ?4)",
     )?
@@ -110,7 +110,7 @@ fn add_card_tx(c: &Connection, member: &str, kind: CardKind, value: &str, now: T
 }
 
 /// Credits the sales that waited for this member (identified offline by code, phone or UID).
-pub(crate) fn attribute_pending(c: &Connection, m: &MemberRecord, now: Timestamp) -> StoreResult<()> {
+pub(crate) fn attribute_pending(c: &Conn<'_>, m: &MemberRecord, now: Timestamp) -> StoreResult<()> {
     let mut keys: Vec<(&str, String)> = vec![("code", m.code.as_str().to_owned())];
     if let Some(p) = &m.phone {
         keys.push(("phone", p.as_str().to_owned()));
@@ -143,7 +143,7 @@ pub(crate) fn attribute_pending(c: &Connection, m: &MemberRecord, now: Timestamp
 /// An `earn` entry and its lot for a sale, with the expiry of the policy version the sale used.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn earn(
-    c: &Connection,
+    c: &Conn<'_>,
     member: &str,
     sale: &str,
     points: i64,
@@ -185,15 +185,15 @@ pub(crate) fn earn(
     ledger::add_lot(c, member, &entry, points, day, policy.expiry.expires_on(day), Some(sale))
 }
 
-impl SqliteStore {
-    fn member_or_404(c: &Connection, id: MemberId) -> StoreResult<MemberRecord> {
+impl SqlStore {
+    fn member_or_404(c: &Conn<'_>, id: MemberId) -> StoreResult<MemberRecord> {
         load_member(c, &id.to_string())?.ok_or_else(|| StoreError::NotFound(format!("member {id}")))
     }
 }
 
 fn row_to_ledger(
-    r: &rusqlite::Row<'_>,
-) -> rusqlite::Result<(
+    r: &super::conn::Row<'_>,
+) -> super::conn::Result<(
     String,
     String,
     i64,
@@ -223,12 +223,12 @@ fn row_to_ledger(
     ))
 }
 
-impl SqliteStore {
+impl SqlStore {
     /// A till's member lookup in the caller's read transaction. Takes no lock but the policy
     /// cache's, so it may run where waiting is not allowed.
     fn till_member_lookup_tx(
         &self,
-        c: &Connection,
+        c: &Conn<'_>,
         token_hash: &str,
         by: &MemberIdentifier,
         now: Timestamp,
@@ -250,7 +250,7 @@ impl SqliteStore {
     }
 }
 
-impl MemberStore for SqliteStore {
+impl MemberStore for SqlStore {
     fn create_member(&self, actor: &Actor, member: NewMember) -> StoreResult<MemberRecord> {
         self.write(|tx| insert_member(tx, &self.audit_key, actor, member, self.now()))
     }
@@ -350,9 +350,10 @@ impl MemberStore for SqliteStore {
                 .collect::<Result<_, _>>()?
             } else {
                 let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-                c.prepare_cached(
-                    "SELECT id FROM members WHERE name LIKE ?1 ESCAPE '\\' AND status <> 'merged' ORDER BY name LIMIT ?2",
-                )?
+                c.prepare_cached(&format!(
+                    "SELECT id FROM members WHERE name {} ?1 ESCAPE '\\' AND status <> 'merged' ORDER BY name LIMIT ?2",
+                    c.like()
+                ))?
                 .query_map(params![format!("%{escaped}%"), limit], |r| r.get(0))?
                 .collect::<Result<_, _>>()?
             };
@@ -952,8 +953,8 @@ mod tests {
     use crate::{admin, auth};
 
     /// A store with one enrolled till and one member; the till's token hash and the member's phone.
-    fn store_with_till_and_member(dir: &std::path::Path) -> (std::sync::Arc<SqliteStore>, String, Phone) {
-        let store = std::sync::Arc::new(SqliteStore::open(&dir.join("hq.sqlite")).expect("store"));
+    fn store_with_till_and_member(dir: &std::path::Path) -> (std::sync::Arc<SqlStore>, String, Phone) {
+        let store = std::sync::Arc::new(SqlStore::open(&dir.join("hq.sqlite")).expect("store"));
         let branch =
             admin::add_branch(&*store, &Actor::cli(), admin::default_branch("B001", "一号店")).expect("branch").id;
         let (_, code) =
@@ -984,7 +985,7 @@ mod tests {
         assert!(found(store.try_till_member_lookup(&token, &by, now).expect("ran").expect("lookup")));
 
         // Every reader busy (long reports, say): it does not wait, and says so.
-        let busy: Vec<_> = store.readers.iter().map(|r| r.lock().expect("reader")).collect();
+        let busy: Vec<_> = store.sqlite_readers().iter().map(|r| r.lock().expect("reader")).collect();
         assert!(store.try_till_member_lookup(&token, &by, now).is_none());
         // The waiting lookup (the blocking pool's) runs once a reader is given back.
         let waiting = {
@@ -1008,7 +1009,7 @@ mod tests {
         // The first lookup fills the policy cache.
         assert_eq!(version(store.till_member_lookup(&token, &by, Timestamp::now()).expect("lookup")), 1);
         // The CLI (another process, other connections) adds version 2, in force already.
-        let cli = SqliteStore::open(&dir.path().join("hq.sqlite")).expect("second store");
+        let cli = SqlStore::open(&dir.path().join("hq.sqlite")).expect("second store");
         let mut next = cli.current_policy().expect("policy");
         next.effective_from = Timestamp::now();
         next.earn.earn_per_yuan = 300;

@@ -1,18 +1,18 @@
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+use super::conn::{Conn, OptionalExtension, Row, params};
 use shared::Money;
 use shared::catalog::{Category, CategoryId, Product, ProductId, ProductStatus};
 use shared::ids::BranchId;
 use shared::money::Bp;
 use shared::sync::{BranchPrice, Change};
 
-use super::{SqliteStore, append_audit, emit, is_constraint, micros, not_found};
+use super::{SqlStore, append_audit, emit, is_constraint, micros, not_found};
 use crate::model::Actor;
 use crate::store::{CatalogStore, ImportSummary, StoreError, StoreResult};
 
 const PRODUCT_COLUMNS: &str = "id, code, name, short_name, category_id, unit, retail_price, member_price, vat, \
      points_eligible, discount_eligible, weighed, plu, status";
 
-fn product_row(r: &Row<'_>) -> rusqlite::Result<Product> {
+fn product_row(r: &Row<'_>) -> super::conn::Result<Product> {
     let status: String = r.get(13)?;
     Ok(Product {
         id: ProductId(r.get(0)?),
@@ -40,13 +40,13 @@ fn status_code(s: ProductStatus) -> &'static str {
     }
 }
 
-fn with_barcodes(c: &Connection, mut p: Product) -> StoreResult<Product> {
+fn with_barcodes(c: &Conn<'_>, mut p: Product) -> StoreResult<Product> {
     let mut st = c.prepare_cached("SELECT barcode FROM product_barcodes WHERE product_id = ?1 ORDER BY rowid")?;
     p.barcodes = st.query_map([p.id.0], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
     Ok(p)
 }
 
-fn load_product(c: &Connection, id: ProductId) -> StoreResult<Product> {
+fn load_product(c: &Conn<'_>, id: ProductId) -> StoreResult<Product> {
     let p = c
         .prepare_cached(&format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE id = ?1"))?
         .query_row([id.0], product_row)
@@ -55,14 +55,14 @@ fn load_product(c: &Connection, id: ProductId) -> StoreResult<Product> {
     with_barcodes(c, p)
 }
 
-fn check_category(c: &Connection, id: CategoryId) -> StoreResult<()> {
+fn check_category(c: &Conn<'_>, id: CategoryId) -> StoreResult<()> {
     let ok: bool =
         c.prepare_cached("SELECT EXISTS (SELECT 1 FROM categories WHERE id = ?1)")?.query_row([id.0], |r| r.get(0))?;
     if ok { Ok(()) } else { Err(StoreError::Invalid(format!("category {} does not exist", id.0))) }
 }
 
 /// Refuses a barcode, code or PLU that belongs to another product.
-fn check_product_keys(c: &Connection, p: &Product) -> StoreResult<()> {
+fn check_product_keys(c: &Conn<'_>, p: &Product) -> StoreResult<()> {
     let other: Option<i64> = c
         .prepare_cached("SELECT id FROM products WHERE code = ?1 AND id <> ?2")?
         .query_row(params![p.code, p.id.0], |r| r.get(0))
@@ -92,7 +92,7 @@ fn check_product_keys(c: &Connection, p: &Product) -> StoreResult<()> {
 }
 
 /// Writes a product's row and barcodes (insert when `p.id` is 0), returning its id.
-fn write_product(tx: &Transaction<'_>, p: &Product, now: i64) -> StoreResult<ProductId> {
+fn write_product(tx: &Conn<'_>, p: &Product, now: i64) -> StoreResult<ProductId> {
     let values = params![
         p.code,
         p.name,
@@ -114,10 +114,10 @@ fn write_product(tx: &Transaction<'_>, p: &Product, now: i64) -> StoreResult<Pro
         tx.prepare_cached(
             "INSERT INTO products (code, name, short_name, category_id, unit, retail_price, member_price, vat,
              points_eligible, discount_eligible, weighed, plu, status, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) RETURNING id",
         )?
-        .execute(&values[..14])?;
-        ProductId(tx.last_insert_rowid())
+        .query_row(&values[..14], |r| r.get(0))
+        .map(ProductId)?
     } else {
         tx.prepare_cached(
             "UPDATE products SET code = ?1, name = ?2, short_name = ?3, category_id = ?4, unit = ?5,
@@ -141,7 +141,7 @@ fn write_product(tx: &Transaction<'_>, p: &Product, now: i64) -> StoreResult<Pro
     Ok(id)
 }
 
-fn load_category(c: &Connection, id: CategoryId) -> StoreResult<Category> {
+fn load_category(c: &Conn<'_>, id: CategoryId) -> StoreResult<Category> {
     c.query_row("SELECT id, code, name, parent_id FROM categories WHERE id = ?1", [id.0], |r| {
         Ok(Category {
             id: CategoryId(r.get(0)?),
@@ -155,7 +155,7 @@ fn load_category(c: &Connection, id: CategoryId) -> StoreResult<Category> {
 }
 
 /// Refuses a parent that does not exist or would make a cycle.
-fn check_parent(c: &Connection, cat: &Category) -> StoreResult<()> {
+fn check_parent(c: &Conn<'_>, cat: &Category) -> StoreResult<()> {
     let mut next = cat.parent;
     let mut steps = 0;
     while let Some(p) = next {
@@ -173,7 +173,7 @@ fn check_parent(c: &Connection, cat: &Category) -> StoreResult<()> {
     Ok(())
 }
 
-fn check_category_code(c: &Connection, cat: &Category) -> StoreResult<()> {
+fn check_category_code(c: &Conn<'_>, cat: &Category) -> StoreResult<()> {
     let other: Option<i64> = c
         .query_row("SELECT id FROM categories WHERE code = ?1 AND id <> ?2", params![cat.code, cat.id.0], |r| r.get(0))
         .optional()?;
@@ -183,17 +183,18 @@ fn check_category_code(c: &Connection, cat: &Category) -> StoreResult<()> {
     }
 }
 
-impl CatalogStore for SqliteStore {
+impl CatalogStore for SqlStore {
     fn create_category(&self, actor: &Actor, category: Category) -> StoreResult<Category> {
         self.write(|tx| {
             let probe = Category { id: CategoryId(0), ..category };
             check_category_code(tx, &probe)?;
             check_parent(tx, &probe)?;
-            tx.execute(
-                "INSERT INTO categories (code, name, parent_id) VALUES (?1, ?2, ?3)",
+            let id = tx.query_row(
+                "INSERT INTO categories (code, name, parent_id) VALUES (?1, ?2, ?3) RETURNING id",
                 params![probe.code, probe.name, probe.parent.map(|p| p.0)],
+                |r| r.get(0),
             )?;
-            let created = Category { id: CategoryId(tx.last_insert_rowid()), ..probe };
+            let created = Category { id: CategoryId(id), ..probe };
             emit(tx, &format!("category:{}", created.id.0), None, &Change::Category(created.clone()))?;
             append_audit(
                 tx,
@@ -329,9 +330,10 @@ impl CatalogStore for SqliteStore {
                     let pattern = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
                     let mut st = c.prepare_cached(&format!(
                         "SELECT {PRODUCT_COLUMNS} FROM products WHERE id > ?1
-                         AND (code LIKE ?2 ESCAPE '\\' OR name LIKE ?2 ESCAPE '\\'
+                         AND (code {like} ?2 ESCAPE '\\' OR name {like} ?2 ESCAPE '\\'
                               OR id IN (SELECT product_id FROM product_barcodes WHERE barcode = ?3))
-                         ORDER BY id LIMIT ?4"
+                         ORDER BY id LIMIT ?4",
+                        like = c.like()
                     ))?;
                     st.query_map(params![after, pattern, q, limit], product_row)?.collect::<Result<Vec<_>, _>>()?
                 }

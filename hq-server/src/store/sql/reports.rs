@@ -1,9 +1,9 @@
 //! The reports' SQL: aggregations over the ingested sales, refunds, shifts, the ledger and the
 //! registry for business days `from..=to`, one branch or all.
 
-use rusqlite::{Connection, params};
+use super::conn::{Conn, params};
 
-use super::SqliteStore;
+use super::SqlStore;
 use crate::reports::{Cell, Report, ReportKind, ReportQuery, Unit};
 use crate::store::{ReportStore, StoreResult};
 
@@ -15,7 +15,7 @@ fn params_of(q: &ReportQuery) -> Params {
 
 /// Runs `sql` (with ?1 = from, ?2 = to, ?3 = branch or NULL) and turns each row into cells: the
 /// first `texts` columns are text, the rest integers.
-fn rows(c: &Connection, sql: &str, p: &Params, texts: usize, width: usize) -> StoreResult<Vec<Vec<Cell>>> {
+fn rows(c: &Conn<'_>, sql: &str, p: &Params, texts: usize, width: usize) -> StoreResult<Vec<Vec<Cell>>> {
     let mut st = c.prepare_cached(sql)?;
     let out = st
         .query_map(params![p.0, p.1, p.2], |r| {
@@ -27,7 +27,7 @@ fn rows(c: &Connection, sql: &str, p: &Params, texts: usize, width: usize) -> St
                         Ok(Cell::Int(r.get::<_, Option<i64>>(i)?.unwrap_or(0)))
                     }
                 })
-                .collect::<rusqlite::Result<Vec<Cell>>>()
+                .collect::<super::conn::Result<Vec<Cell>>>()
         })?
         .collect::<Result<_, _>>()?;
     Ok(out)
@@ -36,7 +36,7 @@ fn rows(c: &Connection, sql: &str, p: &Params, texts: usize, width: usize) -> St
 const SALES_COLUMNS: &str = "COUNT(*), SUM(s.gross), SUM(s.member_savings), SUM(s.manual_discounts + s.order_discount),
      SUM(s.total), SUM(s.rounding), SUM(s.due)";
 
-fn sales_by(c: &Connection, q: &ReportQuery, key: &str, name: &str, group: &str) -> StoreResult<Report> {
+fn sales_by(c: &Conn<'_>, q: &ReportQuery, key: &str, name: &str, group: &str) -> StoreResult<Report> {
     let mut r = Report::new(
         q,
         vec![
@@ -55,15 +55,27 @@ fn sales_by(c: &Connection, q: &ReportQuery, key: &str, name: &str, group: &str)
     let sql = format!(
         "SELECT {group}, {SALES_COLUMNS},
                 (SELECT COALESCE(SUM(rf.total + rf.rounding), 0) FROM refunds rf
-                 WHERE rf.business_day BETWEEN ?1 AND ?2 AND (?3 IS NULL OR rf.branch_id = ?3)
+                 WHERE rf.business_day BETWEEN ?1 AND ?2 AND (CAST(?3 AS BIGINT) IS NULL OR rf.branch_id = ?3)
                    AND rf.sale_id IN (SELECT s2.id FROM sales s2 WHERE {correlate}))
          FROM sales s
-         WHERE s.business_day BETWEEN ?1 AND ?2 AND (?3 IS NULL OR s.branch_id = ?3)
-         GROUP BY 1, 2 ORDER BY 1",
-        correlate = correlation(key)
+         WHERE s.business_day BETWEEN ?1 AND ?2 AND (CAST(?3 AS BIGINT) IS NULL OR s.branch_id = ?3)
+         GROUP BY {keys} ORDER BY 1",
+        correlate = correlation(key),
+        keys = key_columns(key)
     );
     r.rows = rows(c, &sql, &params_of(q), 2, 10)?;
     Ok(r.total())
+}
+
+/// The sale columns a row of `key` is one value of (its two shown columns are read from them, so
+/// PostgreSQL, which wants every column a row's expressions use grouped, accepts them).
+fn key_columns(key: &str) -> &'static str {
+    match key {
+        "branch" => "s.branch_id",
+        "day" => "s.business_day, s.branch_id",
+        "till" => "s.till_id, s.branch_id",
+        _ => "s.cashier_id, s.branch_id",
+    }
 }
 
 /// How a refund's sale is matched to the row of `key` (a refund counts against its sale's row).
@@ -76,7 +88,7 @@ fn correlation(key: &str) -> &'static str {
     }
 }
 
-fn lines_by(c: &Connection, q: &ReportQuery, key: &str, group: &str, join: &str) -> StoreResult<Report> {
+fn lines_by(c: &Conn<'_>, q: &ReportQuery, key: &str, group: &str, join: &str) -> StoreResult<Report> {
     let mut r = Report::new(
         q,
         vec![
@@ -102,14 +114,14 @@ fn lines_by(c: &Connection, q: &ReportQuery, key: &str, group: &str, join: &str)
                     WHERE rf.business_day BETWEEN ?1 AND ?2 AND rl.sale_line IS NOT NULL
                     GROUP BY rf.sale_id, rl.sale_line) rl
                 ON rl.sale_id = l.sale_id AND rl.sale_line + 1 = l.line_no
-         WHERE s.business_day BETWEEN ?1 AND ?2 AND (?3 IS NULL OR s.branch_id = ?3)
+         WHERE s.business_day BETWEEN ?1 AND ?2 AND (CAST(?3 AS BIGINT) IS NULL OR s.branch_id = ?3)
          GROUP BY 1 ORDER BY 1"
     );
     r.rows = rows(c, &sql, &params_of(q), 2, 10)?;
     Ok(r.total())
 }
 
-fn tenders(c: &Connection, q: &ReportQuery) -> StoreResult<Report> {
+fn tenders(c: &Conn<'_>, q: &ReportQuery) -> StoreResult<Report> {
     let mut r = Report::new(
         q,
         vec![
@@ -123,12 +135,12 @@ fn tenders(c: &Connection, q: &ReportQuery) -> StoreResult<Report> {
     let sql = "WITH taken AS (
                  SELECT t.kind, SUM(t.amount) AS amount, SUM(t.points) AS points FROM sale_tenders t
                  JOIN sales s ON s.id = t.sale_id
-                 WHERE s.business_day BETWEEN ?1 AND ?2 AND (?3 IS NULL OR s.branch_id = ?3) GROUP BY t.kind),
+                 WHERE s.business_day BETWEEN ?1 AND ?2 AND (CAST(?3 AS BIGINT) IS NULL OR s.branch_id = ?3) GROUP BY t.kind),
                back AS (
                  SELECT t.kind, SUM(CASE WHEN t.kind = 'cash' THEN t.tendered ELSE t.amount END) AS amount,
                         SUM(t.points) AS points
                  FROM refund_tenders t JOIN refunds rf ON rf.id = t.refund_id
-                 WHERE rf.business_day BETWEEN ?1 AND ?2 AND (?3 IS NULL OR rf.branch_id = ?3) GROUP BY t.kind),
+                 WHERE rf.business_day BETWEEN ?1 AND ?2 AND (CAST(?3 AS BIGINT) IS NULL OR rf.branch_id = ?3) GROUP BY t.kind),
                kinds AS (SELECT kind FROM taken UNION SELECT kind FROM back)
                SELECT k.kind, COALESCE(taken.amount, 0), COALESCE(back.amount, 0),
                       COALESCE(taken.amount, 0) - COALESCE(back.amount, 0),
@@ -138,7 +150,7 @@ fn tenders(c: &Connection, q: &ReportQuery) -> StoreResult<Report> {
     Ok(r.total())
 }
 
-fn refunds(c: &Connection, q: &ReportQuery) -> StoreResult<Report> {
+fn refunds(c: &Conn<'_>, q: &ReportQuery) -> StoreResult<Report> {
     let mut r = Report::new(
         q,
         vec![
@@ -156,13 +168,13 @@ fn refunds(c: &Connection, q: &ReportQuery) -> StoreResult<Report> {
     );
     let sql = "SELECT receipt_no, kind, original_receipt, business_day, reason, total, rounding, total + rounding,
                       points_taken_back, points_restored
-               FROM refunds WHERE business_day BETWEEN ?1 AND ?2 AND (?3 IS NULL OR branch_id = ?3)
+               FROM refunds WHERE business_day BETWEEN ?1 AND ?2 AND (CAST(?3 AS BIGINT) IS NULL OR branch_id = ?3)
                ORDER BY business_day, receipt_no";
     r.rows = rows(c, sql, &params_of(q), 5, 10)?;
     Ok(r.total())
 }
 
-fn discounts(c: &Connection, q: &ReportQuery) -> StoreResult<Report> {
+fn discounts(c: &Conn<'_>, q: &ReportQuery) -> StoreResult<Report> {
     let mut r = Report::new(
         q,
         vec![
@@ -178,13 +190,13 @@ fn discounts(c: &Connection, q: &ReportQuery) -> StoreResult<Report> {
     let sql = "SELECT b.code, COUNT(*), SUM(s.member_savings), SUM(s.manual_discounts), SUM(s.order_discount),
                       SUM(s.member_savings + s.manual_discounts + s.order_discount), SUM(s.rounding)
                FROM sales s JOIN branches b ON b.id = s.branch_id
-               WHERE s.business_day BETWEEN ?1 AND ?2 AND (?3 IS NULL OR s.branch_id = ?3)
+               WHERE s.business_day BETWEEN ?1 AND ?2 AND (CAST(?3 AS BIGINT) IS NULL OR s.branch_id = ?3)
                GROUP BY b.code ORDER BY b.code";
     r.rows = rows(c, sql, &params_of(q), 1, 7)?;
     Ok(r.total())
 }
 
-fn shifts(c: &Connection, q: &ReportQuery) -> StoreResult<Report> {
+fn shifts(c: &Conn<'_>, q: &ReportQuery) -> StoreResult<Report> {
     let mut r = Report::new(
         q,
         vec![
@@ -198,17 +210,20 @@ fn shifts(c: &Connection, q: &ReportQuery) -> StoreResult<Report> {
             ("over_short", Unit::Money, true),
         ],
     );
-    let sql = "SELECT b.code, printf('%02d', t.number), CAST(z.z_number AS TEXT), z.business_day,
+    let sql = format!(
+        "SELECT b.code, {}, CAST(z.z_number AS TEXT), z.business_day,
                       COALESCE(st.name, CAST(z.cashier_id AS TEXT)), z.expected, z.counted, z.over_short
                FROM z_reports z JOIN branches b ON b.id = z.branch_id JOIN tills t ON t.id = z.till_id
                LEFT JOIN staff st ON st.id = z.cashier_id
-               WHERE z.business_day BETWEEN ?1 AND ?2 AND (?3 IS NULL OR z.branch_id = ?3)
-               ORDER BY z.business_day, b.code, t.number, z.z_number";
-    r.rows = rows(c, sql, &params_of(q), 5, 8)?;
+               WHERE z.business_day BETWEEN ?1 AND ?2 AND (CAST(?3 AS BIGINT) IS NULL OR z.branch_id = ?3)
+               ORDER BY z.business_day, b.code, t.number, z.z_number",
+        c.two_digits("t.number")
+    );
+    r.rows = rows(c, &sql, &params_of(q), 5, 8)?;
     Ok(r.total())
 }
 
-fn day_end(c: &Connection, q: &ReportQuery) -> StoreResult<Report> {
+fn day_end(c: &Conn<'_>, q: &ReportQuery) -> StoreResult<Report> {
     let mut r = Report::new(
         q,
         vec![
@@ -223,7 +238,7 @@ fn day_end(c: &Connection, q: &ReportQuery) -> StoreResult<Report> {
     );
     // Every (branch, day) with a shift, and how many of its tills have closed the day.
     let sql = "WITH d AS (SELECT DISTINCT branch_id, business_day, till_id FROM shifts
-                          WHERE business_day BETWEEN ?1 AND ?2 AND (?3 IS NULL OR branch_id = ?3))
+                          WHERE business_day BETWEEN ?1 AND ?2 AND (CAST(?3 AS BIGINT) IS NULL OR branch_id = ?3))
                SELECT b.code, d.business_day,
                       CASE WHEN COUNT(DISTINCT d.till_id) = COUNT(DISTINCT dc.till_id) THEN 'closed' ELSE 'open' END,
                       COUNT(DISTINCT d.till_id) - COUNT(DISTINCT dc.till_id), COUNT(DISTINCT dc.till_id),
@@ -232,13 +247,13 @@ fn day_end(c: &Connection, q: &ReportQuery) -> StoreResult<Report> {
                       (SELECT COUNT(*) FROM z_reports z WHERE z.branch_id = d.branch_id AND z.business_day = d.business_day)
                FROM d JOIN branches b ON b.id = d.branch_id
                LEFT JOIN day_closes dc ON dc.till_id = d.till_id AND dc.business_day = d.business_day
-               GROUP BY d.branch_id, d.business_day ORDER BY d.business_day, b.code";
+               GROUP BY d.branch_id, b.id, d.business_day ORDER BY d.business_day, b.code";
     r.rows = rows(c, sql, &params_of(q), 3, 7)?;
     Ok(r.total())
 }
 
 /// Ledger flows by kind in the period; outstanding balances (chain-wide) as notes.
-fn ledger_flows(c: &Connection, q: &ReportQuery, points: bool, now: jiff::Timestamp) -> StoreResult<Report> {
+fn ledger_flows(c: &Conn<'_>, q: &ReportQuery, points: bool, now: jiff::Timestamp) -> StoreResult<Report> {
     let mut r = if points {
         Report::new(
             q,
@@ -259,14 +274,14 @@ fn ledger_flows(c: &Connection, q: &ReportQuery, points: bool, now: jiff::Timest
     let (sql, width) = if points {
         (
             "SELECT kind, COUNT(*), SUM(points) FROM ledger_entries
-             WHERE points <> 0 AND business_day BETWEEN ?1 AND ?2 AND (?3 IS NULL OR branch_id = ?3)
+             WHERE points <> 0 AND business_day BETWEEN ?1 AND ?2 AND (CAST(?3 AS BIGINT) IS NULL OR branch_id = ?3)
              GROUP BY kind ORDER BY kind",
             3,
         )
     } else {
         (
             "SELECT kind, COUNT(*), SUM(principal), SUM(bonus), SUM(principal + bonus) FROM ledger_entries
-             WHERE (principal <> 0 OR bonus <> 0) AND business_day BETWEEN ?1 AND ?2 AND (?3 IS NULL OR branch_id = ?3)
+             WHERE (principal <> 0 OR bonus <> 0) AND business_day BETWEEN ?1 AND ?2 AND (CAST(?3 AS BIGINT) IS NULL OR branch_id = ?3)
              GROUP BY kind ORDER BY kind",
             5,
         )
@@ -292,7 +307,7 @@ fn ledger_flows(c: &Connection, q: &ReportQuery, points: bool, now: jiff::Timest
     Ok(r.total())
 }
 
-fn members(c: &Connection, q: &ReportQuery) -> StoreResult<Report> {
+fn members(c: &Conn<'_>, q: &ReportQuery) -> StoreResult<Report> {
     let mut r = Report::new(
         q,
         vec![
@@ -320,7 +335,7 @@ fn members(c: &Connection, q: &ReportQuery) -> StoreResult<Report> {
                       (SELECT COALESCE(SUM(s.due), 0) FROM sales s WHERE s.branch_id = b.id AND s.member_id IS NOT NULL
                          AND s.business_day BETWEEN ?1 AND ?2),
                       (SELECT COALESCE(SUM(s.due), 0) FROM sales s WHERE s.branch_id = b.id AND s.business_day BETWEEN ?1 AND ?2)
-               FROM branches b WHERE (?3 IS NULL OR b.id = ?3) ORDER BY b.code";
+               FROM branches b WHERE (CAST(?3 AS BIGINT) IS NULL OR b.id = ?3) ORDER BY b.code";
     let p = params_of(q);
     let mut st = c.prepare_cached(sql)?;
     r.rows = st
@@ -338,20 +353,20 @@ fn members(c: &Connection, q: &ReportQuery) -> StoreResult<Report> {
     Ok(r.total())
 }
 
-fn members_by_tier(c: &Connection, q: &ReportQuery) -> StoreResult<Report> {
+fn members_by_tier(c: &Conn<'_>, q: &ReportQuery) -> StoreResult<Report> {
     let mut r = Report::new(
         q,
         vec![("tier", Unit::Text, false), ("members", Unit::Count, true), ("points", Unit::Points, true)],
     );
     let sql = "SELECT tier, COUNT(*), SUM(points) FROM members
-               WHERE status = 'active' AND (?3 IS NULL OR home_branch = ?3) AND ?1 <= ?2 GROUP BY tier ORDER BY tier";
+               WHERE status = 'active' AND (CAST(?3 AS BIGINT) IS NULL OR home_branch = ?3) AND ?1 <= ?2 GROUP BY tier ORDER BY tier";
     r.rows = rows(c, sql, &params_of(q), 1, 3)?;
     Ok(r.total())
 }
 
 /// Members by spend in the period, biggest first, down to the ones who together bring 80 % of
 /// members' spend (the rest are summed in one row).
-fn top_customers(c: &Connection, q: &ReportQuery) -> StoreResult<Report> {
+fn top_customers(c: &Conn<'_>, q: &ReportQuery) -> StoreResult<Report> {
     let mut r = Report::new(
         q,
         vec![
@@ -363,8 +378,8 @@ fn top_customers(c: &Connection, q: &ReportQuery) -> StoreResult<Report> {
         ],
     );
     let sql = "SELECT m.code, m.name, COUNT(*), SUM(s.due) AS spend FROM sales s JOIN members m ON m.id = s.member_id
-               WHERE s.business_day BETWEEN ?1 AND ?2 AND (?3 IS NULL OR s.branch_id = ?3)
-               GROUP BY s.member_id ORDER BY spend DESC, m.code";
+               WHERE s.business_day BETWEEN ?1 AND ?2 AND (CAST(?3 AS BIGINT) IS NULL OR s.branch_id = ?3)
+               GROUP BY s.member_id, m.id ORDER BY spend DESC, m.code";
     let all = rows(c, sql, &params_of(q), 2, 4)?;
     let total: i64 = all.iter().map(|row| row[3].int()).sum();
     let members = all.len() as i64;
@@ -398,7 +413,7 @@ fn top_customers(c: &Connection, q: &ReportQuery) -> StoreResult<Report> {
     Ok(r.total())
 }
 
-impl ReportStore for SqliteStore {
+impl ReportStore for SqlStore {
     fn report(&self, q: &ReportQuery) -> StoreResult<Report> {
         let now = self.now();
         self.read(|c| match q.kind {
@@ -409,8 +424,11 @@ impl ReportStore for SqliteStore {
                 q,
                 "till",
                 "branch",
-                "(SELECT b.code || '-' || printf('%02d', t.number) FROM tills t JOIN branches b ON b.id = t.branch_id WHERE t.id = s.till_id),
-                 (SELECT code FROM branches WHERE id = s.branch_id)",
+                &format!(
+                    "(SELECT b.code || '-' || {} FROM tills t JOIN branches b ON b.id = t.branch_id WHERE t.id = s.till_id),
+                     (SELECT code FROM branches WHERE id = s.branch_id)",
+                    c.two_digits("t.number")
+                ),
             ),
             ReportKind::SalesByCashier => sales_by(
                 c,

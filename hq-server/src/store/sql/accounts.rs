@@ -1,14 +1,14 @@
+use super::conn::{Conn, OptionalExtension, Row, params};
 use jiff::Timestamp;
-use rusqlite::{Connection, OptionalExtension, Row, params};
 use shared::ids::BranchId;
 
-use super::{SqliteStore, append_audit, micros, not_found};
+use super::{SqlStore, append_audit, micros, not_found};
 use crate::model::{Actor, NewUser, Role, User, UserPatch};
 use crate::store::{AccountStore, AttemptReservation, StoreError, StoreResult};
 
 const USER_COLUMNS: &str = "id, username, display_name, role, branch_id, active";
 
-fn user_row(r: &Row<'_>) -> rusqlite::Result<User> {
+fn user_row(r: &Row<'_>) -> super::conn::Result<User> {
     let role: String = r.get(3)?;
     Ok(User {
         id: r.get(0)?,
@@ -20,13 +20,13 @@ fn user_row(r: &Row<'_>) -> rusqlite::Result<User> {
     })
 }
 
-fn load_user(c: &Connection, id: i64) -> StoreResult<User> {
+fn load_user(c: &Conn<'_>, id: i64) -> StoreResult<User> {
     c.query_row(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"), [id], user_row)
         .map_err(StoreError::from)
         .map_err(not_found(format!("user {id}")))
 }
 
-impl AccountStore for SqliteStore {
+impl AccountStore for SqlStore {
     fn create_user(&self, actor: &Actor, user: NewUser) -> StoreResult<User> {
         self.write(|tx| {
             let taken: bool =
@@ -43,9 +43,9 @@ impl AccountStore for SqliteStore {
                     return Err(StoreError::Invalid(format!("branch {b} does not exist")));
                 }
             }
-            tx.execute(
+            let id: i64 = tx.query_row(
                 "INSERT INTO users (username, display_name, role, branch_id, password_hash, active, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6) RETURNING id",
                 params![
                     user.username,
                     user.display_name,
@@ -54,8 +54,9 @@ impl AccountStore for SqliteStore {
                     user.password_hash,
                     micros(self.now())
                 ],
+                |r| r.get(0),
             )?;
-            let created = load_user(tx, tx.last_insert_rowid())?;
+            let created = load_user(tx, id)?;
             append_audit(
                 tx,
                 &self.audit_key,
@@ -205,9 +206,10 @@ impl AccountStore for SqliteStore {
             tx.execute("DELETE FROM login_failures WHERE at < ?1", [micros(at) - 86_400_000_000])?;
             let mut rows = Vec::with_capacity(keys.len());
             for (key, _) in keys {
-                tx.prepare_cached("INSERT INTO login_failures (key, at) VALUES (?1, ?2)")?
-                    .execute(params![key, micros(at)])?;
-                rows.push(tx.last_insert_rowid());
+                rows.push(
+                    tx.prepare_cached("INSERT INTO login_failures (key, at) VALUES (?1, ?2) RETURNING id")?
+                        .query_row(params![key, micros(at)], |r| r.get(0))?,
+                );
             }
             Ok(Ok(AttemptReservation { rows, earlier }))
         })

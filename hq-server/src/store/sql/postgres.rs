@@ -1,0 +1,393 @@
+//! The PostgreSQL side of [`super::conn`]: a small pool of tokio-postgres connections driven by
+//! the store's own runtime, and how values cross the wire.
+//!
+//! The store's calls are blocking (the HTTP layer runs them on the blocking pool, tests and the
+//! CLI call them directly). Each connection's I/O task runs on a runtime the pool owns; a store
+//! call waits for its statement with `futures_executor::block_on`, which needs no runtime
+//! context, so the store can be called from any thread (a blocking-pool thread, the CLI, a test).
+//!
+//! Connections are checked before use: one that PostgreSQL closed (a restart,
+//! `pg_terminate_backend`) is dropped and another is opened, so a restart costs no failed request
+//! that began after it (the trap of pools that recycle by `is_closed()` alone is that a killed
+//! connection is only seen closed after its first failed query: here `BEGIN` is that query, and
+//! it is retried on a fresh connection).
+
+use std::collections::HashMap;
+use std::error::Error as StdError;
+use std::sync::{Condvar, Mutex};
+
+use bytes::{BufMut, BytesMut};
+use futures_executor::block_on;
+use tokio_postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
+use tokio_postgres::{Client, NoTls, Statement};
+
+use super::conn::{Error, Result, Value, dollar_placeholders};
+
+/// One pooled connection with its prepared statements (by the store's SQL text).
+pub struct PgConn {
+    client: Client,
+    statements: std::cell::RefCell<HashMap<String, Statement>>,
+}
+
+impl PgConn {
+    pub(crate) fn batch(&self, sql: &str) -> Result<()> {
+        block_on(self.client.batch_execute(sql)).map_err(pg_error)
+    }
+
+    pub(crate) fn prepare(&self, sql: &str) -> Result<Statement> {
+        if let Some(st) = self.statements.borrow().get(sql) {
+            return Ok(st.clone());
+        }
+        let st = block_on(self.client.prepare(&dollar_placeholders(sql))).map_err(|e| match pg_error(e) {
+            // Which statement, for the log (an internal error's detail is never sent).
+            Error::Database(m) => {
+                Error::Database(format!("{m}, preparing: {}", sql.split_whitespace().collect::<Vec<_>>().join(" ")))
+            }
+            e => e,
+        })?;
+        self.statements.borrow_mut().insert(sql.to_owned(), st.clone());
+        Ok(st)
+    }
+
+    pub(crate) fn execute(&self, st: &Statement, values: Vec<Value>) -> Result<usize> {
+        let params: Vec<PgValue> = values.into_iter().map(PgValue).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        let n = block_on(self.client.execute(st, &refs)).map_err(pg_error)?;
+        usize::try_from(n).map_err(|_| Error::Database("row count out of range".into()))
+    }
+
+    pub(crate) fn query(&self, st: &Statement, values: Vec<Value>) -> Result<Vec<tokio_postgres::Row>> {
+        let params: Vec<PgValue> = values.into_iter().map(PgValue).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        block_on(self.client.query(st, &refs)).map_err(pg_error)
+    }
+
+    fn is_closed(&self) -> bool {
+        self.client.is_closed()
+    }
+}
+
+/// A pool of connections to one database (and schema, by the URL's `options`).
+pub struct PgPool {
+    config: tokio_postgres::Config,
+    /// Runs the connections' I/O tasks. Shut down in the background on drop, so dropping the
+    /// store inside an async context does not block it.
+    runtime: Option<tokio::runtime::Runtime>,
+    idle: Mutex<(Vec<PgConn>, usize)>,
+    freed: Condvar,
+    max: usize,
+}
+
+impl std::fmt::Debug for PgPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgPool").field("max", &self.max).finish_non_exhaustive()
+    }
+}
+
+impl Drop for PgPool {
+    fn drop(&mut self) {
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// A connection taken from the pool; it goes back when dropped, unless it broke.
+pub struct Pooled<'p> {
+    pool: &'p PgPool,
+    conn: Option<PgConn>,
+}
+
+impl std::ops::Deref for Pooled<'_> {
+    type Target = PgConn;
+
+    fn deref(&self) -> &PgConn {
+        self.conn.as_ref().expect("a pooled connection")
+    }
+}
+
+impl Drop for Pooled<'_> {
+    fn drop(&mut self) {
+        let conn = self.conn.take();
+        let mut idle = self.pool.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match conn {
+            Some(c) if !c.is_closed() => idle.0.push(c),
+            _ => idle.1 -= 1,
+        }
+        drop(idle);
+        self.pool.freed.notify_one();
+    }
+}
+
+impl PgPool {
+    /// A pool for `url` (`postgres://user@host:port/db?options=...`), at most `max` connections.
+    pub fn new(url: &str, max: usize) -> Result<PgPool> {
+        let config: tokio_postgres::Config =
+            url.parse().map_err(|e| Error::Database(format!("the PostgreSQL URL: {e}")))?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("hq-postgres")
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Database(format!("the PostgreSQL client's runtime: {e}")))?;
+        let pool = PgPool {
+            config,
+            runtime: Some(runtime),
+            idle: Mutex::new((Vec::new(), 0)),
+            freed: Condvar::new(),
+            max: max.max(1),
+        };
+        // Fail now, with the reason, if the database cannot be reached.
+        drop(pool.get()?);
+        Ok(pool)
+    }
+
+    fn connect(&self) -> Result<PgConn> {
+        let rt = self.runtime.as_ref().expect("the pool's runtime");
+        let config = self.config.clone();
+        let client = block_on(rt.spawn(async move {
+            let (client, connection) = config.connect(NoTls).await?;
+            tokio::spawn(async move {
+                if let Err(e) = connection.await {
+                    tracing::warn!(error = %e, "PostgreSQL connection ended");
+                }
+            });
+            Ok::<_, tokio_postgres::Error>(client)
+        }))
+        .map_err(|e| Error::Connection(format!("the client's task failed: {e}")))?
+        .map_err(pg_error)?;
+        Ok(PgConn { client, statements: std::cell::RefCell::new(HashMap::new()) })
+    }
+
+    /// A connection that is open: an idle one, a new one, or the next one freed.
+    pub fn get(&self) -> Result<Pooled<'_>> {
+        let mut idle = self.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        loop {
+            while let Some(c) = idle.0.pop() {
+                if c.is_closed() {
+                    idle.1 -= 1;
+                } else {
+                    return Ok(Pooled { pool: self, conn: Some(c) });
+                }
+            }
+            if idle.1 < self.max {
+                idle.1 += 1;
+                drop(idle);
+                return match self.connect() {
+                    Ok(c) => Ok(Pooled { pool: self, conn: Some(c) }),
+                    Err(e) => {
+                        let mut idle = self.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                        idle.1 -= 1;
+                        Err(e)
+                    }
+                };
+            }
+            idle = self.freed.wait(idle).unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
+
+    /// Runs `begin` on a pooled connection, retrying once on a fresh connection if the pooled
+    /// one turns out dead (nothing has been done on it yet, so a retry cannot double anything).
+    pub fn begin(&self, begin: &str) -> Result<Pooled<'_>> {
+        let conn = self.get()?;
+        match conn.batch(begin) {
+            Ok(()) => Ok(conn),
+            Err(Error::Connection(e)) => {
+                tracing::warn!(error = %e, "a pooled PostgreSQL connection was dead; opening another");
+                drop(conn);
+                let conn = self.get()?;
+                conn.batch(begin)?;
+                Ok(conn)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+fn pg_error(e: tokio_postgres::Error) -> Error {
+    use tokio_postgres::error::SqlState;
+    if let Some(db) = e.as_db_error() {
+        let code = db.code();
+        if [
+            SqlState::UNIQUE_VIOLATION,
+            SqlState::FOREIGN_KEY_VIOLATION,
+            SqlState::CHECK_VIOLATION,
+            SqlState::NOT_NULL_VIOLATION,
+        ]
+        .contains(code)
+        {
+            return Error::Constraint(db.message().to_owned());
+        }
+        if [SqlState::ADMIN_SHUTDOWN, SqlState::CRASH_SHUTDOWN, SqlState::CANNOT_CONNECT_NOW].contains(code)
+            || code.code().starts_with("08")
+        {
+            return Error::Connection(db.message().to_owned());
+        }
+        let mut msg = db.message().to_owned();
+        if let Some(detail) = db.detail() {
+            msg = format!("{msg} ({detail})");
+        }
+        return Error::Database(format!("PostgreSQL {}: {msg}", code.code()));
+    }
+    if e.is_closed() || e.source().is_some_and(|s| s.is::<std::io::Error>()) {
+        return Error::Connection(e.to_string());
+    }
+    Error::Database(e.to_string())
+}
+
+/// A value bound to a placeholder, encoded as the type PostgreSQL inferred for it (the store's
+/// SQL is shared with SQLite, whose values are loosely typed).
+#[derive(Debug)]
+struct PgValue(Value);
+
+type BoxError = Box<dyn StdError + Sync + Send>;
+
+impl ToSql for PgValue {
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> std::result::Result<IsNull, BoxError> {
+        let v = &self.0;
+        if *v == Value::Null {
+            return Ok(IsNull::Yes);
+        }
+        let int = || -> std::result::Result<i64, BoxError> {
+            match v {
+                Value::Int(i) => Ok(*i),
+                Value::Text(s) => s.parse().map_err(|_| format!("{s:?} is not an integer").into()),
+                other => Err(format!("{other:?} for an integer parameter").into()),
+            }
+        };
+        match *ty {
+            Type::INT8 => out.put_i64(int()?),
+            Type::INT4 => out.put_i32(i32::try_from(int()?)?),
+            Type::INT2 => out.put_i16(i16::try_from(int()?)?),
+            Type::BOOL => out.put_u8(u8::from(int()? != 0)),
+            Type::FLOAT8 => out.put_f64(match v {
+                Value::Real(f) => *f,
+                #[allow(clippy::cast_precision_loss)]
+                _ => int()? as f64,
+            }),
+            Type::NUMERIC => encode_numeric(int()?, out),
+            Type::BYTEA => match v {
+                Value::Blob(b) => out.put_slice(b),
+                Value::Text(s) => out.put_slice(s.as_bytes()),
+                other => return Err(format!("{other:?} for a bytea parameter").into()),
+            },
+            _ => match v {
+                Value::Text(s) => out.put_slice(s.as_bytes()),
+                Value::Int(i) => out.put_slice(i.to_string().as_bytes()),
+                Value::Real(f) => out.put_slice(f.to_string().as_bytes()),
+                Value::Blob(b) => out.put_slice(b),
+                Value::Null => unreachable!("handled above"),
+            },
+        }
+        Ok(IsNull::No)
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    to_sql_checked!();
+}
+
+/// An integer in PostgreSQL's binary NUMERIC form (base-10000 digits).
+fn encode_numeric(i: i64, out: &mut BytesMut) {
+    let mut n = i.unsigned_abs();
+    let mut digits = Vec::new();
+    while n > 0 {
+        digits.push(u16::try_from(n % 10_000).expect("a base-10000 digit"));
+        n /= 10_000;
+    }
+    digits.reverse();
+    let ndigits = i16::try_from(digits.len()).expect("at most 5 digits");
+    out.put_i16(ndigits);
+    out.put_i16(if ndigits == 0 { 0 } else { ndigits - 1 }); // weight of the first digit
+    out.put_u16(if i < 0 { 0x4000 } else { 0 });
+    out.put_i16(0); // display scale
+    for d in digits {
+        out.put_u16(d);
+    }
+}
+
+/// One column of a PostgreSQL row as a [`Value`].
+pub(crate) fn column_value(row: &tokio_postgres::Row, i: usize) -> Result<Value> {
+    row.try_get::<_, PgCell>(i).map(|c| c.0).map_err(|e| Error::Conversion(i, e.to_string()))
+}
+
+struct PgCell(Value);
+
+impl<'a> FromSql<'a> for PgCell {
+    fn from_sql(ty: &Type, raw: &'a [u8]) -> std::result::Result<PgCell, BoxError> {
+        let v = match *ty {
+            Type::INT8 => Value::Int(i64::from_sql(ty, raw)?),
+            Type::INT4 => Value::Int(i64::from(i32::from_sql(ty, raw)?)),
+            Type::INT2 => Value::Int(i64::from(i16::from_sql(ty, raw)?)),
+            Type::OID => Value::Int(i64::from(u32::from_sql(ty, raw)?)),
+            Type::BOOL => Value::Int(i64::from(bool::from_sql(ty, raw)?)),
+            Type::FLOAT8 => Value::Real(f64::from_sql(ty, raw)?),
+            Type::FLOAT4 => Value::Real(f64::from(f32::from_sql(ty, raw)?)),
+            Type::NUMERIC => decode_numeric(raw)?,
+            Type::BYTEA => Value::Blob(raw.to_vec()),
+            _ => Value::Text(std::str::from_utf8(raw)?.to_owned()),
+        };
+        Ok(PgCell(v))
+    }
+
+    fn from_sql_null(_: &Type) -> std::result::Result<PgCell, BoxError> {
+        Ok(PgCell(Value::Null))
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+}
+
+/// PostgreSQL's binary NUMERIC (what `SUM` of a `BIGINT` column gives): an integer when it has
+/// no fraction, else a float (an average's ratio).
+fn decode_numeric(raw: &[u8]) -> std::result::Result<Value, BoxError> {
+    let word = |i: usize| -> std::result::Result<u16, BoxError> {
+        raw.get(i * 2..i * 2 + 2).map(|b| u16::from_be_bytes([b[0], b[1]])).ok_or_else(|| "short NUMERIC".into())
+    };
+    let ndigits = usize::from(word(0)?);
+    let weight = i32::from(i16::from_be_bytes(word(1)?.to_be_bytes()));
+    let sign = word(2)?;
+    if sign == 0xC000 {
+        return Err("NaN is not a number HQ stores".into());
+    }
+    let mut int: i128 = 0;
+    let mut frac = 0f64;
+    for k in 0..ndigits {
+        let d = i128::from(word(4 + k)?);
+        let power = weight - i32::try_from(k)?;
+        if power >= 0 {
+            int += d * 10_000i128.pow(u32::try_from(power)?);
+        } else {
+            #[allow(clippy::cast_precision_loss)]
+            {
+                frac += d as f64 * 10_000f64.powi(power);
+            }
+        }
+    }
+    let negative = sign == 0x4000;
+    if frac == 0.0 {
+        let v = i64::try_from(if negative { -int } else { int })?;
+        Ok(Value::Int(v))
+    } else {
+        #[allow(clippy::cast_precision_loss)]
+        let f = int as f64 + frac;
+        Ok(Value::Real(if negative { -f } else { f }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numeric_round_trips_integers() {
+        for i in [0i64, 1, -1, 9_999, 10_000, 123_456_789, -987_654_321_012, i64::MAX, i64::MIN + 1] {
+            let mut buf = BytesMut::new();
+            encode_numeric(i, &mut buf);
+            assert_eq!(decode_numeric(&buf).expect("decodes"), Value::Int(i), "{i}");
+        }
+    }
+}
