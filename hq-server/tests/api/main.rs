@@ -10,6 +10,7 @@ mod daily_job;
 mod errors_and_openapi;
 mod helpers;
 mod members;
+mod migrate;
 mod migrations;
 mod no_minting;
 mod server;

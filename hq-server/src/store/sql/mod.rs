@@ -18,6 +18,7 @@ mod audit_log;
 mod branches;
 mod catalog;
 pub mod conn;
+pub mod copy;
 mod facts;
 mod ingest;
 pub(crate) mod ledger;
@@ -33,7 +34,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use jiff::Timestamp;
-use rusqlite::{Connection, OpenFlags, OptionalExtension as _, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use serde::Serialize;
 use shared::policy::MemberPolicy;
 use shared::sync::Change;
@@ -176,12 +177,12 @@ impl SqlStore {
     /// The same, with the audit key from `audit_key` (a file kept away from the database), or
     /// beside the database when `None`.
     pub fn open_with(path: &Path, clock: Clock, audit_key: Option<&Path>) -> StoreResult<SqlStore> {
-        Self::open_at(path, schema::LATEST, clock, audit_key)
+        Self::open_at(path, schema::LATEST, clock, audit_key, true)
     }
 
     /// Opens and migrates up to `version` only: for testing upgrades from an old schema.
     pub fn open_at_version(path: &Path, version: u32) -> StoreResult<SqlStore> {
-        Self::open_at(path, version, Clock::system(), None)
+        Self::open_at(path, version, Clock::system(), None, true)
     }
 
     /// Opens the store at `location`. The audit key is `audit_key`, or for SQLite the file
@@ -203,6 +204,21 @@ impl SqlStore {
 
     /// Opens (migrating if needed) the PostgreSQL database at `url`.
     pub fn open_postgres(url: &str, clock: Clock, audit_key: &Path) -> StoreResult<SqlStore> {
+        let store = Self::open_postgres_schema(url, clock, audit_key)?;
+        store.ensure_policy()?;
+        Ok(store)
+    }
+
+    /// Opens `location` and brings its schema to the latest version, without giving it HQ's first
+    /// member policy: the target of a move (`copy`), which must stay empty until it is filled.
+    pub(crate) fn open_schema_only(location: &Location, clock: Clock, audit_key: &Path) -> StoreResult<SqlStore> {
+        match location {
+            Location::Sqlite(path) => Self::open_at(path, schema::LATEST, clock, Some(audit_key), false),
+            Location::Postgres(url) => Self::open_postgres_schema(url, clock, audit_key),
+        }
+    }
+
+    fn open_postgres_schema(url: &str, clock: Clock, audit_key: &Path) -> StoreResult<SqlStore> {
         let audit_key = AuditKey::load_or_create(audit_key)
             .map_err(|e| StoreError::Invalid(format!("the audit key {}: {e}", audit_key.display())))?;
         let pool = PgPool::new(url, PG_CONNECTIONS).map_err(|e| match e {
@@ -215,18 +231,22 @@ impl SqlStore {
             let c = pool.get()?;
             schema_pg::migrate(&Conn::pg(&c), clock.now())?;
         }
-        let store = SqlStore {
+        Ok(SqlStore {
             backend: Backend::Postgres(Box::new(pool)),
             location: Location::Postgres(url.to_owned()),
             policies: Mutex::new(None),
             clock,
             audit_key,
-        };
-        store.ensure_policy()?;
-        Ok(store)
+        })
     }
 
-    fn open_at(path: &Path, version: u32, clock: Clock, audit_key: Option<&Path>) -> StoreResult<SqlStore> {
+    fn open_at(
+        path: &Path,
+        version: u32,
+        clock: Clock,
+        audit_key: Option<&Path>,
+        first_policy: bool,
+    ) -> StoreResult<SqlStore> {
         let key_path = audit_key.map_or_else(|| AuditKey::default_path(path), Path::to_path_buf);
         let audit_key = AuditKey::load_or_create(&key_path)
             .map_err(|e| StoreError::Invalid(format!("the audit key {}: {e}", key_path.display())))?;
@@ -239,7 +259,7 @@ impl SqlStore {
         // cut could lose acknowledged commits (tests/tests/durability.rs). The readers never commit.
         writer.pragma_update(None, "synchronous", "FULL")?;
         let mut writer = writer;
-        migrate(&mut writer, version, clock.now(), &audit_key)?;
+        schema::migrate(&mut writer, version, clock.now(), &audit_key)?;
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
             let r = Connection::open_with_flags(
@@ -261,7 +281,7 @@ impl SqlStore {
             clock,
             audit_key,
         };
-        if version >= 1 {
+        if version >= 1 && first_policy {
             store.ensure_policy()?;
         }
         Ok(store)
@@ -451,141 +471,6 @@ fn read_in_tx<T>(conn: &mut Connection, f: impl FnOnce(&Conn<'_>) -> StoreResult
     let out = f(&Conn::sqlite(&tx))?;
     tx.finish()?;
     Ok(out)
-}
-
-/// Applies the migrations above the database's version, up to `target`.
-fn migrate(conn: &mut Connection, target: u32, now: Timestamp, key: &AuditKey) -> StoreResult<()> {
-    conn.execute_batch(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, applied_at BIGINT NOT NULL)",
-    )?;
-    let current: u32 = conn.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0))?;
-    if current > schema::LATEST {
-        return Err(StoreError::Invalid(format!(
-            "the database is at schema version {current}, newer than this HQ ({}); upgrade HQ",
-            schema::LATEST
-        )));
-    }
-    for (version, description, sql) in schema::MIGRATIONS.iter().filter(|(v, _, _)| *v > current && *v <= target) {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute_batch(sql)?;
-        if *version == 5 {
-            scrub_card_data(&tx)?;
-            key_audit_chain(&tx, key)?;
-        }
-        tx.execute(
-            "INSERT INTO schema_migrations (version, description, applied_at) VALUES (?1, ?2, ?3)",
-            rusqlite::params![version, description, micros(now)],
-        )?;
-        tx.commit()?;
-        tracing::info!(version, description, "applied schema migration");
-    }
-    Ok(())
-}
-
-/// Re-hashes an audit chain made before keying with HMAC under `key`, after checking it is intact
-/// as it stands (a broken chain is refused, never laundered). A chain already keyed is left.
-fn key_audit_chain(tx: &Connection, key: &AuditKey) -> StoreResult<()> {
-    use crate::audit::{ChainChecker, plain_hash};
-    type Row = (i64, i64, String, String, String, String, String, String, String, String);
-    let rows: Vec<Row> = tx
-        .prepare(
-            "SELECT id, at, actor, client, action, entity, before, after, prev_hash, hash FROM audit_log ORDER BY id",
-        )?
-        .query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-                r.get(8)?,
-                r.get(9)?,
-            ))
-        })?
-        .collect::<Result<_, _>>()?;
-    fn fields(r: &Row) -> EntryFields<'_> {
-        EntryFields { id: r.0, at: r.1, actor: &r.2, from: &r.3, action: &r.4, entity: &r.5, before: &r.6, after: &r.7 }
-    }
-    let head: Option<(i64, String)> = tx
-        .query_row("SELECT last_id, last_hash FROM audit_head WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    let verdict = |mut checker: ChainChecker| {
-        for r in &rows {
-            checker.check(&fields(r), &r.8, &r.9);
-        }
-        checker.finish(head.clone()).1
-    };
-    if verdict(ChainChecker::new(key)).is_empty() {
-        return Ok(());
-    }
-    let problems = verdict(ChainChecker::unkeyed());
-    if !problems.is_empty() {
-        return Err(StoreError::Invalid(format!(
-            "the audit log is broken ({}); HQ will not key a broken chain: restore it from a backup",
-            problems.join("; ")
-        )));
-    }
-    tx.execute_batch("DROP TRIGGER audit_log_no_update")?;
-    let mut prev = GENESIS.to_owned();
-    for r in &rows {
-        debug_assert_eq!(plain_hash(&r.8, &fields(r)), r.9);
-        let hash = entry_hash(key, &prev, &fields(r));
-        tx.execute("UPDATE audit_log SET prev_hash = ?2, hash = ?3 WHERE id = ?1", rusqlite::params![r.0, prev, hash])?;
-        prev = hash;
-    }
-    if let Some(last) = rows.last() {
-        tx.execute("UPDATE audit_head SET last_id = ?1, last_hash = ?2 WHERE id = 1", rusqlite::params![last.0, prev])?;
-    }
-    tx.execute_batch(
-        "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
-         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
-    )?;
-    tracing::info!(entries = rows.len(), "keyed the audit chain");
-    Ok(())
-}
-
-/// Masks card numbers and track data that tills sent as tender references before HQ checked for
-/// them (PCI DSS 3.2, 3.4): in the sales' and refunds' tenders and in the stored events.
-fn scrub_card_data(tx: &Connection) -> StoreResult<()> {
-    use shared::card_data::{holds_card_data, mask_card_data};
-    for table in ["sale_tenders", "refund_tenders"] {
-        let key = if table == "sale_tenders" { "sale_id" } else { "refund_id" };
-        let rows: Vec<(String, i64, String)> = tx
-            .prepare(&format!("SELECT {key}, idx, reference FROM {table} WHERE reference IS NOT NULL"))?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect::<Result<_, _>>()?;
-        for (id, idx, reference) in rows.into_iter().filter(|(_, _, r)| holds_card_data(r)) {
-            tx.execute(
-                &format!("UPDATE {table} SET reference = ?3 WHERE {key} = ?1 AND idx = ?2"),
-                rusqlite::params![id, idx, mask_card_data(&reference)],
-            )?;
-        }
-    }
-    let events: Vec<(String, String)> = tx
-        .prepare(
-            "SELECT id, payload FROM events WHERE kind IN ('sale_completed', 'sale_refunded', 'sale_voided')
-             AND payload LIKE '%\"reference\":\"%'",
-        )?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
-    let mut scrubbed = 0;
-    for (id, payload) in events {
-        let mut event: shared::sync::Event = serde_json::from_str(&payload)?;
-        if crate::event_checks::mask_card_data(&mut event) {
-            tx.execute(
-                "UPDATE events SET payload = ?2 WHERE id = ?1",
-                rusqlite::params![id, serde_json::to_string(&event)?],
-            )?;
-            scrubbed += 1;
-        }
-    }
-    if scrubbed > 0 {
-        tracing::warn!(events = scrubbed, "masked card numbers in stored events");
-    }
-    Ok(())
 }
 
 impl SqlStore {

@@ -5,6 +5,13 @@
 //! `AUTOINCREMENT` and the SQLite trigger syntax, which a PostgreSQL schema replaces with an
 //! identity column and `CREATE RULE`/trigger functions.
 
+use jiff::Timestamp;
+use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior};
+
+use super::micros;
+use crate::audit::{AuditKey, EntryFields, GENESIS, entry_hash};
+use crate::store::{StoreError, StoreResult};
+
 /// `(version, description, SQL)`.
 pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (1, "core: users, branches, tills, staff, catalog, change feed, audit", V1),
@@ -580,3 +587,138 @@ CREATE TABLE login_known (
     at BIGINT NOT NULL
 );
 "#;
+
+/// Applies the migrations above the database's version, up to `target`.
+pub(crate) fn migrate(conn: &mut Connection, target: u32, now: Timestamp, key: &AuditKey) -> StoreResult<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+    )?;
+    let current: u32 = conn.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0))?;
+    if current > LATEST {
+        return Err(StoreError::Invalid(format!(
+            "the database is at schema version {current}, newer than this HQ ({}); upgrade HQ",
+            LATEST
+        )));
+    }
+    for (version, description, sql) in MIGRATIONS.iter().filter(|(v, _, _)| *v > current && *v <= target) {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute_batch(sql)?;
+        if *version == 5 {
+            scrub_card_data(&tx)?;
+            key_audit_chain(&tx, key)?;
+        }
+        tx.execute(
+            "INSERT INTO schema_migrations (version, description, applied_at) VALUES (?1, ?2, ?3)",
+            rusqlite::params![version, description, micros(now)],
+        )?;
+        tx.commit()?;
+        tracing::info!(version, description, "applied schema migration");
+    }
+    Ok(())
+}
+
+/// Re-hashes an audit chain made before keying with HMAC under `key`, after checking it is intact
+/// as it stands (a broken chain is refused, never laundered). A chain already keyed is left.
+fn key_audit_chain(tx: &Connection, key: &AuditKey) -> StoreResult<()> {
+    use crate::audit::{ChainChecker, plain_hash};
+    type Row = (i64, i64, String, String, String, String, String, String, String, String);
+    let rows: Vec<Row> = tx
+        .prepare(
+            "SELECT id, at, actor, client, action, entity, before, after, prev_hash, hash FROM audit_log ORDER BY id",
+        )?
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+                r.get(8)?,
+                r.get(9)?,
+            ))
+        })?
+        .collect::<Result<_, _>>()?;
+    fn fields(r: &Row) -> EntryFields<'_> {
+        EntryFields { id: r.0, at: r.1, actor: &r.2, from: &r.3, action: &r.4, entity: &r.5, before: &r.6, after: &r.7 }
+    }
+    let head: Option<(i64, String)> = tx
+        .query_row("SELECT last_id, last_hash FROM audit_head WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let verdict = |mut checker: ChainChecker| {
+        for r in &rows {
+            checker.check(&fields(r), &r.8, &r.9);
+        }
+        checker.finish(head.clone()).1
+    };
+    if verdict(ChainChecker::new(key)).is_empty() {
+        return Ok(());
+    }
+    let problems = verdict(ChainChecker::unkeyed());
+    if !problems.is_empty() {
+        return Err(StoreError::Invalid(format!(
+            "the audit log is broken ({}); HQ will not key a broken chain: restore it from a backup",
+            problems.join("; ")
+        )));
+    }
+    tx.execute_batch("DROP TRIGGER audit_log_no_update")?;
+    let mut prev = GENESIS.to_owned();
+    for r in &rows {
+        debug_assert_eq!(plain_hash(&r.8, &fields(r)), r.9);
+        let hash = entry_hash(key, &prev, &fields(r));
+        tx.execute("UPDATE audit_log SET prev_hash = ?2, hash = ?3 WHERE id = ?1", rusqlite::params![r.0, prev, hash])?;
+        prev = hash;
+    }
+    if let Some(last) = rows.last() {
+        tx.execute("UPDATE audit_head SET last_id = ?1, last_hash = ?2 WHERE id = 1", rusqlite::params![last.0, prev])?;
+    }
+    tx.execute_batch(
+        "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+    )?;
+    tracing::info!(entries = rows.len(), "keyed the audit chain");
+    Ok(())
+}
+
+/// Masks card numbers and track data that tills sent as tender references before HQ checked for
+/// them (PCI DSS 3.2, 3.4): in the sales' and refunds' tenders and in the stored events.
+fn scrub_card_data(tx: &Connection) -> StoreResult<()> {
+    use shared::card_data::{holds_card_data, mask_card_data};
+    for table in ["sale_tenders", "refund_tenders"] {
+        let key = if table == "sale_tenders" { "sale_id" } else { "refund_id" };
+        let rows: Vec<(String, i64, String)> = tx
+            .prepare(&format!("SELECT {key}, idx, reference FROM {table} WHERE reference IS NOT NULL"))?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        for (id, idx, reference) in rows.into_iter().filter(|(_, _, r)| holds_card_data(r)) {
+            tx.execute(
+                &format!("UPDATE {table} SET reference = ?3 WHERE {key} = ?1 AND idx = ?2"),
+                rusqlite::params![id, idx, mask_card_data(&reference)],
+            )?;
+        }
+    }
+    let events: Vec<(String, String)> = tx
+        .prepare(
+            "SELECT id, payload FROM events WHERE kind IN ('sale_completed', 'sale_refunded', 'sale_voided')
+             AND payload LIKE '%\"reference\":\"%'",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut scrubbed = 0;
+    for (id, payload) in events {
+        let mut event: shared::sync::Event = serde_json::from_str(&payload)?;
+        if crate::event_checks::mask_card_data(&mut event) {
+            tx.execute(
+                "UPDATE events SET payload = ?2 WHERE id = ?1",
+                rusqlite::params![id, serde_json::to_string(&event)?],
+            )?;
+            scrubbed += 1;
+        }
+    }
+    if scrubbed > 0 {
+        tracing::warn!(events = scrubbed, "masked card numbers in stored events");
+    }
+    Ok(())
+}
