@@ -50,7 +50,9 @@ impl TestDb {
                 );
                 admin_sql(&base, &format!("CREATE SCHEMA {schema}"));
                 let sep = if base.contains('?') { '&' } else { '?' };
-                let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+                // The schema's name is also the connections' application name, so a test can find
+                // (and kill: `kill_connections`) its HQ's connections and no one else's.
+                let url = format!("{base}{sep}options=-c%20search_path%3D{schema}&application_name={schema}");
                 TestDb { location: Location::Postgres(url), audit_key, schema: Some((base, schema)) }
             }
         }
@@ -66,6 +68,21 @@ impl TestDb {
         let mut config = crate::config::Config::loopback_at(self.location.clone());
         config.audit_key = Some(self.audit_key.clone());
         config
+    }
+
+    /// Terminates every PostgreSQL connection HQ has open to this test's schema, as a database
+    /// restart would; how many there were. (Nothing on SQLite.)
+    pub fn kill_connections(&self) -> u64 {
+        let Some((base, schema)) = &self.schema else { return 0 };
+        let pool = crate::store::sql::postgres::PgPool::new(base, 1).expect("PostgreSQL");
+        let conn = pool.get().expect("PostgreSQL");
+        let c = crate::store::sql::conn::Conn::pg(&conn);
+        c.query_row(
+            "SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ?1) k",
+            [schema.as_str()],
+            |r| r.get(0),
+        )
+        .expect("terminate")
     }
 
     pub fn is_postgres(&self) -> bool {

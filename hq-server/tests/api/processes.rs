@@ -285,3 +285,86 @@ async fn a_process_killed_mid_burst_loses_nothing_acknowledged() {
     let r = push(&client, &hqs[1], token, till, &[sale_event(till, BATCHES * 3 + 1)]).await.expect("B answers");
     assert_eq!(statuses(&r), ["accepted"]);
 }
+
+/// PostgreSQL drops every connection HQ has (what a database restart or failover does to it) in
+/// the middle of a burst of pushes, five times: HQ answers the requests it cannot finish with 503
+/// and nothing committed, the tills resend, and HQ recovers by itself: nothing acknowledged is
+/// lost or doubled, and the next push succeeds at once. (PostgreSQL only: a SQLite file has no
+/// connections to lose.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_dropping_every_connection_mid_burst_loses_nothing() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = TestDb::new(dir.path());
+    if !db.is_postgres() {
+        eprintln!("PostgreSQL only: set {} to run it", hq_server::testing::PG_ENV);
+        return;
+    }
+    let (store, demo, _) = tokio::task::spawn_blocking({
+        let (location, key) = (db.location.clone(), db.audit_key.clone());
+        move || seeded(&location, &key)
+    })
+    .await
+    .expect("join");
+    let hq = hq_server::Application::build(db.config()).await.expect("build").spawn();
+    let client = reqwest::Client::new();
+    let mut enrolled = Vec::new();
+    for t in &demo.branches[0].tills {
+        enrolled.push(enrol(&client, &hq.url(), &t.enrolment_code).await);
+    }
+    const BATCHES: u64 = 20;
+    let done = Arc::new(AtomicUsize::new(0));
+    let refused = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for (till, token) in enrolled.iter().cloned() {
+        let (client, url, done, refused) = (client.clone(), hq.url(), done.clone(), refused.clone());
+        tasks.push(tokio::spawn(async move {
+            for n in 0..BATCHES {
+                let batch: Vec<_> = (1..=3).map(|k| sale_event(&till, n * 3 + k)).collect();
+                let mut tries = 0;
+                loop {
+                    match push(&client, &url, &token, &till, &batch).await {
+                        Ok(r) => {
+                            assert!(statuses(&r).iter().all(|s| s == "accepted" || s == "duplicate"), "{r}");
+                            break;
+                        }
+                        Err(e) => {
+                            assert_eq!(e.status().map(|s| s.as_u16()), Some(503), "only 'try again': {e}");
+                            refused.fetch_add(1, Ordering::SeqCst);
+                            tries += 1;
+                            assert!(tries < 50, "HQ does not recover: {e}");
+                            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                        }
+                    }
+                }
+                done.fetch_add(1, Ordering::SeqCst);
+            }
+            till
+        }));
+    }
+    let total_batches = enrolled.len() * BATCHES as usize;
+    let mut kills = 0;
+    let mut killed = 0;
+    while kills < 5 && done.load(Ordering::SeqCst) < total_batches {
+        let at = done.load(Ordering::SeqCst);
+        while done.load(Ordering::SeqCst) == at && done.load(Ordering::SeqCst) < total_batches {
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+        let db_ref = &db;
+        killed += tokio::task::block_in_place(|| db_ref.kill_connections());
+        kills += 1;
+    }
+    assert!(kills >= 3 && killed > 0, "connections were dropped mid-burst ({kills} times, {killed} connections)");
+    for t in tasks {
+        let till = t.await.expect("till task");
+        let status = store.sync_status(till.till).expect("status");
+        assert_eq!((status.next_seq, status.events_accepted), (BATCHES * 3 + 1, BATCHES * 3), "till {}", till.till);
+    }
+    let sales = store.list_sales(None, None, 10_000).expect("sales").len();
+    assert_eq!(sales, total_batches * 3, "each sale once");
+    // Recovered without a restart: the next request is answered at once.
+    let (till, token) = &enrolled[0];
+    let r =
+        push(&client, &hq.url(), token, till, &[sale_event(till, BATCHES * 3 + 1)]).await.expect("answered at once");
+    assert_eq!(statuses(&r), ["accepted"]);
+    eprintln!("{kills} drops, {killed} connections, {} pushes answered 503 and resent", refused.load(Ordering::SeqCst));
+}
