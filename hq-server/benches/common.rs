@@ -12,6 +12,8 @@ pub struct Bench {
     pub store: Arc<SqlStore>,
     pub branch: shared::ids::BranchId,
     pub client: reqwest::Client,
+    /// A PostgreSQL schema of its own (dropped after), when the bench runs on PostgreSQL.
+    pub _db: Option<hq_server::testing::TestDb>,
     pub _dir: tempfile::TempDir,
 }
 
@@ -28,15 +30,31 @@ pub async fn start_kept(path: &std::path::Path) -> Bench {
     start_at(path, tempfile::tempdir().expect("temp dir")).await
 }
 
+/// An HQ on PostgreSQL (`TILLPOINT_TEST_PG`), in a schema of its own.
+#[allow(dead_code)]
+pub async fn start_postgres() -> Bench {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = hq_server::testing::TestDb::new(dir.path());
+    assert!(db.is_postgres(), "set {} to a PostgreSQL URL", hq_server::testing::PG_ENV);
+    let mut bench = start_with(db.config(), tempfile::tempdir().expect("temp dir")).await;
+    bench._db = Some(db);
+    bench._dir = dir;
+    bench
+}
+
 async fn start_at(path: &std::path::Path, dir: tempfile::TempDir) -> Bench {
+    start_with(Config::loopback(path), dir).await
+}
+
+async fn start_with(config: Config, dir: tempfile::TempDir) -> Bench {
     use hq_server::store::BranchStore;
-    let app = Application::build(Config::loopback(path)).await.expect("HQ");
+    let app = Application::build(config).await.expect("HQ");
     let store = app.store();
     let branch = match store.branch_by_code("B001").expect("branch lookup") {
         Some(b) => b.id,
         None => admin::add_branch(&*store, &Actor::cli(), admin::default_branch("B001", "基准店")).expect("branch").id,
     };
-    Bench { hq: app.spawn(), store, branch, client: reqwest::Client::new(), _dir: dir }
+    Bench { hq: app.spawn(), store, branch, client: reqwest::Client::new(), _db: None, _dir: dir }
 }
 
 impl Bench {

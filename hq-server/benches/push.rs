@@ -10,7 +10,8 @@
 //! it ships: an answer means the push is on disk) and at `NORMAL` (what it did before), to show
 //! what durable acknowledgements cost.
 //!
-//! `cargo bench -p hq-server --bench push` (PUSH_SALES=100000 by default, PUSH_TILLS=4).
+//! `cargo bench -p hq-server --bench push` (PUSH_SALES=100000 by default, PUSH_TILLS=4). With
+//! `TILLPOINT_TEST_PG=postgres://…` HQ runs a third time on PostgreSQL, in the same run.
 
 mod common;
 
@@ -68,6 +69,24 @@ fn main() {
             r.points_tenders,
             r.sv_tenders,
             r.ledger
+        );
+    }
+    if std::env::var(hq_server::testing::PG_ENV).is_ok_and(|v| !v.is_empty()) {
+        let pg = rt.block_on(run_hq(sales, tills, member_pct, "POSTGRES"));
+        println!(
+            "PostgreSQL (synchronous_commit=on, the same push): {:.0} sales/s, {:.2}× SQLite FULL's {:.0}",
+            pg.rate,
+            pg.rate / full.rate,
+            full.rate
+        );
+        println!(
+            "  {} sales in {:.2} s; {} member sales, {} by points, {} by stored value; ledger {:?}",
+            pg.events.iter().map(Vec::len).sum::<usize>(),
+            pg.secs,
+            pg.member_sales,
+            pg.points_tenders,
+            pg.sv_tenders,
+            pg.ledger
         );
     }
     let hq_rate = full.rate;
@@ -254,8 +273,13 @@ fn member_sale(
 }
 
 async fn run_hq(sales: usize, tills: usize, member_pct: usize, synchronous: &str) -> Run {
-    let bench = common::start().await;
-    bench.store.set_writer_synchronous_for_benchmarks(synchronous).expect("synchronous");
+    let bench = if synchronous == "POSTGRES" {
+        common::start_postgres().await
+    } else {
+        let bench = common::start().await;
+        bench.store.set_writer_synchronous_for_benchmarks(synchronous).expect("synchronous");
+        bench
+    };
     let policy = bench.store.current_policy().expect("policy");
     // Members with balances to spend (one adjustment each).
     let members: Vec<(MemberId, shared::catalog::MemberCode)> = (0..MEMBERS)
@@ -393,11 +417,14 @@ async fn run_hq(sales: usize, tills: usize, member_pct: usize, synchronous: &str
         "HQ push, writer synchronous={synchronous}: {accepted} sales ({member_sales} member) in {secs:.2} s = {rate:.0} sales/s ({tills} tills, batches of {BATCH})"
     );
     assert!(bench.store.check_balances().expect("check").is_empty(), "balances agree with the ledger");
-    let ledger: Vec<(String, i64)> = {
-        let c = rusqlite::Connection::open(bench.store.path().expect("a SQLite store")).expect("open");
-        let mut q = c.prepare("SELECT kind, COUNT(*) FROM ledger_entries GROUP BY kind ORDER BY kind").expect("q");
-        q.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).expect("rows").collect::<Result<_, _>>().expect("rows")
-    };
+    let ledger: Vec<(String, i64)> = bench
+        .store
+        .raw(|c| {
+            Ok(c.prepare("SELECT kind, COUNT(*) FROM ledger_entries GROUP BY kind ORDER BY kind")?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?)
+        })
+        .expect("ledger");
     println!("  ledger entries: {ledger:?}");
     let events: Vec<Vec<EventEnvelope>> = work.into_iter().map(|w| w.2).collect();
     bench.hq.stop().await.expect("stop");
