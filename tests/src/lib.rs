@@ -11,7 +11,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hq_server::demo::{DemoOptions, DemoSummary};
-use hq_server::{Application, Clock, Config, RunningHq, SqlStore};
+use hq_server::testing::TestDb;
+use hq_server::{Application, Clock, RunningHq, SqlStore};
 use pos_app::Till;
 use pos_app::clock::SystemClock;
 use pos_app::peripherals::{NoDevices, Peripherals};
@@ -42,6 +43,9 @@ pub struct Hq {
     pub demo: DemoSummary,
     /// HQ's clock: the system's, or one a test moves.
     pub clock: Clock,
+    /// HQ's database: a SQLite file in `dir`, or a PostgreSQL schema of its own with
+    /// `TILLPOINT_TEST_PG` (dropped last, after HQ has stopped).
+    pub db: TestDb,
 }
 
 impl Hq {
@@ -57,7 +61,8 @@ impl Hq {
     pub fn start_at(options: DemoOptions, clock: Clock) -> Hq {
         let dir = tempfile::tempdir().expect("temp dir");
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-        let mut config = Config::for_tests(dir.path().join("hq.sqlite"));
+        let db = TestDb::new(dir.path());
+        let mut config = db.config();
         config.clock = clock.clone();
         let (running, demo) = rt.block_on(async {
             let app = Application::build(config).await.expect("HQ starts");
@@ -65,7 +70,7 @@ impl Hq {
             (app.spawn(), demo)
         });
         let address = running.address();
-        Hq { dir, rt, running: Some(running), address, demo, clock }
+        Hq { dir, rt, running: Some(running), address, demo, clock, db }
     }
 
     /// The chain's "today" at HQ's clock (the dashboard's default day).
@@ -84,15 +89,16 @@ impl Hq {
         format!("http://{}", self.address)
     }
 
+    /// HQ's SQLite file (tests of SQLite itself: a power cut, the file read behind HQ's back).
     pub fn db_path(&self) -> PathBuf {
-        self.dir.path().join("hq.sqlite")
+        self.db.location.sqlite_path().expect("HQ is on SQLite in this test").to_owned()
     }
 
     /// HQ's store (for checks and for changes HQ staff would make in the console).
     pub fn store(&self) -> Arc<SqlStore> {
         match &self.running {
             Some(r) => r.store(),
-            None => Arc::new(SqlStore::open_with_clock(&self.db_path(), self.clock.clone()).expect("open HQ store")),
+            None => Arc::new(self.db.open(self.clock.clone()).expect("open HQ store")),
         }
     }
 
@@ -111,7 +117,7 @@ impl Hq {
     /// Starts serving again on the same address, over the same database.
     pub fn restart(&mut self) {
         assert!(self.running.is_none(), "HQ is running");
-        let mut config = Config::for_tests(self.db_path());
+        let mut config = self.db.config();
         config.listen = self.address;
         config.clock = self.clock.clone();
         let running = self.rt.block_on(async {

@@ -27,6 +27,12 @@ fn open_read_only(path: &Path) -> rusqlite::Connection {
 
 #[test]
 fn acknowledged_sales_survive_a_power_cut_at_the_till_and_at_hq() {
+    // The power cut is simulated under SQLite's files (the till's and HQ's): HQ on PostgreSQL
+    // relies on PostgreSQL's own synchronous commit, and the PostgreSQL pass skips this.
+    if hq_server::testing::engine() == hq_server::store::sql::conn::Engine::Postgres {
+        eprintln!("SQLite's files only: runs in the SQLite pass");
+        return;
+    }
     powercut::install();
     let seed = std::env::var("POWERCUT_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(24);
     println!("POWERCUT_SEED={seed}");

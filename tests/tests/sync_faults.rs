@@ -38,8 +38,9 @@ fn outbox(t: &TestTill) -> Vec<(String, String)> {
 
 /// How many times HQ stored each sale (by the sale's id in its payload).
 fn hq_copies(hq: &Hq, sale: &str) -> i64 {
-    let c = rusqlite::Connection::open(hq.db_path()).expect("HQ db");
-    c.query_row("SELECT COUNT(*) FROM sales WHERE id = ?1", [sale], |r| r.get(0)).expect("count")
+    hq.store()
+        .raw(|c| Ok(c.query_row("SELECT COUNT(*) FROM sales WHERE id = ?1", [sale], |r| r.get(0))?))
+        .expect("count")
 }
 
 #[test]
@@ -127,9 +128,11 @@ fn a_rejected_event_is_kept_with_its_reason_and_never_sent_again() {
     assert_eq!(hq_copies(&hq, &sales[0]), 0, "the refused sale is not in HQ's sales");
     assert_eq!(hq_copies(&hq, &sales[1]), 1, "the next sale went through");
     // HQ keeps the refused event with its reason too.
-    let hq_db = rusqlite::Connection::open(hq.db_path()).expect("HQ db");
-    let (status, reason): (String, Option<String>) = hq_db
-        .query_row("SELECT status, reason FROM events WHERE id = ?1", [&bad], |r| Ok((r.get(0)?, r.get(1)?)))
+    let (status, reason): (String, Option<String>) = hq
+        .store()
+        .raw(|c| {
+            Ok(c.query_row("SELECT status, reason FROM events WHERE id = ?1", [&bad], |r| Ok((r.get(0)?, r.get(1)?)))?)
+        })
         .expect("HQ keeps the refused event");
     assert_eq!(status, "rejected");
     assert!(reason.is_some_and(|r| !r.is_empty()));
