@@ -12,6 +12,7 @@ mod helpers;
 mod members;
 mod migrations;
 mod no_minting;
+mod pending_refunds;
 mod server;
 mod sync;
 mod trust;
