@@ -245,7 +245,7 @@ pub(super) async fn save_branch(
     settings.quick_keys = shared::branch::QuickKey::from_lines(&f.quick_keys).map_err(|e| page.invalid(&e))?;
     if let Some(q) = f.confirm_qty_over.as_deref().filter(|q| !q.trim().is_empty()) {
         settings.cashier_limits.confirm_qty_over = shared::money::Qty::parse(q.trim())
-            .map_err(|e| page.invalid(&format!("{}: {e}", page.t(C::ConfirmQtyOver))))?;
+            .map_err(|e| page.invalid(format!("{}: {e}", page.t(C::ConfirmQtyOver))))?;
     }
     if let Some(m) = f.confirm_line_over.as_deref().filter(|m| !m.trim().is_empty()) {
         settings.cashier_limits.confirm_line_over = super::catalog::money_field(&page, page.t(C::ConfirmLineOver), m)?;
