@@ -36,9 +36,9 @@ use crate::sync::SyncStatus;
 use i18n::{ErrorKind, T};
 use worker::{Command, Engine, Outcome, Replies, Reply, SaleDone, ScanOutcomeKind, Snapshot};
 
+use crate::engine::HeldSale;
 use crate::engine::ProductHit;
 use crate::engine::ReturnContext;
-use crate::store::HeldSale;
 use shared::sale::ReturnPick;
 
 /// The bundled Chinese font (a GB2312 subset of Noto Sans CJK SC; see `assets/fonts/OFL.txt`).
