@@ -7,6 +7,7 @@ mod common;
 
 mod closing;
 mod devices;
+mod layout;
 mod payment;
 mod returns;
 mod sale;
