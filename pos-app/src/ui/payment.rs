@@ -13,12 +13,12 @@ use super::{App, Message};
 use crate::engine::CartView;
 
 /// A large amount on one line, at `largest` or smaller when it is long: a digit is about half the
-/// size wide, and the panel beside the sale is some 250 pixels wide at 1024×768, so about 460
-/// divided by the characters keeps ¥99,999,999.99 (the most a sale may be) in it.
+/// size wide, and the panel beside the sale leaves it some 165 pixels at 1024×768 beside the demo's
+/// panel (250 without), so 300 divided by the characters keeps any amount in it (¥87.60 at 50).
 pub(super) fn figure<'a>(amount: Money, largest: u16) -> Text<'a> {
     let shown = amount.to_string();
     let chars = u16::try_from(shown.chars().count()).unwrap_or(u16::MAX).max(1);
-    text(shown).size(f32::from(largest.min(460 / chars))).wrapping(Wrapping::None)
+    text(shown).size(f32::from(largest.min(300 / chars))).wrapping(Wrapping::None)
 }
 
 impl App {
