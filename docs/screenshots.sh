@@ -1,21 +1,27 @@
 #!/usr/bin/env bash
-# Takes the README's screenshots: the till under Xvfb at 1366×768, in Chinese and in English,
-# then the web console's dashboard. The till:
+# Takes the README's screenshots: the till under Xvfb at 1366×768, in Chinese and in English, and
+# at 1024×768 (the smallest screen it is laid out for; its window is fitted to the screen, since Xvfb
+# has no window manager to maximize it), then the web console's dashboard. The till:
 # the demo starts, a cashier logs in, opens a shift, a gold member's card is swiped on the simulated
 # reader, three products are scanned on the simulated scanner, one barcode is typed (the sale
 # screen); then ¥100 cash is handed (a part payment: received, still to pay) and ¥50 more (the
 # change, large, until the next sale).
-# Needs: xvfb, xdotool, imagemagick, fontconfig (Debian). Run from the repository root:  docs/screenshots.sh
+# Needs: xvfb, xdotool, imagemagick, x11-utils, fontconfig (Debian). Run from the repository root:  docs/screenshots.sh
 set -euo pipefail
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/tillpoint/target}"
 cargo build -p pos-app
 bin="$CARGO_TARGET_DIR/debug/pos-app"
 Xvfb :97 -screen 0 1366x768x24 >/dev/null 2>&1 &
 xvfb=$!
-trap 'kill $xvfb 2>/dev/null || true' EXIT
+Xvfb :98 -screen 0 1024x768x24 >/dev/null 2>&1 &
+small=$!
+trap 'kill $xvfb $small 2>/dev/null || true' EXIT
 export DISPLAY=:97
 sleep 1
 shoot() { # lang sale.png [part-payment.png change.png]
+  # The simulator panel is 300 px wide at the window's right edge.
+  local width; width=$(xdpyinfo 2>/dev/null | awk '/dimensions:/ { split($2, d, "x"); print d[1] }')
+  local panel=$(( ${width:-1366} - 240 ))
   LANG="$1" timeout 120 "$bin" --demo >/dev/null 2>&1 &
   local app=$!
   sleep 10
@@ -23,8 +29,8 @@ shoot() { # lang sale.png [part-payment.png change.png]
   xdotool type --delay 120 1001; xdotool key Return
   xdotool type --delay 120 1111; xdotool key Return; sleep 2
   xdotool type --delay 120 4; xdotool key Return; sleep 2
-  xdotool mousemove 910 285 click 1; sleep 1.5            # swipe the gold member's card
-  for y in 80 111 142; do xdotool mousemove 930 $y click 1; sleep 0.8; done   # scan three products
+  xdotool mousemove $panel 285 click 1; sleep 1.5         # swipe the gold member's card
+  for y in 80 111 142; do xdotool mousemove $panel $y click 1; sleep 0.8; done   # scan three products
   xdotool type --delay 150 6900100000037; xdotool key Return; sleep 1.5          # type a barcode
   import -window root "$2"
   if [ $# -gt 2 ]; then
@@ -39,6 +45,7 @@ shoot() { # lang sale.png [part-payment.png change.png]
 }
 shoot zh_CN.UTF-8 docs/till-sale-zh.png docs/till-part-payment-zh.png docs/till-change-zh.png
 shoot en_US.UTF-8 docs/till-sale-en.png docs/till-part-payment-en.png docs/till-change-en.png
+DISPLAY=:98 shoot zh_CN.UTF-8 /tmp/till-1024-sale.png docs/till-1024-part-payment-zh.png /tmp/till-1024-change.png
 
 # The web console's dashboard in Chinese (the demo chain with two weeks of past sales), in headless
 # Chromium, which needs a CJK font or it draws boxes: Noto Sans CJK (Debian's fonts-noto-cjk).

@@ -72,6 +72,14 @@ pub fn branch(b: &BranchSettings) -> Check {
             return Err(format!("{field} must be between 0 and 10000 basis points"));
         }
     }
+    let limits = &b.cashier_limits;
+    let qty = limits.confirm_qty_over.0;
+    if !(1_000..=1_000_000_000).contains(&qty) || qty % 1_000 != 0 {
+        return Err("the quantity a cashier confirms above must be a whole number between 1 and 1000000".into());
+    }
+    if !(1..=10_000_000_000).contains(&limits.confirm_line_over.0) {
+        return Err("the line amount a cashier confirms above must be between ¥0.01 and ¥100,000,000".into());
+    }
     if b.pin_lockout_minutes > 1440 {
         return Err("PIN lock-out must be at most 1440 minutes".into());
     }

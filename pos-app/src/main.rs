@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 use pos_app::config::TillConfig;
 use pos_app::ui::boot::open_enrolled;
-use pos_app::ui::{App, FONT, UI_FONT};
+use pos_app::ui::{App, FONT, UI_FONT, chrome};
 use shared::lang::Lang;
 
 struct Args {
@@ -129,7 +129,10 @@ fn run_till(a: &Args) -> Result<(), String> {
 pub fn launch(app: App) -> Result<(), String> {
     let slot = std::sync::Mutex::new(Some(app));
     iced::application(
-        move || slot.lock().ok().and_then(|mut s| s.take()).expect("the app boots once"),
+        move || {
+            let app = slot.lock().ok().and_then(|mut s| s.take()).expect("the app boots once");
+            (app, chrome::fit_window_to_screen())
+        },
         App::update,
         App::view,
     )
@@ -137,10 +140,11 @@ pub fn launch(app: App) -> Result<(), String> {
     .subscription(App::subscription)
     .font(FONT)
     .default_font(UI_FONT)
-    // A till's screen: 1366×768 or 1024×768; maximized where a window manager allows.
+    // A till's screen: 1366×768 or 1024×768; maximized where a window manager allows, fitted to
+    // a smaller screen where none does.
     .window(iced::window::Settings {
-        size: iced::Size::new(1366.0, 768.0),
-        min_size: Some(iced::Size::new(1024.0, 768.0)),
+        size: chrome::WINDOW,
+        min_size: Some(chrome::SMALLEST_SCREEN),
         maximized: true,
         ..iced::window::Settings::default()
     })

@@ -123,6 +123,12 @@ impl Browser {
         self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).text().await.expect("text")
     }
 
+    /// A form field's current value (an input's or a textarea's).
+    pub async fn value(&self, css: &str) -> String {
+        let e = self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+        e.prop("value").await.expect("value").unwrap_or_default()
+    }
+
     /// Clicks the link whose text is exactly `text`.
     pub async fn follow(&self, text: &str) {
         let e = self.client.find(Locator::LinkText(text)).await.unwrap_or_else(|e| panic!("link {text}: {e}"));

@@ -69,21 +69,29 @@ impl FirstStart {
         if let Some(slot) = self.app.sources.replies.take() {
             self.replies = slot.take();
         }
-        let deadline = Instant::now() + Duration::from_secs(30);
         while self.app.pending > 0 {
             let Some(replies) = self.replies.as_mut() else { return };
-            match replies.try_recv() {
-                Ok(r) => self.send(Message::Engine(Box::new(r))),
-                Err(tokio::sync::mpsc::error::TryRecvError::Empty) => std::thread::sleep(Duration::from_millis(5)),
-                Err(e) => panic!("the engine stopped: {e}"),
+            // Generous: a slow machine only makes the test wait longer, never fail.
+            let next = self.rt.block_on(async { tokio::time::timeout(Duration::from_secs(60), replies.recv()).await });
+            match next {
+                Ok(Some(r)) => self.send(Message::Engine(Box::new(r))),
+                Ok(None) => panic!("the engine stopped"),
+                Err(_) => panic!("the engine did not answer in a minute"),
             }
-            assert!(Instant::now() < deadline, "the engine did not answer");
         }
     }
 
     fn status(&self) -> String {
         self.app.status.as_ref().map(|(_, s)| s.clone()).unwrap_or_default()
     }
+}
+
+/// How many of this process's open files are the terminal behind `port` (a simulator's stable
+/// path): the simulator holds one, and a driver that opened the port one more.
+fn opened(port: &std::path::Path) -> usize {
+    let Ok(terminal) = std::fs::canonicalize(port) else { return 0 };
+    let Ok(fds) = std::fs::read_dir("/proc/self/fd") else { return 0 };
+    fds.filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok()).filter(|target| *target == terminal).count()
 }
 
 #[test]
@@ -136,24 +144,23 @@ fn a_new_till_enrols_sets_up_its_devices_and_opens_from_the_keyboard() {
     assert!(matches!(t.app.status, Some((Tone::Good, _))), "{:?}", t.app.status);
     let pages = printer_sim.wait_for_receipts(1, Duration::from_secs(20)).expect("the test page");
     assert!(!pages[0].text.is_empty());
-    // The cashier scans once the test is waiting; again a little later if the scanner's port was
-    // not open yet on a slow machine (the test takes the first scan it reads).
-    let answered = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let scan = std::thread::spawn({
-        let answered = answered.clone();
-        move || {
-            for _ in 0..10 {
-                std::thread::sleep(Duration::from_millis(500));
-                if answered.load(std::sync::atomic::Ordering::SeqCst) {
-                    break;
-                }
-                scanner_sim.scan("6901234567892").expect("scan");
+    // The cashier scans once the test scan has opened the scanner's port, and scans again only if
+    // the scan was not answered (the test takes the first scan it reads).
+    assert_eq!(opened(&scanner_sim.port_path()), 1, "until then only the simulator has the port open");
+    let (answered, told) = std::sync::mpsc::channel::<()>();
+    let scan = std::thread::spawn(move || {
+        let port = scanner_sim.port_path();
+        wait_until("the test scan to open the scanner's port", Duration::from_secs(60), || opened(&port) > 1);
+        loop {
+            scanner_sim.scan("6901234567892").expect("scan");
+            match told.recv_timeout(Duration::from_secs(5)) {
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
+                Ok(()) | Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return scanner_sim,
             }
-            scanner_sim
         }
     });
     t.key(Input::F(6));
-    answered.store(true, std::sync::atomic::Ordering::SeqCst);
+    answered.send(()).expect("the cashier is waiting");
     let _scanner_sim = scan.join().expect("scanner thread");
     assert!(t.status().contains("6901234567892"), "{}", t.status());
 

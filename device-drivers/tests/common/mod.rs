@@ -37,9 +37,9 @@ pub fn wait_for<E: Debug>(events: &mut Events<E>, what: &str, mut want: impl FnM
     }
 }
 
-/// Events that arrive within `quiet` (for checking that nothing else came).
-pub fn drain<E>(events: &mut Events<E>, quiet: Duration) -> Vec<E> {
-    std::thread::sleep(quiet);
+/// The events already delivered, without waiting: for checking that nothing else came once the
+/// device has shown that it handled a later command (the driver works through them in order).
+pub fn queued<E>(events: &mut Events<E>) -> Vec<E> {
     let mut out = Vec::new();
     while let Ok(e) = events.try_recv() {
         out.push(e);

@@ -74,6 +74,8 @@ shared::text_table!(C {
     Phone => ("电话", "Phone"),
     ReceiptHeader => ("小票抬头（每行一条）", "Receipt header (one line each)"),
     ReceiptFooter => ("小票页脚（每行一条）", "Receipt footer (one line each)"),
+    ConfirmQtyOver => ("数量超过此数需再按确认键", "Cashier confirms a quantity above"),
+    ConfirmLineOver => ("单行金额超过此数（元）需再按确认键", "Cashier confirms a line above (¥)"),
     QuickKeys => ("收银快捷键（每行：名称 = 商品编码，最多 16 个）", "Till quick keys (one a line: label = product code, at most 16)"),
     CashRounding => ("现金抹零", "Cash rounding"),
     RegisterTill => ("登记新收银机", "Register a till"),

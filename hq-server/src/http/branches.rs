@@ -4,7 +4,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use shared::branch::{BranchSettings, CashierLimits};
 use shared::ids::BranchId;
-use shared::money::{Bp, Money};
+use shared::money::{Bp, Money, Qty};
 use shared::pricing::CashRounding;
 use shared::receipt::PaperWidth;
 use utoipa::ToSchema;
@@ -78,6 +78,10 @@ pub struct BranchView {
     pub no_receipt_refund_cap: i64,
     /// The till's keys for goods without a barcode, in order.
     pub quick_keys: Vec<QuickKeyInput>,
+    /// A quantity above this many pieces (or kg) is confirmed with a second Enter at the till.
+    pub confirm_quantity_over: i64,
+    /// A line above this amount, in fen, is confirmed with a second Enter at the till.
+    pub confirm_line_over: i64,
 }
 
 /// A till key that sells one product (bread, vegetables by weight): its label and product code.
@@ -119,6 +123,8 @@ impl From<&BranchSettings> for BranchView {
                 .iter()
                 .map(|k| QuickKeyInput { label: k.label.clone(), product_code: k.product_code.clone() })
                 .collect(),
+            confirm_quantity_over: b.cashier_limits.confirm_qty_over.0 / 1_000,
+            confirm_line_over: b.cashier_limits.confirm_line_over.0,
         }
     }
 }
@@ -167,6 +173,16 @@ pub struct BranchInput {
     /// The till's keys for goods without a barcode (at most 16), in order; omitted keeps them.
     #[schema(max_items = 16)]
     pub quick_keys: Option<Vec<QuickKeyInput>>,
+    /// A quantity above this many pieces (or kg) is confirmed with a second Enter at the till
+    /// (default 999).
+    #[schema(minimum = 1, maximum = 1_000_000)]
+    #[serde(default, deserialize_with = "super::int::opt")]
+    pub confirm_quantity_over: Option<i64>,
+    /// A line above this amount, in fen, is confirmed with a second Enter at the till (default
+    /// ¥10,000).
+    #[schema(minimum = 1, maximum = 10_000_000_000_i64)]
+    #[serde(default, deserialize_with = "super::int::opt")]
+    pub confirm_line_over: Option<i64>,
 }
 
 impl BranchInput {
@@ -180,7 +196,14 @@ impl BranchInput {
         let limits = CashierLimits {
             line_discount: self.cashier_line_discount_limit_bp.map(Bp).unwrap_or(base.cashier_limits.line_discount),
             order_discount: self.cashier_order_discount_limit_bp.map(Bp).unwrap_or(base.cashier_limits.order_discount),
-            ..base.cashier_limits
+            confirm_qty_over: match self.confirm_quantity_over {
+                Some(n) => n
+                    .checked_mul(1_000)
+                    .map(Qty)
+                    .ok_or_else(|| AppError::Validation(format!("confirm_quantity_over `{n}` is too large")))?,
+                None => base.cashier_limits.confirm_qty_over,
+            },
+            confirm_line_over: self.confirm_line_over.map(Money).unwrap_or(base.cashier_limits.confirm_line_over),
         };
         let quick_keys = match self.quick_keys {
             Some(keys) => shared::branch::QuickKey::check_all(keys.into_iter().map(|k| (k.label, k.product_code)))

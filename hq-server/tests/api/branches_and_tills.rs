@@ -17,6 +17,9 @@ async fn branch_input_is_checked_and_a_refusal_changes_nothing() {
         (json!({"code": "B002", "name": "x", "cashier_line_discount_limit_bp": 20000}), "discount"),
         (json!({"code": "B002", "name": "x", "quick_keys": [{"label": " ", "product_code": "P1"}]}), "quick_keys"),
         (json!({"code": "B002", "name": "x", "quick_keys": [{"label": "面包", "product_code": "P 1"}]}), "quick_keys"),
+        (json!({"code": "B002", "name": "x", "confirm_quantity_over": 0}), "confirms above"),
+        (json!({"code": "B002", "name": "x", "confirm_quantity_over": i64::MAX}), "confirm_quantity_over"),
+        (json!({"code": "B002", "name": "x", "confirm_line_over": -1}), "confirms above"),
     ] {
         let r = app.post("/api/v1/branches", &app.admin, body).await.expect(StatusCode::UNPROCESSABLE_ENTITY);
         assert!(r.body["message"].as_str().expect("message").contains(needle), "{}", r.body);
@@ -65,6 +68,40 @@ async fn a_branch_has_its_settings_and_they_can_change() {
         .await
         .expect(StatusCode::OK);
     assert_eq!(r.body["quick_keys"], keys, "omitted, they stay");
+}
+
+#[tokio::test]
+async fn the_large_line_confirmation_is_set_per_branch_and_reaches_its_tills() {
+    let app = spawn_app().await;
+    let branch = app.branch("B001").await;
+    let (_, token) = app.enrolled_till(branch).await;
+    let uri = format!("/api/v1/branches/{}", branch.0);
+    // Until HQ says otherwise: more than 999 pieces, or a line over ¥10,000.00.
+    let r = app.get(&uri, &app.admin).await.expect(StatusCode::OK);
+    assert_eq!(
+        (r.body["confirm_quantity_over"].as_i64(), r.body["confirm_line_over"].as_i64()),
+        (Some(999), Some(1_000_000))
+    );
+    let set = json!({"code": "B001", "name": "上海店", "confirm_quantity_over": 5, "confirm_line_over": 50_000});
+    let r = app.put(&uri, &app.admin, set).await.expect(StatusCode::OK);
+    assert_eq!(
+        (r.body["confirm_quantity_over"].as_i64(), r.body["confirm_line_over"].as_i64()),
+        (Some(5), Some(50_000))
+    );
+    let r = app.put(&uri, &app.admin, json!({"code": "B001", "name": "上海店"})).await.expect(StatusCode::OK);
+    assert_eq!(r.body["confirm_quantity_over"], 5, "omitted, it stays");
+    // The branch's tills pull it with the rest of the branch's settings.
+    let changes = app.pull_all(&token).await;
+    let settings = changes
+        .iter()
+        .rev()
+        .find(|c| c["change"]["type"] == "branch")
+        .map(|c| &c["change"]["data"]["cashier_limits"])
+        .expect("the branch's settings");
+    assert_eq!(
+        (settings["confirm_qty_over"].as_i64(), settings["confirm_line_over"].as_i64()),
+        (Some(5_000), Some(50_000))
+    );
 }
 
 #[tokio::test]

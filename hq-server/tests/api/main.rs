@@ -13,6 +13,7 @@ mod members;
 mod migrate;
 mod migrations;
 mod no_minting;
+mod pending_refunds;
 mod processes;
 mod server;
 mod sync;

@@ -50,7 +50,7 @@ pub(crate) async fn member_with(app: &TestApp, phone: &str, points: i64) -> (Mem
 }
 
 /// A member sale of ¥`lines` lines, paid with the given tenders (cash covers the rest).
-fn member_sale(
+pub(crate) fn member_sale(
     till: &TillRef,
     seq: u32,
     member: Option<MemberId>,
@@ -80,7 +80,7 @@ fn member_sale(
     s
 }
 
-fn refund_of(sale: &CompletedSale, picks: &[ReturnPick], previous: &[Refund]) -> Refund {
+pub(crate) fn refund_of(sale: &CompletedSale, picks: &[ReturnPick], previous: &[Refund]) -> Refund {
     let plan = plan_refund(sale, previous, picks, CashRounding::None).expect("plan");
     let till = TillRef {
         till: sale.till,
@@ -91,7 +91,7 @@ fn refund_of(sale: &CompletedSale, picks: &[ReturnPick], previous: &[Refund]) ->
     hq_server::fixtures::refund(sale, &till, sale.receipt_no.seq + 500 + previous.len() as u32, plan)
 }
 
-async fn push_one(app: &TestApp, till: &TillRef, token: &str, seq: u64, event: Event) {
+pub(crate) async fn push_one(app: &TestApp, till: &TillRef, token: &str, seq: u64, event: Event) {
     let r = app
         .push(token, till.till, vec![hq_server::fixtures::envelope(till.till, seq, event)])
         .await

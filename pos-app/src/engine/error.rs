@@ -99,6 +99,13 @@ pub enum TillError {
     Store(#[from] StoreError),
 }
 
+impl TillError {
+    /// Whether nothing was saved because the till's disk is full.
+    pub fn is_disk_full(&self) -> bool {
+        matches!(self, TillError::Store(StoreError::DiskFull))
+    }
+}
+
 impl From<rusqlite::Error> for TillError {
     fn from(e: rusqlite::Error) -> Self {
         TillError::Store(StoreError::from(e))

@@ -27,8 +27,14 @@ use shared::receipt::{ReceiptContext, ReceiptNo};
 use shared::staff::StaffMember;
 use shared::sync::{AuditEntry, Event};
 
+/// A sale put on hold, as the recall list shows it.
+pub use crate::store::HeldSale;
 /// A product found by search, as the sale screen lists it.
 pub use crate::store::ProductHit;
+/// A shift as the till keeps it: who, since when, the float, and its report once closed.
+pub use crate::store::ShiftRow;
+/// The till's database, which the app opens once and hands to the engine and the sync task.
+pub use crate::store::Store;
 pub use cart::{Cart, CartLine, CartMember, CartView, ScanOutcome};
 pub use error::TillError;
 pub use members::Enrolment;
@@ -40,9 +46,17 @@ pub use tender::{Completed, Paid, Payment};
 use crate::authority::MemberAuthority;
 use crate::clock::Clock;
 use crate::peripherals::Peripherals;
-use crate::store::{Store, StoreResult, records};
+use crate::store::{OutboxStatus, StoreResult, records};
 
 pub type TillResult<T> = Result<T, TillError>;
+
+/// An event HQ refused: its number in the till's outbox, its kind and HQ's reason.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RejectedEvent {
+    pub seq: u64,
+    pub kind: &'static str,
+    pub reason: String,
+}
 
 /// Who this till is, from its enrolment at HQ.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -232,8 +246,25 @@ impl Till {
         Ok(self.settings()?.quick_keys.clone())
     }
 
-    pub(crate) fn branch(&self) -> TillResult<BranchSettings> {
+    /// The branch's settings as last pulled from HQ.
+    pub fn branch(&self) -> TillResult<BranchSettings> {
         Ok(self.settings()?.branch.clone())
+    }
+
+    /// The newest events HQ refused, with its reasons, for the manager.
+    pub fn rejected_events(&self, limit: usize) -> TillResult<Vec<RejectedEvent>> {
+        let rows = self.store.rejected_events(limit)?;
+        Ok(rows
+            .into_iter()
+            .map(|e| RejectedEvent {
+                seq: e.envelope.seq,
+                kind: e.envelope.event.kind(),
+                reason: match e.status {
+                    OutboxStatus::Rejected(why) => why,
+                    OutboxStatus::Pending | OutboxStatus::Accepted => String::new(),
+                },
+            })
+            .collect())
     }
 
     pub(crate) fn time_zone(&self, _branch: &BranchSettings) -> TimeZone {

@@ -13,8 +13,8 @@ use device_drivers::transport::PortInfo;
 use crate::Till;
 use crate::clock::SystemClock;
 use crate::config::TillConfig;
+use crate::engine::Store;
 use crate::peripherals::DriverDevices;
-use crate::store::Store;
 use crate::sync::{HqAuthority, SyncConfig, SyncHandle};
 use crate::ui::worker::{Engine, Replies};
 

@@ -4,12 +4,36 @@
 use std::time::Instant;
 
 use iced::widget::{button, column, container, row, scrollable, space, text};
-use iced::{Element, Font, Length};
+use iced::{Element, Font, Length, Point, Size, Task, window};
 
 use super::i18n::T;
 use super::{App, DemoPanel, Input, Message, SimAction, Tone};
 use crate::printing::PrinterState;
 use device_drivers::printer::PrinterProblem;
+
+/// The size the till's window opens at: a 1366×768 screen's.
+pub const WINDOW: Size = Size::new(1366.0, 768.0);
+/// The smallest screen the till is laid out for.
+pub const SMALLEST_SCREEN: Size = Size::new(1024.0, 768.0);
+
+/// The window's size on a screen of `screen`: the whole screen when it is smaller than the window
+/// (a till whose X has no window manager to maximize it would otherwise run off a 1024×768
+/// screen), else as it is.
+pub fn fitted(window: Size, screen: Option<Size>) -> Option<Size> {
+    let screen = screen?;
+    (screen.width < window.width || screen.height < window.height)
+        .then(|| Size::new(screen.width.max(SMALLEST_SCREEN.width), screen.height.max(SMALLEST_SCREEN.height)))
+}
+
+/// Fits the till's window to its screen at start (see [`fitted`]), in its top left corner.
+pub fn fit_window_to_screen() -> Task<Message> {
+    window::oldest().and_then(|id| {
+        window::monitor_size(id).then(move |screen| match fitted(WINDOW, screen) {
+            Some(size) => window::resize(id, size).chain(window::move_to(id, Point::ORIGIN)),
+            None => Task::none(),
+        })
+    })
+}
 
 impl App {
     /// The printer's real state in the cashier's words.
@@ -59,7 +83,7 @@ impl App {
                 text(format!("{} {}", self.t(T::Printer), self.printer_words())).size(14),
                 link(T::CardReader, self.devices.cards),
             ]
-            .spacing(16),
+            .spacing(10),
         )
         .padding(8)
         .style(container::rounded_box)
@@ -103,7 +127,8 @@ impl App {
         let paper = demo.paper.last().cloned().unwrap_or_default();
         column![
             text(self.t(T::Simulator)).size(20),
-            scrollable(products).height(Length::FillPortion(2)),
+            // Room on the right for the scroll bar, which is drawn over the list.
+            scrollable(container(products).padding(iced::Padding::ZERO.right(12))).height(Length::FillPortion(2)),
             members,
             row![
                 button(text(self.t(T::SwipeBank)).size(13))
@@ -113,11 +138,17 @@ impl App {
             ]
             .spacing(6),
             text(self.t(T::PrintedPaper)).size(16),
-            container(scrollable(text(paper).size(11).font(Font::MONOSPACE).width(Length::Fill)).width(Length::Fill))
-                .padding(8)
-                .height(Length::FillPortion(3))
-                .width(Length::Fill)
-                .style(container::bordered_box),
+            // An 80 mm receipt's 48 columns across the panel.
+            container(
+                scrollable(
+                    container(text(paper).size(8.5).font(Font::MONOSPACE)).padding(iced::Padding::ZERO.right(10)),
+                )
+                .width(Length::Fill),
+            )
+            .padding(8)
+            .height(Length::FillPortion(3))
+            .width(Length::Fill)
+            .style(container::bordered_box),
         ]
         .spacing(8)
         .into()

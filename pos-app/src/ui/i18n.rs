@@ -260,7 +260,7 @@ impl ErrorKind {
             TillError::Invalid(_) | TillError::Pricing(_) => ErrorKind::Invalid,
             TillError::ShiftsOpen(_) => ErrorKind::ShiftsOpen,
             TillError::DayAlreadyClosed(_) => ErrorKind::DayAlreadyClosed,
-            TillError::Store(crate::store::StoreError::DiskFull) => ErrorKind::DiskFull,
+            e if e.is_disk_full() => ErrorKind::DiskFull,
             _ => ErrorKind::Other,
         }
     }

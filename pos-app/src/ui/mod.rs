@@ -3,7 +3,7 @@
 //! all typing goes to one entry line, so a keyboard-wedge scan is never lost to focus.
 
 pub mod boot;
-mod chrome;
+pub mod chrome;
 pub mod i18n;
 mod login;
 mod menu;
@@ -36,9 +36,9 @@ use crate::sync::SyncStatus;
 use i18n::{ErrorKind, T};
 use worker::{Command, Engine, Outcome, Replies, Reply, SaleDone, ScanOutcomeKind, Snapshot};
 
+use crate::engine::HeldSale;
 use crate::engine::ProductHit;
 use crate::engine::ReturnContext;
-use crate::store::HeldSale;
 use shared::sale::ReturnPick;
 
 /// The bundled Chinese font (a GB2312 subset of Noto Sans CJK SC; see `assets/fonts/OFL.txt`).
@@ -175,6 +175,9 @@ pub struct DeviceState {
     pub printer: crate::printing::PrinterState,
     pub cards: Option<bool>,
 }
+
+/// The demo's simulator panel is this wide, beside the till.
+const DEMO_PANEL_WIDTH: f32 = 300.0;
 
 /// The demo's side panel: products and members to try.
 #[derive(Clone, Debug, Default)]
@@ -687,9 +690,10 @@ impl App {
         let setup = matches!(self.screen, Screen::SetupHq | Screen::SetupDevices);
         let bar = if setup { container(text("")).into() } else { self.status_bar() };
         let body = column![bar, container(main).height(Length::Fill).padding(12), self.status_line()];
-        let mut page = row![container(body).width(Length::FillPortion(3))];
+        let mut page = row![container(body).width(Length::Fill)];
         if let Some(demo) = &self.demo {
-            page = page.push(container(self.demo_view(demo)).width(Length::FillPortion(2)).padding(8));
+            // Narrow, so the till beside it keeps the room it has on a 1024×768 screen's.
+            page = page.push(container(self.demo_view(demo)).width(DEMO_PANEL_WIDTH).padding(8));
         }
         container(page).width(Length::Fill).height(Length::Fill).into()
     }

@@ -1,7 +1,8 @@
 //! The payment panel beside the sale: the totals, what each tender took and what is still to
 //! pay; once the sale is complete, the change, large, until the next sale starts.
 
-use iced::widget::{column, container, text};
+use iced::widget::text::Wrapping;
+use iced::widget::{Text, column, container, text};
 use iced::{Element, Length};
 use shared::money::Money;
 use shared::sale::TenderKind;
@@ -10,6 +11,15 @@ use super::i18n::T;
 use super::worker::SaleDone;
 use super::{App, Message};
 use crate::engine::CartView;
+
+/// A large amount on one line, at `largest` or smaller when it is long: a digit is about half the
+/// size wide, and the panel beside the sale leaves it some 165 pixels at 1024×768 beside the demo's
+/// panel (250 without), so 300 divided by the characters keeps any amount in it (¥87.60 at 50).
+pub(super) fn figure<'a>(amount: Money, largest: u16) -> Text<'a> {
+    let shown = amount.to_string();
+    let chars = u16::try_from(shown.chars().count()).unwrap_or(u16::MAX).max(1);
+    text(shown).size(f32::from(largest.min(300 / chars))).wrapping(Wrapping::None)
+}
 
 impl App {
     pub(super) fn tender_name(&self, kind: TenderKind) -> &'static str {
@@ -46,7 +56,7 @@ impl App {
             panel = panel
                 .push(text(format!("{} {}", self.t(T::Received), c.received)).size(22))
                 .push(text(self.t(T::Outstanding)).size(18))
-                .push(text(c.outstanding.to_string()).size(40));
+                .push(figure(c.outstanding, 40));
         }
         panel.into()
     }
@@ -62,7 +72,7 @@ impl App {
         panel = panel
             .push(text(format!("{} {}", self.t(T::Received), done.received)).size(18))
             .push(text(self.t(T::Change)).size(22))
-            .push(text(done.change.to_string()).size(56));
+            .push(figure(done.change, 56));
         if let Some(p) = done.points {
             panel = panel.push(text(format!("{} +{p}", self.t(T::PointsEarned))).size(18));
         }

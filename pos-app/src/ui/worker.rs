@@ -13,8 +13,9 @@ use shared::shift::{CashCount, ShiftReport};
 use shared::staff::{ApprovalAction, StaffMember};
 use tokio::sync::mpsc as tokio_mpsc;
 
-use crate::engine::{CartView, Enrolment, Paid, Payment, ProductHit, ReturnContext, ScanOutcome, ZReport};
-use crate::store::{HeldSale, OutboxStatus, ShiftRow};
+use crate::engine::{
+    CartView, Enrolment, HeldSale, Paid, Payment, ProductHit, ReturnContext, ScanOutcome, ShiftRow, ZReport,
+};
 use crate::{Till, TillError};
 use shared::receipt::ReceiptNo;
 use shared::sale::{ReturnPick, TenderKind};
@@ -344,18 +345,8 @@ fn run(till: &mut Till, command: &Command) -> Result<Outcome, TillError> {
         Command::StaffName(login) => till.staff_name(login).map(Outcome::StaffName),
         Command::AddProduct(id) => till.add_product(*id, Qty(1_000)).map(|_| Outcome::Done),
         Command::Rejected => {
-            let rows = till.store().rejected_events(50)?;
-            Ok(Outcome::Rejected(
-                rows.into_iter()
-                    .map(|e| {
-                        let why = match e.status {
-                            OutboxStatus::Rejected(why) => why,
-                            _ => String::new(),
-                        };
-                        (format!("#{} {}", e.envelope.seq, e.envelope.event.kind()), why)
-                    })
-                    .collect(),
-            ))
+            let rows = till.rejected_events(50)?;
+            Ok(Outcome::Rejected(rows.into_iter().map(|e| (format!("#{} {}", e.seq, e.kind), e.reason)).collect()))
         }
     }
 }
@@ -376,7 +367,7 @@ fn receipt_no(s: &str) -> Result<ReceiptNo, TillError> {
 
 /// What the screens need, read after every command.
 pub fn snapshot(till: &Till) -> Snapshot {
-    let branch = till.store().branch().ok().flatten();
+    let branch = till.branch().ok();
     Snapshot {
         staff: till.current_staff().cloned(),
         locked: till.is_locked(),

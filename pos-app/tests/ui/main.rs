@@ -7,6 +7,7 @@ mod common;
 
 mod closing;
 mod devices;
+mod layout;
 mod payment;
 mod returns;
 mod sale;
@@ -104,4 +105,23 @@ impl Ui {
         self.press(Input::Enter);
         assert_eq!(self.app.screen, Screen::Sale(Prompt::Scan));
     }
+}
+
+/// The screens talk to the engine, whose API owns the types they show: nothing in `ui` reaches
+/// into the till's store (its rows, its errors or the `Store` behind `Till::store`).
+#[test]
+fn the_ui_talks_to_the_engine_not_the_store() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/ui");
+    let forbidden = ["crate::store::", "crate::store;", "pos_app::store", "super::store", ".store()", ".store_mut()"];
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("src/ui") {
+        let path = entry.expect("a file").path();
+        let text = std::fs::read_to_string(&path).expect("source");
+        for (n, line) in text.lines().enumerate() {
+            if forbidden.iter().any(|f| line.contains(f)) {
+                found.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "the UI reaches into the store: {found:#?}");
 }

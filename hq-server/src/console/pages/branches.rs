@@ -7,6 +7,7 @@ use axum::extract::{Path, Query, State};
 use maud::{Markup, html};
 use serde::Deserialize;
 use shared::ids::{BranchId, TillId};
+use shared::pricing::CashRounding;
 
 use super::*;
 
@@ -45,7 +46,7 @@ pub(super) async fn branches_page(state: &AppState, page: &Page, flash: Option<M
             thead { tr { th { (page.t(C::Code)) } th { (page.t(C::Name)) } th { (page.t(C::Address)) } th { (page.t(C::CashRounding)) } } }
             tbody {
                 @for b in all.iter().filter(|b| page.me.user.sees_branch(b.id)) {
-                    tr { td { a href={ "/console/branches/" (b.id.0) } { (b.code) } } td { (b.name) } td { (b.address) } td { (format!("{:?}", b.cash_rounding)) } }
+                    tr { td { a href={ "/console/branches/" (b.id.0) } { (b.code) } } td { (b.name) } td { (b.address) } td { (words::value(page.lang, "cash_rounding", &code_of(&b.cash_rounding))) } }
                 }
             }
         }
@@ -74,11 +75,14 @@ pub(super) async fn branch_page(state: &AppState, page: &Page, id: i64, flash: O
     let sync = state.db(move |s| ids.iter().map(|t| s.sync_status(*t)).collect::<Result<Vec<_>, _>>()).await?;
     let admin = page.me.user.role == Role::Admin;
     let managers = matches!(page.me.user.role, Role::Admin | Role::BranchManager);
-    let roundings = ["None", "DownToJiao", "HalfUpToJiao", "DownToYuan", "HalfUpToYuan"];
-    let current = format!("{:?}", settings.cash_rounding);
+    // Each rounding by its API code, the value the form sends back.
+    let roundings =
+        [CashRounding::None, CashRounding::DownToJiao, CashRounding::HalfUpToJiao, CashRounding::DownToYuan]
+            .map(|r| code_of(&r));
+    let current = code_of(&settings.cash_rounding);
     let body = html! {
         @if let Some(f) = flash { (f) }
-        form.box method="post" action={ "/console/branches/" (id) } {
+        form.box #branch-form method="post" action={ "/console/branches/" (id) } {
             (page.csrf_field())
             label { (page.t(C::Name)) input name="name" value=(settings.name) disabled[!admin]; }
             label { (page.t(C::Address)) input name="address" value=(settings.address) disabled[!admin]; }
@@ -90,10 +94,18 @@ pub(super) async fn branch_page(state: &AppState, page: &Page, id: i64, flash: O
                     @for k in &settings.quick_keys { (k.label) " = " (k.product_code) "\n" }
                 }
             }
+            label { (page.t(C::ConfirmQtyOver))
+                input name="confirm_qty_over" inputmode="decimal" value=(settings.cashier_limits.confirm_qty_over) disabled[!admin];
+            }
+            label { (page.t(C::ConfirmLineOver))
+                input name="confirm_line_over" inputmode="decimal" value=(yuan_field(settings.cashier_limits.confirm_line_over)) disabled[!admin];
+            }
             label { (page.t(C::TimeZone)) input name="time_zone" value=(settings.time_zone) disabled[!admin]; }
             label { (page.t(C::DayStartsAt)) input name="cutoff" type="time" value=(settings.business_day_cutoff.strftime("%H:%M")) disabled[!admin]; }
             label { (page.t(C::CashRounding))
-                select name="rounding" disabled[!admin] { @for r in roundings { option value=(r) selected[current == r] { (r) } } }
+                select name="rounding" disabled[!admin] {
+                    @for r in &roundings { option value=(r) selected[&current == r] { (words::value(page.lang, "cash_rounding", r)) } }
+                }
             }
             @if admin { br; button type="submit" { (page.t(C::Save)) } }
         }
@@ -210,6 +222,10 @@ pub(super) struct BranchForm {
     cutoff: String,
     #[serde(default)]
     quick_keys: String,
+    #[serde(default)]
+    confirm_qty_over: Option<String>,
+    #[serde(default)]
+    confirm_line_over: Option<String>,
 }
 
 pub(super) async fn save_branch(
@@ -227,6 +243,13 @@ pub(super) async fn save_branch(
     settings.receipt_header = f.header.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
     settings.receipt_footer = f.footer.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
     settings.quick_keys = shared::branch::QuickKey::from_lines(&f.quick_keys).map_err(|e| page.invalid(&e))?;
+    if let Some(q) = f.confirm_qty_over.as_deref().filter(|q| !q.trim().is_empty()) {
+        settings.cashier_limits.confirm_qty_over = shared::money::Qty::parse(q.trim())
+            .map_err(|e| page.invalid(format!("{}: {e}", page.t(C::ConfirmQtyOver))))?;
+    }
+    if let Some(m) = f.confirm_line_over.as_deref().filter(|m| !m.trim().is_empty()) {
+        settings.cashier_limits.confirm_line_over = super::catalog::money_field(&page, page.t(C::ConfirmLineOver), m)?;
+    }
     settings.cash_rounding = from_code(&f.rounding).ok_or_else(|| page.invalid("unknown cash rounding"))?;
     settings.time_zone = f.time_zone.trim().to_owned();
     settings.business_day_cutoff = jiff::civil::Time::strptime("%H:%M", f.cutoff.trim())
