@@ -359,7 +359,11 @@ fn decode_numeric(raw: &[u8]) -> std::result::Result<Value, BoxError> {
         let d = i128::from(word(4 + k)?);
         let power = weight - i32::try_from(k)?;
         if power >= 0 {
-            int += d * 10_000i128.pow(u32::try_from(power)?);
+            int = 10_000i128
+                .checked_pow(u32::try_from(power)?)
+                .and_then(|p| d.checked_mul(p))
+                .and_then(|x| int.checked_add(x))
+                .ok_or("a NUMERIC beyond a 64-bit integer")?;
         } else {
             #[allow(clippy::cast_precision_loss)]
             {
@@ -389,5 +393,16 @@ mod tests {
             encode_numeric(i, &mut buf);
             assert_eq!(decode_numeric(&buf).expect("decodes"), Value::Int(i), "{i}");
         }
+    }
+
+    #[test]
+    fn a_numeric_too_large_or_short_is_an_error_not_a_panic() {
+        // One digit of weight 40 (10,000^40): beyond i128 as well as i64.
+        let huge: Vec<u8> = [1i16, 40, 0, 0, 1].iter().flat_map(|w| w.to_be_bytes()).collect();
+        assert!(decode_numeric(&huge).is_err());
+        // Beyond i64 but within i128: refused when narrowed.
+        let big: Vec<u8> = [1i16, 5, 0, 0, 1].iter().flat_map(|w| w.to_be_bytes()).collect();
+        assert!(decode_numeric(&big).is_err());
+        assert!(decode_numeric(&[0, 1]).is_err());
     }
 }
