@@ -19,9 +19,12 @@ mod branches;
 mod catalog;
 pub mod conn;
 pub mod copy;
+mod daily;
 mod facts;
+mod holds;
 mod ingest;
 pub(crate) mod ledger;
+pub(crate) mod member_effects;
 pub(crate) mod members;
 pub(crate) mod postgres;
 mod reports;
@@ -98,7 +101,6 @@ impl std::fmt::Display for Location {
 }
 
 struct SqliteBackend {
-    path: PathBuf,
     writer: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
@@ -271,7 +273,6 @@ impl SqlStore {
         }
         let store = SqlStore {
             backend: Backend::Sqlite(SqliteBackend {
-                path: path.to_owned(),
                 writer: Mutex::new(writer),
                 readers,
                 next_reader: AtomicUsize::new(0),
@@ -294,10 +295,7 @@ impl SqlStore {
 
     /// The SQLite file, when the store is one.
     pub fn path(&self) -> Option<&Path> {
-        match &self.backend {
-            Backend::Sqlite(s) => Some(&s.path),
-            Backend::Postgres(_) => None,
-        }
+        self.location.sqlite_path()
     }
 
     /// Which database this is.
@@ -329,13 +327,6 @@ impl SqlStore {
             }
             Backend::Postgres(_) => Err(StoreError::Invalid("PRAGMA synchronous is SQLite's".into())),
         }
-    }
-
-    /// Runs SQL statements as they are, in one write transaction: for tests that break the
-    /// database on purpose (a balance edited behind HQ's back) and for the benchmarks.
-    #[doc(hidden)]
-    pub fn execute_raw(&self, sql: &str) -> StoreResult<()> {
-        self.write(|c| Ok(c.execute_batch(sql)?))
     }
 
     /// Runs `f` on a connection in one write transaction, bypassing every rule of the store:
