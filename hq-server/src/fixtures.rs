@@ -116,6 +116,7 @@ pub fn envelope(till: TillId, seq: u64, event: Event) -> EventEnvelope {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use shared::sale::TenderKind;
 
     #[test]
     fn fixture_sales_add_up() {
@@ -126,5 +127,38 @@ mod tests {
             assert_eq!(s.tenders.len(), tenders);
             assert_eq!(s.lines.len(), 5);
         }
+    }
+
+    /// The fixture's figures worked by hand from the spec (prices include VAT; tax per rate group,
+    /// `round_half_up(net × rate / (10000 + rate))`), not taken from `price_sale`/`settle`, whose
+    /// output every HQ test then feeds to `check()`: a pricing bug cannot hide behind both.
+    #[test]
+    fn fixture_sale_has_the_worked_figures() {
+        let t = TillRef { till: TillId(1), number: 2, branch: BranchId(1), branch_code: "B001".into() };
+        let s = sale(&t, 1, 3, 2);
+        assert_eq!(s.receipt_no.to_string(), "B001-02-000001");
+        // ¥188.00 × 1 (13%), ¥225.00 × 2 (9%), ¥262.00 × 1 (13%).
+        let lines: Vec<(i64, i64, i64)> = s.lines.iter().map(|l| (l.priced.unit.0, l.priced.qty.0, l.net.0)).collect();
+        assert_eq!(lines, vec![(18_800, 1_000, 18_800), (22_500, 2_000, 45_000), (26_200, 1_000, 26_200)]);
+        assert_eq!(
+            (s.totals.gross, s.totals.total, s.totals.due, s.totals.rounding),
+            (Money(90_000), Money(90_000), Money(90_000), Money::ZERO)
+        );
+        // 13%: ¥450.00 → 450.00 × 13/113 = 51.769… → ¥51.77; 9%: ¥450.00 × 9/109 = 37.155… → ¥37.16.
+        let tax: Vec<(i64, i64, i64)> = s.tax.iter().map(|g| (g.rate.0, g.gross.0, g.tax.0)).collect();
+        assert_eq!(tax, vec![(1300, 45_000, 5_177), (900, 45_000, 3_716)]);
+        // Half by card, the rest in cash rounded up to the yuan: ¥450.00 each, no change.
+        let tenders: Vec<(TenderKind, i64, i64)> =
+            s.tenders.iter().map(|t| (t.kind, t.amount.0, t.tendered.0)).collect();
+        assert_eq!(tenders, vec![(TenderKind::BankCard, 45_000, 45_000), (TenderKind::Cash, 45_000, 45_000)]);
+        assert_eq!(s.change, Money::ZERO);
+        assert_eq!(s.points_eligible_net, Money(90_000));
+        // And one fen off anywhere is refused by the check the HQ tests rely on.
+        let mut off = s.clone();
+        off.totals.due = Money(89_999);
+        assert!(off.check().is_err(), "a due one fen short must not add up");
+        let mut off = s;
+        off.tax[0].tax = Money(5_176);
+        assert!(off.check().is_err(), "tax one fen short must not add up");
     }
 }

@@ -176,6 +176,29 @@ fn sale(
         if offline_sv.0 > 0 && rec.stored_value.spend_split(offline_sv).is_err() {
             refuse!("{offline_sv} of stored value paid offline; the member has {}", rec.stored_value.total());
         }
+        // A split the till states for what it took offline must fit each side of HQ's balance
+        // (the till worked it out principal first from the balance it held; no side may go below zero).
+        let stated = s
+            .tenders
+            .iter()
+            .filter(|t| t.kind == TenderKind::StoredValue && t.hold.is_none())
+            .filter_map(|t| t.stored_value)
+            .fold(SvSplit::default(), |a, x| SvSplit {
+                principal: a.principal + x.principal,
+                bonus: a.bonus + x.bonus,
+            });
+        if stated.principal.is_negative() || stated.bonus.is_negative() {
+            refuse!("stored value paid offline with a negative principal or bonus");
+        }
+        if stated.principal > rec.stored_value.principal || stated.bonus > rec.stored_value.bonus {
+            refuse!(
+                "stored value paid offline as {} principal and {} bonus; the member has {} principal and {} bonus",
+                stated.principal,
+                stated.bonus,
+                rec.stored_value.principal,
+                rec.stored_value.bonus
+            );
+        }
     }
     Ok(Ok(flags))
 }
@@ -466,6 +489,13 @@ fn no_receipt(facts: &dyn Facts, till: &Till, branch: &BranchSettings, r: &Refun
         };
         if known.is_none() {
             refuse!("stored value paid back without a receipt must go to a member HQ knows");
+        }
+        for t in r.tenders.iter().filter(|t| t.kind == TenderKind::StoredValue) {
+            if let Some(split) = t.stored_value
+                && (split.bonus.0 != 0 || split.principal != t.amount)
+            {
+                refuse!("stored value paid back without a receipt goes back as principal only, not as bonus");
+            }
         }
     }
     Ok(Ok(Vec::new()))

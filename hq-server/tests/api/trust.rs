@@ -5,7 +5,7 @@
 use axum::http::StatusCode;
 use hq_server::fixtures::TillRef;
 use hq_server::model::Actor;
-use hq_server::store::{MemberStore, SyncStore};
+use hq_server::store::{MemberStore, PolicyStore, SyncStore};
 use jiff::Timestamp;
 use serde_json::{Value, json};
 use shared::Money;
@@ -211,6 +211,64 @@ async fn a_return_without_a_receipt_cannot_mint_stored_value_or_points() {
         "accepted"
     );
     assert_eq!(balance(&app, id), (0, Money(350), Money::ZERO));
+    // Goods bought with money go back as principal: a receipt-less refund that says bonus is refused…
+    let mut as_bonus = refund(6, 350, 1, 350, 0, Some(manager.id));
+    as_bonus.tenders[0].stored_value = Some(SvSplit { principal: Money::ZERO, bonus: Money(350) });
+    let why = push(&app, &till, &token, 6, Event::SaleRefunded(as_bonus)).await;
+    assert!(why.contains("principal only, not as bonus"), "{why}");
+    assert_eq!(balance(&app, id), (0, Money(350), Money::ZERO));
+    // …and one that states no split is credited as principal, by decision, not by a fallback.
+    let mut unstated = refund(7, 350, 1, 350, 0, Some(manager.id));
+    unstated.tenders[0].stored_value = None;
+    assert_eq!(push(&app, &till, &token, 7, Event::SaleRefunded(unstated)).await, "accepted");
+    assert_eq!(balance(&app, id), (0, Money(700), Money::ZERO));
+    assert!(app.store.check_balances().expect("check").is_empty());
+}
+
+/// Stored value taken offline (no hold): a split the till states must fit each side of HQ's
+/// balance, and a tender without one is divided by HQ, principal first (spec: "Spending takes
+/// principal first, then bonus").
+#[tokio::test]
+async fn stored_value_taken_offline_keeps_each_side_of_the_balance() {
+    let app = spawn_app().await;
+    let (till, token) = app.enrolled_till(app.branch("B001").await).await;
+    let (id, by) = member(&app, "13900004444").await;
+    let mut policy = app.store.current_policy().expect("policy");
+    policy.offline.stored_value_per_day = Money(100_000);
+    policy.effective_from = Timestamp::now() - jiff::SignedDuration::from_mins(1);
+    let r = app.post("/api/v1/policies", &app.admin, serde_json::to_value(&policy).expect("json")).await;
+    let version = u32::try_from(r.expect(StatusCode::OK).body["version"].as_u64().expect("version")).expect("u32");
+    let offline = |amount: i64, split: Option<(i64, i64)>| TenderInput {
+        kind: TenderKind::StoredValue,
+        amount: Money(amount),
+        reference: None,
+        points: 0,
+        stored_value: split.map(|(p, b)| SvSplit { principal: Money(p), bonus: Money(b) }),
+        hold: None,
+    };
+    let sale = |seq: u32, tenders: Vec<TenderInput>| {
+        let mut s = sale_for(&till, seq, id, &by, tenders, 0);
+        s.member.as_mut().expect("member").policy_version = version;
+        Event::SaleCompleted(s)
+    };
+    // ¥50.00 said to be all bonus, of ¥20.00 bonus: within the ¥220.00 in all, but not on that side.
+    let why = push(&app, &till, &token, 1, sale(1, vec![offline(5_000, Some((0, 5_000)))])).await;
+    assert!(
+        why.contains(
+            "paid offline as ¥0.00 principal and ¥50.00 bonus; the member has ¥200.00 principal and ¥20.00 bonus"
+        ),
+        "{why}"
+    );
+    assert_eq!(balance(&app, id), (1_000, Money(20_000), Money(2_000)), "nothing was taken");
+    // ¥210.00 with no split: HQ takes ¥200.00 principal, then ¥10.00 bonus.
+    assert_eq!(push(&app, &till, &token, 2, sale(2, vec![offline(21_000, None)])).await, "accepted");
+    assert_eq!(balance(&app, id), (1_000, Money::ZERO, Money(1_000)));
+    // ¥5.00 said to be ¥3.00 principal and ¥2.00 bonus, with no principal left: refused.
+    let why = push(&app, &till, &token, 3, sale(3, vec![offline(500, Some((300, 200)))])).await;
+    assert!(why.contains("the member has ¥0.00 principal and ¥10.00 bonus"), "{why}");
+    // Two tenders without a split in one sale: the second is divided from what the first left.
+    assert_eq!(push(&app, &till, &token, 4, sale(4, vec![offline(600, None), offline(400, None)])).await, "accepted");
+    assert_eq!(balance(&app, id), (1_000, Money::ZERO, Money::ZERO));
     assert!(app.store.check_balances().expect("check").is_empty());
 }
 

@@ -141,11 +141,24 @@ fn sale_effects(c: &Conn<'_>, till: &Till, s: &CompletedSale, now: Timestamp) ->
         let split = match (held, t.stored_value) {
             (Some((p, b)), _) if p + b == t.amount.0 => SvSplit { principal: Money(p), bonus: Money(b) },
             (_, Some(split)) if split.total() == t.amount => split,
-            _ => {
+            (None, None) if t.hold.is_none() => {
+                // Taken offline without a split: HQ divides it, principal first, from its own balance
+                // (the event check made sure the balance covers it).
                 let m = ledger::load_member(c, &member)
                     .map_err(store)?
                     .ok_or_else(|| ProjectError::Reject(format!("member {member} vanished")))?;
-                m.stored_value.spend_split(t.amount).unwrap_or(SvSplit { principal: t.amount, bonus: Money::ZERO })
+                m.stored_value
+                    .minus(spent)
+                    .spend_split(t.amount)
+                    .map_err(|e| ProjectError::Reject(format!("{} of stored value paid offline: {e}", t.amount)))?
+            }
+            _ => {
+                // The event check compared hold, split and tender; a mismatch here is refused,
+                // never booked as some other split.
+                return Err(ProjectError::Reject(format!(
+                    "stored value of {} paid with a hold or split that does not match it",
+                    t.amount
+                )));
             }
         };
         spent.principal += split.principal;
@@ -278,10 +291,24 @@ fn refund_effects(c: &Conn<'_>, till: &Till, r: &Refund, now: Timestamp) -> Resu
         )
         .map_err(store)?;
     }
-    let back = r.tenders.iter().filter(|t| t.kind == TenderKind::StoredValue).fold(SvSplit::default(), |acc, t| {
-        let split = t.stored_value.unwrap_or(SvSplit { principal: t.amount, bonus: Money::ZERO });
-        SvSplit { principal: acc.principal + split.principal, bonus: acc.bonus + split.bonus }
-    });
+    // Stored value paid back: in the split the refund states (the event check held it to the
+    // sale's). A return without a receipt states none: it was bought with money, so it goes back
+    // as principal, never as bonus (the check refuses a bonus there).
+    let mut back = SvSplit::default();
+    for t in r.tenders.iter().filter(|t| t.kind == TenderKind::StoredValue && t.amount.0 > 0) {
+        let split = match (t.stored_value, r.sale) {
+            (Some(split), _) if split.total() == t.amount => split,
+            (None, None) => SvSplit { principal: t.amount, bonus: Money::ZERO },
+            _ => {
+                return Err(ProjectError::Reject(format!(
+                    "stored value paid back ({}) without a principal and bonus that add up to it",
+                    t.amount
+                )));
+            }
+        };
+        back.principal += split.principal;
+        back.bonus += split.bonus;
+    }
     if back.total().0 > 0 {
         ledger::append(
             c,
