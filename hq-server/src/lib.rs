@@ -36,6 +36,7 @@ pub mod http;
 pub mod import;
 pub mod member_import;
 pub mod model;
+pub mod push;
 pub mod reports;
 pub mod rules;
 pub mod startup;

@@ -5,6 +5,7 @@
 pub mod browser;
 pub mod faulty;
 pub mod powercut;
+pub mod sim;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -1,7 +1,5 @@
 //! The tills' side of the API (spec/sync.md): enrolment, event push, change pull.
 
-use std::fmt::Write as _;
-
 use axum::Json;
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
@@ -18,11 +16,8 @@ use super::ErrorBody;
 use super::{AppState, ClientAddr, CurrentTill};
 use crate::admin;
 use crate::error::{ApiJson, ApiPath, ApiQuery, AppError};
-use crate::event_checks;
 use crate::model::EnrolRefusal;
 
-/// The most events one push may carry.
-pub const MAX_BATCH: usize = 1000;
 /// The most changes one pull page may carry.
 pub const MAX_PAGE: u32 = 10_000;
 
@@ -84,40 +79,10 @@ async fn push(
     till: CurrentTill,
     ApiJson(req): ApiJson<PushRequest>,
 ) -> Result<Json<PushResponse>, AppError> {
-    if req.protocol != PROTOCOL_VERSION {
-        return Err(AppError::Protocol(req.protocol));
-    }
     let till = till.till;
-    if req.till != till.id {
-        return Err(AppError::Forbidden(format!("this token belongs to till {}, not till {}", till.id, req.till)));
-    }
-    if req.events.len() > MAX_BATCH {
-        return Err(AppError::Validation(format!("a batch carries at most {MAX_BATCH} events")));
-    }
-    let received_at = state.now();
-    let reference = req.sent_at.or_else(|| req.events.iter().map(|e| e.at).max());
-    let skew = reference.map_or(0, |t| t.duration_since(received_at).as_secs());
-    let limit = i64::try_from(state.config.clock_skew_warning.as_secs()).unwrap_or(i64::MAX);
-    let clock_warning = (skew.unsigned_abs() > limit.unsigned_abs()).then(|| {
-        let (n, unit) = if skew.abs() >= 3600 { (skew.abs() / 3600, "hours") } else { (skew.abs() / 60, "minutes") };
-        let side = if skew > 0 { "ahead of" } else { "behind" };
-        format!("this till's clock is about {n} {unit} {side} HQ's; set the till's clock")
-    });
-    let closes_a_day = req.events.iter().any(|e| matches!(e.event, shared::sync::Event::DayClosed(_)));
-    let mut events = req.events;
-    let verdicts: Vec<event_checks::Verdict> =
-        events.iter_mut().map(|e| event_checks::first_verdict(&till, e)).collect();
-    let outcome = state.db(move |s| s.ingest(&till, &events, &verdicts, received_at, skew)).await?;
-    // A day closed: the till keeps the audit chain's head as a witness.
-    let audit_head = if closes_a_day { state.db(|s| s.audit_head()).await? } else { None };
-    Ok(Json(PushResponse {
-        results: outcome.results,
-        received_at,
-        clock_skew_seconds: skew,
-        clock_warning,
-        gap: outcome.gap,
-        audit_head,
-    }))
+    let (received_at, skew_warning) = (state.now(), state.config.clock_skew_warning);
+    let answer = state.db(move |s| Ok(crate::push::receive(s, &till, req, received_at, skew_warning))).await?;
+    Ok(Json(answer?))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -154,22 +119,7 @@ async fn pull(
     let limit = super::schema::page_limit(q.limit, 1000, MAX_PAGE)?;
     let branch = till.till.branch_id;
     let page = state.db(move |s| s.pull(branch, cursor, limit)).await?;
-    // The feed stores each change as JSON already: splice it in rather than parse and re-encode.
-    // The body is exactly a `shared::sync::PullResponse` (the API tests parse it as one).
-    let size: usize = page.changes.iter().map(|(_, p)| p.len() + 32).sum();
-    let mut body = String::with_capacity(size + 96);
-    body.push_str("{\"changes\":[");
-    for (i, (seq, payload)) in page.changes.iter().enumerate() {
-        if i > 0 {
-            body.push(',');
-        }
-        let _ = write!(body, "{{\"seq\":{seq},\"change\":{payload}}}");
-    }
-    let _ = write!(
-        body,
-        "],\"next_cursor\":{},\"has_more\":{},\"latest\":{}}}",
-        page.next_cursor, page.has_more, page.latest
-    );
+    let body = crate::push::pull_body(&page);
     Ok(([(CONTENT_TYPE, "application/json")], body))
 }
 

@@ -15,7 +15,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use rand::RngExt;
 use shared::ids::{EventId, TillId};
-use shared::sync::{EventOutcome, PROTOCOL_VERSION, PushRequest, SeqGap};
+use shared::sync::{EventOutcome, PROTOCOL_VERSION, PushRequest, PushResponse, SeqGap};
 use tokio::sync::{Notify, watch};
 
 pub use authority::HqAuthority;
@@ -279,6 +279,56 @@ fn backoff_with(config: &SyncConfig, failures: u32, rng: &mut impl rand::Rng) ->
     Duration::from_millis(rng.random_range(millis / 2..=millis))
 }
 
+/// The next push of an enrolled till, without I/O: the oldest pending events of the outbox (at
+/// most `batch`), as the request HQ receives, with `ids` to match the answer to. `None` when the
+/// outbox is empty. The sync task and the deterministic simulation (`tests::sim`) both use it.
+pub fn next_push(
+    store: &Store,
+    till: TillId,
+    batch: usize,
+    now: Timestamp,
+) -> Result<Option<(Vec<EventId>, PushRequest)>, SyncError> {
+    let pending = store.pending_events(batch)?;
+    if pending.is_empty() {
+        return Ok(None);
+    }
+    let ids: Vec<EventId> = pending.iter().map(|e| e.envelope.id).collect();
+    let request = PushRequest {
+        protocol: PROTOCOL_VERSION,
+        till,
+        events: pending.into_iter().map(|e| e.envelope).collect(),
+        sent_at: Some(now),
+    };
+    Ok(Some((ids, request)))
+}
+
+/// What HQ's answer to a push changes at the till, without I/O: each event HQ answered for is
+/// marked sent (accepted, or a duplicate of one HQ has) or rejected with HQ's reason, never to be
+/// sent again; HQ's audit head is kept as a witness. An answer for fewer events than were sent is
+/// applied as far as it goes and then is an error, so the rest is sent again.
+pub fn absorb_push(store: &mut Store, ids: &[EventId], answer: &PushResponse) -> Result<(), SyncError> {
+    let outcomes: Vec<(EventId, Result<(), String>)> = answer
+        .results
+        .iter()
+        .filter(|r| ids.contains(&r.id))
+        .map(|r| {
+            let o = match &r.outcome {
+                EventOutcome::Accepted | EventOutcome::Duplicate => Ok(()),
+                EventOutcome::Rejected { reason } => Err(reason.clone()),
+            };
+            (r.id, o)
+        })
+        .collect();
+    store.mark_events(&outcomes)?;
+    if let Some(head) = &answer.audit_head {
+        store.record_witness(head, answer.received_at)?;
+    }
+    if outcomes.len() < ids.len() {
+        return Err(SyncError::BadAnswer(format!("HQ answered for {} of {} events", outcomes.len(), ids.len())));
+    }
+    Ok(())
+}
+
 impl Task {
     /// One round: push everything pending, then pull everything new.
     async fn round(&mut self) -> Result<(), SyncError> {
@@ -297,16 +347,9 @@ impl Task {
 
     async fn push_all(&mut self) -> Result<(), SyncError> {
         loop {
-            let batch = self.store.pending_events(self.config.batch_size)?;
-            if batch.is_empty() {
+            let Some((ids, request)) = next_push(&self.store, self.till, self.config.batch_size, Timestamp::now())?
+            else {
                 return Ok(());
-            }
-            let ids: Vec<EventId> = batch.iter().map(|e| e.envelope.id).collect();
-            let request = PushRequest {
-                protocol: PROTOCOL_VERSION,
-                till: self.till,
-                events: batch.into_iter().map(|e| e.envelope).collect(),
-                sent_at: Some(Timestamp::now()),
             };
             let answer = match self.client.push(&request).await {
                 Ok(a) => a,
@@ -317,21 +360,7 @@ impl Task {
                     return Err(e);
                 }
             };
-            let outcomes: Vec<(EventId, Result<(), String>)> = answer
-                .results
-                .iter()
-                .map(|r| {
-                    let o = match &r.outcome {
-                        EventOutcome::Accepted | EventOutcome::Duplicate => Ok(()),
-                        EventOutcome::Rejected { reason } => Err(reason.clone()),
-                    };
-                    (r.id, o)
-                })
-                .collect();
-            self.store.mark_events(&outcomes)?;
-            if let Some(head) = &answer.audit_head {
-                self.store.record_witness(head, answer.received_at)?;
-            }
+            let absorbed = absorb_push(&mut self.store, &ids, &answer);
             let (pending, rejected) = (self.store.pending_count()?, self.store.rejected_count()?);
             self.status.send_modify(|s| {
                 s.online = true;
@@ -343,13 +372,7 @@ impl Task {
                 s.pending_events = pending;
                 s.rejected_events = rejected;
             });
-            if answer.results.len() < ids.len() {
-                return Err(SyncError::BadAnswer(format!(
-                    "HQ answered for {} of {} events",
-                    answer.results.len(),
-                    ids.len()
-                )));
-            }
+            absorbed?;
         }
     }
 
