@@ -88,6 +88,11 @@ impl TestDb {
     pub fn is_postgres(&self) -> bool {
         self.schema.is_some()
     }
+
+    /// On PostgreSQL: the database's URL as the environment gave it, and this test's schema.
+    pub fn postgres_schema(&self) -> Option<(&str, &str)> {
+        self.schema.as_ref().map(|(base, schema)| (base.as_str(), schema.as_str()))
+    }
 }
 
 impl Drop for TestDb {

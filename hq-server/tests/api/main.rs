@@ -14,6 +14,7 @@ mod migrate;
 mod migrations;
 mod no_minting;
 mod pending_refunds;
+mod pgbouncer;
 mod processes;
 mod server;
 mod sync;

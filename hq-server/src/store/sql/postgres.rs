@@ -11,6 +11,14 @@
 //! that began after it (the trap of pools that recycle by `is_closed()` alone is that a killed
 //! connection is only seen closed after its first failed query: here `BEGIN` is that query, and
 //! it is retried on a fresh connection).
+//!
+//! Prepared statements are kept per connection for its life, one round trip saved on every
+//! later use. Behind a pooler in transaction mode (PgBouncer's `pool_mode = transaction`, before
+//! its 1.21 prepared-statement support) a client's connection meets a different server
+//! connection in each transaction, where its statements do not exist (or another client's of the
+//! same name do). A URL with `pool_mode=transaction` makes every statement last one transaction:
+//! each is closed on its own server connection before the `COMMIT` or `ROLLBACK` that ends it
+//! (`hq-server/tests/api/pgbouncer.rs` runs HQ through a real PgBouncer so).
 
 use std::collections::HashMap;
 use std::error::Error as StdError;
@@ -27,10 +35,17 @@ use super::conn::{Error, Result, Value, dollar_placeholders};
 pub struct PgConn {
     client: Client,
     statements: std::cell::RefCell<HashMap<String, Statement>>,
+    /// Statements last one transaction (behind a pooler in transaction mode).
+    per_transaction: bool,
 }
 
 impl PgConn {
     pub(crate) fn batch(&self, sql: &str) -> Result<()> {
+        if self.per_transaction && ends_transaction(sql) {
+            // Dropping a statement sends its Close on this connection, ahead of the COMMIT or
+            // ROLLBACK below, so it is closed on the server connection that prepared it.
+            self.statements.borrow_mut().clear();
+        }
         block_on(self.client.batch_execute(sql)).map_err(pg_error)
     }
 
@@ -67,9 +82,39 @@ impl PgConn {
     }
 }
 
+/// Whether `sql` ends the transaction (not a rollback to a savepoint inside it).
+fn ends_transaction(sql: &str) -> bool {
+    let s = sql.trim_start().to_ascii_uppercase();
+    s.starts_with("COMMIT") || s.starts_with("END") || (s.starts_with("ROLLBACK") && !s.starts_with("ROLLBACK TO"))
+}
+
+/// The URL without this store's own `pool_mode` parameter (which PostgreSQL does not know), and
+/// whether statements must last one transaction (`pool_mode=transaction`; `session`, the
+/// default, keeps them for the connection's life).
+pub(crate) fn pool_mode(url: &str) -> Result<(String, bool)> {
+    let Some((base, query)) = url.split_once('?') else { return Ok((url.to_owned(), false)) };
+    let mut per_transaction = false;
+    let mut kept = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some(("pool_mode", "transaction")) => per_transaction = true,
+            Some(("pool_mode", "session")) => per_transaction = false,
+            Some(("pool_mode", other)) => {
+                return Err(Error::Database(format!(
+                    "pool_mode={other} in the PostgreSQL URL: say `transaction` (behind PgBouncer in transaction mode) or `session`"
+                )));
+            }
+            _ => kept.push(pair),
+        }
+    }
+    let url = if kept.is_empty() { base.to_owned() } else { format!("{base}?{}", kept.join("&")) };
+    Ok((url, per_transaction))
+}
+
 /// A pool of connections to one database (and schema, by the URL's `options`).
 pub struct PgPool {
     config: tokio_postgres::Config,
+    per_transaction: bool,
     /// Runs the connections' I/O tasks. Shut down in the background on drop, so dropping the
     /// store inside an async context does not block it.
     runtime: Option<tokio::runtime::Runtime>,
@@ -122,6 +167,7 @@ impl Drop for Pooled<'_> {
 impl PgPool {
     /// A pool for `url` (`postgres://user@host:port/db?options=...`), at most `max` connections.
     pub fn new(url: &str, max: usize) -> Result<PgPool> {
+        let (url, per_transaction) = pool_mode(url)?;
         let config: tokio_postgres::Config =
             url.parse().map_err(|e| Error::Database(format!("the PostgreSQL URL: {e}")))?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -132,6 +178,7 @@ impl PgPool {
             .map_err(|e| Error::Database(format!("the PostgreSQL client's runtime: {e}")))?;
         let pool = PgPool {
             config,
+            per_transaction,
             runtime: Some(runtime),
             idle: Mutex::new((Vec::new(), 0)),
             freed: Condvar::new(),
@@ -156,7 +203,11 @@ impl PgPool {
         }))
         .map_err(|e| Error::Connection(format!("the client's task failed: {e}")))?
         .map_err(pg_error)?;
-        Ok(PgConn { client, statements: std::cell::RefCell::new(HashMap::new()) })
+        Ok(PgConn {
+            client,
+            statements: std::cell::RefCell::new(HashMap::new()),
+            per_transaction: self.per_transaction,
+        })
     }
 
     /// A connection that is open: an idle one, a new one, or the next one freed.
@@ -404,5 +455,30 @@ mod tests {
         let big: Vec<u8> = [1i16, 5, 0, 0, 1].iter().flat_map(|w| w.to_be_bytes()).collect();
         assert!(decode_numeric(&big).is_err());
         assert!(decode_numeric(&[0, 1]).is_err());
+    }
+
+    #[test]
+    fn pool_mode_is_read_from_the_url_and_taken_out_of_it() {
+        let base = "postgres://hq@db:6432/chain";
+        assert_eq!(pool_mode(base).expect("plain"), (base.to_owned(), false));
+        assert_eq!(pool_mode(&format!("{base}?pool_mode=transaction")).expect("transaction"), (base.to_owned(), true));
+        assert_eq!(
+            pool_mode(&format!("{base}?application_name=hq&pool_mode=transaction&connect_timeout=5")).expect("amid"),
+            (format!("{base}?application_name=hq&connect_timeout=5"), true)
+        );
+        assert_eq!(pool_mode(&format!("{base}?pool_mode=session")).expect("session"), (base.to_owned(), false));
+        let e =
+            pool_mode(&format!("{base}?pool_mode=statement")).expect_err("statement mode cannot hold a transaction");
+        assert!(e.to_string().contains("pool_mode=statement"), "{e}");
+    }
+
+    #[test]
+    fn only_the_end_of_a_transaction_closes_its_statements() {
+        for sql in ["COMMIT", "commit", " ROLLBACK", "END"] {
+            assert!(ends_transaction(sql), "{sql}");
+        }
+        for sql in ["ROLLBACK TO SAVEPOINT sp1; RELEASE SAVEPOINT sp1", "BEGIN", "SAVEPOINT sp1", "SELECT 1"] {
+            assert!(!ends_transaction(sql), "{sql}");
+        }
     }
 }
