@@ -3,6 +3,7 @@
 //!
 //! `cargo bench -p hq-server --bench members` (MEMBERS=1000000, CLIENTS=64, LOOKUPS=200000,
 //! PACE_MS=0; SERVE_SECS=N keeps the seeded HQ up for an outside load generator such as wrk).
+//! With `TILLPOINT_TEST_PG=postgres://…` HQ runs on PostgreSQL, in a schema seeded for the run.
 //!
 //! `OPEN_RATES=2000,5000,10000 OPEN_SECS=10`: open loop instead. Lookups are due at a fixed
 //! offered rate whatever HQ does (the i-th at start + i/rate), spread over CLIENTS connections;
@@ -38,9 +39,17 @@ fn main() {
     let pace = std::time::Duration::from_millis(env("PACE_MS", 0) as u64);
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
-        // The seeded database is kept in the target directory and reused by later runs.
-        let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("hq-members-{n}-v2.sqlite"));
-        let bench = common::start_kept(&path).await;
+        // SQLite: the seeded database is kept in the target directory and reused by later runs.
+        // PostgreSQL (`TILLPOINT_TEST_PG`): a schema of its own, seeded each run, dropped after.
+        let on_postgres = hq_server::testing::engine() == hq_server::store::sql::conn::Engine::Postgres;
+        let bench = if on_postgres {
+            common::start_postgres().await
+        } else {
+            let path =
+                std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("hq-members-{n}-v2.sqlite"));
+            common::start_kept(&path).await
+        };
+        println!("== HQ on {}", if on_postgres { "PostgreSQL" } else { "SQLite" });
         let store = bench.store.clone();
         let started = Instant::now();
         tokio::task::spawn_blocking(move || {

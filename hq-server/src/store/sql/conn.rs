@@ -7,7 +7,7 @@
 //! `optional`), so the store reads like ordinary rusqlite code. SQL is written with `?1`-style
 //! placeholders, which the PostgreSQL side turns into `$1`.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 use super::postgres::PgConn;
 
@@ -318,6 +318,21 @@ pub enum Engine {
 pub struct Conn<'a> {
     inner: ConnInner<'a>,
     savepoints: Cell<u32>,
+    /// The audit chain's head as this transaction has moved it and not yet written to
+    /// `audit_head` (`super::append_audit`): written once before the transaction commits and
+    /// before each savepoint, instead of once per entry. (On PostgreSQL every update of the one
+    /// head row in a long transaction leaves a row version the next update must step over, so
+    /// an import of n rows, each audited, cost O(n²).)
+    pub(crate) audit_head: RefCell<Option<PendingHead>>,
+}
+
+/// See [`Conn::audit_head`].
+#[derive(Clone, Debug)]
+pub(crate) struct PendingHead {
+    pub id: i64,
+    pub hash: String,
+    /// Whether `audit_head` holds it already.
+    pub written: bool,
 }
 
 enum ConnInner<'a> {
@@ -327,11 +342,11 @@ enum ConnInner<'a> {
 
 impl<'a> Conn<'a> {
     pub(crate) fn sqlite(c: &'a rusqlite::Connection) -> Conn<'a> {
-        Conn { inner: ConnInner::Sqlite(c), savepoints: Cell::new(0) }
+        Conn { inner: ConnInner::Sqlite(c), savepoints: Cell::new(0), audit_head: RefCell::new(None) }
     }
 
     pub(crate) fn pg(c: &'a PgConn) -> Conn<'a> {
-        Conn { inner: ConnInner::Pg(c), savepoints: Cell::new(0) }
+        Conn { inner: ConnInner::Pg(c), savepoints: Cell::new(0), audit_head: RefCell::new(None) }
     }
 
     pub fn engine(&self) -> Engine {
@@ -399,6 +414,8 @@ impl<'a> Conn<'a> {
     /// A savepoint inside the transaction: [`Savepoint::commit`] keeps what was done since,
     /// dropping it without a commit undoes it (and, on PostgreSQL, clears a failed statement).
     pub fn savepoint(&self) -> Result<Savepoint<'_, 'a>> {
+        // What the savepoint may undo starts from a written head.
+        super::flush_audit_head(self)?;
         let n = self.savepoints.get() + 1;
         self.savepoints.set(n);
         let name = format!("sp{n}");
@@ -436,6 +453,9 @@ impl Drop for Savepoint<'_, '_> {
             if let Err(e) = self.conn.execute_batch(&undo) {
                 tracing::error!(error = %e, "rolling back to a savepoint failed");
             }
+            // Entries appended since are undone: the head is read again from `audit_head`,
+            // which was written when the savepoint began.
+            self.conn.audit_head.borrow_mut().take();
         }
     }
 }

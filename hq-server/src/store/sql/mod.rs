@@ -344,13 +344,24 @@ impl SqlStore {
             Backend::Sqlite(s) => {
                 let mut conn = s.writer.lock().map_err(|_| StoreError::Internal("writer lock poisoned".into()))?;
                 let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-                let out = f(&Conn::sqlite(&tx))?;
+                let out = {
+                    let c = Conn::sqlite(&tx);
+                    let out = f(&c)?;
+                    flush_audit_head(&c)?;
+                    out
+                };
                 tx.commit()?;
                 Ok(out)
             }
             Backend::Postgres(pool) => {
                 let c = pool.begin(&format!("BEGIN; SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})"))?;
-                finish_pg(&c, f(&Conn::pg(&c)))
+                let conn = Conn::pg(&c);
+                let out = f(&conn).and_then(|out| {
+                    flush_audit_head(&conn)?;
+                    Ok(out)
+                });
+                drop(conn);
+                finish_pg(&c, out)
             }
         }
     }
@@ -621,11 +632,15 @@ pub(crate) fn append_audit<B: Serialize + ?Sized, A: Serialize + ?Sized>(
     before: Option<&B>,
     after: Option<&A>,
 ) -> StoreResult<()> {
-    let head: Option<(i64, String)> = tx
-        .prepare_cached("SELECT last_id, last_hash FROM audit_head WHERE id = 1")?
-        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    let (last_id, prev_hash) = head.unwrap_or((0, GENESIS.to_owned()));
+    let pending = tx.audit_head.borrow().clone();
+    let (last_id, prev_hash) = match pending {
+        Some(h) => (h.id, h.hash),
+        None => tx
+            .prepare_cached("SELECT last_id, last_hash FROM audit_head WHERE id = 1")?
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+            .unwrap_or((0, GENESIS.to_owned())),
+    };
     let before = before.map(serde_json::to_string).transpose()?.unwrap_or_default();
     let after = after.map(serde_json::to_string).transpose()?.unwrap_or_default();
     let fields = EntryFields {
@@ -655,11 +670,22 @@ pub(crate) fn append_audit<B: Serialize + ?Sized, A: Serialize + ?Sized>(
         prev_hash,
         hash
     ])?;
-    tx.prepare_cached(
-        "INSERT INTO audit_head (id, last_id, last_hash) VALUES (1, ?1, ?2)
-         ON CONFLICT (id) DO UPDATE SET last_id = excluded.last_id, last_hash = excluded.last_hash",
-    )?
-    .execute(params![fields.id, hash])?;
+    // The head row is written before the transaction commits (or a savepoint begins).
+    *tx.audit_head.borrow_mut() = Some(conn::PendingHead { id: fields.id, hash, written: false });
+    Ok(())
+}
+
+/// Writes the audit chain's head as the transaction has moved it (see [`Conn::audit_head`]).
+pub(crate) fn flush_audit_head(tx: &Conn<'_>) -> conn::Result<()> {
+    let pending = tx.audit_head.borrow().clone();
+    if let Some(h) = pending.filter(|h| !h.written) {
+        tx.prepare_cached(
+            "INSERT INTO audit_head (id, last_id, last_hash) VALUES (1, ?1, ?2)
+             ON CONFLICT (id) DO UPDATE SET last_id = excluded.last_id, last_hash = excluded.last_hash",
+        )?
+        .execute(params![h.id, h.hash.as_str()])?;
+        *tx.audit_head.borrow_mut() = Some(conn::PendingHead { written: true, ..h });
+    }
     Ok(())
 }
 
