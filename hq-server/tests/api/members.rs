@@ -627,6 +627,18 @@ async fn member_csv_is_all_or_nothing_and_exports_balances() {
     let good = send_csv("name,phone,code,tier,uid\n甲,13811110001,0000000001,gold,04AABBCC\n乙,13811110002,,,\n").await;
     assert_eq!(good["applied"], true);
     assert_eq!(good["created"], 2);
+    // Codes for the rows without one come from the sequence, reserved for the whole file, past a
+    // code another row of the same file claims.
+    let more = send_csv("name,phone,code\n丙,13811110003,\n丁,13811110004,8000000002\n戊,13811110005,\n").await;
+    assert_eq!((more["applied"].clone(), more["created"].clone()), (json!(true), json!(3)), "{more}");
+    let code_of = |phone: &str| {
+        let found = app.store.search_members(phone, 1).expect("search");
+        found.first().map(|m| m.code.as_str().to_owned()).expect("member")
+    };
+    assert_eq!(code_of("13811110002"), "8000000001");
+    assert_eq!(code_of("13811110003"), "8000000003");
+    assert_eq!(code_of("13811110004"), "8000000002");
+    assert_eq!(code_of("13811110005"), "8000000004");
     let csv = app
         .send(Req {
             method: Method::GET,

@@ -458,6 +458,38 @@ pub(crate) fn visited(c: &Conn<'_>, member: &str, branch: i64, day: Date) -> Sto
 }
 
 /// The next free ten-digit member code.
+/// `n` member codes at once, for an import: the sequence is moved once for the lot (on
+/// PostgreSQL each update of its one row in a long transaction leaves a row version the next
+/// must step over), skipping codes already taken and those in `claimed` (the codes the import
+/// gives its other members).
+pub(crate) fn reserve_codes(
+    c: &Conn<'_>,
+    n: usize,
+    claimed: &std::collections::HashSet<String>,
+) -> StoreResult<Vec<MemberCode>> {
+    let mut codes = Vec::with_capacity(n);
+    while codes.len() < n {
+        let want = i64::try_from(n - codes.len()).map_err(|_| StoreError::Invalid("too many members".into()))?;
+        let last: i64 = c
+            .prepare_cached(
+                "INSERT INTO member_code_seq (id, next) VALUES (1, 8000000000 + ?1)
+                 ON CONFLICT (id) DO UPDATE SET next = member_code_seq.next + ?1 RETURNING next",
+            )?
+            .query_row([want], |r| r.get(0))?;
+        for k in (last - want + 1)..=last {
+            let code = format!("{k:010}");
+            let taken: Option<i64> = c
+                .prepare_cached("SELECT 1 FROM members WHERE code = ?1")?
+                .query_row([&code], |r| r.get(0))
+                .optional()?;
+            if taken.is_none() && !claimed.contains(&code) {
+                codes.push(MemberCode::parse(&code).map_err(|e| StoreError::Internal(e.to_string()))?);
+            }
+        }
+    }
+    Ok(codes)
+}
+
 pub(crate) fn next_code(c: &Conn<'_>) -> StoreResult<MemberCode> {
     loop {
         let n: i64 = c

@@ -387,7 +387,13 @@ impl MemberStore for SqlStore {
         self.write(|tx| {
             let now = self.now();
             let mut summary = ImportSummary::default();
-            for (i, m) in members.into_iter().enumerate() {
+            let claimed = members.iter().filter_map(|m| m.code.as_ref().map(|c| c.as_str().to_owned())).collect();
+            let needed = members.iter().filter(|m| m.code.is_none()).count();
+            let mut codes = ledger::reserve_codes(tx, needed, &claimed)?.into_iter();
+            for (i, mut m) in members.into_iter().enumerate() {
+                if m.code.is_none() {
+                    m.code = codes.next();
+                }
                 insert_member(tx, &self.audit_key, actor, m, now)?;
                 summary.created += 1;
                 if i % 1000 == 999 {
