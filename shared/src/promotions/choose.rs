@@ -1,0 +1,225 @@
+//! Choosing among competing promotions (domain.md "Choosing": "inside one exclusivity group only one
+//! promotion applies; across groups they combine by layer. Where promotions compete (same group, or a
+//! unit wanted by two layer-2 promotions), the engine picks the combination with the largest total
+//! saving for the customer; ties go to the higher priority, then the lower id. The search is exact for
+//! up to 12 competing promotions").
+//!
+//! How:
+//! - Promotions compete when they share an exclusivity group, or are layer-2 promotions that can take
+//!   the same line. The others are independent and always apply.
+//! - A cart with at most [`EXACT_SEARCH_LIMIT`] promotions able to apply compares every allowed
+//!   combination of all of them (at most one per group). Leaving a promotion out is then always among
+//!   the options, so adding a promotion to the set never raises the amount due, even where a layer-1
+//!   or layer-2 price drops a total below a layer-3 threshold.
+//! - Otherwise, with at most [`EXACT_SEARCH_LIMIT`] competing promotions, every allowed combination of
+//!   those, the independent ones always on.
+//! - Above that, greedily (decision): the competing promotions ranked by what each saves on its own with
+//!   the independent ones (more first, then priority, then id), each added when its group is still free
+//!   and it does not lower the saving.
+//! - Within a combination, layer-2 promotions take units in rank order (priority, then id).
+//! - Ties between combinations of equal saving: the one with the higher-ranked promotion (priority,
+//!   then lower id) at the first difference of their ranked lists of promotions that gave something;
+//!   when one list extends the other, the longer (it gives the customer a gift or more at no cost).
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+use super::evaluate::{Candidate, Line, Priced, candidates, evaluate};
+use super::{
+    AppliedPromotion, EXACT_SEARCH_LIMIT, GiftLine, Layer, LineOutcome, Promotion, PromotionCart, PromotionKind,
+    PromotionOutcome,
+};
+use crate::money::{Money, Qty};
+
+pub(super) use super::evaluate::prepare_lines;
+
+/// Chooses the combination and prices it.
+pub(super) fn choose_and_price(
+    version: u64,
+    active: &[&Promotion],
+    cart: &PromotionCart,
+    lines: &[Line],
+) -> PromotionOutcome {
+    let cands = candidates(active, cart, lines);
+    let competing = competing(&cands, lines.len());
+    let all: Vec<usize> = (0..cands.len()).collect();
+    let priced = if cands.len() <= EXACT_SEARCH_LIMIT {
+        search(lines, &cands, &[], &all)
+    } else {
+        let fixed: Vec<usize> = all.iter().copied().filter(|c| !competing[*c]).collect();
+        let open: Vec<usize> = all.iter().copied().filter(|c| competing[*c]).collect();
+        if open.len() <= EXACT_SEARCH_LIMIT {
+            search(lines, &cands, &fixed, &open)
+        } else {
+            greedy(lines, &cands, &fixed, &open)
+        }
+    };
+    outcome(version, lines, &cands, &priced)
+}
+
+/// `competing[c]`: candidate `c` shares a group with another, or a line with another layer-2 one.
+fn competing(cands: &[Candidate<'_>], line_count: usize) -> Vec<bool> {
+    let mut out = vec![false; cands.len()];
+    let mut by_group: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, c) in cands.iter().enumerate() {
+        if let Some(g) = &c.promotion.exclusivity_group {
+            by_group.entry(g.as_str()).or_default().push(i);
+        }
+    }
+    for members in by_group.values().filter(|m| m.len() > 1) {
+        for &i in members {
+            out[i] = true;
+        }
+    }
+    let mut by_line: Vec<Vec<usize>> = vec![Vec::new(); line_count];
+    for (i, c) in cands.iter().enumerate().filter(|(_, c)| c.layer == Layer::ItemGroup) {
+        for &pos in &c.lines {
+            by_line[pos].push(i);
+        }
+    }
+    for wanted in by_line.iter().filter(|w| w.len() > 1) {
+        for &i in wanted {
+            out[i] = true;
+        }
+    }
+    out
+}
+
+/// Whether `a` is better for the customer than `b` (see the module documentation).
+fn better(a: &Priced, b: &Priced, cands: &[Candidate<'_>]) -> bool {
+    match a.saving.cmp(&b.saving) {
+        Ordering::Greater => return true,
+        Ordering::Less => return false,
+        Ordering::Equal => {}
+    }
+    let ranked = |p: &Priced| {
+        let mut keys: Vec<(i32, u64)> =
+            p.effective.iter().map(|c| (-cands[*c].promotion.priority, cands[*c].promotion.id.0)).collect();
+        keys.sort_unstable();
+        keys
+    };
+    let (ka, kb) = (ranked(a), ranked(b));
+    for (x, y) in ka.iter().zip(&kb) {
+        if x != y {
+            return x < y;
+        }
+    }
+    ka.len() > kb.len()
+}
+
+/// Group numbers of `open`'s candidates (`None` when ungrouped), for the one-per-group rule.
+fn group_masks(cands: &[Candidate<'_>], open: &[usize]) -> Vec<u32> {
+    let mut masks: BTreeMap<&str, u32> = BTreeMap::new();
+    for (bit, &c) in open.iter().enumerate() {
+        if let Some(g) = &cands[c].promotion.exclusivity_group {
+            *masks.entry(g.as_str()).or_default() |= 1 << bit;
+        }
+    }
+    masks.into_values().filter(|m| m.count_ones() > 1).collect()
+}
+
+/// Every allowed combination of `open` (at most [`EXACT_SEARCH_LIMIT`]) with `fixed` always on.
+fn search(lines: &[Line], cands: &[Candidate<'_>], fixed: &[usize], open: &[usize]) -> Priced {
+    let groups = group_masks(cands, open);
+    let mut best: Option<Priced> = None;
+    for mask in 0u32..(1u32 << open.len()) {
+        if groups.iter().any(|g| (mask & g).count_ones() > 1) {
+            continue;
+        }
+        let mut selected: Vec<usize> = fixed.to_vec();
+        selected.extend(open.iter().enumerate().filter(|(bit, _)| mask & (1 << bit) != 0).map(|(_, c)| *c));
+        selected.sort_unstable();
+        let priced = evaluate(lines, cands, &selected);
+        if best.as_ref().is_none_or(|b| better(&priced, b, cands)) {
+            best = Some(priced);
+        }
+    }
+    best.unwrap_or_else(|| evaluate(lines, cands, fixed))
+}
+
+/// The greedy fallback above [`EXACT_SEARCH_LIMIT`] competing promotions.
+fn greedy(lines: &[Line], cands: &[Candidate<'_>], fixed: &[usize], open: &[usize]) -> Priced {
+    let with = |base: &[usize], c: usize| {
+        let mut s = base.to_vec();
+        s.push(c);
+        s.sort_unstable();
+        s
+    };
+    let base = evaluate(lines, cands, fixed);
+    let mut ranked: Vec<(i64, usize)> =
+        open.iter().map(|&c| (evaluate(lines, cands, &with(fixed, c)).saving - base.saving, c)).collect();
+    ranked.sort_by_key(|(gain, c)| (-gain, -cands[*c].promotion.priority, cands[*c].promotion.id));
+    let mut selected = fixed.to_vec();
+    let mut current = base;
+    let mut groups_taken: Vec<&str> = Vec::new();
+    for (_, c) in ranked {
+        let group = cands[c].promotion.exclusivity_group.as_deref();
+        if group.is_some_and(|g| groups_taken.contains(&g))
+            || fixed.iter().any(|f| group.is_some() && cands[*f].promotion.exclusivity_group.as_deref() == group)
+        {
+            continue;
+        }
+        let trial = with(&selected, c);
+        let priced = evaluate(lines, cands, &trial);
+        if priced.saving >= current.saving {
+            selected = trial;
+            current = priced;
+            if let Some(g) = group {
+                groups_taken.push(g);
+            }
+        }
+    }
+    current
+}
+
+/// The outcome of the chosen combination.
+fn outcome(version: u64, lines: &[Line], cands: &[Candidate<'_>], priced: &Priced) -> PromotionOutcome {
+    let mut discounts: BTreeMap<usize, Money> = BTreeMap::new();
+    let out_lines: Vec<LineOutcome> = lines
+        .iter()
+        .enumerate()
+        .map(|(pos, line)| {
+            let allocations = priced.allocations[pos]
+                .iter()
+                .map(|(c, m)| {
+                    *discounts.entry(*c).or_default() += *m;
+                    (cands[*c].promotion.id, *m)
+                })
+                .collect();
+            LineOutcome {
+                index: line.index,
+                unit: priced.units[pos],
+                net_before: line.net_before,
+                allocations,
+                net: Money(priced.nets[pos]),
+            }
+        })
+        .collect();
+    let promotions: Vec<AppliedPromotion> = priced
+        .effective
+        .iter()
+        .map(|&c| {
+            let p = cands[c].promotion;
+            AppliedPromotion {
+                id: p.id,
+                name: p.name.clone(),
+                layer: cands[c].layer,
+                discount: discounts.get(&c).copied().unwrap_or_default(),
+                lines: cands[c].lines.clone(),
+                lowest_threshold: p.kind.lowest_threshold(),
+                threshold_clawback: p.threshold_clawback,
+            }
+        })
+        .collect();
+    let gifts = priced
+        .gifts
+        .iter()
+        .filter_map(|&c| match cands[c].promotion.kind {
+            PromotionKind::Gift { product, .. } => {
+                Some(GiftLine { promotion: cands[c].promotion.id, product, qty: Qty::ONE, price: Money::ZERO })
+            }
+            _ => None,
+        })
+        .collect();
+    PromotionOutcome { version, lines: out_lines, promotions, gifts, total_saving: Money(priced.saving) }
+}
