@@ -21,7 +21,7 @@
 //!   then lower id) at the first difference of their ranked lists of promotions that gave something;
 //!   when one list extends the other, the longer (it gives the customer a gift or more at no cost).
 
-use std::cmp::Ordering;
+use std::cmp::{Ordering, Reverse};
 use std::collections::BTreeMap;
 
 use super::evaluate::{Candidate, Line, Priced, candidates, evaluate};
@@ -93,8 +93,8 @@ fn better(a: &Priced, b: &Priced, cands: &[Candidate<'_>]) -> bool {
         Ordering::Equal => {}
     }
     let ranked = |p: &Priced| {
-        let mut keys: Vec<(i32, u64)> =
-            p.effective.iter().map(|c| (-cands[*c].promotion.priority, cands[*c].promotion.id.0)).collect();
+        let mut keys: Vec<(Reverse<i32>, u64)> =
+            p.effective.iter().map(|c| (Reverse(cands[*c].promotion.priority), cands[*c].promotion.id.0)).collect();
         keys.sort_unstable();
         keys
     };
@@ -148,7 +148,7 @@ fn greedy(lines: &[Line], cands: &[Candidate<'_>], fixed: &[usize], open: &[usiz
     let base = evaluate(lines, cands, fixed);
     let mut ranked: Vec<(i64, usize)> =
         open.iter().map(|&c| (evaluate(lines, cands, &with(fixed, c)).saving - base.saving, c)).collect();
-    ranked.sort_by_key(|(gain, c)| (-gain, -cands[*c].promotion.priority, cands[*c].promotion.id));
+    ranked.sort_by_key(|(gain, c)| (Reverse(*gain), Reverse(cands[*c].promotion.priority), cands[*c].promotion.id));
     let mut selected = fixed.to_vec();
     let mut current = base;
     let mut groups_taken: Vec<&str> = Vec::new();

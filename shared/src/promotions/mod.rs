@@ -430,4 +430,6 @@ pub fn price_promotions(set: &PromotionSet, cart: &PromotionCart) -> Result<Prom
 }
 
 #[cfg(test)]
+mod properties;
+#[cfg(test)]
 mod tests;

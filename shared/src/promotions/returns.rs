@@ -159,3 +159,90 @@ fn clawback(lines: &[RecordedLine], promotions: &[AppliedPromotion], returned: &
     }
     Money(owed)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::promotions::tests::{example_cart, example_set};
+    use crate::promotions::{PromotionOutcome, PromotionSet, price_promotions};
+
+    /// The worked example's sale as recorded, with or without `threshold_clawback` on P3.
+    fn sale(clawback: bool) -> (Vec<RecordedLine>, Vec<AppliedPromotion>) {
+        let mut set = example_set();
+        set[2].threshold_clawback = clawback;
+        let cart = example_cart();
+        let o: PromotionOutcome =
+            price_promotions(&PromotionSet { version: 1, promotions: set }, &cart).expect("priced");
+        let lines = o.lines.iter().zip(&cart.lines).map(|(l, c)| RecordedLine::from_outcome(l, c.qty)).collect();
+        (lines, o.promotions)
+    }
+
+    fn pieces(n: &[i64]) -> Vec<Qty> {
+        n.iter().map(|p| Qty::pieces(*p)).collect()
+    }
+
+    fn refund(clawback: bool, before: &[i64], now: &[i64], clawed: i64) -> Result<ReturnRefund, ReturnError> {
+        let (lines, promotions) = sale(clawback);
+        refund_for_return(&lines, &promotions, &pieces(before), &pieces(now), Money(clawed), false)
+    }
+
+    #[test]
+    fn a_line_pays_back_what_it_paid_cumulatively_by_units() {
+        let (lines, _) = sale(false);
+        assert_eq!(lines.iter().map(|l| l.paid().0).collect::<Vec<_>>(), vec![853, 1023, 1024]);
+        // One 可乐: floor(8.53 × 1/4) = 2.13.
+        assert_eq!(refund(false, &[0, 0, 0], &[1, 0, 0], 0).map(|r| r.refund), Ok(Money(213)));
+        // All four together: exactly 8.53; one at a time: 2.13, 2.13, 2.13, 2.14.
+        assert_eq!(refund(false, &[0, 0, 0], &[4, 0, 0], 0).map(|r| r.refund), Ok(Money(853)));
+        let one_by_one: Vec<i64> =
+            (0..4).map(|k| refund(false, &[k, 0, 0], &[1, 0, 0], 0).map(|r| r.refund.0).expect("refund")).collect();
+        assert_eq!(one_by_one, vec![213, 213, 213, 214]);
+    }
+
+    #[test]
+    fn the_customer_keeps_an_order_discount_unless_it_is_clawed_back() {
+        // Returning the 牛奶 pays back 12.00 − 1.76 = 10.24.
+        let r = refund(false, &[0, 0, 0], &[0, 0, 1], 0).expect("refund");
+        assert_eq!((r.refund, r.clawback), (Money(1024), Money::ZERO));
+        // With clawback on P3 the kept 22.00 is below 30: 10.24 − 1.47 − 1.77 = 7.00.
+        let r = refund(true, &[0, 0, 0], &[0, 0, 1], 0).expect("refund");
+        assert_eq!((r.refund, r.clawback, r.clawed_back_so_far), (Money(700), Money(324), Money(324)));
+        // Returning the rest later releases the clawback: everything nets exactly what was paid.
+        let rest = refund(true, &[0, 0, 1], &[4, 2, 0], 324).expect("refund");
+        assert_eq!(rest.refund, Money(853 + 1023 + 324));
+        assert_eq!(rest.refund + r.refund, Money(853 + 1023 + 1024));
+        // One 可乐 keeps 31.50 ≥ 30: nothing clawed back.
+        assert_eq!(refund(true, &[0, 0, 0], &[1, 0, 0], 0).map(|r| r.refund), Ok(Money(213)));
+    }
+
+    #[test]
+    fn a_fall_to_a_lower_slab_is_not_clawed_back() {
+        let (lines, mut promotions) = sale(true);
+        // Pretend P3 also had a 满20 slab: the kept 22.00 still reaches its lowest threshold.
+        promotions[2].lowest_threshold = Some(Money::yuan(20));
+        let r = refund_for_return(&lines, &promotions, &pieces(&[0, 0, 0]), &pieces(&[0, 0, 1]), Money::ZERO, false);
+        assert_eq!(r.map(|r| r.refund), Ok(Money(1024)));
+    }
+
+    #[test]
+    fn a_clawback_above_the_refund_is_refused_with_what_is_owed() {
+        let (mut lines, promotions) = sale(true);
+        // Make the returned 牛奶 cheap: it pays back 0.10 while 3.24 would be clawed back.
+        lines[2].net_before = Money(10 + 176);
+        let r = refund_for_return(&lines, &promotions, &pieces(&[0, 0, 0]), &pieces(&[0, 0, 1]), Money::ZERO, false);
+        assert_eq!(r, Err(ReturnError::ClawbackExceedsRefund { owed: Money(314) }));
+        // A manager's waiver pays back the line and claws back nothing.
+        let r = refund_for_return(&lines, &promotions, &pieces(&[0, 0, 0]), &pieces(&[0, 0, 1]), Money::ZERO, true);
+        assert_eq!(r.map(|r| (r.refund, r.clawed_back_so_far)), Ok((Money(10), Money::ZERO)));
+    }
+
+    #[test]
+    fn impossible_returns_are_typed_errors() {
+        assert_eq!(
+            refund(false, &[3, 0, 0], &[2, 0, 0], 0),
+            Err(ReturnError::MoreThanSold { line: 0, returned: Qty::pieces(5), sold: Qty::pieces(4) })
+        );
+        assert_eq!(refund(false, &[0, 0], &[0, 0, 0], 0), Err(ReturnError::LineCount { expected: 3, given: 2 }));
+        assert_eq!(refund(false, &[0, 0, 0], &[-1, 0, 0], 0), Err(ReturnError::NegativeQty { line: 0 }));
+    }
+}

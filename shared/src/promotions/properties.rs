@@ -1,0 +1,133 @@
+//! Properties of the engine over random carts and promotion sets (proptest): allocations add up, no
+//! line goes below zero, a promotion added never raises the amount due, a full return pays back
+//! exactly what was paid, and the same input gives the same output whatever the set's order.
+
+use proptest::prelude::*;
+
+use super::tests::{cart, promo};
+use super::*;
+
+fn kind() -> impl Strategy<Value = PromotionKind> {
+    prop_oneof![
+        (0i64..1500).prop_map(|p| PromotionKind::FixedPrice { price: Money(p) }),
+        (1i64..800).prop_map(|o| PromotionKind::AmountOff { off: Money(o) }),
+        (1i64..=10_000, any::<bool>())
+            .prop_map(|(bp, on_member_price)| PromotionKind::PercentOff { bp: Bp(bp), on_member_price }),
+        (1u32..4, 1u32..3).prop_map(|(n, m)| PromotionKind::BuyNGetMFree { n, m }),
+        (1u32..4, 1i64..=10_000).prop_map(|(n, bp)| PromotionKind::NthPercentOff { n, bp: Bp(bp) }),
+        (1u32..5, 0i64..3000).prop_map(|(n, p)| PromotionKind::NForPrice { n, price: Money(p) }),
+        prop::collection::btree_map(1i64..8000, 1i64..3000, 1..4).prop_map(|m| PromotionKind::Slabs {
+            slabs: m.into_iter().map(|(t, o)| Slab { threshold: Money(t), off: Money(o) }).collect()
+        }),
+        (1i64..5000, 1i64..2000, prop::option::of(1i64..4000)).prop_map(|(e, o, c)| PromotionKind::Repeating {
+            every: Money(e),
+            off: Money(o),
+            cap: c.map(Money)
+        }),
+        (1i64..8000, 1i64..=10_000)
+            .prop_map(|(t, bp)| PromotionKind::ThresholdPercent { threshold: Money(t), bp: Bp(bp) }),
+        (1i64..8000).prop_map(|t| PromotionKind::Gift { threshold: Money(t), product: ProductId(99) }),
+    ]
+}
+
+fn scope() -> impl Strategy<Value = Scope> {
+    prop_oneof![
+        Just(Scope { all_products: true, ..Scope::default() }),
+        prop::collection::vec(1i64..6, 1..3)
+            .prop_map(|p| Scope { products: p.into_iter().map(ProductId).collect(), ..Scope::default() }),
+        (0i64..3).prop_map(|c| Scope { categories: vec![CategoryId(c)], ..Scope::default() }),
+        (1i64..6).prop_map(|x| Scope { all_products: true, excluded: vec![ProductId(x)], ..Scope::default() }),
+    ]
+}
+
+fn promotion(id: u64) -> impl Strategy<Value = Promotion> {
+    (scope(), kind(), prop::option::of(0u8..2), -2i32..3, prop::option::of(1u32..3), any::<bool>()).prop_map(
+        move |(scope, kind, group, priority, per_sale, clawback)| {
+            let mut p = promo(id, "p", scope, kind);
+            p.exclusivity_group = group.map(|g| format!("g{g}"));
+            p.priority = priority;
+            p.limits.per_sale = per_sale;
+            p.threshold_clawback = clawback;
+            p
+        },
+    )
+}
+
+fn promotions(max: usize) -> impl Strategy<Value = Vec<Promotion>> {
+    (0..=max).prop_flat_map(|n| (0..n as u64).map(|i| promotion(i + 1)).collect::<Vec<_>>())
+}
+
+fn cart_line(index: usize) -> impl Strategy<Value = CartLine> {
+    (1i64..6, 0i64..2000, 0i64..300, 1i64..5, any::<bool>(), 0u8..10, 0u8..10, 1i64..3000).prop_map(
+        move |(product, base, member_off, pieces, weighed, eligible, manual, grams)| CartLine {
+            index,
+            product: ProductId(product),
+            category: CategoryId(product % 3),
+            brand: None,
+            base_unit: Money(base),
+            member_unit: Money((base - member_off).max(0)),
+            qty: if weighed { Qty(grams) } else { Qty::pieces(pieces) },
+            discount_eligible: eligible > 0,
+            manual_override: manual == 0,
+            weighed,
+        },
+    )
+}
+
+fn a_cart() -> impl Strategy<Value = PromotionCart> {
+    (1usize..6).prop_flat_map(|n| (0..n).map(cart_line).collect::<Vec<_>>()).prop_map(cart)
+}
+
+fn price(promotions: &[Promotion], cart: &PromotionCart) -> PromotionOutcome {
+    price_promotions(&PromotionSet { version: 1, promotions: promotions.to_vec() }, cart).expect("priced")
+}
+
+proptest! {
+    #[test]
+    fn allocations_add_up_and_no_line_goes_below_zero(set in promotions(8), cart in a_cart()) {
+        let o = price(&set, &cart);
+        for p in &o.promotions {
+            let allocated: Money = o.lines.iter().flat_map(|l| &l.allocations).filter(|a| a.0 == p.id).map(|a| a.1).sum();
+            prop_assert_eq!(allocated, p.discount);
+        }
+        for l in &o.lines {
+            prop_assert!(l.net.0 >= 0);
+            prop_assert!(l.allocations.iter().all(|a| a.1.0 > 0));
+            prop_assert_eq!(l.net, l.net_before - l.allocations.iter().map(|a| a.1).sum::<Money>());
+        }
+        prop_assert_eq!(o.total_saving, o.promotions.iter().map(|p| p.discount).sum::<Money>());
+    }
+
+    #[test]
+    fn adding_a_promotion_never_raises_the_amount_due(set in promotions(7), extra in promotion(100), cart in a_cart()) {
+        let without = price(&set, &cart).total_net();
+        let with = price(&[set, vec![extra]].concat(), &cart).total_net();
+        prop_assert!(with <= without, "{} > {}", with, without);
+    }
+
+    #[test]
+    fn a_full_return_pays_back_exactly_what_was_paid(set in promotions(8), cart in a_cart(), split in 0u8..5) {
+        let o = price(&set, &cart);
+        let lines: Vec<RecordedLine> = o.lines.iter().zip(&cart.lines).map(|(l, c)| RecordedLine::from_outcome(l, c.qty)).collect();
+        let none = vec![Qty(0); lines.len()];
+        let all: Vec<Qty> = cart.lines.iter().map(|l| l.qty).collect();
+        let r = refund_for_return(&lines, &o.promotions, &none, &all, Money::ZERO, false).expect("full return");
+        prop_assert_eq!(r.refund, o.total_net());
+        // In two returns, the clawback carried between them: together exactly what was paid.
+        let first: Vec<Qty> = all.iter().map(|q| Qty(q.0 * i64::from(split) / 4)).collect();
+        let rest: Vec<Qty> = all.iter().zip(&first).map(|(a, f)| Qty(a.0 - f.0)).collect();
+        let one = refund_for_return(&lines, &o.promotions, &none, &first, Money::ZERO, false)
+            .or_else(|_| refund_for_return(&lines, &o.promotions, &none, &first, Money::ZERO, true))
+            .expect("first return");
+        let two = refund_for_return(&lines, &o.promotions, &first, &rest, one.clawed_back_so_far, false).expect("second return");
+        prop_assert_eq!(one.refund + two.refund, o.total_net());
+    }
+
+    #[test]
+    fn same_input_same_output_whatever_the_set_order(set in promotions(8), cart in a_cart()) {
+        let o = price(&set, &cart);
+        prop_assert_eq!(&o, &price(&set, &cart));
+        let reversed: Vec<Promotion> = set.iter().rev().cloned().collect();
+        prop_assert_eq!(&o, &price(&reversed, &cart));
+    }
+}
