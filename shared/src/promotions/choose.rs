@@ -25,31 +25,36 @@ use std::cmp::{Ordering, Reverse};
 use std::collections::BTreeMap;
 
 use super::evaluate::{Candidate, Line, Priced, candidates, evaluate};
+use super::groups;
+use super::line_price::promoted_unit;
+use super::thresholds::{Reward, reward};
+use crate::pricing::extend;
 use super::{
     AppliedPromotion, EXACT_SEARCH_LIMIT, GiftLine, Layer, LineOutcome, Promotion, PromotionCart, PromotionKind,
     PromotionOutcome,
 };
 use crate::money::{Money, Qty};
 
-pub(super) use super::evaluate::prepare_lines;
-
 /// Chooses the combination and prices it.
 pub(super) fn choose_and_price(
     version: u64,
-    active: &[&Promotion],
+    active: &[(&Promotion, Vec<usize>)],
     cart: &PromotionCart,
     lines: &[Line],
 ) -> PromotionOutcome {
     let cands = candidates(active, cart, lines);
-    let competing = competing(&cands, lines.len());
     let all: Vec<usize> = (0..cands.len()).collect();
     let priced = if cands.len() <= EXACT_SEARCH_LIMIT {
         search(lines, &cands, &[], &all)
     } else {
-        let fixed: Vec<usize> = all.iter().copied().filter(|c| !competing[*c]).collect();
-        let open: Vec<usize> = all.iter().copied().filter(|c| competing[*c]).collect();
+        let components = components(&cands, lines.len());
+        let open: Vec<usize> = components.iter().flatten().copied().collect();
+        let mut fixed: Vec<usize> = all.iter().copied().filter(|c| !open.contains(c)).collect();
+        fixed.sort_unstable();
         if open.len() <= EXACT_SEARCH_LIMIT {
             search(lines, &cands, &fixed, &open)
+        } else if components.iter().all(|c| c.len() <= EXACT_SEARCH_LIMIT) {
+            by_components(lines, &cands, &fixed, &components)
         } else {
             greedy(lines, &cands, &fixed, &open)
         }
@@ -57,32 +62,68 @@ pub(super) fn choose_and_price(
     outcome(version, lines, &cands, &priced)
 }
 
-/// `competing[c]`: candidate `c` shares a group with another, or a line with another layer-2 one.
-fn competing(cands: &[Candidate<'_>], line_count: usize) -> Vec<bool> {
-    let mut out = vec![false; cands.len()];
+/// The sets of candidates that compete (share a group, or a line wanted by two layer-2 promotions),
+/// each closed under competing, each sorted; candidates competing with nobody are in none.
+fn components(cands: &[Candidate<'_>], line_count: usize) -> Vec<Vec<usize>> {
+    let mut parent: Vec<usize> = (0..cands.len()).collect();
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    let mut competing = vec![false; cands.len()];
+    let mut join = |members: &[usize]| {
+        if members.len() < 2 {
+            return;
+        }
+        for &m in members {
+            competing[m] = true;
+            let (a, b) = (root(&mut parent, members[0]), root(&mut parent, m));
+            parent[b.max(a)] = a.min(b);
+        }
+    };
     let mut by_group: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    let mut by_line: Vec<Vec<usize>> = vec![Vec::new(); line_count];
     for (i, c) in cands.iter().enumerate() {
         if let Some(g) = &c.promotion.exclusivity_group {
             by_group.entry(g.as_str()).or_default().push(i);
         }
-    }
-    for members in by_group.values().filter(|m| m.len() > 1) {
-        for &i in members {
-            out[i] = true;
+        if c.layer == Layer::ItemGroup {
+            for &pos in &c.lines {
+                by_line[pos].push(i);
+            }
         }
     }
-    let mut by_line: Vec<Vec<usize>> = vec![Vec::new(); line_count];
-    for (i, c) in cands.iter().enumerate().filter(|(_, c)| c.layer == Layer::ItemGroup) {
-        for &pos in &c.lines {
-            by_line[pos].push(i);
-        }
+    by_group.values().for_each(|m| join(m));
+    by_line.iter().for_each(|m| join(m));
+    let mut sets: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for i in (0..cands.len()).filter(|i| competing[*i]) {
+        let r = root(&mut parent, i);
+        sets.entry(r).or_default().push(i);
     }
-    for wanted in by_line.iter().filter(|w| w.len() > 1) {
-        for &i in wanted {
-            out[i] = true;
+    sets.into_values().collect()
+}
+
+/// Each competing set searched exactly in turn (cart order of their first candidate), the others'
+/// choices in place (at first: none of them).
+fn by_components(lines: &[Line], cands: &[Candidate<'_>], fixed: &[usize], components: &[Vec<usize>]) -> Priced {
+    let mut chosen: Vec<Vec<usize>> = vec![Vec::new(); components.len()];
+    let mut best = evaluate(lines, cands, fixed);
+    for (i, open) in components.iter().enumerate() {
+        let mut others: Vec<usize> = fixed.to_vec();
+        for (j, c) in chosen.iter().enumerate() {
+            if j != i {
+                others.extend_from_slice(c);
+            }
         }
+        others.sort_unstable();
+        let priced = search(lines, cands, &others, open);
+        chosen[i] = priced.effective.iter().copied().filter(|c| open.contains(c)).collect();
+        best = priced;
     }
-    out
+    best
 }
 
 /// Whether `a` is better for the customer than `b` (see the module documentation).
@@ -137,39 +178,66 @@ fn search(lines: &[Line], cands: &[Candidate<'_>], fixed: &[usize], open: &[usiz
     best.unwrap_or_else(|| evaluate(lines, cands, fixed))
 }
 
-/// The greedy fallback above [`EXACT_SEARCH_LIMIT`] competing promotions.
+/// The greedy fallback above [`EXACT_SEARCH_LIMIT`] promotions in one competing set: each competing
+/// promotion's saving is estimated on its own against the independent ones; they are taken by that
+/// estimate (then priority, then id), one per group, the layer-2 ones taking units in that order; the
+/// result is kept if it beats the independent promotions alone.
 fn greedy(lines: &[Line], cands: &[Candidate<'_>], fixed: &[usize], open: &[usize]) -> Priced {
-    let with = |base: &[usize], c: usize| {
-        let mut s = base.to_vec();
-        s.push(c);
-        s.sort_unstable();
-        s
-    };
     let base = evaluate(lines, cands, fixed);
-    let mut ranked: Vec<(i64, usize)> =
-        open.iter().map(|&c| (evaluate(lines, cands, &with(fixed, c)).saving - base.saving, c)).collect();
-    ranked.sort_by_key(|(gain, c)| (Reverse(*gain), Reverse(cands[*c].promotion.priority), cands[*c].promotion.id));
+    let mut ranked: Vec<(i64, bool, usize)> = open
+        .iter()
+        .map(|&c| {
+            let (gain, gift) = estimate(lines, &cands[c], &base);
+            (gain, gift, c)
+        })
+        .collect();
+    ranked.sort_by_key(|(gain, _, c)| (Reverse(*gain), Reverse(cands[*c].promotion.priority), cands[*c].promotion.id));
     let mut selected = fixed.to_vec();
-    let mut current = base;
     let mut groups_taken: Vec<&str> = Vec::new();
-    for (_, c) in ranked {
+    for (gain, gift, c) in ranked {
         let group = cands[c].promotion.exclusivity_group.as_deref();
-        if group.is_some_and(|g| groups_taken.contains(&g))
-            || fixed.iter().any(|f| group.is_some() && cands[*f].promotion.exclusivity_group.as_deref() == group)
-        {
+        if (gain <= 0 && !gift) || group.is_some_and(|g| groups_taken.contains(&g)) {
             continue;
         }
-        let trial = with(&selected, c);
-        let priced = evaluate(lines, cands, &trial);
-        if priced.saving >= current.saving {
-            selected = trial;
-            current = priced;
-            if let Some(g) = group {
-                groups_taken.push(g);
+        selected.push(c);
+        groups_taken.extend(group);
+    }
+    let priced = evaluate(lines, cands, &selected);
+    if better(&priced, &base, cands) { priced } else { base }
+}
+
+/// What candidate `c` alone would save on top of `base`, and whether it would give a gift.
+fn estimate(lines: &[Line], cand: &Candidate<'_>, base: &Priced) -> (i64, bool) {
+    match cand.layer {
+        Layer::LinePrice => {
+            let gain = cand
+                .lines
+                .iter()
+                .filter_map(|&pos| {
+                    let unit = promoted_unit(&cand.promotion.kind, &lines[pos])?;
+                    let now = base.units[pos];
+                    (unit < now).then(|| {
+                        let cost = |u: Money| extend(u, lines[pos].qty).map_or(0, |m| m.0);
+                        cost(now) - cost(unit)
+                    })
+                })
+                .sum();
+            (gain, false)
+        }
+        Layer::ItemGroup => {
+            let mut free = base.free.clone();
+            (groups::apply(cand, lines, &base.units, &mut free).iter().map(|(_, m)| m.0).sum(), false)
+        }
+        Layer::Threshold => {
+            let total = Money(cand.lines.iter().map(|p| base.after_groups[*p]).sum());
+            let room: i64 = cand.lines.iter().map(|p| base.nets[*p]).sum();
+            match reward(&cand.promotion.kind, total, cand.left) {
+                Reward::Off(m) => (m.0.min(room), false),
+                Reward::Gift => (0, true),
+                Reward::Nothing => (0, false),
             }
         }
     }
-    current
 }
 
 /// The outcome of the chosen combination.

@@ -49,8 +49,6 @@ pub(super) struct Candidate<'a> {
     pub layer: Layer,
     /// Cart positions it can take, in cart order.
     pub lines: Vec<usize>,
-    /// `covers[pos]` ⇔ `lines` contains `pos`.
-    pub covers: Vec<bool>,
     /// Applications left (see [`applications_left`]).
     pub left: Option<u32>,
 }
@@ -70,19 +68,23 @@ fn takes(p: &Promotion, line: &CartLine, prepared: &Line) -> bool {
     p.scope.covers(line.product, line.category, line.brand)
 }
 
-/// The candidates in rank order: by layer, then priority (high first), then id (low first). Promotions
-/// that can take no line are left out.
-pub(super) fn candidates<'a>(active: &[&'a Promotion], cart: &PromotionCart, lines: &[Line]) -> Vec<Candidate<'a>> {
+/// The candidates in rank order: by layer, then priority (high first), then id (low first), from the
+/// active promotions and the cart positions that named them. Promotions that can take no line are left
+/// out.
+pub(super) fn candidates<'a>(
+    active: &[(&'a Promotion, Vec<usize>)],
+    cart: &PromotionCart,
+    lines: &[Line],
+) -> Vec<Candidate<'a>> {
     let mut out: Vec<Candidate<'a>> = active
         .iter()
-        .filter_map(|p| {
-            let covers: Vec<bool> = cart.lines.iter().zip(lines).map(|(l, prep)| takes(p, l, prep)).collect();
-            let taken: Vec<usize> = (0..covers.len()).filter(|i| covers[*i]).collect();
+        .filter_map(|(p, named)| {
+            let taken: Vec<usize> =
+                named.iter().copied().filter(|pos| takes(p, &cart.lines[*pos], &lines[*pos])).collect();
             (!taken.is_empty()).then(|| Candidate {
                 promotion: p,
                 layer: p.layer(),
                 lines: taken,
-                covers,
                 left: applications_left(p, &cart.customer),
             })
         })
@@ -102,12 +104,16 @@ pub(super) struct Priced {
     pub nets: Vec<i64>,
     /// Candidates whose gift was reached.
     pub gifts: Vec<usize>,
+    /// Per line, units layer 2 left free, and the net after layers 1–2 (what thresholds measure).
+    pub free: Vec<i64>,
+    pub after_groups: Vec<i64>,
     pub saving: i64,
     /// Candidates that gave something (fen or a gift), in rank order.
     pub effective: Vec<usize>,
 }
 
-/// Runs `selected` (candidate indices, ascending = rank order) through layers 1 to 3.
+/// Runs `selected` (candidate indices) through layers 1 to 3. Layers 1 and 3 take them in rank order;
+/// layer-2 promotions take units in the order `selected` lists them.
 pub(super) fn evaluate(lines: &[Line], cands: &[Candidate<'_>], selected: &[usize]) -> Priced {
     let by_layer =
         |layer: Layer| -> Vec<usize> { selected.iter().copied().filter(|c| cands[*c].layer == layer).collect() };
@@ -115,7 +121,9 @@ pub(super) fn evaluate(lines: &[Line], cands: &[Candidate<'_>], selected: &[usiz
     let mut nets: Vec<i64> = lines.iter().map(|l| l.net_before.0).collect();
     let mut given: Vec<bool> = vec![false; cands.len()];
     // Layer 1.
-    let (units, winners) = line_price::apply(lines, cands, &by_layer(Layer::LinePrice));
+    let mut first = by_layer(Layer::LinePrice);
+    first.sort_unstable();
+    let (units, winners) = line_price::apply(lines, cands, &first);
     for (pos, winner) in winners.iter().enumerate() {
         if let Some(c) = *winner {
             // The promoted unit is below the member unit, so this extension fits too.
@@ -140,7 +148,9 @@ pub(super) fn evaluate(lines: &[Line], cands: &[Candidate<'_>], selected: &[usiz
     // Layer 3: every threshold measures the total after layers 1–2.
     let after_groups = nets.clone();
     let mut gifts = Vec::new();
-    for c in by_layer(Layer::Threshold) {
+    let mut third = by_layer(Layer::Threshold);
+    third.sort_unstable();
+    for c in third {
         let cand = &cands[c];
         let total = Money(cand.lines.iter().map(|p| after_groups[*p]).sum());
         match thresholds::reward(&cand.promotion.kind, total, cand.left) {
@@ -162,6 +172,7 @@ pub(super) fn evaluate(lines: &[Line], cands: &[Candidate<'_>], selected: &[usiz
         }
     }
     let saving = lines.iter().zip(&nets).map(|(l, n)| l.net_before.0 - n).sum();
-    let effective = selected.iter().copied().filter(|c| given[*c]).collect();
-    Priced { units, allocations, nets, gifts, saving, effective }
+    let mut effective: Vec<usize> = selected.iter().copied().filter(|c| given[*c]).collect();
+    effective.sort_unstable();
+    Priced { units, allocations, nets, gifts, free, after_groups, saving, effective }
 }

@@ -36,14 +36,20 @@ pub(super) fn apply(lines: &[Line], candidates: &[Candidate], selected: &[usize]
     let mut units: Vec<Money> = lines.iter().map(|l| l.member_unit).collect();
     let mut winners: Vec<Option<usize>> = vec![None; lines.len()];
     let mut left: Vec<Option<u32>> = selected.iter().map(|c| candidates[*c].left).collect();
+    // Per line, the selected promotions that can take it, in rank order.
+    let mut per_line: Vec<Vec<usize>> = vec![Vec::new(); lines.len()];
+    for (k, &c) in selected.iter().enumerate() {
+        for &pos in &candidates[c].lines {
+            per_line[pos].push(k);
+        }
+    }
     for (pos, line) in lines.iter().enumerate() {
         let mut best: Option<(Money, usize)> = None;
-        for (k, &c) in selected.iter().enumerate() {
-            let cand = &candidates[c];
-            if left[k] == Some(0) || !cand.covers[pos] {
+        for &k in &per_line[pos] {
+            if left[k] == Some(0) {
                 continue;
             }
-            let Some(unit) = promoted_unit(&cand.promotion.kind, line) else { continue };
+            let Some(unit) = promoted_unit(&candidates[selected[k]].promotion.kind, line) else { continue };
             if unit < units[pos] && best.is_none_or(|(b, _)| unit < b) {
                 best = Some((unit, k));
             }

@@ -394,33 +394,42 @@ impl PromotionEngine {
         &self.set
     }
 
-    /// The promotions that name the cart's products, categories or brands (or everything), each once,
-    /// in set order.
-    fn candidates(&self, cart: &PromotionCart) -> Vec<usize> {
-        let mut out: Vec<usize> = self.everything.clone();
-        for line in &cart.lines {
-            if let Some(v) = self.by_product.get(&line.product) {
-                out.extend_from_slice(v);
-            }
-            if let Some(v) = self.by_category.get(&line.category) {
-                out.extend_from_slice(v);
-            }
-            if let Some(v) = line.brand.and_then(|b| self.by_brand.get(&b)) {
-                out.extend_from_slice(v);
+    /// The active promotions that name the cart's products, categories or brands (or everything), in
+    /// set order, each with the cart positions that named it (cart order, each once).
+    fn hits(&self, cart: &PromotionCart) -> Vec<(&Promotion, Vec<usize>)> {
+        let mut hits: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for (pos, line) in cart.lines.iter().enumerate() {
+            let named = [
+                Some(&self.everything),
+                self.by_product.get(&line.product),
+                self.by_category.get(&line.category),
+                line.brand.and_then(|b| self.by_brand.get(&b)),
+            ];
+            for list in named.into_iter().flatten() {
+                for &i in list {
+                    let positions = hits.entry(i).or_default();
+                    if positions.last() != Some(&pos) {
+                        positions.push(pos);
+                    }
+                }
             }
         }
-        out.sort_unstable();
-        out.dedup();
-        out
+        hits.into_iter()
+            .map(|(i, positions)| (&self.set.promotions[i], positions))
+            .filter(|(p, _)| schedule::is_for(p, cart))
+            .collect()
+    }
+
+    /// How many promotions of the set are active for `cart` and name its products, categories or
+    /// brands (or everything): the ones pricing it looks at.
+    pub fn applicable_count(&self, cart: &PromotionCart) -> usize {
+        self.hits(cart).len()
     }
 
     /// Prices `cart` with layers 1–3 (see the module documentation and domain.md "Promotions").
     pub fn price(&self, cart: &PromotionCart) -> Result<PromotionOutcome, CartError> {
-        let lines = choose::prepare_lines(cart)?;
-        let candidates = self.candidates(cart);
-        let active: Vec<&Promotion> =
-            candidates.into_iter().map(|i| &self.set.promotions[i]).filter(|p| schedule::is_for(p, cart)).collect();
-        Ok(choose::choose_and_price(self.set.version, &active, cart, &lines))
+        let lines = evaluate::prepare_lines(cart)?;
+        Ok(choose::choose_and_price(self.set.version, &self.hits(cart), cart, &lines))
     }
 }
 
