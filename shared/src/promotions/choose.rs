@@ -25,15 +25,15 @@ use std::cmp::{Ordering, Reverse};
 use std::collections::BTreeMap;
 
 use super::evaluate::{Candidate, Line, Priced, candidates, evaluate};
-use super::groups;
 use super::line_price::promoted_unit;
 use super::thresholds::{Reward, reward};
-use crate::pricing::extend;
 use super::{
     AppliedPromotion, EXACT_SEARCH_LIMIT, GiftLine, Layer, LineOutcome, Promotion, PromotionCart, PromotionKind,
     PromotionOutcome,
 };
+use super::{groups, search};
 use crate::money::{Money, Qty};
+use crate::pricing::extend;
 
 /// Chooses the combination and prices it.
 pub(super) fn choose_and_price(
@@ -52,7 +52,7 @@ pub(super) fn choose_and_price(
         let mut fixed: Vec<usize> = all.iter().copied().filter(|c| !open.contains(c)).collect();
         fixed.sort_unstable();
         if open.len() <= EXACT_SEARCH_LIMIT {
-            search(lines, &cands, &fixed, &open)
+            search::search(lines, &cands, &fixed, &open)
         } else if components.iter().all(|c| c.len() <= EXACT_SEARCH_LIMIT) {
             by_components(lines, &cands, &fixed, &components)
         } else {
@@ -64,7 +64,7 @@ pub(super) fn choose_and_price(
 
 /// The sets of candidates that compete (share a group, or a line wanted by two layer-2 promotions),
 /// each closed under competing, each sorted; candidates competing with nobody are in none.
-fn components(cands: &[Candidate<'_>], line_count: usize) -> Vec<Vec<usize>> {
+pub(super) fn components(cands: &[Candidate<'_>], line_count: usize) -> Vec<Vec<usize>> {
     let mut parent: Vec<usize> = (0..cands.len()).collect();
     fn root(parent: &mut [usize], mut i: usize) -> usize {
         while parent[i] != i {
@@ -119,7 +119,7 @@ fn by_components(lines: &[Line], cands: &[Candidate<'_>], fixed: &[usize], compo
             }
         }
         others.sort_unstable();
-        let priced = search(lines, cands, &others, open);
+        let priced = search::search(lines, cands, &others, open);
         chosen[i] = priced.effective.iter().copied().filter(|c| open.contains(c)).collect();
         best = priced;
     }
@@ -139,17 +139,22 @@ fn better(a: &Priced, b: &Priced, cands: &[Candidate<'_>]) -> bool {
         keys.sort_unstable();
         keys
     };
-    let (ka, kb) = (ranked(a), ranked(b));
-    for (x, y) in ka.iter().zip(&kb) {
+    ranks_before(&ranked(a), &ranked(b))
+}
+
+/// Between two ranked lists of promotions that gave something: the one with the higher-ranked promotion
+/// at the first difference, or the longer.
+pub(super) fn ranks_before(a: &[(Reverse<i32>, u64)], b: &[(Reverse<i32>, u64)]) -> bool {
+    for (x, y) in a.iter().zip(b) {
         if x != y {
             return x < y;
         }
     }
-    ka.len() > kb.len()
+    a.len() > b.len()
 }
 
 /// Group numbers of `open`'s candidates (`None` when ungrouped), for the one-per-group rule.
-fn group_masks(cands: &[Candidate<'_>], open: &[usize]) -> Vec<u32> {
+pub(super) fn group_masks(cands: &[Candidate<'_>], open: &[usize]) -> Vec<u32> {
     let mut masks: BTreeMap<&str, u32> = BTreeMap::new();
     for (bit, &c) in open.iter().enumerate() {
         if let Some(g) = &cands[c].promotion.exclusivity_group {
@@ -160,7 +165,7 @@ fn group_masks(cands: &[Candidate<'_>], open: &[usize]) -> Vec<u32> {
 }
 
 /// Every allowed combination of `open` (at most [`EXACT_SEARCH_LIMIT`]) with `fixed` always on.
-fn search(lines: &[Line], cands: &[Candidate<'_>], fixed: &[usize], open: &[usize]) -> Priced {
+pub(super) fn search(lines: &[Line], cands: &[Candidate<'_>], fixed: &[usize], open: &[usize]) -> Priced {
     let groups = group_masks(cands, open);
     let mut best: Option<Priced> = None;
     for mask in 0u32..(1u32 << open.len()) {

@@ -98,6 +98,8 @@ pub(super) fn candidates<'a>(
 pub(super) struct Priced {
     /// Per line, the unit after layer 1.
     pub units: Vec<Money>,
+    /// Per line, the candidate that set its layer-1 unit.
+    pub winners: Vec<Option<usize>>,
     /// Per line, `(candidate, fen)` in the order applied, only above zero.
     pub allocations: Vec<Vec<(usize, Money)>>,
     /// Per line, what it costs after every layer.
@@ -174,5 +176,5 @@ pub(super) fn evaluate(lines: &[Line], cands: &[Candidate<'_>], selected: &[usiz
     let saving = lines.iter().zip(&nets).map(|(l, n)| l.net_before.0 - n).sum();
     let mut effective: Vec<usize> = selected.iter().copied().filter(|c| given[*c]).collect();
     effective.sort_unstable();
-    Priced { units, allocations, nets, gifts, free, after_groups, saving, effective }
+    Priced { units, winners, allocations, nets, gifts, free, after_groups, saving, effective }
 }

@@ -32,6 +32,7 @@ mod groups;
 mod line_price;
 pub mod returns;
 pub mod schedule;
+mod search;
 mod thresholds;
 mod validate;
 

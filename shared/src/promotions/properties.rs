@@ -131,3 +131,40 @@ proptest! {
         prop_assert_eq!(&o, &price(&reversed, &cart));
     }
 }
+
+/// One layer-3 promotion at most and no limits: the fast search's score is then the saving exactly.
+fn without_stacking(set: Vec<Promotion>) -> Vec<Promotion> {
+    let mut thresholds = 0;
+    set.into_iter()
+        .filter(|p| {
+            p.layer() != Layer::Threshold || {
+                thresholds += 1;
+                thresholds == 1
+            }
+        })
+        .map(|mut p| {
+            p.limits = Limits::default();
+            p
+        })
+        .collect()
+}
+
+proptest! {
+    #[test]
+    fn the_fast_search_finds_the_same_saving_as_pricing_every_combination(
+        set in promotions(12).prop_map(without_stacking),
+        cart in a_cart(),
+    ) {
+        let lines = evaluate::prepare_lines(&cart).expect("lines");
+        let active: Vec<(&Promotion, Vec<usize>)> = set.iter().map(|p| (p, (0..cart.lines.len()).collect())).collect();
+        let cands = evaluate::candidates(&active, &cart, &lines);
+        prop_assume!(cands.len() <= EXACT_SEARCH_LIMIT);
+        let all: Vec<usize> = (0..cands.len()).collect();
+        let slow = choose::search(&lines, &cands, &[], &all);
+        prop_assert_eq!(search::search(&lines, &cands, &[], &all).saving, slow.saving);
+        let open: Vec<usize> = choose::components(&cands, lines.len()).into_iter().flatten().collect();
+        let fixed: Vec<usize> = all.iter().copied().filter(|c| !open.contains(c)).collect();
+        let slow = choose::search(&lines, &cands, &fixed, &open);
+        prop_assert_eq!(search::search(&lines, &cands, &fixed, &open).saving, slow.saving);
+    }
+}
