@@ -33,83 +33,81 @@ struct Run {
 /// Applies one layer-2 promotion: takes units from `free` (per line, units not yet used by a layer-2
 /// promotion) and returns the discount per line (`(pos, fen)`, cart order, only above zero).
 pub(super) fn apply(cand: &Candidate, lines: &[Line], units: &[Money], free: &mut [i64]) -> Vec<(usize, Money)> {
+    let mut out = Vec::new();
+    apply_into(cand, lines, units, free, &mut out);
+    out
+}
+
+/// [`apply`] writing into `out` (cleared first), so a search can reuse one buffer.
+pub(super) fn apply_into(
+    cand: &Candidate,
+    lines: &[Line],
+    units: &[Money],
+    free: &mut [i64],
+    out: &mut Vec<(usize, Money)>,
+) {
+    out.clear();
     let (group, discounted_per_group) = match cand.promotion.kind {
         PromotionKind::BuyNGetMFree { n, m } => (i64::from(n) + i64::from(m), i64::from(m)),
         PromotionKind::NthPercentOff { n, .. } => (i64::from(n), 1),
         PromotionKind::NForPrice { n, .. } => (i64::from(n), i64::from(n)),
-        _ => return Vec::new(),
+        _ => return,
     };
-    let mut runs: Vec<Run> = cand
+    // (run, units discounted, units paid in full)
+    let mut runs: Vec<(Run, i64, i64)> = cand
         .lines
         .iter()
         .filter(|&&pos| lines[pos].units > 0 && free[pos] > 0)
-        .map(|&pos| Run { pos, price: units[pos].0, count: free[pos] })
+        .map(|&pos| (Run { pos, price: units[pos].0, count: free[pos] }, 0, 0))
         .collect();
-    let total_units: i64 = runs.iter().map(|r| r.count).sum();
+    let total_units: i64 = runs.iter().map(|r| r.0.count).sum();
     let mut k = total_units / group.max(1);
     if let Some(left) = cand.left {
         k = k.min(i64::from(left));
     }
     if k == 0 {
-        return Vec::new();
+        return;
     }
     // Cheapest first; equal prices: the earlier line's unit is cheaper.
-    runs.sort_by(|a, b| a.price.cmp(&b.price).then(a.pos.cmp(&b.pos)));
-    let discounted = take_from(&runs, k * discounted_per_group, false);
-    let mut rest = runs.clone();
-    for (r, d) in rest.iter_mut().zip(&discounted) {
-        r.count -= d;
+    runs.sort_by(|a, b| a.0.price.cmp(&b.0.price).then(a.0.pos.cmp(&b.0.pos)));
+    let mut want = k * discounted_per_group;
+    for r in runs.iter_mut() {
+        let t = r.0.count.min(want);
+        r.1 = t;
+        want -= t;
     }
-    let paying = take_from(&rest, k * (group - discounted_per_group), true);
-    for (i, r) in runs.iter().enumerate() {
-        free[r.pos] -= discounted[i] + paying[i];
+    let mut want = k * (group - discounted_per_group);
+    for r in runs.iter_mut().rev() {
+        let t = (r.0.count - r.1).min(want);
+        r.2 = t;
+        want -= t;
     }
-    let mut out: Vec<(usize, Money)> = Vec::new();
+    for (r, d, p) in &runs {
+        free[r.pos] -= d + p;
+    }
     match cand.promotion.kind {
         PromotionKind::BuyNGetMFree { .. } => {
-            for (r, d) in runs.iter().zip(&discounted) {
-                out.push((r.pos, Money(r.price * d)));
-            }
+            out.extend(runs.iter().map(|(r, d, _)| (r.pos, Money(r.price * d))));
         }
         PromotionKind::NthPercentOff { bp, .. } => {
-            for (r, d) in runs.iter().zip(&discounted) {
-                let off = r.price - percent_off(Money(r.price), bp.0).0;
-                out.push((r.pos, Money(off * d)));
-            }
+            out.extend(
+                runs.iter().map(|(r, d, _)| (r.pos, Money((r.price - percent_off(Money(r.price), bp.0).0) * d))),
+            );
         }
         PromotionKind::NForPrice { price, .. } => {
-            let mut used: Vec<(usize, i64, i64)> =
-                runs.iter().zip(&discounted).filter(|(_, d)| **d > 0).map(|(r, d)| (r.pos, r.price, *d)).collect();
-            used.sort_by_key(|u| u.0);
-            let worth: i128 = used.iter().map(|u| i128::from(u.1) * i128::from(u.2)).sum();
+            runs.retain(|(_, d, _)| *d > 0);
+            runs.sort_by_key(|r| r.0.pos);
+            let worth: i128 = runs.iter().map(|(r, d, _)| i128::from(r.price) * i128::from(*d)).sum();
             let saving = worth - i128::from(k) * i128::from(price.0);
             if saving > 0 {
-                let weights: Vec<(i64, i64)> = used.iter().map(|u| (u.1, u.2)).collect();
+                let weights: Vec<(i64, i64)> = runs.iter().map(|(r, d, _)| (r.price, *d)).collect();
                 // 0 < saving < worth, which is a sum of line nets: it fits in i64.
                 let parts = spread_over_runs(saving as i64, &weights);
-                out.extend(used.iter().zip(parts).map(|(u, p)| (u.0, Money(p))));
+                out.extend(runs.iter().zip(parts).map(|((r, _, _), p)| (r.pos, Money(p))));
             }
         }
         _ => {}
     }
     out.retain(|(_, m)| m.0 > 0);
-    out.sort_by_key(|o| o.0);
-    out
-}
-
-/// How many units to take from each run to take `want` units, from the cheap end or the dear end.
-fn take_from(runs: &[Run], want: i64, dear_first: bool) -> Vec<i64> {
-    let mut taken = vec![0; runs.len()];
-    let mut want = want;
-    let order: Box<dyn Iterator<Item = usize>> =
-        if dear_first { Box::new((0..runs.len()).rev()) } else { Box::new(0..runs.len()) };
-    for i in order {
-        if want == 0 {
-            break;
-        }
-        let t = runs[i].count.min(want);
-        taken[i] = t;
-        want -= t;
-    }
-    taken
+    out.sort_unstable_by_key(|o| o.0);
 }

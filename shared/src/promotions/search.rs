@@ -86,12 +86,13 @@ pub(super) fn search(lines: &[Line], cands: &[Candidate<'_>], fixed: &[usize], o
     let mut free = base.free.clone();
     let mut after = base.after_groups.clone();
     let mut best: Option<(i64, RankKey, u32)> = None;
+    let (mut givers, mut second, mut key, mut offs) = (Vec::new(), Vec::new(), RankKey::new(), Vec::new());
     for mask in 0u32..(1u32 << open.len()) {
         if exclusive.iter().any(|g| (mask & g).count_ones() > 1) {
             continue;
         }
         let on = |bit: usize| mask & (1 << bit) != 0;
-        let mut givers: Vec<usize> = Vec::new();
+        givers.clear();
         // Layer 1 on the changing lines: the base's unit, or a selected promotion's lower one.
         for &pos in &changed {
             let (mut unit, mut winner) = (base.units[pos], base.winners[pos]);
@@ -111,11 +112,13 @@ pub(super) fn search(lines: &[Line], cands: &[Candidate<'_>], fixed: &[usize], o
             givers.extend(winner);
         }
         // Layer 2: the independent groups on those lines and the selected ones, in rank order.
-        let mut second: Vec<usize> = fixed_groups.clone();
+        second.clear();
+        second.extend_from_slice(&fixed_groups);
         second.extend(open_groups.iter().filter(|(bit, _)| on(*bit)).map(|(_, c)| *c));
         second.sort_unstable();
-        for c in second {
-            for (pos, off) in groups::apply(&cands[c], lines, &units, &mut free) {
+        for &c in &second {
+            groups::apply_into(&cands[c], lines, &units, &mut free, &mut offs);
+            for &(pos, off) in &offs {
                 after[pos] -= off.0;
                 givers.push(c);
             }
@@ -134,16 +137,23 @@ pub(super) fn search(lines: &[Line], cands: &[Candidate<'_>], fixed: &[usize], o
                 Reward::Nothing => {}
             }
         }
-        let mut key: RankKey =
-            givers.iter().map(|c| (Reverse(cands[*c].promotion.priority), cands[*c].promotion.id.0)).collect();
-        key.sort_unstable();
-        key.dedup();
         let wins = match &best {
             None => true,
-            Some((s, k, _)) => score > *s || (score == *s && super::choose::ranks_before(&key, k)),
+            Some((s, _, _)) if score != *s => score > *s,
+            Some((_, k, _)) => {
+                key.clear();
+                key.extend(givers.iter().map(|c| (Reverse(cands[*c].promotion.priority), cands[*c].promotion.id.0)));
+                key.sort_unstable();
+                key.dedup();
+                super::choose::ranks_before(&key, k)
+            }
         };
         if wins {
-            best = Some((score, key, mask));
+            key.clear();
+            key.extend(givers.iter().map(|c| (Reverse(cands[*c].promotion.priority), cands[*c].promotion.id.0)));
+            key.sort_unstable();
+            key.dedup();
+            best = Some((score, key.clone(), mask));
         }
     }
     let Some((_, _, mask)) = best else { return base };
