@@ -6,16 +6,20 @@
 //!
 //! How:
 //! - Promotions compete when they share an exclusivity group, or are layer-2 promotions that can take
-//!   the same line. The others are independent and always apply.
-//! - A cart with at most [`EXACT_SEARCH_LIMIT`] promotions able to apply compares every allowed
-//!   combination of all of them (at most one per group). Leaving a promotion out is then always among
-//!   the options, so adding a promotion to the set never raises the amount due, even where a layer-1
-//!   or layer-2 price drops a total below a layer-3 threshold.
-//! - Otherwise, with at most [`EXACT_SEARCH_LIMIT`] competing promotions, every allowed combination of
-//!   those, the independent ones always on.
-//! - Above that, greedily (decision): the competing promotions ranked by what each saves on its own with
-//!   the independent ones (more first, then priority, then id), each added when its group is still free
-//!   and it does not lower the saving.
+//!   the same line; competing is transitive, which splits them into competing sets ([`components`]).
+//!   The others are independent and always apply.
+//! - A cart with at most [`EXACT_SEARCH_LIMIT`] promotions able to apply prices every allowed
+//!   combination of all of them in full (at most one per group). Leaving a promotion out is then always
+//!   among the options, so adding a promotion to the set never raises the amount due, even where a
+//!   layer-1 or layer-2 price drops a total below a layer-3 threshold.
+//! - Otherwise, with at most [`EXACT_SEARCH_LIMIT`] competing promotions in all: every allowed
+//!   combination of those, the independent ones always on, scored by [`super::search`] on the lines
+//!   they can change.
+//! - More than that, but no competing set above [`EXACT_SEARCH_LIMIT`] (decision): each set searched
+//!   exactly in turn, with the choices already made for the others in place.
+//! - A competing set above [`EXACT_SEARCH_LIMIT`] (decision): greedily, see [`greedy`].
+//! - Decision: an independent promotion stays on even where, on a big cart, a layer-1 or layer-2 price
+//!   of it drops a total below a layer-3 threshold; only the small-cart search above weighs that.
 //! - Within a combination, layer-2 promotions take units in rank order (priority, then id).
 //! - Ties between combinations of equal saving: the one with the higher-ranked promotion (priority,
 //!   then lower id) at the first difference of their ranked lists of promotions that gave something;
@@ -106,8 +110,8 @@ pub(super) fn components(cands: &[Candidate<'_>], line_count: usize) -> Vec<Vec<
     sets.into_values().collect()
 }
 
-/// Each competing set searched exactly in turn (cart order of their first candidate), the others'
-/// choices in place (at first: none of them).
+/// Each competing set searched exactly in turn (in the rank order of their first promotion), the
+/// others' choices in place (at first: none of them).
 fn by_components(lines: &[Line], cands: &[Candidate<'_>], fixed: &[usize], components: &[Vec<usize>]) -> Priced {
     let mut chosen: Vec<Vec<usize>> = vec![Vec::new(); components.len()];
     let mut best = evaluate(lines, cands, fixed);

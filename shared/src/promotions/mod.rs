@@ -8,7 +8,8 @@
 //! - [`schedule`]: who and when a promotion is for (branches, dates, weekdays, time window, audience);
 //! - `validate`: what HQ must refuse to publish ([`Promotion::validate`]);
 //! - `line_price` (layer 1), `groups` (layer 2), `thresholds` (layer 3): one layer each;
-//! - `choose`: which promotions apply where they compete;
+//! - `evaluate`: one combination of promotions through layers 1 to 3;
+//! - `choose`: which promotions apply where they compete; `search`: the exact search on a big cart;
 //! - `allocate`: the largest-remainder spreading the layers share;
 //! - [`returns`]: what a return of promotion goods pays back, from the recorded allocations.
 //!
@@ -398,7 +399,7 @@ impl PromotionEngine {
     /// The active promotions that name the cart's products, categories or brands (or everything), in
     /// set order, each with the cart positions that named it (cart order, each once).
     fn hits(&self, cart: &PromotionCart) -> Vec<(&Promotion, Vec<usize>)> {
-        let mut hits: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        let mut pairs: Vec<(usize, usize)> = Vec::new();
         for (pos, line) in cart.lines.iter().enumerate() {
             let named = [
                 Some(&self.everything),
@@ -407,18 +408,31 @@ impl PromotionEngine {
                 line.brand.and_then(|b| self.by_brand.get(&b)),
             ];
             for list in named.into_iter().flatten() {
-                for &i in list {
-                    let positions = hits.entry(i).or_default();
-                    if positions.last() != Some(&pos) {
-                        positions.push(pos);
-                    }
-                }
+                pairs.extend(list.iter().map(|&i| (i, pos)));
             }
         }
-        hits.into_iter()
-            .map(|(i, positions)| (&self.set.promotions[i], positions))
-            .filter(|(p, _)| schedule::is_for(p, cart))
-            .collect()
+        pairs.sort_unstable();
+        pairs.dedup();
+        let mut out: Vec<(&Promotion, Vec<usize>)> = Vec::new();
+        // The promotion of the previous pair, and whether it is for this cart.
+        let mut last: Option<(usize, bool)> = None;
+        for (i, pos) in pairs {
+            let is_for = match last {
+                Some((j, is_for)) if j == i => is_for,
+                _ => {
+                    let is_for = schedule::is_for(&self.set.promotions[i], cart);
+                    last = Some((i, is_for));
+                    if is_for {
+                        out.push((&self.set.promotions[i], Vec::new()));
+                    }
+                    is_for
+                }
+            };
+            if is_for && let Some((_, positions)) = out.last_mut() {
+                positions.push(pos);
+            }
+        }
+        out
     }
 
     /// How many promotions of the set are active for `cart` and name its products, categories or
