@@ -194,12 +194,6 @@ fn run(scenario: &str, competing: Option<usize>) {
         })
         .max()
         .unwrap_or_default();
-    if std::env::var_os("PROMO_DEBUG").is_some() {
-        let o = engine.price(&carts[0]).expect("priced");
-        for p in &o.promotions {
-            eprintln!("{:?} {:?} {}", p.id, p.layer, p.discount);
-        }
-    }
     let candidates = engine.applicable_count(&carts[0]);
     println!("{scenario}:");
     println!(

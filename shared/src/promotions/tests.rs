@@ -346,3 +346,87 @@ fn a_promotion_set_round_trips_through_json() {
     let json = serde_json::to_string(&set).expect("json");
     assert_eq!(serde_json::from_str::<PromotionSet>(&json).expect("parsed"), set);
 }
+
+/// Fillers that apply but compete with nothing: layer-1 prices on products of their own, so a cart
+/// has more than 12 promotions able to apply and takes the big-cart paths.
+fn fillers(from_id: u64, count: u64) -> (Vec<Promotion>, Vec<CartLine>) {
+    let promotions = (0..count)
+        .map(|i| {
+            let product = ProductId(1000 + i as i64);
+            promo(from_id + i, "特价", products(&[product]), PromotionKind::FixedPrice { price: Money(90) })
+        })
+        .collect();
+    let lines = (0..count).map(|i| line(100 + i as usize, ProductId(1000 + i as i64), DAIRY, 100, 1)).collect();
+    (promotions, lines)
+}
+
+#[test]
+fn a_big_cart_still_picks_the_best_of_the_competing_promotions() {
+    let (mut set, mut lines) = fillers(100, 14);
+    set.extend([
+        promo(1, "第二件半价", products(&[CHIPS]), PromotionKind::NthPercentOff { n: 2, bp: Bp(5000) }),
+        promo(2, "买一赠一", products(&[CHIPS]), PromotionKind::BuyNGetMFree { n: 1, m: 1 }),
+    ]);
+    lines.insert(0, line(0, CHIPS, SNACKS, 800, 2));
+    let o = price(set, &cart(lines));
+    assert_eq!(allocations(&o, 0), vec![(2, 800)]);
+    assert_eq!(o.total_saving, Money(800 + 14 * 10));
+}
+
+#[test]
+fn a_big_cart_with_many_competing_sets_searches_them_in_turn() {
+    // 7 products, each with two layer-2 promotions wanting its units: 14 competing in 7 sets.
+    let (mut set, mut lines) = fillers(100, 2);
+    for k in 0..7u64 {
+        let product = ProductId(10 + k as i64);
+        set.push(promo(
+            2 * k + 1,
+            "第二件半价",
+            products(&[product]),
+            PromotionKind::NthPercentOff { n: 2, bp: Bp(5000) },
+        ));
+        set.push(promo(2 * k + 2, "买一赠一", products(&[product]), PromotionKind::BuyNGetMFree { n: 1, m: 1 }));
+        lines.push(line(k as usize, product, SNACKS, 800, 2));
+    }
+    let o = price(set, &cart(lines));
+    assert_eq!(o.total_saving, Money(7 * 800 + 2 * 10));
+    assert!(o.promotions.iter().filter(|p| p.layer == Layer::ItemGroup).all(|p| p.id.0 % 2 == 0));
+}
+
+#[test]
+fn a_big_competing_set_falls_back_to_the_greedy_choice() {
+    // 14 layer-2 promotions on the same product: the greedy choice takes the best one first.
+    let mut set: Vec<Promotion> = (1..=13)
+        .map(|id| {
+            promo(id, "第N件", products(&[CHIPS]), PromotionKind::NthPercentOff { n: 2, bp: Bp(100 * id as i64) })
+        })
+        .collect();
+    set.push(promo(14, "买一赠一", products(&[CHIPS]), PromotionKind::BuyNGetMFree { n: 1, m: 1 }));
+    let o = price(set, &cart(vec![line(0, CHIPS, SNACKS, 800, 2)]));
+    assert_eq!(allocations(&o, 0), vec![(14, 800)]);
+}
+
+#[test]
+fn a_promotion_not_for_this_cart_is_skipped_on_every_line() {
+    let mut elsewhere =
+        promo(1, "别店满减", everything(), PromotionKind::ThresholdPercent { threshold: Money(1), bp: Bp(5000) });
+    elsewhere.branches = Branches::Only(vec![BranchId(9)]);
+    let here = promo(2, "可乐特价", products(&[COLA]), PromotionKind::FixedPrice { price: Money(250) });
+    let engine = PromotionEngine::new(PromotionSet { version: 1, promotions: vec![elsewhere, here] });
+    let c = example_cart();
+    assert_eq!(engine.applicable_count(&c), 1);
+    let o = engine.price(&c).expect("priced");
+    assert_eq!(o.total_saving, Money(200));
+}
+
+#[test]
+fn bad_lines_are_refused() {
+    let mut l = line(4, COLA, DRINKS, 300, 1);
+    l.qty = Qty(0);
+    let r = price_promotions(&PromotionSet::default(), &cart(vec![l.clone()]));
+    assert_eq!(r, Err(CartError::QtyNotPositive { index: 4 }));
+    l.qty = Qty::ONE;
+    l.member_unit = Money(-1);
+    let r = price_promotions(&PromotionSet::default(), &cart(vec![l]));
+    assert_eq!(r, Err(CartError::NegativePrice { index: 4 }));
+}
