@@ -11,11 +11,25 @@
 //! - `evaluate`: one combination of promotions through layers 1 to 3;
 //! - `choose`: which promotions apply where they compete; `search`: the exact search on a big cart;
 //! - `allocate`: the largest-remainder spreading the layers share;
-//! - [`returns`]: what a return of promotion goods pays back, from the recorded allocations.
+//! - [`returns`]: what a return of promotion goods pays back, from the recorded allocations;
+//! - [`coupons`]: layer 4's types only; the engine does not apply coupons yet.
 //!
 //! The caller ([`crate::sale::price_sale`] later) gives each line's unit after member benefit (step 2
 //! of "Pricing one line"); the engine answers with the unit after layer 1 and every promotion's fen on
 //! every line; step 4 (manual changes) and the order discount stay outside.
+//!
+//! Decisions where the spec is silent (each explained where it is made):
+//! - a line's net before promotions is `round_half_up(member_unit × qty / 1000)` (step 5 on the member
+//!   unit); a layer-1 promotion takes that less the same on its unit ([`CartLine`]);
+//! - layer 2 counts whole pieces; weighed lines take layers 1 and 3 only; a group's paying units are
+//!   the dearest left; "N for ¥P" uses the cheapest units too (`groups`);
+//! - a layer-3 discount is spread by what each scope line still costs and never exceeds it
+//!   (`thresholds`);
+//! - limits count lines (layer 1), groups (layer 2) and repetitions (每满减); a per-member limit binds
+//!   members only ([`Limits`]);
+//! - ties between combinations and the search above 12 (`choose`, `search`);
+//! - clawbacks are cumulative across returns and a waiver takes no new one ([`returns`]);
+//! - a promotion that fails [`Promotion::validate`] is ignored by [`PromotionEngine::new`].
 
 use std::collections::BTreeMap;
 
@@ -28,6 +42,7 @@ use crate::money::{Bp, Money, Qty};
 
 mod allocate;
 mod choose;
+pub mod coupons;
 mod evaluate;
 mod groups;
 mod line_price;
@@ -240,6 +255,11 @@ pub struct PromotionSet {
 }
 
 /// One line of the cart, after member benefit (steps 1–2 of "Pricing one line").
+///
+/// Decision: the engine prices the line as `round_half_up(unit × qty / 1000)` before and after layer 1.
+/// A scale-label line whose printed price is its net (domain.md) may differ from that by a fen; the
+/// integration should pass it with the unit that label implies, or as `manual_override` when the
+/// label's price must stand.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CartLine {
     /// The caller's line number, echoed in the outcome. The order of the cart's lines decides "earlier".
