@@ -8,10 +8,11 @@
 //! - Promotions compete when they share an exclusivity group, or are layer-2 promotions that can take
 //!   the same line; competing is transitive, which splits them into competing sets ([`components`]).
 //!   The others are independent and always apply.
-//! - A cart with at most [`EXACT_SEARCH_LIMIT`] promotions able to apply prices every allowed
-//!   combination of all of them in full (at most one per group). Leaving a promotion out is then always
-//!   among the options, so adding a promotion to the set never raises the amount due, even where a
-//!   layer-1 or layer-2 price drops a total below a layer-3 threshold.
+//! - A cart with at most [`EXACT_SEARCH_LIMIT`] promotions able to apply compares every allowed
+//!   combination of all of them (at most one per group): scored by [`super::search`] when that score is
+//!   the saving exactly ([`super::search::scores_exactly`]), else priced in full. Leaving a promotion
+//!   out is then always among the options, so adding a promotion to the set never raises the amount
+//!   due, even where a layer-1 or layer-2 price drops a total below a layer-3 threshold.
 //! - Otherwise, with at most [`EXACT_SEARCH_LIMIT`] competing promotions in all: every allowed
 //!   combination of those, the independent ones always on, scored by [`super::search`] on the lines
 //!   they can change.
@@ -49,7 +50,11 @@ pub(super) fn choose_and_price(
     let cands = candidates(active, cart, lines);
     let all: Vec<usize> = (0..cands.len()).collect();
     let priced = if cands.len() <= EXACT_SEARCH_LIMIT {
-        search(lines, &cands, &[], &all)
+        if search::scores_exactly(&cands, lines.len()) {
+            search::search(lines, &cands, &[], &all)
+        } else {
+            search(lines, &cands, &[], &all)
+        }
     } else {
         let components = components(&cands, lines.len());
         let open: Vec<usize> = components.iter().flatten().copied().collect();

@@ -68,6 +68,28 @@ fn join(parent: &mut [usize], a: usize, b: usize) {
     parent[ra.max(rb)] = ra.min(rb);
 }
 
+/// Whether the score of [`search`] is the saving exactly for these candidates: no layer-1 promotion
+/// has a limit, and no line is measured by two layer-3 promotions (so none can find its lines already
+/// taken to zero by another).
+pub(super) fn scores_exactly(cands: &[Candidate<'_>], line_count: usize) -> bool {
+    let mut measured = vec![false; line_count];
+    for c in cands {
+        match c.layer {
+            Layer::LinePrice if c.left.is_some() => return false,
+            Layer::Threshold => {
+                for &pos in &c.lines {
+                    if measured[pos] {
+                        return false;
+                    }
+                    measured[pos] = true;
+                }
+            }
+            _ => {}
+        }
+    }
+    true
+}
+
 /// The best combination of `open` (at most 32) with `fixed` always on, priced in full.
 pub(super) fn search(lines: &[Line], cands: &[Candidate<'_>], fixed: &[usize], open: &[usize]) -> Priced {
     let base = evaluate(lines, cands, fixed);
