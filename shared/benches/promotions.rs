@@ -154,6 +154,7 @@ fn cart(products: &[i64], rng: &mut Lcg) -> PromotionCart {
         at: date(2026, 11, 30).at(10, 0, 0, 0),
         customer: Customer { member: true, tier: Some("gold".into()), ..Customer::default() },
         lines,
+        coupons: Vec::new(),
     }
 }
 

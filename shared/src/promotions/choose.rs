@@ -273,6 +273,7 @@ fn outcome(version: u64, lines: &[Line], cands: &[Candidate<'_>], priced: &Price
                 unit: priced.units[pos],
                 net_before: line.net_before,
                 allocations,
+                coupon_allocations: Vec::new(),
                 net: Money(priced.nets[pos]),
             }
         })
@@ -303,5 +304,13 @@ fn outcome(version: u64, lines: &[Line], cands: &[Candidate<'_>], priced: &Price
             _ => None,
         })
         .collect();
-    PromotionOutcome { version, lines: out_lines, promotions, gifts, total_saving: Money(priced.saving) }
+    PromotionOutcome {
+        version,
+        lines: out_lines,
+        promotions,
+        gifts,
+        coupons: Vec::new(),
+        unused_coupons: Vec::new(),
+        total_saving: Money(priced.saving),
+    }
 }

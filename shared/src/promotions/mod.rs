@@ -1,4 +1,4 @@
-//! Promotions (促销), layers 1–3 of domain.md "Promotions": one pure engine that the till runs when it
+//! Promotions (促销), layers 1–4 of domain.md "Promotions": one pure engine that the till runs when it
 //! prices and HQ runs when it checks an ingested sale. Same input, same output: no clock, no I/O, no
 //! floats, no hash-map iteration order in any result.
 //!
@@ -12,7 +12,7 @@
 //! - `choose`: which promotions apply where they compete; `search`: the exact search on a big cart;
 //! - `allocate`: the largest-remainder spreading the layers share;
 //! - [`returns`]: what a return of promotion goods pays back, from the recorded allocations;
-//! - [`coupons`]: layer 4's types only; the engine does not apply coupons yet.
+//! - [`coupons`]: layer 4, the member's coupons, applied last.
 //!
 //! The caller ([`crate::sale::price_sale`] later) gives each line's unit after member benefit (step 2
 //! of "Pricing one line"); the engine answers with the unit after layer 1 and every promotion's fen on
@@ -29,6 +29,7 @@
 //!   members only ([`Limits`]);
 //! - ties between combinations and the search above 12 (`choose`, `search`);
 //! - clawbacks are cumulative across returns and a waiver takes no new one ([`returns`]);
+//! - coupons apply after the choice among promotions, in the order presented ([`coupons`]);
 //! - a promotion that fails [`Promotion::validate`] is ignored by [`PromotionEngine::new`].
 
 use std::collections::BTreeMap;
@@ -134,7 +135,7 @@ impl Scope {
         self.products.contains(&product) && !self.excluded.contains(&product)
     }
 
-    fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         !self.all_products && self.products.is_empty() && self.categories.is_empty() && self.brands.is_empty()
     }
 }
@@ -297,6 +298,9 @@ pub struct PromotionCart {
     pub at: DateTime,
     pub customer: Customer,
     pub lines: Vec<CartLine>,
+    /// Layer 4: the coupons HQ holds for this sale, applied in this order.
+    #[serde(default)]
+    pub coupons: Vec<coupons::Coupon>,
 }
 
 /// What the promotions did to one line.
@@ -309,7 +313,10 @@ pub struct LineOutcome {
     pub net_before: Money,
     /// Every promotion's fen on this line, in the order the layers applied them; never zero entries.
     pub allocations: Vec<(PromotionId, Money)>,
-    /// `net_before` less every allocation; never below zero.
+    /// Every coupon's fen on this line (layer 4), in the order applied; never zero entries.
+    #[serde(default)]
+    pub coupon_allocations: Vec<(coupons::CouponId, Money)>,
+    /// `net_before` less every allocation and coupon allocation; never below zero.
     pub net: Money,
 }
 
@@ -347,7 +354,13 @@ pub struct PromotionOutcome {
     /// In the order they applied (layer, then priority high to low, then id).
     pub promotions: Vec<AppliedPromotion>,
     pub gifts: Vec<GiftLine>,
-    /// 本单共优惠: the sum of every promotion's discount.
+    /// Layer 4, in the order applied.
+    #[serde(default)]
+    pub coupons: Vec<coupons::AppliedCoupon>,
+    /// Coupons presented that gave nothing (minimum spend not reached, nothing in scope, invalid).
+    #[serde(default)]
+    pub unused_coupons: Vec<coupons::CouponId>,
+    /// 本单共优惠: the sum of every promotion's and coupon's discount.
     pub total_saving: Money,
 }
 
@@ -461,10 +474,12 @@ impl PromotionEngine {
         self.hits(cart).len()
     }
 
-    /// Prices `cart` with layers 1–3 (see the module documentation and domain.md "Promotions").
+    /// Prices `cart` with layers 1–4 (see the module documentation and domain.md "Promotions").
     pub fn price(&self, cart: &PromotionCart) -> Result<PromotionOutcome, CartError> {
         let lines = evaluate::prepare_lines(cart)?;
-        Ok(choose::choose_and_price(self.set.version, &self.hits(cart), cart, &lines))
+        let mut outcome = choose::choose_and_price(self.set.version, &self.hits(cart), cart, &lines);
+        coupons::apply(&mut outcome, cart);
+        Ok(outcome)
     }
 }
 

@@ -75,8 +75,35 @@ fn cart_line(index: usize) -> impl Strategy<Value = CartLine> {
     )
 }
 
+fn coupon(id: u64) -> impl Strategy<Value = coupons::Coupon> {
+    let kind = prop_oneof![
+        (scope(), 0i64..5000, 1i64..3000).prop_map(|(scope, m, o)| coupons::CouponKind::AmountOff {
+            scope,
+            min_spend: Money(m),
+            off: Money(o)
+        }),
+        (scope(), 1i64..=10_000).prop_map(|(scope, bp)| coupons::CouponKind::PercentOff { scope, bp: Bp(bp) }),
+        (1i64..6, 0i64..1000)
+            .prop_map(|(p, price)| coupons::CouponKind::FixedPriceItem { product: ProductId(p), price: Money(price) }),
+    ];
+    kind.prop_map(move |kind| coupons::Coupon {
+        id: coupons::CouponId(id),
+        name: "券".into(),
+        kind,
+        offline_allowed: false,
+    })
+}
+
 fn a_cart() -> impl Strategy<Value = PromotionCart> {
-    (1usize..6).prop_flat_map(|n| (0..n).map(cart_line).collect::<Vec<_>>()).prop_map(cart)
+    (
+        (1usize..6).prop_flat_map(|n| (0..n).map(cart_line).collect::<Vec<_>>()),
+        (0u64..3).prop_flat_map(|n| (0..n).map(|i| coupon(i + 1)).collect::<Vec<_>>()),
+    )
+        .prop_map(|(lines, coupons)| {
+            let mut c = cart(lines);
+            c.coupons = coupons;
+            c
+        })
 }
 
 fn price(promotions: &[Promotion], cart: &PromotionCart) -> PromotionOutcome {
@@ -91,16 +118,27 @@ proptest! {
             let allocated: Money = o.lines.iter().flat_map(|l| &l.allocations).filter(|a| a.0 == p.id).map(|a| a.1).sum();
             prop_assert_eq!(allocated, p.discount);
         }
+        for c in &o.coupons {
+            let allocated: Money =
+                o.lines.iter().flat_map(|l| &l.coupon_allocations).filter(|a| a.0 == c.id).map(|a| a.1).sum();
+            prop_assert_eq!(allocated, c.discount);
+        }
         for l in &o.lines {
             prop_assert!(l.net.0 >= 0);
             prop_assert!(l.allocations.iter().all(|a| a.1.0 > 0));
-            prop_assert_eq!(l.net, l.net_before - l.allocations.iter().map(|a| a.1).sum::<Money>());
+            prop_assert!(l.coupon_allocations.iter().all(|a| a.1.0 > 0));
+            let taken = l.allocations.iter().map(|a| a.1).sum::<Money>() + l.coupon_allocations.iter().map(|a| a.1).sum::<Money>();
+            prop_assert_eq!(l.net, l.net_before - taken);
         }
-        prop_assert_eq!(o.total_saving, o.promotions.iter().map(|p| p.discount).sum::<Money>());
+        let discounts = o.promotions.iter().map(|p| p.discount).sum::<Money>() + o.coupons.iter().map(|c| c.discount).sum::<Money>();
+        prop_assert_eq!(o.total_saving, discounts);
     }
 
     #[test]
     fn adding_a_promotion_never_raises_the_amount_due(set in promotions(7), extra in promotion(100), cart in a_cart()) {
+        // Promotions only: coupons apply after the choice (see `coupons`).
+        let mut cart = cart;
+        cart.coupons.clear();
         let without = price(&set, &cart).total_net();
         let with = price(&[set, vec![extra]].concat(), &cart).total_net();
         prop_assert!(with <= without, "{} > {}", with, without);

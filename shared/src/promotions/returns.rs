@@ -20,6 +20,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::coupons::CouponId;
 use super::{AppliedPromotion, Layer, LineOutcome, PromotionId};
 use crate::money::{Money, Qty, div_floor};
 
@@ -30,17 +31,27 @@ pub struct RecordedLine {
     /// The line before promotions ([`LineOutcome::net_before`]).
     pub net_before: Money,
     pub allocations: Vec<(PromotionId, Money)>,
+    /// Layer 4's allocations ([`LineOutcome::coupon_allocations`]): paid for, never clawed back.
+    #[serde(default)]
+    pub coupon_allocations: Vec<(CouponId, Money)>,
 }
 
 impl RecordedLine {
     /// The record of an engine outcome's line sold as `qty`.
     pub fn from_outcome(line: &LineOutcome, qty: Qty) -> RecordedLine {
-        RecordedLine { qty, net_before: line.net_before, allocations: line.allocations.clone() }
+        RecordedLine {
+            qty,
+            net_before: line.net_before,
+            allocations: line.allocations.clone(),
+            coupon_allocations: line.coupon_allocations.clone(),
+        }
     }
 
-    /// What the line paid: its net before promotions less every allocation on it.
+    /// What the line paid: its net before promotions less every allocation on it (coupons' too).
     pub fn paid(&self) -> Money {
-        self.net_before - self.allocations.iter().map(|a| a.1).sum::<Money>()
+        self.net_before
+            - self.allocations.iter().map(|a| a.1).sum::<Money>()
+            - self.coupon_allocations.iter().map(|a| a.1).sum::<Money>()
     }
 }
 

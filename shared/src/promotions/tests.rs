@@ -52,7 +52,13 @@ pub(super) fn line(index: usize, product: ProductId, category: CategoryId, unit:
 }
 
 pub(super) fn cart(lines: Vec<CartLine>) -> PromotionCart {
-    PromotionCart { branch: BranchId(1), at: date(2026, 11, 30).at(10, 0, 0, 0), customer: Customer::default(), lines }
+    PromotionCart {
+        branch: BranchId(1),
+        at: date(2026, 11, 30).at(10, 0, 0, 0),
+        customer: Customer::default(),
+        lines,
+        coupons: Vec::new(),
+    }
 }
 
 fn price(promotions: Vec<Promotion>, cart: &PromotionCart) -> PromotionOutcome {
