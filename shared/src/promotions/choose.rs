@@ -10,7 +10,10 @@
 //!   The others are independent and always apply.
 //! - A cart with at most [`EXACT_SEARCH_LIMIT`] promotions able to apply compares every allowed
 //!   combination of all of them (at most one per group): scored by [`super::search`] when that score is
-//!   the saving exactly ([`super::search::scores_exactly`]), else priced in full. Leaving a promotion
+//!   the saving exactly ([`super::search::scores_exactly`]); else, when the score can only overstate
+//!   (stacking thresholds), priced in full from the highest score down until no score can beat the
+//!   best saving found ([`super::search::search_bounded`]); else (a limited layer-1 promotion) every
+//!   combination priced in full. Leaving a promotion
 //!   out is then always among the options, so adding a promotion to the set never raises the amount
 //!   due, even where a layer-1 or layer-2 price drops a total below a layer-3 threshold.
 //! - Otherwise, with at most [`EXACT_SEARCH_LIMIT`] competing promotions in all: every allowed
@@ -52,6 +55,8 @@ pub(super) fn choose_and_price(
     let priced = if cands.len() <= EXACT_SEARCH_LIMIT {
         if search::scores_exactly(&cands, lines.len()) {
             search::search(lines, &cands, &[], &all)
+        } else if cands.iter().all(|c| c.layer != Layer::LinePrice || c.left.is_none()) {
+            search::search_bounded(lines, &cands, &all)
         } else {
             search(lines, &cands, &[], &all)
         }
@@ -136,7 +141,7 @@ fn by_components(lines: &[Line], cands: &[Candidate<'_>], fixed: &[usize], compo
 }
 
 /// Whether `a` is better for the customer than `b` (see the module documentation).
-fn better(a: &Priced, b: &Priced, cands: &[Candidate<'_>]) -> bool {
+pub(super) fn better(a: &Priced, b: &Priced, cands: &[Candidate<'_>]) -> bool {
     match a.saving.cmp(&b.saving) {
         Ordering::Greater => return true,
         Ordering::Less => return false,

@@ -201,9 +201,39 @@ proptest! {
         let all: Vec<usize> = (0..cands.len()).collect();
         let slow = choose::search(&lines, &cands, &[], &all);
         prop_assert_eq!(search::search(&lines, &cands, &[], &all).saving, slow.saving);
+        prop_assert_eq!(search::search_bounded(&lines, &cands, &all).saving, slow.saving);
         let open: Vec<usize> = choose::components(&cands, lines.len()).into_iter().flatten().collect();
         let fixed: Vec<usize> = all.iter().copied().filter(|c| !open.contains(c)).collect();
         let slow = choose::search(&lines, &cands, &fixed, &open);
         prop_assert_eq!(search::search(&lines, &cands, &fixed, &open).saving, slow.saving);
+    }
+}
+
+/// No layer-1 limits (the bounded search's condition); layer-3 promotions may stack.
+fn without_line_limits(set: Vec<Promotion>) -> Vec<Promotion> {
+    set.into_iter()
+        .map(|mut p| {
+            if p.layer() == Layer::LinePrice {
+                p.limits = Limits::default();
+            }
+            p
+        })
+        .collect()
+}
+
+proptest! {
+    #[test]
+    fn the_bounded_search_finds_the_same_combination_as_pricing_every_one(
+        set in promotions(12).prop_map(without_line_limits),
+        cart in a_cart(),
+    ) {
+        let lines = evaluate::prepare_lines(&cart).expect("lines");
+        let active: Vec<(&Promotion, Vec<usize>)> = set.iter().map(|p| (p, (0..cart.lines.len()).collect())).collect();
+        let cands = evaluate::candidates(&active, &cart, &lines);
+        prop_assume!(cands.len() <= EXACT_SEARCH_LIMIT);
+        let all: Vec<usize> = (0..cands.len()).collect();
+        let slow = choose::search(&lines, &cands, &[], &all);
+        let fast = search::search_bounded(&lines, &cands, &all);
+        prop_assert_eq!((fast.saving, &fast.effective), (slow.saving, &slow.effective));
     }
 }

@@ -92,6 +92,50 @@ pub(super) fn scores_exactly(cands: &[Candidate<'_>], line_count: usize) -> bool
 
 /// The best combination of `open` (at most 32) with `fixed` always on, priced in full.
 pub(super) fn search(lines: &[Line], cands: &[Candidate<'_>], fixed: &[usize], open: &[usize]) -> Priced {
+    let (base, best, _) = score(lines, cands, fixed, open, false);
+    match best {
+        Some(mask) => evaluate(lines, cands, &with_mask(fixed, open, mask)),
+        None => base,
+    }
+}
+
+/// `fixed` and the promotions of `open` that `mask` selects, in rank order.
+fn with_mask(fixed: &[usize], open: &[usize], mask: u32) -> Vec<usize> {
+    let mut selected: Vec<usize> = fixed.to_vec();
+    selected.extend(open.iter().enumerate().filter(|(bit, _)| mask & (1 << bit) != 0).map(|(_, c)| *c));
+    selected.sort_unstable();
+    selected
+}
+
+/// The exact search where the score may overstate a combination's saving but never understates it
+/// (no layer-1 promotion has a limit; layer-3 discounts may stack): combinations are priced in full
+/// from the highest score down, until the next score falls below the best saving found.
+pub(super) fn search_bounded(lines: &[Line], cands: &[Candidate<'_>], open: &[usize]) -> Priced {
+    let (base, _, mut all) = score(lines, cands, &[], open, true);
+    all.sort_unstable_by_key(|(s, mask)| (Reverse(*s), *mask));
+    let mut best: Option<Priced> = None;
+    for (score, mask) in all {
+        if best.as_ref().is_some_and(|b| score < b.saving) {
+            break;
+        }
+        let priced = evaluate(lines, cands, &with_mask(&[], open, mask));
+        if best.as_ref().is_none_or(|b| super::choose::better(&priced, b, cands)) {
+            best = Some(priced);
+        }
+    }
+    best.unwrap_or(base)
+}
+
+/// Scores every allowed combination of `open`: the base (`fixed` alone), the best combination's mask,
+/// and, when `collect`, every combination's `(score, mask)`.
+#[allow(clippy::type_complexity)]
+fn score(
+    lines: &[Line],
+    cands: &[Candidate<'_>],
+    fixed: &[usize],
+    open: &[usize],
+    collect: bool,
+) -> (Priced, Option<u32>, Vec<(i64, u32)>) {
     let base = evaluate(lines, cands, fixed);
     let changes = |c: usize| cands[c].layer != Layer::Threshold;
     let mut changing = vec![false; lines.len()];
@@ -270,6 +314,7 @@ pub(super) fn search(lines: &[Line], cands: &[Candidate<'_>], fixed: &[usize], o
     let mut pick = vec![0usize; options.len()];
     let mut best: Option<(i64, RankKey, u32)> = None;
     let mut reached: Vec<usize> = Vec::new();
+    let mut all: Vec<(i64, u32)> = Vec::new();
     loop {
         let chosen = || pick.iter().zip(&options).map(|(i, o)| &o[*i]);
         let mask: u32 = chosen().fold(0, |m, o| m | o.mask);
@@ -294,6 +339,9 @@ pub(super) fn search(lines: &[Line], cands: &[Candidate<'_>], fixed: &[usize], o
             givers.extend_from_slice(&reached);
             key_of(&givers)
         };
+        if collect {
+            all.push((score, mask));
+        }
         match &best {
             Some((s, _, _)) if score < *s => {}
             Some((s, k, _)) if score == *s => {
@@ -318,9 +366,5 @@ pub(super) fn search(lines: &[Line], cands: &[Candidate<'_>], fixed: &[usize], o
             break;
         }
     }
-    let Some((_, _, mask)) = best else { return base };
-    let mut selected: Vec<usize> = fixed.to_vec();
-    selected.extend(open.iter().enumerate().filter(|(bit, _)| mask & (1 << bit) != 0).map(|(_, c)| *c));
-    selected.sort_unstable();
-    evaluate(lines, cands, &selected)
+    (base, best.map(|b| b.2), all)
 }
