@@ -126,16 +126,12 @@ pub(super) fn search_bounded(lines: &[Line], cands: &[Candidate<'_>], open: &[us
     best.unwrap_or(base)
 }
 
-/// Scores every allowed combination of `open`: the base (`fixed` alone), the best combination's mask,
-/// and, when `collect`, every combination's `(score, mask)`.
-#[allow(clippy::type_complexity)]
-fn score(
-    lines: &[Line],
-    cands: &[Candidate<'_>],
-    fixed: &[usize],
-    open: &[usize],
-    collect: bool,
-) -> (Priced, Option<u32>, Vec<(i64, u32)>) {
+/// What [`score`] finds: the base (`fixed` alone), the best combination's mask, and, when asked,
+/// every combination's `(score, mask)`.
+type Scored = (Priced, Option<u32>, Vec<(i64, u32)>);
+
+/// Scores every allowed combination of `open` with `fixed` always on.
+fn score(lines: &[Line], cands: &[Candidate<'_>], fixed: &[usize], open: &[usize], collect: bool) -> Scored {
     let base = evaluate(lines, cands, fixed);
     let changes = |c: usize| cands[c].layer != Layer::Threshold;
     let mut changing = vec![false; lines.len()];
