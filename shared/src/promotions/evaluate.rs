@@ -76,21 +76,28 @@ pub(super) fn candidates<'a>(
     cart: &PromotionCart,
     lines: &[Line],
 ) -> Vec<Candidate<'a>> {
-    let mut out: Vec<Candidate<'a>> = active
+    // Each with its place in the set, so that equal ids (a set HQ should not publish) still sort one way.
+    let mut out: Vec<(usize, Candidate<'a>)> = active
         .iter()
-        .filter_map(|(p, named)| {
+        .enumerate()
+        .filter_map(|(i, (p, named))| {
             let taken: Vec<usize> =
                 named.iter().copied().filter(|pos| takes(p, &cart.lines[*pos], &lines[*pos])).collect();
-            (!taken.is_empty()).then(|| Candidate {
-                promotion: p,
-                layer: p.layer(),
-                lines: taken,
-                left: applications_left(p, &cart.customer),
+            (!taken.is_empty()).then(|| {
+                (
+                    i,
+                    Candidate {
+                        promotion: p,
+                        layer: p.layer(),
+                        lines: taken,
+                        left: applications_left(p, &cart.customer),
+                    },
+                )
             })
         })
         .collect();
-    out.sort_by_key(|c| (c.layer, Reverse(c.promotion.priority), c.promotion.id));
-    out
+    out.sort_unstable_by_key(|(i, c)| (c.layer, Reverse(c.promotion.priority), c.promotion.id, *i));
+    out.into_iter().map(|(_, c)| c).collect()
 }
 
 /// A combination priced.
