@@ -92,7 +92,8 @@ fn share(x: i64, returned: Qty, sold: Qty) -> i64 {
 /// What returning `returning` (per recorded line, in milli-units) pays back, given `returned_before`
 /// (per line, earlier returns of the same sale) and `clawed_back_before` (the previous return's
 /// [`ReturnRefund::clawed_back_so_far`], zero for the first). `promotions` is the sale's recorded
-/// [`AppliedPromotion`] list; `waive_clawback` is a manager's waiver.
+/// [`AppliedPromotion`] list; `waive_clawback` is a manager's waiver. `lines` are in the sale's cart
+/// order, since [`AppliedPromotion::lines`] names lines by their place in it.
 pub fn refund_for_return(
     lines: &[RecordedLine],
     promotions: &[AppliedPromotion],
