@@ -7,6 +7,7 @@
 //! - [`money`], [`tax`]: amounts, quantities, rates, rounding; VAT per rate group;
 //! - [`catalog`]: products, barcodes and their check digits, scale labels, member cards;
 //! - [`pricing`]: the line pipeline, order discounts, cash rounding;
+//! - [`promotions`]: the promotions engine (layers 1–3, choosing, allocations) and what a return pays back;
 //! - [`sale`]: a sale from lines to a completed record, tenders, refunds and voids;
 //! - [`tiers`], [`points`], [`stored_value`], [`policy`], [`ledger`], [`member`]: the member side;
 //! - [`shift`]: cash, the blind count, X and Z reports, day end;
@@ -27,6 +28,7 @@ pub mod money;
 pub mod points;
 pub mod policy;
 pub mod pricing;
+pub mod promotions;
 pub mod receipt;
 pub mod sale;
 pub mod shift;
