@@ -30,7 +30,8 @@
 //! - ties between combinations and the search above 12 (`choose`, `search`);
 //! - clawbacks are cumulative across returns and a waiver takes no new one ([`returns`]);
 //! - coupons apply after the choice among promotions, in the order presented ([`coupons`]);
-//! - a promotion that fails [`Promotion::validate`] is ignored by [`PromotionEngine::new`].
+//! - a promotion that fails [`Promotion::validate`] is left out by [`PromotionEngine::new`], which
+//!   lists it with its reason ([`PromotionEngine::left_out`]).
 
 use std::collections::BTreeMap;
 
@@ -391,11 +392,14 @@ pub struct PromotionEngine {
     by_category: BTreeMap<CategoryId, Vec<usize>>,
     by_brand: BTreeMap<BrandId, Vec<usize>>,
     everything: Vec<usize>,
+    /// The promotions left out, with why (see [`PromotionEngine::left_out`]).
+    left_out: Vec<(PromotionId, PromotionError)>,
 }
 
 impl PromotionEngine {
     /// Indexes `set`. Promotions that fail [`Promotion::validate`] are left out (HQ refuses to publish
-    /// them; a till that received one anyway prices as if it did not exist).
+    /// them; a till that received one anyway prices as if it did not exist, and says so: see
+    /// [`PromotionEngine::left_out`]).
     pub fn new(set: PromotionSet) -> PromotionEngine {
         let mut engine = PromotionEngine {
             set,
@@ -403,9 +407,11 @@ impl PromotionEngine {
             by_category: BTreeMap::new(),
             by_brand: BTreeMap::new(),
             everything: Vec::new(),
+            left_out: Vec::new(),
         };
         for (i, p) in engine.set.promotions.iter().enumerate() {
-            if p.validate().is_err() {
+            if let Err(why) = p.validate() {
+                engine.left_out.push((p.id, why));
                 continue;
             }
             if p.scope.all_products {
@@ -423,6 +429,12 @@ impl PromotionEngine {
             }
         }
         engine
+    }
+
+    /// The promotions of the set that fail [`Promotion::validate`] and so never apply, with the
+    /// reason: for the till's log and HQ's check of what it publishes.
+    pub fn left_out(&self) -> &[(PromotionId, PromotionError)] {
+        &self.left_out
     }
 
     pub fn set(&self) -> &PromotionSet {

@@ -436,3 +436,20 @@ fn bad_lines_are_refused() {
     let r = price_promotions(&PromotionSet::default(), &cart(vec![l]));
     assert_eq!(r, Err(CartError::NegativePrice { index: 4 }));
 }
+
+/// A promotion that fails validation (here: 满30减5 with its one slab at ¥0) is left out of the
+/// pricing, and the engine says which and why, so the till can log it rather than drop it silently.
+#[test]
+fn an_invalid_promotion_is_left_out_and_named() {
+    let mut set = example_set();
+    if let PromotionKind::Slabs { slabs } = &mut set[2].kind {
+        slabs[0].threshold = Money::ZERO;
+    }
+    let engine = PromotionEngine::new(PromotionSet { version: 8, promotions: set });
+    assert_eq!(engine.left_out().len(), 1);
+    assert_eq!(engine.left_out()[0].0, PromotionId(3));
+    assert!(engine.left_out()[0].1.to_string().contains("threshold"), "{}", engine.left_out()[0].1);
+    let o = engine.price(&example_cart()).expect("priced");
+    assert!(o.promotions.iter().all(|p| p.id != PromotionId(3)), "the invalid promotion took nothing");
+    assert_eq!(o.total_saving, Money(600), "P1 ¥2.00 and P2 ¥4.00 still apply");
+}
