@@ -89,6 +89,25 @@ impl SvSplit {
     }
 }
 
+impl std::ops::Add for SvSplit {
+    type Output = SvSplit;
+    fn add(self, rhs: SvSplit) -> SvSplit {
+        SvSplit { principal: self.principal + rhs.principal, bonus: self.bonus + rhs.bonus }
+    }
+}
+
+impl std::ops::AddAssign for SvSplit {
+    fn add_assign(&mut self, rhs: SvSplit) {
+        *self = *self + rhs;
+    }
+}
+
+impl std::iter::Sum for SvSplit {
+    fn sum<I: Iterator<Item = SvSplit>>(iter: I) -> SvSplit {
+        iter.fold(SvSplit::default(), |a, b| a + b)
+    }
+}
+
 /// How one more refund of `refund_now` of a sale paid `spent` from stored value goes back, given
 /// `refunded_before` already went back: in the same split as it was spent. The bonus share is the
 /// cumulative floor (the member's own money is restored first); a full refund restores exactly `spent`.

@@ -178,18 +178,16 @@ fn sale(
         }
         // A split the till states for what it took offline must fit each side of HQ's balance
         // (the till worked it out principal first from the balance it held; no side may go below zero).
-        let stated = s
-            .tenders
-            .iter()
-            .filter(|t| t.kind == TenderKind::StoredValue && t.hold.is_none())
-            .filter_map(|t| t.stored_value)
-            .fold(SvSplit::default(), |a, x| SvSplit {
-                principal: a.principal + x.principal,
-                bonus: a.bonus + x.bonus,
-            });
-        if stated.principal.is_negative() || stated.bonus.is_negative() {
+        let splits = || {
+            s.tenders
+                .iter()
+                .filter(|t| t.kind == TenderKind::StoredValue && t.hold.is_none())
+                .filter_map(|t| t.stored_value)
+        };
+        if splits().any(|x| x.principal.is_negative() || x.bonus.is_negative()) {
             refuse!("stored value paid offline with a negative principal or bonus");
         }
+        let stated: SvSplit = splits().sum();
         if stated.principal > rec.stored_value.principal || stated.bonus > rec.stored_value.bonus {
             refuse!(
                 "stored value paid offline as {} principal and {} bonus; the member has {} principal and {} bonus",
@@ -386,9 +384,7 @@ fn against_sale(facts: &dyn Facts, till: &Till, r: &Refund) -> StoreResult<Verdi
                     }
                     (None, None) => SvSplit { principal: paid.amount, bonus: Money::ZERO },
                 };
-                let principal =
-                    prior.iter().filter_map(|t| t.stored_value).map(|s| s.principal).sum::<Money>() + now.principal;
-                let bonus = prior.iter().filter_map(|t| t.stored_value).map(|s| s.bonus).sum::<Money>() + now.bonus;
+                let SvSplit { principal, bonus } = prior.iter().filter_map(|t| t.stored_value).sum::<SvSplit>() + now;
                 if principal > spent.principal || bonus > spent.bonus {
                     refuse!(
                         "stored value back ({principal} principal, {bonus} bonus in all) is more than the sale spent ({} principal, {} bonus)",

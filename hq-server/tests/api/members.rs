@@ -639,6 +639,12 @@ async fn member_csv_is_all_or_nothing_and_exports_balances() {
     assert_eq!(code_of("13811110003"), "8000000003");
     assert_eq!(code_of("13811110004"), "8000000002");
     assert_eq!(code_of("13811110005"), "8000000004");
+    // A code the sequence would give next but a member already holds is skipped.
+    let held = send_csv("name,phone,code\n己,13811110006,8000000005\n").await;
+    assert_eq!(held["applied"], true, "{held}");
+    let next = send_csv("name,phone,code\n庚,13811110007,\n").await;
+    assert_eq!(next["applied"], true, "{next}");
+    assert_eq!(code_of("13811110007"), "8000000006");
     let csv = app
         .send(Req {
             method: Method::GET,

@@ -113,7 +113,9 @@ pub fn refund_for_return(
         if before.0 < 0 || now.0 < 0 {
             return Err(ReturnError::NegativeQty { line: i });
         }
-        let total = Qty(before.0 + now.0);
+        let Some(total) = before.0.checked_add(now.0).map(Qty) else {
+            return Err(ReturnError::MoreThanSold { line: i, returned: Qty(i64::MAX), sold: line.qty });
+        };
         if total > line.qty {
             return Err(ReturnError::MoreThanSold { line: i, returned: total, sold: line.qty });
         }
@@ -196,6 +198,15 @@ mod tests {
     fn refund(clawback: bool, before: &[i64], now: &[i64], clawed: i64) -> Result<ReturnRefund, ReturnError> {
         let (lines, promotions) = sale(clawback);
         refund_for_return(&lines, &promotions, &pieces(before), &pieces(now), Money(clawed), false)
+    }
+
+    /// Quantities from a damaged or hostile record that overflow when added are refused, not a panic.
+    #[test]
+    fn quantities_that_overflow_are_refused() {
+        let (lines, promotions) = sale(false);
+        let before = vec![Qty(i64::MAX), Qty(0), Qty(0)];
+        let r = refund_for_return(&lines, &promotions, &before, &pieces(&[1, 0, 0]), Money::ZERO, false);
+        assert!(matches!(r, Err(ReturnError::MoreThanSold { line: 0, .. })), "{r:?}");
     }
 
     #[test]

@@ -476,13 +476,16 @@ pub(crate) fn reserve_codes(
                  ON CONFLICT (id) DO UPDATE SET next = member_code_seq.next + ?1 RETURNING next",
             )?
             .query_row([want], |r| r.get(0))?;
+        // The block's codes already taken, in one query (same-length digit strings sort as numbers;
+        // what else falls in the range is only compared, never used).
+        let (first, end) = (format!("{:010}", last - want + 1), format!("{last:010}"));
+        let taken: std::collections::HashSet<String> = c
+            .prepare_cached("SELECT code FROM members WHERE code BETWEEN ?1 AND ?2")?
+            .query_map([first.as_str(), end.as_str()], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
         for k in (last - want + 1)..=last {
             let code = format!("{k:010}");
-            let taken: Option<i64> = c
-                .prepare_cached("SELECT 1 FROM members WHERE code = ?1")?
-                .query_row([&code], |r| r.get(0))
-                .optional()?;
-            if taken.is_none() && !claimed.contains(&code) {
+            if !taken.contains(&code) && !claimed.contains(&code) {
                 codes.push(MemberCode::parse(&code).map_err(|e| StoreError::Internal(e.to_string()))?);
             }
         }

@@ -161,8 +161,7 @@ fn sale_effects(c: &Conn<'_>, till: &Till, s: &CompletedSale, now: Timestamp) ->
                 )));
             }
         };
-        spent.principal += split.principal;
-        spent.bonus += split.bonus;
+        spent += split;
     }
     if spent.total().0 > 0 {
         ledger::append(
@@ -306,8 +305,7 @@ fn refund_effects(c: &Conn<'_>, till: &Till, r: &Refund, now: Timestamp) -> Resu
                 )));
             }
         };
-        back.principal += split.principal;
-        back.bonus += split.bonus;
+        back += split;
     }
     if back.total().0 > 0 {
         ledger::append(
