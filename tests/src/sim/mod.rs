@@ -155,7 +155,6 @@ struct SimTill {
     skew: SignedDuration,
     /// HQ's record of the till (what its token stands for).
     hq: hq_server::model::Till,
-    identity: TillIdentity,
     barcodes: Vec<String>,
     /// When it last sent its outbox and heard nothing yet.
     waiting_since: Option<Timestamp>,
@@ -447,8 +446,7 @@ impl World {
         }
         let t = &self.tills[i];
         let engine = t.engine.as_ref().expect("engine");
-        let Some((ids, request)) =
-            pos_app::sync::next_push(engine.store(), t.identity.till, BATCH, now).expect("outbox")
+        let Some((ids, request)) = pos_app::sync::next_push(engine.store(), t.hq.id, BATCH, now).expect("outbox")
         else {
             return false;
         };
@@ -624,7 +622,6 @@ fn enrol_tills(
                 clock,
                 skew,
                 hq: hq_till,
-                identity,
                 barcodes,
                 waiting_since: None,
                 receipts: Vec::new(),
