@@ -246,6 +246,18 @@ pub enum Change {
         from: MemberId,
         into: MemberId,
     },
+    /// A promotion published, changed or withdrawn at a version of HQ's promotion set.
+    Promotion(PromotionChange),
+}
+
+/// One promotion as of a version of HQ's promotion set: published or changed (`promotion` is the
+/// promotion as it now stands) or withdrawn (`None`: it no longer applies from this version on).
+/// A till's set is the newest of each id it has pulled, at the highest version it has seen.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PromotionChange {
+    pub version: u64,
+    pub id: crate::promotions::PromotionId,
+    pub promotion: Option<crate::promotions::Promotion>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,7 +10,8 @@ use shared::member::{MemberIdentifier, MemberSnapshot};
 use shared::money::{Bp, Money};
 use shared::policy::MemberPolicy;
 use shared::staff::{StaffMember, StaffRole};
-use shared::sync::{Change, PullResponse};
+use shared::promotions::{Promotion, PromotionSet};
+use shared::sync::{Change, PromotionChange, PullResponse};
 
 use super::search::{fts_query, index_terms};
 use super::{Store, StoreError, StoreResult, from_json, to_json};
@@ -249,6 +250,16 @@ impl Store {
         rows.map(|j| from_json(&j?)).collect()
     }
 
+    /// The promotion set as pulled: every promotion HQ has published and not withdrawn, by id, at
+    /// the highest set version pulled (0 before the first).
+    pub fn promotion_set(&self) -> StoreResult<PromotionSet> {
+        let version = self.meta("promotion_version")?.and_then(|v| v.parse().ok()).unwrap_or(0);
+        let mut stmt = self.conn().prepare_cached("SELECT json FROM promotions ORDER BY id")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        let promotions = rows.map(|j| from_json(&j?)).collect::<StoreResult<Vec<Promotion>>>()?;
+        Ok(PromotionSet { version, promotions })
+    }
+
     /// The policy in force at `at`.
     pub fn policy_at(&self, at: Timestamp) -> StoreResult<Option<MemberPolicy>> {
         Ok(shared::policy::in_force(&self.policies()?, at).cloned())
@@ -380,7 +391,38 @@ fn apply_change(tx: &Transaction<'_>, change: &Change) -> StoreResult<()> {
             tx.execute("DELETE FROM members WHERE id = ?1", [from.to_string()])?;
             tx.execute("DELETE FROM member_uids WHERE member_id = ?1", [from.to_string()])?;
         }
+        Change::Promotion(p) => apply_promotion(tx, p)?,
     }
+    Ok(())
+}
+
+/// A promotion's revision replaces an older one of the same id (never a newer one: pages may be
+/// re-applied); the set's version only goes up.
+fn apply_promotion(tx: &Transaction<'_>, change: &PromotionChange) -> StoreResult<()> {
+    let id = i64::try_from(change.id.0).map_err(|_| StoreError::Corrupt(format!("promotion id {}", change.id.0)))?;
+    let version = i64::try_from(change.version)
+        .map_err(|_| StoreError::Corrupt(format!("promotion set version {}", change.version)))?;
+    let held: Option<i64> =
+        tx.query_row("SELECT version FROM promotions WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+    if held.is_none_or(|v| v <= version) {
+        match &change.promotion {
+            Some(p) => {
+                tx.execute(
+                    "INSERT INTO promotions (id, version, json) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (id) DO UPDATE SET version = excluded.version, json = excluded.json",
+                    params![id, version, to_json(p)?],
+                )?;
+            }
+            None => {
+                tx.execute("DELETE FROM promotions WHERE id = ?1", [id])?;
+            }
+        }
+    }
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES ('promotion_version', ?1)
+         ON CONFLICT (key) DO UPDATE SET value = CAST(MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER)) AS TEXT)",
+        [version.to_string()],
+    )?;
     Ok(())
 }
 

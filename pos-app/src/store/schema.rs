@@ -16,6 +16,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { name: "initial schema", apply: v1 },
     Migration { name: "product search index (name, pinyin initials, code)", apply: v2 },
     Migration { name: "witnesses of HQ's audit chain", apply: v3 },
+    Migration { name: "promotions pulled from HQ", apply: v4 },
 ];
 
 /// The schema version a fully migrated database has.
@@ -251,4 +252,10 @@ fn v2(tx: &Transaction<'_>) -> rusqlite::Result<()> {
         insert.execute(rusqlite::params![id, t.terms, t.pairs, t.initials, t.codes])?;
     }
     Ok(())
+}
+
+fn v4(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    // The newest revision of each promotion HQ published (a withdrawn one is deleted); the set's
+    // version is the highest version pulled (`meta.promotion_version`).
+    tx.execute_batch("CREATE TABLE promotions (id INTEGER PRIMARY KEY, version INTEGER NOT NULL, json TEXT NOT NULL);")
 }
