@@ -127,6 +127,7 @@ fn sale(
                 unit: p.unit.clone(),
                 vat: p.vat,
                 points_eligible: p.points_eligible,
+                weighed: p.weighed,
                 pricing: LineInput {
                     base_price: p.retail_price,
                     member_price: p.member_price,
@@ -179,6 +180,7 @@ fn sale(
         totals: SaleTotals { rounding: settled.rounding, due: settled.due, ..priced.totals },
         tax: priced.tax,
         points_eligible_net: priced.points_eligible_net,
+        promotions: priced.promotions.clone(),
         tenders: settled.tenders,
         change: settled.change,
         change_to_stored_value: Money::ZERO,

@@ -37,6 +37,7 @@ pub fn sale(till: &TillRef, receipt_seq: u32, lines: usize, tenders: usize) -> C
                 unit: "个".into(),
                 vat: Bp(if i % 2 == 0 { 1300 } else { 900 }),
                 points_eligible: true,
+                weighed: false,
                 pricing: LineInput {
                     base_price: Money(15_000 + 3_700 * id + 100 * i64::from(receipt_seq % 50)),
                     member_price: None,
@@ -73,6 +74,7 @@ pub fn sale(till: &TillRef, receipt_seq: u32, lines: usize, tenders: usize) -> C
         totals: SaleTotals { rounding: settled.rounding, due: settled.due, ..priced.totals },
         tax: priced.tax,
         points_eligible_net: priced.points_eligible_net,
+        promotions: priced.promotions.clone(),
         tenders: settled.tenders,
         change: settled.change,
         change_to_stored_value: Money::ZERO,
@@ -105,6 +107,7 @@ pub fn refund(sale: &CompletedSale, till: &TillRef, receipt_seq: u32, plan: Refu
         points_restored: plan.points_restored,
         member: sale.member.clone(),
         tax: plan.tax,
+        clawback: plan.clawback,
     }
 }
 

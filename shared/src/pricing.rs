@@ -82,12 +82,15 @@ pub struct PricedLine {
     pub qty: Qty,
     /// The base unit price (step 1).
     pub base_unit: Money,
-    /// The unit price after member benefits and any override.
+    /// The unit price after member benefits, a layer-1 promotion and any override.
     pub unit: Money,
     /// `base × qty`, or the label price: what the line costs without any benefit.
     pub gross: Money,
     /// What the member benefit saved on this line (≥ 0).
     pub member_saving: Money,
+    /// What promotions (step 3) took off this line, in all layers (≥ 0).
+    #[serde(default)]
+    pub promotion_discount: Money,
     /// What the manual override or discount took off (negative if an override raised the price).
     pub manual_discount: Money,
     /// The line's net before any order discount.
@@ -132,8 +135,21 @@ pub fn qty_from_label_price(label: Money, base_unit: Money) -> Result<Qty, Prici
     Ok(Qty(narrow(q).ok_or(PricingError::Overflow)?.max(1)))
 }
 
-/// Prices one line through steps 1–5.
-pub fn price_line(input: &LineInput, member: Option<&MemberBenefit>) -> Result<PricedLine, PricingError> {
+/// A line after steps 1–2 (base and member benefit): what the promotions engine starts from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemberPricedLine {
+    pub qty: Qty,
+    pub base_unit: Money,
+    /// The unit after member benefit (the base unit without one).
+    pub unit: Money,
+    pub gross: Money,
+    pub member_saving: Money,
+    /// `gross − member_saving`: the line before promotions and manual changes.
+    pub after_member: Money,
+}
+
+/// Steps 1–2 of one line: the base price and the member benefit.
+pub fn price_line_member(input: &LineInput, member: Option<&MemberBenefit>) -> Result<MemberPricedLine, PricingError> {
     check_qty(input.qty)?;
     for price in [Some(input.base_price), input.member_price, input.label_price].into_iter().flatten() {
         if price.is_negative() {
@@ -164,11 +180,33 @@ pub fn price_line(input: &LineInput, member: Option<&MemberBenefit>) -> Result<P
         _ => (base_unit, gross),
     };
     let member_saving = (gross - after_member).max(Money::ZERO);
-    let after_member = gross - member_saving;
-    // Step 3: promotions are inserted here by the promotions issue.
+    Ok(MemberPricedLine { qty: input.qty, base_unit, unit, gross, member_saving, after_member: gross - member_saving })
+}
+
+/// What step 3 (promotions) did to one line: the unit after a layer-1 promotion and everything the
+/// promotions took off the line in all layers. A line with a manual change takes none.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LinePromotions {
+    /// The unit after layer 1, when a layer-1 promotion beat the member unit.
+    pub unit: Option<Money>,
+    /// The sum of the line's promotion allocations (≤ the line before promotions).
+    pub discount: Money,
+}
+
+/// Steps 4–5 of one line, after steps 1–2 (`m`) and step 3 (`promotions`).
+pub fn finish_line(
+    input: &LineInput,
+    m: &MemberPricedLine,
+    promotions: LinePromotions,
+) -> Result<PricedLine, PricingError> {
+    if promotions.discount.is_negative() || promotions.discount > m.after_member {
+        return Err(PricingError::DiscountExceedsLine { discount: promotions.discount, line: m.after_member });
+    }
+    let after_promotions = m.after_member - promotions.discount;
+    let unit = promotions.unit.unwrap_or(m.unit);
     // Step 4: manual override or line discount.
     let (unit, net) = match input.manual {
-        None => (unit, after_member),
+        None => (unit, after_promotions),
         Some(ManualAdjustment::PriceOverride(p)) => {
             if p.is_negative() {
                 return Err(PricingError::NegativePrice(p));
@@ -179,22 +217,36 @@ pub fn price_line(input: &LineInput, member: Option<&MemberBenefit>) -> Result<P
             if d.0 <= 0 {
                 return Err(PricingError::DiscountNotPositive);
             }
-            if d > after_member {
-                return Err(PricingError::DiscountExceedsLine { discount: d, line: after_member });
+            if d > after_promotions {
+                return Err(PricingError::DiscountExceedsLine { discount: d, line: after_promotions });
             }
-            (unit, after_member - d)
+            (unit, after_promotions - d)
         }
         Some(ManualAdjustment::DiscountPercent(p)) => {
             check_percent(p)?;
             if p.0 == 0 {
                 return Err(PricingError::DiscountNotPositive);
             }
-            let off = Money(div_round_half_up(i128::from(after_member.0) * i128::from(p.0), 10_000) as i64);
-            (unit, after_member - off)
+            let off = Money(div_round_half_up(i128::from(after_promotions.0) * i128::from(p.0), 10_000) as i64);
+            (unit, after_promotions - off)
         }
     };
     // Step 5 is `extend` above.
-    Ok(PricedLine { qty: input.qty, base_unit, unit, gross, member_saving, manual_discount: after_member - net, net })
+    Ok(PricedLine {
+        qty: m.qty,
+        base_unit: m.base_unit,
+        unit,
+        gross: m.gross,
+        member_saving: m.member_saving,
+        promotion_discount: promotions.discount,
+        manual_discount: after_promotions - net,
+        net,
+    })
+}
+
+/// Prices one line through steps 1–5 with no promotions.
+pub fn price_line(input: &LineInput, member: Option<&MemberBenefit>) -> Result<PricedLine, PricingError> {
+    finish_line(input, &price_line_member(input, member)?, LinePromotions::default())
 }
 
 /// How much a manual adjustment reduced a line, as a share of what it cost before (bp, rounded up).

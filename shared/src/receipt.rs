@@ -145,6 +145,20 @@ pub struct ReceiptItem {
     pub member_saving: Money,
     /// Manual and order discounts on the line.
     pub discount: Money,
+    /// The line-price and item-group promotions on the line, by name (order thresholds print once,
+    /// under the lines).
+    #[serde(default)]
+    pub promotions: Vec<ReceiptSaving>,
+    /// A 满赠 gift at ¥0.
+    #[serde(default)]
+    pub gift: bool,
+}
+
+/// A promotion's name and what it took off.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiptSaving {
+    pub name: String,
+    pub amount: Money,
 }
 
 /// One tender as printed.
@@ -185,7 +199,16 @@ pub struct Receipt {
     pub items: Vec<ReceiptItem>,
     pub gross: Money,
     pub member_savings: Money,
+    /// Every promotion that took effect, by name, with its discount.
+    #[serde(default)]
+    pub promotions: Vec<ReceiptSaving>,
     pub discounts: Money,
+    /// 本单共优惠: member savings, promotions and discounts together.
+    #[serde(default)]
+    pub total_saving: Money,
+    /// A refund's threshold clawback (what it kept back for promotions the kept goods lost).
+    #[serde(default)]
+    pub clawback: Money,
     pub total: Money,
     pub rounding: Money,
     pub due: Money,
@@ -217,6 +240,13 @@ pub struct ReceiptContext {
 impl Receipt {
     /// The receipt of a completed sale.
     pub fn for_sale(sale: &CompletedSale, ctx: &ReceiptContext, weighed: impl Fn(usize) -> bool) -> Receipt {
+        let applied = sale.promotions.as_ref().map_or(&[][..], |p| &p.applied[..]);
+        let name_of = |id: crate::promotions::PromotionId| {
+            applied.iter().find(|p| p.id == id).map_or_else(|| id.0.to_string(), |p| p.name.clone())
+        };
+        let line_level = |id: crate::promotions::PromotionId| {
+            applied.iter().any(|p| p.id == id && p.layer != crate::promotions::Layer::Threshold)
+        };
         let items = sale
             .lines
             .iter()
@@ -230,6 +260,13 @@ impl Receipt {
                 net: l.net,
                 member_saving: l.priced.member_saving,
                 discount: l.priced.manual_discount + l.order_discount,
+                promotions: l
+                    .promotions
+                    .iter()
+                    .filter(|(id, _)| line_level(*id))
+                    .map(|(id, amount)| ReceiptSaving { name: name_of(*id), amount: *amount })
+                    .collect(),
+                gift: l.gift_of.is_some(),
             })
             .collect();
         let member = sale.member.as_ref().map(|m| ReceiptMember {
@@ -251,7 +288,10 @@ impl Receipt {
             items,
             gross: sale.totals.gross,
             member_savings: sale.totals.member_savings,
+            promotions: applied.iter().map(|p| ReceiptSaving { name: p.name.clone(), amount: p.discount }).collect(),
             discounts: sale.totals.manual_discounts + sale.totals.order_discount,
+            total_saving: sale.totals.discounts(),
+            clawback: Money::ZERO,
             total: sale.totals.total,
             rounding: sale.totals.rounding,
             due: sale.totals.due,
@@ -289,6 +329,8 @@ impl Receipt {
                 net: l.amount,
                 member_saving: Money::ZERO,
                 discount: Money::ZERO,
+                promotions: Vec::new(),
+                gift: false,
             })
             .collect();
         let member = refund.member.as_ref().map(|m| ReceiptMember {
@@ -314,7 +356,10 @@ impl Receipt {
             items,
             gross: refund.total,
             member_savings: Money::ZERO,
+            promotions: Vec::new(),
             discounts: Money::ZERO,
+            total_saving: Money::ZERO,
+            clawback: refund.clawback,
             total: refund.total,
             rounding: refund.rounding,
             due: refund.paid_back(),
@@ -380,6 +425,12 @@ impl Receipt {
             if item.member_saving.0 > 0 {
                 out.plain(f.left_right(&format!("  {}", l.member_saving), &(-item.member_saving).plain()));
             }
+            for p in &item.promotions {
+                out.plain(f.left_right(&format!("  {}", p.name), &(-p.amount).plain()));
+            }
+            if item.gift {
+                out.plain(f.wrap(&format!("  {}", l.gift)));
+            }
             if item.discount.0 != 0 {
                 out.plain(f.left_right(&format!("  {}", l.discount), &(-item.discount).plain()));
             }
@@ -393,9 +444,14 @@ impl Receipt {
             if self.member_savings.0 > 0 {
                 out.plain(f.left_right(l.member_savings, &(-self.member_savings).plain()));
             }
+            for p in self.promotions.iter().filter(|p| p.amount.0 > 0) {
+                out.plain(f.left_right(&p.name, &(-p.amount).plain()));
+            }
             if self.discounts.0 != 0 {
                 out.plain(f.left_right(l.discounts, &(-self.discounts).plain()));
             }
+        } else if self.clawback.0 != 0 {
+            out.plain(f.left_right(l.clawback, &(-self.clawback).plain()));
         }
         if self.rounding.0 != 0 {
             out.plain(f.left_right(l.total, &self.total.plain()));
@@ -403,6 +459,9 @@ impl Receipt {
         }
         let due_label = if is_refund { l.refund_total } else { l.due };
         out.tall(f.left_right(due_label, &self.due.plain()));
+        if !is_refund && self.total_saving.0 > 0 && (!self.promotions.is_empty() || self.discounts.0 > 0) {
+            out.bold(f.left_right(l.total_saving, &self.total_saving.plain()));
+        }
         out.rule(f.rule('-'));
 
         for t in &self.tenders {

@@ -49,4 +49,7 @@ pub enum ApprovalAction {
     VoidCart,
     /// Closing the business day at this till.
     DayEnd,
+    /// A return that keeps no threshold clawback although the kept goods no longer reach the
+    /// promotion's threshold (domain.md "Returns of promotion sales").
+    WaiveClawback,
 }

@@ -217,6 +217,7 @@ fn item(id: i64, price: i64, qty: Qty) -> LineItem {
         unit: "个".into(),
         vat: Bp(1300),
         points_eligible: true,
+        weighed: false,
         pricing: LineInput {
             base_price: Money(price),
             member_price: None,
@@ -252,6 +253,7 @@ fn a_member_sale_then_two_partial_returns_take_back_exactly_what_was_earned() {
         totals: priced.totals,
         tax: priced.tax,
         points_eligible_net: priced.points_eligible_net,
+        promotions: priced.promotions.clone(),
         tenders: settlement.tenders,
         change: settlement.change,
         change_to_stored_value: Money::ZERO,
@@ -311,6 +313,7 @@ fn record(sale: &CompletedSale, plan: shared::sale::RefundPlan) -> Refund {
         points_restored: plan.points_restored,
         member: sale.member.clone(),
         tax: plan.tax,
+        clawback: plan.clawback,
     }
 }
 

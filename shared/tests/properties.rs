@@ -31,6 +31,7 @@ fn line_item(id: i64, price: i64, qty: i64, eligible: bool, points: bool, vat: i
         unit: "个".into(),
         vat: Bp(vat),
         points_eligible: points,
+        weighed: false,
         pricing: LineInput {
             base_price: Money(price),
             member_price: None,
@@ -113,6 +114,7 @@ fn sale_from(
         totals,
         tax: priced.tax,
         points_eligible_net: priced.points_eligible_net,
+        promotions: priced.promotions.clone(),
         tenders: s.tenders,
         change: s.change,
         change_to_stored_value: Money::ZERO,
@@ -150,6 +152,7 @@ fn record(sale: &CompletedSale, plan: shared::sale::RefundPlan) -> Refund {
         points_restored: plan.points_restored,
         member: sale.member.clone(),
         tax: plan.tax,
+        clawback: plan.clawback,
     }
 }
 

@@ -71,6 +71,8 @@ pub fn sample_receipt(items: usize) -> Receipt {
             net: Money((350 + 100 * i as i64) * (1 + (i as i64 % 3))),
             member_saving: if i % 4 == 0 { Money(50) } else { Money(0) },
             discount: Money(0),
+            promotions: Vec::new(),
+            gift: false,
         })
         .collect();
     let gross: i64 = items.iter().map(|i| i.net.0 + i.member_saving.0).sum();
@@ -92,7 +94,10 @@ pub fn sample_receipt(items: usize) -> Receipt {
         items,
         gross: Money(gross),
         member_savings: Money(savings),
+        promotions: Vec::new(),
         discounts: Money(0),
+        total_saving: Money(savings),
+        clawback: Money(0),
         total: Money(total),
         rounding: Money(0),
         due: Money(total),

@@ -9,6 +9,7 @@ use shared::catalog::ProductId;
 use shared::ids::{BranchId, HoldId, MemberId, SaleId, StaffId, TillId};
 use shared::money::Money;
 use shared::policy::MemberPolicy;
+use shared::promotions::PromotionEngine;
 use shared::sale::{CompletedSale, Refund, SaleMember};
 use shared::staff::StaffMember;
 use shared::stored_value::SvSplit;
@@ -53,4 +54,7 @@ pub trait Facts {
     /// A product's price at `branch` today (the branch's price, else retail), if HQ has the product.
     fn price_today(&self, product: ProductId, branch: BranchId) -> StoreResult<Option<Money>>;
     fn staff(&self, id: StaffId) -> StoreResult<Option<StaffMember>>;
+    /// The promotion set as it stood at `version`, indexed for pricing (`None` for a version HQ never
+    /// published). A version never changes once published, so an engine may be kept and shared.
+    fn promotion_engine(&self, version: u64) -> StoreResult<Option<std::sync::Arc<PromotionEngine>>>;
 }

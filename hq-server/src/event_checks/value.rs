@@ -90,6 +90,7 @@ fn sale(
     if facts.staff(s.cashier)?.is_none_or(|c| c.branch != till.branch_id) {
         flags.push(format!("cashier {} is not on this branch's staff", s.cashier));
     }
+    flags.extend(repriced(facts, s)?);
     let mut holds: Vec<HoldId> = s.tenders.iter().filter_map(|t| t.hold).collect();
     holds.sort();
     if holds.windows(2).any(|w| w[0] == w[1]) {
@@ -199,6 +200,66 @@ fn sale(
         }
     }
     Ok(Ok(flags))
+}
+
+/// A sale priced with promotions, priced again by HQ with the set version, the business time and
+/// the member tier the sale recorded (domain.md: one engine, run by the till and by HQ). What the
+/// customer was charged stands: a difference is a flag for a person, never a rejection (the till's
+/// figures are checked for consistency by `CompletedSale::check` already, and value is checked by
+/// the points and refund rules). Returns the flags.
+fn repriced(facts: &dyn Facts, s: &CompletedSale) -> StoreResult<Vec<String>> {
+    let Some(record) = &s.promotions else { return Ok(Vec::new()) };
+    let Some(engine) = facts.promotion_engine(record.version)? else {
+        return Ok(vec![format!("promotion set version {} is not one HQ published", record.version)]);
+    };
+    let policies = facts.policies()?;
+    let benefit = s.member.as_ref().and_then(|m| {
+        let policy = policies.iter().find(|p| p.version == m.policy_version)?;
+        Some(policy.tiers.by_code(m.tier.as_deref()?)?.benefit())
+    });
+    // The sale's own lines as rung up (gift lines come from the promotions, not the cashier).
+    let items: Vec<shared::sale::LineItem> =
+        s.lines.iter().filter(|l| l.gift_of.is_none()).map(|l| l.item.clone()).collect();
+    let gifts: Vec<shared::sale::LineItem> =
+        s.lines.iter().filter(|l| l.gift_of.is_some()).map(|l| l.item.clone()).collect();
+    let context = shared::sale::PromotionContext {
+        engine: &engine,
+        branch: s.branch,
+        at: record.at,
+        customer: shared::promotions::Customer {
+            member: s.member.is_some(),
+            tier: s.member.as_ref().and_then(|m| m.tier.clone()),
+            used_by_member: Default::default(),
+        },
+        gifts: &gifts,
+    };
+    let again = match shared::sale::price_sale_with(&items, benefit.as_ref(), s.order_discount, Some(&context)) {
+        Ok(p) => p,
+        Err(e) => {
+            return Ok(vec![format!("HQ could not re-price the sale with promotion set {}: {e}", record.version)]);
+        }
+    };
+    let mut flags = Vec::new();
+    let differs =
+        |a: &shared::sale::SaleLine, b: &shared::sale::SaleLine| a.promotions != b.promotions || a.net != b.net;
+    let lines: Vec<String> = s
+        .lines
+        .iter()
+        .zip(&again.lines)
+        .enumerate()
+        .filter(|(_, (a, b))| differs(a, b))
+        .map(|(i, _)| (i + 1).to_string())
+        .collect();
+    if again.totals.total != s.totals.total || !lines.is_empty() || again.lines.len() != s.lines.len() {
+        flags.push(format!(
+            "re-priced with promotion set {}: HQ makes it {} where the till charged {}{}",
+            record.version,
+            again.totals.total,
+            s.totals.total,
+            if lines.is_empty() { String::new() } else { format!(" (lines {} differ)", lines.join(", ")) }
+        ));
+    }
+    Ok(flags)
 }
 
 /// The points a sale says it earned may not be more than its policy version gives the member for

@@ -10,8 +10,12 @@ use shared::member::{MemberIdentifier, MemberSnapshot, MemberStatus};
 use shared::money::{Money, Qty};
 use shared::policy::MemberPolicy;
 use shared::pricing::{LineInput, ManualAdjustment, OrderDiscount, qty_from_label_price, reduction_share};
+use shared::promotions::{Customer, ThresholdHint};
 use shared::receipt::ReceiptNo;
-use shared::sale::{LineItem, PricedSale, SaleLine, SaleTotals, TenderInput, TenderKind, price_sale};
+use shared::sale::{
+    LineItem, PricedSale, PromotionContext, SaleLine, SalePromotions, SaleTotals, TenderInput, TenderKind,
+    price_sale_with,
+};
 use shared::staff::ApprovalAction;
 use shared::sync::AuditEntry;
 use shared::tax::TaxGroup;
@@ -75,6 +79,10 @@ pub struct CartView {
     /// What is still to pay: zero once the tenders cover the sale; in cash after the branch's
     /// rounding once cash was handed (`shared::sale::outstanding`).
     pub outstanding: Money,
+    /// The promotions that took effect (names for the lines' allocations; order thresholds).
+    pub promotions: Option<SalePromotions>,
+    /// The order threshold the cart is near.
+    pub threshold_hint: Option<ThresholdHint>,
 }
 
 /// What a scan did.
@@ -101,7 +109,7 @@ impl Cart {
     }
 }
 
-fn line_from(product: &TillProduct, qty: Qty, barcode: Option<String>) -> LineItem {
+pub(crate) fn line_from(product: &TillProduct, qty: Qty, barcode: Option<String>) -> LineItem {
     let p = &product.product;
     LineItem {
         product_id: p.id,
@@ -112,6 +120,7 @@ fn line_from(product: &TillProduct, qty: Qty, barcode: Option<String>) -> LineIt
         unit: p.unit.clone(),
         vat: p.vat,
         points_eligible: p.points_eligible,
+        weighed: p.weighed,
         pricing: LineInput {
             base_price: product.base_price(),
             member_price: product.member_price(),
@@ -135,11 +144,31 @@ impl Till {
         policy?.tiers.by_code(&snapshot.tier).cloned()
     }
 
+    /// Prices the cart: member benefit, then the pulled promotion set (when there is one) at the
+    /// business time the sale started, then manual changes and the order discount.
     pub(crate) fn price(&self, cart: &Cart) -> TillResult<(PricedSale, Option<Tier>, Option<MemberPolicy>)> {
         let policy = self.policy()?;
         let tier = Till::member_tier(policy.as_ref(), cart.member.as_ref());
         let items: Vec<LineItem> = cart.lines.iter().map(|l| l.item.clone()).collect();
-        let priced = price_sale(&items, tier.as_ref().map(|t| t.benefit()).as_ref(), cart.order_discount)?;
+        let settings = self.settings()?;
+        let context = (!settings.promotions.set().promotions.is_empty()).then(|| PromotionContext {
+            engine: &settings.promotions,
+            branch: settings.branch.id,
+            at: cart.started_at.to_zoned(settings.time_zone.clone()).datetime(),
+            customer: Customer {
+                member: cart.member.is_some(),
+                tier: cart.member.as_ref().and_then(|m| m.snapshot.as_ref()).map(|s| s.tier.clone()),
+                // Per-member limits need HQ's count; offline the till cannot know it (see ARCHITECTURE).
+                used_by_member: Default::default(),
+            },
+            gifts: &settings.gifts,
+        });
+        let priced = price_sale_with(
+            &items,
+            tier.as_ref().map(|t| t.benefit()).as_ref(),
+            cart.order_discount,
+            context.as_ref(),
+        )?;
         Ok((priced, tier, policy))
     }
 
@@ -155,7 +184,7 @@ impl Till {
             cart.tenders.iter().filter(|t| t.kind == TenderKind::Points).map(|t| t.amount).sum();
         let points_preview = self.points_for(cart, &priced, tier.as_ref(), policy.as_ref(), paid_with_points)?;
         Ok(Some(CartView {
-            weighed: cart.lines.iter().map(|l| l.weighed).collect(),
+            weighed: priced.lines.iter().map(|l| l.item.weighed).collect(),
             lines: priced.lines,
             totals: priced.totals,
             tax: priced.tax,
@@ -169,6 +198,8 @@ impl Till {
             received: cart.tenders.iter().map(|t| t.amount).sum(),
             outstanding: shared::sale::outstanding(priced.totals.total, &cart.tenders, branch.cash_rounding)
                 .unwrap_or(remaining),
+            promotions: priced.promotions,
+            threshold_hint: priced.threshold_hint,
         }))
     }
 

@@ -23,6 +23,7 @@ use shared::branch::BranchSettings;
 use shared::ids::{StaffId, TillId};
 use shared::lang::Lang;
 use shared::policy::MemberPolicy;
+use shared::promotions::PromotionEngine;
 use shared::receipt::{ReceiptContext, ReceiptNo};
 use shared::staff::StaffMember;
 use shared::sync::{AuditEntry, Event};
@@ -96,6 +97,10 @@ pub(crate) struct Settings {
     pub policies: Vec<MemberPolicy>,
     /// The branch's quick keys whose product this till sells.
     pub quick_keys: Vec<QuickKeyView>,
+    /// The promotion set as pulled, indexed for pricing.
+    pub promotions: PromotionEngine,
+    /// The products the set's 满赠 promotions give away, as one-unit lines.
+    pub gifts: Vec<shared::sale::LineItem>,
 }
 
 /// A quick key on the sale screen: a product without a barcode, one touch away.
@@ -236,7 +241,22 @@ impl Till {
                 _ => tracing::warn!(code = %key.product_code, "a quick key's product is not sold here"),
             }
         }
-        let settings = Arc::new(Settings { branch, time_zone, policies: self.store.policies()?, quick_keys });
+        let promotions = PromotionEngine::new(self.store.promotion_set()?);
+        for (id, why) in promotions.left_out() {
+            // HQ refuses such a promotion at save: one here is a bug at HQ, priced as if absent.
+            tracing::warn!(promotion = id.0, %why, "a pulled promotion is not valid and is left out");
+        }
+        let mut gifts = Vec::new();
+        for id in shared::sale::PromotionContext::gift_products(&promotions) {
+            match self.store.product(id)? {
+                Some(p) if p.product.status == shared::catalog::ProductStatus::Active => {
+                    gifts.push(cart::line_from(&p, shared::money::Qty::ONE, None));
+                }
+                _ => tracing::warn!(product = id.0, "a promotion's gift product is not sold here"),
+            }
+        }
+        let settings =
+            Arc::new(Settings { branch, time_zone, policies: self.store.policies()?, quick_keys, promotions, gifts });
         *self.settings.borrow_mut() = Some((version, settings.clone()));
         Ok(settings)
     }

@@ -10,6 +10,7 @@ use shared::money::{Money, Qty};
 use shared::receipt::{Receipt, ReceiptNo};
 use shared::sale::{
     CompletedSale, Refund, RefundKind, RefundLine, RefundPlan, ReturnPick, SaleMember, Tender, TenderKind, plan_refund,
+    plan_refund_with,
 };
 use shared::staff::ApprovalAction;
 use shared::stored_value::SvSplit;
@@ -27,6 +28,14 @@ pub struct ReturnContext {
     pub refunds: Vec<Refund>,
     /// Per line, how much may still be returned.
     pub returnable: Vec<Qty>,
+}
+
+/// Who approved a refund and for what, and a manager's waiver of a threshold clawback (its audit
+/// entry, written in the refund's transaction).
+struct Approved {
+    approver: shared::ids::StaffId,
+    action: ApprovalAction,
+    waiver: Option<shared::sync::AuditEntry>,
 }
 
 /// Where the money of a return without receipt goes.
@@ -86,8 +95,9 @@ impl Till {
         plan: RefundPlan,
         member: Option<SaleMember>,
         reason: &str,
-        (approver, action): (shared::ids::StaffId, ApprovalAction),
+        approved: Approved,
     ) -> TillResult<(Refund, Receipt)> {
+        let Approved { approver, action, waiver } = approved;
         let shift = self.my_shift()?;
         let cashier = self.cashier()?.id;
         let branch = self.branch()?;
@@ -114,6 +124,7 @@ impl Till {
             points_restored: plan.points_restored,
             member,
             tax: plan.tax,
+            clawback: plan.clawback,
         };
         let audit = self.approval_entry(
             action,
@@ -130,6 +141,9 @@ impl Till {
             };
             stamp.enqueue(tx, &event)?;
             stamp.audit(tx, audit)?;
+            if let Some(waiver) = waiver {
+                stamp.audit(tx, waiver)?;
+            }
             Ok(refund)
         })?;
         let ctx = self.receipt_context(&branch, cashier, refund.refunded_at, false)?;
@@ -142,7 +156,8 @@ impl Till {
     }
 
     /// Returns goods against a receipt: never more than was sold across every return of it; money
-    /// back to the original tenders; points taken back and restored exactly. A manager approves.
+    /// back to the original tenders; points taken back and restored exactly; a promotion sale from
+    /// the allocations it recorded, with any threshold clawback. A manager approves.
     pub fn complete_return(
         &mut self,
         receipt_no: &ReceiptNo,
@@ -150,13 +165,48 @@ impl Till {
         reason: &str,
         approval: Option<Approval>,
     ) -> TillResult<(Refund, Receipt)> {
+        self.return_goods(receipt_no, picks, reason, approval, None)
+    }
+
+    /// [`Till::complete_return`] with the threshold clawback waived: a second approval, a manager's
+    /// for [`ApprovalAction::WaiveClawback`], recorded in the audit trail.
+    pub fn complete_return_waiving_clawback(
+        &mut self,
+        receipt_no: &ReceiptNo,
+        picks: &[ReturnPick],
+        reason: &str,
+        approval: Option<Approval>,
+        waiver: Option<Approval>,
+    ) -> TillResult<(Refund, Receipt)> {
+        let waiver = self.check_approval(waiver.as_ref(), ApprovalAction::WaiveClawback)?;
+        self.return_goods(receipt_no, picks, reason, approval, Some(waiver))
+    }
+
+    fn return_goods(
+        &mut self,
+        receipt_no: &ReceiptNo,
+        picks: &[ReturnPick],
+        reason: &str,
+        approval: Option<Approval>,
+        waived_by: Option<shared::ids::StaffId>,
+    ) -> TillResult<(Refund, Receipt)> {
         self.my_shift()?;
         if self.cart.as_ref().is_some_and(|c| !c.lines.is_empty()) {
             return Err(TillError::SaleInProgress);
         }
         let approver = self.check_approval(approval.as_ref(), ApprovalAction::Refund)?;
         let ctx = self.start_return(receipt_no)?;
-        let plan = self.preview_return(&ctx, picks)?;
+        let branch = self.branch()?;
+        let plan = plan_refund_with(&ctx.sale, &ctx.refunds, picks, branch.cash_rounding, waived_by.is_some())?;
+        let waiver = match waived_by {
+            Some(manager) => Some(self.approval_entry(
+                ApprovalAction::WaiveClawback,
+                manager,
+                format!("threshold clawback waived on a return of {receipt_no}"),
+                Some(ctx.sale.id),
+            )?),
+            None => None,
+        };
         let member = ctx.sale.member.clone();
         self.record_refund(
             RefundKind::Return,
@@ -164,7 +214,7 @@ impl Till {
             plan,
             member,
             reason,
-            (approver, ApprovalAction::Refund),
+            Approved { approver, action: ApprovalAction::Refund, waiver },
         )
     }
 
@@ -193,7 +243,14 @@ impl Till {
         let branch = self.branch()?;
         let plan = plan_refund(&sale, &[], &picks, branch.cash_rounding)?;
         let member = sale.member.clone();
-        self.record_refund(RefundKind::Void, Some(&sale), plan, member, reason, (approver, ApprovalAction::VoidSale))
+        self.record_refund(
+            RefundKind::Void,
+            Some(&sale),
+            plan,
+            member,
+            reason,
+            Approved { approver, action: ApprovalAction::VoidSale, waiver: None },
+        )
     }
 
     /// A return without a receipt: today's price at this branch, no member benefits, no points,
@@ -276,6 +333,7 @@ impl Till {
             tenders: vec![tender],
             points_taken_back: 0,
             points_restored: 0,
+            clawback: Money::ZERO,
             tax: shared::tax::tax_groups([(p.product.vat, amount)]),
         };
         self.record_refund(
@@ -284,7 +342,7 @@ impl Till {
             plan,
             member,
             reason,
-            (approver, ApprovalAction::ReturnWithoutReceipt),
+            Approved { approver, action: ApprovalAction::ReturnWithoutReceipt, waiver: None },
         )
     }
 }

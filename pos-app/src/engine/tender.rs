@@ -318,6 +318,7 @@ impl Till {
             totals,
             tax: priced.tax,
             points_eligible_net: priced.points_eligible_net,
+            promotions: priced.promotions.clone(),
             tenders: settlement.tenders,
             change: settlement.change,
             change_to_stored_value: change_to_sv,

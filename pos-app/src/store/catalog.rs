@@ -9,8 +9,8 @@ use shared::ids::{MemberId, StaffId};
 use shared::member::{MemberIdentifier, MemberSnapshot};
 use shared::money::{Bp, Money};
 use shared::policy::MemberPolicy;
-use shared::staff::{StaffMember, StaffRole};
 use shared::promotions::{Promotion, PromotionSet};
+use shared::staff::{StaffMember, StaffRole};
 use shared::sync::{Change, PromotionChange, PullResponse};
 
 use super::search::{fts_query, index_terms};

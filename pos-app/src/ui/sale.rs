@@ -303,6 +303,19 @@ impl App {
                     let style = if Some(i) == selected { button::primary } else { button::text };
                     lines = lines
                         .push(button(row).padding(2).width(Length::Fill).style(style).on_press(Message::SelectLine(i)));
+                    // The line's own promotions (特价, 第二件半价) by name, and a gift said as one.
+                    for (name, amount) in line_promotions(c, l) {
+                        lines = lines.push(
+                            row![
+                                text(format!("    {name}")).size(14).width(Length::FillPortion(8)),
+                                figure(format!("-{amount}")).size(14).width(Length::FillPortion(2)),
+                            ]
+                            .spacing(8),
+                        );
+                    }
+                    if l.gift_of.is_some() {
+                        lines = lines.push(text(format!("    {}", self.t(T::Gift))).size(14));
+                    }
                 }
             }
             _ => lines = lines.push(text(self.t(T::EmptySale)).size(18)),
@@ -398,4 +411,18 @@ impl App {
         .spacing(8)
         .into()
     }
+}
+
+/// A line's layer-1 and layer-2 promotions, by name, with what each took off it.
+fn line_promotions<'a>(
+    cart: &'a crate::engine::CartView,
+    line: &'a shared::sale::SaleLine,
+) -> impl Iterator<Item = (&'a str, shared::money::Money)> + 'a {
+    let applied = cart.promotions.as_ref().map_or(&[][..], |p| &p.applied[..]);
+    line.promotions.iter().filter_map(move |(id, amount)| {
+        applied
+            .iter()
+            .find(|p| p.id == *id && p.layer != shared::promotions::Layer::Threshold)
+            .map(|p| (p.name.as_str(), *amount))
+    })
 }

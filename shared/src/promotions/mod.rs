@@ -12,7 +12,8 @@
 //! - `choose`: which promotions apply where they compete; `search`: the exact search on a big cart;
 //! - `allocate`: the largest-remainder spreading the layers share;
 //! - [`returns`]: what a return of promotion goods pays back, from the recorded allocations;
-//! - [`coupons`]: layer 4, the member's coupons, applied last.
+//! - [`coupons`]: layer 4, the member's coupons, applied last;
+//! - `hints`: the order threshold a cart is near, for the sale screen ([`PromotionEngine::nearest_threshold`]).
 //!
 //! The caller ([`crate::sale::price_sale`] later) gives each line's unit after member benefit (step 2
 //! of "Pricing one line"); the engine answers with the unit after layer 1 and every promotion's fen on
@@ -47,6 +48,7 @@ mod choose;
 pub mod coupons;
 mod evaluate;
 mod groups;
+mod hints;
 mod line_price;
 pub mod returns;
 pub mod schedule;
@@ -55,6 +57,7 @@ mod thresholds;
 mod validate;
 
 pub use allocate::spread_over_runs;
+pub use hints::{NEAR_SHARE_BP, ThresholdHint};
 pub use returns::{RecordedLine, ReturnError, ReturnRefund, refund_for_return};
 pub use validate::PromotionError;
 

@@ -49,6 +49,9 @@ pub(super) struct Labels {
     pub(super) points_returned: &'static str,
     pub(super) points_balance: &'static str,
     pub(super) sv_balance: &'static str,
+    pub(super) gift: &'static str,
+    pub(super) total_saving: &'static str,
+    pub(super) clawback: &'static str,
 }
 
 impl Labels {
@@ -90,6 +93,9 @@ impl Labels {
                 points_returned: "退回积分",
                 points_balance: "积分余额",
                 sv_balance: "储值余额",
+                gift: "赠品",
+                total_saving: "本单共优惠",
+                clawback: "促销扣回",
             },
             Lang::En => Labels {
                 reprint: "*** REPRINT ***",
@@ -127,6 +133,9 @@ impl Labels {
                 points_returned: "Points given back",
                 points_balance: "Points balance",
                 sv_balance: "Stored value",
+                gift: "Free gift",
+                total_saving: "You saved",
+                clawback: "Promotion taken back",
             },
         }
     }

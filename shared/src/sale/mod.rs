@@ -12,8 +12,12 @@ use crate::member::MemberIdentifier;
 use crate::money::{Bp, Money, Qty, div_floor, div_round_half_up};
 use crate::points::refund_delta;
 use crate::pricing::{
-    CashRounding, LineInput, MemberBenefit, OrderDiscount, PricedLine, PricingError, price_line,
-    spread_largest_remainder,
+    CashRounding, LineInput, LinePromotions, MemberBenefit, MemberPricedLine, OrderDiscount, PricedLine, PricingError,
+    finish_line, price_line_member, spread_largest_remainder,
+};
+use crate::promotions::{
+    AppliedPromotion, CartError, CartLine, Customer, PromotionCart, PromotionEngine, PromotionId, PromotionKind,
+    PromotionOutcome, ThresholdHint,
 };
 use crate::receipt::ReceiptNo;
 use crate::stored_value::{StoredValueError, SvSplit, refund_split};
@@ -35,6 +39,9 @@ pub struct LineItem {
     pub unit: String,
     pub vat: Bp,
     pub points_eligible: bool,
+    /// Sold by weight (the quantity is grams): promotions that count pieces pass it by.
+    #[serde(default)]
+    pub weighed: bool,
     pub pricing: LineInput,
 }
 
@@ -43,18 +50,29 @@ pub struct LineItem {
 pub struct SaleLine {
     pub item: LineItem,
     pub priced: PricedLine,
+    /// Every promotion's fen on this line (step 3), in the order the layers applied them; they sum
+    /// to `priced.promotion_discount`. Returns pay back from these, never from today's promotions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub promotions: Vec<(PromotionId, Money)>,
+    /// The 满赠 promotion that added this line as a gift at ¥0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gift_of: Option<PromotionId>,
     /// This line's part of the order discount.
     pub order_discount: Money,
     /// What the line finally costs: `priced.net - order_discount`.
     pub net: Money,
 }
 
-/// The money figures of a sale. `total = gross - member_savings - manual_discounts - order_discount`
-/// is the sum of the lines' nets; `due = total + rounding` is what the tenders pay.
+/// The money figures of a sale.
+/// `total = gross - member_savings - promotion_discounts - manual_discounts - order_discount` is the
+/// sum of the lines' nets; `due = total + rounding` is what the tenders pay.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SaleTotals {
     pub gross: Money,
     pub member_savings: Money,
+    /// What promotions took off, all lines together.
+    #[serde(default)]
+    pub promotion_discounts: Money,
     pub manual_discounts: Money,
     pub order_discount: Money,
     pub total: Money,
@@ -64,9 +82,9 @@ pub struct SaleTotals {
 }
 
 impl SaleTotals {
-    /// Everything taken off the gross: member savings, manual and order discounts.
+    /// Everything taken off the gross: member savings, promotions, manual and order discounts.
     pub fn discounts(&self) -> Money {
-        self.member_savings + self.manual_discounts + self.order_discount
+        self.member_savings + self.promotion_discounts + self.manual_discounts + self.order_discount
     }
 }
 
@@ -78,6 +96,58 @@ pub struct PricedSale {
     pub tax: Vec<TaxGroup>,
     /// Sum of the nets of points-eligible lines after the order discount.
     pub points_eligible_net: Money,
+    /// What the promotions did, when the sale was priced with a promotion set.
+    pub promotions: Option<SalePromotions>,
+    /// The order threshold the cart is near ("再买 ¥X 可享 …"), for the sale screen.
+    pub threshold_hint: Option<ThresholdHint>,
+}
+
+/// The record of a sale's promotions: the set version it was priced with and every promotion that
+/// took effect (each line's allocations are on the line). A return reads this, never today's set.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SalePromotions {
+    pub version: u64,
+    /// The business time (branch local) the promotions were priced for: HQ re-prices with it.
+    pub at: jiff::civil::DateTime,
+    pub applied: Vec<AppliedPromotion>,
+}
+
+impl SalePromotions {
+    /// 本单共优惠 of the promotions: the sum of their discounts.
+    pub fn total(&self) -> Money {
+        self.applied.iter().map(|p| p.discount).sum()
+    }
+}
+
+/// What pricing needs for step 3 besides the lines: the engine at its set version, the branch, the
+/// business time and who is buying, and the products a 满赠 may add as a gift line.
+pub struct PromotionContext<'a> {
+    pub engine: &'a PromotionEngine,
+    pub branch: BranchId,
+    /// The business time, branch local.
+    pub at: jiff::civil::DateTime,
+    pub customer: Customer,
+    /// The gift products the set names (see [`PromotionContext::gift_products`]), as lines of one
+    /// unit; a gift whose product is missing here is not added.
+    pub gifts: &'a [LineItem],
+}
+
+impl PromotionContext<'_> {
+    /// The products the set's 满赠 promotions give away: the caller looks them up for `gifts`.
+    pub fn gift_products(engine: &PromotionEngine) -> Vec<ProductId> {
+        let mut ids: Vec<ProductId> = engine
+            .set()
+            .promotions
+            .iter()
+            .filter_map(|p| match p.kind {
+                PromotionKind::Gift { product, .. } => Some(product),
+                _ => None,
+            })
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -86,27 +156,88 @@ pub enum SaleError {
     Line { index: usize, error: PricingError },
     #[error("order discount: {0}")]
     OrderDiscount(PricingError),
+    #[error("promotions: {0}")]
+    Promotions(CartError),
     #[error("the sale is too large")]
     Overflow,
 }
 
-/// Prices every line (steps 1–5), then spreads the order discount over the discount-eligible lines
-/// by the largest-remainder method, then groups tax by rate.
+/// Prices every line (steps 1–5) with no promotions; see [`price_sale_with`].
 pub fn price_sale(
     items: &[LineItem],
     member: Option<&MemberBenefit>,
     order_discount: Option<OrderDiscount>,
 ) -> Result<PricedSale, SaleError> {
-    let priced: Vec<PricedLine> = items
+    price_sale_with(items, member, order_discount, None)
+}
+
+/// Prices every line: steps 1–2 line by line, step 3 (promotions) over the whole cart when a promotion
+/// context is given (a 满赠's gift becomes a ¥0 line at the end), steps 4–5 line by line; then spreads
+/// the order discount over the discount-eligible lines by the largest-remainder method, then groups
+/// tax by rate.
+///
+/// Decisions: a line with a manual change or a scale label's printed price takes no promotions (the
+/// price typed or printed stands); the order discount is spread over what the lines cost after
+/// promotions.
+pub fn price_sale_with(
+    items: &[LineItem],
+    member: Option<&MemberBenefit>,
+    order_discount: Option<OrderDiscount>,
+    promotions: Option<&PromotionContext<'_>>,
+) -> Result<PricedSale, SaleError> {
+    let member_priced: Vec<MemberPricedLine> = items
         .iter()
         .enumerate()
-        .map(|(index, item)| price_line(&item.pricing, member).map_err(|error| SaleError::Line { index, error }))
+        .map(|(index, item)| price_line_member(&item.pricing, member).map_err(|error| SaleError::Line { index, error }))
         .collect::<Result<_, _>>()?;
+    let mut items: Vec<LineItem> = items.to_vec();
+    let mut member_priced = member_priced;
+    let mut threshold_hint = None;
+    let (outcome, gift_of) = match promotions {
+        None => (None, vec![None; items.len()]),
+        Some(ctx) => {
+            let (outcome, hint) = run_promotions(&items, &member_priced, ctx)?;
+            threshold_hint = hint;
+            let mut gift_of = vec![None; items.len()];
+            for g in &outcome.gifts {
+                let Some(template) = ctx.gifts.iter().find(|i| i.product_id == g.product) else { continue };
+                let mut gift = template.clone();
+                gift.pricing = LineInput {
+                    base_price: Money::ZERO,
+                    member_price: None,
+                    discount_eligible: false,
+                    qty: g.qty,
+                    label_price: None,
+                    manual: None,
+                };
+                gift.points_eligible = false;
+                member_priced.push(
+                    price_line_member(&gift.pricing, None)
+                        .map_err(|error| SaleError::Line { index: items.len(), error })?,
+                );
+                items.push(gift);
+                gift_of.push(Some(g.promotion));
+            }
+            (Some(outcome), gift_of)
+        }
+    };
+    let mut priced = Vec::with_capacity(items.len());
+    for (index, (item, m)) in items.iter().zip(&member_priced).enumerate() {
+        let step3 = match outcome.as_ref().and_then(|o| o.lines.get(index)) {
+            Some(l) => LinePromotions {
+                unit: (l.unit != m.unit).then_some(l.unit),
+                discount: l.allocations.iter().map(|a| a.1).sum(),
+            },
+            None => LinePromotions::default(),
+        };
+        priced.push(finish_line(&item.pricing, m, step3).map_err(|error| SaleError::Line { index, error })?);
+    }
     let sum = |f: &dyn Fn(&PricedLine) -> Money| -> Result<Money, SaleError> {
         priced.iter().try_fold(Money::ZERO, |acc, p| acc.checked_add(f(p))).ok_or(SaleError::Overflow)
     };
     let gross = sum(&|p| p.gross)?;
     let member_savings = sum(&|p| p.member_saving)?;
+    let promotion_discounts = sum(&|p| p.promotion_discount)?;
     let manual_discounts = sum(&|p| p.manual_discount)?;
     let weights: Vec<i64> =
         items.iter().zip(&priced).map(|(item, p)| if item.pricing.discount_eligible { p.net.0 } else { 0 }).collect();
@@ -120,9 +251,17 @@ pub fn price_sale(
         .iter()
         .zip(priced)
         .zip(parts)
-        .map(|((item, priced), part)| SaleLine {
+        .zip(gift_of)
+        .enumerate()
+        .map(|(index, (((item, priced), part), gift_of))| SaleLine {
             item: item.clone(),
             priced,
+            promotions: outcome
+                .as_ref()
+                .and_then(|o| o.lines.get(index))
+                .map(|l| l.allocations.clone())
+                .unwrap_or_default(),
+            gift_of,
             order_discount: Money(part),
             net: priced.net - Money(part),
         })
@@ -135,6 +274,7 @@ pub fn price_sale(
         totals: SaleTotals {
             gross,
             member_savings,
+            promotion_discounts,
             manual_discounts,
             order_discount: order_amount,
             total,
@@ -143,7 +283,48 @@ pub fn price_sale(
         },
         tax,
         points_eligible_net,
+        threshold_hint,
+        promotions: outcome.map(|o| SalePromotions {
+            version: o.version,
+            at: promotions.map_or(jiff::civil::DateTime::default(), |c| c.at),
+            applied: o.promotions,
+        }),
     })
+}
+
+/// Step 3: the cart's lines after member benefit through the promotions engine, line `i` of the
+/// cart being line `i` of the sale.
+fn run_promotions(
+    items: &[LineItem],
+    member_priced: &[MemberPricedLine],
+    ctx: &PromotionContext<'_>,
+) -> Result<(PromotionOutcome, Option<ThresholdHint>), SaleError> {
+    let cart = PromotionCart {
+        branch: ctx.branch,
+        at: ctx.at,
+        customer: ctx.customer.clone(),
+        lines: items
+            .iter()
+            .zip(member_priced)
+            .enumerate()
+            .map(|(index, (item, m))| CartLine {
+                index,
+                product: item.product_id,
+                category: item.category,
+                brand: None,
+                base_unit: m.base_unit,
+                member_unit: m.unit,
+                qty: item.pricing.qty,
+                discount_eligible: item.pricing.discount_eligible,
+                manual_override: item.pricing.manual.is_some() || item.pricing.label_price.is_some(),
+                weighed: item.weighed,
+            })
+            .collect(),
+        coupons: Vec::new(),
+    };
+    let outcome = ctx.engine.price(&cart).map_err(SaleError::Promotions)?;
+    let hint = ctx.engine.nearest_threshold(&cart, &outcome);
+    Ok((outcome, hint))
 }
 
 /// How a customer pays.
@@ -350,6 +531,9 @@ pub struct CompletedSale {
     /// Part of the change put on the member's stored value (找零转存) instead of handed back.
     pub change_to_stored_value: Money,
     pub member: Option<SaleMember>,
+    /// The promotion set version the sale was priced with and the promotions that took effect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promotions: Option<SalePromotions>,
 }
 
 /// Why a sale record does not add up (HQ rejects such an event with this reason).
@@ -385,6 +569,14 @@ pub enum InconsistentSale {
     PointsBase,
     #[error("the tax groups are not those of the lines")]
     Tax,
+    #[error("line {0}: its promotion allocations do not sum to its promotion discount, or one is not above zero")]
+    LinePromotions(usize),
+    #[error("the lines' promotion discounts do not sum to the sale's")]
+    PromotionTotal,
+    #[error("promotion {0}: its allocations on the lines do not sum to its discount, or it is not recorded")]
+    PromotionAllocations(u64),
+    #[error("a gift line must cost nothing and name a promotion the sale recorded")]
+    GiftLine,
 }
 
 impl CompletedSale {
@@ -402,11 +594,12 @@ impl CompletedSale {
                 return Err(InconsistentSale::LineNet(i + 1));
             }
         }
+        self.check_promotions()?;
         let t = &self.totals;
         if self.lines.iter().map(|l| l.net).sum::<Money>() != t.total {
             return Err(InconsistentSale::LinesVsTotal);
         }
-        if t.gross - t.member_savings - t.manual_discounts - t.order_discount != t.total {
+        if t.gross - t.member_savings - t.promotion_discounts - t.manual_discounts - t.order_discount != t.total {
             return Err(InconsistentSale::TotalVsDiscounts);
         }
         if t.total + t.rounding != t.due {
@@ -450,6 +643,46 @@ impl CompletedSale {
         Ok(())
     }
 
+    /// Each line's allocations sum to its promotion discount; each recorded promotion's allocations
+    /// over the lines sum to its discount; no allocation names a promotion the sale did not record;
+    /// a gift line is a ¥0 line of a recorded promotion.
+    fn check_promotions(&self) -> Result<(), InconsistentSale> {
+        use crate::limits::{self, MAX_LINES};
+        let applied = self.promotions.as_ref().map_or(&[][..], |p| &p.applied[..]);
+        limits::count("promotions", applied.len(), MAX_LINES)?;
+        for (i, l) in self.lines.iter().enumerate() {
+            limits::count("a line's promotions", l.promotions.len(), MAX_LINES)?;
+            for (_, m) in &l.promotions {
+                limits::non_negative("a promotion allocation", *m)?;
+            }
+            let sum: i128 = l.promotions.iter().map(|a| i128::from(a.1.0)).sum();
+            if l.promotions.iter().any(|a| a.1.0 <= 0) || sum != i128::from(l.priced.promotion_discount.0) {
+                return Err(InconsistentSale::LinePromotions(i + 1));
+            }
+            if let Some(id) = l.gift_of
+                && (l.priced.gross.0 != 0 || l.net.0 != 0 || !applied.iter().any(|p| p.id == id))
+            {
+                return Err(InconsistentSale::GiftLine);
+            }
+        }
+        let sum: i128 = self.lines.iter().map(|l| i128::from(l.priced.promotion_discount.0)).sum();
+        if sum != i128::from(self.totals.promotion_discounts.0) {
+            return Err(InconsistentSale::PromotionTotal);
+        }
+        for p in applied {
+            limits::non_negative("a promotion's discount", p.discount)?;
+            let on_lines: i128 =
+                self.lines.iter().flat_map(|l| &l.promotions).filter(|a| a.0 == p.id).map(|a| i128::from(a.1.0)).sum();
+            if on_lines != i128::from(p.discount.0) || p.lines.iter().any(|&i| i >= self.lines.len()) {
+                return Err(InconsistentSale::PromotionAllocations(p.id.0));
+            }
+        }
+        if let Some(a) = self.lines.iter().flat_map(|l| &l.promotions).find(|a| !applied.iter().any(|p| p.id == a.0)) {
+            return Err(InconsistentSale::PromotionAllocations(a.0.0));
+        }
+        Ok(())
+    }
+
     /// Every figure within [`crate::limits`], checked before anything is added up.
     fn check_bounds(&self) -> Result<(), InconsistentSale> {
         use crate::limits::{self, MAX_LINES, MAX_TENDERS};
@@ -462,6 +695,7 @@ impl CompletedSale {
                 ("a line's base price", l.priced.base_unit),
                 ("a line's gross", l.priced.gross),
                 ("a line's member saving", l.priced.member_saving),
+                ("a line's promotion discount", l.priced.promotion_discount),
                 ("a line's net", l.priced.net),
                 ("a line's order discount", l.order_discount),
                 ("a line's net", l.net),
@@ -474,6 +708,7 @@ impl CompletedSale {
         for (what, m) in [
             ("the gross", t.gross),
             ("the member savings", t.member_savings),
+            ("the promotion discounts", t.promotion_discounts),
             ("the order discount", t.order_discount),
             ("the total", t.total),
             ("the amount due", t.due),
@@ -535,6 +770,7 @@ mod tests {
             unit: "个".into(),
             vat: Bp(vat),
             points_eligible: true,
+            weighed: false,
             pricing: LineInput {
                 base_price: Money(price),
                 member_price: None,

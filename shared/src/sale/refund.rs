@@ -60,6 +60,15 @@ pub struct Refund {
     pub points_restored: i64,
     pub member: Option<SaleMember>,
     pub tax: Vec<TaxGroup>,
+    /// What this refund kept back for promotions whose threshold the kept goods no longer reach
+    /// (`threshold_clawback`; negative when it releases an earlier one). The sale's clawback so far is
+    /// the sum over its refunds.
+    #[serde(default, skip_serializing_if = "no_clawback")]
+    pub clawback: Money,
+}
+
+fn no_clawback(m: &Money) -> bool {
+    m.is_zero()
 }
 
 /// Why a refund record does not add up (HQ rejects such an event with this reason).
@@ -177,6 +186,12 @@ pub enum RefundError {
     FullyRefunded,
     #[error(transparent)]
     StoredValue(#[from] StoredValueError),
+    #[error(
+        "the goods kept no longer reach a promotion's threshold: the customer would owe {owed}; a manager may waive the clawback"
+    )]
+    ClawbackExceedsRefund { owed: Money },
+    #[error("the sale's promotion record does not add up: {0}")]
+    Promotions(String),
 }
 
 /// The figures of a refund against a sale, before it becomes a [`Refund`] record.
@@ -189,6 +204,8 @@ pub struct RefundPlan {
     pub points_taken_back: i64,
     pub points_restored: i64,
     pub tax: Vec<TaxGroup>,
+    /// See [`Refund::clawback`].
+    pub clawback: Money,
 }
 
 fn rhu(n: i128, d: i128) -> i64 {
@@ -207,6 +224,21 @@ pub fn plan_refund(
     previous: &[Refund],
     picks: &[ReturnPick],
     cash_rounding: CashRounding,
+) -> Result<RefundPlan, RefundError> {
+    plan_refund_with(sale, previous, picks, cash_rounding, false)
+}
+
+/// [`plan_refund`], for a sale priced with promotions, following domain.md "Returns of promotion
+/// sales": each returned line pays back `floor(paid × returned so far / sold)` cumulatively, from the
+/// allocations the sale recorded, and a promotion with `threshold_clawback` whose lowest threshold the
+/// kept lines no longer reach takes back what they got from it, unless `waive_clawback` (a manager's
+/// waiver). A sale without promotions is refunded as before.
+pub fn plan_refund_with(
+    sale: &CompletedSale,
+    previous: &[Refund],
+    picks: &[ReturnPick],
+    cash_rounding: CashRounding,
+    waive_clawback: bool,
 ) -> Result<RefundPlan, RefundError> {
     if picks.is_empty() {
         return Err(RefundError::Nothing);
@@ -230,6 +262,50 @@ pub fn plan_refund(
         }
     }
     wanted.sort_by_key(|(l, _)| *l);
+    for &(line, qty) in &wanted {
+        let sold = sale.lines[line].priced.qty;
+        let left = Qty(sold.0 - returned_qty(line).0);
+        if qty > left {
+            return Err(RefundError::ExceedsSold { line, sold, left, asked: qty });
+        }
+    }
+    let promotion_refund = match &sale.promotions {
+        Some(record) => {
+            let recorded: Vec<crate::promotions::RecordedLine> = sale
+                .lines
+                .iter()
+                .map(|l| crate::promotions::RecordedLine {
+                    qty: l.priced.qty,
+                    // What the line paid is its net: promotions, manual and order discounts taken.
+                    net_before: l.net + l.promotions.iter().map(|a| a.1).sum::<Money>(),
+                    allocations: l.promotions.clone(),
+                    coupon_allocations: Vec::new(),
+                })
+                .collect();
+            let before: Vec<Qty> = (0..sale.lines.len()).map(returned_qty).collect();
+            let mut now = vec![Qty(0); sale.lines.len()];
+            for (line, qty) in &wanted {
+                now[*line] = *qty;
+            }
+            let clawed_before: Money = earlier.iter().map(|r| r.clawback).sum();
+            match crate::promotions::refund_for_return(
+                &recorded,
+                &record.applied,
+                &before,
+                &now,
+                clawed_before,
+                waive_clawback,
+            ) {
+                Ok(r) => Some(r),
+                Err(crate::promotions::ReturnError::ClawbackExceedsRefund { owed }) => {
+                    return Err(RefundError::ClawbackExceedsRefund { owed });
+                }
+                // The quantities were checked above: anything else means the record is broken.
+                Err(e) => return Err(RefundError::Promotions(e.to_string())),
+            }
+        }
+        None => None,
+    };
     let mut lines = Vec::with_capacity(wanted.len());
     for (line, qty) in wanted {
         let sl = &sale.lines[line];
@@ -240,8 +316,13 @@ pub fn plan_refund(
             return Err(RefundError::ExceedsSold { line, sold, left, asked: qty });
         }
         let net = i128::from(sl.net.0);
-        let amount = rhu(net * i128::from(before.0 + qty.0), i128::from(sold.0))
-            - rhu(net * i128::from(before.0), i128::from(sold.0));
+        let amount = match &promotion_refund {
+            Some(r) => r.lines[line].0,
+            None => {
+                rhu(net * i128::from(before.0 + qty.0), i128::from(sold.0))
+                    - rhu(net * i128::from(before.0), i128::from(sold.0))
+            }
+        };
         lines.push(RefundLine {
             sale_line: Some(line),
             product_id: sl.item.product_id,
@@ -264,7 +345,11 @@ pub fn plan_refund(
             Money(rhu(i128::from(t.due.0) * i128::from(nets.0), i128::from(t.total.0)))
         }
     };
-    let total = scale(nets_before + nets_now) - scale(nets_before);
+    let clawback = promotion_refund.as_ref().map_or(Money::ZERO, |r| r.clawback);
+    let total = scale(nets_before + nets_now) - scale(nets_before) - clawback;
+    if total.is_negative() {
+        return Err(RefundError::ClawbackExceedsRefund { owed: -total });
+    }
 
     // Each tender's share of it.
     let paid: Vec<Money> = sale.tenders.iter().map(|x| x.amount).collect();
@@ -322,7 +407,7 @@ pub fn plan_refund(
         _ => 0,
     };
     let tax = tax_groups(lines.iter().map(|l| (l.vat, l.amount)));
-    Ok(RefundPlan { lines, total, rounding, tenders, points_taken_back, points_restored, tax })
+    Ok(RefundPlan { lines, total, rounding, tenders, points_taken_back, points_restored, tax, clawback })
 }
 
 /// The order in which a refund's rounding leftovers go back: cash, stored value, card, points.

@@ -38,6 +38,14 @@ impl Facts for SqlFacts<'_> {
         self.store.all_policies_tx(self.c)
     }
 
+    fn promotion_engine(
+        &self,
+        _version: u64,
+    ) -> StoreResult<Option<std::sync::Arc<shared::promotions::PromotionEngine>>> {
+        // PROMO-MERGE: read from the promotion store once branch promotions-hq is merged.
+        Ok(None)
+    }
+
     fn member(&self, named: &SaleMember) -> StoreResult<Option<MemberRecord>> {
         let by_id = match named.member_id {
             Some(id) => ledger::resolve(self.c, &id.to_string())?,
