@@ -248,21 +248,20 @@ impl Till {
         self.my_shift()?;
         let mut cart = self.cart.clone().unwrap_or_else(|| Cart::new(self.now()));
         change(&mut cart)?;
-        self.price(&cart)?;
+        let (priced, _, _) = self.price(&cart)?;
         let previous = self.cart.replace(cart);
         if let Err(e) = self.persist_cart(audit) {
             self.cart = previous;
             return Err(e);
         }
-        self.show_on_display();
+        self.show_on_display(&priced);
         Ok(())
     }
 
-    fn show_on_display(&self) {
-        if let Ok(Some(view)) = self.view() {
-            let last = view.lines.last().map(|l| (l.item.name.as_str(), l.net));
-            self.devices.show_customer(last, view.totals.total);
-        }
+    /// The customer display shows the last line and the total, from the pricing just done.
+    fn show_on_display(&self, priced: &PricedSale) {
+        let last = priced.lines.last().map(|l| (l.item.name.as_str(), l.net));
+        self.devices.show_customer(last, priced.totals.total);
     }
 
     fn no_tenders(&self) -> TillResult<()> {
