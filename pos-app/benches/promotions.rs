@@ -97,7 +97,7 @@ fn promotion(id: u64, rng: &mut Lcg) -> Promotion {
     let for_cart = rng.below(10) == 0;
     let kind = kind(rng);
     let scope = match (rng.below(20), for_cart) {
-        (0, _) if id % 500 == 0 => Scope { all_products: true, ..Scope::default() },
+        (0, _) if id.is_multiple_of(500) => Scope { all_products: true, ..Scope::default() },
         (1..=2, true) => {
             Scope { categories: vec![CategoryId(1 + (1 + rng.below(CART_LINES)) % CATEGORIES)], ..Scope::default() }
         }
