@@ -17,13 +17,15 @@ use shared::catalog::{Category, Product, ProductId};
 use shared::ids::{BranchId, HoldId, MemberId, StaffId, TillId};
 use shared::member::MemberIdentifier;
 use shared::policy::MemberPolicy;
+use shared::promotions::{Promotion, PromotionId, PromotionSet};
 use shared::staff::StaffMember;
 use shared::sync::{BranchPrice, EventEnvelope, HoldRequest, HoldResponse, SaleHistory, TopUpRequest, TopUpResponse};
 
 use crate::model::{
     Actor, Adjustment, AuditRecord, AuditVerdict, CardKind, CardStatus, ChangePage, DailyRun, EnrolRefusal,
     IngestOutcome, LedgerRow, LotRow, MemberPatch, MemberRecord, MemberRefusal, NewMember, NewUser, PolicyVersion,
-    SaleSummary, StoredEvent, Till, TillMemberLookup, TillSyncStatus, TokenLookup, User, UserPatch,
+    PromotionFilter, PromotionRecord, SaleSummary, StoredEvent, Till, TillMemberLookup, TillSyncStatus, TokenLookup,
+    User, UserPatch,
 };
 use crate::reports::{Report, ReportQuery};
 
@@ -186,6 +188,28 @@ pub trait PolicyStore {
     fn create_policy(&self, actor: &Actor, policy: MemberPolicy) -> StoreResult<MemberPolicy>;
 }
 
+/// The promotion set (domain.md "Promotions"): one version for the whole set, taken up by one on
+/// every create, update and withdrawal, each of which is one transaction with its change on the
+/// feed (`Change::Promotion`, for every branch) and its audit entry. Every version of the set
+/// stays readable, so a sale is checked with the version its till priced it with.
+pub trait PromotionStore {
+    /// Publishes a new promotion; its `id` is assigned. Refused (`Invalid`, naming the field) when
+    /// it fails `Promotion::validate` or names a product, category, branch or tier HQ does not know.
+    fn create_promotion(&self, actor: &Actor, promotion: Promotion) -> StoreResult<PromotionRecord>;
+    /// Publishes a new revision of `promotion.id` (checked as on create); a withdrawn one is a conflict.
+    fn update_promotion(&self, actor: &Actor, promotion: Promotion) -> StoreResult<PromotionRecord>;
+    /// Takes a promotion out of the set from the next version on.
+    fn withdraw_promotion(&self, actor: &Actor, id: PromotionId) -> StoreResult<PromotionRecord>;
+    /// A promotion's newest revision, its status on `today`.
+    fn promotion(&self, id: PromotionId, today: Date) -> StoreResult<PromotionRecord>;
+    /// Promotions in id order after `filter.after`, by status on `today` and part of the name.
+    fn list_promotions(&self, filter: &PromotionFilter, today: Date) -> StoreResult<Vec<PromotionRecord>>;
+    /// The set at its newest version (version 0, empty, before the first promotion).
+    fn current_promotion_set(&self) -> StoreResult<PromotionSet>;
+    /// The set exactly as it stood at `version`; `NotFound` beyond the newest.
+    fn promotion_set_at(&self, version: u64) -> StoreResult<PromotionSet>;
+}
+
 /// The member registry, the points and stored-value ledger, holds and top-ups, the daily job.
 /// Every balance change is a ledger entry in the same transaction as what caused it.
 pub trait MemberStore {
@@ -322,6 +346,7 @@ pub trait Store:
     + BranchStore
     + CatalogStore
     + PolicyStore
+    + PromotionStore
     + MemberStore
     + SyncStore
     + ReportStore
@@ -337,6 +362,7 @@ impl<
         + BranchStore
         + CatalogStore
         + PolicyStore
+        + PromotionStore
         + MemberStore
         + SyncStore
         + ReportStore

@@ -27,6 +27,7 @@ pub(crate) mod ledger;
 pub(crate) mod member_effects;
 pub(crate) mod members;
 pub(crate) mod postgres;
+mod promotions;
 mod reports;
 pub mod schema;
 pub mod schema_pg;
