@@ -44,6 +44,8 @@ pub mod can {
     pub const ADJUST_MEMBERS: &[Role] = &[Admin, Finance, Marketing];
     /// Change the member policy.
     pub const EDIT_POLICY: &[Role] = &[Admin, Marketing];
+    /// Publish, change and withdraw promotions.
+    pub const EDIT_PROMOTIONS: &[Role] = &[Admin, Marketing];
     /// Read and verify the audit log.
     pub const SEE_AUDIT: &[Role] = &[Admin, Finance];
 }
@@ -122,6 +124,13 @@ pub const API: &[Rule] = &[
     ("POST", "/api/v1/policies", Roles(can::EDIT_POLICY)),
     ("GET", "/api/v1/policies/current", Roles(can::READ)),
     ("POST", "/api/v1/policies/preview", Roles(can::READ)),
+    ("GET", "/api/v1/promotions", Roles(can::READ)),
+    ("POST", "/api/v1/promotions", Roles(can::EDIT_PROMOTIONS)),
+    ("GET", "/api/v1/promotions/set", Roles(can::READ)),
+    ("POST", "/api/v1/promotions/preview", Roles(can::READ)),
+    ("GET", "/api/v1/promotions/{id}", Roles(can::READ)),
+    ("PUT", "/api/v1/promotions/{id}", Roles(can::EDIT_PROMOTIONS)),
+    ("POST", "/api/v1/promotions/{id}/withdraw", Roles(can::EDIT_PROMOTIONS)),
     ("POST", "/api/v1/sync/enrol", Anyone),
     ("POST", "/api/v1/sync/push", Till),
     ("GET", "/api/v1/sync/pull", Till),
