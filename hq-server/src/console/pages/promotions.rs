@@ -1,0 +1,1100 @@
+//! Promotions (促销): the list with its filters, the form for every kind, a promotion's page with
+//! what it competes with and a withdraw button, and a preview of a typed cart with the current set.
+
+use axum::extract::{Path, Query, State};
+use maud::{Markup, html};
+use serde::Deserialize;
+use shared::catalog::{CategoryId, ProductId};
+use shared::ids::BranchId;
+use shared::lang::Lang;
+use shared::money::{Bp, Currency, Money, Qty};
+use shared::promotions::{
+    Audience, Branches, Layer, Limits, Promotion, PromotionError, PromotionId, PromotionKind, Schedule, Scope, Slab,
+    TimeWindow,
+};
+
+use super::*;
+use crate::console::{C, ConsoleError, Menu, Page, PageResult, layout, redirect};
+use crate::http::AppState;
+use crate::http::promotions::{PreviewInput, PreviewLine, PreviewOutput};
+use crate::model::{PromotionFilter, PromotionRecord, PromotionStatus};
+
+/// The kinds, in the order the form offers them: code (as the API spells it) and label.
+const KINDS: [(&str, C); 10] = [
+    ("fixed_price", C::KindFixedPrice),
+    ("amount_off", C::KindAmountOff),
+    ("percent_off", C::KindPercentOff),
+    ("buy_n_get_m_free", C::KindBuyNGetM),
+    ("nth_percent_off", C::KindNthPercentOff),
+    ("n_for_price", C::KindNForPrice),
+    ("slabs", C::KindSlabs),
+    ("repeating", C::KindRepeating),
+    ("threshold_percent", C::KindThresholdPercent),
+    ("gift", C::KindGift),
+];
+
+fn kind_code(k: &PromotionKind) -> &'static str {
+    match k {
+        PromotionKind::FixedPrice { .. } => "fixed_price",
+        PromotionKind::AmountOff { .. } => "amount_off",
+        PromotionKind::PercentOff { .. } => "percent_off",
+        PromotionKind::BuyNGetMFree { .. } => "buy_n_get_m_free",
+        PromotionKind::NthPercentOff { .. } => "nth_percent_off",
+        PromotionKind::NForPrice { .. } => "n_for_price",
+        PromotionKind::Slabs { .. } => "slabs",
+        PromotionKind::Repeating { .. } => "repeating",
+        PromotionKind::ThresholdPercent { .. } => "threshold_percent",
+        PromotionKind::Gift { .. } => "gift",
+    }
+}
+
+fn kind_label(page: &Page, k: &PromotionKind) -> &'static str {
+    let code = kind_code(k);
+    KINDS.iter().find(|(c, _)| *c == code).map_or(code, |(_, l)| page.t(*l))
+}
+
+fn status_label(page: &Page, s: PromotionStatus) -> &'static str {
+    page.t(match s {
+        PromotionStatus::Scheduled => C::StatusScheduled,
+        PromotionStatus::Active => C::StatusActive,
+        PromotionStatus::Ended => C::StatusEnded,
+        PromotionStatus::Withdrawn => C::StatusWithdrawn,
+    })
+}
+
+/// What a promotion does, in a few words: "满 ¥100.00 减 ¥10.00".
+fn kind_text(page: &Page, k: &PromotionKind) -> String {
+    let zh = page.lang == Lang::ZhCn;
+    let pct = |bp: Bp| bp.display_percent();
+    match k {
+        PromotionKind::FixedPrice { price } => format!("{} {price}", page.t(C::KindFixedPrice)),
+        PromotionKind::AmountOff { off } => format!("{} {off}", page.t(C::KindAmountOff)),
+        PromotionKind::PercentOff { bp, on_member_price } => {
+            let m = if *on_member_price { format!(" ({})", page.t(C::OnMemberPrice)) } else { String::new() };
+            if zh { format!("减 {}{m}", pct(*bp)) } else { format!("{} off{m}", pct(*bp)) }
+        }
+        PromotionKind::BuyNGetMFree { n, m } => {
+            if zh {
+                format!("买{n}赠{m}")
+            } else {
+                format!("buy {n} get {m} free")
+            }
+        }
+        PromotionKind::NthPercentOff { n, bp } => {
+            if zh {
+                format!("第{n}件减 {}", pct(*bp))
+            } else {
+                format!("item {n} at {} off", pct(*bp))
+            }
+        }
+        PromotionKind::NForPrice { n, price } => {
+            if zh {
+                format!("{price} {n}件")
+            } else {
+                format!("{n} for {price}")
+            }
+        }
+        PromotionKind::Slabs { slabs } => {
+            slabs
+                .iter()
+                .map(|s| {
+                    if zh {
+                        format!("满{}减{}", s.threshold, s.off)
+                    } else {
+                        format!("{} off {}", s.off, s.threshold)
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+        PromotionKind::Repeating { every, off, cap } => {
+            let cap =
+                cap.map(|c| if zh { format!("，最多减{c}") } else { format!(", at most {c}") }).unwrap_or_default();
+            if zh { format!("每满{every}减{off}{cap}") } else { format!("{off} off every {every}{cap}") }
+        }
+        PromotionKind::ThresholdPercent { threshold, bp } => {
+            if zh {
+                format!("满{threshold}减 {}", pct(*bp))
+            } else {
+                format!("{} off from {threshold}", pct(*bp))
+            }
+        }
+        PromotionKind::Gift { threshold, product } => {
+            if zh {
+                format!("满{threshold}赠商品 #{}", product.0)
+            } else {
+                format!("gift #{} from {threshold}", product.0)
+            }
+        }
+    }
+}
+
+/// An engine rule the promotion breaks, in the page's language, the field first.
+fn promotion_error_text(lang: Lang, e: &PromotionError) -> String {
+    if lang == Lang::En {
+        return e.to_string();
+    }
+    use PromotionError as E;
+    match e {
+        E::EmptyName => "name（名称）：促销需要名称".into(),
+        E::NoBranches => "branches（门店）：门店列表为空".into(),
+        E::EndBeforeStart { from, to } => format!("schedule.to（结束日期）：{to} 早于开始日期 {from}"),
+        E::BadWeekday(d) => format!("schedule.weekdays（星期）：{d} 不是星期几（1 = 周一 … 7 = 周日）"),
+        E::NoWeekdays => "schedule.weekdays（星期）：列表为空".into(),
+        E::EmptyTimeWindow => "schedule.time_window（每日时段）：结束必须晚于开始（不跨午夜）".into(),
+        E::NoTiers => "audience.tiers（会员等级）：至少选一个等级".into(),
+        E::EmptyScope => "scope（适用商品）：请选择全部商品，或填写商品、品类".into(),
+        E::NegativeAmount { field, value } => format!("kind.{field}：{value} 是负数"),
+        E::ZeroThreshold { field } => format!("kind.{field}（门槛）：门槛必须大于零"),
+        E::ZeroOff { field } => format!("kind.{field}（减额）：减额必须大于零"),
+        E::PercentOutOfRange(bp) => {
+            format!("kind.bp（优惠比例）：必须大于 0% 且不超过 100%，而不是 {}", bp.display_percent())
+        }
+        E::ZeroCount { field } => format!("kind.{field}（件数）：至少为 1"),
+        E::NoSlabs => "kind.slabs（满减档位）：至少填写一档".into(),
+        E::DuplicateSlab(m) => format!("kind.slabs（满减档位）：两档门槛相同（{m}）"),
+        E::ZeroCap => "kind.cap（最多减）：必须大于零".into(),
+        E::ZeroLimit { field } => format!("limits.{field}（限用次数）：0 次永远不会生效"),
+    }
+}
+
+/// The form as typed: every field a string, so a refused form comes back as it was.
+#[derive(Clone, Debug, Default)]
+pub(super) struct PromotionForm {
+    csrf: String,
+    name: String,
+    kind: String,
+    price: String,
+    off: String,
+    percent: String,
+    on_member_price: bool,
+    n: String,
+    m: String,
+    slabs: Vec<[String; 2]>,
+    every: String,
+    cap: String,
+    threshold: String,
+    gift: String,
+    from: String,
+    to: String,
+    weekdays: Vec<u8>,
+    time_start: String,
+    time_end: String,
+    audience: String,
+    tiers: Vec<String>,
+    all_branches: bool,
+    branches: Vec<i64>,
+    all_products: bool,
+    products: String,
+    categories: String,
+    excluded: String,
+    group: String,
+    priority: String,
+    per_sale: String,
+    per_member: String,
+    clawback: bool,
+}
+
+const SLAB_FIELDS: [&str; 2] = ["slab_threshold", "slab_off"];
+
+/// The codes in a typed list: one a line (or separated by commas or spaces), or a pasted CSV whose
+/// header has a `code` column.
+pub(super) fn codes(text: &str) -> Vec<String> {
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines.clone().next().unwrap_or_default();
+    let header: Vec<&str> = first.split(',').map(|h| h.trim().trim_matches('"')).collect();
+    if (header.len() > 1 || header.first().is_some_and(|h| h.eq_ignore_ascii_case("code")))
+        && let Some(col) = header.iter().position(|h| h.eq_ignore_ascii_case("code"))
+    {
+        lines.next();
+        return lines
+            .filter_map(|l| l.split(',').nth(col).map(|c| c.trim().trim_matches('"').to_owned()))
+            .filter(|c| !c.is_empty())
+            .collect();
+    }
+    text.split(|c: char| c == ',' || c.is_whitespace()).filter(|c| !c.is_empty()).map(str::to_owned).collect()
+}
+
+impl PromotionForm {
+    fn blank(today: jiff::civil::Date) -> PromotionForm {
+        PromotionForm {
+            kind: "slabs".into(),
+            from: today.to_string(),
+            to: today.to_string(),
+            audience: "everyone".into(),
+            all_branches: true,
+            priority: "0".into(),
+            ..Default::default()
+        }
+    }
+
+    /// The form showing `p`, with its codes (products by id → code, categories by id → code).
+    fn of(
+        p: &Promotion,
+        product_code: &dyn Fn(ProductId) -> String,
+        category_code: &dyn Fn(CategoryId) -> String,
+    ) -> Self {
+        let y = |m: Money| yuan_field(m);
+        let pct = |bp: Bp| {
+            let s = format!("{}.{:02}", bp.0 / 100, bp.0 % 100);
+            s.trim_end_matches('0').trim_end_matches('.').to_owned()
+        };
+        let mut f = PromotionForm {
+            name: p.name.clone(),
+            kind: kind_code(&p.kind).into(),
+            from: p.schedule.from.to_string(),
+            to: p.schedule.to.to_string(),
+            weekdays: p.schedule.weekdays.clone().unwrap_or_default(),
+            time_start: p.schedule.time_window.map(|w| w.start.strftime("%H:%M").to_string()).unwrap_or_default(),
+            time_end: p.schedule.time_window.map(|w| w.end.strftime("%H:%M").to_string()).unwrap_or_default(),
+            audience: match &p.audience {
+                Audience::Everyone => "everyone",
+                Audience::Members => "members",
+                Audience::Tiers(_) => "tiers",
+            }
+            .into(),
+            tiers: match &p.audience {
+                Audience::Tiers(t) => t.clone(),
+                _ => Vec::new(),
+            },
+            all_branches: p.branches == Branches::All,
+            branches: match &p.branches {
+                Branches::Only(b) => b.iter().map(|b| b.0).collect(),
+                Branches::All => Vec::new(),
+            },
+            all_products: p.scope.all_products,
+            products: p.scope.products.iter().map(|id| product_code(*id)).collect::<Vec<_>>().join("\n"),
+            categories: p.scope.categories.iter().map(|id| category_code(*id)).collect::<Vec<_>>().join("\n"),
+            excluded: p.scope.excluded.iter().map(|id| product_code(*id)).collect::<Vec<_>>().join("\n"),
+            group: p.exclusivity_group.clone().unwrap_or_default(),
+            priority: p.priority.to_string(),
+            per_sale: p.limits.per_sale.map(|n| n.to_string()).unwrap_or_default(),
+            per_member: p.limits.per_member.map(|n| n.to_string()).unwrap_or_default(),
+            clawback: p.threshold_clawback,
+            ..Default::default()
+        };
+        match &p.kind {
+            PromotionKind::FixedPrice { price } => f.price = y(*price),
+            PromotionKind::AmountOff { off } => f.off = y(*off),
+            PromotionKind::PercentOff { bp, on_member_price } => {
+                f.percent = pct(*bp);
+                f.on_member_price = *on_member_price;
+            }
+            PromotionKind::BuyNGetMFree { n, m } => {
+                f.n = n.to_string();
+                f.m = m.to_string();
+            }
+            PromotionKind::NthPercentOff { n, bp } => {
+                f.n = n.to_string();
+                f.percent = pct(*bp);
+            }
+            PromotionKind::NForPrice { n, price } => {
+                f.n = n.to_string();
+                f.price = y(*price);
+            }
+            PromotionKind::Slabs { slabs } => f.slabs = slabs.iter().map(|s| [y(s.threshold), y(s.off)]).collect(),
+            PromotionKind::Repeating { every, off, cap } => {
+                f.every = y(*every);
+                f.off = y(*off);
+                f.cap = cap.map(y).unwrap_or_default();
+            }
+            PromotionKind::ThresholdPercent { threshold, bp } => {
+                f.threshold = y(*threshold);
+                f.percent = pct(*bp);
+            }
+            PromotionKind::Gift { threshold, product } => {
+                f.threshold = y(*threshold);
+                f.gift = product_code(*product);
+            }
+        }
+        f
+    }
+
+    fn from_pairs(pairs: &[(String, String)]) -> PromotionForm {
+        let one = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+        let all = |name: &str| pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect::<Vec<_>>();
+        let on = |name: &str| pairs.iter().any(|(k, v)| k == name && !v.is_empty());
+        PromotionForm {
+            csrf: one("_csrf"),
+            name: one("name"),
+            kind: one("kind"),
+            price: one("price"),
+            off: one("off"),
+            percent: one("percent"),
+            on_member_price: on("on_member_price"),
+            n: one("n"),
+            m: one("m"),
+            slabs: super::policy::rows(pairs, SLAB_FIELDS),
+            every: one("every"),
+            cap: one("cap"),
+            threshold: one("threshold"),
+            gift: one("gift"),
+            from: one("from"),
+            to: one("to"),
+            weekdays: all("weekday").iter().filter_map(|d| d.parse().ok()).collect(),
+            time_start: one("time_start"),
+            time_end: one("time_end"),
+            audience: one("audience"),
+            tiers: all("tier"),
+            all_branches: one("branch_scope") != "only",
+            branches: all("branch").iter().filter_map(|b| b.parse().ok()).collect(),
+            all_products: on("all_products"),
+            products: one("products"),
+            categories: one("categories"),
+            excluded: one("excluded"),
+            group: one("group"),
+            priority: one("priority"),
+            per_sale: one("per_sale"),
+            per_member: one("per_member"),
+            clawback: on("clawback"),
+        }
+    }
+
+    /// The promotion this form describes, with its codes looked up; or what is wrong, the field first.
+    fn apply(&self, id: PromotionId, lang: Lang, lookup: &Lookup) -> Result<Promotion, String> {
+        let zh = lang == Lang::ZhCn;
+        let say =
+            |field: &str, zh_text: &str, en_text: &str| format!("{field}: {}", if zh { zh_text } else { en_text });
+        let yuan = |field: &str, v: &str| {
+            Currency::CNY
+                .parse(v.trim())
+                .map_err(|_| say(field, "请填写金额，如 12.50", "an amount like 12.50, please"))
+        };
+        let count = |field: &str, v: &str| {
+            v.trim().parse::<u32>().map_err(|_| say(field, "请填写整数", "a whole number, please"))
+        };
+        let optional_count = |field: &str, v: &str| {
+            if v.trim().is_empty() { Ok(None) } else { count(field, v).map(Some) }
+        };
+        // A percentage has two decimals, as yuan do: "12.5" % is 1250 bp, read as 12.50 would be fen.
+        let percent = |v: &str| -> Result<Bp, String> {
+            let bp = Currency::CNY
+                .parse(v.trim())
+                .map_err(|_| say("kind.bp", "请填写百分比，如 20", "a percentage like 20, please"))?;
+            Ok(Bp(bp.0))
+        };
+        let date = |field: &str, v: &str| {
+            v.trim()
+                .parse::<jiff::civil::Date>()
+                .map_err(|_| say(field, "请填写日期，如 2026-12-01", "a date like 2026-12-01, please"))
+        };
+        let time = |field: &str, v: &str| {
+            jiff::civil::Time::strptime("%H:%M", v.trim())
+                .map_err(|_| say(field, "请填写时间，如 09:30", "a time like 09:30, please"))
+        };
+        let kind = match self.kind.as_str() {
+            "fixed_price" => PromotionKind::FixedPrice { price: yuan("kind.price", &self.price)? },
+            "amount_off" => PromotionKind::AmountOff { off: yuan("kind.off", &self.off)? },
+            "percent_off" => {
+                PromotionKind::PercentOff { bp: percent(&self.percent)?, on_member_price: self.on_member_price }
+            }
+            "buy_n_get_m_free" => {
+                PromotionKind::BuyNGetMFree { n: count("kind.n", &self.n)?, m: count("kind.m", &self.m)? }
+            }
+            "nth_percent_off" => {
+                PromotionKind::NthPercentOff { n: count("kind.n", &self.n)?, bp: percent(&self.percent)? }
+            }
+            "n_for_price" => {
+                PromotionKind::NForPrice { n: count("kind.n", &self.n)?, price: yuan("kind.price", &self.price)? }
+            }
+            "slabs" => PromotionKind::Slabs {
+                slabs: self
+                    .slabs
+                    .iter()
+                    .map(|[t, o]| {
+                        Ok(Slab { threshold: yuan("kind.slabs.threshold", t)?, off: yuan("kind.slabs.off", o)? })
+                    })
+                    .collect::<Result<_, String>>()?,
+            },
+            "repeating" => PromotionKind::Repeating {
+                every: yuan("kind.every", &self.every)?,
+                off: yuan("kind.off", &self.off)?,
+                cap: if self.cap.trim().is_empty() { None } else { Some(yuan("kind.cap", &self.cap)?) },
+            },
+            "threshold_percent" => PromotionKind::ThresholdPercent {
+                threshold: yuan("kind.threshold", &self.threshold)?,
+                bp: percent(&self.percent)?,
+            },
+            "gift" => PromotionKind::Gift {
+                threshold: yuan("kind.threshold", &self.threshold)?,
+                product: lookup.product("kind.product", self.gift.trim(), zh)?,
+            },
+            _ => return Err(say("kind", "请选择促销类型", "choose a kind, please")),
+        };
+        let time_window = match (self.time_start.trim().is_empty(), self.time_end.trim().is_empty()) {
+            (true, true) => None,
+            _ => Some(TimeWindow {
+                start: time("schedule.time_window.start", &self.time_start)?,
+                end: time("schedule.time_window.end", &self.time_end)?,
+            }),
+        };
+        let products = |field: &str, text: &str| -> Result<Vec<ProductId>, String> {
+            let list = codes(text);
+            if list.len() > crate::rules::MAX_SCOPE_ITEMS {
+                return Err(say(field, "商品太多", "too many products"));
+            }
+            list.iter().map(|c| lookup.product(field, c, zh)).collect()
+        };
+        let categories = codes(&self.categories)
+            .iter()
+            .map(|c| {
+                lookup.categories.iter().find(|(_, code)| code == c).map(|(id, _)| *id).ok_or_else(|| {
+                    format!("scope.categories: {} {c}", if zh { "总部没有此品类" } else { "HQ has no category" })
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let group = self.group.trim();
+        let p = Promotion {
+            id,
+            name: self.name.trim().to_owned(),
+            branches: if self.all_branches {
+                Branches::All
+            } else {
+                Branches::Only(self.branches.iter().copied().map(BranchId).collect())
+            },
+            schedule: Schedule {
+                from: date("schedule.from", &self.from)?,
+                to: date("schedule.to", &self.to)?,
+                weekdays: (!self.weekdays.is_empty()).then(|| self.weekdays.clone()),
+                time_window,
+            },
+            audience: match self.audience.as_str() {
+                "members" => Audience::Members,
+                "tiers" => Audience::Tiers(self.tiers.clone()),
+                _ => Audience::Everyone,
+            },
+            scope: Scope {
+                all_products: self.all_products,
+                products: products("scope.products", &self.products)?,
+                categories,
+                brands: Vec::new(),
+                excluded: products("scope.excluded", &self.excluded)?,
+            },
+            kind,
+            exclusivity_group: (!group.is_empty()).then(|| group.to_owned()),
+            priority: if self.priority.trim().is_empty() {
+                0
+            } else {
+                self.priority.trim().parse().map_err(|_| say("priority", "请填写整数", "a whole number, please"))?
+            },
+            limits: Limits {
+                per_sale: optional_count("limits.per_sale", &self.per_sale)?,
+                per_member: optional_count("limits.per_member", &self.per_member)?,
+            },
+            threshold_clawback: self.clawback,
+        };
+        p.validate().map_err(|e| promotion_error_text(lang, &e))?;
+        crate::rules::promotion(&p)?;
+        Ok(p)
+    }
+}
+
+/// What the form's codes name: products looked up one by one, categories and branches listed.
+struct Lookup {
+    products: Vec<(String, Option<ProductId>)>,
+    categories: Vec<(CategoryId, String)>,
+}
+
+impl Lookup {
+    fn product(&self, field: &str, code: &str, zh: bool) -> Result<ProductId, String> {
+        match self.products.iter().find(|(c, _)| c == code) {
+            Some((_, Some(id))) => Ok(*id),
+            _ if code.is_empty() => {
+                Err(format!("{field}: {}", if zh { "请填写商品编码" } else { "a product code, please" }))
+            }
+            _ => Err(format!("{field}: {} {code}", if zh { "总部没有此商品" } else { "HQ has no product" })),
+        }
+    }
+}
+
+/// Looks up every code the form names, in one blocking call.
+async fn lookup(state: &AppState, f: &PromotionForm) -> Result<Lookup, ConsoleError> {
+    let mut wanted: Vec<String> = codes(&f.products);
+    wanted.extend(codes(&f.excluded));
+    wanted.push(f.gift.trim().to_owned());
+    wanted.retain(|c| !c.is_empty());
+    wanted.sort();
+    wanted.dedup();
+    wanted.truncate(2 * crate::rules::MAX_SCOPE_ITEMS + 1);
+    Ok(state
+        .db(move |s| {
+            let products = wanted
+                .into_iter()
+                .map(|c| Ok((c.clone(), s.product_by_code(&c)?.map(|p| p.id))))
+                .collect::<crate::store::StoreResult<_>>()?;
+            let categories = s.list_categories()?.into_iter().map(|c| (c.id, c.code)).collect();
+            Ok(Lookup { products, categories })
+        })
+        .await?)
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct ListQuery {
+    status: Option<String>,
+    q: Option<String>,
+}
+
+pub(super) async fn promotions(State(state): State<AppState>, page: Page, Query(q): Query<ListQuery>) -> PageResult {
+    let status: Option<PromotionStatus> =
+        q.status.as_deref().filter(|s| !s.is_empty()).and_then(crate::console::from_code);
+    let name = q.q.clone().unwrap_or_default();
+    let filter = PromotionFilter {
+        status,
+        name: (!name.trim().is_empty()).then(|| name.trim().to_owned()),
+        after: 0,
+        limit: 500,
+    };
+    let today = state.chain_day().await?.day;
+    let (list, set) = state.db(move |s| Ok((s.list_promotions(&filter, today)?, s.current_promotion_set()?))).await?;
+    let preview = preview_form(&page, &state, &PreviewForm::default()).await?;
+    let body = html! {
+        form.inline #promotion-filter method="get" {
+            label { (page.t(C::Status))
+                select name="status" {
+                    option value="" { (page.t(C::AllStatuses)) }
+                    @for s in PromotionStatus::ALL { option value=(s.code()) selected[status == Some(s)] { (status_label(&page, s)) } }
+                }
+            }
+            label { (page.t(C::Search)) input name="q" value=(name); }
+            button type="submit" { (page.t(C::Show)) }
+        }
+        p {
+            (page.t(C::SetVersion)) " " b #set-version { (set.version) } " · "
+            @if may_edit(&page) { a #new-promotion href="/console/promotions/new" { (page.t(C::NewPromotion)) } " · " }
+            a href="#preview-form" { (page.t(C::RunPreview)) }
+        }
+        table #promotions {
+            thead { tr {
+                th { "#" } th { (page.t(C::Name)) } th { (page.t(C::PromotionKindLabel)) } th { (page.t(C::From)) }
+                th { (page.t(C::To)) } th { (page.t(C::Status)) } th.n { (page.t(C::Version)) }
+            } }
+            tbody { @for r in &list { @let p = &r.promotion; tr {
+                td { (p.id.0) }
+                td { a href={ "/console/promotions/" (p.id.0) } { (p.name) } }
+                td { (kind_text(&page, &p.kind)) }
+                td { (p.schedule.from) } td { (p.schedule.to) }
+                td.status { (status_label(&page, r.status)) }
+                td.n { (r.version) }
+            } } }
+        }
+        (preview)
+    };
+    Ok(layout(&page, Menu::Promotions, page.t(C::Promotions), body))
+}
+
+fn may_edit(page: &Page) -> bool {
+    crate::authz::can::EDIT_PROMOTIONS.contains(&page.me.user.role)
+}
+
+pub(super) async fn new_promotion(State(state): State<AppState>, page: Page) -> PageResult {
+    let today = state.chain_day().await?.day;
+    form_page(&state, &page, None, PromotionForm::blank(today), None).await
+}
+
+pub(super) async fn create_promotion(
+    State(state): State<AppState>,
+    page: Page,
+    axum::Form(pairs): axum::Form<Vec<(String, String)>>,
+) -> PageResult {
+    let f = PromotionForm::from_pairs(&pairs);
+    page.check_csrf(&f.csrf)?;
+    save(&state, &page, None, f).await
+}
+
+pub(super) async fn edit_promotion(State(state): State<AppState>, page: Page, Path(id): Path<u64>) -> PageResult {
+    let id = PromotionId(id);
+    let today = state.chain_day().await?.day;
+    let r = state.db(move |s| s.promotion(id, today)).await?;
+    let p = r.promotion.clone();
+    let form = state
+        .db(move |s| {
+            let cats = s.list_categories()?;
+            let mut codes = Vec::new();
+            for pid in p.scope.products.iter().chain(&p.scope.excluded).copied().chain(match p.kind {
+                PromotionKind::Gift { product, .. } => Some(product),
+                _ => None,
+            }) {
+                codes.push((pid, s.get_product(pid).map(|x| x.code).unwrap_or_else(|_| pid.0.to_string())));
+            }
+            let product_code =
+                |id: ProductId| codes.iter().find(|(p, _)| *p == id).map_or(id.0.to_string(), |(_, c)| c.clone());
+            let category_code =
+                |id: CategoryId| cats.iter().find(|c| c.id == id).map_or(id.0.to_string(), |c| c.code.clone());
+            Ok(PromotionForm::of(&p, &product_code, &category_code))
+        })
+        .await?;
+    form_page(&state, &page, Some(id), form, None).await
+}
+
+pub(super) async fn update_promotion(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<u64>,
+    axum::Form(pairs): axum::Form<Vec<(String, String)>>,
+) -> PageResult {
+    let f = PromotionForm::from_pairs(&pairs);
+    page.check_csrf(&f.csrf)?;
+    save(&state, &page, Some(PromotionId(id)), f).await
+}
+
+/// Publishes the form (a new promotion, or a new revision of `id`), or shows it again with why not.
+async fn save(state: &AppState, page: &Page, id: Option<PromotionId>, f: PromotionForm) -> PageResult {
+    let lookup = lookup(state, &f).await?;
+    let promotion = match f.apply(id.unwrap_or(PromotionId(0)), page.lang, &lookup) {
+        Ok(p) => p,
+        Err(e) => return form_page(state, page, id, f, Some(e)).await,
+    };
+    let actor = page.me.actor();
+    let saved = state
+        .db(move |s| match id {
+            None => crate::admin::add_promotion(s, &actor, promotion),
+            Some(_) => crate::admin::update_promotion(s, &actor, promotion),
+        })
+        .await;
+    match saved {
+        Ok(r) => Ok(redirect(&format!("/console/promotions/{}?published=1", r.promotion.id.0))),
+        Err(crate::error::AppError::Validation(e) | crate::error::AppError::Conflict(e)) => {
+            form_page(state, page, id, f, Some(e)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn form_page(
+    state: &AppState,
+    page: &Page,
+    id: Option<PromotionId>,
+    f: PromotionForm,
+    error: Option<String>,
+) -> PageResult {
+    let (branches, policy) = state.db(|s| Ok((s.list_branches()?, s.current_policy()?))).await?;
+    let action = match id {
+        Some(id) => format!("/console/promotions/{}/edit", id.0),
+        None => "/console/promotions/new".into(),
+    };
+    let weekday_names: [&str; 7] = if page.lang == Lang::ZhCn {
+        ["一", "二", "三", "四", "五", "六", "日"]
+    } else {
+        ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    };
+    let input = |name: &'static str, label: C, value: &str| {
+        html! { label { (page.t(label)) input name=(name) value=(value) size="10"; } }
+    };
+    let body = html! {
+        @if let Some(e) = &error { p.error #promotion-error { (e) } }
+        form.box #promotion-form method="post" action=(action) {
+            (page.csrf_field())
+            div.inline {
+                label { (page.t(C::Name)) input #promo-name name="name" value=(f.name) size="30" required; }
+                label { (page.t(C::PromotionKindLabel))
+                    select #promo-kind name="kind" {
+                        @for (code, label) in KINDS { option value=(code) selected[f.kind == code] { (page.t(label)) } }
+                    }
+                }
+            }
+            fieldset {
+                legend { (page.t(C::PromotionKindLabel)) }
+                div.inline {
+                    (input("price", C::PromoPrice, &f.price))
+                    (input("off", C::PromoOff, &f.off))
+                    (input("percent", C::PromoPercent, &f.percent))
+                    label { (page.t(C::OnMemberPrice)) input type="checkbox" name="on_member_price" value="1" checked[f.on_member_price]; }
+                    (input("n", C::PromoN, &f.n))
+                    (input("m", C::PromoM, &f.m))
+                }
+                div.inline {
+                    (input("every", C::PromoEvery, &f.every))
+                    (input("cap", C::PromoCap, &f.cap))
+                    (input("threshold", C::PromoThreshold, &f.threshold))
+                    (input("gift", C::GiftProduct, &f.gift))
+                }
+                p.muted { (page.t(C::PromoSlabs)) }
+                table #slabs { tbody {
+                    @for (i, row) in f.slabs.iter().cloned().chain(std::iter::repeat_n([String::new(), String::new()], 3)).enumerate() { tr {
+                        td { input.slab-threshold name=(SLAB_FIELDS[0]) id={ "slab-threshold-" (i) } value=(row[0]) size="10"; }
+                        td { input.slab-off name=(SLAB_FIELDS[1]) id={ "slab-off-" (i) } value=(row[1]) size="10"; }
+                    } }
+                } }
+            }
+            fieldset {
+                legend { (page.t(C::Schedule)) }
+                div.inline {
+                    label { (page.t(C::From)) input #promo-from type="date" name="from" value=(f.from); }
+                    label { (page.t(C::To)) input #promo-to type="date" name="to" value=(f.to); }
+                    label { (page.t(C::TimeWindow))
+                        span { input type="time" name="time_start" value=(f.time_start); " – " input type="time" name="time_end" value=(f.time_end); }
+                    }
+                }
+                div.inline { span { (page.t(C::Weekdays)) }
+                    @for (i, d) in weekday_names.iter().enumerate() {
+                        @let n = i as u8 + 1;
+                        label { (d) input type="checkbox" name="weekday" value=(n) checked[f.weekdays.contains(&n)]; }
+                    }
+                }
+            }
+            fieldset {
+                legend { (page.t(C::Audience)) " · " (page.t(C::Branch)) }
+                div.inline {
+                    label { (page.t(C::Audience))
+                        select name="audience" {
+                            @for (v, l) in [("everyone", C::Everyone), ("members", C::MembersOnly), ("tiers", C::SomeTiers)] {
+                                option value=(v) selected[f.audience == v] { (page.t(l)) }
+                            }
+                        }
+                    }
+                    @for t in policy.tiers.tiers() {
+                        label { (t.name) input type="checkbox" name="tier" value=(t.code) checked[f.tiers.contains(&t.code)]; }
+                    }
+                }
+                div.inline {
+                    label { (page.t(C::Branch))
+                        select name="branch_scope" {
+                            option value="all" selected[f.all_branches] { (page.t(C::AllBranches)) }
+                            option value="only" selected[!f.all_branches] { (page.t(C::OnlyTicked)) }
+                        }
+                    }
+                    @for b in &branches {
+                        label { (b.code) " " (b.name) input type="checkbox" name="branch" value=(b.id.0) checked[f.branches.contains(&b.id.0)]; }
+                    }
+                }
+            }
+            fieldset {
+                legend { (page.t(C::Scope)) }
+                label { (page.t(C::AllProducts)) input #promo-all-products type="checkbox" name="all_products" value="1" checked[f.all_products]; }
+                div.inline {
+                    label { (page.t(C::ScopeProducts)) textarea #promo-products name="products" rows="4" cols="30" { (f.products) } }
+                    label { (page.t(C::ScopeCategories)) textarea name="categories" rows="4" cols="20" { (f.categories) } }
+                    label { (page.t(C::ScopeExcluded)) textarea name="excluded" rows="4" cols="20" { (f.excluded) } }
+                }
+            }
+            fieldset {
+                legend { (page.t(C::Limits)) }
+                div.inline {
+                    (input("group", C::ExclusivityGroup, &f.group))
+                    (input("priority", C::Priority, &f.priority))
+                    (input("per_sale", C::PerSale, &f.per_sale))
+                    (input("per_member", C::PerMember, &f.per_member))
+                    label { (page.t(C::Clawback)) input type="checkbox" name="clawback" value="1" checked[f.clawback]; }
+                }
+            }
+            br;
+            button #save-promotion type="submit" { (page.t(C::Save)) }
+        }
+    };
+    let title = if id.is_some() { C::EditPromotion } else { C::NewPromotion };
+    Ok(layout(page, Menu::Promotions, page.t(title), body))
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct DetailQuery {
+    published: Option<String>,
+}
+
+/// Whether two promotions compete: the same exclusivity group, or two item-group (layer 2)
+/// promotions that may want the same units.
+fn competes(a: &Promotion, b: &Promotion) -> bool {
+    if a.id == b.id {
+        return false;
+    }
+    if a.exclusivity_group.is_some() && a.exclusivity_group == b.exclusivity_group {
+        return true;
+    }
+    if a.layer() != Layer::ItemGroup || b.layer() != Layer::ItemGroup {
+        return false;
+    }
+    let (x, y) = (&a.scope, &b.scope);
+    x.all_products
+        || y.all_products
+        || x.products.iter().any(|p| y.products.contains(p))
+        || x.categories.iter().any(|c| y.categories.contains(c))
+}
+
+pub(super) async fn promotion(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<u64>,
+    Query(q): Query<DetailQuery>,
+) -> PageResult {
+    let flash = q.published.is_some().then(|| html! { p.ok #published { (page.t(C::Published)) } });
+    detail_page(&state, &page, PromotionId(id), flash).await
+}
+
+async fn detail_page(state: &AppState, page: &Page, id: PromotionId, flash: Option<Markup>) -> PageResult {
+    let today = state.chain_day().await?.day;
+    let (r, set): (PromotionRecord, _) =
+        state.db(move |s| Ok((s.promotion(id, today)?, s.current_promotion_set()?))).await?;
+    let preview = preview_form(page, state, &PreviewForm::default()).await?;
+    let p = &r.promotion;
+    let rivals: Vec<&Promotion> = set.promotions.iter().filter(|o| competes(p, o)).collect();
+    let layer = match p.layer() {
+        Layer::LinePrice => "1",
+        Layer::ItemGroup => "2",
+        Layer::Threshold => "3",
+    };
+    let body = html! {
+        @if let Some(f) = flash { (f) }
+        table #promotion-summary { tbody {
+            tr { th { (page.t(C::Status)) } td #promotion-status { (status_label(page, r.status)) } }
+            tr { th { (page.t(C::PromotionKindLabel)) } td { (kind_label(page, &p.kind)) " · " (kind_text(page, &p.kind)) } }
+            tr { th { (page.t(C::Layer)) } td { (layer) } }
+            tr { th { (page.t(C::Schedule)) } td {
+                (p.schedule.from) " – " (p.schedule.to)
+                @if let Some(d) = &p.schedule.weekdays { " · " (format!("{d:?}")) }
+                @if let Some(w) = p.schedule.time_window { " · " (w.start.strftime("%H:%M")) "–" (w.end.strftime("%H:%M")) }
+            } }
+            tr { th { (page.t(C::Audience)) } td { (match &p.audience {
+                Audience::Everyone => page.t(C::Everyone).to_owned(),
+                Audience::Members => page.t(C::MembersOnly).to_owned(),
+                Audience::Tiers(t) => format!("{}: {}", page.t(C::SomeTiers), t.join(", ")),
+            }) } }
+            tr { th { (page.t(C::Branch)) } td { (match &p.branches {
+                Branches::All => page.t(C::AllBranches).to_owned(),
+                Branches::Only(b) => b.iter().map(|b| b.0.to_string()).collect::<Vec<_>>().join(", "),
+            }) } }
+            tr { th { (page.t(C::Scope)) } td {
+                @if p.scope.all_products { (page.t(C::AllProducts)) }
+                @else { (p.scope.products.len()) " / " (p.scope.categories.len()) }
+                @if !p.scope.excluded.is_empty() { " − " (p.scope.excluded.len()) }
+            } }
+            tr { th { (page.t(C::ExclusivityGroup)) } td { (p.exclusivity_group.clone().unwrap_or_default()) } }
+            tr { th { (page.t(C::Priority)) } td { (p.priority) } }
+            tr { th { (page.t(C::Version)) } td { (r.version) " · " (r.updated_by) " · " (hq_time(r.updated_at, "%Y-%m-%d %H:%M")) } }
+        } }
+        @if may_edit(page) && r.status != PromotionStatus::Withdrawn {
+            p {
+                a #edit-promotion href={ "/console/promotions/" (p.id.0) "/edit" } { (page.t(C::EditPromotion)) }
+            }
+            form.inline #withdraw-form method="post" action={ "/console/promotions/" (p.id.0) "/withdraw" } {
+                (page.csrf_field())
+                button.danger #withdraw type="submit" { (page.t(C::Withdraw)) }
+            }
+        }
+        h2 { (page.t(C::Competes)) }
+        @if rivals.is_empty() { p.muted #no-competitors { (page.t(C::NoCompetitors)) } }
+        @else {
+            ul #competitors { @for o in &rivals {
+                li { a href={ "/console/promotions/" (o.id.0) } { (o.name) } " · " (kind_text(page, &o.kind)) }
+            } }
+        }
+        (preview)
+    };
+    Ok(layout(page, Menu::Promotions, &p.name, body))
+}
+
+pub(super) async fn withdraw_promotion(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<u64>,
+    axum::Form(f): axum::Form<crate::console::CsrfForm>,
+) -> PageResult {
+    page.check_csrf(&f.csrf)?;
+    let actor = page.me.actor();
+    let id = PromotionId(id);
+    state.db(move |s| s.withdraw_promotion(&actor, id)).await?;
+    detail_page(&state, &page, id, Some(html! { p.ok #withdrawn { (page.t(C::Withdrawn)) } })).await
+}
+
+/// The preview form as typed (a GET form: pricing a cart changes nothing).
+#[derive(Deserialize, Default, Clone)]
+pub(super) struct PreviewForm {
+    #[serde(default)]
+    cart: String,
+    #[serde(default)]
+    tier: String,
+    #[serde(default)]
+    branch: String,
+    #[serde(default)]
+    at: String,
+}
+
+impl PreviewForm {
+    /// The cart's lines: `code qty` (or `code×qty`, `code*qty`; quantity 1 when left out).
+    fn lines(&self) -> Result<Vec<PreviewLine>, String> {
+        self.cart
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .enumerate()
+            .map(|(i, l)| {
+                let l = l.replace(['×', '*', 'x', ','], " ");
+                let mut parts = l.split_whitespace();
+                let code = parts.next().unwrap_or_default().to_owned();
+                let qty = match parts.next() {
+                    Some(q) => Qty::parse(q).map_err(|_| format!("lines[{i}].qty: `{q}`"))?,
+                    None => Qty::pieces(1),
+                };
+                Ok(PreviewLine { code, qty_milli: qty.0 })
+            })
+            .collect()
+    }
+}
+
+async fn preview_form(page: &Page, state: &AppState, f: &PreviewForm) -> Result<Markup, ConsoleError> {
+    let (branches, policy) = state.db(|s| Ok((s.list_branches()?, s.current_policy()?))).await?;
+    Ok(html! {
+        h2 { (page.t(C::RunPreview)) }
+        form.box #preview-form method="get" action="/console/promotions/preview" {
+            div.inline {
+                label { (page.t(C::PreviewCart)) textarea #preview-cart name="cart" rows="4" cols="30" { (f.cart) } }
+                label { (page.t(C::Tier))
+                    select name="tier" {
+                        option value="" { "—" }
+                        @for t in policy.tiers.tiers() { option value=(t.code) selected[f.tier == t.code] { (t.name) } }
+                    }
+                }
+                @if page.me.user.role != crate::model::Role::BranchManager {
+                    label { (page.t(C::Branch))
+                        select name="branch" {
+                            @for b in &branches { option value=(b.id.0) selected[f.branch == b.id.0.to_string()] { (b.code) " " (b.name) } }
+                        }
+                    }
+                }
+                label { (page.t(C::AtTime)) input type="datetime-local" name="at" value=(f.at); }
+                button #run-preview type="submit" { (page.t(C::RunPreview)) }
+            }
+        }
+    })
+}
+
+pub(super) async fn preview(State(state): State<AppState>, page: Page, Query(f): Query<PreviewForm>) -> PageResult {
+    let own = (page.me.user.role == crate::model::Role::BranchManager).then_some(page.me.user.branch_id).flatten();
+    let result: Result<PreviewOutput, String> = match f.lines() {
+        Err(e) => Err(e),
+        Ok(lines) => {
+            let input = PreviewInput {
+                lines,
+                member: !f.tier.is_empty(),
+                tier: (!f.tier.is_empty()).then(|| f.tier.clone()),
+                branch_id: f.branch.parse().ok(),
+                at: (!f.at.is_empty()).then(|| f.at.chars().take(16).collect()),
+            };
+            let now = state.now();
+            match state.db(move |s| crate::http::promotions::price_preview(s, &input, own, now)).await {
+                Ok(out) => Ok(out),
+                Err(crate::error::AppError::Validation(e)) => Err(e),
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
+    let form = preview_form(&page, &state, &f).await?;
+    let body = html! {
+        (form)
+        @match &result {
+            Err(e) => { p.error #preview-error { (e) } }
+            Ok(out) => { (outcome(&page, out)) }
+        }
+    };
+    Ok(layout(&page, Menu::Promotions, page.t(C::Promotions), body))
+}
+
+/// Each line with its allocations, each promotion's discount, and 本单共优惠.
+fn outcome(page: &Page, out: &PreviewOutput) -> Markup {
+    let o = &out.outcome;
+    let name_of =
+        |id: PromotionId| o.promotions.iter().find(|p| p.id == id).map_or(id.0.to_string(), |p| p.name.clone());
+    html! {
+        table #preview-lines {
+            thead { tr {
+                th { (page.t(C::Item)) } th.n { (page.t(C::Qty)) } th.n { (page.t(C::NetBefore)) }
+                th { (page.t(C::Discount)) } th.n { (page.t(C::Net)) }
+            } }
+            tbody { @for (l, v) in o.lines.iter().zip(&out.lines) { tr {
+                td { (v.code) " " (v.name) } td.n { (Qty(v.qty_milli)) } td.n { (l.net_before) }
+                td { @for (id, fen) in &l.allocations { (name_of(*id)) " −" (fen) br; } }
+                td.n { (l.net) }
+            } } }
+        }
+        table #preview-promotions {
+            thead { tr { th { (page.t(C::Promotions)) } th.n { (page.t(C::Discount)) } } }
+            tbody { @for p in &o.promotions { tr { td { (p.name) } td.n { (p.discount) } } } }
+        }
+        @if !o.gifts.is_empty() {
+            p { (page.t(C::Gifts)) ": " @for g in &o.gifts { "#" (g.product.0) " × " (g.qty) " " } }
+        }
+        p #total-saving { b { (page.t(C::TotalSaving)) " " (o.total_saving) } }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_come_one_a_line_or_from_a_code_column() {
+        assert_eq!(codes("P1\n P2 \n\nP3"), ["P1", "P2", "P3"]);
+        assert_eq!(codes("P1, P2 P3"), ["P1", "P2", "P3"]);
+        assert_eq!(codes("name,code\n可乐,P1\n\"薯片\",\"P2\"\n"), ["P1", "P2"]);
+        assert_eq!(codes("code\nP9\n"), ["P9"]);
+    }
+
+    #[test]
+    fn a_form_comes_back_as_the_promotion_it_showed() {
+        let p = Promotion {
+            id: PromotionId(7),
+            name: "满100减10".into(),
+            branches: Branches::Only(vec![BranchId(2)]),
+            schedule: Schedule {
+                from: jiff::civil::date(2026, 12, 1),
+                to: jiff::civil::date(2026, 12, 31),
+                weekdays: Some(vec![6, 7]),
+                time_window: Some(TimeWindow {
+                    start: jiff::civil::time(9, 0, 0, 0),
+                    end: jiff::civil::time(21, 30, 0, 0),
+                }),
+            },
+            audience: Audience::Tiers(vec!["GOLD".into()]),
+            scope: Scope {
+                all_products: false,
+                products: vec![ProductId(1)],
+                categories: vec![CategoryId(3)],
+                brands: vec![],
+                excluded: vec![ProductId(2)],
+            },
+            kind: PromotionKind::Slabs {
+                slabs: vec![
+                    Slab { threshold: Money::yuan(100), off: Money::yuan(10) },
+                    Slab { threshold: Money::yuan(200), off: Money(3_050) },
+                ],
+            },
+            exclusivity_group: Some("周末".into()),
+            priority: 5,
+            limits: Limits { per_sale: Some(1), per_member: None },
+            threshold_clawback: true,
+        };
+        let code = |id: ProductId| format!("P{}", id.0);
+        let cat = |id: CategoryId| format!("C{}", id.0);
+        let form = PromotionForm::of(&p, &code, &cat);
+        let lookup = Lookup {
+            products: vec![("P1".into(), Some(ProductId(1))), ("P2".into(), Some(ProductId(2)))],
+            categories: vec![(CategoryId(3), "C3".into())],
+        };
+        assert_eq!(form.apply(PromotionId(7), Lang::En, &lookup), Ok(p.clone()));
+        for (kind, percent) in [
+            (PromotionKind::PercentOff { bp: Bp(1_250), on_member_price: true }, "12.5"),
+            (PromotionKind::NthPercentOff { n: 2, bp: Bp(5_000) }, "50"),
+        ] {
+            let q = Promotion { kind, ..p.clone() };
+            let form = PromotionForm::of(&q, &code, &cat);
+            assert_eq!(form.percent, percent);
+            assert_eq!(form.apply(PromotionId(7), Lang::En, &lookup), Ok(q));
+        }
+    }
+
+    #[test]
+    fn a_broken_rule_is_named_in_the_page_language() {
+        let lookup = Lookup { products: vec![], categories: vec![] };
+        let mut form = PromotionForm::blank(jiff::civil::date(2026, 12, 1));
+        form.name = "满减".into();
+        form.all_products = true;
+        form.slabs = vec![["100".into(), "10".into()]];
+        form.to = "2026-11-01".into();
+        let zh = form.apply(PromotionId(0), Lang::ZhCn, &lookup).expect_err("end before start");
+        assert!(zh.starts_with("schedule.to（结束日期）"), "{zh}");
+        let en = form.apply(PromotionId(0), Lang::En, &lookup).expect_err("end before start");
+        assert!(en.starts_with("schedule.to:"), "{en}");
+        form.to = "2026-12-31".into();
+        form.products = "NOPE".into();
+        let e = form.apply(PromotionId(0), Lang::ZhCn, &lookup).expect_err("unknown product");
+        assert!(e.starts_with("scope.products") && e.contains("NOPE"), "{e}");
+    }
+}
