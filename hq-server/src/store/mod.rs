@@ -152,6 +152,10 @@ pub trait CatalogStore {
     fn get_product(&self, id: ProductId) -> StoreResult<Product>;
     fn product_by_code(&self, code: &str) -> StoreResult<Option<Product>>;
     fn product_by_barcode(&self, barcode: &str) -> StoreResult<Option<Product>>;
+    /// The ids of the products with these codes, in one read (unknown codes are left out).
+    fn product_ids_by_code(&self, codes: &[String]) -> StoreResult<Vec<(String, ProductId)>>;
+    /// The codes of the products with these ids, in one read (unknown ids are left out).
+    fn product_codes_by_id(&self, ids: &[ProductId]) -> StoreResult<Vec<(ProductId, String)>>;
     /// Products with id above `after`, in id order, optionally matching `query` in code or name.
     fn list_products(&self, after: i64, limit: u32, query: Option<&str>) -> StoreResult<Vec<Product>>;
     fn count_products(&self) -> StoreResult<u64>;

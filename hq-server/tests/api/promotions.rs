@@ -266,3 +266,25 @@ async fn a_preview_prices_a_typed_cart_with_the_current_set() {
         .expect(StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body["message"].as_str().unwrap_or("").starts_with("lines[0].code"), "{}", r.body);
 }
+
+/// The console names a promotion's goods by product code: HQ maps many codes and ids in one read
+/// each (more than one query's worth here), leaving out what it does not have.
+#[tokio::test]
+async fn product_codes_and_ids_map_in_bulk() {
+    use hq_server::store::CatalogStore;
+    let app = spawn_app().await;
+    let p1 = shared::catalog::ProductId(app.product("P1", "6901234567892").await);
+    let mut codes: Vec<String> = (0..1_200).map(|i| format!("NOPE-{i}")).collect();
+    codes.push("P1".into());
+    let store = app.store.clone();
+    let (found, back) = tokio::task::spawn_blocking(move || {
+        let found = store.product_ids_by_code(&codes)?;
+        let ids: Vec<_> = (1..1_200).map(|i| shared::catalog::ProductId(p1.0 + i)).chain([p1]).collect();
+        Ok::<_, hq_server::store::StoreError>((found, store.product_codes_by_id(&ids)?))
+    })
+    .await
+    .expect("join")
+    .expect("lookups");
+    assert_eq!(found, [("P1".to_owned(), p1)]);
+    assert_eq!(back, [(p1, "P1".to_owned())]);
+}

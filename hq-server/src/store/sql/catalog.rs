@@ -1,4 +1,4 @@
-use super::conn::{Conn, OptionalExtension, Row, params};
+use super::conn::{Conn, OptionalExtension, Row, Value, params};
 use shared::Money;
 use shared::catalog::{Category, CategoryId, Product, ProductId, ProductStatus};
 use shared::ids::BranchId;
@@ -313,6 +313,24 @@ impl CatalogStore for SqlStore {
         })
     }
 
+    fn product_ids_by_code(&self, codes: &[String]) -> StoreResult<Vec<(String, ProductId)>> {
+        let values: Vec<Value> = codes.iter().map(|c| Value::Text(c.clone())).collect();
+        self.read(|c| {
+            in_chunks(c, "SELECT code, id FROM products WHERE code IN", &values, |r| {
+                Ok((r.get(0)?, ProductId(r.get(1)?)))
+            })
+        })
+    }
+
+    fn product_codes_by_id(&self, ids: &[ProductId]) -> StoreResult<Vec<(ProductId, String)>> {
+        let values: Vec<Value> = ids.iter().map(|id| Value::Int(id.0)).collect();
+        self.read(|c| {
+            in_chunks(c, "SELECT id, code FROM products WHERE id IN", &values, |r| {
+                Ok((ProductId(r.get(0)?), r.get(1)?))
+            })
+        })
+    }
+
     fn product_by_barcode(&self, barcode: &str) -> StoreResult<Option<Product>> {
         self.read(|c| {
             let id: Option<i64> = c
@@ -470,4 +488,23 @@ impl CatalogStore for SqlStore {
             Ok(rows)
         })
     }
+}
+
+/// `select` (ending in `… IN`) over `values` a few hundred at a time, every row through `row`.
+fn in_chunks<T>(
+    c: &Conn<'_>,
+    select: &str,
+    values: &[Value],
+    mut row: impl FnMut(&Row<'_>) -> super::conn::Result<T>,
+) -> StoreResult<Vec<T>> {
+    const PER_QUERY: usize = 500;
+    let mut out = Vec::new();
+    for chunk in values.chunks(PER_QUERY) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("?{i}")).collect();
+        let rows = c.prepare(&format!("{select} ({})", marks.join(", ")))?.query_map(chunk.to_vec(), &mut row)?;
+        for r in rows {
+            out.push(r?);
+        }
+    }
+    Ok(out)
 }

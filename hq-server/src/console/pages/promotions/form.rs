@@ -363,20 +363,20 @@ impl PromotionForm {
     }
 }
 
-/// What the form's codes name: products looked up one by one, categories and branches listed.
+/// What the form's codes name: the products found by code, the categories listed.
 struct Lookup {
-    products: Vec<(String, Option<ProductId>)>,
+    products: std::collections::BTreeMap<String, ProductId>,
     categories: Vec<(CategoryId, String)>,
 }
 
 impl Lookup {
     fn product(&self, field: &str, code: &str, zh: bool) -> Result<ProductId, String> {
-        match self.products.iter().find(|(c, _)| c == code) {
-            Some((_, Some(id))) => Ok(*id),
-            _ if code.is_empty() => {
+        match self.products.get(code) {
+            Some(id) => Ok(*id),
+            None if code.is_empty() => {
                 Err(format!("{field}: {}", if zh { "请填写商品编码" } else { "a product code, please" }))
             }
-            _ => Err(format!("{field}: {} {code}", if zh { "总部没有此商品" } else { "HQ has no product" })),
+            None => Err(format!("{field}: {} {code}", if zh { "总部没有此商品" } else { "HQ has no product" })),
         }
     }
 }
@@ -389,13 +389,9 @@ async fn lookup(state: &AppState, f: &PromotionForm) -> Result<Lookup, ConsoleEr
     wanted.retain(|c| !c.is_empty());
     wanted.sort();
     wanted.dedup();
-    wanted.truncate(2 * crate::rules::MAX_SCOPE_ITEMS + 1);
     Ok(state
         .db(move |s| {
-            let products = wanted
-                .into_iter()
-                .map(|c| Ok((c.clone(), s.product_by_code(&c)?.map(|p| p.id))))
-                .collect::<crate::store::StoreResult<_>>()?;
+            let products = s.product_ids_by_code(&wanted)?.into_iter().collect();
             let categories = s.list_categories()?.into_iter().map(|c| (c.id, c.code)).collect();
             Ok(Lookup { products, categories })
         })
@@ -425,15 +421,15 @@ pub(crate) async fn edit_promotion(State(state): State<AppState>, page: Page, Pa
     let form = state
         .db(move |s| {
             let cats = s.list_categories()?;
-            let mut codes = Vec::new();
-            for pid in p.scope.products.iter().chain(&p.scope.excluded).copied().chain(match p.kind {
+            let gift = match p.kind {
                 PromotionKind::Gift { product, .. } => Some(product),
                 _ => None,
-            }) {
-                codes.push((pid, s.get_product(pid).map(|x| x.code).unwrap_or_else(|_| pid.0.to_string())));
-            }
-            let product_code =
-                |id: ProductId| codes.iter().find(|(p, _)| *p == id).map_or(id.0.to_string(), |(_, c)| c.clone());
+            };
+            let ids: Vec<ProductId> = p.scope.products.iter().chain(&p.scope.excluded).copied().chain(gift).collect();
+            let codes: std::collections::BTreeMap<ProductId, String> =
+                s.product_codes_by_id(&ids)?.into_iter().collect();
+            // A product HQ no longer has keeps its id, which the form then names as unknown.
+            let product_code = |id: ProductId| codes.get(&id).cloned().unwrap_or_else(|| id.0.to_string());
             let category_code =
                 |id: CategoryId| cats.iter().find(|c| c.id == id).map_or(id.0.to_string(), |c| c.code.clone());
             Ok(PromotionForm::of(&p, &product_code, &category_code))
@@ -651,7 +647,7 @@ mod tests {
         let cat = |id: CategoryId| format!("C{}", id.0);
         let form = PromotionForm::of(&p, &code, &cat);
         let lookup = Lookup {
-            products: vec![("P1".into(), Some(ProductId(1))), ("P2".into(), Some(ProductId(2)))],
+            products: [("P1".into(), ProductId(1)), ("P2".into(), ProductId(2))].into(),
             categories: vec![(CategoryId(3), "C3".into())],
         };
         assert_eq!(form.apply(PromotionId(7), Lang::En, &lookup), Ok(p.clone()));
@@ -668,7 +664,7 @@ mod tests {
 
     #[test]
     fn a_broken_rule_is_named_in_the_page_language() {
-        let lookup = Lookup { products: vec![], categories: vec![] };
+        let lookup = Lookup { products: Default::default(), categories: vec![] };
         let mut form = PromotionForm::blank(jiff::civil::date(2026, 12, 1));
         form.name = "满减".into();
         form.all_products = true;
