@@ -5,7 +5,7 @@ use shared::ids::BranchId;
 use shared::money::Bp;
 use shared::sync::{BranchPrice, Change};
 
-use super::{SqlStore, append_audit, emit, is_constraint, micros, not_found};
+use super::{SqlStore, append_audit, emit, in_chunks, is_constraint, micros, not_found};
 use crate::model::Actor;
 use crate::store::{CatalogStore, ImportSummary, StoreError, StoreResult};
 
@@ -488,23 +488,4 @@ impl CatalogStore for SqlStore {
             Ok(rows)
         })
     }
-}
-
-/// `select` (ending in `… IN`) over `values` a few hundred at a time, every row through `row`.
-fn in_chunks<T>(
-    c: &Conn<'_>,
-    select: &str,
-    values: &[Value],
-    mut row: impl FnMut(&Row<'_>) -> super::conn::Result<T>,
-) -> StoreResult<Vec<T>> {
-    const PER_QUERY: usize = 500;
-    let mut out = Vec::new();
-    for chunk in values.chunks(PER_QUERY) {
-        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("?{i}")).collect();
-        let rows = c.prepare(&format!("{select} ({})", marks.join(", ")))?.query_map(chunk.to_vec(), &mut row)?;
-        for r in rows {
-            out.push(r?);
-        }
-    }
-    Ok(out)
 }

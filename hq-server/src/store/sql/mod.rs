@@ -700,3 +700,22 @@ pub(crate) fn not_found(what: impl Into<String>) -> impl FnOnce(StoreError) -> S
 }
 
 pub(crate) use conn::is_constraint;
+
+/// `select` (ending in `… IN`) over `values` a few hundred at a time, every row through `row`.
+pub(crate) fn in_chunks<T>(
+    c: &Conn<'_>,
+    select: &str,
+    values: &[conn::Value],
+    mut row: impl FnMut(&conn::Row<'_>) -> conn::Result<T>,
+) -> StoreResult<Vec<T>> {
+    const PER_QUERY: usize = 500;
+    let mut out = Vec::new();
+    for chunk in values.chunks(PER_QUERY) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("?{i}")).collect();
+        let rows = c.prepare(&format!("{select} ({})", marks.join(", ")))?.query_map(chunk.to_vec(), &mut row)?;
+        for r in rows {
+            out.push(r?);
+        }
+    }
+    Ok(out)
+}

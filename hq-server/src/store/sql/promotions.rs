@@ -15,12 +15,9 @@ use shared::promotions::{Audience, Branches, Promotion, PromotionId, PromotionKi
 use shared::sync::{Change, PromotionChange};
 
 use super::conn::{Conn, OptionalExtension, Value, params};
-use super::{SqlStore, append_audit, emit, from_micros, micros};
+use super::{SqlStore, append_audit, emit, from_micros, in_chunks, micros};
 use crate::model::{Actor, PromotionFilter, PromotionRecord, PromotionStatus};
 use crate::store::{PromotionStore, StoreError, StoreResult};
-
-/// Ids checked per query when a promotion names many products.
-const IDS_PER_QUERY: usize = 500;
 
 /// The columns [`record`] reads, from `promotions p JOIN promotion_revisions r` (the newest revision).
 const RECORD_COLUMNS: &str = "r.promotion, p.version, p.withdrawn_version, p.updated_at, p.updated_by";
@@ -66,18 +63,9 @@ fn current_version(c: &Conn<'_>) -> StoreResult<u64> {
 
 /// The ids of `wanted` that `table` has.
 fn known_ids(c: &Conn<'_>, table: &str, wanted: &BTreeSet<i64>) -> StoreResult<BTreeSet<i64>> {
-    let wanted: Vec<i64> = wanted.iter().copied().collect();
-    let mut known = BTreeSet::new();
-    for chunk in wanted.chunks(IDS_PER_QUERY) {
-        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("?{i}")).collect();
-        let values: Vec<Value> = chunk.iter().map(|&i| Value::Int(i)).collect();
-        let found = c
-            .prepare(&format!("SELECT id FROM {table} WHERE id IN ({})", marks.join(", ")))?
-            .query_map(values, |r| r.get::<_, i64>(0))?
-            .collect::<Result<Vec<_>, _>>()?;
-        known.extend(found);
-    }
-    Ok(known)
+    let values: Vec<Value> = wanted.iter().map(|&i| Value::Int(i)).collect();
+    let found = in_chunks(c, &format!("SELECT id FROM {table} WHERE id IN"), &values, |r| r.get::<_, i64>(0))?;
+    Ok(found.into_iter().collect())
 }
 
 /// Refuses a promotion that names a product, category, branch or tier HQ does not know: the
