@@ -1,6 +1,6 @@
 //! Promotions in the web console, in a real browser against a real HQ: marketing creates a 满减
-//! through the form (a broken one first, refused with the field named, nothing published), finds it
-//! in the list, and prices a cart with it in the preview.
+//! through the form (a broken one first, refused with the field named, nothing published; then its
+//! goods read from a CSV file), finds it in the list, and prices a cart with it in the preview.
 
 use hq_server::store::{CatalogStore as _, PromotionStore as _};
 use tests::Hq;
@@ -32,13 +32,22 @@ fn marketing_creates_a_spend_and_save_promotion_and_previews_a_cart() {
         assert!(b.text("#promotion-error").await.starts_with("scope"), "{}", b.text("#promotion-error").await);
         assert_eq!(b.value("#promo-name").await, "满10减2");
         assert_eq!(hq.store().current_promotion_set().expect("set").version, 0, "nothing published");
+        // The goods from a CSV file with a code column.
+        let dir = tempfile::tempdir().expect("dir");
+        let csv = dir.path().join("goods.csv");
+        std::fs::write(&csv, format!("name,code\n{},{}\n", product.name, product.code)).expect("csv");
         b.client
-            .find(fantoccini::Locator::Css("#promo-all-products"))
+            .find(fantoccini::Locator::Css("#promo-products-file"))
             .await
-            .expect("checkbox")
-            .click()
+            .expect("file input")
+            .send_keys(&csv.display().to_string())
             .await
-            .expect("tick");
+            .expect("choose file");
+        let started = std::time::Instant::now();
+        while !b.value("#promo-products").await.contains(&product.code) {
+            assert!(started.elapsed() < std::time::Duration::from_secs(10), "the file was not read");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
         b.click("#save-promotion").await;
         assert!(!b.text("#published").await.is_empty());
         assert!(b.text("#promotion-summary").await.contains("¥10.00"), "{}", b.text("#promotion-summary").await);
@@ -57,4 +66,5 @@ fn marketing_creates_a_spend_and_save_promotion_and_previews_a_cart() {
     let set = hq.store().current_promotion_set().expect("set");
     assert_eq!((set.version, set.promotions.len()), (1, 1));
     assert_eq!(set.promotions[0].name, "满10减2");
+    assert_eq!(set.promotions[0].scope.products, [product.id], "the goods came from the file");
 }

@@ -194,6 +194,7 @@ shared::text_table!(C {
     SomeTiers => ("指定会员等级", "Members of these tiers"),
     AllProducts => ("全部商品", "All products"),
     ScopeProducts => ("商品编码（每行一个，或粘贴含 code 列的 CSV）", "Product codes (one a line, or a pasted CSV with a code column)"),
+    CodesFromFile => ("或从 CSV 文件读入", "Or read them from a CSV file"),
     ScopeCategories => ("品类编码（每行一个）", "Category codes (one a line)"),
     ScopeExcluded => ("排除的商品编码", "Product codes left out"),
     ExclusivityGroup => ("互斥组（同组只取一个）", "Exclusivity group (one per sale)"),

@@ -575,6 +575,12 @@ async fn form_page(
                 label { (page.t(C::AllProducts)) input #promo-all-products type="checkbox" name="all_products" value="1" checked[f.all_products]; }
                 div.inline {
                     label { (page.t(C::ScopeProducts)) textarea #promo-products name="products" rows="4" cols="30" { (f.products) } }
+                    // A CSV file's text goes into the box above, to be read as a pasted one is (the
+                    // file itself is never posted).
+                    label { (page.t(C::CodesFromFile))
+                        input #promo-products-file type="file" accept=".csv,.txt,text/csv,text/plain"
+                            onchange="const f = this.files[0]; if (f) { f.text().then(t => { document.getElementById('promo-products').value = t; }); }";
+                    }
                     label { (page.t(C::ScopeCategories)) textarea name="categories" rows="4" cols="20" { (f.categories) } }
                     label { (page.t(C::ScopeExcluded)) textarea name="excluded" rows="4" cols="20" { (f.excluded) } }
                 }
