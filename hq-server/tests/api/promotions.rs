@@ -288,3 +288,66 @@ async fn product_codes_and_ids_map_in_bulk() {
     assert_eq!(found, [("P1".to_owned(), p1)]);
     assert_eq!(back, [(p1, "P1".to_owned())]);
 }
+
+/// The console's form, as a browser posts it in Chinese: a broken rule comes back named by its
+/// field in Chinese with nothing published; the mended form publishes and shows the promotion.
+#[tokio::test]
+async fn the_console_form_refuses_in_the_users_language_and_publishes_when_mended() {
+    let app = spawn_app().await;
+    app.product("P1", "6901234567892").await;
+    let page = |uri: &str| {
+        let uri = uri.to_owned();
+        let app = &app;
+        async move {
+            let req = axum::http::Request::builder()
+                .uri(uri)
+                .header("cookie", &app.admin)
+                .header("accept-language", "zh-CN")
+                .body(axum::body::Body::empty())
+                .expect("request");
+            let resp = tower::ServiceExt::oneshot(app.router.clone(), req).await.expect("response");
+            let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.expect("body");
+            String::from_utf8_lossy(&bytes).into_owned()
+        }
+    };
+    let form = page("/console/promotions/new").await;
+    let at = form.find("name=\"_csrf\" value=\"").expect("a CSRF field") + 20;
+    let csrf = &form[at..at + 32];
+    let post = |body: String| {
+        let app = &app;
+        async move {
+            let req = axum::http::Request::builder()
+                .method("POST")
+                .uri("/console/promotions/new")
+                .header("cookie", &app.admin)
+                .header("accept-language", "zh-CN")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(axum::body::Body::from(body))
+                .expect("request");
+            let resp = tower::ServiceExt::oneshot(app.router.clone(), req).await.expect("response");
+            let location = resp.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_owned);
+            let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.expect("body");
+            (location, String::from_utf8_lossy(&bytes).into_owned())
+        }
+    };
+    let fields = |to: &str, products: &str| {
+        format!(
+            "_csrf={csrf}&name=%E6%BB%A1%E5%87%8F&kind=slabs&slab_threshold=10.00&slab_off=2&slab_threshold=&slab_off=\
+             &from=2026-12-01&to={to}&audience=everyone&branch_scope=all&products={products}&priority=0"
+        )
+    };
+    // The end before the start: named in Chinese, nothing published.
+    let (location, body) = post(fields("2026-11-01", "P1")).await;
+    assert!(location.is_none(), "refused, not redirected");
+    assert!(body.contains("schedule.to（结束日期）"), "{body}");
+    // An unknown product code is named with the code.
+    let (_, body) = post(fields("2026-12-31", "NOPE")).await;
+    assert!(body.contains("scope.products") && body.contains("NOPE"), "{body}");
+    assert_eq!(app.get("/api/v1/promotions/set", &app.admin).await.body["version"], 0);
+    let (location, _) = post(fields("2026-12-31", "P1")).await;
+    let location = location.expect("published, then sent to its page");
+    let shown = page(&location).await;
+    assert!(shown.contains("满减") && shown.contains("满¥10.00减¥2.00"), "{shown}");
+    let set = app.get("/api/v1/promotions/set", &app.admin).await.expect(StatusCode::OK);
+    assert_eq!(set.body["promotions"][0]["kind"]["slabs"][0]["threshold"], 1000);
+}
