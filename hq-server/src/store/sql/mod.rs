@@ -118,6 +118,9 @@ pub struct SqlStore {
     location: Location,
     /// Every policy version, parsed once; replaced when a reader sees a newer version (`all_policies_tx`).
     policies: Mutex<Option<std::sync::Arc<Vec<MemberPolicy>>>>,
+    /// The promotion set's engines at the versions priced lately, newest use last
+    /// (`promotions::SqlStore::promotion_engine_tx`): a published version never changes.
+    promotion_engines: Mutex<Vec<(u64, std::sync::Arc<shared::promotions::PromotionEngine>)>>,
     /// Where "now" comes from for what the store records and decides.
     clock: Clock,
     /// The secret the audit chain is keyed with (kept outside the database).
@@ -238,6 +241,7 @@ impl SqlStore {
             backend: Backend::Postgres(Box::new(pool)),
             location: Location::Postgres(url.to_owned()),
             policies: Mutex::new(None),
+            promotion_engines: Mutex::new(Vec::new()),
             clock,
             audit_key,
         })
@@ -280,6 +284,7 @@ impl SqlStore {
             }),
             location: Location::Sqlite(path.to_owned()),
             policies: Mutex::new(None),
+            promotion_engines: Mutex::new(Vec::new()),
             clock,
             audit_key,
         };

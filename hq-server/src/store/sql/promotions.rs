@@ -9,9 +9,10 @@
 //! the revisions whose range holds it, so HQ can re-price a sale with the version its till used.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use jiff::civil::Date;
-use shared::promotions::{Audience, Branches, Promotion, PromotionId, PromotionKind, PromotionSet};
+use shared::promotions::{Audience, Branches, Promotion, PromotionEngine, PromotionId, PromotionKind, PromotionSet};
 use shared::sync::{Change, PromotionChange};
 
 use super::conn::{Conn, OptionalExtension, Value, params};
@@ -193,6 +194,37 @@ impl SqlStore {
     }
 }
 
+/// How many versions' engines the store keeps (a day's sales are priced with a few versions).
+const ENGINES_KEPT: usize = 8;
+
+impl SqlStore {
+    /// The promotion set as it stood at `version`, indexed for pricing, in the caller's transaction
+    /// (`None` for a version this transaction does not see published). What HQ re-prices an ingested
+    /// sale with; a published version never changes, so the engines of the last few are kept.
+    pub fn promotion_engine_tx(&self, c: &Conn<'_>, version: u64) -> StoreResult<Option<Arc<PromotionEngine>>> {
+        let kept = |engines: &mut Vec<(u64, Arc<PromotionEngine>)>| {
+            let at = engines.iter().position(|(v, _)| *v == version)?;
+            let hit = engines.remove(at);
+            engines.push(hit.clone());
+            Some(hit.1)
+        };
+        if let Some(engine) = self.promotion_engines.lock().ok().and_then(|mut e| kept(&mut e)) {
+            return Ok(Some(engine));
+        }
+        if version > current_version(c)? {
+            return Ok(None);
+        }
+        let engine = Arc::new(PromotionEngine::new(set_at(c, version)?));
+        if let Ok(mut engines) = self.promotion_engines.lock() {
+            if engines.len() >= ENGINES_KEPT {
+                engines.remove(0);
+            }
+            engines.push((version, engine.clone()));
+        }
+        Ok(Some(engine))
+    }
+}
+
 impl PromotionStore for SqlStore {
     fn create_promotion(&self, actor: &Actor, mut promotion: Promotion) -> StoreResult<PromotionRecord> {
         promotion.validate().map_err(|e| StoreError::Invalid(e.to_string()))?;
@@ -317,4 +349,56 @@ fn set_at(c: &Conn<'_>, version: u64) -> StoreResult<PromotionSet> {
     let promotions =
         rows.iter().map(|j| serde_json::from_str(j).map_err(StoreError::from)).collect::<StoreResult<_>>()?;
     Ok(PromotionSet { version, promotions })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::promotions::{Limits, Schedule, Scope, Slab};
+
+    fn slabs(name: &str) -> Promotion {
+        Promotion {
+            id: PromotionId(0),
+            name: name.into(),
+            branches: Branches::All,
+            schedule: Schedule {
+                from: jiff::civil::date(2026, 1, 1),
+                to: jiff::civil::date(2026, 12, 31),
+                weekdays: None,
+                time_window: None,
+            },
+            audience: Audience::Everyone,
+            scope: Scope { all_products: true, ..Scope::default() },
+            kind: PromotionKind::Slabs { slabs: vec![Slab { threshold: shared::Money(500), off: shared::Money(100) }] },
+            exclusivity_group: None,
+            priority: 0,
+            limits: Limits::default(),
+            threshold_clawback: false,
+        }
+    }
+
+    /// What ingest re-prices with: each published version's set (version 0 is the empty one a till
+    /// starts with), nothing for a version not published, and a kept engine that stays right.
+    #[test]
+    fn an_engine_is_had_for_every_published_version_and_none_beyond() {
+        let dir = tempfile::tempdir().expect("dir");
+        let db = crate::testing::TestDb::new(dir.path());
+        let store = db.open(crate::clock::Clock::system()).expect("store");
+        let engine = |v: u64| store.read(|c| store.promotion_engine_tx(c, v)).expect("engine");
+        assert_eq!(engine(0).map(|e| e.set().promotions.len()), Some(0));
+        assert!(engine(1).is_none(), "not published yet");
+        let first = store.create_promotion(&Actor::system(), slabs("一")).expect("create");
+        let mut second = slabs("二");
+        second.id = first.promotion.id;
+        store.update_promotion(&Actor::system(), second).expect("update");
+        for _ in 0..2 {
+            let names =
+                |v: u64| engine(v).map(|e| e.set().promotions.iter().map(|p| p.name.clone()).collect::<Vec<_>>());
+            assert_eq!(names(1), Some(vec!["一".to_owned()]));
+            assert_eq!(names(2), Some(vec!["二".to_owned()]));
+            assert_eq!(engine(2).map(|e| e.set().version), Some(2));
+            assert!(engine(3).is_none());
+        }
+        drop(store);
+    }
 }
