@@ -243,6 +243,27 @@ pub fn update_category(store: &dyn Store, actor: &Actor, category: Category) -> 
     store.update_category(actor, category)
 }
 
+/// Publishes a new promotion (its id is assigned) after HQ's bounds on what is typed
+/// ([`rules::promotion`]); the store checks `Promotion::validate` and what it names.
+pub fn add_promotion(
+    store: &dyn Store,
+    actor: &Actor,
+    promotion: shared::promotions::Promotion,
+) -> StoreResult<crate::model::PromotionRecord> {
+    rules::promotion(&promotion).map_err(invalid)?;
+    store.create_promotion(actor, promotion)
+}
+
+/// Publishes a new revision of a promotion, checked as [`add_promotion`].
+pub fn update_promotion(
+    store: &dyn Store,
+    actor: &Actor,
+    promotion: shared::promotions::Promotion,
+) -> StoreResult<crate::model::PromotionRecord> {
+    rules::promotion(&promotion).map_err(invalid)?;
+    store.update_promotion(actor, promotion)
+}
+
 pub fn add_product(store: &dyn Store, actor: &Actor, mut product: Product) -> StoreResult<Product> {
     rules::product(&mut product).map_err(invalid)?;
     store.create_product(actor, product)

@@ -44,6 +44,8 @@ pub mod can {
     pub const ADJUST_MEMBERS: &[Role] = &[Admin, Finance, Marketing];
     /// Change the member policy.
     pub const EDIT_POLICY: &[Role] = &[Admin, Marketing];
+    /// Publish, change and withdraw promotions.
+    pub const EDIT_PROMOTIONS: &[Role] = &[Admin, Marketing];
     /// Read and verify the audit log.
     pub const SEE_AUDIT: &[Role] = &[Admin, Finance];
 }
@@ -122,6 +124,13 @@ pub const API: &[Rule] = &[
     ("POST", "/api/v1/policies", Roles(can::EDIT_POLICY)),
     ("GET", "/api/v1/policies/current", Roles(can::READ)),
     ("POST", "/api/v1/policies/preview", Roles(can::READ)),
+    ("GET", "/api/v1/promotions", Roles(can::READ)),
+    ("POST", "/api/v1/promotions", Roles(can::EDIT_PROMOTIONS)),
+    ("GET", "/api/v1/promotions/set", Roles(can::READ)),
+    ("POST", "/api/v1/promotions/preview", Roles(can::READ)),
+    ("GET", "/api/v1/promotions/{id}", Roles(can::READ)),
+    ("PUT", "/api/v1/promotions/{id}", Roles(can::EDIT_PROMOTIONS)),
+    ("POST", "/api/v1/promotions/{id}/withdraw", Roles(can::EDIT_PROMOTIONS)),
     ("POST", "/api/v1/sync/enrol", Anyone),
     ("POST", "/api/v1/sync/push", Till),
     ("GET", "/api/v1/sync/pull", Till),
@@ -163,6 +172,14 @@ pub const CONSOLE: &[Rule] = &[
     ("POST", "/console/members/{id}/cards", Roles(can::EDIT_MEMBERS)),
     ("GET", "/console/policy", Roles(can::READ)),
     ("POST", "/console/policy", Roles(can::EDIT_POLICY)),
+    ("GET", "/console/promotions", Roles(can::READ)),
+    ("GET", "/console/promotions/new", Roles(can::EDIT_PROMOTIONS)),
+    ("POST", "/console/promotions/new", Roles(can::EDIT_PROMOTIONS)),
+    ("GET", "/console/promotions/preview", Roles(can::READ)),
+    ("GET", "/console/promotions/{id}", Roles(can::READ)),
+    ("GET", "/console/promotions/{id}/edit", Roles(can::EDIT_PROMOTIONS)),
+    ("POST", "/console/promotions/{id}/edit", Roles(can::EDIT_PROMOTIONS)),
+    ("POST", "/console/promotions/{id}/withdraw", Roles(can::EDIT_PROMOTIONS)),
     ("GET", "/console/finance", Roles(can::READ)),
     ("GET", "/console/audit", Roles(can::SEE_AUDIT)),
     ("GET", "/console/users", Roles(can::ADMINISTER)),

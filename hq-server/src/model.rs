@@ -2,8 +2,10 @@
 //! return to the handlers. The shop's records (branches, staff, products, events) are `shared` types.
 
 pub mod members;
+pub mod promotions;
 
 pub use members::*;
+pub use promotions::*;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};

@@ -169,6 +169,70 @@ pub fn branch_price(p: &BranchPrice) -> Check {
     Ok(())
 }
 
+/// The most a promotion's amount (a price, an amount off, a threshold, a cap) may be: ¥10,000,000.
+pub const MAX_PROMOTION_FEN: i64 = 1_000_000_000;
+/// The most units a promotion's group (买 N 赠 M, 第 N 件, N 元 M 件) may count.
+pub const MAX_GROUP_UNITS: u32 = 1_000;
+/// The most products, categories or exclusions a promotion's scope may list.
+pub const MAX_SCOPE_ITEMS: usize = 10_000;
+
+/// What HQ's forms and API bound beyond `Promotion::validate` (which the store runs too): the
+/// texts, the amounts and the counts. Each reason starts with the field, as the engine's do.
+pub fn promotion(p: &shared::promotions::Promotion) -> Check {
+    use shared::promotions::{Audience, PromotionKind};
+    let named = |field: &str, r: Check| r.map_err(|e| format!("{field}: {e}"));
+    if p.name.trim().is_empty() {
+        return Err("name: a promotion needs a name".into());
+    }
+    named("name", optional_text("the name", &p.name, 100))?;
+    if let Some(g) = &p.exclusivity_group {
+        named("exclusivity_group", text("the group", g, 32))?;
+    }
+    if let Audience::Tiers(tiers) = &p.audience {
+        for t in tiers {
+            named("audience.tiers", text("a tier code", t, 32))?;
+        }
+    }
+    let s = &p.scope;
+    for (field, n) in [
+        ("scope.products", s.products.len()),
+        ("scope.categories", s.categories.len()),
+        ("scope.brands", s.brands.len()),
+        ("scope.excluded", s.excluded.len()),
+    ] {
+        if n > MAX_SCOPE_ITEMS {
+            return Err(format!("{field}: more than {MAX_SCOPE_ITEMS} entries"));
+        }
+    }
+    let amount = |field: &str, m: shared::Money| {
+        if m.0 > MAX_PROMOTION_FEN { Err(format!("kind.{field}: {m} is above ¥10,000,000")) } else { Ok(()) }
+    };
+    let units = |field: &str, n: u32| {
+        if n > MAX_GROUP_UNITS { Err(format!("kind.{field}: {n} is above {MAX_GROUP_UNITS}")) } else { Ok(()) }
+    };
+    match &p.kind {
+        PromotionKind::FixedPrice { price } => amount("price", *price),
+        PromotionKind::AmountOff { off } => amount("off", *off),
+        PromotionKind::PercentOff { .. } => Ok(()),
+        PromotionKind::BuyNGetMFree { n, m } => units("n", *n).and_then(|()| units("m", *m)),
+        PromotionKind::NthPercentOff { n, .. } => units("n", *n),
+        PromotionKind::NForPrice { n, price } => units("n", *n).and_then(|()| amount("price", *price)),
+        PromotionKind::Slabs { slabs } => {
+            if slabs.len() > 20 {
+                return Err("kind.slabs: more than 20 slabs".into());
+            }
+            slabs
+                .iter()
+                .try_for_each(|s| amount("slabs.threshold", s.threshold).and_then(|()| amount("slabs.off", s.off)))
+        }
+        PromotionKind::Repeating { every, off, cap } => amount("every", *every)
+            .and_then(|()| amount("off", *off))
+            .and_then(|()| cap.map_or(Ok(()), |c| amount("cap", c))),
+        PromotionKind::ThresholdPercent { threshold, .. } => amount("threshold", *threshold),
+        PromotionKind::Gift { threshold, .. } => amount("threshold", *threshold),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

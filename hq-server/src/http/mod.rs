@@ -8,6 +8,7 @@ pub(crate) mod extract;
 mod health;
 mod members;
 pub mod policy;
+pub mod promotions;
 mod reports;
 mod sales;
 pub(crate) mod session;
@@ -103,7 +104,8 @@ impl AppState {
     tags(
         (name = "health"), (name = "session"), (name = "users"), (name = "branches"), (name = "tills"),
         (name = "staff"), (name = "catalog"), (name = "sync"), (name = "audit"), (name = "sales"),
-        (name = "till members"), (name = "members"), (name = "policy"), (name = "reports")
+        (name = "till members"), (name = "members"), (name = "policy"), (name = "promotions"),
+        (name = "reports")
     )
 )]
 struct ApiDoc;
@@ -150,6 +152,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(till_members::router())
         .merge(members::router())
         .merge(policy::router())
+        .merge(promotions::router())
         .merge(reports::router());
     let (router, mut api) = router.split_for_parts();
     ErrorResponses.modify(&mut api);

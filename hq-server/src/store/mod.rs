@@ -17,13 +17,15 @@ use shared::catalog::{Category, Product, ProductId};
 use shared::ids::{BranchId, HoldId, MemberId, StaffId, TillId};
 use shared::member::MemberIdentifier;
 use shared::policy::MemberPolicy;
+use shared::promotions::{Promotion, PromotionId, PromotionSet};
 use shared::staff::StaffMember;
 use shared::sync::{BranchPrice, EventEnvelope, HoldRequest, HoldResponse, SaleHistory, TopUpRequest, TopUpResponse};
 
 use crate::model::{
     Actor, Adjustment, AuditRecord, AuditVerdict, CardKind, CardStatus, ChangePage, DailyRun, EnrolRefusal,
     IngestOutcome, LedgerRow, LotRow, MemberPatch, MemberRecord, MemberRefusal, NewMember, NewUser, PolicyVersion,
-    SaleSummary, StoredEvent, Till, TillMemberLookup, TillSyncStatus, TokenLookup, User, UserPatch,
+    PromotionFilter, PromotionRecord, SaleSummary, StoredEvent, Till, TillMemberLookup, TillSyncStatus, TokenLookup,
+    User, UserPatch,
 };
 use crate::reports::{Report, ReportQuery};
 
@@ -150,6 +152,10 @@ pub trait CatalogStore {
     fn get_product(&self, id: ProductId) -> StoreResult<Product>;
     fn product_by_code(&self, code: &str) -> StoreResult<Option<Product>>;
     fn product_by_barcode(&self, barcode: &str) -> StoreResult<Option<Product>>;
+    /// The ids of the products with these codes, in one read (unknown codes are left out).
+    fn product_ids_by_code(&self, codes: &[String]) -> StoreResult<Vec<(String, ProductId)>>;
+    /// The codes of the products with these ids, in one read (unknown ids are left out).
+    fn product_codes_by_id(&self, ids: &[ProductId]) -> StoreResult<Vec<(ProductId, String)>>;
     /// Products with id above `after`, in id order, optionally matching `query` in code or name.
     fn list_products(&self, after: i64, limit: u32, query: Option<&str>) -> StoreResult<Vec<Product>>;
     fn count_products(&self) -> StoreResult<u64>;
@@ -184,6 +190,28 @@ pub trait PolicyStore {
     fn list_policies(&self) -> StoreResult<Vec<PolicyVersion>>;
     /// Adds the next version (its `version` field is ignored); the caller has validated it.
     fn create_policy(&self, actor: &Actor, policy: MemberPolicy) -> StoreResult<MemberPolicy>;
+}
+
+/// The promotion set (domain.md "Promotions"): one version for the whole set, taken up by one on
+/// every create, update and withdrawal, each of which is one transaction with its change on the
+/// feed (`Change::Promotion`, for every branch) and its audit entry. Every version of the set
+/// stays readable, so a sale is checked with the version its till priced it with.
+pub trait PromotionStore {
+    /// Publishes a new promotion; its `id` is assigned. Refused (`Invalid`, naming the field) when
+    /// it fails `Promotion::validate` or names a product, category, branch or tier HQ does not know.
+    fn create_promotion(&self, actor: &Actor, promotion: Promotion) -> StoreResult<PromotionRecord>;
+    /// Publishes a new revision of `promotion.id` (checked as on create); a withdrawn one is a conflict.
+    fn update_promotion(&self, actor: &Actor, promotion: Promotion) -> StoreResult<PromotionRecord>;
+    /// Takes a promotion out of the set from the next version on.
+    fn withdraw_promotion(&self, actor: &Actor, id: PromotionId) -> StoreResult<PromotionRecord>;
+    /// A promotion's newest revision, its status on `today`.
+    fn promotion(&self, id: PromotionId, today: Date) -> StoreResult<PromotionRecord>;
+    /// Promotions in id order after `filter.after`, by status on `today` and part of the name.
+    fn list_promotions(&self, filter: &PromotionFilter, today: Date) -> StoreResult<Vec<PromotionRecord>>;
+    /// The set at its newest version (version 0, empty, before the first promotion).
+    fn current_promotion_set(&self) -> StoreResult<PromotionSet>;
+    /// The set exactly as it stood at `version`; `NotFound` beyond the newest.
+    fn promotion_set_at(&self, version: u64) -> StoreResult<PromotionSet>;
 }
 
 /// The member registry, the points and stored-value ledger, holds and top-ups, the daily job.
@@ -322,6 +350,7 @@ pub trait Store:
     + BranchStore
     + CatalogStore
     + PolicyStore
+    + PromotionStore
     + MemberStore
     + SyncStore
     + ReportStore
@@ -337,6 +366,7 @@ impl<
         + BranchStore
         + CatalogStore
         + PolicyStore
+        + PromotionStore
         + MemberStore
         + SyncStore
         + ReportStore

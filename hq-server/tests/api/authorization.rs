@@ -89,6 +89,13 @@ const API: &[(&str, &str, May)] = &[
     ("POST", "/api/v1/policies", Roles(&[A, M], false)),
     ("GET", "/api/v1/policies/current", Roles(EVERYONE, false)),
     ("POST", "/api/v1/policies/preview", Roles(EVERYONE, false)),
+    ("GET", "/api/v1/promotions", Roles(EVERYONE, false)),
+    ("POST", "/api/v1/promotions", Roles(&[A, M], false)),
+    ("GET", "/api/v1/promotions/set", Roles(EVERYONE, false)),
+    ("POST", "/api/v1/promotions/preview", Roles(EVERYONE, false)),
+    ("GET", "/api/v1/promotions/{id}", Roles(EVERYONE, false)),
+    ("PUT", "/api/v1/promotions/{id}", Roles(&[A, M], false)),
+    ("POST", "/api/v1/promotions/{id}/withdraw", Roles(&[A, M], false)),
     ("POST", "/api/v1/sync/enrol", Anyone),
     ("POST", "/api/v1/sync/push", Till),
     ("GET", "/api/v1/sync/pull", Till),
@@ -130,6 +137,14 @@ const CONSOLE: &[(&str, &str, May)] = &[
     ("POST", "/console/members/{id}/cards", Roles(&[A, M], false)),
     ("GET", "/console/policy", Roles(EVERYONE, false)),
     ("POST", "/console/policy", Roles(&[A, M], false)),
+    ("GET", "/console/promotions", Roles(EVERYONE, false)),
+    ("GET", "/console/promotions/new", Roles(&[A, M], false)),
+    ("POST", "/console/promotions/new", Roles(&[A, M], false)),
+    ("GET", "/console/promotions/preview", Roles(EVERYONE, false)),
+    ("GET", "/console/promotions/{id}", Roles(EVERYONE, false)),
+    ("GET", "/console/promotions/{id}/edit", Roles(&[A, M], false)),
+    ("POST", "/console/promotions/{id}/edit", Roles(&[A, M], false)),
+    ("POST", "/console/promotions/{id}/withdraw", Roles(&[A, M], false)),
     ("GET", "/console/finance", Roles(EVERYONE, false)),
     ("GET", "/console/audit", Roles(&[A, F], false)),
     ("GET", "/console/users", Roles(&[A], false)),
@@ -149,6 +164,7 @@ struct World {
     member: String,
     member_code: String,
     till_token: String,
+    promotion: u64,
 }
 
 struct Objects {
@@ -175,6 +191,8 @@ impl World {
             self.user.to_string()
         } else if template.contains("/members/{id}") {
             self.member.clone()
+        } else if template.contains("/promotions/{id}") {
+            self.promotion.to_string()
         } else {
             "01a2290d-0000-7000-8000-000000000000".into()
         };
@@ -226,6 +244,15 @@ async fn world(app: &TestApp) -> World {
         .post("/api/v1/members", &app.admin, json!({"phone": "13900001111", "name": "陈", "home_branch": b2.0}))
         .await
         .expect(StatusCode::OK);
+    let promotion = app
+        .post(
+            "/api/v1/promotions",
+            &app.admin,
+            json!({"name": "满100减10", "branches": {"kind": "all"}, "schedule": {"from": "2026-01-01", "to": "2036-12-31"},
+                   "scope": {"all_products": true}, "kind": {"kind": "slabs", "slabs": [{"threshold": 10000, "off": 1000}]}}),
+        )
+        .await
+        .expect(StatusCode::CREATED);
     World {
         own: Objects { branch: b1, till: t1.till.0, staff: s1, receipt: receipt(&sale1) },
         other: Objects { branch: b2, till: t2.till.0, staff: s2, receipt: "B002-01-000001".into() },
@@ -235,6 +262,7 @@ async fn world(app: &TestApp) -> World {
         member: m.body["id"].as_str().expect("member").to_owned(),
         member_code: m.body["code"].as_str().expect("code").to_owned(),
         till_token,
+        promotion: promotion.body["promotion"]["id"].as_u64().expect("promotion"),
     }
 }
 

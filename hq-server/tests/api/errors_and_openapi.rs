@@ -98,6 +98,13 @@ async fn the_openapi_document_is_3_1_and_covers_every_route() {
         ("/api/v1/policies/current", "get"),
         ("/api/v1/policies/preview", "post"),
         ("/api/v1/reports/{kind}", "get"),
+        ("/api/v1/promotions", "get"),
+        ("/api/v1/promotions", "post"),
+        ("/api/v1/promotions/set", "get"),
+        ("/api/v1/promotions/preview", "post"),
+        ("/api/v1/promotions/{id}", "get"),
+        ("/api/v1/promotions/{id}", "put"),
+        ("/api/v1/promotions/{id}/withdraw", "post"),
     ];
     for (path, method) in expected {
         assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} is not documented");

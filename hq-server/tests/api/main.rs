@@ -16,6 +16,7 @@ mod no_minting;
 mod pending_refunds;
 mod pgbouncer;
 mod processes;
+mod promotions;
 mod server;
 mod sync;
 mod trust;

@@ -36,6 +36,9 @@ fn a_newer_database_is_refused() {
     assert!(err.to_string().contains("newer"), "{err}");
 }
 
+/// The tables of version 6, children first.
+const PROMOTION_TABLES: &[&str] = &["promotion_revisions", "promotions", "promotion_set_version"];
+
 /// Turns a database back into what an older HQ left: the later migrations' tables dropped and
 /// their versions forgotten, the data of the tables the older schema had kept as it is.
 fn roll_back_to(path: &std::path::Path, version: u32, drop: &[&str]) {
@@ -78,7 +81,7 @@ fn a_database_with_members_upgrades_with_their_balances() {
         store.adjust(&Actor::cli(), m.id, adjust).expect("adjusted").expect("accepted");
         m.id
     };
-    roll_back_to(&path, 3, &["member_visits", "event_flags", "login_known"]);
+    roll_back_to(&path, 3, &[&["member_visits", "event_flags", "login_known"][..], PROMOTION_TABLES].concat());
     assert_eq!(SqlStore::open_at_version(&path, 3).expect("v3").schema_version().expect("version"), 3);
     let store = SqlStore::open(&path).expect("upgrade");
     assert_eq!(store.schema_version().expect("version"), schema::LATEST);
@@ -115,7 +118,7 @@ fn the_upgrade_masks_card_numbers_already_stored() {
         (b.id, receipt)
     };
     // What an HQ before the check kept: the typed card number, in the tender and in the event.
-    roll_back_to(&path, 4, &["event_flags", "login_known"]);
+    roll_back_to(&path, 4, &[&["event_flags", "login_known"][..], PROMOTION_TABLES].concat());
     let c = rusqlite::Connection::open(&path).expect("raw");
     c.execute("UPDATE sale_tenders SET reference = '4111111111111111' WHERE kind = 'bank_card'", []).expect("tender");
     c.execute("UPDATE events SET payload = replace(payload, '\"T0001\"', '\"4111111111111111\"')", []).expect("event");

@@ -1,5 +1,5 @@
 //! The console's pages: the dashboard and its drill-down, branches and tills, the catalog,
-//! members, the member policy, finance reports and the audit log.
+//! members, the member policy, promotions, finance reports and the audit log.
 
 mod audit;
 mod branches;
@@ -9,6 +9,7 @@ mod finance;
 mod imports;
 mod members;
 mod policy;
+mod promotions;
 mod users;
 
 use axum::Router;
@@ -50,6 +51,12 @@ pub fn router() -> Router<AppState> {
         )
         .route("/console/members/{id}", get(members::member).post(members::adjust_member))
         .route("/console/policy", get(policy::policy).post(policy::save_policy))
+        .route("/console/promotions", get(promotions::promotions))
+        .route("/console/promotions/new", get(promotions::new_promotion).post(promotions::create_promotion))
+        .route("/console/promotions/preview", get(promotions::preview))
+        .route("/console/promotions/{id}", get(promotions::promotion))
+        .route("/console/promotions/{id}/edit", get(promotions::edit_promotion).post(promotions::update_promotion))
+        .route("/console/promotions/{id}/withdraw", post(promotions::withdraw_promotion))
         .route("/console/finance", get(finance::finance))
         .route("/console/audit", get(audit::audit))
         .route("/console/users", get(users::users).post(users::add_user))

@@ -1,11 +1,11 @@
-use super::conn::{Conn, OptionalExtension, Row, params};
+use super::conn::{Conn, OptionalExtension, Row, Value, params};
 use shared::Money;
 use shared::catalog::{Category, CategoryId, Product, ProductId, ProductStatus};
 use shared::ids::BranchId;
 use shared::money::Bp;
 use shared::sync::{BranchPrice, Change};
 
-use super::{SqlStore, append_audit, emit, is_constraint, micros, not_found};
+use super::{SqlStore, append_audit, emit, in_chunks, is_constraint, micros, not_found};
 use crate::model::Actor;
 use crate::store::{CatalogStore, ImportSummary, StoreError, StoreResult};
 
@@ -310,6 +310,24 @@ impl CatalogStore for SqlStore {
                 .query_row([code], product_row)
                 .optional()?;
             p.map(|p| with_barcodes(c, p)).transpose()
+        })
+    }
+
+    fn product_ids_by_code(&self, codes: &[String]) -> StoreResult<Vec<(String, ProductId)>> {
+        let values: Vec<Value> = codes.iter().map(|c| Value::Text(c.clone())).collect();
+        self.read(|c| {
+            in_chunks(c, "SELECT code, id FROM products WHERE code IN", &values, |r| {
+                Ok((r.get(0)?, ProductId(r.get(1)?)))
+            })
+        })
+    }
+
+    fn product_codes_by_id(&self, ids: &[ProductId]) -> StoreResult<Vec<(ProductId, String)>> {
+        let values: Vec<Value> = ids.iter().map(|id| Value::Int(id.0)).collect();
+        self.read(|c| {
+            in_chunks(c, "SELECT id, code FROM products WHERE id IN", &values, |r| {
+                Ok((ProductId(r.get(0)?), r.get(1)?))
+            })
         })
     }
 

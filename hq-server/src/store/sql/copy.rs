@@ -59,6 +59,9 @@ pub const TABLES: &[&str] = &[
     "member_visits",
     "event_flags",
     "login_known",
+    "promotion_set_version",
+    "promotions",
+    "promotion_revisions",
 ];
 
 /// Rows per `INSERT` (PostgreSQL takes at most 65,535 parameters in one statement).

@@ -27,6 +27,7 @@ pub(crate) mod ledger;
 pub(crate) mod member_effects;
 pub(crate) mod members;
 pub(crate) mod postgres;
+mod promotions;
 mod reports;
 pub mod schema;
 pub mod schema_pg;
@@ -117,6 +118,9 @@ pub struct SqlStore {
     location: Location,
     /// Every policy version, parsed once; replaced when a reader sees a newer version (`all_policies_tx`).
     policies: Mutex<Option<std::sync::Arc<Vec<MemberPolicy>>>>,
+    /// The promotion set's engines at the versions priced lately, newest use last
+    /// (`promotions::SqlStore::promotion_engine_tx`): a published version never changes.
+    promotion_engines: Mutex<Vec<(u64, std::sync::Arc<shared::promotions::PromotionEngine>)>>,
     /// Where "now" comes from for what the store records and decides.
     clock: Clock,
     /// The secret the audit chain is keyed with (kept outside the database).
@@ -237,6 +241,7 @@ impl SqlStore {
             backend: Backend::Postgres(Box::new(pool)),
             location: Location::Postgres(url.to_owned()),
             policies: Mutex::new(None),
+            promotion_engines: Mutex::new(Vec::new()),
             clock,
             audit_key,
         })
@@ -279,6 +284,7 @@ impl SqlStore {
             }),
             location: Location::Sqlite(path.to_owned()),
             policies: Mutex::new(None),
+            promotion_engines: Mutex::new(Vec::new()),
             clock,
             audit_key,
         };
@@ -699,3 +705,22 @@ pub(crate) fn not_found(what: impl Into<String>) -> impl FnOnce(StoreError) -> S
 }
 
 pub(crate) use conn::is_constraint;
+
+/// `select` (ending in `… IN`) over `values` a few hundred at a time, every row through `row`.
+pub(crate) fn in_chunks<T>(
+    c: &Conn<'_>,
+    select: &str,
+    values: &[conn::Value],
+    mut row: impl FnMut(&conn::Row<'_>) -> conn::Result<T>,
+) -> StoreResult<Vec<T>> {
+    const PER_QUERY: usize = 500;
+    let mut out = Vec::new();
+    for chunk in values.chunks(PER_QUERY) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("?{i}")).collect();
+        let rows = c.prepare(&format!("{select} ({})", marks.join(", ")))?.query_map(chunk.to_vec(), &mut row)?;
+        for r in rows {
+            out.push(r?);
+        }
+    }
+    Ok(out)
+}

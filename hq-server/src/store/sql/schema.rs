@@ -19,9 +19,10 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (3, "members: registry, cards, ledger, points lots, holds, top-ups, attribution, daily runs", V3),
     (4, "the branches members shopped at, for their tills' offline copies", V4),
     (5, "flags on accepted events; card numbers scrubbed from tender references", V5),
+    (6, "promotions: the versioned promotion set and every promotion's revisions", V6),
 ];
 
-pub const LATEST: u32 = 5;
+pub const LATEST: u32 = 6;
 
 const V1: &str = r#"
 CREATE TABLE branches (
@@ -586,6 +587,43 @@ CREATE TABLE login_known (
     key TEXT PRIMARY KEY,
     at BIGINT NOT NULL
 );
+"#;
+
+const V6: &str = r#"
+-- The promotion set's version: one row, taken up by one on every write to the set (the row is
+-- made by the first write, so a new database stays empty for a move into it).
+CREATE TABLE promotion_set_version (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    version BIGINT NOT NULL
+);
+
+-- One row per promotion: what the list filters and searches on, and where it stands.
+CREATE TABLE promotions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    date_from TEXT NOT NULL,
+    date_to TEXT NOT NULL,
+    -- The set version of its newest revision, or of its withdrawal.
+    version BIGINT NOT NULL,
+    withdrawn_version BIGINT NULL,
+    updated_at BIGINT NOT NULL,
+    updated_by TEXT NOT NULL
+);
+CREATE INDEX promotions_dates ON promotions(date_to, date_from);
+
+-- Every revision of every promotion: in the set from `version_from` (included) to `version_to`
+-- (excluded; NULL while it is the newest and not withdrawn). The set at a version is the
+-- revisions whose range holds it.
+CREATE TABLE promotion_revisions (
+    promotion_id BIGINT NOT NULL REFERENCES promotions(id),
+    version_from BIGINT NOT NULL,
+    version_to BIGINT NULL,
+    promotion TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    created_by TEXT NOT NULL,
+    PRIMARY KEY (promotion_id, version_from)
+);
+CREATE INDEX promotion_revisions_range ON promotion_revisions(version_from, version_to);
 "#;
 
 /// Applies the migrations above the database's version, up to `target`.

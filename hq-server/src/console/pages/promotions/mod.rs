@@ -1,0 +1,305 @@
+//! Promotions (促销): the list with its filters, a promotion's page with what it competes with and
+//! a withdraw button; the form for every kind (`form`) and the preview of a typed cart with the
+//! current set (`preview`).
+
+mod form;
+mod preview;
+
+use axum::extract::{Path, Query, State};
+use maud::{Markup, html};
+use serde::Deserialize;
+use shared::catalog::{CategoryId, ProductId};
+use shared::ids::BranchId;
+use shared::lang::Lang;
+use shared::money::{Bp, Currency, Money, Qty};
+use shared::promotions::{
+    Audience, Branches, Layer, Limits, Promotion, PromotionError, PromotionId, PromotionKind, Schedule, Scope, Slab,
+    TimeWindow,
+};
+
+use super::*;
+use crate::console::{C, ConsoleError, Menu, Page, PageResult, layout, redirect};
+use crate::http::AppState;
+use crate::http::promotions::{PreviewInput, PreviewLine, PreviewOutput};
+use crate::model::{PromotionFilter, PromotionRecord, PromotionStatus};
+
+pub(crate) use form::{create_promotion, edit_promotion, new_promotion, update_promotion};
+pub(crate) use preview::preview;
+use preview::{PreviewForm, preview_form};
+
+/// The kinds, in the order the form offers them: code (as the API spells it) and label.
+const KINDS: [(&str, C); 10] = [
+    ("fixed_price", C::KindFixedPrice),
+    ("amount_off", C::KindAmountOff),
+    ("percent_off", C::KindPercentOff),
+    ("buy_n_get_m_free", C::KindBuyNGetM),
+    ("nth_percent_off", C::KindNthPercentOff),
+    ("n_for_price", C::KindNForPrice),
+    ("slabs", C::KindSlabs),
+    ("repeating", C::KindRepeating),
+    ("threshold_percent", C::KindThresholdPercent),
+    ("gift", C::KindGift),
+];
+
+fn kind_code(k: &PromotionKind) -> &'static str {
+    match k {
+        PromotionKind::FixedPrice { .. } => "fixed_price",
+        PromotionKind::AmountOff { .. } => "amount_off",
+        PromotionKind::PercentOff { .. } => "percent_off",
+        PromotionKind::BuyNGetMFree { .. } => "buy_n_get_m_free",
+        PromotionKind::NthPercentOff { .. } => "nth_percent_off",
+        PromotionKind::NForPrice { .. } => "n_for_price",
+        PromotionKind::Slabs { .. } => "slabs",
+        PromotionKind::Repeating { .. } => "repeating",
+        PromotionKind::ThresholdPercent { .. } => "threshold_percent",
+        PromotionKind::Gift { .. } => "gift",
+    }
+}
+
+fn kind_label(page: &Page, k: &PromotionKind) -> &'static str {
+    let code = kind_code(k);
+    KINDS.iter().find(|(c, _)| *c == code).map_or(code, |(_, l)| page.t(*l))
+}
+
+fn status_label(page: &Page, s: PromotionStatus) -> &'static str {
+    page.t(match s {
+        PromotionStatus::Scheduled => C::StatusScheduled,
+        PromotionStatus::Active => C::StatusActive,
+        PromotionStatus::Ended => C::StatusEnded,
+        PromotionStatus::Withdrawn => C::StatusWithdrawn,
+    })
+}
+
+/// What a promotion does, in a few words: "满 ¥100.00 减 ¥10.00".
+fn kind_text(page: &Page, k: &PromotionKind) -> String {
+    let zh = page.lang == Lang::ZhCn;
+    let pct = |bp: Bp| bp.display_percent();
+    match k {
+        PromotionKind::FixedPrice { price } => format!("{} {price}", page.t(C::KindFixedPrice)),
+        PromotionKind::AmountOff { off } => format!("{} {off}", page.t(C::KindAmountOff)),
+        PromotionKind::PercentOff { bp, on_member_price } => {
+            let m = if *on_member_price { format!(" ({})", page.t(C::OnMemberPrice)) } else { String::new() };
+            if zh { format!("减 {}{m}", pct(*bp)) } else { format!("{} off{m}", pct(*bp)) }
+        }
+        PromotionKind::BuyNGetMFree { n, m } => {
+            if zh {
+                format!("买{n}赠{m}")
+            } else {
+                format!("buy {n} get {m} free")
+            }
+        }
+        PromotionKind::NthPercentOff { n, bp } => {
+            if zh {
+                format!("第{n}件减 {}", pct(*bp))
+            } else {
+                format!("item {n} at {} off", pct(*bp))
+            }
+        }
+        PromotionKind::NForPrice { n, price } => {
+            if zh {
+                format!("{price} {n}件")
+            } else {
+                format!("{n} for {price}")
+            }
+        }
+        PromotionKind::Slabs { slabs } => {
+            slabs
+                .iter()
+                .map(|s| {
+                    if zh {
+                        format!("满{}减{}", s.threshold, s.off)
+                    } else {
+                        format!("{} off {}", s.off, s.threshold)
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+        PromotionKind::Repeating { every, off, cap } => {
+            let cap =
+                cap.map(|c| if zh { format!("，最多减{c}") } else { format!(", at most {c}") }).unwrap_or_default();
+            if zh { format!("每满{every}减{off}{cap}") } else { format!("{off} off every {every}{cap}") }
+        }
+        PromotionKind::ThresholdPercent { threshold, bp } => {
+            if zh {
+                format!("满{threshold}减 {}", pct(*bp))
+            } else {
+                format!("{} off from {threshold}", pct(*bp))
+            }
+        }
+        PromotionKind::Gift { threshold, product } => {
+            if zh {
+                format!("满{threshold}赠商品 #{}", product.0)
+            } else {
+                format!("gift #{} from {threshold}", product.0)
+            }
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct ListQuery {
+    status: Option<String>,
+    q: Option<String>,
+}
+
+pub(super) async fn promotions(State(state): State<AppState>, page: Page, Query(q): Query<ListQuery>) -> PageResult {
+    let status: Option<PromotionStatus> =
+        q.status.as_deref().filter(|s| !s.is_empty()).and_then(crate::console::from_code);
+    let name = q.q.clone().unwrap_or_default();
+    let filter = PromotionFilter {
+        status,
+        name: (!name.trim().is_empty()).then(|| name.trim().to_owned()),
+        after: 0,
+        limit: 500,
+    };
+    let today = state.chain_day().await?.day;
+    let (list, set) = state.db(move |s| Ok((s.list_promotions(&filter, today)?, s.current_promotion_set()?))).await?;
+    let preview = preview_form(&page, &state, &PreviewForm::default()).await?;
+    let body = html! {
+        form.inline #promotion-filter method="get" {
+            label { (page.t(C::Status))
+                select name="status" {
+                    option value="" { (page.t(C::AllStatuses)) }
+                    @for s in PromotionStatus::ALL { option value=(s.code()) selected[status == Some(s)] { (status_label(&page, s)) } }
+                }
+            }
+            label { (page.t(C::Search)) input name="q" value=(name); }
+            button type="submit" { (page.t(C::Show)) }
+        }
+        p {
+            (page.t(C::SetVersion)) " " b #set-version { (set.version) } " · "
+            @if may_edit(&page) { a #new-promotion href="/console/promotions/new" { (page.t(C::NewPromotion)) } " · " }
+            a href="#preview-form" { (page.t(C::RunPreview)) }
+        }
+        table #promotions {
+            thead { tr {
+                th { "#" } th { (page.t(C::Name)) } th { (page.t(C::PromotionKindLabel)) } th { (page.t(C::From)) }
+                th { (page.t(C::To)) } th { (page.t(C::Status)) } th.n { (page.t(C::Version)) }
+            } }
+            tbody { @for r in &list { @let p = &r.promotion; tr {
+                td { (p.id.0) }
+                td { a href={ "/console/promotions/" (p.id.0) } { (p.name) } }
+                td { (kind_text(&page, &p.kind)) }
+                td { (p.schedule.from) } td { (p.schedule.to) }
+                td.status { (status_label(&page, r.status)) }
+                td.n { (r.version) }
+            } } }
+        }
+        (preview)
+    };
+    Ok(layout(&page, Menu::Promotions, page.t(C::Promotions), body))
+}
+
+fn may_edit(page: &Page) -> bool {
+    crate::authz::can::EDIT_PROMOTIONS.contains(&page.me.user.role)
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct DetailQuery {
+    published: Option<String>,
+}
+
+/// Whether two promotions compete: the same exclusivity group, or two item-group (layer 2)
+/// promotions that may want the same units.
+fn competes(a: &Promotion, b: &Promotion) -> bool {
+    if a.id == b.id {
+        return false;
+    }
+    if a.exclusivity_group.is_some() && a.exclusivity_group == b.exclusivity_group {
+        return true;
+    }
+    if a.layer() != Layer::ItemGroup || b.layer() != Layer::ItemGroup {
+        return false;
+    }
+    let (x, y) = (&a.scope, &b.scope);
+    x.all_products
+        || y.all_products
+        || x.products.iter().any(|p| y.products.contains(p))
+        || x.categories.iter().any(|c| y.categories.contains(c))
+}
+
+pub(super) async fn promotion(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<u64>,
+    Query(q): Query<DetailQuery>,
+) -> PageResult {
+    let flash = q.published.is_some().then(|| html! { p.ok #published { (page.t(C::Published)) } });
+    detail_page(&state, &page, PromotionId(id), flash).await
+}
+
+async fn detail_page(state: &AppState, page: &Page, id: PromotionId, flash: Option<Markup>) -> PageResult {
+    let today = state.chain_day().await?.day;
+    let (r, set): (PromotionRecord, _) =
+        state.db(move |s| Ok((s.promotion(id, today)?, s.current_promotion_set()?))).await?;
+    let preview = preview_form(page, state, &PreviewForm::default()).await?;
+    let p = &r.promotion;
+    let rivals: Vec<&Promotion> = set.promotions.iter().filter(|o| competes(p, o)).collect();
+    let layer = match p.layer() {
+        Layer::LinePrice => "1",
+        Layer::ItemGroup => "2",
+        Layer::Threshold => "3",
+    };
+    let body = html! {
+        @if let Some(f) = flash { (f) }
+        table #promotion-summary { tbody {
+            tr { th { (page.t(C::Status)) } td #promotion-status { (status_label(page, r.status)) } }
+            tr { th { (page.t(C::PromotionKindLabel)) } td { (kind_label(page, &p.kind)) " · " (kind_text(page, &p.kind)) } }
+            tr { th { (page.t(C::Layer)) } td { (layer) } }
+            tr { th { (page.t(C::Schedule)) } td {
+                (p.schedule.from) " – " (p.schedule.to)
+                @if let Some(d) = &p.schedule.weekdays { " · " (format!("{d:?}")) }
+                @if let Some(w) = p.schedule.time_window { " · " (w.start.strftime("%H:%M")) "–" (w.end.strftime("%H:%M")) }
+            } }
+            tr { th { (page.t(C::Audience)) } td { (match &p.audience {
+                Audience::Everyone => page.t(C::Everyone).to_owned(),
+                Audience::Members => page.t(C::MembersOnly).to_owned(),
+                Audience::Tiers(t) => format!("{}: {}", page.t(C::SomeTiers), t.join(", ")),
+            }) } }
+            tr { th { (page.t(C::Branch)) } td { (match &p.branches {
+                Branches::All => page.t(C::AllBranches).to_owned(),
+                Branches::Only(b) => b.iter().map(|b| b.0.to_string()).collect::<Vec<_>>().join(", "),
+            }) } }
+            tr { th { (page.t(C::Scope)) } td {
+                @if p.scope.all_products { (page.t(C::AllProducts)) }
+                @else { (p.scope.products.len()) " / " (p.scope.categories.len()) }
+                @if !p.scope.excluded.is_empty() { " − " (p.scope.excluded.len()) }
+            } }
+            tr { th { (page.t(C::ExclusivityGroup)) } td { (p.exclusivity_group.clone().unwrap_or_default()) } }
+            tr { th { (page.t(C::Priority)) } td { (p.priority) } }
+            tr { th { (page.t(C::Version)) } td { (r.version) " · " (r.updated_by) " · " (hq_time(r.updated_at, "%Y-%m-%d %H:%M")) } }
+        } }
+        @if may_edit(page) && r.status != PromotionStatus::Withdrawn {
+            p {
+                a #edit-promotion href={ "/console/promotions/" (p.id.0) "/edit" } { (page.t(C::EditPromotion)) }
+            }
+            form.inline #withdraw-form method="post" action={ "/console/promotions/" (p.id.0) "/withdraw" } {
+                (page.csrf_field())
+                button.danger #withdraw type="submit" { (page.t(C::Withdraw)) }
+            }
+        }
+        h2 { (page.t(C::Competes)) }
+        @if rivals.is_empty() { p.muted #no-competitors { (page.t(C::NoCompetitors)) } }
+        @else {
+            ul #competitors { @for o in &rivals {
+                li { a href={ "/console/promotions/" (o.id.0) } { (o.name) } " · " (kind_text(page, &o.kind)) }
+            } }
+        }
+        (preview)
+    };
+    Ok(layout(page, Menu::Promotions, &p.name, body))
+}
+
+pub(super) async fn withdraw_promotion(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<u64>,
+    axum::Form(f): axum::Form<crate::console::CsrfForm>,
+) -> PageResult {
+    page.check_csrf(&f.csrf)?;
+    let actor = page.me.actor();
+    let id = PromotionId(id);
+    state.db(move |s| s.withdraw_promotion(&actor, id)).await?;
+    detail_page(&state, &page, id, Some(html! { p.ok #withdrawn { (page.t(C::Withdrawn)) } })).await
+}
