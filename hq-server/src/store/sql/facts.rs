@@ -40,10 +40,9 @@ impl Facts for SqlFacts<'_> {
 
     fn promotion_engine(
         &self,
-        _version: u64,
+        version: u64,
     ) -> StoreResult<Option<std::sync::Arc<shared::promotions::PromotionEngine>>> {
-        // PROMO-MERGE: read from the promotion store once branch promotions-hq is merged.
-        Ok(None)
+        self.store.promotion_engine_tx(self.c, version)
     }
 
     fn member(&self, named: &SaleMember) -> StoreResult<Option<MemberRecord>> {
