@@ -1,0 +1,204 @@
+//! Promotions end to end: HQ publishes through its API → the till pulls the set → a sale priced with
+//! it → HQ re-prices the sale with the same set version and finds nothing to flag → a partial return
+//! pays back from the sale's record with the threshold clawback, and HQ's figures tie out with the
+//! till's fen for fen. A till whose allocations differ from HQ's engine is flagged, not refused.
+
+use std::time::Duration;
+
+use hq_server::store::SyncStore as _;
+use pos_app::sync::Timeouts;
+use shared::money::{Money, Qty};
+use shared::sale::{CompletedSale, ReturnPick};
+use shared::staff::ApprovalAction;
+use shared::sync::{Event, PROTOCOL_VERSION, PushRequest};
+use tests::*;
+
+/// Signs in to HQ's API as `user` and returns the session cookie.
+fn sign_in(hq: &Hq, user: &str, password: &str) -> String {
+    hq.rt.block_on(async {
+        let signed = reqwest::Client::new()
+            .post(format!("{}/api/v1/session", hq.url()))
+            .json(&serde_json::json!({"username": user, "password": password}))
+            .send()
+            .await
+            .expect("sign in");
+        assert!(signed.status().is_success(), "{}", signed.status());
+        let cookie = signed.headers().get("set-cookie").expect("cookie").to_str().expect("ascii").to_owned();
+        cookie.split(';').next().expect("pair").to_owned()
+    })
+}
+
+fn publish(hq: &Hq, cookie: &str, body: serde_json::Value) -> serde_json::Value {
+    hq.rt.block_on(async {
+        let r = reqwest::Client::new()
+            .post(format!("{}/api/v1/promotions", hq.url()))
+            .header("cookie", cookie)
+            .json(&body)
+            .send()
+            .await
+            .expect("answered");
+        let status = r.status();
+        let body: serde_json::Value = r.json().await.expect("json");
+        assert_eq!(status.as_u16(), 201, "{body}");
+        body
+    })
+}
+
+/// Publishes 特价 at half price on the first demo product and a 满减 on everything whose threshold is
+/// exactly two of the first at that price plus one of the second, with the clawback on. Returns the
+/// two barcodes.
+fn two_promotions(hq: &Hq, t: &TestTill) -> (String, String) {
+    let (a, b) = (t.barcode(0), t.barcode(1));
+    let price = |code: &str| t.till.store().product_by_barcode(code).expect("lookup").expect("product");
+    let (pa, pb) = (price(&a), price(&b));
+    let special = Money((pa.base_price().0 / 2).max(1));
+    let threshold = Money(special.0 * 2 + pb.base_price().0);
+    let cookie = sign_in(hq, "marketing", "tillpoint-marketing");
+    let dates = serde_json::json!({"from": "2020-01-01", "to": "2099-12-31"});
+    publish(
+        hq,
+        &cookie,
+        serde_json::json!({
+            "name": "半价特惠",
+            "branches": {"kind": "all"},
+            "schedule": dates,
+            "scope": {"products": [pa.product.id.0]},
+            "kind": {"kind": "fixed_price", "price": special.0},
+        }),
+    );
+    publish(
+        hq,
+        &cookie,
+        serde_json::json!({
+            "name": "满额立减",
+            "branches": {"kind": "all"},
+            "schedule": dates,
+            "scope": {"all_products": true},
+            "kind": {"kind": "slabs", "slabs": [{"threshold": threshold.0, "off": 100}]},
+            "threshold_clawback": true,
+        }),
+    );
+    (a, b)
+}
+
+fn sale_event_flags(hq: &Hq, t: &TestTill, kind: &str) -> Vec<Vec<String>> {
+    hq.store()
+        .list_events(t.till.identity().till, false, 1000)
+        .expect("events")
+        .into_iter()
+        .filter(|e| e.kind == kind)
+        .map(|e| {
+            assert_eq!(e.status, "accepted", "{e:?}");
+            e.flags
+        })
+        .collect()
+}
+
+fn sell_with_promotions(t: &mut TestTill, a: &str, b: &str) -> CompletedSale {
+    t.till.scan(a).expect("scan");
+    t.till.scan(a).expect("scan");
+    t.till.scan(b).expect("scan");
+    let view = t.till.view().expect("view").expect("a cart");
+    let names: Vec<&str> =
+        view.promotions.as_ref().expect("priced with the set").applied.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, vec!["半价特惠", "满额立减"]);
+    t.till.add_cash(Money::yuan(1000)).expect("cash");
+    t.till.complete(false).expect("complete").sale
+}
+
+#[test]
+fn hq_publishes_the_till_sells_with_it_and_hq_agrees_through_a_partial_return() {
+    let hq = Hq::start();
+    let mut t = TestTill::enrol(&hq, &hq.code(0, 0));
+    let (a, b) = two_promotions(&hq, &t);
+    t.open_shift(CASHIER);
+    t.start_sync();
+    wait_until("the till to pull both promotions", Duration::from_secs(30), || {
+        t.till.store().promotion_set().is_ok_and(|s| s.promotions.len() == 2)
+    });
+
+    let sale = sell_with_promotions(&mut t, &a, &b);
+    let record = sale.promotions.as_ref().expect("recorded");
+    assert_eq!(record.version, 2);
+    assert_eq!(sale.totals.promotion_discounts, record.total());
+    t.wait_pushed(Duration::from_secs(30));
+    assert_eq!(sale_event_flags(&hq, &t, "sale_completed"), vec![Vec::<String>::new()], "HQ prices it the same");
+
+    // The second product back: what is kept no longer reaches the 满减, so its share on the kept
+    // lines is kept back (the clawback), and the rest of the line's net is paid back.
+    let approval = t.till.approve(ApprovalAction::Refund, MANAGER.0, MANAGER.1).expect("approval");
+    let (refund, _) = t
+        .till
+        .complete_return(&sale.receipt_no, &[ReturnPick { line: 1, qty: Qty::ONE }], "退货", Some(approval))
+        .expect("return");
+    let kept_share: Money =
+        sale.lines[0].promotions.iter().filter(|(id, _)| id.0 == record.applied[1].id.0).map(|a| a.1).sum();
+    assert_eq!(refund.clawback, kept_share);
+    assert_eq!(refund.lines[0].amount, sale.lines[1].net);
+    t.wait_pushed(Duration::from_secs(30));
+    assert_eq!(sale_event_flags(&hq, &t, "sale_refunded"), vec![Vec::<String>::new()]);
+
+    // HQ's figures are the till's: the sale and the return, fen for fen.
+    let history = hq
+        .store()
+        .sale_history(hq.demo.branches[0].id, &sale.receipt_no.to_string())
+        .expect("history")
+        .expect("HQ has the sale");
+    assert_eq!(history.sale, sale);
+    assert_eq!(history.refunds, vec![refund]);
+}
+
+#[test]
+fn a_sale_whose_allocations_hq_does_not_reach_is_accepted_and_flagged() {
+    let hq = Hq::start();
+    let mut t = TestTill::enrol(&hq, &hq.code(0, 0));
+    let (a, b) = two_promotions(&hq, &t);
+    t.open_shift(CASHIER);
+    // Pull once without starting the sync task, so the till's outbox stays for this test to push.
+    let client = pos_app::sync::client_for(t.till.store(), Timeouts::default()).expect("client");
+    loop {
+        let cursor = t.till.store().pull_cursor().expect("cursor");
+        let page = hq.rt.block_on(client.pull(cursor, 500)).expect("pull");
+        t.till.store_mut().apply_pull_page(&page).expect("apply");
+        if !page.has_more {
+            break;
+        }
+    }
+    let sale = sell_with_promotions(&mut t, &a, &b);
+    // A fen of the 满减 moved from the first line to the second: every sum still adds up, so only
+    // HQ's own pricing can see it.
+    let mut events: Vec<_> =
+        t.till.store().pending_events(100).expect("pending").into_iter().map(|e| e.envelope).collect();
+    let threshold = sale.promotions.as_ref().expect("recorded").applied[1].id;
+    for e in &mut events {
+        if let Event::SaleCompleted(s) = &mut e.event {
+            for (line, delta) in [(0usize, -1i64), (1, 1)] {
+                let l = &mut s.lines[line];
+                let a = l.promotions.iter_mut().find(|a| a.0 == threshold).expect("the 满减 on the line");
+                a.1 += Money(delta);
+                l.priced.promotion_discount += Money(delta);
+                l.priced.net -= Money(delta);
+                l.net -= Money(delta);
+            }
+            s.tax = shared::tax::tax_groups(s.lines.iter().map(|l| (l.item.vat, l.net)));
+            s.points_eligible_net = s.lines.iter().filter(|l| l.item.points_eligible).map(|l| l.net).sum();
+            s.check().expect("the tampered record still adds up");
+        }
+    }
+    let answer = hq
+        .rt
+        .block_on(client.push(&PushRequest {
+            protocol: PROTOCOL_VERSION,
+            till: t.till.identity().till,
+            events,
+            sent_at: None,
+        }))
+        .expect("answered");
+    assert!(answer.results.iter().all(|r| r.outcome == shared::sync::EventOutcome::Accepted), "{answer:?}");
+    let flags = sale_event_flags(&hq, &t, "sale_completed");
+    assert_eq!(flags.len(), 1);
+    assert!(
+        flags[0].iter().any(|f| f.contains("re-priced with promotion set 2") && f.contains("lines 1, 2 differ")),
+        "{flags:?}"
+    );
+}
