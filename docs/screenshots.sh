@@ -43,6 +43,24 @@ shoot() { # lang sale.png [part-payment.png change.png]
   kill $app 2>/dev/null || true
   wait $app 2>/dev/null || true
 }
+# A cart under the demo's promotions: three of the first drink (特价), four snacks (第二件半价), near
+# 满100减10.
+promotions() { # png
+  LANG=zh_CN.UTF-8 timeout 120 "$bin" --demo >/dev/null 2>&1 &
+  local app=$!
+  sleep 10
+  xdotool search --sync --name Tillpoint windowfocus >/dev/null 2>&1 || true
+  xdotool type --delay 120 1001; xdotool key Return
+  xdotool type --delay 120 1111; xdotool key Return; sleep 2
+  xdotool type --delay 120 4; xdotool key Return; sleep 2
+  for code in 6900100000006 6900100000006 6900100000006 6900100000013 6900100000013 6900100000013 6900100000013; do
+    xdotool type --delay 100 $code; xdotool key Return; sleep 1.2
+  done
+  import -window root "$1"
+  kill $app 2>/dev/null || true
+  wait $app 2>/dev/null || true
+}
+promotions docs/till-promotions-zh.png
 shoot zh_CN.UTF-8 docs/till-sale-zh.png docs/till-part-payment-zh.png docs/till-change-zh.png
 shoot en_US.UTF-8 docs/till-sale-en.png docs/till-part-payment-en.png docs/till-change-en.png
 DISPLAY=:98 shoot zh_CN.UTF-8 /tmp/till-1024-sale.png docs/till-1024-part-payment-zh.png /tmp/till-1024-change.png

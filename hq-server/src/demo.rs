@@ -44,6 +44,8 @@ pub struct DemoOptions {
     pub code_ttl: Duration,
     /// Business days of past sales to generate (for the dashboard and reports).
     pub history_days: u32,
+    /// Publish a week's promotions (特价, 第二件半价, 买二赠一, 满减, a member day) after the history.
+    pub promotions: bool,
 }
 
 impl Default for DemoOptions {
@@ -56,6 +58,7 @@ impl Default for DemoOptions {
             members: 500,
             code_ttl: Duration::from_secs(3600),
             history_days: 14,
+            promotions: true,
         }
     }
 }
@@ -69,6 +72,7 @@ impl DemoOptions {
             products: 200,
             members: 20,
             history_days: 0,
+            promotions: false,
             ..DemoOptions::default()
         }
     }
@@ -545,5 +549,84 @@ pub fn seed(store: &dyn Store, options: &DemoOptions) -> StoreResult<DemoSummary
     store.import_members(&actor, more, &|_| {})?;
     let history_sales =
         crate::demo_history::seed(store, &actor, &branches, &members, options.history_days, options.seed)?;
+    if options.promotions {
+        seed_promotions(store, &actor, &category_ids)?;
+    }
     Ok(DemoSummary { branches, categories: KINDS.len() + 1, products: summary.created, members, history_sales })
+}
+
+/// A supermarket's week of promotions, from HQ's today for two months: 特价 on the first drink, 零食
+/// 第二件半价, 乳品买二赠一, 满100减10 / 满200减30 on everything, and a Wednesday member day (9折 on
+/// fresh food for members). Published through the store like the console does, so the tills pull them.
+fn seed_promotions(store: &dyn Store, actor: &Actor, category_ids: &[CategoryId]) -> StoreResult<()> {
+    use shared::promotions::{
+        Audience, Branches, Limits, Promotion, PromotionId, PromotionKind, Schedule, Scope, Slab,
+    };
+    let category = |code: &str| KINDS.iter().position(|k| k.code == code).and_then(|i| category_ids.get(i)).copied();
+    let today = crate::calendar::hq_day(store.now());
+    let schedule = Schedule {
+        from: today.checked_sub(jiff::Span::new().days(1)).unwrap_or(today),
+        to: today.checked_add(jiff::Span::new().days(60)).unwrap_or(today),
+        weekdays: None,
+        time_window: None,
+    };
+    let promotion = |name: &str, scope: Scope, kind: PromotionKind| Promotion {
+        id: PromotionId(0),
+        name: name.into(),
+        branches: Branches::All,
+        schedule: schedule.clone(),
+        audience: Audience::Everyone,
+        scope,
+        kind,
+        exclusivity_group: None,
+        priority: 0,
+        limits: Limits::default(),
+        threshold_clawback: false,
+    };
+    let categories = |code: &str| Scope { categories: category(code).into_iter().collect(), ..Scope::default() };
+    let mut list = Vec::new();
+    // The first drink of the catalog at 80 % of its price, rounded to the jiao.
+    let first_drink = KINDS.iter().position(|k| k.code == "DRINK").map(|i| format!("P{:06}", i + 1));
+    if let Some(code) = first_drink
+        && let Some((_, id)) = store.product_ids_by_code(std::slice::from_ref(&code))?.into_iter().next()
+    {
+        let p = store.get_product(id)?;
+        let price = Money((p.retail_price.0 * 8 / 10) / 10 * 10).max(Money(10));
+        list.push(promotion(
+            &format!("{}特价 ¥{}", p.short_name, price.plain()),
+            Scope { products: vec![id], ..Scope::default() },
+            PromotionKind::FixedPrice { price },
+        ));
+    }
+    list.push(promotion(
+        "零食第二件半价",
+        categories("SNACK"),
+        PromotionKind::NthPercentOff { n: 2, bp: shared::money::Bp(5000) },
+    ));
+    list.push(promotion("乳品买二赠一", categories("DAIRY"), PromotionKind::BuyNGetMFree { n: 2, m: 1 }));
+    let mut spend = promotion(
+        "满100减10 满200减30",
+        Scope { all_products: true, ..Scope::default() },
+        PromotionKind::Slabs {
+            slabs: vec![
+                Slab { threshold: Money::yuan(100), off: Money::yuan(10) },
+                Slab { threshold: Money::yuan(200), off: Money::yuan(30) },
+            ],
+        },
+    );
+    spend.threshold_clawback = true;
+    list.push(spend);
+    let mut member_day = promotion(
+        "周三会员日 生鲜9折",
+        categories("FRESH"),
+        PromotionKind::PercentOff { bp: shared::money::Bp(1000), on_member_price: false },
+    );
+    member_day.audience = Audience::Members;
+    member_day.schedule.weekdays = Some(vec![3]);
+    list.push(member_day);
+    let has_scope = |s: &Scope| s.all_products || !s.products.is_empty() || !s.categories.is_empty();
+    for p in list.into_iter().filter(|p| has_scope(&p.scope)) {
+        store.create_promotion(actor, p)?;
+    }
+    Ok(())
 }

@@ -41,29 +41,41 @@ impl App {
                 };
             }
         };
-        let mut panel = column![
-            text(format!("{} {}", self.t(T::Total), c.totals.gross)).size(18),
-            text(format!("{} -{}", self.t(T::Savings), c.totals.member_savings)).size(18),
-        ]
-        .spacing(4);
-        // Order thresholds (满减, 满折) by name; line promotions show under their lines.
-        for p in c.promotions.iter().flat_map(|p| &p.applied) {
-            if p.layer == shared::promotions::Layer::Threshold && p.discount.0 > 0 {
-                panel = panel.push(text(format!("{} -{}", p.name, p.discount)).size(18));
+        let mut panel = column![text(format!("{} {}", self.t(T::Total), c.totals.gross)).size(18)].spacing(4);
+        // Once the customer pays, the panel makes room for the tenders: what came off the total is
+        // one line (本单共优惠), and the promotions' details and the threshold hint give way (the
+        // receipt prints them).
+        let paying = !c.tenders.is_empty();
+        if paying {
+            panel = panel.push(text(format!("{} -{}", self.t(T::TotalSaving), c.totals.discounts())).size(18));
+        } else {
+            panel = panel.push(text(format!("{} -{}", self.t(T::Savings), c.totals.member_savings)).size(18));
+            // Every promotion together; order thresholds (满减, 满折) by name beneath (line
+            // promotions show under their lines).
+            if c.totals.promotion_discounts.0 > 0 {
+                panel =
+                    panel.push(text(format!("{} -{}", self.t(T::Promotions), c.totals.promotion_discounts)).size(18));
             }
-        }
-        panel = panel
-            .push(
+            for p in c.promotions.iter().flat_map(|p| &p.applied) {
+                if p.layer == shared::promotions::Layer::Threshold && p.discount.0 > 0 {
+                    panel = panel.push(text(format!("  {} -{}", p.name, p.discount)).size(15));
+                }
+            }
+            panel = panel.push(
                 text(format!("{} -{}", self.t(T::Discounts), c.totals.manual_discounts + c.totals.order_discount))
                     .size(18),
-            )
-            .push(text(format!("{} {}", self.t(T::Due), c.cash_due)).size(30));
-        if c.totals.promotion_discounts.0 > 0 {
-            panel = panel.push(text(format!("{} {}", self.t(T::TotalSaving), c.totals.discounts())).size(18));
+            );
         }
-        if let Some(h) = &c.threshold_hint {
-            let said = self.t(T::ThresholdAway).replace("{missing}", &h.missing.to_string()).replace("{name}", &h.name);
-            panel = panel.push(text(said).size(18));
+        panel = panel.push(text(format!("{} {}", self.t(T::Due), c.cash_due)).size(30));
+        if !paying {
+            if c.totals.promotion_discounts.0 > 0 {
+                panel = panel.push(text(format!("{} {}", self.t(T::TotalSaving), c.totals.discounts())).size(18));
+            }
+            if let Some(h) = &c.threshold_hint {
+                let said =
+                    self.t(T::ThresholdAway).replace("{missing}", &h.missing.to_string()).replace("{name}", &h.name);
+                panel = panel.push(text(said).size(18));
+            }
         }
         panel = panel.push(text(format!("{} {}", self.t(T::PointsThisSale), c.points_preview)).size(18));
         if !c.tenders.is_empty() {

@@ -11,7 +11,8 @@ use iced_test::selector::{Candidate, Selector};
 use iced_test::simulator::Simulator;
 use shared::catalog::{CategoryId, Product, ProductId, ProductStatus};
 use shared::money::Bp;
-use shared::sync::Change;
+use shared::promotions::{Audience, Branches, Limits, Promotion, PromotionId, PromotionKind, Schedule, Scope, Slab};
+use shared::sync::{Change, PromotionChange};
 
 use super::*;
 
@@ -215,6 +216,47 @@ fn till_with_caviar(lang: Lang) -> Ui {
         status: ProductStatus::Active,
     };
     t.store().apply_changes(&[Change::Product(caviar)]).expect("the caviar");
+    // Promotions with long names: one under the oil's line, one order threshold beside the total.
+    let promotion = |id: u64, name: &str, scope: Scope, kind: PromotionKind| {
+        Change::Promotion(PromotionChange {
+            version: id,
+            id: PromotionId(id),
+            promotion: Some(Promotion {
+                id: PromotionId(id),
+                name: name.into(),
+                branches: Branches::All,
+                schedule: Schedule {
+                    from: jiff::civil::date(2020, 1, 1),
+                    to: jiff::civil::date(2099, 12, 31),
+                    weekdays: None,
+                    time_window: None,
+                },
+                audience: Audience::Everyone,
+                scope,
+                kind,
+                exclusivity_group: None,
+                priority: 0,
+                limits: Limits::default(),
+                threshold_clawback: false,
+            }),
+        })
+    };
+    t.store()
+        .apply_changes(&[
+            promotion(
+                1,
+                "金龙鱼食用调和油 5L 年终会员节限时特价 每人限购",
+                Scope { products: vec![ProductId(3)], ..Scope::default() },
+                PromotionKind::FixedPrice { price: Money(4990) },
+            ),
+            promotion(
+                2,
+                "全场满100000减88888 年终大促 多买多减 上不封顶",
+                Scope { all_products: true, ..Scope::default() },
+                PromotionKind::Slabs { slabs: vec![Slab { threshold: Money::yuan(100_000), off: Money(8_888_800) }] },
+            ),
+        ])
+        .expect("the promotions");
     let TestTill { dir, till, devices, .. } = t;
     let (engine, replies) = Engine::spawn(till);
     let mut app = App::new(engine, replies, lang);
@@ -285,7 +327,8 @@ fn every_screen_of_a_large_sale_fits_1024_by_768() {
             ui.press(Input::Enter);
         }
         let cart = ui.app.snap.cart.clone().expect("the sale");
-        assert_eq!(cart.lines[0].net, Money(89_999_991), "9 × ¥99,999.99");
+        assert_eq!(cart.lines[0].priced.gross, Money(89_999_991), "9 × ¥99,999.99");
+        assert_eq!(cart.totals.promotion_discounts, Money(2000 + 8_888_800), "both promotions");
         assert_eq!(cart.lines[1].priced.qty, shared::money::Qty(99_999_000));
         assert!(cart.cash_due > Money(100_000_000), "{}", cart.cash_due);
         check(&ui, "the sale's lines and totals");
