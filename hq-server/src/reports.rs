@@ -29,10 +29,12 @@ pub enum ReportKind {
     Members,
     MembersByTier,
     TopCustomers,
+    /// What each promotion gave away, per branch, less what came back with returned goods.
+    Promotions,
 }
 
 impl ReportKind {
-    pub const ALL: [ReportKind; 16] = [
+    pub const ALL: [ReportKind; 17] = [
         ReportKind::SalesByBranch,
         ReportKind::SalesByDay,
         ReportKind::SalesByTill,
@@ -49,6 +51,7 @@ impl ReportKind {
         ReportKind::Members,
         ReportKind::MembersByTier,
         ReportKind::TopCustomers,
+        ReportKind::Promotions,
     ];
 
     pub fn code(self) -> &'static str {
@@ -69,6 +72,7 @@ impl ReportKind {
             ReportKind::Members => "members",
             ReportKind::MembersByTier => "members_by_tier",
             ReportKind::TopCustomers => "top_customers",
+            ReportKind::Promotions => "promotions",
         }
     }
 

@@ -5,7 +5,8 @@
 
 use std::time::Duration;
 
-use hq_server::store::SyncStore as _;
+use hq_server::reports::{Cell, ReportKind, ReportQuery};
+use hq_server::store::{ReportStore as _, SyncStore as _};
 use pos_app::sync::Timeouts;
 use shared::money::{Money, Qty};
 use shared::sale::{CompletedSale, ReturnPick};
@@ -145,7 +146,37 @@ fn hq_publishes_the_till_sells_with_it_and_hq_agrees_through_a_partial_return() 
         .expect("history")
         .expect("HQ has the sale");
     assert_eq!(history.sale, sale);
-    assert_eq!(history.refunds, vec![refund]);
+    assert_eq!(history.refunds, vec![refund.clone()]);
+
+    // The reports: the promotions are a column of the sales, and each promotion's cost is what it
+    // gave less what came back with the returned goods.
+    let report = |kind| {
+        hq.store()
+            .report(&ReportQuery { kind, from: sale.business_day, to: sale.business_day, branch: None })
+            .expect("report")
+    };
+    let total = |r: &hq_server::reports::Report, name: &str| r.totals[r.col(name).expect("column")].int();
+    let by_branch = report(ReportKind::SalesByBranch);
+    assert_eq!(total(&by_branch, "promotion_discounts"), sale.totals.promotion_discounts.0);
+    assert_eq!(
+        total(&by_branch, "gross")
+            - total(&by_branch, "member_savings")
+            - total(&by_branch, "promotion_discounts")
+            - total(&by_branch, "discounts"),
+        total(&by_branch, "net")
+    );
+    let costs = report(ReportKind::Promotions);
+    let row = |id: u64, name: &str| {
+        let r = costs.rows.iter().find(|r| r[0] == Cell::Text(id.to_string())).expect("a row");
+        r[costs.col(name).expect("column")].int()
+    };
+    for p in &record.applied {
+        let back: Money = sale.lines[1].promotions.iter().filter(|a| a.0 == p.id).map(|a| a.1).sum();
+        assert_eq!(row(p.id.0, "given"), p.discount.0, "{}", p.name);
+        assert_eq!(row(p.id.0, "returned"), back.0, "{}", p.name);
+        assert_eq!(row(p.id.0, "cost"), (p.discount - back).0, "{}", p.name);
+    }
+    assert_eq!(total(&costs, "given"), sale.totals.promotion_discounts.0);
 }
 
 #[test]

@@ -28,6 +28,7 @@ const REPORTS: &[Word] = &[
     ("members", "会员销售", "Members' sales"),
     ("members_by_tier", "会员等级分布", "Members by tier"),
     ("top_customers", "重点客户（80/20）", "Top customers (80/20)"),
+    ("promotions", "促销成本", "Promotion cost"),
 ];
 
 const COLUMNS: &[Word] = &[
@@ -66,6 +67,7 @@ const COLUMNS: &[Word] = &[
     ("points_taken_back", "扣回积分", "Points taken back"),
     ("points_used", "使用积分", "Points used"),
     ("principal", "本金", "Principal"),
+    ("promotion_discounts", "促销优惠", "Promotions"),
     ("product", "商品", "Product"),
     ("qty_milli", "数量", "Quantity"),
     ("reason", "原因", "Reason"),
@@ -88,6 +90,9 @@ const COLUMNS: &[Word] = &[
     ("tills_open", "未日结收银机", "Tills open"),
     ("total", "合计", "Total"),
     ("z_number", "Z 报表号", "Z number"),
+    ("promotion", "促销", "Promotion"),
+    ("given", "让利", "Given"),
+    ("cost", "促销成本", "Cost"),
 ];
 
 const NOTES: &[Word] = &[

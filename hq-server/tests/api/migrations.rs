@@ -43,6 +43,15 @@ const PROMOTION_TABLES: &[&str] = &["promotion_revisions", "promotions", "promot
 /// their versions forgotten, the data of the tables the older schema had kept as it is.
 fn roll_back_to(path: &std::path::Path, version: u32, drop: &[&str]) {
     let c = rusqlite::Connection::open(path).expect("raw");
+    if version < 7 {
+        // Version 7 added a table and two columns.
+        c.execute_batch(
+            "DROP TABLE sale_line_promotions;
+             ALTER TABLE sales DROP COLUMN promotion_discounts;
+             ALTER TABLE sale_lines DROP COLUMN promotion_discount;",
+        )
+        .expect("undo version 7");
+    }
     for table in drop {
         c.execute_batch(&format!("DROP TABLE {table}")).expect("drop");
     }

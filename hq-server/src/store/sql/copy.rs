@@ -62,6 +62,7 @@ pub const TABLES: &[&str] = &[
     "promotion_set_version",
     "promotions",
     "promotion_revisions",
+    "sale_line_promotions",
 ];
 
 /// Rows per `INSERT` (PostgreSQL takes at most 65,535 parameters in one statement).

@@ -319,9 +319,9 @@ fn insert_sale(c: &Conn<'_>, event_id: &str, s: &CompletedSale, received: i64) -
         "INSERT INTO sales (id, event_id, receipt_no, branch_id, till_id, shift_id, cashier_id, completed_at,
          business_day, gross, member_savings, manual_discounts, order_discount, total, rounding, due, change_given,
          change_to_stored_value, points_eligible_net, member_id, member_identifier, member_tier, points_earned,
-         policy_version, received_at)
+         policy_version, received_at, promotion_discounts)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21,
-         ?22, ?23, ?24, ?25)",
+         ?22, ?23, ?24, ?25, ?26)",
     )?
     .execute(params![
         s.id.to_string(),
@@ -348,14 +348,20 @@ fn insert_sale(c: &Conn<'_>, event_id: &str, s: &CompletedSale, received: i64) -
         m.and_then(|m| m.tier.clone()),
         s.points_earned(),
         m.map(|m| m.policy_version),
-        received
+        received,
+        t.promotion_discounts.0
     ])
     .map_err(unique_or(|| format!("sale {} or receipt {} is already recorded", s.id, s.receipt_no)))?;
     let sale_id = s.id.to_string();
     let mut line = c.prepare_cached(
         "INSERT INTO sale_lines (sale_id, line_no, product_id, product_code, barcode, name, category_id, unit, vat,
-         qty, base_unit, unit_price, gross, member_saving, manual_discount, order_discount, net, points_eligible)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+         qty, base_unit, unit_price, gross, member_saving, manual_discount, order_discount, net, points_eligible,
+         promotion_discount)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+    )?;
+    let mut allocation = c.prepare_cached(
+        "INSERT INTO sale_line_promotions (sale_id, line_no, position, promotion_id, amount)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
     for (i, l) in s.lines.iter().enumerate() {
         let p = &l.priced;
@@ -377,8 +383,14 @@ fn insert_sale(c: &Conn<'_>, event_id: &str, s: &CompletedSale, received: i64) -
             p.manual_discount.0,
             l.order_discount.0,
             l.net.0,
-            l.item.points_eligible
+            l.item.points_eligible,
+            p.promotion_discount.0
         ])?;
+        for (k, (id, amount)) in l.promotions.iter().enumerate() {
+            let id = i64::try_from(id.0)
+                .map_err(|_| ProjectError::Reject(format!("promotion id {} is out of range", id.0)))?;
+            allocation.execute(params![sale_id, i as i64 + 1, k as i64, id, amount.0])?;
+        }
     }
     insert_tenders(c, "sale_tenders", "sale_id", &sale_id, &s.tenders, true)
 }

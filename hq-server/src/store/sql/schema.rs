@@ -20,9 +20,10 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (4, "the branches members shopped at, for their tills' offline copies", V4),
     (5, "flags on accepted events; card numbers scrubbed from tender references", V5),
     (6, "promotions: the versioned promotion set and every promotion's revisions", V6),
+    (7, "promotion discounts on sales and lines, and every promotion's fen on every line", V7),
 ];
 
-pub const LATEST: u32 = 6;
+pub const LATEST: u32 = 7;
 
 const V1: &str = r#"
 CREATE TABLE branches (
@@ -587,6 +588,22 @@ CREATE TABLE login_known (
     key TEXT PRIMARY KEY,
     at BIGINT NOT NULL
 );
+"#;
+
+const V7: &str = r#"
+-- What promotions took off each sale and line (tills before this version sent none: 0), and every
+-- promotion's fen on every line, for the promotion cost report.
+ALTER TABLE sales ADD COLUMN promotion_discounts BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE sale_lines ADD COLUMN promotion_discount BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE sale_line_promotions (
+    sale_id TEXT NOT NULL REFERENCES sales(id),
+    line_no BIGINT NOT NULL,
+    position BIGINT NOT NULL,
+    promotion_id BIGINT NOT NULL,
+    amount BIGINT NOT NULL,
+    PRIMARY KEY (sale_id, line_no, position)
+);
+CREATE INDEX sale_line_promotions_promotion ON sale_line_promotions(promotion_id);
 "#;
 
 const V6: &str = r#"

@@ -13,10 +13,11 @@ use crate::store::{StoreError, StoreResult};
 pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (1, "SQLite's schema at version 5: core, sync ingest, members, visits, event flags", V1),
     (2, "SQLite's version 6: the versioned promotion set and every promotion's revisions", V2),
+    (3, "SQLite's version 7: promotion discounts on sales and lines, every promotion's fen on every line", V3),
 ];
 
 /// The version a new database is migrated to.
-pub const LATEST: u32 = 2;
+pub const LATEST: u32 = 3;
 
 /// The transaction-level advisory lock that migration takes, so HQ processes starting together
 /// against a new database migrate it once.
@@ -558,6 +559,22 @@ CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger_entries
 
 /// SQLite's version 6 (`schema.rs`): the promotion set's version row (updated in place, which
 /// row-locks it, so two writers never take the same version), the promotions and their revisions.
+const V3: &str = r#"
+-- What promotions took off each sale and line (tills before this version sent none: 0), and every
+-- promotion's fen on every line, for the promotion cost report.
+ALTER TABLE sales ADD COLUMN promotion_discounts BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE sale_lines ADD COLUMN promotion_discount BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE sale_line_promotions (
+    sale_id TEXT NOT NULL REFERENCES sales(id),
+    line_no BIGINT NOT NULL,
+    position BIGINT NOT NULL,
+    promotion_id BIGINT NOT NULL,
+    amount BIGINT NOT NULL,
+    PRIMARY KEY (sale_id, line_no, position)
+);
+CREATE INDEX sale_line_promotions_promotion ON sale_line_promotions(promotion_id);
+"#;
+
 const V2: &str = r#"
 CREATE TABLE promotion_set_version (
     id BIGINT PRIMARY KEY CHECK (id = 1),
