@@ -193,6 +193,17 @@ pub struct GapRecord {
     pub filled_at: Option<Timestamp>,
 }
 
+/// An accepted sale HQ flagged, for the list of them across tills.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FlaggedSale {
+    pub till_id: shared::ids::TillId,
+    pub branch_code: String,
+    pub till_number: u16,
+    pub receipt_no: Option<String>,
+    pub received_at: Timestamp,
+    pub flag: String,
+}
+
 /// An event HQ refused, kept with its reason.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct StoredEvent {

@@ -232,4 +232,27 @@ fn a_sale_whose_allocations_hq_does_not_reach_is_accepted_and_flagged() {
         flags[0].iter().any(|f| f.contains("re-priced with promotion set 2") && f.contains("lines 1, 2 differ")),
         "{flags:?}"
     );
+    // The console lists it with the chain's other flagged promotion sales; the other branch's
+    // manager does not see it.
+    let listed = hq.store().flagged_sales(hq_server::event_checks::value::REPRICED_FLAG, None, 10).expect("flagged");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].receipt_no.as_deref(), Some(sale.receipt_no.to_string().as_str()));
+    let elsewhere = hq
+        .store()
+        .flagged_sales(hq_server::event_checks::value::REPRICED_FLAG, Some(hq.demo.branches[1].id), 10)
+        .expect("flagged");
+    assert!(elsewhere.is_empty());
+    let cookie = sign_in(&hq, "admin", hq_server::demo::ADMIN_PASSWORD);
+    let page = hq.rt.block_on(async {
+        reqwest::Client::new()
+            .get(format!("{}/console/promotions", hq.url()))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("page")
+            .text()
+            .await
+            .expect("html")
+    });
+    assert!(page.contains("id=\"repriced\"") && page.contains(&sale.receipt_no.to_string()), "{page}");
 }

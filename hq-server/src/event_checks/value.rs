@@ -202,6 +202,9 @@ fn sale(
     Ok(Ok(flags))
 }
 
+/// How the flag of a sale HQ prices differently begins (the console lists such sales by it).
+pub const REPRICED_FLAG: &str = "re-priced with promotion set";
+
 /// A sale priced with promotions, priced again by HQ with the set version, the business time and
 /// the member tier the sale recorded (domain.md: one engine, run by the till and by HQ). What the
 /// customer was charged stands: a difference is a flag for a person, never a rejection (the till's
@@ -252,7 +255,7 @@ fn repriced(facts: &dyn Facts, s: &CompletedSale) -> StoreResult<Vec<String>> {
         .collect();
     if again.totals.total != s.totals.total || !lines.is_empty() || again.lines.len() != s.lines.len() {
         flags.push(format!(
-            "re-priced with promotion set {}: HQ makes it {} where the till charged {}{}",
+            "{REPRICED_FLAG} {}: HQ makes it {} where the till charged {}{}",
             record.version,
             again.totals.total,
             s.totals.total,

@@ -23,9 +23,9 @@ use shared::sync::{BranchPrice, EventEnvelope, HoldRequest, HoldResponse, SaleHi
 
 use crate::model::{
     Actor, Adjustment, AuditRecord, AuditVerdict, CardKind, CardStatus, ChangePage, DailyRun, EnrolRefusal,
-    IngestOutcome, LedgerRow, LotRow, MemberPatch, MemberRecord, MemberRefusal, NewMember, NewUser, PolicyVersion,
-    PromotionFilter, PromotionRecord, SaleSummary, StoredEvent, Till, TillMemberLookup, TillSyncStatus, TokenLookup,
-    User, UserPatch,
+    FlaggedSale, IngestOutcome, LedgerRow, LotRow, MemberPatch, MemberRecord, MemberRefusal, NewMember, NewUser,
+    PolicyVersion, PromotionFilter, PromotionRecord, SaleSummary, StoredEvent, Till, TillMemberLookup, TillSyncStatus,
+    TokenLookup, User, UserPatch,
 };
 use crate::reports::{Report, ReportQuery};
 
@@ -311,6 +311,8 @@ pub trait SyncStore {
     fn sync_status(&self, till: TillId) -> StoreResult<TillSyncStatus>;
     /// A till's events, newest first, optionally only the rejected ones.
     fn list_events(&self, till: TillId, rejected_only: bool, limit: u32) -> StoreResult<Vec<StoredEvent>>;
+    /// The newest accepted sales with a flag starting `flag_prefix`, of every till (or one branch's).
+    fn flagged_sales(&self, flag_prefix: &str, branch: Option<BranchId>, limit: u32) -> StoreResult<Vec<FlaggedSale>>;
     /// Sales newest first, of one branch or all, of one business day or any.
     fn list_sales(&self, branch: Option<BranchId>, day: Option<Date>, limit: u32) -> StoreResult<Vec<SaleSummary>>;
     /// A sale of `branch` by its receipt number, with every refund and void of it, as the tills sent them.

@@ -5,7 +5,7 @@ use shared::ids::{BranchId, TillId};
 use shared::sync::{Event, EventEnvelope, SaleHistory};
 
 use super::{SqlStore, from_micros, ingest, not_found};
-use crate::model::{ChangePage, GapRecord, IngestOutcome, SaleSummary, StoredEvent, Till, TillSyncStatus};
+use crate::model::{ChangePage, FlaggedSale, GapRecord, IngestOutcome, SaleSummary, StoredEvent, Till, TillSyncStatus};
 use crate::store::{StoreError, StoreResult, SyncStore};
 
 impl SyncStore for SqlStore {
@@ -124,6 +124,36 @@ impl SyncStore for SqlStore {
                             .get::<_, Option<String>>(7)?
                             .map(|f| f.lines().map(str::to_owned).collect())
                             .unwrap_or_default(),
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+    }
+
+    fn flagged_sales(&self, flag_prefix: &str, branch: Option<BranchId>, limit: u32) -> StoreResult<Vec<FlaggedSale>> {
+        let like = format!("{}%", flag_prefix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        self.read(|c| {
+            let rows = c
+                .prepare_cached(
+                    "SELECT e.till_id, b.code, t.number, s.receipt_no, e.received_at, f.flag
+                     FROM event_flags f
+                     JOIN events e ON e.id = f.event_id
+                     JOIN tills t ON t.id = e.till_id
+                     JOIN branches b ON b.id = t.branch_id
+                     LEFT JOIN sales s ON s.event_id = e.id
+                     WHERE e.kind = 'sale_completed' AND f.flag LIKE ?1 ESCAPE '\\'
+                       AND (CAST(?2 AS BIGINT) IS NULL OR t.branch_id = ?2)
+                     ORDER BY f.at DESC, e.seq DESC LIMIT ?3",
+                )?
+                .query_map(params![like, branch.map(|b| b.0), limit], |r| {
+                    Ok(FlaggedSale {
+                        till_id: TillId(r.get(0)?),
+                        branch_code: r.get(1)?,
+                        till_number: u16::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
+                        receipt_no: r.get(3)?,
+                        received_at: from_micros(r.get(4)?),
+                        flag: r.get(5)?,
                     })
                 })?
                 .collect::<Result<Vec<_>, _>>()?;

@@ -154,7 +154,16 @@ pub(super) async fn promotions(State(state): State<AppState>, page: Page, Query(
         limit: 500,
     };
     let today = state.chain_day().await?.day;
-    let (list, set) = state.db(move |s| Ok((s.list_promotions(&filter, today)?, s.current_promotion_set()?))).await?;
+    let own = (page.me.user.role == crate::model::Role::BranchManager).then_some(page.me.user.branch_id).flatten();
+    let (list, set, flagged) = state
+        .db(move |s| {
+            Ok((
+                s.list_promotions(&filter, today)?,
+                s.current_promotion_set()?,
+                s.flagged_sales(crate::event_checks::value::REPRICED_FLAG, own, 100)?,
+            ))
+        })
+        .await?;
     let preview = preview_form(&page, &state, &PreviewForm::default()).await?;
     let body = html! {
         form.inline #promotion-filter method="get" {
@@ -187,6 +196,21 @@ pub(super) async fn promotions(State(state): State<AppState>, page: Page, Query(
             } } }
         }
         (preview)
+        h2 { (page.t(C::RepricedSales)) }
+        p.muted { (page.t(C::RepricedSalesHint)) }
+        @if flagged.is_empty() {
+            p #repriced-none { (page.t(C::RepricedNone)) }
+        } @else {
+            table #repriced {
+                thead { tr { th { (page.t(C::Till)) } th { (page.t(C::Receipt)) } th { (page.t(C::Received)) } th { (page.t(C::Reason)) } } }
+                tbody { @for f in &flagged { tr {
+                    td { a href={ "/console/tills/" (f.till_id.0) } { (f.branch_code) " · " (format!("{:02}", f.till_number)) } }
+                    td { (f.receipt_no.clone().unwrap_or_default()) }
+                    td { (crate::calendar::hq_time(f.received_at).strftime("%Y-%m-%d %H:%M")) }
+                    td { span.flag { "⚑ " (f.flag) } }
+                } } }
+            }
+        }
     };
     Ok(layout(&page, Menu::Promotions, page.t(C::Promotions), body))
 }
