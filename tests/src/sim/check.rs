@@ -57,6 +57,12 @@ pub(super) fn check(world: &World) -> Result<(), Violation> {
         if at_hq.len() != events.len() {
             return Err(fail(format!("till {i} made {} events; HQ has {} of it", events.len(), at_hq.len())));
         }
+        // HQ prices every promotion sale as its till did: no honest sale is flagged.
+        if let Some(e) =
+            at_hq.iter().find(|e| e.flags.iter().any(|f| f.starts_with(hq_server::event_checks::value::REPRICED_FLAG)))
+        {
+            return Err(fail(format!("till {i}: event seq {} was priced differently at HQ: {:?}", e.seq, e.flags)));
+        }
         let by_id: HashMap<&str, &hq_server::model::StoredEvent> = at_hq.iter().map(|e| (e.id.as_str(), e)).collect();
         for e in &events {
             let id = e.envelope.id.to_string();
