@@ -131,6 +131,7 @@ pub const API: &[Rule] = &[
     ("GET", "/api/v1/promotions/{id}", Roles(can::READ)),
     ("PUT", "/api/v1/promotions/{id}", Roles(can::EDIT_PROMOTIONS)),
     ("POST", "/api/v1/promotions/{id}/withdraw", Roles(can::EDIT_PROMOTIONS)),
+    ("GET", "/api/v1/promotions/{id}/effect", Roles(can::READ)),
     ("POST", "/api/v1/sync/enrol", Anyone),
     ("POST", "/api/v1/sync/push", Till),
     ("GET", "/api/v1/sync/pull", Till),

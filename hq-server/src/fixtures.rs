@@ -108,6 +108,7 @@ pub fn refund(sale: &CompletedSale, till: &TillRef, receipt_seq: u32, plan: Refu
         member: sale.member.clone(),
         tax: plan.tax,
         clawback: plan.clawback,
+        clawback_waived: plan.clawback_waived,
     }
 }
 

@@ -314,6 +314,7 @@ fn record(sale: &CompletedSale, plan: shared::sale::RefundPlan) -> Refund {
         member: sale.member.clone(),
         tax: plan.tax,
         clawback: plan.clawback,
+        clawback_waived: plan.clawback_waived,
     }
 }
 

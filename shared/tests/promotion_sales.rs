@@ -6,7 +6,7 @@ use jiff::civil::date;
 use proptest::prelude::*;
 use shared::catalog::{CategoryId, ProductId};
 use shared::ids::{BranchId, RefundId, SaleId, ShiftId, StaffId, TillId};
-use shared::pricing::{CashRounding, LineInput, ManualAdjustment, MemberBenefit};
+use shared::pricing::{CashRounding, LineInput, ManualAdjustment, MemberBenefit, OrderDiscount};
 use shared::promotions::{
     Audience, Branches, Customer, Limits, Promotion, PromotionEngine, PromotionId, PromotionKind, PromotionSet,
     Schedule, Scope, Slab,
@@ -100,9 +100,18 @@ fn context<'a>(engine: &'a PromotionEngine, gifts: &'a [LineItem]) -> PromotionC
 }
 
 fn sell(items: &[LineItem], set: PromotionSet, member: Option<&MemberBenefit>) -> CompletedSale {
+    sell_with(items, set, member, None)
+}
+
+fn sell_with(
+    items: &[LineItem],
+    set: PromotionSet,
+    member: Option<&MemberBenefit>,
+    order: Option<OrderDiscount>,
+) -> CompletedSale {
     let engine = PromotionEngine::new(set);
     let gifts = [item(TOWEL, "毛巾", 1500, 1)];
-    let priced = price_sale_with(items, member, None, Some(&context(&engine, &gifts))).expect("priced");
+    let priced = price_sale_with(items, member, order, Some(&context(&engine, &gifts))).expect("priced");
     let paid = settle(priced.totals.total, &[TenderInput::cash(Money::yuan(500))], CashRounding::None).expect("paid");
     let sale = CompletedSale {
         id: SaleId::new(),
@@ -114,7 +123,7 @@ fn sell(items: &[LineItem], set: PromotionSet, member: Option<&MemberBenefit>) -
         completed_at: Timestamp::UNIX_EPOCH,
         business_day: date(2026, 11, 30),
         lines: priced.lines,
-        order_discount: None,
+        order_discount: order,
         totals: priced.totals,
         tax: priced.tax,
         points_eligible_net: priced.points_eligible_net,
@@ -152,6 +161,7 @@ fn record(sale: &CompletedSale, plan: shared::sale::RefundPlan) -> Refund {
         member: None,
         tax: plan.tax,
         clawback: plan.clawback,
+        clawback_waived: plan.clawback_waived,
     }
 }
 
@@ -264,8 +274,47 @@ fn a_manual_price_takes_no_promotions() {
     let mut items = example_items();
     items[0].pricing.manual = Some(ManualAdjustment::PriceOverride(Money(280)));
     let sale = sell(&items, example_set(false), None);
-    assert!(sale.lines[0].promotions.iter().all(|(id, _)| id.0 != 1), "no 可乐特价 on an overridden line");
+    assert!(sale.lines[0].promotions.is_empty(), "no promotion on an overridden line");
     assert_eq!(sale.lines[0].priced.unit, Money(280));
+}
+
+#[test]
+fn a_line_discount_comes_after_the_promotions() {
+    // ¥0.50 off the 可乐 line: 特价 and 满30减5 stay as in the worked example, then the ¥0.50.
+    let mut items = example_items();
+    items[0].pricing.manual = Some(ManualAdjustment::DiscountAmount(Money(50)));
+    let sale = sell(&items, example_set(false), None);
+    let ids: Vec<u64> = sale.lines[0].promotions.iter().map(|(id, _)| id.0).collect();
+    assert_eq!(ids, vec![1, 3]);
+    assert_eq!(sale.lines[0].priced.manual_discount, Money(50));
+    assert_eq!(sale.totals.due, Money(2850));
+}
+
+#[test]
+fn the_order_discount_does_not_count_against_a_threshold_on_return() {
+    // ¥100 and ¥5 under 满100减10 with the clawback on, and 10 % off the order: the ¥100 kept
+    // alone still reaches ¥100, so returning the ¥5 takes nothing back.
+    let items = vec![item(20, "大件", 10_000, 1), item(21, "小件", 500, 1)];
+    let mut set = example_set(true);
+    set.promotions.retain(|p| p.id.0 == 3);
+    set.promotions[0].kind =
+        PromotionKind::Slabs { slabs: vec![Slab { threshold: Money::yuan(100), off: Money::yuan(10) }] };
+    let sale = sell_with(&items, set, None, Some(OrderDiscount::Percent(Bp(1000))));
+    assert!(sale.totals.order_discount.0 > 0);
+    let small = plan_refund(&sale, &[], &[pick(1, 1)], CashRounding::None).expect("the small one");
+    assert_eq!(small.clawback, Money::ZERO);
+    assert_eq!(small.total, sale.lines[1].net);
+}
+
+#[test]
+fn a_waived_clawback_is_not_taken_on_a_later_return() {
+    let sale = sell(&example_items(), example_set(true), None);
+    let milk = plan_refund_with(&sale, &[], &[pick(2, 1)], CashRounding::None, true).expect("waived");
+    assert!(milk.clawback_waived);
+    let milk = record(&sale, milk);
+    // One 可乐 later: what the waiver let the customer keep is not taken back now.
+    let cola = plan_refund(&sale, std::slice::from_ref(&milk), &[pick(0, 1)], CashRounding::None).expect("a cola");
+    assert_eq!((cola.clawback, cola.total), (Money::ZERO, Money(213)));
 }
 
 #[test]
@@ -298,6 +347,7 @@ proptest! {
     #[test]
     fn any_cart_adds_up_and_a_full_return_pays_back_what_was_paid(
         cola in 0i64..6, chips in 0i64..6, milk in 0i64..4, clawback: bool, order in prop::collection::vec(0usize..3, 0..20),
+        off in prop::option::of(1i64..30), member: bool,
     ) {
         let items: Vec<LineItem> = [(COLA, "可乐", 300, cola), (CHIPS, "薯片", 800, chips), (MILK, "牛奶", 1200, milk)]
             .into_iter()
@@ -305,7 +355,13 @@ proptest! {
             .map(|(id, name, price, n)| item(id, name, price, n))
             .collect();
         prop_assume!(!items.is_empty());
-        let sale = sell(&items, example_set(clawback), None);
+        let gold = MemberBenefit { discount: Bp(9500), member_prices: true };
+        let sale = sell_with(
+            &items,
+            example_set(clawback),
+            member.then_some(&gold),
+            off.map(|p| OrderDiscount::Percent(Bp(p * 100))),
+        );
         let mut refunds: Vec<Refund> = Vec::new();
         let mut left: Vec<i64> = items.iter().map(|i| i.pricing.qty.0 / 1000).collect();
         let lines = left.len();

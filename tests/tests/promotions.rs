@@ -177,6 +177,23 @@ fn hq_publishes_the_till_sells_with_it_and_hq_agrees_through_a_partial_return() 
         assert_eq!(row(p.id.0, "cost"), (p.discount - back).0, "{}", p.name);
     }
     assert_eq!(total(&costs, "given"), sale.totals.promotion_discounts.0);
+
+    // The effect of 半价特惠: its product's units and sales while it ran, none in the days before.
+    let cookie = sign_in(&hq, "finance", "tillpoint-finance");
+    let effect: serde_json::Value = hq.rt.block_on(async {
+        reqwest::Client::new()
+            .get(format!("{}/api/v1/promotions/{}/effect", hq.url(), record.applied[0].id.0))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("effect")
+            .json()
+            .await
+            .expect("json")
+    });
+    assert_eq!(effect["during"]["qty_milli"], 2000, "{effect}");
+    assert_eq!(effect["during"]["net"], sale.lines[0].net.0, "{effect}");
+    assert_eq!(effect["before"]["lines"], 0, "{effect}");
 }
 
 #[test]

@@ -213,8 +213,23 @@ pub const REPRICED_FLAG: &str = "re-priced with promotion set";
 fn repriced(facts: &dyn Facts, s: &CompletedSale) -> StoreResult<Vec<String>> {
     let Some(record) = &s.promotions else { return Ok(Vec::new()) };
     let Some(engine) = facts.promotion_engine(record.version)? else {
-        return Ok(vec![format!("promotion set version {} is not one HQ published", record.version)]);
+        return Ok(vec![format!("{REPRICED_FLAG} {}: HQ never published that version", record.version)]);
     };
+    let mut flags = Vec::new();
+    // The till prices at the business time its cart started: the day the sale belongs to (or the
+    // evening before it, across the cut-off), and not after the sale was completed.
+    if let Some(branch) = facts.branch(s.branch)? {
+        let completed = branch.local(s.completed_at).datetime();
+        let day = s.business_day;
+        let near =
+            day.yesterday().is_ok_and(|d| record.at.date() >= d) && record.at.date() <= day.tomorrow().unwrap_or(day);
+        if !near || record.at > completed.checked_add(jiff::SignedDuration::from_mins(5)).unwrap_or(completed) {
+            flags.push(format!(
+                "{REPRICED_FLAG} {}: the pricing time {} is not the sale's ({} on business day {day})",
+                record.version, record.at, completed
+            ));
+        }
+    }
     let policies = facts.policies()?;
     let benefit = s.member.as_ref().and_then(|m| {
         let policy = policies.iter().find(|p| p.version == m.policy_version)?;
@@ -239,10 +254,10 @@ fn repriced(facts: &dyn Facts, s: &CompletedSale) -> StoreResult<Vec<String>> {
     let again = match shared::sale::price_sale_with(&items, benefit.as_ref(), s.order_discount, Some(&context)) {
         Ok(p) => p,
         Err(e) => {
-            return Ok(vec![format!("HQ could not re-price the sale with promotion set {}: {e}", record.version)]);
+            flags.push(format!("{REPRICED_FLAG} {}: HQ could not price it: {e}", record.version));
+            return Ok(flags);
         }
     };
-    let mut flags = Vec::new();
     let differs =
         |a: &shared::sale::SaleLine, b: &shared::sale::SaleLine| a.promotions != b.promotions || a.net != b.net;
     let lines: Vec<String> = s

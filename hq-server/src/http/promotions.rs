@@ -25,7 +25,7 @@ use utoipa_axum::routes;
 
 use super::{AppState, CurrentUser};
 use crate::error::{ApiJson, ApiPath, ApiQuery, AppError};
-use crate::model::{PromotionFilter, PromotionRecord, PromotionStatus, Role};
+use crate::model::{PromotionEffect, PromotionFilter, PromotionRecord, PromotionStatus, Role};
 use crate::store::{Store, StoreError, StoreResult};
 
 /// Where a promotion runs.
@@ -397,6 +397,38 @@ pub struct SetQuery {
     pub version: Option<u64>,
 }
 
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EffectQuery {
+    /// One branch (default the promotion's branches; a branch manager always sees their own).
+    #[param(minimum = 1)]
+    pub branch_id: Option<i64>,
+}
+
+/// What sold in the promotion's scope while it ran (to today), against as many days just before
+/// it: lines, units and net sales (before returns). 404 before its first day.
+#[utoipa::path(get, path = "/api/v1/promotions/{id}/effect", tag = "promotions", security(("session" = [])),
+    params(("id" = i64, Path, description = "Promotion id"), EffectQuery),
+    responses((status = 200, body = PromotionEffect)))]
+async fn effect(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<EffectQuery>,
+) -> Result<Json<PromotionEffect>, AppError> {
+    let id = promotion_id(id)?;
+    let branch = match me.user.role {
+        Role::BranchManager => me.user.branch_id,
+        _ => q.branch_id.map(BranchId),
+    };
+    let today = state.chain_day().await?.day;
+    state
+        .db(move |s| s.promotion_effect(id, today, branch))
+        .await?
+        .map(Json)
+        .ok_or_else(|| AppError::NotFound(format!("promotion {} has not started", id.0)))
+}
+
 /// The promotions, in id order, by status and name (any console role).
 #[utoipa::path(get, path = "/api/v1/promotions", tag = "promotions", security(("session" = [])),
     params(ListQuery), responses((status = 200, body = Vec<PromotionRecord>)))]
@@ -682,4 +714,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(preview))
         .routes(routes!(get_one, update))
         .routes(routes!(withdraw))
+        .routes(routes!(effect))
 }

@@ -71,3 +71,28 @@ pub struct PromotionFilter {
     pub after: i64,
     pub limit: u32,
 }
+
+/// What sold in a promotion's scope while it ran, against the same number of days just before it
+/// (sales before returns; the promotion's branches, or one branch).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PromotionEffect {
+    pub promotion_id: u64,
+    /// The days it ran so far: its first day to its last or today, whichever is earlier.
+    pub during: EffectPeriod,
+    /// As many days, ending the day before its first.
+    pub before: EffectPeriod,
+}
+
+/// The goods in a promotion's scope sold over some business days.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct EffectPeriod {
+    #[schema(value_type = String, format = Date)]
+    pub from: jiff::civil::Date,
+    #[schema(value_type = String, format = Date)]
+    pub to: jiff::civil::Date,
+    pub lines: i64,
+    /// Units sold, in thousandths (weighed goods in grams).
+    pub qty_milli: i64,
+    /// What they sold for after every discount (fen).
+    pub net: i64,
+}

@@ -24,8 +24,8 @@ use shared::sync::{BranchPrice, EventEnvelope, HoldRequest, HoldResponse, SaleHi
 use crate::model::{
     Actor, Adjustment, AuditRecord, AuditVerdict, CardKind, CardStatus, ChangePage, DailyRun, EnrolRefusal,
     FlaggedSale, IngestOutcome, LedgerRow, LotRow, MemberPatch, MemberRecord, MemberRefusal, NewMember, NewUser,
-    PolicyVersion, PromotionFilter, PromotionRecord, SaleSummary, StoredEvent, Till, TillMemberLookup, TillSyncStatus,
-    TokenLookup, User, UserPatch,
+    PolicyVersion, PromotionEffect, PromotionFilter, PromotionRecord, SaleSummary, StoredEvent, Till, TillMemberLookup,
+    TillSyncStatus, TokenLookup, User, UserPatch,
 };
 use crate::reports::{Report, ReportQuery};
 
@@ -200,6 +200,14 @@ pub trait PromotionStore {
     /// Publishes a new promotion; its `id` is assigned. Refused (`Invalid`, naming the field) when
     /// it fails `Promotion::validate` or names a product, category, branch or tier HQ does not know.
     fn create_promotion(&self, actor: &Actor, promotion: Promotion) -> StoreResult<PromotionRecord>;
+    /// The goods in a promotion's scope sold while it ran (to `today`) against as many days just
+    /// before, at its branches or at `branch`; `None` before its first day.
+    fn promotion_effect(
+        &self,
+        id: PromotionId,
+        today: Date,
+        branch: Option<BranchId>,
+    ) -> StoreResult<Option<PromotionEffect>>;
     /// Publishes a new revision of `promotion.id` (checked as on create); a withdrawn one is a conflict.
     fn update_promotion(&self, actor: &Actor, promotion: Promotion) -> StoreResult<PromotionRecord>;
     /// Takes a promotion out of the set from the next version on.

@@ -96,6 +96,7 @@ const API: &[(&str, &str, May)] = &[
     ("GET", "/api/v1/promotions/{id}", Roles(EVERYONE, false)),
     ("PUT", "/api/v1/promotions/{id}", Roles(&[A, M], false)),
     ("POST", "/api/v1/promotions/{id}/withdraw", Roles(&[A, M], false)),
+    ("GET", "/api/v1/promotions/{id}/effect", Roles(EVERYONE, false)),
     ("POST", "/api/v1/sync/enrol", Anyone),
     ("POST", "/api/v1/sync/push", Till),
     ("GET", "/api/v1/sync/pull", Till),

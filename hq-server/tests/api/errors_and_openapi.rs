@@ -105,6 +105,7 @@ async fn the_openapi_document_is_3_1_and_covers_every_route() {
         ("/api/v1/promotions/{id}", "get"),
         ("/api/v1/promotions/{id}", "put"),
         ("/api/v1/promotions/{id}/withdraw", "post"),
+        ("/api/v1/promotions/{id}/effect", "get"),
     ];
     for (path, method) in expected {
         assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} is not documented");

@@ -308,6 +308,7 @@ async fn a_till_reads_a_sale_of_its_branch_for_a_return_but_not_another_branchs(
         member: None,
         tax: plan.tax,
         clawback: plan.clawback,
+        clawback_waived: plan.clawback_waived,
     };
     let refund_ev = hq_server::fixtures::envelope(seller.till, 2, Event::SaleRefunded(refund.clone()));
     let r = app.push(&seller_token, seller.till, vec![sale_ev, refund_ev]).await.expect(StatusCode::OK);

@@ -186,6 +186,7 @@ async fn a_return_without_a_receipt_cannot_mint_stored_value_or_points() {
         }),
         tax: vec![],
         clawback: Money::ZERO,
+        clawback_waived: false,
     };
     // The attack as tried: ¥1 of goods, ¥100,000 to stored value and 1,000,000 points restored.
     let why =

@@ -157,7 +157,8 @@ impl Till {
             at: cart.started_at.to_zoned(settings.time_zone.clone()).datetime(),
             customer: Customer {
                 member: cart.member.is_some(),
-                tier: cart.member.as_ref().and_then(|m| m.snapshot.as_ref()).map(|s| s.tier.clone()),
+                // The tier the sale records (the policy's), which is what HQ re-prices with.
+                tier: tier.as_ref().map(|t| t.code.clone()),
                 // Per-member limits need HQ's count; offline the till cannot know it (see ARCHITECTURE).
                 used_by_member: Default::default(),
             },
@@ -260,7 +261,7 @@ impl Till {
 
     /// The customer display shows the last line and the total, from the pricing just done.
     fn show_on_display(&self, priced: &PricedSale) {
-        let last = priced.lines.last().map(|l| (l.item.name.as_str(), l.net));
+        let last = priced.lines.iter().rfind(|l| l.gift_of.is_none()).map(|l| (l.item.name.as_str(), l.net));
         self.devices.show_customer(last, priced.totals.total);
     }
 

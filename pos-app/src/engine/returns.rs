@@ -125,6 +125,7 @@ impl Till {
             member,
             tax: plan.tax,
             clawback: plan.clawback,
+            clawback_waived: plan.clawback_waived,
         };
         let audit = self.approval_entry(
             action,
@@ -334,6 +335,7 @@ impl Till {
             points_taken_back: 0,
             points_restored: 0,
             clawback: Money::ZERO,
+            clawback_waived: false,
             tax: shared::tax::tax_groups([(p.product.vat, amount)]),
         };
         self.record_refund(

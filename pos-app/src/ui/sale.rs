@@ -22,14 +22,16 @@ impl App {
     }
 
     /// The line F3 and F6 act on: the one picked with the arrows or by touch, else the last.
+    /// The line the cashier picked, else the last one they rang up (a 满赠's gift lines, which
+    /// follow them, are not the cashier's to change).
     pub fn selected_line(&self) -> Option<usize> {
-        let lines = self.snap.cart.as_ref().map_or(0, |c| c.lines.len());
+        let lines = self.snap.cart.as_ref().map_or(0, |c| c.lines.iter().filter(|l| l.gift_of.is_none()).count());
         let last = lines.checked_sub(1)?;
         Some(self.selected.unwrap_or(last).min(last))
     }
 
     fn move_selection(&mut self, by: isize) {
-        let lines = self.snap.cart.as_ref().map_or(0, |c| c.lines.len());
+        let lines = self.snap.cart.as_ref().map_or(0, |c| c.lines.iter().filter(|l| l.gift_of.is_none()).count());
         if let Some(at) = self.selected_line() {
             self.selected = Some(at.saturating_add_signed(by).min(lines.saturating_sub(1)));
         }

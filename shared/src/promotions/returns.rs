@@ -34,6 +34,10 @@ pub struct RecordedLine {
     /// Layer 4's allocations ([`LineOutcome::coupon_allocations`]): paid for, never clawed back.
     #[serde(default)]
     pub coupon_allocations: Vec<(CouponId, Money)>,
+    /// What came off the line after the promotions (a manual line discount, its part of an order
+    /// discount): it lowers what the line paid, never what it measured toward a threshold.
+    #[serde(default)]
+    pub after_promotions: Money,
 }
 
 impl RecordedLine {
@@ -44,14 +48,17 @@ impl RecordedLine {
             net_before: line.net_before,
             allocations: line.allocations.clone(),
             coupon_allocations: line.coupon_allocations.clone(),
+            after_promotions: Money::ZERO,
         }
     }
 
-    /// What the line paid: its net before promotions less every allocation on it (coupons' too).
+    /// What the line paid: its net before promotions less every allocation on it (coupons' too)
+    /// and what came off it after them.
     pub fn paid(&self) -> Money {
         self.net_before
             - self.allocations.iter().map(|a| a.1).sum::<Money>()
             - self.coupon_allocations.iter().map(|a| a.1).sum::<Money>()
+            - self.after_promotions
     }
 }
 

@@ -12,8 +12,8 @@ use crate::member::MemberIdentifier;
 use crate::money::{Bp, Money, Qty, div_floor, div_round_half_up};
 use crate::points::refund_delta;
 use crate::pricing::{
-    CashRounding, LineInput, LinePromotions, MemberBenefit, MemberPricedLine, OrderDiscount, PricedLine, PricingError,
-    finish_line, price_line_member, spread_largest_remainder,
+    CashRounding, LineInput, LinePromotions, ManualAdjustment, MemberBenefit, MemberPricedLine, OrderDiscount,
+    PricedLine, PricingError, finish_line, price_line_member, spread_largest_remainder,
 };
 use crate::promotions::{
     AppliedPromotion, CartError, CartLine, Customer, PromotionCart, PromotionEngine, PromotionId, PromotionKind,
@@ -176,9 +176,9 @@ pub fn price_sale(
 /// the order discount over the discount-eligible lines by the largest-remainder method, then groups
 /// tax by rate.
 ///
-/// Decisions: a line with a manual change or a scale label's printed price takes no promotions (the
-/// price typed or printed stands); the order discount is spread over what the lines cost after
-/// promotions.
+/// Decisions: a line with a manual price override or a scale label's printed price takes no
+/// promotions (the price typed or printed stands); a manual line discount applies after the
+/// promotions; the order discount is spread over what the lines cost after promotions.
 pub fn price_sale_with(
     items: &[LineItem],
     member: Option<&MemberBenefit>,
@@ -316,7 +316,10 @@ fn run_promotions(
                 member_unit: m.unit,
                 qty: item.pricing.qty,
                 discount_eligible: item.pricing.discount_eligible,
-                manual_override: item.pricing.manual.is_some() || item.pricing.label_price.is_some(),
+                // A price the cashier typed, or a scale label's printed one, stands; a line discount
+                // comes after the promotions (step 4).
+                manual_override: matches!(item.pricing.manual, Some(ManualAdjustment::PriceOverride(_)))
+                    || item.pricing.label_price.is_some(),
                 weighed: item.weighed,
             })
             .collect(),
@@ -758,8 +761,6 @@ impl CompletedSale {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pricing::ManualAdjustment;
-
     pub(crate) fn item(id: i64, price: i64, qty: i64, vat: i64) -> LineItem {
         LineItem {
             product_id: ProductId(id),

@@ -65,6 +65,9 @@ pub struct Refund {
     /// the sum over its refunds.
     #[serde(default, skip_serializing_if = "no_clawback")]
     pub clawback: Money,
+    /// A manager waived the threshold clawback on this return (and so on the sale's later ones).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub clawback_waived: bool,
 }
 
 fn no_clawback(m: &Money) -> bool {
@@ -206,6 +209,8 @@ pub struct RefundPlan {
     pub tax: Vec<TaxGroup>,
     /// See [`Refund::clawback`].
     pub clawback: Money,
+    /// See [`Refund::clawback_waived`].
+    pub clawback_waived: bool,
 }
 
 fn rhu(n: i128, d: i128) -> i64 {
@@ -276,10 +281,12 @@ pub fn plan_refund_with(
                 .iter()
                 .map(|l| crate::promotions::RecordedLine {
                     qty: l.priced.qty,
-                    // What the line paid is its net: promotions, manual and order discounts taken.
-                    net_before: l.net + l.promotions.iter().map(|a| a.1).sum::<Money>(),
+                    // The line as the engine measured it (after member benefit); what it paid is its
+                    // net: the promotions, then a manual line discount and the order discount, off.
+                    net_before: l.priced.gross - l.priced.member_saving,
                     allocations: l.promotions.clone(),
                     coupon_allocations: Vec::new(),
+                    after_promotions: l.priced.manual_discount + l.order_discount,
                 })
                 .collect();
             let before: Vec<Qty> = (0..sale.lines.len()).map(returned_qty).collect();
@@ -288,6 +295,9 @@ pub fn plan_refund_with(
                 now[*line] = *qty;
             }
             let clawed_before: Money = earlier.iter().map(|r| r.clawback).sum();
+            // A manager's waiver holds for the returns after it too: what it let the customer keep
+            // is not taken back later.
+            let waive_clawback = waive_clawback || earlier.iter().any(|r| r.clawback_waived);
             match crate::promotions::refund_for_return(
                 &recorded,
                 &record.applied,
@@ -407,7 +417,18 @@ pub fn plan_refund_with(
         _ => 0,
     };
     let tax = tax_groups(lines.iter().map(|l| (l.vat, l.amount)));
-    Ok(RefundPlan { lines, total, rounding, tenders, points_taken_back, points_restored, tax, clawback })
+    let clawback_waived = waive_clawback && sale.promotions.is_some();
+    Ok(RefundPlan {
+        lines,
+        total,
+        rounding,
+        tenders,
+        points_taken_back,
+        points_restored,
+        tax,
+        clawback,
+        clawback_waived,
+    })
 }
 
 /// The order in which a refund's rounding leftovers go back: cash, stored value, card, points.

@@ -17,8 +17,9 @@ use shared::sync::{Change, PromotionChange};
 
 use super::conn::{Conn, OptionalExtension, Value, params};
 use super::{SqlStore, append_audit, emit, from_micros, in_chunks, micros};
-use crate::model::{Actor, PromotionFilter, PromotionRecord, PromotionStatus};
+use crate::model::{Actor, EffectPeriod, PromotionEffect, PromotionFilter, PromotionRecord, PromotionStatus};
 use crate::store::{PromotionStore, StoreError, StoreResult};
+use shared::ids::BranchId;
 
 /// The columns [`record`] reads, from `promotions p JOIN promotion_revisions r` (the newest revision).
 const RECORD_COLUMNS: &str = "r.promotion, p.version, p.withdrawn_version, p.updated_at, p.updated_by";
@@ -281,6 +282,73 @@ impl PromotionStore for SqlStore {
 
     fn promotion(&self, id: PromotionId, today: Date) -> StoreResult<PromotionRecord> {
         self.read(|c| self.record_tx(c, id, today))
+    }
+
+    fn promotion_effect(
+        &self,
+        id: PromotionId,
+        today: Date,
+        branch: Option<BranchId>,
+    ) -> StoreResult<Option<PromotionEffect>> {
+        self.read(|c| {
+            let record = self.record_tx(c, id, today)?;
+            let p = &record.promotion;
+            // A withdrawn promotion ran until the day it was withdrawn.
+            let last = if record.status == PromotionStatus::Withdrawn {
+                p.schedule.to.min(crate::calendar::hq_day(record.updated_at))
+            } else {
+                p.schedule.to
+            };
+            let to = last.min(today);
+            if to < p.schedule.from {
+                return Ok(None);
+            }
+            let days = p.schedule.from.until(to).map_err(|e| StoreError::Internal(e.to_string()))?.get_days();
+            let before_to = p.schedule.from.yesterday().map_err(|e| StoreError::Internal(e.to_string()))?;
+            let before_from =
+                before_to.checked_sub(jiff::Span::new().days(days)).map_err(|e| StoreError::Internal(e.to_string()))?;
+            // The scope as SQL over the line's product and category (integers only, so inlined).
+            let list = |ids: &mut dyn Iterator<Item = i64>| ids.map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+            let mut scope = if p.scope.all_products {
+                "1 = 1".to_owned()
+            } else {
+                let mut any = Vec::new();
+                if !p.scope.products.is_empty() {
+                    any.push(format!("l.product_id IN ({})", list(&mut p.scope.products.iter().map(|x| x.0))));
+                }
+                if !p.scope.categories.is_empty() {
+                    any.push(format!("l.category_id IN ({})", list(&mut p.scope.categories.iter().map(|x| x.0))));
+                }
+                if any.is_empty() { "1 = 0".to_owned() } else { format!("({})", any.join(" OR ")) }
+            };
+            if !p.scope.excluded.is_empty() {
+                scope.push_str(&format!(
+                    " AND l.product_id NOT IN ({})",
+                    list(&mut p.scope.excluded.iter().map(|x| x.0))
+                ));
+            }
+            if let Branches::Only(only) = &p.branches {
+                scope.push_str(&format!(" AND s.branch_id IN ({})", list(&mut only.iter().map(|b| b.0))));
+            }
+            let sql = format!(
+                "SELECT COUNT(*), COALESCE(SUM(l.qty), 0), COALESCE(SUM(l.net), 0)
+                 FROM sale_lines l JOIN sales s ON s.id = l.sale_id
+                 WHERE s.business_day BETWEEN ?1 AND ?2 AND (CAST(?3 AS BIGINT) IS NULL OR s.branch_id = ?3)
+                   AND {scope}"
+            );
+            let period = |from: Date, to: Date| -> StoreResult<EffectPeriod> {
+                let (lines, qty_milli, net) =
+                    c.query_row(&sql, params![from.to_string(), to.to_string(), branch.map(|b| b.0)], |r| {
+                        Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+                    })?;
+                Ok(EffectPeriod { from, to, lines, qty_milli, net })
+            };
+            Ok(Some(PromotionEffect {
+                promotion_id: id.0,
+                during: period(p.schedule.from, to)?,
+                before: period(before_from, before_to)?,
+            }))
+        })
     }
 
     fn list_promotions(&self, filter: &PromotionFilter, today: Date) -> StoreResult<Vec<PromotionRecord>> {

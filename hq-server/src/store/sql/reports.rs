@@ -228,7 +228,7 @@ fn promotions(c: &Conn<'_>, q: &ReportQuery) -> StoreResult<Report> {
                JOIN sale_lines l ON l.sale_id = a.sale_id AND l.line_no = a.line_no
                JOIN branches b ON b.id = s.branch_id
                LEFT JOIN promotions p ON p.id = a.promotion_id
-               LEFT JOIN (SELECT rf.sale_id, rl.sale_line, SUM(rl.qty) AS qty
+               LEFT JOIN (SELECT rf.sale_id, rl.sale_line, CAST(SUM(rl.qty) AS BIGINT) AS qty
                           FROM refund_lines rl JOIN refunds rf ON rf.id = rl.refund_id
                           WHERE rl.sale_line IS NOT NULL GROUP BY rf.sale_id, rl.sale_line) rq
                       ON rq.sale_id = a.sale_id AND rq.sale_line + 1 = a.line_no

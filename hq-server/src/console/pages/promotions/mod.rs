@@ -255,8 +255,10 @@ pub(super) async fn promotion(
 
 async fn detail_page(state: &AppState, page: &Page, id: PromotionId, flash: Option<Markup>) -> PageResult {
     let today = state.chain_day().await?.day;
-    let (r, set): (PromotionRecord, _) =
-        state.db(move |s| Ok((s.promotion(id, today)?, s.current_promotion_set()?))).await?;
+    let own = (page.me.user.role == crate::model::Role::BranchManager).then_some(page.me.user.branch_id).flatten();
+    let (r, set, effect): (PromotionRecord, _, _) = state
+        .db(move |s| Ok((s.promotion(id, today)?, s.current_promotion_set()?, s.promotion_effect(id, today, own)?)))
+        .await?;
     let preview = preview_form(page, state, &PreviewForm::default()).await?;
     let p = &r.promotion;
     let rivals: Vec<&Promotion> = set.promotions.iter().filter(|o| competes(p, o)).collect();
@@ -309,6 +311,22 @@ async fn detail_page(state: &AppState, page: &Page, id: PromotionId, flash: Opti
             ul #competitors { @for o in &rivals {
                 li { a href={ "/console/promotions/" (o.id.0) } { (o.name) } " · " (kind_text(page, &o.kind)) }
             } }
+        }
+        h2 { (page.t(C::Effect)) }
+        @match &effect {
+            None => p.muted #effect-none { (page.t(C::EffectNotStarted)) },
+            Some(e) => table #effect {
+                thead { tr { th { } th { (page.t(C::From)) } th { (page.t(C::To)) } th.n { (page.t(C::EffectLines)) } th.n { (page.t(C::EffectUnits)) } th.n { (page.t(C::EffectSales)) } } }
+                tbody {
+                    @for (label, period) in [(page.t(C::EffectBefore), &e.before), (page.t(C::EffectDuring), &e.during)] {
+                        tr {
+                            th { (label) } td { (period.from) } td { (period.to) }
+                            td.n { (period.lines) } td.n { (shared::money::Qty(period.qty_milli).display()) }
+                            td.n { (shared::Money(period.net)) }
+                        }
+                    }
+                }
+            },
         }
         (preview)
     };
