@@ -219,3 +219,22 @@ fn a_clawback_the_refund_cannot_cover_is_refused_and_changes_nothing() {
     );
     assert_eq!(footprint(&t.store()), before, "a refused return changes nothing");
 }
+
+#[test]
+fn a_line_discount_on_a_promoted_line_is_judged_against_what_it_costs_with_the_promotion() {
+    // 可乐 at 特价 ¥2.50: 20 % off it is ¥0.50, a fifth of what the customer pays: beyond the
+    // cashier's limit, whatever the line would have cost without the promotion.
+    let mut t = TestTill::ready();
+    publish(&mut t);
+    ok(t.till.scan(COLA));
+    let twenty = Some(ManualAdjustment::DiscountPercent(Bp(2000)));
+    assert!(matches!(
+        t.till.adjust_line(0, twenty, None),
+        Err(TillError::ApprovalRequired(ApprovalAction::LineDiscount))
+    ));
+    let a = t.approve(ApprovalAction::LineDiscount);
+    ok(t.till.adjust_line(0, twenty, Some(a)));
+    let view = ok(t.till.view()).expect("a cart");
+    assert_eq!(view.lines[0].promotions.len(), 1, "the 特价 stays");
+    assert_eq!(view.lines[0].net, Money(200));
+}

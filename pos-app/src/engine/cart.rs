@@ -431,7 +431,14 @@ impl Till {
         let before = priced.lines[line].priced.net + priced.lines[line].priced.manual_discount;
         let mut item = current.item.clone();
         item.pricing.manual = adjustment;
-        let after = shared::pricing::price_line(&item.pricing, tier.map(|t| t.benefit()).as_ref())?.net;
+        // The change on its own first: a bad one is refused with the line's own reason.
+        shared::pricing::price_line(&item.pricing, tier.map(|t| t.benefit()).as_ref())?;
+        // The line as the whole cart would price it (promotions included: a line discount comes
+        // after them, an override takes them away), against what it costs now before any change.
+        let mut trial = cart.clone();
+        trial.lines[line].item.pricing.manual = adjustment;
+        let (repriced, _, _) = self.price(&trial)?;
+        let after = repriced.lines[line].priced.net;
         let limits = self.branch()?.cashier_limits;
         let action = match adjustment {
             Some(ManualAdjustment::PriceOverride(_)) => ApprovalAction::PriceOverride,
