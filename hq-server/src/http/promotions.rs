@@ -618,6 +618,17 @@ pub fn price_preview(
     own_branch: Option<BranchId>,
     now: jiff::Timestamp,
 ) -> StoreResult<PreviewOutput> {
+    price_preview_with(s, input, own_branch, now, None)
+}
+
+/// [`price_preview`] with a set of its own (`None`: the current one), for comparing promotions.
+pub fn price_preview_with(
+    s: &dyn Store,
+    input: &PreviewInput,
+    own_branch: Option<BranchId>,
+    now: jiff::Timestamp,
+    set: Option<PromotionSet>,
+) -> StoreResult<PreviewOutput> {
     let invalid = StoreError::Invalid;
     if input.lines.is_empty() {
         return Err(invalid("lines: type at least one line".into()));
@@ -702,8 +713,11 @@ pub fn price_preview(
         lines,
         coupons: Vec::new(),
     };
-    let engine = PromotionEngine::new(s.current_promotion_set()?);
-    let outcome = engine.price(&cart).map_err(|e| invalid(e.to_string()))?;
+    let set = match set {
+        Some(set) => set,
+        None => s.current_promotion_set()?,
+    };
+    let outcome = PromotionEngine::new(set).price(&cart).map_err(|e| invalid(e.to_string()))?;
     Ok(PreviewOutput { outcome, lines: views })
 }
 

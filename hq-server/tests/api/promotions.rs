@@ -351,3 +351,51 @@ async fn the_console_form_refuses_in_the_users_language_and_publishes_when_mende
     let set = app.get("/api/v1/promotions/set", &app.admin).await.expect(StatusCode::OK);
     assert_eq!(set.body["promotions"][0]["kind"]["slabs"][0]["threshold"], 1000);
 }
+
+/// A promotion's page prices a sample cart against each competitor: each alone, then both, as a
+/// till would choose (the customer's larger saving).
+#[tokio::test]
+async fn a_promotions_page_shows_which_competitor_wins_a_sample_cart() {
+    let app = spawn_app().await;
+    app.branch("B001").await;
+    let id = app.product("P1", "6901234567892").await;
+    let dates = json!({"from": "2026-01-01", "to": "2036-12-31"});
+    let special = app
+        .post(
+            "/api/v1/promotions",
+            &app.admin,
+            json!({"name": "可乐特价 ¥3.00", "branches": {"kind": "all"}, "schedule": dates,
+                   "scope": {"products": [id]}, "kind": {"kind": "fixed_price", "price": 300},
+                   "exclusivity_group": "饮料"}),
+        )
+        .await
+        .expect(StatusCode::CREATED);
+    app.post(
+        "/api/v1/promotions",
+        &app.admin,
+        json!({"name": "可乐直降 ¥1.00", "branches": {"kind": "all"}, "schedule": dates,
+               "scope": {"products": [id]}, "kind": {"kind": "amount_off", "off": 100},
+               "exclusivity_group": "饮料"}),
+    )
+    .await
+    .expect(StatusCode::CREATED);
+    let special = special.body["promotion"]["id"].as_u64().expect("id");
+    let req = axum::http::Request::builder()
+        .uri(format!("/console/promotions/{special}"))
+        .header("cookie", &app.admin)
+        .header("accept-language", "zh-CN")
+        .body(axum::body::Body::empty())
+        .expect("request");
+    let resp = tower::ServiceExt::oneshot(app.router.clone(), req).await.expect("response");
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.expect("body");
+    let html = String::from_utf8_lossy(&bytes).into_owned();
+    let table = &html[html.find("id=\"showdown\"").unwrap_or_else(|| panic!("the sample carts in {html}"))..];
+    let body = &table[table.find("<tbody>").expect("rows")..];
+    let row = &body[..body.find("</tr>").expect("a row")];
+    // ¥3.50 cola: 特价 ¥3.00 saves ¥0.50 alone, 直降 ¥1.00 saves ¥1.00: with both on offer the
+    // customer gets the 直降.
+    for said in ["P1", "¥0.50", "¥1.00", "可乐直降 ¥1.00"] {
+        assert!(row.contains(said), "{said} in {row}");
+    }
+    assert!(!row[row.find("class=\"winner\"").expect("winner")..].contains("可乐特价"), "{row}");
+}

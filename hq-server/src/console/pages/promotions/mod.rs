@@ -22,6 +22,7 @@ use crate::console::{C, ConsoleError, Menu, Page, PageResult, layout, redirect};
 use crate::http::AppState;
 use crate::http::promotions::{PreviewInput, PreviewLine, PreviewOutput};
 use crate::model::{PromotionFilter, PromotionRecord, PromotionStatus};
+use crate::store::{Store, StoreResult};
 
 pub(crate) use form::{create_promotion, edit_promotion, new_promotion, update_promotion};
 pub(crate) use preview::preview;
@@ -215,6 +216,91 @@ pub(super) async fn promotions(State(state): State<AppState>, page: Page, Query(
     Ok(layout(&page, Menu::Promotions, page.t(C::Promotions), body))
 }
 
+/// How many competitors a promotion's page prices a sample cart against.
+const SHOWDOWNS: usize = 5;
+
+/// A sample cart that `p` and its competitor `o` can both take, priced with each alone and with
+/// both, as a till would choose (the larger saving for the customer, ties by priority, then id).
+struct Showdown {
+    cart: String,
+    alone: shared::Money,
+    rival_alone: shared::Money,
+    /// The promotions that applied with both on offer.
+    chosen: Vec<String>,
+    saving: shared::Money,
+}
+
+/// Units of one product that let a promotion give something: a whole group for an item-group
+/// promotion, enough to reach a threshold for an order promotion.
+fn sample_units(p: &Promotion, price: shared::Money) -> i64 {
+    match &p.kind {
+        PromotionKind::BuyNGetMFree { n, m } => i64::from(*n) + i64::from(*m),
+        PromotionKind::NthPercentOff { n, .. } | PromotionKind::NForPrice { n, .. } => i64::from(*n),
+        kind => match kind.lowest_threshold() {
+            Some(t) if price.0 > 0 => (t.0 + price.0 - 1) / price.0,
+            _ => 1,
+        },
+    }
+}
+
+fn showdown(s: &dyn Store, p: &Promotion, o: &Promotion, now: jiff::Timestamp) -> StoreResult<Option<Showdown>> {
+    let candidates: Vec<shared::catalog::ProductId> =
+        p.scope.products.iter().chain(&o.scope.products).copied().take(40).collect();
+    for id in candidates {
+        let Ok(product) = s.get_product(id) else { continue };
+        if product.weighed || !p.scope.covers(id, product.category, None) || !o.scope.covers(id, product.category, None)
+        {
+            continue;
+        }
+        let units = sample_units(p, product.retail_price).max(sample_units(o, product.retail_price)).clamp(1, 1000);
+        // A moment both run: the later first day, at the later window's start or noon.
+        let day = p.schedule.from.max(o.schedule.from);
+        let time = [p.schedule.time_window, o.schedule.time_window]
+            .into_iter()
+            .flatten()
+            .map(|w| w.start)
+            .max()
+            .unwrap_or(jiff::civil::time(12, 0, 0, 0));
+        let tier = [&p.audience, &o.audience].into_iter().find_map(|a| match a {
+            Audience::Tiers(t) => t.first().cloned(),
+            _ => None,
+        });
+        let member = [&p.audience, &o.audience].into_iter().any(|a| !matches!(a, Audience::Everyone));
+        let branch_id = [&p.branches, &o.branches].into_iter().find_map(|b| match b {
+            Branches::Only(list) => list.first().map(|b| b.0),
+            Branches::All => None,
+        });
+        let input = PreviewInput {
+            lines: vec![PreviewLine { code: product.code.clone(), qty_milli: units * 1000 }],
+            member,
+            tier,
+            branch_id,
+            at: Some(day.at(time.hour(), time.minute(), 0, 0).strftime("%Y-%m-%dT%H:%M").to_string()),
+        };
+        let priced = |promotions: Vec<Promotion>| -> StoreResult<PreviewOutput> {
+            let set = shared::promotions::PromotionSet { version: 0, promotions };
+            crate::http::promotions::price_preview_with(s, &input, None, now, Some(set))
+        };
+        // A cart the preview refuses (no branch yet, a tier the policy dropped) has no sample.
+        let outcomes = (priced(vec![p.clone()]), priced(vec![o.clone()]), priced(vec![p.clone(), o.clone()]));
+        let (alone, rival_alone, both) = match outcomes {
+            (Ok(a), Ok(b), Ok(c)) => (a.outcome.total_saving, b.outcome.total_saving, c.outcome),
+            (Err(crate::store::StoreError::Invalid(_)), _, _)
+            | (_, Err(crate::store::StoreError::Invalid(_)), _)
+            | (_, _, Err(crate::store::StoreError::Invalid(_))) => return Ok(None),
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return Err(e),
+        };
+        return Ok(Some(Showdown {
+            cart: format!("{} {} × {units}", product.code, product.name),
+            alone,
+            rival_alone,
+            chosen: both.promotions.iter().map(|a| a.name.clone()).collect(),
+            saving: both.total_saving,
+        }));
+    }
+    Ok(None)
+}
+
 fn may_edit(page: &Page) -> bool {
     crate::authz::can::EDIT_PROMOTIONS.contains(&page.me.user.role)
 }
@@ -262,6 +348,10 @@ async fn detail_page(state: &AppState, page: &Page, id: PromotionId, flash: Opti
     let preview = preview_form(page, state, &PreviewForm::default()).await?;
     let p = &r.promotion;
     let rivals: Vec<&Promotion> = set.promotions.iter().filter(|o| competes(p, o)).collect();
+    let now = state.now();
+    let pair: Vec<(Promotion, Promotion)> = rivals.iter().take(SHOWDOWNS).map(|o| (p.clone(), (*o).clone())).collect();
+    let showdowns =
+        state.db(move |s| pair.iter().map(|(a, b)| showdown(s, a, b, now)).collect::<StoreResult<Vec<_>>>()).await?;
     let layer = match p.layer() {
         Layer::LinePrice => "1",
         Layer::ItemGroup => "2",
@@ -311,6 +401,23 @@ async fn detail_page(state: &AppState, page: &Page, id: PromotionId, flash: Opti
             ul #competitors { @for o in &rivals {
                 li { a href={ "/console/promotions/" (o.id.0) } { (o.name) } " · " (kind_text(page, &o.kind)) }
             } }
+            p.muted { (page.t(C::ShowdownHint)) }
+            table #showdown {
+                thead { tr {
+                    th { (page.t(C::Competes)) } th { (page.t(C::ShowdownCart)) } th.n { (page.t(C::ShowdownThis)) }
+                    th.n { (page.t(C::ShowdownRival)) } th { (page.t(C::ShowdownWinner)) } th.n { (page.t(C::ShowdownSaving)) }
+                } }
+                tbody { @for (o, d) in rivals.iter().zip(&showdowns) { tr {
+                    td { (o.name) }
+                    @match d {
+                        None => td colspan="5" { (page.t(C::ShowdownNone)) },
+                        Some(d) => {
+                            td { (d.cart) } td.n { (d.alone) } td.n { (d.rival_alone) }
+                            td.winner { (d.chosen.join(" + ")) } td.n { (d.saving) }
+                        },
+                    }
+                } } }
+            }
         }
         h2 { (page.t(C::Effect)) }
         @match &effect {
