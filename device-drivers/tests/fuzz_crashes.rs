@@ -24,6 +24,24 @@ fn escpos_roundtrip_with_invalid_utf8_and_delete() {
     ));
 }
 
+/// GB18030 on 58 mm paper: U+E832, a private-use character that GB18030-2022 reads back as
+/// U+9FB8 龸 (found 2026-11-30): the text is said as the paper shows it.
+#[test]
+fn escpos_roundtrip_with_a_character_gb18030_reads_back_as_another() {
+    for input in [
+        "b5a6e58cbabae6cfeea0b2af2031303020e58fb70ae50a477b31",
+        "b5a6e58cbabae6cfeea0b2af2031303020e58fb70ae5bae4babae6b091e8b768740a477b31",
+        "b5a6e58cbabae6cfeea0a6d58cbabae6cfeea0b7af20313030b7af2031303020e58fb70ae5bae4babae6b091e8b768740a477b31",
+        "b5a6e58cbabae6cfeea0a6e58cbabae6cfeea0b7af2031303020e58fb716e5bae4b7af2031303020e58fb716e5bae4babae6b091e8b768740a477b31",
+        "b5a6e58cbabae6cfeea09eaf2031303020e58fb70ae5bae4babae6b091e8b768740a477b31",
+        "b5a6e58cbabae6cfeea0abaf2031303020e58fb70ae5bae4ba45e6b091e8b768740a477b31",
+        "b5a6e58cbabae6cfeea0abaf2031303020e58fb70ae5bae4babacab091e8b768740a477b31",
+        "b5a6e58cbabae6cfeea0acaf2031303020e58fb70ae5bae4babae6b091e8b76874f4467b31",
+    ] {
+        checks::escpos_roundtrip(&hex(input));
+    }
+}
+
 /// Every committed corpus input passes its target's checks (the fuzzer starts from them).
 #[test]
 fn every_corpus_input_passes_its_checks() {

@@ -247,8 +247,22 @@ pub fn printable_text(text: &str, options: &PrintOptions) -> String {
             out.push(' ');
         } else if charset.width(c) == 0 && !matches!(options.encoding, TextEncoding::Gb18030) {
             // a combining mark: no column, and no GBK or code-page byte
-        } else if encode_char(c, options).is_some() {
-            out.push(c);
+        } else if let Some(bytes) = encode_char(c, options) {
+            // What the paper shows is what the bytes decode to: GB18030-2022 reads a few bytes
+            // that older tables gave a private-use character (U+E832) as the standard one
+            // (U+9FB8 龸), so the text is said as the printer will print it.
+            let printed = match options.encoding {
+                TextEncoding::Gbk | TextEncoding::Gb18030 if !c.is_ascii() => {
+                    let back = encoding_rs::GB18030.decode_without_bom_handling(&bytes).0;
+                    let mut chars = back.chars();
+                    match (chars.next(), chars.next()) {
+                        (Some(one), None) => one,
+                        _ => c,
+                    }
+                }
+                _ => c,
+            };
+            out.push(printed);
         } else {
             out.extend(std::iter::repeat_n('?', charset.width(c)));
         }
