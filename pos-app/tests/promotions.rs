@@ -58,6 +58,18 @@ fn publish(t: &mut TestTill) {
     t.till.store_mut().apply_changes(&changes).expect("pulled");
 }
 
+/// Six colas, two chips and the oil, paid with ¥100: every promotion of `publish` applies.
+fn sell_under_all_three(t: &mut TestTill) -> pos_app::engine::Completed {
+    for _ in 0..6 {
+        ok(t.till.scan(COLA));
+    }
+    ok(t.till.scan(CHIPS));
+    ok(t.till.scan(CHIPS));
+    ok(t.till.scan(OIL));
+    ok(t.till.add_cash(Money::yuan(100)));
+    ok(t.till.complete(false))
+}
+
 fn names(view: &pos_app::engine::CartView) -> Vec<(String, i64)> {
     view.promotions.iter().flat_map(|p| &p.applied).map(|p| (p.name.clone(), p.discount.0)).collect()
 }
@@ -101,14 +113,7 @@ fn the_cart_is_priced_with_the_pulled_set_and_says_a_near_threshold() {
 fn a_promotion_sale_records_its_version_prints_each_promotion_and_returns_from_the_record() {
     let mut t = TestTill::ready();
     publish(&mut t);
-    for _ in 0..6 {
-        ok(t.till.scan(COLA));
-    }
-    ok(t.till.scan(CHIPS));
-    ok(t.till.scan(CHIPS));
-    ok(t.till.scan(OIL));
-    ok(t.till.add_cash(Money::yuan(100)));
-    let done = ok(t.till.complete(false));
+    let done = sell_under_all_three(&mut t);
     let sale = done.sale;
     sale.check().expect("a consistent record");
     let record = sale.promotions.as_ref().expect("priced with the set");
@@ -155,14 +160,7 @@ fn a_promotion_sale_records_its_version_prints_each_promotion_and_returns_from_t
 fn a_clawback_is_printed_on_the_return() {
     let mut t = TestTill::ready();
     publish(&mut t);
-    for _ in 0..6 {
-        ok(t.till.scan(COLA));
-    }
-    ok(t.till.scan(CHIPS));
-    ok(t.till.scan(CHIPS));
-    ok(t.till.scan(OIL));
-    ok(t.till.add_cash(Money::yuan(100)));
-    let sale = ok(t.till.complete(false)).sale;
+    let sale = sell_under_all_three(&mut t).sale;
     let a = t.approve(ApprovalAction::Refund);
     let (refund, receipt) =
         ok(t.till.complete_return(&sale.receipt_no, &[ReturnPick { line: 2, qty: Qty::ONE }], "不要了", Some(a)));
