@@ -13,10 +13,14 @@ use jiff::{SignedDuration, Timestamp};
 use shared::ids::{HoldId, MemberId};
 use shared::member::{MemberIdentifier, MemberSnapshot};
 use shared::money::Money;
+use shared::promotions::coupons::{Coupon, CouponCode, CouponId};
 use shared::receipt::ReceiptNo;
 use shared::sale::{CompletedSale, Refund};
 use shared::stored_value::{StoredValue, SvSplit, TopUpRule};
-use shared::sync::{HoldAmount, HoldRequest, HoldResponse, MemberLookupResponse, TopUpRequest, TopUpResponse};
+use shared::sync::{
+    CouponHoldRequest, CouponHoldResponse, HoldAmount, HoldRequest, HoldResponse, MemberCoupon, MemberLookupResponse,
+    TopUpRequest, TopUpResponse, coupon_refusal,
+};
 
 /// Why an online call did not succeed.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -42,6 +46,13 @@ pub trait MemberAuthority: Send {
     fn top_up(&self, request: &TopUpRequest) -> Result<TopUpResponse, AuthorityError>;
     /// HQ's record of a sale and its refunds, wherever they were made.
     fn sale_history(&self, receipt: &ReceiptNo) -> Result<(CompletedSale, Vec<Refund>), AuthorityError>;
+    /// Checks a coupon code and reserves the coupon for a sale (one hold across every till); refused
+    /// with one of `shared::sync::coupon_refusal`'s codes.
+    fn hold_coupon(&self, request: &CouponHoldRequest) -> Result<CouponHoldResponse, AuthorityError>;
+    /// Gives a coupon hold back (coupon removed, sale abandoned, coupon unused by the sale).
+    fn release_coupon(&self, hold: HoldId) -> Result<(), AuthorityError>;
+    /// The coupons a member can use now, for the cashier to pick from.
+    fn member_coupons(&self, member: MemberId) -> Result<Vec<MemberCoupon>, AuthorityError>;
 }
 
 /// A till without HQ: every online call is unavailable.
@@ -64,6 +75,15 @@ impl MemberAuthority for Offline {
     fn sale_history(&self, _: &ReceiptNo) -> Result<(CompletedSale, Vec<Refund>), AuthorityError> {
         Err(AuthorityError::Unavailable("this till is not connected to HQ".into()))
     }
+    fn hold_coupon(&self, _: &CouponHoldRequest) -> Result<CouponHoldResponse, AuthorityError> {
+        Err(AuthorityError::Unavailable("this till is not connected to HQ".into()))
+    }
+    fn release_coupon(&self, _: HoldId) -> Result<(), AuthorityError> {
+        Err(AuthorityError::Unavailable("this till is not connected to HQ".into()))
+    }
+    fn member_coupons(&self, _: MemberId) -> Result<Vec<MemberCoupon>, AuthorityError> {
+        Err(AuthorityError::Unavailable("this till is not connected to HQ".into()))
+    }
 }
 
 /// An in-memory HQ with the real member rules (holds are checked and reserved atomically under one
@@ -83,6 +103,20 @@ struct FakeHq {
     topup_rules: Vec<TopUpRule>,
     sales: HashMap<ReceiptNo, (CompletedSale, Vec<Refund>)>,
     policy_version: u32,
+    coupons: HashMap<CouponId, FakeCoupon>,
+}
+
+/// A coupon as the in-memory HQ keeps it.
+#[derive(Clone)]
+struct FakeCoupon {
+    code: CouponCode,
+    coupon: Coupon,
+    member: MemberId,
+    valid_from: Timestamp,
+    valid_until: Timestamp,
+    /// The live hold (id, sale, expiry), if any.
+    hold: Option<(HoldId, shared::ids::SaleId, Timestamp)>,
+    used: bool,
 }
 
 impl InMemoryAuthority {
@@ -110,6 +144,30 @@ impl InMemoryAuthority {
         self.state().topup_rules = rules;
     }
 
+    /// Issues `coupon` to `member` under `code`, usable in `[valid_from, valid_until]`.
+    pub fn add_coupon(
+        &self,
+        code: CouponCode,
+        coupon: Coupon,
+        member: MemberId,
+        valid_from: Timestamp,
+        valid_until: Timestamp,
+    ) {
+        self.state()
+            .coupons
+            .insert(coupon.id, FakeCoupon { code, coupon, member, valid_from, valid_until, hold: None, used: false });
+    }
+
+    /// Whether a sale has used the coupon.
+    pub fn coupon_used(&self, id: CouponId) -> bool {
+        self.state().coupons.get(&id).is_some_and(|c| c.used)
+    }
+
+    /// Whether the coupon has a live hold.
+    pub fn coupon_held(&self, id: CouponId) -> bool {
+        self.state().coupons.get(&id).is_some_and(|c| c.hold.is_some_and(|h| h.2 > Timestamp::now()))
+    }
+
     /// The member as HQ sees it now (balances after holds are not subtracted).
     pub fn member(&self, id: MemberId) -> Option<MemberSnapshot> {
         self.state().members.get(&id).cloned()
@@ -128,6 +186,12 @@ impl InMemoryAuthority {
                     (HoldAmount::StoredValue { .. }, Some(split)) => m.stored_value = m.stored_value.minus(split),
                     (HoldAmount::StoredValue { .. }, None) => {}
                 }
+            }
+        }
+        for c in &sale.coupons {
+            if let Some(fake) = s.coupons.get_mut(&c.coupon.id) {
+                fake.used = true;
+                fake.hold = None;
             }
         }
         if let Some(member) = sale.member.as_ref().and_then(|m| m.member_id)
@@ -272,6 +336,82 @@ impl MemberAuthority for InMemoryAuthority {
         let s = self.state();
         Self::offline_check(&s)?;
         s.sales.get(receipt).cloned().ok_or(AuthorityError::NotFound)
+    }
+
+    fn hold_coupon(&self, request: &CouponHoldRequest) -> Result<CouponHoldResponse, AuthorityError> {
+        let mut s = self.state();
+        Self::offline_check(&s)?;
+        let refused =
+            |code: &str, message: &str| AuthorityError::Refused { code: code.into(), message: message.into() };
+        let parsed = CouponCode::parse(&request.code).map_err(|e| refused("validation", &e.to_string()))?;
+        let now = Timestamp::now();
+        let fake = s
+            .coupons
+            .get_mut(&parsed.coupon)
+            .filter(|c| c.code == parsed)
+            .ok_or_else(|| refused(coupon_refusal::UNKNOWN, "no coupon has this code"))?;
+        let answer = |c: &FakeCoupon, hold: HoldId, expires_at: Timestamp| CouponHoldResponse {
+            hold,
+            code: c.code.to_string(),
+            coupon: c.coupon.clone(),
+            member: c.member,
+            valid_until: c.valid_until,
+            expires_at,
+        };
+        if let Some((h, _, expires)) = fake.hold
+            && h == request.hold
+        {
+            return Ok(answer(fake, h, expires));
+        }
+        if fake.used {
+            return Err(refused(coupon_refusal::USED, "this coupon was already used"));
+        }
+        if request.member.is_some_and(|m| m != fake.member) {
+            return Err(refused(coupon_refusal::OTHER_MEMBER, "this coupon belongs to another member"));
+        }
+        if now > fake.valid_until {
+            return Err(refused(coupon_refusal::EXPIRED, "this coupon has expired"));
+        }
+        if now < fake.valid_from {
+            return Err(refused(coupon_refusal::NOT_YET_VALID, "this coupon is not valid yet"));
+        }
+        if fake.hold.is_some_and(|(_, _, expires)| expires > now) {
+            return Err(refused(coupon_refusal::HELD, "this coupon is held for another sale"));
+        }
+        let expires_at = now + SignedDuration::from_mins(15);
+        fake.hold = Some((request.hold, request.sale, expires_at));
+        Ok(answer(fake, request.hold, expires_at))
+    }
+
+    fn release_coupon(&self, hold: HoldId) -> Result<(), AuthorityError> {
+        let mut s = self.state();
+        Self::offline_check(&s)?;
+        for c in s.coupons.values_mut() {
+            if c.hold.is_some_and(|h| h.0 == hold) {
+                c.hold = None;
+            }
+        }
+        Ok(())
+    }
+
+    fn member_coupons(&self, member: MemberId) -> Result<Vec<MemberCoupon>, AuthorityError> {
+        let s = self.state();
+        Self::offline_check(&s)?;
+        let now = Timestamp::now();
+        let mut list: Vec<MemberCoupon> = s
+            .coupons
+            .values()
+            .filter(|c| {
+                c.member == member
+                    && !c.used
+                    && c.valid_from <= now
+                    && now <= c.valid_until
+                    && c.hold.is_none_or(|h| h.2 <= now)
+            })
+            .map(|c| MemberCoupon { code: c.code.to_string(), coupon: c.coupon.clone(), valid_until: c.valid_until })
+            .collect();
+        list.sort_by_key(|c| (c.valid_until, c.coupon.id));
+        Ok(list)
     }
 }
 

@@ -95,6 +95,7 @@ pub fn sample_receipt(items: usize) -> Receipt {
         gross: Money(gross),
         member_savings: Money(savings),
         promotions: Vec::new(),
+        coupons: Vec::new(),
         discounts: Money(0),
         total_saving: Money(savings),
         clawback: Money(0),

@@ -5,11 +5,12 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use shared::catalog::{LabelValue, ProductStatus, ScannedCode, classify_scan};
-use shared::ids::SaleId;
+use shared::ids::{HoldId, SaleId};
 use shared::member::{MemberIdentifier, MemberSnapshot, MemberStatus};
 use shared::money::{Money, Qty};
 use shared::policy::MemberPolicy;
 use shared::pricing::{LineInput, ManualAdjustment, OrderDiscount, qty_from_label_price, reduction_share};
+use shared::promotions::coupons::Coupon;
 use shared::promotions::{Customer, ThresholdHint};
 use shared::receipt::ReceiptNo;
 use shared::sale::{
@@ -21,6 +22,7 @@ use shared::sync::AuditEntry;
 use shared::tax::TaxGroup;
 use shared::tiers::Tier;
 
+use super::coupons::CouponView;
 use super::{Approval, Till, TillError, TillResult};
 use crate::store::{HeldSale, ProductHit, TillProduct};
 
@@ -54,6 +56,22 @@ pub struct Cart {
     pub order_discount: Option<OrderDiscount>,
     /// Payments entered so far (points and stored value backed by HQ holds).
     pub tenders: Vec<TenderInput>,
+    /// The member's coupons presented, in the order given (each held at HQ, or taken offline).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub coupons: Vec<CartCoupon>,
+}
+
+/// A coupon on the sale in progress: the code presented, what it gives, and HQ's hold on it
+/// (`None`: taken while HQ could not be reached, under its campaign's offline cap).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CartCoupon {
+    pub code: String,
+    pub coupon: Coupon,
+    pub hold: Option<HoldId>,
+    /// The last moment it may be used (HQ's word; unknown offline).
+    pub valid_until: Option<Timestamp>,
+    /// The member HQ issued it to (unknown offline): attaching another member is refused.
+    pub owner: Option<shared::ids::MemberId>,
 }
 
 /// What the sale screen shows.
@@ -83,6 +101,8 @@ pub struct CartView {
     pub promotions: Option<SalePromotions>,
     /// The order threshold the cart is near.
     pub threshold_hint: Option<ThresholdHint>,
+    /// The member's coupons on the sale, with what each takes off.
+    pub coupons: Vec<CouponView>,
 }
 
 /// What a scan did.
@@ -94,10 +114,12 @@ pub enum ScanOutcome {
     MemberAttached(Box<CartMember>),
     /// A receipt barcode: start a return with it.
     Receipt(ReceiptNo),
+    /// A coupon code: the coupon was added to the sale.
+    Coupon(CouponView),
 }
 
 impl Cart {
-    fn new(at: Timestamp) -> Cart {
+    pub(crate) fn new(at: Timestamp) -> Cart {
         Cart {
             id: SaleId::new(),
             started_at: at,
@@ -105,6 +127,7 @@ impl Cart {
             member: None,
             order_discount: None,
             tenders: Vec::new(),
+            coupons: Vec::new(),
         }
     }
 }
@@ -151,19 +174,22 @@ impl Till {
         let tier = Till::member_tier(policy.as_ref(), cart.member.as_ref());
         let items: Vec<LineItem> = cart.lines.iter().map(|l| l.item.clone()).collect();
         let settings = self.settings()?;
-        let context = (!settings.promotions.set().promotions.is_empty()).then(|| PromotionContext {
-            engine: &settings.promotions,
-            branch: settings.branch.id,
-            at: cart.started_at.to_zoned(settings.time_zone.clone()).datetime(),
-            customer: Customer {
-                member: cart.member.is_some(),
-                // The tier the sale records (the policy's), which is what HQ re-prices with.
-                tier: tier.as_ref().map(|t| t.code.clone()),
-                // Per-member limits need HQ's count; offline the till cannot know it (see ARCHITECTURE).
-                used_by_member: Default::default(),
-            },
-            gifts: &settings.gifts,
-        });
+        let coupons: Vec<Coupon> = cart.coupons.iter().map(|c| c.coupon.clone()).collect();
+        let context =
+            (!settings.promotions.set().promotions.is_empty() || !coupons.is_empty()).then(|| PromotionContext {
+                engine: &settings.promotions,
+                branch: settings.branch.id,
+                at: cart.started_at.to_zoned(settings.time_zone.clone()).datetime(),
+                customer: Customer {
+                    member: cart.member.is_some(),
+                    // The tier the sale records (the policy's), which is what HQ re-prices with.
+                    tier: tier.as_ref().map(|t| t.code.clone()),
+                    // Per-member limits need HQ's count; offline the till cannot know it (see ARCHITECTURE).
+                    used_by_member: Default::default(),
+                },
+                gifts: &settings.gifts,
+                coupons: &coupons,
+            });
         let priced = price_sale_with(
             &items,
             tier.as_ref().map(|t| t.benefit()).as_ref(),
@@ -199,6 +225,7 @@ impl Till {
             received: cart.tenders.iter().map(|t| t.amount).sum(),
             outstanding: shared::sale::outstanding(priced.totals.total, &cart.tenders, branch.cash_rounding)
                 .unwrap_or(remaining),
+            coupons: super::coupons::coupon_views(cart, &priced.coupons),
             promotions: priced.promotions,
             threshold_hint: priced.threshold_hint,
         }))
@@ -241,7 +268,7 @@ impl Till {
 
     /// Applies `change` to a copy of the cart, checks it still prices, then keeps and saves it.
     /// On any error the cart is exactly as before.
-    fn change_cart(
+    pub(crate) fn change_cart(
         &mut self,
         audit: Option<AuditEntry>,
         change: impl FnOnce(&mut Cart) -> TillResult<()>,
@@ -265,7 +292,7 @@ impl Till {
         self.devices.show_customer(last, priced.totals.total);
     }
 
-    fn no_tenders(&self) -> TillResult<()> {
+    pub(crate) fn no_tenders(&self) -> TillResult<()> {
         if self.cart.as_ref().is_some_and(|c| !c.tenders.is_empty()) { Err(TillError::TendersPresent) } else { Ok(()) }
     }
 
@@ -273,6 +300,9 @@ impl Till {
     /// label, a member card, or a receipt to return against.
     pub fn scan(&mut self, code: &str) -> TillResult<ScanOutcome> {
         self.cashier()?;
+        if shared::promotions::coupons::CouponCode::looks_like(code) {
+            return Ok(ScanOutcome::Coupon(self.add_coupon(code)?));
+        }
         let rules = self.branch()?.barcode_rules;
         match classify_scan(code, &rules)? {
             ScannedCode::Receipt(no) => Ok(ScanOutcome::Receipt(no)),
@@ -512,6 +542,12 @@ impl Till {
         if member.snapshot.as_ref().is_some_and(|s| s.status == MemberStatus::Blocked) {
             return Err(TillError::MemberBlocked);
         }
+        let id = member.snapshot.as_ref().map(|s| s.id);
+        if let Some(cart) = &self.cart
+            && cart.coupons.iter().any(|c| c.owner.is_some_and(|o| Some(o) != id))
+        {
+            return Err(TillError::Coupon(super::coupons::CouponProblem::OtherMember));
+        }
         let attached = member.clone();
         self.change_cart(None, |cart| {
             cart.member = Some(member);
@@ -528,13 +564,15 @@ impl Till {
         })
     }
 
-    /// Gives back every HQ hold of the cart's tenders (best effort: an unreleased hold expires).
+    /// Gives back every HQ hold of the cart's tenders and coupons (best effort: an unreleased hold
+    /// expires).
     pub(crate) fn release_holds(&self, cart: &Cart) {
         for hold in cart.tenders.iter().filter_map(|t| t.hold) {
             if let Err(e) = self.authority.release(hold) {
                 tracing::warn!(%hold, error = %e, "could not release a hold; it will expire at HQ");
             }
         }
+        self.release_coupon_holds(cart, &[]);
     }
 
     /// Puts the sale in progress on hold (its payments are given back) to serve another customer.
@@ -543,6 +581,8 @@ impl Till {
         let mut cart = self.cart.clone().filter(|c| !c.lines.is_empty()).ok_or(TillError::NoSale)?;
         self.release_holds(&cart);
         cart.tenders.clear();
+        // Its coupons are given back too: presented again when the sale is recalled.
+        cart.coupons.clear();
         let id = cart.id.to_string();
         let label = if label.trim().is_empty() {
             format!("#{}", self.store.held_sales()?.len() + 1)

@@ -93,6 +93,8 @@ pub enum TillError {
     ShiftsOpen(usize),
     #[error("a return without a receipt may put at most {0} on stored value; pay the rest in cash")]
     OverNoReceiptLimit(Money),
+    #[error(transparent)]
+    Coupon(super::coupons::CouponProblem),
     #[error("{0}")]
     Invalid(String),
     #[error(transparent)]

@@ -6,6 +6,7 @@
 //! before its receipt is handed to the printer.
 
 mod cart;
+mod coupons;
 mod error;
 mod members;
 mod returns;
@@ -36,7 +37,8 @@ pub use crate::store::ProductHit;
 pub use crate::store::ShiftRow;
 /// The till's database, which the app opens once and hands to the engine and the sync task.
 pub use crate::store::Store;
-pub use cart::{Cart, CartLine, CartMember, CartView, ScanOutcome};
+pub use cart::{Cart, CartCoupon, CartLine, CartMember, CartView, ScanOutcome};
+pub use coupons::{CouponProblem, CouponView};
 pub use error::TillError;
 pub use members::Enrolment;
 pub use returns::{RefundTo, ReturnContext};

@@ -7,7 +7,7 @@ use shared::member::MemberStatus;
 use shared::money::Money;
 use shared::points::PointsError;
 use shared::receipt::{Receipt, ReceiptNo};
-use shared::sale::{CompletedSale, SaleMember, TenderInput, TenderKind, settle};
+use shared::sale::{CompletedSale, RedeemedCoupon, SaleMember, TenderInput, TenderKind, settle};
 use shared::stored_value::SvSplit;
 use shared::sync::{Event, HoldAmount, HoldRequest, TopUpRequest};
 
@@ -319,6 +319,19 @@ impl Till {
             tax: priced.tax,
             points_eligible_net: priced.points_eligible_net,
             promotions: priced.promotions.clone(),
+            coupons: priced
+                .coupons
+                .iter()
+                .filter_map(|a| {
+                    let c = cart.coupons.iter().find(|c| c.coupon.id == a.id)?;
+                    Some(RedeemedCoupon {
+                        code: c.code.clone(),
+                        coupon: c.coupon.clone(),
+                        hold: c.hold,
+                        discount: a.discount,
+                    })
+                })
+                .collect(),
             tenders: settlement.tenders,
             change: settlement.change,
             change_to_stored_value: change_to_sv,
@@ -370,6 +383,10 @@ impl Till {
         }
         let handed: Money = sale.tenders.iter().map(|t| t.tendered).sum();
         self.devices.show_change(handed, sale.change);
+        // Coupons the sale did not use go back to the member (the used ones are captured by the
+        // sale's event).
+        let used: Vec<_> = sale.coupons.iter().map(|c| c.coupon.id).collect();
+        self.release_coupon_holds(&cart, &used);
         Ok(Completed { sale, receipt })
     }
 

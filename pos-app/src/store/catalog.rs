@@ -260,6 +260,17 @@ impl Store {
         Ok(PromotionSet { version, promotions })
     }
 
+    /// A coupon campaign as last pulled.
+    pub fn coupon_campaign(
+        &self,
+        id: shared::promotions::coupons::CampaignId,
+    ) -> StoreResult<Option<shared::promotions::coupons::CouponCampaign>> {
+        let Ok(key) = i64::try_from(id.0) else { return Ok(None) };
+        let json: Option<String> =
+            self.conn().query_row("SELECT json FROM coupon_campaigns WHERE id = ?1", [key], |r| r.get(0)).optional()?;
+        json.map(|j| from_json(&j)).transpose()
+    }
+
     /// The policy in force at `at`.
     pub fn policy_at(&self, at: Timestamp) -> StoreResult<Option<MemberPolicy>> {
         Ok(shared::policy::in_force(&self.policies()?, at).cloned())
@@ -392,6 +403,14 @@ fn apply_change(tx: &Transaction<'_>, change: &Change) -> StoreResult<()> {
             tx.execute("DELETE FROM member_uids WHERE member_id = ?1", [from.to_string()])?;
         }
         Change::Promotion(p) => apply_promotion(tx, p)?,
+        Change::CouponCampaign(c) => {
+            let id = i64::try_from(c.id.0).map_err(|_| StoreError::Corrupt(format!("campaign id {}", c.id)))?;
+            tx.execute(
+                "INSERT INTO coupon_campaigns (id, json) VALUES (?1, ?2)
+                 ON CONFLICT (id) DO UPDATE SET json = excluded.json",
+                params![id, to_json(c)?],
+            )?;
+        }
     }
     Ok(())
 }

@@ -143,6 +143,19 @@ pub(crate) fn insert_sale(tx: &Transaction<'_>, sale: &CompletedSale) -> StoreRe
             l.item.vat.0
         ])?;
     }
+    for c in sale.coupons.iter().filter(|c| c.hold.is_none()) {
+        let code = shared::promotions::coupons::CouponCode::parse(&c.code)
+            .map_err(|e| StoreError::Corrupt(format!("coupon code {}: {e}", c.code)))?;
+        tx.prepare_cached(
+            "INSERT INTO offline_coupons (coupon_id, campaign_id, day, sale_id) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![
+            i64::try_from(c.coupon.id.0).map_err(|_| StoreError::Corrupt("coupon id".into()))?,
+            i64::try_from(code.campaign.0).map_err(|_| StoreError::Corrupt("campaign id".into()))?,
+            sale.business_day.to_string(),
+            sale.id.to_string()
+        ])?;
+    }
     let mut tender = tx.prepare_cached(
         "INSERT INTO sale_tenders (sale_id, idx, kind, amount, tendered, reference, points, hold_id)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -455,6 +468,27 @@ impl Store {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// How many of a campaign's coupons this till took offline on `day`, and whether it already
+    /// took `coupon` offline (on any day).
+    pub fn offline_coupons(
+        &self,
+        campaign: shared::promotions::coupons::CampaignId,
+        coupon: shared::promotions::coupons::CouponId,
+        day: Date,
+    ) -> StoreResult<(u32, bool)> {
+        let count: u32 = self.conn().query_row(
+            "SELECT COUNT(*) FROM offline_coupons WHERE campaign_id = ?1 AND day = ?2",
+            params![campaign.0 as i64, day.to_string()],
+            |r| r.get(0),
+        )?;
+        let taken = self
+            .conn()
+            .query_row("SELECT 1 FROM offline_coupons WHERE coupon_id = ?1", [coupon.0 as i64], |_| Ok(()))
+            .optional()?
+            .is_some();
+        Ok((count, taken))
     }
 
     /// What a member redeemed offline at this till on `day`: (points, stored value).

@@ -17,6 +17,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { name: "product search index (name, pinyin initials, code)", apply: v2 },
     Migration { name: "witnesses of HQ's audit chain", apply: v3 },
     Migration { name: "promotions pulled from HQ", apply: v4 },
+    Migration { name: "coupon campaigns pulled from HQ, coupons taken offline", apply: v5 },
 ];
 
 /// The schema version a fully migrated database has.
@@ -258,4 +259,20 @@ fn v4(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     // The newest revision of each promotion HQ published (a withdrawn one is deleted); the set's
     // version is the highest version pulled (`meta.promotion_version`).
     tx.execute_batch("CREATE TABLE promotions (id INTEGER PRIMARY KEY, version INTEGER NOT NULL, json TEXT NOT NULL);")
+}
+
+fn v5(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    // Each coupon campaign as last pulled (its kind and offline cap); and every coupon this till took
+    // while HQ could not be reached, one row per coupon (so one coupon is never taken twice here),
+    // written with the sale that used it: the campaign's offline cap counts these per day.
+    tx.execute_batch(
+        "CREATE TABLE coupon_campaigns (id INTEGER PRIMARY KEY, json TEXT NOT NULL);
+         CREATE TABLE offline_coupons (
+             coupon_id INTEGER PRIMARY KEY,
+             campaign_id INTEGER NOT NULL,
+             day TEXT NOT NULL,
+             sale_id TEXT NOT NULL
+         );
+         CREATE INDEX offline_coupons_by_day ON offline_coupons (campaign_id, day);",
+    )
 }

@@ -5,11 +5,14 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use shared::ids::HoldId;
+use shared::ids::{HoldId, MemberId};
 use shared::member::MemberIdentifier;
 use shared::receipt::ReceiptNo;
 use shared::sale::{CompletedSale, Refund};
-use shared::sync::{HoldRequest, HoldResponse, MemberLookupRequest, MemberLookupResponse, TopUpRequest, TopUpResponse};
+use shared::sync::{
+    CouponHoldRequest, CouponHoldResponse, HoldRequest, HoldResponse, MemberCoupon, MemberLookupRequest,
+    MemberLookupResponse, TopUpRequest, TopUpResponse,
+};
 
 use super::client::{HqClient, SyncError};
 use crate::authority::{AuthorityError, MemberAuthority};
@@ -105,5 +108,18 @@ impl MemberAuthority for HqAuthority {
     fn sale_history(&self, receipt: &ReceiptNo) -> Result<(CompletedSale, Vec<Refund>), AuthorityError> {
         let no = receipt.clone();
         self.call(move |c| Box::pin(async move { c.sale_history(&no).await })).map(|h| (h.sale, h.refunds))
+    }
+
+    fn hold_coupon(&self, request: &CouponHoldRequest) -> Result<CouponHoldResponse, AuthorityError> {
+        let req = request.clone();
+        self.call(move |c| Box::pin(async move { c.hold_coupon(&req).await }))
+    }
+
+    fn release_coupon(&self, hold: HoldId) -> Result<(), AuthorityError> {
+        self.call(move |c| Box::pin(async move { c.release_coupon(hold).await }))
+    }
+
+    fn member_coupons(&self, member: MemberId) -> Result<Vec<MemberCoupon>, AuthorityError> {
+        self.call(move |c| Box::pin(async move { c.member_coupons(member).await })).map(|r| r.coupons)
     }
 }

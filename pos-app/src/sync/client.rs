@@ -6,12 +6,12 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use shared::ids::HoldId;
+use shared::ids::{HoldId, MemberId};
 use shared::receipt::ReceiptNo;
 use shared::sync::{
-    EnrolRequest, EnrolResponse, ErrorBody, HoldRequest, HoldResponse, MemberLookupRequest, MemberLookupResponse,
-    PROTOCOL_VERSION, PullResponse, PushRequest, PushResponse, SaleHistory, TILL_TOKEN_HEADER, TopUpRequest,
-    TopUpResponse,
+    CouponHoldRequest, CouponHoldResponse, EnrolRequest, EnrolResponse, ErrorBody, HoldRequest, HoldResponse,
+    MemberCouponsResponse, MemberLookupRequest, MemberLookupResponse, PROTOCOL_VERSION, PullResponse, PushRequest,
+    PushResponse, SaleHistory, TILL_TOKEN_HEADER, TopUpRequest, TopUpResponse,
 };
 
 use crate::store::StoreError;
@@ -170,6 +170,20 @@ impl HqClient {
 
     pub async fn top_up(&self, req: &TopUpRequest) -> Result<TopUpResponse, SyncError> {
         self.send(self.post("/api/v1/till/topups", req, self.timeouts.online)).await
+    }
+
+    pub async fn hold_coupon(&self, req: &CouponHoldRequest) -> Result<CouponHoldResponse, SyncError> {
+        self.send(self.post("/api/v1/till/coupons/holds", req, self.timeouts.online)).await
+    }
+
+    pub async fn release_coupon(&self, hold: HoldId) -> Result<(), SyncError> {
+        let path = format!("/api/v1/till/coupons/holds/{hold}/release");
+        self.send_empty(self.request(reqwest::Method::POST, &path, self.timeouts.online)).await
+    }
+
+    pub async fn member_coupons(&self, member: MemberId) -> Result<MemberCouponsResponse, SyncError> {
+        let path = format!("/api/v1/till/members/{member}/coupons");
+        self.send(self.request(reqwest::Method::GET, &path, self.timeouts.online)).await
     }
 
     pub async fn sale_history(&self, receipt: &ReceiptNo) -> Result<SaleHistory, SyncError> {

@@ -2,6 +2,8 @@
 //! [`ErrorKind`]. A key without both texts does not compile; the tests check none is empty.
 
 use crate::TillError;
+use crate::engine::CouponProblem;
+use shared::promotions::coupons::OfflineCouponRefusal;
 
 shared::text_table!(T {
     AppTitle => ("Tillpoint 收银", "Tillpoint till"),
@@ -25,6 +27,14 @@ shared::text_table!(T {
     Discounts => ("折扣", "Discounts"),
     Promotions => ("促销优惠", "Promotions"),
     TotalSaving => ("本单共优惠", "You save"),
+    KeyCoupons => ("会员券 Ins", "Coupons  Ins"),
+    Coupon => ("券", "Coupon"),
+    CouponNotUsed => ("未达使用条件", "not used yet"),
+    CouponTakenOffline => ("离线", "offline"),
+    NoCoupons => ("该会员没有可用的券", "The member has no coupons to use"),
+    PickCoupon => ("点选要用的券", "Touch a coupon to use it"),
+    CouponAdded => ("已加券", "Coupon added:"),
+    ValidUntil => ("有效期至", "valid until"),
     Gift => ("赠品", "Free gift"),
     ThresholdAway => ("再买 {missing} 可享「{name}」", "{missing} more for “{name}”"),
     Due => ("应收", "Due"),
@@ -204,6 +214,17 @@ shared::text_table!(ErrorKind {
     DayAlreadyClosed => ("该营业日已经日结", "That business day is already closed"),
     DiskFull => ("收银机磁盘已满：这一步没有保存，交易仍在；请清理空间或联系技术支持后重试",
                  "The till's disk is full: this step was not saved and the sale is still open; free space or call support, then try again"),
+    CouponCode => ("券码有误：请核对后重新输入", "That coupon code is mistyped: check it and type it again"),
+    CouponUnknown => ("没有这张券", "No coupon has this code"),
+    CouponExpired => ("这张券已过期", "This coupon has expired"),
+    CouponNotYet => ("这张券还没到使用时间", "This coupon cannot be used yet"),
+    CouponUsed => ("这张券已经用过了", "This coupon was already used"),
+    CouponHeld => ("这张券正在另一笔交易中使用", "This coupon is being used by another sale"),
+    CouponOtherMember => ("这张券属于另一位会员", "This coupon belongs to another member"),
+    CouponEnded => ("这张券的活动已结束", "This coupon's campaign has ended"),
+    CouponTwice => ("这张券已经在本单里", "This coupon is already on the sale"),
+    CouponOffline => ("总部连不上，这种券离线不能用", "HQ cannot be reached and this coupon needs HQ"),
+    CouponCap => ("总部连不上，今天本机离线可用的这种券已用完，上限", "HQ cannot be reached and this till has used today's offline allowance of these coupons:"),
     Other => ("操作失败", "That did not work"),
 });
 
@@ -232,6 +253,9 @@ impl ErrorKind {
                 (ErrorKind::PointsMinimum, Some(minimum.to_string()))
             }
             TillError::Points(P::ExceedsShare { max }) => (ErrorKind::PointsShare, Some(max.to_string())),
+            TillError::Coupon(CouponProblem::Offline(OfflineCouponRefusal::CapReached { cap, .. })) => {
+                (ErrorKind::CouponCap, Some(cap.to_string()))
+            }
             _ => (ErrorKind::of(e), None),
         }
     }
@@ -264,6 +288,22 @@ impl ErrorKind {
             TillError::Invalid(_) | TillError::Pricing(_) => ErrorKind::Invalid,
             TillError::ShiftsOpen(_) => ErrorKind::ShiftsOpen,
             TillError::DayAlreadyClosed(_) => ErrorKind::DayAlreadyClosed,
+            TillError::Coupon(p) => match p {
+                CouponProblem::Code(_) => ErrorKind::CouponCode,
+                CouponProblem::Unknown => ErrorKind::CouponUnknown,
+                CouponProblem::Expired => ErrorKind::CouponExpired,
+                CouponProblem::NotYetValid => ErrorKind::CouponNotYet,
+                CouponProblem::Used | CouponProblem::AlreadyTakenHere => ErrorKind::CouponUsed,
+                CouponProblem::Held => ErrorKind::CouponHeld,
+                CouponProblem::OtherMember => ErrorKind::CouponOtherMember,
+                CouponProblem::CampaignEnded | CouponProblem::Offline(OfflineCouponRefusal::Ended(_)) => {
+                    ErrorKind::CouponEnded
+                }
+                CouponProblem::AlreadyOnSale => ErrorKind::CouponTwice,
+                CouponProblem::Offline(OfflineCouponRefusal::CapReached { .. }) => ErrorKind::CouponCap,
+                CouponProblem::Offline(_) => ErrorKind::CouponOffline,
+                CouponProblem::Other(_) => ErrorKind::HqRefused,
+            },
             e if e.is_disk_full() => ErrorKind::DiskFull,
             _ => ErrorKind::Other,
         }

@@ -90,6 +90,10 @@ pub enum Message {
     SelectLine(usize),
     /// A quick key (goods without a barcode): its number in the snapshot's list.
     QuickKey(usize),
+    /// One of the member's coupons picked (its code).
+    PickCoupon(String),
+    /// A coupon on the sale taken off (its code).
+    RemoveCoupon(String),
     /// The demo printer's paper, read back after printing.
     Paper(Vec<String>),
     Setup(setup::SetupEvent),
@@ -220,6 +224,8 @@ pub struct App {
     pub needs_manager: Option<NeedsManager>,
     /// The sale line picked with the arrows or by touch (`None`: the last).
     pub selected: Option<usize>,
+    /// The attached member's coupons HQ listed (Insert), until one is picked or the sale ends.
+    pub coupon_choices: Vec<shared::sync::MemberCoupon>,
     pub confirm: Option<Confirm>,
     /// A manager signed in from the login screen (F1) to use the menu without a shift: day end,
     /// unlocking a cashier, HQ's refusals, the settings.
@@ -271,6 +277,7 @@ impl App {
             pending: 0,
             needs_manager: None,
             selected: None,
+            coupon_choices: Vec::new(),
             confirm: None,
             back_office: false,
             enrol_phone: None,
@@ -343,6 +350,11 @@ impl App {
             Message::Printer(e) => self.printer_event(&e),
             Message::Sync(s) => self.sync = *s,
             Message::QuickKey(i) => self.quick_key(i),
+            Message::PickCoupon(code) => {
+                self.coupon_choices.retain(|c| c.code != code);
+                self.send(Command::AddCoupon(code));
+            }
+            Message::RemoveCoupon(code) => self.send(Command::RemoveCoupon(code)),
             Message::SelectLine(i) => {
                 self.selected = Some(i);
                 self.confirm = None;
@@ -559,6 +571,7 @@ impl App {
             }
             Ok(Outcome::Completed(done)) => {
                 self.status = None;
+                self.coupon_choices.clear();
                 self.last_receipt = Some(done.receipt.clone());
                 self.done = Some(*done);
                 self.screen = Screen::Sale(Prompt::Scan);
@@ -572,6 +585,17 @@ impl App {
                 self.last_receipt = Some(*receipt);
             }
             Ok(Outcome::Held(list)) => self.screen = Screen::Held(list),
+            Ok(Outcome::MemberCoupons(list)) => {
+                if list.is_empty() {
+                    self.say(Tone::Info, self.t(T::NoCoupons));
+                } else {
+                    self.say(Tone::Info, self.t(T::PickCoupon));
+                }
+                self.coupon_choices = list;
+            }
+            Ok(Outcome::CouponAdded(name) | Outcome::Scanned(ScanOutcomeKind::Coupon(name))) => {
+                self.say(Tone::Good, format!("{} {name}", self.t(T::CouponAdded)));
+            }
             Ok(Outcome::StaffName(name)) => self.login_name = name,
             // One product found is added at once; several are listed to pick from.
             Ok(Outcome::Found { query, hits }) => match hits.as_slice() {

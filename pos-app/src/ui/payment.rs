@@ -2,7 +2,7 @@
 //! pay; once the sale is complete, the change, large, until the next sale starts.
 
 use iced::widget::text::Wrapping;
-use iced::widget::{Text, column, container, text};
+use iced::widget::{Text, button, column, container, row, text};
 use iced::{Element, Length};
 use shared::money::Money;
 use shared::sale::TenderKind;
@@ -61,14 +61,52 @@ impl App {
                     panel = panel.push(text(format!("  {} -{}", p.name, p.discount)).size(15));
                 }
             }
+            // The member's coupons: what each takes off, or that it is not used yet; ✕ takes it off.
+            for coupon in &c.coupons {
+                let said = if coupon.discount.0 > 0 {
+                    format!("{} {} -{}", self.t(T::Coupon), coupon.name, coupon.discount)
+                } else {
+                    format!("{} {} ({})", self.t(T::Coupon), coupon.name, self.t(T::CouponNotUsed))
+                };
+                let said = if coupon.offline { format!("{said} · {}", self.t(T::CouponTakenOffline)) } else { said };
+                panel = panel.push(
+                    row![
+                        text(said).size(15).width(Length::Fill),
+                        button(text("✕").size(14))
+                            .padding([0, 6])
+                            .style(button::text)
+                            .on_press(Message::RemoveCoupon(coupon.code.clone())),
+                    ]
+                    .spacing(4),
+                );
+            }
             panel = panel.push(
                 text(format!("{} -{}", self.t(T::Discounts), c.totals.manual_discounts + c.totals.order_discount))
                     .size(18),
             );
+            // The member's coupons HQ listed (Insert): one touch puts it on the sale.
+            for choice in &self.coupon_choices {
+                let valid = choice.valid_until.strftime("%m-%d").to_string();
+                panel = panel.push(
+                    button(
+                        text(format!(
+                            "{} {} · {} {valid}",
+                            self.t(T::Coupon),
+                            choice.coupon.name,
+                            self.t(T::ValidUntil)
+                        ))
+                        .size(15),
+                    )
+                    .padding([2, 6])
+                    .width(Length::Fill)
+                    .style(button::secondary)
+                    .on_press(Message::PickCoupon(choice.code.clone())),
+                );
+            }
         }
         panel = panel.push(text(format!("{} {}", self.t(T::Due), c.cash_due)).size(30));
         if !paying {
-            if c.totals.promotion_discounts.0 > 0 {
+            if c.totals.promotion_discounts.0 > 0 || c.totals.coupon_discounts.0 > 0 {
                 panel = panel.push(text(format!("{} {}", self.t(T::TotalSaving), c.totals.discounts())).size(18));
             }
             if let Some(h) = &c.threshold_hint {

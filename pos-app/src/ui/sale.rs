@@ -153,6 +153,7 @@ impl App {
                     None => self.say(Tone::Bad, ErrorKind::Invalid.text(self.lang)),
                 }
             }
+            (_, Input::F(15)) => self.send(Command::MemberCoupons),
             (_, Input::F(13)) => self.screen = Screen::Sale(Prompt::Points),
             (_, Input::F(14)) => self.screen = Screen::Sale(Prompt::StoredValue),
             (Prompt::UnlockWho, Input::Enter) if !entry.is_empty() => {
@@ -394,7 +395,20 @@ impl App {
             );
         }
         column![
-            container(text(member).size(18)).padding(8).width(Length::Fill).style(container::bordered_box),
+            // The member, and their coupons one touch (or Insert) away.
+            container(
+                row![
+                    text(member).size(18).width(Length::Fill),
+                    button(text(self.t(T::KeyCoupons)).size(16))
+                        .padding([0, 8])
+                        .style(button::secondary)
+                        .on_press(Message::Key(Input::F(15), std::time::Instant::now())),
+                ]
+                .spacing(8)
+            )
+            .padding(8)
+            .width(Length::Fill)
+            .style(container::bordered_box),
             row![
                 container(scrollable(lines)).width(Length::FillPortion(5)).height(Length::Fill),
                 container(totals).width(Length::FillPortion(2)).padding(8),

@@ -153,6 +153,8 @@ pub fn to_input(key: &keyboard::Key, text: Option<&str>) -> Option<Input> {
             // Points and stored value have no F-key of their own: Page Up and Page Down.
             Named::PageUp => Some(Input::F(13)),
             Named::PageDown => Some(Input::F(14)),
+            // The attached member's coupons, to pick from.
+            Named::Insert => Some(Input::F(15)),
             _ => None,
         },
         _ => text.and_then(|t| t.chars().next()).filter(|c| !c.is_control()).map(Input::Char),

@@ -103,6 +103,12 @@ pub enum Command {
     StaffName(String),
     /// A product picked from a search, one piece (or 1 kg).
     AddProduct(shared::catalog::ProductId),
+    /// A coupon by its code (typed, or picked from the member's coupons).
+    AddCoupon(String),
+    /// Takes a coupon off the sale (its hold is given back).
+    RemoveCoupon(String),
+    /// The attached member's coupons, from HQ.
+    MemberCoupons,
 }
 
 /// What a command did, beyond the new snapshot.
@@ -134,6 +140,10 @@ pub enum Outcome {
         query: String,
         hits: Vec<ProductHit>,
     },
+    /// The attached member's coupons to pick from.
+    MemberCoupons(Vec<shared::sync::MemberCoupon>),
+    /// A coupon went on the sale (its name).
+    CouponAdded(String),
 }
 
 /// A completed sale as the payment screen shows it until the next sale starts.
@@ -154,6 +164,8 @@ pub enum ScanOutcomeKind {
     Added,
     Member,
     Receipt(String),
+    /// A coupon code: the coupon's name.
+    Coupon(String),
 }
 
 /// What the screens show of the engine's state.
@@ -256,6 +268,7 @@ fn run(till: &mut Till, command: &Command) -> Result<Outcome, TillError> {
                 ScanOutcome::Added { .. } => ScanOutcomeKind::Added,
                 ScanOutcome::MemberAttached(_) => ScanOutcomeKind::Member,
                 ScanOutcome::Receipt(r) => ScanOutcomeKind::Receipt(r.to_string()),
+                ScanOutcome::Coupon(c) => ScanOutcomeKind::Coupon(c.name),
             })
         }),
         Command::AttachMember(by) => till.attach_member(by.clone()).map(|_| Outcome::Done),
@@ -344,6 +357,9 @@ fn run(till: &mut Till, command: &Command) -> Result<Outcome, TillError> {
         Command::Search(query) => till.search(query, 30).map(|hits| Outcome::Found { query: query.clone(), hits }),
         Command::StaffName(login) => till.staff_name(login).map(Outcome::StaffName),
         Command::AddProduct(id) => till.add_product(*id, Qty(1_000)).map(|_| Outcome::Done),
+        Command::AddCoupon(code) => till.add_coupon(code).map(|c| Outcome::CouponAdded(c.name)),
+        Command::RemoveCoupon(code) => till.remove_coupon(code).map(|_| Outcome::Done),
+        Command::MemberCoupons => till.member_coupons().map(Outcome::MemberCoupons),
         Command::Rejected => {
             let rows = till.rejected_events(50)?;
             Ok(Outcome::Rejected(rows.into_iter().map(|e| (format!("#{} {}", e.seq, e.kind), e.reason)).collect()))
