@@ -162,3 +162,31 @@ fn wrong_pins_and_no_session() {
     refused(&mut t, |t| t.scan(COLA), |e| matches!(e, TillError::NoOpenShift));
     refused(&mut t, |t| t.x_report(), |e| matches!(e, TillError::NoOpenShift));
 }
+
+#[test]
+fn bad_coupon_codes() {
+    let mut t = TestTill::ready();
+    ok(t.till.scan(COLA));
+    let coupon = |e: &TillError| matches!(e, TillError::Coupon(_));
+    for text in [
+        "CP1-",
+        "CP-1-ABCDEF",
+        "cp1-2-3",
+        "CP1-2-ABCDEU",
+        "CP1-2-ABCDEFG",
+        "CP１-2-ABCDEF",
+        "CP1-2-可乐可乐可乐",
+        "CP\u{0}-1",
+    ] {
+        refused(&mut t, |t| t.scan(text), coupon);
+        refused(&mut t, |t| t.add_coupon(text), coupon);
+    }
+    // A well-formed code HQ never issued.
+    let unknown = shared::promotions::coupons::CouponCode::new(
+        shared::promotions::coupons::CampaignId(1),
+        shared::promotions::coupons::CouponId(1),
+        &[1, 2, 3, 4, 5],
+    );
+    refused(&mut t, |t| t.add_coupon(&unknown.to_string()), coupon);
+    refused(&mut t, |t| t.remove_coupon("CP1-1-00000"), coupon);
+}

@@ -455,6 +455,17 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any text reads as a code or an error, never a panic; every code reads back as itself.
+        #[test]
+        fn any_text_parses_or_is_refused(text in ".{0,40}", campaign in 0u64..1_000_000, coupon in 0u64..1_000_000_000, random in proptest::collection::vec(proptest::num::u8::ANY, 5)) {
+            let _ = CouponCode::parse(&text);
+            let _ = CouponCode::looks_like(&text);
+            let code = CouponCode::new(CampaignId(campaign), CouponId(coupon), &random);
+            proptest::prop_assert_eq!(CouponCode::parse(&code.to_string()), Ok(code));
+        }
+    }
+
     #[test]
     fn offline_use_needs_a_known_active_campaign_that_allows_it_and_stops_at_the_cap() {
         let kind = CouponKind::AmountOff { scope: everything(), min_spend: Money::yuan(50), off: Money::yuan(5) };
