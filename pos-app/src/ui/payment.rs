@@ -49,7 +49,10 @@ impl App {
         if paying {
             panel = panel.push(text(format!("{} -{}", self.t(T::TotalSaving), c.totals.discounts())).size(18));
         } else {
-            panel = panel.push(text(format!("{} -{}", self.t(T::Savings), c.totals.member_savings)).size(18));
+            // A figure that took nothing off is not shown: the panel keeps its room for the due.
+            if c.totals.member_savings.0 != 0 {
+                panel = panel.push(text(format!("{} -{}", self.t(T::Savings), c.totals.member_savings)).size(18));
+            }
             // Every promotion together; order thresholds (满减, 满折) by name beneath (line
             // promotions show under their lines).
             if c.totals.promotion_discounts.0 > 0 {
@@ -80,10 +83,10 @@ impl App {
                     .spacing(4),
                 );
             }
-            panel = panel.push(
-                text(format!("{} -{}", self.t(T::Discounts), c.totals.manual_discounts + c.totals.order_discount))
-                    .size(18),
-            );
+            let discounts = c.totals.manual_discounts + c.totals.order_discount;
+            if discounts.0 != 0 {
+                panel = panel.push(text(format!("{} -{discounts}", self.t(T::Discounts))).size(18));
+            }
             // The member's coupons HQ listed (Insert): one touch puts it on the sale.
             for choice in &self.coupon_choices {
                 let valid = choice.valid_until.strftime("%m-%d").to_string();

@@ -20,6 +20,15 @@ const SCREEN: Size = Size::new(1024.0, 768.0);
 /// iced's line height: 1.3 times the text's size.
 const LINE_HEIGHT: f32 = 1.3;
 
+fn coupon_code() -> String {
+    shared::promotions::coupons::CouponCode::new(
+        shared::promotions::coupons::CampaignId(5),
+        shared::promotions::coupons::CouponId(1),
+        &[3, 1, 4, 1, 5],
+    )
+    .to_string()
+}
+
 fn caviar_barcode() -> String {
     ean("695999999999")
 }
@@ -257,11 +266,28 @@ fn till_with_caviar(lang: Lang) -> Ui {
             ),
         ])
         .expect("the promotions");
-    let TestTill { dir, till, devices, .. } = t;
+    // A member's coupon with a long name, which the sale takes last.
+    let now = jiff::Timestamp::now();
+    t.hq.add_coupon(
+        shared::promotions::coupons::CouponCode::parse(&coupon_code()).expect("a code"),
+        shared::promotions::coupons::Coupon {
+            id: shared::promotions::coupons::CouponId(1),
+            name: "会员专享 全场九五折券 年终回馈 限本人使用".into(),
+            kind: shared::promotions::coupons::CouponKind::PercentOff {
+                scope: Scope { all_products: true, ..Scope::default() },
+                bp: Bp(500),
+            },
+            offline_allowed: false,
+        },
+        t.member.id,
+        now - jiff::SignedDuration::from_hours(1),
+        now + jiff::SignedDuration::from_hours(24),
+    );
+    let TestTill { dir, till, devices, hq, member, .. } = t;
     let (engine, replies) = Engine::spawn(till);
     let mut app = App::new(engine, replies, lang);
     let replies = app.sources.replies.take().and_then(|s| s.take()).expect("replies");
-    let mut ui = Ui { app, replies, devices, _dir: dir };
+    let mut ui = Ui { app, replies, devices, hq, member, _dir: dir };
     ui.settle();
     ui
 }
@@ -326,7 +352,12 @@ fn every_screen_of_a_large_sale_fits_1024_by_768() {
             ui.type_slowly(code);
             ui.press(Input::Enter);
         }
+        // The member's coupon, typed as its code.
+        ui.type_slowly(&coupon_code());
+        ui.press(Input::Enter);
         let cart = ui.app.snap.cart.clone().expect("the sale");
+        assert_eq!(cart.coupons.len(), 1, "{:?}", ui.app.status);
+        assert!(cart.totals.coupon_discounts.0 > 0);
         assert_eq!(cart.lines[0].priced.gross, Money(89_999_991), "9 × ¥99,999.99");
         assert_eq!(cart.totals.promotion_discounts, Money(2000 + 8_888_800), "both promotions");
         assert_eq!(cart.lines[1].priced.qty, shared::money::Qty(99_999_000));

@@ -28,6 +28,10 @@ pub(crate) struct Ui {
     app: App,
     replies: Replies,
     devices: RecordingDevices,
+    /// The in-memory HQ the till asks (members, holds, coupons).
+    hq: pos_app::authority::InMemoryAuthority,
+    /// The member HQ knows (gold, 5,000 points).
+    member: shared::member::MemberSnapshot,
     _dir: tempfile::TempDir,
 }
 
@@ -42,12 +46,12 @@ impl Ui {
         let mut b = branch();
         change(&mut b);
         t.store().apply_changes(&[shared::sync::Change::Branch(b)]).expect("the branch's settings");
-        let TestTill { dir, till, devices, .. } = t;
+        let TestTill { dir, till, devices, hq, member, .. } = t;
         let (engine, replies) = Engine::spawn(till);
         let mut app = App::new(engine, replies, lang);
         // The test reads the replies itself instead of the iced subscription.
         let replies = app.sources.replies.take().and_then(|s| s.take()).expect("replies");
-        let mut ui = Ui { app, replies, devices, _dir: dir };
+        let mut ui = Ui { app, replies, devices, hq, member, _dir: dir };
         ui.settle();
         ui
     }

@@ -246,3 +246,54 @@ fn the_rendered_screens_work_by_mouse_and_touch_too() {
     let Screen::ZReport(z, _) = ui.app.screen.clone() else { unreachable!() };
     assert!(ui.shows(&format!("Over / short: {}", z.over_short.expect("counted"))));
 }
+
+#[test]
+fn the_member_s_coupons_are_picked_by_touch_shown_with_their_saving_and_taken_off_again() {
+    let mut ui = Ui::new(Lang::ZhCn);
+    let now = jiff::Timestamp::now();
+    let code = shared::promotions::coupons::CouponCode::new(
+        shared::promotions::coupons::CampaignId(2),
+        shared::promotions::coupons::CouponId(7),
+        &[2, 7, 1, 8, 2],
+    );
+    ui.hq.add_coupon(
+        code.clone(),
+        shared::promotions::coupons::Coupon {
+            id: shared::promotions::coupons::CouponId(7),
+            name: "满50减5".into(),
+            kind: shared::promotions::coupons::CouponKind::AmountOff {
+                scope: shared::promotions::Scope { all_products: true, ..Default::default() },
+                min_spend: Money::yuan(50),
+                off: Money::yuan(5),
+            },
+            offline_allowed: false,
+        },
+        ui.member.id,
+        now - jiff::SignedDuration::from_hours(1),
+        now + jiff::SignedDuration::from_hours(24),
+    );
+    ui.login_and_open_shift();
+    ui.type_slowly(OIL);
+    ui.press(Input::Enter);
+    // Without a member there is no list to pick from.
+    ui.click("会员券 Ins");
+    assert!(ui.app.coupon_choices.is_empty());
+    let phone = ui.member.phone.clone().expect("phone").to_string();
+    ui.press(Input::F(2));
+    ui.type_slowly(&phone);
+    ui.press(Input::Enter);
+    // Insert lists the member's coupons; one touch puts it on the sale.
+    ui.press(Input::F(15));
+    assert_eq!(ui.app.coupon_choices.len(), 1);
+    let choice = ui.app.coupon_choices[0].valid_until.strftime("%m-%d").to_string();
+    ui.click(&format!("券 满50减5 · 有效期至 {choice}"));
+    let cart = ui.app.snap.cart.clone().expect("the sale");
+    assert_eq!(cart.coupons.len(), 1);
+    assert_eq!(cart.totals.coupon_discounts, Money(500));
+    assert!(ui.shows("券 满50减5 -¥5.00"), "the saving is on the panel");
+    assert!(ui.app.coupon_choices.is_empty());
+    // ✕ takes it off again; HQ has it back.
+    ui.click("✕");
+    assert!(ui.app.snap.cart.as_ref().expect("the sale").coupons.is_empty());
+    assert!(!ui.hq.coupon_held(shared::promotions::coupons::CouponId(7)));
+}
