@@ -181,6 +181,7 @@ fn sale(
         tax: priced.tax,
         points_eligible_net: priced.points_eligible_net,
         promotions: priced.promotions.clone(),
+        coupons: Vec::new(),
         tenders: settled.tenders,
         change: settled.change,
         change_to_stored_value: Money::ZERO,

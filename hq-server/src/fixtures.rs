@@ -75,6 +75,7 @@ pub fn sale(till: &TillRef, receipt_seq: u32, lines: usize, tenders: usize) -> C
         tax: priced.tax,
         points_eligible_net: priced.points_eligible_net,
         promotions: priced.promotions.clone(),
+        coupons: Vec::new(),
         tenders: settled.tenders,
         change: settled.change,
         change_to_stored_value: Money::ZERO,

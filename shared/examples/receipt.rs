@@ -79,6 +79,7 @@ fn main() {
         tax: priced.tax,
         points_eligible_net: priced.points_eligible_net,
         promotions: priced.promotions.clone(),
+        coupons: Vec::new(),
         tenders: settlement.tenders,
         change: settlement.change,
         change_to_stored_value: Money::ZERO,

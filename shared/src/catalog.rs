@@ -460,11 +460,13 @@ pub fn classify_scan(code: &str, rules: &BarcodeRules) -> Result<ScannedCode, Ba
 }
 
 /// Whether what a cashier typed on the sale screen is a code to scan (a barcode's length: 8, 12
-/// or 13 digits, or a receipt number) rather than words to search the catalog by (a name, pinyin
+/// or 13 digits, a receipt number or a coupon code) rather than words to search the catalog by (a name, pinyin
 /// initials, a PLU or a product code). Letters are never read as a bad barcode.
 pub fn typed_is_code(text: &str) -> bool {
     let text = text.trim();
-    ReceiptNo::parse(text).is_ok() || (matches!(text.len(), 8 | 12 | 13) && text.bytes().all(|b| b.is_ascii_digit()))
+    ReceiptNo::parse(text).is_ok()
+        || crate::promotions::coupons::CouponCode::looks_like(text)
+        || (matches!(text.len(), 8 | 12 | 13) && text.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Builds the EAN-13 of a scale label (used by the simulators and tests).
@@ -481,7 +483,7 @@ mod tests {
 
     #[test]
     fn typed_words_are_searched_and_codes_scanned() {
-        for code in ["6901234567892", "69012345", "012345678905", "B001-01-000042"] {
+        for code in ["6901234567892", "69012345", "012345678905", "B001-01-000042", "CP12-3456-ABCDE7"] {
             assert!(typed_is_code(code), "{code}");
         }
         for words in ["kkkl", "可乐", "1234", "cola 330", "690123456789x", "P0001"] {

@@ -34,6 +34,11 @@ impl Money {
         self.0 == 0
     }
 
+    /// [`Money::is_zero`] by reference, for serde's `skip_serializing_if`.
+    pub fn is_zero_ref(&self) -> bool {
+        self.0 == 0
+    }
+
     pub fn is_negative(self) -> bool {
         self.0 < 0
     }

@@ -91,6 +91,9 @@ pub struct PricedLine {
     /// What promotions (step 3) took off this line, in all layers (≥ 0).
     #[serde(default)]
     pub promotion_discount: Money,
+    /// What the member's coupons (layer 4) took off this line (≥ 0).
+    #[serde(default, skip_serializing_if = "Money::is_zero_ref")]
+    pub coupon_discount: Money,
     /// What the manual override or discount took off (negative if an override raised the price).
     pub manual_discount: Money,
     /// The line's net before any order discount.
@@ -191,6 +194,8 @@ pub struct LinePromotions {
     pub unit: Option<Money>,
     /// The sum of the line's promotion allocations (≤ the line before promotions).
     pub discount: Money,
+    /// The sum of the line's coupon allocations (layer 4), after the promotions.
+    pub coupons: Money,
 }
 
 /// Steps 4–5 of one line, after steps 1–2 (`m`) and step 3 (`promotions`).
@@ -199,10 +204,11 @@ pub fn finish_line(
     m: &MemberPricedLine,
     promotions: LinePromotions,
 ) -> Result<PricedLine, PricingError> {
-    if promotions.discount.is_negative() || promotions.discount > m.after_member {
-        return Err(PricingError::DiscountExceedsLine { discount: promotions.discount, line: m.after_member });
+    let off = promotions.discount.checked_add(promotions.coupons).ok_or(PricingError::Overflow)?;
+    if promotions.discount.is_negative() || promotions.coupons.is_negative() || off > m.after_member {
+        return Err(PricingError::DiscountExceedsLine { discount: off, line: m.after_member });
     }
-    let after_promotions = m.after_member - promotions.discount;
+    let after_promotions = m.after_member - off;
     let unit = promotions.unit.unwrap_or(m.unit);
     // Step 4: manual override or line discount.
     let (unit, net) = match input.manual {
@@ -239,6 +245,7 @@ pub fn finish_line(
         gross: m.gross,
         member_saving: m.member_saving,
         promotion_discount: promotions.discount,
+        coupon_discount: promotions.coupons,
         manual_discount: after_promotions - net,
         net,
     })

@@ -202,6 +202,9 @@ pub struct Receipt {
     /// Every promotion that took effect, by name, with its discount.
     #[serde(default)]
     pub promotions: Vec<ReceiptSaving>,
+    /// Every coupon the sale used, by name and code, with what it took off.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub coupons: Vec<ReceiptSaving>,
     pub discounts: Money,
     /// 本单共优惠: member savings, promotions and discounts together.
     #[serde(default)]
@@ -289,6 +292,11 @@ impl Receipt {
             gross: sale.totals.gross,
             member_savings: sale.totals.member_savings,
             promotions: applied.iter().map(|p| ReceiptSaving { name: p.name.clone(), amount: p.discount }).collect(),
+            coupons: sale
+                .coupons
+                .iter()
+                .map(|c| ReceiptSaving { name: format!("{} {}", c.coupon.name, c.code), amount: c.discount })
+                .collect(),
             discounts: sale.totals.manual_discounts + sale.totals.order_discount,
             total_saving: sale.totals.discounts(),
             clawback: Money::ZERO,
@@ -357,6 +365,7 @@ impl Receipt {
             gross: refund.total,
             member_savings: Money::ZERO,
             promotions: Vec::new(),
+            coupons: Vec::new(),
             discounts: Money::ZERO,
             total_saving: Money::ZERO,
             clawback: refund.clawback,
@@ -447,6 +456,10 @@ impl Receipt {
             for p in self.promotions.iter().filter(|p| p.amount.0 > 0) {
                 out.plain(f.left_right(&p.name, &(-p.amount).plain()));
             }
+            for c in &self.coupons {
+                out.plain(f.wrap(&format!("{}: {}", l.coupon, c.name)));
+                out.plain(f.left_right("", &(-c.amount).plain()));
+            }
             if self.discounts.0 != 0 {
                 out.plain(f.left_right(l.discounts, &(-self.discounts).plain()));
             }
@@ -459,7 +472,7 @@ impl Receipt {
         }
         let due_label = if is_refund { l.refund_total } else { l.due };
         out.tall(f.left_right(due_label, &self.due.plain()));
-        if !is_refund && self.total_saving.0 > 0 && (!self.promotions.is_empty() || self.discounts.0 > 0) {
+        if !is_refund && self.total_saving.0 > 0 && (!self.promotions.is_empty() || !self.coupons.is_empty() || self.discounts.0 > 0) {
             out.bold(f.left_right(l.total_saving, &self.total_saving.plain()));
         }
         out.rule(f.rule('-'));

@@ -248,6 +248,8 @@ pub enum Change {
     },
     /// A promotion published, changed or withdrawn at a version of HQ's promotion set.
     Promotion(PromotionChange),
+    /// A coupon campaign created, changed or ended: what its coupons give and the offline rule.
+    CouponCampaign(crate::promotions::coupons::CouponCampaign),
 }
 
 /// One promotion as of a version of HQ's promotion set: published or changed (`promotion` is the
@@ -324,6 +326,64 @@ pub struct HoldResponse {
     /// Usable balances after the hold.
     pub points_available: i64,
     pub stored_value_available: StoredValue,
+}
+
+/// A till asks HQ to hold a coupon for a sale (like points): HQ checks the code, its owner and its
+/// validity and reserves it atomically, so two tills presenting one coupon get one hold between
+/// them. The sale's event captures it; an abandoned hold is released or expires.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CouponHoldRequest {
+    /// Chosen by the till so a retried request is not held twice.
+    pub hold: HoldId,
+    pub sale: SaleId,
+    /// The code as scanned or typed.
+    pub code: String,
+    /// The member on the sale, if any: a coupon of another member is refused.
+    pub member: Option<MemberId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CouponHoldResponse {
+    pub hold: HoldId,
+    /// The code as HQ writes it.
+    pub code: String,
+    /// What the coupon gives, as the till applies it.
+    pub coupon: crate::promotions::coupons::Coupon,
+    /// The member the coupon was issued to.
+    pub member: MemberId,
+    /// The last moment the coupon may be used.
+    pub valid_until: Timestamp,
+    /// When HQ gives the hold back if no sale captures it.
+    pub expires_at: Timestamp,
+}
+
+/// The stable codes of HQ's refusals of a coupon hold (the `error` of the JSON body, HTTP 409).
+pub mod coupon_refusal {
+    /// No coupon has this code (or its secret is wrong).
+    pub const UNKNOWN: &str = "coupon_unknown";
+    pub const EXPIRED: &str = "coupon_expired";
+    pub const NOT_YET_VALID: &str = "coupon_not_yet_valid";
+    /// Already used by a completed sale.
+    pub const USED: &str = "coupon_used";
+    /// Held for another sale that is still paying.
+    pub const HELD: &str = "coupon_held";
+    pub const OTHER_MEMBER: &str = "coupon_other_member";
+    pub const CAMPAIGN_ENDED: &str = "coupon_campaign_ended";
+}
+
+/// A coupon a member can use now, for the till's "pick from the member's coupons".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberCoupon {
+    pub code: String,
+    pub coupon: crate::promotions::coupons::Coupon,
+    pub valid_until: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberCouponsResponse {
+    /// Usable now (issued, in its validity, not used, not held by another sale), soonest to
+    /// expire first.
+    pub coupons: Vec<MemberCoupon>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -254,6 +254,7 @@ fn a_member_sale_then_two_partial_returns_take_back_exactly_what_was_earned() {
         tax: priced.tax,
         points_eligible_net: priced.points_eligible_net,
         promotions: priced.promotions.clone(),
+        coupons: Vec::new(),
         tenders: settlement.tenders,
         change: settlement.change,
         change_to_stored_value: Money::ZERO,

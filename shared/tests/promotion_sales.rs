@@ -11,9 +11,10 @@ use shared::promotions::{
     Audience, Branches, Customer, Limits, Promotion, PromotionEngine, PromotionId, PromotionKind, PromotionSet,
     Schedule, Scope, Slab,
 };
+use shared::promotions::coupons::{Coupon, CouponId, CouponKind};
 use shared::receipt::ReceiptNo;
 use shared::sale::{
-    CompletedSale, InconsistentSale, LineItem, PromotionContext, Refund, RefundError, RefundKind, ReturnPick,
+    CompletedSale, InconsistentSale, LineItem, PromotionContext, RedeemedCoupon, Refund, RefundError, RefundKind, ReturnPick,
     TenderInput, plan_refund, plan_refund_with, price_sale_with, settle,
 };
 use shared::{Bp, Money, Qty};
@@ -89,13 +90,14 @@ fn example_items() -> Vec<LineItem> {
     vec![item(COLA, "可乐", 300, 4), item(CHIPS, "薯片", 800, 2), item(MILK, "牛奶", 1200, 1)]
 }
 
-fn context<'a>(engine: &'a PromotionEngine, gifts: &'a [LineItem]) -> PromotionContext<'a> {
+fn context<'a>(engine: &'a PromotionEngine, gifts: &'a [LineItem], coupons: &'a [Coupon]) -> PromotionContext<'a> {
     PromotionContext {
         engine,
         branch: BranchId(1),
         at: date(2026, 11, 30).at(10, 0, 0, 0),
         customer: Customer::default(),
         gifts,
+        coupons,
     }
 }
 
@@ -109,9 +111,29 @@ fn sell_with(
     member: Option<&MemberBenefit>,
     order: Option<OrderDiscount>,
 ) -> CompletedSale {
+    sell_with_coupons(items, set, member, order, &[])
+}
+
+fn sell_with_coupons(
+    items: &[LineItem],
+    set: PromotionSet,
+    member: Option<&MemberBenefit>,
+    order: Option<OrderDiscount>,
+    coupons: &[Coupon],
+) -> CompletedSale {
     let engine = PromotionEngine::new(set);
     let gifts = [item(TOWEL, "毛巾", 1500, 1)];
-    let priced = price_sale_with(items, member, order, Some(&context(&engine, &gifts))).expect("priced");
+    let priced = price_sale_with(items, member, order, Some(&context(&engine, &gifts, coupons))).expect("priced");
+    let redeemed: Vec<RedeemedCoupon> = priced
+        .coupons
+        .iter()
+        .map(|a| RedeemedCoupon {
+            code: format!("CP1-{}-ABCDEF", a.id.0),
+            coupon: coupons.iter().find(|c| c.id == a.id).expect("presented").clone(),
+            hold: None,
+            discount: a.discount,
+        })
+        .collect();
     let paid = settle(priced.totals.total, &[TenderInput::cash(Money::yuan(500))], CashRounding::None).expect("paid");
     let sale = CompletedSale {
         id: SaleId::new(),
@@ -128,6 +150,7 @@ fn sell_with(
         tax: priced.tax,
         points_eligible_net: priced.points_eligible_net,
         promotions: priced.promotions,
+        coupons: redeemed,
         tenders: paid.tenders,
         change: paid.change,
         change_to_stored_value: Money::ZERO,
@@ -388,4 +411,74 @@ proptest! {
         let back: Money = refunds.iter().map(|r| r.total).sum();
         prop_assert_eq!(back, sale.totals.due);
     }
+}
+
+fn five_off_from(min_yuan: i64) -> Coupon {
+    Coupon {
+        id: CouponId(41),
+        name: "满减券".into(),
+        kind: CouponKind::AmountOff {
+            scope: Scope { all_products: true, ..Scope::default() },
+            min_spend: Money::yuan(min_yuan),
+            off: Money::yuan(5),
+        },
+        offline_allowed: false,
+    }
+}
+
+#[test]
+fn a_coupon_comes_last_and_returns_pay_back_what_each_line_paid() {
+    // After the promotions the lines cost 8.53 / 10.23 / 10.24 (¥29.00); ¥5 off spread by what
+    // each still costs: 1.47 / 1.76 / 1.77, so ¥24.00 is due.
+    let sale = sell_with_coupons(&example_items(), example_set(false), None, None, &[five_off_from(29)]);
+    sale.check().expect("a consistent sale");
+    assert_eq!(sale.totals.coupon_discounts, Money::yuan(5));
+    assert_eq!(sale.totals.due, Money::yuan(24));
+    let coupons: Vec<Vec<(CouponId, Money)>> = sale.lines.iter().map(|l| l.coupons.clone()).collect();
+    assert_eq!(
+        coupons,
+        vec![vec![(CouponId(41), Money(147))], vec![(CouponId(41), Money(176))], vec![(CouponId(41), Money(177))]]
+    );
+    assert_eq!(sale.coupons.len(), 1);
+    assert_eq!(sale.coupons[0].discount, Money::yuan(5));
+    // The 牛奶 back: what it paid, 10.24 − 1.77; the coupon is never given back as money.
+    let milk = plan_refund(&sale, &[], &[pick(2, 1)], CashRounding::None).expect("milk");
+    assert_eq!(milk.total, Money(847));
+    let milk = record(&sale, milk);
+    milk.check().expect("a consistent refund");
+    let rest = plan_refund(&sale, std::slice::from_ref(&milk), &[pick(0, 4), pick(1, 2)], CashRounding::None)
+        .expect("the rest");
+    assert_eq!(milk.total + rest.total, sale.totals.due);
+    // With 满30减5 clawed back: the kept goods measured after layers 1–2, not after the coupon.
+    let sale = sell_with_coupons(&example_items(), example_set(true), None, None, &[five_off_from(29)]);
+    let milk = plan_refund(&sale, &[], &[pick(2, 1)], CashRounding::None).expect("milk");
+    assert_eq!((milk.total, milk.clawback), (Money(847 - 324), Money(324)));
+}
+
+#[test]
+fn a_coupon_whose_minimum_is_not_reached_is_unused_and_the_member_keeps_it() {
+    let engine = PromotionEngine::new(example_set(false));
+    let coupons = [five_off_from(40)];
+    let priced = price_sale_with(&example_items(), None, None, Some(&context(&engine, &[], &coupons))).expect("priced");
+    assert!(priced.coupons.is_empty());
+    assert_eq!(priced.unused_coupons, vec![CouponId(41)]);
+    assert_eq!(priced.totals.coupon_discounts, Money::ZERO);
+    assert_eq!(priced.totals.due, Money::yuan(29));
+}
+
+#[test]
+fn a_tampered_coupon_record_is_caught_by_the_sale_check() {
+    let sale = sell_with_coupons(&example_items(), example_set(false), None, None, &[five_off_from(29)]);
+    let mut moved = sale.clone();
+    moved.lines[0].coupons[0].1 = Money(148);
+    assert_eq!(moved.check(), Err(InconsistentSale::CouponAllocations(41)));
+    let mut claimed = sale.clone();
+    claimed.coupons[0].discount = Money::yuan(6);
+    assert_eq!(claimed.check(), Err(InconsistentSale::CouponAllocations(41)));
+    let mut twice = sale.clone();
+    twice.coupons.push(twice.coupons[0].clone());
+    assert_eq!(twice.check(), Err(InconsistentSale::CouponAllocations(41)));
+    let mut unrecorded = sale;
+    unrecorded.coupons.clear();
+    assert_eq!(unrecorded.check(), Err(InconsistentSale::CouponAllocations(41)));
 }

@@ -115,6 +115,7 @@ fn sale_from(
         tax: priced.tax,
         points_eligible_net: priced.points_eligible_net,
         promotions: priced.promotions.clone(),
+        coupons: Vec::new(),
         tenders: s.tenders,
         change: s.change,
         change_to_stored_value: Money::ZERO,

@@ -240,6 +240,9 @@ fn repriced(facts: &dyn Facts, s: &CompletedSale) -> StoreResult<Vec<String>> {
         s.lines.iter().filter(|l| l.gift_of.is_none()).map(|l| l.item.clone()).collect();
     let gifts: Vec<shared::sale::LineItem> =
         s.lines.iter().filter(|l| l.gift_of.is_some()).map(|l| l.item.clone()).collect();
+    // The coupons as the sale applied them, in its order (whether each is genuine and unused is
+    // the capture's question, not the pricing's).
+    let coupons: Vec<shared::promotions::coupons::Coupon> = s.coupons.iter().map(|c| c.coupon.clone()).collect();
     let context = shared::sale::PromotionContext {
         engine: &engine,
         branch: s.branch,
@@ -250,6 +253,7 @@ fn repriced(facts: &dyn Facts, s: &CompletedSale) -> StoreResult<Vec<String>> {
             used_by_member: Default::default(),
         },
         gifts: &gifts,
+        coupons: &coupons,
     };
     let again = match shared::sale::price_sale_with(&items, benefit.as_ref(), s.order_discount, Some(&context)) {
         Ok(p) => p,
@@ -259,7 +263,9 @@ fn repriced(facts: &dyn Facts, s: &CompletedSale) -> StoreResult<Vec<String>> {
         }
     };
     let differs =
-        |a: &shared::sale::SaleLine, b: &shared::sale::SaleLine| a.promotions != b.promotions || a.net != b.net;
+        |a: &shared::sale::SaleLine, b: &shared::sale::SaleLine| {
+        a.promotions != b.promotions || a.coupons != b.coupons || a.net != b.net
+    };
     let lines: Vec<String> = s
         .lines
         .iter()

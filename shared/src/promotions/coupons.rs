@@ -60,6 +60,168 @@ pub struct AppliedCoupon {
     pub discount: Money,
 }
 
+/// A coupon campaign's id at HQ: every coupon belongs to one campaign, which says what it gives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CampaignId(pub u64);
+
+impl std::fmt::Display for CampaignId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl std::fmt::Display for CouponId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// A coupon campaign as the tills hold it (pulled like the promotions): what its coupons give, and
+/// whether and how far they may be taken while HQ cannot be reached.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CouponCampaign {
+    pub id: CampaignId,
+    pub name: String,
+    pub kind: CouponKind,
+    /// Offline use: `None` refuses it; `Some(n)` lets one till take up to `n` of this campaign's
+    /// coupons per business day while offline (HQ checks each at ingest and flags a bad one; the
+    /// sale stands).
+    pub offline_cap: Option<u32>,
+    /// False once HQ ended the campaign: its coupons are refused, online and offline.
+    pub active: bool,
+}
+
+impl CouponCampaign {
+    /// The coupon a code of this campaign stands for, as the till applies it offline.
+    pub fn coupon(&self, id: CouponId) -> Coupon {
+        Coupon { id, name: self.name.clone(), kind: self.kind.clone(), offline_allowed: self.offline_cap.is_some() }
+    }
+}
+
+/// Why a till refuses a coupon offline.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum OfflineCouponRefusal {
+    #[error("this till does not know coupon campaign {0}")]
+    UnknownCampaign(CampaignId),
+    #[error("the campaign “{0}” has ended")]
+    Ended(String),
+    #[error("“{0}” coupons can only be used while HQ can be reached")]
+    NotOffline(String),
+    #[error("this till has taken {used} “{name}” coupons offline today, the most allowed is {cap}")]
+    CapReached { name: String, used: u32, cap: u32 },
+}
+
+/// Whether a till may take a coupon of `campaign` offline, having taken `used_today` of the
+/// campaign's coupons offline this business day.
+pub fn offline_use(campaign: Option<&CouponCampaign>, id: CampaignId, used_today: u32) -> Result<(), OfflineCouponRefusal> {
+    let c = campaign.ok_or(OfflineCouponRefusal::UnknownCampaign(id))?;
+    if !c.active {
+        return Err(OfflineCouponRefusal::Ended(c.name.clone()));
+    }
+    match c.offline_cap {
+        None => Err(OfflineCouponRefusal::NotOffline(c.name.clone())),
+        Some(cap) if used_today >= cap => Err(OfflineCouponRefusal::CapReached { name: c.name.clone(), used: used_today, cap }),
+        Some(_) => Ok(()),
+    }
+}
+
+/// The code printed on a coupon and shown on the member's phone: `CP{campaign}-{coupon}-{secret}`,
+/// the secret being five characters of Crockford's base 32 that HQ drew at random and a sixth that
+/// checks the whole code (so a mistyped code is refused at the till, online or not). Only HQ can
+/// tell a guessed secret from the real one; a till offline takes the campaign and coupon from the
+/// code and HQ checks the secret when the sale arrives.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CouponCode {
+    pub campaign: CampaignId,
+    pub coupon: CouponId,
+    /// The five random characters (without the check character).
+    pub secret: String,
+}
+
+/// Why a text is not a coupon code.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CouponCodeError {
+    #[error("a coupon code reads CP<campaign>-<number>-<six characters>")]
+    Form,
+    #[error("this coupon code has a mistake in it (its check character does not match)")]
+    Check,
+}
+
+/// Crockford's base 32: no I, L, O or U, so a code read aloud or typed is not mistaken.
+const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+/// Random characters in a code's secret.
+pub const SECRET_LEN: usize = 5;
+
+impl CouponCode {
+    /// A code from HQ's ids and `random` (at least [`SECRET_LEN`] bytes of randomness; each byte
+    /// gives one character).
+    pub fn new(campaign: CampaignId, coupon: CouponId, random: &[u8]) -> CouponCode {
+        let secret = random.iter().take(SECRET_LEN).map(|b| ALPHABET[usize::from(b % 32)] as char).collect();
+        CouponCode { campaign, coupon, secret }
+    }
+
+    /// Whether a scanned or typed text is meant as a coupon code (`CP…-…`), right or mistyped: the
+    /// till never looks such a text up as a product, so a mistyped coupon gets the coupon's error.
+    pub fn looks_like(text: &str) -> bool {
+        let t = text.trim();
+        t.len() > 2 && t.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("CP")) && t.contains('-')
+    }
+
+    /// Reads a code as scanned or typed: case, spaces and the letters Crockford reads as digits
+    /// (I, L → 1, O → 0) are forgiven; anything else that is not a code is an error.
+    pub fn parse(text: &str) -> Result<CouponCode, CouponCodeError> {
+        let t: String = text.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
+        let rest = t.strip_prefix("CP").ok_or(CouponCodeError::Form)?;
+        let mut parts = rest.split('-');
+        let (Some(campaign), Some(coupon), Some(secret), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(CouponCodeError::Form);
+        };
+        let number = |s: &str| -> Result<u64, CouponCodeError> {
+            if s.is_empty() || s.len() > 15 || !s.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(CouponCodeError::Form);
+            }
+            s.parse().map_err(|_| CouponCodeError::Form)
+        };
+        let (campaign, coupon) = (CampaignId(number(campaign)?), CouponId(number(coupon)?));
+        let secret: String = secret
+            .chars()
+            .map(|c| match c {
+                'I' | 'L' => '1',
+                'O' => '0',
+                c => c,
+            })
+            .collect();
+        if secret.len() != SECRET_LEN + 1 || !secret.bytes().all(|b| ALPHABET.contains(&b)) {
+            return Err(CouponCodeError::Form);
+        }
+        let (body, check) = secret.split_at(SECRET_LEN);
+        let code = CouponCode { campaign, coupon, secret: body.to_owned() };
+        if check.as_bytes()[0] != code.check() {
+            return Err(CouponCodeError::Check);
+        }
+        Ok(code)
+    }
+
+    /// The check character: a sum over the code's characters with odd weights, mod 32, so every
+    /// single mistyped character changes it (and most swaps of two).
+    fn check(&self) -> u8 {
+        let text = format!("{}-{}-{}", self.campaign, self.coupon, self.secret);
+        let sum = text.bytes().enumerate().fold(0u64, |acc, (i, b)| {
+            let v = ALPHABET.iter().position(|a| *a == b).map_or(u64::from(b), |p| p as u64);
+            (acc + v * (2 * (i as u64 % 16) + 1)) % 32
+        });
+        ALPHABET[sum as usize]
+    }
+}
+
+impl std::fmt::Display for CouponCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CP{}-{}-{}{}", self.campaign, self.coupon, self.secret, self.check() as char)
+    }
+}
+
 impl Coupon {
     /// Checks what applying the coupon relies on.
     pub fn validate(&self) -> Result<(), PromotionError> {
@@ -236,5 +398,60 @@ mod tests {
         assert_eq!(c.validate(), Err(PromotionError::EmptyScope));
         let c = coupon(1, CouponKind::FixedPriceItem { product: MILK, price: Money(-1) });
         assert_eq!(c.validate(), Err(PromotionError::NegativeAmount { field: "price", value: Money(-1) }));
+    }
+
+    #[test]
+    fn a_code_reads_back_and_a_mistyped_one_is_caught() {
+        let code = CouponCode::new(CampaignId(12), CouponId(3456), &[7, 40, 200, 13, 31]);
+        let text = code.to_string();
+        assert!(text.starts_with("CP12-3456-"), "{text}");
+        assert_eq!(text.len(), "CP12-3456-".len() + SECRET_LEN + 1);
+        assert_eq!(CouponCode::parse(&text), Ok(code.clone()));
+        // As typed: lower case, spaces, O for 0 and I/L for 1 are forgiven.
+        let typed = text.to_lowercase().replace('-', " - ");
+        assert_eq!(CouponCode::parse(&typed), Ok(code.clone()));
+        assert!(CouponCode::looks_like(&typed) && CouponCode::looks_like("cp1-2"));
+        assert!(!CouponCode::looks_like("6901234567892") && !CouponCode::looks_like("CP") && !CouponCode::looks_like("可乐-1"));
+        // Every single character of the secret changed to any other is caught.
+        let secret_at = "CP12-3456-".len();
+        for i in secret_at..text.len() {
+            for &c in ALPHABET {
+                if text.as_bytes()[i] == c {
+                    continue;
+                }
+                let mut wrong = text.clone().into_bytes();
+                wrong[i] = c;
+                let wrong = String::from_utf8(wrong).expect("ascii");
+                assert_eq!(CouponCode::parse(&wrong), Err(CouponCodeError::Check), "{wrong}");
+            }
+        }
+        // So is another coupon's number with this secret.
+        assert_eq!(CouponCode::parse(&text.replace("3456", "3457")), Err(CouponCodeError::Check));
+        for bad in ["", "CP", "CP12-3456", "CP12-3456-ABC", "XX12-3456-ABCDEF", "CP-3456-ABCDEF", "CP1a-3-ABCDEF",
+            "CP1-2-3-ABCDEF", "CP1-2-ABCDEU", "6901234567892", "CP99999999999999999-1-ABCDEF"]
+        {
+            assert_eq!(CouponCode::parse(bad), Err(CouponCodeError::Form), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn offline_use_needs_a_known_active_campaign_that_allows_it_and_stops_at_the_cap() {
+        let kind = CouponKind::AmountOff { scope: everything(), min_spend: Money::yuan(50), off: Money::yuan(5) };
+        let mut c = CouponCampaign { id: CampaignId(4), name: "满50减5".into(), kind, offline_cap: Some(2), active: true };
+        assert_eq!(offline_use(Some(&c), c.id, 0), Ok(()));
+        assert_eq!(offline_use(Some(&c), c.id, 1), Ok(()));
+        assert_eq!(
+            offline_use(Some(&c), c.id, 2),
+            Err(OfflineCouponRefusal::CapReached { name: "满50减5".into(), used: 2, cap: 2 })
+        );
+        assert_eq!(offline_use(None, CampaignId(9), 0), Err(OfflineCouponRefusal::UnknownCampaign(CampaignId(9))));
+        c.offline_cap = None;
+        assert_eq!(offline_use(Some(&c), c.id, 0), Err(OfflineCouponRefusal::NotOffline("满50减5".into())));
+        c.offline_cap = Some(5);
+        c.active = false;
+        assert_eq!(offline_use(Some(&c), c.id, 0), Err(OfflineCouponRefusal::Ended("满50减5".into())));
+        let coupon = CouponCampaign { active: true, ..c }.coupon(CouponId(77));
+        assert_eq!(coupon.id, CouponId(77));
+        assert!(coupon.offline_allowed);
     }
 }

@@ -52,6 +52,7 @@ pub(super) struct Labels {
     pub(super) gift: &'static str,
     pub(super) total_saving: &'static str,
     pub(super) clawback: &'static str,
+    pub(super) coupon: &'static str,
 }
 
 impl Labels {
@@ -96,6 +97,7 @@ impl Labels {
                 gift: "赠品",
                 total_saving: "本单共优惠",
                 clawback: "促销扣回",
+                coupon: "优惠券",
             },
             Lang::En => Labels {
                 reprint: "*** REPRINT ***",
@@ -136,6 +138,7 @@ impl Labels {
                 gift: "Free gift",
                 total_saving: "You saved",
                 clawback: "Promotion taken back",
+                coupon: "Coupon",
             },
         }
     }

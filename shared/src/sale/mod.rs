@@ -15,6 +15,7 @@ use crate::pricing::{
     CashRounding, LineInput, LinePromotions, ManualAdjustment, MemberBenefit, MemberPricedLine, OrderDiscount,
     PricedLine, PricingError, finish_line, price_line_member, spread_largest_remainder,
 };
+use crate::promotions::coupons::{AppliedCoupon, Coupon, CouponId};
 use crate::promotions::{
     AppliedPromotion, CartError, CartLine, Customer, PromotionCart, PromotionEngine, PromotionId, PromotionKind,
     PromotionOutcome, ThresholdHint,
@@ -59,6 +60,9 @@ pub struct SaleLine {
     /// The 满赠 promotion that added this line as a gift at ¥0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gift_of: Option<PromotionId>,
+    /// Every coupon's fen on this line (layer 4); they sum to `priced.coupon_discount`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub coupons: Vec<(CouponId, Money)>,
     /// This line's part of the order discount.
     pub order_discount: Money,
     /// What the line finally costs: `priced.net - order_discount`.
@@ -66,8 +70,8 @@ pub struct SaleLine {
 }
 
 /// The money figures of a sale.
-/// `total = gross - member_savings - promotion_discounts - manual_discounts - order_discount` is the
-/// sum of the lines' nets; `due = total + rounding` is what the tenders pay.
+/// `total = gross - member_savings - promotion_discounts - coupon_discounts - manual_discounts -
+/// order_discount` is the sum of the lines' nets; `due = total + rounding` is what the tenders pay.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SaleTotals {
     pub gross: Money,
@@ -75,6 +79,9 @@ pub struct SaleTotals {
     /// What promotions took off, all lines together.
     #[serde(default)]
     pub promotion_discounts: Money,
+    /// What the member's coupons took off, all lines together.
+    #[serde(default, skip_serializing_if = "Money::is_zero_ref")]
+    pub coupon_discounts: Money,
     pub manual_discounts: Money,
     pub order_discount: Money,
     pub total: Money,
@@ -84,9 +91,10 @@ pub struct SaleTotals {
 }
 
 impl SaleTotals {
-    /// Everything taken off the gross: member savings, promotions, manual and order discounts.
+    /// Everything taken off the gross: member savings, promotions, coupons, manual and order
+    /// discounts.
     pub fn discounts(&self) -> Money {
-        self.member_savings + self.promotion_discounts + self.manual_discounts + self.order_discount
+        self.member_savings + self.promotion_discounts + self.coupon_discounts + self.manual_discounts + self.order_discount
     }
 }
 
@@ -102,6 +110,11 @@ pub struct PricedSale {
     pub promotions: Option<SalePromotions>,
     /// The order threshold the cart is near ("再买 ¥X 可享 …"), for the sale screen.
     pub threshold_hint: Option<ThresholdHint>,
+    /// The coupons that took effect, each with its discount (the lines carry the allocations).
+    pub coupons: Vec<AppliedCoupon>,
+    /// Coupons presented that gave nothing on this cart (minimum spend not reached, nothing in
+    /// scope): the member keeps them.
+    pub unused_coupons: Vec<CouponId>,
 }
 
 /// The record of a sale's promotions: the set version it was priced with and every promotion that
@@ -132,6 +145,8 @@ pub struct PromotionContext<'a> {
     /// The gift products the set names (see [`PromotionContext::gift_products`]), as lines of one
     /// unit; a gift whose product is missing here is not added.
     pub gifts: &'a [LineItem],
+    /// Layer 4: the coupons held for this sale, applied last in this order.
+    pub coupons: &'a [Coupon],
 }
 
 impl PromotionContext<'_> {
@@ -229,6 +244,7 @@ pub fn price_sale_with(
             Some(l) => LinePromotions {
                 unit: (l.unit != m.unit).then_some(l.unit),
                 discount: l.allocations.iter().map(|a| a.1).sum(),
+                coupons: l.coupon_allocations.iter().map(|a| a.1).sum(),
             },
             None => LinePromotions::default(),
         };
@@ -240,6 +256,7 @@ pub fn price_sale_with(
     let gross = sum(&|p| p.gross)?;
     let member_savings = sum(&|p| p.member_saving)?;
     let promotion_discounts = sum(&|p| p.promotion_discount)?;
+    let coupon_discounts = sum(&|p| p.coupon_discount)?;
     let manual_discounts = sum(&|p| p.manual_discount)?;
     let weights: Vec<i64> =
         items.iter().zip(&priced).map(|(item, p)| if item.pricing.discount_eligible { p.net.0 } else { 0 }).collect();
@@ -264,6 +281,11 @@ pub fn price_sale_with(
                 .map(|l| l.allocations.clone())
                 .unwrap_or_default(),
             gift_of,
+            coupons: outcome
+                .as_ref()
+                .and_then(|o| o.lines.get(index))
+                .map(|l| l.coupon_allocations.clone())
+                .unwrap_or_default(),
             order_discount: Money(part),
             net: priced.net - Money(part),
         })
@@ -277,6 +299,7 @@ pub fn price_sale_with(
             gross,
             member_savings,
             promotion_discounts,
+            coupon_discounts,
             manual_discounts,
             order_discount: order_amount,
             total,
@@ -286,6 +309,8 @@ pub fn price_sale_with(
         tax,
         points_eligible_net,
         threshold_hint,
+        coupons: outcome.as_ref().map(|o| o.coupons.clone()).unwrap_or_default(),
+        unused_coupons: outcome.as_ref().map(|o| o.unused_coupons.clone()).unwrap_or_default(),
         promotions: outcome.map(|o| SalePromotions {
             version: o.version,
             at: promotions.map_or(jiff::civil::DateTime::default(), |c| c.at),
@@ -325,7 +350,7 @@ fn run_promotions(
                 weighed: item.weighed,
             })
             .collect(),
-        coupons: Vec::new(),
+        coupons: ctx.coupons.to_vec(),
     };
     let outcome = ctx.engine.price(&cart).map_err(SaleError::Promotions)?;
     let hint = ctx.engine.nearest_threshold(&cart, &outcome);
@@ -371,6 +396,21 @@ pub struct CompletedSale {
     /// The promotion set version the sale was priced with and the promotions that took effect.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promotions: Option<SalePromotions>,
+    /// The member's coupons the sale used (layer 4): HQ captures each (its hold, or the code when
+    /// it was taken offline).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub coupons: Vec<RedeemedCoupon>,
+}
+
+/// A coupon a sale used: the code presented, the coupon as applied, the HQ hold that reserved it
+/// (`None`: taken while HQ could not be reached, under the campaign's offline cap) and what it took
+/// off (its allocations are on the lines).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RedeemedCoupon {
+    pub code: String,
+    pub coupon: Coupon,
+    pub hold: Option<crate::ids::HoldId>,
+    pub discount: Money,
 }
 
 /// Why a sale record does not add up (HQ rejects such an event with this reason).
@@ -414,6 +454,8 @@ pub enum InconsistentSale {
     PromotionAllocations(u64),
     #[error("a gift line must cost nothing and name a promotion the sale recorded")]
     GiftLine,
+    #[error("coupon {0}: its allocations on the lines do not sum to its discount, or it is not recorded")]
+    CouponAllocations(u64),
 }
 
 impl CompletedSale {
@@ -436,7 +478,9 @@ impl CompletedSale {
         if self.lines.iter().map(|l| l.net).sum::<Money>() != t.total {
             return Err(InconsistentSale::LinesVsTotal);
         }
-        if t.gross - t.member_savings - t.promotion_discounts - t.manual_discounts - t.order_discount != t.total {
+        if t.gross - t.member_savings - t.promotion_discounts - t.coupon_discounts - t.manual_discounts - t.order_discount
+            != t.total
+        {
             return Err(InconsistentSale::TotalVsDiscounts);
         }
         if t.total + t.rounding != t.due {
@@ -517,6 +561,40 @@ impl CompletedSale {
         if let Some(a) = self.lines.iter().flat_map(|l| &l.promotions).find(|a| !applied.iter().any(|p| p.id == a.0)) {
             return Err(InconsistentSale::PromotionAllocations(a.0.0));
         }
+        self.check_coupons()
+    }
+
+    /// Layer 4 as [`CompletedSale::check_promotions`] checks layers 1–3: every line's coupon
+    /// allocations sum to its coupon discount, every coupon's to its discount, each coupon once.
+    fn check_coupons(&self) -> Result<(), InconsistentSale> {
+        use crate::limits::{self, MAX_LINES};
+        limits::count("coupons", self.coupons.len(), MAX_LINES)?;
+        for l in &self.lines {
+            limits::count("a line's coupons", l.coupons.len(), MAX_LINES)?;
+            let sum: i128 = l.coupons.iter().map(|a| i128::from(a.1.0)).sum();
+            if l.coupons.iter().any(|a| a.1.0 <= 0) || sum != i128::from(l.priced.coupon_discount.0) {
+                return Err(InconsistentSale::CouponAllocations(l.coupons.first().map_or(0, |a| a.0.0)));
+            }
+            if l.gift_of.is_some() && !l.coupons.is_empty() {
+                return Err(InconsistentSale::GiftLine);
+            }
+        }
+        let sum: i128 = self.lines.iter().map(|l| i128::from(l.priced.coupon_discount.0)).sum();
+        if sum != i128::from(self.totals.coupon_discounts.0) {
+            return Err(InconsistentSale::CouponAllocations(0));
+        }
+        for (n, c) in self.coupons.iter().enumerate() {
+            limits::non_negative("a coupon's discount", c.discount)?;
+            let on_lines: i128 =
+                self.lines.iter().flat_map(|l| &l.coupons).filter(|a| a.0 == c.coupon.id).map(|a| i128::from(a.1.0)).sum();
+            let twice = self.coupons[..n].iter().any(|d| d.coupon.id == c.coupon.id);
+            if c.discount.0 <= 0 || on_lines != i128::from(c.discount.0) || twice {
+                return Err(InconsistentSale::CouponAllocations(c.coupon.id.0));
+            }
+        }
+        if let Some(a) = self.lines.iter().flat_map(|l| &l.coupons).find(|a| !self.coupons.iter().any(|c| c.coupon.id == a.0)) {
+            return Err(InconsistentSale::CouponAllocations(a.0.0));
+        }
         Ok(())
     }
 
@@ -533,6 +611,7 @@ impl CompletedSale {
                 ("a line's gross", l.priced.gross),
                 ("a line's member saving", l.priced.member_saving),
                 ("a line's promotion discount", l.priced.promotion_discount),
+                ("a line's coupon discount", l.priced.coupon_discount),
                 ("a line's net", l.priced.net),
                 ("a line's order discount", l.order_discount),
                 ("a line's net", l.net),
@@ -546,6 +625,7 @@ impl CompletedSale {
             ("the gross", t.gross),
             ("the member savings", t.member_savings),
             ("the promotion discounts", t.promotion_discounts),
+            ("the coupon discounts", t.coupon_discounts),
             ("the order discount", t.order_discount),
             ("the total", t.total),
             ("the amount due", t.due),

@@ -285,7 +285,7 @@ pub fn plan_refund_with(
                     // net: the promotions, then a manual line discount and the order discount, off.
                     net_before: l.priced.gross - l.priced.member_saving,
                     allocations: l.promotions.clone(),
-                    coupon_allocations: Vec::new(),
+                    coupon_allocations: l.coupons.clone(),
                     after_promotions: l.priced.manual_discount + l.order_discount,
                 })
                 .collect();
