@@ -155,6 +155,11 @@ const CONSOLE: &[(&str, &str, May)] = &[
     ("GET", "/console/promotions/{id}/edit", Roles(&[A, M], false)),
     ("POST", "/console/promotions/{id}/edit", Roles(&[A, M], false)),
     ("POST", "/console/promotions/{id}/withdraw", Roles(&[A, M], false)),
+    ("GET", "/console/coupons", Roles(EVERYONE, false)),
+    ("POST", "/console/coupons", Roles(&[A, M], false)),
+    ("GET", "/console/coupons/{id}", Roles(EVERYONE, false)),
+    ("POST", "/console/coupons/{id}/issue", Roles(&[A, M], false)),
+    ("POST", "/console/coupons/{id}/end", Roles(&[A, M], false)),
     ("GET", "/console/finance", Roles(EVERYONE, false)),
     ("GET", "/console/audit", Roles(&[A, F], false)),
     ("GET", "/console/users", Roles(&[A], false)),
@@ -204,7 +209,7 @@ impl World {
             self.member.clone()
         } else if template.contains("/promotions/{id}") {
             self.promotion.to_string()
-        } else if template.contains("/coupon-campaigns/{id}") {
+        } else if template.contains("/coupon-campaigns/{id}") || template.contains("/coupons/{id}") {
             self.coupon_campaign.to_string()
         } else {
             "01a2290d-0000-7000-8000-000000000000".into()

@@ -350,6 +350,37 @@ async fn concurrent_holds_of_one_coupon_give_exactly_one() {
     }
     assert_eq!(statuses.iter().filter(|s| **s == StatusCode::OK).count(), 1, "{statuses:?}");
     assert!(statuses.iter().all(|s| *s == StatusCode::OK || *s == StatusCode::CONFLICT), "{statuses:?}");
+
+    // Two stores on one database (as two HQ processes), each with threads, on a fresh coupon.
+    let (_, _, code) = one_coupon(&app, "13800000002", amount_off("另一券")).await;
+    let parsed = CouponCode::parse(&code).expect("code");
+    let (till, _) = app.enrolled_till(branch).await;
+    let second = std::sync::Arc::new(app.db.open(hq_server::Clock::system()).expect("a second store"));
+    let first = app.store.clone();
+    let wins = tokio::task::spawn_blocking(move || {
+        use hq_server::store::{BranchStore, CouponStore};
+        let till = first.get_till(till.till).expect("till");
+        let threads: Vec<_> = (0..8)
+            .map(|i| {
+                let store: std::sync::Arc<hq_server::SqlStore> =
+                    if i % 2 == 0 { first.clone() } else { second.clone() };
+                let (till, parsed, code) = (till.clone(), parsed.clone(), code.clone());
+                std::thread::spawn(move || {
+                    let req = shared::sync::CouponHoldRequest {
+                        hold: HoldId::new(),
+                        sale: SaleId::new(),
+                        code,
+                        member: None,
+                    };
+                    store.hold_coupon(&till, &req, &parsed, jiff::Timestamp::now()).expect("stored").is_ok()
+                })
+            })
+            .collect();
+        threads.into_iter().map(|t| t.join().expect("thread")).filter(|won| *won).count()
+    })
+    .await
+    .expect("join");
+    assert_eq!(wins, 1, "exactly one hold across stores and threads");
 }
 
 /// A sale of the fixture's goods priced with `coupon` (through the empty promotion set, as a till
@@ -499,7 +530,10 @@ async fn sales_capture_their_coupons_once_offline_ones_by_code_and_a_reused_one_
         (branch_row[col(&report, "redeemed")].as_i64(), branch_row[col(&report, "discount")].as_i64()),
         (Some(2), Some(1000))
     );
-    let campaign_row = rows.iter().find(|r| r[0] == id.to_string() && r[2] == "").expect("the campaign's row");
+    let campaign_row = rows
+        .iter()
+        .find(|r| r[0].as_str().and_then(|s| s.parse::<u64>().ok()) == Some(id) && r[2] == "")
+        .expect("the campaign's row");
     assert_eq!(campaign_row[col(&report, "issued")], 2);
     assert_eq!(campaign_row[col(&report, "outstanding")], 0);
     let sales = app.get(&q("sales_by_branch"), &app.admin).await.expect(StatusCode::OK).body;
@@ -539,17 +573,69 @@ async fn a_sale_with_coupons_but_no_promotion_record_is_flagged() {
     assert_eq!(repriced_flags(&app).len(), 1, "{:?}", repriced_flags(&app));
 }
 
+/// A console page or form post as the admin, in Chinese: (status, redirect, body).
+async fn console(app: &TestApp, method: &str, uri: &str, form: Option<String>) -> (StatusCode, Option<String>, String) {
+    let mut b =
+        Request::builder().method(method).uri(uri).header("cookie", &app.admin).header("accept-language", "zh-CN");
+    let body = match form {
+        Some(f) => {
+            b = b.header("content-type", "application/x-www-form-urlencoded");
+            Body::from(f)
+        }
+        None => Body::empty(),
+    };
+    let resp = app.router.clone().oneshot(b.body(body).expect("request")).await.expect("response");
+    let status = resp.status();
+    let location = resp.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.expect("body");
+    (status, location, String::from_utf8_lossy(&bytes).into_owned())
+}
+
 #[tokio::test]
-async fn the_console_shows_campaigns_and_a_members_coupons() {
+async fn the_console_creates_issues_ends_and_shows_a_members_coupons() {
     let app = spawn_app().await;
-    let (id, m, code) = one_coupon(&app, "13800000001", amount_off("满50减5")).await;
-    let list = app.get("/console/coupons", &app.admin).await;
-    assert_eq!(list.status, StatusCode::OK, "{}", list.text);
-    assert!(list.text.contains("满50减5"), "{}", list.text);
-    let page = app.get(&format!("/console/coupons/{id}"), &app.admin).await;
-    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
-    assert!(page.text.contains("满50减5"));
-    let member = app.get(&format!("/console/members/{m}"), &app.admin).await;
-    assert_eq!(member.status, StatusCode::OK);
-    assert!(member.text.contains(&code), "the member's page lists their coupons");
+    let (m, m_code) = member(&app, "13800000001", json!({})).await;
+    let (status, _, list) = console(&app, "GET", "/console/coupons", None).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let at = list.find("name=\"_csrf\" value=\"").expect("a CSRF field") + 20;
+    let csrf = list[at..at + 32].to_owned();
+    let form = |off: &str| {
+        format!(
+            "_csrf={csrf}&name=%E6%BB%A150%E5%87%8F5&kind=amount_off&min_spend=50&off={off}&all_products=1&days=30&offline_cap=20"
+        )
+    };
+    // Zero off: refused naming the field, nothing created.
+    let (status, location, body) = console(&app, "POST", "/console/coupons", Some(form("0"))).await;
+    assert_eq!((status, location), (StatusCode::UNPROCESSABLE_ENTITY, None));
+    assert!(body.contains("kind.off"), "{body}");
+    assert!(app.get("/api/v1/coupon-campaigns", &app.admin).await.body.as_array().is_some_and(Vec::is_empty));
+    let (_, location, _) = console(&app, "POST", "/console/coupons", Some(form("5"))).await;
+    let location = location.expect("created, then sent to its page");
+    let (_, _, page) = console(&app, "GET", &location, None).await;
+    assert!(page.contains("满 ¥50.00 减 ¥5.00"), "{page}");
+
+    // Issue from a pasted CSV: one good row, one unknown.
+    let members = format!("member%0A{m_code}%0A99999999");
+    let issue = format!("_csrf={csrf}&batch=console-1&audience=members&members={members}");
+    let (status, _, page) = console(&app, "POST", &format!("{location}/issue"), Some(issue.clone())).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("本次发放 1 张") && page.contains("99999999"), "{page}");
+    let (_, _, page) = console(&app, "POST", &format!("{location}/issue"), Some(issue)).await;
+    assert!(page.contains("本次发放 0 张；1 位会员此批次已发过"), "a resubmitted form issues nothing twice: {page}");
+    let (_, _, list) = console(&app, "GET", "/console/coupons", None).await;
+    assert!(list.contains("满50减5"), "{list}");
+
+    // The member's page lists the coupon with its code and status.
+    let code = coupons_of(&app, &m).await[0]["code"].as_str().expect("code").to_owned();
+    let (status, _, page) = console(&app, "GET", &format!("/console/members/{m}"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(&code) && page.contains("未使用"), "{page}");
+
+    // Ended from its page.
+    let (_, location2, _) = console(&app, "POST", &format!("{location}/end"), Some(format!("_csrf={csrf}"))).await;
+    assert_eq!(location2.as_deref(), Some(location.as_str()));
+    let (_, _, page) = console(&app, "GET", &location, None).await;
+    assert!(page.contains("已结束") && !page.contains("id=\"issue\""), "{page}");
+    let (status, _, _) = console(&app, "POST", &format!("{location}/end"), Some("_csrf=forged".into())).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 }
