@@ -77,6 +77,7 @@ impl DemoOptions {
             members: 20,
             history_days: 0,
             promotions: false,
+            coupons: false,
             ..DemoOptions::default()
         }
     }

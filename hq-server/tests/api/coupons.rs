@@ -237,6 +237,31 @@ async fn coupons_are_issued_to_each_audience_once_per_batch_with_bad_rows_report
     let counts = app.get(&format!("/api/v1/coupon-campaigns/{id}"), &app.admin).await.body["counts"].clone();
     assert_eq!((counts["issued"].as_u64(), counts["outstanding"].as_u64()), (Some(7), Some(7)));
     app.get("/api/v1/members/not-a-uuid/coupons", &app.admin).await.expect(StatusCode::BAD_REQUEST);
+    // An unknown campaign, a blank batch, a hostile list: refused, nothing issued.
+    let audit = app.audit_count().await;
+    app.post(
+        "/api/v1/coupon-campaigns/999/issue",
+        &app.admin,
+        json!({"batch": "x", "audience": {"kind": "members", "members": ["13800000001"]}}),
+    )
+    .await
+    .expect(StatusCode::NOT_FOUND);
+    app.post(
+        &format!("/api/v1/coupon-campaigns/{id}/issue"),
+        &app.admin,
+        json!({"batch": "  ", "audience": {"kind": "members", "members": ["13800000001"]}}),
+    )
+    .await
+    .expect(StatusCode::UNPROCESSABLE_ENTITY);
+    app.post(
+        &format!("/api/v1/coupon-campaigns/{id}/issue"),
+        &app.admin,
+        json!({"batch": "x", "audience": {"kind": "members", "members": 7}}),
+    )
+    .await
+    .expect(StatusCode::BAD_REQUEST);
+    assert_eq!(app.audit_count().await, audit);
+    assert_eq!(coupons_of(&app, &a).await.len(), 4);
 }
 
 #[tokio::test]
@@ -270,7 +295,15 @@ async fn a_hold_is_retry_safe_exclusive_released_and_refused_with_each_code() {
     release(&app, &token, h).await.expect(StatusCode::NO_CONTENT);
     release(&app, &token, h).await.expect(StatusCode::NO_CONTENT);
     release(&app, &token, HoldId::new()).await.expect(StatusCode::NO_CONTENT);
-    hold(&app, &other_token, HoldId::new(), &code, None).await.expect(StatusCode::OK);
+    let taken = HoldId::new();
+    hold(&app, &other_token, taken, &code, None).await.expect(StatusCode::OK);
+    // A hold whose time has passed may be taken over by another sale.
+    let id1 = parsed_id(&code);
+    app.store.raw(|c| Ok(c.execute("UPDATE coupons SET hold_expires_at = 1 WHERE id = ?1", [id1])?)).expect("lapse");
+    hold(&app, &token, HoldId::new(), &code, Some(&m)).await.expect(StatusCode::OK);
+    release(&app, &other_token, taken).await.expect(StatusCode::NO_CONTENT);
+    let r = hold(&app, &other_token, HoldId::new(), &code, None).await.expect(StatusCode::CONFLICT);
+    assert_eq!(r.error_code(), shared::sync::coupon_refusal::HELD, "releasing a lapsed hold frees nothing");
 
     // Each refusal.
     let refused = |r: Reply, code: &str| {
