@@ -261,6 +261,11 @@ shared::text_table!(C {
     EndCampaign => ("结束活动", "End the campaign"),
     IssuedNow => ("本次发放 {0} 张；{1} 位会员此批次已发过", "Issued {0} now; {1} members already had one from this batch"),
     ValidUntil => ("有效期至", "Valid until"),
+    FlaggedCoupons => ("存疑的用券销售", "Sales with doubtful coupons"),
+    FlaggedCouponsHint => (
+        "销售照常入账、顾客实付不变；这些券总部无法确认（重复使用、未知券码、他人的券、已过期、超出离线上限），请人工核对",
+        "Accepted as charged; HQ could not vouch for these coupons (used twice, unknown code, another member's, expired, beyond the offline cap): check them"
+    ),
     Language => ("English", "中文"),
     Drill => ("点门店看每日，点日期看收银机与班次，点小票看明细", "Click a branch for its days, a day for its tills and shifts, a receipt for the sale"),
 });

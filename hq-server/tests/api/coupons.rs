@@ -592,6 +592,65 @@ async fn sales_capture_their_coupons_once_offline_ones_by_code_and_a_reused_one_
 }
 
 #[tokio::test]
+async fn offline_use_against_the_campaigns_rule_redeems_and_flags_and_a_lapsed_hold_still_captures() {
+    let app = spawn_app().await;
+    let branch = app.branch("B001").await;
+    let (till, token) = app.enrolled_till(branch).await;
+    let usable_coupon = |m: String| {
+        let (app, token) = (&app, &token);
+        async move {
+            let r = till_send(app, token, Method::GET, &format!("/api/v1/till/members/{m}/coupons"), None).await;
+            let c = &r.expect(StatusCode::OK).body["coupons"][0];
+            let coupon: Coupon = serde_json::from_value(c["coupon"].clone()).expect("coupon");
+            (coupon, c["code"].as_str().expect("code").to_owned())
+        }
+    };
+    // One a till a day offline: the second is redeemed and flagged.
+    let mut capped = amount_off("每日一张");
+    capped["offline_cap"] = json!(1);
+    let (id, m, _) = one_coupon(&app, "13800000001", capped).await;
+    issue(&app, id, "b2", json!({"kind": "members", "members": ["13800000001"]})).await;
+    for seq in 1..=2u32 {
+        let (coupon, code) = usable_coupon(m.clone()).await;
+        let sale = sale_with(&till, seq, &coupon, &code, None);
+        let r =
+            app.push(&token, till.till, vec![envelope(till.till, u64::from(seq), Event::SaleCompleted(sale))]).await;
+        assert_eq!(r.expect(StatusCode::OK).body["results"][0]["outcome"]["status"], "accepted");
+    }
+    let flags = coupon_flags(&app);
+    assert_eq!(flags.len(), 1, "{flags:?}");
+    assert!(flags[0].contains("beyond the cap"), "{flags:?}");
+    assert!(coupons_of(&app, &m).await.iter().all(|c| c["status"] == "redeemed"));
+
+    // Online only: taken offline anyway, redeemed and flagged.
+    let mut online = amount_off("仅在线");
+    online["offline_cap"] = Value::Null;
+    let (_, m2, _) = one_coupon(&app, "13800000002", online).await;
+    let (coupon, code) = usable_coupon(m2.clone()).await;
+    let sale = sale_with(&till, 3, &coupon, &code, None);
+    app.push(&token, till.till, vec![envelope(till.till, 3, Event::SaleCompleted(sale))]).await.expect(StatusCode::OK);
+    let flags = coupon_flags(&app);
+    assert!(flags.iter().any(|f| f.contains("online use only")), "{flags:?}");
+    assert_eq!(coupons_of(&app, &m2).await[0]["status"], "redeemed");
+
+    // A hold that lapsed with nobody else taking the coupon is still captured, unflagged.
+    let (_, m3, _) = one_coupon(&app, "13800000003", amount_off("慢慢付")).await;
+    let (coupon, code) = usable_coupon(m3.clone()).await;
+    let h = HoldId::new();
+    hold(&app, &token, h, &code, Some(&m3)).await.expect(StatusCode::OK);
+    let id3 = parsed_id(&code);
+    app.store.raw(|c| Ok(c.execute("UPDATE coupons SET hold_expires_at = 1 WHERE id = ?1", [id3])?)).expect("lapse");
+    let sale = sale_with(&till, 4, &coupon, &code, Some(h));
+    app.push(&token, till.till, vec![envelope(till.till, 4, Event::SaleCompleted(sale))]).await.expect(StatusCode::OK);
+    assert_eq!(coupons_of(&app, &m3).await[0]["status"], "redeemed");
+    assert_eq!(coupon_flags(&app).len(), 2, "{:?}", coupon_flags(&app));
+
+    // The console lists the flagged sales beside the campaigns.
+    let (_, _, page) = console(&app, "GET", "/console/coupons", None).await;
+    assert!(page.contains("flagged-coupons") && page.contains("beyond the cap"), "{page}");
+}
+
+#[tokio::test]
 async fn a_sale_with_coupons_but_no_promotion_record_is_flagged() {
     let app = spawn_app().await;
     let branch = app.branch("B001").await;

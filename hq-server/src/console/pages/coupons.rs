@@ -196,7 +196,10 @@ pub(crate) async fn coupons(State(state): State<AppState>, page: Page) -> PageRe
 }
 
 async fn list_page(state: &AppState, page: &Page, f: &CampaignForm, error: Option<String>) -> PageResult {
-    let list = state.db(|s| s.list_campaigns()).await?;
+    let own = (page.me.user.role == Role::BranchManager).then_some(page.me.user.branch_id).flatten();
+    let (list, flagged) = state
+        .db(move |s| Ok((s.list_campaigns()?, s.flagged_sales(crate::store::sql::coupons::COUPON_FLAG, own, 100)?)))
+        .await?;
     let body = html! {
         table #campaigns {
             thead { tr { th { "#" } th { (page.t(C::Name)) } th { (page.t(C::CouponKindLabel)) } th { (page.t(C::Validity)) }
@@ -204,6 +207,21 @@ async fn list_page(state: &AppState, page: &Page, f: &CampaignForm, error: Optio
                 th.n { (page.t(C::CouponUsed)) } th.n { (page.t(C::Discount)) } th.n { (page.t(C::CouponExpired)) }
                 th.n { (page.t(C::CouponOutstanding)) } } }
             tbody { @for r in &list { (campaign_row(page, r)) } }
+        }
+        h2 { (page.t(C::FlaggedCoupons)) }
+        p.muted { (page.t(C::FlaggedCouponsHint)) }
+        @if flagged.is_empty() {
+            p #flagged-none { "—" }
+        } @else {
+            table #flagged-coupons {
+                thead { tr { th { (page.t(C::Till)) } th { (page.t(C::Receipt)) } th { (page.t(C::Received)) } th { (page.t(C::Reason)) } } }
+                tbody { @for f in &flagged { tr {
+                    td { a href={ "/console/tills/" (f.till_id.0) } { (f.branch_code) " · " (format!("{:02}", f.till_number)) } }
+                    td { (f.receipt_no.clone().unwrap_or_default()) }
+                    td { (crate::calendar::hq_time(f.received_at).strftime("%Y-%m-%d %H:%M")) }
+                    td { span.flag { "⚑ " (f.flag) } }
+                } } }
+            }
         }
         @if may_edit(page) {
             h2 { (page.t(C::NewCampaign)) }
