@@ -44,7 +44,7 @@ pub mod can {
     pub const ADJUST_MEMBERS: &[Role] = &[Admin, Finance, Marketing];
     /// Change the member policy.
     pub const EDIT_POLICY: &[Role] = &[Admin, Marketing];
-    /// Publish, change and withdraw promotions.
+    /// Publish, change and withdraw promotions; create, end and issue coupon campaigns.
     pub const EDIT_PROMOTIONS: &[Role] = &[Admin, Marketing];
     /// Read and verify the audit log.
     pub const SEE_AUDIT: &[Role] = &[Admin, Finance];
@@ -132,6 +132,12 @@ pub const API: &[Rule] = &[
     ("PUT", "/api/v1/promotions/{id}", Roles(can::EDIT_PROMOTIONS)),
     ("POST", "/api/v1/promotions/{id}/withdraw", Roles(can::EDIT_PROMOTIONS)),
     ("GET", "/api/v1/promotions/{id}/effect", Roles(can::READ)),
+    ("GET", "/api/v1/coupon-campaigns", Roles(can::READ)),
+    ("POST", "/api/v1/coupon-campaigns", Roles(can::EDIT_PROMOTIONS)),
+    ("GET", "/api/v1/coupon-campaigns/{id}", Roles(can::READ)),
+    ("POST", "/api/v1/coupon-campaigns/{id}/end", Roles(can::EDIT_PROMOTIONS)),
+    ("POST", "/api/v1/coupon-campaigns/{id}/issue", Roles(can::EDIT_PROMOTIONS)),
+    ("GET", "/api/v1/members/{id}/coupons", Roles(can::SEE_MEMBERS)),
     ("POST", "/api/v1/sync/enrol", Anyone),
     ("POST", "/api/v1/sync/push", Till),
     ("GET", "/api/v1/sync/pull", Till),
@@ -139,6 +145,9 @@ pub const API: &[Rule] = &[
     ("POST", "/api/v1/till/holds", Till),
     ("POST", "/api/v1/till/holds/{hold}/release", Till),
     ("POST", "/api/v1/till/topups", Till),
+    ("POST", "/api/v1/till/coupons/holds", Till),
+    ("POST", "/api/v1/till/coupons/holds/{hold}/release", Till),
+    ("GET", "/api/v1/till/members/{member_id}/coupons", Till),
     ("GET", "/api/v1/till/sales/{receipt}", Till),
 ];
 
@@ -181,6 +190,11 @@ pub const CONSOLE: &[Rule] = &[
     ("GET", "/console/promotions/{id}/edit", Roles(can::EDIT_PROMOTIONS)),
     ("POST", "/console/promotions/{id}/edit", Roles(can::EDIT_PROMOTIONS)),
     ("POST", "/console/promotions/{id}/withdraw", Roles(can::EDIT_PROMOTIONS)),
+    ("GET", "/console/coupons", Roles(can::READ)),
+    ("POST", "/console/coupons", Roles(can::EDIT_PROMOTIONS)),
+    ("GET", "/console/coupons/{id}", Roles(can::READ)),
+    ("POST", "/console/coupons/{id}/issue", Roles(can::EDIT_PROMOTIONS)),
+    ("POST", "/console/coupons/{id}/end", Roles(can::EDIT_PROMOTIONS)),
     ("GET", "/console/finance", Roles(can::READ)),
     ("GET", "/console/audit", Roles(can::SEE_AUDIT)),
     ("GET", "/console/users", Roles(can::ADMINISTER)),

@@ -46,6 +46,9 @@ pub struct DemoOptions {
     pub history_days: u32,
     /// Publish a week's promotions (特价, 第二件半价, 买二赠一, 满减, a member day) after the history.
     pub promotions: bool,
+    /// Two coupon campaigns (满50减5 usable offline, 20 a till a day; 9折 on fresh food, online
+    /// only) issued to every member, so the till's demo has coupons to pick.
+    pub coupons: bool,
 }
 
 impl Default for DemoOptions {
@@ -59,6 +62,7 @@ impl Default for DemoOptions {
             code_ttl: Duration::from_secs(3600),
             history_days: 14,
             promotions: true,
+            coupons: true,
         }
     }
 }
@@ -73,6 +77,7 @@ impl DemoOptions {
             members: 20,
             history_days: 0,
             promotions: false,
+            coupons: false,
             ..DemoOptions::default()
         }
     }
@@ -552,7 +557,50 @@ pub fn seed(store: &dyn Store, options: &DemoOptions) -> StoreResult<DemoSummary
     if options.promotions {
         seed_promotions(store, &actor, &category_ids)?;
     }
+    if options.coupons {
+        seed_coupons(store, &actor, &category_ids)?;
+    }
     Ok(DemoSummary { branches, categories: KINDS.len() + 1, products: summary.created, members, history_sales })
+}
+
+/// Two coupon campaigns valid for 30 days from their issue, issued to every member (by tier):
+/// 满50减5 on everything, usable offline up to 20 a till a day, and 9折 on fresh food, online only.
+fn seed_coupons(store: &dyn Store, actor: &Actor, category_ids: &[CategoryId]) -> StoreResult<()> {
+    use crate::model::{CouponAudience, CouponValidity, IssueRequest, NewCampaign};
+    use shared::promotions::Scope;
+    use shared::promotions::coupons::CouponKind;
+    let fresh = KINDS.iter().position(|k| k.code == "FRESH").and_then(|i| category_ids.get(i)).copied();
+    let mut campaigns = vec![NewCampaign {
+        name: "满50减5".into(),
+        kind: CouponKind::AmountOff {
+            scope: Scope { all_products: true, ..Scope::default() },
+            min_spend: Money::yuan(50),
+            off: Money::yuan(5),
+        },
+        offline_cap: Some(20),
+        validity: CouponValidity::Days { days: 30 },
+    }];
+    if let Some(fresh) = fresh {
+        campaigns.push(NewCampaign {
+            name: "生鲜9折券".into(),
+            kind: CouponKind::PercentOff {
+                scope: Scope { categories: vec![fresh], ..Scope::default() },
+                bp: shared::money::Bp(1000),
+            },
+            offline_cap: None,
+            validity: CouponValidity::Days { days: 30 },
+        });
+    }
+    let tiers: Vec<String> = store.current_policy()?.tiers.tiers().iter().map(|t| t.code.clone()).collect();
+    for new in campaigns {
+        let c = store.create_campaign(actor, new)?;
+        for tier in &tiers {
+            let request =
+                IssueRequest { batch: format!("demo-{tier}"), audience: CouponAudience::Tier { tier: tier.clone() } };
+            store.issue_coupons(actor, c.campaign.id, &request)?;
+        }
+    }
+    Ok(())
 }
 
 /// A supermarket's week of promotions, from HQ's today for two months: 特价 on the first drink, 零食

@@ -60,6 +60,15 @@ pub enum AppError {
     Internal(String),
 }
 
+impl From<crate::model::CouponRefusal> for AppError {
+    fn from(r: crate::model::CouponRefusal) -> Self {
+        match r {
+            crate::model::CouponRefusal::OtherTill => AppError::Forbidden(r.to_string()),
+            other => AppError::Refused { code: other.code(), message: other.to_string() },
+        }
+    }
+}
+
 impl From<crate::model::MemberRefusal> for AppError {
     fn from(r: crate::model::MemberRefusal) -> Self {
         match r {

@@ -1,9 +1,11 @@
 //! HQ's own records: console users and their roles, tills, who did a change, and what the stores
 //! return to the handlers. The shop's records (branches, staff, products, events) are `shared` types.
 
+pub mod coupons;
 pub mod members;
 pub mod promotions;
 
+pub use coupons::*;
 pub use members::*;
 pub use promotions::*;
 

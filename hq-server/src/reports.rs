@@ -31,10 +31,13 @@ pub enum ReportKind {
     TopCustomers,
     /// What each promotion gave away, per branch, less what came back with returned goods.
     Promotions,
+    /// Per coupon campaign: issued, expired and outstanding; redeemed and what they took off per
+    /// branch where used.
+    Coupons,
 }
 
 impl ReportKind {
-    pub const ALL: [ReportKind; 17] = [
+    pub const ALL: [ReportKind; 18] = [
         ReportKind::SalesByBranch,
         ReportKind::SalesByDay,
         ReportKind::SalesByTill,
@@ -52,6 +55,7 @@ impl ReportKind {
         ReportKind::MembersByTier,
         ReportKind::TopCustomers,
         ReportKind::Promotions,
+        ReportKind::Coupons,
     ];
 
     pub fn code(self) -> &'static str {
@@ -73,6 +77,7 @@ impl ReportKind {
             ReportKind::MembersByTier => "members_by_tier",
             ReportKind::TopCustomers => "top_customers",
             ReportKind::Promotions => "promotions",
+            ReportKind::Coupons => "coupons",
         }
     }
 

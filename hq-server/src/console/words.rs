@@ -29,6 +29,7 @@ const REPORTS: &[Word] = &[
     ("members_by_tier", "会员等级分布", "Members by tier"),
     ("top_customers", "重点客户（80/20）", "Top customers (80/20)"),
     ("promotions", "促销成本", "Promotion cost"),
+    ("coupons", "优惠券", "Coupons"),
 ];
 
 const COLUMNS: &[Word] = &[
@@ -93,6 +94,13 @@ const COLUMNS: &[Word] = &[
     ("promotion", "促销", "Promotion"),
     ("given", "让利", "Given"),
     ("cost", "促销成本", "Cost"),
+    ("coupon_discounts", "优惠券抵扣", "Coupons"),
+    ("campaign", "优惠券活动", "Campaign"),
+    ("issued", "已发放", "Issued"),
+    ("redeemed", "已使用", "Redeemed"),
+    ("discount", "抵扣金额", "Discount"),
+    ("expired", "已过期", "Expired"),
+    ("outstanding", "未使用", "Outstanding"),
 ];
 
 const NOTES: &[Word] = &[

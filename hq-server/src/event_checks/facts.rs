@@ -57,4 +57,9 @@ pub trait Facts {
     /// The promotion set as it stood at `version`, indexed for pricing (`None` for a version HQ never
     /// published). A version never changes once published, so an engine may be kept and shared.
     fn promotion_engine(&self, version: u64) -> StoreResult<Option<std::sync::Arc<PromotionEngine>>>;
+    /// A coupon campaign as HQ defines it (what its coupons give), if HQ has it.
+    fn coupon_campaign(
+        &self,
+        id: shared::promotions::coupons::CampaignId,
+    ) -> StoreResult<Option<shared::promotions::coupons::CouponCampaign>>;
 }

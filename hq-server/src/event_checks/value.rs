@@ -211,7 +211,16 @@ pub const REPRICED_FLAG: &str = "re-priced with promotion set";
 /// figures are checked for consistency by `CompletedSale::check` already, and value is checked by
 /// the points and refund rules). Returns the flags.
 fn repriced(facts: &dyn Facts, s: &CompletedSale) -> StoreResult<Vec<String>> {
-    let Some(record) = &s.promotions else { return Ok(Vec::new()) };
+    let Some(record) = &s.promotions else {
+        if s.coupons.is_empty() {
+            return Ok(Vec::new());
+        }
+        // The till records a promotion set (version 0 when it had none) whenever it applies a
+        // coupon: without one HQ cannot re-price the sale's coupons.
+        return Ok(vec![format!(
+            "{REPRICED_FLAG} -: the sale used coupons but names no promotion set to re-price it with"
+        )]);
+    };
     let Some(engine) = facts.promotion_engine(record.version)? else {
         return Ok(vec![format!("{REPRICED_FLAG} {}: HQ never published that version", record.version)]);
     };
@@ -240,9 +249,20 @@ fn repriced(facts: &dyn Facts, s: &CompletedSale) -> StoreResult<Vec<String>> {
         s.lines.iter().filter(|l| l.gift_of.is_none()).map(|l| l.item.clone()).collect();
     let gifts: Vec<shared::sale::LineItem> =
         s.lines.iter().filter(|l| l.gift_of.is_some()).map(|l| l.item.clone()).collect();
-    // The coupons as the sale applied them, in its order (whether each is genuine and unused is
-    // the capture's question, not the pricing's).
-    let coupons: Vec<shared::promotions::coupons::Coupon> = s.coupons.iter().map(|c| c.coupon.clone()).collect();
+    // The coupons in the sale's order, each as HQ defines it when HQ knows its campaign (so a
+    // till cannot give itself a bigger coupon), else as the till applied it. Whether each is
+    // genuine and unused is the capture's question, not the pricing's.
+    let mut coupons: Vec<shared::promotions::coupons::Coupon> = Vec::with_capacity(s.coupons.len());
+    for c in &s.coupons {
+        let campaign = match shared::promotions::coupons::CouponCode::parse(&c.code) {
+            Ok(code) => facts.coupon_campaign(code.campaign)?,
+            Err(_) => None,
+        };
+        coupons.push(match campaign {
+            Some(k) => k.coupon(c.coupon.id),
+            None => c.coupon.clone(),
+        });
+    }
     let context = shared::sale::PromotionContext {
         engine: &engine,
         branch: s.branch,

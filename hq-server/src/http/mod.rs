@@ -4,6 +4,7 @@
 mod audit;
 mod branches;
 mod catalog;
+pub mod coupons;
 pub(crate) mod extract;
 mod health;
 mod members;
@@ -105,7 +106,7 @@ impl AppState {
         (name = "health"), (name = "session"), (name = "users"), (name = "branches"), (name = "tills"),
         (name = "staff"), (name = "catalog"), (name = "sync"), (name = "audit"), (name = "sales"),
         (name = "till members"), (name = "members"), (name = "policy"), (name = "promotions"),
-        (name = "reports")
+        (name = "coupons"), (name = "reports")
     )
 )]
 struct ApiDoc;
@@ -153,6 +154,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(members::router())
         .merge(policy::router())
         .merge(promotions::router())
+        .merge(coupons::router())
         .merge(reports::router());
     let (router, mut api) = router.split_for_parts();
     ErrorResponses.modify(&mut api);
@@ -325,7 +327,7 @@ impl Modify for PathParameters {
                         ("id", x) if x.starts_with("/api/v1/members/") => {
                             ObjectBuilder::new().schema_type(Type::String).pattern(Some(UUID))
                         }
-                        ("hold", _) => ObjectBuilder::new().schema_type(Type::String).pattern(Some(UUID)),
+                        ("hold" | "member_id", _) => ObjectBuilder::new().schema_type(Type::String).pattern(Some(UUID)),
                         ("kind", x) if x.starts_with("/api/v1/member-cards/") => {
                             ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["code", "uid"]))
                         }

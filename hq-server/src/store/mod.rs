@@ -21,10 +21,14 @@ use shared::promotions::{Promotion, PromotionId, PromotionSet};
 use shared::staff::StaffMember;
 use shared::sync::{BranchPrice, EventEnvelope, HoldRequest, HoldResponse, SaleHistory, TopUpRequest, TopUpResponse};
 
+use shared::promotions::coupons::{CampaignId, CouponCode};
+use shared::sync::{CouponHoldRequest, CouponHoldResponse, MemberCouponsResponse};
+
 use crate::model::{
-    Actor, Adjustment, AuditRecord, AuditVerdict, CardKind, CardStatus, ChangePage, DailyRun, EnrolRefusal,
-    FlaggedSale, IngestOutcome, LedgerRow, LotRow, MemberPatch, MemberRecord, MemberRefusal, NewMember, NewUser,
-    PolicyVersion, PromotionEffect, PromotionFilter, PromotionRecord, SaleSummary, StoredEvent, Till, TillMemberLookup,
+    Actor, Adjustment, AuditRecord, AuditVerdict, CampaignRecord, CardKind, CardStatus, ChangePage, CouponRefusal,
+    DailyRun, EnrolRefusal, FlaggedSale, IngestOutcome, IssueOutcome, IssueRequest, LedgerRow, LotRow,
+    MemberCouponRecord, MemberPatch, MemberRecord, MemberRefusal, NewCampaign, NewMember, NewUser, PolicyVersion,
+    PromotionEffect, PromotionFilter, PromotionRecord, SaleSummary, StoredEvent, Till, TillMemberLookup,
     TillSyncStatus, TokenLookup, User, UserPatch,
 };
 use crate::reports::{Report, ReportQuery};
@@ -222,6 +226,39 @@ pub trait PromotionStore {
     fn promotion_set_at(&self, version: u64) -> StoreResult<PromotionSet>;
 }
 
+/// Member coupons (domain.md "Promotions", layer 4): campaigns (each create and end one
+/// transaction with its `Change::CouponCampaign` on the feed for every branch and its audit
+/// entry), coupons issued to audiences once per batch, and the tills' holds on them. The capture
+/// of a sale's coupons happens in the ingest ([`SyncStore::ingest`]).
+pub trait CouponStore {
+    /// Creates a campaign; refused (`Invalid`, naming the field) when its coupon fails
+    /// `Coupon::validate`, breaks HQ's bounds or names a product or category HQ does not know.
+    fn create_campaign(&self, actor: &Actor, campaign: NewCampaign) -> StoreResult<CampaignRecord>;
+    /// A campaign with its counts now.
+    fn coupon_campaign(&self, id: CampaignId) -> StoreResult<CampaignRecord>;
+    /// Every campaign, newest first, with its counts.
+    fn list_campaigns(&self) -> StoreResult<Vec<CampaignRecord>>;
+    /// Ends a campaign: its coupons are refused from now on, online and offline.
+    fn end_campaign(&self, actor: &Actor, id: CampaignId) -> StoreResult<CampaignRecord>;
+    /// Issues one coupon to every member of the audience the batch has not issued to yet; listed
+    /// members HQ cannot issue to are reported with their row and the reason.
+    fn issue_coupons(&self, actor: &Actor, id: CampaignId, request: &IssueRequest) -> StoreResult<IssueOutcome>;
+    /// Every coupon of a member (after merges), soonest to expire first, with where it stands.
+    fn member_coupons(&self, member: MemberId) -> StoreResult<Vec<MemberCouponRecord>>;
+    /// The coupons a member can use at `now`, for a till: soonest to expire first.
+    fn usable_coupons(&self, member: MemberId, now: Timestamp) -> StoreResult<MemberCouponsResponse>;
+    /// Checks and holds a coupon for a till's sale, atomically; idempotent by the hold id.
+    fn hold_coupon(
+        &self,
+        till: &Till,
+        request: &CouponHoldRequest,
+        code: &CouponCode,
+        now: Timestamp,
+    ) -> StoreResult<Result<CouponHoldResponse, CouponRefusal>>;
+    /// Gives a hold's coupon back (a hold HQ does not know is fine too).
+    fn release_coupon_hold(&self, till: &Till, hold: HoldId, now: Timestamp) -> StoreResult<Result<(), CouponRefusal>>;
+}
+
 /// The member registry, the points and stored-value ledger, holds and top-ups, the daily job.
 /// Every balance change is a ledger entry in the same transaction as what caused it.
 pub trait MemberStore {
@@ -361,6 +398,7 @@ pub trait Store:
     + CatalogStore
     + PolicyStore
     + PromotionStore
+    + CouponStore
     + MemberStore
     + SyncStore
     + ReportStore
@@ -377,6 +415,7 @@ impl<
         + CatalogStore
         + PolicyStore
         + PromotionStore
+        + CouponStore
         + MemberStore
         + SyncStore
         + ReportStore

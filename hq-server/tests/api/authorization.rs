@@ -97,6 +97,12 @@ const API: &[(&str, &str, May)] = &[
     ("PUT", "/api/v1/promotions/{id}", Roles(&[A, M], false)),
     ("POST", "/api/v1/promotions/{id}/withdraw", Roles(&[A, M], false)),
     ("GET", "/api/v1/promotions/{id}/effect", Roles(EVERYONE, false)),
+    ("GET", "/api/v1/coupon-campaigns", Roles(EVERYONE, false)),
+    ("POST", "/api/v1/coupon-campaigns", Roles(&[A, M], false)),
+    ("GET", "/api/v1/coupon-campaigns/{id}", Roles(EVERYONE, false)),
+    ("POST", "/api/v1/coupon-campaigns/{id}/end", Roles(&[A, M], false)),
+    ("POST", "/api/v1/coupon-campaigns/{id}/issue", Roles(&[A, M], false)),
+    ("GET", "/api/v1/members/{id}/coupons", Roles(&[A, F, M], false)),
     ("POST", "/api/v1/sync/enrol", Anyone),
     ("POST", "/api/v1/sync/push", Till),
     ("GET", "/api/v1/sync/pull", Till),
@@ -104,6 +110,9 @@ const API: &[(&str, &str, May)] = &[
     ("POST", "/api/v1/till/holds", Till),
     ("POST", "/api/v1/till/holds/{hold}/release", Till),
     ("POST", "/api/v1/till/topups", Till),
+    ("POST", "/api/v1/till/coupons/holds", Till),
+    ("POST", "/api/v1/till/coupons/holds/{hold}/release", Till),
+    ("GET", "/api/v1/till/members/{member_id}/coupons", Till),
     ("GET", "/api/v1/till/sales/{receipt}", Till),
 ];
 
@@ -146,6 +155,11 @@ const CONSOLE: &[(&str, &str, May)] = &[
     ("GET", "/console/promotions/{id}/edit", Roles(&[A, M], false)),
     ("POST", "/console/promotions/{id}/edit", Roles(&[A, M], false)),
     ("POST", "/console/promotions/{id}/withdraw", Roles(&[A, M], false)),
+    ("GET", "/console/coupons", Roles(EVERYONE, false)),
+    ("POST", "/console/coupons", Roles(&[A, M], false)),
+    ("GET", "/console/coupons/{id}", Roles(EVERYONE, false)),
+    ("POST", "/console/coupons/{id}/issue", Roles(&[A, M], false)),
+    ("POST", "/console/coupons/{id}/end", Roles(&[A, M], false)),
     ("GET", "/console/finance", Roles(EVERYONE, false)),
     ("GET", "/console/audit", Roles(&[A, F], false)),
     ("GET", "/console/users", Roles(&[A], false)),
@@ -166,6 +180,7 @@ struct World {
     member_code: String,
     till_token: String,
     promotion: u64,
+    coupon_campaign: u64,
 }
 
 struct Objects {
@@ -194,6 +209,8 @@ impl World {
             self.member.clone()
         } else if template.contains("/promotions/{id}") {
             self.promotion.to_string()
+        } else if template.contains("/coupon-campaigns/{id}") || template.contains("/coupons/{id}") {
+            self.coupon_campaign.to_string()
         } else {
             "01a2290d-0000-7000-8000-000000000000".into()
         };
@@ -203,6 +220,7 @@ impl World {
             .replace("{kind}", if template.contains("member-cards") { "code" } else { "sales_by_branch" })
             .replace("{value}", &self.member_code)
             .replace("{hold}", "01a2290d-0000-7000-8000-000000000000")
+            .replace("{member_id}", &self.member)
             .replace("{receipt}", &o.receipt)
             .replace("{branch}", &o.branch.0.to_string())
             .replace("{day}", "2026-11-28")
@@ -254,6 +272,15 @@ async fn world(app: &TestApp) -> World {
         )
         .await
         .expect(StatusCode::CREATED);
+    let campaign = app
+        .post(
+            "/api/v1/coupon-campaigns",
+            &app.admin,
+            json!({"name": "满50减5", "kind": {"kind": "amount_off", "scope": {"all_products": true}, "min_spend": 5000,
+                   "off": 500}, "offline_cap": 20, "validity": {"kind": "days", "days": 30}}),
+        )
+        .await
+        .expect(StatusCode::CREATED);
     World {
         own: Objects { branch: b1, till: t1.till.0, staff: s1, receipt: receipt(&sale1) },
         other: Objects { branch: b2, till: t2.till.0, staff: s2, receipt: "B002-01-000001".into() },
@@ -264,6 +291,7 @@ async fn world(app: &TestApp) -> World {
         member_code: m.body["code"].as_str().expect("code").to_owned(),
         till_token,
         promotion: promotion.body["promotion"]["id"].as_u64().expect("promotion"),
+        coupon_campaign: campaign.body["campaign"]["id"].as_u64().expect("campaign"),
     }
 }
 

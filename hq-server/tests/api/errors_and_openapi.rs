@@ -106,6 +106,15 @@ async fn the_openapi_document_is_3_1_and_covers_every_route() {
         ("/api/v1/promotions/{id}", "put"),
         ("/api/v1/promotions/{id}/withdraw", "post"),
         ("/api/v1/promotions/{id}/effect", "get"),
+        ("/api/v1/coupon-campaigns", "get"),
+        ("/api/v1/coupon-campaigns", "post"),
+        ("/api/v1/coupon-campaigns/{id}", "get"),
+        ("/api/v1/coupon-campaigns/{id}/end", "post"),
+        ("/api/v1/coupon-campaigns/{id}/issue", "post"),
+        ("/api/v1/members/{id}/coupons", "get"),
+        ("/api/v1/till/coupons/holds", "post"),
+        ("/api/v1/till/coupons/holds/{hold}/release", "post"),
+        ("/api/v1/till/members/{member_id}/coupons", "get"),
     ];
     for (path, method) in expected {
         assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} is not documented");
@@ -119,6 +128,7 @@ async fn the_openapi_document_is_3_1_and_covers_every_route() {
             .replace("{product_id}", "1")
             .replace("{receipt}", "B001-01-000001")
             .replace("{hold}", "01930000-0000-7000-8000-000000000000")
+            .replace("{member_id}", "01930000-0000-7000-8000-000000000000")
             .replace("{kind}", "code")
             .replace("{value}", "0000012345");
         let method = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");

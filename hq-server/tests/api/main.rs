@@ -6,6 +6,7 @@ mod authorization;
 mod branches_and_tills;
 mod catalog;
 mod cli;
+mod coupons;
 mod daily_job;
 mod errors_and_openapi;
 mod helpers;

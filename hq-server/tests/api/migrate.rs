@@ -32,7 +32,7 @@ fn the_demo_chain_moves_whole_and_the_target_carries_on() {
     let source_path = dir.path().join("source.sqlite");
     let key = hq_server::audit::AuditKey::default_path(&source_path);
     let source = SqlStore::open(&source_path).expect("source");
-    seed(&source, &DemoOptions { history_days: 3, ..DemoOptions::small() }).expect("demo chain");
+    seed(&source, &DemoOptions { history_days: 3, coupons: true, ..DemoOptions::small() }).expect("demo chain");
     let target_dir = tempfile::tempdir().expect("dir");
     let target_db = TestDb::new(target_dir.path());
 
@@ -48,7 +48,13 @@ fn the_demo_chain_moves_whole_and_the_target_carries_on() {
     assert_eq!(target.audit_head().expect("head"), source.audit_head().expect("head"));
     assert!(target.verify_audit().expect("verify").intact());
     let today = source.now().in_tz("Asia/Shanghai").expect("tz").date();
-    for kind in [ReportKind::SalesByBranch, ReportKind::Tenders, ReportKind::Points, ReportKind::StoredValue] {
+    for kind in [
+        ReportKind::SalesByBranch,
+        ReportKind::Tenders,
+        ReportKind::Points,
+        ReportKind::StoredValue,
+        ReportKind::Coupons,
+    ] {
         let q = ReportQuery { kind, from: today.saturating_sub(jiff::Span::new().days(7)), to: today, branch: None };
         let (a, b) = (source.report(&q).expect("report"), target.report(&q).expect("report"));
         assert_eq!(
@@ -69,6 +75,20 @@ fn the_demo_chain_moves_whole_and_the_target_carries_on() {
     )
     .expect("branch");
     assert!(source.list_branches().expect("branches").iter().all(|b| b.id < branch.id));
+    {
+        use hq_server::store::CouponStore;
+        let moved = source.list_campaigns().expect("campaigns");
+        assert!(!moved.is_empty() && moved.iter().all(|c| c.counts.issued > 0), "the demo issued coupons");
+        let kind = moved[0].campaign.kind.clone();
+        let new = hq_server::model::NewCampaign {
+            name: "新券".into(),
+            kind,
+            offline_cap: None,
+            validity: hq_server::model::CouponValidity::Days { days: 7 },
+        };
+        let c = target.create_campaign(&hq_server::model::Actor::cli(), new).expect("campaign");
+        assert!(moved.iter().all(|m| m.campaign.id < c.campaign.id));
+    }
     assert!(target.verify_audit().expect("verify").intact());
 
     // A database that is not empty is refused, and left as it was.

@@ -43,6 +43,18 @@ const PROMOTION_TABLES: &[&str] = &["promotion_revisions", "promotions", "promot
 /// their versions forgotten, the data of the tables the older schema had kept as it is.
 fn roll_back_to(path: &std::path::Path, version: u32, drop: &[&str]) {
     let c = rusqlite::Connection::open(path).expect("raw");
+    if version < 8 {
+        // Version 8 added four tables and two columns.
+        c.execute_batch(
+            "DROP TABLE sale_coupons;
+             DROP TABLE coupon_holds;
+             DROP TABLE coupons;
+             DROP TABLE coupon_campaigns;
+             ALTER TABLE sales DROP COLUMN coupon_discounts;
+             ALTER TABLE sale_lines DROP COLUMN coupon_discount;",
+        )
+        .expect("undo version 8");
+    }
     if version < 7 {
         // Version 7 added a table and two columns.
         c.execute_batch(

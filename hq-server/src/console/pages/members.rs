@@ -55,8 +55,8 @@ pub(super) async fn member(State(state): State<AppState>, page: Page, Path(id): 
 
 pub(super) async fn member_page(state: &AppState, page: &Page, id: &str, flash: Option<Markup>) -> PageResult {
     let id = MemberId::parse(id).map_err(|_| ConsoleError::NotFound(page.lang))?;
-    let (m, lots, ledger) = state
-        .db(move |s| Ok((s.get_member(id)?, s.lots(id)?, s.ledger(id, 100)?)))
+    let (m, lots, ledger, coupons) = state
+        .db(move |s| Ok((s.get_member(id)?, s.lots(id)?, s.ledger(id, 100)?, s.member_coupons(id)?)))
         .await
         .map_err(|_| ConsoleError::NotFound(page.lang))?;
     let may_adjust = matches!(page.me.user.role, Role::Admin | Role::Marketing);
@@ -103,6 +103,7 @@ pub(super) async fn member_page(state: &AppState, page: &Page, id: &str, flash: 
                 button type="submit" { "+" }
             }
         }
+        (super::coupons::member_coupons(page, &coupons))
         h2 { (page.t(C::Ledger)) }
         p.muted { (page.t(C::TimesIn)) " " (crate::calendar::HQ_TIME_ZONE) }
         table #ledger { thead { tr { th { (page.t(C::Time)) } th { (page.t(C::Kind)) } th.n { (page.t(C::Points)) } th.n { (page.t(C::StoredValue)) } th { (page.t(C::Reason)) } th { (page.t(C::Who)) } } }

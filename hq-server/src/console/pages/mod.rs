@@ -4,6 +4,7 @@
 mod audit;
 mod branches;
 mod catalog;
+mod coupons;
 mod dashboard;
 mod finance;
 mod imports;
@@ -57,6 +58,10 @@ pub fn router() -> Router<AppState> {
         .route("/console/promotions/{id}", get(promotions::promotion))
         .route("/console/promotions/{id}/edit", get(promotions::edit_promotion).post(promotions::update_promotion))
         .route("/console/promotions/{id}/withdraw", post(promotions::withdraw_promotion))
+        .route("/console/coupons", get(coupons::coupons).post(coupons::create_campaign))
+        .route("/console/coupons/{id}", get(coupons::campaign))
+        .route("/console/coupons/{id}/issue", post(coupons::issue))
+        .route("/console/coupons/{id}/end", post(coupons::end))
         .route("/console/finance", get(finance::finance))
         .route("/console/audit", get(audit::audit))
         .route("/console/users", get(users::users).post(users::add_user))

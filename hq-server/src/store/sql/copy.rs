@@ -63,6 +63,10 @@ pub const TABLES: &[&str] = &[
     "promotions",
     "promotion_revisions",
     "sale_line_promotions",
+    "coupon_campaigns",
+    "coupons",
+    "coupon_holds",
+    "sale_coupons",
 ];
 
 /// Rows per `INSERT` (PostgreSQL takes at most 65,535 parameters in one statement).

@@ -45,6 +45,13 @@ impl Facts for SqlFacts<'_> {
         self.store.promotion_engine_tx(self.c, version)
     }
 
+    fn coupon_campaign(
+        &self,
+        id: shared::promotions::coupons::CampaignId,
+    ) -> StoreResult<Option<shared::promotions::coupons::CouponCampaign>> {
+        super::coupons::campaign_tx(self.c, id)
+    }
+
     fn member(&self, named: &SaleMember) -> StoreResult<Option<MemberRecord>> {
         let by_id = match named.member_id {
             Some(id) => ledger::resolve(self.c, &id.to_string())?,

@@ -92,8 +92,19 @@ pub(crate) fn apply_batch(
             let sp = tx.savepoint()?;
             match project(&sp, till, env, received)
                 .and_then(|()| apply_member_effects(&sp, &store.audit_key, till, env, received_at))
-            {
-                Ok(()) => sp.commit()?,
+                .and_then(|()| match &env.event {
+                    // The sale's coupons, redeemed or flagged (never a reason to refuse the sale).
+                    Event::SaleCompleted(s) => {
+                        super::coupons::capture_sale(&sp, s, received_at).map_err(ProjectError::Store)
+                    }
+                    _ => Ok(Vec::new()),
+                }) {
+                Ok(more) => {
+                    sp.commit()?;
+                    if let Ok(flags) = &mut verdict {
+                        flags.extend(more);
+                    }
+                }
                 // Dropping the savepoint rolls back whatever the event had written.
                 Err(ProjectError::Reject(reason)) => verdict = Err(reason),
                 // A record the database refuses (a broken constraint) rejects this event alone;
@@ -319,9 +330,9 @@ fn insert_sale(c: &Conn<'_>, event_id: &str, s: &CompletedSale, received: i64) -
         "INSERT INTO sales (id, event_id, receipt_no, branch_id, till_id, shift_id, cashier_id, completed_at,
          business_day, gross, member_savings, manual_discounts, order_discount, total, rounding, due, change_given,
          change_to_stored_value, points_eligible_net, member_id, member_identifier, member_tier, points_earned,
-         policy_version, received_at, promotion_discounts)
+         policy_version, received_at, promotion_discounts, coupon_discounts)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21,
-         ?22, ?23, ?24, ?25, ?26)",
+         ?22, ?23, ?24, ?25, ?26, ?27)",
     )?
     .execute(params![
         s.id.to_string(),
@@ -349,15 +360,16 @@ fn insert_sale(c: &Conn<'_>, event_id: &str, s: &CompletedSale, received: i64) -
         s.points_earned(),
         m.map(|m| m.policy_version),
         received,
-        t.promotion_discounts.0
+        t.promotion_discounts.0,
+        t.coupon_discounts.0
     ])
     .map_err(unique_or(|| format!("sale {} or receipt {} is already recorded", s.id, s.receipt_no)))?;
     let sale_id = s.id.to_string();
     let mut line = c.prepare_cached(
         "INSERT INTO sale_lines (sale_id, line_no, product_id, product_code, barcode, name, category_id, unit, vat,
          qty, base_unit, unit_price, gross, member_saving, manual_discount, order_discount, net, points_eligible,
-         promotion_discount)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+         promotion_discount, coupon_discount)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
     )?;
     let mut allocation = c.prepare_cached(
         "INSERT INTO sale_line_promotions (sale_id, line_no, position, promotion_id, amount)
@@ -384,7 +396,8 @@ fn insert_sale(c: &Conn<'_>, event_id: &str, s: &CompletedSale, received: i64) -
             l.order_discount.0,
             l.net.0,
             l.item.points_eligible,
-            p.promotion_discount.0
+            p.promotion_discount.0,
+            p.coupon_discount.0
         ])?;
         for (k, (id, amount)) in l.promotions.iter().enumerate() {
             let id = i64::try_from(id.0)

@@ -19,6 +19,7 @@ mod branches;
 mod catalog;
 pub mod conn;
 pub mod copy;
+pub mod coupons;
 mod daily;
 mod facts;
 mod holds;

@@ -34,7 +34,7 @@ fn rows(c: &Conn<'_>, sql: &str, p: &Params, texts: usize, width: usize) -> Stor
 }
 
 const SALES_COLUMNS: &str = "COUNT(*), SUM(s.gross), SUM(s.member_savings), SUM(s.promotion_discounts),
-     SUM(s.manual_discounts + s.order_discount),
+     SUM(s.coupon_discounts), SUM(s.manual_discounts + s.order_discount),
      SUM(s.total), SUM(s.rounding), SUM(s.due)";
 
 fn sales_by(c: &Conn<'_>, q: &ReportQuery, key: &str, name: &str, group: &str) -> StoreResult<Report> {
@@ -47,6 +47,7 @@ fn sales_by(c: &Conn<'_>, q: &ReportQuery, key: &str, name: &str, group: &str) -
             ("gross", Unit::Money, true),
             ("member_savings", Unit::Money, true),
             ("promotion_discounts", Unit::Money, true),
+            ("coupon_discounts", Unit::Money, true),
             ("discounts", Unit::Money, true),
             ("net", Unit::Money, true),
             ("rounding", Unit::Money, true),
@@ -65,7 +66,7 @@ fn sales_by(c: &Conn<'_>, q: &ReportQuery, key: &str, name: &str, group: &str) -
         correlate = correlation(key),
         keys = key_columns(key)
     );
-    r.rows = rows(c, &sql, &params_of(q), 2, 11)?;
+    r.rows = rows(c, &sql, &params_of(q), 2, 12)?;
     Ok(r.total())
 }
 
@@ -101,6 +102,7 @@ fn lines_by(c: &Conn<'_>, q: &ReportQuery, key: &str, group: &str, join: &str) -
             ("gross", Unit::Money, true),
             ("member_savings", Unit::Money, true),
             ("promotion_discounts", Unit::Money, true),
+            ("coupon_discounts", Unit::Money, true),
             ("discounts", Unit::Money, true),
             ("net", Unit::Money, true),
             ("returned_qty_milli", Unit::Count, true),
@@ -109,7 +111,7 @@ fn lines_by(c: &Conn<'_>, q: &ReportQuery, key: &str, group: &str, join: &str) -
     );
     let sql = format!(
         "SELECT {group}, COUNT(*), SUM(l.qty), SUM(l.gross), SUM(l.member_saving), SUM(l.promotion_discount),
-                SUM(l.manual_discount + l.order_discount), SUM(l.net),
+                SUM(l.coupon_discount), SUM(l.manual_discount + l.order_discount), SUM(l.net),
                 COALESCE(SUM(rl.qty), 0), COALESCE(SUM(rl.amount), 0)
          FROM sale_lines l JOIN sales s ON s.id = l.sale_id {join}
          LEFT JOIN (SELECT rf.sale_id, rl.sale_line, SUM(rl.qty) AS qty, SUM(rl.amount) AS amount
@@ -120,7 +122,7 @@ fn lines_by(c: &Conn<'_>, q: &ReportQuery, key: &str, group: &str, join: &str) -
          WHERE s.business_day BETWEEN ?1 AND ?2 AND (CAST(?3 AS BIGINT) IS NULL OR s.branch_id = ?3)
          GROUP BY 1 ORDER BY 1"
     );
-    r.rows = rows(c, &sql, &params_of(q), 2, 11)?;
+    r.rows = rows(c, &sql, &params_of(q), 2, 12)?;
     Ok(r.total())
 }
 
@@ -185,20 +187,87 @@ fn discounts(c: &Conn<'_>, q: &ReportQuery) -> StoreResult<Report> {
             ("sales", Unit::Count, true),
             ("member_savings", Unit::Money, true),
             ("promotion_discounts", Unit::Money, true),
+            ("coupon_discounts", Unit::Money, true),
             ("manual_discounts", Unit::Money, true),
             ("order_discounts", Unit::Money, true),
             ("all_discounts", Unit::Money, true),
             ("rounding", Unit::Money, true),
         ],
     );
-    let sql = "SELECT b.code, COUNT(*), SUM(s.member_savings), SUM(s.promotion_discounts), SUM(s.manual_discounts),
-                      SUM(s.order_discount),
-                      SUM(s.member_savings + s.promotion_discounts + s.manual_discounts + s.order_discount),
+    let sql = "SELECT b.code, COUNT(*), SUM(s.member_savings), SUM(s.promotion_discounts), SUM(s.coupon_discounts),
+                      SUM(s.manual_discounts), SUM(s.order_discount),
+                      SUM(s.member_savings + s.promotion_discounts + s.coupon_discounts + s.manual_discounts
+                          + s.order_discount),
                       SUM(s.rounding)
                FROM sales s JOIN branches b ON b.id = s.branch_id
                WHERE s.business_day BETWEEN ?1 AND ?2 AND (CAST(?3 AS BIGINT) IS NULL OR s.branch_id = ?3)
                GROUP BY b.code ORDER BY b.code";
-    r.rows = rows(c, sql, &params_of(q), 1, 8)?;
+    r.rows = rows(c, sql, &params_of(q), 1, 9)?;
+    Ok(r.total())
+}
+
+/// Per coupon campaign, for the period: the coupons issued, expired unused and outstanding now
+/// (one row per campaign, branch empty: coupons belong to no branch), and the coupons redeemed
+/// and what they took off per branch where they were used (the sales of the period; a coupon a
+/// sale used but HQ did not redeem, being flagged, is not counted). A refund gives no coupon back.
+fn coupons(c: &Conn<'_>, q: &ReportQuery, now: jiff::Timestamp) -> StoreResult<Report> {
+    let mut r = Report::new(
+        q,
+        vec![
+            ("campaign", Unit::Text, false),
+            ("name", Unit::Text, false),
+            ("branch", Unit::Text, false),
+            ("issued", Unit::Count, true),
+            ("redeemed", Unit::Count, true),
+            ("discount", Unit::Money, true),
+            ("expired", Unit::Count, true),
+            ("outstanding", Unit::Count, true),
+        ],
+    );
+    let zone = crate::calendar::hq_zone();
+    let start = |d: jiff::civil::Date| d.to_zoned(zone.clone()).map(|z| super::micros(z.timestamp())).unwrap_or(0);
+    let from = start(q.from);
+    let to = q.to.tomorrow().map(start).unwrap_or(i64::MAX);
+    let campaigns = "SELECT CAST(g.id AS TEXT), g.name, '',
+                  CAST(COALESCE(SUM(CASE WHEN k.issued_at >= ?1 AND k.issued_at < ?2 THEN 1 ELSE 0 END), 0) AS BIGINT), 0, 0,
+                  CAST(COALESCE(SUM(CASE WHEN k.status <> 'redeemed' AND k.valid_until >= ?1 AND k.valid_until < ?2
+                                          AND k.valid_until < ?3 THEN 1 ELSE 0 END), 0) AS BIGINT),
+                  CAST(COALESCE(SUM(CASE WHEN k.status <> 'redeemed' AND k.valid_until >= ?3 THEN 1 ELSE 0 END), 0) AS BIGINT)
+           FROM coupon_campaigns g LEFT JOIN coupons k ON k.campaign_id = g.id
+           GROUP BY g.id, g.name ORDER BY g.id";
+    let read = |r: &super::conn::Row<'_>| -> super::conn::Result<Vec<Cell>> {
+        (0..8)
+            .map(|i| {
+                if i < 3 {
+                    Ok(Cell::Text(r.get::<_, Option<String>>(i)?.unwrap_or_default()))
+                } else {
+                    Ok(Cell::Int(r.get::<_, Option<i64>>(i)?.unwrap_or(0)))
+                }
+            })
+            .collect()
+    };
+    let mut out: Vec<Vec<Cell>> =
+        c.prepare(campaigns)?.query_map(params![from, to, super::micros(now)], read)?.collect::<Result<_, _>>()?;
+    let redeemed = "SELECT CAST(k.campaign_id AS TEXT), MAX(g.name), b.code, 0, COUNT(*), SUM(sc.discount), 0, 0
+           FROM sale_coupons sc JOIN sales s ON s.id = sc.sale_id JOIN coupons k ON k.id = sc.coupon_id
+           JOIN coupon_campaigns g ON g.id = k.campaign_id JOIN branches b ON b.id = s.branch_id
+           WHERE sc.redeemed = 1 AND s.business_day BETWEEN ?1 AND ?2 AND (CAST(?3 AS BIGINT) IS NULL OR s.branch_id = ?3)
+           GROUP BY k.campaign_id, b.code ORDER BY k.campaign_id, b.code";
+    let p = params_of(q);
+    out.extend(c.prepare(redeemed)?.query_map(params![p.0, p.1, p.2], read)?.collect::<Result<Vec<_>, _>>()?);
+    // Each campaign's row, then its branches' rows.
+    out.sort_by_key(|row| {
+        let id = match &row[0] {
+            Cell::Text(t) => t.parse::<i64>().unwrap_or(0),
+            Cell::Int(i) => *i,
+        };
+        let branch = match &row[2] {
+            Cell::Text(t) => t.clone(),
+            Cell::Int(_) => String::new(),
+        };
+        (id, branch)
+    });
+    r.rows = out;
     Ok(r.total())
 }
 
@@ -499,6 +568,7 @@ impl ReportStore for SqlStore {
             ReportKind::MembersByTier => members_by_tier(c, q),
             ReportKind::TopCustomers => top_customers(c, q),
             ReportKind::Promotions => promotions(c, q),
+            ReportKind::Coupons => coupons(c, q, now),
         })
     }
 }

@@ -21,9 +21,10 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (5, "flags on accepted events; card numbers scrubbed from tender references", V5),
     (6, "promotions: the versioned promotion set and every promotion's revisions", V6),
     (7, "promotion discounts on sales and lines, and every promotion's fen on every line", V7),
+    (8, "member coupons: campaigns, issued coupons, their holds, and the coupons each sale used", V8),
 ];
 
-pub const LATEST: u32 = 7;
+pub const LATEST: u32 = 8;
 
 const V1: &str = r#"
 CREATE TABLE branches (
@@ -604,6 +605,86 @@ CREATE TABLE sale_line_promotions (
     PRIMARY KEY (sale_id, line_no, position)
 );
 CREATE INDEX sale_line_promotions_promotion ON sale_line_promotions(promotion_id);
+"#;
+
+const V8: &str = r#"
+-- Coupon campaigns (券): what their coupons give (`kind`, a `shared::promotions::coupons::CouponKind`
+-- as JSON), the offline rule, and how long a coupon is valid: `days_valid` from its issue, or the
+-- fixed instants `valid_from`..`valid_until`.
+CREATE TABLE coupon_campaigns (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    offline_cap BIGINT NULL,
+    days_valid BIGINT NULL,
+    valid_from BIGINT NULL,
+    valid_until BIGINT NULL,
+    active BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    created_by TEXT NOT NULL,
+    ended_at BIGINT NULL,
+    ended_by TEXT NULL
+);
+
+-- Every coupon issued to a member: its secret (the code is `CP{campaign}-{id}-{secret}{check}`),
+-- its validity, and where it stands: `issued`, `held` (by `hold_id` until `hold_expires_at`; a
+-- passed hold is usable again) or `redeemed` (by a sale). Expired is computed from `valid_until`.
+-- One coupon per member per issue batch.
+CREATE TABLE coupons (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    campaign_id BIGINT NOT NULL REFERENCES coupon_campaigns(id),
+    member_id TEXT NOT NULL REFERENCES members(id),
+    secret TEXT NOT NULL,
+    batch TEXT NOT NULL,
+    issued_at BIGINT NOT NULL,
+    valid_from BIGINT NOT NULL,
+    valid_until BIGINT NOT NULL,
+    status TEXT NOT NULL,
+    hold_id TEXT NULL,
+    hold_till BIGINT NULL,
+    hold_sale TEXT NULL,
+    hold_expires_at BIGINT NULL,
+    redeemed_sale TEXT NULL,
+    redeemed_branch BIGINT NULL,
+    redeemed_at BIGINT NULL,
+    redeemed_discount BIGINT NULL,
+    UNIQUE (campaign_id, batch, member_id)
+);
+CREATE INDEX coupons_member ON coupons(member_id, valid_until);
+CREATE INDEX coupons_campaign ON coupons(campaign_id, status);
+CREATE INDEX coupons_redeemed_sale ON coupons(redeemed_sale);
+
+-- Every hold a till took on a coupon (idempotent by the till's hold id) and how it ended:
+-- `held`, `released`, `captured` or `lapsed` (another sale took the coupon after it expired).
+CREATE TABLE coupon_holds (
+    id TEXT PRIMARY KEY,
+    coupon_id BIGINT NOT NULL REFERENCES coupons(id),
+    till_id BIGINT NOT NULL,
+    sale_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    closed_at BIGINT NULL
+);
+CREATE INDEX coupon_holds_coupon ON coupon_holds(coupon_id);
+
+-- What coupons took off each sale and line (tills before this version sent none: 0), and the
+-- coupons each sale used as its till recorded them: with the hold or taken offline, and
+-- whether HQ redeemed the coupon for it (a doubtful one is flagged, not redeemed).
+ALTER TABLE sales ADD COLUMN coupon_discounts BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE sale_lines ADD COLUMN coupon_discount BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE sale_coupons (
+    sale_id TEXT NOT NULL REFERENCES sales(id),
+    position BIGINT NOT NULL,
+    coupon_id BIGINT NOT NULL,
+    code TEXT NOT NULL,
+    hold_id TEXT NULL,
+    discount BIGINT NOT NULL,
+    offline BIGINT NOT NULL,
+    redeemed BIGINT NOT NULL,
+    PRIMARY KEY (sale_id, position)
+);
+CREATE INDEX sale_coupons_coupon ON sale_coupons(coupon_id);
 "#;
 
 const V6: &str = r#"

@@ -73,7 +73,7 @@ const SLAB_FIELDS: [&str; 2] = ["slab_threshold", "slab_off"];
 
 /// The codes in a typed list: one a line (or separated by commas or spaces), or a pasted CSV whose
 /// header has a `code` column.
-pub(super) fn codes(text: &str) -> Vec<String> {
+pub(crate) fn codes(text: &str) -> Vec<String> {
     let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
     let first = lines.clone().next().unwrap_or_default();
     let header: Vec<&str> = first.split(',').map(|h| h.trim().trim_matches('"')).collect();

@@ -24,7 +24,7 @@ use crate::http::promotions::{PreviewInput, PreviewLine, PreviewOutput};
 use crate::model::{PromotionFilter, PromotionRecord, PromotionStatus};
 use crate::store::{Store, StoreResult};
 
-pub(crate) use form::{create_promotion, edit_promotion, new_promotion, update_promotion};
+pub(crate) use form::{codes, create_promotion, edit_promotion, new_promotion, update_promotion};
 pub(crate) use preview::preview;
 use preview::{PreviewForm, preview_form};
 
