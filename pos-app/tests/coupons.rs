@@ -253,3 +253,29 @@ fn a_coupon_on_the_sale_survives_a_restart_and_a_held_sale_gives_it_back() {
     ok(t.till.add_coupon(&text));
     assert!(t.hq.coupon_held(CouponId(24)));
 }
+
+#[test]
+fn a_return_pays_back_what_each_line_paid_after_the_coupon_and_keeps_the_coupon_used() {
+    let mut t = TestTill::ready();
+    let text = issue(&t, 25, t.member.id);
+    ok(t.till.scan(OIL));
+    ok(t.till.scan(CHIPS));
+    ok(t.till.add_coupon(&text));
+    ok(t.till.add_cash(Money::yuan(80)));
+    let sale = ok(t.till.complete(false)).sale;
+    // ¥69.90 + ¥7.50 = ¥77.40, ¥5 off by what each costs: 4.52 and 0.48.
+    let taken: Vec<Money> = sale.lines.iter().map(|l| l.priced.coupon_discount).collect();
+    assert_eq!(taken, vec![Money(452), Money(48)]);
+    assert_eq!(sale.totals.due, Money(7240));
+    t.hq.ingest_sale(&sale);
+    let a = t.approve(shared::staff::ApprovalAction::Refund);
+    let picks = [shared::sale::ReturnPick { line: 1, qty: shared::money::Qty::ONE }];
+    let (refund, _) = ok(t.till.complete_return(&sale.receipt_no, &picks, "不要了", Some(a)));
+    assert_eq!(refund.total, Money(750 - 48), "the chips paid ¥7.02");
+    let a = t.approve(shared::staff::ApprovalAction::Refund);
+    let picks = [shared::sale::ReturnPick { line: 0, qty: shared::money::Qty::ONE }];
+    let (rest, _) = ok(t.till.complete_return(&sale.receipt_no, &picks, "不要了", Some(a)));
+    assert_eq!(refund.total + rest.total, sale.totals.due, "everything back is exactly what was paid");
+    // The coupon is not given back by a return (one use).
+    assert!(t.hq.coupon_used(CouponId(25)));
+}
