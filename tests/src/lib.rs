@@ -103,6 +103,59 @@ impl Hq {
         }
     }
 
+    /// Signs in to HQ's API as `user` (a demo account) and returns the session cookie.
+    pub fn sign_in(&self, user: &str, password: &str) -> String {
+        let (status, _, cookie) = self.call(
+            None,
+            reqwest::Method::POST,
+            "/api/v1/session",
+            Some(serde_json::json!({"username": user, "password": password})),
+        );
+        assert!((200..300).contains(&status), "sign in as {user}: {status}");
+        cookie.expect("a session cookie")
+    }
+
+    /// One call to HQ's API with a session cookie: the status and the JSON answer (`null` when
+    /// there is none).
+    pub fn api(
+        &self,
+        cookie: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let (status, json, _) = self.call(Some(cookie), method, path, body);
+        (status, json)
+    }
+
+    fn call(
+        &self,
+        cookie: Option<&str>,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value, Option<String>) {
+        self.rt.block_on(async {
+            let mut request = reqwest::Client::new().request(method, format!("{}{path}", self.url()));
+            if let Some(c) = cookie {
+                request = request.header("cookie", c);
+            }
+            if let Some(b) = &body {
+                request = request.json(b);
+            }
+            let r = request.send().await.expect("HQ answered");
+            let status = r.status().as_u16();
+            let set_cookie = r
+                .headers()
+                .get("set-cookie")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(';').next())
+                .map(str::to_owned);
+            let text = r.text().await.expect("a body");
+            (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null), set_cookie)
+        })
+    }
+
     /// The enrolment code of a demo till.
     pub fn code(&self, branch: usize, till: usize) -> String {
         self.demo.branches[branch].tills[till].enrolment_code.clone()

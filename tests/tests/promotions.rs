@@ -14,35 +14,10 @@ use shared::staff::ApprovalAction;
 use shared::sync::{Event, PROTOCOL_VERSION, PushRequest};
 use tests::*;
 
-/// Signs in to HQ's API as `user` and returns the session cookie.
-fn sign_in(hq: &Hq, user: &str, password: &str) -> String {
-    hq.rt.block_on(async {
-        let signed = reqwest::Client::new()
-            .post(format!("{}/api/v1/session", hq.url()))
-            .json(&serde_json::json!({"username": user, "password": password}))
-            .send()
-            .await
-            .expect("sign in");
-        assert!(signed.status().is_success(), "{}", signed.status());
-        let cookie = signed.headers().get("set-cookie").expect("cookie").to_str().expect("ascii").to_owned();
-        cookie.split(';').next().expect("pair").to_owned()
-    })
-}
-
 fn publish(hq: &Hq, cookie: &str, body: serde_json::Value) -> serde_json::Value {
-    hq.rt.block_on(async {
-        let r = reqwest::Client::new()
-            .post(format!("{}/api/v1/promotions", hq.url()))
-            .header("cookie", cookie)
-            .json(&body)
-            .send()
-            .await
-            .expect("answered");
-        let status = r.status();
-        let body: serde_json::Value = r.json().await.expect("json");
-        assert_eq!(status.as_u16(), 201, "{body}");
-        body
-    })
+    let (status, body) = hq.api(cookie, reqwest::Method::POST, "/api/v1/promotions", Some(body));
+    assert_eq!(status, 201, "{body}");
+    body
 }
 
 /// Publishes 特价 at half price on the first demo product and a 满减 on everything whose threshold is
@@ -54,7 +29,7 @@ fn two_promotions(hq: &Hq, t: &TestTill) -> (String, String) {
     let (pa, pb) = (price(&a), price(&b));
     let special = Money((pa.base_price().0 / 2).max(1));
     let threshold = Money(special.0 * 2 + pb.base_price().0);
-    let cookie = sign_in(hq, "marketing", "tillpoint-marketing");
+    let cookie = hq.sign_in("marketing", "tillpoint-marketing");
     let dates = serde_json::json!({"from": "2020-01-01", "to": "2099-12-31"});
     publish(
         hq,
@@ -193,7 +168,7 @@ fn hq_publishes_the_till_sells_with_it_and_hq_agrees_through_a_partial_return() 
     assert_eq!(total(&costs, "given"), sale.totals.promotion_discounts.0);
 
     // The effect of 半价特惠: its product's units and sales while it ran, none in the days before.
-    let cookie = sign_in(&hq, "finance", "tillpoint-finance");
+    let cookie = hq.sign_in("finance", "tillpoint-finance");
     let effect: serde_json::Value = hq.rt.block_on(async {
         reqwest::Client::new()
             .get(format!("{}/api/v1/promotions/{}/effect", hq.url(), record.applied[0].id.0))
@@ -273,7 +248,7 @@ fn a_sale_whose_allocations_hq_does_not_reach_is_accepted_and_flagged() {
         .flagged_sales(hq_server::event_checks::value::REPRICED_FLAG, Some(hq.demo.branches[1].id), 10)
         .expect("flagged");
     assert!(elsewhere.is_empty());
-    let cookie = sign_in(&hq, "admin", hq_server::demo::ADMIN_PASSWORD);
+    let cookie = hq.sign_in("admin", hq_server::demo::ADMIN_PASSWORD);
     let page = hq.rt.block_on(async {
         reqwest::Client::new()
             .get(format!("{}/console/promotions", hq.url()))
