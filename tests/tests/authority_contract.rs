@@ -8,11 +8,11 @@ use hq_server::store::MemberStore as _;
 use pos_app::authority::{AuthorityError, InMemoryAuthority, MemberAuthority};
 use pos_app::store::Store;
 use pos_app::sync::HqAuthority;
-use shared::ids::{EventId, HoldId, SaleId, ShiftId, StaffId};
+use shared::ids::{EventId, HoldId, MemberId, SaleId, ShiftId, StaffId};
 use shared::member::{MemberIdentifier, MemberSnapshot, MemberStatus, Phone};
 use shared::money::Money;
 use shared::sale::TenderKind;
-use shared::sync::{HoldAmount, HoldRequest, TopUpRequest};
+use shared::sync::{CouponHoldRequest, HoldAmount, HoldRequest, TopUpRequest};
 use tests::*;
 
 /// The calls, and each answer as a line of text. `block` blocks the member where it lives.
@@ -123,6 +123,101 @@ fn the_in_memory_authority_answers_as_hq_does() {
         blocked.status = MemberStatus::Blocked;
         fake.add_member(blocked);
     });
+    for (i, (h, f)) in at_hq.iter().zip(&in_memory).enumerate() {
+        println!("{i:2} HQ:        {h}\n   in memory: {f}");
+    }
+    assert_eq!(in_memory, at_hq);
+}
+
+/// The coupon calls, each answer as a line: the member's list, a hold, its retry, a second sale's
+/// refusal, another member's refusal, a release, the list again, a mistyped and an unknown code.
+fn coupon_transcript(a: &dyn MemberAuthority, owner: MemberId, code: &str, unknown: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let list = |out: &mut Vec<String>| match a.member_coupons(owner) {
+        Ok(list) => out.push(format!(
+            "list: {:?}",
+            list.iter().map(|c| (c.code.clone(), c.coupon.name.clone(), c.coupon.kind.clone())).collect::<Vec<_>>()
+        )),
+        Err(e) => out.push(format!("list: {}", refusal(&e))),
+    };
+    let hold = |out: &mut Vec<String>, id: u128, sale: u128, code: &str, member: Option<MemberId>| {
+        let r = a.hold_coupon(&CouponHoldRequest {
+            hold: HoldId(uuid(id)),
+            sale: SaleId(uuid(sale)),
+            code: code.to_owned(),
+            member,
+        });
+        out.push(match r {
+            Ok(h) => format!("hold {id}: {} {} of {}", h.code, h.coupon.name, h.member == owner),
+            Err(e) => format!("hold {id}: {}", refusal(&e)),
+        });
+    };
+    list(&mut out);
+    hold(&mut out, 1, 10, code, Some(owner));
+    hold(&mut out, 1, 10, code, Some(owner)); // the same hold again
+    hold(&mut out, 2, 11, code, None); // another sale
+    hold(&mut out, 3, 12, code, Some(MemberId(uuid(77))));
+    out.push(format!("release 1: {:?}", a.release_coupon(HoldId(uuid(1))).map_err(|e| refusal(&e))));
+    list(&mut out);
+    hold(&mut out, 4, 13, code, None);
+    let mut typo = code.to_owned();
+    typo.pop();
+    typo.push(if code.ends_with('0') { '1' } else { '0' });
+    hold(&mut out, 5, 14, &typo, None);
+    hold(&mut out, 6, 15, unknown, None);
+    out
+}
+
+#[test]
+fn the_in_memory_authority_holds_coupons_as_hq_does() {
+    use hq_server::model::{CouponAudience, CouponValidity, IssueRequest, NewCampaign};
+    use hq_server::store::CouponStore as _;
+    use shared::promotions::Scope;
+    use shared::promotions::coupons::{Coupon, CouponCode, CouponKind};
+
+    let hq = Hq::start();
+    let t = TestTill::enrol(&hq, &hq.code(0, 0));
+    let store = hq.store();
+    let owner = hq.demo.members[0].clone();
+    let kind = CouponKind::AmountOff {
+        scope: Scope { all_products: true, ..Scope::default() },
+        min_spend: Money::yuan(50),
+        off: Money::yuan(5),
+    };
+    let campaign = store
+        .create_campaign(
+            &Actor::system(),
+            NewCampaign {
+                name: "满50减5".into(),
+                kind: kind.clone(),
+                offline_cap: None,
+                validity: CouponValidity::Days { days: 30 },
+            },
+        )
+        .expect("campaign");
+    let id = campaign.campaign.id;
+    let request = IssueRequest {
+        batch: "contract".into(),
+        audience: CouponAudience::Members { members: vec![owner.code.clone()] },
+    };
+    assert_eq!(store.issue_coupons(&Actor::system(), id, &request).expect("issued").issued, 1);
+    let issued =
+        store.member_coupons(owner.id).expect("coupons").into_iter().find(|c| c.campaign_id == id.0).expect("one");
+    let code = CouponCode::parse(&issued.code).expect("HQ's code reads");
+    let unknown = CouponCode::new(id, shared::promotions::coupons::CouponId(code.coupon.0 + 1000), &[1, 2, 3, 4, 5]);
+
+    let real = HqAuthority::for_store(&Store::open(&t.path).expect("till db")).expect("authority");
+    let fake = InMemoryAuthority::new();
+    let now = jiff::Timestamp::now();
+    fake.add_coupon(
+        code.clone(),
+        Coupon { id: code.coupon, name: "满50减5".into(), kind, offline_allowed: false },
+        owner.id,
+        now - jiff::SignedDuration::from_hours(1),
+        now + jiff::SignedDuration::from_hours(24 * 30),
+    );
+    let at_hq = coupon_transcript(&real, owner.id, &issued.code, &unknown.to_string());
+    let in_memory = coupon_transcript(&fake, owner.id, &issued.code, &unknown.to_string());
     for (i, (h, f)) in at_hq.iter().zip(&in_memory).enumerate() {
         println!("{i:2} HQ:        {h}\n   in memory: {f}");
     }
