@@ -459,6 +459,7 @@ pub fn seed(store: &dyn Store, options: &DemoOptions) -> StoreResult<DemoSummary
             (codes, None)
         };
         products.push(Product {
+            brand: None,
             id: ProductId(0),
             code: format!("P{:06}", i + 1),
             barcodes,

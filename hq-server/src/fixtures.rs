@@ -29,6 +29,7 @@ pub fn sale(till: &TillRef, receipt_seq: u32, lines: usize, tenders: usize) -> C
         .map(|i| {
             let id = i as i64 + 1;
             LineItem {
+                brand: None,
                 product_id: ProductId(id),
                 product_code: format!("P{id:06}"),
                 barcode: None,

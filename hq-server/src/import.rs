@@ -175,6 +175,7 @@ pub fn parse_products(
                 other => return Err(format!("status `{other}` is not active or delisted")),
             };
             let mut p = Product {
+                brand: None,
                 id: ProductId(0),
                 code: get("code").to_owned(),
                 barcodes: get("barcodes")

@@ -130,6 +130,7 @@ fn product(i: i64) -> Product {
         barcodes.push(ean(i, "68"));
     }
     Product {
+        brand: None,
         id: ProductId(i),
         code: format!("P{i:07}"),
         barcodes,

@@ -57,6 +57,7 @@ fn ean(n: i64) -> String {
 
 fn product(i: i64) -> Product {
     Product {
+        brand: None,
         id: ProductId(i),
         code: format!("P{i:05}"),
         barcodes: vec![ean(i)],

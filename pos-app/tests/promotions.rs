@@ -236,3 +236,38 @@ fn a_line_discount_on_a_promoted_line_is_judged_against_what_it_costs_with_the_p
     assert_eq!(view.lines[0].promotions.len(), 1, "the 特价 stays");
     assert_eq!(view.lines[0].net, Money(200));
 }
+
+#[test]
+fn a_promotion_by_brand_prices_the_brand_s_goods_offline_and_the_sale_records_the_brand() {
+    let mut t = TestTill::ready();
+    // HQ names the oil's brand (7) and publishes 10 % off that brand.
+    let store = t.till.store_mut();
+    let mut oil = store.product_by_barcode(OIL).expect("lookup").expect("oil").product;
+    oil.brand = Some(shared::catalog::BrandId(7));
+    oil.barcodes = vec![OIL.to_owned()];
+    let by_brand = promo(
+        9,
+        "金龙鱼品牌日 9折",
+        Scope { brands: vec![shared::catalog::BrandId(7)], ..Scope::default() },
+        PromotionKind::PercentOff { bp: Bp(1000), on_member_price: false },
+    );
+    store
+        .apply_changes(&[
+            Change::Product(oil),
+            Change::Promotion(PromotionChange { version: 1, id: by_brand.id, promotion: Some(by_brand) }),
+        ])
+        .expect("pulled");
+    t.hq.set_online(false);
+    ok(t.till.scan(OIL));
+    ok(t.till.scan(COLA));
+    let view = ok(t.till.view()).expect("a cart");
+    assert_eq!(names(&view), vec![("金龙鱼品牌日 9折".into(), 699)], "¥69.90 less 10 %, the cola has no brand");
+    ok(t.till.add_cash(Money::yuan(100)));
+    let sale = ok(t.till.complete(false)).sale;
+    assert_eq!(sale.lines[0].item.brand, Some(shared::catalog::BrandId(7)), "HQ re-prices with the brand sold");
+    assert_eq!(sale.lines[1].item.brand, None);
+    // A restart reads the brand back from the till's database.
+    t.restart();
+    let oil = t.till.store().product_by_barcode(OIL).expect("lookup").expect("oil");
+    assert_eq!(oil.product.brand, Some(shared::catalog::BrandId(7)));
+}

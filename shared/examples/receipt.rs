@@ -15,6 +15,7 @@ use shared::{Bp, Money, Qty};
 
 fn item(id: i64, name: &str, unit: &str, price: i64, member_price: Option<i64>, qty: Qty) -> LineItem {
     LineItem {
+        brand: None,
         product_id: ProductId(id),
         product_code: format!("P{id:05}"),
         barcode: None,

@@ -39,6 +39,17 @@ pub enum ProductStatus {
     Delisted,
 }
 
+pub use crate::promotions::BrandId;
+
+/// A brand (品牌) as HQ keeps it: products name their brand, promotions and coupons scope by it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Brand {
+    pub id: BrandId,
+    /// A short code staff type in CSV files and forms (unique).
+    pub code: String,
+    pub name: String,
+}
+
 /// A product as HQ defines it. Prices include VAT.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Product {
@@ -64,6 +75,9 @@ pub struct Product {
     /// Scale PLU (five digits) when the product is sold with variable-measure labels.
     pub plu: Option<u32>,
     pub status: ProductStatus,
+    /// Its brand, when HQ names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand: Option<BrandId>,
 }
 
 /// What is wrong with a product definition.
@@ -604,6 +618,7 @@ mod tests {
 
     fn product() -> Product {
         Product {
+            brand: None,
             id: ProductId(1),
             code: "P1".into(),
             barcodes: vec!["6901234567892".into()],

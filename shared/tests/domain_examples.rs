@@ -209,6 +209,7 @@ fn receipt_number_and_paper_widths() {
 
 fn item(id: i64, price: i64, qty: Qty) -> LineItem {
     LineItem {
+        brand: None,
         product_id: shared::catalog::ProductId(id),
         product_code: format!("P{id}"),
         barcode: None,

@@ -26,6 +26,7 @@ const TOWEL: i64 = 4;
 
 fn item(id: i64, name: &str, price: i64, pieces: i64) -> LineItem {
     LineItem {
+        brand: None,
         product_id: ProductId(id),
         product_code: format!("P{id}"),
         barcode: None,

@@ -23,6 +23,7 @@ use uuid::Uuid;
 
 fn line_item(id: i64, price: i64, qty: i64, eligible: bool, points: bool, vat: i64) -> LineItem {
     LineItem {
+        brand: None,
         product_id: ProductId(id),
         product_code: format!("P{id}"),
         barcode: None,
@@ -327,6 +328,7 @@ proptest! {
         let plan = plan_refund(&sale, &[], &[ReturnPick { line: 0, qty: Qty(1) }], CashRounding::None).expect("refund");
         let refund = record(&sale, plan);
         let product = Product {
+            brand: None,
             id: ProductId(seq as i64),
             code: format!("P{seq}"),
             barcodes: vec![shared::catalog::with_check_digit(&format!("690{seq:09}")).expect("digits")],

@@ -31,6 +31,7 @@ fn main() {
                 .expect("category");
             let products: Vec<Product> = (0..n as u64)
                 .map(|i| Product {
+                    brand: None,
                     id: ProductId(0),
                     code: format!("P{i:07}"),
                     barcodes: vec![with_check_digit(&format!("69{i:010}")).expect("ean")],

@@ -152,6 +152,7 @@ pub struct ProductInput {
 impl ProductInput {
     fn into_product(self, id: i64) -> Product {
         Product {
+            brand: None,
             id: ProductId(id),
             code: self.code,
             barcodes: self.barcodes,

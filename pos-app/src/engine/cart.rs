@@ -135,6 +135,7 @@ impl Cart {
 pub(crate) fn line_from(product: &TillProduct, qty: Qty, barcode: Option<String>) -> LineItem {
     let p = &product.product;
     LineItem {
+        brand: p.brand,
         product_id: p.id,
         product_code: p.code.clone(),
         barcode,

@@ -4,7 +4,7 @@
 use jiff::Timestamp;
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 use shared::branch::BranchSettings;
-use shared::catalog::{Category, CategoryId, Product, ProductId, ProductStatus, canonical_barcode};
+use shared::catalog::{BrandId, Category, CategoryId, Product, ProductId, ProductStatus, canonical_barcode};
 use shared::ids::{MemberId, StaffId};
 use shared::member::{MemberIdentifier, MemberSnapshot};
 use shared::money::{Bp, Money};
@@ -48,12 +48,13 @@ pub struct ProductHit {
 }
 
 const PRODUCT_COLUMNS: &str = "p.id, p.code, p.name, p.short_name, p.category, p.unit, p.retail_price, p.member_price, \
-     p.vat, p.points_eligible, p.discount_eligible, p.weighed, p.plu, p.status, bp.price, bp.member_price";
+     p.vat, p.points_eligible, p.discount_eligible, p.weighed, p.plu, p.status, bp.price, bp.member_price, p.brand";
 
 fn product_from_row(r: &Row<'_>) -> rusqlite::Result<TillProduct> {
     let status: String = r.get(13)?;
     Ok(TillProduct {
         product: Product {
+            brand: r.get::<_, Option<i64>>(16)?.map(BrandId),
             id: ProductId(r.get(0)?),
             code: r.get(1)?,
             barcodes: Vec::new(),
@@ -452,13 +453,13 @@ fn upsert_product(tx: &Transaction<'_>, p: &Product) -> StoreResult<()> {
     };
     let mut stmt = tx.prepare_cached(
         "INSERT INTO products (id, code, name, short_name, category, unit, retail_price, member_price, vat,
-             points_eligible, discount_eligible, weighed, plu, status)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+             points_eligible, discount_eligible, weighed, plu, status, brand)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
          ON CONFLICT (id) DO UPDATE SET code = excluded.code, name = excluded.name, short_name = excluded.short_name,
              category = excluded.category, unit = excluded.unit, retail_price = excluded.retail_price,
              member_price = excluded.member_price, vat = excluded.vat, points_eligible = excluded.points_eligible,
              discount_eligible = excluded.discount_eligible, weighed = excluded.weighed, plu = excluded.plu,
-             status = excluded.status",
+             status = excluded.status, brand = excluded.brand",
     )?;
     stmt.execute(params![
         p.id.0,
@@ -474,7 +475,8 @@ fn upsert_product(tx: &Transaction<'_>, p: &Product) -> StoreResult<()> {
         p.discount_eligible,
         p.weighed,
         p.plu,
-        status
+        status,
+        p.brand.map(|b| b.0)
     ])?;
     tx.prepare_cached("DELETE FROM barcodes WHERE product_id = ?1")?.execute([p.id.0])?;
     let mut insert = tx.prepare_cached(

@@ -18,6 +18,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { name: "witnesses of HQ's audit chain", apply: v3 },
     Migration { name: "promotions pulled from HQ", apply: v4 },
     Migration { name: "coupon campaigns pulled from HQ, coupons taken offline", apply: v5 },
+    Migration { name: "a product's brand, for promotions by brand", apply: v6 },
 ];
 
 /// The schema version a fully migrated database has.
@@ -275,4 +276,9 @@ fn v5(tx: &Transaction<'_>) -> rusqlite::Result<()> {
          );
          CREATE INDEX offline_coupons_by_day ON offline_coupons (campaign_id, day);",
     )
+}
+
+fn v6(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    // HQ's brand id of each product (none until HQ names one), so a promotion by brand prices offline.
+    tx.execute_batch("ALTER TABLE products ADD COLUMN brand INTEGER;")
 }

@@ -62,6 +62,7 @@ pub fn ean(body: &str) -> String {
 
 fn product(id: i64, barcode: &str, name: &str, unit: &str, price: i64, member: Option<i64>, vat: i64) -> Product {
     Product {
+        brand: None,
         id: ProductId(id),
         code: format!("P{id:05}"),
         barcodes: vec![barcode.to_owned()],

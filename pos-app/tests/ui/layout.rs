@@ -208,6 +208,7 @@ fn check(ui: &Ui, what: &str) {
 fn till_with_caviar(lang: Lang) -> Ui {
     let t = TestTill::new();
     let caviar = Product {
+        brand: None,
         id: ProductId(99),
         code: "P00099".into(),
         barcodes: vec![caviar_barcode()],

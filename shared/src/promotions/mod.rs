@@ -69,7 +69,8 @@ pub const EXACT_SEARCH_LIMIT: usize = 12;
 #[serde(transparent)]
 pub struct PromotionId(pub u64);
 
-/// A brand's id, assigned by HQ (the catalog does not carry brands yet; promotions scope by them).
+/// A brand's id, assigned by HQ (`crate::catalog::Brand`; a product names its brand, and promotions
+/// and coupons scope by them).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct BrandId(pub i64);

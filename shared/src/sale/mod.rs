@@ -45,6 +45,9 @@ pub struct LineItem {
     /// Sold by weight (the quantity is grams): promotions that count pieces pass it by.
     #[serde(default)]
     pub weighed: bool,
+    /// The product's brand when it was sold (promotions and coupons may scope by brand).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand: Option<crate::promotions::BrandId>,
     pub pricing: LineInput,
 }
 
@@ -342,7 +345,7 @@ fn run_promotions(
                 index,
                 product: item.product_id,
                 category: item.category,
-                brand: None,
+                brand: item.brand,
                 base_unit: m.base_unit,
                 member_unit: m.unit,
                 qty: item.pricing.qty,
@@ -693,6 +696,7 @@ mod tests {
     use super::*;
     pub(crate) fn item(id: i64, price: i64, qty: i64, vat: i64) -> LineItem {
         LineItem {
+            brand: None,
             product_id: ProductId(id),
             product_code: format!("P{id}"),
             barcode: None,

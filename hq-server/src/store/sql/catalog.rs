@@ -15,6 +15,7 @@ const PRODUCT_COLUMNS: &str = "id, code, name, short_name, category_id, unit, re
 fn product_row(r: &Row<'_>) -> super::conn::Result<Product> {
     let status: String = r.get(13)?;
     Ok(Product {
+        brand: None,
         id: ProductId(r.get(0)?),
         code: r.get(1)?,
         barcodes: Vec::new(),
