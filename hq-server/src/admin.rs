@@ -264,6 +264,28 @@ pub fn update_promotion(
     store.update_promotion(actor, promotion)
 }
 
+/// Creates a brand; a code another brand has is a conflict.
+pub fn add_brand(store: &dyn Store, actor: &Actor, code: &str, name: &str) -> StoreResult<shared::catalog::Brand> {
+    let b = shared::catalog::Brand {
+        id: shared::catalog::BrandId(0),
+        code: code.to_owned(),
+        name: name.to_owned(),
+    };
+    rules::brand(&b).map_err(invalid)?;
+    store.create_brand(actor, b)
+}
+
+/// Renames a brand.
+pub fn rename_brand(
+    store: &dyn Store,
+    actor: &Actor,
+    id: shared::catalog::BrandId,
+    name: &str,
+) -> StoreResult<shared::catalog::Brand> {
+    rules::brand_name(name).map_err(invalid)?;
+    store.rename_brand(actor, id, name)
+}
+
 pub fn add_product(store: &dyn Store, actor: &Actor, mut product: Product) -> StoreResult<Product> {
     rules::product(&mut product).map_err(invalid)?;
     store.create_product(actor, product)

@@ -1,6 +1,6 @@
 //! A realistic demo chain for an empty database: branches with tills, cashiers and managers
 //! with known PINs, console users with known passwords, categories, and a few thousand products
-//! with Chinese names and valid EAN-13s. Deterministic: the same options give the same catalog.
+//! with Chinese names, their brands and valid EAN-13s. Deterministic: the same options give the same catalog.
 //!
 //! Credentials (all documented in the README):
 //! - console users: `admin` / `tillpoint-admin`, `finance` / `tillpoint-finance`,
@@ -434,6 +434,15 @@ pub fn seed(store: &dyn Store, options: &DemoOptions) -> StoreResult<DemoSummary
         category_ids.push(c.id);
     }
 
+    // Every brand the kinds name, once, coded B001… in the order the kinds list them.
+    let mut brand_ids: std::collections::HashMap<&str, shared::catalog::BrandId> = std::collections::HashMap::new();
+    for name in KINDS.iter().flat_map(|k| k.brands.iter().copied()) {
+        if !brand_ids.contains_key(name) {
+            let code = format!("B{:03}", brand_ids.len() + 1);
+            brand_ids.insert(name, admin::add_brand(store, &actor, &code, name)?.id);
+        }
+    }
+
     let mut products = Vec::with_capacity(options.products as usize);
     let mut next_plu = 1001u32;
     for i in 0..options.products {
@@ -459,7 +468,7 @@ pub fn seed(store: &dyn Store, options: &DemoOptions) -> StoreResult<DemoSummary
             (codes, None)
         };
         products.push(Product {
-            brand: None,
+            brand: brand_ids.get(brand).copied(),
             id: ProductId(0),
             code: format!("P{:06}", i + 1),
             barcodes,

@@ -4,7 +4,9 @@
 //! Columns (a header row names them; order is free): `code`, `barcodes` (separated by `|`),
 //! `name`, `short_name`, `category` (a category code), `unit`, `retail_price` and `member_price`
 //! (yuan, e.g. `12.50`), `vat` (percent: `13`, `9`, `6`, `0`), `points_eligible`,
-//! `discount_eligible`, `weighed` (`yes`/`no`), `plu`, `status` (`active`/`delisted`).
+//! `discount_eligible`, `weighed` (`yes`/`no`), `plu`, `status` (`active`/`delisted`), `brand` (a
+//! brand code: one HQ does not know yet is created, named by its code, in the same transaction;
+//! empty for none; without the column a product keeps its brand).
 //! Required: code, name, category, unit, retail_price, vat. A row whose code exists updates it.
 
 use std::collections::{HashMap, HashSet};
@@ -18,9 +20,9 @@ use shared::money::{Bp, Currency};
 
 use crate::model::Actor;
 use crate::rules;
-use crate::store::{ImportSummary, Store, StoreError};
+use crate::store::{ImportBrand, ImportRow, ImportSummary, Store, StoreError};
 
-pub const COLUMNS: [&str; 14] = [
+pub const COLUMNS: [&str; 15] = [
     "code",
     "barcodes",
     "name",
@@ -35,6 +37,7 @@ pub const COLUMNS: [&str; 14] = [
     "weighed",
     "plu",
     "status",
+    "brand",
 ];
 
 const REQUIRED: [&str; 6] = ["code", "name", "category", "unit", "retail_price", "vat"];
@@ -96,12 +99,12 @@ fn parse_vat(v: &str) -> Result<Bp, String> {
     Currency::CNY.parse(t).map(|m| Bp(m.0)).map_err(|_| format!("vat `{v}` is not a percentage like 13"))
 }
 
-/// Reads and checks every row. `Ok(products)` only when no row is bad.
+/// Reads and checks every row. `Ok(rows)` only when no row is bad.
 pub fn parse_products(
     store: &dyn Store,
     csv_bytes: &[u8],
     progress: &ProgressBar,
-) -> Result<Result<Vec<Product>, Vec<RowError>>, CsvError> {
+) -> Result<Result<Vec<ImportRow>, Vec<RowError>>, CsvError> {
     let text = csv_bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(csv_bytes);
     let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(text);
     let headers = reader.headers()?.clone();
@@ -157,7 +160,18 @@ pub fn parse_products(
             continue;
         }
         let get = |name: &str| index.get(name).and_then(|i| record.get(*i)).unwrap_or("");
-        let row = (|| -> Result<Product, String> {
+        let row = (|| -> Result<ImportRow, String> {
+            let brand = if index.contains_key("brand") {
+                match get("brand") {
+                    "" => ImportBrand::AsGiven,
+                    code => {
+                        rules::brand_code(code)?;
+                        ImportBrand::Code(code.to_owned())
+                    }
+                }
+            } else {
+                ImportBrand::Keep
+            };
             let category_code = get("category");
             let category =
                 *categories.get(category_code).ok_or_else(|| format!("unknown category `{category_code}`"))?;
@@ -198,10 +212,10 @@ pub fn parse_products(
                 status,
             };
             rules::product(&mut p)?;
-            Ok(p)
+            Ok(ImportRow { product: p, brand })
         })();
-        let p = match row {
-            Ok(p) => p,
+        let (p, brand) = match row {
+            Ok(r) => (r.product, r.brand),
             Err(reason) => {
                 errors.push(RowError { line, reason });
                 continue;
@@ -232,7 +246,7 @@ pub fn parse_products(
         }
         match bad {
             Some(reason) => errors.push(RowError { line, reason }),
-            None => products.push(p),
+            None => products.push(ImportRow { product: p, brand }),
         }
     }
     if errors.is_empty() { Ok(Ok(products)) } else { Ok(Err(errors)) }
@@ -245,12 +259,12 @@ pub fn import_products(
     csv_bytes: &[u8],
     progress: &ProgressBar,
 ) -> Result<Result<ImportSummary, Vec<RowError>>, CsvError> {
-    let products = match parse_products(store, csv_bytes, progress)? {
-        Ok(p) => p,
+    let rows = match parse_products(store, csv_bytes, progress)? {
+        Ok(r) => r,
         Err(errors) => return Ok(Err(errors)),
     };
-    phase(progress, "importing", products.len() as u64);
-    let summary = store.import_products(actor, products, &|n| progress.set_position(n))?;
+    phase(progress, "importing", rows.len() as u64);
+    let summary = store.import_rows(actor, rows, &|n| progress.set_position(n))?;
     Ok(Ok(summary))
 }
 
@@ -261,6 +275,8 @@ fn yes_no(b: bool) -> &'static str {
 /// Writes every product in the import format; returns how many.
 pub fn export_products(store: &dyn Store, out: impl Write) -> Result<u64, CsvError> {
     let categories: HashMap<i64, String> = store.list_categories()?.into_iter().map(|c| (c.id.0, c.code)).collect();
+    let brands: HashMap<i64, String> =
+        store.list_brands()?.into_iter().map(|b| (b.brand.id.0, b.brand.code)).collect();
     let mut w = csv::Writer::from_writer(out);
     w.write_record(COLUMNS)?;
     let money = |m: Money| Currency::CNY.format_plain(m);
@@ -288,6 +304,7 @@ pub fn export_products(store: &dyn Store, out: impl Write) -> Result<u64, CsvErr
                 yes_no(p.weighed),
                 &p.plu.map(|x| x.to_string()).unwrap_or_default(),
                 if p.status == ProductStatus::Delisted { "delisted" } else { "active" },
+                p.brand.and_then(|b| brands.get(&b.0)).map_or("", String::as_str),
             ])?;
             n += 1;
         }

@@ -2,7 +2,7 @@
 //! value is refused, in words a person can act on. Domain rules come from `shared`.
 
 use shared::branch::{BranchSettings, valid_branch_code};
-use shared::catalog::{Category, Product, canonical_barcode, check_price};
+use shared::catalog::{Brand, Category, Product, canonical_barcode, check_price};
 use shared::sync::BranchPrice;
 
 pub type Check = Result<(), String>;
@@ -136,6 +136,24 @@ pub fn category(c: &Category) -> Check {
     text("category name", &c.name, 100)
 }
 
+/// A brand code: 1–32 characters, none of them a control character or at either end a space.
+pub fn brand_code(code: &str) -> Check {
+    let n = code.chars().count();
+    if n == 0 || n > 32 || code.chars().any(char::is_control) || code.trim() != code {
+        return Err(format!("brand code `{}` must be 1–32 characters without control characters", code.escape_debug()));
+    }
+    Ok(())
+}
+
+pub fn brand_name(name: &str) -> Check {
+    text("brand name", name, 100)
+}
+
+pub fn brand(b: &Brand) -> Check {
+    brand_code(&b.code)?;
+    brand_name(&b.name)
+}
+
 /// Puts barcodes in canonical form and checks the product with the domain's rules and HQ's limits.
 pub fn product(p: &mut Product) -> Check {
     p.code = p.code.trim().to_owned();
@@ -249,5 +267,17 @@ mod tests {
         assert!(password("short").is_err());
         assert!(time_zone("Asia/Shanghai").is_ok());
         assert!(time_zone("Mars/Olympus Mons").is_err());
+    }
+
+    #[test]
+    fn brand_codes() {
+        assert!(brand_code("B001").is_ok());
+        assert!(brand_code("农夫山泉").is_ok());
+        assert!(brand_code(&"x".repeat(32)).is_ok());
+        assert!(brand_code(&"x".repeat(33)).is_err());
+        assert!(brand_code("").is_err());
+        assert!(brand_code("a\tb").is_err());
+        assert!(brand_code(" B1").is_err());
+        assert!(brand_name(" ").is_err());
     }
 }

@@ -3,7 +3,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use shared::Money;
-use shared::catalog::{Category, CategoryId, Product, ProductId, ProductStatus};
+use shared::catalog::{BrandId, Category, CategoryId, Product, ProductId, ProductStatus};
 use shared::ids::BranchId;
 use shared::money::Bp;
 use shared::sync::BranchPrice;
@@ -71,6 +71,8 @@ pub struct ProductView {
     pub weighed: bool,
     pub plu: Option<u32>,
     pub status: Status,
+    /// Its brand (`GET /api/v1/brands`), if any.
+    pub brand_id: Option<i64>,
 }
 
 impl From<&Product> for ProductView {
@@ -94,6 +96,7 @@ impl From<&Product> for ProductView {
                 ProductStatus::Active => Status::Active,
                 ProductStatus::Delisted => Status::Delisted,
             },
+            brand_id: p.brand.map(|b| b.0),
         }
     }
 }
@@ -147,12 +150,15 @@ pub struct ProductInput {
     pub plu: Option<u32>,
     #[serde(default)]
     pub status: Status,
+    /// Its brand: the id of a brand HQ has (`GET /api/v1/brands`), or `null` for none.
+    #[serde(default, deserialize_with = "super::int::opt")]
+    pub brand_id: Option<i64>,
 }
 
 impl ProductInput {
     fn into_product(self, id: i64) -> Product {
         Product {
-            brand: None,
+            brand: self.brand_id.map(BrandId),
             id: ProductId(id),
             code: self.code,
             barcodes: self.barcodes,
@@ -257,6 +263,93 @@ async fn update_category(
         Category { id: CategoryId(id), code: input.code, name: input.name, parent: input.parent_id.map(CategoryId) };
     let updated = state.db(move |s| admin::update_category(s, &actor, c)).await?;
     Ok(Json(CategoryView::from(&updated)))
+}
+
+/// A brand (品牌): products name theirs, promotions and coupons scope by them.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct BrandView {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    /// How many products name it.
+    pub products: u64,
+}
+
+impl From<&crate::store::BrandCount> for BrandView {
+    fn from(b: &crate::store::BrandCount) -> Self {
+        BrandView { id: b.brand.id.0, code: b.brand.code.clone(), name: b.brand.name.clone(), products: b.products }
+    }
+}
+
+impl From<&shared::catalog::Brand> for BrandView {
+    fn from(b: &shared::catalog::Brand) -> Self {
+        BrandView { id: b.id.0, code: b.code.clone(), name: b.name.clone(), products: 0 }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct BrandInput {
+    /// 1–32 characters, no control characters, no space at either end; unique.
+    #[schema(
+        min_length = 1,
+        max_length = 32,
+        pattern = "^[^\\s\\u0000-\\u001F\\u007F-\\u009F]([^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F])?$"
+    )]
+    pub code: String,
+    #[schema(max_length = 100, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$")]
+    pub name: String,
+}
+
+/// A brand's new name (its code stays).
+#[derive(Deserialize, ToSchema)]
+pub struct BrandRename {
+    #[schema(max_length = 100, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$")]
+    pub name: String,
+}
+
+/// Every brand, in code order, with how many products name it.
+#[utoipa::path(get, path = "/api/v1/brands", tag = "catalog", security(("session" = [])),
+    responses((status = 200, body = Vec<BrandView>), (status = 401, body = ErrorBody)))]
+async fn list_brands(State(state): State<AppState>, _me: CurrentUser) -> Result<Json<Vec<BrandView>>, AppError> {
+    let all = state.db(|s| s.list_brands()).await?;
+    Ok(Json(all.iter().map(BrandView::from).collect()))
+}
+
+/// Creates a brand (HQ admin). A code another brand has is refused (409).
+#[utoipa::path(post, path = "/api/v1/brands", tag = "catalog", security(("session" = [])),
+    request_body = BrandInput,
+    responses((status = 201, body = BrandView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_brand(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    ApiJson(input): ApiJson<BrandInput>,
+) -> Result<(StatusCode, Json<BrandView>), AppError> {
+    let actor = me.actor();
+    let created = state.db(move |s| admin::add_brand(s, &actor, &input.code, &input.name)).await?;
+    Ok((StatusCode::CREATED, Json(BrandView::from(&created))))
+}
+
+/// Renames a brand (HQ admin); its code and products stay.
+#[utoipa::path(put, path = "/api/v1/brands/{id}", tag = "catalog", security(("session" = [])),
+    params(("id" = i64, Path, description = "Brand id")), request_body = BrandRename,
+    responses((status = 200, body = BrandView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn rename_brand(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<BrandRename>,
+) -> Result<Json<BrandView>, AppError> {
+    let actor = me.actor();
+    let renamed = state
+        .db(move |s| {
+            let b = admin::rename_brand(s, &actor, BrandId(id), &input.name)?;
+            let products = s.list_brands()?.into_iter().find(|c| c.brand.id == b.id).map_or(0, |c| c.products);
+            Ok(crate::store::BrandCount { brand: b, products })
+        })
+        .await?;
+    Ok(Json(BrandView::from(&renamed)))
 }
 
 /// Products in id order, a page at a time, optionally searched.
@@ -382,6 +475,8 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_categories, create_category))
         .routes(routes!(update_category))
+        .routes(routes!(list_brands, create_brand))
+        .routes(routes!(rename_brand))
         .routes(routes!(list_products, create_product))
         .routes(routes!(get_product, update_product))
         .routes(routes!(delist_product))

@@ -13,7 +13,7 @@ use jiff::Timestamp;
 use crate::clock::Clock;
 use jiff::civil::Date;
 use shared::branch::BranchSettings;
-use shared::catalog::{Category, Product, ProductId};
+use shared::catalog::{Brand, BrandId, Category, Product, ProductId};
 use shared::ids::{BranchId, HoldId, MemberId, StaffId, TillId};
 use shared::member::MemberIdentifier;
 use shared::policy::MemberPolicy;
@@ -164,15 +164,53 @@ pub trait CatalogStore {
     fn list_products(&self, after: i64, limit: u32, query: Option<&str>) -> StoreResult<Vec<Product>>;
     fn count_products(&self) -> StoreResult<u64>;
     /// Creates or updates (by code) every product in one transaction: all or nothing.
-    /// `progress` is called with the number of products written so far.
+    /// `progress` is called with the number of products written so far. Each product keeps the
+    /// brand it names ([`ImportBrand::AsGiven`]).
     fn import_products(
         &self,
         actor: &Actor,
         products: Vec<Product>,
         progress: &dyn Fn(u64),
-    ) -> StoreResult<ImportSummary>;
+    ) -> StoreResult<ImportSummary> {
+        let rows = products.into_iter().map(|product| ImportRow { product, brand: ImportBrand::AsGiven }).collect();
+        self.import_rows(actor, rows, progress)
+    }
+    /// [`CatalogStore::import_products`] with each product's brand as the file gave it: a brand
+    /// code HQ does not know yet creates that brand (named by its code) in the same transaction.
+    fn import_rows(&self, actor: &Actor, rows: Vec<ImportRow>, progress: &dyn Fn(u64)) -> StoreResult<ImportSummary>;
+    /// Creates a brand; `brand.id` is ignored. A code another brand has is a conflict.
+    fn create_brand(&self, actor: &Actor, brand: Brand) -> StoreResult<Brand>;
+    /// Renames a brand (its code stays).
+    fn rename_brand(&self, actor: &Actor, id: BrandId, name: &str) -> StoreResult<Brand>;
+    /// Every brand in code order, with how many products name it.
+    fn list_brands(&self) -> StoreResult<Vec<BrandCount>>;
+    fn brand_by_code(&self, code: &str) -> StoreResult<Option<Brand>>;
     fn set_branch_price(&self, actor: &Actor, branch: BranchId, price: BranchPrice) -> StoreResult<BranchPrice>;
     fn list_branch_prices(&self, branch: BranchId) -> StoreResult<Vec<BranchPrice>>;
+}
+
+/// A brand and how many products name it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BrandCount {
+    pub brand: Brand,
+    pub products: u64,
+}
+
+/// A product to import and where its brand comes from.
+#[derive(Clone, Debug)]
+pub struct ImportRow {
+    pub product: Product,
+    pub brand: ImportBrand,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ImportBrand {
+    /// `product.brand` as it is (a brand HQ knows, or none).
+    AsGiven,
+    /// The brand the product already has (none for a new product): a file without a brand column.
+    Keep,
+    /// The brand with this code, created (named by its code) when HQ does not know it.
+    Code(String),
 }
 
 /// What an import did.

@@ -64,6 +64,9 @@ const API: &[(&str, &str, May)] = &[
     ("GET", "/api/v1/categories", Roles(EVERYONE, false)),
     ("POST", "/api/v1/categories", Roles(&[A], false)),
     ("PUT", "/api/v1/categories/{id}", Roles(&[A], false)),
+    ("GET", "/api/v1/brands", Roles(EVERYONE, false)),
+    ("POST", "/api/v1/brands", Roles(&[A], false)),
+    ("PUT", "/api/v1/brands/{id}", Roles(&[A], false)),
     ("GET", "/api/v1/products", Roles(EVERYONE, false)),
     ("POST", "/api/v1/products", Roles(&[A], false)),
     ("GET", "/api/v1/products/{id}", Roles(EVERYONE, false)),
@@ -181,6 +184,7 @@ struct World {
     till_token: String,
     promotion: u64,
     coupon_campaign: u64,
+    brand: i64,
 }
 
 struct Objects {
@@ -203,6 +207,8 @@ impl World {
             self.product.to_string()
         } else if template.contains("/categories/{id}") {
             self.category.to_string()
+        } else if template.contains("/brands/{id}") {
+            self.brand.to_string()
         } else if template.contains("/users/{id}") {
             self.user.to_string()
         } else if template.contains("/members/{id}") {
@@ -281,6 +287,10 @@ async fn world(app: &TestApp) -> World {
         )
         .await
         .expect(StatusCode::CREATED);
+    let brand = app
+        .post("/api/v1/brands", &app.admin, json!({"code": "B001", "name": "农夫山泉"}))
+        .await
+        .expect(StatusCode::CREATED);
     World {
         own: Objects { branch: b1, till: t1.till.0, staff: s1, receipt: receipt(&sale1) },
         other: Objects { branch: b2, till: t2.till.0, staff: s2, receipt: "B002-01-000001".into() },
@@ -292,6 +302,7 @@ async fn world(app: &TestApp) -> World {
         till_token,
         promotion: promotion.body["promotion"]["id"].as_u64().expect("promotion"),
         coupon_campaign: campaign.body["campaign"]["id"].as_u64().expect("campaign"),
+        brand: brand.body["id"].as_i64().expect("brand"),
     }
 }
 

@@ -43,6 +43,28 @@ const PROMOTION_TABLES: &[&str] = &["promotion_revisions", "promotions", "promot
 /// their versions forgotten, the data of the tables the older schema had kept as it is.
 fn roll_back_to(path: &std::path::Path, version: u32, drop: &[&str]) {
     let c = rusqlite::Connection::open(path).expect("raw");
+    if version < 9 {
+        // Version 9 added brands and products' brand column, which refers to them (SQLite drops no
+        // such column: the table is rebuilt as version 1 made it).
+        c.execute_batch(
+            "PRAGMA foreign_keys = OFF;
+             DROP INDEX products_brand;
+             CREATE TABLE products_before (
+                 id INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+                 short_name TEXT NOT NULL, category_id BIGINT NOT NULL REFERENCES categories(id),
+                 unit TEXT NOT NULL, retail_price BIGINT NOT NULL, member_price BIGINT NULL,
+                 vat BIGINT NOT NULL, points_eligible INTEGER NOT NULL, discount_eligible INTEGER NOT NULL,
+                 weighed INTEGER NOT NULL, plu BIGINT NULL, status TEXT NOT NULL, updated_at BIGINT NOT NULL
+             );
+             INSERT INTO products_before SELECT id, code, name, short_name, category_id, unit, retail_price,
+                 member_price, vat, points_eligible, discount_eligible, weighed, plu, status, updated_at FROM products;
+             DROP TABLE products;
+             ALTER TABLE products_before RENAME TO products;
+             CREATE UNIQUE INDEX products_plu ON products(plu) WHERE plu IS NOT NULL;
+             DROP TABLE brands;",
+        )
+        .expect("undo version 9");
+    }
     if version < 8 {
         // Version 8 added four tables and two columns.
         c.execute_batch(

@@ -1,21 +1,21 @@
 use super::conn::{Conn, OptionalExtension, Row, Value, params};
 use shared::Money;
-use shared::catalog::{Category, CategoryId, Product, ProductId, ProductStatus};
+use shared::catalog::{Brand, BrandId, Category, CategoryId, Product, ProductId, ProductStatus};
 use shared::ids::BranchId;
 use shared::money::Bp;
 use shared::sync::{BranchPrice, Change};
 
 use super::{SqlStore, append_audit, emit, in_chunks, is_constraint, micros, not_found};
 use crate::model::Actor;
-use crate::store::{CatalogStore, ImportSummary, StoreError, StoreResult};
+use crate::store::{BrandCount, CatalogStore, ImportBrand, ImportRow, ImportSummary, StoreError, StoreResult};
 
 const PRODUCT_COLUMNS: &str = "id, code, name, short_name, category_id, unit, retail_price, member_price, vat, \
-     points_eligible, discount_eligible, weighed, plu, status";
+     points_eligible, discount_eligible, weighed, plu, status, brand_id";
 
 fn product_row(r: &Row<'_>) -> super::conn::Result<Product> {
     let status: String = r.get(13)?;
     Ok(Product {
-        brand: None,
+        brand: r.get::<_, Option<i64>>(14)?.map(BrandId),
         id: ProductId(r.get(0)?),
         code: r.get(1)?,
         barcodes: Vec::new(),
@@ -60,6 +60,55 @@ fn check_category(c: &Conn<'_>, id: CategoryId) -> StoreResult<()> {
     let ok: bool =
         c.prepare_cached("SELECT EXISTS (SELECT 1 FROM categories WHERE id = ?1)")?.query_row([id.0], |r| r.get(0))?;
     if ok { Ok(()) } else { Err(StoreError::Invalid(format!("category {} does not exist", id.0))) }
+}
+
+/// Refuses a brand HQ does not know, naming the field.
+fn check_brand(c: &Conn<'_>, brand: Option<BrandId>) -> StoreResult<()> {
+    let Some(b) = brand else { return Ok(()) };
+    let ok: bool =
+        c.prepare_cached("SELECT EXISTS (SELECT 1 FROM brands WHERE id = ?1)")?.query_row([b.0], |r| r.get(0))?;
+    if ok { Ok(()) } else { Err(StoreError::Invalid(format!("brand_id: HQ has no brand with id {}", b.0))) }
+}
+
+fn brand_row(r: &Row<'_>) -> super::conn::Result<Brand> {
+    Ok(Brand { id: BrandId(r.get(0)?), code: r.get(1)?, name: r.get(2)? })
+}
+
+fn find_brand_by_code(c: &Conn<'_>, code: &str) -> StoreResult<Option<Brand>> {
+    Ok(c.prepare_cached("SELECT id, code, name FROM brands WHERE code = ?1")?.query_row([code], brand_row).optional()?)
+}
+
+/// Inserts a brand after HQ's rules; a code another brand has is a conflict.
+fn insert_brand(store: &SqlStore, tx: &Conn<'_>, actor: &Actor, action: &str, brand: Brand) -> StoreResult<Brand> {
+    crate::rules::brand(&brand).map_err(StoreError::Invalid)?;
+    if let Some(other) = find_brand_by_code(tx, &brand.code)? {
+        return Err(StoreError::Conflict(format!(
+            "brand code `{}` is already used by brand {} ({})",
+            brand.code, other.id.0, other.name
+        )));
+    }
+    let id: i64 = tx
+        .prepare_cached("INSERT INTO brands (code, name, created_at) VALUES (?1, ?2, ?3) RETURNING id")?
+        .query_row(params![brand.code, brand.name, micros(store.now())], |r| r.get(0))
+        .map_err(|e| {
+            if is_constraint(&e) {
+                StoreError::Conflict(format!("brand code `{}` is already used", brand.code))
+            } else {
+                e.into()
+            }
+        })?;
+    let created = Brand { id: BrandId(id), ..brand };
+    append_audit(
+        tx,
+        &store.audit_key,
+        actor,
+        store.now(),
+        action,
+        &format!("brand:{id}"),
+        None::<&()>,
+        Some(&created),
+    )?;
+    Ok(created)
 }
 
 /// Refuses a barcode, code or PLU that belongs to another product.
@@ -109,21 +158,22 @@ fn write_product(tx: &Conn<'_>, p: &Product, now: i64) -> StoreResult<ProductId>
         p.plu,
         status_code(p.status),
         now,
+        p.brand.map(|b| b.0),
         p.id.0
     ];
     let id = if p.id.0 == 0 {
         tx.prepare_cached(
             "INSERT INTO products (code, name, short_name, category_id, unit, retail_price, member_price, vat,
-             points_eligible, discount_eligible, weighed, plu, status, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) RETURNING id",
+             points_eligible, discount_eligible, weighed, plu, status, updated_at, brand_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) RETURNING id",
         )?
-        .query_row(&values[..14], |r| r.get(0))
+        .query_row(&values[..15], |r| r.get(0))
         .map(ProductId)?
     } else {
         tx.prepare_cached(
             "UPDATE products SET code = ?1, name = ?2, short_name = ?3, category_id = ?4, unit = ?5,
              retail_price = ?6, member_price = ?7, vat = ?8, points_eligible = ?9, discount_eligible = ?10,
-             weighed = ?11, plu = ?12, status = ?13, updated_at = ?14 WHERE id = ?15",
+             weighed = ?11, plu = ?12, status = ?13, updated_at = ?14, brand_id = ?15 WHERE id = ?16",
         )?
         .execute(values)?;
         tx.prepare_cached("DELETE FROM product_barcodes WHERE product_id = ?1")?.execute([p.id.0])?;
@@ -256,6 +306,7 @@ impl CatalogStore for SqlStore {
         self.write(|tx| {
             let probe = Product { id: ProductId(0), ..product };
             check_category(tx, probe.category)?;
+            check_brand(tx, probe.brand)?;
             check_product_keys(tx, &probe)?;
             let id = write_product(tx, &probe, micros(self.now()))?;
             let created = Product { id, ..probe };
@@ -278,6 +329,7 @@ impl CatalogStore for SqlStore {
         self.write(|tx| {
             let before = load_product(tx, product.id)?;
             check_category(tx, product.category)?;
+            check_brand(tx, product.brand)?;
             check_product_keys(tx, &product)?;
             write_product(tx, &product, micros(self.now()))?;
             emit(tx, &format!("product:{}", product.id.0), None, &Change::Product(product.clone()))?;
@@ -371,23 +423,40 @@ impl CatalogStore for SqlStore {
         self.read(|c| Ok(c.query_row("SELECT COUNT(*) FROM products", [], |r| r.get::<_, i64>(0))?.max(0) as u64))
     }
 
-    fn import_products(
-        &self,
-        actor: &Actor,
-        products: Vec<Product>,
-        progress: &dyn Fn(u64),
-    ) -> StoreResult<ImportSummary> {
+    fn import_rows(&self, actor: &Actor, rows: Vec<ImportRow>, progress: &dyn Fn(u64)) -> StoreResult<ImportSummary> {
         self.write(|tx| {
             let now = micros(self.now());
+            let mut brands: std::collections::HashMap<String, BrandId> = std::collections::HashMap::new();
             let mut summary = ImportSummary::default();
-            for (i, p) in products.into_iter().enumerate() {
+            for (i, ImportRow { product: p, brand }) in rows.into_iter().enumerate() {
                 check_category(tx, p.category)?;
                 let existing: Option<i64> = tx
                     .prepare_cached("SELECT id FROM products WHERE code = ?1")?
                     .query_row([&p.code], |r| r.get(0))
                     .optional()?;
                 let before = existing.map(|id| load_product(tx, ProductId(id))).transpose()?;
-                let p = Product { id: ProductId(existing.unwrap_or(0)), ..p };
+                let brand = match brand {
+                    ImportBrand::AsGiven => {
+                        check_brand(tx, p.brand)?;
+                        p.brand
+                    }
+                    ImportBrand::Keep => before.as_ref().and_then(|b| b.brand),
+                    ImportBrand::Code(code) => Some(match brands.get(&code) {
+                        Some(id) => *id,
+                        None => {
+                            let id = match find_brand_by_code(tx, &code)? {
+                                Some(b) => b.id,
+                                None => {
+                                    let new = Brand { id: BrandId(0), code: code.clone(), name: code.clone() };
+                                    insert_brand(self, tx, actor, "import (create)", new)?.id
+                                }
+                            };
+                            brands.insert(code, id);
+                            id
+                        }
+                    }),
+                };
+                let p = Product { id: ProductId(existing.unwrap_or(0)), brand, ..p };
                 if before.as_ref() == Some(&p) {
                     continue;
                 }
@@ -416,6 +485,54 @@ impl CatalogStore for SqlStore {
             }
             Ok(summary)
         })
+    }
+
+    fn create_brand(&self, actor: &Actor, brand: Brand) -> StoreResult<Brand> {
+        self.write(|tx| insert_brand(self, tx, actor, "create", Brand { id: BrandId(0), ..brand }))
+    }
+
+    fn rename_brand(&self, actor: &Actor, id: BrandId, name: &str) -> StoreResult<Brand> {
+        crate::rules::brand_name(name).map_err(StoreError::Invalid)?;
+        self.write(|tx| {
+            let before = tx
+                .prepare_cached("SELECT id, code, name FROM brands WHERE id = ?1")?
+                .query_row([id.0], brand_row)
+                .optional()?
+                .ok_or_else(|| StoreError::NotFound(format!("brand {}", id.0)))?;
+            if before.name == name {
+                return Ok(before);
+            }
+            tx.prepare_cached("UPDATE brands SET name = ?2 WHERE id = ?1")?.execute(params![id.0, name])?;
+            let after = Brand { name: name.to_owned(), ..before.clone() };
+            append_audit(
+                tx,
+                &self.audit_key,
+                actor,
+                self.now(),
+                "rename",
+                &format!("brand:{}", id.0),
+                Some(&before),
+                Some(&after),
+            )?;
+            Ok(after)
+        })
+    }
+
+    fn list_brands(&self) -> StoreResult<Vec<BrandCount>> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT b.id, b.code, b.name, (SELECT COUNT(*) FROM products p WHERE p.brand_id = b.id)
+                 FROM brands b ORDER BY b.code",
+            )?;
+            let rows = st
+                .query_map([], |r| Ok(BrandCount { brand: brand_row(r)?, products: r.get::<_, i64>(3)?.max(0) as u64 }))?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+    }
+
+    fn brand_by_code(&self, code: &str) -> StoreResult<Option<Brand>> {
+        self.read(|c| find_brand_by_code(c, code))
     }
 
     fn set_branch_price(&self, actor: &Actor, branch: BranchId, price: BranchPrice) -> StoreResult<BranchPrice> {

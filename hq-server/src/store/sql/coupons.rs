@@ -188,13 +188,7 @@ fn check_references(tx: &Conn<'_>, kind: &CouponKind) -> StoreResult<()> {
             check("kind.scope.products", "products", "product", scope.products.iter().map(|p| p.0).collect())?;
             check("kind.scope.excluded", "products", "product", scope.excluded.iter().map(|p| p.0).collect())?;
             check("kind.scope.categories", "categories", "category", scope.categories.iter().map(|c| c.0).collect())?;
-            if let Some(b) = scope.brands.first() {
-                return Err(StoreError::Invalid(format!(
-                    "kind.scope.brands: HQ's catalog has no brands yet ({})",
-                    b.0
-                )));
-            }
-            Ok(())
+            check("kind.scope.brands", "brands", "brand", scope.brands.iter().map(|b| b.0).collect())
         }
         CouponKind::FixedPriceItem { product, .. } => check("kind.product", "products", "product", vec![product.0]),
     }

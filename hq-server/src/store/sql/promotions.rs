@@ -70,13 +70,14 @@ fn known_ids(c: &Conn<'_>, table: &str, wanted: &BTreeSet<i64>) -> StoreResult<B
     Ok(found.into_iter().collect())
 }
 
-/// Refuses a promotion that names a product, category, branch or tier HQ does not know: the
+/// Refuses a promotion that names a product, category, brand, branch or tier HQ does not know: the
 /// field and the value.
 fn check_references(store: &SqlStore, tx: &Conn<'_>, p: &Promotion) -> StoreResult<()> {
     let unknown = |field: &str, table: &str, ids: &mut dyn Iterator<Item = i64>| -> StoreResult<()> {
         let noun = match table {
             "products" => "product",
             "categories" => "category",
+            "brands" => "brand",
             _ => "branch",
         };
         let wanted: BTreeSet<i64> = ids.collect();
@@ -92,9 +93,7 @@ fn check_references(store: &SqlStore, tx: &Conn<'_>, p: &Promotion) -> StoreResu
     unknown("scope.products", "products", &mut p.scope.products.iter().map(|p| p.0))?;
     unknown("scope.excluded", "products", &mut p.scope.excluded.iter().map(|p| p.0))?;
     unknown("scope.categories", "categories", &mut p.scope.categories.iter().map(|c| c.0))?;
-    if let Some(b) = p.scope.brands.first() {
-        return Err(StoreError::Invalid(format!("scope.brands: HQ's catalog has no brands yet ({})", b.0)));
-    }
+    unknown("scope.brands", "brands", &mut p.scope.brands.iter().map(|b| b.0))?;
     if let PromotionKind::Gift { product, .. } = &p.kind {
         unknown("kind.product", "products", &mut std::iter::once(product.0))?;
     }

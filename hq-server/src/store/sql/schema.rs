@@ -22,9 +22,10 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (6, "promotions: the versioned promotion set and every promotion's revisions", V6),
     (7, "promotion discounts on sales and lines, and every promotion's fen on every line", V7),
     (8, "member coupons: campaigns, issued coupons, their holds, and the coupons each sale used", V8),
+    (9, "brands: the catalog's brands and every product's brand", V9),
 ];
 
-pub const LATEST: u32 = 8;
+pub const LATEST: u32 = 9;
 
 const V1: &str = r#"
 CREATE TABLE branches (
@@ -685,6 +686,19 @@ CREATE TABLE sale_coupons (
     PRIMARY KEY (sale_id, position)
 );
 CREATE INDEX sale_coupons_coupon ON sale_coupons(coupon_id);
+"#;
+
+const V9: &str = r#"
+-- Brands (品牌): products name theirs; promotions and coupons scope by them. `code` is what staff
+-- type in CSV files and forms.
+CREATE TABLE brands (
+    id INTEGER PRIMARY KEY,
+    code TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+ALTER TABLE products ADD COLUMN brand_id BIGINT NULL REFERENCES brands(id);
+CREATE INDEX products_brand ON products(brand_id);
 "#;
 
 const V6: &str = r#"
