@@ -266,11 +266,7 @@ pub fn update_promotion(
 
 /// Creates a brand; a code another brand has is a conflict.
 pub fn add_brand(store: &dyn Store, actor: &Actor, code: &str, name: &str) -> StoreResult<shared::catalog::Brand> {
-    let b = shared::catalog::Brand {
-        id: shared::catalog::BrandId(0),
-        code: code.to_owned(),
-        name: name.to_owned(),
-    };
+    let b = shared::catalog::Brand { id: shared::catalog::BrandId(0), code: code.to_owned(), name: name.to_owned() };
     rules::brand(&b).map_err(invalid)?;
     store.create_brand(actor, b)
 }

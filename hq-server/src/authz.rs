@@ -174,6 +174,7 @@ pub const CONSOLE: &[Rule] = &[
     ("GET", "/console/sales/{branch}/{receipt}", Roles(can::READ)),
     ("GET", "/console/catalog", Roles(can::READ)),
     ("POST", "/console/catalog/import", Roles(can::EDIT_CATALOG)),
+    ("POST", "/console/catalog/brands", Roles(can::EDIT_CATALOG)),
     ("GET", "/console/catalog/export", Roles(can::READ)),
     ("GET", "/console/products/{id}", Roles(can::READ)),
     ("POST", "/console/products/{id}", Roles(can::EDIT_CATALOG)),

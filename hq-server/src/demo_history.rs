@@ -119,7 +119,7 @@ fn sale(
         .map(|_| {
             let p = &products[rng.random_range(0..products.len())];
             LineItem {
-                brand: None,
+                brand: p.brand,
                 product_id: p.id,
                 product_code: p.code.clone(),
                 barcode: p.barcodes.first().cloned(),

@@ -275,8 +275,7 @@ fn yes_no(b: bool) -> &'static str {
 /// Writes every product in the import format; returns how many.
 pub fn export_products(store: &dyn Store, out: impl Write) -> Result<u64, CsvError> {
     let categories: HashMap<i64, String> = store.list_categories()?.into_iter().map(|c| (c.id.0, c.code)).collect();
-    let brands: HashMap<i64, String> =
-        store.list_brands()?.into_iter().map(|b| (b.brand.id.0, b.brand.code)).collect();
+    let brands: HashMap<i64, String> = store.list_brands()?.into_iter().map(|b| (b.brand.id.0, b.brand.code)).collect();
     let mut w = csv::Writer::from_writer(out);
     w.write_record(COLUMNS)?;
     let money = |m: Money| Currency::CNY.format_plain(m);

@@ -89,9 +89,9 @@ pub struct ScopeInput {
     #[serde(default)]
     #[schema(max_items = 10000)]
     pub categories: Vec<i64>,
-    /// Brand ids: HQ's catalog has no brands yet, so this stays empty.
+    /// Brand ids (`GET /api/v1/brands`).
     #[serde(default)]
-    #[schema(max_items = 0)]
+    #[schema(max_items = 10000)]
     pub brands: Vec<i64>,
     /// Product ids left out.
     #[serde(default)]
@@ -685,7 +685,7 @@ pub fn price_preview_with(
             index,
             product: p.id,
             category: p.category,
-            brand: None,
+            brand: p.brand,
             base_unit: base,
             member_unit,
             qty: Qty(l.qty_milli),

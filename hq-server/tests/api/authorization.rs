@@ -139,6 +139,7 @@ const CONSOLE: &[(&str, &str, May)] = &[
     ("GET", "/console/sales/{branch}/{receipt}", Roles(EVERYONE, true)),
     ("GET", "/console/catalog", Roles(EVERYONE, false)),
     ("POST", "/console/catalog/import", Roles(&[A], false)),
+    ("POST", "/console/catalog/brands", Roles(&[A], false)),
     ("GET", "/console/catalog/export", Roles(EVERYONE, false)),
     ("GET", "/console/products/{id}", Roles(EVERYONE, false)),
     ("POST", "/console/products/{id}", Roles(&[A], false)),

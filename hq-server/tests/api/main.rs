@@ -4,6 +4,7 @@ mod accounts;
 mod audit;
 mod authorization;
 mod branches_and_tills;
+mod brands;
 mod catalog;
 mod cli;
 mod coupons;

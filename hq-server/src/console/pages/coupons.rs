@@ -78,6 +78,8 @@ pub(crate) struct CampaignForm {
     #[serde(default)]
     categories: String,
     #[serde(default)]
+    brands: String,
+    #[serde(default)]
     excluded: String,
     #[serde(default)]
     days: String,
@@ -103,13 +105,15 @@ impl CampaignForm {
         wanted.extend(codes(&self.excluded));
         wanted.push(self.product.trim().to_owned());
         wanted.retain(|c| !c.is_empty());
-        let (products, categories) = state
+        let (products, categories, brands) = state
             .db(move |s| {
                 let p: std::collections::BTreeMap<String, shared::catalog::ProductId> =
                     s.product_ids_by_code(&wanted)?.into_iter().collect();
                 let c: Vec<(shared::catalog::CategoryId, String)> =
                     s.list_categories()?.into_iter().map(|c| (c.id, c.code)).collect();
-                Ok((p, c))
+                let b: Vec<(shared::catalog::BrandId, String)> =
+                    s.list_brands()?.into_iter().map(|b| (b.brand.id, b.brand.code)).collect();
+                Ok((p, c, b))
             })
             .await
             .map_err(|e| e.to_string())?;
@@ -130,11 +134,19 @@ impl CampaignForm {
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
+            let brand_ids = codes(&self.brands)
+                .iter()
+                .map(|c| {
+                    brands.iter().find(|(_, code)| code == c).map(|(id, _)| *id).ok_or_else(|| {
+                        say("kind.scope.brands", &format!("总部没有此品牌 {c}"), &format!("HQ has no brand {c}"))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
             Ok(Scope {
                 all_products: self.all_products.is_some(),
                 products: list("kind.scope.products", &self.products)?,
                 categories: cats,
-                brands: Vec::new(),
+                brands: brand_ids,
                 excluded: list("kind.scope.excluded", &self.excluded)?,
             })
         };
@@ -275,6 +287,7 @@ fn campaign_form(page: &Page, f: &CampaignForm) -> Markup {
                 div.inline {
                     label { (page.t(C::ScopeProducts)) textarea name="products" rows="3" cols="24" { (f.products) } }
                     label { (page.t(C::ScopeCategories)) textarea name="categories" rows="3" cols="16" { (f.categories) } }
+                    label { (page.t(C::ScopeBrands)) textarea name="brands" rows="3" cols="16" { (f.brands) } }
                     label { (page.t(C::ScopeExcluded)) textarea name="excluded" rows="3" cols="16" { (f.excluded) } }
                 }
             }

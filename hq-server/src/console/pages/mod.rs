@@ -43,6 +43,7 @@ pub fn router() -> Router<AppState> {
             post(imports::import_catalog).layer(DefaultBodyLimit::max(imports::IMPORT_BYTES)),
         )
         .route("/console/catalog/export", get(catalog::export_catalog))
+        .route("/console/catalog/brands", post(catalog::add_brand))
         .route("/console/products/{id}", get(catalog::product).post(catalog::save_product))
         .route("/console/products/{id}/price", post(catalog::branch_price))
         .route("/console/members", get(members::members))

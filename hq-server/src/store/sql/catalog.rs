@@ -75,7 +75,9 @@ fn brand_row(r: &Row<'_>) -> super::conn::Result<Brand> {
 }
 
 fn find_brand_by_code(c: &Conn<'_>, code: &str) -> StoreResult<Option<Brand>> {
-    Ok(c.prepare_cached("SELECT id, code, name FROM brands WHERE code = ?1")?.query_row([code], brand_row).optional()?)
+    Ok(c.prepare_cached("SELECT id, code, name FROM brands WHERE code = ?1")?
+        .query_row([code], brand_row)
+        .optional()?)
 }
 
 /// Inserts a brand after HQ's rules; a code another brand has is a conflict.
@@ -525,7 +527,9 @@ impl CatalogStore for SqlStore {
                  FROM brands b ORDER BY b.code",
             )?;
             let rows = st
-                .query_map([], |r| Ok(BrandCount { brand: brand_row(r)?, products: r.get::<_, i64>(3)?.max(0) as u64 }))?
+                .query_map([], |r| {
+                    Ok(BrandCount { brand: brand_row(r)?, products: r.get::<_, i64>(3)?.max(0) as u64 })
+                })?
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(rows)
         })

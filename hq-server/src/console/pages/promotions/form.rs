@@ -17,7 +17,7 @@ fn promotion_error_text(lang: Lang, e: &PromotionError) -> String {
         E::NoWeekdays => "schedule.weekdays（星期）：列表为空".into(),
         E::EmptyTimeWindow => "schedule.time_window（每日时段）：结束必须晚于开始（不跨午夜）".into(),
         E::NoTiers => "audience.tiers（会员等级）：至少选一个等级".into(),
-        E::EmptyScope => "scope（适用商品）：请选择全部商品，或填写商品、品类".into(),
+        E::EmptyScope => "scope（适用商品）：请选择全部商品，或填写商品、品类、品牌".into(),
         E::NegativeAmount { field, value } => format!("kind.{field}：{value} 是负数"),
         E::ZeroThreshold { field } => format!("kind.{field}（门槛）：门槛必须大于零"),
         E::ZeroOff { field } => format!("kind.{field}（减额）：减额必须大于零"),
@@ -61,6 +61,7 @@ pub(super) struct PromotionForm {
     all_products: bool,
     products: String,
     categories: String,
+    brands: String,
     excluded: String,
     group: String,
     priority: String,
@@ -215,6 +216,7 @@ impl PromotionForm {
             all_products: on("all_products"),
             products: one("products"),
             categories: one("categories"),
+            brands: one("brands"),
             excluded: one("excluded"),
             group: one("group"),
             priority: one("priority"),
@@ -317,6 +319,14 @@ impl PromotionForm {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let brands = codes(&self.brands)
+            .iter()
+            .map(|c| {
+                lookup.brands.iter().find(|(_, code)| code == c).map(|(id, _)| *id).ok_or_else(|| {
+                    format!("scope.brands: {} {c}", if zh { "总部没有此品牌" } else { "HQ has no brand" })
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let group = self.group.trim();
         let p = Promotion {
             id,
@@ -341,7 +351,7 @@ impl PromotionForm {
                 all_products: self.all_products,
                 products: products("scope.products", &self.products)?,
                 categories,
-                brands: Vec::new(),
+                brands,
                 excluded: products("scope.excluded", &self.excluded)?,
             },
             kind,
@@ -363,10 +373,11 @@ impl PromotionForm {
     }
 }
 
-/// What the form's codes name: the products found by code, the categories listed.
+/// What the form's codes name: the products found by code, the categories and brands listed.
 struct Lookup {
     products: std::collections::BTreeMap<String, ProductId>,
     categories: Vec<(CategoryId, String)>,
+    brands: Vec<(shared::catalog::BrandId, String)>,
 }
 
 impl Lookup {
@@ -393,7 +404,8 @@ async fn lookup(state: &AppState, f: &PromotionForm) -> Result<Lookup, ConsoleEr
         .db(move |s| {
             let products = s.product_ids_by_code(&wanted)?.into_iter().collect();
             let categories = s.list_categories()?.into_iter().map(|c| (c.id, c.code)).collect();
-            Ok(Lookup { products, categories })
+            let brands = s.list_brands()?.into_iter().map(|b| (b.brand.id, b.brand.code)).collect();
+            Ok(Lookup { products, categories, brands })
         })
         .await?)
 }
@@ -432,7 +444,16 @@ pub(crate) async fn edit_promotion(State(state): State<AppState>, page: Page, Pa
             let product_code = |id: ProductId| codes.get(&id).cloned().unwrap_or_else(|| id.0.to_string());
             let category_code =
                 |id: CategoryId| cats.iter().find(|c| c.id == id).map_or(id.0.to_string(), |c| c.code.clone());
-            Ok(PromotionForm::of(&p, &product_code, &category_code))
+            let mut form = PromotionForm::of(&p, &product_code, &category_code);
+            let brands = s.list_brands()?;
+            form.brands = p
+                .scope
+                .brands
+                .iter()
+                .map(|id| brands.iter().find(|b| b.brand.id == *id).map_or(id.0.to_string(), |b| b.brand.code.clone()))
+                .collect::<Vec<_>>()
+                .join("\n");
+            Ok(form)
         })
         .await?;
     form_page(&state, &page, Some(id), form, None).await
@@ -582,6 +603,7 @@ async fn form_page(
                             onchange="const f = this.files[0]; if (f) { f.text().then(t => { document.getElementById('promo-products').value = t; }); }";
                     }
                     label { (page.t(C::ScopeCategories)) textarea name="categories" rows="4" cols="20" { (f.categories) } }
+                    label { (page.t(C::ScopeBrands)) textarea name="brands" rows="4" cols="20" { (f.brands) } }
                     label { (page.t(C::ScopeExcluded)) textarea name="excluded" rows="4" cols="20" { (f.excluded) } }
                 }
             }
@@ -635,7 +657,7 @@ mod tests {
                 all_products: false,
                 products: vec![ProductId(1)],
                 categories: vec![CategoryId(3)],
-                brands: vec![],
+                brands: vec![shared::catalog::BrandId(4)],
                 excluded: vec![ProductId(2)],
             },
             kind: PromotionKind::Slabs {
@@ -651,10 +673,12 @@ mod tests {
         };
         let code = |id: ProductId| format!("P{}", id.0);
         let cat = |id: CategoryId| format!("C{}", id.0);
-        let form = PromotionForm::of(&p, &code, &cat);
+        let mut form = PromotionForm::of(&p, &code, &cat);
+        form.brands = "B4".into();
         let lookup = Lookup {
             products: [("P1".into(), ProductId(1)), ("P2".into(), ProductId(2))].into(),
             categories: vec![(CategoryId(3), "C3".into())],
+            brands: vec![(shared::catalog::BrandId(4), "B4".into())],
         };
         assert_eq!(form.apply(PromotionId(7), Lang::En, &lookup), Ok(p.clone()));
         for (kind, percent) in [
@@ -662,7 +686,8 @@ mod tests {
             (PromotionKind::NthPercentOff { n: 2, bp: Bp(5_000) }, "50"),
         ] {
             let q = Promotion { kind, ..p.clone() };
-            let form = PromotionForm::of(&q, &code, &cat);
+            let mut form = PromotionForm::of(&q, &code, &cat);
+            form.brands = "B4".into();
             assert_eq!(form.percent, percent);
             assert_eq!(form.apply(PromotionId(7), Lang::En, &lookup), Ok(q));
         }
@@ -670,7 +695,7 @@ mod tests {
 
     #[test]
     fn a_broken_rule_is_named_in_the_page_language() {
-        let lookup = Lookup { products: Default::default(), categories: vec![] };
+        let lookup = Lookup { products: Default::default(), categories: vec![], brands: vec![] };
         let mut form = PromotionForm::blank(jiff::civil::date(2026, 12, 1));
         form.name = "满减".into();
         form.all_products = true;

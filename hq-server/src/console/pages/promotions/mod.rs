@@ -248,7 +248,9 @@ fn showdown(s: &dyn Store, p: &Promotion, o: &Promotion, now: jiff::Timestamp) -
         p.scope.products.iter().chain(&o.scope.products).copied().take(40).collect();
     for id in candidates {
         let Ok(product) = s.get_product(id) else { continue };
-        if product.weighed || !p.scope.covers(id, product.category, None) || !o.scope.covers(id, product.category, None)
+        if product.weighed
+            || !p.scope.covers(id, product.category, product.brand)
+            || !o.scope.covers(id, product.category, product.brand)
         {
             continue;
         }
@@ -327,6 +329,7 @@ fn competes(a: &Promotion, b: &Promotion) -> bool {
         || y.all_products
         || x.products.iter().any(|p| y.products.contains(p))
         || x.categories.iter().any(|c| y.categories.contains(c))
+        || x.brands.iter().any(|b| y.brands.contains(b))
 }
 
 pub(super) async fn promotion(
@@ -342,8 +345,15 @@ pub(super) async fn promotion(
 async fn detail_page(state: &AppState, page: &Page, id: PromotionId, flash: Option<Markup>) -> PageResult {
     let today = state.chain_day().await?.day;
     let own = (page.me.user.role == crate::model::Role::BranchManager).then_some(page.me.user.branch_id).flatten();
-    let (r, set, effect): (PromotionRecord, _, _) = state
-        .db(move |s| Ok((s.promotion(id, today)?, s.current_promotion_set()?, s.promotion_effect(id, today, own)?)))
+    let (r, set, effect, brands): (PromotionRecord, _, _, _) = state
+        .db(move |s| {
+            Ok((
+                s.promotion(id, today)?,
+                s.current_promotion_set()?,
+                s.promotion_effect(id, today, own)?,
+                s.list_brands()?,
+            ))
+        })
         .await?;
     let preview = preview_form(page, state, &PreviewForm::default()).await?;
     let p = &r.promotion;
@@ -382,6 +392,11 @@ async fn detail_page(state: &AppState, page: &Page, id: PromotionId, flash: Opti
                 @else { (p.scope.products.len()) " / " (p.scope.categories.len()) }
                 @if !p.scope.excluded.is_empty() { " − " (p.scope.excluded.len()) }
             } }
+            @if !p.scope.brands.is_empty() {
+                tr { th { (page.t(C::Brands)) } td #promotion-brands { (p.scope.brands.iter().map(|id| {
+                    brands.iter().find(|b| b.brand.id == *id).map_or(id.0.to_string(), |b| b.brand.name.clone())
+                }).collect::<Vec<_>>().join("、")) } }
+            }
             tr { th { (page.t(C::ExclusivityGroup)) } td { (p.exclusivity_group.clone().unwrap_or_default()) } }
             tr { th { (page.t(C::Priority)) } td { (p.priority) } }
             tr { th { (page.t(C::Version)) } td { (r.version) " · " (r.updated_by) " · " (hq_time(r.updated_at, "%Y-%m-%d %H:%M")) } }
