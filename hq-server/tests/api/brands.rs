@@ -303,3 +303,30 @@ async fn the_console_lists_adds_and_uses_brands() {
     let list = app.get("/api/v1/coupon-campaigns", &app.admin).await.body;
     assert_eq!(list[0]["campaign"]["kind"]["scope"]["brands"], json!([id]), "{list}");
 }
+
+/// The demo's catalog names its brands: each once, coded B001… in the kinds' order, on every product.
+#[tokio::test]
+async fn the_demo_creates_its_brands_and_names_them_on_every_product() {
+    use hq_server::store::CatalogStore;
+    let app = spawn_app().await;
+    let store = app.store.clone();
+    let (brands, products) = tokio::task::spawn_blocking(move || {
+        hq_server::demo::seed(&*store, &hq_server::demo::DemoOptions::small()).expect("demo");
+        (store.list_brands().expect("brands"), store.list_products(0, 1000, None).expect("products"))
+    })
+    .await
+    .expect("join");
+    assert_eq!((brands[0].brand.code.as_str(), brands[0].brand.name.as_str()), ("B001", "农夫山泉"));
+    let mut names: Vec<&str> = brands.iter().map(|b| b.brand.name.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), brands.len(), "each brand once");
+    assert!(products.iter().all(|p| p.brand.is_some()), "every product has its brand");
+    let counted: u64 = brands.iter().map(|b| b.products).sum();
+    assert_eq!(counted, products.len() as u64);
+    // Its name starts with its brand's name, as the generator made it.
+    for p in &products {
+        let b = brands.iter().find(|b| Some(b.brand.id) == p.brand).expect("known brand");
+        assert!(p.name.starts_with(&b.brand.name), "{} of {}", p.name, b.brand.name);
+    }
+}
