@@ -262,3 +262,40 @@ fn a_sale_whose_allocations_hq_does_not_reach_is_accepted_and_flagged() {
     });
     assert!(page.contains("id=\"repriced\"") && page.contains(&sale.receipt_no.to_string()), "{page}");
 }
+
+#[test]
+fn a_promotion_by_brand_published_at_hq_prices_the_brand_at_the_till_and_hq_agrees() {
+    let hq = Hq::start();
+    let mut t = TestTill::enrol(&hq, &hq.code(0, 0));
+    let product = |code: &str| t.till.store().product_by_barcode(code).expect("lookup").expect("product").product;
+    let a = t.barcode(0);
+    let brand = product(&a).brand.expect("the demo names every product's brand");
+    // Another product of another brand, which the promotion leaves alone.
+    let other = (1..20).map(|n| t.barcode(n)).find(|code| product(code).brand != Some(brand)).expect("another brand");
+    let cookie = hq.sign_in("marketing", "tillpoint-marketing");
+    publish(
+        &hq,
+        &cookie,
+        serde_json::json!({
+            "name": "品牌日 9折",
+            "branches": {"kind": "all"},
+            "schedule": {"from": "2020-01-01", "to": "2099-12-31"},
+            "scope": {"brands": [brand.0]},
+            "kind": {"kind": "percent_off", "bp": 1000},
+        }),
+    );
+    t.open_shift(CASHIER);
+    t.start_sync();
+    wait_until("the till to pull the promotion", Duration::from_secs(30), || {
+        t.till.store().promotion_set().is_ok_and(|s| s.promotions.len() == 1)
+    });
+    t.till.scan(&a).expect("scan");
+    t.till.scan(&other).expect("scan");
+    t.till.add_cash(Money::yuan(1000)).expect("cash");
+    let sale = t.till.complete(false).expect("complete").sale;
+    assert!(!sale.lines[0].promotions.is_empty(), "the brand's product takes it");
+    assert!(sale.lines[1].promotions.is_empty(), "another brand's does not");
+    assert_eq!(sale.lines[0].item.brand, Some(brand));
+    t.wait_pushed(Duration::from_secs(30));
+    assert_eq!(sale_event_flags(&hq, &t, "sale_completed"), vec![Vec::<String>::new()], "HQ prices it the same");
+}
