@@ -103,6 +103,7 @@ struct FakeHq {
     topup_rules: Vec<TopUpRule>,
     sales: HashMap<ReceiptNo, (CompletedSale, Vec<Refund>)>,
     policy_version: u32,
+    promotion_uses: HashMap<MemberId, std::collections::BTreeMap<shared::promotions::PromotionId, u32>>,
     coupons: HashMap<CouponId, FakeCoupon>,
 }
 
@@ -142,6 +143,15 @@ impl InMemoryAuthority {
 
     pub fn set_topup_rules(&self, rules: Vec<TopUpRule>) {
         self.state().topup_rules = rules;
+    }
+
+    /// What HQ's lookup says of the member's sales with each per-member-limited promotion.
+    pub fn set_promotion_uses(
+        &self,
+        member: MemberId,
+        uses: std::collections::BTreeMap<shared::promotions::PromotionId, u32>,
+    ) {
+        self.state().promotion_uses.insert(member, uses);
     }
 
     /// Issues `coupon` to `member` under `code`, usable in `[valid_from, valid_until]`.
@@ -263,6 +273,11 @@ impl MemberAuthority for InMemoryAuthority {
         Ok(MemberLookupResponse {
             member: MemberSnapshot { points, stored_value, ..m.clone() },
             policy_version: s.policy_version,
+            promotion_uses: s
+                .promotion_uses
+                .get(&m.id)
+                .map(|u| u.iter().map(|(id, n)| (*id, *n)).collect())
+                .unwrap_or_default(),
         })
     }
 

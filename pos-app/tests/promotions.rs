@@ -271,3 +271,35 @@ fn a_promotion_by_brand_prices_the_brand_s_goods_offline_and_the_sale_records_th
     let oil = t.till.store().product_by_barcode(OIL).expect("lookup").expect("oil");
     assert_eq!(oil.product.brand, Some(shared::catalog::BrandId(7)));
 }
+
+#[test]
+fn a_per_member_limit_takes_hq_s_count_from_the_lookup_and_the_sale_records_it() {
+    let mut t = TestTill::ready();
+    let mut once = promo(
+        8,
+        "会员专享 9折 每人限1次",
+        product(3),
+        PromotionKind::PercentOff { bp: Bp(1000), on_member_price: true },
+    );
+    once.limits = Limits { per_sale: None, per_member: Some(1) };
+    t.till
+        .store_mut()
+        .apply_changes(&[Change::Promotion(PromotionChange { version: 1, id: once.id, promotion: Some(once) })])
+        .expect("pulled");
+    let member = shared::member::MemberIdentifier::Code(t.member.code.clone());
+    // HQ counts one earlier sale with it: the member does not get it again.
+    t.hq.set_promotion_uses(t.member.id, [(PromotionId(8), 1)].into_iter().collect());
+    ok(t.till.attach_member(member.clone()));
+    ok(t.till.scan(OIL));
+    let view = ok(t.till.view()).expect("a cart");
+    assert!(names(&view).is_empty(), "{:?}", names(&view));
+    ok(t.till.add_cash(Money::yuan(100)));
+    let sale = ok(t.till.complete(false)).sale;
+    assert_eq!(sale.promotions.as_ref().expect("record").member_uses, vec![(PromotionId(8), 1)]);
+    // None yet: the member gets it.
+    t.hq.set_promotion_uses(t.member.id, Default::default());
+    ok(t.till.attach_member(member));
+    ok(t.till.scan(OIL));
+    let view = ok(t.till.view()).expect("a cart");
+    assert_eq!(names(&view), vec![("会员专享 9折 每人限1次".into(), 599)], "10 % of the member price ¥59.90");
+}

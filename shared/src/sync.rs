@@ -292,6 +292,9 @@ pub struct MemberLookupRequest {
 pub struct MemberLookupResponse {
     pub member: MemberSnapshot,
     pub policy_version: u32,
+    /// The member's sales that received each per-member-limited promotion so far, as pairs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub promotion_uses: Vec<(crate::promotions::PromotionId, u32)>,
 }
 
 /// What a hold reserves.

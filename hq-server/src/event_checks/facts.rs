@@ -57,6 +57,13 @@ pub trait Facts {
     /// The promotion set as it stood at `version`, indexed for pricing (`None` for a version HQ never
     /// published). A version never changes once published, so an engine may be kept and shared.
     fn promotion_engine(&self, version: u64) -> StoreResult<Option<std::sync::Arc<PromotionEngine>>>;
+    /// The member's accepted sales, but `except`, that received each of `ids` (per-member limits).
+    fn member_promotion_uses(
+        &self,
+        member: MemberId,
+        ids: &[shared::promotions::PromotionId],
+        except: SaleId,
+    ) -> StoreResult<std::collections::BTreeMap<shared::promotions::PromotionId, u32>>;
     /// A coupon campaign as HQ defines it (what its coupons give), if HQ has it.
     fn coupon_campaign(
         &self,

@@ -202,6 +202,44 @@ fn sale(
     Ok(Ok(flags))
 }
 
+/// Per-member limits (每位会员限参加 N 次) by HQ's own count: a promotion the sale received although
+/// the member had already had it in as many earlier sales as its limit allows is a flag (the till
+/// counted from HQ's lookup, or could not count offline); the sale stands.
+fn member_limits(
+    facts: &dyn Facts,
+    s: &CompletedSale,
+    record: &shared::sale::SalePromotions,
+    engine: &shared::promotions::PromotionEngine,
+) -> StoreResult<Vec<String>> {
+    let limits: Vec<(shared::promotions::PromotionId, u32, &str)> = record
+        .applied
+        .iter()
+        .filter_map(|a| {
+            let p = engine.set().promotions.iter().find(|p| p.id == a.id)?;
+            Some((a.id, p.limits.per_member?, a.name.as_str()))
+        })
+        .collect();
+    let member = match &s.member {
+        Some(named) if !limits.is_empty() => facts.member(named)?,
+        _ => None,
+    };
+    let Some(member) = member else { return Ok(Vec::new()) };
+    let ids: Vec<_> = limits.iter().map(|l| l.0).collect();
+    let uses = facts.member_promotion_uses(member.id, &ids, s.id)?;
+    Ok(limits
+        .into_iter()
+        .filter_map(|(id, max, name)| {
+            let had = uses.get(&id).copied().unwrap_or(0);
+            (had >= max).then(|| {
+                format!(
+                    "{REPRICED_FLAG} {}: the member had “{name}” in {had} earlier sale(s) already, the limit is {max}",
+                    record.version
+                )
+            })
+        })
+        .collect())
+}
+
 /// How the flag of a sale HQ prices differently begins (the console lists such sales by it).
 pub const REPRICED_FLAG: &str = "re-priced with promotion set";
 
@@ -270,11 +308,13 @@ fn repriced(facts: &dyn Facts, s: &CompletedSale) -> StoreResult<Vec<String>> {
         customer: shared::promotions::Customer {
             member: s.member.is_some(),
             tier: s.member.as_ref().and_then(|m| m.tier.clone()),
-            used_by_member: Default::default(),
+            // As the till priced it; HQ's own count is checked below.
+            used_by_member: record.member_uses.iter().copied().collect(),
         },
         gifts: &gifts,
         coupons: &coupons,
     };
+    flags.extend(member_limits(facts, s, record, &engine)?);
     let again = match shared::sale::price_sale_with(&items, benefit.as_ref(), s.order_discount, Some(&context)) {
         Ok(p) => p,
         Err(e) => {

@@ -35,8 +35,9 @@ async fn lookup(
         None => state.db(move |s| s.till_member_lookup(&token.hash, &req.by, now)).await?,
     };
     match found {
-        TillMemberLookup::Found(member, policy_version) => {
-            Ok(Json(MemberLookupResponse { member: *member, policy_version }))
+        TillMemberLookup::Found(member, policy_version, promotion_uses) => {
+            let promotion_uses = promotion_uses.into_iter().collect();
+            Ok(Json(MemberLookupResponse { member: *member, policy_version, promotion_uses }))
         }
         TillMemberLookup::NoSuchMember => Err(AppError::NotFound("member".into())),
         TillMemberLookup::Refused(refusal) => Err(refusal.into()),

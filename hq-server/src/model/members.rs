@@ -188,7 +188,9 @@ pub enum TillMemberLookup {
     NoSuchMember,
     Refused(MemberRefusal),
     /// The member as the till may see them, and the policy version in force.
-    Found(Box<shared::member::MemberSnapshot>, u32),
+    /// The member, the policy version, and the member's sales with each per-member-limited
+    /// promotion of the current set.
+    Found(Box<shared::member::MemberSnapshot>, u32, std::collections::BTreeMap<shared::promotions::PromotionId, u32>),
 }
 
 /// Why HQ refused a member request from a till or the console.

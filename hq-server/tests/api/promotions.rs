@@ -399,3 +399,138 @@ async fn a_promotions_page_shows_which_competitor_wins_a_sample_cart() {
     }
     assert!(!row[row.find("class=\"winner\"").expect("winner")..].contains("可乐特价"), "{row}");
 }
+
+/// A sale of the fixture's goods by `member`, priced with the current set as a till would with
+/// `uses` (HQ's count from its lookup, or nothing when the till was offline), paid in cash.
+fn member_sale(
+    app: &TestApp,
+    till: &hq_server::fixtures::TillRef,
+    seq: u32,
+    member: shared::ids::MemberId,
+    phone: &str,
+    uses: std::collections::BTreeMap<PromotionId, u32>,
+) -> shared::sale::CompletedSale {
+    use hq_server::store::PolicyStore as _;
+    use shared::sale::{PromotionContext, SaleMember, SaleTotals, TenderInput, price_sale_with, settle};
+    let base = hq_server::fixtures::sale(till, seq, 2, 1);
+    let items: Vec<_> = base.lines.iter().map(|l| l.item.clone()).collect();
+    let engine = shared::promotions::PromotionEngine::new(app.store.current_promotion_set().expect("set"));
+    let policy = app.store.current_policy().expect("policy");
+    let benefit = policy.tiers.by_code("regular").map(|t| t.benefit());
+    let at = base.completed_at.to_zoned(jiff::tz::TimeZone::get("Asia/Shanghai").expect("zone")).datetime();
+    let ctx = PromotionContext {
+        engine: &engine,
+        branch: till.branch,
+        at,
+        customer: shared::promotions::Customer { member: true, tier: Some("regular".into()), used_by_member: uses },
+        gifts: &[],
+        coupons: &[],
+    };
+    let priced = price_sale_with(&items, benefit.as_ref(), None, Some(&ctx)).expect("priced");
+    let total = priced.totals.total;
+    let settled = settle(
+        total,
+        &[TenderInput::cash(shared::Money((total.0 + 99) / 100 * 100))],
+        shared::pricing::CashRounding::None,
+    )
+    .expect("settled");
+    let sale = shared::sale::CompletedSale {
+        lines: priced.lines,
+        totals: SaleTotals { rounding: settled.rounding, due: settled.due, ..priced.totals },
+        tax: priced.tax,
+        points_eligible_net: priced.points_eligible_net,
+        promotions: priced.promotions,
+        tenders: settled.tenders,
+        change: settled.change,
+        member: Some(SaleMember {
+            member_id: Some(member),
+            identifier: shared::member::MemberIdentifier::Phone(shared::member::Phone::parse(phone).expect("phone")),
+            tier: Some("regular".into()),
+            points_base: priced.points_eligible_net,
+            points_earned: 0,
+            policy_version: policy.version,
+        }),
+        ..base
+    };
+    sale.check().expect("the sale adds up");
+    sale
+}
+
+/// HQ's answer to a till's member lookup by phone.
+async fn lookup(app: &TestApp, token: &str, phone: &str) -> Value {
+    app.send(crate::helpers::Req {
+        method: axum::http::Method::POST,
+        uri: "/api/v1/till/members/lookup".into(),
+        cookie: None,
+        till_token: Some(token),
+        body: Some(json!({"by": {"by": "phone", "value": phone}})),
+        from: None,
+    })
+    .await
+    .expect(StatusCode::OK)
+    .body
+}
+
+/// 每位会员限参加 1 次: HQ's lookup tells the till how many of the member's sales had the
+/// promotion; a till that priced with HQ's count gives it once; a sale that had it anyway (a till
+/// offline could not count) is accepted and flagged by HQ's own count.
+#[tokio::test]
+async fn a_per_member_limit_is_counted_by_hq_for_the_till_and_an_overuse_is_flagged() {
+    use hq_server::store::SyncStore as _;
+    use shared::sync::Event;
+    let app = spawn_app().await;
+    let branch = app.branch("B001").await;
+    let (till, token) = app.enrolled_till(branch).await;
+    let mut once = promotion("会员专享 9折 每人限1次");
+    once.kind = PromotionKind::PercentOff { bp: shared::Bp(1000), on_member_price: false };
+    once.schedule.from = jiff::civil::date(2020, 1, 1);
+    once.schedule.to = jiff::civil::date(2099, 12, 31);
+    once.limits = Limits { per_sale: None, per_member: Some(1) };
+    let id = app.store.create_promotion(&Actor::system(), once).expect("published").promotion.id;
+    let phone = "13800000077";
+    let r = app
+        .post("/api/v1/members", &app.admin, json!({"phone": phone, "name": "限次会员"}))
+        .await
+        .expect(StatusCode::OK);
+    let member = shared::ids::MemberId::parse(r.body["id"].as_str().expect("id")).expect("member id");
+    let uses = |body: &Value| -> std::collections::BTreeMap<PromotionId, u32> {
+        let pairs: Vec<(PromotionId, u32)> = serde_json::from_value(body["promotion_uses"].clone()).unwrap_or_default();
+        pairs.into_iter().collect()
+    };
+    assert!(uses(&lookup(&app, &token, phone).await).is_empty(), "no sale yet");
+
+    // The first sale gets it; HQ agrees.
+    let first = member_sale(&app, &till, 1, member, phone, uses(&lookup(&app, &token, phone).await));
+    assert_eq!(first.promotions.as_ref().expect("record").applied.len(), 1);
+    let env = hq_server::fixtures::envelope(till.till, 1, Event::SaleCompleted(first));
+    let r = app.push(&token, till.till, vec![env]).await.expect(StatusCode::OK);
+    assert_eq!(r.body["results"][0]["outcome"]["status"], "accepted", "{}", r.body);
+    let flagged = |app: &TestApp| {
+        app.store
+            .flagged_sales(hq_server::event_checks::value::REPRICED_FLAG, None, 100)
+            .expect("flags")
+            .into_iter()
+            .map(|f| f.flag)
+            .collect::<Vec<_>>()
+    };
+    assert!(flagged(&app).is_empty(), "{:?}", flagged(&app));
+
+    // The lookup now counts it: a till pricing with that count gives nothing, and HQ agrees.
+    let counted = uses(&lookup(&app, &token, phone).await);
+    assert_eq!(counted.get(&id), Some(&1));
+    let second = member_sale(&app, &till, 2, member, phone, counted);
+    assert!(second.promotions.as_ref().expect("record").applied.is_empty(), "the member had it once already");
+    let env = hq_server::fixtures::envelope(till.till, 2, Event::SaleCompleted(second));
+    app.push(&token, till.till, vec![env]).await.expect(StatusCode::OK);
+    assert!(flagged(&app).is_empty(), "{:?}", flagged(&app));
+
+    // A till offline could not count: it gave the promotion again. The sale stands, flagged.
+    let third = member_sale(&app, &till, 3, member, phone, Default::default());
+    assert_eq!(third.promotions.as_ref().expect("record").applied.len(), 1);
+    let env = hq_server::fixtures::envelope(till.till, 3, Event::SaleCompleted(third));
+    let r = app.push(&token, till.till, vec![env]).await.expect(StatusCode::OK);
+    assert_eq!(r.body["results"][0]["outcome"]["status"], "accepted", "{}", r.body);
+    let flags = flagged(&app);
+    assert_eq!(flags.len(), 1, "{flags:?}");
+    assert!(flags[0].contains("earlier sale") && flags[0].contains("the limit is 1"), "{flags:?}");
+}

@@ -44,6 +44,10 @@ pub struct CartMember {
     pub snapshot: Option<MemberSnapshot>,
     /// Whether HQ answered the lookup (rather than the cache).
     pub online: bool,
+    /// HQ's count of the member's sales with each per-member-limited promotion (empty offline:
+    /// the till cannot count, and HQ checks its own count when the sale arrives).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub promotion_uses: std::collections::BTreeMap<shared::promotions::PromotionId, u32>,
 }
 
 /// The sale in progress.
@@ -185,8 +189,8 @@ impl Till {
                     member: cart.member.is_some(),
                     // The tier the sale records (the policy's), which is what HQ re-prices with.
                     tier: tier.as_ref().map(|t| t.code.clone()),
-                    // Per-member limits need HQ's count; offline the till cannot know it (see ARCHITECTURE).
-                    used_by_member: Default::default(),
+                    // Per-member limits: HQ's count from the lookup (none offline; HQ checks its own).
+                    used_by_member: cart.member.as_ref().map(|m| m.promotion_uses.clone()).unwrap_or_default(),
                 },
                 gifts: &settings.gifts,
                 coupons: &coupons,
@@ -533,11 +537,19 @@ impl Till {
         let member = match self.authority.lookup(&by) {
             Ok(found) => {
                 self.store.cache_member(&found.member, false)?;
-                CartMember { identifier: by, snapshot: Some(found.member), online: true }
+                CartMember {
+                    identifier: by,
+                    snapshot: Some(found.member),
+                    online: true,
+                    promotion_uses: found.promotion_uses.into_iter().collect(),
+                }
             }
-            Err(crate::authority::AuthorityError::Unavailable(_)) => {
-                CartMember { snapshot: self.store.cached_member(&by)?, identifier: by, online: false }
-            }
+            Err(crate::authority::AuthorityError::Unavailable(_)) => CartMember {
+                snapshot: self.store.cached_member(&by)?,
+                identifier: by,
+                online: false,
+                promotion_uses: Default::default(),
+            },
             Err(e) => return Err(e.into()),
         };
         if member.snapshot.as_ref().is_some_and(|s| s.status == MemberStatus::Blocked) {

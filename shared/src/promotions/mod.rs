@@ -218,13 +218,15 @@ impl PromotionKind {
 
 /// How often a promotion may apply.
 ///
-/// An "application" is, by layer: a line (layer 1), a group formed (layer 2), a repetition of a
-/// repeating 每满减 (layer 3; other layer-3 kinds apply once per sale anyway).
+/// Per sale, an "application" is, by layer: a line (layer 1), a group formed (layer 2), a
+/// repetition of a repeating 每满减 (layer 3; other layer-3 kinds apply once per sale anyway).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limits {
     pub per_sale: Option<u32>,
-    /// Applications per member over the promotion's life; the caller counts them and passes
-    /// [`Customer::used_by_member`]. A non-member is not limited by it.
+    /// Sales per member over the promotion's life (每位会员限参加 N 次): a member's sale that
+    /// received the promotion uses one, however often it applied in that sale (the per-sale limit
+    /// governs that). The caller counts the member's earlier sales with it and passes
+    /// [`Customer::used_by_member`]; a non-member is not limited by it.
     pub per_member: Option<u32>,
 }
 
@@ -291,7 +293,7 @@ pub struct Customer {
     pub member: bool,
     /// The member's tier code.
     pub tier: Option<String>,
-    /// Applications this member already used, per promotion (see [`Limits::per_member`]).
+    /// The member's earlier sales that received each promotion (see [`Limits::per_member`]).
     pub used_by_member: BTreeMap<PromotionId, u32>,
 }
 

@@ -46,18 +46,12 @@ impl Audience {
     }
 }
 
-/// How many more applications this sale may have of `p`: the per-sale limit and, for a member, what is
-/// left of the per-member limit. `None` is unlimited.
+/// How many more applications this sale may have of `p`: none once a member has had it in as many
+/// sales as the per-member limit allows, else the per-sale limit. `None` is unlimited.
 pub fn applications_left(p: &Promotion, customer: &Customer) -> Option<u32> {
-    let by_member = match p.limits.per_member {
-        Some(max) if customer.member => {
-            Some(max.saturating_sub(customer.used_by_member.get(&p.id).copied().unwrap_or(0)))
-        }
-        _ => None,
-    };
-    match (p.limits.per_sale, by_member) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
+    match p.limits.per_member {
+        Some(max) if customer.member && customer.used_by_member.get(&p.id).copied().unwrap_or(0) >= max => Some(0),
+        _ => p.limits.per_sale,
     }
 }
 

@@ -266,13 +266,22 @@ fn limits_branches_audience_and_schedule() {
     let mut p = promo(1, "买一赠一", products(&[COLA]), PromotionKind::BuyNGetMFree { n: 1, m: 1 });
     p.limits.per_sale = Some(1);
     assert_eq!(price(vec![p.clone()], &c).total_saving, Money(300));
+    // Three sales per member: a member with two behind them gets it in full this time (both
+    // groups of the four colas), with three behind them not at all; a non-member is not limited.
     p.limits = Limits { per_sale: None, per_member: Some(3) };
     let mut member = c.clone();
     member.customer = Customer { member: true, tier: Some("gold".into()), ..Customer::default() };
     member.customer.used_by_member.insert(PromotionId(1), 2);
-    assert_eq!(price(vec![p.clone()], &member).total_saving, Money(300));
+    assert_eq!(price(vec![p.clone()], &member).total_saving, Money(600));
     member.customer.used_by_member.insert(PromotionId(1), 3);
     assert_eq!(price(vec![p.clone()], &member).total_saving, Money::ZERO);
+    p.limits.per_sale = Some(1);
+    member.customer.used_by_member.insert(PromotionId(1), 2);
+    assert_eq!(price(vec![p.clone()], &member).total_saving, Money(300), "the per-sale limit still holds");
+    member.customer.member = false;
+    member.customer.used_by_member.insert(PromotionId(1), 9);
+    assert_eq!(price(vec![p.clone()], &member).total_saving, Money(300));
+    p.limits.per_sale = None;
     let mut elsewhere = p.clone();
     elsewhere.branches = Branches::Only(vec![BranchId(2)]);
     assert_eq!(price(vec![elsewhere], &c).total_saving, Money::ZERO);

@@ -132,6 +132,11 @@ pub struct SalePromotions {
     /// The business time (branch local) the promotions were priced for: HQ re-prices with it.
     pub at: jiff::civil::DateTime,
     pub applied: Vec<AppliedPromotion>,
+    /// The member's earlier sales with each promotion that the till priced with (per-member
+    /// limits: HQ's count from its online lookup; empty offline), as pairs (JSON maps key by
+    /// text). HQ re-prices with the same and checks its own count apart.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub member_uses: Vec<(PromotionId, u32)>,
 }
 
 impl SalePromotions {
@@ -322,6 +327,9 @@ pub fn price_sale_with(
             version: o.version,
             at: promotions.map_or(jiff::civil::DateTime::default(), |c| c.at),
             applied: o.promotions,
+            member_uses: promotions
+                .map(|c| c.customer.used_by_member.iter().map(|(id, n)| (*id, *n)).collect())
+                .unwrap_or_default(),
         }),
     })
 }

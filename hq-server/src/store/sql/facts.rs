@@ -45,6 +45,15 @@ impl Facts for SqlFacts<'_> {
         self.store.promotion_engine_tx(self.c, version)
     }
 
+    fn member_promotion_uses(
+        &self,
+        member: MemberId,
+        ids: &[shared::promotions::PromotionId],
+        except: SaleId,
+    ) -> StoreResult<std::collections::BTreeMap<shared::promotions::PromotionId, u32>> {
+        super::promotions::member_promotion_uses_tx(self.c, &member.to_string(), ids, Some(&except.to_string()))
+    }
+
     fn coupon_campaign(
         &self,
         id: shared::promotions::coupons::CampaignId,

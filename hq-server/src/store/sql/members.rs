@@ -246,7 +246,14 @@ impl SqlStore {
         let Some(m) = load_member(c, &id)? else { return Ok(TillMemberLookup::NoSuchMember) };
         let policies = self.all_policies_tx(c)?;
         let policy = in_force_of(&policies, now)?;
-        Ok(TillMemberLookup::Found(Box::new(ledger::snapshot(c, &m, policy, now)?), policy.version))
+        // Per-member promotion limits: counted only when the current set has such a promotion.
+        let version = super::promotions::current_version(c)?;
+        let limited = match self.promotion_engine_tx(c, version)? {
+            Some(engine) => super::promotions::member_limited(&engine),
+            None => Vec::new(),
+        };
+        let uses = super::promotions::member_promotion_uses_tx(c, &id, &limited, None)?;
+        Ok(TillMemberLookup::Found(Box::new(ledger::snapshot(c, &m, policy, now)?), policy.version, uses))
     }
 }
 
@@ -686,7 +693,7 @@ mod tests {
         let by = MemberIdentifier::Phone(phone.clone());
         let now = Timestamp::now();
         let found = |l: TillMemberLookup| match l {
-            TillMemberLookup::Found(m, _) => m.phone == Some(phone.clone()),
+            TillMemberLookup::Found(m, ..) => m.phone == Some(phone.clone()),
             _ => false,
         };
         // A reader is free: the lookup runs at once.
@@ -711,7 +718,7 @@ mod tests {
         let (store, token, phone) = store_with_till_and_member(dir.path());
         let by = MemberIdentifier::Phone(phone);
         let version = |l: TillMemberLookup| match l {
-            TillMemberLookup::Found(_, v) => v,
+            TillMemberLookup::Found(_, v, _) => v,
             other => panic!("{other:?}"),
         };
         // The first lookup fills the policy cache.

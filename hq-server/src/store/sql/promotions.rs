@@ -55,7 +55,7 @@ fn next_version(tx: &Conn<'_>) -> StoreResult<u64> {
     Ok(v.max(0) as u64)
 }
 
-fn current_version(c: &Conn<'_>) -> StoreResult<u64> {
+pub(crate) fn current_version(c: &Conn<'_>) -> StoreResult<u64> {
     let v: Option<i64> = c
         .prepare_cached("SELECT version FROM promotion_set_version WHERE id = 1")?
         .query_row([], |r| r.get(0))
@@ -223,6 +223,40 @@ impl SqlStore {
         }
         Ok(Some(engine))
     }
+}
+
+/// The promotions of `engine`'s set that limit how many sales a member may have them in.
+pub(crate) fn member_limited(engine: &PromotionEngine) -> Vec<shared::promotions::PromotionId> {
+    engine.set().promotions.iter().filter(|p| p.limits.per_member.is_some()).map(|p| p.id).collect()
+}
+
+/// The member's sales (all but `except`) that received each of `ids` (per-member limits: a sale
+/// counts once however often the promotion applied in it; a return does not give it back).
+pub(crate) fn member_promotion_uses_tx(
+    c: &Conn<'_>,
+    member: &str,
+    ids: &[shared::promotions::PromotionId],
+    except: Option<&str>,
+) -> StoreResult<std::collections::BTreeMap<shared::promotions::PromotionId, u32>> {
+    let mut out = std::collections::BTreeMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let mut stmt = c.prepare_cached(
+        "SELECT slp.promotion_id, COUNT(DISTINCT s.id) FROM sales s
+         JOIN sale_line_promotions slp ON slp.sale_id = s.id
+         WHERE s.member_id = ?1 AND s.id <> ?2 GROUP BY slp.promotion_id",
+    )?;
+    let rows =
+        stmt.query_map(params![member, except.unwrap_or("")], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?;
+    for row in rows {
+        let (id, n) = row?;
+        let id = shared::promotions::PromotionId(u64::try_from(id).unwrap_or(0));
+        if ids.contains(&id) {
+            out.insert(id, u32::try_from(n).unwrap_or(u32::MAX));
+        }
+    }
+    Ok(out)
 }
 
 impl PromotionStore for SqlStore {
