@@ -50,6 +50,12 @@ pub fn branch(b: &BranchSettings) -> Check {
     if !valid_branch_code(&b.code) {
         return Err(format!("branch code `{}` must be 1–16 ASCII letters or digits", b.code));
     }
+    // A receipt number begins with its branch's code: `CP` and a digit would make receipts that
+    // read like coupon codes (`CP<campaign>-<coupon>-…`) at the till.
+    let b2 = b.code.as_bytes();
+    if b2.len() > 2 && b2[..2].eq_ignore_ascii_case(b"CP") && b2[2].is_ascii_digit() {
+        return Err(format!("branch code `{}` may not begin with CP and a digit (coupon codes do)", b.code));
+    }
     text("branch name", &b.name, 100)?;
     optional_text("address", &b.address, 200)?;
     optional_text("phone", &b.phone, 40)?;

@@ -105,6 +105,8 @@ struct FakeHq {
     policy_version: u32,
     promotion_uses: HashMap<MemberId, std::collections::BTreeMap<shared::promotions::PromotionId, u32>>,
     coupons: HashMap<CouponId, FakeCoupon>,
+    /// The next coupon hold is made but its answer lost (a timeout at the till).
+    lose_next_hold_answer: bool,
 }
 
 /// A coupon as the in-memory HQ keeps it.
@@ -166,6 +168,17 @@ impl InMemoryAuthority {
         self.state()
             .coupons
             .insert(coupon.id, FakeCoupon { code, coupon, member, valid_from, valid_until, hold: None, used: false });
+    }
+
+    /// Makes the next coupon hold and then loses its answer, as a network timeout after HQ
+    /// committed would.
+    pub fn lose_next_hold_answer(&self) {
+        self.state().lose_next_hold_answer = true;
+    }
+
+    /// The sale a coupon's live hold is for.
+    pub fn coupon_hold_sale(&self, id: CouponId) -> Option<shared::ids::SaleId> {
+        self.state().coupons.get(&id).and_then(|c| c.hold).map(|h| h.1)
     }
 
     /// Whether a sale has used the coupon.
@@ -395,7 +408,11 @@ impl MemberAuthority for InMemoryAuthority {
         }
         let expires_at = now + SignedDuration::from_mins(15);
         fake.hold = Some((request.hold, request.sale, expires_at));
-        Ok(answer(fake, request.hold, expires_at))
+        let held = answer(fake, request.hold, expires_at);
+        if std::mem::take(&mut s.lose_next_hold_answer) {
+            return Err(AuthorityError::Unavailable("HQ did not answer in time".into()));
+        }
+        Ok(held)
     }
 
     fn release_coupon(&self, hold: HoldId) -> Result<(), AuthorityError> {

@@ -279,3 +279,41 @@ fn a_return_pays_back_what_each_line_paid_after_the_coupon_and_keeps_the_coupon_
     // The coupon is not given back by a return (one use).
     assert!(t.hq.coupon_used(CouponId(25)));
 }
+
+#[test]
+fn a_lost_answer_is_retried_as_the_same_hold_and_a_coupon_scanned_first_is_held_for_its_sale() {
+    let mut t = TestTill::ready();
+    let text = issue(&t, 31, t.member.id);
+    // Scanned before any goods: the hold names the sale the coupon goes on.
+    t.hq.lose_next_hold_answer();
+    assert!(matches!(t.till.add_coupon(&text), Err(TillError::Coupon(CouponProblem::Offline(_)))));
+    assert!(t.till.cart().is_none(), "a refused coupon leaves no sale behind");
+    assert!(t.hq.coupon_held(CouponId(31)), "HQ made the hold; its answer was lost");
+    // Asked again: the same hold, so HQ answers it, not "in use by another sale".
+    let taken = ok(t.till.add_coupon(&text));
+    assert!(!taken.offline);
+    let cart = t.till.cart().expect("the sale the coupon started").clone();
+    assert_eq!(t.hq.coupon_hold_sale(CouponId(31)), Some(cart.id));
+}
+
+#[test]
+fn offline_the_campaign_s_cap_counts_the_coupons_already_on_the_sale() {
+    let mut t = TestTill::ready();
+    t.hq.set_online(false);
+    let campaign = shared::promotions::coupons::CouponCampaign {
+        id: CampaignId(3),
+        name: "满50减5".into(),
+        kind: five_off(0).kind,
+        offline_cap: Some(1),
+        active: true,
+    };
+    t.till.store_mut().apply_changes(&[Change::CouponCampaign(campaign)]).expect("pulled");
+    for _ in 0..4 {
+        ok(t.till.scan(OIL));
+    }
+    ok(t.till.add_coupon(&code(41).to_string()));
+    assert_eq!(
+        refused(t.till.add_coupon(&code(42).to_string())),
+        CouponProblem::Offline(OfflineCouponRefusal::CapReached { name: "满50减5".into(), used: 1, cap: 1 })
+    );
+}

@@ -234,7 +234,8 @@ pub fn layout(page: &Page, on: Menu, title: &str, body: Markup) -> Response {
         (Menu::Members, C::Members, "/console/members", role != Role::BranchManager),
         (Menu::Policy, C::Policy, "/console/policy", role != Role::BranchManager),
         (Menu::Promotions, C::Promotions, "/console/promotions", true),
-        (Menu::Coupons, C::CouponCampaigns, "/console/coupons", true),
+        // Campaigns carry chain-wide counts and money: not a branch manager's page.
+        (Menu::Coupons, C::CouponCampaigns, "/console/coupons", role != Role::BranchManager),
         (Menu::Finance, C::Finance, "/console/finance", role != Role::Marketing),
         (Menu::Audit, C::Audit, "/console/audit", matches!(role, Role::Admin | Role::Finance)),
         (Menu::Users, C::Users, "/console/users", role == Role::Admin),

@@ -11,6 +11,7 @@ async fn branch_input_is_checked_and_a_refusal_changes_nothing() {
     for (body, needle) in [
         (json!({"code": "B 2", "name": "x"}), "branch code"),
         (json!({"code": "", "name": "x"}), "branch code"),
+        (json!({"code": "cp01", "name": "昌平店"}), "may not begin with CP and a digit"),
         (json!({"code": "B002", "name": " "}), "name"),
         (json!({"code": "B002", "name": "x", "time_zone": "Mars/Base"}), "time zone"),
         (json!({"code": "B002", "name": "x", "business_day_cutoff": "25:99"}), "business_day_cutoff"),

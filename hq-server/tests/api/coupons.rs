@@ -419,11 +419,16 @@ async fn concurrent_holds_of_one_coupon_give_exactly_one() {
 /// A sale of the fixture's goods priced with `coupon` (through the empty promotion set, as a till
 /// without promotions prices coupons), paid in cash, recording the coupon with `hold`.
 fn sale_with(till: &TillRef, seq: u32, coupon: &Coupon, code: &str, hold: Option<HoldId>) -> CompletedSale {
+    sale_with_coupons(till, seq, &[(coupon.clone(), code.to_owned(), hold)])
+}
+
+/// [`sale_with`] with several coupons, each taking effect.
+fn sale_with_coupons(till: &TillRef, seq: u32, taken: &[(Coupon, String, Option<HoldId>)]) -> CompletedSale {
     let base = hq_server::fixtures::sale(till, seq, 2, 1);
     let items: Vec<_> = base.lines.iter().map(|l| l.item.clone()).collect();
     let engine = PromotionEngine::new(PromotionSet { version: 0, promotions: Vec::new() });
     let at = base.completed_at.to_zoned(jiff::tz::TimeZone::get("Asia/Shanghai").expect("zone")).datetime();
-    let coupons = [coupon.clone()];
+    let coupons: Vec<Coupon> = taken.iter().map(|t| t.0.clone()).collect();
     let ctx = PromotionContext {
         engine: &engine,
         branch: till.branch,
@@ -433,7 +438,7 @@ fn sale_with(till: &TillRef, seq: u32, coupon: &Coupon, code: &str, hold: Option
         coupons: &coupons,
     };
     let priced = price_sale_with(&items, None, None, Some(&ctx)).expect("priced");
-    assert_eq!(priced.coupons.len(), 1, "the coupon took effect");
+    assert_eq!(priced.coupons.len(), taken.len(), "every coupon took effect");
     let total = priced.totals.total;
     let settled =
         settle(total, &[TenderInput::cash(Money((total.0 + 99) / 100 * 100))], CashRounding::None).expect("settled");
@@ -443,12 +448,16 @@ fn sale_with(till: &TillRef, seq: u32, coupon: &Coupon, code: &str, hold: Option
         tax: priced.tax,
         points_eligible_net: priced.points_eligible_net,
         promotions: priced.promotions,
-        coupons: vec![RedeemedCoupon {
-            code: code.to_owned(),
-            coupon: coupon.clone(),
-            hold,
-            discount: priced.coupons[0].discount,
-        }],
+        coupons: taken
+            .iter()
+            .zip(&priced.coupons)
+            .map(|((coupon, code, hold), applied)| RedeemedCoupon {
+                code: code.clone(),
+                coupon: coupon.clone(),
+                hold: *hold,
+                discount: applied.discount,
+            })
+            .collect(),
         tenders: settled.tenders,
         change: settled.change,
         ..base
@@ -730,4 +739,78 @@ async fn the_console_creates_issues_ends_and_shows_a_members_coupons() {
     assert!(page.contains("已结束") && !page.contains("id=\"issue\""), "{page}");
     let (status, _, _) = console(&app, "POST", &format!("{location}/end"), Some("_csrf=forged".into())).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+/// What the review of the coupon work found: a hold captures only for the till HQ gave it to and
+/// for the coupon's own member, and a campaign's offline cap counts a sale's own earlier coupons.
+#[tokio::test]
+async fn a_hold_captures_for_its_own_till_and_member_and_the_cap_counts_a_sales_own_coupons() {
+    let app = spawn_app().await;
+    let branch = app.branch("B001").await;
+    let (till, token) = app.enrolled_till(branch).await;
+    let (other_till, other_token) = app.enrolled_till(branch).await;
+    let usable = |m: String| {
+        let (app, token) = (&app, &token);
+        async move {
+            let r = till_send(app, token, Method::GET, &format!("/api/v1/till/members/{m}/coupons"), None).await;
+            let list = r.expect(StatusCode::OK).body["coupons"].as_array().expect("coupons").clone();
+            list.iter()
+                .map(|c| {
+                    let coupon: Coupon = serde_json::from_value(c["coupon"].clone()).expect("coupon");
+                    (coupon, c["code"].as_str().expect("code").to_owned())
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+
+    // Held without a member on the sale, the sale then names another member: not redeemed, flagged.
+    let (_, owner, _) = one_coupon(&app, "13800000011", amount_off("本人专用")).await;
+    let (someone, _) = member(&app, "13800000012", json!({})).await;
+    let (coupon, code) = usable(owner.clone()).await.remove(0);
+    let h = HoldId::new();
+    hold(&app, &token, h, &code, None).await.expect(StatusCode::OK);
+    let mut sale = sale_with(&till, 1, &coupon, &code, Some(h));
+    let points_base = sale.points_eligible_net;
+    sale.member = Some(shared::sale::SaleMember {
+        member_id: Some(shared::ids::MemberId::parse(&someone).expect("id")),
+        identifier: shared::member::MemberIdentifier::Phone(
+            shared::member::Phone::parse("13800000012").expect("phone"),
+        ),
+        tier: None,
+        points_base,
+        points_earned: 0,
+        policy_version: 1,
+    });
+    let r = app.push(&token, till.till, vec![envelope(till.till, 1, Event::SaleCompleted(sale))]).await;
+    let body = r.expect(StatusCode::OK).body;
+    assert_eq!(body["results"][0]["outcome"]["status"], "accepted", "{body}");
+    assert!(coupon_flags(&app).iter().any(|f| f.contains("another member")), "{:?}", coupon_flags(&app));
+    assert_ne!(coupons_of(&app, &owner).await[0]["status"], "redeemed");
+
+    // Another till's hold id does not capture: the coupon is checked as taken offline.
+    let (_, m2, _) = one_coupon(&app, "13800000013", amount_off("别的收银台")).await;
+    let (coupon, code) = usable(m2.clone()).await.remove(0);
+    let h = HoldId::new();
+    hold(&app, &token, h, &code, None).await.expect(StatusCode::OK);
+    let sale = sale_with(&other_till, 1, &coupon, &code, Some(h));
+    let r =
+        app.push(&other_token, other_till.till, vec![envelope(other_till.till, 1, Event::SaleCompleted(sale))]).await;
+    assert_eq!(r.expect(StatusCode::OK).body["results"][0]["outcome"]["status"], "accepted");
+    assert!(coupon_flags(&app).iter().any(|f| f.contains("for this till")), "{:?}", coupon_flags(&app));
+
+    // Two coupons of a campaign allowing one a till a day, both on one sale taken offline.
+    let mut capped = amount_off("每日一张");
+    capped["offline_cap"] = json!(1);
+    let (id, m3, _) = one_coupon(&app, "13800000014", capped).await;
+    issue(&app, id, "b2", json!({"kind": "members", "members": ["13800000014"]})).await;
+    let two: Vec<(Coupon, String, Option<HoldId>)> =
+        usable(m3.clone()).await.into_iter().map(|(c, code)| (c, code, None)).collect();
+    assert_eq!(two.len(), 2);
+    let before = coupon_flags(&app).len();
+    let sale = sale_with_coupons(&till, 2, &two);
+    let r = app.push(&token, till.till, vec![envelope(till.till, 2, Event::SaleCompleted(sale))]).await;
+    assert_eq!(r.expect(StatusCode::OK).body["results"][0]["outcome"]["status"], "accepted");
+    let flags = coupon_flags(&app);
+    assert_eq!(flags.len(), before + 1, "{flags:?}");
+    assert!(flags.iter().any(|f| f.contains("beyond the cap")), "{flags:?}");
 }

@@ -79,13 +79,44 @@ impl Till {
         self.my_shift()?;
         self.no_tenders()?;
         let code = CouponCode::parse(text).map_err(|e| TillError::Coupon(e.into()))?;
-        let cart = self.cart.clone().unwrap_or_else(|| Cart::new(self.now()));
+        // The hold names the sale it is for: a coupon scanned first starts the sale it will be on
+        // (the sale an unanswered try for this coupon named, if any).
+        let pending = self.coupon_attempts.get(&code.coupon.0).copied();
+        let started = self.cart.is_none();
+        if started {
+            let mut fresh = Cart::new(self.now());
+            if let Some((_, sale)) = pending {
+                fresh.id = sale;
+            }
+            self.cart = Some(fresh);
+        }
+        let cart = self.cart.clone().ok_or(TillError::NoSale)?;
+        let refused = |till: &mut Till, e: TillError| {
+            if started {
+                till.cart = None;
+            }
+            Err(e)
+        };
         if cart.coupons.iter().any(|c| c.coupon.id == code.coupon) {
-            return Err(TillError::Coupon(CouponProblem::AlreadyOnSale));
+            return refused(self, TillError::Coupon(CouponProblem::AlreadyOnSale));
         }
         let member = cart.member.as_ref().and_then(|m| m.snapshot.as_ref()).map(|s| s.id);
-        let request = CouponHoldRequest { hold: HoldId::new(), sale: cart.id, code: code.to_string(), member };
-        let taken = match self.authority.hold_coupon(&request) {
+        let hold = match pending {
+            Some((h, sale)) if sale == cart.id => h,
+            // An unanswered hold for another sale: given back (best effort) before a new one.
+            Some((h, _)) => {
+                self.give_back_coupon(h);
+                HoldId::new()
+            }
+            None => HoldId::new(),
+        };
+        self.coupon_attempts.insert(code.coupon.0, (hold, cart.id));
+        let request = CouponHoldRequest { hold, sale: cart.id, code: code.to_string(), member };
+        let answer = self.authority.hold_coupon(&request);
+        if !matches!(answer, Err(AuthorityError::Unavailable(_))) {
+            self.coupon_attempts.remove(&code.coupon.0);
+        }
+        let taken = match answer {
             Ok(held) => CartCoupon {
                 code: held.code,
                 coupon: held.coupon,
@@ -93,11 +124,14 @@ impl Till {
                 valid_until: Some(held.valid_until),
                 owner: Some(held.member),
             },
-            Err(AuthorityError::Unavailable(_)) => self.offline_coupon(&code)?,
+            Err(AuthorityError::Unavailable(_)) => match self.offline_coupon(&code, &cart) {
+                Ok(c) => c,
+                Err(e) => return refused(self, e),
+            },
             Err(AuthorityError::Refused { code, message }) => {
-                return Err(TillError::Coupon(CouponProblem::from_refusal(&code, message)));
+                return refused(self, TillError::Coupon(CouponProblem::from_refusal(&code, message)));
             }
-            Err(AuthorityError::NotFound) => return Err(TillError::Coupon(CouponProblem::Unknown)),
+            Err(AuthorityError::NotFound) => return refused(self, TillError::Coupon(CouponProblem::Unknown)),
         };
         let hold = taken.hold;
         let added = taken.clone();
@@ -107,6 +141,9 @@ impl Till {
         }) {
             if let Some(h) = hold {
                 self.give_back_coupon(h);
+            }
+            if started {
+                self.cart = None;
             }
             return Err(e);
         }
@@ -119,10 +156,17 @@ impl Till {
     }
 
     /// The coupon of `code` as a till offline may take it: its campaign as pulled, under the
-    /// campaign's cap for today, never twice at this till.
-    fn offline_coupon(&self, code: &CouponCode) -> TillResult<CartCoupon> {
+    /// campaign's cap for today (the sales completed today and this one's coupons so far), never
+    /// twice at this till.
+    fn offline_coupon(&self, code: &CouponCode, cart: &Cart) -> TillResult<CartCoupon> {
         let campaign = self.store.coupon_campaign(code.campaign)?;
-        let (used_today, taken) = self.store.offline_coupons(code.campaign, code.coupon, self.business_day()?)?;
+        let (done_today, taken) = self.store.offline_coupons(code.campaign, code.coupon, self.business_day()?)?;
+        let on_this_sale = cart
+            .coupons
+            .iter()
+            .filter(|c| c.hold.is_none() && CouponCode::parse(&c.code).is_ok_and(|k| k.campaign == code.campaign))
+            .count();
+        let used_today = done_today.saturating_add(u32::try_from(on_this_sale).unwrap_or(u32::MAX));
         if taken {
             return Err(TillError::Coupon(CouponProblem::AlreadyTakenHere));
         }

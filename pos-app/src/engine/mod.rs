@@ -161,6 +161,10 @@ pub struct Till {
     pub(crate) cart: Option<Cart>,
     pub(crate) lang: Lang,
     settings: RefCell<Option<(SettingsVersion, Arc<Settings>)>>,
+    /// Coupon holds asked of HQ whose answer never came (a timeout), by coupon: the hold and the
+    /// sale it was for. The next try for that sale sends the same hold id, so HQ answers it as a
+    /// retry instead of "in use by another sale".
+    pub(crate) coupon_attempts: std::collections::HashMap<u64, (shared::ids::HoldId, shared::ids::SaleId)>,
 }
 
 impl Till {
@@ -194,6 +198,7 @@ impl Till {
             cart,
             lang: Lang::ZhCn,
             settings: RefCell::new(None),
+            coupon_attempts: Default::default(),
         })
     }
 

@@ -226,6 +226,8 @@ pub struct App {
     pub selected: Option<usize>,
     /// The attached member's coupons HQ listed (Insert), until one is picked or the sale ends.
     pub coupon_choices: Vec<shared::sync::MemberCoupon>,
+    /// The member those coupons are of.
+    coupon_choices_for: Option<shared::ids::MemberId>,
     pub confirm: Option<Confirm>,
     /// A manager signed in from the login screen (F1) to use the menu without a shift: day end,
     /// unlocking a cashier, HQ's refusals, the settings.
@@ -246,6 +248,11 @@ impl App {
     }
 
     /// An app over a till that is up.
+    /// The member HQ knows on the sale in progress, if any.
+    fn member_on_sale(&self) -> Option<shared::ids::MemberId> {
+        self.snap.cart.as_ref()?.member.as_ref()?.snapshot.as_ref().map(|s| s.id)
+    }
+
     pub fn with_till(running: boot::Running, lang: Lang) -> App {
         let mut app = App::idle(lang);
         app.run(running);
@@ -278,6 +285,7 @@ impl App {
             needs_manager: None,
             selected: None,
             coupon_choices: Vec::new(),
+            coupon_choices_for: None,
             confirm: None,
             back_office: false,
             enrol_phone: None,
@@ -592,6 +600,7 @@ impl App {
                     self.say(Tone::Info, self.t(T::PickCoupon));
                 }
                 self.coupon_choices = list;
+                self.coupon_choices_for = self.member_on_sale();
             }
             Ok(Outcome::CouponAdded(name) | Outcome::Scanned(ScanOutcomeKind::Coupon(name))) => {
                 self.say(Tone::Good, format!("{} {name}", self.t(T::CouponAdded)));
@@ -646,6 +655,11 @@ impl App {
                 Command::VoidCart { .. } => self.say(Tone::Good, self.t(T::Voided)),
                 _ => {}
             },
+        }
+        // The member's coupons listed are for the sale and member they were listed for: another
+        // sale (voided, held, completed) or another member, and they are gone.
+        if !self.coupon_choices.is_empty() && self.member_on_sale() != self.coupon_choices_for {
+            self.coupon_choices.clear();
         }
         // The last sale's change stays up until the next sale has its first line.
         if self.snap.cart.as_ref().is_some_and(|c| !c.lines.is_empty()) {

@@ -167,11 +167,19 @@ impl CouponCode {
         CouponCode { campaign, coupon, secret }
     }
 
-    /// Whether a scanned or typed text is meant as a coupon code (`CP…-…`), right or mistyped: the
-    /// till never looks such a text up as a product, so a mistyped coupon gets the coupon's error.
+    /// Whether a scanned or typed text has a coupon code's shape (`CP<digits>-<digits>-<six
+    /// letters or digits>`, case and spaces forgiven), right or with a mistyped character: the till
+    /// never looks such a text up as a product, so a mistyped coupon gets the coupon's error. A
+    /// product code like `CP-0001` or a receipt number does not have it (HQ refuses branch codes
+    /// that would make one: `CP` and a digit).
     pub fn looks_like(text: &str) -> bool {
-        let t = text.trim();
-        t.len() > 2 && t.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("CP")) && t.contains('-')
+        let t: String = text.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
+        let Some(rest) = t.strip_prefix("CP") else { return false };
+        let parts: Vec<&str> = rest.split('-').collect();
+        let digits = |s: &str| !s.is_empty() && s.len() <= 15 && s.bytes().all(|b| b.is_ascii_digit());
+        matches!(parts.as_slice(), [campaign, coupon, secret]
+            if digits(campaign) && digits(coupon) && secret.len() == SECRET_LEN + 1
+                && secret.bytes().all(|b| b.is_ascii_alphanumeric()))
     }
 
     /// Reads a code as scanned or typed: case, spaces and the letters Crockford reads as digits
@@ -417,12 +425,12 @@ mod tests {
         // As typed: lower case, spaces, O for 0 and I/L for 1 are forgiven.
         let typed = text.to_lowercase().replace('-', " - ");
         assert_eq!(CouponCode::parse(&typed), Ok(code.clone()));
-        assert!(CouponCode::looks_like(&typed) && CouponCode::looks_like("cp1-2"));
-        assert!(
-            !CouponCode::looks_like("6901234567892")
-                && !CouponCode::looks_like("CP")
-                && !CouponCode::looks_like("可乐-1")
-        );
+        assert!(CouponCode::looks_like(&typed) && CouponCode::looks_like("cp1-2-abcdeu"));
+        for not_a_code in
+            ["6901234567892", "CP", "可乐-1", "cp1-2", "CP-0001", "CPA1-01-000042", "CP1-2-ABC", "CP１-2-ABCDEF"]
+        {
+            assert!(!CouponCode::looks_like(not_a_code), "{not_a_code}");
+        }
         // Every single character of the secret changed to any other is caught.
         let secret_at = "CP12-3456-".len();
         for i in secret_at..text.len() {

@@ -883,10 +883,20 @@ fn capture_one(
         )));
     }
     let t = micros(now);
+    // The coupon's owner against the sale's member, whether held or taken offline: a coupon is
+    // its member's (a hold taken without a member on the sale does not make it anyone's).
+    let owner = resolve(tx, &row.member)?.unwrap_or_else(|| row.member.clone());
+    if let Some(m) = s.member.as_ref().and_then(|m| m.member_id) {
+        let named = resolve(tx, &m.to_string())?.unwrap_or_else(|| m.to_string());
+        if named != owner {
+            return Ok(Capture::Refused("the coupon belongs to another member".into()));
+        }
+    }
+    // A hold captures only for the till HQ gave it to.
     let hold_row: Option<i64> = match hold {
         Some(h) => tx
-            .prepare_cached("SELECT coupon_id FROM coupon_holds WHERE id = ?1")?
-            .query_row([h.to_string()], |r| r.get(0))
+            .prepare_cached("SELECT coupon_id FROM coupon_holds WHERE id = ?1 AND till_id = ?2")?
+            .query_row(params![h.to_string(), s.till.0], |r| r.get(0))
             .optional()?
             .filter(|c| *c == row.id),
         None => None,
@@ -905,14 +915,7 @@ fn capture_one(
     // Taken offline (or with a hold HQ did not give for this coupon): checked by its code.
     let mut warnings = Vec::new();
     if let Some(h) = hold {
-        warnings.push(format!("hold {h} is not HQ's hold of this coupon; checked as taken offline"));
-    }
-    let owner = resolve(tx, &row.member)?.unwrap_or_else(|| row.member.clone());
-    if let Some(m) = s.member.as_ref().and_then(|m| m.member_id) {
-        let named = resolve(tx, &m.to_string())?.unwrap_or_else(|| m.to_string());
-        if named != owner {
-            return Ok(Capture::Refused("the coupon belongs to another member".into()));
-        }
+        warnings.push(format!("hold {h} is not HQ's hold of this coupon for this till; checked as taken offline"));
     }
     let (from_day, until_day) = (hq_day(from_micros(row.valid_from)), hq_day(from_micros(row.valid_until)));
     if s.business_day > until_day {
@@ -941,10 +944,10 @@ fn capture_one(
                 .prepare_cached(
                     "SELECT COUNT(*) FROM sale_coupons sc JOIN sales x ON x.id = sc.sale_id
                      JOIN coupons k ON k.id = sc.coupon_id
-                     WHERE sc.offline = 1 AND x.till_id = ?1 AND x.business_day = ?2 AND k.campaign_id = ?3
-                       AND sc.sale_id <> ?4",
+                     WHERE sc.offline = 1 AND x.till_id = ?1 AND x.business_day = ?2 AND k.campaign_id = ?3",
                 )?
-                .query_row(params![s.till.0, s.business_day.to_string(), row.campaign, sale_id], |r| r.get(0))?;
+                // This sale's earlier coupons are in `sale_coupons` already: they count too.
+                .query_row(params![s.till.0, s.business_day.to_string(), row.campaign], |r| r.get(0))?;
             if used >= cap {
                 warnings.push(format!(
                     "taken offline beyond the cap: this till had taken {used} “{name}” coupons offline that day, the most is {cap}"

@@ -246,8 +246,13 @@ fn coupons(c: &Conn<'_>, q: &ReportQuery, now: jiff::Timestamp) -> StoreResult<R
             })
             .collect()
     };
-    let mut out: Vec<Vec<Cell>> =
-        c.prepare(campaigns)?.query_map(params![from, to, super::micros(now)], read)?.collect::<Result<_, _>>()?;
+    // The campaigns' own rows are chain-wide (issued, expired, outstanding): a report of one branch
+    // (a branch manager's, always) has its branch's redeemed rows only.
+    let mut out: Vec<Vec<Cell>> = if q.branch.is_some() {
+        Vec::new()
+    } else {
+        c.prepare(campaigns)?.query_map(params![from, to, super::micros(now)], read)?.collect::<Result<_, _>>()?
+    };
     let redeemed = "SELECT CAST(k.campaign_id AS TEXT), MAX(g.name), b.code, 0, COUNT(*), SUM(sc.discount), 0, 0
            FROM sale_coupons sc JOIN sales s ON s.id = sc.sale_id JOIN coupons k ON k.id = sc.coupon_id
            JOIN coupon_campaigns g ON g.id = k.campaign_id JOIN branches b ON b.id = s.branch_id
