@@ -166,6 +166,10 @@ fn hq_publishes_the_till_sells_with_it_and_hq_agrees_through_a_partial_return() 
         assert_eq!(row(p.id.0, "cost"), (p.discount - back).0, "{}", p.name);
     }
     assert_eq!(total(&costs, "given"), sale.totals.promotion_discounts.0);
+    assert!(
+        costs.rows.iter().all(|r| r[costs.col("day").expect("day")] == Cell::Text(sale.business_day.to_string())),
+        "by promotion, branch and day"
+    );
 
     // The effect of 半价特惠: its product's units and sales while it ran, none in the days before.
     let cookie = hq.sign_in("finance", "tillpoint-finance");

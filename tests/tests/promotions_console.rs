@@ -68,3 +68,54 @@ fn marketing_creates_a_spend_and_save_promotion_and_previews_a_cart() {
     assert_eq!(set.promotions[0].name, "满10减2");
     assert_eq!(set.promotions[0].scope.products, [product.id], "the goods came from the file");
 }
+
+/// The scope picker: part of a product's code finds it through the catalog, part of a category's
+/// finds that in the page, and one click each adds the code to its box.
+#[test]
+fn the_scope_picker_finds_goods_and_categories_and_adds_their_codes() {
+    use fantoccini::Locator;
+    use hq_server::store::CatalogStore as _;
+    let hq = Hq::start();
+    let product = hq.store().list_products(0, 1, None).expect("products").remove(0);
+    let category = hq.store().list_categories().expect("categories").remove(0);
+    let base = hq.url();
+    hq.rt.block_on(async {
+        let b = Browser::start().await;
+        b.sign_in(&base, "marketing", "tillpoint-marketing").await;
+        b.client.goto(&format!("{base}/console/promotions/new")).await.expect("goto");
+        let find = |text: String| {
+            let b = &b;
+            async move {
+                b.fill("#promotion-form .picker-q", &text).await;
+                b.client
+                    .find(Locator::Css("#promotion-form .picker-go"))
+                    .await
+                    .expect("find button")
+                    .click()
+                    .await
+                    .expect("click");
+                let started = std::time::Instant::now();
+                loop {
+                    let found =
+                        b.client.find_all(Locator::Css("#promotion-form .picker-found button")).await.expect("list");
+                    for button in found {
+                        if button.text().await.expect("text").contains(&text) {
+                            button.click().await.expect("pick");
+                            return;
+                        }
+                    }
+                    assert!(started.elapsed() < std::time::Duration::from_secs(10), "{text} was not found");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+            }
+        };
+        find(product.code.clone()).await;
+        assert_eq!(b.value("#promo-products").await.trim(), product.code);
+        find(category.code.clone()).await;
+        assert_eq!(b.value("#promotion-form textarea[name=categories]").await.trim(), category.code);
+        // Picked twice, a code is in the box once.
+        find(product.code.clone()).await;
+        assert_eq!(b.value("#promo-products").await.trim(), product.code);
+        b.quit().await;
+    });
+}

@@ -209,8 +209,15 @@ pub(crate) async fn coupons(State(state): State<AppState>, page: Page) -> PageRe
 
 async fn list_page(state: &AppState, page: &Page, f: &CampaignForm, error: Option<String>) -> PageResult {
     let own = (page.me.user.role == Role::BranchManager).then_some(page.me.user.branch_id).flatten();
-    let (list, flagged) = state
-        .db(move |s| Ok((s.list_campaigns()?, s.flagged_sales(crate::store::sql::coupons::COUPON_FLAG, own, 100)?)))
+    let (list, flagged, categories, brands) = state
+        .db(move |s| {
+            Ok((
+                s.list_campaigns()?,
+                s.flagged_sales(crate::store::sql::coupons::COUPON_FLAG, own, 100)?,
+                s.list_categories()?,
+                s.list_brands()?,
+            ))
+        })
         .await?;
     let body = html! {
         table #campaigns {
@@ -238,7 +245,7 @@ async fn list_page(state: &AppState, page: &Page, f: &CampaignForm, error: Optio
         @if may_edit(page) {
             h2 { (page.t(C::NewCampaign)) }
             @if let Some(e) = &error { p.error #campaign-error { (e) } }
-            (campaign_form(page, f))
+            (campaign_form(page, f, &super::picker::scope_picker(page, &categories, &brands)))
         }
     };
     let mut r = layout(page, Menu::Coupons, page.t(C::CouponCampaigns), body);
@@ -260,7 +267,7 @@ fn campaign_row(page: &Page, r: &CampaignRecord) -> Markup {
     } }
 }
 
-fn campaign_form(page: &Page, f: &CampaignForm) -> Markup {
+fn campaign_form(page: &Page, f: &CampaignForm, picker: &Markup) -> Markup {
     let input =
         |name: &str, label: C, value: &str| html! { label { (page.t(label)) input name=(name) value=(value); } };
     html! {
@@ -284,6 +291,7 @@ fn campaign_form(page: &Page, f: &CampaignForm) -> Markup {
             fieldset {
                 legend { (page.t(C::Scope)) }
                 label { (page.t(C::AllProducts)) input type="checkbox" name="all_products" value="1" checked[f.all_products.is_some()]; }
+                (picker)
                 div.inline {
                     label { (page.t(C::ScopeProducts)) textarea name="products" rows="3" cols="24" { (f.products) } }
                     label { (page.t(C::ScopeCategories)) textarea name="categories" rows="3" cols="16" { (f.categories) } }

@@ -9,6 +9,7 @@ mod dashboard;
 mod finance;
 mod imports;
 mod members;
+mod picker;
 mod policy;
 mod promotions;
 mod users;

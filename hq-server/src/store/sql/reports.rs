@@ -287,6 +287,7 @@ fn promotions(c: &Conn<'_>, q: &ReportQuery) -> StoreResult<Report> {
             ("promotion", Unit::Text, false),
             ("name", Unit::Text, false),
             ("branch", Unit::Text, false),
+            ("day", Unit::Text, false),
             ("sales", Unit::Count, true),
             ("lines", Unit::Count, true),
             ("given", Unit::Money, true),
@@ -294,7 +295,10 @@ fn promotions(c: &Conn<'_>, q: &ReportQuery) -> StoreResult<Report> {
             ("cost", Unit::Money, true),
         ],
     );
-    let sql = "SELECT CAST(a.promotion_id AS TEXT), MAX(p.name), b.code, COUNT(DISTINCT a.sale_id), COUNT(*),
+    // By promotion, branch and business day of the sale (what its returns gave back counts on the
+    // sale's day, where the discount was given).
+    let sql =
+        "SELECT CAST(a.promotion_id AS TEXT), MAX(p.name), b.code, s.business_day, COUNT(DISTINCT a.sale_id), COUNT(*),
                       SUM(a.amount), SUM(a.amount * COALESCE(rq.qty, 0) / l.qty),
                       SUM(a.amount - a.amount * COALESCE(rq.qty, 0) / l.qty)
                FROM sale_line_promotions a
@@ -307,8 +311,8 @@ fn promotions(c: &Conn<'_>, q: &ReportQuery) -> StoreResult<Report> {
                           WHERE rl.sale_line IS NOT NULL GROUP BY rf.sale_id, rl.sale_line) rq
                       ON rq.sale_id = a.sale_id AND rq.sale_line + 1 = a.line_no
                WHERE s.business_day BETWEEN ?1 AND ?2 AND (CAST(?3 AS BIGINT) IS NULL OR s.branch_id = ?3)
-               GROUP BY a.promotion_id, b.code ORDER BY a.promotion_id, b.code";
-    r.rows = rows(c, sql, &params_of(q), 3, 8)?;
+               GROUP BY a.promotion_id, b.code, s.business_day ORDER BY a.promotion_id, b.code, s.business_day";
+    r.rows = rows(c, sql, &params_of(q), 4, 9)?;
     Ok(r.total())
 }
 

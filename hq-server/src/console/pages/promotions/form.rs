@@ -500,7 +500,8 @@ async fn form_page(
     f: PromotionForm,
     error: Option<String>,
 ) -> PageResult {
-    let (branches, policy) = state.db(|s| Ok((s.list_branches()?, s.current_policy()?))).await?;
+    let (branches, policy, categories, brands) =
+        state.db(|s| Ok((s.list_branches()?, s.current_policy()?, s.list_categories()?, s.list_brands()?))).await?;
     let action = match id {
         Some(id) => format!("/console/promotions/{}/edit", id.0),
         None => "/console/promotions/new".into(),
@@ -594,6 +595,7 @@ async fn form_page(
             fieldset {
                 legend { (page.t(C::Scope)) }
                 label { (page.t(C::AllProducts)) input #promo-all-products type="checkbox" name="all_products" value="1" checked[f.all_products]; }
+                (super::super::picker::scope_picker(page, &categories, &brands))
                 div.inline {
                     label { (page.t(C::ScopeProducts)) textarea #promo-products name="products" rows="4" cols="30" { (f.products) } }
                     // A CSV file's text goes into the box above, to be read as a pasted one is (the
