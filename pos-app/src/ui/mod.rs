@@ -225,7 +225,7 @@ pub struct App {
     /// The sale line picked with the arrows or by touch (`None`: the last).
     pub selected: Option<usize>,
     /// The attached member's coupons HQ listed (Insert), until one is picked or the sale ends.
-    pub coupon_choices: Vec<shared::sync::MemberCoupon>,
+    pub coupon_choices: Vec<(shared::sync::MemberCoupon, String)>,
     /// The member those coupons are of.
     coupon_choices_for: Option<shared::ids::MemberId>,
     pub confirm: Option<Confirm>,
@@ -359,7 +359,7 @@ impl App {
             Message::Sync(s) => self.sync = *s,
             Message::QuickKey(i) => self.quick_key(i),
             Message::PickCoupon(code) => {
-                self.coupon_choices.retain(|c| c.code != code);
+                self.coupon_choices.retain(|c| c.0.code != code);
                 self.send(Command::AddCoupon(code));
             }
             Message::RemoveCoupon(code) => self.send(Command::RemoveCoupon(code)),

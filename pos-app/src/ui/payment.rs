@@ -88,8 +88,7 @@ impl App {
                 panel = panel.push(text(format!("{} -{discounts}", self.t(T::Discounts))).size(18));
             }
             // The member's coupons HQ listed (Insert): one touch puts it on the sale.
-            for choice in &self.coupon_choices {
-                let valid = choice.valid_until.strftime("%m-%d").to_string();
+            for (choice, valid) in &self.coupon_choices {
                 panel = panel.push(
                     button(
                         text(format!(

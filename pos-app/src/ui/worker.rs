@@ -140,8 +140,8 @@ pub enum Outcome {
         query: String,
         hits: Vec<ProductHit>,
     },
-    /// The attached member's coupons to pick from.
-    MemberCoupons(Vec<shared::sync::MemberCoupon>),
+    /// The attached member's coupons to pick from, each with its last day in the branch's time.
+    MemberCoupons(Vec<(shared::sync::MemberCoupon, String)>),
     /// A coupon went on the sale (its name).
     CouponAdded(String),
 }
@@ -359,7 +359,21 @@ fn run(till: &mut Till, command: &Command) -> Result<Outcome, TillError> {
         Command::AddProduct(id) => till.add_product(*id, Qty(1_000)).map(|_| Outcome::Done),
         Command::AddCoupon(code) => till.add_coupon(code).map(|c| Outcome::CouponAdded(c.name)),
         Command::RemoveCoupon(code) => till.remove_coupon(code).map(|_| Outcome::Done),
-        Command::MemberCoupons => till.member_coupons().map(Outcome::MemberCoupons),
+        Command::MemberCoupons => till.member_coupons().map(|list| {
+            let zone = till.local_now().ok().map(|now| now.time_zone().clone());
+            let day = |at: jiff::Timestamp| match &zone {
+                Some(z) => at.to_zoned(z.clone()).strftime("%m-%d").to_string(),
+                None => at.strftime("%m-%d").to_string(),
+            };
+            Outcome::MemberCoupons(
+                list.into_iter()
+                    .map(|c| {
+                        let last = day(c.valid_until);
+                        (c, last)
+                    })
+                    .collect(),
+            )
+        }),
         Command::Rejected => {
             let rows = till.rejected_events(50)?;
             Ok(Outcome::Rejected(rows.into_iter().map(|e| (format!("#{} {}", e.seq, e.kind), e.reason)).collect()))

@@ -285,7 +285,11 @@ fn the_member_s_coupons_are_picked_by_touch_shown_with_their_saving_and_taken_of
     // Insert lists the member's coupons; one touch puts it on the sale.
     ui.press(Input::F(15));
     assert_eq!(ui.app.coupon_choices.len(), 1);
-    let choice = ui.app.coupon_choices[0].valid_until.strftime("%m-%d").to_string();
+    // Its last day in the branch's time (the demo's and these tests' branch: Shanghai).
+    let choice = ui.app.coupon_choices[0].1.clone();
+    let local =
+        ui.app.coupon_choices[0].0.valid_until.to_zoned(jiff::tz::TimeZone::get("Asia/Shanghai").expect("zone"));
+    assert_eq!(choice, local.strftime("%m-%d").to_string());
     ui.click(&format!("券 满50减5 · 有效期至 {choice}"));
     let cart = ui.app.snap.cart.clone().expect("the sale");
     assert_eq!(cart.coupons.len(), 1);
