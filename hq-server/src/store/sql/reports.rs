@@ -222,6 +222,11 @@ fn coupons(c: &Conn<'_>, q: &ReportQuery, now: jiff::Timestamp) -> StoreResult<R
             ("discount", Unit::Money, true),
             ("expired", Unit::Count, true),
             ("outstanding", Unit::Count, true),
+            // Coupons sales used that HQ did not redeem (flagged: used twice, unknown, another
+            // member's, out of date): the sale stands, so redeemed and flagged discounts together
+            // are the sales reports' coupons column.
+            ("flagged", Unit::Count, true),
+            ("flagged_discount", Unit::Money, true),
         ],
     );
     let zone = crate::calendar::hq_zone();
@@ -232,11 +237,12 @@ fn coupons(c: &Conn<'_>, q: &ReportQuery, now: jiff::Timestamp) -> StoreResult<R
                   CAST(COALESCE(SUM(CASE WHEN k.issued_at >= ?1 AND k.issued_at < ?2 THEN 1 ELSE 0 END), 0) AS BIGINT), 0, 0,
                   CAST(COALESCE(SUM(CASE WHEN k.status <> 'redeemed' AND k.valid_until >= ?1 AND k.valid_until < ?2
                                           AND k.valid_until < ?3 THEN 1 ELSE 0 END), 0) AS BIGINT),
-                  CAST(COALESCE(SUM(CASE WHEN k.status <> 'redeemed' AND k.valid_until >= ?3 THEN 1 ELSE 0 END), 0) AS BIGINT)
+                  CAST(COALESCE(SUM(CASE WHEN k.status <> 'redeemed' AND k.valid_until >= ?3 THEN 1 ELSE 0 END), 0) AS BIGINT),
+                  0, 0
            FROM coupon_campaigns g LEFT JOIN coupons k ON k.campaign_id = g.id
            GROUP BY g.id, g.name ORDER BY g.id";
     let read = |r: &super::conn::Row<'_>| -> super::conn::Result<Vec<Cell>> {
-        (0..8)
+        (0..10)
             .map(|i| {
                 if i < 3 {
                     Ok(Cell::Text(r.get::<_, Option<String>>(i)?.unwrap_or_default()))
@@ -253,10 +259,15 @@ fn coupons(c: &Conn<'_>, q: &ReportQuery, now: jiff::Timestamp) -> StoreResult<R
     } else {
         c.prepare(campaigns)?.query_map(params![from, to, super::micros(now)], read)?.collect::<Result<_, _>>()?
     };
-    let redeemed = "SELECT CAST(k.campaign_id AS TEXT), MAX(g.name), b.code, 0, COUNT(*), SUM(sc.discount), 0, 0
-           FROM sale_coupons sc JOIN sales s ON s.id = sc.sale_id JOIN coupons k ON k.id = sc.coupon_id
-           JOIN coupon_campaigns g ON g.id = k.campaign_id JOIN branches b ON b.id = s.branch_id
-           WHERE sc.redeemed = 1 AND s.business_day BETWEEN ?1 AND ?2 AND (CAST(?3 AS BIGINT) IS NULL OR s.branch_id = ?3)
+    // Per campaign (a coupon HQ does not know under no campaign) and branch where sales used them.
+    let redeemed = "SELECT COALESCE(CAST(k.campaign_id AS TEXT), ''), COALESCE(MAX(g.name), ''), b.code, 0,
+                  CAST(SUM(CASE WHEN sc.redeemed = 1 THEN 1 ELSE 0 END) AS BIGINT),
+                  CAST(SUM(CASE WHEN sc.redeemed = 1 THEN sc.discount ELSE 0 END) AS BIGINT), 0, 0,
+                  CAST(SUM(CASE WHEN sc.redeemed = 1 THEN 0 ELSE 1 END) AS BIGINT),
+                  CAST(SUM(CASE WHEN sc.redeemed = 1 THEN 0 ELSE sc.discount END) AS BIGINT)
+           FROM sale_coupons sc JOIN sales s ON s.id = sc.sale_id LEFT JOIN coupons k ON k.id = sc.coupon_id
+           LEFT JOIN coupon_campaigns g ON g.id = k.campaign_id JOIN branches b ON b.id = s.branch_id
+           WHERE s.business_day BETWEEN ?1 AND ?2 AND (CAST(?3 AS BIGINT) IS NULL OR s.branch_id = ?3)
            GROUP BY k.campaign_id, b.code ORDER BY k.campaign_id, b.code";
     let p = params_of(q);
     out.extend(c.prepare(redeemed)?.query_map(params![p.0, p.1, p.2], read)?.collect::<Result<Vec<_>, _>>()?);
