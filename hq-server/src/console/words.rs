@@ -101,6 +101,8 @@ const COLUMNS: &[Word] = &[
     ("discount", "抵扣金额", "Discount"),
     ("expired", "已过期", "Expired"),
     ("outstanding", "未使用", "Outstanding"),
+    ("flagged", "存疑未核销", "Flagged, not redeemed"),
+    ("flagged_discount", "存疑券优惠", "Flagged coupons' discount"),
 ];
 
 const NOTES: &[Word] = &[
