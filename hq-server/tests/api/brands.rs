@@ -4,14 +4,12 @@
 //! priced by the preview; the console's catalog, product, promotion and coupon forms. On both
 //! stores (`TILLPOINT_TEST_PG`).
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use hq_server::import::{ProgressBar, export_products, import_products};
 use hq_server::model::Actor;
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, console_as_admin, spawn_app};
 
 async fn brand(app: &TestApp, code: &str, name: &str) -> i64 {
     let r = app.post("/api/v1/brands", &app.admin, json!({"code": code, "name": name})).await;
@@ -214,24 +212,6 @@ async fn promotions_and_coupons_by_brand_are_accepted_and_priced() {
     assert_eq!(r.body["campaign"]["kind"]["scope"]["brands"], json!([id]));
 }
 
-/// A console page or form post as the admin, in Chinese: (status, redirect, body).
-async fn console(app: &TestApp, method: &str, uri: &str, form: Option<String>) -> (StatusCode, Option<String>, String) {
-    let mut b =
-        Request::builder().method(method).uri(uri).header("cookie", &app.admin).header("accept-language", "zh-CN");
-    let body = match form {
-        Some(f) => {
-            b = b.header("content-type", "application/x-www-form-urlencoded");
-            Body::from(f)
-        }
-        None => Body::empty(),
-    };
-    let resp = app.router.clone().oneshot(b.body(body).expect("request")).await.expect("response");
-    let status = resp.status();
-    let location = resp.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.expect("body");
-    (status, location, String::from_utf8_lossy(&bytes).into_owned())
-}
-
 fn enc(s: &str) -> String {
     s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
@@ -241,36 +221,37 @@ async fn the_console_lists_adds_and_uses_brands() {
     let app = spawn_app().await;
     app.branch("B001").await;
     let pid = app.product("P1", "6901234567892").await;
-    let (status, _, page) = console(&app, "GET", "/console/catalog", None).await;
+    let (status, _, page) = console_as_admin(&app, "GET", "/console/catalog", None).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("id=\"brand-form\"") && page.contains("品牌"), "{page}");
     let at = page.find("name=\"_csrf\" value=\"").expect("a CSRF field") + 20;
     let csrf = page[at..at + 32].to_owned();
     // Added from the catalog page; the same code again is refused with the reason.
     let add = |code: &str, name: &str| format!("_csrf={csrf}&code={}&name={}", enc(code), enc(name));
-    let (status, _, page) = console(&app, "POST", "/console/catalog/brands", Some(add("NFSQ", "农夫山泉"))).await;
+    let (status, _, page) =
+        console_as_admin(&app, "POST", "/console/catalog/brands", Some(add("NFSQ", "农夫山泉"))).await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(page.contains("id=\"brand-added\"") && page.contains("农夫山泉"), "{page}");
-    let (_, _, page) = console(&app, "POST", "/console/catalog/brands", Some(add("NFSQ", "又一个"))).await;
+    let (_, _, page) = console_as_admin(&app, "POST", "/console/catalog/brands", Some(add("NFSQ", "又一个"))).await;
     assert!(page.contains("id=\"brand-error\"") && page.contains("already used"), "{page}");
     let (status, _, _) =
-        console(&app, "POST", "/console/catalog/brands", Some("_csrf=forged&code=X&name=X".into())).await;
+        console_as_admin(&app, "POST", "/console/catalog/brands", Some("_csrf=forged&code=X&name=X".into())).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let id = app.get("/api/v1/brands", &app.admin).await.body[0]["id"].as_i64().expect("id");
 
     // The product's page picks the brand; the list shows it.
-    let (_, _, page) = console(&app, "GET", &format!("/console/products/{pid}"), None).await;
+    let (_, _, page) = console_as_admin(&app, "GET", &format!("/console/products/{pid}"), None).await;
     assert!(page.contains("name=\"brand\"") && page.contains("NFSQ 农夫山泉"), "{page}");
     let save =
         format!("_csrf={csrf}&name={}&retail_price=3.50&member_price=&status=active&brand={id}", enc("可口可乐"));
-    let (status, _, page) = console(&app, "POST", &format!("/console/products/{pid}"), Some(save)).await;
+    let (status, _, page) = console_as_admin(&app, "POST", &format!("/console/products/{pid}"), Some(save)).await;
     assert!(status == StatusCode::OK && page.contains("id=\"saved\""), "{page}");
     assert_eq!(app.get(&format!("/api/v1/products/{pid}"), &app.admin).await.body["brand_id"], id);
     // A form without the field keeps the brand.
     let save = format!("_csrf={csrf}&name={}&retail_price=3.60&member_price=&status=active", enc("可口可乐"));
-    console(&app, "POST", &format!("/console/products/{pid}"), Some(save)).await;
+    console_as_admin(&app, "POST", &format!("/console/products/{pid}"), Some(save)).await;
     assert_eq!(app.get(&format!("/api/v1/products/{pid}"), &app.admin).await.body["brand_id"], id);
-    let (_, _, page) = console(&app, "GET", "/console/catalog", None).await;
+    let (_, _, page) = console_as_admin(&app, "GET", "/console/catalog", None).await;
     let row = &page[page.find("/console/products/").expect("a product row")..];
     assert!(row[..row.find("</tr>").expect("row end")].contains("农夫山泉"), "{page}");
 
@@ -284,21 +265,21 @@ async fn the_console_lists_adds_and_uses_brands() {
             enc(brands)
         )
     };
-    let (_, location, page) = console(&app, "POST", "/console/promotions/new", Some(fields("NOPE"))).await;
+    let (_, location, page) = console_as_admin(&app, "POST", "/console/promotions/new", Some(fields("NOPE"))).await;
     assert!(location.is_none() && page.contains("scope.brands") && page.contains("NOPE"), "{page}");
     assert_eq!(app.get("/api/v1/promotions/set", &app.admin).await.body["version"], 0);
-    let (_, location, page) = console(&app, "POST", "/console/promotions/new", Some(fields("NFSQ"))).await;
+    let (_, location, page) = console_as_admin(&app, "POST", "/console/promotions/new", Some(fields("NFSQ"))).await;
     let location = location.unwrap_or_else(|| panic!("published: {page}"));
-    let (_, _, page) = console(&app, "GET", &location, None).await;
+    let (_, _, page) = console_as_admin(&app, "GET", &location, None).await;
     assert!(page.contains("id=\"promotion-brands\"") && page.contains("农夫山泉"), "{page}");
     let path = location.split('?').next().expect("path");
-    let (_, _, page) = console(&app, "GET", &format!("{path}/edit"), None).await;
+    let (_, _, page) = console_as_admin(&app, "GET", &format!("{path}/edit"), None).await;
     assert!(page.contains("name=\"brands\"") && page.contains(">NFSQ<"), "{page}");
 
     // A coupon campaign by brand code.
     let campaign =
         format!("_csrf={csrf}&name={}&kind=percent_off&percent=10&brands=NFSQ&days=30", enc("农夫山泉9折券"));
-    let (_, location, page) = console(&app, "POST", "/console/coupons", Some(campaign)).await;
+    let (_, location, page) = console_as_admin(&app, "POST", "/console/coupons", Some(campaign)).await;
     assert!(location.is_some(), "created: {page}");
     let list = app.get("/api/v1/coupon-campaigns", &app.admin).await.body;
     assert_eq!(list[0]["campaign"]["kind"]["scope"]["brands"], json!([id]), "{list}");

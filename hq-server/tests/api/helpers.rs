@@ -324,3 +324,29 @@ pub fn sale_event(till: &TillRef, seq: u64) -> EventEnvelope {
     let sale = hq_server::fixtures::sale(till, seq as u32, 5, 1 + (seq as usize % 2));
     hq_server::fixtures::envelope(till.till, seq, Event::SaleCompleted(sale))
 }
+
+/// A console page or form post as the admin, in Chinese: (status, redirect, body).
+pub async fn console_as_admin(
+    app: &TestApp,
+    method: &str,
+    uri: &str,
+    form: Option<String>,
+) -> (axum::http::StatusCode, Option<String>, String) {
+    let mut b = axum::http::Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("cookie", &app.admin)
+        .header("accept-language", "zh-CN");
+    let body = match form {
+        Some(f) => {
+            b = b.header("content-type", "application/x-www-form-urlencoded");
+            axum::body::Body::from(f)
+        }
+        None => axum::body::Body::empty(),
+    };
+    let resp = tower::ServiceExt::oneshot(app.router.clone(), b.body(body).expect("request")).await.expect("response");
+    let status = resp.status();
+    let location = resp.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.expect("body");
+    (status, location, String::from_utf8_lossy(&bytes).into_owned())
+}

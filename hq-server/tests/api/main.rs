@@ -7,6 +7,7 @@ mod branches_and_tills;
 mod brands;
 mod catalog;
 mod cli;
+mod coupon_capture;
 mod coupons;
 mod daily_job;
 mod errors_and_openapi;

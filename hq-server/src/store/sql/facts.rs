@@ -58,7 +58,7 @@ impl Facts for SqlFacts<'_> {
         &self,
         id: shared::promotions::coupons::CampaignId,
     ) -> StoreResult<Option<shared::promotions::coupons::CouponCampaign>> {
-        super::coupons::campaign_tx(self.c, id)
+        super::coupon_capture::campaign_tx(self.c, id)
     }
 
     fn member(&self, named: &SaleMember) -> StoreResult<Option<MemberRecord>> {

@@ -95,7 +95,7 @@ pub(crate) fn apply_batch(
                 .and_then(|()| match &env.event {
                     // The sale's coupons, redeemed or flagged (never a reason to refuse the sale).
                     Event::SaleCompleted(s) => {
-                        super::coupons::capture_sale(&sp, s, received_at).map_err(ProjectError::Store)
+                        super::coupon_capture::capture_sale(&sp, s, received_at).map_err(ProjectError::Store)
                     }
                     _ => Ok(Vec::new()),
                 }) {

@@ -19,6 +19,7 @@ mod branches;
 mod catalog;
 pub mod conn;
 pub mod copy;
+mod coupon_capture;
 pub mod coupons;
 mod daily;
 mod facts;
@@ -32,6 +33,7 @@ mod promotions;
 mod reports;
 pub mod schema;
 pub mod schema_pg;
+mod schema_promotions;
 mod sync;
 
 use std::path::{Path, PathBuf};
