@@ -104,6 +104,18 @@ impl Browser {
             .unwrap_or_else(|e| panic!("{css}: {e}"));
     }
 
+    /// Chooses `path` in a file input whose page reads the file into the field `into` (as the
+    /// console's CSV inputs do), and waits until that field holds `expect`.
+    pub async fn choose_file(&self, css: &str, path: &std::path::Path, into: &str, expect: &str) {
+        let e = self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+        e.send_keys(&path.display().to_string()).await.expect("choose file");
+        let started = Instant::now();
+        while !self.value(into).await.contains(expect) {
+            assert!(started.elapsed() < Duration::from_secs(10), "{} was not read into {into}", path.display());
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// Clicks a button or link that loads a page, and waits for that page.
     pub async fn click(&self, css: &str) {
         let e = self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));

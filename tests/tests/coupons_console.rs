@@ -44,18 +44,7 @@ fn marketing_creates_a_coupon_campaign_issues_it_from_a_csv_and_the_member_s_pag
 
         // Issue to the members of a CSV file: its text is read into the list.
         b.set_value("#issue select[name=audience]", "members").await;
-        b.client
-            .find(fantoccini::Locator::Css("#issue input[type=file]"))
-            .await
-            .expect("file input")
-            .send_keys(&csv.display().to_string())
-            .await
-            .expect("choose file");
-        let started = std::time::Instant::now();
-        while !b.value("#issue-members").await.contains(&gold.code) {
-            assert!(started.elapsed() < std::time::Duration::from_secs(10), "the file was not read");
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
+        b.choose_file("#issue input[type=file]", &csv, "#issue-members", &gold.code).await;
         b.click("#issue-button").await;
         let result = b.text("#issue-result").await;
         assert!(result.contains('1'), "{result}");
