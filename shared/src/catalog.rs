@@ -430,6 +430,8 @@ pub enum ScannedCode {
     Product(String),
     ScaleLabel(ScaleLabel),
     MemberCard(MemberCode),
+    /// A member's rotating code from the member pages (`member_code`): checked, never looked up as a product.
+    MemberRotating(crate::member_code::RotatingCode),
     Receipt(ReceiptNo),
 }
 
@@ -444,6 +446,9 @@ pub fn classify_scan(code: &str, rules: &BarcodeRules) -> Result<ScannedCode, Ba
     }
     if let Ok(receipt) = ReceiptNo::parse(code) {
         return Ok(ScannedCode::Receipt(receipt));
+    }
+    if let Some(rotating) = crate::member_code::RotatingCode::parse(code) {
+        return Ok(ScannedCode::MemberRotating(rotating));
     }
     let digits = digits_of(code)?;
     match digits.len() {
@@ -474,12 +479,13 @@ pub fn classify_scan(code: &str, rules: &BarcodeRules) -> Result<ScannedCode, Ba
 }
 
 /// Whether what a cashier typed on the sale screen is a code to scan (a barcode's length: 8, 12
-/// or 13 digits, a receipt number or a coupon code) rather than words to search the catalog by (a name, pinyin
+/// or 13 digits, a receipt number, a coupon code or a member's rotating code) rather than words to search the catalog by (a name, pinyin
 /// initials, a PLU or a product code). Letters are never read as a bad barcode.
 pub fn typed_is_code(text: &str) -> bool {
     let text = text.trim();
     ReceiptNo::parse(text).is_ok()
         || crate::promotions::coupons::CouponCode::looks_like(text)
+        || crate::member_code::RotatingCode::looks_like(text)
         || (matches!(text.len(), 8 | 12 | 13) && text.bytes().all(|b| b.is_ascii_digit()))
 }
 
@@ -497,7 +503,9 @@ mod tests {
 
     #[test]
     fn typed_words_are_searched_and_codes_scanned() {
-        for code in ["6901234567892", "69012345", "012345678905", "B001-01-000042", "CP12-3456-ABCDE7"] {
+        for code in
+            ["6901234567892", "69012345", "012345678905", "B001-01-000042", "CP12-3456-ABCDE7", "880000012345287082"]
+        {
             assert!(typed_is_code(code), "{code}");
         }
         for words in ["kkkl", "可乐", "1234", "cola 330", "690123456789x", "P0001"] {

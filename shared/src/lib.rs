@@ -10,6 +10,7 @@
 //! - [`promotions`]: the promotions engine (layers 1–3, choosing, allocations) and what a return pays back;
 //! - [`sale`]: a sale from lines to a completed record, tenders, refunds and voids;
 //! - [`tiers`], [`points`], [`stored_value`], [`policy`], [`ledger`], [`member`]: the member side;
+//!   [`member_code`]: the rotating code the member pages show and the till scans;
 //! - [`shift`]: cash, the blind count, X and Z reports, day end;
 //! - [`receipt`]: the receipt document and its text layout;
 //! - [`branch`], [`staff`]: what HQ tells tills about the shop and its people;
@@ -24,6 +25,7 @@ pub mod lang;
 pub mod ledger;
 pub mod limits;
 pub mod member;
+pub mod member_code;
 pub mod money;
 pub mod points;
 pub mod policy;

@@ -148,6 +148,10 @@ pub struct MemberSnapshot {
     /// What the member may redeem today without HQ (per the policy's offline caps).
     pub offline_points_cap: i64,
     pub offline_stored_value_cap: Money,
+    /// The secret of the member's rotating code (`member_code`), once the member has signed in to
+    /// the member pages: a till checks a scanned code with it, offline too. Never shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_secret: Option<crate::member_code::MemberSecret>,
 }
 
 impl MemberSnapshot {

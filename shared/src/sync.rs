@@ -286,6 +286,19 @@ pub struct PullResponse {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberLookupRequest {
     pub by: MemberIdentifier,
+    /// A scanned rotating code (`member_code`; `by` is then its member number): HQ answers only
+    /// if the code is the member's and of now (one step either side), else refuses with one of
+    /// [`member_code_refusal`]'s codes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotating_code: Option<String>,
+}
+
+/// The codes HQ refuses a lookup by rotating code with (409, `error.code`).
+pub mod member_code_refusal {
+    /// The member's code, but of an older step: the member shows the code again.
+    pub const EXPIRED: &str = "member_code_expired";
+    /// Not made with the member's secret (or the member has none, or signed out everywhere since).
+    pub const NOT_VALID: &str = "member_code_not_valid";
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -62,6 +62,25 @@ fn member_card_code() {
 }
 
 #[test]
+fn a_members_rotating_code() {
+    // `88 0000012345 TTTTTT`: member 0000012345, the TOTP of the member's secret now (RFC 6238,
+    // SHA-1, 30 s): here the RFC's own secret at T = 59 s, whose six digits are 287082.
+    use shared::member_code::{MemberSecret, RotatingCode, code_at};
+    let secret = MemberSecret::from_hex("3132333435363738393031323334353637383930").expect("hex");
+    let member = MemberCode::parse("0000012345").expect("digits");
+    let code = code_at(&member, &secret, 59).expect("a ten-digit number has a code");
+    assert_eq!(code.text(), "880000012345287082");
+    // Scanned, it is a member code, never a product to look up.
+    assert_eq!(
+        classify_scan("880000012345287082", &BarcodeRules::default()),
+        Ok(ScannedCode::MemberRotating(RotatingCode { member, otp: "287082".into() }))
+    );
+    // The current step and one either side are accepted; older is refused as expired.
+    assert!(code.verify(&secret, 59 + 30).is_ok());
+    assert_eq!(code.verify(&secret, 59 + 61), Err(shared::member_code::MemberCodeError::Expired));
+}
+
+#[test]
 fn a_bad_check_digit_is_a_misread_not_a_lookup() {
     assert!(classify_scan("2001234012509", &BarcodeRules::default()).is_err());
 }

@@ -165,6 +165,9 @@ pub mod doc {
         pub offline_points_cap: i64,
         /// Fen.
         pub offline_stored_value_cap: i64,
+        /// The secret of the member's rotating code (40 hex characters), once the member has
+        /// signed in to the member pages; absent before.
+        pub code_secret: Option<String>,
     }
 
     #[derive(ToSchema)]

@@ -311,6 +311,9 @@ impl Till {
         let rules = self.branch()?.barcode_rules;
         match classify_scan(code, &rules)? {
             ScannedCode::Receipt(no) => Ok(ScanOutcome::Receipt(no)),
+            ScannedCode::MemberRotating(_) => {
+                Err(TillError::Invalid("a member's phone code cannot be read at this till yet".into()))
+            }
             ScannedCode::MemberCard(c) => {
                 let member = self.attach_member(MemberIdentifier::Code(c))?;
                 Ok(ScanOutcome::MemberAttached(Box::new(member)))

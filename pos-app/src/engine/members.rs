@@ -59,6 +59,7 @@ impl Till {
             stored_value: StoredValue::default(),
             offline_points_cap: 0,
             offline_stored_value_cap: Money::ZERO,
+            code_secret: None,
         };
         let event = Event::MemberEnrolled(MemberEnrolment {
             member: id,

@@ -87,7 +87,7 @@ fn to_authority(e: SyncError) -> AuthorityError {
 
 impl MemberAuthority for HqAuthority {
     fn lookup(&self, by: &MemberIdentifier) -> Result<MemberLookupResponse, AuthorityError> {
-        let req = MemberLookupRequest { by: by.clone() };
+        let req = MemberLookupRequest { by: by.clone(), rotating_code: None };
         self.call(move |c| Box::pin(async move { c.lookup_member(&req).await }))
     }
 

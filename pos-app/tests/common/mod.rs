@@ -157,6 +157,7 @@ pub fn gold_member() -> MemberSnapshot {
         stored_value: StoredValue { principal: Money(20_000), bonus: Money(2_000) },
         offline_points_cap: 0,
         offline_stored_value_cap: Money::ZERO,
+        code_secret: None,
     }
 }
 

@@ -387,6 +387,7 @@ pub(crate) fn snapshot(
         stored_value,
         offline_points_cap: policy.offline.points_per_day,
         offline_stored_value_cap: policy.offline.stored_value_per_day,
+        code_secret: None,
     })
 }
 
