@@ -100,6 +100,7 @@ pub fn default_branch(code: &str, name: &str) -> BranchSettings {
         name: name.to_owned(),
         address: String::new(),
         phone: String::new(),
+        opening_hours: "08:00–22:00".into(),
         receipt_header: Vec::new(),
         receipt_footer: vec!["谢谢惠顾 Thank you".into()],
         cash_rounding: CashRounding::None,

@@ -35,6 +35,11 @@ pub fn random_token(prefix: &str) -> String {
     format!("{prefix}{}", hex(&bytes))
 }
 
+/// Whether two secrets are equal, in a time that does not depend on where they differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// How a token or code is stored: SHA-256, hex.
 pub fn token_hash(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))

@@ -33,6 +33,36 @@ impl Default for LoginLimits {
     }
 }
 
+/// The member pages' sign-in: how long a code lives, and how many codes and wrong tries are
+/// allowed an hour per phone number, per client address and per number prefix (the first seven
+/// digits: one operator's block, where a spammer's numbers cluster).
+#[derive(Clone, Debug)]
+pub struct MemberSignIn {
+    pub code_ttl: Duration,
+    pub codes_per_phone: u64,
+    pub codes_per_address: u64,
+    pub codes_per_prefix: u64,
+    /// Wrong codes for one phone in the window before it is locked for the rest of it.
+    pub wrong_codes_per_phone: u64,
+    pub window: Duration,
+    /// How long a member stays signed in on a phone.
+    pub session_ttl: Duration,
+}
+
+impl Default for MemberSignIn {
+    fn default() -> Self {
+        MemberSignIn {
+            code_ttl: Duration::from_secs(5 * 60),
+            codes_per_phone: 5,
+            codes_per_address: 20,
+            codes_per_prefix: 200,
+            wrong_codes_per_phone: 5,
+            window: Duration::from_secs(3600),
+            session_ttl: Duration::from_secs(30 * 24 * 3600),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Config {
     /// The database: a SQLite file (created if missing) or a PostgreSQL URL; migrated on start.
@@ -53,6 +83,9 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Where "now" comes from (the system clock; a manual one in tests).
     pub clock: Clock,
+    /// How text messages (the member pages' sign-in codes) go out.
+    pub sms: crate::sms::SmsConfig,
+    pub member_sign_in: MemberSignIn,
 }
 
 impl Default for Config {
@@ -68,6 +101,8 @@ impl Default for Config {
             secure_cookies: false,
             max_body_bytes: 16 * 1024 * 1024,
             clock: Clock::system(),
+            sms: crate::sms::SmsConfig::default(),
+            member_sign_in: MemberSignIn::default(),
         }
     }
 }

@@ -2,10 +2,12 @@
 //! return to the handlers. The shop's records (branches, staff, products, events) are `shared` types.
 
 pub mod coupons;
+pub mod member_pages;
 pub mod members;
 pub mod promotions;
 
 pub use coupons::*;
+pub use member_pages::*;
 pub use members::*;
 pub use promotions::*;
 

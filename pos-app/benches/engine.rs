@@ -156,6 +156,7 @@ fn branch() -> BranchSettings {
         name: "基准测试店".into(),
         address: String::new(),
         phone: String::new(),
+        opening_hours: String::new(),
         receipt_header: vec![],
         receipt_footer: vec![],
         cash_rounding: CashRounding::DownToJiao,

@@ -133,6 +133,7 @@ fn seed(store: &mut Store) {
             name: "基准测试店".into(),
             address: String::new(),
             phone: String::new(),
+            opening_hours: String::new(),
             receipt_header: vec![],
             receipt_footer: vec![],
             cash_rounding: CashRounding::DownToJiao,

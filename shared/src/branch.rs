@@ -63,6 +63,9 @@ pub struct BranchSettings {
     pub name: String,
     pub address: String,
     pub phone: String,
+    /// Opening hours as the member pages show them, e.g. `08:00–22:00` or `周一至周五 9:00–21:00`.
+    #[serde(default)]
+    pub opening_hours: String,
     /// Extra lines under the shop name on receipts.
     pub receipt_header: Vec<String>,
     /// Lines at the foot of receipts.
@@ -239,6 +242,7 @@ mod tests {
             name: code.into(),
             address: String::new(),
             phone: String::new(),
+            opening_hours: String::new(),
             receipt_header: vec![],
             receipt_footer: vec![],
             cash_rounding: CashRounding::None,

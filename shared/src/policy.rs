@@ -29,6 +29,9 @@ pub struct MemberPolicy {
     pub expiry: ExpiryPolicy,
     pub offline: OfflineCaps,
     pub topup_rules: Vec<TopUpRule>,
+    /// Whether a phone number that is not a member's may enrol itself on the member pages.
+    #[serde(default)]
+    pub self_enrolment: bool,
 }
 
 /// What is wrong with a policy.
@@ -118,6 +121,7 @@ impl MemberPolicy {
                 TopUpRule { min_topup: Money::yuan(300), bonus: Money::yuan(30) },
                 TopUpRule { min_topup: Money::yuan(500), bonus: Money::yuan(60) },
             ],
+            self_enrolment: true,
         }
     }
 }

@@ -108,6 +108,13 @@ impl TierLadder {
         }
     }
 
+    /// The tier above `current` and how much more trailing spend reaches it (zero once reached,
+    /// until the next evaluation moves the member up); `None` at the top of the ladder.
+    pub fn next_tier(&self, current: &str, spend: Money) -> Option<(&Tier, Money)> {
+        let next = self.0.get(self.rank(current)? + 1)?;
+        Some((next, Money((next.threshold.0 - spend.0).max(0))))
+    }
+
     /// The daily evaluation: the tier the spend qualifies for, up or down; `None` when unchanged.
     pub fn daily_evaluation(&self, current: &str, spend: Money) -> Option<&Tier> {
         let q = self.qualifying(spend);
@@ -184,5 +191,18 @@ mod tests {
         // Deserialising validates too.
         let bad = r#"[{"code":"a","name":"A","threshold":5,"discount":10000,"points_multiplier":10000,"member_prices":true}]"#;
         assert!(serde_json::from_str::<TierLadder>(bad).is_err());
+    }
+
+    #[test]
+    fn the_next_tier_and_what_it_takes() {
+        let ladder = sample_ladder();
+        let tiers = ladder.tiers();
+        let (next, needed) = ladder.next_tier(&tiers[0].code, Money(1)).expect("a tier above the entry tier");
+        assert_eq!(next.code, tiers[1].code);
+        assert_eq!(needed, Money(tiers[1].threshold.0 - 1));
+        let over = Money(tiers[1].threshold.0 + 5);
+        assert_eq!(ladder.next_tier(&tiers[0].code, over).map(|(_, n)| n), Some(Money::ZERO));
+        assert!(ladder.next_tier(&tiers[tiers.len() - 1].code, Money::ZERO).is_none(), "the top has no next");
+        assert!(ladder.next_tier("nope", Money::ZERO).is_none());
     }
 }

@@ -71,6 +71,8 @@ shared::text_table!(C {
     Code => ("代码", "Code"),
     Name => ("名称", "Name"),
     Address => ("地址", "Address"),
+    OpeningHours => ("营业时间", "Opening hours"),
+    SelfEnrolment => ("手机自助入会", "Members may join on their phones"),
     Phone => ("电话", "Phone"),
     ReceiptHeader => ("小票抬头（每行一条）", "Receipt header (one line each)"),
     ReceiptFooter => ("小票页脚（每行一条）", "Receipt footer (one line each)"),

@@ -60,7 +60,7 @@ impl Page {
 
     /// Checks a form's CSRF token.
     pub fn check_csrf(&self, token: &str) -> Result<(), ConsoleError> {
-        if !token.is_empty() && constant_time_eq(token.as_bytes(), self.csrf.as_bytes()) {
+        if !token.is_empty() && auth::constant_time_eq(token.as_bytes(), self.csrf.as_bytes()) {
             Ok(())
         } else {
             Err(ConsoleError::Csrf)
@@ -78,13 +78,9 @@ impl Page {
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// The CSRF token of a session: derived from its secret token, so it needs no storage and an
 /// attacker who cannot read the HttpOnly cookie cannot make it.
-fn csrf_of(session: &str) -> String {
+pub(crate) fn csrf_of(session: &str) -> String {
     auth::token_hash(&format!("csrf:{session}")).chars().take(32).collect()
 }
 

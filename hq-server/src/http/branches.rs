@@ -64,6 +64,8 @@ pub struct BranchView {
     pub name: String,
     pub address: String,
     pub phone: String,
+    /// As the member pages show it, e.g. `08:00–22:00`.
+    pub opening_hours: String,
     pub receipt_header: Vec<String>,
     pub receipt_footer: Vec<String>,
     pub cash_rounding: CashRoundingMode,
@@ -105,6 +107,7 @@ impl From<&BranchSettings> for BranchView {
             name: b.name.clone(),
             address: b.address.clone(),
             phone: b.phone.clone(),
+            opening_hours: b.opening_hours.clone(),
             receipt_header: b.receipt_header.clone(),
             receipt_footer: b.receipt_footer.clone(),
             cash_rounding: b.cash_rounding.into(),
@@ -145,6 +148,9 @@ pub struct BranchInput {
     pub address: Option<String>,
     #[schema(max_length = 40, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub phone: Option<String>,
+    /// As the member pages show it, e.g. `08:00–22:00`.
+    #[schema(max_length = 100, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
+    pub opening_hours: Option<String>,
     #[schema(schema_with = super::schema::receipt_lines)]
     pub receipt_header: Option<Vec<String>>,
     #[schema(schema_with = super::schema::receipt_lines)]
@@ -217,6 +223,16 @@ impl BranchInput {
             name: self.name.trim().to_owned(),
             address: self.address.unwrap_or(base.address),
             phone: self.phone.unwrap_or(base.phone),
+            opening_hours: match self.opening_hours {
+                Some(h) => {
+                    let h = h.trim().to_owned();
+                    if h.chars().count() > 100 || h.chars().any(char::is_control) {
+                        return Err(AppError::Validation("opening_hours: at most 100 printable characters".into()));
+                    }
+                    h
+                }
+                None => base.opening_hours,
+            },
             receipt_header: self.receipt_header.unwrap_or(base.receipt_header),
             receipt_footer: self.receipt_footer.unwrap_or(base.receipt_footer),
             cash_rounding: self.cash_rounding.map(Into::into).unwrap_or(base.cash_rounding),

@@ -54,11 +54,14 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The web console's long jobs (imports) and their progress.
     pub jobs: Arc<crate::console::Jobs>,
+    /// Where the member pages' sign-in codes go out.
+    pub sms: Arc<dyn crate::sms::SmsSender>,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, config: Config) -> AppState {
-        AppState { store, config: Arc::new(config), jobs: Arc::default() }
+        let sms = config.sms.sender();
+        AppState { store, config: Arc::new(config), jobs: Arc::default(), sms }
     }
 
     /// Now, by HQ's clock.
@@ -177,6 +180,7 @@ pub fn app(state: AppState) -> Router {
     router
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::authz::api))
         .merge(console)
+        .merge(crate::member_pages::router())
         .fallback(|| async { AppError::NoRoute })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         .layer(Extension(doc))

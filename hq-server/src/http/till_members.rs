@@ -27,6 +27,9 @@ async fn lookup(
     ApiJson(req): ApiJson<MemberLookupRequest>,
 ) -> Result<Json<MemberLookupResponse>, AppError> {
     let now = state.now();
+    if let Some(text) = &req.rotating_code {
+        return lookup_rotating(state, token, &req.by, text, now).await;
+    }
     // Two indexed reads of tens of microseconds: done here on the async worker when a reader
     // connection is free, sparing two thread hand-offs per lookup (BENCHMARKS.md); on the
     // blocking pool when every reader is busy, so the worker never waits on a lock.
@@ -34,6 +37,46 @@ async fn lookup(
         Some(found) => found?,
         None => state.db(move |s| s.till_member_lookup(&token.hash, &req.by, now)).await?,
     };
+    answer(found)
+}
+
+/// A lookup by the rotating code the member's phone shows (`shared::member_code`): the member of
+/// its number, answered only if the code was made with the member's secret for now (one step
+/// either side); an older code of theirs is refused as expired, any other as not valid.
+async fn lookup_rotating(
+    state: AppState,
+    token: TillToken,
+    by: &shared::member::MemberIdentifier,
+    text: &str,
+    now: jiff::Timestamp,
+) -> Result<Json<MemberLookupResponse>, AppError> {
+    use shared::member_code::{MemberCodeError, RotatingCode};
+    use shared::sync::member_code_refusal;
+    let code = RotatingCode::parse(text)
+        .ok_or_else(|| AppError::Validation("rotating_code: 18 digits beginning 88".into()))?;
+    if *by != shared::member::MemberIdentifier::Code(code.member.clone()) {
+        return Err(AppError::Validation("rotating_code: `by` must be the code's member number".into()));
+    }
+    let number = code.member.clone();
+    let found = state.db(move |s| s.till_member_lookup_by_number(&token.hash, &number, now)).await?;
+    if let TillMemberLookup::Found(member, ..) = &found {
+        let unix = u64::try_from(now.as_second()).unwrap_or(0);
+        let checked = match &member.code_secret {
+            Some(secret) => code.verify(secret, unix).map(|_| ()),
+            None => Err(MemberCodeError::NotValid),
+        };
+        match checked {
+            Ok(()) => {}
+            Err(e @ MemberCodeError::Expired) => {
+                return Err(AppError::Refused { code: member_code_refusal::EXPIRED, message: e.to_string() });
+            }
+            Err(e) => return Err(AppError::Refused { code: member_code_refusal::NOT_VALID, message: e.to_string() }),
+        }
+    }
+    answer(found)
+}
+
+fn answer(found: TillMemberLookup) -> Result<Json<MemberLookupResponse>, AppError> {
     match found {
         TillMemberLookup::Found(member, policy_version, promotion_uses) => {
             let promotion_uses = promotion_uses.into_iter().collect();

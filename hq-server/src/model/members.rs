@@ -104,6 +104,13 @@ pub struct MemberRecord {
     #[schema(value_type = Object)]
     pub stored_value: StoredValue,
     pub cards: Vec<CardRecord>,
+    /// Whether the member agreed to marketing messages (`None`: never asked).
+    pub marketing_consent: Option<bool>,
+    /// The secret of the member's rotating code, once they signed in to the member pages. Never
+    /// serialised: not in the API, the console or the audit log; the tills get it in the snapshot.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub code_secret: Option<shared::member_code::MemberSecret>,
 }
 
 /// A new member. Without a code one is assigned; without a tier the entry tier.

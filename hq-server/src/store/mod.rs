@@ -15,7 +15,7 @@ use jiff::civil::Date;
 use shared::branch::BranchSettings;
 use shared::catalog::{Brand, BrandId, Category, Product, ProductId};
 use shared::ids::{BranchId, HoldId, MemberId, StaffId, TillId};
-use shared::member::MemberIdentifier;
+use shared::member::{MemberIdentifier, Phone};
 use shared::policy::MemberPolicy;
 use shared::promotions::{Promotion, PromotionId, PromotionSet};
 use shared::staff::StaffMember;
@@ -26,10 +26,10 @@ use shared::sync::{CouponHoldRequest, CouponHoldResponse, MemberCouponsResponse}
 
 use crate::model::{
     Actor, Adjustment, AuditRecord, AuditVerdict, CampaignRecord, CardKind, CardStatus, ChangePage, CouponRefusal,
-    DailyRun, EnrolRefusal, FlaggedSale, IngestOutcome, IssueOutcome, IssueRequest, LedgerRow, LotRow,
-    MemberCouponRecord, MemberPatch, MemberRecord, MemberRefusal, NewCampaign, NewMember, NewUser, PolicyVersion,
-    PromotionEffect, PromotionFilter, PromotionRecord, SaleSummary, StoredEvent, Till, TillMemberLookup,
-    TillSyncStatus, TokenLookup, User, UserPatch,
+    DailyRun, EnrolRefusal, FlaggedSale, HistoryPage, IngestOutcome, IssueOutcome, IssueRequest, LedgerRow, LotRow,
+    MemberCouponRecord, MemberHome, MemberPatch, MemberRecord, MemberRefusal, MemberSession, NewCampaign, NewMember,
+    NewUser, OwnProfile, PolicyVersion, PromotionEffect, PromotionFilter, PromotionRecord, SaleSummary, SignInCheck,
+    SmsLogRow, StoredEvent, Till, TillMemberLookup, TillSyncStatus, TokenLookup, User, UserPatch,
 };
 use crate::reports::{Report, ReportQuery};
 
@@ -344,6 +344,15 @@ pub trait MemberStore {
         by: &MemberIdentifier,
         now: Timestamp,
     ) -> StoreResult<TillMemberLookup>;
+    /// The same for a rotating code's member number (`shared::member_code`): by the member's
+    /// number, whatever the state of the printed card; the caller checks the code with the
+    /// snapshot's secret.
+    fn till_member_lookup_by_number(
+        &self,
+        token_hash: &str,
+        number: &shared::catalog::MemberCode,
+        now: Timestamp,
+    ) -> StoreResult<TillMemberLookup>;
     /// The same, but only if it can run at once without waiting on a lock (`None` otherwise), so
     /// an async worker may call it.
     fn try_till_member_lookup(
@@ -373,6 +382,48 @@ pub trait MemberStore {
     fn run_daily(&self, actor: &Actor, day: Date, now: Timestamp) -> StoreResult<DailyRun>;
     /// Members whose stored balances differ from the sums of their ledger entries (empty: all agree).
     fn check_balances(&self) -> StoreResult<Vec<String>>;
+}
+
+/// The member pages (会员 手机版): sign-in codes, members' sessions on their phones, the secret of
+/// their rotating code, what they change of themselves, and what their pages show.
+pub trait MemberPagesStore {
+    /// Keeps the hash of a new sign-in code for `phone`; an earlier live code is spent.
+    fn put_sign_in_code(&self, phone: &Phone, code_hash: &str, expires_at: Timestamp) -> StoreResult<()>;
+    /// Checks a code against the phone's live one (not expired, not used, tries left); a right
+    /// code is spent and names the phone's member, if any.
+    fn check_sign_in_code(&self, phone: &Phone, code_hash: &str) -> StoreResult<SignInCheck>;
+    /// Records a text message sent or tried (never its text).
+    fn log_sms(&self, phone: &Phone, purpose: &str, outcome: &str) -> StoreResult<()>;
+    /// Text messages newest first, of one phone or all.
+    fn sms_log(&self, phone: Option<&Phone>, limit: u32) -> StoreResult<Vec<SmsLogRow>>;
+    fn open_member_session(
+        &self,
+        token_hash: &str,
+        phone: &Phone,
+        member: Option<MemberId>,
+        expires_at: Timestamp,
+    ) -> StoreResult<()>;
+    /// A live session by its token's hash, following merges.
+    fn member_session(&self, token_hash: &str) -> StoreResult<Option<MemberSession>>;
+    fn end_member_session(&self, token_hash: &str) -> StoreResult<()>;
+    /// Ends every session of the member and replaces their code secret; how many sessions ended.
+    fn sign_out_everywhere(&self, member: MemberId) -> StoreResult<u64>;
+    /// A new number's session enrols its member (if the policy allows self-enrolment).
+    fn enrol_self(
+        &self,
+        token_hash: &str,
+        name: &str,
+        birthday: Option<Date>,
+        marketing_consent: bool,
+    ) -> StoreResult<MemberRecord>;
+    /// The member's code secret, made on first use (`None`: the member number has no rotating code).
+    fn member_code_secret(&self, member: MemberId) -> StoreResult<Option<shared::member_code::MemberSecret>>;
+    fn update_own_profile(&self, member: MemberId, profile: OwnProfile) -> StoreResult<MemberRecord>;
+    /// Marks every active card of the member lost.
+    fn report_cards_lost(&self, member: MemberId) -> StoreResult<MemberRecord>;
+    fn member_home(&self, member: MemberId) -> StoreResult<MemberHome>;
+    /// Ledger entries newest first with their branch and receipt, `limit` (≤ 100) after the cursor.
+    fn member_history(&self, member: MemberId, before: Option<&str>, limit: u32) -> StoreResult<HistoryPage>;
 }
 
 /// The tills' sync: event ingest, change feed, sync health, and the sales ingested.
@@ -438,6 +489,7 @@ pub trait Store:
     + PromotionStore
     + CouponStore
     + MemberStore
+    + MemberPagesStore
     + SyncStore
     + ReportStore
     + AuditStore
@@ -455,6 +507,7 @@ impl<
         + PromotionStore
         + CouponStore
         + MemberStore
+        + MemberPagesStore
         + SyncStore
         + ReportStore
         + AuditStore

@@ -79,7 +79,7 @@ pub async fn spawn_app_at(at: jiff::Timestamp) -> (TestApp, Clock) {
     (spawn_app_clocked(|_| {}, clock.clone()).await, clock)
 }
 
-async fn spawn_app_clocked(tweak: impl FnOnce(&mut Config), clock: Clock) -> TestApp {
+pub async fn spawn_app_clocked(tweak: impl FnOnce(&mut Config), clock: Clock) -> TestApp {
     // HQ's logs (an internal error's detail) beside a failing test's output.
     let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn").try_init();
     let dir = tempfile::tempdir().expect("temp dir");

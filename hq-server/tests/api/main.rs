@@ -12,6 +12,7 @@ mod coupons;
 mod daily_job;
 mod errors_and_openapi;
 mod helpers;
+mod member_pages;
 mod members;
 mod migrate;
 mod migrations;

@@ -43,6 +43,17 @@ const PROMOTION_TABLES: &[&str] = &["promotion_revisions", "promotions", "promot
 /// their versions forgotten, the data of the tables the older schema had kept as it is.
 fn roll_back_to(path: &std::path::Path, version: u32, drop: &[&str]) {
     let c = rusqlite::Connection::open(path).expect("raw");
+    if version < 10 {
+        // Version 10 added three tables and two columns of members.
+        c.execute_batch(
+            "DROP TABLE member_sessions;
+             DROP TABLE sign_in_codes;
+             DROP TABLE sms_log;
+             ALTER TABLE members DROP COLUMN code_secret;
+             ALTER TABLE members DROP COLUMN marketing_consent;",
+        )
+        .expect("undo version 10");
+    }
     if version < 9 {
         // Version 9 added brands and products' brand column, which refers to them (SQLite drops no
         // such column: the table is rebuilt as version 1 made it).

@@ -88,6 +88,7 @@ pub fn branch() -> BranchSettings {
         name: "人民路店".into(),
         address: "上海市黄浦区人民路100号".into(),
         phone: "021-12345678".into(),
+        opening_hours: String::new(),
         receipt_header: vec![],
         receipt_footer: vec!["谢谢惠顾".into()],
         cash_rounding: CashRounding::DownToJiao,

@@ -87,6 +87,7 @@ pub(super) async fn branch_page(state: &AppState, page: &Page, id: i64, flash: O
             label { (page.t(C::Name)) input name="name" value=(settings.name) disabled[!admin]; }
             label { (page.t(C::Address)) input name="address" value=(settings.address) disabled[!admin]; }
             label { (page.t(C::Phone)) input name="phone" value=(settings.phone) disabled[!admin]; }
+            label { (page.t(C::OpeningHours)) input name="opening_hours" value=(settings.opening_hours) maxlength="100" disabled[!admin]; }
             label { (page.t(C::ReceiptHeader)) textarea name="header" rows="3" cols="50" disabled[!admin] { (settings.receipt_header.join("\n")) } }
             label { (page.t(C::ReceiptFooter)) textarea name="footer" rows="3" cols="50" disabled[!admin] { (settings.receipt_footer.join("\n")) } }
             label { (page.t(C::QuickKeys))
@@ -215,6 +216,8 @@ pub(super) struct BranchForm {
     name: String,
     address: String,
     phone: String,
+    #[serde(default)]
+    opening_hours: String,
     header: String,
     footer: String,
     rounding: String,
@@ -240,6 +243,11 @@ pub(super) async fn save_branch(
     settings.name = f.name.trim().to_owned();
     settings.address = f.address.trim().to_owned();
     settings.phone = f.phone.trim().to_owned();
+    let hours = f.opening_hours.trim();
+    if hours.chars().count() > 100 || hours.chars().any(char::is_control) {
+        return Err(page.invalid(format!("{}: ≤ 100", page.t(C::OpeningHours))));
+    }
+    settings.opening_hours = hours.to_owned();
     settings.receipt_header = f.header.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
     settings.receipt_footer = f.footer.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
     settings.quick_keys = shared::branch::QuickKey::from_lines(&f.quick_keys).map_err(|e| page.invalid(&e))?;

@@ -24,6 +24,8 @@ pub(super) struct PolicyForm {
     expiry_n: String,
     offline_points: String,
     offline_sv: String,
+    /// `yes` or `no`: whether a new number may enrol itself on the member pages.
+    self_enrolment: String,
     tiers: Vec<[String; 6]>,
     campaigns: Vec<[String; 4]>,
     topups: Vec<[String; 2]>,
@@ -69,6 +71,7 @@ impl PolicyForm {
             expiry_n: n.to_string(),
             offline_points: p.offline.points_per_day.to_string(),
             offline_sv: yuan_field(p.offline.stored_value_per_day),
+            self_enrolment: if p.self_enrolment { "yes" } else { "no" }.into(),
             tiers: p
                 .tiers
                 .tiers()
@@ -109,6 +112,7 @@ impl PolicyForm {
             expiry_n: one("expiry_n"),
             offline_points: one("offline_points"),
             offline_sv: one("offline_sv"),
+            self_enrolment: one("self_enrolment"),
             tiers: rows(pairs, TIER_FIELDS),
             campaigns: rows(pairs, CAMPAIGN_FIELDS),
             topups: rows(pairs, TOPUP_FIELDS),
@@ -139,6 +143,12 @@ impl PolicyForm {
         };
         p.offline.points_per_day = int("offline points per day", &self.offline_points)?;
         p.offline.stored_value_per_day = yuan("offline stored value per day", &self.offline_sv)?;
+        p.self_enrolment = match self.self_enrolment.as_str() {
+            "yes" => true,
+            "no" => false,
+            // A form from before the field: as it was.
+            _ => base.self_enrolment,
+        };
         let tiers = self
             .tiers
             .iter()
@@ -237,6 +247,11 @@ pub(super) async fn policy_page(state: &AppState, page: &Page, form: PolicyForm,
                 (field("expiry_n", page.t(C::ExpiryN), &form.expiry_n))
                 (field("offline_points", page.t(C::OfflinePoints), &form.offline_points))
                 (field("offline_sv", page.t(C::OfflineSv), &form.offline_sv))
+                label { (page.t(C::SelfEnrolment))
+                    select name="self_enrolment" disabled[!may_edit] {
+                        @for (v, l) in [("yes", C::Yes), ("no", C::No)] { option value=(v) selected[form.self_enrolment == v] { (page.t(l)) } }
+                    }
+                }
             }
             p.muted { (page.t(C::RowsHint)) }
             h3 { (page.t(C::Tiers)) }
@@ -387,6 +402,7 @@ mod tests {
             ("expiry_n", &form.expiry_n),
             ("offline_points", &form.offline_points),
             ("offline_sv", &form.offline_sv),
+            ("self_enrolment", &form.self_enrolment),
         ] {
             posted.push(one(name, v));
         }

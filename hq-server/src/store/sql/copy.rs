@@ -68,6 +68,9 @@ pub const TABLES: &[&str] = &[
     "coupons",
     "coupon_holds",
     "sale_coupons",
+    "member_sessions",
+    "sign_in_codes",
+    "sms_log",
 ];
 
 /// Rows per `INSERT` (PostgreSQL takes at most 65,535 parameters in one statement).

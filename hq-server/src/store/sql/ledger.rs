@@ -31,7 +31,7 @@ fn parse_date(s: &str) -> StoreResult<Date> {
     s.parse().map_err(|e| StoreError::Internal(format!("stored date {s}: {e}")))
 }
 
-fn parse_id(s: &str) -> StoreResult<MemberId> {
+pub(crate) fn parse_id(s: &str) -> StoreResult<MemberId> {
     MemberId::parse(s).map_err(|e| StoreError::Internal(format!("stored member id {s}: {e}")))
 }
 
@@ -56,7 +56,7 @@ pub(crate) fn load_member(c: &Conn<'_>, id: &str) -> StoreResult<Option<MemberRe
     let row = c
         .prepare_cached(
             "SELECT id, code, phone, name, birthday, tier, status, merged_into, home_branch, enrolled_at, points,
-                    points_deficit, sv_principal, sv_bonus
+                    points_deficit, sv_principal, sv_bonus, marketing_consent, code_secret
              FROM members WHERE id = ?1",
         )?
         .query_row([id], |r| {
@@ -75,10 +75,29 @@ pub(crate) fn load_member(c: &Conn<'_>, id: &str) -> StoreResult<Option<MemberRe
                 r.get::<_, i64>(11)?,
                 r.get::<_, i64>(12)?,
                 r.get::<_, i64>(13)?,
+                r.get::<_, Option<i64>>(14)?,
+                r.get::<_, Option<String>>(15)?,
             ))
         })
         .optional()?;
-    let Some((id, code, phone, name, birthday, tier, status, merged, home, enrolled, points, deficit, p, b)) = row
+    let Some((
+        id,
+        code,
+        phone,
+        name,
+        birthday,
+        tier,
+        status,
+        merged,
+        home,
+        enrolled,
+        points,
+        deficit,
+        p,
+        b,
+        consent,
+        secret,
+    )) = row
     else {
         return Ok(None);
     };
@@ -109,6 +128,12 @@ pub(crate) fn load_member(c: &Conn<'_>, id: &str) -> StoreResult<Option<MemberRe
         points_deficit: deficit,
         stored_value: StoredValue { principal: Money(p), bonus: Money(b) },
         cards,
+        marketing_consent: consent.map(|c| c != 0),
+        code_secret: secret
+            .as_deref()
+            .map(shared::member_code::MemberSecret::from_hex)
+            .transpose()
+            .map_err(|e| StoreError::Internal(format!("member {id}'s code secret: {e}")))?,
     }))
 }
 
@@ -387,7 +412,7 @@ pub(crate) fn snapshot(
         stored_value,
         offline_points_cap: policy.offline.points_per_day,
         offline_stored_value_cap: policy.offline.stored_value_per_day,
-        code_secret: None,
+        code_secret: m.code_secret.clone(),
     })
 }
 

@@ -223,6 +223,16 @@ fn row_to_ledger(
     ))
 }
 
+/// How a till's lookup finds the member.
+#[derive(Clone, Copy)]
+enum Finder<'a> {
+    /// What the cashier scanned or typed: card code, UID or phone, cards' states checked.
+    Identifier(&'a MemberIdentifier),
+    /// The member number of a rotating code from the member's phone: the phone vouches for the
+    /// member, so a printed card reported lost does not stop it.
+    Number(&'a shared::catalog::MemberCode),
+}
+
 impl SqlStore {
     /// A till's member lookup in the caller's read transaction. Takes no lock but the policy
     /// cache's, so it may run where waiting is not allowed.
@@ -230,7 +240,7 @@ impl SqlStore {
         &self,
         c: &Conn<'_>,
         token_hash: &str,
-        by: &MemberIdentifier,
+        by: Finder<'_>,
         now: Timestamp,
     ) -> StoreResult<TillMemberLookup> {
         match till_by_token_tx(c, token_hash)? {
@@ -238,7 +248,21 @@ impl SqlStore {
             TokenLookup::Revoked => return Ok(TillMemberLookup::RevokedTill),
             TokenLookup::Unknown => return Ok(TillMemberLookup::UnknownTill),
         }
-        let id = match ledger::find(c, by)? {
+        let found = match by {
+            Finder::Identifier(by) => ledger::find(c, by)?,
+            // The member number itself, whatever became of the printed card.
+            Finder::Number(number) => {
+                let id: Option<String> = c
+                    .prepare_cached("SELECT id FROM members WHERE code = ?1")?
+                    .query_row([number.as_str()], |r| r.get(0))
+                    .optional()?;
+                match id {
+                    Some(id) => Ok(ledger::resolve(c, &id)?),
+                    None => Ok(None),
+                }
+            }
+        };
+        let id = match found {
             Ok(Some(id)) => id,
             Ok(None) => return Ok(TillMemberLookup::NoSuchMember),
             Err(r) => return Ok(TillMemberLookup::Refused(r)),
@@ -609,7 +633,16 @@ impl MemberStore for SqlStore {
         by: &MemberIdentifier,
         now: Timestamp,
     ) -> StoreResult<TillMemberLookup> {
-        self.read(|c| self.till_member_lookup_tx(c, token_hash, by, now))
+        self.read(|c| self.till_member_lookup_tx(c, token_hash, Finder::Identifier(by), now))
+    }
+
+    fn till_member_lookup_by_number(
+        &self,
+        token_hash: &str,
+        number: &shared::catalog::MemberCode,
+        now: Timestamp,
+    ) -> StoreResult<TillMemberLookup> {
+        self.read(|c| self.till_member_lookup_tx(c, token_hash, Finder::Number(number), now))
     }
 
     fn try_till_member_lookup(
@@ -618,7 +651,7 @@ impl MemberStore for SqlStore {
         by: &MemberIdentifier,
         now: Timestamp,
     ) -> Option<StoreResult<TillMemberLookup>> {
-        self.read_if_free(|c| self.till_member_lookup_tx(c, token_hash, by, now))
+        self.read_if_free(|c| self.till_member_lookup_tx(c, token_hash, Finder::Identifier(by), now))
     }
 
     fn hold(&self, till: &Till, req: &HoldRequest, now: Timestamp) -> StoreResult<Result<HoldResponse, MemberRefusal>> {

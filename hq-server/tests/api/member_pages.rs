@@ -1,0 +1,366 @@
+//! The member pages (会员 手机版) through the real router, on both stores: signing in by phone
+//! and a one-time code from the log sender, limits and locks, self-enrolment, balances and
+//! history equal to the ledger, the rotating member code checked by a till's lookup, profile,
+//! lost card, signing out everywhere.
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use hq_server::clock::Clock;
+use hq_server::sms::LogSender;
+use hq_server::store::MemberStore;
+use jiff::{SignedDuration, Timestamp};
+use serde_json::json;
+use shared::member::Phone;
+use tower::ServiceExt;
+
+use crate::helpers::{Reply, TestApp};
+use crate::members::{PHONE, member_with, till_post};
+
+/// HQ on a manual clock, with a log sender the test reads the codes from.
+async fn app_with_sms() -> (TestApp, LogSender, Clock) {
+    let sms = LogSender::default();
+    let clock = Clock::manual("2026-11-30T02:00:00Z".parse::<Timestamp>().expect("time"));
+    let (s, c) = (sms.clone(), clock.clone());
+    let app = crate::helpers::spawn_app_clocked(move |cfg| cfg.sms = hq_server::sms::SmsConfig::Log(s), c).await;
+    (app, sms, clock)
+}
+
+/// A form post (or a get, without fields) as a phone's browser sends it, from `from`.
+async fn form(app: &TestApp, method: Method, uri: &str, cookie: &str, fields: &[(&str, &str)], from: [u8; 4]) -> Reply {
+    let body = fields.iter().map(|(k, v)| format!("{k}={}", url_escape(v))).collect::<Vec<_>>().join("&");
+    let mut b = Request::builder().method(method).uri(uri).header("content-type", "application/x-www-form-urlencoded");
+    if !cookie.is_empty() {
+        b = b.header("cookie", cookie);
+    }
+    let mut req = b.body(Body::from(body)).expect("request");
+    req.extensions_mut().insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((from, 40000))));
+    let resp = app.router.clone().oneshot(req).await.expect("response");
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.expect("body");
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    Reply { status, headers, body: serde_json::Value::Null, text }
+}
+
+fn url_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+const HOME: [u8; 4] = [10, 0, 0, 7];
+
+fn session_of(r: &Reply) -> String {
+    let set = r.headers.get("set-cookie").and_then(|v| v.to_str().ok()).expect("a session cookie");
+    assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict") && set.contains("Path=/m"), "{set}");
+    set.split(';').next().expect("name=value").to_owned()
+}
+
+fn location(r: &Reply) -> &str {
+    r.headers.get("location").and_then(|v| v.to_str().ok()).unwrap_or("")
+}
+
+fn csrf_in(page: &str) -> String {
+    let at = page.find("name=\"_csrf\" value=\"").expect("a CSRF field") + "name=\"_csrf\" value=\"".len();
+    page[at..].split('"').next().expect("value").to_owned()
+}
+
+/// Asks for a code and signs in with it: the session cookie and where the sign-in led.
+async fn sign_in(app: &TestApp, sms: &LogSender, phone: &str) -> (String, String) {
+    form(app, Method::POST, "/m/sign-in/code", "", &[("phone", phone)], HOME).await;
+    let code = sms.last_code_to(phone).expect("a code was sent");
+    let r = form(app, Method::POST, "/m/sign-in", "", &[("phone", phone), ("code", &code)], HOME).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    (session_of(&r), location(&r).to_owned())
+}
+
+#[tokio::test]
+async fn a_member_signs_in_with_the_code_texted_to_them_and_sees_the_ledgers_balances() {
+    let (app, sms, _) = app_with_sms().await;
+    let (id, _) = member_with(&app, PHONE, 1_234).await;
+    let asked = form(&app, Method::POST, "/m/sign-in/code", "", &[("phone", PHONE)], HOME).await;
+    assert_eq!(asked.status, StatusCode::OK);
+    assert!(asked.text.contains("139****1111"), "the page names the number masked");
+    let code = sms.last_code_to(PHONE).expect("a code was texted");
+    assert!(!asked.text.contains(&code), "the page never shows the code");
+    // A wrong code first: refused, nothing opened.
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let r = form(&app, Method::POST, "/m/sign-in", "", &[("phone", PHONE), ("code", wrong)], HOME).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(r.headers.get("set-cookie").is_none());
+    let r = form(&app, Method::POST, "/m/sign-in", "", &[("phone", PHONE), ("code", &code)], HOME).await;
+    assert_eq!((r.status, location(&r)), (StatusCode::SEE_OTHER, "/m/home"));
+    let cookie = session_of(&r);
+    // The code was single use.
+    let again = form(&app, Method::POST, "/m/sign-in", "", &[("phone", PHONE), ("code", &code)], HOME).await;
+    assert_eq!(again.status, StatusCode::UNAUTHORIZED);
+
+    let home = form(&app, Method::GET, "/m/home", &cookie, &[], HOME).await;
+    assert_eq!(home.status, StatusCode::OK);
+    let member = app.store.get_member(id).expect("member");
+    assert!(home.text.contains(&format!("id=\"points-balance\">{}<", member.points)), "{}", home.text);
+    assert!(home.text.contains("id=\"sv-principal\">¥200.00<") && home.text.contains("id=\"sv-bonus\">¥20.00<"));
+    let csp = home.headers.get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or("");
+    assert!(csp.contains("default-src 'self'") && csp.contains("script-src 'self'"), "{csp}");
+    assert!(!home.text.contains("src=\"http") && !home.text.contains("href=\"http"), "nothing from another host");
+    assert!(home.text.len() < 100_000);
+
+    let history = form(&app, Method::GET, "/m/history", &cookie, &[], HOME).await;
+    let ledger = app.store.ledger(id, 100).expect("ledger");
+    assert_eq!(history.text.matches("class=\"entry\"").count(), ledger.len(), "every ledger entry, once");
+    assert!(history.text.contains("+1234"), "the adjustment's points");
+    // The text log records what was sent to whom, not the code.
+    let log = hq_server::store::MemberPagesStore::sms_log(&*app.store, None, 10).expect("log");
+    assert_eq!((log[0].phone.as_str(), log[0].purpose.as_str(), log[0].outcome.as_str()), (PHONE, "sign_in", "sent"));
+}
+
+#[tokio::test]
+async fn an_unknown_number_gets_the_same_page_as_a_members_and_may_join() {
+    let (app, sms, _) = app_with_sms().await;
+    member_with(&app, PHONE, 0).await;
+    let known = form(&app, Method::POST, "/m/sign-in/code", "", &[("phone", PHONE)], HOME).await;
+    let stranger = "13700002222";
+    let unknown = form(&app, Method::POST, "/m/sign-in/code", "", &[("phone", stranger)], HOME).await;
+    assert_eq!(known.status, unknown.status);
+    assert_eq!(
+        known.text.replace("139****1111", "X").replace(PHONE, "N"),
+        unknown.text.replace("137****2222", "X").replace(stranger, "N")
+    );
+    // The right code opens a new number's session, which may only join.
+    let code = sms.last_code_to(stranger).expect("a code to the stranger too");
+    let r = form(&app, Method::POST, "/m/sign-in", "", &[("phone", stranger), ("code", &code)], HOME).await;
+    assert_eq!(location(&r), "/m/join");
+    let cookie = session_of(&r);
+    assert_eq!(location(&form(&app, Method::GET, "/m/home", &cookie, &[], HOME).await), "/m/join");
+    let page = form(&app, Method::GET, "/m/join", &cookie, &[], HOME).await;
+    let csrf = csrf_in(&page.text);
+    let no_terms = form(&app, Method::POST, "/m/join", &cookie, &[("_csrf", &csrf), ("name", "林先生")], HOME).await;
+    assert_eq!(no_terms.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let no_csrf = form(&app, Method::POST, "/m/join", &cookie, &[("name", "林先生"), ("terms", "yes")], HOME).await;
+    assert_eq!(no_csrf.status, StatusCode::FORBIDDEN);
+    let joined = form(
+        &app,
+        Method::POST,
+        "/m/join",
+        &cookie,
+        &[("_csrf", &csrf), ("name", "林先生"), ("birthday", "1990-05-01"), ("terms", "yes"), ("marketing", "yes")],
+        HOME,
+    )
+    .await;
+    assert_eq!(location(&joined), "/m/home");
+    let member = app
+        .store
+        .find_member(&shared::member::MemberIdentifier::Phone(Phone::parse(stranger).expect("phone")))
+        .expect("find")
+        .expect("no refusal")
+        .expect("the new member");
+    assert_eq!((member.name.as_str(), member.marketing_consent), ("林先生", Some(true)));
+    assert_eq!(member.birthday.map(|b| b.to_string()).as_deref(), Some("1990-05-01"));
+    assert_eq!(form(&app, Method::GET, "/m/home", &cookie, &[], HOME).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn five_wrong_codes_lock_the_number_for_the_hour() {
+    let (app, sms, clock) = app_with_sms().await;
+    member_with(&app, PHONE, 0).await;
+    form(&app, Method::POST, "/m/sign-in/code", "", &[("phone", PHONE)], HOME).await;
+    let code = sms.last_code_to(PHONE).expect("code");
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for _ in 0..5 {
+        let r = form(&app, Method::POST, "/m/sign-in", "", &[("phone", PHONE), ("code", wrong)], HOME).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+    // Locked: even the right code, and from another address, and a new code is not sent.
+    let r = form(&app, Method::POST, "/m/sign-in", "", &[("phone", PHONE), ("code", &code)], [10, 9, 9, 9]).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    let sent_before = sms.sent().len();
+    let r = form(&app, Method::POST, "/m/sign-in/code", "", &[("phone", PHONE)], HOME).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(sms.sent().len(), sent_before);
+    // An hour later the number may sign in again.
+    clock.advance(SignedDuration::from_mins(61));
+    let (_, to) = sign_in(&app, &sms, PHONE).await;
+    assert_eq!(to, "/m/home");
+}
+
+#[tokio::test]
+async fn codes_are_limited_per_number_and_per_address_an_hour() {
+    let (app, sms, _) = app_with_sms().await;
+    for _ in 0..5 {
+        let r = form(&app, Method::POST, "/m/sign-in/code", "", &[("phone", PHONE)], HOME).await;
+        assert_eq!(r.status, StatusCode::OK);
+    }
+    let r = form(&app, Method::POST, "/m/sign-in/code", "", &[("phone", PHONE)], [10, 1, 1, 1]).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "a sixth code for one number");
+    assert_eq!(sms.sent().len(), 5);
+    // One address asking for many numbers stops at 20 an hour.
+    let mut refused = 0;
+    for n in 0..25 {
+        let phone = format!("1360000{n:04}");
+        let r = form(&app, Method::POST, "/m/sign-in/code", "", &[("phone", &phone)], [10, 2, 2, 2]).await;
+        if r.status == StatusCode::TOO_MANY_REQUESTS {
+            refused += 1;
+        }
+    }
+    assert_eq!(refused, 5);
+    // A garbled number is a clear error, and nothing is sent.
+    let r = form(&app, Method::POST, "/m/sign-in/code", "", &[("phone", "12345<script>")], HOME).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!r.text.contains("<script>"), "what was typed comes back escaped");
+}
+
+#[tokio::test]
+async fn the_rotating_code_is_checked_by_a_tills_lookup_and_dies_with_sign_out_everywhere() {
+    let (app, sms, clock) = app_with_sms().await;
+    let branch = app.branch("B001").await;
+    let (id, number) = member_with(&app, PHONE, 500).await;
+    let (cookie, _) = sign_in(&app, &sms, PHONE).await;
+    let page = form(&app, Method::GET, "/m/code", &cookie, &[], HOME).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.headers.get("refresh").is_some(), "without script the page reloads with the code");
+    let code_of = |text: &str| {
+        let at = text.find("data-code=\"").expect("a code") + "data-code=\"".len();
+        text[at..at + 18].to_owned()
+    };
+    let code = code_of(&page.text);
+    assert!(code.starts_with("88") && code[2..12] == number, "{code}");
+    assert!(page.text.contains("<svg"), "QR and barcode drawn inline");
+    let secret = app.store.get_member(id).expect("member").code_secret;
+    assert!(secret.is_some(), "the secret was made for the page");
+    assert!(!page.text.contains(&secret.expect("secret").to_hex()), "the secret is never on a page");
+
+    let (_, token) = app.enrolled_till(branch).await;
+    let lookup = |c: String| {
+        let token = token.clone();
+        let number = number.clone();
+        let app = &app;
+        async move {
+            till_post(
+                app,
+                &token,
+                "/api/v1/till/members/lookup",
+                json!({"by": {"by": "code", "value": number}, "rotating_code": c}),
+            )
+            .await
+        }
+    };
+    let found = lookup(code.clone()).await.expect(StatusCode::OK);
+    assert_eq!(found.body["member"]["id"], id.to_string());
+    assert_eq!(found.body["member"]["code_secret"].as_str().map(str::len), Some(40), "the till gets the secret");
+    // The page's script fetches the same code within the step.
+    let now = form(&app, Method::GET, "/m/code/now", &cookie, &[], HOME).await;
+    assert!(now.text.contains(&code));
+    // 61 seconds later the code is two steps old: expired.
+    clock.advance(SignedDuration::from_secs(61));
+    assert_eq!(lookup(code.clone()).await.expect(StatusCode::CONFLICT).error_code(), "member_code_expired");
+    let mut forged = code.clone();
+    forged.replace_range(12.., if &code[12..] == "000000" { "111111" } else { "000000" });
+    assert_eq!(lookup(forged).await.expect(StatusCode::CONFLICT).error_code(), "member_code_not_valid");
+    // Signing out everywhere ends the sessions and kills every code made before.
+    let fresh = code_of(&form(&app, Method::GET, "/m/code", &cookie, &[], HOME).await.text);
+    lookup(fresh.clone()).await.expect(StatusCode::OK);
+    let profile = form(&app, Method::GET, "/m/profile", &cookie, &[], HOME).await;
+    let r =
+        form(&app, Method::POST, "/m/sign-out-everywhere", &cookie, &[("_csrf", &csrf_in(&profile.text))], HOME).await;
+    assert_eq!(location(&r), "/m/sign-in");
+    assert_eq!(location(&form(&app, Method::GET, "/m/home", &cookie, &[], HOME).await), "/m/sign-in");
+    assert_eq!(lookup(fresh).await.expect(StatusCode::CONFLICT).error_code(), "member_code_not_valid");
+    // A rotating code that names another number than `by` is a clear error.
+    let r = till_post(
+        &app,
+        &token,
+        "/api/v1/till/members/lookup",
+        json!({"by": {"by": "code", "value": "8000000999"}, "rotating_code": code}),
+    )
+    .await;
+    r.expect(StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn a_member_sets_a_birthday_once_reports_the_card_lost_and_the_phone_code_still_works() {
+    let (app, sms, _) = app_with_sms().await;
+    let branch = app.branch("B001").await;
+    let (id, number) = member_with(&app, PHONE, 0).await;
+    let (cookie, _) = sign_in(&app, &sms, PHONE).await;
+    let page = form(&app, Method::GET, "/m/profile", &cookie, &[], HOME).await;
+    let csrf = csrf_in(&page.text);
+    let saved = form(
+        &app,
+        Method::POST,
+        "/m/profile",
+        &cookie,
+        &[("_csrf", &csrf), ("name", "陈小姐"), ("birthday", "1988-02-29"), ("marketing_shown", "yes")],
+        HOME,
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+    let m = app.store.get_member(id).expect("member");
+    assert_eq!((m.birthday.map(|b| b.to_string()), m.marketing_consent), (Some("1988-02-29".into()), Some(false)));
+    // A second birthday goes through the staff.
+    let again = form(
+        &app,
+        Method::POST,
+        "/m/profile",
+        &cookie,
+        &[
+            ("_csrf", &csrf),
+            ("name", "陈小姐"),
+            ("birthday", "1989-01-01"),
+            ("marketing_shown", "yes"),
+            ("marketing", "yes"),
+        ],
+        HOME,
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        app.store.get_member(id).expect("member").birthday.map(|b| b.to_string()).as_deref(),
+        Some("1988-02-29")
+    );
+    // Lost card: the card is refused at a till, the phone's code is not.
+    let lost = form(&app, Method::POST, "/m/lost-card", &cookie, &[("_csrf", &csrf)], HOME).await;
+    assert_eq!(lost.status, StatusCode::OK);
+    let (_, token) = app.enrolled_till(branch).await;
+    let by_card =
+        till_post(&app, &token, "/api/v1/till/members/lookup", json!({"by": {"by": "code", "value": number}})).await;
+    assert_eq!(by_card.expect(StatusCode::CONFLICT).error_code(), "card_not_active");
+    let code = {
+        let text = form(&app, Method::GET, "/m/code", &cookie, &[], HOME).await.text;
+        let at = text.find("data-code=\"").expect("a code") + "data-code=\"".len();
+        text[at..at + 18].to_owned()
+    };
+    till_post(
+        &app,
+        &token,
+        "/api/v1/till/members/lookup",
+        json!({"by": {"by": "code", "value": number}, "rotating_code": code}),
+    )
+    .await
+    .expect(StatusCode::OK);
+    // A form without its CSRF token changes nothing.
+    let r = form(&app, Method::POST, "/m/profile", &cookie, &[("name", "别人")], HOME).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.store.get_member(id).expect("member").name, "陈小姐");
+}
+
+#[tokio::test]
+async fn anyone_sees_the_branches_with_their_opening_hours() {
+    let (app, _, _) = app_with_sms().await;
+    let branch = app.branch("B001").await;
+    app.put(
+        &format!("/api/v1/branches/{}", branch.0),
+        &app.admin,
+        json!({"code": "B001", "name": "人民路店", "address": "人民路 1 号", "opening_hours": "08:00–22:00"}),
+    )
+    .await
+    .expect(StatusCode::OK);
+    let page = form(&app, Method::GET, "/m/branches", "", &[], HOME).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text.contains("人民路店") && page.text.contains("人民路 1 号") && page.text.contains("08:00–22:00"));
+    // English on request.
+    let en = form(&app, Method::GET, "/m/branches", "tp_lang=en", &[], HOME).await;
+    assert!(en.text.contains("Opening hours"));
+}
