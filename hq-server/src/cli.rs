@@ -41,6 +41,22 @@ pub enum Command {
         /// Mark the session cookie Secure (when HQ sits behind TLS).
         #[arg(long)]
         secure_cookies: bool,
+        /// How the member pages' text messages go out: `log` (HQ's log only: the demo), `log:FILE`
+        /// (also a JSON line per message in FILE), or `http` (a gateway: --sms-url, --sms-template).
+        #[arg(long, env = "TILLPOINT_SMS", default_value = "log")]
+        sms: String,
+        /// The SMS gateway's URL (with `--sms http`).
+        #[arg(long, env = "TILLPOINT_SMS_URL")]
+        sms_url: Option<String>,
+        /// The body posted to the gateway; `{phone}` and `{text}` are replaced.
+        #[arg(long, env = "TILLPOINT_SMS_TEMPLATE", default_value = r#"{"phone":"{phone}","text":"{text}"}"#)]
+        sms_template: String,
+        /// The body's content type (JSON bodies are filled JSON-escaped, others form-escaped).
+        #[arg(long, env = "TILLPOINT_SMS_CONTENT_TYPE", default_value = "application/json")]
+        sms_content_type: String,
+        /// A header for the gateway, `Name: value` (an API key); repeatable.
+        #[arg(long = "sms-header", env = "TILLPOINT_SMS_HEADER")]
+        sms_headers: Vec<String>,
     },
     /// Console users.
     User {
@@ -282,16 +298,47 @@ fn branch_id(store: &SqlStore, code: &str) -> anyhow::Result<shared::ids::Branch
     Ok(store.branch_by_code(code)?.ok_or_else(|| anyhow!("no branch with code `{code}`"))?.id)
 }
 
+/// The SMS sender `serve`'s options name.
+pub fn sms_config(
+    kind: &str,
+    url: Option<&str>,
+    template: &str,
+    content_type: &str,
+    headers: &[String],
+) -> anyhow::Result<crate::sms::SmsConfig> {
+    use crate::sms::{HttpSender, LogSender, SmsConfig};
+    match kind.split_once(':') {
+        _ if kind == "log" => Ok(SmsConfig::Log(LogSender::default())),
+        Some(("log", file)) if !file.is_empty() => Ok(SmsConfig::Log(LogSender::to_file(file))),
+        _ if kind == "http" => {
+            let url = url.ok_or_else(|| anyhow!("--sms http needs --sms-url"))?;
+            let headers = headers
+                .iter()
+                .map(|h| {
+                    h.split_once(':')
+                        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+                        .filter(|(n, _)| !n.is_empty())
+                        .ok_or_else(|| anyhow!("--sms-header `{h}` is not `Name: value`"))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            Ok(SmsConfig::Http(HttpSender::new(url, template, content_type, headers).map_err(|e| anyhow!(e))?))
+        }
+        _ => Err(anyhow!("--sms `{kind}`: log, log:FILE or http")),
+    }
+}
+
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let actor = Actor::cli();
     let db = Database { location: Location::parse(&cli.db), audit_key: cli.audit_key.clone() };
     match cli.command {
-        Command::Serve { listen, secure_cookies } => {
+        Command::Serve { listen, secure_cookies, sms, sms_url, sms_template, sms_content_type, sms_headers } => {
+            let sms = sms_config(&sms, sms_url.as_deref(), &sms_template, &sms_content_type, &sms_headers)?;
             let config = Config {
                 db: db.location.clone(),
                 audit_key: cli.audit_key,
                 listen,
                 secure_cookies,
+                sms,
                 ..Config::default()
             };
             let rt = tokio::runtime::Runtime::new()?;

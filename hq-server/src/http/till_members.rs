@@ -180,6 +180,10 @@ pub mod doc {
     pub struct LookupRequest {
         #[schema(schema_with = identifier)]
         pub by: serde_json::Value,
+        /// A rotating code scanned from the member's phone (18 digits beginning 88); `by` is
+        /// then its member number. Refused as `member_code_expired` or `member_code_not_valid`.
+        #[schema(pattern = "^88[0-9]{16}$")]
+        pub rotating_code: Option<String>,
     }
 
     #[derive(ToSchema)]

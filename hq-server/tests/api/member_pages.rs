@@ -364,3 +364,61 @@ async fn anyone_sees_the_branches_with_their_opening_hours() {
     let en = form(&app, Method::GET, "/m/branches", "tp_lang=en", &[], HOME).await;
     assert!(en.text.contains("Opening hours"));
 }
+
+/// A loopback SMS gateway that keeps what it was posted and answers `status`.
+async fn gateway(status: StatusCode) -> (String, std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>) {
+    let got: std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>> = Default::default();
+    let keep = got.clone();
+    let app = axum::Router::new().route(
+        "/send",
+        axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+            let keep = keep.clone();
+            async move {
+                let key = headers.get("x-api-key").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+                keep.lock().expect("lock").push((key, body));
+                status
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}/send", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("gateway") });
+    (url, got)
+}
+
+#[tokio::test]
+async fn texts_go_through_a_configured_gateway_and_a_failure_is_said_and_logged() {
+    let (url, got) = gateway(StatusCode::OK).await;
+    let sms = hq_server::cli::sms_config(
+        "http",
+        Some(&url),
+        r#"{"mobile":"{phone}","content":"{text}"}"#,
+        "application/json",
+        &["X-Api-Key: k-123".to_owned()],
+    )
+    .expect("an HTTP sender");
+    let app = crate::helpers::spawn_app_with(move |cfg| cfg.sms = sms).await;
+    member_with(&app, PHONE, 0).await;
+    let r = form(&app, Method::POST, "/m/sign-in/code", "", &[("phone", PHONE)], HOME).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let (key, body) = got.lock().expect("lock").last().cloned().expect("the gateway was called");
+    assert_eq!(key, "k-123");
+    let posted: serde_json::Value = serde_json::from_str(&body).expect("the template's JSON");
+    assert_eq!(posted["mobile"], PHONE);
+    let text = posted["content"].as_str().expect("text");
+    let code: String = text.chars().filter(char::is_ascii_digit).take(6).collect();
+    let r = form(&app, Method::POST, "/m/sign-in", "", &[("phone", PHONE), ("code", &code)], HOME).await;
+    assert_eq!(location(&r), "/m/home", "the gateway's code signs in");
+
+    let (url, _) = gateway(StatusCode::INTERNAL_SERVER_ERROR).await;
+    let sms = hq_server::cli::sms_config("http", Some(&url), "to={phone}&msg={text}", "application/x-www-form-urlencoded", &[])
+        .expect("an HTTP sender");
+    let app = crate::helpers::spawn_app_with(move |cfg| cfg.sms = sms).await;
+    let r = form(&app, Method::POST, "/m/sign-in/code", "", &[("phone", PHONE)], HOME).await;
+    assert_eq!(r.status, StatusCode::BAD_GATEWAY);
+    let log = hq_server::store::MemberPagesStore::sms_log(&*app.store, None, 1).expect("log");
+    assert!(log[0].outcome.starts_with("failed: "), "{}", log[0].outcome);
+    // A gateway misconfigured is refused at start.
+    assert!(hq_server::cli::sms_config("http", None, "{phone}{text}", "text/plain", &[]).is_err());
+    assert!(hq_server::cli::sms_config("smoke", None, "{phone}{text}", "text/plain", &[]).is_err());
+}
