@@ -1,4 +1,5 @@
-//! The till's view of HQ's online services: member lookup, holds on points and stored value,
+//! The till's view of HQ's online services: member lookup (by card, phone or a member's rotating
+//! code, which HQ checks), holds on points and stored value,
 //! top-ups, and HQ's record of sales made at other tills (for returns). The sync layer implements
 //! [`MemberAuthority`] against HQ over HTTP; [`Offline`] is the till with no HQ; [`InMemoryAuthority`]
 //! is a fake with real rules for tests and demos.
@@ -12,6 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use jiff::{SignedDuration, Timestamp};
 use shared::ids::{HoldId, MemberId};
 use shared::member::{MemberIdentifier, MemberSnapshot};
+use shared::member_code::{MemberCodeError, RotatingCode};
 use shared::money::Money;
 use shared::promotions::coupons::{Coupon, CouponCode, CouponId};
 use shared::receipt::ReceiptNo;
@@ -19,8 +21,10 @@ use shared::sale::{CompletedSale, Refund};
 use shared::stored_value::{StoredValue, SvSplit, TopUpRule};
 use shared::sync::{
     CouponHoldRequest, CouponHoldResponse, HoldAmount, HoldRequest, HoldResponse, MemberCoupon, MemberLookupResponse,
-    TopUpRequest, TopUpResponse, coupon_refusal,
+    TopUpRequest, TopUpResponse, coupon_refusal, member_code_refusal,
 };
+
+use crate::clock::{Clock, SystemClock};
 
 /// Why an online call did not succeed.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -39,6 +43,10 @@ pub enum AuthorityError {
 /// HQ's online services as the till engine uses them.
 pub trait MemberAuthority: Send {
     fn lookup(&self, by: &MemberIdentifier) -> Result<MemberLookupResponse, AuthorityError>;
+    /// Looks up the member a scanned rotating code names, answered only if HQ finds the code is the
+    /// member's and of now (one step either side); else refused with one of
+    /// `shared::sync::member_code_refusal`'s codes.
+    fn lookup_rotating(&self, code: &RotatingCode) -> Result<MemberLookupResponse, AuthorityError>;
     /// Atomically checks and reserves points or stored value; the sale event captures it.
     fn hold(&self, request: &HoldRequest) -> Result<HoldResponse, AuthorityError>;
     /// Gives back a hold the till no longer needs (tender removed, sale abandoned).
@@ -61,6 +69,9 @@ pub struct Offline;
 
 impl MemberAuthority for Offline {
     fn lookup(&self, _: &MemberIdentifier) -> Result<MemberLookupResponse, AuthorityError> {
+        Err(AuthorityError::Unavailable("this till is not connected to HQ".into()))
+    }
+    fn lookup_rotating(&self, _: &RotatingCode) -> Result<MemberLookupResponse, AuthorityError> {
         Err(AuthorityError::Unavailable("this till is not connected to HQ".into()))
     }
     fn hold(&self, _: &HoldRequest) -> Result<HoldResponse, AuthorityError> {
@@ -96,6 +107,8 @@ pub struct InMemoryAuthority {
 #[derive(Default)]
 struct FakeHq {
     online: bool,
+    /// HQ's clock (the system clock unless a test gives it the till's).
+    clock: Option<Box<dyn Clock>>,
     members: HashMap<MemberId, MemberSnapshot>,
     /// A hold's member, amount, expiry, and for stored value the split HQ reserved.
     holds: HashMap<HoldId, (MemberId, HoldAmount, Timestamp, Option<SvSplit>)>,
@@ -107,6 +120,27 @@ struct FakeHq {
     coupons: HashMap<CouponId, FakeCoupon>,
     /// The next coupon hold is made but its answer lost (a timeout at the till).
     lose_next_hold_answer: bool,
+}
+
+impl FakeHq {
+    fn now(&self) -> Timestamp {
+        self.clock.as_ref().map_or_else(|| SystemClock.now(), |c| c.now())
+    }
+
+    /// What a lookup answers of a member: the balances less what holds reserve, HQ's policy
+    /// version and the member's uses of per-member-limited promotions.
+    fn answer(&self, m: &MemberSnapshot) -> MemberLookupResponse {
+        let (points, stored_value) = InMemoryAuthority::available(self, m);
+        MemberLookupResponse {
+            member: MemberSnapshot { points, stored_value, ..m.clone() },
+            policy_version: self.policy_version,
+            promotion_uses: self
+                .promotion_uses
+                .get(&m.id)
+                .map(|u| u.iter().map(|(id, n)| (*id, *n)).collect())
+                .unwrap_or_default(),
+        }
+    }
 }
 
 /// A coupon as the in-memory HQ keeps it.
@@ -137,6 +171,12 @@ impl InMemoryAuthority {
 
     pub fn set_online(&self, online: bool) {
         self.state().online = online;
+    }
+
+    /// Gives this HQ a clock of its own (a test's, often the till's), for everything it dates:
+    /// holds, coupons' validity, and the step a rotating code is checked at.
+    pub fn set_clock(&self, clock: impl Clock + 'static) {
+        self.state().clock = Some(Box::new(clock));
     }
 
     pub fn add_member(&self, m: MemberSnapshot) {
@@ -188,7 +228,9 @@ impl InMemoryAuthority {
 
     /// Whether the coupon has a live hold.
     pub fn coupon_held(&self, id: CouponId) -> bool {
-        self.state().coupons.get(&id).is_some_and(|c| c.hold.is_some_and(|h| h.2 > Timestamp::now()))
+        let s = self.state();
+        let now = s.now();
+        s.coupons.get(&id).is_some_and(|c| c.hold.is_some_and(|h| h.2 > now))
     }
 
     /// The member as HQ sees it now (balances after holds are not subtracted).
@@ -282,16 +324,27 @@ impl MemberAuthority for InMemoryAuthority {
             MemberIdentifier::Uid(u) => m.card_uids.contains(u),
         });
         let m = found.ok_or(AuthorityError::NotFound)?;
-        let (points, stored_value) = Self::available(&s, m);
-        Ok(MemberLookupResponse {
-            member: MemberSnapshot { points, stored_value, ..m.clone() },
-            policy_version: s.policy_version,
-            promotion_uses: s
-                .promotion_uses
-                .get(&m.id)
-                .map(|u| u.iter().map(|(id, n)| (*id, *n)).collect())
-                .unwrap_or_default(),
-        })
+        Ok(s.answer(m))
+    }
+
+    /// As HQ does: the member the code names, if the code was made with the member's current
+    /// secret at HQ's now (one step either side); an older step of the member's is expired.
+    fn lookup_rotating(&self, code: &RotatingCode) -> Result<MemberLookupResponse, AuthorityError> {
+        let s = self.state();
+        Self::offline_check(&s)?;
+        let m = s.members.values().find(|m| m.code == code.member).ok_or(AuthorityError::NotFound)?;
+        let refused = |refusal: &str, e: MemberCodeError| AuthorityError::Refused {
+            code: refusal.into(),
+            message: e.to_string(),
+        };
+        let secret =
+            m.code_secret.as_ref().ok_or_else(|| refused(member_code_refusal::NOT_VALID, MemberCodeError::NotValid))?;
+        let now = u64::try_from(s.now().as_second()).unwrap_or(0);
+        match code.verify(secret, now) {
+            Ok(_) => Ok(s.answer(m)),
+            Err(e @ MemberCodeError::Expired) => Err(refused(member_code_refusal::EXPIRED, e)),
+            Err(e) => Err(refused(member_code_refusal::NOT_VALID, e)),
+        }
     }
 
     fn hold(&self, request: &HoldRequest) -> Result<HoldResponse, AuthorityError> {
@@ -304,7 +357,7 @@ impl MemberAuthority for InMemoryAuthority {
                 message: "the member is blocked".into(),
             });
         }
-        let expires_at = Timestamp::now() + SignedDuration::from_mins(15);
+        let expires_at = s.now() + SignedDuration::from_mins(15);
         if s.holds.contains_key(&request.hold) {
             let (points_available, stored_value_available) = Self::available(&s, &m);
             return Ok(HoldResponse {
@@ -372,7 +425,7 @@ impl MemberAuthority for InMemoryAuthority {
         let refused =
             |code: &str, message: &str| AuthorityError::Refused { code: code.into(), message: message.into() };
         let parsed = CouponCode::parse(&request.code).map_err(|e| refused("validation", &e.to_string()))?;
-        let now = Timestamp::now();
+        let now = s.now();
         let fake = s
             .coupons
             .get_mut(&parsed.coupon)
@@ -429,7 +482,7 @@ impl MemberAuthority for InMemoryAuthority {
     fn member_coupons(&self, member: MemberId) -> Result<Vec<MemberCoupon>, AuthorityError> {
         let s = self.state();
         Self::offline_check(&s)?;
-        let now = Timestamp::now();
+        let now = s.now();
         let mut list: Vec<MemberCoupon> = s
             .coupons
             .values()

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use shared::catalog::{LabelValue, ProductStatus, ScannedCode, classify_scan};
 use shared::ids::{HoldId, SaleId};
 use shared::member::{MemberIdentifier, MemberSnapshot, MemberStatus};
+use shared::member_code::{MemberCodeError, RotatingCode};
 use shared::money::{Money, Qty};
 use shared::policy::MemberPolicy;
 use shared::pricing::{LineInput, ManualAdjustment, OrderDiscount, qty_from_label_price, reduction_share};
@@ -18,12 +19,13 @@ use shared::sale::{
     price_sale_with,
 };
 use shared::staff::ApprovalAction;
-use shared::sync::AuditEntry;
+use shared::sync::{AuditEntry, MemberLookupResponse, member_code_refusal};
 use shared::tax::TaxGroup;
 use shared::tiers::Tier;
 
 use super::coupons::CouponView;
 use super::{Approval, Till, TillError, TillResult};
+use crate::authority::AuthorityError;
 use crate::store::{HeldSale, ProductHit, TillProduct};
 
 /// One line of the cart.
@@ -114,7 +116,7 @@ pub struct CartView {
 pub enum ScanOutcome {
     /// A product line was added (or its quantity raised).
     Added { line: usize },
-    /// A member card was scanned and the member attached.
+    /// A member card (or a member's rotating code) was scanned and the member attached.
     MemberAttached(Box<CartMember>),
     /// A receipt barcode: start a return with it.
     Receipt(ReceiptNo),
@@ -302,7 +304,7 @@ impl Till {
     }
 
     /// What the scanner read (or the cashier typed in the barcode field): a product, a scale
-    /// label, a member card, or a receipt to return against.
+    /// label, a member card or rotating code, a coupon, or a receipt to return against.
     pub fn scan(&mut self, code: &str) -> TillResult<ScanOutcome> {
         self.cashier()?;
         if shared::promotions::coupons::CouponCode::looks_like(code) {
@@ -311,8 +313,10 @@ impl Till {
         let rules = self.branch()?.barcode_rules;
         match classify_scan(code, &rules)? {
             ScannedCode::Receipt(no) => Ok(ScanOutcome::Receipt(no)),
-            ScannedCode::MemberRotating(_) => {
-                Err(TillError::Invalid("a member's phone code cannot be read at this till yet".into()))
+            // Checked (by HQ, or offline with the member's cached secret), never a product.
+            ScannedCode::MemberRotating(code) => {
+                let member = self.attach_by_rotating_code(&code)?;
+                Ok(ScanOutcome::MemberAttached(Box::new(member)))
             }
             ScannedCode::MemberCard(c) => {
                 let member = self.attach_member(MemberIdentifier::Code(c))?;
@@ -534,20 +538,18 @@ impl Till {
 
     /// Attaches a member by card code, card UID or phone. HQ answers when it can; offline, the
     /// local cache does; failing both, the identifier alone is kept so HQ can attribute the sale.
+    /// A number in a rotating code's shape (typed at the member prompt) is checked as that code.
     pub fn attach_member(&mut self, by: MemberIdentifier) -> TillResult<CartMember> {
+        if let MemberIdentifier::Code(c) = &by
+            && let Some(code) = RotatingCode::parse(c.as_str())
+        {
+            return self.attach_by_rotating_code(&code);
+        }
         self.cashier()?;
         self.no_tenders()?;
         let member = match self.authority.lookup(&by) {
-            Ok(found) => {
-                self.store.cache_member(&found.member, false)?;
-                CartMember {
-                    identifier: by,
-                    snapshot: Some(found.member),
-                    online: true,
-                    promotion_uses: found.promotion_uses.into_iter().collect(),
-                }
-            }
-            Err(crate::authority::AuthorityError::Unavailable(_)) => CartMember {
+            Ok(found) => self.found_online(by, found)?,
+            Err(AuthorityError::Unavailable(_)) => CartMember {
                 snapshot: self.store.cached_member(&by)?,
                 identifier: by,
                 online: false,
@@ -555,6 +557,62 @@ impl Till {
             },
             Err(e) => return Err(e.into()),
         };
+        self.keep_member(member)
+    }
+
+    /// Attaches the member a rotating code (the member pages' QR or barcode) names, once the code
+    /// is found to be the member's code of now: by HQ when it can be reached, else with the
+    /// secret of the member this till holds, at the till's clock. Offline, a member the till holds
+    /// no secret for cannot be checked and is refused (the card or phone number still works). The
+    /// sale carries the member number, as for a card.
+    pub(crate) fn attach_by_rotating_code(&mut self, code: &RotatingCode) -> TillResult<CartMember> {
+        self.cashier()?;
+        self.no_tenders()?;
+        let by = MemberIdentifier::Code(code.member.clone());
+        let member = match self.authority.lookup_rotating(code) {
+            Ok(found) => self.found_online(by, found)?,
+            Err(AuthorityError::Refused { code: refusal, message }) => {
+                return Err(match refusal.as_str() {
+                    member_code_refusal::EXPIRED => TillError::MemberCodeExpired,
+                    member_code_refusal::NOT_VALID => TillError::MemberCodeNotValid,
+                    _ => AuthorityError::Refused { code: refusal, message }.into(),
+                });
+            }
+            Err(AuthorityError::Unavailable(_)) => {
+                let snapshot = self.store.cached_member(&by)?;
+                let secret =
+                    snapshot.as_ref().and_then(|s| s.code_secret.as_ref()).ok_or(TillError::MemberCodeOffline)?;
+                // Before 1970 no code is of now.
+                let now = u64::try_from(self.now().as_second()).unwrap_or(0);
+                code.verify(secret, now).map_err(|e| match e {
+                    MemberCodeError::Expired => TillError::MemberCodeExpired,
+                    _ => TillError::MemberCodeNotValid,
+                })?;
+                CartMember { identifier: by, snapshot, online: false, promotion_uses: Default::default() }
+            }
+            Err(e) => return Err(e.into()),
+        };
+        self.keep_member(member)
+    }
+
+    /// The member as HQ answered, kept in the cache for offline use.
+    fn found_online(&mut self, by: MemberIdentifier, found: MemberLookupResponse) -> TillResult<CartMember> {
+        self.store.cache_member(&found.member, false)?;
+        Ok(CartMember {
+            identifier: by,
+            snapshot: Some(found.member),
+            online: true,
+            promotion_uses: found.promotion_uses.into_iter().collect(),
+        })
+    }
+
+    /// Puts the member on the sale, unless blocked or another member's coupons are on it. The
+    /// secret of the member's rotating code stays in the member cache: the sale (saved, held,
+    /// shown) does not carry it.
+    fn keep_member(&mut self, mut member: CartMember) -> TillResult<CartMember> {
+        if let Some(snapshot) = member.snapshot.as_mut() {
+            snapshot.code_secret = None;
+        }
         if member.snapshot.as_ref().is_some_and(|s| s.status == MemberStatus::Blocked) {
             return Err(TillError::MemberBlocked);
         }

@@ -77,6 +77,17 @@ pub enum TillError {
     MemberNotIdentified,
     #[error("this member is blocked")]
     MemberBlocked,
+    /// A member's rotating code of an older step (spec: "A member's rotating code").
+    #[error("this member code has expired: ask the member to refresh the code on their phone")]
+    MemberCodeExpired,
+    /// A code of the rotating code's shape that is not the member's code of now.
+    #[error("this member code is not valid: ask the member to refresh the code on their phone, or scan their card")]
+    MemberCodeNotValid,
+    /// HQ cannot be reached and the till holds no secret to check the member's rotating code with.
+    #[error(
+        "HQ cannot be reached and this till cannot check this member code offline: scan the member's card or enter their phone number"
+    )]
+    MemberCodeOffline,
     #[error("HQ is not reachable, and this needs HQ: {0}")]
     HqUnavailable(String),
     #[error("HQ refused: {0}")]

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use shared::ids::{HoldId, MemberId};
 use shared::member::MemberIdentifier;
+use shared::member_code::RotatingCode;
 use shared::receipt::ReceiptNo;
 use shared::sale::{CompletedSale, Refund};
 use shared::sync::{
@@ -88,6 +89,14 @@ fn to_authority(e: SyncError) -> AuthorityError {
 impl MemberAuthority for HqAuthority {
     fn lookup(&self, by: &MemberIdentifier) -> Result<MemberLookupResponse, AuthorityError> {
         let req = MemberLookupRequest { by: by.clone(), rotating_code: None };
+        self.call(move |c| Box::pin(async move { c.lookup_member(&req).await }))
+    }
+
+    fn lookup_rotating(&self, code: &RotatingCode) -> Result<MemberLookupResponse, AuthorityError> {
+        // By the member number the code carries, with the code for HQ to check (409 if it is not
+        // the member's code of now).
+        let req =
+            MemberLookupRequest { by: MemberIdentifier::Code(code.member.clone()), rotating_code: Some(code.text()) };
         self.call(move |c| Box::pin(async move { c.lookup_member(&req).await }))
     }
 

@@ -198,6 +198,9 @@ shared::text_table!(ErrorKind {
     ApprovalRequired => ("需要店长授权", "A manager must approve this"),
     MemberNotFound => ("没有这个会员：请核对号码或为顾客办卡", "No such member: check the number or enrol the customer"),
     MemberBlocked => ("该会员卡已冻结", "This member is blocked"),
+    MemberCodeExpired => ("会员码已过期，请会员刷新手机上的会员码", "This member code has expired: ask the member to refresh the code on their phone"),
+    MemberCodeNotValid => ("会员码无效，请会员刷新手机上的会员码，或刷会员卡", "This member code is not valid: ask the member to refresh the code on their phone, or scan their card"),
+    MemberCodeOffline => ("总部连不上，离线无法核验手机会员码：请刷会员卡或输入手机号", "HQ cannot be reached and this member code cannot be checked offline: scan the member's card or enter their phone number"),
     HqUnavailable => ("总部连不上：这一步需要总部，请收现金或稍后再试", "HQ cannot be reached and this needs HQ: take cash or try again later"),
     HqRefused => ("总部拒绝", "HQ refused"),
     NotEnough => ("金额不对：请核对后重试", "That amount does not work: check it and try again"),
@@ -282,6 +285,9 @@ impl ErrorKind {
                 ErrorKind::MemberNotFound
             }
             TillError::MemberBlocked => ErrorKind::MemberBlocked,
+            TillError::MemberCodeExpired => ErrorKind::MemberCodeExpired,
+            TillError::MemberCodeNotValid => ErrorKind::MemberCodeNotValid,
+            TillError::MemberCodeOffline => ErrorKind::MemberCodeOffline,
             TillError::HqUnavailable(_) => ErrorKind::HqUnavailable,
             TillError::HqRefused(_) => ErrorKind::HqRefused,
             TillError::Tender(_) | TillError::Points(_) | TillError::StoredValue(_) => ErrorKind::NotEnough,

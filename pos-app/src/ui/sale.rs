@@ -74,6 +74,11 @@ impl App {
             // Letters are words to search by, not a bad barcode.
             (Prompt::Scan, Input::Enter) if shared::catalog::typed_is_code(&entry) => self.send(Command::Scan(entry)),
             (Prompt::Scan, Input::Enter) if !entry.is_empty() => self.send(Command::Search(entry)),
+            // A member's rotating code typed at the member prompt is checked as a scan of it would be.
+            (Prompt::Member, Input::Enter) if shared::member_code::RotatingCode::looks_like(&entry) => {
+                self.send(Command::Scan(entry));
+                self.screen = Screen::Sale(Prompt::Scan);
+            }
             (Prompt::Member, Input::Enter) => {
                 let by = Phone::parse(&entry)
                     .map(MemberIdentifier::Phone)

@@ -381,6 +381,32 @@ fn every_screen_of_a_large_sale_fits_1024_by_768() {
     }
 }
 
+#[test]
+fn a_member_code_s_refusals_fit_1024_by_768_in_both_languages() {
+    for (lang, demo) in [(Lang::ZhCn, false), (Lang::En, false), (Lang::ZhCn, true), (Lang::En, true)] {
+        let mut ui = Ui::new(lang);
+        ui.app.demo = demo.then(demo_panel);
+        let phone = ui.member_with_a_phone();
+        ui.login_and_open_shift();
+        ui.type_slowly(COLA);
+        ui.press(Input::Enter);
+        ui.type_slowly(&phone(60));
+        ui.press(Input::Enter);
+        assert!(matches!(ui.app.status, Some((Tone::Bad, _))), "refused as expired");
+        check(&ui, "a member code that has expired");
+        let other = shared::member_code::MemberSecret::from_bytes([8; 20]);
+        ui.type_slowly(&super::phone_code(&ui.member.code, &other, 0));
+        ui.press(Input::Enter);
+        check(&ui, "a member code that is not valid");
+        ui.hq.set_online(false);
+        let stranger = shared::catalog::MemberCode::parse("0000099999").expect("a number");
+        ui.type_slowly(&super::phone_code(&stranger, &other, 0));
+        ui.press(Input::Enter);
+        assert!(matches!(ui.app.status, Some((Tone::Bad, _))), "cannot be checked offline");
+        check(&ui, "a member code that cannot be checked offline");
+    }
+}
+
 /// The check can fail: an amount in a column too narrow for it, a text below the window's edge.
 #[test]
 fn the_layout_check_sees_an_amount_past_its_column_and_a_text_below_the_edge() {

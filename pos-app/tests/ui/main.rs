@@ -98,6 +98,17 @@ impl Ui {
         iced_test::simulator(self.app.view()).find(text).is_ok()
     }
 
+    /// The member signs in to the member pages: HQ holds their code's secret, and keeps the till's
+    /// time (10:00 in Shanghai). Returns what their phone shows `secs_before` seconds before then.
+    fn member_with_a_phone(&mut self) -> impl Fn(i64) -> String + use<> {
+        let secret = shared::member_code::MemberSecret::from_bytes([7; 20]);
+        self.member.code_secret = Some(secret.clone());
+        self.hq.add_member(self.member.clone());
+        self.hq.set_clock(pos_app::clock::ManualClock::new(morning()));
+        let member = self.member.code.clone();
+        move |secs_before| phone_code(&member, &secret, secs_before)
+    }
+
     fn login_and_open_shift(&mut self) {
         self.type_slowly(CASHIER);
         self.press(Input::Enter);
@@ -109,6 +120,16 @@ impl Ui {
         self.press(Input::Enter);
         assert_eq!(self.app.screen, Screen::Sale(Prompt::Scan));
     }
+}
+
+/// The rotating code of `member` with `secret` `secs_before` seconds before the till's 10:00.
+fn phone_code(
+    member: &shared::catalog::MemberCode,
+    secret: &shared::member_code::MemberSecret,
+    secs_before: i64,
+) -> String {
+    let at = u64::try_from(morning().as_second() - secs_before).expect("after 1970");
+    shared::member_code::code_at(member, secret, at).expect("a ten-digit number").text()
 }
 
 /// The screens talk to the engine, whose API owns the types they show: nothing in `ui` reaches

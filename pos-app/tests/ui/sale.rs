@@ -301,3 +301,37 @@ fn the_member_s_coupons_are_picked_by_touch_shown_with_their_saving_and_taken_of
     assert!(ui.app.snap.cart.as_ref().expect("the sale").coupons.is_empty());
     assert!(!ui.hq.coupon_held(shared::promotions::coupons::CouponId(7)));
 }
+
+#[test]
+fn a_member_s_phone_code_is_scanned_or_typed_and_its_refusals_say_what_to_do() {
+    let mut ui = Ui::new(Lang::En);
+    let phone = ui.member_with_a_phone();
+    ui.login_and_open_shift();
+    let said = |ui: &Ui, words: &str| matches!(&ui.app.status, Some((Tone::Bad, s)) if s.contains(words));
+    // Typed in the barcode field: a code of a minute ago has expired.
+    ui.type_slowly(&phone(60));
+    ui.press(Input::Enter);
+    assert!(said(&ui, "ask the member to refresh the code on their phone"), "{:?}", ui.app.status);
+    assert!(ui.app.snap.cart.as_ref().is_none_or(|c| c.member.is_none() && c.lines.is_empty()));
+    // One of another phone is not valid.
+    let other = shared::member_code::MemberSecret::from_bytes([8; 20]);
+    ui.type_slowly(&phone_code(&ui.member.code, &other, 0));
+    ui.press(Input::Enter);
+    assert!(said(&ui, "not valid"), "{:?}", ui.app.status);
+
+    // At the member prompt (F2) the code of now attaches the member.
+    ui.press(Input::F(2));
+    ui.type_slowly(&phone(0));
+    ui.press(Input::Enter);
+    let member = ui.app.snap.cart.as_ref().and_then(|c| c.member.clone()).expect("the member is on the sale");
+    assert_eq!(member.identifier, shared::member::MemberIdentifier::Code(ui.member.code.clone()));
+    assert!(member.online);
+
+    // Offline, a member the till holds no secret for cannot be checked: the card or phone number can.
+    ui.hq.set_online(false);
+    let stranger = shared::catalog::MemberCode::parse("0000099999").expect("a number");
+    ui.press(Input::F(2));
+    ui.type_slowly(&phone_code(&stranger, &other, 0));
+    ui.press(Input::Enter);
+    assert!(said(&ui, "scan the member's card or enter their phone number"), "{:?}", ui.app.status);
+}
