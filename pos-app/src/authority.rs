@@ -139,6 +139,7 @@ impl FakeHq {
                 .get(&m.id)
                 .map(|u| u.iter().map(|(id, n)| (*id, *n)).collect())
                 .unwrap_or_default(),
+            code_checked: false,
         }
     }
 }
@@ -341,7 +342,7 @@ impl MemberAuthority for InMemoryAuthority {
             m.code_secret.as_ref().ok_or_else(|| refused(member_code_refusal::NOT_VALID, MemberCodeError::NotValid))?;
         let now = u64::try_from(s.now().as_second()).unwrap_or(0);
         match code.verify(secret, now) {
-            Ok(_) => Ok(s.answer(m)),
+            Ok(_) => Ok(MemberLookupResponse { code_checked: true, ..s.answer(m) }),
             Err(e @ MemberCodeError::Expired) => Err(refused(member_code_refusal::EXPIRED, e)),
             Err(e) => Err(refused(member_code_refusal::NOT_VALID, e)),
         }

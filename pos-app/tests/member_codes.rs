@@ -324,10 +324,13 @@ fn over_http_the_till_sends_the_code_with_the_member_number_and_reads_hq_s_refus
     };
     let mut member = t.member.clone();
     member.code_secret = Some(secret());
-    let found = MemberLookupResponse { member, policy_version: 1, promotion_uses: Vec::new() };
+    let found = MemberLookupResponse { member, policy_version: 1, promotion_uses: Vec::new(), code_checked: true };
+    // An HQ that answers without saying it checked the code (one from before rotating codes).
+    let unchecked = MemberLookupResponse { code_checked: false, ..found.clone() };
     let (url, sent) = stand_in_hq(vec![
         refusal(member_code_refusal::EXPIRED),
         refusal(member_code_refusal::NOT_VALID),
+        (200, serde_json::to_string(&unchecked).expect("json")),
         (200, serde_json::to_string(&found).expect("json")),
     ]);
     let client = HqClient::new(&url, Some("token".into()), Timeouts::default()).expect("a client");
@@ -342,6 +345,9 @@ fn over_http_the_till_sends_the_code_with_the_member_number_and_reads_hq_s_refus
         request,
         MemberLookupRequest { by: MemberIdentifier::Code(t.member.code.clone()), rotating_code: Some(code.clone()) }
     );
+    assert!(matches!(t.till.scan(&code), Err(TillError::MemberCodeNotValid)));
+    assert_eq!(member_on_sale(&t), None);
+    // An answer that does not say the code was checked attaches no one.
     assert!(matches!(t.till.scan(&code), Err(TillError::MemberCodeNotValid)));
     assert_eq!(member_on_sale(&t), None);
 

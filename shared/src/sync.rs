@@ -308,6 +308,10 @@ pub struct MemberLookupResponse {
     /// The member's sales that received each per-member-limited promotion so far, as pairs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub promotion_uses: Vec<(crate::promotions::PromotionId, u32)>,
+    /// True when the request carried a rotating code and HQ checked it: a till refuses an answer
+    /// without it (an HQ from before rotating codes would ignore the code and answer by number).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub code_checked: bool,
 }
 
 /// What a hold reserves.

@@ -37,7 +37,7 @@ async fn lookup(
         Some(found) => found?,
         None => state.db(move |s| s.till_member_lookup(&token.hash, &req.by, now)).await?,
     };
-    answer(found)
+    answer(found, false)
 }
 
 /// A lookup by the rotating code the member's phone shows (`shared::member_code`): the member of
@@ -73,14 +73,14 @@ async fn lookup_rotating(
             Err(e) => return Err(AppError::Refused { code: member_code_refusal::NOT_VALID, message: e.to_string() }),
         }
     }
-    answer(found)
+    answer(found, true)
 }
 
-fn answer(found: TillMemberLookup) -> Result<Json<MemberLookupResponse>, AppError> {
+fn answer(found: TillMemberLookup, code_checked: bool) -> Result<Json<MemberLookupResponse>, AppError> {
     match found {
         TillMemberLookup::Found(member, policy_version, promotion_uses) => {
             let promotion_uses = promotion_uses.into_iter().collect();
-            Ok(Json(MemberLookupResponse { member: *member, policy_version, promotion_uses }))
+            Ok(Json(MemberLookupResponse { member: *member, policy_version, promotion_uses, code_checked }))
         }
         TillMemberLookup::NoSuchMember => Err(AppError::NotFound("member".into())),
         TillMemberLookup::Refused(refusal) => Err(refusal.into()),

@@ -249,6 +249,7 @@ async fn the_rotating_code_is_checked_by_a_tills_lookup_and_dies_with_sign_out_e
     };
     let found = lookup(code.clone()).await.expect(StatusCode::OK);
     assert_eq!(found.body["member"]["id"], id.to_string());
+    assert_eq!(found.body["code_checked"], true, "HQ says it checked the code");
     assert_eq!(found.body["member"]["code_secret"].as_str().map(str::len), Some(40), "the till gets the secret");
     // The page's script fetches the same code within the step.
     let now = form(&app, Method::GET, "/m/code/now", &cookie, &[], HOME).await;
@@ -411,8 +412,14 @@ async fn texts_go_through_a_configured_gateway_and_a_failure_is_said_and_logged(
     assert_eq!(location(&r), "/m/home", "the gateway's code signs in");
 
     let (url, _) = gateway(StatusCode::INTERNAL_SERVER_ERROR).await;
-    let sms = hq_server::cli::sms_config("http", Some(&url), "to={phone}&msg={text}", "application/x-www-form-urlencoded", &[])
-        .expect("an HTTP sender");
+    let sms = hq_server::cli::sms_config(
+        "http",
+        Some(&url),
+        "to={phone}&msg={text}",
+        "application/x-www-form-urlencoded",
+        &[],
+    )
+    .expect("an HTTP sender");
     let app = crate::helpers::spawn_app_with(move |cfg| cfg.sms = sms).await;
     let r = form(&app, Method::POST, "/m/sign-in/code", "", &[("phone", PHONE)], HOME).await;
     assert_eq!(r.status, StatusCode::BAD_GATEWAY);

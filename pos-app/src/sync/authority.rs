@@ -97,7 +97,16 @@ impl MemberAuthority for HqAuthority {
         // the member's code of now).
         let req =
             MemberLookupRequest { by: MemberIdentifier::Code(code.member.clone()), rotating_code: Some(code.text()) };
-        self.call(move |c| Box::pin(async move { c.lookup_member(&req).await }))
+        let found = self.call(move |c| Box::pin(async move { c.lookup_member(&req).await }))?;
+        // An HQ that did not say it checked the code (one from before rotating codes) would have
+        // answered by the number alone: the code is not taken on its word.
+        if !found.code_checked {
+            return Err(AuthorityError::Refused {
+                code: shared::sync::member_code_refusal::NOT_VALID.into(),
+                message: "HQ did not check this member code; scan the card or enter the phone number".into(),
+            });
+        }
+        Ok(found)
     }
 
     fn hold(&self, request: &HoldRequest) -> Result<HoldResponse, AuthorityError> {
