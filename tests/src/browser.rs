@@ -22,6 +22,15 @@ fn free_port() -> u16 {
 
 impl Browser {
     pub async fn start() -> Browser {
+        Browser::start_sized(None).await
+    }
+
+    /// A browser the size of a phone (360×740 CSS pixels, as a mobile Chrome reports them).
+    pub async fn phone() -> Browser {
+        Browser::start_sized(Some((360, 740))).await
+    }
+
+    async fn start_sized(phone: Option<(u32, u32)>) -> Browser {
         let port = free_port();
         let driver = Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
             .arg(format!("--port={port}"))
@@ -36,15 +45,17 @@ impl Browser {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            serde_json::json!({
-                "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
-                "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                         "--disable-component-update", "--disable-sync", "--no-first-run",
-                         "--disable-dev-shm-usage", "--window-size=1360,1000", "--lang=en-US"]
-            }),
-        );
+        let mut options = serde_json::json!({
+            "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync", "--no-first-run",
+                     "--disable-dev-shm-usage", "--window-size=1360,1000", "--lang=en-US"]
+        });
+        if let Some((width, height)) = phone {
+            options["mobileEmulation"] =
+                serde_json::json!({ "deviceMetrics": { "width": width, "height": height, "pixelRatio": 2.0 } });
+        }
+        caps.insert("goog:chromeOptions".into(), options);
         let client = ClientBuilder::rustls()
             .expect("TLS roots")
             .capabilities(caps)

@@ -47,6 +47,8 @@ pub struct Hq {
     /// HQ's database: a SQLite file in `dir`, or a PostgreSQL schema of its own with
     /// `TILLPOINT_TEST_PG` (dropped last, after HQ has stopped).
     pub db: TestDb,
+    /// Where HQ's text messages went (the member pages' sign-in codes).
+    pub sms: hq_server::sms::LogSender,
 }
 
 impl Hq {
@@ -65,13 +67,15 @@ impl Hq {
         let db = TestDb::new(dir.path());
         let mut config = db.config();
         config.clock = clock.clone();
+        let sms = hq_server::sms::LogSender::default();
+        config.sms = hq_server::sms::SmsConfig::Log(sms.clone());
         let (running, demo) = rt.block_on(async {
             let app = Application::build(config).await.expect("HQ starts");
             let demo = hq_server::demo::seed(&*app.store(), &options).expect("demo data");
             (app.spawn(), demo)
         });
         let address = running.address();
-        Hq { dir, rt, running: Some(running), address, demo, clock, db }
+        Hq { dir, rt, running: Some(running), address, demo, clock, db, sms }
     }
 
     /// The chain's "today" at HQ's clock (the dashboard's default day).
@@ -174,6 +178,7 @@ impl Hq {
         let mut config = self.db.config();
         config.listen = self.address;
         config.clock = self.clock.clone();
+        config.sms = hq_server::sms::SmsConfig::Log(self.sms.clone());
         let running = self.rt.block_on(async {
             // The old socket may linger a moment.
             let mut tries = 0;
