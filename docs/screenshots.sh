@@ -98,4 +98,6 @@ if ! fc-list :lang=zh | grep -q .; then
 fi
 if [ "${SKIP_CONSOLE:-}" != 1 ]; then
   cargo test -p tests --test console dashboard_screenshot -- --ignored
+  # The member pages on a phone (360×740): home, history, the member code.
+  cargo test -p tests --test member_pages member_pages_screenshots -- --ignored
 fi

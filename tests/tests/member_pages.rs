@@ -139,3 +139,38 @@ fn five_wrong_codes_lock_a_number_and_an_unknown_number_gets_the_same_page() {
         b.quit().await;
     });
 }
+
+/// Retakes `docs/member-home.png`, `docs/member-history.png` and `docs/member-code.png`: the demo
+/// chain's gold member on a phone, in Chinese. Run by `docs/screenshots.sh`
+/// (`cargo test -p tests --test member_pages -- --ignored`).
+#[test]
+#[ignore = "writes the README's screenshots; run by docs/screenshots.sh"]
+fn member_pages_screenshots() {
+    let hq = Hq::start_with(hq_server::demo::DemoOptions::default());
+    let gold = hq.demo.members[0].clone();
+    let base = hq.url();
+    hq.rt.block_on(async {
+        let b = Browser::phone().await;
+        b.client.goto(&format!("{base}/m/lang?to=zh-CN")).await.expect("in Chinese");
+        b.client.goto(&format!("{base}/m/sign-in")).await.expect("sign-in page");
+        b.fill("#phone", &gold.phone).await;
+        b.click("#send-code").await;
+        let code = hq.sms.last_code_to(&gold.phone).expect("code");
+        b.fill("#code", &code).await;
+        b.click("#sign-in").await;
+        let docs = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs");
+        for (page, file) in
+            [("/m/home", "member-home.png"), ("/m/history", "member-history.png"), ("/m/code", "member-code.png")]
+        {
+            b.client.goto(&format!("{base}{page}")).await.expect("page");
+            // The history's first receipt opened, as a member would tap it.
+            let _ = b
+                .client
+                .execute("const d = document.querySelector('#history details'); if (d) d.open = true;", vec![])
+                .await;
+            let png = b.client.screenshot().await.expect("screenshot");
+            std::fs::write(format!("{docs}/{file}"), png).expect("write");
+        }
+        b.quit().await;
+    });
+}

@@ -36,7 +36,7 @@ shared::text_table!(M {
     NextTierReached => ("已达到升级条件，将于下次评定时升级至", "Reached: you move up at the next evaluation to"),
     TopTier => ("已是最高等级", "You are at the top tier"),
     Points => ("积分", "Points"),
-    ExpiresOn => ("将于以下日期过期", "expire on"),
+    ExpiresOn => ("{n} 积分将于 {day} 过期", "{n} points expire on {day}"),
     NoExpiry => ("暂无即将过期的积分", "No points about to expire"),
     StoredValue => ("储值余额", "Stored value"),
     Principal => ("本金", "Principal"),

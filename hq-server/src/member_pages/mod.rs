@@ -311,6 +311,7 @@ nav a.on{color:#c8102e;font-weight:700}
 ul.plain{list-style:none;margin:0;padding:0}
 ul.plain li{padding:8px 0;border-bottom:1px solid #eef0f4}
 ul.plain li:last-child{border-bottom:0}
+ul.plain.card{padding:4px 16px}
 .row{display:flex;justify-content:space-between;gap:8px}
 .plus{color:#1b7f3b}.minus{color:#b00020}
 details summary{cursor:pointer;color:#5a6478;font-size:14px}

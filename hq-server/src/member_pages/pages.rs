@@ -105,7 +105,7 @@ pub(super) async fn home(State(state): State<AppState>, m: Member) -> Response {
             div.big #points-balance { (home.points) }
             div.muted #points-expiry {
                 @match home.next_expiry {
-                    Some((day, n)) => { (n) " " (v.t(M::Points)) " " (v.t(M::ExpiresOn)) " " (day) }
+                    Some((day, n)) => { (v.t(M::ExpiresOn).replace("{n}", &n.to_string()).replace("{day}", &day.to_string())) }
                     None => { (v.t(M::NoExpiry)) }
                 }
             }
@@ -177,7 +177,7 @@ pub(super) async fn history(State(state): State<AppState>, m: Member, Query(q): 
                         }
                     }
                     div.muted {
-                        (hq_minute(h.entry.at))
+                        (hq_minute(h.happened_at.unwrap_or(h.entry.at)))
                         @if let Some(b) = &h.branch_name { " · " (b) }
                         @if let Some(no) = &h.receipt_no { " · " (v.t(M::Receipt)) " " span.receipt { (no) } }
                     }

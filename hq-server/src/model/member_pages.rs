@@ -73,6 +73,9 @@ pub struct HistoryEntry {
     pub entry: LedgerRow,
     pub branch_name: Option<String>,
     pub receipt_no: Option<String>,
+    /// When the sale or return happened at the till (the entry's own time is when HQ recorded it,
+    /// later for a till that was offline).
+    pub happened_at: Option<jiff::Timestamp>,
     pub lines: Vec<HistoryLine>,
 }
 

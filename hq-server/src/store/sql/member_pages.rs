@@ -425,7 +425,11 @@ impl MemberPagesStore for SqlStore {
             for (id, kind, points, principal, bonus, at, day, branch, source, lot, reason, actor, branch_name) in
                 rows.into_iter().take(limit as usize)
             {
-                let (receipt_no, lines) = receipt_of(c, &source)?;
+                let (receipt, lines) = receipt_of(c, &source)?;
+                let (receipt_no, happened_at) = match receipt {
+                    Some((no, at)) => (Some(no), Some(from_micros(at))),
+                    None => (None, None),
+                };
                 entries.push(HistoryEntry {
                     entry: LedgerRow {
                         id,
@@ -444,6 +448,7 @@ impl MemberPagesStore for SqlStore {
                     },
                     branch_name,
                     receipt_no,
+                    happened_at,
                     lines,
                 });
             }
@@ -453,13 +458,14 @@ impl MemberPagesStore for SqlStore {
     }
 }
 
-/// The receipt of a ledger entry's source (`sale:<id>` or `refund:<id>`): its number and lines.
-fn receipt_of(c: &Conn<'_>, source: &str) -> StoreResult<(Option<String>, Vec<HistoryLine>)> {
+/// The receipt of a ledger entry's source (`sale:<id>` or `refund:<id>`): its number and time at
+/// the till, and its lines.
+fn receipt_of(c: &Conn<'_>, source: &str) -> StoreResult<(Option<(String, i64)>, Vec<HistoryLine>)> {
     let line = |r: &super::conn::Row<'_>| Ok(HistoryLine { name: r.get(0)?, qty: r.get(1)?, net: r.get(2)? });
     if let Some(sale) = source.strip_prefix("sale:") {
-        let no: Option<String> = c
-            .prepare_cached("SELECT receipt_no FROM sales WHERE id = ?1")?
-            .query_row([sale], |r| r.get(0))
+        let no: Option<(String, i64)> = c
+            .prepare_cached("SELECT receipt_no, completed_at FROM sales WHERE id = ?1")?
+            .query_row([sale], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         let lines = c
             .prepare_cached("SELECT name, qty, net FROM sale_lines WHERE sale_id = ?1 ORDER BY line_no")?
@@ -468,9 +474,9 @@ fn receipt_of(c: &Conn<'_>, source: &str) -> StoreResult<(Option<String>, Vec<Hi
         return Ok((no, lines));
     }
     if let Some(refund) = source.strip_prefix("refund:") {
-        let no: Option<String> = c
-            .prepare_cached("SELECT receipt_no FROM refunds WHERE id = ?1")?
-            .query_row([refund], |r| r.get(0))
+        let no: Option<(String, i64)> = c
+            .prepare_cached("SELECT receipt_no, refunded_at FROM refunds WHERE id = ?1")?
+            .query_row([refund], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         let lines = c
             .prepare_cached("SELECT name, qty, -amount FROM refund_lines WHERE refund_id = ?1 ORDER BY idx")?
