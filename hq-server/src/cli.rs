@@ -41,7 +41,7 @@ pub enum Command {
         /// Mark the session cookie Secure (when HQ sits behind TLS).
         #[arg(long)]
         secure_cookies: bool,
-        /// How the member pages' text messages go out: `log` (HQ's log only: the demo), `log:FILE`
+        /// How the member pages' text messages go out: `log` (printed on standard error: the demo), `log:FILE`
         /// (also a JSON line per message in FILE), or `http` (a gateway: --sms-url, --sms-template).
         #[arg(long, env = "TILLPOINT_SMS", default_value = "log")]
         sms: String,
@@ -308,7 +308,7 @@ pub fn sms_config(
 ) -> anyhow::Result<crate::sms::SmsConfig> {
     use crate::sms::{HttpSender, LogSender, SmsConfig};
     match kind.split_once(':') {
-        _ if kind == "log" => Ok(SmsConfig::Log(LogSender::default())),
+        _ if kind == "log" => Ok(SmsConfig::Log(LogSender::to_stderr())),
         Some(("log", file)) if !file.is_empty() => Ok(SmsConfig::Log(LogSender::to_file(file))),
         _ if kind == "http" => {
             let url = url.ok_or_else(|| anyhow!("--sms http needs --sms-url"))?;

@@ -39,13 +39,21 @@ const OUTBOX: usize = 1_000;
 #[derive(Clone, Debug, Default)]
 pub struct LogSender {
     file: Option<PathBuf>,
+    /// Also print each message on standard error (the demo: its member pages' codes).
+    echo: bool,
     outbox: Arc<Mutex<VecDeque<SentSms>>>,
 }
 
 impl LogSender {
     /// A sender that also appends a JSON line per message to `file`.
     pub fn to_file(file: impl Into<PathBuf>) -> LogSender {
-        LogSender { file: Some(file.into()), outbox: Arc::default() }
+        LogSender { file: Some(file.into()), ..LogSender::default() }
+    }
+
+    /// A sender that also prints each message on standard error, for whoever runs HQ to read
+    /// (`hq-server serve --sms log`, the till's demo).
+    pub fn to_stderr() -> LogSender {
+        LogSender { echo: true, ..LogSender::default() }
     }
 
     /// What was sent, oldest first.
@@ -69,6 +77,9 @@ impl SmsSender for LogSender {
     fn send<'a>(&'a self, phone: &'a Phone, text: &'a str) -> Sending<'a> {
         Box::pin(async move {
             tracing::info!(phone = %phone, text, "text message (log sender: not sent to a phone)");
+            if self.echo {
+                eprintln!("SMS to {phone} (not sent: the log sender): {text}");
+            }
             if let Some(file) = &self.file {
                 let line = serde_json::json!({ "phone": phone.as_str(), "text": text, "at": jiff::Timestamp::now() });
                 let mut f = std::fs::OpenOptions::new()

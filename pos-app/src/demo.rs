@@ -29,13 +29,23 @@ pub fn run(lang: Lang) -> Result<(), String> {
     let options =
         DemoOptions { branches: 2, tills_per_branch: 2, products: 600, members: 50, ..DemoOptions::default() };
     let (hq, demo) = rt.block_on(async {
-        let app =
-            Application::build(Config::loopback(dir.path().join("hq.sqlite"))).await.map_err(|e| e.to_string())?;
+        // The member pages' sign-in codes are printed here, for whoever runs the demo to type.
+        let config = Config {
+            sms: hq_server::sms::SmsConfig::Log(hq_server::sms::LogSender::to_stderr()),
+            ..Config::loopback(dir.path().join("hq.sqlite"))
+        };
+        let app = Application::build(config).await.map_err(|e| e.to_string())?;
         let demo = hq_server::demo::seed(&*app.store(), &options).map_err(|e| e.to_string())?;
         Ok::<_, String>((app.spawn(), demo))
     })?;
     let url = format!("http://{}", hq.address());
     eprintln!("demo: head office at {url} (console admin / tillpoint-admin)");
+    if let Some(m) = demo.members.first() {
+        eprintln!(
+            "demo: member pages at {url}/m (a phone-sized window): sign in as {} with {}; the code is printed here",
+            m.name, m.phone
+        );
+    }
 
     // This till, enrolled with the first till's one-time code.
     let till_db = dir.path().join("till.sqlite");
