@@ -429,3 +429,64 @@ async fn texts_go_through_a_configured_gateway_and_a_failure_is_said_and_logged(
     assert!(hq_server::cli::sms_config("http", None, "{phone}{text}", "text/plain", &[]).is_err());
     assert!(hq_server::cli::sms_config("smoke", None, "{phone}{text}", "text/plain", &[]).is_err());
 }
+
+#[tokio::test]
+async fn the_history_pages_newest_first_and_a_bad_cursor_starts_over() {
+    let (app, sms, _) = app_with_sms().await;
+    let (id, _) = member_with(&app, PHONE, 0).await;
+    for i in 0..24 {
+        app.post(
+            &format!("/api/v1/members/{id}/adjustments"),
+            &app.admin,
+            json!({"points": i + 1, "reason": format!("adjustment {i}")}),
+        )
+        .await
+        .expect(StatusCode::OK);
+    }
+    let (cookie, _) = sign_in(&app, &sms, PHONE).await;
+    let ledger = app.store.ledger(id, 100).expect("ledger");
+    assert_eq!(ledger.len(), 25, "the opening adjustment and 24 more");
+    let first = form(&app, Method::GET, "/m/history", &cookie, &[], HOME).await;
+    assert_eq!(first.text.matches("class=\"entry\"").count(), 20);
+    assert!(first.text.contains("+24 "), "the newest first");
+    let at = first.text.find("id=\"older\" href=\"").expect("a link to older entries") + "id=\"older\" href=\"".len();
+    let older = first.text[at..].split('"').next().expect("href").replace("&amp;", "&");
+    let second = form(&app, Method::GET, &older, &cookie, &[], HOME).await;
+    assert_eq!(second.text.matches("class=\"entry\"").count(), 5);
+    assert!(!second.text.contains("id=\"older\""), "the last page");
+    let bad = form(&app, Method::GET, "/m/history?before=nonsense", &cookie, &[], HOME).await;
+    assert_eq!(location(&bad), "/m/history");
+    // Another member's session sees only their own.
+    let other = "13600001111";
+    member_with(&app, other, 7).await;
+    let (theirs, _) = sign_in(&app, &sms, other).await;
+    let page = form(&app, Method::GET, "/m/history", &theirs, &[], HOME).await;
+    assert_eq!(page.text.matches("class=\"entry\"").count(), 1);
+}
+
+#[tokio::test]
+async fn without_self_enrolment_a_new_number_is_told_to_join_at_a_branch() {
+    use hq_server::store::PolicyStore;
+    let (app, sms, clock) = app_with_sms().await;
+    let mut policy = app.store.current_policy().expect("policy");
+    assert!(policy.self_enrolment, "the initial policy lets members join on their phones");
+    policy.self_enrolment = false;
+    policy.version += 1;
+    policy.effective_from = clock.now();
+    app.store.create_policy(&hq_server::model::Actor::system(), policy).expect("a new version");
+    let (cookie, to) = sign_in(&app, &sms, "13500002222").await;
+    assert_eq!(to, "/m/join");
+    let page = form(&app, Method::GET, "/m/join", &cookie, &[], HOME).await;
+    assert!(page.text.contains("id=\"join-closed\""));
+    let r = form(
+        &app,
+        Method::POST,
+        "/m/join",
+        &cookie,
+        &[("_csrf", &csrf_in(&page.text)), ("name", "林先生"), ("terms", "yes")],
+        HOME,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.store.count_members().expect("count"), 0, "nobody joined");
+}

@@ -68,6 +68,11 @@ pub(super) async fn member_page(state: &AppState, page: &Page, id: &str, flash: 
             div.card { (page.t(C::Points)) b #member-points { (m.points) } }
             div.card { (page.t(C::StoredValue)) b { (m.stored_value.total()) } span.muted { (m.stored_value.principal) " + " (m.stored_value.bonus) } }
             div.card { (page.t(C::Phone)) b { (m.phone.as_ref().map(|p| p.as_str().to_owned()).unwrap_or_default()) } }
+            div.card #member-self-service {
+                (page.t(C::MarketingConsent))
+                b { @match m.marketing_consent { Some(true) => (page.t(C::Yes)), Some(false) => (page.t(C::No)), None => "—" } }
+                span.muted { @if m.code_secret.is_some() { (page.t(C::PhoneCodeActive)) } @else { (page.t(C::PhoneCodeNone)) } }
+            }
         }
         h2 { (page.t(C::Lots)) }
         table { thead { tr { th { (page.t(C::Day)) } th.n { (page.t(C::Points)) } th.n { (page.t(C::Balance)) } th { (page.t(C::Expires)) } } }
