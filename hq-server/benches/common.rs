@@ -59,6 +59,7 @@ async fn start_with(config: Config, dir: tempfile::TempDir) -> Bench {
 
 impl Bench {
     /// Registers and enrols a till over HTTP; returns it and its token.
+    #[allow(dead_code)]
     pub async fn till(&self) -> (TillRef, String) {
         let (_, code) =
             admin::add_till(&*self.store, &Actor::cli(), self.branch, "", std::time::Duration::from_secs(600))

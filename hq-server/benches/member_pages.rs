@@ -31,13 +31,19 @@ fn main() {
         let bench = if on_postgres { common::start_postgres().await } else { common::start().await };
         println!("== HQ on {}", if on_postgres { "PostgreSQL" } else { "SQLite" });
         let store = bench.store.clone();
+        let branch = bench.branch;
         let seeded = Instant::now();
         let (member, token) = tokio::task::spawn_blocking(move || {
             let phone = Phone::parse("13812345678").expect("phone");
             let m = store
                 .create_member(
                     &Actor::cli(),
-                    NewMember { phone: Some(phone.clone()), name: "陈小姐".into(), ..NewMember::default() },
+                    NewMember {
+                        phone: Some(phone.clone()),
+                        name: "陈小姐".into(),
+                        home_branch: Some(branch),
+                        ..NewMember::default()
+                    },
                 )
                 .expect("member");
             for i in 0..entries {

@@ -127,13 +127,15 @@ impl Visitor {
         self.token.as_deref().map(crate::console::csrf_of).unwrap_or_default()
     }
 
-    pub fn check_csrf(&self, posted: &str) -> Result<(), Response> {
+    /// Whether a form's CSRF token is this session's (compared in constant time).
+    pub fn csrf_ok(&self, posted: &str) -> bool {
         let mine = self.csrf();
-        if !mine.is_empty() && auth::constant_time_eq(mine.as_bytes(), posted.as_bytes()) {
-            Ok(())
-        } else {
-            Err(self.problem(StatusCode::FORBIDDEN, M::BadForm))
-        }
+        !mine.is_empty() && auth::constant_time_eq(mine.as_bytes(), posted.as_bytes())
+    }
+
+    /// The answer to a form without this session's CSRF token: nothing was changed.
+    pub fn bad_form(&self) -> Response {
+        self.problem(StatusCode::FORBIDDEN, M::BadForm)
     }
 
     /// A page that says what went wrong, with a way back.

@@ -354,8 +354,8 @@ pub(super) async fn save_profile(
     m: Member,
     axum::Form(f): axum::Form<ProfileForm>,
 ) -> Response {
-    if let Err(r) = m.check_csrf(&f.csrf) {
-        return r;
+    if !m.csrf_ok(&f.csrf) {
+        return m.bad_form();
     }
     let birthday = match f.birthday.trim() {
         "" => None,
@@ -397,8 +397,8 @@ pub(super) async fn lost_card(
     m: Member,
     axum::Form(f): axum::Form<CsrfOnly>,
 ) -> Response {
-    if let Err(r) = m.check_csrf(&f.csrf) {
-        return r;
+    if !m.csrf_ok(&f.csrf) {
+        return m.bad_form();
     }
     let id = m.id;
     match state.db(move |s| s.report_cards_lost(id)).await {

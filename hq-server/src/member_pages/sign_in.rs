@@ -289,8 +289,8 @@ pub(super) struct JoinForm {
 
 pub(super) async fn join(State(state): State<AppState>, v: Visitor, axum::Form(f): axum::Form<JoinForm>) -> Response {
     let Some(token) = v.token.clone() else { return redirect("/m/sign-in") };
-    if let Err(r) = v.check_csrf(&f.csrf) {
-        return r;
+    if !v.csrf_ok(&f.csrf) {
+        return v.bad_form();
     }
     if v.session.as_ref().is_some_and(|s| s.member.is_some()) {
         return redirect("/m/home");
@@ -342,8 +342,8 @@ pub(super) async fn sign_out(
     axum::Form(f): axum::Form<CsrfOnly>,
 ) -> Response {
     let Some(token) = v.token.clone() else { return redirect("/m/sign-in") };
-    if let Err(r) = v.check_csrf(&f.csrf) {
-        return r;
+    if !v.csrf_ok(&f.csrf) {
+        return v.bad_form();
     }
     let hash = auth::token_hash(&token);
     if let Err(e) = state.db(move |s| s.end_member_session(&hash)).await {
@@ -360,8 +360,8 @@ pub(super) async fn sign_out_everywhere(
     m: super::Member,
     axum::Form(f): axum::Form<CsrfOnly>,
 ) -> Response {
-    if let Err(r) = m.check_csrf(&f.csrf) {
-        return r;
+    if !m.csrf_ok(&f.csrf) {
+        return m.bad_form();
     }
     let id = m.id;
     if let Err(e) = state.db(move |s| s.sign_out_everywhere(id)).await {
