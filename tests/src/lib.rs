@@ -205,7 +205,7 @@ impl Drop for Hq {
 }
 
 /// HQ's clock as a till's.
-struct HqClock(Clock);
+pub struct HqClock(pub Clock);
 
 impl pos_app::clock::Clock for HqClock {
     fn now(&self) -> jiff::Timestamp {

@@ -223,3 +223,74 @@ fn the_in_memory_authority_holds_coupons_as_hq_does() {
     }
     assert_eq!(in_memory, at_hq);
 }
+
+/// A rotating code's lookup, each answer as a line: a code of now, of the step before, of two
+/// steps before, a forged one, one naming a number nobody has, and after the secret is replaced
+/// (the member signed out everywhere) the code that was good a moment before.
+fn rotating_transcript(
+    a: &dyn MemberAuthority,
+    m: &MemberSnapshot,
+    secret: &dyn Fn() -> shared::member_code::MemberSecret,
+    now: jiff::Timestamp,
+    rotate: &dyn Fn(),
+) -> Vec<String> {
+    use shared::member_code::{RotatingCode, code_at};
+    let unix = |t: jiff::Timestamp| u64::try_from(t.as_second()).expect("after 1970");
+    let mut out = Vec::new();
+    let look = |out: &mut Vec<String>, what: &str, code: &RotatingCode| {
+        out.push(match a.lookup_rotating(code) {
+            Ok(r) => format!("{what}: {} checked {}", r.member.id == m.id, r.code_checked),
+            Err(e) => format!("{what}: {}", refusal(&e)),
+        })
+    };
+    let at = |secs: i64| code_at(&m.code, &secret(), unix(now - jiff::SignedDuration::from_secs(secs))).expect("code");
+    look(&mut out, "now", &at(0));
+    look(&mut out, "a step before", &at(30));
+    look(&mut out, "two steps before", &at(61));
+    let mut forged = at(0);
+    forged.otp = if forged.otp == "000000" { "111111".into() } else { "000000".into() };
+    look(&mut out, "forged", &forged);
+    let nobody =
+        RotatingCode { member: shared::catalog::MemberCode::parse("8999999999").expect("number"), otp: at(0).otp };
+    look(&mut out, "nobody's number", &nobody);
+    let before = at(0);
+    rotate();
+    look(&mut out, "after signing out everywhere", &before);
+    look(&mut out, "the new secret's", &at(0));
+    out
+}
+
+#[test]
+fn the_in_memory_authority_checks_rotating_codes_as_hq_does() {
+    use hq_server::store::MemberPagesStore as _;
+    let clock = hq_server::clock::Clock::manual(jiff::Timestamp::now());
+    let hq = Hq::start_at(hq_server::demo::DemoOptions::small(), clock.clone());
+    let t = TestTill::enrol(&hq, &hq.code(0, 0));
+    let store = hq.store();
+    let owner = hq.demo.members[0].clone();
+    store.member_code_secret(owner.id).expect("a secret");
+    let real = HqAuthority::for_store(&Store::open(&t.path).expect("till db")).expect("authority");
+    let snapshot =
+        real.lookup(&MemberIdentifier::Phone(Phone::parse(&owner.phone).expect("phone"))).expect("lookup").member;
+    assert!(snapshot.code_secret.is_some(), "HQ sends the secret with the member");
+    let fake = InMemoryAuthority::new();
+    fake.set_clock(HqClock(clock.clone()));
+    fake.add_member(snapshot.clone());
+    let now = clock.now();
+
+    let hq_secret = || store.get_member(owner.id).expect("member").code_secret.expect("secret");
+    let at_hq = rotating_transcript(&real, &snapshot, &hq_secret, now, &|| {
+        store.sign_out_everywhere(owner.id).expect("signed out");
+    });
+    let fake_secret = || fake.member(snapshot.id).and_then(|m| m.code_secret).expect("secret");
+    let in_memory = rotating_transcript(&fake, &snapshot, &fake_secret, now, &|| {
+        let mut rotated = fake.member(snapshot.id).expect("member");
+        rotated.code_secret = Some(shared::member_code::MemberSecret::from_bytes([9; 20]));
+        fake.add_member(rotated);
+    });
+    for (i, (h, f)) in at_hq.iter().zip(&in_memory).enumerate() {
+        println!("{i:2} HQ:        {h}\n   in memory: {f}");
+    }
+    assert_eq!(in_memory, at_hq);
+    assert_eq!(at_hq[0], "now: true checked true");
+}
