@@ -41,9 +41,10 @@ pub enum Command {
         /// Mark the session cookie Secure (when HQ sits behind TLS).
         #[arg(long)]
         secure_cookies: bool,
-        /// How the member pages' text messages go out: `log` (printed on standard error: the demo), `log:FILE`
+        /// How the member pages' text messages go out: `none` (nothing is sent: members cannot sign
+        /// in), `log` (printed on standard error: a demo or a test, never production), `log:FILE`
         /// (also a JSON line per message in FILE), or `http` (a gateway: --sms-url, --sms-template).
-        #[arg(long, env = "TILLPOINT_SMS", default_value = "log")]
+        #[arg(long, env = "TILLPOINT_SMS", default_value = "none")]
         sms: String,
         /// The SMS gateway's URL (with `--sms http`).
         #[arg(long, env = "TILLPOINT_SMS_URL")]
@@ -57,6 +58,10 @@ pub enum Command {
         /// A header for the gateway, `Name: value` (an API key); repeatable.
         #[arg(long = "sms-header", env = "TILLPOINT_SMS_HEADER")]
         sms_headers: Vec<String>,
+        /// A load balancer's address in front of HQ (repeatable): requests from it are counted
+        /// against the client its X-Forwarded-For names.
+        #[arg(long = "trusted-proxy")]
+        trusted_proxies: Vec<std::net::IpAddr>,
     },
     /// Console users.
     User {
@@ -308,6 +313,7 @@ pub fn sms_config(
 ) -> anyhow::Result<crate::sms::SmsConfig> {
     use crate::sms::{HttpSender, LogSender, SmsConfig};
     match kind.split_once(':') {
+        _ if kind == "none" => Ok(SmsConfig::None),
         _ if kind == "log" => Ok(SmsConfig::Log(LogSender::to_stderr())),
         Some(("log", file)) if !file.is_empty() => Ok(SmsConfig::Log(LogSender::to_file(file))),
         _ if kind == "http" => {
@@ -323,7 +329,7 @@ pub fn sms_config(
                 .collect::<anyhow::Result<Vec<_>>>()?;
             Ok(SmsConfig::Http(HttpSender::new(url, template, content_type, headers).map_err(|e| anyhow!(e))?))
         }
-        _ => Err(anyhow!("--sms `{kind}`: log, log:FILE or http")),
+        _ => Err(anyhow!("--sms `{kind}`: none, log, log:FILE or http")),
     }
 }
 
@@ -331,7 +337,16 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let actor = Actor::cli();
     let db = Database { location: Location::parse(&cli.db), audit_key: cli.audit_key.clone() };
     match cli.command {
-        Command::Serve { listen, secure_cookies, sms, sms_url, sms_template, sms_content_type, sms_headers } => {
+        Command::Serve {
+            listen,
+            secure_cookies,
+            sms,
+            sms_url,
+            sms_template,
+            sms_content_type,
+            sms_headers,
+            trusted_proxies,
+        } => {
             let sms = sms_config(&sms, sms_url.as_deref(), &sms_template, &sms_content_type, &sms_headers)?;
             let config = Config {
                 db: db.location.clone(),
@@ -339,6 +354,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 listen,
                 secure_cookies,
                 sms,
+                trusted_proxies,
                 ..Config::default()
             };
             let rt = tokio::runtime::Runtime::new()?;

@@ -86,6 +86,9 @@ pub struct Config {
     /// How text messages (the member pages' sign-in codes) go out.
     pub sms: crate::sms::SmsConfig,
     pub member_sign_in: MemberSignIn,
+    /// Load balancers in front of HQ: a request from one of them is counted against the client
+    /// its `X-Forwarded-For` names (sign-in and text-message limits), not against the balancer.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for Config {
@@ -103,6 +106,7 @@ impl Default for Config {
             clock: Clock::system(),
             sms: crate::sms::SmsConfig::default(),
             member_sign_in: MemberSignIn::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -43,7 +43,7 @@ pub const COLUMNS: [&str; 15] = [
 const REQUIRED: [&str; 6] = ["code", "name", "category", "unit", "retail_price", "vat"];
 
 /// A row that cannot be imported.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RowError {
     /// The line in the file (the header is line 1).
     pub line: u64,

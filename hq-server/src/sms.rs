@@ -76,7 +76,8 @@ impl LogSender {
 impl SmsSender for LogSender {
     fn send<'a>(&'a self, phone: &'a Phone, text: &'a str) -> Sending<'a> {
         Box::pin(async move {
-            tracing::info!(phone = %phone, text, "text message (log sender: not sent to a phone)");
+            // The text (a sign-in code) never goes to the log: only that a message was made.
+            tracing::info!(phone = %phone.masked(), "text message kept by the log sender (not sent to a phone)");
             if self.echo {
                 eprintln!("SMS to {phone} (not sent: the log sender): {text}");
             }
@@ -184,22 +185,31 @@ impl SmsSender for HttpSender {
     }
 }
 
-/// Which sender HQ uses (`hq-server serve --sms …`).
-#[derive(Clone, Debug)]
-pub enum SmsConfig {
-    Log(LogSender),
-    Http(HttpSender),
+/// No gateway configured: nothing is sent, and the member pages say the code could not be sent.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoSender;
+
+impl SmsSender for NoSender {
+    fn send<'a>(&'a self, _: &'a Phone, _: &'a str) -> Sending<'a> {
+        Box::pin(async { Err("no SMS gateway is configured (hq-server serve --sms http …)".to_owned()) })
+    }
 }
 
-impl Default for SmsConfig {
-    fn default() -> Self {
-        SmsConfig::Log(LogSender::default())
-    }
+/// Which sender HQ uses (`hq-server serve --sms …`). By default none: a production HQ never
+/// prints members' sign-in codes where its operators read them; the demo and the tests choose
+/// the log sender.
+#[derive(Clone, Debug, Default)]
+pub enum SmsConfig {
+    #[default]
+    None,
+    Log(LogSender),
+    Http(HttpSender),
 }
 
 impl SmsConfig {
     pub fn sender(&self) -> Arc<dyn SmsSender> {
         match self {
+            SmsConfig::None => Arc::new(NoSender),
             SmsConfig::Log(s) => Arc::new(s.clone()),
             SmsConfig::Http(s) => Arc::new(s.clone()),
         }

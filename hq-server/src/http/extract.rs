@@ -15,17 +15,41 @@ use crate::model::{Actor, Till, TokenLookup, User};
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "tp_session";
 
-/// The client's IP address (`unknown` when the server was not told, as in router tests).
+/// The client's IP address (`unknown` when the server was not told, as in router tests). Behind
+/// a load balancer named in `Config::trusted_proxies`, the client is the right-most address of
+/// `X-Forwarded-For` that is not one of those proxies (what a client writes there itself is to
+/// the left of what the proxies added, so it cannot pose as another address).
 #[derive(Clone, Debug)]
 pub struct ClientAddr(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let addr = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
-        Ok(ClientAddr(addr.unwrap_or_else(|| "unknown".into())))
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        let Some(peer) = peer else { return Ok(ClientAddr("unknown".into())) };
+        Ok(ClientAddr(client_of(peer, &parts.headers, &state.config.trusted_proxies).to_string()))
     }
+}
+
+/// The client behind `peer`: `peer` itself unless it is a trusted proxy, else the right-most
+/// forwarded address that is not one.
+pub fn client_of(
+    peer: std::net::IpAddr,
+    headers: &axum::http::HeaderMap,
+    trusted: &[std::net::IpAddr],
+) -> std::net::IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let forwarded: Vec<std::net::IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse().ok())
+        .collect();
+    forwarded.into_iter().rev().find(|a| !trusted.contains(a)).unwrap_or(peer)
 }
 
 /// The session token from the `Cookie` header, if any.

@@ -52,7 +52,7 @@ pub(crate) struct ErrorBody {
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub config: Arc<Config>,
-    /// The web console's long jobs (imports) and their progress.
+    /// The web console's long jobs (imports) and their progress, kept in the database.
     pub jobs: Arc<crate::console::Jobs>,
     /// Where the member pages' sign-in codes go out.
     pub sms: Arc<dyn crate::sms::SmsSender>,
@@ -61,7 +61,8 @@ pub struct AppState {
 impl AppState {
     pub fn new(store: Arc<dyn Store>, config: Config) -> AppState {
         let sms = config.sms.sender();
-        AppState { store, config: Arc::new(config), jobs: Arc::default(), sms }
+        let jobs = Arc::new(crate::console::Jobs::new(store.clone()));
+        AppState { store, config: Arc::new(config), jobs, sms }
     }
 
     /// Now, by HQ's clock.

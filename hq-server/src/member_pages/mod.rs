@@ -100,6 +100,21 @@ pub fn lang_of(headers: &HeaderMap) -> Lang {
     }
 }
 
+/// Whether a form post came from our own pages: refused when the browser says another site sent
+/// it (`Sec-Fetch-Site: cross-site`) or its `Origin` is not this host (a login CSRF, or other
+/// sites' visitors made to ask for codes from their own addresses).
+pub fn from_our_pages(headers: &HeaderMap) -> bool {
+    if headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site") {
+        return false;
+    }
+    match (headers.get("origin").and_then(|v| v.to_str().ok()), headers.get("host").and_then(|v| v.to_str().ok())) {
+        (Some(origin), Some(host)) if origin != "null" => {
+            origin.split_once("://").map(|(_, rest)| rest.trim_end_matches('/')) == Some(host)
+        }
+        _ => true,
+    }
+}
+
 /// The session cookie with `value` (empty with max-age 0 clears it).
 fn session_cookie(state: &AppState, value: &str, max_age: u64) -> HeaderValue {
     let secure = if state.config.secure_cookies { "; Secure" } else { "" };
@@ -222,6 +237,11 @@ pub fn failed(v: &Visitor, e: AppError) -> Response {
 
 /// The page around a body: title, the language switch, and (signed in) the tabs.
 pub fn layout(v: &Visitor, title: &str, tab: Option<M>, body: Markup) -> Html<String> {
+    layout_with_head(v, title, tab, None, body)
+}
+
+/// The same, with more in the page's head (the member code's reload without script).
+pub fn layout_with_head(v: &Visitor, title: &str, tab: Option<M>, head: Option<Markup>, body: Markup) -> Html<String> {
     let signed_in = v.session.as_ref().is_some_and(|s| s.member.is_some());
     let other = if v.lang == Lang::ZhCn { "en" } else { "zh-CN" };
     Html(html! {
@@ -232,6 +252,7 @@ pub fn layout(v: &Visitor, title: &str, tab: Option<M>, body: Markup) -> Html<St
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · " (v.t(M::Title)) }
                 link rel="stylesheet" href="/m/static/m.css";
+                @if let Some(h) = head { (h) }
             }
             body {
                 header {
@@ -300,8 +321,7 @@ main{padding:12px;max-width:560px;margin:0 auto}
 .muted{color:#5a6478;font-size:14px}
 .error{color:#b00020;font-weight:600}
 .ok{color:#1b7f3b;font-weight:600}
-.bar{height:8px;background:#e6e9f0;border-radius:4px;overflow:hidden;margin:6px 0}
-.bar span{display:block;height:100%;background:#c8102e}
+progress.tier{display:block;width:100%;height:8px;margin:6px 0;accent-color:#c8102e}
 label{display:block;margin:10px 0 4px;font-weight:600}
 input[type=tel],input[type=text],input[type=date],input[inputmode=numeric]{width:100%;font-size:18px;padding:10px;border:1px solid #c5ccd8;border-radius:8px}
 label.check{font-weight:400;display:flex;gap:8px;align-items:flex-start}

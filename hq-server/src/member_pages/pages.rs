@@ -12,16 +12,10 @@ use shared::member::MemberStatus;
 use shared::member_code::{self, MemberSecret};
 
 use super::i18n::M;
-use super::{Member, Visitor, csrf_field, layout, money, raw};
+use super::{Member, Visitor, csrf_field, layout, layout_with_head, money, raw};
 use crate::console::redirect;
 use crate::http::AppState;
 use crate::model::{CouponStatus, MemberRecord, OwnProfile};
-
-mod header_names {
-    /// `Refresh`: reloads a page after some seconds (the member code without script).
-    pub const REFRESH: &str = "refresh";
-}
-use header_names::REFRESH as REFRESH_NAME;
 
 fn kind_word(kind: LedgerKind) -> M {
     match kind {
@@ -89,7 +83,7 @@ pub(super) async fn home(State(state): State<AppState>, m: Member) -> Response {
             h2 { (v.t(M::Tier)) }
             div.big { (home.tier_name) }
             div.muted { (member.name) " · " (v.t(M::CardNumber)) " " (member.code.masked()) }
-            div.bar { span style={ "width:" (percent) "%" } {} }
+            progress.tier value=(percent) max="100" { (percent) "%" }
             div.muted {
                 (v.t(M::Spend12)) " " (home.trailing_spend)
                 br;
@@ -105,8 +99,11 @@ pub(super) async fn home(State(state): State<AppState>, m: Member) -> Response {
             div.big #points-balance { (home.points) }
             div.muted #points-expiry {
                 @match home.next_expiry {
-                    Some((day, n)) => { (v.t(M::ExpiresOn).replace("{n}", &n.to_string()).replace("{day}", &day.to_string())) }
-                    None => { (v.t(M::NoExpiry)) }
+                    // Never more than the balance (a refund's deficit or a hold may take some first).
+                    Some((day, n)) if n.min(home.points) > 0 => {
+                        (v.t(M::ExpiresOn).replace("{n}", &n.min(home.points).to_string()).replace("{day}", &day.to_string()))
+                    }
+                    _ => { (v.t(M::NoExpiry)) }
                 }
             }
         }
@@ -262,14 +259,12 @@ pub(super) async fn code(State(state): State<AppState>, m: Member) -> Response {
             }
         }
     };
-    let mut r = layout(v, v.t(M::MemberCode), Some(M::MemberCode), body).into_response();
-    // Without script, the page reloads itself when the code changes.
-    if let Some(c) = &now
-        && let Ok(h) = axum::http::HeaderValue::from_str(&c.seconds_left.to_string())
-    {
-        r.headers_mut().insert(REFRESH_NAME, h);
-    }
-    r
+    // Without script, the page reloads itself when the code changes (with script, the script
+    // swaps the code in place).
+    let head = now.as_ref().map(|c| {
+        html! { noscript { meta http-equiv="refresh" content=(c.seconds_left); } }
+    });
+    layout_with_head(v, v.t(M::MemberCode), Some(M::MemberCode), head, body).into_response()
 }
 
 /// The code now, for the page's script.

@@ -84,8 +84,12 @@ fn window_start(state: &AppState) -> Timestamp {
 pub(super) async fn send_code(
     State(state): State<AppState>,
     v: Visitor,
+    headers: axum::http::HeaderMap,
     axum::Form(f): axum::Form<PhoneForm>,
 ) -> Response {
+    if !super::from_our_pages(&headers) {
+        return v.bad_form();
+    }
     let Ok(phone) = Phone::parse(&f.phone) else {
         let typed: String = f.phone.chars().take(20).collect();
         return (StatusCode::UNPROCESSABLE_ENTITY, phone_page(&v, &typed, Some(M::BadPhone))).into_response();
@@ -113,7 +117,7 @@ pub(super) async fn send_code(
     let limits = state.config.member_sign_in.clone();
     let keys = vec![
         (format!("sms-phone:{phone}"), limits.codes_per_phone),
-        (format!("sms-ip:{}", v.from), limits.codes_per_address),
+        (format!("sms-ip:{}", address_key(&v.from)), limits.codes_per_address),
         (format!("sms-prefix:{}", &phone.as_str()[..7]), limits.codes_per_prefix),
     ];
     match state.db(move |s| s.reserve_attempt(&keys, since, s.now())).await {
@@ -154,6 +158,21 @@ pub(super) async fn send_code(
     code_page(&v, &phone, None).into_response()
 }
 
+/// The address codes are counted under: an IPv4 address, or an IPv6 address's /64 (one
+/// subscriber's network, which holds 2^64 addresses).
+fn address_key(from: &str) -> String {
+    match from.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(a)) => match a.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = a.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+        _ => from.to_owned(),
+    }
+}
+
 /// How a code is kept: the hash of the number and the code.
 fn code_hash(phone: &Phone, code: &str) -> String {
     auth::token_hash(&format!("member-sign-in:{phone}:{code}"))
@@ -175,8 +194,12 @@ pub(super) struct CodeForm {
 pub(super) async fn check_code(
     State(state): State<AppState>,
     v: Visitor,
+    headers: axum::http::HeaderMap,
     axum::Form(f): axum::Form<CodeForm>,
 ) -> Response {
+    if !super::from_our_pages(&headers) {
+        return v.bad_form();
+    }
     let Ok(phone) = Phone::parse(&f.phone) else {
         return (StatusCode::UNPROCESSABLE_ENTITY, phone_page(&v, "", Some(M::BadPhone))).into_response();
     };

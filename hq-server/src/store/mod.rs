@@ -214,7 +214,7 @@ pub enum ImportBrand {
 }
 
 /// What an import did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ImportSummary {
     pub created: u64,
     pub updated: u64,
@@ -426,6 +426,30 @@ pub trait MemberPagesStore {
     fn member_history(&self, member: MemberId, before: Option<&str>, limit: u32) -> StoreResult<HistoryPage>;
 }
 
+/// The console's long jobs (CSV imports): their progress and outcome, kept where every HQ
+/// process reads them.
+pub trait JobStore {
+    fn create_job(&self, id: &str, owner: i64, kind: &str) -> StoreResult<()>;
+    /// The job's progress now (also marks it alive).
+    fn job_progress(&self, id: &str, phase: &str, done: u64, steps: Option<u64>) -> StoreResult<()>;
+    /// The job's outcome, as JSON; it has ended.
+    fn finish_job(&self, id: &str, outcome: &str) -> StoreResult<()>;
+    /// The job `id` if `owner` started it (jobs ended more than an hour ago are forgotten).
+    fn job(&self, id: &str, owner: i64) -> StoreResult<Option<JobRow>>;
+}
+
+/// A console job as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobRow {
+    pub kind: String,
+    pub phase: String,
+    pub done: u64,
+    pub steps: Option<u64>,
+    /// JSON, once ended.
+    pub outcome: Option<String>,
+    pub updated_at: Timestamp,
+}
+
 /// The tills' sync: event ingest, change feed, sync health, and the sales ingested.
 pub trait SyncStore {
     /// Applies one pushed batch in one transaction. `verdicts[i]` is the stateless check of
@@ -490,6 +514,7 @@ pub trait Store:
     + CouponStore
     + MemberStore
     + MemberPagesStore
+    + JobStore
     + SyncStore
     + ReportStore
     + AuditStore
@@ -508,6 +533,7 @@ impl<
         + CouponStore
         + MemberStore
         + MemberPagesStore
+        + JobStore
         + SyncStore
         + ReportStore
         + AuditStore

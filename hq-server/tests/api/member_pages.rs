@@ -27,13 +27,29 @@ async fn app_with_sms() -> (TestApp, LogSender, Clock) {
 
 /// A form post (or a get, without fields) as a phone's browser sends it, from `from`.
 async fn form(app: &TestApp, method: Method, uri: &str, cookie: &str, fields: &[(&str, &str)], from: [u8; 4]) -> Reply {
+    form_with(app, method, uri, cookie, fields, std::net::SocketAddr::from((from, 40000)), &[]).await
+}
+
+/// The same from any address, with more headers.
+async fn form_with(
+    app: &TestApp,
+    method: Method,
+    uri: &str,
+    cookie: &str,
+    fields: &[(&str, &str)],
+    from: std::net::SocketAddr,
+    headers: &[(&str, &str)],
+) -> Reply {
     let body = fields.iter().map(|(k, v)| format!("{k}={}", url_escape(v))).collect::<Vec<_>>().join("&");
     let mut b = Request::builder().method(method).uri(uri).header("content-type", "application/x-www-form-urlencoded");
     if !cookie.is_empty() {
         b = b.header("cookie", cookie);
     }
+    for (name, value) in headers {
+        b = b.header(*name, *value);
+    }
     let mut req = b.body(Body::from(body)).expect("request");
-    req.extensions_mut().insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((from, 40000))));
+    req.extensions_mut().insert(axum::extract::ConnectInfo(from));
     let resp = app.router.clone().oneshot(req).await.expect("response");
     let status = resp.status();
     let headers = resp.headers().clone();
@@ -125,6 +141,7 @@ async fn an_unknown_number_gets_the_same_page_as_a_members_and_may_join() {
     let stranger = "13700002222";
     let unknown = form(&app, Method::POST, "/m/sign-in/code", "", &[("phone", stranger)], HOME).await;
     assert_eq!(known.status, unknown.status);
+    assert_eq!(known.headers.len(), unknown.headers.len());
     assert_eq!(
         known.text.replace("139****1111", "X").replace(PHONE, "N"),
         unknown.text.replace("137****2222", "X").replace(stranger, "N")
@@ -220,7 +237,8 @@ async fn the_rotating_code_is_checked_by_a_tills_lookup_and_dies_with_sign_out_e
     let (cookie, _) = sign_in(&app, &sms, PHONE).await;
     let page = form(&app, Method::GET, "/m/code", &cookie, &[], HOME).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.headers.get("refresh").is_some(), "without script the page reloads with the code");
+    assert!(page.text.contains("<noscript><meta http-equiv=\"refresh\""), "without script the page reloads");
+    assert!(page.headers.get("refresh").is_none(), "with script it does not: the script swaps the code in");
     let code_of = |text: &str| {
         let at = text.find("data-code=\"").expect("a code") + "data-code=\"".len();
         text[at..at + 18].to_owned()
@@ -489,4 +507,127 @@ async fn without_self_enrolment_a_new_number_is_told_to_join_at_a_branch() {
     .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(app.store.count_members().expect("count"), 0, "nobody joined");
+}
+
+#[tokio::test]
+async fn a_new_phone_number_ends_the_old_handsets_session_and_its_codes() {
+    let (app, sms, _) = app_with_sms().await;
+    let branch = app.branch("B001").await;
+    let (id, number) = member_with(&app, PHONE, 0).await;
+    let (cookie, _) = sign_in(&app, &sms, PHONE).await;
+    let text = form(&app, Method::GET, "/m/code", &cookie, &[], HOME).await.text;
+    let at = text.find("data-code=\"").expect("a code") + "data-code=\"".len();
+    let code = text[at..at + 18].to_owned();
+    // The phone was stolen: a branch gives the member their new number.
+    app.patch(&format!("/api/v1/members/{id}"), &app.admin, json!({"phone": "13900002222"}))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(location(&form(&app, Method::GET, "/m/home", &cookie, &[], HOME).await), "/m/sign-in");
+    let (_, token) = app.enrolled_till(branch).await;
+    let r = till_post(
+        &app,
+        &token,
+        "/api/v1/till/members/lookup",
+        json!({"by": {"by": "code", "value": number}, "rotating_code": code}),
+    )
+    .await;
+    assert_eq!(r.expect(StatusCode::CONFLICT).error_code(), "member_code_not_valid");
+}
+
+#[tokio::test]
+async fn forms_from_another_site_or_without_their_token_change_nothing() {
+    let (app, sms, _) = app_with_sms().await;
+    let (id, _) = member_with(&app, PHONE, 0).await;
+    let from = std::net::SocketAddr::from(([10, 0, 0, 8], 40000));
+    for headers in
+        [&[("sec-fetch-site", "cross-site")][..], &[("origin", "https://evil.example"), ("host", "hq.example")][..]]
+    {
+        let r = form_with(&app, Method::POST, "/m/sign-in/code", "", &[("phone", PHONE)], from, headers).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{headers:?}");
+    }
+    assert!(sms.sent().is_empty(), "nothing was sent for another site");
+    let same = [("origin", "http://hq.example"), ("host", "hq.example"), ("sec-fetch-site", "same-origin")];
+    let r = form_with(&app, Method::POST, "/m/sign-in/code", "", &[("phone", PHONE)], from, &same).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let (cookie, _) = sign_in(&app, &sms, PHONE).await;
+    for uri in ["/m/sign-out", "/m/lost-card", "/m/sign-out-everywhere", "/m/profile"] {
+        let r = form(&app, Method::POST, uri, &cookie, &[("name", "x")], HOME).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{uri} without its token");
+    }
+    let m = app.store.get_member(id).expect("member");
+    assert!(m.cards.iter().all(|c| c.status == hq_server::model::CardStatus::Active), "no card reported lost");
+    assert_eq!(form(&app, Method::GET, "/m/home", &cookie, &[], HOME).await.status, StatusCode::OK, "still signed in");
+}
+
+#[tokio::test]
+async fn codes_are_limited_per_number_prefix_and_per_ipv6_network() {
+    let sms = LogSender::default();
+    let s = sms.clone();
+    let app = crate::helpers::spawn_app_with(move |cfg| {
+        cfg.sms = hq_server::sms::SmsConfig::Log(s);
+        cfg.member_sign_in.codes_per_prefix = 3;
+        cfg.member_sign_in.codes_per_address = 2;
+    })
+    .await;
+    // Three numbers of one block, from three addresses: the fourth is refused.
+    for (i, n) in ["13512340001", "13512340002", "13512340003", "13512340004"].into_iter().enumerate() {
+        let r = form(&app, Method::POST, "/m/sign-in/code", "", &[("phone", n)], [10, 3, 0, i as u8]).await;
+        assert_eq!(r.status == StatusCode::OK, i < 3, "{n}");
+    }
+    // Two addresses of one IPv6 /64 are one address.
+    let v6 =
+        |last: u16| std::net::SocketAddr::from((std::net::Ipv6Addr::new(0x2408, 0x8207, 1, 2, 0, 0, 0, last), 40000));
+    for (i, n) in ["13600000001", "13700000002", "13800000003"].into_iter().enumerate() {
+        let r = form_with(&app, Method::POST, "/m/sign-in/code", "", &[("phone", n)], v6(i as u16 + 1), &[]).await;
+        assert_eq!(r.status == StatusCode::OK, i < 2, "{n}");
+    }
+}
+
+#[tokio::test]
+async fn behind_a_trusted_balancer_the_forwarded_client_is_counted() {
+    let balancer = std::net::IpAddr::from([10, 0, 0, 1]);
+    let sms = LogSender::default();
+    let s = sms.clone();
+    let app = crate::helpers::spawn_app_with(move |cfg| {
+        cfg.sms = hq_server::sms::SmsConfig::Log(s);
+        cfg.member_sign_in.codes_per_address = 2;
+        cfg.trusted_proxies = vec![balancer];
+    })
+    .await;
+    let via = std::net::SocketAddr::from((balancer, 40000));
+    // Different clients behind the balancer are counted apart...
+    for (i, n) in ["13600000011", "13600000012", "13600000013"].into_iter().enumerate() {
+        let client = format!("203.0.113.{i}");
+        let r =
+            form_with(&app, Method::POST, "/m/sign-in/code", "", &[("phone", n)], via, &[("x-forwarded-for", &client)])
+                .await;
+        assert_eq!(r.status, StatusCode::OK, "{n}");
+    }
+    // ...and one client cannot pose as others by writing its own X-Forwarded-For.
+    for (i, n) in ["13700000011", "13700000012", "13700000013"].into_iter().enumerate() {
+        let forged = format!("198.51.100.{i}, 203.0.113.9");
+        let r =
+            form_with(&app, Method::POST, "/m/sign-in/code", "", &[("phone", n)], via, &[("x-forwarded-for", &forged)])
+                .await;
+        assert_eq!(r.status == StatusCode::OK, i < 2, "{n}");
+    }
+}
+
+#[tokio::test]
+async fn without_a_configured_gateway_no_code_is_sent_and_the_page_says_so() {
+    let app = crate::helpers::spawn_app().await;
+    let r = form(&app, Method::POST, "/m/sign-in/code", "", &[("phone", PHONE)], HOME).await;
+    assert_eq!(r.status, StatusCode::BAD_GATEWAY);
+    let log = hq_server::store::MemberPagesStore::sms_log(&*app.store, None, 1).expect("log");
+    assert!(log[0].outcome.contains("no SMS gateway"), "{}", log[0].outcome);
+}
+
+#[tokio::test]
+async fn the_tier_bar_shows_the_share_of_the_next_tiers_spend_reached() {
+    let (app, sms, _) = app_with_sms().await;
+    member_with(&app, PHONE, 0).await;
+    let (cookie, _) = sign_in(&app, &sms, PHONE).await;
+    let home = form(&app, Method::GET, "/m/home", &cookie, &[], HOME).await;
+    assert!(home.text.contains("<progress class=\"tier\" value=\"0\" max=\"100\">"), "no spend yet: {}", home.text);
+    assert!(home.text.contains("id=\"to-next\""), "what the next tier takes");
 }

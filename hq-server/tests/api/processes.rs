@@ -368,3 +368,80 @@ async fn postgres_dropping_every_connection_mid_burst_loses_nothing() {
     assert_eq!(statuses(&r), ["accepted"]);
     eprintln!("{kills} drops, {killed} connections, {} pushes answered 503 and resent", refused.load(Ordering::SeqCst));
 }
+
+/// A console CSV import started through one process is followed to its end on the other: the
+/// job's progress and outcome are in the database, so no sticky sessions are needed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_console_import_started_at_one_process_is_followed_at_the_other() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = TestDb::new(dir.path());
+    let _seeded = tokio::task::spawn_blocking({
+        let (location, key) = (db.location.clone(), db.audit_key.clone());
+        move || seeded(&location, &key)
+    })
+    .await
+    .expect("join");
+    let (a, b) = (HqProcess::start(&db), HqProcess::start(&db));
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let login = client
+        .post(format!("{}/api/v1/session", a.url))
+        .json(&json!({"username": "root", "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .expect("login");
+    let cookie = login.headers()["set-cookie"].to_str().expect("cookie").split(';').next().expect("pair").to_owned();
+    let categories: Value = client
+        .get(format!("{}/api/v1/categories", b.url))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("categories")
+        .json()
+        .await
+        .expect("json");
+    let category = categories[0]["code"].as_str().expect("a category code").to_owned();
+    let page = client
+        .get(format!("{}/console/catalog", a.url))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("catalog page")
+        .text()
+        .await
+        .expect("html");
+    let marker = "/console/catalog/import?_csrf=";
+    let at = page.find(marker).expect("the import form") + marker.len();
+    let csrf: String = page[at..].chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+    let mut csv = String::from("code,name,category,unit,retail_price,vat\n");
+    for i in 0..300 {
+        csv.push_str(&format!("TWO-{i:04},两边商品{i},{category},个,{}.50,13\n", i % 50 + 1));
+    }
+    let boundary = "tillpoint-boundary-7";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"p.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n"
+    );
+    let started = client
+        .post(format!("{}/console/catalog/import?_csrf={csrf}", a.url))
+        .header("cookie", &cookie)
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await
+        .expect("import");
+    assert_eq!(started.status().as_u16(), 303, "{}", started.text().await.unwrap_or_default());
+    let job = started.headers()["location"].to_str().expect("location").to_owned();
+    assert!(job.starts_with("/console/jobs/job_"), "{job}");
+    // Followed at B until it ends.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let ended = loop {
+        let r = client.get(format!("{}{job}", b.url)).header("cookie", &cookie).send().await.expect("job page");
+        assert_eq!(r.status().as_u16(), 200, "B knows the job A runs");
+        let html = r.text().await.expect("html");
+        if html.contains("id=\"import-result\"") {
+            break html;
+        }
+        assert!(std::time::Instant::now() < deadline, "the import did not end: {html}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert!(ended.contains("class=\"ok\"") && ended.contains("300"), "{ended}");
+}

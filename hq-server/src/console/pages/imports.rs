@@ -67,19 +67,23 @@ pub(super) fn import_failure(e: crate::import::CsvError) -> String {
 pub(super) const IMPORT_BYTES: usize = 256 * 1024 * 1024;
 
 /// Starts an import as a job and sends the user to its page.
-pub(super) fn start_import(
+pub(super) async fn start_import(
     state: &AppState,
     page: &Page,
     kind: JobKind,
     import: impl FnOnce(&dyn crate::store::Store, &indicatif::ProgressBar) -> Result<JobOutcome, crate::import::CsvError>
     + Send
     + 'static,
-) -> Response {
+) -> Result<Response, ConsoleError> {
     let store = state.store.clone();
-    let id = state.jobs.start(page.me.user.id, kind, move |progress| {
-        import(&*store, progress).unwrap_or_else(|e| Err(import_failure(e)))
-    });
-    redirect(&format!("/console/jobs/{id}"))
+    let id = state
+        .jobs
+        .start(page.me.user.id, kind, move |progress| {
+            import(&*store, progress).unwrap_or_else(|e| Err(import_failure(e)))
+        })
+        .await
+        .map_err(|e| ConsoleError::App(e, page.lang))?;
+    Ok(redirect(&format!("/console/jobs/{id}")))
 }
 
 pub(super) async fn import_catalog(
@@ -90,9 +94,10 @@ pub(super) async fn import_catalog(
 ) -> Result<Response, ConsoleError> {
     let bytes = read_upload(&page, &token, form).await?;
     let actor = page.me.actor();
-    Ok(start_import(&state, &page, JobKind::CatalogImport, move |s, progress| {
+    start_import(&state, &page, JobKind::CatalogImport, move |s, progress| {
         Ok(Ok(crate::import::import_products(s, &actor, &bytes, progress)?))
-    }))
+    })
+    .await
 }
 
 pub(super) async fn import_members(
@@ -103,14 +108,20 @@ pub(super) async fn import_members(
 ) -> Result<Response, ConsoleError> {
     let bytes = read_upload(&page, &token, form).await?;
     let actor = page.me.actor();
-    Ok(start_import(&state, &page, JobKind::MemberImport, move |s, progress| {
+    start_import(&state, &page, JobKind::MemberImport, move |s, progress| {
         Ok(Ok(crate::member_import::import_members(s, &actor, &bytes, progress)?))
-    }))
+    })
+    .await
 }
 
 /// A job's page: its progress while it runs (the page reloads itself), then what it did.
 pub(super) async fn job(State(state): State<AppState>, page: Page, Path(id): Path<String>) -> PageResult {
-    let view = state.jobs.view(&id, page.me.user.id).ok_or(ConsoleError::NotFound(page.lang))?;
+    let view = state
+        .jobs
+        .view(&id, page.me.user.id)
+        .await
+        .map_err(|e| ConsoleError::App(e, page.lang))?
+        .ok_or(ConsoleError::NotFound(page.lang))?;
     let (menu, title, back) = match view.kind {
         JobKind::CatalogImport => (Menu::Catalog, page.t(C::Catalog), "/console/catalog"),
         JobKind::MemberImport => (Menu::Members, page.t(C::Members), "/console/members"),

@@ -71,6 +71,7 @@ pub const TABLES: &[&str] = &[
     "member_sessions",
     "sign_in_codes",
     "sms_log",
+    "console_jobs",
 ];
 
 /// Rows per `INSERT` (PostgreSQL takes at most 65,535 parameters in one statement).

@@ -48,7 +48,7 @@ fn member_of(c: &Conn<'_>, id: MemberId) -> StoreResult<MemberRecord> {
 }
 
 /// Gives the member a new code secret and sends it to their tills.
-fn put_secret(
+pub(crate) fn put_secret(
     c: &Conn<'_>,
     key: &crate::audit::AuditKey,
     m: &MemberRecord,
@@ -165,7 +165,13 @@ impl MemberPagesStore for SqlStore {
     fn member_session(&self, token_hash: &str) -> StoreResult<Option<MemberSession>> {
         self.read(|c| {
             let row: Option<(String, Option<String>, i64)> = c
-                .prepare_cached("SELECT phone, member_id, expires_at FROM member_sessions WHERE token_hash = ?1 AND expires_at > ?2")?
+                // A member's session holds only while the number it signed in with is still the
+                // member's (staff changed it after a phone was lost: the old handset is out).
+                .prepare_cached(
+                    "SELECT s.phone, s.member_id, s.expires_at FROM member_sessions s
+                     LEFT JOIN members m ON m.id = s.member_id
+                     WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND (s.member_id IS NULL OR m.phone = s.phone)",
+                )?
                 .query_row(params![token_hash, micros(self.now())], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                 .optional()?;
             let Some((phone, member, expires)) = row else { return Ok(None) };

@@ -335,7 +335,16 @@ impl MemberStore for SqlStore {
                 )?;
             }
             tx.execute("UPDATE members SET updated_at = ?2 WHERE id = ?1", params![id.to_string(), micros(now)])?;
-            let after = Self::member_or_404(tx, id)?;
+            let mut after = Self::member_or_404(tx, id)?;
+            if after.phone != before.phone {
+                // A new number (a phone lost or stolen): the old handset's sessions end and every
+                // code it could show stops working.
+                tx.execute("DELETE FROM member_sessions WHERE member_id = ?1", [id.to_string()])?;
+                if before.code_secret.is_some() {
+                    super::member_pages::put_secret(tx, &self.audit_key, &after, "rotate_code_secret", now)?;
+                    after = Self::member_or_404(tx, id)?;
+                }
+            }
             append_audit(
                 tx,
                 &self.audit_key,
