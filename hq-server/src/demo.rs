@@ -562,8 +562,28 @@ pub fn seed(store: &dyn Store, options: &DemoOptions) -> StoreResult<DemoSummary
         });
     }
     store.import_members(&actor, more, &|_| {})?;
+    // Who shops in the past sales: every member, the named ones (who are tried at the tills and
+    // on the member pages) about a third of the time, so the member analysis has a chain's worth
+    // of members and the named ones a history to show.
+    let others: Vec<DemoMember> = store
+        .list_members("", options.members + 10)?
+        .into_iter()
+        .filter(|m| !members.iter().any(|n| n.id == m.id))
+        .map(|m| DemoMember {
+            id: m.id,
+            code: m.code.as_str().to_owned(),
+            phone: m.phone.map(|p| p.as_str().to_owned()).unwrap_or_default(),
+            name: m.name,
+            tier: m.tier,
+            uid: None,
+            points: 0,
+        })
+        .collect();
+    let repeat = (others.len() / (2 * members.len().max(1))).max(1);
+    let shoppers: Vec<DemoMember> =
+        members.iter().flat_map(|m| std::iter::repeat_n(m.clone(), repeat)).chain(others).collect();
     let history_sales =
-        crate::demo_history::seed(store, &actor, &branches, &members, options.history_days, options.seed)?;
+        crate::demo_history::seed(store, &actor, &branches, &shoppers, options.history_days, options.seed)?;
     if options.promotions {
         seed_promotions(store, &actor, &category_ids)?;
     }

@@ -19,6 +19,7 @@
 //! the hash chain; [`import`] and [`demo`] fill the catalog.
 
 pub mod admin;
+pub mod analysis;
 pub mod audit;
 pub mod auth;
 pub mod authz;

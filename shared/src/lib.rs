@@ -14,9 +14,11 @@
 //! - [`shift`]: cash, the blind count, X and Z reports, day end;
 //! - [`receipt`]: the receipt document and its text layout;
 //! - [`branch`], [`staff`]: what HQ tells tills about the shop and its people;
+//! - [`analysis`]: RFM segments and the 80/20 curve of members' spend;
 //! - [`sync`]: the till ↔ HQ messages; [`ids`]: identifiers; [`lang`]: zh-CN and English.
 #![deny(clippy::float_arithmetic, clippy::float_cmp, clippy::cast_precision_loss)]
 
+pub mod analysis;
 pub mod branch;
 pub mod card_data;
 pub mod catalog;

@@ -216,6 +216,7 @@ pub enum Menu {
     Promotions,
     Coupons,
     Finance,
+    Analysis,
     Audit,
     Users,
 }
@@ -233,6 +234,13 @@ pub fn layout(page: &Page, on: Menu, title: &str, body: Markup) -> Response {
         // Campaigns carry chain-wide counts and money: not a branch manager's page.
         (Menu::Coupons, C::CouponCampaigns, "/console/coupons", role != Role::BranchManager),
         (Menu::Finance, C::Finance, "/console/finance", role != Role::Marketing),
+        // Member-level: for those who may see members.
+        (
+            Menu::Analysis,
+            C::Analysis,
+            "/console/analysis",
+            matches!(role, Role::Admin | Role::Finance | Role::Marketing),
+        ),
         (Menu::Audit, C::Audit, "/console/audit", matches!(role, Role::Admin | Role::Finance)),
         (Menu::Users, C::Users, "/console/users", role == Role::Admin),
     ];

@@ -1,6 +1,7 @@
 //! The HTTP API under `/api/v1`: one module per resource, each with its `router()`, merged once
 //! here with the OpenAPI document they describe. The web console (issue 9) mounts beside it.
 
+pub(crate) mod analysis;
 mod audit;
 mod branches;
 mod catalog;
@@ -110,7 +111,7 @@ impl AppState {
         (name = "health"), (name = "session"), (name = "users"), (name = "branches"), (name = "tills"),
         (name = "staff"), (name = "catalog"), (name = "sync"), (name = "audit"), (name = "sales"),
         (name = "till members"), (name = "members"), (name = "policy"), (name = "promotions"),
-        (name = "coupons"), (name = "reports")
+        (name = "coupons"), (name = "reports"), (name = "analysis")
     )
 )]
 struct ApiDoc;
@@ -159,7 +160,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(policy::router())
         .merge(promotions::router())
         .merge(coupons::router())
-        .merge(reports::router());
+        .merge(reports::router())
+        .merge(analysis::router());
     let (router, mut api) = router.split_for_parts();
     ErrorResponses.modify(&mut api);
     PathParameters.modify(&mut api);

@@ -426,6 +426,21 @@ pub trait MemberPagesStore {
     fn member_history(&self, member: MemberId, before: Option<&str>, limit: u32) -> StoreResult<HistoryPage>;
 }
 
+/// Member analysis (RFM, 80/20): what each member bought in a period.
+pub trait AnalysisStore {
+    /// Every member who bought in `from..=to` (at one branch or all): last day, sales, spend net of
+    /// refunds, with their code and name.
+    fn member_activity(&self, branch: Option<BranchId>, from: Date, to: Date) -> StoreResult<Vec<ActivityRow>>;
+}
+
+/// One member's purchases in a period, and who they are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActivityRow {
+    pub activity: shared::analysis::MemberActivity,
+    pub code: String,
+    pub name: String,
+}
+
 /// The console's long jobs (CSV imports): their progress and outcome, kept where every HQ
 /// process reads them.
 pub trait JobStore {
@@ -515,6 +530,7 @@ pub trait Store:
     + MemberStore
     + MemberPagesStore
     + JobStore
+    + AnalysisStore
     + SyncStore
     + ReportStore
     + AuditStore
@@ -534,6 +550,7 @@ impl<
         + MemberStore
         + MemberPagesStore
         + JobStore
+        + AnalysisStore
         + SyncStore
         + ReportStore
         + AuditStore

@@ -101,6 +101,8 @@ async fn the_openapi_document_is_3_1_and_covers_every_route() {
         ("/api/v1/policies/current", "get"),
         ("/api/v1/policies/preview", "post"),
         ("/api/v1/reports/{kind}", "get"),
+        ("/api/v1/analysis/rfm", "get"),
+        ("/api/v1/analysis/rfm/members", "get"),
         ("/api/v1/promotions", "get"),
         ("/api/v1/promotions", "post"),
         ("/api/v1/promotions/set", "get"),

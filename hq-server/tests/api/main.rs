@@ -1,6 +1,7 @@
 //! The API through the real router (and, in `server`, a real server on port 0).
 
 mod accounts;
+mod analysis;
 mod audit;
 mod authorization;
 mod branches_and_tills;

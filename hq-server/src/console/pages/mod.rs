@@ -1,6 +1,7 @@
 //! The console's pages: the dashboard and its drill-down, branches and tills, the catalog,
 //! members, the member policy, promotions, finance reports and the audit log.
 
+mod analysis;
 mod audit;
 mod branches;
 mod catalog;
@@ -65,6 +66,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/coupons/{id}/issue", post(coupons::issue))
         .route("/console/coupons/{id}/end", post(coupons::end))
         .route("/console/finance", get(finance::finance))
+        .route("/console/analysis", get(analysis::analysis))
         .route("/console/audit", get(audit::audit))
         .route("/console/users", get(users::users).post(users::add_user))
         .route("/console/users/{id}", post(users::toggle_user))

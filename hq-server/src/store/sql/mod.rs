@@ -14,6 +14,7 @@
 //! Every call blocks; the HTTP layer runs them on the blocking pool.
 
 mod accounts;
+mod analysis;
 mod audit_log;
 mod branches;
 mod catalog;

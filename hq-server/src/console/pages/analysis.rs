@@ -1,0 +1,71 @@
+//! Member analysis (会员分析): RFM segments of the members who bought in a period with what each
+//! spent, the 80/20 curve, and a segment's members with their scores and a CSV of them for a
+//! coupon campaign (the API's file).
+
+use axum::extract::{Query, State};
+use maud::html;
+use shared::analysis::Segment;
+
+use crate::console::{C, ConsoleError, Menu, Page, PageResult, layout, yuan};
+use crate::http::AppState;
+use crate::http::analysis::AnalysisParams;
+
+fn bp(b: i64) -> String {
+    format!("{}.{:02} %", b / 100, b % 100)
+}
+
+pub(super) async fn analysis(State(state): State<AppState>, page: Page, Query(p): Query<AnalysisParams>) -> PageResult {
+    let (from, to, mut members) =
+        crate::http::analysis::scored(&state, &p).await.map_err(|e| ConsoleError::App(e, page.lang))?;
+    let report = crate::analysis::report(&members, from, to);
+    let segment = p.segment.as_deref().and_then(Segment::parse);
+    members.sort_by(|a, b| b.spend.cmp(&a.spend).then_with(|| a.code.cmp(&b.code)));
+    let shown: Vec<_> = match segment {
+        Some(s) => members.iter().filter(|m| m.segment == s.code()).take(500).collect(),
+        None => Vec::new(),
+    };
+    let branches = state.db(|s| s.list_branches()).await?;
+    let query = |seg: &str| {
+        let mut q = format!("from={from}&to={to}&segment={seg}");
+        if let Some(b) = p.branch_id {
+            q.push_str(&format!("&branch_id={b}"));
+        }
+        q
+    };
+    let body = html! {
+        form.inline method="get" {
+            label { (page.t(C::From)) input type="date" name="from" value=(from); }
+            label { (page.t(C::To)) input type="date" name="to" value=(to); }
+            label { (page.t(C::Branch)) select name="branch_id" {
+                option value="" { (page.t(C::AllBranches)) }
+                @for b in &branches { option value=(b.id.0) selected[p.branch_id == Some(b.id.0)] { (b.code) " " (b.name) } }
+            } }
+            button type="submit" { (page.t(C::Show)) }
+        }
+        p.muted { (page.t(C::RfmHelp)) }
+        table #segments {
+            thead { tr { th { (page.t(C::Segment)) } th.n { (page.t(C::Members)) } th.n { (page.t(C::Spend)) } th.n { (page.t(C::Share)) } th {} } }
+            tbody { @for s in &report.segments { tr data-segment=(s.segment) {
+                td { a href={ "/console/analysis?" (query(&s.segment)) } { (s.name) } }
+                td.n { (s.members) } td.n { (yuan(s.spend)) } td.n { (bp(s.share_bp)) }
+                td { a href={ "/api/v1/analysis/rfm/members?format=csv&" (query(&s.segment)) } { "CSV" } }
+            } } }
+        }
+        h2 { (page.t(C::Pareto)) }
+        table #pareto {
+            thead { tr { th { (page.t(C::TopMembers)) } @for pt in &report.pareto { th.n { (bp(pt.members_bp.0)) } } } }
+            tbody { tr { td { (page.t(C::ShareOfSales)) } @for pt in &report.pareto { td.n { (bp(pt.sales_bp.0)) } } } }
+        }
+        @if let Some(s) = segment {
+            h2 #segment-members { (s.name_zh()) " · " (shown.len()) }
+            table #members {
+                thead { tr { th { (page.t(C::Code)) } th { (page.t(C::Name)) } th.n { "R" } th.n { "F" } th.n { "M" } th { (page.t(C::Day)) } th.n { (page.t(C::Orders)) } th.n { (page.t(C::Spend)) } } }
+                tbody { @for m in &shown { tr {
+                    td { (m.code) } td { (m.name) } td.n { (m.r) } td.n { (m.f) } td.n { (m.m) }
+                    td { (m.last_day) } td.n { (m.orders) } td.n { (yuan(m.spend)) }
+                } } }
+            }
+        }
+    };
+    Ok(layout(&page, Menu::Analysis, &format!("{} · {} – {}", page.t(C::Analysis), from, to), body))
+}

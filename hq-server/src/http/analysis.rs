@@ -1,0 +1,111 @@
+//! Member analysis (会员分析) for marketing: RFM segments and the 80/20 curve over the members who
+//! bought in a period, and each segment's members as JSON or as the CSV a coupon campaign's
+//! issue takes. Member-level, so for those who may see members (not branch managers).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+use jiff::civil::Date;
+use serde::Deserialize;
+use shared::analysis::Segment;
+use shared::ids::BranchId;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::AppState;
+use crate::analysis::{RfmReport, ScoredMember};
+use crate::error::{ApiQuery, AppError};
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AnalysisParams {
+    /// First business day (default: 364 days before `to`).
+    #[param(value_type = Option<String>, format = Date)]
+    pub from: Option<Date>,
+    /// Last business day, from which recency counts (default: the chain's today).
+    #[param(value_type = Option<String>, format = Date)]
+    pub to: Option<Date>,
+    /// Only sales at this branch.
+    pub branch_id: Option<i64>,
+    /// A segment's members only (`important_value`, … `at_risk`).
+    pub segment: Option<String>,
+    /// `json` (default) or `csv`.
+    #[param(pattern = "^(json|csv)$")]
+    pub format: Option<String>,
+}
+
+/// The period and the members scored in it.
+pub(crate) async fn scored(state: &AppState, p: &AnalysisParams) -> Result<(Date, Date, Vec<ScoredMember>), AppError> {
+    let to = match p.to {
+        Some(d) => d,
+        None => state.chain_day().await?.day,
+    };
+    let from = p.from.unwrap_or_else(|| to.checked_sub(jiff::Span::new().days(364)).unwrap_or(to));
+    if to < from {
+        return Err(AppError::Validation("`to` is before `from`".into()));
+    }
+    if from.until(to).map(|s| s.get_days()).unwrap_or(0) > 3_700 {
+        return Err(AppError::Validation("an analysis covers at most ten years".into()));
+    }
+    let branch = p.branch_id.map(BranchId);
+    if let Some(b) = branch {
+        state.db(move |s| s.get_branch(b)).await?;
+    }
+    let rows = state.db(move |s| s.member_activity(branch, from, to)).await?;
+    Ok((from, to, crate::analysis::scored(&rows, to)))
+}
+
+/// RFM segments (recency, frequency, monetary in quintiles) of the members who bought in the
+/// period, with what each segment spent, and the 80/20 curve.
+#[utoipa::path(get, path = "/api/v1/analysis/rfm", tag = "analysis", security(("session" = [])),
+    params(AnalysisParams),
+    responses((status = 200, body = RfmReport), (status = 401, body = super::ErrorBody),
+              (status = 404, body = super::ErrorBody, description = "No such branch"),
+              (status = 422, body = super::ErrorBody)))]
+async fn rfm(
+    State(state): State<AppState>,
+    ApiQuery(p): ApiQuery<AnalysisParams>,
+) -> Result<Json<RfmReport>, AppError> {
+    let (from, to, members) = scored(&state, &p).await?;
+    Ok(Json(crate::analysis::report(&members, from, to)))
+}
+
+/// The members of a segment (or all), best spenders first: JSON, or with `format=csv` a file
+/// whose `code` column a coupon campaign's issue takes.
+#[utoipa::path(get, path = "/api/v1/analysis/rfm/members", tag = "analysis", security(("session" = [])),
+    params(AnalysisParams),
+    responses((status = 200, description = "The members: JSON, or CSV with `format=csv`",
+               content((Vec<ScoredMember> = "application/json"), (String = "text/csv"))),
+              (status = 401, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+async fn members(State(state): State<AppState>, ApiQuery(p): ApiQuery<AnalysisParams>) -> Result<Response, AppError> {
+    let segment = match p.segment.as_deref() {
+        None | Some("") => None,
+        Some(s) => Some(
+            Segment::parse(s).ok_or_else(|| AppError::Validation(format!("segment `{s}` is not one of the eight")))?,
+        ),
+    };
+    let (from, to, mut all) = scored(&state, &p).await?;
+    all.sort_by(|a, b| b.spend.cmp(&a.spend).then_with(|| a.code.cmp(&b.code)));
+    let chosen: Vec<&ScoredMember> = all.iter().filter(|m| segment.is_none_or(|s| m.segment == s.code())).collect();
+    match p.format.as_deref() {
+        None | Some("json") => Ok(Json(chosen).into_response()),
+        Some("csv") => {
+            let name = format!("rfm_{}_{from}_{to}.csv", segment.map_or("all", Segment::code));
+            Ok((
+                [
+                    (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                    (CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+                ],
+                crate::analysis::members_csv(&chosen),
+            )
+                .into_response())
+        }
+        Some(other) => Err(AppError::BadRequest(format!("format `{other}` is not json or csv"))),
+    }
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(rfm)).routes(routes!(members))
+}

@@ -1,0 +1,148 @@
+//! Member analysis through the API and the console, on both stores, over the demo chain's days of
+//! past sales: RFM segments that add up to the members who bought, purchases per member equal to
+//! the top-customers report's (another query), the 80/20 curve, a segment's CSV for a coupon
+//! campaign, and bad requests refused.
+
+use axum::http::StatusCode;
+use serde_json::Value;
+
+use hq_server::store::BranchStore as _;
+
+use crate::helpers::{TestApp, console_as_admin, spawn_app};
+
+async fn with_history() -> TestApp {
+    let app = spawn_app().await;
+    let store = app.store.clone();
+    tokio::task::spawn_blocking(move || {
+        let options =
+            hq_server::demo::DemoOptions { history_days: 10, members: 60, ..hq_server::demo::DemoOptions::small() };
+        hq_server::demo::seed(&*store, &options).expect("demo chain with history");
+    })
+    .await
+    .expect("join");
+    app
+}
+
+#[tokio::test]
+async fn segments_add_up_to_the_members_who_bought_and_agree_with_the_top_customers_report() {
+    let app = with_history().await;
+    let report = app.get("/api/v1/analysis/rfm", &app.admin).await.expect(StatusCode::OK).body;
+    let members = report["members"].as_u64().expect("members");
+    assert!(members > 10, "the demo's members bought: {report}");
+    let segments = report["segments"].as_array().expect("segments");
+    assert_eq!(segments.len(), 8);
+    assert_eq!(segments.iter().map(|s| s["members"].as_u64().expect("n")).sum::<u64>(), members);
+    let share: i64 = segments.iter().map(|s| s["share_bp"].as_i64().expect("bp")).sum();
+    assert!((9_992..=10_000).contains(&share), "the shares make the whole, less rounding: {share}");
+    let curve = report["pareto"].as_array().expect("curve");
+    assert_eq!(curve[9]["sales_bp"], 10_000);
+    assert!(curve.windows(2).all(|w| w[0]["sales_bp"].as_i64() <= w[1]["sales_bp"].as_i64()));
+
+    let (from, to) = (report["from"].as_str().expect("from"), report["to"].as_str().expect("to"));
+    let list = app
+        .get(&format!("/api/v1/analysis/rfm/members?from={from}&to={to}"), &app.admin)
+        .await
+        .expect(StatusCode::OK)
+        .body;
+    let list = list.as_array().expect("members");
+    assert_eq!(list.len() as u64, members);
+    let spend: i64 = list.iter().map(|m| m["spend"].as_i64().expect("spend").max(0)).sum();
+    assert_eq!(spend, segments.iter().map(|s| s["spend"].as_i64().expect("spend")).sum::<i64>());
+    // Purchases per member as the top-customers report counts them, by its own query.
+    let top = app
+        .get(&format!("/api/v1/reports/top_customers?from={from}&to={to}"), &app.admin)
+        .await
+        .expect(StatusCode::OK)
+        .body;
+    let rows = top["rows"].as_array().expect("rows");
+    let mut compared = 0;
+    for row in rows.iter().filter_map(Value::as_array) {
+        let Some(code) = row[0].as_str() else { continue };
+        if let Some(m) = list.iter().find(|m| m["code"] == code) {
+            assert_eq!(m["orders"].as_i64(), row[2].as_i64(), "{code}'s purchases");
+            assert!(m["spend"].as_i64() <= row[3].as_i64(), "{code}: net of refunds is never more than paid");
+            compared += 1;
+        }
+    }
+    assert!(compared > 3, "the top customers were compared");
+    // Best spenders first, each with scores 1 to 5 and the segment they make.
+    assert!(list.windows(2).all(|w| w[0]["spend"].as_i64() >= w[1]["spend"].as_i64()));
+    for m in list {
+        for k in ["r", "f", "m"] {
+            assert!((1..=5).contains(&m[k].as_u64().expect("score")));
+        }
+        let rfm = shared::analysis::Rfm {
+            r: m["r"].as_u64().expect("r") as u8,
+            f: m["f"].as_u64().expect("f") as u8,
+            m: m["m"].as_u64().expect("m") as u8,
+        };
+        assert_eq!(m["segment"], rfm.segment().code());
+    }
+}
+
+#[tokio::test]
+async fn a_segments_members_come_as_a_csv_a_coupon_campaign_takes() {
+    let app = with_history().await;
+    let report = app.get("/api/v1/analysis/rfm", &app.admin).await.expect(StatusCode::OK).body;
+    let seg = report["segments"]
+        .as_array()
+        .expect("segments")
+        .iter()
+        .find(|s| s["members"].as_u64() > Some(0))
+        .expect("a segment with members")
+        .clone();
+    let code = seg["segment"].as_str().expect("code");
+    let r = app.get(&format!("/api/v1/analysis/rfm/members?segment={code}&format=csv"), &app.admin).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.headers["content-type"].to_str().expect("type").starts_with("text/csv"));
+    let mut lines = r.text.lines();
+    assert_eq!(lines.next(), Some("code,name,segment,r,f,m,last_day,orders,spend"));
+    let rows: Vec<_> = lines.collect();
+    assert_eq!(rows.len() as u64, seg["members"].as_u64().expect("n"));
+    assert!(rows.iter().all(|l| l.split(',').nth(2) == Some(code)));
+}
+
+#[tokio::test]
+async fn bad_analysis_requests_are_refused_and_branch_managers_see_no_members() {
+    let app = with_history().await;
+    let r = app.get("/api/v1/analysis/rfm/members?segment=vip", &app.admin).await;
+    assert_eq!(r.expect(StatusCode::UNPROCESSABLE_ENTITY).error_code(), "validation");
+    app.get("/api/v1/analysis/rfm?from=2026-11-30&to=2026-11-01", &app.admin)
+        .await
+        .expect(StatusCode::UNPROCESSABLE_ENTITY);
+    app.get("/api/v1/analysis/rfm?branch_id=999", &app.admin).await.expect(StatusCode::NOT_FOUND);
+    app.get("/api/v1/analysis/rfm?format=xml", &app.admin).await.expect(StatusCode::OK);
+    app.get("/api/v1/analysis/rfm/members?format=xml", &app.admin).await.expect(StatusCode::BAD_REQUEST);
+    let branch = app.store.branch_by_code("B001").expect("read").expect("the demo's first branch").id;
+    let mgr = app.user("mgr-analysis", "branch_manager", Some(branch)).await;
+    app.get("/api/v1/analysis/rfm", &mgr).await.expect(StatusCode::FORBIDDEN);
+    // One branch's members are some of the chain's.
+    let all = app.get("/api/v1/analysis/rfm", &app.admin).await.expect(StatusCode::OK).body;
+    let one =
+        app.get(&format!("/api/v1/analysis/rfm?branch_id={}", branch.0), &app.admin).await.expect(StatusCode::OK).body;
+    assert!(one["members"].as_u64() <= all["members"].as_u64());
+}
+
+#[tokio::test]
+async fn the_console_shows_the_segments_the_curve_and_a_segments_members() {
+    let app = with_history().await;
+    let (status, _, page) = console_as_admin(&app, "GET", "/console/analysis", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page.matches("data-segment=").count(), 8);
+    assert!(page.contains("id=\"pareto\"") && page.contains("重要价值"));
+    let report = app.get("/api/v1/analysis/rfm", &app.admin).await.expect(StatusCode::OK).body;
+    let seg = report["segments"]
+        .as_array()
+        .expect("segments")
+        .iter()
+        .find(|s| s["members"].as_u64() > Some(0))
+        .expect("one")
+        .clone();
+    let (from, to) = (report["from"].as_str().expect("from"), report["to"].as_str().expect("to"));
+    let uri = format!("/console/analysis?from={from}&to={to}&segment={}", seg["segment"].as_str().expect("code"));
+    let (status, _, page) = console_as_admin(&app, "GET", &uri, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("id=\"segment-members\""));
+    let list = &page[page.find("id=\"segment-members\"").expect("the list")..];
+    assert_eq!(list.matches("<tr><td>").count() as u64, seg["members"].as_u64().expect("n").min(500));
+}
