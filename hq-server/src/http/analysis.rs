@@ -36,8 +36,28 @@ pub struct AnalysisParams {
     pub format: Option<String>,
 }
 
+/// The period analysed: the segments and the curve take only this.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PeriodParams {
+    /// First business day (default: 364 days before `to`).
+    #[param(value_type = Option<String>, format = Date)]
+    pub from: Option<Date>,
+    /// Last business day, from which recency counts (default: the chain's today).
+    #[param(value_type = Option<String>, format = Date)]
+    pub to: Option<Date>,
+    /// Only sales at this branch.
+    pub branch_id: Option<i64>,
+}
+
+impl From<&AnalysisParams> for PeriodParams {
+    fn from(p: &AnalysisParams) -> PeriodParams {
+        PeriodParams { from: p.from, to: p.to, branch_id: p.branch_id }
+    }
+}
+
 /// The period and the members scored in it.
-pub(crate) async fn scored(state: &AppState, p: &AnalysisParams) -> Result<(Date, Date, Vec<ScoredMember>), AppError> {
+pub(crate) async fn scored(state: &AppState, p: &PeriodParams) -> Result<(Date, Date, Vec<ScoredMember>), AppError> {
     let to = match p.to {
         Some(d) => d,
         None => state.chain_day().await?.day,
@@ -60,14 +80,11 @@ pub(crate) async fn scored(state: &AppState, p: &AnalysisParams) -> Result<(Date
 /// RFM segments (recency, frequency, monetary in quintiles) of the members who bought in the
 /// period, with what each segment spent, and the 80/20 curve.
 #[utoipa::path(get, path = "/api/v1/analysis/rfm", tag = "analysis", security(("session" = [])),
-    params(AnalysisParams),
+    params(PeriodParams),
     responses((status = 200, body = RfmReport), (status = 401, body = super::ErrorBody),
               (status = 404, body = super::ErrorBody, description = "No such branch"),
               (status = 422, body = super::ErrorBody)))]
-async fn rfm(
-    State(state): State<AppState>,
-    ApiQuery(p): ApiQuery<AnalysisParams>,
-) -> Result<Json<RfmReport>, AppError> {
+async fn rfm(State(state): State<AppState>, ApiQuery(p): ApiQuery<PeriodParams>) -> Result<Json<RfmReport>, AppError> {
     let (from, to, members) = scored(&state, &p).await?;
     Ok(Json(crate::analysis::report(&members, from, to)))
 }
@@ -86,7 +103,7 @@ async fn members(State(state): State<AppState>, ApiQuery(p): ApiQuery<AnalysisPa
             Segment::parse(s).ok_or_else(|| AppError::Validation(format!("segment `{s}` is not one of the eight")))?,
         ),
     };
-    let (from, to, mut all) = scored(&state, &p).await?;
+    let (from, to, mut all) = scored(&state, &PeriodParams::from(&p)).await?;
     all.sort_by(|a, b| b.spend.cmp(&a.spend).then_with(|| a.code.cmp(&b.code)));
     let chosen: Vec<&ScoredMember> = all.iter().filter(|m| segment.is_none_or(|s| m.segment == s.code())).collect();
     match p.format.as_deref() {

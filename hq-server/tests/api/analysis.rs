@@ -111,7 +111,7 @@ async fn bad_analysis_requests_are_refused_and_branch_managers_see_no_members() 
         .await
         .expect(StatusCode::UNPROCESSABLE_ENTITY);
     app.get("/api/v1/analysis/rfm?branch_id=999", &app.admin).await.expect(StatusCode::NOT_FOUND);
-    app.get("/api/v1/analysis/rfm?format=xml", &app.admin).await.expect(StatusCode::OK);
+    app.get("/api/v1/analysis/rfm?from=2026-02-30", &app.admin).await.expect(StatusCode::BAD_REQUEST);
     app.get("/api/v1/analysis/rfm/members?format=xml", &app.admin).await.expect(StatusCode::BAD_REQUEST);
     let branch = app.store.branch_by_code("B001").expect("read").expect("the demo's first branch").id;
     let mgr = app.user("mgr-analysis", "branch_manager", Some(branch)).await;

@@ -16,7 +16,7 @@ fn bp(b: i64) -> String {
 
 pub(super) async fn analysis(State(state): State<AppState>, page: Page, Query(p): Query<AnalysisParams>) -> PageResult {
     let (from, to, mut members) =
-        crate::http::analysis::scored(&state, &p).await.map_err(|e| ConsoleError::App(e, page.lang))?;
+        crate::http::analysis::scored(&state, &(&p).into()).await.map_err(|e| ConsoleError::App(e, page.lang))?;
     let report = crate::analysis::report(&members, from, to);
     let segment = p.segment.as_deref().and_then(Segment::parse);
     members.sort_by(|a, b| b.spend.cmp(&a.spend).then_with(|| a.code.cmp(&b.code)));
