@@ -145,7 +145,7 @@ impl HttpSender {
             if self.content_type.contains("json") {
                 // A JSON string's inside: serde's escaping without the quotes.
                 let quoted = serde_json::to_string(s).unwrap_or_default();
-                quoted[1..quoted.len().saturating_sub(1)].to_owned()
+                quoted.get(1..quoted.len().saturating_sub(1)).unwrap_or_default().to_owned()
             } else {
                 form_urlencoded(s)
             }

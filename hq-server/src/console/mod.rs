@@ -11,7 +11,7 @@ mod words;
 
 use axum::Router;
 use axum::extract::{FromRequestParts, State};
-use axum::http::header::{COOKIE, LOCATION, SET_COOKIE};
+use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -84,16 +84,10 @@ pub(crate) fn csrf_of(session: &str) -> String {
     auth::token_hash(&format!("csrf:{session}")).chars().take(32).collect()
 }
 
+/// The language of a page: the language cookie (the console's and the member pages'), else the
+/// browser's, else Chinese.
 pub(crate) fn lang_of(headers: &HeaderMap) -> Lang {
-    let cookie = headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == LANG_COOKIE)
-        .map(|(_, v)| v.to_owned());
-    match cookie.as_deref() {
+    match crate::http::extract::cookie(headers, LANG_COOKIE).as_deref() {
         Some("en") => Lang::En,
         Some("zh-CN") => Lang::ZhCn,
         _ => {
@@ -350,13 +344,19 @@ struct LangQuery {
 }
 
 async fn switch_lang(headers: HeaderMap, axum::extract::Query(q): axum::extract::Query<LangQuery>) -> Response {
-    let lang = if q.to == "en" { "en" } else { "zh-CN" };
+    switch_lang_within(&headers, &q.to, "/console")
+}
+
+/// Sets the language cookie to `to` and goes back to the page it was asked from, if that page is
+/// under `home` (the console's pages or the member pages), else to `home`.
+pub(crate) fn switch_lang_within(headers: &HeaderMap, to: &str, home: &str) -> Response {
+    let lang = if to == "en" { "en" } else { "zh-CN" };
     let back = headers
         .get("referer")
         .and_then(|v| v.to_str().ok())
-        .and_then(|r| r.find("/console").map(|i| r[i..].to_owned()))
-        .filter(|p| !p.starts_with("/console/lang"))
-        .unwrap_or_else(|| "/console".into());
+        .and_then(|r| r.find(home).map(|i| r[i..].to_owned()))
+        .filter(|p| !p.starts_with(&format!("{home}/lang")) && !p.contains("//"))
+        .unwrap_or_else(|| home.to_owned());
     let mut r = redirect(&back);
     if let Ok(v) = HeaderValue::from_str(&format!("{LANG_COOKIE}={lang}; Path=/; SameSite=Lax; Max-Age=31536000")) {
         r.headers_mut().insert(SET_COOKIE, v);

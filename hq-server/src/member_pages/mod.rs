@@ -14,7 +14,7 @@ mod pages;
 mod sign_in;
 
 use axum::extract::FromRequestParts;
-use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, SET_COOKIE};
+use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -33,7 +33,6 @@ use crate::http::AppState;
 
 /// The member session's cookie (distinct from the console's; path `/m`).
 pub const COOKIE_NAME: &str = "tp_member";
-const LANG_COOKIE: &str = "tp_lang";
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -75,29 +74,6 @@ async fn secure_headers(mut r: Response) -> Response {
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
     ([(CONTENT_TYPE, content_type), (CACHE_CONTROL, "public, max-age=3600")], body).into_response()
-}
-
-fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
-}
-
-/// The language: the cookie, else the browser's, else Chinese.
-pub fn lang_of(headers: &HeaderMap) -> Lang {
-    match cookie_value(headers, LANG_COOKIE).as_deref() {
-        Some("en") => Lang::En,
-        Some("zh-CN") => Lang::ZhCn,
-        _ => {
-            let accept = headers.get("accept-language").and_then(|v| v.to_str().ok()).unwrap_or("zh");
-            if accept.trim_start().starts_with("en") { Lang::En } else { Lang::ZhCn }
-        }
-    }
 }
 
 /// Whether a form post came from our own pages: refused when the browser says another site sent
@@ -167,12 +143,12 @@ impl FromRequestParts<AppState> for Visitor {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let lang = lang_of(&parts.headers);
+        let lang = crate::console::lang_of(&parts.headers);
         let from = crate::http::ClientAddr::from_request_parts(parts, state)
             .await
             .map(|a| a.0)
             .unwrap_or_else(|_| "unknown".into());
-        let token = cookie_value(&parts.headers, COOKIE_NAME).filter(|t| !t.is_empty());
+        let token = crate::http::extract::cookie(&parts.headers, COOKIE_NAME).filter(|t| !t.is_empty());
         let session = match &token {
             Some(t) => {
                 let hash = auth::token_hash(t);
@@ -284,18 +260,7 @@ struct LangQuery {
 }
 
 async fn switch_lang(headers: HeaderMap, axum::extract::Query(q): axum::extract::Query<LangQuery>) -> Response {
-    let lang = if q.to == "en" { "en" } else { "zh-CN" };
-    let back = headers
-        .get("referer")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|r| r.find("/m/").map(|i| r[i..].to_owned()))
-        .filter(|p| !p.starts_with("/m/lang") && !p.contains("//"))
-        .unwrap_or_else(|| "/m".into());
-    let mut r = redirect(&back);
-    if let Ok(v) = HeaderValue::from_str(&format!("{LANG_COOKIE}={lang}; Path=/; SameSite=Lax; Max-Age=31536000")) {
-        r.headers_mut().insert(SET_COOKIE, v);
-    }
-    r
+    crate::console::switch_lang_within(&headers, &q.to, "/m")
 }
 
 /// Money as the pages show it: `¥12.34`.

@@ -16,12 +16,12 @@
 use jiff::Timestamp;
 use jiff::civil::Date;
 use shared::ids::MemberId;
-use shared::ledger::LedgerKind;
 use shared::member::Phone;
 use shared::member_code::{MemberSecret, SECRET_BYTES};
 
 use super::conn::{Conn, OptionalExtension, params};
 use super::ledger::{self, hq_day, load_member};
+use super::members::ledger_row;
 use super::{SqlStore, append_audit, from_micros, micros};
 use crate::model::{
     Actor, HistoryEntry, HistoryLine, HistoryPage, LedgerRow, MemberHome, MemberRecord, MemberSession, NewMember,
@@ -31,6 +31,15 @@ use crate::store::{CouponStore, MemberPagesStore, StoreError, StoreResult};
 
 /// How many wrong tries a sign-in code takes before it is spent.
 pub const CODE_TRIES: i64 = 5;
+
+/// Who a member's own change is audited as: the member, from their phone (the system for a
+/// member without one, whom staff changed).
+fn actor_of(m: &MemberRecord) -> Actor {
+    match &m.phone {
+        Some(p) => member_actor(&m.id.to_string(), p),
+        None => Actor::system(),
+    }
+}
 
 fn member_actor(id: &str, phone: &Phone) -> Actor {
     Actor { who: format!("member:{id}"), from: format!("phone:{}", phone.masked()) }
@@ -61,10 +70,7 @@ pub(crate) fn put_secret(
         params![m.id.to_string(), secret.to_hex(), micros(now)],
     )?;
     // The audit says that it changed, never what it is.
-    let actor = match &m.phone {
-        Some(p) => member_actor(&m.id.to_string(), p),
-        None => Actor::system(),
-    };
+    let actor = actor_of(m);
     append_audit(c, key, &actor, now, why, &format!("member:{}", m.id), None::<&()>, None::<&()>)?;
     ledger::publish(c, &m.id.to_string(), now)?;
     Ok(secret)
@@ -290,10 +296,7 @@ impl MemberPagesStore for SqlStore {
             }
             tx.execute("UPDATE members SET updated_at = ?2 WHERE id = ?1", params![id, micros(now)])?;
             let after = member_of(tx, member)?;
-            let actor = match &after.phone {
-                Some(phone) => member_actor(&id, phone),
-                None => Actor::system(),
-            };
+            let actor = actor_of(&after);
             append_audit(
                 tx,
                 &self.audit_key,
@@ -319,10 +322,7 @@ impl MemberPagesStore for SqlStore {
                 params![id, micros(now)],
             )?;
             let after = member_of(tx, member)?;
-            let actor = match &after.phone {
-                Some(phone) => member_actor(&id, phone),
-                None => Actor::system(),
-            };
+            let actor = actor_of(&after);
             append_audit(
                 tx,
                 &self.audit_key,
@@ -386,21 +386,7 @@ impl MemberPagesStore for SqlStore {
         self.read(|c| {
             let m = member_of(c, member)?;
             let (at, id) = cursor.clone().unwrap_or((i64::MAX, String::new()));
-            let rows: Vec<(
-                String,
-                String,
-                i64,
-                i64,
-                i64,
-                i64,
-                String,
-                Option<i64>,
-                String,
-                Option<String>,
-                Option<String>,
-                String,
-                Option<String>,
-            )> = c
+            let rows: Vec<(StoreResult<LedgerRow>, Option<String>)> = c
                 .prepare_cached(
                     "SELECT e.id, e.kind, e.points, e.principal, e.bonus, e.at, e.business_day, e.branch_id, e.source,
                             e.lot_id, e.reason, e.actor, b.name
@@ -408,55 +394,19 @@ impl MemberPagesStore for SqlStore {
                      WHERE e.member_id = ?1 AND (e.at < ?2 OR (e.at = ?2 AND e.id < ?3))
                      ORDER BY e.at DESC, e.id DESC LIMIT ?4",
                 )?
-                .query_map(params![m.id.to_string(), at, id, limit + 1], |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                        r.get(6)?,
-                        r.get(7)?,
-                        r.get(8)?,
-                        r.get(9)?,
-                        r.get(10)?,
-                        r.get(11)?,
-                        r.get(12)?,
-                    ))
-                })?
+                .query_map(params![m.id.to_string(), at, id, limit + 1], |r| Ok((ledger_row(r)?, r.get(12)?)))?
                 .collect::<Result<_, _>>()?;
             let more = rows.len() > limit as usize;
             let mut entries = Vec::with_capacity(rows.len().min(limit as usize));
-            for (id, kind, points, principal, bonus, at, day, branch, source, lot, reason, actor, branch_name) in
-                rows.into_iter().take(limit as usize)
-            {
-                let (receipt, lines) = receipt_of(c, &source)?;
+            // At most 100 entries a page, each with its receipt (two indexed reads).
+            for (entry, branch_name) in rows.into_iter().take(limit as usize) {
+                let entry = entry?;
+                let (receipt, lines) = receipt_of(c, &entry.source)?;
                 let (receipt_no, happened_at) = match receipt {
                     Some((no, at)) => (Some(no), Some(from_micros(at))),
                     None => (None, None),
                 };
-                entries.push(HistoryEntry {
-                    entry: LedgerRow {
-                        id,
-                        kind: LedgerKind::parse(&kind)
-                            .ok_or_else(|| StoreError::Internal(format!("ledger kind {kind}")))?,
-                        points,
-                        principal,
-                        bonus,
-                        at: from_micros(at),
-                        business_day: day.parse().map_err(|e: jiff::Error| StoreError::Internal(e.to_string()))?,
-                        branch_id: branch.map(shared::ids::BranchId),
-                        source,
-                        lot_id: lot,
-                        reason,
-                        actor,
-                    },
-                    branch_name,
-                    receipt_no,
-                    happened_at,
-                    lines,
-                });
+                entries.push(HistoryEntry { entry, branch_name, receipt_no, happened_at, lines });
             }
             let next = more.then(|| entries.last().map(|e| format!("{}:{}", micros(e.entry.at), e.entry.id))).flatten();
             Ok(HistoryPage { entries, next })

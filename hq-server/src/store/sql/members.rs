@@ -191,36 +191,31 @@ impl SqlStore {
     }
 }
 
-fn row_to_ledger(
-    r: &super::conn::Row<'_>,
-) -> super::conn::Result<(
-    String,
-    String,
-    i64,
-    i64,
-    i64,
-    i64,
-    String,
-    Option<i64>,
-    String,
-    Option<String>,
-    Option<String>,
-    String,
-)> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-        r.get(7)?,
-        r.get(8)?,
-        r.get(9)?,
-        r.get(10)?,
-        r.get(11)?,
-    ))
+/// A ledger entry from its row's first twelve columns (`id, kind, points, principal, bonus, at,
+/// business_day, branch_id, source, lot_id, reason, actor`).
+pub(super) fn ledger_row(r: &super::conn::Row<'_>) -> super::conn::Result<StoreResult<LedgerRow>> {
+    let kind: String = r.get(1)?;
+    let day: String = r.get(6)?;
+    let branch: Option<i64> = r.get(7)?;
+    let at: i64 = r.get(5)?;
+    let (id, points, principal, bonus, source, lot_id, reason, actor) =
+        (r.get(0)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(8)?, r.get(9)?, r.get(10)?, r.get(11)?);
+    Ok((|| {
+        Ok(LedgerRow {
+            id,
+            kind: LedgerKind::parse(&kind).ok_or_else(|| StoreError::Internal(format!("ledger kind {kind}")))?,
+            points,
+            principal,
+            bonus,
+            at: from_micros(at),
+            business_day: day.parse().map_err(|e: jiff::Error| StoreError::Internal(e.to_string()))?,
+            branch_id: branch.map(shared::ids::BranchId),
+            source,
+            lot_id,
+            reason,
+            actor,
+        })
+    })())
 }
 
 /// How a till's lookup finds the member.
@@ -510,31 +505,14 @@ impl MemberStore for SqlStore {
     fn ledger(&self, id: MemberId, limit: u32) -> StoreResult<Vec<LedgerRow>> {
         self.read(|c| {
             Self::member_or_404(c, id)?;
-            let rows = c
-                .prepare_cached(
-                    "SELECT id, kind, points, principal, bonus, at, business_day, branch_id, source, lot_id, reason, actor
-                     FROM ledger_entries WHERE member_id = ?1 ORDER BY at DESC, id DESC LIMIT ?2",
-                )?
-                .query_map(params![id.to_string(), limit], row_to_ledger)?
-                .collect::<Result<Vec<_>, _>>()?;
-            rows.into_iter()
-                .map(|(id, kind, points, principal, bonus, at, day, branch, source, lot, reason, actor)| {
-                    Ok(LedgerRow {
-                        id,
-                        kind: LedgerKind::parse(&kind).ok_or_else(|| StoreError::Internal(format!("ledger kind {kind}")))?,
-                        points,
-                        principal,
-                        bonus,
-                        at: from_micros(at),
-                        business_day: day.parse().map_err(|e: jiff::Error| StoreError::Internal(e.to_string()))?,
-                        branch_id: branch.map(shared::ids::BranchId),
-                        source,
-                        lot_id: lot,
-                        reason,
-                        actor,
-                    })
-                })
-                .collect()
+            c.prepare_cached(
+                "SELECT id, kind, points, principal, bonus, at, business_day, branch_id, source, lot_id, reason, actor
+                 FROM ledger_entries WHERE member_id = ?1 ORDER BY at DESC, id DESC LIMIT ?2",
+            )?
+            .query_map(params![id.to_string(), limit], ledger_row)?
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .collect()
         })
     }
 
