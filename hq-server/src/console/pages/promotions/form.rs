@@ -411,7 +411,10 @@ async fn lookup(state: &AppState, f: &PromotionForm) -> Result<Lookup, ConsoleEr
 }
 
 pub(crate) async fn new_promotion(State(state): State<AppState>, page: Page) -> PageResult {
-    let today = state.chain_day().await?.day;
+    // A new promotion's dates start on today's calendar date in HQ's zone, the date its schedule
+    // is checked against (a branch's local time), not the business day: after midnight and
+    // before a branch's cut-off they differ, and a promotion "for today" would already be over.
+    let today = crate::calendar::hq_time(state.now()).date();
     form_page(&state, &page, None, PromotionForm::blank(today), None).await
 }
 
