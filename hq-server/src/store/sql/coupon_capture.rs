@@ -138,15 +138,16 @@ fn capture_one(
     if let Some(h) = hold {
         warnings.push(format!("hold {h} is not HQ's hold of this coupon for this till; checked as taken offline"));
     }
+    // Checked by the calendar date the sale was made on in HQ's zone, as the coupon's days are
+    // (not the business day: between midnight and a branch's cut-off the two differ, and a coupon
+    // valid from today is valid at 00:30 today).
     let (from_day, until_day) = (hq_day(from_micros(row.valid_from)), hq_day(from_micros(row.valid_until)));
-    if s.business_day > until_day {
-        return Ok(Capture::Refused(format!("expired: valid to {until_day}, the sale is of {}", s.business_day)));
+    let sale_day = hq_day(s.completed_at);
+    if sale_day > until_day {
+        return Ok(Capture::Refused(format!("expired: valid to {until_day}, the sale was made on {sale_day}")));
     }
-    if s.business_day < from_day {
-        return Ok(Capture::Refused(format!(
-            "not yet valid: valid from {from_day}, the sale is of {}",
-            s.business_day
-        )));
+    if sale_day < from_day {
+        return Ok(Capture::Refused(format!("not yet valid: valid from {from_day}, the sale was made on {sale_day}")));
     }
     let campaign: Option<(String, Option<i64>, Option<i64>)> = tx
         .prepare_cached("SELECT name, offline_cap, ended_at FROM coupon_campaigns WHERE id = ?1")?
