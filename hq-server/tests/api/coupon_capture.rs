@@ -161,8 +161,11 @@ async fn sales_capture_their_coupons_once_offline_ones_by_code_and_a_reused_one_
 
     // The report: HQ redeemed two coupons for ¥5 each, at B001; the sales report's coupons column
     // has every coupon the sales used, and gross less every discount is net.
+    // Sales are filed under their business day, coupons issued on HQ's calendar day: between
+    // midnight and a branch's cut-off the two differ, so the period covers both.
     let day = sale.business_day;
-    let q = |kind: &str| format!("/api/v1/reports/{kind}?from={day}&to={day}");
+    let to = day.max(hq_server::calendar::hq_day(jiff::Timestamp::now()));
+    let q = |kind: &str| format!("/api/v1/reports/{kind}?from={day}&to={to}");
     let report = app.get(&q("coupons"), &app.admin).await.expect(StatusCode::OK).body;
     let col = |r: &Value, name: &str| -> usize {
         r["columns"].as_array().expect("columns").iter().position(|c| c["name"] == name).expect(name)
