@@ -46,6 +46,8 @@ pub mod can {
     pub const EDIT_POLICY: &[Role] = &[Admin, Marketing];
     /// Publish, change and withdraw promotions; create, end and issue coupon campaigns.
     pub const EDIT_PROMOTIONS: &[Role] = &[Admin, Marketing];
+    /// Set branches' targets (计划).
+    pub const SET_TARGETS: &[Role] = &[Admin, Finance];
     /// Read and verify the audit log.
     pub const SEE_AUDIT: &[Role] = &[Admin, Finance];
 }
@@ -113,6 +115,9 @@ pub const API: &[Rule] = &[
     ("GET", "/api/v1/reports/{kind}", Roles(can::READ)),
     ("GET", "/api/v1/analysis/rfm", Roles(can::SEE_MEMBERS)),
     ("GET", "/api/v1/analysis/rfm/members", Roles(can::SEE_MEMBERS)),
+    ("GET", "/api/v1/targets", Roles(can::READ)),
+    ("PUT", "/api/v1/targets", Roles(can::SET_TARGETS)),
+    ("GET", "/api/v1/plan", Roles(can::READ)),
     ("GET", "/api/v1/members", Roles(can::SEE_MEMBERS)),
     ("POST", "/api/v1/members", Roles(can::EDIT_MEMBERS)),
     ("GET", "/api/v1/members/export", Roles(can::SEE_MEMBERS)),
@@ -203,6 +208,9 @@ pub const CONSOLE: &[Rule] = &[
     ("POST", "/console/coupons/{id}/end", Roles(can::EDIT_PROMOTIONS)),
     ("GET", "/console/finance", Roles(can::READ)),
     ("GET", "/console/analysis", Roles(can::SEE_MEMBERS)),
+    ("GET", "/console/targets", Roles(can::READ)),
+    ("POST", "/console/targets", Roles(can::SET_TARGETS)),
+    ("GET", "/console/plan", Roles(can::READ)),
     ("GET", "/console/audit", Roles(can::SEE_AUDIT)),
     ("GET", "/console/users", Roles(can::ADMINISTER)),
     ("POST", "/console/users", Roles(can::ADMINISTER)),

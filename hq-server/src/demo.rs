@@ -584,6 +584,9 @@ pub fn seed(store: &dyn Store, options: &DemoOptions) -> StoreResult<DemoSummary
         members.iter().flat_map(|m| std::iter::repeat_n(m.clone(), repeat)).chain(others).collect();
     let history_sales =
         crate::demo_history::seed(store, &actor, &branches, &shoppers, options.history_days, options.seed)?;
+    if options.history_days > 0 {
+        seed_targets(store, &actor, &branches, options.history_days)?;
+    }
     if options.promotions {
         seed_promotions(store, &actor, &category_ids)?;
     }
@@ -591,6 +594,39 @@ pub fn seed(store: &dyn Store, options: &DemoOptions) -> StoreResult<DemoSummary
         seed_coupons(store, &actor, &category_ids)?;
     }
     Ok(DemoSummary { branches, categories: KINDS.len() + 1, products: summary.created, members, history_sales })
+}
+
+/// This year's targets of each branch, from what its history sold a day, some branches set
+/// higher than others so plan against actual ranks them: net sales split evenly, a members'
+/// share, and new members.
+fn seed_targets(store: &dyn Store, actor: &Actor, branches: &[DemoBranch], history_days: u32) -> StoreResult<()> {
+    use shared::plans::{Metric, Split, months_of};
+    let today = crate::calendar::hq_day(store.now());
+    let from = today.checked_sub(jiff::Span::new().days(i64::from(history_days))).unwrap_or(today);
+    let sold = store.actuals(from, today, Metric::Sales, 0)?;
+    for (i, b) in branches.iter().enumerate() {
+        let per_day = sold.iter().find(|r| r.0 == b.id).map_or(0, |r| r.1) / i64::from(history_days.max(1));
+        // 90 %, 100 %, 110 %, 120 %, … of the pace it sells at.
+        let stretch = 90 + 10 * (i as i64 % 4);
+        let year = [
+            (Metric::Sales, per_day * 365 * stretch / 100),
+            (Metric::MemberShare, 4_500 + 500 * (i as i64 % 3)),
+            (Metric::NewMembers, 120 + 24 * i as i64),
+        ];
+        for (metric, total) in year {
+            let months = months_of(metric, &Split::Even(total)).map_err(|e| StoreError::Invalid(e.to_string()))?;
+            let target = crate::model::TargetYear {
+                branch_id: b.id,
+                year: today.year(),
+                metric,
+                category_id: 0,
+                months,
+                split: "even".into(),
+            };
+            store.set_target(actor, &target)?;
+        }
+    }
+    Ok(())
 }
 
 /// Two coupon campaigns valid for 30 days from their issue, issued to every member (by tier):

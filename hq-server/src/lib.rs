@@ -38,6 +38,7 @@ pub mod import;
 pub mod member_import;
 pub mod member_pages;
 pub mod model;
+pub mod plans;
 pub mod push;
 pub mod reports;
 pub mod rules;

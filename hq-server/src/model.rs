@@ -293,3 +293,20 @@ pub struct IngestOutcome {
     pub results: Vec<shared::sync::EventResult>,
     pub gap: Option<shared::sync::SeqGap>,
 }
+
+/// A branch's year of one metric: its months.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TargetYear {
+    #[schema(value_type = i64)]
+    pub branch_id: BranchId,
+    pub year: i16,
+    /// `sales` (fen), `new_members`, `member_share` (basis points).
+    #[schema(value_type = String)]
+    pub metric: shared::plans::Metric,
+    /// 0: the whole branch; otherwise the sales of this category and its subcategories.
+    pub category_id: i64,
+    /// January to December.
+    pub months: [i64; 12],
+    /// `even`, `last_year` or `typed`.
+    pub split: String,
+}

@@ -14,7 +14,8 @@
 //! - [`shift`]: cash, the blind count, X and Z reports, day end;
 //! - [`receipt`]: the receipt document and its text layout;
 //! - [`branch`], [`staff`]: what HQ tells tills about the shop and its people;
-//! - [`analysis`]: RFM segments and the 80/20 curve of members' spend;
+//! - [`analysis`]: RFM segments and the 80/20 curve of members' spend; [`plans`]: targets split
+//!   into months, a period's target, pace and ranking;
 //! - [`sync`]: the till ↔ HQ messages; [`ids`]: identifiers; [`lang`]: zh-CN and English.
 #![deny(clippy::float_arithmetic, clippy::float_cmp, clippy::cast_precision_loss)]
 
@@ -29,6 +30,7 @@ pub mod limits;
 pub mod member;
 pub mod member_code;
 pub mod money;
+pub mod plans;
 pub mod points;
 pub mod policy;
 pub mod pricing;

@@ -211,6 +211,7 @@ pub enum Menu {
     Coupons,
     Finance,
     Analysis,
+    Plans,
     Audit,
     Users,
 }
@@ -235,6 +236,7 @@ pub fn layout(page: &Page, on: Menu, title: &str, body: Markup) -> Response {
             "/console/analysis",
             matches!(role, Role::Admin | Role::Finance | Role::Marketing),
         ),
+        (Menu::Plans, C::Plans, "/console/plan", true),
         (Menu::Audit, C::Audit, "/console/audit", matches!(role, Role::Admin | Role::Finance)),
         (Menu::Users, C::Users, "/console/users", role == Role::Admin),
     ];

@@ -16,6 +16,7 @@ use shared::branch::BranchSettings;
 use shared::catalog::{Brand, BrandId, Category, Product, ProductId};
 use shared::ids::{BranchId, HoldId, MemberId, StaffId, TillId};
 use shared::member::{MemberIdentifier, Phone};
+use shared::plans::{Metric, MonthTarget};
 use shared::policy::MemberPolicy;
 use shared::promotions::{Promotion, PromotionId, PromotionSet};
 use shared::staff::StaffMember;
@@ -29,7 +30,7 @@ use crate::model::{
     DailyRun, EnrolRefusal, FlaggedSale, HistoryPage, IngestOutcome, IssueOutcome, IssueRequest, LedgerRow, LotRow,
     MemberCouponRecord, MemberHome, MemberPatch, MemberRecord, MemberRefusal, MemberSession, NewCampaign, NewMember,
     NewUser, OwnProfile, PolicyVersion, PromotionEffect, PromotionFilter, PromotionRecord, SaleSummary, SignInCheck,
-    SmsLogRow, StoredEvent, Till, TillMemberLookup, TillSyncStatus, TokenLookup, User, UserPatch,
+    SmsLogRow, StoredEvent, TargetYear, Till, TillMemberLookup, TillSyncStatus, TokenLookup, User, UserPatch,
 };
 use crate::reports::{Report, ReportQuery};
 
@@ -433,6 +434,28 @@ pub trait AnalysisStore {
     fn member_activity(&self, branch: Option<BranchId>, from: Date, to: Date) -> StoreResult<Vec<ActivityRow>>;
 }
 
+/// Targets (计划) and the actual figures plan against actual compares them with.
+pub trait PlanStore {
+    /// Sets a branch's year for one metric (and, for sales, one category), replacing its months.
+    fn set_target(&self, actor: &Actor, target: &TargetYear) -> StoreResult<TargetYear>;
+    /// The years set for `year`, at one branch or all, by branch, metric and category.
+    fn list_targets(&self, year: i16, branch: Option<BranchId>) -> StoreResult<Vec<TargetYear>>;
+    /// Every branch's monthly targets for the months `from..=to` touches, for one metric and
+    /// category (0: the whole branch).
+    fn target_months(
+        &self,
+        from: Date,
+        to: Date,
+        metric: Metric,
+        category: i64,
+    ) -> StoreResult<Vec<(BranchId, MonthTarget)>>;
+    /// Every branch's actual figure over `from..=to` (business days): for a ratio, its numerator
+    /// and denominator; for an amount, the amount and 1.
+    fn actuals(&self, from: Date, to: Date, metric: Metric, category: i64) -> StoreResult<Vec<(BranchId, i64, i64)>>;
+    /// Net sales by month of `year` (1–12), at one branch or the chain: the shape of a split.
+    fn monthly_sales(&self, year: i16, branch: Option<BranchId>) -> StoreResult<[i64; 12]>;
+}
+
 /// One member's purchases in a period, and who they are.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ActivityRow {
@@ -531,6 +554,7 @@ pub trait Store:
     + MemberPagesStore
     + JobStore
     + AnalysisStore
+    + PlanStore
     + SyncStore
     + ReportStore
     + AuditStore
@@ -551,6 +575,7 @@ impl<
         + MemberPagesStore
         + JobStore
         + AnalysisStore
+        + PlanStore
         + SyncStore
         + ReportStore
         + AuditStore

@@ -20,6 +20,7 @@ mod migrations;
 mod no_minting;
 mod pending_refunds;
 mod pgbouncer;
+mod plans;
 mod processes;
 mod promotions;
 mod server;

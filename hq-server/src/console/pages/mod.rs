@@ -11,6 +11,7 @@ mod finance;
 mod imports;
 mod members;
 mod picker;
+mod plans;
 mod policy;
 mod promotions;
 mod users;
@@ -67,6 +68,8 @@ pub fn router() -> Router<AppState> {
         .route("/console/coupons/{id}/end", post(coupons::end))
         .route("/console/finance", get(finance::finance))
         .route("/console/analysis", get(analysis::analysis))
+        .route("/console/targets", get(plans::targets).post(plans::set_target))
+        .route("/console/plan", get(plans::plan))
         .route("/console/audit", get(audit::audit))
         .route("/console/users", get(users::users).post(users::add_user))
         .route("/console/users/{id}", post(users::toggle_user))

@@ -72,6 +72,7 @@ pub const TABLES: &[&str] = &[
     "sign_in_codes",
     "sms_log",
     "console_jobs",
+    "targets",
 ];
 
 /// Rows per `INSERT` (PostgreSQL takes at most 65,535 parameters in one statement).

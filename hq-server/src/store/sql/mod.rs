@@ -31,6 +31,7 @@ pub(crate) mod ledger;
 pub(crate) mod member_effects;
 mod member_pages;
 pub(crate) mod members;
+mod plans;
 pub(crate) mod postgres;
 mod promotions;
 mod reports;
@@ -39,6 +40,7 @@ mod schema_jobs;
 mod schema_member_pages;
 pub mod schema_pg;
 mod schema_promotions;
+mod schema_targets;
 mod sync;
 
 use std::path::{Path, PathBuf};
