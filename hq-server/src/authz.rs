@@ -46,6 +46,8 @@ pub mod can {
     pub const EDIT_POLICY: &[Role] = &[Admin, Marketing];
     /// Publish, change and withdraw promotions; create, end and issue coupon campaigns.
     pub const EDIT_PROMOTIONS: &[Role] = &[Admin, Marketing];
+    /// Make and send member care campaigns (birthdays, holidays, win-back).
+    pub const CARE: &[Role] = &[Admin, Marketing];
     /// Set branches' targets (计划).
     pub const SET_TARGETS: &[Role] = &[Admin, Finance];
     /// Read and verify the audit log.
@@ -118,6 +120,11 @@ pub const API: &[Rule] = &[
     ("GET", "/api/v1/targets", Roles(can::READ)),
     ("PUT", "/api/v1/targets", Roles(can::SET_TARGETS)),
     ("GET", "/api/v1/plan", Roles(can::READ)),
+    ("GET", "/api/v1/care/birthdays", Roles(can::SEE_MEMBERS)),
+    ("POST", "/api/v1/care/preview", Roles(can::SEE_MEMBERS)),
+    ("GET", "/api/v1/care/campaigns", Roles(can::SEE_MEMBERS)),
+    ("POST", "/api/v1/care/campaigns", Roles(can::CARE)),
+    ("GET", "/api/v1/care/campaigns/{id}", Roles(can::SEE_MEMBERS)),
     ("GET", "/api/v1/members", Roles(can::SEE_MEMBERS)),
     ("POST", "/api/v1/members", Roles(can::EDIT_MEMBERS)),
     ("GET", "/api/v1/members/export", Roles(can::SEE_MEMBERS)),
@@ -211,6 +218,9 @@ pub const CONSOLE: &[Rule] = &[
     ("GET", "/console/targets", Roles(can::READ)),
     ("POST", "/console/targets", Roles(can::SET_TARGETS)),
     ("GET", "/console/plan", Roles(can::READ)),
+    ("GET", "/console/care", Roles(can::SEE_MEMBERS)),
+    ("POST", "/console/care", Roles(can::CARE)),
+    ("GET", "/console/care/{id}", Roles(can::SEE_MEMBERS)),
     ("GET", "/console/audit", Roles(can::SEE_AUDIT)),
     ("GET", "/console/users", Roles(can::ADMINISTER)),
     ("POST", "/console/users", Roles(can::ADMINISTER)),

@@ -62,6 +62,9 @@ pub enum Command {
         /// against the client its X-Forwarded-For names.
         #[arg(long = "trusted-proxy")]
         trusted_proxies: Vec<std::net::IpAddr>,
+        /// Care messages (birthday, holiday, win-back) a member may be sent in a calendar month.
+        #[arg(long, env = "TILLPOINT_CARE_MONTHLY_CAP", default_value_t = crate::care::DEFAULT_MONTHLY_CAP)]
+        care_monthly_cap: u32,
     },
     /// Console users.
     User {
@@ -346,6 +349,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             sms_content_type,
             sms_headers,
             trusted_proxies,
+            care_monthly_cap,
         } => {
             let sms = sms_config(&sms, sms_url.as_deref(), &sms_template, &sms_content_type, &sms_headers)?;
             let config = Config {
@@ -355,6 +359,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 secure_cookies,
                 sms,
                 trusted_proxies,
+                care_monthly_cap,
                 ..Config::default()
             };
             let rt = tokio::runtime::Runtime::new()?;

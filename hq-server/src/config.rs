@@ -89,6 +89,8 @@ pub struct Config {
     /// Load balancers in front of HQ: a request from one of them is counted against the client
     /// its `X-Forwarded-For` names (sign-in and text-message limits), not against the balancer.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Care messages (birthday, holiday, win-back) a member may be sent in a calendar month.
+    pub care_monthly_cap: u32,
 }
 
 impl Default for Config {
@@ -107,6 +109,7 @@ impl Default for Config {
             sms: crate::sms::SmsConfig::default(),
             member_sign_in: MemberSignIn::default(),
             trusted_proxies: Vec::new(),
+            care_monthly_cap: crate::care::DEFAULT_MONTHLY_CAP,
         }
     }
 }

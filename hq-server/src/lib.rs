@@ -24,6 +24,7 @@ pub mod audit;
 pub mod auth;
 pub mod authz;
 pub mod calendar;
+pub mod care;
 pub mod cli;
 pub mod clock;
 pub mod config;

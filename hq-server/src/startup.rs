@@ -76,7 +76,10 @@ impl Application {
     /// Serves until `shutdown` completes, then finishes the requests in flight.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let store: Arc<dyn Store> = self.store;
-        let app = http::app(AppState::new(store, self.config));
+        let state = AppState::new(store, self.config);
+        // Care messages a stopped HQ left queued go out now (each claimed, so never twice).
+        tokio::spawn(crate::care::deliver(state.clone()));
+        let app = http::app(state);
         tracing::info!(address = %self.address, "HQ listening");
         // Small request, small answer: send each answer at once rather than letting Nagle's
         // algorithm hold its last segment back for an acknowledgement.

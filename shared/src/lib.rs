@@ -15,13 +15,15 @@
 //! - [`receipt`]: the receipt document and its text layout;
 //! - [`branch`], [`staff`]: what HQ tells tills about the shop and its people;
 //! - [`analysis`]: RFM segments and the 80/20 curve of members' spend; [`plans`]: targets split
-//!   into months, a period's target, pace and ranking;
+//!   into months, a period's target, pace and ranking; [`care`]: birthdays in the coming days, care
+//!   messages and who may be sent one;
 //! - [`sync`]: the till ↔ HQ messages; [`ids`]: identifiers; [`lang`]: zh-CN and English.
 #![deny(clippy::float_arithmetic, clippy::float_cmp, clippy::cast_precision_loss)]
 
 pub mod analysis;
 pub mod branch;
 pub mod card_data;
+pub mod care;
 pub mod catalog;
 pub mod ids;
 pub mod lang;

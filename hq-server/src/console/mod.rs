@@ -212,6 +212,7 @@ pub enum Menu {
     Finance,
     Analysis,
     Plans,
+    Care,
     Audit,
     Users,
 }
@@ -237,6 +238,7 @@ pub fn layout(page: &Page, on: Menu, title: &str, body: Markup) -> Response {
             matches!(role, Role::Admin | Role::Finance | Role::Marketing),
         ),
         (Menu::Plans, C::Plans, "/console/plan", true),
+        (Menu::Care, C::Care, "/console/care", matches!(role, Role::Admin | Role::Finance | Role::Marketing)),
         (Menu::Audit, C::Audit, "/console/audit", matches!(role, Role::Admin | Role::Finance)),
         (Menu::Users, C::Users, "/console/users", role == Role::Admin),
     ];

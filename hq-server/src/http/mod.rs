@@ -4,6 +4,7 @@
 pub(crate) mod analysis;
 mod audit;
 mod branches;
+pub(crate) mod care;
 mod catalog;
 pub mod coupons;
 pub(crate) mod extract;
@@ -112,7 +113,7 @@ impl AppState {
         (name = "health"), (name = "session"), (name = "users"), (name = "branches"), (name = "tills"),
         (name = "staff"), (name = "catalog"), (name = "sync"), (name = "audit"), (name = "sales"),
         (name = "till members"), (name = "members"), (name = "policy"), (name = "promotions"),
-        (name = "coupons"), (name = "reports"), (name = "analysis"), (name = "plans")
+        (name = "coupons"), (name = "reports"), (name = "analysis"), (name = "plans"), (name = "care")
     )
 )]
 struct ApiDoc;
@@ -163,7 +164,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(coupons::router())
         .merge(reports::router())
         .merge(analysis::router())
-        .merge(plans::router());
+        .merge(plans::router())
+        .merge(care::router());
     let (router, mut api) = router.split_for_parts();
     ErrorResponses.modify(&mut api);
     PathParameters.modify(&mut api);

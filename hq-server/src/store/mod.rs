@@ -26,11 +26,12 @@ use shared::promotions::coupons::{CampaignId, CouponCode};
 use shared::sync::{CouponHoldRequest, CouponHoldResponse, MemberCouponsResponse};
 
 use crate::model::{
-    Actor, Adjustment, AuditRecord, AuditVerdict, CampaignRecord, CardKind, CardStatus, ChangePage, CouponRefusal,
-    DailyRun, EnrolRefusal, FlaggedSale, HistoryPage, IngestOutcome, IssueOutcome, IssueRequest, LedgerRow, LotRow,
-    MemberCouponRecord, MemberHome, MemberPatch, MemberRecord, MemberRefusal, MemberSession, NewCampaign, NewMember,
-    NewUser, OwnProfile, PolicyVersion, PromotionEffect, PromotionFilter, PromotionRecord, SaleSummary, SignInCheck,
-    SmsLogRow, StoredEvent, TargetYear, Till, TillMemberLookup, TillSyncStatus, TokenLookup, User, UserPatch,
+    Actor, Adjustment, AuditRecord, AuditVerdict, CampaignRecord, CardKind, CardStatus, CareCampaign, CareCandidate,
+    CareMessage, CareSend, ChangePage, CouponRefusal, DailyRun, EnrolRefusal, FlaggedSale, HistoryPage, IngestOutcome,
+    IssueOutcome, IssueRequest, LedgerRow, LotRow, MemberCouponRecord, MemberHome, MemberPatch, MemberRecord,
+    MemberRefusal, MemberSession, NewCampaign, NewCare, NewMember, NewUser, OwnProfile, PolicyVersion, PromotionEffect,
+    PromotionFilter, PromotionRecord, SaleSummary, SignInCheck, SmsLogRow, StoredEvent, TargetYear, Till,
+    TillMemberLookup, TillSyncStatus, TokenLookup, User, UserPatch,
 };
 use crate::reports::{Report, ReportQuery};
 
@@ -434,6 +435,24 @@ pub trait AnalysisStore {
     fn member_activity(&self, branch: Option<BranchId>, from: Date, to: Date) -> StoreResult<Vec<ActivityRow>>;
 }
 
+/// Member care (客户关怀): whom a campaign reaches, the campaign written whole with what was
+/// decided for each member, and its messages claimed one at a time for sending.
+pub trait CareStore {
+    /// Whom `new` reaches on `today`, each with what is decided under `cap` messages a month.
+    fn care_audience(&self, new: &NewCare, today: Date, cap: u32) -> StoreResult<Vec<CareCandidate>>;
+    /// Makes the campaign: its audience and decisions recorded, the messages to send queued. A
+    /// campaign with nobody to send to is refused (`Invalid`) and nothing is written.
+    fn create_care_campaign(&self, actor: &Actor, new: &NewCare, today: Date, cap: u32) -> StoreResult<CareCampaign>;
+    /// Claims the next queued message for sending (no other process will send it). Messages
+    /// claimed before `stale_before` and never finished are marked failed first, not resent.
+    fn claim_care_message(&self, stale_before: Timestamp) -> StoreResult<Option<CareSend>>;
+    /// Records what became of a claimed message.
+    fn finish_care_message(&self, campaign: i64, member: &str, outcome: Result<(), String>) -> StoreResult<()>;
+    fn list_care_campaigns(&self, limit: u32) -> StoreResult<Vec<CareCampaign>>;
+    /// A campaign and each member's message.
+    fn care_campaign(&self, id: i64) -> StoreResult<(CareCampaign, Vec<CareMessage>)>;
+}
+
 /// Targets (计划) and the actual figures plan against actual compares them with.
 pub trait PlanStore {
     /// Sets a branch's year for one metric (and, for sales, one category), replacing its months.
@@ -555,6 +574,7 @@ pub trait Store:
     + JobStore
     + AnalysisStore
     + PlanStore
+    + CareStore
     + SyncStore
     + ReportStore
     + AuditStore
@@ -576,6 +596,7 @@ impl<
         + JobStore
         + AnalysisStore
         + PlanStore
+        + CareStore
         + SyncStore
         + ReportStore
         + AuditStore

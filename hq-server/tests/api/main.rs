@@ -6,6 +6,7 @@ mod audit;
 mod authorization;
 mod branches_and_tills;
 mod brands;
+mod care;
 mod catalog;
 mod cli;
 mod coupon_capture;

@@ -43,6 +43,9 @@ const PROMOTION_TABLES: &[&str] = &["promotion_revisions", "promotions", "promot
 /// their versions forgotten, the data of the tables the older schema had kept as it is.
 fn roll_back_to(path: &std::path::Path, version: u32, drop: &[&str]) {
     let c = rusqlite::Connection::open(path).expect("raw");
+    if version < 13 {
+        c.execute_batch("DROP TABLE care_messages; DROP TABLE care_campaigns;").expect("undo version 13");
+    }
     if version < 12 {
         c.execute_batch("DROP TABLE targets;").expect("undo version 12");
     }

@@ -4,6 +4,7 @@
 mod analysis;
 mod audit;
 mod branches;
+mod care;
 mod catalog;
 mod coupons;
 mod dashboard;
@@ -70,6 +71,8 @@ pub fn router() -> Router<AppState> {
         .route("/console/analysis", get(analysis::analysis))
         .route("/console/targets", get(plans::targets).post(plans::set_target))
         .route("/console/plan", get(plans::plan))
+        .route("/console/care", get(care::care).post(care::create))
+        .route("/console/care/{id}", get(care::campaign))
         .route("/console/audit", get(audit::audit))
         .route("/console/users", get(users::users).post(users::add_user))
         .route("/console/users/{id}", post(users::toggle_user))

@@ -73,6 +73,8 @@ pub const TABLES: &[&str] = &[
     "sms_log",
     "console_jobs",
     "targets",
+    "care_campaigns",
+    "care_messages",
 ];
 
 /// Rows per `INSERT` (PostgreSQL takes at most 65,535 parameters in one statement).

@@ -9,6 +9,7 @@ use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior};
 
 use super::micros;
+use super::schema_care::V13;
 use super::schema_jobs::V11;
 use super::schema_member_pages::V10;
 use super::schema_promotions::{V6, V7, V8, V9};
@@ -30,9 +31,10 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (10, "member pages: members' code secrets and consent, their sessions, sign-in codes, the SMS log", V10),
     (11, "the console's long jobs, so any HQ process shows a job's progress", V11),
     (12, "targets: each branch's monthly targets by metric and category", V12),
+    (13, "member care: care campaigns and each member's message", V13),
 ];
 
-pub const LATEST: u32 = 12;
+pub const LATEST: u32 = 13;
 
 const V1: &str = r#"
 CREATE TABLE branches (
