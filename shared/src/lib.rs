@@ -15,6 +15,7 @@
 //! - [`receipt`]: the receipt document and its text layout;
 //! - [`branch`], [`staff`]: what HQ tells tills about the shop and its people;
 //! - [`analysis`]: RFM segments and the 80/20 curve of members' spend;
+//! - [`expenses`]: a branch's expenses by month and subject, and the arithmetic of its P&L;
 //! - [`sync`]: the till ↔ HQ messages; [`ids`]: identifiers; [`lang`]: zh-CN and English.
 #![deny(clippy::float_arithmetic, clippy::float_cmp, clippy::cast_precision_loss)]
 
@@ -22,6 +23,7 @@ pub mod analysis;
 pub mod branch;
 pub mod card_data;
 pub mod catalog;
+pub mod expenses;
 pub mod ids;
 pub mod lang;
 pub mod ledger;
