@@ -72,6 +72,8 @@ pub const TABLES: &[&str] = &[
     "sign_in_codes",
     "sms_log",
     "console_jobs",
+    "expense_subjects",
+    "expenses",
 ];
 
 /// Rows per `INSERT` (PostgreSQL takes at most 65,535 parameters in one statement).

@@ -23,6 +23,7 @@ pub mod copy;
 mod coupon_capture;
 pub mod coupons;
 mod daily;
+mod expenses;
 mod facts;
 mod holds;
 mod ingest;
@@ -35,6 +36,7 @@ pub(crate) mod postgres;
 mod promotions;
 mod reports;
 pub mod schema;
+mod schema_expenses;
 mod schema_jobs;
 mod schema_member_pages;
 pub mod schema_pg;
@@ -220,6 +222,7 @@ impl SqlStore {
     pub fn open_postgres(url: &str, clock: Clock, audit_key: &Path) -> StoreResult<SqlStore> {
         let store = Self::open_postgres_schema(url, clock, audit_key)?;
         store.ensure_policy()?;
+        store.write(expenses::ensure_subjects)?;
         Ok(store)
     }
 
@@ -298,6 +301,11 @@ impl SqlStore {
         };
         if version >= 1 && first_policy {
             store.ensure_policy()?;
+        }
+        // The expense subjects every chain starts with (not in the migration: a move's target,
+        // opened without `first_policy`, must start empty).
+        if version >= schema_expenses::SQLITE_VERSION && first_policy {
+            store.write(expenses::ensure_subjects)?;
         }
         Ok(store)
     }
