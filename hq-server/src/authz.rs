@@ -48,6 +48,10 @@ pub mod can {
     pub const EDIT_PROMOTIONS: &[Role] = &[Admin, Marketing];
     /// Read and verify the audit log.
     pub const SEE_AUDIT: &[Role] = &[Admin, Finance];
+    /// Book expenses, import them, name their subjects; read them (HQ finance's).
+    pub const EDIT_EXPENSES: &[Role] = &[Admin, Finance];
+    /// Read a P&L (a branch manager only their own branch's).
+    pub const SEE_PNL: &[Role] = &[Admin, Finance, BranchManager];
 }
 
 /// Who a route is for.
@@ -111,6 +115,13 @@ pub const API: &[Rule] = &[
     ("GET", "/api/v1/audit/verify", Roles(can::SEE_AUDIT)),
     ("GET", "/api/v1/sales", Roles(can::READ)),
     ("GET", "/api/v1/reports/{kind}", Roles(can::READ)),
+    ("GET", "/api/v1/reports/pnl", Roles(can::SEE_PNL)),
+    ("GET", "/api/v1/expense-subjects", Roles(can::EDIT_EXPENSES)),
+    ("POST", "/api/v1/expense-subjects", Roles(can::EDIT_EXPENSES)),
+    ("PUT", "/api/v1/expense-subjects/{code}", Roles(can::EDIT_EXPENSES)),
+    ("GET", "/api/v1/expenses", Roles(can::EDIT_EXPENSES)),
+    ("POST", "/api/v1/expenses", Roles(can::EDIT_EXPENSES)),
+    ("POST", "/api/v1/expenses/import", Roles(can::EDIT_EXPENSES)),
     ("GET", "/api/v1/analysis/rfm", Roles(can::SEE_MEMBERS)),
     ("GET", "/api/v1/analysis/rfm/members", Roles(can::SEE_MEMBERS)),
     ("GET", "/api/v1/members", Roles(can::SEE_MEMBERS)),
@@ -202,6 +213,12 @@ pub const CONSOLE: &[Rule] = &[
     ("POST", "/console/coupons/{id}/issue", Roles(can::EDIT_PROMOTIONS)),
     ("POST", "/console/coupons/{id}/end", Roles(can::EDIT_PROMOTIONS)),
     ("GET", "/console/finance", Roles(can::READ)),
+    ("GET", "/console/pnl", Roles(can::SEE_PNL)),
+    ("GET", "/console/expenses", Roles(can::EDIT_EXPENSES)),
+    ("POST", "/console/expenses", Roles(can::EDIT_EXPENSES)),
+    ("POST", "/console/expenses/import", Roles(can::EDIT_EXPENSES)),
+    ("POST", "/console/expenses/subjects", Roles(can::EDIT_EXPENSES)),
+    ("POST", "/console/expenses/subjects/{code}", Roles(can::EDIT_EXPENSES)),
     ("GET", "/console/analysis", Roles(can::SEE_MEMBERS)),
     ("GET", "/console/audit", Roles(can::SEE_AUDIT)),
     ("GET", "/console/users", Roles(can::ADMINISTER)),

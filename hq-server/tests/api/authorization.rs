@@ -76,6 +76,13 @@ const API: &[(&str, &str, May)] = &[
     ("GET", "/api/v1/audit/verify", Roles(&[A, F], false)),
     ("GET", "/api/v1/sales", Roles(EVERYONE, false)),
     ("GET", "/api/v1/reports/{kind}", Roles(EVERYONE, false)),
+    ("GET", "/api/v1/reports/pnl", Roles(&[A, F, B], false)),
+    ("GET", "/api/v1/expense-subjects", Roles(&[A, F], false)),
+    ("POST", "/api/v1/expense-subjects", Roles(&[A, F], false)),
+    ("PUT", "/api/v1/expense-subjects/{code}", Roles(&[A, F], false)),
+    ("GET", "/api/v1/expenses", Roles(&[A, F], false)),
+    ("POST", "/api/v1/expenses", Roles(&[A, F], false)),
+    ("POST", "/api/v1/expenses/import", Roles(&[A, F], false)),
     ("GET", "/api/v1/analysis/rfm", Roles(&[A, F, M], false)),
     ("GET", "/api/v1/analysis/rfm/members", Roles(&[A, F, M], false)),
     ("GET", "/api/v1/members", Roles(&[A, F, M], false)),
@@ -167,6 +174,12 @@ const CONSOLE: &[(&str, &str, May)] = &[
     ("POST", "/console/coupons/{id}/issue", Roles(&[A, M], false)),
     ("POST", "/console/coupons/{id}/end", Roles(&[A, M], false)),
     ("GET", "/console/finance", Roles(EVERYONE, false)),
+    ("GET", "/console/pnl", Roles(&[A, F, B], false)),
+    ("GET", "/console/expenses", Roles(&[A, F], false)),
+    ("POST", "/console/expenses", Roles(&[A, F], false)),
+    ("POST", "/console/expenses/import", Roles(&[A, F], false)),
+    ("POST", "/console/expenses/subjects", Roles(&[A, F], false)),
+    ("POST", "/console/expenses/subjects/{code}", Roles(&[A, F], false)),
     ("GET", "/console/analysis", Roles(&[A, F, M], false)),
     ("GET", "/console/audit", Roles(&[A, F], false)),
     ("GET", "/console/users", Roles(&[A], false)),
@@ -234,6 +247,7 @@ impl World {
             .replace("{receipt}", &o.receipt)
             .replace("{branch}", &o.branch.0.to_string())
             .replace("{day}", "2026-11-28")
+            .replace("{code}", "rent")
     }
 }
 
