@@ -24,6 +24,7 @@ const SILENT_FOR: SignedDuration = SignedDuration::from_secs(30);
 
 /// What a job is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(clippy::enum_variant_names)] // every long job is an import so far; the names say of what
 pub enum JobKind {
     CatalogImport,
     MemberImport,
