@@ -95,7 +95,8 @@ pub struct ExpenseParams {
     pub to: Option<String>,
     /// Only this branch.
     pub branch_id: Option<i64>,
-    /// Only this subject.
+    /// Only this subject (its code).
+    #[param(pattern = "^[a-z0-9_-]{1,32}$")]
     pub subject: Option<String>,
     /// At most this many, newest first (default 200).
     #[param(minimum = 1, maximum = 1000)]
@@ -126,7 +127,11 @@ async fn list(
     if let Some(b) = branch {
         state.db(move |s| s.get_branch(b)).await?;
     }
-    let filter = ExpenseFilter { branch, from, to, subject: p.subject.filter(|s| !s.is_empty()), limit };
+    let subject = p.subject.filter(|s| !s.is_empty());
+    if let Some(code) = &subject {
+        crate::expenses::check_subject_code(code).map_err(AppError::Validation)?;
+    }
+    let filter = ExpenseFilter { branch, from, to, subject, limit };
     Ok(Json(state.db(move |s| s.list_expenses(&filter)).await?))
 }
 

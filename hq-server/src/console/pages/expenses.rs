@@ -72,7 +72,7 @@ async fn expenses_page(
         return Err(page.invalid("choose months from before to"));
     }
     let branch = q.branch.trim().parse::<i64>().ok().map(BranchId);
-    let subject = Some(q.subject.trim().to_owned()).filter(|s| !s.is_empty());
+    let subject = Some(q.subject.trim().to_owned()).filter(|s| crate::expenses::check_subject_code(s).is_ok());
     let names = branch_names(state, page).await?;
     let subjects = state.db(|s| s.expense_subjects()).await?;
     let filter = ExpenseFilter { branch, from, to, subject: subject.clone(), limit: 500 };

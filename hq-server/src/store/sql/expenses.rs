@@ -137,6 +137,10 @@ impl ExpenseStore for SqlStore {
     }
 
     fn rename_expense_subject(&self, actor: &Actor, code: &str, name: &str) -> StoreResult<ExpenseSubject> {
+        // A code no subject could have is none HQ has (and never reaches the database as it is).
+        if check_subject_code(code).is_err() {
+            return Err(StoreError::NotFound(format!("expense subject `{}`", code.escape_debug())));
+        }
         check_subject_name(name).map_err(StoreError::Invalid)?;
         self.write(|tx| {
             let before = subject(tx, code)?.ok_or_else(|| StoreError::NotFound(format!("expense subject `{code}`")))?;
