@@ -52,6 +52,10 @@ pub mod can {
     pub const SET_TARGETS: &[Role] = &[Admin, Finance];
     /// Read and verify the audit log.
     pub const SEE_AUDIT: &[Role] = &[Admin, Finance];
+    /// Book expenses, import them, name their subjects; read them (HQ finance's).
+    pub const EDIT_EXPENSES: &[Role] = &[Admin, Finance];
+    /// Read a P&L (a branch manager only their own branch's).
+    pub const SEE_PNL: &[Role] = &[Admin, Finance, BranchManager];
 }
 
 /// Who a route is for.
@@ -115,6 +119,13 @@ pub const API: &[Rule] = &[
     ("GET", "/api/v1/audit/verify", Roles(can::SEE_AUDIT)),
     ("GET", "/api/v1/sales", Roles(can::READ)),
     ("GET", "/api/v1/reports/{kind}", Roles(can::READ)),
+    ("GET", "/api/v1/reports/pnl", Roles(can::SEE_PNL)),
+    ("GET", "/api/v1/expense-subjects", Roles(can::EDIT_EXPENSES)),
+    ("POST", "/api/v1/expense-subjects", Roles(can::EDIT_EXPENSES)),
+    ("PUT", "/api/v1/expense-subjects/{code}", Roles(can::EDIT_EXPENSES)),
+    ("GET", "/api/v1/expenses", Roles(can::EDIT_EXPENSES)),
+    ("POST", "/api/v1/expenses", Roles(can::EDIT_EXPENSES)),
+    ("POST", "/api/v1/expenses/import", Roles(can::EDIT_EXPENSES)),
     ("GET", "/api/v1/analysis/rfm", Roles(can::SEE_MEMBERS)),
     ("GET", "/api/v1/analysis/rfm/members", Roles(can::SEE_MEMBERS)),
     ("GET", "/api/v1/targets", Roles(can::READ)),
@@ -214,6 +225,12 @@ pub const CONSOLE: &[Rule] = &[
     ("POST", "/console/coupons/{id}/issue", Roles(can::EDIT_PROMOTIONS)),
     ("POST", "/console/coupons/{id}/end", Roles(can::EDIT_PROMOTIONS)),
     ("GET", "/console/finance", Roles(can::READ)),
+    ("GET", "/console/pnl", Roles(can::SEE_PNL)),
+    ("GET", "/console/expenses", Roles(can::EDIT_EXPENSES)),
+    ("POST", "/console/expenses", Roles(can::EDIT_EXPENSES)),
+    ("POST", "/console/expenses/import", Roles(can::EDIT_EXPENSES)),
+    ("POST", "/console/expenses/subjects", Roles(can::EDIT_EXPENSES)),
+    ("POST", "/console/expenses/subjects/{code}", Roles(can::EDIT_EXPENSES)),
     ("GET", "/console/analysis", Roles(can::SEE_MEMBERS)),
     ("GET", "/console/targets", Roles(can::READ)),
     ("POST", "/console/targets", Roles(can::SET_TARGETS)),

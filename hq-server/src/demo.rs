@@ -14,6 +14,7 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use shared::Money;
 use shared::catalog::{Category, CategoryId, Product, ProductId, ProductStatus, with_check_digit};
+use shared::ids::BranchId;
 use shared::money::Bp;
 use shared::pricing::CashRounding;
 use shared::staff::StaffRole;
@@ -49,6 +50,9 @@ pub struct DemoOptions {
     /// Two coupon campaigns (满50减5 usable offline, 20 a till a day; 9折 on fresh food, online
     /// only) issued to every member, so the till's demo has coupons to pick.
     pub coupons: bool,
+    /// Every branch's expenses (rent, wages, utilities, some promotion costs, a correction) for
+    /// this month and the thirteen before it, so the P&L has a month before and a last year.
+    pub expenses: bool,
 }
 
 impl Default for DemoOptions {
@@ -63,6 +67,7 @@ impl Default for DemoOptions {
             history_days: 14,
             promotions: true,
             coupons: true,
+            expenses: true,
         }
     }
 }
@@ -78,6 +83,7 @@ impl DemoOptions {
             history_days: 0,
             promotions: false,
             coupons: false,
+            expenses: false,
             ..DemoOptions::default()
         }
     }
@@ -593,6 +599,9 @@ pub fn seed(store: &dyn Store, options: &DemoOptions) -> StoreResult<DemoSummary
     if options.coupons {
         seed_coupons(store, &actor, &category_ids)?;
     }
+    if options.expenses {
+        seed_expenses(store, &actor, &branches, options.seed)?;
+    }
     Ok(DemoSummary { branches, categories: KINDS.len() + 1, products: summary.created, members, history_sales })
 }
 
@@ -625,6 +634,60 @@ fn seed_targets(store: &dyn Store, actor: &Actor, branches: &[DemoBranch], histo
             };
             store.set_target(actor, &target)?;
         }
+    }
+    Ok(())
+}
+
+/// Each branch's expenses for this month and the thirteen before: rent and wages every month,
+/// utilities that vary, promotion costs every third month, and last month's utilities corrected
+/// down by a correction naming the entry. One transaction.
+fn seed_expenses(store: &dyn Store, actor: &Actor, branches: &[DemoBranch], seed: u64) -> StoreResult<()> {
+    use crate::expenses::{ExpenseSource, NewExpense};
+    use shared::expenses::Month;
+    let mut rng = StdRng::seed_from_u64(seed ^ 0xe8e);
+    let this = Month::of(crate::calendar::chain_day(&store.list_branches()?, store.now()).day);
+    let mut months = vec![this];
+    for _ in 0..13 {
+        let before = months.last().copied().unwrap_or(this).previous();
+        months.push(before);
+    }
+    let mut entries = Vec::new();
+    for (bi, b) in branches.iter().enumerate() {
+        let step = i64::try_from(bi).unwrap_or(0);
+        for (mi, &month) in months.iter().rev().enumerate() {
+            let mut add = |subject: &str, yuan: i64, note: &str| {
+                entries.push(NewExpense {
+                    branch: b.id,
+                    month,
+                    subject: subject.into(),
+                    amount: Money(yuan * 100),
+                    note: note.into(),
+                    correction: false,
+                    corrects: None,
+                });
+            };
+            add("rent", 28_000 + 3_000 * step, "月租");
+            add("wages", 41_000 + 2_500 * step + rng.random_range(0..3_000), "工资");
+            add("utilities", 2_600 + rng.random_range(0..1_800), "水电");
+            if mi % 3 == 0 {
+                add("promotion", 1_200 + rng.random_range(0..800), "海报与堆头");
+            }
+        }
+    }
+    let booked = store.book_expenses(actor, &entries, ExpenseSource::Typed)?;
+    // Last month's utilities at the first branch were keyed ¥200.00 too high: put right by a correction.
+    let last_month = this.previous();
+    if let Some(wrong) = booked.iter().find(|e| e.month == last_month && e.subject == "utilities") {
+        let fix = NewExpense {
+            branch: BranchId(wrong.branch_id),
+            month: last_month,
+            subject: "utilities".into(),
+            amount: Money(-20_000),
+            note: "更正：多记 ¥200.00".into(),
+            correction: true,
+            corrects: Some(wrong.id),
+        };
+        store.book_expenses(actor, &[fix], ExpenseSource::Typed)?;
     }
     Ok(())
 }

@@ -155,6 +155,11 @@ pub fn brand_name(name: &str) -> Check {
     text("brand name", name, 100)
 }
 
+/// An expense subject's name (房租 Rent).
+pub fn expense_subject_name(name: &str) -> Check {
+    text("subject name", name, 100)
+}
+
 pub fn brand(b: &Brand) -> Check {
     brand_code(&b.code)?;
     brand_name(&b.name)

@@ -17,6 +17,8 @@
 //! - [`analysis`]: RFM segments and the 80/20 curve of members' spend; [`plans`]: targets split
 //!   into months, a period's target, pace and ranking; [`care`]: birthdays in the coming days, care
 //!   messages and who may be sent one;
+//! - [`analysis`]: RFM segments and the 80/20 curve of members' spend;
+//! - [`expenses`]: a branch's expenses by month and subject, and the arithmetic of its P&L;
 //! - [`sync`]: the till ↔ HQ messages; [`ids`]: identifiers; [`lang`]: zh-CN and English.
 #![deny(clippy::float_arithmetic, clippy::float_cmp, clippy::cast_precision_loss)]
 
@@ -25,6 +27,7 @@ pub mod branch;
 pub mod card_data;
 pub mod care;
 pub mod catalog;
+pub mod expenses;
 pub mod ids;
 pub mod lang;
 pub mod ledger;

@@ -24,9 +24,11 @@ const SILENT_FOR: SignedDuration = SignedDuration::from_secs(30);
 
 /// What a job is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(clippy::enum_variant_names)] // every long job is an import so far; the names say of what
 pub enum JobKind {
     CatalogImport,
     MemberImport,
+    ExpenseImport,
 }
 
 impl JobKind {
@@ -34,11 +36,12 @@ impl JobKind {
         match self {
             JobKind::CatalogImport => "catalog_import",
             JobKind::MemberImport => "member_import",
+            JobKind::ExpenseImport => "expense_import",
         }
     }
 
     fn parse(s: &str) -> Option<JobKind> {
-        [JobKind::CatalogImport, JobKind::MemberImport].into_iter().find(|k| k.code() == s)
+        [JobKind::CatalogImport, JobKind::MemberImport, JobKind::ExpenseImport].into_iter().find(|k| k.code() == s)
     }
 }
 

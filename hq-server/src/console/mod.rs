@@ -183,6 +183,7 @@ input,select,textarea{font:inherit;padding:5px 8px;border:1px solid #b8c2d1;bord
 button{font:inherit;padding:6px 14px;border:0;border-radius:4px;background:#2d6cdf;color:#fff;cursor:pointer}button.danger{background:#c23b3b}
 .error{color:#b3261e;font-weight:600}.ok{color:#137333;font-weight:600}.muted{color:#667}.box{background:#fff;border-radius:8px;padding:14px;margin:10px 0}
 progress{width:300px}
+tr.total td{font-weight:600}td.missing{color:#b3261e}
 "#;
 
 /// A page without the menu (sign-in, errors).

@@ -7,6 +7,7 @@ mod branches;
 pub(crate) mod care;
 mod catalog;
 pub mod coupons;
+pub(crate) mod expenses;
 pub(crate) mod extract;
 mod health;
 mod members;
@@ -113,7 +114,8 @@ impl AppState {
         (name = "health"), (name = "session"), (name = "users"), (name = "branches"), (name = "tills"),
         (name = "staff"), (name = "catalog"), (name = "sync"), (name = "audit"), (name = "sales"),
         (name = "till members"), (name = "members"), (name = "policy"), (name = "promotions"),
-        (name = "coupons"), (name = "reports"), (name = "analysis"), (name = "plans"), (name = "care")
+        (name = "coupons"), (name = "reports"), (name = "analysis"), (name = "plans"), (name = "care"),
+        (name = "expenses")
     )
 )]
 struct ApiDoc;
@@ -165,7 +167,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(reports::router())
         .merge(analysis::router())
         .merge(plans::router())
-        .merge(care::router());
+        .merge(care::router())
+        .merge(expenses::router());
     let (router, mut api) = router.split_for_parts();
     ErrorResponses.modify(&mut api);
     PathParameters.modify(&mut api);

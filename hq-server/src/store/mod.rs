@@ -483,6 +483,48 @@ pub struct ActivityRow {
     pub name: String,
 }
 
+/// Expenses (费用): subjects with editable names, entries per branch, month and subject (append-only:
+/// a mistake is put right by a correction, a further entry), and the P&L they feed. Every write is
+/// one transaction with its audit entries.
+pub trait ExpenseStore {
+    /// Every subject, in code order.
+    fn expense_subjects(&self) -> StoreResult<Vec<crate::expenses::ExpenseSubject>>;
+    /// A new subject; a code already used is a conflict.
+    fn create_expense_subject(
+        &self,
+        actor: &Actor,
+        subject: crate::expenses::ExpenseSubject,
+    ) -> StoreResult<crate::expenses::ExpenseSubject>;
+    /// A subject's new name (its code and entries stay).
+    fn rename_expense_subject(
+        &self,
+        actor: &Actor,
+        code: &str,
+        name: &str,
+    ) -> StoreResult<crate::expenses::ExpenseSubject>;
+    /// Books every entry in one transaction, all or none: each is checked (amount, note, branch,
+    /// subject, the entry it corrects) before anything is written; refused with the first bad
+    /// entry's reason (`Invalid`, naming its position when there are several).
+    fn book_expenses(
+        &self,
+        actor: &Actor,
+        entries: &[crate::expenses::NewExpense],
+        source: crate::expenses::ExpenseSource,
+    ) -> StoreResult<Vec<crate::expenses::ExpenseRecord>>;
+    /// Entries newest first.
+    fn list_expenses(
+        &self,
+        filter: &crate::expenses::ExpenseFilter,
+    ) -> StoreResult<Vec<crate::expenses::ExpenseRecord>>;
+    /// The P&L's columns for these months, at one branch or the chain, read in one snapshot from
+    /// the finance reports and the expenses (see [`crate::pnl`]).
+    fn pnl_columns(
+        &self,
+        branch: Option<BranchId>,
+        months: &[shared::expenses::Month],
+    ) -> StoreResult<Vec<crate::pnl::PnlColumn>>;
+}
+
 /// The console's long jobs (CSV imports): their progress and outcome, kept where every HQ
 /// process reads them.
 pub trait JobStore {
@@ -575,6 +617,7 @@ pub trait Store:
     + AnalysisStore
     + PlanStore
     + CareStore
+    + ExpenseStore
     + SyncStore
     + ReportStore
     + AuditStore
@@ -597,6 +640,7 @@ impl<
         + AnalysisStore
         + PlanStore
         + CareStore
+        + ExpenseStore
         + SyncStore
         + ReportStore
         + AuditStore

@@ -76,6 +76,13 @@ const API: &[(&str, &str, May)] = &[
     ("GET", "/api/v1/audit/verify", Roles(&[A, F], false)),
     ("GET", "/api/v1/sales", Roles(EVERYONE, false)),
     ("GET", "/api/v1/reports/{kind}", Roles(EVERYONE, false)),
+    ("GET", "/api/v1/reports/pnl", Roles(&[A, F, B], false)),
+    ("GET", "/api/v1/expense-subjects", Roles(&[A, F], false)),
+    ("POST", "/api/v1/expense-subjects", Roles(&[A, F], false)),
+    ("PUT", "/api/v1/expense-subjects/{code}", Roles(&[A, F], false)),
+    ("GET", "/api/v1/expenses", Roles(&[A, F], false)),
+    ("POST", "/api/v1/expenses", Roles(&[A, F], false)),
+    ("POST", "/api/v1/expenses/import", Roles(&[A, F], false)),
     ("GET", "/api/v1/analysis/rfm", Roles(&[A, F, M], false)),
     ("GET", "/api/v1/analysis/rfm/members", Roles(&[A, F, M], false)),
     ("GET", "/api/v1/targets", Roles(EVERYONE, false)),
@@ -175,6 +182,12 @@ const CONSOLE: &[(&str, &str, May)] = &[
     ("POST", "/console/coupons/{id}/issue", Roles(&[A, M], false)),
     ("POST", "/console/coupons/{id}/end", Roles(&[A, M], false)),
     ("GET", "/console/finance", Roles(EVERYONE, false)),
+    ("GET", "/console/pnl", Roles(&[A, F, B], false)),
+    ("GET", "/console/expenses", Roles(&[A, F], false)),
+    ("POST", "/console/expenses", Roles(&[A, F], false)),
+    ("POST", "/console/expenses/import", Roles(&[A, F], false)),
+    ("POST", "/console/expenses/subjects", Roles(&[A, F], false)),
+    ("POST", "/console/expenses/subjects/{code}", Roles(&[A, F], false)),
     ("GET", "/console/analysis", Roles(&[A, F, M], false)),
     ("GET", "/console/targets", Roles(EVERYONE, false)),
     ("POST", "/console/targets", Roles(&[A, F], false)),
@@ -248,6 +261,7 @@ impl World {
             .replace("{receipt}", &o.receipt)
             .replace("{branch}", &o.branch.0.to_string())
             .replace("{day}", "2026-11-28")
+            .replace("{code}", "rent")
     }
 }
 

@@ -13,6 +13,7 @@ mod coupon_capture;
 mod coupons;
 mod daily_job;
 mod errors_and_openapi;
+mod expenses;
 mod helpers;
 mod member_pages;
 mod members;

@@ -1,7 +1,7 @@
 use hq_server::admin;
 use hq_server::model::Actor;
 use hq_server::store::sql::{SqlStore, schema};
-use hq_server::store::{BranchStore, SyncStore};
+use hq_server::store::{BranchStore, ExpenseStore, SyncStore};
 
 #[test]
 fn a_database_made_with_the_first_schema_upgrades_and_keeps_its_data() {
@@ -18,6 +18,9 @@ fn a_database_made_with_the_first_schema_upgrades_and_keeps_its_data() {
     assert_eq!(b.name, "老店");
     // The new tables work.
     assert!(store.list_sales(None, None, 10).expect("sales").is_empty());
+    // An upgraded chain has the first expense subjects, as a new one does.
+    let subjects: Vec<String> = store.expense_subjects().expect("subjects").into_iter().map(|s| s.code).collect();
+    assert_eq!(subjects, ["rent", "wages", "utilities", "promotion", "other"]);
     // Opening again changes nothing.
     drop(store);
     let store = SqlStore::open(&path).expect("reopen");
@@ -43,6 +46,9 @@ const PROMOTION_TABLES: &[&str] = &["promotion_revisions", "promotions", "promot
 /// their versions forgotten, the data of the tables the older schema had kept as it is.
 fn roll_back_to(path: &std::path::Path, version: u32, drop: &[&str]) {
     let c = rusqlite::Connection::open(path).expect("raw");
+    if version < 14 {
+        c.execute_batch("DROP TABLE expenses; DROP TABLE expense_subjects;").expect("undo version 14");
+    }
     if version < 13 {
         c.execute_batch("DROP TABLE care_messages; DROP TABLE care_campaigns;").expect("undo version 13");
     }

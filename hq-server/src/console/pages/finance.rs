@@ -1,4 +1,4 @@
-//! Finance: the reports with dates and branch, as tables and CSV.
+//! Finance: the reports with dates and branch, as tables and CSV; links to the P&L and the expenses.
 
 use crate::console::{C, Menu, Page, PageResult, layout, words};
 use crate::http::AppState;
@@ -43,6 +43,10 @@ pub(super) async fn finance(State(state): State<AppState>, page: Page, Query(q):
             button type="submit" { (page.t(C::Show)) }
         }
         p.muted #today-note { (today_note) }
+        p #finance-links {
+            @if matches!(page.me.user.role, Role::Admin | Role::Finance | Role::BranchManager) { a #to-pnl href="/console/pnl" { (page.t(C::Pnl)) } }
+            @if matches!(page.me.user.role, Role::Admin | Role::Finance) { " · " a #to-expenses href="/console/expenses" { (page.t(C::Expenses)) } }
+        }
         p { a href=(csv) { (page.t(C::DownloadCsv)) } }
         h2 #report-name { (words::report(page.lang, kind)) }
         (table(&page, &r, &tiers))

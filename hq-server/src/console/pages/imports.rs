@@ -125,6 +125,7 @@ pub(super) async fn job(State(state): State<AppState>, page: Page, Path(id): Pat
     let (menu, title, back) = match view.kind {
         JobKind::CatalogImport => (Menu::Catalog, page.t(C::Catalog), "/console/catalog"),
         JobKind::MemberImport => (Menu::Members, page.t(C::Members), "/console/members"),
+        JobKind::ExpenseImport => (Menu::Finance, page.t(C::Expenses), "/console/expenses"),
     };
     let phase = match view.phase.as_str() {
         "checking" => page.t(C::Checking),

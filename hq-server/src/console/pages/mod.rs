@@ -1,5 +1,5 @@
 //! The console's pages: the dashboard and its drill-down, branches and tills, the catalog,
-//! members, the member policy, promotions, finance reports and the audit log.
+//! members, the member policy, promotions, finance reports, expenses and the P&L, and the audit log.
 
 mod analysis;
 mod audit;
@@ -8,11 +8,13 @@ mod care;
 mod catalog;
 mod coupons;
 mod dashboard;
+mod expenses;
 mod finance;
 mod imports;
 mod members;
 mod picker;
 mod plans;
+mod pnl;
 mod policy;
 mod promotions;
 mod users;
@@ -68,6 +70,14 @@ pub fn router() -> Router<AppState> {
         .route("/console/coupons/{id}/issue", post(coupons::issue))
         .route("/console/coupons/{id}/end", post(coupons::end))
         .route("/console/finance", get(finance::finance))
+        .route("/console/pnl", get(pnl::pnl))
+        .route("/console/expenses", get(expenses::expenses).post(expenses::book_expense))
+        .route(
+            "/console/expenses/import",
+            post(expenses::import_expenses).layer(DefaultBodyLimit::max(imports::IMPORT_BYTES)),
+        )
+        .route("/console/expenses/subjects", post(expenses::add_subject))
+        .route("/console/expenses/subjects/{code}", post(expenses::rename_subject))
         .route("/console/analysis", get(analysis::analysis))
         .route("/console/targets", get(plans::targets).post(plans::set_target))
         .route("/console/plan", get(plans::plan))

@@ -75,6 +75,8 @@ pub const TABLES: &[&str] = &[
     "targets",
     "care_campaigns",
     "care_messages",
+    "expense_subjects",
+    "expenses",
 ];
 
 /// Rows per `INSERT` (PostgreSQL takes at most 65,535 parameters in one statement).

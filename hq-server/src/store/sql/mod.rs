@@ -24,6 +24,7 @@ pub mod copy;
 mod coupon_capture;
 pub mod coupons;
 mod daily;
+mod expenses;
 mod facts;
 mod holds;
 mod ingest;
@@ -38,6 +39,7 @@ mod promotions;
 mod reports;
 pub mod schema;
 mod schema_care;
+mod schema_expenses;
 mod schema_jobs;
 mod schema_member_pages;
 pub mod schema_pg;
@@ -224,6 +226,7 @@ impl SqlStore {
     pub fn open_postgres(url: &str, clock: Clock, audit_key: &Path) -> StoreResult<SqlStore> {
         let store = Self::open_postgres_schema(url, clock, audit_key)?;
         store.ensure_policy()?;
+        store.write(expenses::ensure_subjects)?;
         Ok(store)
     }
 
@@ -302,6 +305,11 @@ impl SqlStore {
         };
         if version >= 1 && first_policy {
             store.ensure_policy()?;
+        }
+        // The expense subjects every chain starts with (not in the migration: a move's target,
+        // opened without `first_policy`, must start empty).
+        if version >= schema_expenses::SQLITE_VERSION && first_policy {
+            store.write(expenses::ensure_subjects)?;
         }
         Ok(store)
     }

@@ -547,7 +547,13 @@ fn top_customers(c: &Conn<'_>, q: &ReportQuery) -> StoreResult<Report> {
 impl ReportStore for SqlStore {
     fn report(&self, q: &ReportQuery) -> StoreResult<Report> {
         let now = self.now();
-        self.read(|c| match q.kind {
+        self.read(|c| report_in(c, q, now))
+    }
+}
+
+/// A report in the caller's read transaction (the P&L reads several in one snapshot).
+pub(super) fn report_in(c: &Conn<'_>, q: &ReportQuery, now: jiff::Timestamp) -> StoreResult<Report> {
+    match q.kind {
             ReportKind::SalesByBranch => sales_by(c, q, "branch", "name", "(SELECT code FROM branches WHERE id = s.branch_id), (SELECT name FROM branches WHERE id = s.branch_id)"),
             ReportKind::SalesByDay => sales_by(c, q, "day", "branch", "s.business_day, (SELECT code FROM branches WHERE id = s.branch_id)"),
             ReportKind::SalesByTill => sales_by(
@@ -589,6 +595,5 @@ impl ReportStore for SqlStore {
             ReportKind::TopCustomers => top_customers(c, q),
             ReportKind::Promotions => promotions(c, q),
             ReportKind::Coupons => coupons(c, q, now),
-        })
     }
 }

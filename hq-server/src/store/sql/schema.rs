@@ -10,6 +10,7 @@ use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior};
 
 use super::micros;
 use super::schema_care::V13;
+use super::schema_expenses::{SQLITE_VERSION as V14_VERSION, V14};
 use super::schema_jobs::V11;
 use super::schema_member_pages::V10;
 use super::schema_promotions::{V6, V7, V8, V9};
@@ -32,9 +33,10 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (11, "the console's long jobs, so any HQ process shows a job's progress", V11),
     (12, "targets: each branch's monthly targets by metric and category", V12),
     (13, "member care: care campaigns and each member's message", V13),
+    (V14_VERSION, "expenses: subjects with editable names, and each branch's expense entries by month", V14),
 ];
 
-pub const LATEST: u32 = 13;
+pub const LATEST: u32 = 14;
 
 const V1: &str = r#"
 CREATE TABLE branches (

@@ -8,6 +8,7 @@ use jiff::Timestamp;
 use super::conn::{Conn, params};
 use super::micros;
 use super::schema_care::PG_V9;
+use super::schema_expenses::PG_V10;
 use super::schema_jobs::PG_V7;
 use super::schema_member_pages::PG_V6;
 use super::schema_targets::PG_V8;
@@ -24,10 +25,11 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (7, "SQLite's version 11: the console's long jobs", PG_V7),
     (8, "SQLite's version 12: each branch's monthly targets by metric and category", PG_V8),
     (9, "SQLite's version 13: care campaigns and each member's message", PG_V9),
+    (10, "SQLite's version 14: expense subjects and expense entries", PG_V10),
 ];
 
 /// The version a new database is migrated to.
-pub const LATEST: u32 = 9;
+pub const LATEST: u32 = 10;
 
 /// The transaction-level advisory lock that migration takes, so HQ processes starting together
 /// against a new database migrate it once.
