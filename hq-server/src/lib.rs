@@ -26,6 +26,7 @@ pub mod authz;
 pub mod calendar;
 pub mod cli;
 pub mod clock;
+pub mod complaints;
 pub mod config;
 pub mod console;
 pub mod demo;

@@ -1,11 +1,13 @@
 //! HQ's own records: console users and their roles, tills, who did a change, and what the stores
 //! return to the handlers. The shop's records (branches, staff, products, events) are `shared` types.
 
+pub mod complaints;
 pub mod coupons;
 pub mod member_pages;
 pub mod members;
 pub mod promotions;
 
+pub use complaints::*;
 pub use coupons::*;
 pub use member_pages::*;
 pub use members::*;
