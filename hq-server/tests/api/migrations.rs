@@ -43,6 +43,10 @@ const PROMOTION_TABLES: &[&str] = &["promotion_revisions", "promotions", "promot
 /// their versions forgotten, the data of the tables the older schema had kept as it is.
 fn roll_back_to(path: &std::path::Path, version: u32, drop: &[&str]) {
     let c = rusqlite::Connection::open(path).expect("raw");
+    if version < 12 {
+        c.execute_batch("DROP TABLE complaint_history; DROP TABLE complaints; DROP TABLE complaint_categories;")
+            .expect("undo version 12");
+    }
     if version < 11 {
         c.execute_batch("DROP TABLE console_jobs;").expect("undo version 11");
     }

@@ -72,6 +72,9 @@ pub const TABLES: &[&str] = &[
     "sign_in_codes",
     "sms_log",
     "console_jobs",
+    "complaint_categories",
+    "complaints",
+    "complaint_history",
 ];
 
 /// Rows per `INSERT` (PostgreSQL takes at most 65,535 parameters in one statement).

@@ -9,6 +9,7 @@ use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior};
 
 use super::micros;
+use super::schema_complaints::V12;
 use super::schema_jobs::V11;
 use super::schema_member_pages::V10;
 use super::schema_promotions::{V6, V7, V8, V9};
@@ -28,9 +29,10 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (9, "brands: the catalog's brands and every product's brand", V9),
     (10, "member pages: members' code secrets and consent, their sessions, sign-in codes, the SMS log", V10),
     (11, "the console's long jobs, so any HQ process shows a job's progress", V11),
+    (12, "complaints: categories with their due time, complaints, every change to one", V12),
 ];
 
-pub const LATEST: u32 = 11;
+pub const LATEST: u32 = 12;
 
 const V1: &str = r#"
 CREATE TABLE branches (

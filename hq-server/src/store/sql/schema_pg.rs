@@ -7,6 +7,7 @@ use jiff::Timestamp;
 
 use super::conn::{Conn, params};
 use super::micros;
+use super::schema_complaints::PG_V8;
 use super::schema_jobs::PG_V7;
 use super::schema_member_pages::PG_V6;
 use crate::store::{StoreError, StoreResult};
@@ -20,10 +21,11 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (5, "SQLite's version 9: brands and every product's brand", V5),
     (6, "SQLite's version 10: members' code secrets and consent, their sessions, sign-in codes, the SMS log", PG_V6),
     (7, "SQLite's version 11: the console's long jobs", PG_V7),
+    (8, "SQLite's version 12: complaint categories, complaints, every change to one", PG_V8),
 ];
 
 /// The version a new database is migrated to.
-pub const LATEST: u32 = 7;
+pub const LATEST: u32 = 8;
 
 /// The transaction-level advisory lock that migration takes, so HQ processes starting together
 /// against a new database migrate it once.
