@@ -130,12 +130,18 @@ pub struct ComplaintFilter {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ComplaintChange {
     /// To this console user.
-    Assign { user: i64 },
+    Assign {
+        user: i64,
+    },
     Start,
-    Resolve { resolution: String },
+    Resolve {
+        resolution: String,
+    },
     Confirm,
     Close,
-    Reopen { note: String },
+    Reopen {
+        note: String,
+    },
 }
 
 impl ComplaintChange {

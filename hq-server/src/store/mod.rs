@@ -25,12 +25,12 @@ use shared::promotions::coupons::{CampaignId, CouponCode};
 use shared::sync::{CouponHoldRequest, CouponHoldResponse, MemberCouponsResponse};
 
 use crate::model::{
-    Actor, Adjustment, Complaint, ComplaintCategory, ComplaintChange, ComplaintDetail, ComplaintFact, ComplaintFilter,
-    NewComplaint, AuditRecord, AuditVerdict, CampaignRecord, CardKind, CardStatus, ChangePage, CouponRefusal,
-    DailyRun, EnrolRefusal, FlaggedSale, HistoryPage, IngestOutcome, IssueOutcome, IssueRequest, LedgerRow, LotRow,
-    MemberCouponRecord, MemberHome, MemberPatch, MemberRecord, MemberRefusal, MemberSession, NewCampaign, NewMember,
-    NewUser, OwnProfile, PolicyVersion, PromotionEffect, PromotionFilter, PromotionRecord, SaleSummary, SignInCheck,
-    SmsLogRow, StoredEvent, Till, TillMemberLookup, TillSyncStatus, TokenLookup, User, UserPatch,
+    Actor, Adjustment, AuditRecord, AuditVerdict, CampaignRecord, CardKind, CardStatus, ChangePage, Complaint,
+    ComplaintCategory, ComplaintChange, ComplaintDetail, ComplaintFact, ComplaintFilter, CouponRefusal, DailyRun,
+    EnrolRefusal, FlaggedSale, HistoryPage, IngestOutcome, IssueOutcome, IssueRequest, LedgerRow, LotRow,
+    MemberCouponRecord, MemberHome, MemberPatch, MemberRecord, MemberRefusal, MemberSession, NewCampaign, NewComplaint,
+    NewMember, NewUser, OwnProfile, PolicyVersion, PromotionEffect, PromotionFilter, PromotionRecord, SaleSummary,
+    SignInCheck, SmsLogRow, StoredEvent, Till, TillMemberLookup, TillSyncStatus, TokenLookup, User, UserPatch,
 };
 use crate::reports::{Report, ReportQuery};
 
@@ -458,8 +458,12 @@ pub trait ComplaintStore {
         at: Timestamp,
     ) -> StoreResult<Complaint>;
     /// The complaints filed in `from..until` (at one branch or all), as the report counts them.
-    fn complaint_facts(&self, from: Timestamp, until: Timestamp, branch: Option<BranchId>)
-    -> StoreResult<Vec<ComplaintFact>>;
+    fn complaint_facts(
+        &self,
+        from: Timestamp,
+        until: Timestamp,
+        branch: Option<BranchId>,
+    ) -> StoreResult<Vec<ComplaintFact>>;
 }
 
 /// Member analysis (RFM, 80/20): what each member bought in a period.

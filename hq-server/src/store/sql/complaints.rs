@@ -15,7 +15,8 @@ use crate::model::{
 };
 use crate::store::{ComplaintStore, StoreError, StoreResult};
 
-const SELECT: &str = "SELECT c.id, c.member_id, m.code, m.name, c.branch_id, b.code, c.receipt_no, c.category_id, k.name,
+const SELECT: &str =
+    "SELECT c.id, c.member_id, m.code, m.name, c.branch_id, b.code, c.receipt_no, c.category_id, k.name,
         c.text, c.state, c.assignee_id, u.display_name, c.resolution, c.source, c.created_by, c.created_at, c.due_at,
         c.resolved_at, c.updated_at
     FROM complaints c JOIN branches b ON b.id = c.branch_id JOIN complaint_categories k ON k.id = c.category_id
@@ -205,11 +206,13 @@ impl ComplaintStore for SqlStore {
                     return complaint_tx(tx, id, at);
                 }
             }
-            let cat = category_tx(tx, category)?
-                .filter(|k| k.active)
-                .ok_or_else(|| StoreError::Invalid(format!("category: HQ has no category {category} taking complaints")))?;
-            let branch: Option<i64> =
-                tx.prepare_cached("SELECT id FROM branches WHERE id = ?1")?.query_row([new.branch.0], |r| r.get(0)).optional()?;
+            let cat = category_tx(tx, category)?.filter(|k| k.active).ok_or_else(|| {
+                StoreError::Invalid(format!("category: HQ has no category {category} taking complaints"))
+            })?;
+            let branch: Option<i64> = tx
+                .prepare_cached("SELECT id FROM branches WHERE id = ?1")?
+                .query_row([new.branch.0], |r| r.get(0))
+                .optional()?;
             if branch.is_none() {
                 return Err(StoreError::Invalid(format!("branch_id: HQ has no branch {}", new.branch.0)));
             }
@@ -333,7 +336,8 @@ impl ComplaintStore for SqlStore {
         let action = change.action();
         let (resolution, note) = match &change {
             ComplaintChange::Resolve { resolution } => {
-                let r = complaints::text("resolution", resolution, complaints::TEXT_MAX).map_err(StoreError::Invalid)?;
+                let r =
+                    complaints::text("resolution", resolution, complaints::TEXT_MAX).map_err(StoreError::Invalid)?;
                 (Some(r.clone()), r)
             }
             ComplaintChange::Reopen { note } if !note.trim().is_empty() => {
