@@ -5,6 +5,7 @@ pub(crate) mod analysis;
 mod audit;
 mod branches;
 mod catalog;
+pub(crate) mod complaints;
 pub mod coupons;
 pub(crate) mod extract;
 mod health;
@@ -111,7 +112,7 @@ impl AppState {
         (name = "health"), (name = "session"), (name = "users"), (name = "branches"), (name = "tills"),
         (name = "staff"), (name = "catalog"), (name = "sync"), (name = "audit"), (name = "sales"),
         (name = "till members"), (name = "members"), (name = "policy"), (name = "promotions"),
-        (name = "coupons"), (name = "reports"), (name = "analysis")
+        (name = "coupons"), (name = "reports"), (name = "analysis"), (name = "complaints")
     )
 )]
 struct ApiDoc;
@@ -161,7 +162,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(promotions::router())
         .merge(coupons::router())
         .merge(reports::router())
-        .merge(analysis::router());
+        .merge(analysis::router())
+        .merge(complaints::router());
     let (router, mut api) = router.split_for_parts();
     ErrorResponses.modify(&mut api);
     PathParameters.modify(&mut api);

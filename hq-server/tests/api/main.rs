@@ -8,6 +8,7 @@ mod branches_and_tills;
 mod brands;
 mod catalog;
 mod cli;
+mod complaints;
 mod coupon_capture;
 mod coupons;
 mod daily_job;

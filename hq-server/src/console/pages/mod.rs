@@ -1,10 +1,11 @@
 //! The console's pages: the dashboard and its drill-down, branches and tills, the catalog,
-//! members, the member policy, promotions, finance reports and the audit log.
+//! members, the member policy, promotions, complaints, finance reports and the audit log.
 
 mod analysis;
 mod audit;
 mod branches;
 mod catalog;
+mod complaints;
 mod coupons;
 mod dashboard;
 mod finance;
@@ -65,6 +66,11 @@ pub fn router() -> Router<AppState> {
         .route("/console/coupons/{id}", get(coupons::campaign))
         .route("/console/coupons/{id}/issue", post(coupons::issue))
         .route("/console/coupons/{id}/end", post(coupons::end))
+        .route("/console/complaints", get(complaints::complaints).post(complaints::create))
+        .route("/console/complaints/report", get(complaints::report))
+        .route("/console/complaints/categories", get(complaints::categories).post(complaints::add_category))
+        .route("/console/complaints/categories/{id}", post(complaints::update_category))
+        .route("/console/complaints/{id}", get(complaints::complaint).post(complaints::change))
         .route("/console/finance", get(finance::finance))
         .route("/console/analysis", get(analysis::analysis))
         .route("/console/audit", get(audit::audit))

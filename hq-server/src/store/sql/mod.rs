@@ -31,6 +31,7 @@ mod jobs;
 pub(crate) mod ledger;
 pub(crate) mod member_effects;
 mod member_pages;
+pub(crate) use member_pages::member_actor;
 pub(crate) mod members;
 pub(crate) mod postgres;
 mod promotions;
