@@ -590,6 +590,7 @@ pub fn seed(store: &dyn Store, options: &DemoOptions) -> StoreResult<DemoSummary
     if options.coupons {
         seed_coupons(store, &actor, &category_ids)?;
     }
+    crate::demo_complaints::seed(store, &actor, &branches, &members)?;
     Ok(DemoSummary { branches, categories: KINDS.len() + 1, products: summary.created, members, history_sales })
 }
 

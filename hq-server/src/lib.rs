@@ -30,6 +30,7 @@ pub mod complaints;
 pub mod config;
 pub mod console;
 pub mod demo;
+pub mod demo_complaints;
 pub mod demo_history;
 pub mod error;
 pub mod event_checks;
