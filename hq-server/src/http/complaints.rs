@@ -239,7 +239,7 @@ async fn list(
         (None, asked) => asked,
     };
     let state_filter = match q.state.as_deref() {
-        None | Some("") => None,
+        None => None,
         Some(s) => {
             Some(ComplaintState::parse(s).ok_or_else(|| AppError::BadRequest(format!("state `{s}` is not one")))?)
         }

@@ -155,10 +155,7 @@ async fn bad_input_is_refused_with_the_reason_and_nothing_is_written() {
         (json!({"branch_id": branch.0, "category_id": goods, "text": "坏了", "member": "13999999999"}), "member"),
         (json!({"branch_id": branch.0, "category_id": goods, "text": "长".repeat(1001), "member": code}), "text"),
         (json!({"branch_id": branch.0, "category_id": goods, "text": "   "}), "text"),
-        (
-            json!({"branch_id": branch.0, "category_id": goods, "text": "坏了", "receipt_no": "yesterday"}),
-            "receipt_no",
-        ),
+        (json!({"branch_id": branch.0, "category_id": goods, "text": "坏了", "receipt_no": "yesterday"}), "receipt_no"),
         (json!({"branch_id": 999, "category_id": goods, "text": "坏了"}), "branch"),
     ];
     for (b, field) in cases {
