@@ -56,6 +56,10 @@ pub mod can {
     pub const EDIT_EXPENSES: &[Role] = &[Admin, Finance];
     /// Read a P&L (a branch manager only their own branch's).
     pub const SEE_PNL: &[Role] = &[Admin, Finance, BranchManager];
+    /// Read complaints and their report (a branch manager their branch's).
+    pub const SEE_COMPLAINTS: &[Role] = &[Admin, Finance, Marketing, BranchManager];
+    /// Record complaints and move them on: customer care and branch managers (their branch's).
+    pub const HANDLE_COMPLAINTS: &[Role] = &[Admin, Marketing, BranchManager];
 }
 
 /// Who a route is for.
@@ -166,6 +170,18 @@ pub const API: &[Rule] = &[
     ("POST", "/api/v1/coupon-campaigns/{id}/end", Roles(can::EDIT_PROMOTIONS)),
     ("POST", "/api/v1/coupon-campaigns/{id}/issue", Roles(can::EDIT_PROMOTIONS)),
     ("GET", "/api/v1/members/{id}/coupons", Roles(can::SEE_MEMBERS)),
+    ("GET", "/api/v1/complaints", Roles(can::SEE_COMPLAINTS)),
+    ("POST", "/api/v1/complaints", Roles(can::HANDLE_COMPLAINTS)),
+    ("GET", "/api/v1/complaints/report", Roles(can::SEE_COMPLAINTS)),
+    ("GET", "/api/v1/complaints/{id}", Roles(can::SEE_COMPLAINTS)),
+    ("POST", "/api/v1/complaints/{id}/assign", Roles(can::HANDLE_COMPLAINTS)),
+    ("POST", "/api/v1/complaints/{id}/start", Roles(can::HANDLE_COMPLAINTS)),
+    ("POST", "/api/v1/complaints/{id}/resolve", Roles(can::HANDLE_COMPLAINTS)),
+    ("POST", "/api/v1/complaints/{id}/close", Roles(can::HANDLE_COMPLAINTS)),
+    ("POST", "/api/v1/complaints/{id}/reopen", Roles(can::HANDLE_COMPLAINTS)),
+    ("GET", "/api/v1/complaint-categories", Roles(can::SEE_COMPLAINTS)),
+    ("POST", "/api/v1/complaint-categories", Roles(can::ADMINISTER)),
+    ("PUT", "/api/v1/complaint-categories/{id}", Roles(can::ADMINISTER)),
     ("POST", "/api/v1/sync/enrol", Anyone),
     ("POST", "/api/v1/sync/push", Till),
     ("GET", "/api/v1/sync/pull", Till),
@@ -177,6 +193,8 @@ pub const API: &[Rule] = &[
     ("POST", "/api/v1/till/coupons/holds/{hold}/release", Till),
     ("GET", "/api/v1/till/members/{member_id}/coupons", Till),
     ("GET", "/api/v1/till/sales/{receipt}", Till),
+    ("GET", "/api/v1/till/complaint-categories", Till),
+    ("POST", "/api/v1/till/complaints", Till),
 ];
 
 /// The web console's rules, one per route it serves.
@@ -224,6 +242,14 @@ pub const CONSOLE: &[Rule] = &[
     ("GET", "/console/coupons/{id}", Roles(can::SEE_MEMBERS)),
     ("POST", "/console/coupons/{id}/issue", Roles(can::EDIT_PROMOTIONS)),
     ("POST", "/console/coupons/{id}/end", Roles(can::EDIT_PROMOTIONS)),
+    ("GET", "/console/complaints", Roles(can::SEE_COMPLAINTS)),
+    ("POST", "/console/complaints", Roles(can::HANDLE_COMPLAINTS)),
+    ("GET", "/console/complaints/report", Roles(can::SEE_COMPLAINTS)),
+    ("GET", "/console/complaints/categories", Roles(can::ADMINISTER)),
+    ("POST", "/console/complaints/categories", Roles(can::ADMINISTER)),
+    ("POST", "/console/complaints/categories/{id}", Roles(can::ADMINISTER)),
+    ("GET", "/console/complaints/{id}", Roles(can::SEE_COMPLAINTS)),
+    ("POST", "/console/complaints/{id}", Roles(can::HANDLE_COMPLAINTS)),
     ("GET", "/console/finance", Roles(can::READ)),
     ("GET", "/console/pnl", Roles(can::SEE_PNL)),
     ("GET", "/console/expenses", Roles(can::EDIT_EXPENSES)),

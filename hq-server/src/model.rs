@@ -2,12 +2,14 @@
 //! return to the handlers. The shop's records (branches, staff, products, events) are `shared` types.
 
 pub mod care;
+pub mod complaints;
 pub mod coupons;
 pub mod member_pages;
 pub mod members;
 pub mod promotions;
 
 pub use care::*;
+pub use complaints::*;
 pub use coupons::*;
 pub use member_pages::*;
 pub use members::*;

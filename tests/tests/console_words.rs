@@ -159,6 +159,11 @@ fn every_report_chart_and_sale_reads_in_chinese_and_the_dashboard_adds_up() {
             format!("/console/branches/{}", hq.demo.branches[0].id.0),
             format!("/console/tills/{}", hq.demo.branches[0].tills[0].id.0),
             "/console/policy".to_owned(),
+            "/console/complaints".to_owned(),
+            "/console/complaints/1".to_owned(),
+            "/console/complaints/3".to_owned(),
+            "/console/complaints/report".to_owned(),
+            "/console/complaints/categories".to_owned(),
         ];
         for kind in hq_server::reports::ReportKind::ALL {
             pages.push(format!("/console/finance?kind={}&{range}", kind.code()));

@@ -85,7 +85,7 @@ fn a_member_signs_in_on_a_phone_sees_the_ledger_and_a_till_attaches_them_by_the_
             .expect("the code");
         assert_eq!(b.text("#digits").await, shown);
         // The other pages fit the phone too.
-        for page in ["/m/profile", "/m/branches"] {
+        for page in ["/m/profile", "/m/branches", "/m/complaints", "/m/complaints/new"] {
             b.client.goto(&format!("{base}{page}")).await.expect("page");
             fits_a_phone(&b).await;
         }

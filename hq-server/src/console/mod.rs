@@ -210,6 +210,7 @@ pub enum Menu {
     Policy,
     Promotions,
     Coupons,
+    Complaints,
     Finance,
     Analysis,
     Plans,
@@ -230,6 +231,7 @@ pub fn layout(page: &Page, on: Menu, title: &str, body: Markup) -> Response {
         (Menu::Promotions, C::Promotions, "/console/promotions", true),
         // Campaigns carry chain-wide counts and money: not a branch manager's page.
         (Menu::Coupons, C::CouponCampaigns, "/console/coupons", role != Role::BranchManager),
+        (Menu::Complaints, C::Complaints, "/console/complaints", true),
         (Menu::Finance, C::Finance, "/console/finance", role != Role::Marketing),
         // Member-level: for those who may see members.
         (

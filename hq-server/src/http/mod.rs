@@ -6,6 +6,7 @@ mod audit;
 mod branches;
 pub(crate) mod care;
 mod catalog;
+pub(crate) mod complaints;
 pub mod coupons;
 pub(crate) mod expenses;
 pub(crate) mod extract;
@@ -115,7 +116,7 @@ impl AppState {
         (name = "staff"), (name = "catalog"), (name = "sync"), (name = "audit"), (name = "sales"),
         (name = "till members"), (name = "members"), (name = "policy"), (name = "promotions"),
         (name = "coupons"), (name = "reports"), (name = "analysis"), (name = "plans"), (name = "care"),
-        (name = "expenses")
+        (name = "expenses"), (name = "complaints")
     )
 )]
 struct ApiDoc;
@@ -168,7 +169,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(analysis::router())
         .merge(plans::router())
         .merge(care::router())
-        .merge(expenses::router());
+        .merge(expenses::router())
+        .merge(complaints::router());
     let (router, mut api) = router.split_for_parts();
     ErrorResponses.modify(&mut api);
     PathParameters.modify(&mut api);

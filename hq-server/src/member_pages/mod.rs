@@ -1,6 +1,6 @@
 //! The member pages (会员 手机版): mobile web pages HQ serves under `/m` for the members
 //! themselves — sign in by phone and a one-time code, balances, history, coupons, the rotating
-//! member code a till scans, profile, branches. A module of `hq-server` with its own router
+//! member code a till scans, profile, branches, complaints. A module of `hq-server` with its own router
 //! (ARCHITECTURE.md says why): it reads the same store as the console and the tills.
 //!
 //! Every page is server-rendered HTML that works without JavaScript; only the member code
@@ -9,6 +9,7 @@
 //! The session cookie is HttpOnly and SameSite=Strict, kept in the database (any HQ process
 //! serves any page), and every form carries a CSRF token derived from it.
 
+mod complaints;
 pub mod i18n;
 mod pages;
 mod sign_in;
@@ -49,6 +50,10 @@ pub fn router() -> Router<AppState> {
         .route("/m/profile", get(pages::profile).post(pages::save_profile))
         .route("/m/lost-card", post(pages::lost_card))
         .route("/m/branches", get(pages::branches))
+        .route("/m/complaints", get(complaints::complaints).post(complaints::create))
+        .route("/m/complaints/new", get(complaints::new_complaint))
+        .route("/m/complaints/{id}/confirm", post(complaints::confirm))
+        .route("/m/complaints/{id}/reopen", post(complaints::reopen))
         .route("/m/lang", get(switch_lang))
         .route("/m/static/m.css", get(|| async { asset("text/css; charset=utf-8", CSS) }))
         .route("/m/static/code.js", get(|| async { asset("text/javascript; charset=utf-8", CODE_JS) }))
@@ -288,7 +293,7 @@ main{padding:12px;max-width:560px;margin:0 auto}
 .ok{color:#1b7f3b;font-weight:600}
 progress.tier{display:block;width:100%;height:8px;margin:6px 0;accent-color:#c8102e}
 label{display:block;margin:10px 0 4px;font-weight:600}
-input[type=tel],input[type=text],input[type=date],input[inputmode=numeric]{width:100%;font-size:18px;padding:10px;border:1px solid #c5ccd8;border-radius:8px}
+select,textarea,input[type=tel],input[type=text],input[type=date],input[inputmode=numeric]{width:100%;font-size:18px;padding:10px;border:1px solid #c5ccd8;border-radius:8px}
 label.check{font-weight:400;display:flex;gap:8px;align-items:flex-start}
 button{width:100%;font-size:17px;padding:12px;margin-top:12px;border:0;border-radius:8px;background:#c8102e;color:#fff}
 button.plain{background:#fff;color:#c8102e;border:1px solid #c8102e}

@@ -138,6 +138,7 @@ pub(super) async fn home(State(state): State<AppState>, m: Member) -> Response {
                 }
             }
         }
+        p.card { a #complaints-link href="/m/complaints" { (v.t(M::Complaints)) } }
     };
     layout(v, v.t(M::Home), Some(M::Home), body).into_response()
 }

@@ -27,9 +27,10 @@ use shared::sync::{CouponHoldRequest, CouponHoldResponse, MemberCouponsResponse}
 
 use crate::model::{
     Actor, Adjustment, AuditRecord, AuditVerdict, CampaignRecord, CardKind, CardStatus, CareCampaign, CareCandidate,
-    CareMessage, CareSend, ChangePage, CouponRefusal, DailyRun, EnrolRefusal, FlaggedSale, HistoryPage, IngestOutcome,
-    IssueOutcome, IssueRequest, LedgerRow, LotRow, MemberCouponRecord, MemberHome, MemberPatch, MemberRecord,
-    MemberRefusal, MemberSession, NewCampaign, NewCare, NewMember, NewUser, OwnProfile, PolicyVersion, PromotionEffect,
+    CareMessage, CareSend, ChangePage, Complaint, ComplaintCategory, ComplaintChange, ComplaintDetail, ComplaintFact,
+    ComplaintFilter, CouponRefusal, DailyRun, EnrolRefusal, FlaggedSale, HistoryPage, IngestOutcome, IssueOutcome,
+    IssueRequest, LedgerRow, LotRow, MemberCouponRecord, MemberHome, MemberPatch, MemberRecord, MemberRefusal,
+    MemberSession, NewCampaign, NewCare, NewComplaint, NewMember, NewUser, OwnProfile, PolicyVersion, PromotionEffect,
     PromotionFilter, PromotionRecord, SaleSummary, SignInCheck, SmsLogRow, StoredEvent, TargetYear, Till,
     TillMemberLookup, TillSyncStatus, TokenLookup, User, UserPatch,
 };
@@ -428,6 +429,45 @@ pub trait MemberPagesStore {
     fn member_history(&self, member: MemberId, before: Option<&str>, limit: u32) -> StoreResult<HistoryPage>;
 }
 
+/// Complaints and feedback (投诉): categories with their due time (admin), complaints filed by staff,
+/// tills and members, and their changes (`crate::complaints` is the rule). Every write is one
+/// transaction with its history row and audit entry; a refused one writes nothing.
+pub trait ComplaintStore {
+    /// Every category, active or not, in id order.
+    fn complaint_categories(&self) -> StoreResult<Vec<ComplaintCategory>>;
+    /// A name another category has is a conflict.
+    fn create_complaint_category(&self, actor: &Actor, name: &str, due_hours: u32) -> StoreResult<ComplaintCategory>;
+    /// Renames, re-times or (de)activates a category; its complaints keep their due times.
+    fn update_complaint_category(&self, actor: &Actor, category: ComplaintCategory) -> StoreResult<ComplaintCategory>;
+    /// Records a complaint filed at `at`, due its category's hours later. Refused (`Invalid`,
+    /// naming the field) without a category, with one HQ has not or that is inactive, with an
+    /// unknown member or branch, a receipt number not in a receipt's form, an empty or too long
+    /// text. A `request_id` seen before answers the complaint it recorded.
+    fn create_complaint(&self, actor: &Actor, complaint: NewComplaint, at: Timestamp) -> StoreResult<Complaint>;
+    /// A complaint with every change to it; `now` decides whether it is overdue.
+    fn complaint(&self, id: i64, now: Timestamp) -> StoreResult<ComplaintDetail>;
+    /// Complaints newest first.
+    fn list_complaints(&self, filter: &ComplaintFilter, now: Timestamp) -> StoreResult<Vec<Complaint>>;
+    /// Makes a change by `party` at `at`: a change the rule does not allow from the complaint's
+    /// state, or not to `party`, is a `Conflict` with the reason; an assignee who is unknown,
+    /// inactive or a manager of another branch is `Invalid`.
+    fn change_complaint(
+        &self,
+        actor: &Actor,
+        party: crate::complaints::Party,
+        id: i64,
+        change: ComplaintChange,
+        at: Timestamp,
+    ) -> StoreResult<Complaint>;
+    /// The complaints filed in `from..until` (at one branch or all), as the report counts them.
+    fn complaint_facts(
+        &self,
+        from: Timestamp,
+        until: Timestamp,
+        branch: Option<BranchId>,
+    ) -> StoreResult<Vec<ComplaintFact>>;
+}
+
 /// Member analysis (RFM, 80/20): what each member bought in a period.
 pub trait AnalysisStore {
     /// Every member who bought in `from..=to` (at one branch or all): last day, sales, spend net of
@@ -618,6 +658,7 @@ pub trait Store:
     + PlanStore
     + CareStore
     + ExpenseStore
+    + ComplaintStore
     + SyncStore
     + ReportStore
     + AuditStore
@@ -641,6 +682,7 @@ impl<
         + PlanStore
         + CareStore
         + ExpenseStore
+        + ComplaintStore
         + SyncStore
         + ReportStore
         + AuditStore

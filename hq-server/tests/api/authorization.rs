@@ -134,6 +134,20 @@ const API: &[(&str, &str, May)] = &[
     ("POST", "/api/v1/till/coupons/holds/{hold}/release", Till),
     ("GET", "/api/v1/till/members/{member_id}/coupons", Till),
     ("GET", "/api/v1/till/sales/{receipt}", Till),
+    ("GET", "/api/v1/till/complaint-categories", Till),
+    ("POST", "/api/v1/till/complaints", Till),
+    ("GET", "/api/v1/complaints", Roles(EVERYONE, false)),
+    ("POST", "/api/v1/complaints", Roles(&[A, M, B], false)),
+    ("GET", "/api/v1/complaints/report", Roles(EVERYONE, false)),
+    ("GET", "/api/v1/complaints/{id}", Roles(EVERYONE, true)),
+    ("POST", "/api/v1/complaints/{id}/assign", Roles(&[A, M, B], true)),
+    ("POST", "/api/v1/complaints/{id}/start", Roles(&[A, M, B], true)),
+    ("POST", "/api/v1/complaints/{id}/resolve", Roles(&[A, M, B], true)),
+    ("POST", "/api/v1/complaints/{id}/close", Roles(&[A, M, B], true)),
+    ("POST", "/api/v1/complaints/{id}/reopen", Roles(&[A, M, B], true)),
+    ("GET", "/api/v1/complaint-categories", Roles(EVERYONE, false)),
+    ("POST", "/api/v1/complaint-categories", Roles(&[A], false)),
+    ("PUT", "/api/v1/complaint-categories/{id}", Roles(&[A], false)),
 ];
 
 /// What each console route is for.
@@ -181,6 +195,14 @@ const CONSOLE: &[(&str, &str, May)] = &[
     ("GET", "/console/coupons/{id}", Roles(&[A, F, M], false)),
     ("POST", "/console/coupons/{id}/issue", Roles(&[A, M], false)),
     ("POST", "/console/coupons/{id}/end", Roles(&[A, M], false)),
+    ("GET", "/console/complaints", Roles(EVERYONE, false)),
+    ("POST", "/console/complaints", Roles(&[A, M, B], false)),
+    ("GET", "/console/complaints/report", Roles(EVERYONE, false)),
+    ("GET", "/console/complaints/categories", Roles(&[A], false)),
+    ("POST", "/console/complaints/categories", Roles(&[A], false)),
+    ("POST", "/console/complaints/categories/{id}", Roles(&[A], false)),
+    ("GET", "/console/complaints/{id}", Roles(EVERYONE, true)),
+    ("POST", "/console/complaints/{id}", Roles(&[A, M, B], true)),
     ("GET", "/console/finance", Roles(EVERYONE, false)),
     ("GET", "/console/pnl", Roles(&[A, F, B], false)),
     ("GET", "/console/expenses", Roles(&[A, F], false)),
@@ -216,6 +238,7 @@ struct World {
     promotion: u64,
     coupon_campaign: u64,
     brand: i64,
+    complaint_category: i64,
 }
 
 struct Objects {
@@ -223,12 +246,17 @@ struct Objects {
     till: i64,
     staff: i64,
     receipt: String,
+    complaint: i64,
 }
 
 impl World {
     fn path(&self, template: &str, other: bool) -> String {
         let o = if other { &self.other } else { &self.own };
-        let id = if template.contains("/tills/{id}") {
+        let id = if template.contains("complaint-categories/{id}") || template.contains("/complaints/categories/{id}") {
+            self.complaint_category.to_string()
+        } else if template.contains("/complaints/{id}") {
+            o.complaint.to_string()
+        } else if template.contains("/tills/{id}") {
             o.till.to_string()
         } else if template.contains("/staff/{id}") {
             o.staff.to_string()
@@ -323,9 +351,34 @@ async fn world(app: &TestApp) -> World {
         .post("/api/v1/brands", &app.admin, json!({"code": "B001", "name": "农夫山泉"}))
         .await
         .expect(StatusCode::CREATED);
+    let complaint_category = app
+        .post("/api/v1/complaint-categories", &app.admin, json!({"name": "服务态度", "due_hours": 24}))
+        .await
+        .expect(StatusCode::CREATED)
+        .body["id"]
+        .as_i64()
+        .expect("category");
+    let mut complaints = Vec::new();
+    for b in [b1, b2] {
+        let c = app
+            .post(
+                "/api/v1/complaints",
+                &app.admin,
+                json!({"branch_id": b.0, "category_id": complaint_category, "text": "慢"}),
+            )
+            .await
+            .expect(StatusCode::CREATED);
+        complaints.push(c.body["id"].as_i64().expect("complaint"));
+    }
     World {
-        own: Objects { branch: b1, till: t1.till.0, staff: s1, receipt: receipt(&sale1) },
-        other: Objects { branch: b2, till: t2.till.0, staff: s2, receipt: "B002-01-000001".into() },
+        own: Objects { branch: b1, till: t1.till.0, staff: s1, receipt: receipt(&sale1), complaint: complaints[0] },
+        other: Objects {
+            branch: b2,
+            till: t2.till.0,
+            staff: s2,
+            receipt: "B002-01-000001".into(),
+            complaint: complaints[1],
+        },
         product,
         category,
         user: target.body["id"].as_i64().expect("user"),
@@ -335,6 +388,7 @@ async fn world(app: &TestApp) -> World {
         promotion: promotion.body["promotion"]["id"].as_u64().expect("promotion"),
         coupon_campaign: campaign.body["campaign"]["id"].as_u64().expect("campaign"),
         brand: brand.body["id"].as_i64().expect("brand"),
+        complaint_category,
     }
 }
 

@@ -9,6 +9,7 @@ mod brands;
 mod care;
 mod catalog;
 mod cli;
+mod complaints;
 mod coupon_capture;
 mod coupons;
 mod daily_job;

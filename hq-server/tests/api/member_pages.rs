@@ -17,7 +17,7 @@ use crate::helpers::{Reply, TestApp};
 use crate::members::{PHONE, member_with, till_post};
 
 /// HQ on a manual clock, with a log sender the test reads the codes from.
-async fn app_with_sms() -> (TestApp, LogSender, Clock) {
+pub(crate) async fn app_with_sms() -> (TestApp, LogSender, Clock) {
     let sms = LogSender::default();
     let clock = Clock::manual("2026-11-30T02:00:00Z".parse::<Timestamp>().expect("time"));
     let (s, c) = (sms.clone(), clock.clone());
@@ -26,7 +26,14 @@ async fn app_with_sms() -> (TestApp, LogSender, Clock) {
 }
 
 /// A form post (or a get, without fields) as a phone's browser sends it, from `from`.
-async fn form(app: &TestApp, method: Method, uri: &str, cookie: &str, fields: &[(&str, &str)], from: [u8; 4]) -> Reply {
+pub(crate) async fn form(
+    app: &TestApp,
+    method: Method,
+    uri: &str,
+    cookie: &str,
+    fields: &[(&str, &str)],
+    from: [u8; 4],
+) -> Reply {
     form_with(app, method, uri, cookie, fields, std::net::SocketAddr::from((from, 40000)), &[]).await
 }
 
@@ -67,7 +74,7 @@ fn url_escape(s: &str) -> String {
         .collect()
 }
 
-const HOME: [u8; 4] = [10, 0, 0, 7];
+pub(crate) const HOME: [u8; 4] = [10, 0, 0, 7];
 
 fn session_of(r: &Reply) -> String {
     let set = r.headers.get("set-cookie").and_then(|v| v.to_str().ok()).expect("a session cookie");
@@ -79,13 +86,13 @@ fn location(r: &Reply) -> &str {
     r.headers.get("location").and_then(|v| v.to_str().ok()).unwrap_or("")
 }
 
-fn csrf_in(page: &str) -> String {
+pub(crate) fn csrf_in(page: &str) -> String {
     let at = page.find("name=\"_csrf\" value=\"").expect("a CSRF field") + "name=\"_csrf\" value=\"".len();
     page[at..].split('"').next().expect("value").to_owned()
 }
 
 /// Asks for a code and signs in with it: the session cookie and where the sign-in led.
-async fn sign_in(app: &TestApp, sms: &LogSender, phone: &str) -> (String, String) {
+pub(crate) async fn sign_in(app: &TestApp, sms: &LogSender, phone: &str) -> (String, String) {
     form(app, Method::POST, "/m/sign-in/code", "", &[("phone", phone)], HOME).await;
     let code = sms.last_code_to(phone).expect("a code was sent");
     let r = form(app, Method::POST, "/m/sign-in", "", &[("phone", phone), ("code", &code)], HOME).await;

@@ -46,6 +46,10 @@ const PROMOTION_TABLES: &[&str] = &["promotion_revisions", "promotions", "promot
 /// their versions forgotten, the data of the tables the older schema had kept as it is.
 fn roll_back_to(path: &std::path::Path, version: u32, drop: &[&str]) {
     let c = rusqlite::Connection::open(path).expect("raw");
+    if version < 15 {
+        c.execute_batch("DROP TABLE complaint_history; DROP TABLE complaints; DROP TABLE complaint_categories;")
+            .expect("undo version 15");
+    }
     if version < 14 {
         c.execute_batch("DROP TABLE expenses; DROP TABLE expense_subjects;").expect("undo version 14");
     }

@@ -24,6 +24,7 @@ pub(super) async fn dashboard(State(state): State<AppState>, page: Page, Query(r
     let tier_names = Tiers::load(&state).await?;
     let stored = report(&state, ReportKind::StoredValue, from, to, None).await?;
     let progress = super::plans::progress(&state, &page).await?;
+    let overdue = super::complaints::overdue_box(&state, &page).await?;
 
     // Sales are before refunds (a sale's day); refunds are those paid back in the period, with or
     // without a receipt, whichever day their sale was; net is what the tills kept, as the tender
@@ -86,6 +87,7 @@ pub(super) async fn dashboard(State(state): State<AppState>, page: Page, Query(r
             div.card { (page.t(C::StoredValue)) b { (yuan(sv_out)) } }
         }
         (progress)
+        div #dashboard-complaints { (overdue) }
         p.muted { (page.t(C::Drill)) }
         table #branches {
             thead { tr { th { (page.t(C::Branch)) } th.n { (page.t(C::Transactions)) } th.n { (page.t(C::SalesBeforeRefunds)) } th.n { (page.t(C::AvgBasketBeforeRefunds)) } } }

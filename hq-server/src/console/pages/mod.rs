@@ -1,11 +1,13 @@
 //! The console's pages: the dashboard and its drill-down, branches and tills, the catalog,
 //! members, the member policy, promotions, finance reports, expenses and the P&L, and the audit log.
+//! members, the member policy, promotions, complaints, finance reports and the audit log.
 
 mod analysis;
 mod audit;
 mod branches;
 mod care;
 mod catalog;
+mod complaints;
 mod coupons;
 mod dashboard;
 mod expenses;
@@ -69,6 +71,11 @@ pub fn router() -> Router<AppState> {
         .route("/console/coupons/{id}", get(coupons::campaign))
         .route("/console/coupons/{id}/issue", post(coupons::issue))
         .route("/console/coupons/{id}/end", post(coupons::end))
+        .route("/console/complaints", get(complaints::complaints).post(complaints::create))
+        .route("/console/complaints/report", get(complaints::report))
+        .route("/console/complaints/categories", get(complaints::categories).post(complaints::add_category))
+        .route("/console/complaints/categories/{id}", post(complaints::update_category))
+        .route("/console/complaints/{id}", get(complaints::complaint).post(complaints::change))
         .route("/console/finance", get(finance::finance))
         .route("/console/pnl", get(pnl::pnl))
         .route("/console/expenses", get(expenses::expenses).post(expenses::book_expense))

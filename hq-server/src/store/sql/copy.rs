@@ -77,6 +77,9 @@ pub const TABLES: &[&str] = &[
     "care_messages",
     "expense_subjects",
     "expenses",
+    "complaint_categories",
+    "complaints",
+    "complaint_history",
 ];
 
 /// Rows per `INSERT` (PostgreSQL takes at most 65,535 parameters in one statement).

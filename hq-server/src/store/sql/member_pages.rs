@@ -41,7 +41,8 @@ fn actor_of(m: &MemberRecord) -> Actor {
     }
 }
 
-fn member_actor(id: &str, phone: &Phone) -> Actor {
+/// Who a member's own change is by (the audit log's and a complaint's history's actor).
+pub(crate) fn member_actor(id: &str, phone: &Phone) -> Actor {
     Actor { who: format!("member:{id}"), from: format!("phone:{}", phone.masked()) }
 }
 

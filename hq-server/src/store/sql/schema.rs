@@ -10,6 +10,7 @@ use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior};
 
 use super::micros;
 use super::schema_care::V13;
+use super::schema_complaints::V15;
 use super::schema_expenses::{SQLITE_VERSION as V14_VERSION, V14};
 use super::schema_jobs::V11;
 use super::schema_member_pages::V10;
@@ -34,9 +35,10 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (12, "targets: each branch's monthly targets by metric and category", V12),
     (13, "member care: care campaigns and each member's message", V13),
     (V14_VERSION, "expenses: subjects with editable names, and each branch's expense entries by month", V14),
+    (15, "complaints: categories with their due time, complaints, every change to one", V15),
 ];
 
-pub const LATEST: u32 = 14;
+pub const LATEST: u32 = 15;
 
 const V1: &str = r#"
 CREATE TABLE branches (

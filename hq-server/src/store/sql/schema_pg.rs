@@ -8,6 +8,7 @@ use jiff::Timestamp;
 use super::conn::{Conn, params};
 use super::micros;
 use super::schema_care::PG_V9;
+use super::schema_complaints::PG_V11;
 use super::schema_expenses::PG_V10;
 use super::schema_jobs::PG_V7;
 use super::schema_member_pages::PG_V6;
@@ -26,10 +27,11 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (8, "SQLite's version 12: each branch's monthly targets by metric and category", PG_V8),
     (9, "SQLite's version 13: care campaigns and each member's message", PG_V9),
     (10, "SQLite's version 14: expense subjects and expense entries", PG_V10),
+    (11, "SQLite's version 15: complaint categories, complaints, every change to one", PG_V11),
 ];
 
 /// The version a new database is migrated to.
-pub const LATEST: u32 = 10;
+pub const LATEST: u32 = 11;
 
 /// The transaction-level advisory lock that migration takes, so HQ processes starting together
 /// against a new database migrate it once.
