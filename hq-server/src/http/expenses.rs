@@ -127,7 +127,7 @@ async fn list(
     if let Some(b) = branch {
         state.db(move |s| s.get_branch(b)).await?;
     }
-    let subject = p.subject.filter(|s| !s.is_empty());
+    let subject = p.subject;
     if let Some(code) = &subject {
         crate::expenses::check_subject_code(code).map_err(AppError::Validation)?;
     }
