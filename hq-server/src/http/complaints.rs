@@ -192,7 +192,7 @@ pub(crate) async fn change(
     visible(state, me, id).await?;
     let actor = me.actor();
     let at = state.now();
-    Ok(state.db(move |s| s.change_complaint(&actor, Party::Staff, id, change, at)).await?)
+    state.db(move |s| s.change_complaint(&actor, Party::Staff, id, change, at)).await
 }
 
 /// Records a complaint (HQ admin, marketing; a branch manager at their branch). Refused with the
