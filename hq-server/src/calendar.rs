@@ -21,6 +21,13 @@ pub fn hq_day(at: Timestamp) -> Date {
     hq_time(at).date()
 }
 
+/// The day `days` days before `day`, never before 0000-01-01: a period's default start, which
+/// must stay a date its answer can write as `YYYY-MM-DD` however early the end it was asked for.
+pub fn days_before(day: Date, days: i32) -> Date {
+    let first = Date::constant(0, 1, 1);
+    day.checked_sub(jiff::Span::new().days(days)).map_or(first, |d| d.max(first)).min(day)
+}
+
 /// `at` in the chain's zone.
 pub fn hq_time(at: Timestamp) -> Zoned {
     at.to_zoned(hq_zone())

@@ -62,7 +62,7 @@ pub(crate) async fn scored(state: &AppState, p: &PeriodParams) -> Result<(Date, 
         Some(d) => d,
         None => state.chain_day().await?.day,
     };
-    let from = p.from.unwrap_or_else(|| to.checked_sub(jiff::Span::new().days(364)).unwrap_or(to));
+    let from = p.from.unwrap_or_else(|| crate::calendar::days_before(to, 364));
     if to < from {
         return Err(AppError::Validation("`to` is before `from`".into()));
     }

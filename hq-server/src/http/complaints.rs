@@ -382,7 +382,7 @@ pub(crate) fn period(
     now: jiff::Timestamp,
 ) -> Result<(Date, Date, Option<BranchId>), AppError> {
     let to = p.to.unwrap_or_else(|| crate::calendar::hq_day(now));
-    let from = p.from.unwrap_or_else(|| to.checked_sub(jiff::Span::new().days(29)).unwrap_or(to));
+    let from = p.from.unwrap_or_else(|| crate::calendar::days_before(to, 29));
     if to < from {
         return Err(AppError::Validation("`to` is before `from`".into()));
     }
