@@ -1,14 +1,20 @@
 //! Member analysis for HQ's marketing (会员分析): RFM segments with their members and the 80/20
-//! curve, over the members who bought in a period. The scoring is `shared::analysis`'s; this
-//! puts it together for the API, the console and the CSV a coupon campaign takes.
+//! curve over the members who bought in a period; cohorts by month of enrolment and members by
+//! tier month by month. The counting is `shared::analysis`'s; this puts it together for the API,
+//! the console and the CSV a coupon campaign takes.
 
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::Serialize;
-use shared::analysis::{CurvePoint, Segment, pareto, rfm_scores};
+use shared::analysis::{CurvePoint, Segment, TierHistory, cohorts, pareto, rfm_scores, tiers_over_time};
+use shared::expenses::Month;
 use shared::money::Money;
 use utoipa::ToSchema;
 
-use crate::store::ActivityRow;
+use crate::calendar::hq_day;
+use crate::store::{ActivityRow, CohortRows};
 
 /// One segment's size and what it spent.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
@@ -118,4 +124,127 @@ pub fn members_csv(members: &[&ScoredMember]) -> String {
         ]);
     }
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// The members who enrolled in one month and how many of them bought in each month since.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct CohortRow {
+    /// The enrolment month, `YYYY-MM`.
+    #[schema(value_type = String, example = "2026-09")]
+    pub month: Month,
+    /// Members enrolled in it (as they are now: merged-away records left out).
+    pub members: u64,
+    /// How many of them bought in the month itself (first figure) and in each month after it,
+    /// up to the report's last month.
+    pub buying: Vec<u64>,
+    /// The same as shares of the cohort, in basis points.
+    pub retention_bp: Vec<i64>,
+}
+
+/// Cohorts by month of enrolment (留存): how many of each month's new members still buy N
+/// months later.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct CohortReport {
+    #[schema(value_type = String, example = "2025-12")]
+    pub from: Month,
+    #[schema(value_type = String, example = "2026-11")]
+    pub to: Month,
+    /// The home branch the members were counted for (none: the chain).
+    pub branch_id: Option<i64>,
+    pub cohorts: Vec<CohortRow>,
+}
+
+/// The cohorts of `from..=to` from what the store read: enrolment by HQ's calendar day, a
+/// purchase by its business day's month.
+pub fn cohort_report(rows: &CohortRows, from: Month, to: Month, branch_id: Option<i64>) -> CohortReport {
+    let enrolled: Vec<(&str, Month)> =
+        rows.enrolled.iter().map(|(m, at)| (m.as_str(), Month::of(hq_day(*at)))).collect();
+    let bought: Vec<(&str, Month)> =
+        rows.bought.iter().filter_map(|(m, month)| Some((m.as_str(), Month::parse(month).ok()?))).collect();
+    let cohorts = cohorts(&enrolled, &bought, from, to)
+        .into_iter()
+        .map(|c| CohortRow {
+            retention_bp: c.retention_bp().into_iter().map(|b| b.0).collect(),
+            month: c.month,
+            members: c.members,
+            buying: c.buying,
+        })
+        .collect();
+    CohortReport { from, to, branch_id, cohorts }
+}
+
+/// A tier as the report names it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct TierName {
+    pub code: String,
+    /// The policy's name for it (a tier the policy no longer has: its code).
+    pub name: String,
+}
+
+/// How many members held each tier at a month's end (or now, for the month under way).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct TierMonth {
+    #[schema(value_type = String, example = "2026-11")]
+    pub month: Month,
+    /// Members enrolled by then.
+    pub members: u64,
+    /// One count per tier of the report's `tiers`, in that order.
+    pub tiers: Vec<u64>,
+}
+
+/// Members by tier over time (会员等级分布).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct TierReport {
+    #[schema(value_type = String, example = "2025-12")]
+    pub from: Month,
+    #[schema(value_type = String, example = "2026-11")]
+    pub to: Month,
+    pub branch_id: Option<i64>,
+    /// The policy's tiers, lowest first, then any tier members held that it no longer has.
+    pub tiers: Vec<TierName>,
+    pub months: Vec<TierMonth>,
+}
+
+/// The months `from..=to`, each with the instant it ends at: the next month's first instant in
+/// HQ's calendar, or `now` for the month under way.
+pub fn month_ends(from: Month, to: Month, now: Timestamp) -> Vec<(Month, Timestamp)> {
+    let mut out = Vec::new();
+    let mut month = from;
+    while month <= to {
+        let next = month.next().first_day().to_zoned(crate::calendar::hq_zone()).map(|z| z.timestamp());
+        out.push((month, next.map_or(now, |t| t.min(now))));
+        month = month.next();
+    }
+    out
+}
+
+/// Members by tier at the end of each month of `from..=to` (the month under way: `now`), with
+/// `policy_tiers` (code, name) first.
+pub fn tier_report(
+    histories: &[TierHistory],
+    (from, to): (Month, Month),
+    now: Timestamp,
+    policy_tiers: &[(String, String)],
+    branch_id: Option<i64>,
+) -> TierReport {
+    let ends = month_ends(from, to, now);
+    let at: Vec<Timestamp> = ends.iter().map(|(_, t)| *t).collect();
+    let counts: Vec<BTreeMap<String, u64>> = tiers_over_time(histories, &at);
+    let mut tiers: Vec<TierName> =
+        policy_tiers.iter().map(|(code, name)| TierName { code: code.clone(), name: name.clone() }).collect();
+    for code in counts.iter().flat_map(|c| c.keys()) {
+        if !tiers.iter().any(|t| &t.code == code) {
+            tiers.push(TierName { code: code.clone(), name: code.clone() });
+        }
+    }
+    let months = ends
+        .iter()
+        .zip(&counts)
+        .map(|((month, _), count)| TierMonth {
+            month: *month,
+            members: count.values().sum(),
+            tiers: tiers.iter().map(|t| count.get(&t.code).copied().unwrap_or(0)).collect(),
+        })
+        .collect();
+    TierReport { from, to, branch_id, tiers, months }
 }

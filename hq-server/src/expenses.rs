@@ -17,7 +17,7 @@ use shared::ids::BranchId;
 use shared::money::Money;
 use utoipa::ToSchema;
 
-use crate::import::{CsvError, RowError, phase};
+use crate::import::{CsvError, CsvFile, RowError, open_csv, phase};
 use crate::model::Actor;
 use crate::store::{ImportSummary, Store};
 
@@ -118,24 +118,11 @@ const REQUIRED: [&str; 4] = ["branch", "month", "subject", "amount"];
 /// Reads and checks every line: `Ok(entries)` only when no line is bad; each bad one is named
 /// with its line number (the header is line 1) and why.
 pub fn parse_expenses(store: &dyn Store, csv_bytes: &[u8]) -> Result<Result<Vec<NewExpense>, Vec<RowError>>, CsvError> {
-    let text = csv_bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(csv_bytes);
-    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(text);
-    let headers = reader.headers()?.clone();
+    let CsvFile { mut reader, index, .. } = match open_csv(csv_bytes, &COLUMNS, &REQUIRED)? {
+        Ok(file) => file,
+        Err(errors) => return Ok(Err(errors)),
+    };
     let mut errors = Vec::new();
-    let index: HashMap<String, usize> = headers.iter().enumerate().map(|(i, h)| (h.trim().to_lowercase(), i)).collect();
-    for h in headers.iter() {
-        if !COLUMNS.contains(&h.trim().to_lowercase().as_str()) {
-            errors.push(RowError { line: 1, reason: format!("unknown column `{h}`") });
-        }
-    }
-    for r in REQUIRED {
-        if !index.contains_key(r) {
-            errors.push(RowError { line: 1, reason: format!("the required column `{r}` is missing") });
-        }
-    }
-    if !errors.is_empty() {
-        return Ok(Err(errors));
-    }
     let branches: HashMap<String, BranchId> =
         store.list_branches()?.into_iter().map(|b| (b.code.to_lowercase(), b.id)).collect();
     let subjects: Vec<String> = store.expense_subjects()?.into_iter().map(|s| s.code).collect();

@@ -100,29 +100,47 @@ fn parse_vat(v: &str) -> Result<Bp, String> {
 }
 
 /// Reads and checks every row. `Ok(rows)` only when no row is bad.
+/// A CSV file opened for checking: a UTF-8 byte-order mark skipped, cells trimmed, rows of any
+/// length (a short row is the caller's to name), and the header's columns by lower-case name.
+pub struct CsvFile<'a> {
+    pub reader: csv::Reader<&'a [u8]>,
+    pub headers: csv::StringRecord,
+    pub index: HashMap<String, usize>,
+}
+
+/// Opens `bytes` as a CSV file whose header may name only `columns` and must name `required`:
+/// `Ok(Err(..))` lists every unknown and every missing column (line 1), so a wrong file is
+/// refused whole before any row is read.
+pub fn open_csv<'a>(
+    bytes: &'a [u8],
+    columns: &[&str],
+    required: &[&str],
+) -> Result<Result<CsvFile<'a>, Vec<RowError>>, CsvError> {
+    let text = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(text);
+    let headers = reader.headers()?.clone();
+    let index: HashMap<String, usize> = headers.iter().enumerate().map(|(i, h)| (h.trim().to_lowercase(), i)).collect();
+    let mut errors: Vec<RowError> = headers
+        .iter()
+        .filter(|h| !columns.contains(&h.trim().to_lowercase().as_str()))
+        .map(|h| RowError { line: 1, reason: format!("unknown column `{h}`") })
+        .collect();
+    for r in required.iter().filter(|r| !index.contains_key(**r)) {
+        errors.push(RowError { line: 1, reason: format!("the required column `{r}` is missing") });
+    }
+    Ok(if errors.is_empty() { Ok(CsvFile { reader, headers, index }) } else { Err(errors) })
+}
+
 pub fn parse_products(
     store: &dyn Store,
     csv_bytes: &[u8],
     progress: &ProgressBar,
 ) -> Result<Result<Vec<ImportRow>, Vec<RowError>>, CsvError> {
-    let text = csv_bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(csv_bytes);
-    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(text);
-    let headers = reader.headers()?.clone();
+    let CsvFile { mut reader, headers, index } = match open_csv(csv_bytes, &COLUMNS, &REQUIRED)? {
+        Ok(file) => file,
+        Err(errors) => return Ok(Err(errors)),
+    };
     let mut errors = Vec::new();
-    let index: HashMap<String, usize> = headers.iter().enumerate().map(|(i, h)| (h.trim().to_lowercase(), i)).collect();
-    for h in headers.iter() {
-        if !COLUMNS.contains(&h.trim().to_lowercase().as_str()) {
-            errors.push(RowError { line: 1, reason: format!("unknown column `{h}`") });
-        }
-    }
-    for r in REQUIRED {
-        if !index.contains_key(r) {
-            errors.push(RowError { line: 1, reason: format!("the required column `{r}` is missing") });
-        }
-    }
-    if !errors.is_empty() {
-        return Ok(Err(errors));
-    }
     let categories: HashMap<String, shared::catalog::CategoryId> =
         store.list_categories()?.into_iter().map(|c| (c.code, c.id)).collect();
     let catalog_empty = store.count_products()? == 0;

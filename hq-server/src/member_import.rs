@@ -12,7 +12,7 @@ use std::io::Write;
 use shared::catalog::MemberCode;
 use shared::member::{CardUid, MemberIdentifier, Phone};
 
-use crate::import::{CsvError, RowError};
+use crate::import::{CsvError, CsvFile, RowError, open_csv};
 use crate::model::{Actor, NewMember};
 use crate::store::{ImportSummary, Store};
 
@@ -20,22 +20,11 @@ pub const COLUMNS: [&str; 7] = ["code", "phone", "name", "birthday", "tier", "ho
 
 /// Reads and checks every row. `Ok(members)` only when no row is bad.
 pub fn parse_members(store: &dyn Store, csv_bytes: &[u8]) -> Result<Result<Vec<NewMember>, Vec<RowError>>, CsvError> {
-    let text = csv_bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(csv_bytes);
-    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(text);
-    let headers = reader.headers()?.clone();
+    let CsvFile { mut reader, index, .. } = match open_csv(csv_bytes, &COLUMNS, &["name"])? {
+        Ok(file) => file,
+        Err(errors) => return Ok(Err(errors)),
+    };
     let mut errors = Vec::new();
-    let index: HashMap<String, usize> = headers.iter().enumerate().map(|(i, h)| (h.trim().to_lowercase(), i)).collect();
-    for h in headers.iter() {
-        if !COLUMNS.contains(&h.trim().to_lowercase().as_str()) {
-            errors.push(RowError { line: 1, reason: format!("unknown column `{h}`") });
-        }
-    }
-    if !index.contains_key("name") {
-        errors.push(RowError { line: 1, reason: "the required column `name` is missing".into() });
-    }
-    if !errors.is_empty() {
-        return Ok(Err(errors));
-    }
     let policy = store.current_policy()?;
     let branches: HashMap<String, shared::ids::BranchId> =
         store.list_branches()?.into_iter().map(|b| (b.code.to_lowercase(), b.id)).collect();

@@ -1,10 +1,16 @@
-//! Member analysis (会员分析): RFM scores in quintiles and their named segments, and the 80/20
-//! curve of how much of the sales the best members bring. Pure functions over what each member
-//! bought in a period; HQ reads the figures, these decide.
+//! Member analysis (会员分析): RFM scores in quintiles and their named segments, the 80/20
+//! curve of how much of the sales the best members bring, cohorts by month of enrolment (how many
+//! still buy N months later) and members by tier over time. Pure functions over what each member
+//! bought and became; HQ reads the figures, these decide.
 
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::Hash;
+
+use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
+use crate::expenses::Month;
 use crate::ids::MemberId;
 use crate::money::{Bp, Money};
 
@@ -165,6 +171,98 @@ pub fn pareto(spends: &[Money]) -> Vec<CurvePoint> {
         .collect()
 }
 
+/// The members who enrolled in one month, and how many of them bought in each month since.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cohort {
+    pub month: Month,
+    /// Members enrolled in the month.
+    pub members: u64,
+    /// `buying[k]`: how many of them bought in the k-th month after it (0: the month itself),
+    /// up to the last month analysed (so later cohorts have fewer figures).
+    pub buying: Vec<u64>,
+}
+
+impl Cohort {
+    /// `buying` as shares of the cohort, in basis points (rounded down; 0 for an empty cohort).
+    pub fn retention_bp(&self) -> Vec<Bp> {
+        self.buying
+            .iter()
+            .map(|b| {
+                Bp(if self.members == 0 { 0 } else { (i128::from(*b) * 10_000 / i128::from(self.members)) as i64 })
+            })
+            .collect()
+    }
+}
+
+/// The cohorts of the months `first..=last`: each member under the month they enrolled in
+/// (`enrolled`), each month they bought in (`bought`, repeats counted once) under its distance
+/// from it. Members enrolled outside the months, and purchases before a member's enrolment month
+/// or after `last`, are not counted. Every month of the range has its cohort, empty or not.
+pub fn cohorts<K: Eq + Hash>(enrolled: &[(K, Month)], bought: &[(K, Month)], first: Month, last: Month) -> Vec<Cohort> {
+    let span = first.months_until(last);
+    if span < 0 {
+        return Vec::new();
+    }
+    let mut out: Vec<Cohort> = Vec::with_capacity(span as usize + 1);
+    let mut month = first;
+    for k in 0..=span {
+        out.push(Cohort { month, members: 0, buying: vec![0; (span - k) as usize + 1] });
+        month = month.next();
+    }
+    let mut when: HashMap<&K, Month> = HashMap::with_capacity(enrolled.len());
+    for (member, month) in enrolled {
+        let k = first.months_until(*month);
+        if (0..=span).contains(&k) && when.insert(member, *month).is_none() {
+            out[k as usize].members += 1;
+        }
+    }
+    let mut seen: HashSet<(&K, Month)> = HashSet::with_capacity(bought.len());
+    for (member, month) in bought {
+        let Some(joined) = when.get(member) else { continue };
+        let after = joined.months_until(*month);
+        if after < 0 || month.months_until(last) < 0 || !seen.insert((member, *month)) {
+            continue;
+        }
+        out[first.months_until(*joined) as usize].buying[after as usize] += 1;
+    }
+    out
+}
+
+/// One member's tiers over time: when they enrolled, the tier they hold now, and their tier
+/// changes (at, from, to) oldest first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TierHistory {
+    pub enrolled_at: Timestamp,
+    pub current: String,
+    pub changes: Vec<(Timestamp, String, String)>,
+}
+
+impl TierHistory {
+    /// The tier held just before `at` (none if not yet enrolled): the tier a change at or after
+    /// `at` moved them from, else the one they hold now.
+    pub fn tier_before(&self, at: Timestamp) -> Option<&str> {
+        if self.enrolled_at >= at {
+            return None;
+        }
+        let next = self.changes.partition_point(|(t, _, _)| *t < at);
+        Some(self.changes.get(next).map_or(self.current.as_str(), |(_, from, _)| from.as_str()))
+    }
+}
+
+/// How many members held each tier just before each of `ends` (a month's end is the next
+/// month's first instant), one count per tier code a member held.
+pub fn tiers_over_time(members: &[TierHistory], ends: &[Timestamp]) -> Vec<BTreeMap<String, u64>> {
+    ends.iter()
+        .map(|end| {
+            let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+            for tier in members.iter().filter_map(|m| m.tier_before(*end)) {
+                *counts.entry(tier.to_owned()).or_default() += 1;
+            }
+            counts
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,6 +276,60 @@ mod tests {
             orders,
             spend: Money(spend),
         }
+    }
+
+    fn month(text: &str) -> Month {
+        Month::parse(text).expect("month")
+    }
+
+    #[test]
+    fn cohorts_count_each_member_once_a_month_from_their_enrolment_month() {
+        let enrolled =
+            [("a", month("2026-09")), ("b", month("2026-09")), ("c", month("2026-10")), ("d", month("2026-06"))];
+        let bought = [
+            ("a", month("2026-09")),
+            ("a", month("2026-09")), // twice in a month counts once
+            ("a", month("2026-11")),
+            ("b", month("2026-10")),
+            ("c", month("2026-10")),
+            ("c", month("2026-11")),
+            ("c", month("2026-12")), // after the last month analysed
+            ("b", month("2026-08")), // before enrolling (a sale before the card): not counted
+            ("d", month("2026-10")), // enrolled before the first month: not a cohort of these
+            ("x", month("2026-10")), // no such member
+        ];
+        let c = cohorts(&enrolled, &bought, month("2026-09"), month("2026-11"));
+        assert_eq!(c.len(), 3);
+        assert_eq!((c[0].month, c[0].members, c[0].buying.clone()), (month("2026-09"), 2, vec![1, 1, 1]));
+        assert_eq!((c[1].month, c[1].members, c[1].buying.clone()), (month("2026-10"), 1, vec![1, 1]));
+        assert_eq!((c[2].month, c[2].members, c[2].buying.clone()), (month("2026-11"), 0, vec![0]));
+        assert_eq!(c[0].retention_bp(), vec![Bp(5_000), Bp(5_000), Bp(5_000)]);
+        assert_eq!(c[2].retention_bp(), vec![Bp(0)]);
+        assert!(cohorts(&enrolled, &bought, month("2026-11"), month("2026-09")).is_empty());
+    }
+
+    #[test]
+    fn a_member_holds_the_tier_of_the_last_change_before_the_moment() {
+        let t = |s: &str| s.parse::<Timestamp>().expect("timestamp");
+        let m = TierHistory {
+            enrolled_at: t("2026-01-10T02:00:00Z"),
+            current: "gold".into(),
+            changes: vec![
+                (t("2026-03-05T02:00:00Z"), "regular".into(), "silver".into()),
+                (t("2026-06-01T00:00:00Z"), "silver".into(), "gold".into()),
+            ],
+        };
+        assert_eq!(m.tier_before(t("2026-01-01T00:00:00Z")), None);
+        assert_eq!(m.tier_before(t("2026-02-01T00:00:00Z")), Some("regular"));
+        assert_eq!(m.tier_before(t("2026-04-01T00:00:00Z")), Some("silver"));
+        // A change at the very instant belongs to the next month.
+        assert_eq!(m.tier_before(t("2026-06-01T00:00:00Z")), Some("silver"));
+        assert_eq!(m.tier_before(t("2026-07-01T00:00:00Z")), Some("gold"));
+        let never = TierHistory { enrolled_at: t("2026-01-10T02:00:00Z"), current: "regular".into(), changes: vec![] };
+        let counts = tiers_over_time(&[m, never], &[t("2026-01-01T00:00:00Z"), t("2026-04-01T00:00:00Z")]);
+        assert!(counts[0].is_empty());
+        assert_eq!(counts[1].get("silver"), Some(&1));
+        assert_eq!(counts[1].get("regular"), Some(&1));
     }
 
     #[test]
@@ -234,6 +386,24 @@ mod tests {
                     if a.orders > b.orders { prop_assert!(sa.f >= sb.f); }
                     if a.last_day > b.last_day { prop_assert!(sa.r >= sb.r); }
                 }
+            }
+        }
+
+        #[test]
+        fn a_cohort_never_has_more_buyers_than_members(
+            joined in proptest::collection::vec(0u8..6, 0..40),
+            bought in proptest::collection::vec((0usize..40, 0u8..8), 0..120),
+        ) {
+            let first = month("2026-01");
+            let at = |k: u8| (0..k).fold(first, |m, _| m.next());
+            let enrolled: Vec<(usize, Month)> = joined.iter().enumerate().map(|(i, k)| (i, at(*k))).collect();
+            let bought: Vec<(usize, Month)> = bought.iter().map(|(i, k)| (*i, at(*k))).collect();
+            let c = cohorts(&enrolled, &bought, first, at(5));
+            prop_assert_eq!(c.iter().map(|c| c.members).sum::<u64>(), enrolled.len() as u64);
+            for (k, cohort) in c.iter().enumerate() {
+                prop_assert_eq!(cohort.buying.len(), 6 - k);
+                prop_assert!(cohort.buying.iter().all(|b| *b <= cohort.members));
+                prop_assert!(cohort.retention_bp().iter().all(|b| (0..=10_000).contains(&b.0)));
             }
         }
 

@@ -70,6 +70,16 @@ impl Month {
         if self.month == 1 { Month { year: self.year - 1, month: 12 } } else { Month { month: self.month - 1, ..self } }
     }
 
+    /// The month after (December's is January of the year after).
+    pub fn next(self) -> Month {
+        if self.month == 12 { Month { year: self.year + 1, month: 1 } } else { Month { month: self.month + 1, ..self } }
+    }
+
+    /// How many months `later` is after this one (negative when it is before).
+    pub fn months_until(self, later: Month) -> i32 {
+        (i32::from(later.year) * 12 + i32::from(later.month)) - (i32::from(self.year) * 12 + i32::from(self.month))
+    }
+
     /// The same month a year earlier.
     pub fn year_before(self) -> Month {
         Month { year: self.year - 1, ..self }
@@ -305,6 +315,9 @@ mod tests {
         assert_eq!(Month::parse("2026-01").expect("jan").previous().to_string(), "2025-12");
         assert_eq!(m.previous().to_string(), "2026-02");
         assert_eq!(m.year_before().to_string(), "2025-03");
+        assert_eq!(Month::parse("2026-12").expect("month").next().to_string(), "2027-01");
+        assert_eq!(m.months_until(Month::parse("2027-02").expect("month")), 11);
+        assert_eq!(Month::parse("2027-02").expect("month").months_until(m), -11);
         assert_eq!(Month::of(jiff::civil::date(2026, 11, 30)).to_string(), "2026-11");
         for bad in ["2026-13", "2026-00", "2026-3", "26-03", "2026/03", "0226-03", "2026-03-01", "", "２０２６-03"]
         {

@@ -111,6 +111,31 @@ impl FromRequestParts<AppState> for Page {
     }
 }
 
+/// A console page's query string. A GET form sends every field, a blank one as `name=` ("all
+/// branches", a date left empty): that is a field not given, so blank pairs are dropped before the
+/// query is read (axum's `Query` reads `branch_id=` as a number and refuses it). The API keeps the
+/// strict reading: there an empty value is not the integer its document says.
+pub struct FormQuery<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for FormQuery<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let given: Vec<&str> = parts
+            .uri
+            .query()
+            .unwrap_or("")
+            .split('&')
+            .filter(|pair| pair.split_once('=').is_some_and(|(_, v)| !v.is_empty()))
+            .collect();
+        let uri: axum::http::Uri =
+            format!("/?{}", given.join("&")).parse().map_err(|_| StatusCode::BAD_REQUEST.into_response())?;
+        axum::extract::Query::<T>::try_from_uri(&uri).map(|q| FormQuery(q.0)).map_err(|e| {
+            ConsoleError::App(AppError::BadRequest(e.body_text()), lang_of(&parts.headers)).into_response()
+        })
+    }
+}
+
 /// What a console page can fail with, rendered as a page.
 #[derive(Debug)]
 pub enum ConsoleError {

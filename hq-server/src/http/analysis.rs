@@ -4,18 +4,18 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use jiff::civil::Date;
 use serde::Deserialize;
 use shared::analysis::Segment;
+use shared::expenses::Month;
 use shared::ids::BranchId;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
-use crate::analysis::{RfmReport, ScoredMember};
+use crate::analysis::{CohortReport, RfmReport, ScoredMember, TierReport};
 use crate::error::{ApiQuery, AppError};
 
 #[derive(Deserialize, IntoParams)]
@@ -110,19 +110,105 @@ async fn members(State(state): State<AppState>, ApiQuery(p): ApiQuery<AnalysisPa
         None | Some("json") => Ok(Json(chosen).into_response()),
         Some("csv") => {
             let name = format!("rfm_{}_{from}_{to}.csv", segment.map_or("all", Segment::code));
-            Ok((
-                [
-                    (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                    (CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
-                ],
-                crate::analysis::members_csv(&chosen),
-            )
-                .into_response())
+            Ok(super::csv_file(&name, crate::analysis::members_csv(&chosen)))
         }
         Some(other) => Err(AppError::BadRequest(format!("format `{other}` is not json or csv"))),
     }
 }
 
+/// A run of months for cohorts and tiers over time.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MonthsParams {
+    /// First month (default: eleven months before `to`); at most 36 months in all.
+    #[param(pattern = "^20[0-9]{2}-(0[1-9]|1[0-2])$")]
+    pub from: Option<String>,
+    /// Last month (default: this month, the chain's).
+    #[param(pattern = "^20[0-9]{2}-(0[1-9]|1[0-2])$")]
+    pub to: Option<String>,
+    /// Only members whose home branch this is.
+    pub branch_id: Option<i64>,
+}
+
+/// The longest run of months a cohort or tier report covers.
+const MAX_MONTHS: i32 = 36;
+
+/// The months asked for, checked, and the branch (which must exist).
+pub(crate) async fn months(state: &AppState, p: &MonthsParams) -> Result<(Month, Month, Option<BranchId>), AppError> {
+    let parse = |field: &str, text: &str| Month::parse(text).map_err(|e| AppError::Validation(format!("{field}: {e}")));
+    let to = match p.to.as_deref() {
+        Some(t) => parse("to", t)?,
+        None => Month::of(state.chain_day().await?.day),
+    };
+    let from = match p.from.as_deref() {
+        Some(f) => parse("from", f)?,
+        None => (0..11).fold(to, |m, _| m.previous()),
+    };
+    if to < from {
+        return Err(AppError::Validation("`to` is before `from`".into()));
+    }
+    if from.months_until(to) >= MAX_MONTHS {
+        return Err(AppError::Validation(format!("at most {MAX_MONTHS} months at a time")));
+    }
+    let branch = p.branch_id.map(BranchId);
+    if let Some(b) = branch {
+        state.db(move |s| s.get_branch(b)).await?;
+    }
+    Ok((from, to, branch))
+}
+
+/// Cohorts by month of enrolment: how many of each month's new members still buy N months later.
+pub(crate) async fn cohort_report(state: &AppState, p: &MonthsParams) -> Result<CohortReport, AppError> {
+    let (from, to, branch) = months(state, p).await?;
+    let zone = crate::calendar::hq_zone();
+    let start = |m: Month| {
+        m.first_day().to_zoned(zone.clone()).map(|z| z.timestamp()).map_err(|e| AppError::Validation(e.to_string()))
+    };
+    let (since, until) = (start(from)?, start(to.next())?);
+    let first_day = from.first_day();
+    let rows = state.db(move |s| s.cohort_rows(branch, since, until, first_day)).await?;
+    Ok(crate::analysis::cohort_report(&rows, from, to, branch.map(|b| b.0)))
+}
+
+/// Members by tier at the end of each month (the month under way: now).
+pub(crate) async fn tier_report(state: &AppState, p: &MonthsParams) -> Result<TierReport, AppError> {
+    let (from, to, branch) = months(state, p).await?;
+    let now = state.now();
+    let policy = state.db(|s| s.current_policy()).await?;
+    let tiers: Vec<(String, String)> = policy.tiers.tiers().iter().map(|t| (t.code.clone(), t.name.clone())).collect();
+    let ends = crate::analysis::month_ends(from, to, now);
+    let until = ends.last().map_or(now, |e| e.1);
+    let histories = state.db(move |s| s.tier_histories(branch, until)).await?;
+    Ok(crate::analysis::tier_report(&histories, (from, to), now, &tiers, branch.map(|b| b.0)))
+}
+
+/// Cohorts by month of enrolment (留存): of the members who enrolled in each month (at a home
+/// branch, or all), how many bought in that month and in each month after it.
+#[utoipa::path(get, path = "/api/v1/analysis/cohorts", tag = "analysis", security(("session" = [])),
+    params(MonthsParams),
+    responses((status = 200, body = CohortReport), (status = 401, body = super::ErrorBody),
+              (status = 404, body = super::ErrorBody, description = "No such branch"),
+              (status = 422, body = super::ErrorBody)))]
+async fn cohorts(
+    State(state): State<AppState>,
+    ApiQuery(p): ApiQuery<MonthsParams>,
+) -> Result<Json<CohortReport>, AppError> {
+    Ok(Json(cohort_report(&state, &p).await?))
+}
+
+/// Members by tier over time: how many held each tier at the end of each month.
+#[utoipa::path(get, path = "/api/v1/analysis/tiers", tag = "analysis", security(("session" = [])),
+    params(MonthsParams),
+    responses((status = 200, body = TierReport), (status = 401, body = super::ErrorBody),
+              (status = 404, body = super::ErrorBody, description = "No such branch"),
+              (status = 422, body = super::ErrorBody)))]
+async fn tiers(
+    State(state): State<AppState>,
+    ApiQuery(p): ApiQuery<MonthsParams>,
+) -> Result<Json<TierReport>, AppError> {
+    Ok(Json(tier_report(&state, &p).await?))
+}
+
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(rfm)).routes(routes!(members))
+    OpenApiRouter::new().routes(routes!(rfm)).routes(routes!(members)).routes(routes!(cohorts)).routes(routes!(tiers))
 }

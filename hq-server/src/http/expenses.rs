@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use shared::expenses::Month;
@@ -287,14 +287,7 @@ async fn pnl(
     match p.format.as_deref() {
         Some("csv") => {
             let name = format!("pnl_{}_{}.csv", report.branch, report.month);
-            Ok((
-                [
-                    (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                    (CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
-                ],
-                crate::pnl::to_csv(&report),
-            )
-                .into_response())
+            Ok(super::csv_file(&name, crate::pnl::to_csv(&report)))
         }
         _ => Ok(Json(report).into_response()),
     }

@@ -27,7 +27,7 @@ mod users;
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, Extension};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -147,6 +147,18 @@ async fn openapi_json(Extension(doc): Extension<OpenApiJson>) -> impl IntoRespon
 }
 
 /// The API's routes and its OpenAPI document.
+/// A CSV download: UTF-8 text, saved by the browser under `name`.
+pub(crate) fn csv_file(name: &str, body: impl IntoResponse) -> Response {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        body,
+    )
+        .into_response()
+}
+
 pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let router = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(openapi_json))

@@ -3,7 +3,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use shared::ids::BranchId;
@@ -68,14 +67,7 @@ async fn report(
         None | Some("json") => Ok(Json(report).into_response()),
         Some("csv") => {
             let name = format!("{}_{}_{}.csv", kind.code(), from, to);
-            Ok((
-                [
-                    (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                    (CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
-                ],
-                report.to_csv(),
-            )
-                .into_response())
+            Ok(super::csv_file(&name, report.to_csv()))
         }
         Some(other) => Err(AppError::BadRequest(format!("format `{other}` is not json or csv"))),
     }

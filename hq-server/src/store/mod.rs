@@ -12,6 +12,7 @@ use jiff::Timestamp;
 
 use crate::clock::Clock;
 use jiff::civil::Date;
+use shared::analysis::TierHistory;
 use shared::branch::BranchSettings;
 use shared::catalog::{Brand, BrandId, Category, Product, ProductId};
 use shared::ids::{BranchId, HoldId, MemberId, StaffId, TillId};
@@ -473,6 +474,26 @@ pub trait AnalysisStore {
     /// Every member who bought in `from..=to` (at one branch or all): last day, sales, spend net of
     /// refunds, with their code and name.
     fn member_activity(&self, branch: Option<BranchId>, from: Date, to: Date) -> StoreResult<Vec<ActivityRow>>;
+    /// The members enrolled in `from..until` (of one home branch, or all; merged-away records
+    /// left out) with when each enrolled, and each one's purchases on or after `since` as
+    /// (member, the business day's month `YYYY-MM`), one row a member and month.
+    fn cohort_rows(
+        &self,
+        branch: Option<BranchId>,
+        from: Timestamp,
+        until: Timestamp,
+        since: Date,
+    ) -> StoreResult<CohortRows>;
+    /// Every member enrolled before `until` (of one home branch, or all; merged-away records left
+    /// out) with the tier they hold now and their tier changes, oldest first.
+    fn tier_histories(&self, branch: Option<BranchId>, until: Timestamp) -> StoreResult<Vec<TierHistory>>;
+}
+
+/// What cohorts are counted from: who enrolled when, and the months each bought in.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CohortRows {
+    pub enrolled: Vec<(String, Timestamp)>,
+    pub bought: Vec<(String, String)>,
 }
 
 /// Member care (客户关怀): whom a campaign reaches, the campaign written whole with what was

@@ -152,3 +152,121 @@ async fn the_console_shows_the_segments_the_curve_and_a_segments_members() {
     let list = &page[page.find("id=\"segment-members\"").expect("the list")..];
     assert_eq!(list.matches("<tr><td>").count() as u64, seg["members"].as_u64().expect("n").min(500));
 }
+
+/// A member enrolled through the API at the clock's time; returns the id.
+async fn enrolled(app: &TestApp, phone: &str, name: &str, home: i64) -> String {
+    let r =
+        app.post("/api/v1/members", &app.admin, serde_json::json!({"phone": phone, "name": name, "home_branch": home}));
+    r.await.expect(StatusCode::OK).body["id"].as_str().expect("id").to_owned()
+}
+
+/// Pushes a sale of `lines` lines by `member` made now (the clock's time, its Shanghai day).
+async fn bought(
+    app: &TestApp,
+    clock: &hq_server::clock::Clock,
+    till: &hq_server::fixtures::TillRef,
+    token: &str,
+    seq: u32,
+    member: &str,
+    lines: usize,
+) {
+    let now = clock.now();
+    let mut sale = hq_server::fixtures::sale(till, seq, lines, 1);
+    sale.business_day = hq_server::calendar::hq_day(now);
+    sale.completed_at = now;
+    sale.member = Some(shared::sale::SaleMember {
+        member_id: Some(shared::ids::MemberId::parse(member).expect("id")),
+        identifier: shared::member::MemberIdentifier::Phone(shared::member::Phone::parse("13800000000").expect("p")),
+        tier: None,
+        points_base: sale.points_eligible_net,
+        points_earned: 0,
+        policy_version: 1,
+    });
+    let mut e = hq_server::fixtures::envelope(till.till, u64::from(seq), shared::sync::Event::SaleCompleted(sale));
+    e.at = now;
+    let r = app.push(token, till.till, vec![e]).await.expect(StatusCode::OK);
+    assert_eq!(r.body["results"][0]["outcome"]["status"], "accepted", "{}", r.body);
+}
+
+#[tokio::test]
+async fn cohorts_count_who_still_buys_and_tiers_are_counted_as_they_were_at_each_months_end() {
+    let at = |s: &str| s.parse::<jiff::Timestamp>().expect("instant");
+    let (mut app, clock) = crate::helpers::spawn_app_at(at("2026-09-10T04:00:00Z")).await;
+    // Moves the clock; the admin's session has expired days later, so they sign in again.
+    async fn move_to(app: &mut TestApp, clock: &hq_server::clock::Clock, when: &str) {
+        clock.set(when.parse().expect("instant"));
+        app.admin = app.login("root", crate::helpers::ADMIN_PASSWORD).await;
+    }
+    let (b1, b2) = (app.branch("B001").await, app.branch("B002").await);
+    let (till, token) = app.enrolled_till(b1).await;
+    // 甲 enrols on 10 September and buys a little that month, a lot in October (which makes them
+    // silver), a little in November; 丙 enrols on 20 September and never buys; 乙 enrols at the
+    // other branch on 5 October and buys that month.
+    let a = enrolled(&app, "13900000001", "甲", b1.0).await;
+    move_to(&mut app, &clock, "2026-09-12T04:00:00Z").await;
+    bought(&app, &clock, &till, &token, 1, &a, 1).await;
+    move_to(&mut app, &clock, "2026-09-20T04:00:00Z").await;
+    let _c = enrolled(&app, "13900000003", "丙", b1.0).await;
+    move_to(&mut app, &clock, "2026-10-05T04:00:00Z").await;
+    let b = enrolled(&app, "13900000002", "乙", b2.0).await;
+    move_to(&mut app, &clock, "2026-10-15T04:00:00Z").await;
+    bought(&app, &clock, &till, &token, 2, &a, 12).await;
+    bought(&app, &clock, &till, &token, 3, &b, 1).await;
+    move_to(&mut app, &clock, "2026-11-20T04:00:00Z").await;
+    bought(&app, &clock, &till, &token, 4, &a, 1).await;
+    let member = app.get(&format!("/api/v1/members/{a}"), &app.admin).await.expect(StatusCode::OK).body;
+    assert_eq!(member["tier"], "silver", "October's spend moved 甲 up: {member}");
+
+    let report =
+        app.get("/api/v1/analysis/cohorts?from=2026-09&to=2026-11", &app.admin).await.expect(StatusCode::OK).body;
+    let rows: Vec<(String, u64, Vec<u64>, Vec<i64>)> = report["cohorts"]
+        .as_array()
+        .expect("cohorts")
+        .iter()
+        .map(|c| {
+            serde_json::from_value(serde_json::json!([c["month"], c["members"], c["buying"], c["retention_bp"]]))
+                .expect("row")
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("2026-09".to_owned(), 2, vec![1, 1, 1], vec![5_000, 5_000, 5_000]),
+            ("2026-10".to_owned(), 1, vec![1, 0], vec![10_000, 0]),
+            ("2026-11".to_owned(), 0, vec![0], vec![0]),
+        ]
+    );
+    // By home branch: 乙 is the other branch's.
+    let one =
+        app.get(&format!("/api/v1/analysis/cohorts?from=2026-09&to=2026-10&branch_id={}", b1.0), &app.admin).await;
+    let one = one.expect(StatusCode::OK).body;
+    assert_eq!(one["cohorts"][0]["members"], 2);
+    assert_eq!(one["cohorts"][1]["members"], 0);
+
+    let tiers = app.get("/api/v1/analysis/tiers?from=2026-08&to=2026-11", &app.admin).await.expect(StatusCode::OK).body;
+    let codes: Vec<&str> =
+        tiers["tiers"].as_array().expect("tiers").iter().map(|t| t["code"].as_str().expect("code")).collect();
+    let count = |month: usize, code: &str| {
+        let i = codes.iter().position(|c| *c == code).expect("the policy's tier");
+        tiers["months"][month]["tiers"][i].as_u64().expect("count")
+    };
+    assert_eq!(tiers["months"][0]["members"], 0, "nobody had enrolled by the end of August");
+    assert_eq!((tiers["months"][1]["members"].as_u64(), count(1, "regular"), count(1, "silver")), (Some(2), 2, 0));
+    assert_eq!((tiers["months"][2]["members"].as_u64(), count(2, "regular"), count(2, "silver")), (Some(3), 2, 1));
+    assert_eq!((tiers["months"][3]["members"].as_u64(), count(3, "regular"), count(3, "silver")), (Some(3), 2, 1));
+
+    // The console shows both tables.
+    let (status, _, page) =
+        console_as_admin(&app, "GET", "/console/analysis/cohorts?from=2026-09&to=2026-11&branch_id=", None).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page.matches("<tr data-month=").count(), 6, "three cohorts and three months of tiers");
+    assert!(page.contains("50.00 %") && page.contains("银卡会员"));
+
+    // Bad months are refused with the reason.
+    for bad in ["from=2026-11&to=2026-09", "from=2023-01&to=2026-01", "to=2026-13", "from=", "branch_id=999"] {
+        let r = app.get(&format!("/api/v1/analysis/cohorts?{bad}"), &app.admin).await;
+        assert!(matches!(r.status, StatusCode::UNPROCESSABLE_ENTITY | StatusCode::NOT_FOUND), "{bad}: {}", r.body);
+        let r = app.get(&format!("/api/v1/analysis/tiers?{bad}"), &app.admin).await;
+        assert!(matches!(r.status, StatusCode::UNPROCESSABLE_ENTITY | StatusCode::NOT_FOUND), "{bad}: {}", r.body);
+    }
+}

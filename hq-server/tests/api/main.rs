@@ -10,6 +10,7 @@ mod care;
 mod catalog;
 mod cli;
 mod complaints;
+mod console_forms;
 mod coupon_capture;
 mod coupons;
 mod daily_job;

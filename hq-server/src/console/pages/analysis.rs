@@ -1,20 +1,25 @@
 //! Member analysis (会员分析): RFM segments of the members who bought in a period with what each
 //! spent, the 80/20 curve, and a segment's members with their scores and a CSV of them for a
-//! coupon campaign (the API's file).
+//! coupon campaign (the API's file); cohorts by month of enrolment and members by tier over time.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use maud::html;
 use shared::analysis::Segment;
 
+use crate::console::FormQuery;
 use crate::console::{C, ConsoleError, Menu, Page, PageResult, layout, yuan};
 use crate::http::AppState;
-use crate::http::analysis::AnalysisParams;
+use crate::http::analysis::{AnalysisParams, MonthsParams};
 
 fn bp(b: i64) -> String {
     format!("{}.{:02} %", b / 100, b % 100)
 }
 
-pub(super) async fn analysis(State(state): State<AppState>, page: Page, Query(p): Query<AnalysisParams>) -> PageResult {
+pub(super) async fn analysis(
+    State(state): State<AppState>,
+    page: Page,
+    FormQuery(p): FormQuery<AnalysisParams>,
+) -> PageResult {
     let (from, to, mut members) =
         crate::http::analysis::scored(&state, &(&p).into()).await.map_err(|e| ConsoleError::App(e, page.lang))?;
     let report = crate::analysis::report(&members, from, to);
@@ -33,6 +38,7 @@ pub(super) async fn analysis(State(state): State<AppState>, page: Page, Query(p)
         q
     };
     let body = html! {
+        p.links { strong { "RFM" } " · " a href="/console/analysis/cohorts" { (page.t(C::Cohorts)) } }
         form.inline method="get" {
             label { (page.t(C::From)) input type="date" name="from" value=(from); }
             label { (page.t(C::To)) input type="date" name="to" value=(to); }
@@ -68,4 +74,54 @@ pub(super) async fn analysis(State(state): State<AppState>, page: Page, Query(p)
         }
     };
     Ok(layout(&page, Menu::Analysis, &format!("{} · {} – {}", page.t(C::Analysis), from, to), body))
+}
+
+/// Cohorts by month of enrolment and members by tier at each month's end, over the same months.
+pub(super) async fn cohorts(
+    State(state): State<AppState>,
+    page: Page,
+    FormQuery(p): FormQuery<MonthsParams>,
+) -> PageResult {
+    let report = crate::http::analysis::cohort_report(&state, &p).await.map_err(|e| ConsoleError::App(e, page.lang))?;
+    let tiers = crate::http::analysis::tier_report(&state, &p).await.map_err(|e| ConsoleError::App(e, page.lang))?;
+    let branches = state.db(|s| s.list_branches()).await?;
+    let width = report.cohorts.first().map_or(0, |c| c.buying.len());
+    let body = html! {
+        p.links { a href="/console/analysis" { "RFM" } " · " strong { (page.t(C::Cohorts)) } }
+        form.inline method="get" {
+            label { (page.t(C::FromMonth)) input type="month" name="from" value=(report.from); }
+            label { (page.t(C::ToMonth)) input type="month" name="to" value=(report.to); }
+            label { (page.t(C::Branch)) select name="branch_id" {
+                option value="" { (page.t(C::AllBranches)) }
+                @for b in &branches { option value=(b.id.0) selected[p.branch_id == Some(b.id.0)] { (b.code) " " (b.name) } }
+            } }
+            button type="submit" { (page.t(C::Show)) }
+        }
+        p.muted { (page.t(C::CohortHelp)) }
+        table #cohorts {
+            thead { tr {
+                th { (page.t(C::EnrolMonth)) } th.n { (page.t(C::Members)) }
+                @for k in 0..width { th.n { "+" (k) } }
+            } }
+            tbody { @for c in &report.cohorts { tr data-month=(c.month) {
+                td { (c.month) } td.n { (c.members) }
+                @for (n, share) in c.buying.iter().zip(&c.retention_bp) {
+                    td.n title=(bp(*share)) { (n) br; small.muted { (bp(*share)) } }
+                }
+            } } }
+        }
+        p.muted { "+N: " (page.t(C::MonthsLater)) }
+        h2 { (page.t(C::TiersOverTime)) }
+        table #tiers {
+            thead { tr {
+                th { (page.t(C::Month)) } th.n { (page.t(C::Members)) }
+                @for t in &tiers.tiers { th.n data-tier=(t.code) { (t.name) } }
+            } }
+            tbody { @for m in &tiers.months { tr data-month=(m.month) {
+                td { (m.month) } td.n { (m.members) }
+                @for n in &m.tiers { td.n { (n) } }
+            } } }
+        }
+    };
+    Ok(layout(&page, Menu::Analysis, &format!("{} · {} – {}", page.t(C::Cohorts), report.from, report.to), body))
 }

@@ -1,13 +1,14 @@
 //! The audit log, searchable.
 
+use crate::console::FormQuery;
 use crate::console::{C, Menu, Page, PageResult, layout};
 use crate::http::AppState;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use maud::html;
 
 use super::*;
 
-pub(super) async fn audit(State(state): State<AppState>, page: Page, Query(q): Query<Search>) -> PageResult {
+pub(super) async fn audit(State(state): State<AppState>, page: Page, FormQuery(q): FormQuery<Search>) -> PageResult {
     let query = q.q.unwrap_or_default();
     let all = state.db(|s| s.list_audit(0, 100_000)).await?;
     let needle = query.trim().to_lowercase();

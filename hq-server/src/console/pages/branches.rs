@@ -1,9 +1,10 @@
 //! Branches and their tills: settings, registering and revoking a till, a till's sync health.
 
+use crate::console::FormQuery;
 use crate::console::{C, ConsoleError, CsrfForm, Menu, Page, PageResult, from_code, layout, redirect};
 use crate::http::AppState;
 use crate::model::{Role, TillStatus};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use maud::{Markup, html};
 use serde::Deserialize;
 use shared::ids::{BranchId, TillId};
@@ -166,7 +167,7 @@ pub(super) async fn till_page(
     State(state): State<AppState>,
     page: Page,
     Path(id): Path<i64>,
-    Query(q): Query<TillEventsQuery>,
+    FormQuery(q): FormQuery<TillEventsQuery>,
 ) -> PageResult {
     let till = TillId(id);
     let t = state.db(move |s| s.get_till(till)).await.map_err(|_| ConsoleError::NotFound(page.lang))?;

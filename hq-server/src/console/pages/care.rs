@@ -1,13 +1,14 @@
 //! Member care (客户关怀): the coming week's birthdays, campaigns (birthday, holiday, win-back) made
 //! and sent through the text-message gateway, and each campaign's record of what was sent to whom.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use maud::{Markup, html};
 use serde::Deserialize;
 use shared::care::CareKind;
 use shared::ids::BranchId;
 
 use crate::authz::can;
+use crate::console::FormQuery;
 use crate::console::{C, ConsoleError, Menu, Page, PageResult, layout, redirect};
 use crate::http::AppState;
 use crate::model::NewCare;
@@ -44,7 +45,7 @@ pub(super) struct CareQuery {
     branch_id: Option<i64>,
 }
 
-pub(super) async fn care(State(state): State<AppState>, page: Page, Query(q): Query<CareQuery>) -> PageResult {
+pub(super) async fn care(State(state): State<AppState>, page: Page, FormQuery(q): FormQuery<CareQuery>) -> PageResult {
     care_page(&state, &page, q.branch_id, None).await
 }
 

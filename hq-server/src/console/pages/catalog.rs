@@ -1,9 +1,10 @@
 //! The catalog: search, brands, a product's brand, prices and per-branch prices, CSV export.
 
+use crate::console::FormQuery;
 use crate::console::{C, ConsoleError, Menu, Page, PageResult, layout};
 use crate::http::AppState;
 use crate::model::Role;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -12,7 +13,7 @@ use shared::money::Money;
 
 use super::*;
 
-pub(super) async fn catalog(State(state): State<AppState>, page: Page, Query(q): Query<Search>) -> PageResult {
+pub(super) async fn catalog(State(state): State<AppState>, page: Page, FormQuery(q): FormQuery<Search>) -> PageResult {
     catalog_page(&state, &page, q.q.unwrap_or_default(), None).await
 }
 

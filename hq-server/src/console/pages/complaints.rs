@@ -2,7 +2,7 @@
 //! every change made to it and the buttons for the changes its state allows; the categories
 //! (admin) and the report. A branch manager sees and handles only their branch's complaints.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -11,6 +11,7 @@ use shared::lang::Lang;
 
 use super::{branch_names, hq_time};
 use crate::complaints::{self, Action, ComplaintState, Party};
+use crate::console::FormQuery;
 use crate::console::{C, ConsoleError, Menu, Page, PageResult, layout, redirect};
 use crate::error::AppError;
 use crate::http::AppState;
@@ -121,7 +122,11 @@ fn complaints_table(page: &Page, id: &str, list: &[Complaint]) -> Markup {
 }
 
 /// The list, its filters and the new-complaint form.
-pub(crate) async fn complaints(State(state): State<AppState>, page: Page, Query(q): Query<ListQuery>) -> PageResult {
+pub(crate) async fn complaints(
+    State(state): State<AppState>,
+    page: Page,
+    FormQuery(q): FormQuery<ListQuery>,
+) -> PageResult {
     list_page(&state, &page, &q, &ComplaintForm::default(), None).await
 }
 
@@ -512,7 +517,11 @@ fn counts_table(page: &Page, id: &str, first: C, rows: &[ComplaintCounts], total
 }
 
 /// Counts and times to resolve by category and by branch, for complaints filed in a period.
-pub(crate) async fn report(State(state): State<AppState>, page: Page, Query(q): Query<ReportQuery>) -> PageResult {
+pub(crate) async fn report(
+    State(state): State<AppState>,
+    page: Page,
+    FormQuery(q): FormQuery<ReportQuery>,
+) -> PageResult {
     let params =
         crate::http::complaints::ReportParams { from: q.from, to: q.to, branch_id: q.branch.trim().parse().ok() };
     let (from, to, branch) =

@@ -1,17 +1,22 @@
 //! The dashboard and its drill-down: a branch's days, a day's tills, shifts and sales, a sale.
 
 use super::super::chart;
+use crate::console::FormQuery;
 use crate::console::{C, ConsoleError, Menu, Page, PageResult, layout, words, yuan};
 use crate::http::AppState;
 use crate::reports::ReportKind;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use jiff::civil::Date;
 use maud::html;
 use shared::ids::{BranchId, TillId};
 
 use super::*;
 
-pub(super) async fn dashboard(State(state): State<AppState>, page: Page, Query(range): Query<Range>) -> PageResult {
+pub(super) async fn dashboard(
+    State(state): State<AppState>,
+    page: Page,
+    FormQuery(range): FormQuery<Range>,
+) -> PageResult {
     let Resolved { from, to, branch, today_note } = range.resolve(&state, &page).await?;
     let names = branch_names(&state, &page).await?;
     let by_branch = report(&state, ReportKind::SalesByBranch, from, to, branch).await?;
@@ -117,7 +122,7 @@ pub(super) async fn branch_days(
     State(state): State<AppState>,
     page: Page,
     Path(id): Path<i64>,
-    Query(range): Query<Range>,
+    FormQuery(range): FormQuery<Range>,
 ) -> PageResult {
     let b = BranchId(id);
     see(&page, b)?;

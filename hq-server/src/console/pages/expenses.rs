@@ -2,7 +2,7 @@
 //! refused one comes back as typed with its reason, nothing booked), a CSV upload run as a job,
 //! and the subjects with their names.
 
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{Markup, html};
@@ -12,6 +12,7 @@ use shared::ids::BranchId;
 
 use super::super::jobs::JobKind;
 use super::imports::{UploadToken, read_upload, start_import};
+use crate::console::FormQuery;
 use crate::console::{C, ConsoleError, Menu, Page, PageResult, layout, yuan};
 use crate::expenses::{ExpenseFilter, ExpenseSource, ExpenseSubject, NewExpense};
 use crate::http::AppState;
@@ -52,7 +53,11 @@ pub(super) struct ExpenseForm {
     corrects: String,
 }
 
-pub(super) async fn expenses(State(state): State<AppState>, page: Page, Query(q): Query<ExpenseQuery>) -> PageResult {
+pub(super) async fn expenses(
+    State(state): State<AppState>,
+    page: Page,
+    FormQuery(q): FormQuery<ExpenseQuery>,
+) -> PageResult {
     expenses_page(&state, &page, &q, None, None).await
 }
 
@@ -213,7 +218,7 @@ pub(super) async fn book_expense(
 pub(super) async fn import_expenses(
     State(state): State<AppState>,
     page: Page,
-    Query(token): Query<UploadToken>,
+    FormQuery(token): FormQuery<UploadToken>,
     form: Multipart,
 ) -> Result<Response, ConsoleError> {
     let bytes = read_upload(&page, &token, form).await?;

@@ -1,10 +1,11 @@
 //! Finance: the reports with dates and branch, as tables and CSV; links to the P&L and the expenses.
 
+use crate::console::FormQuery;
 use crate::console::{C, Menu, Page, PageResult, layout, words};
 use crate::http::AppState;
 use crate::model::Role;
 use crate::reports::ReportKind;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use jiff::civil::Date;
 use maud::html;
 use serde::Deserialize;
@@ -19,7 +20,11 @@ pub(super) struct FinanceQuery {
     branch: Option<i64>,
 }
 
-pub(super) async fn finance(State(state): State<AppState>, page: Page, Query(q): Query<FinanceQuery>) -> PageResult {
+pub(super) async fn finance(
+    State(state): State<AppState>,
+    page: Page,
+    FormQuery(q): FormQuery<FinanceQuery>,
+) -> PageResult {
     let kind = q.kind.as_deref().and_then(ReportKind::parse).unwrap_or(ReportKind::SalesByBranch);
     let Resolved { from, to, branch, today_note } =
         Range { from: q.from, to: q.to, branch: q.branch }.resolve(&state, &page).await?;

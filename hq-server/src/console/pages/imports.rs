@@ -1,9 +1,10 @@
 //! CSV uploads run as jobs, and a job's page.
 
 use super::super::jobs::{JobKind, JobOutcome};
+use crate::console::FormQuery;
 use crate::console::{C, ConsoleError, Menu, Page, PageResult, layout, redirect};
 use crate::http::AppState;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, State};
 use axum::response::Response;
 use maud::{Markup, PreEscaped, html};
 
@@ -89,7 +90,7 @@ pub(super) async fn start_import(
 pub(super) async fn import_catalog(
     State(state): State<AppState>,
     page: Page,
-    Query(token): Query<UploadToken>,
+    FormQuery(token): FormQuery<UploadToken>,
     form: Multipart,
 ) -> Result<Response, ConsoleError> {
     let bytes = read_upload(&page, &token, form).await?;
@@ -103,7 +104,7 @@ pub(super) async fn import_catalog(
 pub(super) async fn import_members(
     State(state): State<AppState>,
     page: Page,
-    Query(token): Query<UploadToken>,
+    FormQuery(token): FormQuery<UploadToken>,
     form: Multipart,
 ) -> Result<Response, ConsoleError> {
     let bytes = read_upload(&page, &token, form).await?;

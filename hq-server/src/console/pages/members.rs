@@ -1,9 +1,10 @@
 //! Members: search, a member's page, manual adjustments, cards.
 
+use crate::console::FormQuery;
 use crate::console::{C, ConsoleError, Menu, Page, PageResult, from_code, layout, yuan};
 use crate::http::AppState;
 use crate::model::{Adjustment, Role};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use maud::{Markup, html};
 use serde::Deserialize;
 use shared::ids::MemberId;
@@ -11,7 +12,7 @@ use shared::money::Money;
 
 use super::*;
 
-pub(super) async fn members(State(state): State<AppState>, page: Page, Query(q): Query<Search>) -> PageResult {
+pub(super) async fn members(State(state): State<AppState>, page: Page, FormQuery(q): FormQuery<Search>) -> PageResult {
     members_page(&state, &page, q.q.unwrap_or_default(), None).await
 }
 

@@ -2,13 +2,14 @@
 //! one (split evenly, by last year's shape, or typed month by month), and plan against actual for
 //! any period, ranked, with the pace to the end of the month.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use maud::{Markup, html};
 use serde::Deserialize;
 use shared::money::{Currency, CurrencyRef};
 use shared::plans::Metric;
 
 use crate::authz::can;
+use crate::console::FormQuery;
 use crate::console::{C, ConsoleError, Menu, Page, PageResult, layout, yuan};
 use crate::http::AppState;
 use crate::http::plans::PlanParams;
@@ -53,7 +54,11 @@ pub(super) struct YearQuery {
 }
 
 /// Every branch's targets of a year, and the form to set one.
-pub(super) async fn targets(State(state): State<AppState>, page: Page, Query(q): Query<YearQuery>) -> PageResult {
+pub(super) async fn targets(
+    State(state): State<AppState>,
+    page: Page,
+    FormQuery(q): FormQuery<YearQuery>,
+) -> PageResult {
     targets_page(&state, &page, q.year, None).await
 }
 
@@ -222,7 +227,7 @@ fn row_cells(metric: Metric, r: &PlanRow) -> Markup {
 }
 
 /// Plan against actual for a period, branches ranked.
-pub(super) async fn plan(State(state): State<AppState>, page: Page, Query(p): Query<PlanParams>) -> PageResult {
+pub(super) async fn plan(State(state): State<AppState>, page: Page, FormQuery(p): FormQuery<PlanParams>) -> PageResult {
     let report =
         crate::http::plans::report(&state, &page.me.user, &p).await.map_err(|e| ConsoleError::App(e, page.lang))?;
     let metric = report.metric;

@@ -2,12 +2,13 @@
 //! the month before and the same month last year beside it, every line as `crate::pnl` reads
 //! it from the finance reports, and what is missing said plainly.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use maud::html;
 use serde::Deserialize;
 use shared::expenses::Month;
 use shared::ids::BranchId;
 
+use crate::console::FormQuery;
 use crate::console::{C, ConsoleError, Menu, Page, PageResult, layout, yuan};
 use crate::http::AppState;
 use crate::model::Role;
@@ -23,7 +24,7 @@ pub(super) struct PnlQuery {
     branch: String,
 }
 
-pub(super) async fn pnl(State(state): State<AppState>, page: Page, Query(q): Query<PnlQuery>) -> PageResult {
+pub(super) async fn pnl(State(state): State<AppState>, page: Page, FormQuery(q): FormQuery<PnlQuery>) -> PageResult {
     let month = match q.month.trim() {
         "" => None,
         m => Some(Month::parse(m).map_err(|e| page.invalid(e.to_string()))?),

@@ -4,14 +4,25 @@
 
 use std::collections::HashMap;
 
+use jiff::Timestamp;
 use jiff::civil::Date;
-use shared::analysis::MemberActivity;
+use shared::analysis::{MemberActivity, TierHistory};
 use shared::ids::BranchId;
 use shared::money::Money;
 
 use super::SqlStore;
 use super::conn::params;
-use crate::store::{ActivityRow, AnalysisStore, StoreError, StoreResult};
+use super::{from_micros, micros};
+use crate::store::{ActivityRow, AnalysisStore, CohortRows, StoreError, StoreResult};
+
+/// One home branch (`= b`) or every member, with or without one (`>= 0` over `COALESCE(.., 0)`):
+/// one statement, one plan each.
+fn home(branch: Option<BranchId>) -> (&'static str, i64) {
+    match branch {
+        Some(b) => ("=", b.0),
+        None => (">=", 0),
+    }
+}
 
 impl AnalysisStore for SqlStore {
     fn member_activity(&self, branch: Option<BranchId>, from: Date, to: Date) -> StoreResult<Vec<ActivityRow>> {
@@ -58,6 +69,74 @@ impl AnalysisStore for SqlStore {
                     })
                 })
                 .collect()
+        })
+    }
+
+    fn cohort_rows(
+        &self,
+        branch: Option<BranchId>,
+        from: Timestamp,
+        until: Timestamp,
+        since: Date,
+    ) -> StoreResult<CohortRows> {
+        let (op, b) = home(branch);
+        self.read(|c| {
+            let enrolled = c
+                .prepare_cached(&format!(
+                    "SELECT id, enrolled_at FROM members
+                     WHERE merged_into IS NULL AND enrolled_at >= ?1 AND enrolled_at < ?2
+                       AND COALESCE(home_branch, 0) {op} ?3"
+                ))?
+                .query_map(params![micros(from), micros(until), b], |r| {
+                    Ok((r.get::<_, String>(0)?, from_micros(r.get(1)?)))
+                })?
+                .collect::<Result<_, _>>()?;
+            let bought = c
+                .prepare_cached(&format!(
+                    "SELECT DISTINCT s.member_id, substr(s.business_day, 1, 7)
+                     FROM sales s JOIN members m ON m.id = s.member_id
+                     WHERE m.merged_into IS NULL AND m.enrolled_at >= ?1 AND m.enrolled_at < ?2
+                       AND COALESCE(m.home_branch, 0) {op} ?3 AND s.business_day >= ?4"
+                ))?
+                .query_map(params![micros(from), micros(until), b, since.to_string()], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                })?
+                .collect::<Result<_, _>>()?;
+            Ok(CohortRows { enrolled, bought })
+        })
+    }
+
+    fn tier_histories(&self, branch: Option<BranchId>, until: Timestamp) -> StoreResult<Vec<TierHistory>> {
+        let (op, b) = home(branch);
+        self.read(|c| {
+            let members: Vec<(String, i64, String)> = c
+                .prepare_cached(&format!(
+                    "SELECT id, enrolled_at, tier FROM members
+                     WHERE merged_into IS NULL AND enrolled_at < ?1 AND COALESCE(home_branch, 0) {op} ?2"
+                ))?
+                .query_map(params![micros(until), b], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<Result<_, _>>()?;
+            let mut changes: HashMap<String, Vec<(Timestamp, String, String)>> = HashMap::new();
+            let rows: Vec<(String, i64, String, String)> = c
+                .prepare_cached(&format!(
+                    "SELECT t.member_id, t.at, t.from_tier, t.to_tier FROM tier_changes t
+                     JOIN members m ON m.id = t.member_id
+                     WHERE m.merged_into IS NULL AND m.enrolled_at < ?1 AND COALESCE(m.home_branch, 0) {op} ?2
+                     ORDER BY t.member_id, t.at, t.id"
+                ))?
+                .query_map(params![micros(until), b], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                .collect::<Result<_, _>>()?;
+            for (member, at, from, to) in rows {
+                changes.entry(member).or_default().push((from_micros(at), from, to));
+            }
+            Ok(members
+                .into_iter()
+                .map(|(id, enrolled_at, tier)| TierHistory {
+                    enrolled_at: from_micros(enrolled_at),
+                    current: tier,
+                    changes: changes.remove(&id).unwrap_or_default(),
+                })
+                .collect())
         })
     }
 }

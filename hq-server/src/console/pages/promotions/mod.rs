@@ -5,7 +5,7 @@
 mod form;
 mod preview;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use maud::{Markup, html};
 use serde::Deserialize;
 use shared::catalog::{CategoryId, ProductId};
@@ -18,6 +18,7 @@ use shared::promotions::{
 };
 
 use super::*;
+use crate::console::FormQuery;
 use crate::console::{C, ConsoleError, Menu, Page, PageResult, layout, redirect};
 use crate::http::AppState;
 use crate::http::promotions::{PreviewInput, PreviewLine, PreviewOutput};
@@ -144,7 +145,11 @@ pub(super) struct ListQuery {
     q: Option<String>,
 }
 
-pub(super) async fn promotions(State(state): State<AppState>, page: Page, Query(q): Query<ListQuery>) -> PageResult {
+pub(super) async fn promotions(
+    State(state): State<AppState>,
+    page: Page,
+    FormQuery(q): FormQuery<ListQuery>,
+) -> PageResult {
     let status: Option<PromotionStatus> =
         q.status.as_deref().filter(|s| !s.is_empty()).and_then(crate::console::from_code);
     let name = q.q.clone().unwrap_or_default();
@@ -336,7 +341,7 @@ pub(super) async fn promotion(
     State(state): State<AppState>,
     page: Page,
     Path(id): Path<u64>,
-    Query(q): Query<DetailQuery>,
+    FormQuery(q): FormQuery<DetailQuery>,
 ) -> PageResult {
     let flash = q.published.is_some().then(|| html! { p.ok #published { (page.t(C::Published)) } });
     detail_page(&state, &page, PromotionId(id), flash).await

@@ -65,7 +65,11 @@ pub(super) async fn preview_form(page: &Page, state: &AppState, f: &PreviewForm)
     })
 }
 
-pub(crate) async fn preview(State(state): State<AppState>, page: Page, Query(f): Query<PreviewForm>) -> PageResult {
+pub(crate) async fn preview(
+    State(state): State<AppState>,
+    page: Page,
+    FormQuery(f): FormQuery<PreviewForm>,
+) -> PageResult {
     let own = (page.me.user.role == crate::model::Role::BranchManager).then_some(page.me.user.branch_id).flatten();
     let result: Result<PreviewOutput, String> = match f.lines() {
         Err(e) => Err(e),
