@@ -46,6 +46,9 @@ const PROMOTION_TABLES: &[&str] = &["promotion_revisions", "promotions", "promot
 /// their versions forgotten, the data of the tables the older schema had kept as it is.
 fn roll_back_to(path: &std::path::Path, version: u32, drop: &[&str]) {
     let c = rusqlite::Connection::open(path).expect("raw");
+    if version < 16 {
+        c.execute_batch("DROP TABLE branch_days;").expect("undo version 16");
+    }
     if version < 15 {
         c.execute_batch("DROP TABLE complaint_history; DROP TABLE complaints; DROP TABLE complaint_categories;")
             .expect("undo version 15");
@@ -120,6 +123,38 @@ fn roll_back_to(path: &std::path::Path, version: u32, drop: &[&str]) {
         c.execute_batch(&format!("DROP TABLE {table}")).expect("drop");
     }
     c.execute("DELETE FROM schema_migrations WHERE version > ?1", [version]).expect("versions");
+}
+
+/// Each branch's days as ingest kept them, sale by sale and refund by refund.
+fn branch_days(path: &std::path::Path) -> Vec<(i64, String, i64, i64, i64, i64)> {
+    let c = rusqlite::Connection::open(path).expect("raw");
+    let mut q = c
+        .prepare("SELECT branch_id, business_day, sales, due, member_due, refunded FROM branch_days ORDER BY 1, 2")
+        .expect("query");
+    q.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("read")
+}
+
+/// Version 16's back-fill of each branch's days from the stored sales and refunds gives the rows
+/// ingest keeps as it stores them (members' sales and refunds included).
+#[test]
+fn the_branch_days_filled_on_upgrade_equal_those_ingest_keeps() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("days.sqlite");
+    {
+        let store = SqlStore::open(&path).expect("store");
+        let options =
+            hq_server::demo::DemoOptions { history_days: 6, members: 30, ..hq_server::demo::DemoOptions::small() };
+        hq_server::demo::seed(&store, &options).expect("demo chain with history");
+    }
+    let kept = branch_days(&path);
+    assert!(kept.len() >= 2 * 6, "every branch traded every day: {kept:?}");
+    assert!(kept.iter().any(|d| d.4 > 0) && kept.iter().any(|d| d.4 < d.3), "members' and others' sales");
+    roll_back_to(&path, 15, &[]);
+    drop(SqlStore::open(&path).expect("upgrade"));
+    assert_eq!(branch_days(&path), kept);
 }
 
 /// A v3 database (members, their ledger and lots) upgrades with every balance intact.

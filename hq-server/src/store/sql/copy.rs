@@ -80,6 +80,7 @@ pub const TABLES: &[&str] = &[
     "complaint_categories",
     "complaints",
     "complaint_history",
+    "branch_days",
 ];
 
 /// Rows per `INSERT` (PostgreSQL takes at most 65,535 parameters in one statement).

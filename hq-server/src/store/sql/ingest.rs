@@ -364,6 +364,14 @@ fn insert_sale(c: &Conn<'_>, event_id: &str, s: &CompletedSale, received: i64) -
         t.coupon_discounts.0
     ])
     .map_err(unique_or(|| format!("sale {} or receipt {} is already recorded", s.id, s.receipt_no)))?;
+    let member_due = if m.and_then(|m| m.member_id).is_some() { t.due.0 } else { 0 };
+    c.prepare_cached(
+        "INSERT INTO branch_days (branch_id, business_day, sales, due, member_due) VALUES (?1, ?2, 1, ?3, ?4)
+         ON CONFLICT (branch_id, business_day) DO UPDATE
+         SET sales = branch_days.sales + 1, due = branch_days.due + excluded.due,
+             member_due = branch_days.member_due + excluded.member_due",
+    )?
+    .execute(params![s.branch.0, s.business_day.to_string(), t.due.0, member_due])?;
     let sale_id = s.id.to_string();
     let mut line = c.prepare_cached(
         "INSERT INTO sale_lines (sale_id, line_no, product_id, product_code, barcode, name, category_id, unit, vat,
@@ -461,6 +469,23 @@ fn insert_tenders(
     Ok(())
 }
 
+/// Puts a stored sale under a member (found at ingest by its card or phone, or later when the
+/// member appears). A sale that had no member adds its due to its branch-day's members' figure.
+pub(crate) fn set_sale_member(c: &Conn<'_>, sale: &str, member: &str) -> StoreResult<()> {
+    let before: Option<(Option<String>, i64, String, i64)> = c
+        .prepare_cached("SELECT member_id, branch_id, business_day, due FROM sales WHERE id = ?1")?
+        .query_row(params![sale], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .optional()?;
+    c.prepare_cached("UPDATE sales SET member_id = ?2 WHERE id = ?1")?.execute(params![sale, member])?;
+    if let Some((None, branch, day, due)) = before {
+        c.prepare_cached(
+            "UPDATE branch_days SET member_due = member_due + ?3 WHERE branch_id = ?1 AND business_day = ?2",
+        )?
+        .execute(params![branch, day, due])?;
+    }
+    Ok(())
+}
+
 fn insert_refund(c: &Conn<'_>, event_id: &str, r: &Refund, received: i64) -> Result<(), ProjectError> {
     let kind = match r.kind {
         RefundKind::Return => "return",
@@ -496,6 +521,11 @@ fn insert_refund(c: &Conn<'_>, event_id: &str, r: &Refund, received: i64) -> Res
         received
     ])
     .map_err(unique_or(|| format!("refund {} or receipt {} is already recorded", r.id, r.receipt_no)))?;
+    c.prepare_cached(
+        "INSERT INTO branch_days (branch_id, business_day, refunded) VALUES (?1, ?2, ?3)
+         ON CONFLICT (branch_id, business_day) DO UPDATE SET refunded = branch_days.refunded + excluded.refunded",
+    )?
+    .execute(params![r.branch.0, r.business_day.to_string(), r.total.0 + r.rounding.0])?;
     let refund_id = r.id.to_string();
     let mut line = c.prepare_cached(
         "INSERT INTO refund_lines (refund_id, idx, sale_line, product_id, name, vat, qty, amount, points_eligible)

@@ -101,7 +101,7 @@ fn sale_effects(c: &Conn<'_>, till: &Till, s: &CompletedSale, now: Timestamp) ->
         ])?;
         return Ok(());
     };
-    c.prepare_cached("UPDATE sales SET member_id = ?2 WHERE id = ?1")?.execute(params![sale, member])?;
+    super::ingest::set_sale_member(c, &sale, &member).map_err(store)?;
     ledger::visited(c, &member, till.branch_id.0, s.business_day).map_err(store)?;
     let actor = format!("till:{}", till.id);
     let source = format!("sale:{sale}");

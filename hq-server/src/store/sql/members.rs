@@ -129,7 +129,7 @@ pub(crate) fn attribute_pending(c: &Conn<'_>, m: &MemberRecord, now: Timestamp) 
             .collect::<Result<_, _>>()?;
         for (sale, points, version, day, branch) in open {
             let day: Date = day.parse().map_err(|e: jiff::Error| StoreError::Internal(e.to_string()))?;
-            c.prepare_cached("UPDATE sales SET member_id = ?2 WHERE id = ?1")?.execute(params![sale, member])?;
+            super::ingest::set_sale_member(c, &sale, &member)?;
             earn(c, &member, &sale, points, version, day, Some(branch), now, "attribution")?;
             c.prepare_cached(
                 "UPDATE pending_attributions SET attributed_to = ?2, attributed_at = ?3 WHERE sale_id = ?1",

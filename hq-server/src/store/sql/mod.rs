@@ -47,6 +47,7 @@ mod schema_jobs;
 mod schema_member_pages;
 pub mod schema_pg;
 mod schema_promotions;
+mod schema_rollups;
 mod schema_targets;
 mod sync;
 

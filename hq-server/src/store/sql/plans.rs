@@ -176,23 +176,12 @@ impl PlanStore for SqlStore {
             match (metric, category) {
                 (Metric::Sales, 0) => {
                     // Net sales as the dashboard takes them: the days' sales less what the days'
-                    // refunds paid back.
-                    let sales = grouped(
-                        "SELECT branch_id, COALESCE(SUM(due), 0), 1 FROM sales
+                    // refunds paid back, from each branch's days (kept by ingest).
+                    out = grouped(
+                        "SELECT branch_id, COALESCE(SUM(due - refunded), 0), 1 FROM branch_days
                          WHERE business_day BETWEEN ?1 AND ?2 GROUP BY branch_id",
                         &[&days_from, &days_to],
                     )?;
-                    let refunds = grouped(
-                        "SELECT branch_id, COALESCE(SUM(total + rounding), 0), 1 FROM refunds
-                         WHERE business_day BETWEEN ?1 AND ?2 GROUP BY branch_id",
-                        &[&days_from, &days_to],
-                    )?;
-                    for (b, (v, _)) in sales {
-                        out.entry(b).or_insert((0, 1)).0 += v;
-                    }
-                    for (b, (v, _)) in refunds {
-                        out.entry(b).or_insert((0, 1)).0 -= v;
-                    }
                 }
                 (Metric::Sales, category) => {
                     let wanted = with_descendants(c, category)?;
@@ -231,9 +220,8 @@ impl PlanStore for SqlStore {
                 }
                 (Metric::MemberShare, _) => {
                     out = grouped(
-                        "SELECT branch_id, COALESCE(SUM(CASE WHEN member_id IS NULL THEN 0 ELSE due END), 0),
-                                COALESCE(SUM(due), 0)
-                         FROM sales WHERE business_day BETWEEN ?1 AND ?2 GROUP BY branch_id",
+                        "SELECT branch_id, COALESCE(SUM(member_due), 0), COALESCE(SUM(due), 0)
+                         FROM branch_days WHERE business_day BETWEEN ?1 AND ?2 GROUP BY branch_id",
                         &[&days_from, &days_to],
                     )?;
                 }

@@ -15,6 +15,7 @@ use super::schema_expenses::{SQLITE_VERSION as V14_VERSION, V14};
 use super::schema_jobs::V11;
 use super::schema_member_pages::V10;
 use super::schema_promotions::{V6, V7, V8, V9};
+use super::schema_rollups::V16;
 use super::schema_targets::V12;
 use crate::audit::{AuditKey, EntryFields, GENESIS, entry_hash};
 use crate::store::{StoreError, StoreResult};
@@ -36,9 +37,10 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (13, "member care: care campaigns and each member's message", V13),
     (V14_VERSION, "expenses: subjects with editable names, and each branch's expense entries by month", V14),
     (15, "complaints: categories with their due time, complaints, every change to one", V15),
+    (16, "each branch's business days in one row: sales, members' sales, refunds", V16),
 ];
 
-pub const LATEST: u32 = 15;
+pub const LATEST: u32 = 16;
 
 const V1: &str = r#"
 CREATE TABLE branches (

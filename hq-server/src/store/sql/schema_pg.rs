@@ -12,6 +12,7 @@ use super::schema_complaints::PG_V11;
 use super::schema_expenses::PG_V10;
 use super::schema_jobs::PG_V7;
 use super::schema_member_pages::PG_V6;
+use super::schema_rollups::PG_V12;
 use super::schema_targets::PG_V8;
 use crate::store::{StoreError, StoreResult};
 
@@ -28,10 +29,11 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (9, "SQLite's version 13: care campaigns and each member's message", PG_V9),
     (10, "SQLite's version 14: expense subjects and expense entries", PG_V10),
     (11, "SQLite's version 15: complaint categories, complaints, every change to one", PG_V11),
+    (12, "SQLite's version 16: each branch's business days in one row", PG_V12),
 ];
 
 /// The version a new database is migrated to.
-pub const LATEST: u32 = 11;
+pub const LATEST: u32 = 12;
 
 /// The transaction-level advisory lock that migration takes, so HQ processes starting together
 /// against a new database migrate it once.
