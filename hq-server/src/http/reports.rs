@@ -32,7 +32,8 @@ pub struct ReportParams {
 
 /// A report: `sales_by_branch`, `sales_by_day`, `sales_by_till`, `sales_by_cashier`,
 /// `sales_by_category`, `sales_by_product`, `tenders`, `refunds_and_voids`, `discounts`, `shifts`,
-/// `day_end`, `points`, `stored_value`, `members`, `members_by_tier`, `top_customers`.
+/// `day_end`, `points`, `stored_value`, `members`, `members_by_tier`, `top_customers`,
+/// `promotions`, `coupons`.
 #[utoipa::path(get, path = "/api/v1/reports/{kind}", tag = "reports", security(("session" = [])),
     params(("kind" = ReportKind, Path), ReportParams),
     responses((status = 200, description = "The report: JSON, or CSV with `format=csv`",
