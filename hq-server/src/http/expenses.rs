@@ -15,7 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::members::{ImportRefused, ImportReport, RowErrorView};
+use super::members::{ImportRefused, ImportReport};
 use super::{AppState, CurrentUser, ErrorBody};
 use crate::error::{ApiBytes, ApiJson, ApiPath, ApiQuery, AppError};
 use crate::expenses::{ExpenseFilter, ExpenseRecord, ExpenseSource, ExpenseSubject, NewExpense};
@@ -212,20 +212,7 @@ async fn import(
             })
         })
         .await?;
-    Ok(match outcome {
-        Ok(summary) => Json(ImportReport { applied: true, created: summary.created, errors: vec![] }).into_response(),
-        Err(rows) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Json(ImportRefused {
-                error: "import_refused".into(),
-                message: format!("{} line(s) of the file are wrong; nothing was booked", rows.len()),
-                applied: false,
-                created: 0,
-                errors: rows.into_iter().map(|r| RowErrorView { line: r.line, reason: r.reason }).collect(),
-            }),
-        )
-            .into_response(),
-    })
+    Ok(super::members::import_answer(outcome, "booked"))
 }
 
 #[derive(Deserialize, IntoParams)]

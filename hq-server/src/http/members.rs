@@ -380,20 +380,28 @@ async fn import(
             })
         })
         .await?;
-    Ok(match outcome {
+    Ok(import_answer(outcome, "imported"))
+}
+
+/// A CSV import's answer: what it created, or (422) every wrong line, with nothing `done`.
+pub(crate) fn import_answer(
+    outcome: Result<crate::store::ImportSummary, Vec<crate::import::RowError>>,
+    done: &str,
+) -> axum::response::Response {
+    match outcome {
         Ok(summary) => Json(ImportReport { applied: true, created: summary.created, errors: vec![] }).into_response(),
         Err(rows) => (
             axum::http::StatusCode::UNPROCESSABLE_ENTITY,
             Json(ImportRefused {
                 error: "import_refused".into(),
-                message: format!("{} line(s) of the file are wrong; nothing was imported", rows.len()),
+                message: format!("{} line(s) of the file are wrong; nothing was {done}", rows.len()),
                 applied: false,
                 created: 0,
                 errors: rows.into_iter().map(|r| RowErrorView { line: r.line, reason: r.reason }).collect(),
             }),
         )
             .into_response(),
-    })
+    }
 }
 
 #[derive(Deserialize, IntoParams)]
