@@ -163,27 +163,19 @@ pub fn is_overdue(state: ComplaintState, due: Timestamp, now: Timestamp) -> bool
     state.awaits_resolution() && now > due
 }
 
-/// The longest complaint or resolution text, in characters.
-pub const TEXT_MAX: usize = 1000;
+/// The longest complaint or resolution text, in characters (the till checks the same:
+/// `shared::complaints::TEXT_MAX`).
+pub const TEXT_MAX: usize = shared::complaints::TEXT_MAX;
 /// The longest category name, in characters.
 pub const CATEGORY_NAME_MAX: usize = 40;
 /// The longest due time a category may give, in hours (30 days).
 pub const DUE_HOURS_MAX: u32 = 720;
 
 /// A typed text trimmed, or why it is refused: empty, longer than `max` characters as typed, or
-/// with control characters (line breaks are kept).
+/// with control characters (line breaks are kept). The rule is `shared::complaints::text`, which
+/// a till applies before it stores a complaint.
 pub fn text(field: &str, value: &str, max: usize) -> Result<String, String> {
-    let t = value.trim();
-    if t.is_empty() {
-        return Err(format!("{field}: write something"));
-    }
-    if value.chars().count() > max {
-        return Err(format!("{field}: at most {max} characters"));
-    }
-    if t.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
-        return Err(format!("{field}: no control characters"));
-    }
-    Ok(t.to_owned())
+    shared::complaints::text(field, value, max)
 }
 
 /// A category's due time in hours, or why it is refused.

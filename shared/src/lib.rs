@@ -19,6 +19,7 @@
 //!   messages and who may be sent one;
 //! - [`analysis`]: RFM segments and the 80/20 curve of members' spend;
 //! - [`expenses`]: a branch's expenses by month and subject, and the arithmetic of its P&L;
+//! - [`complaints`]: a complaint a till takes (categories, the body it sends, the texts' bounds);
 //! - [`sync`]: the till ↔ HQ messages; [`ids`]: identifiers; [`lang`]: zh-CN and English.
 #![deny(clippy::float_arithmetic, clippy::float_cmp, clippy::cast_precision_loss)]
 
@@ -27,6 +28,7 @@ pub mod branch;
 pub mod card_data;
 pub mod care;
 pub mod catalog;
+pub mod complaints;
 pub mod expenses;
 pub mod ids;
 pub mod lang;

@@ -104,8 +104,11 @@ pub struct ReportParams {
     pub branch_id: Option<i64>,
 }
 
-/// A complaint from a till (the manager's menu): the till's branch is the complaint's.
-#[derive(Deserialize, ToSchema)]
+/// A complaint from a till (the manager's menu): the till's branch is the complaint's. The wire
+/// type is `shared::complaints::TillComplaint` (what the till sends); this is its schema for the
+/// OpenAPI document.
+#[allow(dead_code)]
+#[derive(ToSchema)]
 pub struct TillComplaintBody {
     /// The till's id for this request (a UUID): sent again, the complaint is recorded once.
     #[schema(pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")]
@@ -120,10 +123,10 @@ pub struct TillComplaintBody {
     pub text: String,
 }
 
-/// Whether `s` is a UUID in its hyphenated form (as the document's pattern says).
-fn is_uuid_text(s: &str) -> bool {
-    s.len() == 36
-        && s.char_indices().all(|(i, c)| if matches!(i, 8 | 13 | 18 | 23) { c == '-' } else { c.is_ascii_hexdigit() })
+/// A category as a till keeps it (`shared::complaints::Category`, the same fields as
+/// [`ComplaintCategory`]).
+fn till_category(c: ComplaintCategory) -> shared::complaints::Category {
+    shared::complaints::Category { id: c.id, name: c.name, due_hours: c.due_hours, active: c.active }
 }
 
 /// A member number or mobile number as the document's pattern says (digits only).
@@ -436,41 +439,33 @@ async fn report(
 async fn till_categories(
     State(state): State<AppState>,
     _till: CurrentTill,
-) -> Result<Json<Vec<ComplaintCategory>>, AppError> {
+) -> Result<Json<Vec<shared::complaints::Category>>, AppError> {
     let all = state.db(|s| s.complaint_categories()).await?;
-    Ok(Json(all.into_iter().filter(|c| c.active).collect()))
+    Ok(Json(all.into_iter().filter(|c| c.active).map(till_category).collect()))
 }
 
 /// Records a complaint made at a till (the manager's menu), for the till's branch; idempotent by
-/// the request id.
+/// the request id (sent again, it answers the complaint recorded the first time). A body that is
+/// not one (a request or member id that is not a UUID) is 400; a refusal of what it says (no or
+/// an inactive category, an unknown member, a text too long) is 422, nothing written.
 #[utoipa::path(post, path = "/api/v1/till/complaints", tag = "complaints", security(("till_token" = [])),
-    request_body = TillComplaintBody, responses((status = 201, body = Complaint), (status = 422, body = ErrorBody)))]
+    request_body = TillComplaintBody,
+    responses((status = 201, body = Complaint), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn till_create(
     State(state): State<AppState>,
     till: CurrentTill,
-    ApiJson(b): ApiJson<TillComplaintBody>,
+    ApiJson(b): ApiJson<shared::complaints::TillComplaint>,
 ) -> Result<(StatusCode, Json<Complaint>), AppError> {
-    if !is_uuid_text(&b.request_id) {
-        return Err(AppError::Validation("request_id: a UUID".into()));
-    }
-    let request = b.request_id.to_ascii_lowercase();
-    let member = match b.member_id.as_deref() {
-        None => None,
-        Some(m) if is_uuid_text(m) => {
-            Some(MemberId::parse(m).map_err(|_| AppError::Validation("member_id: a UUID".into()))?)
-        }
-        Some(_) => return Err(AppError::Validation("member_id: a UUID".into())),
-    };
     let actor = Actor::till(&till.till, &till.from);
     let at = state.now();
     let new = NewComplaint {
-        member,
+        member: b.member_id,
         branch: till.till.branch_id,
         receipt_no: b.receipt_no,
         category: b.category_id,
         text: b.text,
         source: ComplaintSource::Till,
-        request_id: Some(request),
+        request_id: Some(b.request_id.hyphenated().to_string()),
     };
     let made = state.db(move |s| s.create_complaint(&actor, new, at)).await?;
     Ok((StatusCode::CREATED, Json(made)))
