@@ -36,6 +36,9 @@ fn a_first_schema_database_is_upgraded_in_place() {
     assert_eq!(store.search_products("kkkl", 10).expect("search").len(), 1);
     assert_eq!(store.cart_json().expect("cart").as_deref(), Some("{\"kept\": true}"));
     assert_eq!(store.sequences().expect("sequences"), vec![("receipt".to_owned(), 41)]);
+    // Complaints (schema 7): no categories pulled yet, nothing waiting.
+    assert!(store.complaint_categories().expect("categories").is_empty());
+    assert_eq!(store.pending_complaint_count().expect("complaints"), 0);
     drop(store);
     // Opening again is a no-op.
     let store = Store::open(&path).expect("reopen");

@@ -6,6 +6,7 @@
 //! before its receipt is handed to the printer.
 
 mod cart;
+mod complaints;
 mod coupons;
 mod error;
 mod members;
@@ -37,7 +38,10 @@ pub use crate::store::ProductHit;
 pub use crate::store::ShiftRow;
 /// The till's database, which the app opens once and hands to the engine and the sync task.
 pub use crate::store::Store;
+/// A complaint taken at this till and where it stands (pending, sent, refused by HQ).
+pub use crate::store::{ComplaintStatus, StoredComplaint};
 pub use cart::{Cart, CartCoupon, CartLine, CartMember, CartView, ScanOutcome};
+pub use complaints::{ComplaintDraft, ComplaintForm, QueuedComplaint, RejectedComplaint};
 pub use coupons::{CouponProblem, CouponView};
 pub use error::TillError;
 pub use members::Enrolment;

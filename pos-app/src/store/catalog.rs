@@ -299,7 +299,7 @@ impl Store {
         }
     }
 
-    fn cached_member_by_id(&self, id: &str) -> StoreResult<Option<MemberSnapshot>> {
+    pub(crate) fn cached_member_by_id(&self, id: &str) -> StoreResult<Option<MemberSnapshot>> {
         let merged: Option<String> = self
             .conn()
             .query_row("SELECT into_id FROM member_merges WHERE from_id = ?1", [id], |r| r.get(0))

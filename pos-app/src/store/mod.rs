@@ -8,6 +8,7 @@
 //! transaction.
 
 pub(crate) mod catalog;
+pub(crate) mod complaints;
 pub(crate) mod records;
 pub mod schema;
 pub(crate) mod search;
@@ -21,6 +22,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub use catalog::{ProductHit, TillProduct};
+pub use complaints::{ComplaintStatus, StoredComplaint};
 pub use records::{AuditRow, OutboxEntry, OutboxStatus, SaleSummary, ShiftRow};
 pub use state::HeldSale;
 
@@ -183,6 +185,8 @@ impl Store {
             "barcodes",
             "members",
             "staff",
+            "complaints",
+            "complaint_categories",
         ];
         if !TABLES.contains(&table) {
             return Err(StoreError::Corrupt(format!("no table {table}")));

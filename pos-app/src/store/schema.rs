@@ -19,6 +19,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { name: "promotions pulled from HQ", apply: v4 },
     Migration { name: "coupon campaigns pulled from HQ, coupons taken offline", apply: v5 },
     Migration { name: "a product's brand, for promotions by brand", apply: v6 },
+    Migration { name: "complaint categories pulled from HQ, complaints taken at the till", apply: v7 },
 ];
 
 /// The schema version a fully migrated database has.
@@ -281,4 +282,32 @@ fn v5(tx: &Transaction<'_>) -> rusqlite::Result<()> {
 fn v6(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     // HQ's brand id of each product (none until HQ names one), so a promotion by brand prices offline.
     tx.execute_batch("ALTER TABLE products ADD COLUMN brand INTEGER;")
+}
+
+fn v7(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    // The complaint categories HQ offers tills, as last pulled (the whole list each time); and every
+    // complaint taken here, kept from the moment it is taken until HQ has it (`sent`, with HQ's id)
+    // or refused it (`rejected`, with HQ's reason, for the manager): `body` is what is posted, its
+    // request id chosen once, so a complaint sent again is recorded once at HQ.
+    tx.execute_batch(
+        "CREATE TABLE complaint_categories (
+             id INTEGER PRIMARY KEY,
+             name TEXT NOT NULL,
+             due_hours INTEGER NOT NULL,
+             active INTEGER NOT NULL
+         );
+         CREATE TABLE complaints (
+             seq INTEGER PRIMARY KEY AUTOINCREMENT,
+             request_id TEXT NOT NULL UNIQUE,
+             taken_at TEXT NOT NULL,
+             staff_id INTEGER NOT NULL,
+             category_name TEXT NOT NULL,
+             body TEXT NOT NULL,
+             status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'rejected')),
+             reason TEXT,
+             hq_id INTEGER,
+             attempts INTEGER NOT NULL DEFAULT 0
+         );
+         CREATE INDEX complaints_pending ON complaints (status, seq);",
+    )
 }

@@ -186,6 +186,22 @@ impl HqClient {
         self.send(self.request(reqwest::Method::GET, &path, self.timeouts.online)).await
     }
 
+    /// The complaint categories HQ offers tills (the active ones).
+    pub async fn complaint_categories(&self) -> Result<Vec<shared::complaints::Category>, SyncError> {
+        let path = "/api/v1/till/complaint-categories";
+        self.send(self.request(reqwest::Method::GET, path, self.timeouts.online)).await
+    }
+
+    /// Sends a complaint taken at the till; HQ's id for it (the same for a complaint sent again).
+    pub async fn send_complaint(&self, complaint: &shared::complaints::TillComplaint) -> Result<i64, SyncError> {
+        #[derive(serde::Deserialize)]
+        struct Recorded {
+            id: i64,
+        }
+        let recorded: Recorded = self.send(self.post("/api/v1/till/complaints", complaint, self.timeouts.bulk)).await?;
+        Ok(recorded.id)
+    }
+
     pub async fn sale_history(&self, receipt: &ReceiptNo) -> Result<SaleHistory, SyncError> {
         let path = format!("/api/v1/till/sales/{receipt}");
         self.send(self.request(reqwest::Method::GET, &path, self.timeouts.online)).await

@@ -42,6 +42,8 @@ pub struct SyncConfig {
     pub min_backoff: Duration,
     pub max_backoff: Duration,
     pub timeouts: Timeouts,
+    /// How often the complaint categories are pulled again (they are not on the change feed).
+    pub categories_every: Duration,
 }
 
 impl SyncConfig {
@@ -54,6 +56,7 @@ impl SyncConfig {
             min_backoff: Duration::from_secs(1),
             max_backoff: Duration::from_secs(120),
             timeouts: Timeouts::default(),
+            categories_every: Duration::from_secs(300),
         }
     }
 }
@@ -81,6 +84,8 @@ pub struct SyncStatus {
     pub gap: Option<SeqGap>,
     /// Set when HQ revoked the till: syncing has stopped, with HQ's reason.
     pub revoked: Option<String>,
+    /// Complaints taken here and not yet sent to HQ.
+    pub complaints_waiting: u64,
 }
 
 /// Enrols this till at HQ with a one-time code, stores its identity and token, and pulls the
@@ -124,6 +129,14 @@ pub async fn enrol(
         if !more {
             break;
         }
+    }
+    // The complaint categories are HQ's list, not a change: an HQ without them (or down just
+    // now) leaves the till without categories until the sync task pulls them.
+    match client.complaint_categories().await {
+        Ok(categories) => {
+            blocking(move || Ok(store.replace_complaint_categories(&categories)?)).await?;
+        }
+        Err(e) => tracing::warn!(error = %e, "complaint categories not pulled at enrolment"),
     }
     Ok(identity)
 }
@@ -189,7 +202,11 @@ pub fn start(config: SyncConfig) -> Result<SyncHandle, SyncError> {
     let store = Store::open(&config.store_path)?;
     let client = client_for(&store, config.timeouts)?;
     let till = TillIdentity::load(&store)?.ok_or(SyncError::NotEnrolled)?.till;
-    let (tx, rx) = watch::channel(SyncStatus { pending_events: store.pending_count()?, ..SyncStatus::default() });
+    let (tx, rx) = watch::channel(SyncStatus {
+        pending_events: store.pending_count()?,
+        complaints_waiting: store.pending_complaint_count()?,
+        ..SyncStatus::default()
+    });
     let wake = Arc::new(Notify::new());
     let stop = Arc::new(Notify::new());
     let (w, s) = (wake.clone(), stop.clone());
@@ -203,7 +220,7 @@ pub fn start(config: SyncConfig) -> Result<SyncHandle, SyncError> {
                     return;
                 }
             };
-            rt.block_on(run(Task { config, store, client, till, status: tx }, w, s));
+            rt.block_on(run(Task { config, store, client, till, status: tx, categories_at: None }, w, s));
         })
         .map_err(|e| SyncError::BadAnswer(format!("cannot start the sync thread: {e}")))?;
     Ok(SyncHandle { status: rx, wake, stop, thread: Some(thread) })
@@ -215,6 +232,8 @@ struct Task {
     client: HqClient,
     till: TillId,
     status: watch::Sender<SyncStatus>,
+    /// When the complaint categories were last pulled.
+    categories_at: Option<std::time::Instant>,
 }
 
 async fn run(mut task: Task, wake: Arc<Notify>, stop: Arc<Notify>) {
@@ -240,6 +259,7 @@ async fn run(mut task: Task, wake: Arc<Notify>, stop: Arc<Notify>) {
                 // What waits is counted here too: while HQ does not answer, sales made since the
                 // last answer must show as waiting.
                 let pending = task.store.pending_count().ok();
+                let complaints = task.store.pending_complaint_count().ok();
                 task.status.send_modify(|s| {
                     if unreachable {
                         s.online = false;
@@ -249,6 +269,9 @@ async fn run(mut task: Task, wake: Arc<Notify>, stop: Arc<Notify>) {
                     s.pull_progress = None;
                     if let Some(n) = pending {
                         s.pending_events = n;
+                    }
+                    if let Some(n) = complaints {
+                        s.complaints_waiting = n;
                     }
                 });
                 backoff(&task.config, failures)
@@ -329,19 +352,92 @@ pub fn absorb_push(store: &mut Store, ids: &[EventId], answer: &PushResponse) ->
     Ok(())
 }
 
+/// What a complaint's send comes to.
+#[derive(Debug)]
+pub enum ComplaintVerdict {
+    /// HQ has it (recorded now, or before under the same request id): its id.
+    Sent(i64),
+    /// HQ refused what it says (HQ's message): kept, never sent again.
+    Refused(String),
+    /// No answer about the complaint itself (HQ unreachable, busy, failing, this till not
+    /// accepted): it stays pending and goes later.
+    Later(SyncError),
+}
+
+/// Reads HQ's answer to a complaint sent, without I/O. A 4xx refusal is about the complaint
+/// unless it is about the till (401), the request's timing (408, 429) or an HQ without the
+/// endpoint (`no_route`).
+pub fn complaint_verdict(answer: Result<i64, SyncError>) -> ComplaintVerdict {
+    match answer {
+        Ok(id) => ComplaintVerdict::Sent(id),
+        Err(SyncError::Refused { status, code, message })
+            if (400..500).contains(&status) && !matches!(status, 401 | 408 | 429) && code != "no_route" =>
+        {
+            ComplaintVerdict::Refused(if message.is_empty() { format!("HTTP {status} {code}") } else { message })
+        }
+        Err(e) => ComplaintVerdict::Later(e),
+    }
+}
+
 impl Task {
-    /// One round: push everything pending, then pull everything new.
+    /// One round: push everything pending, send the complaints taken (after the events, so a
+    /// member enrolled here is at HQ before a complaint naming them), then pull everything new.
     async fn round(&mut self) -> Result<(), SyncError> {
         self.push_all().await?;
+        self.send_complaints().await?;
         self.pull_all().await?;
+        self.pull_categories().await?;
         let (pending, rejected) = (self.store.pending_count()?, self.store.rejected_count()?);
+        let complaints = self.store.pending_complaint_count()?;
         self.status.send_modify(|s| {
             s.online = true;
             s.offline_since = None;
             s.last_error = None;
             s.pending_events = pending;
             s.rejected_events = rejected;
+            s.complaints_waiting = complaints;
         });
+        Ok(())
+    }
+
+    /// Sends the complaints waiting, oldest first, each until HQ answers for it: HQ has it (sent),
+    /// or HQ refused it (kept with the reason). HQ not answering ends the round (they wait); an
+    /// error of HQ's own (5xx) leaves the rest for the next round without holding up the sync.
+    async fn send_complaints(&mut self) -> Result<(), SyncError> {
+        for c in self.store.pending_complaints(100)? {
+            let id = c.body.request_id;
+            let answer = self.client.send_complaint(&c.body).await;
+            match complaint_verdict(answer) {
+                ComplaintVerdict::Sent(hq_id) => self.store.mark_complaint(id, Ok(hq_id))?,
+                ComplaintVerdict::Refused(why) => {
+                    tracing::warn!(request = %id, %why, "HQ refused a complaint; kept for the manager");
+                    self.store.mark_complaint(id, Err(why))?;
+                }
+                ComplaintVerdict::Later(e) => {
+                    self.store.note_complaint_attempt(id)?;
+                    if e.is_unreachable() || matches!(e, SyncError::Unauthorized(_) | SyncError::Revoked(_)) {
+                        return Err(e);
+                    }
+                    tracing::warn!(request = %id, error = %e, "a complaint waits for the next round");
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Pulls the complaint categories when they are due (the first round, then every
+    /// `categories_every`). An HQ that does not offer them is logged, not an error.
+    async fn pull_categories(&mut self) -> Result<(), SyncError> {
+        if self.categories_at.is_some_and(|at| at.elapsed() < self.config.categories_every) {
+            return Ok(());
+        }
+        match self.client.complaint_categories().await {
+            Ok(categories) => self.store.replace_complaint_categories(&categories)?,
+            Err(e) if e.is_unreachable() => return Err(e),
+            Err(e) => tracing::warn!(error = %e, "complaint categories not pulled"),
+        }
+        self.categories_at = Some(std::time::Instant::now());
         Ok(())
     }
 
@@ -401,6 +497,21 @@ impl Task {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_complaint_is_refused_only_for_what_it_says() {
+        let refused = |status: u16, code: &str| {
+            complaint_verdict(Err(SyncError::Refused { status, code: code.into(), message: "m".into() }))
+        };
+        assert!(matches!(complaint_verdict(Ok(7)), ComplaintVerdict::Sent(7)));
+        assert!(matches!(refused(422, "validation"), ComplaintVerdict::Refused(m) if m == "m"));
+        assert!(matches!(refused(400, "bad_request"), ComplaintVerdict::Refused(_)));
+        for (status, code) in [(404, "no_route"), (408, ""), (429, "rate_limited"), (500, "internal")] {
+            assert!(matches!(refused(status, code), ComplaintVerdict::Later(_)), "{status} {code}");
+        }
+        assert!(matches!(complaint_verdict(Err(SyncError::Unreachable("x".into()))), ComplaintVerdict::Later(_)));
+        assert!(matches!(complaint_verdict(Err(SyncError::Unauthorized("x".into()))), ComplaintVerdict::Later(_)));
+    }
 
     /// Equal jitter, as `backoff` says: with min 1 s and max 120 s, the n-th failure waits between
     /// half and all of 1 s · 2^(n-1), capped at 120 s. Seeded, so a failure replays.
