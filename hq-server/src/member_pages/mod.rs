@@ -13,6 +13,7 @@ mod complaints;
 pub mod i18n;
 mod pages;
 mod sign_in;
+pub mod terms;
 
 use axum::extract::FromRequestParts;
 use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
@@ -41,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .route("/m/sign-in", get(sign_in::phone_form).post(sign_in::check_code))
         .route("/m/sign-in/code", post(sign_in::send_code))
         .route("/m/join", get(sign_in::join_form).post(sign_in::join))
+        .route("/m/terms", get(terms::page))
         .route("/m/sign-out", post(sign_in::sign_out))
         .route("/m/sign-out-everywhere", post(sign_in::sign_out_everywhere))
         .route("/m/home", get(pages::home))
@@ -314,7 +316,7 @@ details summary{cursor:pointer;color:#5a6478;font-size:14px}
 "#;
 
 /// Replaces the member code with a fresh one at each 30-second step: the only script the member
-/// pages have. Without it the page reloads itself (a refresh header) instead.
+/// pages have. Without it the page reloads itself instead (a `<noscript>` meta refresh in its head).
 const CODE_JS: &str = r#"
 (function () {
   var box = document.getElementById('member-code');

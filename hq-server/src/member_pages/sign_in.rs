@@ -268,6 +268,7 @@ fn join_page(v: &Visitor, open: bool, problem: Option<M>) -> Html<String> {
                 input #name type="text" name="name" maxlength="100" required;
                 label for="birthday" { (v.t(M::Birthday)) " (" (v.t(M::Optional)) ")" }
                 input #birthday type="date" name="birthday";
+                p.muted { a #terms-link href="/m/terms" { (v.t(M::ReadTerms)) } }
                 label.check { input #terms type="checkbox" name="terms" value="yes"; (v.t(M::AgreeTerms)) }
                 label.check { input #marketing type="checkbox" name="marketing" value="yes"; (v.t(M::MarketingConsent)) }
                 button #join type="submit" { (v.t(M::Join)) }

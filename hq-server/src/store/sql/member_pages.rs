@@ -8,6 +8,8 @@
 //!   everywhere replaces it, and the new secret goes to the tills like any change to the member.
 //! - A self-enrolled member's home branch is none until they shop (their first sale's branch is
 //!   remembered as a visit, as for every member).
+//! - A self-enrolment's consent to the member terms is kept in the audit log (`accept_terms`, with
+//!   the version of `member_pages::terms` agreed to), beside the member's `create` entry.
 //! - "Lost card" marks every active card of the member lost; the member number on the phone
 //!   still works, because the phone vouches for the member.
 
@@ -247,6 +249,24 @@ impl MemberPagesStore for SqlStore {
             tx.execute(
                 "UPDATE members SET marketing_consent = ?2 WHERE id = ?1",
                 params![created.id.to_string(), i64::from(marketing_consent)],
+            )?;
+            // The member agreed to the terms on the join form (the page refuses it unticked): the
+            // audit log keeps which version, beside the member's creation, in the same transaction.
+            let consent = serde_json::json!({
+                "terms_version": crate::member_pages::terms::VERSION,
+                "terms_accepted": true,
+                "marketing_consent": marketing_consent,
+                "via": "member pages",
+            });
+            append_audit(
+                tx,
+                &self.audit_key,
+                &actor,
+                now,
+                "accept_terms",
+                &format!("member:{}", created.id),
+                None::<&()>,
+                Some(&consent),
             )?;
             tx.prepare_cached("UPDATE member_sessions SET member_id = ?2 WHERE token_hash = ?1")?
                 .execute(params![token_hash, created.id.to_string()])?;
