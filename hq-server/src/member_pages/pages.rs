@@ -209,6 +209,39 @@ pub(super) struct CodeNow {
     seconds_left: u64,
 }
 
+/// The white margin each side of the member code's barcode, in modules: Code 128 asks for at
+/// least 10 (ISO/IEC 15417), and a scanner that misses the code's edge reads nothing.
+pub const QUIET_ZONE: usize = 10;
+
+/// The SVG of a barcode's modules (1 dark, 0 light), with the quiet zone each side: one rectangle
+/// a bar (not one a module, whose seams a browser scaling the drawing by a fraction of a pixel
+/// paints grey, and a scanner then reads as gaps), drawn with crisp edges.
+fn bars_svg(modules: &[u8]) -> String {
+    const HEIGHT: usize = 40;
+    let width = modules.len() + 2 * QUIET_ZONE;
+    let mut svg = format!(
+        "<svg version=\"1.1\" viewBox=\"0 0 {width} {HEIGHT}\" preserveAspectRatio=\"none\" shape-rendering=\"crispEdges\"><rect x=\"0\" y=\"0\" width=\"{width}\" height=\"{HEIGHT}\" fill=\"#fff\"/>"
+    );
+    let mut i = 0;
+    while i < modules.len() {
+        if modules[i] == 1 {
+            let start = i;
+            while i < modules.len() && modules[i] == 1 {
+                i += 1;
+            }
+            svg.push_str(&format!(
+                "<rect x=\"{}\" y=\"0\" width=\"{}\" height=\"{HEIGHT}\" fill=\"#000\"/>",
+                QUIET_ZONE + start,
+                i - start
+            ));
+        } else {
+            i += 1;
+        }
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
 fn code_now_of(number: &shared::catalog::MemberCode, secret: &MemberSecret, unix: u64) -> Option<CodeNow> {
     let code = member_code::code_at(number, secret, unix).ok()?;
     let text = code.text();
@@ -219,9 +252,11 @@ fn code_now_of(number: &shared::catalog::MemberCode, secret: &MemberSecret, unix
         .dark_color(qrcode::render::svg::Color("#000"))
         .light_color(qrcode::render::svg::Color("#fff"))
         .build();
-    // Code 128, character set C (pairs of digits): the densest for 18 digits.
-    let bars = barcoders::sym::code128::Code128::new(format!("Ć{text}")).ok()?.encode();
-    let barcode_svg = barcoders::generators::svg::SVG::new(80).xdim(2).generate(&bars).ok()?;
+    // Code 128, character set C (pairs of digits): the densest for 18 digits. The drawing carries
+    // its own quiet zone (white, `QUIET_ZONE` modules each side), so a scanner finds the code's
+    // edges whatever is drawn around it on the page.
+    let encoded = barcoders::sym::code128::Code128::new(format!("Ć{text}")).ok()?.encode();
+    let barcode_svg = bars_svg(&encoded);
     Some(CodeNow { text, qr_svg, barcode_svg, seconds_left: member_code::seconds_left(unix) })
 }
 
@@ -422,4 +457,25 @@ pub(super) async fn branches(State(state): State<AppState>, v: Visitor) -> Respo
         @if v.session.is_none() { p { a href="/m/sign-in" { (v.t(M::SignIn)) } } }
     };
     layout(&v, v.t(M::Branches), Some(M::Branches), body).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_barcode_has_its_quiet_zone_and_one_rectangle_a_bar() {
+        let svg = bars_svg(&[1, 1, 0, 1, 0, 0, 1, 1, 1]);
+        assert!(svg.starts_with("<svg version=\"1.1\" viewBox=\"0 0 29 40\""), "{svg}");
+        let bars: Vec<&str> = svg.split("fill=\"#000\"").collect();
+        assert_eq!(bars.len(), 4, "three bars: {svg}");
+        for (x, w) in [(10, 2), (13, 1), (16, 3)] {
+            assert!(
+                svg.contains(&format!("<rect x=\"{x}\" y=\"0\" width=\"{w}\" height=\"40\" fill=\"#000\"/>")),
+                "{svg}"
+            );
+        }
+        // 10 light modules before the first bar and after the last (at 16 + 3 = 19 of 29).
+        assert_eq!(QUIET_ZONE, 10);
+    }
 }
