@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use jiff::civil::Date;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use shared::analysis::{CurvePoint, Segment, TierHistory, cohorts, pareto, rfm_scores, tiers_over_time};
 use shared::expenses::Month;
 use shared::money::Money;
@@ -17,7 +17,7 @@ use crate::calendar::hq_day;
 use crate::store::{ActivityRow, CohortRows};
 
 /// One segment's size and what it spent.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct SegmentRow {
     /// `important_value`, `important_recall`, `important_develop`, `important_retain`,
     /// `potential`, `new`, `general`, `at_risk`.
@@ -32,7 +32,7 @@ pub struct SegmentRow {
 }
 
 /// The period's analysis: each segment, and the 80/20 curve.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct RfmReport {
     #[schema(value_type = String, format = Date)]
     pub from: Date,
@@ -45,11 +45,52 @@ pub struct RfmReport {
     /// (`members_bp`, `sales_bp`).
     #[schema(value_type = Vec<Object>)]
     pub pareto: Vec<CurvePoint>,
+    /// The stored run this was read from (the nightly job's, or one started from the console);
+    /// absent when it was computed for the request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<RunStamp>,
+}
+
+/// Which stored run a report or a segment's list was read from, and when it was computed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RunStamp {
+    pub id: i64,
+    #[schema(value_type = String, format = DateTime)]
+    pub finished_at: Timestamp,
+}
+
+/// A stored RFM run: the nightly job's (or one started from the console or the API), with its
+/// progress while it runs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct RfmRun {
+    pub id: i64,
+    #[schema(value_type = String, format = Date)]
+    pub from: Date,
+    #[schema(value_type = String, format = Date)]
+    pub to: Date,
+    /// `running`, `done` or `failed`.
+    pub state: String,
+    /// While running: `reading` (the period's sales), `scoring`, `writing` (the members).
+    pub phase: String,
+    pub done: u64,
+    /// Steps of the phase, when known (the members to write).
+    pub steps: Option<u64>,
+    /// `nightly`, or the user who started it.
+    pub started_by: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub started_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub finished_at: Option<Timestamp>,
+    /// Members scored, once done.
+    pub members: Option<u64>,
+    /// Why it failed.
+    pub error: Option<String>,
 }
 
 /// A member with their scores, as a segment's list shows them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
 pub struct ScoredMember {
+    pub member_id: String,
     /// The member's code (what a coupon campaign's CSV takes).
     pub code: String,
     pub name: String,
@@ -71,6 +112,7 @@ pub fn scored(rows: &[ActivityRow], to: Date) -> Vec<ScoredMember> {
     rows.iter()
         .zip(scores)
         .map(|(row, s)| ScoredMember {
+            member_id: row.activity.member.to_string(),
             code: row.code.clone(),
             name: row.name.clone(),
             segment: s.segment().code().to_owned(),
@@ -102,7 +144,7 @@ pub fn report(members: &[ScoredMember], from: Date, to: Date) -> RfmReport {
         })
         .collect();
     let spends: Vec<Money> = members.iter().map(|m| Money(m.spend)).collect();
-    RfmReport { from, to, members: members.len() as u64, segments, pareto: pareto(&spends) }
+    RfmReport { from, to, members: members.len() as u64, segments, pareto: pareto(&spends), run: None }
 }
 
 /// A segment's members as CSV (best spenders first), with a `code` column a coupon campaign's

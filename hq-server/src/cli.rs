@@ -101,12 +101,17 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
-    /// The members' daily job for a date: expire lots, re-evaluate tiers, expire forgotten holds.
-    /// Runs once per date; again, it reports what the first run did.
+    /// The nightly job for a date: the members' (expire lots, re-evaluate tiers, expire
+    /// forgotten holds; once per date, again it reports what the first run did), then the member
+    /// analysis (RFM over the year of business days to the day before, stored for the console's
+    /// segment pages; skipped while another run is running).
     Daily {
         /// YYYY-MM-DD (default: today at HQ).
         #[arg(long)]
         date: Option<jiff::civil::Date>,
+        /// Leave the member analysis out.
+        #[arg(long)]
+        no_analysis: bool,
     },
     /// Move a chain's data into an empty database (a SQLite file into PostgreSQL, say): every
     /// table in one transaction, then each table's rows counted against the source's snapshot
@@ -500,7 +505,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Command::Daily { date } => {
+        Command::Daily { date, no_analysis } => {
             use crate::store::MemberStore;
             let store = open(&db)?;
             let now = store.now();
@@ -518,6 +523,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 "  {} lots expired ({} points), {} tier changes, {} forgotten holds expired",
                 run.lots_expired, run.points_expired, run.tier_changes, run.holds_expired
             );
+            if !no_analysis {
+                nightly_analysis(&store, day)?;
+            }
         }
         Command::Audit { command: AuditCommand::Verify { witnesses } } => {
             let store = open(&db)?;
@@ -569,4 +577,36 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 fn expiry_text(till: &crate::model::Till) -> String {
     till.enrolment_code_expires_at.map(|t| t.to_string()).unwrap_or_else(|| "-".into())
+}
+
+/// The nightly RFM run (the year of business days to the day before `day`), with its progress on
+/// standard error.
+fn nightly_analysis(store: &dyn crate::store::Store, day: jiff::civil::Date) -> anyhow::Result<()> {
+    use crate::analysis_runs::{NIGHTLY, compute, default_period, start};
+    let (from, to) = default_period(crate::calendar::days_before(day, 1));
+    let Some(id) = start(store, from, to, NIGHTLY)? else {
+        println!("member analysis: another run is running; this one is skipped");
+        return Ok(());
+    };
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} member analysis {msg} [{elapsed}] {wide_bar} {pos}/{len}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    let started = std::time::Instant::now();
+    let members = compute(store, id, (from, to), &mut |phase, done, steps| {
+        bar.set_message(phase.to_owned());
+        if let Some(n) = steps {
+            bar.set_length(n);
+        }
+        bar.set_position(done);
+    });
+    bar.finish_and_clear();
+    let members = members?;
+    println!(
+        "member analysis {from} – {to}: {members} members scored and stored (run {id}, {:.1} s)",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }

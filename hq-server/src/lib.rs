@@ -20,6 +20,7 @@
 
 pub mod admin;
 pub mod analysis;
+pub mod analysis_runs;
 pub mod audit;
 pub mod auth;
 pub mod authz;

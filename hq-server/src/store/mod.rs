@@ -10,6 +10,7 @@ pub mod sql;
 
 use jiff::Timestamp;
 
+use crate::analysis::{RfmRun, ScoredMember};
 use crate::clock::Clock;
 use jiff::civil::Date;
 use shared::analysis::TierHistory;
@@ -487,6 +488,38 @@ pub trait AnalysisStore {
     /// Every member enrolled before `until` (of one home branch, or all; merged-away records left
     /// out) with the tier they hold now and their tier changes, oldest first.
     fn tier_histories(&self, branch: Option<BranchId>, until: Timestamp) -> StoreResult<Vec<TierHistory>>;
+
+    /// Starts a stored RFM run of `from..=to` for `by`, unless one is running (in any process):
+    /// then `None`. A running run not heard of since `stale_before` lost its process: it is
+    /// marked failed first, and this one starts.
+    fn start_rfm_run(
+        &self,
+        from: Date,
+        to: Date,
+        by: &str,
+        now: Timestamp,
+        stale_before: Timestamp,
+    ) -> StoreResult<Option<i64>>;
+    /// A running run's progress (also marks it alive).
+    fn rfm_progress(&self, run: i64, phase: &str, done: u64, steps: Option<u64>, now: Timestamp) -> StoreResult<()>;
+    /// Writes a batch of the run's members, best spender first, ranked from `first_rank`, and
+    /// counts them as done, in one transaction.
+    fn add_rfm_members(&self, run: i64, first_rank: u64, members: &[ScoredMember], now: Timestamp) -> StoreResult<()>;
+    /// Ends a running run: done with its report (JSON) and member count, or failed with why. A
+    /// run done drops the members of the done runs before the last `keep`, and failed runs'.
+    fn finish_rfm_run(
+        &self,
+        run: i64,
+        outcome: Result<(u64, &str), &str>,
+        keep: u32,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+    /// The latest runs, newest first.
+    fn rfm_runs(&self, limit: u32) -> StoreResult<Vec<RfmRun>>;
+    /// The newest done run with its report (JSON).
+    fn latest_rfm_report(&self) -> StoreResult<Option<(RfmRun, String)>>;
+    /// A done run's members, best spender first: of one segment or all, at most `limit`.
+    fn rfm_members(&self, run: i64, segment: Option<&str>, limit: Option<u64>) -> StoreResult<Vec<ScoredMember>>;
 }
 
 /// What cohorts are counted from: who enrolled when, and the months each bought in.

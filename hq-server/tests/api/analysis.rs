@@ -153,6 +153,142 @@ async fn the_console_shows_the_segments_the_curve_and_a_segments_members() {
     assert_eq!(list.matches("<tr><td>").count() as u64, seg["members"].as_u64().expect("n").min(500));
 }
 
+/// Waits for the stored run `id` to end (it runs on HQ's blocking pool) and returns it.
+async fn ended_run(app: &TestApp, id: i64) -> Value {
+    for _ in 0..1_200 {
+        let runs = app.get("/api/v1/analysis/rfm/runs", &app.admin).await.expect(StatusCode::OK).body;
+        let run = runs.as_array().expect("runs").iter().find(|r| r["id"] == id).expect("the run is listed").clone();
+        if run["state"] != "running" {
+            return run;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("run {id} did not end");
+}
+
+#[tokio::test]
+async fn a_stored_run_is_what_the_pages_read_and_equals_the_analysis_computed_for_the_request() {
+    let app = with_history().await;
+    // Before any run, the analysis is computed for each request.
+    let before = app.get("/api/v1/analysis/rfm", &app.admin).await.expect(StatusCode::OK).body;
+    assert!(before.get("run").is_none(), "{before}");
+
+    let started = app.post("/api/v1/analysis/rfm/runs", &app.admin, serde_json::json!({}));
+    let started = started.await.expect(StatusCode::ACCEPTED).body;
+    assert_eq!(started["started_by"], "root");
+    let id = started["id"].as_i64().expect("id");
+    let run = ended_run(&app, id).await;
+    assert_eq!(run["state"], "done", "{run}");
+    let (from, to) = (run["from"].as_str().expect("from").to_owned(), run["to"].as_str().expect("to").to_owned());
+    // The default period: the year of business days to the chain's yesterday.
+    assert_eq!(
+        to.as_str(),
+        hq_server::calendar::days_before(before["to"].as_str().expect("to").parse().expect("day"), 1).to_string()
+    );
+
+    // Without a period (or with the run's), the chain's analysis is the run's.
+    let stored = app.get("/api/v1/analysis/rfm", &app.admin).await.expect(StatusCode::OK).body;
+    assert_eq!(stored["run"]["id"], id);
+    assert_eq!((stored["from"].as_str(), stored["to"].as_str()), (Some(from.as_str()), Some(to.as_str())));
+    assert_eq!(run["members"], stored["members"]);
+    let computed = {
+        // The run's period scored here from the store's activity, as a request would be.
+        let rows = hq_server::store::AnalysisStore::member_activity(
+            &*app.store,
+            None,
+            from.parse().expect("from"),
+            to.parse().expect("to"),
+        )
+        .expect("activity");
+        let to_day = to.parse().expect("to");
+        let mut members = hq_server::analysis::scored(&rows, to_day);
+        hq_server::analysis_runs::ranked(&mut members);
+        let report = hq_server::analysis::report(&members, from.parse().expect("from"), to_day);
+        (serde_json::to_value(&report).expect("json"), serde_json::to_value(&members).expect("json"))
+    };
+    assert!(stored["members"].as_u64() > Some(10), "{stored}");
+    assert_eq!(stored["segments"], computed.0["segments"]);
+    assert_eq!(stored["pareto"], computed.0["pareto"]);
+    let listed = app.get("/api/v1/analysis/rfm/members", &app.admin).await.expect(StatusCode::OK).body;
+    assert_eq!(listed, computed.1, "the stored members, best spender first, are the scored ones");
+    // A segment's members and their CSV read the run too.
+    let seg = stored["segments"]
+        .as_array()
+        .expect("segments")
+        .iter()
+        .find(|s| s["members"].as_u64() > Some(0))
+        .expect("one")
+        .clone();
+    let code = seg["segment"].as_str().expect("code");
+    let of_segment = app.get(&format!("/api/v1/analysis/rfm/members?segment={code}"), &app.admin).await.body;
+    let expected: Vec<&Value> = computed.1.as_array().expect("all").iter().filter(|m| m["segment"] == code).collect();
+    assert_eq!(of_segment.as_array().expect("list").iter().collect::<Vec<_>>(), expected);
+    let csv = app.get(&format!("/api/v1/analysis/rfm/members?segment={code}&format=csv"), &app.admin).await;
+    assert_eq!(csv.text.lines().count() as u64, seg["members"].as_u64().expect("n") + 1);
+    // A branch, or another period, is computed for the request.
+    let branch = app.get("/api/v1/analysis/rfm?branch_id=1", &app.admin).await.expect(StatusCode::OK).body;
+    assert!(branch.get("run").is_none(), "{branch}");
+    let other =
+        app.get(&format!("/api/v1/analysis/rfm?to={to}&from={to}"), &app.admin).await.expect(StatusCode::OK).body;
+    assert!(other.get("run").is_none() && other["from"] == to.as_str(), "{other}");
+
+    // The console says where the figures come from, lists the runs and starts one.
+    let (status, _, page) = console_as_admin(&app, "GET", "/console/analysis", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("读取已保存的计算结果") && page.contains(&format!(" #{id}")), "{page}");
+    assert!(page.contains("id=\"runs\"") && page.contains("data-state=\"done\""), "{page}");
+    let at = page.find("name=\"_csrf\" value=\"").expect("the run form") + 20;
+    let csrf = page[at..at + 32].to_owned();
+    let (status, location, _) =
+        console_as_admin(&app, "POST", "/console/analysis/runs", Some("_csrf=forged".into())).await;
+    assert_eq!((status, location), (StatusCode::FORBIDDEN, None));
+    let (status, location, _) =
+        console_as_admin(&app, "POST", "/console/analysis/runs", Some(format!("_csrf={csrf}"))).await;
+    assert_eq!((status, location.as_deref()), (StatusCode::SEE_OTHER, Some("/console/analysis")));
+    let newest = app.get("/api/v1/analysis/rfm/runs", &app.admin).await.body[0].clone();
+    assert_eq!(ended_run(&app, newest["id"].as_i64().expect("id")).await["state"], "done");
+    // The older run's members are kept while it is among the newest three done ones.
+    let first = hq_server::store::AnalysisStore::rfm_members(&*app.store, id, None, Some(5)).expect("read");
+    assert_eq!(first.len(), 5);
+}
+
+#[tokio::test]
+async fn one_run_at_a_time_in_the_chain_and_a_silent_one_is_taken_for_lost() {
+    use hq_server::store::AnalysisStore as _;
+    let app = spawn_app().await;
+    let store = app.store.clone();
+    let now = hq_server::store::Clocked::now(&*store);
+    let day = hq_server::calendar::hq_day(now);
+    let an_hour = jiff::SignedDuration::from_hours(1);
+    let first = store.start_rfm_run(day, day, "a", now, now - an_hour).expect("start").expect("the first starts");
+    // Another process (another store on the same database would be refused alike: the index).
+    assert_eq!(store.start_rfm_run(day, day, "b", now, now - an_hour).expect("start"), None);
+    let api = app.post("/api/v1/analysis/rfm/runs", &app.admin, serde_json::json!({})).await;
+    assert_eq!(api.expect(StatusCode::CONFLICT).error_code(), "conflict");
+    // Heard of within the silence allowed: still running. Silent past it: failed, and the next starts.
+    let later = now + an_hour;
+    let second = store.start_rfm_run(day, day, "b", later, later - an_hour / 2).expect("start").expect("taken over");
+    let runs = store.rfm_runs(5).expect("runs");
+    let lost = runs.iter().find(|r| r.id == first).expect("the first");
+    assert_eq!(lost.state, "failed");
+    assert!(lost.error.as_deref().is_some_and(|e| e.contains("stopped")), "{lost:?}");
+    // The lost run's own process, finishing late, is told it no longer runs; nothing of it is read.
+    let late = store.finish_rfm_run(first, Ok((0, "{}")), 3, later);
+    assert!(matches!(late, Err(hq_server::store::StoreError::Conflict(_))), "{late:?}");
+    store.finish_rfm_run(second, Err("stopped by the test"), 3, later).expect("fail");
+    assert!(store.latest_rfm_report().expect("read").is_none());
+    // Bad periods are refused and start nothing.
+    let bad = app.post(
+        "/api/v1/analysis/rfm/runs",
+        &app.admin,
+        serde_json::json!({"from": "2026-11-30", "to": "2026-11-01"}),
+    );
+    assert_eq!(bad.await.expect(StatusCode::UNPROCESSABLE_ENTITY).error_code(), "validation");
+    let list = app.post("/api/v1/analysis/rfm/runs", &app.admin, serde_json::json!([null, null])).await;
+    assert!(list.status.is_client_error(), "a list is not the body's object: {}", list.status);
+    assert_eq!(store.rfm_runs(5).expect("runs").len(), 2);
+}
+
 /// A member enrolled through the API at the clock's time; returns the id.
 async fn enrolled(app: &TestApp, phone: &str, name: &str, home: i64) -> String {
     let r =

@@ -103,6 +103,8 @@ async fn the_openapi_document_is_3_1_and_covers_every_route() {
         ("/api/v1/reports/{kind}", "get"),
         ("/api/v1/analysis/rfm", "get"),
         ("/api/v1/analysis/rfm/members", "get"),
+        ("/api/v1/analysis/rfm/runs", "get"),
+        ("/api/v1/analysis/rfm/runs", "post"),
         ("/api/v1/analysis/cohorts", "get"),
         ("/api/v1/analysis/tiers", "get"),
         ("/api/v1/targets", "get"),

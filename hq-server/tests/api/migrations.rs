@@ -46,6 +46,9 @@ const PROMOTION_TABLES: &[&str] = &["promotion_revisions", "promotions", "promot
 /// their versions forgotten, the data of the tables the older schema had kept as it is.
 fn roll_back_to(path: &std::path::Path, version: u32, drop: &[&str]) {
     let c = rusqlite::Connection::open(path).expect("raw");
+    if version < 17 {
+        c.execute_batch("DROP TABLE rfm_members; DROP TABLE rfm_runs;").expect("undo version 17");
+    }
     if version < 16 {
         c.execute_batch("DROP TABLE branch_days;").expect("undo version 16");
     }

@@ -86,6 +86,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/expenses/subjects", post(expenses::add_subject))
         .route("/console/expenses/subjects/{code}", post(expenses::rename_subject))
         .route("/console/analysis", get(analysis::analysis))
+        .route("/console/analysis/runs", post(analysis::start_run))
         .route("/console/analysis/cohorts", get(analysis::cohorts))
         .route("/console/targets", get(plans::targets).post(plans::set_target))
         .route("/console/plan", get(plans::plan))

@@ -13,6 +13,7 @@ use shared::money::Money;
 use super::SqlStore;
 use super::conn::params;
 use super::{from_micros, micros};
+use crate::analysis::{RfmRun, ScoredMember};
 use crate::store::{ActivityRow, AnalysisStore, CohortRows, StoreError, StoreResult};
 
 /// One home branch (`= b`) or every member, with or without one (`>= 0` over `COALESCE(.., 0)`):
@@ -25,6 +26,47 @@ fn home(branch: Option<BranchId>) -> (&'static str, i64) {
 }
 
 impl AnalysisStore for SqlStore {
+    fn start_rfm_run(
+        &self,
+        from: Date,
+        to: Date,
+        by: &str,
+        now: Timestamp,
+        stale_before: Timestamp,
+    ) -> StoreResult<Option<i64>> {
+        self.start_rfm_run_(from, to, by, now, stale_before)
+    }
+
+    fn rfm_progress(&self, run: i64, phase: &str, done: u64, steps: Option<u64>, now: Timestamp) -> StoreResult<()> {
+        self.rfm_progress_(run, phase, done, steps, now)
+    }
+
+    fn add_rfm_members(&self, run: i64, first_rank: u64, members: &[ScoredMember], now: Timestamp) -> StoreResult<()> {
+        self.add_rfm_members_(run, first_rank, members, now)
+    }
+
+    fn finish_rfm_run(
+        &self,
+        run: i64,
+        outcome: Result<(u64, &str), &str>,
+        keep: u32,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        self.finish_rfm_run_(run, outcome, keep, now)
+    }
+
+    fn rfm_runs(&self, limit: u32) -> StoreResult<Vec<RfmRun>> {
+        self.rfm_runs_(limit)
+    }
+
+    fn latest_rfm_report(&self) -> StoreResult<Option<(RfmRun, String)>> {
+        self.latest_rfm_report_()
+    }
+
+    fn rfm_members(&self, run: i64, segment: Option<&str>, limit: Option<u64>) -> StoreResult<Vec<ScoredMember>> {
+        self.rfm_members_(run, segment, limit)
+    }
+
     fn member_activity(&self, branch: Option<BranchId>, from: Date, to: Date) -> StoreResult<Vec<ActivityRow>> {
         self.read(|c| {
             let (from, to) = (from.to_string(), to.to_string());

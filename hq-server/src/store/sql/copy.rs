@@ -81,6 +81,8 @@ pub const TABLES: &[&str] = &[
     "complaints",
     "complaint_history",
     "branch_days",
+    "rfm_runs",
+    "rfm_members",
 ];
 
 /// Rows per `INSERT` (PostgreSQL takes at most 65,535 parameters in one statement).

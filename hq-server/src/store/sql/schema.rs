@@ -9,6 +9,7 @@ use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior};
 
 use super::micros;
+use super::schema_analysis::V17;
 use super::schema_care::V13;
 use super::schema_complaints::V15;
 use super::schema_expenses::{SQLITE_VERSION as V14_VERSION, V14};
@@ -38,9 +39,10 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (V14_VERSION, "expenses: subjects with editable names, and each branch's expense entries by month", V14),
     (15, "complaints: categories with their due time, complaints, every change to one", V15),
     (16, "each branch's business days in one row: sales, members' sales, refunds", V16),
+    (17, "the nightly member analysis: RFM runs and the members each scored", V17),
 ];
 
-pub const LATEST: u32 = 16;
+pub const LATEST: u32 = 17;
 
 const V1: &str = r#"
 CREATE TABLE branches (

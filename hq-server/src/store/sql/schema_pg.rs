@@ -7,6 +7,7 @@ use jiff::Timestamp;
 
 use super::conn::{Conn, params};
 use super::micros;
+use super::schema_analysis::PG_V13;
 use super::schema_care::PG_V9;
 use super::schema_complaints::PG_V11;
 use super::schema_expenses::PG_V10;
@@ -30,10 +31,11 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (10, "SQLite's version 14: expense subjects and expense entries", PG_V10),
     (11, "SQLite's version 15: complaint categories, complaints, every change to one", PG_V11),
     (12, "SQLite's version 16: each branch's business days in one row", PG_V12),
+    (13, "SQLite's version 17: RFM runs and the members each scored", PG_V13),
 ];
 
 /// The version a new database is migrated to.
-pub const LATEST: u32 = 12;
+pub const LATEST: u32 = 13;
 
 /// The transaction-level advisory lock that migration takes, so HQ processes starting together
 /// against a new database migrate it once.
