@@ -1,4 +1,5 @@
-//! The manager's menu (F1) and the list screens (held sales, HQ's refusals, the day end).
+//! The manager's menu (F1) and the list screens (held sales, HQ's refusals, the day end). The
+//! complaint screen it opens (F10 or 0) is `complaint`.
 
 use std::time::Instant;
 
@@ -35,6 +36,7 @@ impl App {
             9 => self.screen = Screen::Sale(Prompt::UnlockWho),
             7 => self.send(Command::Rejected),
             8 => return self.open_settings(),
+            10 => self.open_complaint(),
             _ => {}
         }
         Task::none()
@@ -51,11 +53,13 @@ impl App {
             (T::SyncTitle, 7),
             (T::Settings, 8),
             (T::UnlockCashier, 9),
+            (T::ComplaintMenu, 10),
         ];
         let mut c = column![text(self.t(T::MenuTitle)).size(28)].spacing(8);
         for (t, n) in items {
             c = c.push(
-                button(text(format!("{n}  {}  F{n}", self.t(t))).size(18))
+                // The tenth entry's number key is 0.
+                button(text(format!("{}  {}  F{n}", n % 10, self.t(t))).size(18))
                     .padding([10, 14])
                     .on_press(Message::Key(Input::F(n), Instant::now())),
             );

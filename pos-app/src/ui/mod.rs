@@ -4,6 +4,7 @@
 
 pub mod boot;
 pub mod chrome;
+mod complaint;
 pub mod i18n;
 mod login;
 mod menu;
@@ -15,8 +16,9 @@ mod shift;
 mod sources;
 pub mod worker;
 
+pub use complaint::{ComplaintMsg, ComplaintScreen, RECEIPT_FIELD, TEXT_FIELD};
 pub use returns::picks_of;
-pub use sources::{Slot, Sources, to_input};
+pub use sources::{Slot, Sources, key_message, to_input};
 
 use std::time::Instant;
 
@@ -97,6 +99,7 @@ pub enum Message {
     /// The demo printer's paper, read back after printing.
     Paper(Vec<String>),
     Setup(setup::SetupEvent),
+    Complaint(ComplaintMsg),
 }
 
 /// The prompt the entry line is answering on the sale screen.
@@ -162,6 +165,8 @@ pub enum Screen {
     Search(Vec<ProductHit>),
     /// A list to read: HQ's refusals, the day-end summary.
     Info(T, Vec<String>),
+    /// A complaint being taken (manager's menu).
+    Complaint(Box<ComplaintScreen>),
 }
 
 /// How the status line reads.
@@ -337,6 +342,7 @@ impl App {
         match message {
             Message::Key(input, at) => return self.key(input, at),
             Message::Setup(e) => return self.setup_event(e),
+            Message::Complaint(m) => return self.complaint_message(m),
             Message::Engine(reply) => self.reply(*reply),
             Message::Scanner(e) => match e {
                 ScannerEvent::Scan(s) => self.scan(s.code),
@@ -402,6 +408,8 @@ impl App {
         if matches!(self.screen, Screen::Sale(_)) {
             self.status = None;
             self.send(Command::Scan(code));
+        } else if let Screen::Complaint(c) = &mut self.screen {
+            c.receipt = code;
         } else {
             let text = ErrorKind::NoOpenShift.text(self.lang);
             self.say(Tone::Bad, text);
@@ -444,8 +452,10 @@ impl App {
                 self.send(Command::SetLanguage(self.lang));
                 return self.save_language();
             }
-            Input::Char(c @ '1'..='9') if self.screen == Screen::Menu => {
-                return self.menu(c as u8 - b'0');
+            _ if matches!(self.screen, Screen::Complaint(_)) => return self.complaint_key(input),
+            // 0 is the tenth entry (F10).
+            Input::Char(c @ '0'..='9') if self.screen == Screen::Menu => {
+                return self.menu(if c == '0' { 10 } else { c as u8 - b'0' });
             }
             Input::Char(c) if !c.is_control() => {
                 if matches!(self.screen, Screen::OpenShift | Screen::CloseShift) {
@@ -606,6 +616,8 @@ impl App {
                 self.say(Tone::Good, format!("{} {name}", self.t(T::CouponAdded)));
             }
             Ok(Outcome::StaffName(name)) => self.login_name = name,
+            Ok(Outcome::ComplaintForm(form)) => self.complaint_form(*form),
+            Ok(Outcome::ComplaintQueued(q)) => self.complaint_queued(q.waiting),
             // One product found is added at once; several are listed to pick from.
             Ok(Outcome::Found { query, hits }) => match hits.as_slice() {
                 [] => self.say(Tone::Bad, format!("{} \"{query}\"", self.t(T::NothingFound))),
@@ -626,17 +638,23 @@ impl App {
                 self.say(Tone::Good, self.t(T::Reprinted));
                 self.last_receipt = Some(*r);
             }
-            Ok(Outcome::Rejected(list)) => {
+            Ok(Outcome::Rejected(list, complaints)) => {
                 let mut lines = vec![format!(
-                    "{} · {} {}",
+                    "{} · {} {} · {} {}",
                     if self.sync.online { self.t(T::Online) } else { self.t(T::Offline) },
                     self.sync.pending_events,
-                    self.t(T::Waiting)
+                    self.t(T::Waiting),
+                    self.sync.complaints_waiting,
+                    self.t(T::ComplaintsWaiting)
                 )];
-                if list.is_empty() {
+                if list.is_empty() && complaints.is_empty() {
                     lines.push(self.t(T::NoRejected).to_owned());
                 }
                 lines.extend(list.into_iter().map(|(what, why)| format!("{what}: {why}")));
+                let refused = self.t(T::ComplaintRefused);
+                lines.extend(
+                    complaints.into_iter().map(|c| format!("{refused} {} 「{}」: {}", c.category, c.text, c.reason)),
+                );
                 self.screen = Screen::Info(T::SyncTitle, lines);
             }
             Ok(Outcome::Scanned(_)) | Ok(Outcome::Done) => match &reply.command {
@@ -724,6 +742,7 @@ impl App {
                 Some(T::PickProduct),
             ),
             Screen::Info(title, lines) => self.list_view(*title, lines.clone(), None),
+            Screen::Complaint(c) => self.complaint_view(c),
         };
         let setup = matches!(self.screen, Screen::SetupHq | Screen::SetupDevices);
         let bar = if setup { container(text("")).into() } else { self.status_bar() };

@@ -65,12 +65,7 @@ pub struct Sources {
 
 impl App {
     pub fn subscription(&self) -> Subscription<Message> {
-        let keys = iced::event::listen_with(|event, _status, _window| match event {
-            iced::Event::Keyboard(keyboard::Event::KeyPressed { key, text, .. }) => {
-                to_input(&key, text.as_deref()).map(|i| Message::Key(i, Instant::now()))
-            }
-            _ => None,
-        });
+        let keys = iced::event::listen_with(key_message);
         let mut subs = vec![keys];
         if let Some(s) = &self.sources.replies {
             subs.push(Subscription::run_with(s.clone(), |s| {
@@ -125,6 +120,22 @@ fn receiver_stream<E: Send + 'static>(
             }
         }
     })
+}
+
+/// A key press as the till's message, unless a widget took it: a key typed into a text field (the
+/// complaint screen's) is the field's, never the till's too. Escape always reaches the till (a
+/// text field only drops its focus on it), so it leaves a screen from inside a field.
+pub fn key_message(event: iced::Event, status: iced::event::Status, _window: iced::window::Id) -> Option<Message> {
+    match event {
+        iced::Event::Keyboard(keyboard::Event::KeyPressed { key, text, .. }) => {
+            let escape = key == keyboard::Key::Named(Named::Escape);
+            if status == iced::event::Status::Captured && !escape {
+                return None;
+            }
+            to_input(&key, text.as_deref()).map(|i| Message::Key(i, Instant::now()))
+        }
+        _ => None,
+    }
 }
 
 /// A key as the till reads it.

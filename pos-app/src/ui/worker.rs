@@ -14,7 +14,8 @@ use shared::staff::{ApprovalAction, StaffMember};
 use tokio::sync::mpsc as tokio_mpsc;
 
 use crate::engine::{
-    CartView, Enrolment, HeldSale, Paid, Payment, ProductHit, ReturnContext, ScanOutcome, ShiftRow, ZReport,
+    CartView, ComplaintDraft, ComplaintForm, Enrolment, HeldSale, Paid, Payment, ProductHit, QueuedComplaint,
+    RejectedComplaint, ReturnContext, ScanOutcome, ShiftRow, ZReport,
 };
 use crate::{Till, TillError};
 use shared::receipt::ReceiptNo;
@@ -109,6 +110,10 @@ pub enum Command {
     RemoveCoupon(String),
     /// The attached member's coupons, from HQ.
     MemberCoupons,
+    /// What the complaint screen offers (categories, the last receipt, the member on the sale).
+    ComplaintForm,
+    /// Keeps a complaint for HQ (the sync task sends it).
+    RecordComplaint(ComplaintDraft),
 }
 
 /// What a command did, beyond the new snapshot.
@@ -131,8 +136,8 @@ pub enum Outcome {
     Held(Vec<HeldSale>),
     DayEnded(Box<DaySummary>),
     Printed(Box<Receipt>),
-    /// HQ's refusals: what and why.
-    Rejected(Vec<(String, String)>),
+    /// HQ's refusals: what and why (events), and the complaints HQ refused.
+    Rejected(Vec<(String, String)>, Vec<RejectedComplaint>),
     /// The name of a login's staff member (`None`: no such login).
     StaffName(Option<String>),
     /// What a search found.
@@ -144,6 +149,10 @@ pub enum Outcome {
     MemberCoupons(Vec<(shared::sync::MemberCoupon, String)>),
     /// A coupon went on the sale (its name).
     CouponAdded(String),
+    /// The complaint screen's choices.
+    ComplaintForm(Box<ComplaintForm>),
+    /// A complaint kept for HQ.
+    ComplaintQueued(QueuedComplaint),
 }
 
 /// A completed sale as the payment screen shows it until the next sale starts.
@@ -376,8 +385,11 @@ fn run(till: &mut Till, command: &Command) -> Result<Outcome, TillError> {
         }),
         Command::Rejected => {
             let rows = till.rejected_events(50)?;
-            Ok(Outcome::Rejected(rows.into_iter().map(|e| (format!("#{} {}", e.seq, e.kind), e.reason)).collect()))
+            let events = rows.into_iter().map(|e| (format!("#{} {}", e.seq, e.kind), e.reason)).collect();
+            Ok(Outcome::Rejected(events, till.rejected_complaints(50)?))
         }
+        Command::ComplaintForm => till.complaint_form().map(|f| Outcome::ComplaintForm(Box::new(f))),
+        Command::RecordComplaint(draft) => till.record_complaint(draft).map(Outcome::ComplaintQueued),
     }
 }
 

@@ -407,6 +407,48 @@ fn a_member_code_s_refusals_fit_1024_by_768_in_both_languages() {
     }
 }
 
+#[test]
+fn the_manager_menu_and_the_complaint_screen_fit_1024_by_768_in_both_languages() {
+    let names = ["商品质量", "服务态度", "价格与促销活动", "收银差错", "环境卫生", "会员积分与储值", "退换货", "其他"];
+    let categories: Vec<shared::complaints::Category> = (1..)
+        .zip(names)
+        .map(|(id, name)| shared::complaints::Category { id, name: name.into(), due_hours: 48, active: true })
+        .collect();
+    for (lang, demo) in [(Lang::ZhCn, false), (Lang::En, false), (Lang::ZhCn, true), (Lang::En, true)] {
+        let mut ui = Ui::new(lang);
+        pos_app::store::Store::open(db_path(ui._dir.path()))
+            .expect("store")
+            .replace_complaint_categories(&categories)
+            .expect("categories");
+        ui.app.demo = demo.then(demo_panel);
+        ui.login_and_open_shift();
+        ui.type_slowly(COLA);
+        ui.press(Input::Enter);
+        ui.press(Input::F(2));
+        ui.type_slowly(&ui.member.code.to_string());
+        ui.press(Input::Enter);
+        ui.press(Input::F(1));
+        check(&ui, "the manager's menu");
+        ui.press(Input::F(10));
+        assert!(matches!(ui.app.screen, Screen::Complaint(_)), "{:?}", ui.app.status);
+        ui.press(Input::Char('6'));
+        let long = "顾客反映在本店购买的牛奶开封后发现已经变质，要求退款并赔偿。".repeat(4);
+        let _ = ui.app.update(Message::Complaint(pos_app::ui::ComplaintMsg::Text(long)));
+        let _ = ui.app.update(Message::Complaint(pos_app::ui::ComplaintMsg::Receipt("B001-01-000123".into())));
+        ui.press(Input::Enter);
+        assert!(matches!(ui.app.screen, Screen::Sale(_)), "{:?}", ui.app.status);
+        // A refusal on the status line, on the screen it stays on.
+        ui.press(Input::F(1));
+        ui.press(Input::F(10));
+        let _ = ui.app.update(Message::Complaint(pos_app::ui::ComplaintMsg::Receipt("B001-1".into())));
+        ui.press(Input::Char('8'));
+        let _ = ui.app.update(Message::Complaint(pos_app::ui::ComplaintMsg::Text("x".into())));
+        ui.press(Input::Enter);
+        assert!(matches!(ui.app.status, Some((Tone::Bad, _))), "{:?}", ui.app.status);
+        check(&ui, "the complaint screen with a member, a long text and a refusal");
+    }
+}
+
 /// The check can fail: an amount in a column too narrow for it, a text below the window's edge.
 #[test]
 fn the_layout_check_sees_an_amount_past_its_column_and_a_text_below_the_edge() {

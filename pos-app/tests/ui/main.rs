@@ -6,6 +6,7 @@
 mod common;
 
 mod closing;
+mod complaint;
 mod devices;
 mod layout;
 mod payment;
