@@ -112,6 +112,7 @@ pub fn default_branch(code: &str, name: &str) -> BranchSettings {
         paper: PaperWidth::Mm80,
         no_receipt_refund_cap: shared::branch::default_no_receipt_refund_cap(),
         quick_keys: Vec::new(),
+        closed_on: None,
     }
 }
 

@@ -54,7 +54,14 @@ pub fn target_of(store: &dyn Store, input: &TargetInput) -> StoreResult<TargetYe
         return invalid("a category's target is of its sales only".into());
     }
     let branch = BranchId(input.branch_id);
-    store.get_branch(branch)?;
+    let settings = store.get_branch(branch)?;
+    if let Some(closed) = settings.closed_on {
+        let today = crate::calendar::hq_day(store.now());
+        let year_start = jiff::civil::date(input.year, 1, 1);
+        if closed <= year_start || closed <= today {
+            return invalid(format!("branch {} closed on {closed}: a closed branch takes no targets", settings.code));
+        }
+    }
     let split = match (input.split.as_str(), input.total, input.months.as_deref()) {
         ("even", Some(total), None) => Split::Even(total),
         ("last_year", Some(total), None) => {

@@ -145,6 +145,7 @@ fn seed(store: &mut Store) {
             paper: PaperWidth::Mm80,
             no_receipt_refund_cap: shared::branch::default_no_receipt_refund_cap(),
             quick_keys: Vec::new(),
+            closed_on: None,
         }),
         Change::Staff(StaffMember {
             id: StaffId(1),

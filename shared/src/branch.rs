@@ -86,6 +86,10 @@ pub struct BranchSettings {
     /// The till's keys for goods without a barcode (bread, vegetables by weight), in order.
     #[serde(default)]
     pub quick_keys: Vec<QuickKey>,
+    /// The first day the branch no longer trades (闭店), when it has closed or will close: HQ
+    /// sets no targets for a closed branch. `None`: trading.
+    #[serde(default)]
+    pub closed_on: Option<jiff::civil::Date>,
 }
 
 /// A key on the till's sale screen that sells one product: its label and the product's code.
@@ -254,6 +258,7 @@ mod tests {
             paper: PaperWidth::Mm80,
             no_receipt_refund_cap: default_no_receipt_refund_cap(),
             quick_keys: Vec::new(),
+            closed_on: None,
         }
     }
 

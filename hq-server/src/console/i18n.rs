@@ -72,6 +72,7 @@ shared::text_table!(C {
     Name => ("名称", "Name"),
     Address => ("地址", "Address"),
     OpeningHours => ("营业时间", "Opening hours"),
+    ClosedOn => ("闭店日期（不再营业的第一天，留空为营业中）", "Closed from (the first day it no longer trades; blank while trading)"),
     SelfEnrolment => ("手机自助入会", "Members may join on their phones"),
     MarketingConsent => ("接收营销短信", "Marketing messages"),
     Analysis => ("会员分析", "Member analysis"),

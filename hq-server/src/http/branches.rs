@@ -84,6 +84,9 @@ pub struct BranchView {
     pub confirm_quantity_over: i64,
     /// A line above this amount, in fen, is confirmed with a second Enter at the till.
     pub confirm_line_over: i64,
+    /// The first day the branch no longer trades (闭店); absent while it trades.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub closed_on: Option<jiff::civil::Date>,
 }
 
 /// A till key that sells one product (bread, vegetables by weight): its label and product code.
@@ -128,6 +131,7 @@ impl From<&BranchSettings> for BranchView {
                 .collect(),
             confirm_quantity_over: b.cashier_limits.confirm_qty_over.0 / 1_000,
             confirm_line_over: b.cashier_limits.confirm_line_over.0,
+            closed_on: b.closed_on,
         }
     }
 }
@@ -189,6 +193,10 @@ pub struct BranchInput {
     #[schema(minimum = 1, maximum = 10_000_000_000_i64)]
     #[serde(default, deserialize_with = "super::int::opt")]
     pub confirm_line_over: Option<i64>,
+    /// The first day the branch no longer trades (闭店), `YYYY-MM-DD`; an empty string reopens
+    /// it; omitted keeps what it was.
+    #[schema(pattern = "^([0-9]{4}-[0-9]{2}-[0-9]{2})?$")]
+    pub closed_on: Option<String>,
 }
 
 impl BranchInput {
@@ -216,7 +224,16 @@ impl BranchInput {
                 .map_err(|e| AppError::Validation(format!("quick_keys: {e}")))?,
             None => base.quick_keys,
         };
+        let closed_on = match self.closed_on.as_deref().map(str::trim) {
+            None => base.closed_on,
+            Some("") => None,
+            Some(d) => Some(
+                d.parse::<jiff::civil::Date>()
+                    .map_err(|_| AppError::Validation(format!("closed_on `{d}` is not a date like 2026-12-31")))?,
+            ),
+        };
         Ok(BranchSettings {
+            closed_on,
             quick_keys,
             id: base.id,
             code: self.code.trim().to_owned(),

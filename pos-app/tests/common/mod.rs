@@ -100,6 +100,7 @@ pub fn branch() -> BranchSettings {
         paper: PaperWidth::Mm80,
         no_receipt_refund_cap: shared::branch::default_no_receipt_refund_cap(),
         quick_keys: Vec::new(),
+        closed_on: None,
     }
 }
 

@@ -89,6 +89,7 @@ pub(super) async fn branch_page(state: &AppState, page: &Page, id: i64, flash: O
             label { (page.t(C::Address)) input name="address" value=(settings.address) disabled[!admin]; }
             label { (page.t(C::Phone)) input name="phone" value=(settings.phone) disabled[!admin]; }
             label { (page.t(C::OpeningHours)) input name="opening_hours" value=(settings.opening_hours) maxlength="100" disabled[!admin]; }
+            label { (page.t(C::ClosedOn)) input type="date" name="closed_on" value=(settings.closed_on.map(|d| d.to_string()).unwrap_or_default()) disabled[!admin]; }
             label { (page.t(C::ReceiptHeader)) textarea name="header" rows="3" cols="50" disabled[!admin] { (settings.receipt_header.join("\n")) } }
             label { (page.t(C::ReceiptFooter)) textarea name="footer" rows="3" cols="50" disabled[!admin] { (settings.receipt_footer.join("\n")) } }
             label { (page.t(C::QuickKeys))
@@ -230,6 +231,9 @@ pub(super) struct BranchForm {
     confirm_qty_over: Option<String>,
     #[serde(default)]
     confirm_line_over: Option<String>,
+    /// Blank: trading; a date: the first day it no longer trades. Absent keeps it.
+    #[serde(default)]
+    closed_on: Option<String>,
 }
 
 pub(super) async fn save_branch(
@@ -249,6 +253,14 @@ pub(super) async fn save_branch(
         return Err(page.invalid(format!("{}: ≤ 100", page.t(C::OpeningHours))));
     }
     settings.opening_hours = hours.to_owned();
+    match f.closed_on.as_deref().map(str::trim) {
+        None => {}
+        Some("") => settings.closed_on = None,
+        Some(d) => {
+            settings.closed_on =
+                Some(d.parse().map_err(|_| page.invalid(format!("{}: `{d}`", page.t(C::ClosedOn))))?);
+        }
+    }
     settings.receipt_header = f.header.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
     settings.receipt_footer = f.footer.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
     settings.quick_keys = shared::branch::QuickKey::from_lines(&f.quick_keys).map_err(|e| page.invalid(&e))?;
