@@ -8,6 +8,8 @@
 //! ([`super::sources`]) drops a key event a widget captured, so typing never reaches the till's
 //! global keys (only Escape does, to leave the screen).
 
+use std::time::{Duration, Instant};
+
 use iced::widget::{Id, button, column, container, row, text, text_input};
 use iced::{Element, Task};
 use shared::complaints::TEXT_MAX;
@@ -32,6 +34,9 @@ pub struct ComplaintScreen {
     /// Whether the member on the sale is named in the complaint.
     pub with_member: bool,
     pub text: String,
+    /// When the last key no field took came: a digit right after another key (a keyboard-wedge
+    /// scanner's burst, a receipt's `B001-01-…`) is not a choice of category.
+    pub last_key: Option<Instant>,
 }
 
 /// What the complaint screen's widgets say.
@@ -47,7 +52,7 @@ impl ComplaintScreen {
     pub fn new(form: ComplaintForm) -> ComplaintScreen {
         let receipt = form.last_receipt.clone().unwrap_or_default();
         let with_member = form.member.is_some();
-        ComplaintScreen { form, category: None, receipt, with_member, text: String::new() }
+        ComplaintScreen { form, category: None, receipt, with_member, text: String::new(), last_key: None }
     }
 
     /// What to send, or what to say first (nothing is sent then).
@@ -115,11 +120,15 @@ impl App {
     }
 
     /// A key no text field took: a category's number, Tab to a field, F2 for the member, Enter
-    /// saves, Escape goes back.
-    pub(super) fn complaint_key(&mut self, input: Input) -> Task<Message> {
+    /// saves, Escape goes back. A scanner's burst is the wedge detector's (its receipt number fills
+    /// the receipt): none of its digits picks a category.
+    pub(super) fn complaint_key(&mut self, input: Input, at: Instant) -> Task<Message> {
         let Screen::Complaint(c) = &mut self.screen else { return Task::none() };
+        let gap = Duration::from_millis(device_drivers::scanner::wedge::WedgeOptions::default().max_gap_ms);
+        let burst = c.last_key.is_some_and(|t| at.saturating_duration_since(t) < gap);
+        c.last_key = Some(at);
         match input {
-            Input::Char(d @ '1'..='9') => {
+            Input::Char(d @ '1'..='9') if !burst => {
                 let n = d as usize - '1' as usize;
                 if let Some(id) = c.form.categories.get(n).map(|k| k.id) {
                     return self.complaint_message(ComplaintMsg::Pick(id));

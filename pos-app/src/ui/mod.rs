@@ -436,7 +436,7 @@ impl App {
             }
         };
         if let Some(code) = wedge
-            && matches!(self.screen, Screen::Sale(_))
+            && matches!(self.screen, Screen::Sale(_) | Screen::Complaint(_))
         {
             if let Some(cut) = self.entry.len().checked_sub(code.len())
                 && self.entry.ends_with(&code)
@@ -452,7 +452,7 @@ impl App {
                 self.send(Command::SetLanguage(self.lang));
                 return self.save_language();
             }
-            _ if matches!(self.screen, Screen::Complaint(_)) => return self.complaint_key(input),
+            _ if matches!(self.screen, Screen::Complaint(_)) => return self.complaint_key(input, at),
             // 0 is the tenth entry (F10).
             Input::Char(c @ '0'..='9') if self.screen == Screen::Menu => {
                 return self.menu(if c == '0' { 10 } else { c as u8 - b'0' });

@@ -85,8 +85,18 @@ fn a_complaint_is_typed_and_saved_from_the_managers_menu() {
     // Enter before anything is picked: told what is missing, nothing sent.
     ui.press(Input::Enter);
     assert_eq!(ui.app.status.as_ref().map(|s| s.1.as_str()), Some("请先按数字选择类别"));
-    // 2 picks 服务态度 (the key goes to the screen: no field has the focus yet).
-    ui.press(Input::Char('2'));
+    // A keyboard-wedge scanner reads a receipt's barcode: its digits pick nothing, the receipt is it.
+    let mut at = Instant::now() + Duration::from_secs(120);
+    for c in "B001-01-000042".chars() {
+        at += Duration::from_millis(5);
+        let _ = ui.app.update(Message::Key(Input::Char(c), at));
+    }
+    let _ = ui.app.update(Message::Key(Input::Enter, at + Duration::from_millis(5)));
+    ui.settle();
+    assert_eq!((complaint(&ui).receipt.as_str(), complaint(&ui).category), ("B001-01-000042", None));
+    let _ = ui.app.update(Message::Complaint(pos_app::ui::ComplaintMsg::Receipt(receipt.clone())));
+    // 2, typed by a person, picks 服务态度 (the key goes to the screen: no field has the focus yet).
+    let _ = ui.app.update(Message::Key(Input::Char('2'), at + Duration::from_secs(1)));
     assert_eq!(complaint(&ui).category, Some(5));
     type_into_the_field(&mut ui, "12 ", "找零少了五元");
     assert_eq!(complaint(&ui).text, "12 找零少了五元");
