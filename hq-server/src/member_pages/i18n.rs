@@ -49,6 +49,7 @@ shared::text_table!(M {
     CouponsUsed => ("已使用", "Used"),
     CouponsExpired => ("已过期", "Expired"),
     NoCoupons => ("暂无", "None"),
+    AllCoupons => ("查看全部", "See them all"),
     ValidUntil => ("有效期至", "Valid until"),
     UsedOn => ("使用于", "Used on"),
     Receipt => ("小票", "Receipt"),

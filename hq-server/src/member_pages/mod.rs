@@ -11,7 +11,7 @@
 
 mod complaints;
 pub mod i18n;
-mod pages;
+pub mod pages;
 mod sign_in;
 pub mod terms;
 
@@ -46,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .route("/m/sign-out", post(sign_in::sign_out))
         .route("/m/sign-out-everywhere", post(sign_in::sign_out_everywhere))
         .route("/m/home", get(pages::home))
+        .route("/m/coupons", get(pages::coupons))
         .route("/m/history", get(pages::history))
         .route("/m/code", get(pages::code))
         .route("/m/code/now", get(pages::code_now))

@@ -63,20 +63,6 @@ pub(super) async fn home(State(state): State<AppState>, m: Member) -> Response {
         }
         _ => 100,
     };
-    let (valid, used, expired): (Vec<_>, Vec<_>, Vec<_>) = {
-        let mut valid = Vec::new();
-        let mut used = Vec::new();
-        let mut expired = Vec::new();
-        for c in &home.coupons {
-            match c.status {
-                CouponStatus::Redeemed => used.push(c),
-                CouponStatus::Expired => expired.push(c),
-                _ if c.valid_until < now => expired.push(c),
-                _ => valid.push(c),
-            }
-        }
-        (valid, used, expired)
-    };
     let body = html! {
         @if member.status == MemberStatus::Blocked { p.card.error { (v.t(M::Blocked)) } }
         section.card #tier {
@@ -115,14 +101,48 @@ pub(super) async fn home(State(state): State<AppState>, m: Member) -> Response {
                 " · " (v.t(M::Bonus)) " " span #sv-bonus { (home.stored_value.bonus) }
             }
         }
+        (coupon_sections(v, &home.coupons, now, Some(HOME_COUPONS)))
+        p.card { a #complaints-link href="/m/complaints" { (v.t(M::Complaints)) } }
+    };
+    layout(v, v.t(M::Home), Some(M::Home), body).into_response()
+}
+
+/// At most this many coupons of each state on the home page: the valid ones soonest to lapse, the
+/// used and the expired ones newest first. A long-time member's hundreds of spent coupons are on
+/// `/m/coupons`, so the home page stays light.
+pub const HOME_COUPONS: usize = 5;
+
+/// The member's coupons under valid, used and expired, each list cut at `cap` with a link to all.
+fn coupon_sections(
+    v: &Visitor,
+    coupons: &[crate::model::MemberCouponRecord],
+    now: jiff::Timestamp,
+    cap: Option<usize>,
+) -> maud::Markup {
+    let mut valid = Vec::new();
+    let mut used = Vec::new();
+    let mut expired = Vec::new();
+    for c in coupons {
+        match c.status {
+            CouponStatus::Redeemed => used.push(c),
+            CouponStatus::Expired => expired.push(c),
+            _ if c.valid_until < now => expired.push(c),
+            _ => valid.push(c),
+        }
+    }
+    valid.sort_by_key(|c| (c.valid_until, c.id));
+    used.sort_by_key(|c| std::cmp::Reverse((c.redeemed_at, c.id)));
+    expired.sort_by_key(|c| std::cmp::Reverse((c.valid_until, c.id)));
+    html! {
         section.card #coupons {
             h2 { (v.t(M::Coupons)) }
             @for (title, list, id) in [(M::CouponsValid, &valid, "coupons-valid"), (M::CouponsUsed, &used, "coupons-used"), (M::CouponsExpired, &expired, "coupons-expired")] {
-                details open[id == "coupons-valid"] {
+                @let shown = cap.unwrap_or(usize::MAX).min(list.len());
+                details open[id == "coupons-valid" || cap.is_none()] {
                     summary { (v.t(title)) " (" (list.len()) ")" }
                     ul.plain id=(id) {
                         @if list.is_empty() { li.muted { (v.t(M::NoCoupons)) } }
-                        @for c in list.iter() {
+                        @for c in &list[..shown] {
                             li {
                                 div { (c.campaign_name) }
                                 div.muted {
@@ -135,12 +155,28 @@ pub(super) async fn home(State(state): State<AppState>, m: Member) -> Response {
                             }
                         }
                     }
+                    @if shown < list.len() {
+                        p.muted { a.all-coupons href={ "/m/coupons#" (id) } { (v.t(M::AllCoupons)) " (" (list.len()) ")" } }
+                    }
                 }
             }
         }
-        p.card { a #complaints-link href="/m/complaints" { (v.t(M::Complaints)) } }
+    }
+}
+
+/// `/m/coupons`: every coupon of the member, by state.
+pub(super) async fn coupons(State(state): State<AppState>, m: Member) -> Response {
+    let id = m.id;
+    let coupons = match state.db(move |s| s.member_coupons(id)).await {
+        Ok(c) => c,
+        Err(e) => return super::failed(&m, e),
     };
-    layout(v, v.t(M::Home), Some(M::Home), body).into_response()
+    let v: &Visitor = &m;
+    let body = html! {
+        (coupon_sections(v, &coupons, state.now(), None))
+        p { a href="/m/home" { (v.t(M::Home)) } }
+    };
+    layout(v, v.t(M::Coupons), Some(M::Home), body).into_response()
 }
 
 #[derive(Deserialize)]

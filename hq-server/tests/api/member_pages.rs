@@ -1021,3 +1021,42 @@ async fn joining_needs_the_terms_ticked_and_the_consent_is_audited_with_their_ve
     let verified = app.get("/api/v1/audit/verify", &app.admin).await.expect(StatusCode::OK);
     assert_eq!(verified.body["problems"], json!([]), "the chain holds");
 }
+
+#[tokio::test]
+async fn the_home_page_shows_the_first_few_coupons_of_each_state_and_links_to_them_all() {
+    use crate::coupons::{amount_off, campaign, issue};
+    use hq_server::member_pages::pages::HOME_COUPONS;
+    let (app, sms, clock) = app_with_sms().await;
+    let (_, number) = member_with(&app, PHONE, 0).await;
+    let many = HOME_COUPONS + 2;
+    // `many` coupons good to the end of the year, and `many` that lapse tonight, one a batch.
+    for (name, to) in [("年末券", "2026-12-31"), ("今日券", "2026-11-30")] {
+        let mut body = amount_off(name);
+        body["validity"] = json!({"kind": "dates", "from": "2026-11-01", "to": to});
+        let c = campaign(&app, body).await;
+        for batch in 0..many {
+            let out = issue(&app, c, &format!("b{batch}"), json!({"kind": "members", "members": [number]})).await;
+            assert_eq!(out["issued"], 1, "{out}");
+        }
+    }
+    clock.advance(SignedDuration::from_hours(15)); // past midnight in Shanghai
+    let (cookie, _) = sign_in(&app, &sms, PHONE).await;
+    let home = form(&app, Method::GET, "/m/home", &cookie, &[], HOME).await;
+    let count = |page: &str, list: &str| inside(page, list, "ul").matches("<li><div>").count();
+    assert_eq!(
+        (count(&home.text, "coupons-valid"), count(&home.text, "coupons-expired")),
+        (HOME_COUPONS, HOME_COUPONS)
+    );
+    assert!(home.text.contains(&format!("<summary>可用 ({many})</summary>")), "the summary counts them all");
+    for list in ["coupons-valid", "coupons-expired"] {
+        let link = format!("<a class=\"all-coupons\" href=\"/m/coupons#{list}\">查看全部 ({many})</a>");
+        assert!(home.text.contains(&link), "{link}");
+    }
+    assert!(!home.text.contains("/m/coupons#coupons-used"), "no link where nothing is cut");
+    let all = form(&app, Method::GET, "/m/coupons", &cookie, &[], HOME).await;
+    assert_eq!(all.status, StatusCode::OK);
+    assert_eq!((count(&all.text, "coupons-valid"), count(&all.text, "coupons-expired")), (many, many));
+    assert!(!all.text.contains("all-coupons"), "everything is on the page");
+    // Only for a signed-in member.
+    assert_eq!(location(&form(&app, Method::GET, "/m/coupons", "", &[], HOME).await), "/m/sign-in");
+}
