@@ -47,7 +47,8 @@ const PROMOTION_TABLES: &[&str] = &["promotion_revisions", "promotions", "promot
 fn roll_back_to(path: &std::path::Path, version: u32, drop: &[&str]) {
     let c = rusqlite::Connection::open(path).expect("raw");
     if version < 17 {
-        c.execute_batch("DROP TABLE rfm_members; DROP TABLE rfm_runs;").expect("undo version 17");
+        c.execute_batch("DROP TABLE rfm_members; DROP TABLE rfm_runs; DROP INDEX sales_member_day;")
+            .expect("undo version 17");
     }
     if version < 16 {
         c.execute_batch("DROP TABLE branch_days;").expect("undo version 16");

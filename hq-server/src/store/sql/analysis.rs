@@ -77,10 +77,12 @@ impl AnalysisStore for SqlStore {
             };
             let sales: Vec<(String, String, i64, i64, String, String)> = c
                 .prepare_cached(&format!(
-                    "SELECT s.member_id, MAX(s.business_day), COUNT(*), SUM(s.due), m.code, m.name
-                     FROM sales s JOIN members m ON m.id = s.member_id
-                     WHERE s.member_id IS NOT NULL AND s.business_day BETWEEN ?1 AND ?2 AND s.branch_id {op} ?3
-                     GROUP BY s.member_id, m.code, m.name"
+                    "SELECT a.member_id, a.last_day, a.orders, a.due, m.code, m.name
+                     FROM (SELECT member_id, MAX(business_day) AS last_day, COUNT(*) AS orders, SUM(due) AS due
+                           FROM sales
+                           WHERE member_id IS NOT NULL AND business_day BETWEEN ?1 AND ?2 AND branch_id {op} ?3
+                           GROUP BY member_id) a
+                     JOIN members m ON m.id = a.member_id"
                 ))?
                 .query_map(params![from, to, b], |r| {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))

