@@ -47,7 +47,7 @@ const PROMOTION_TABLES: &[&str] = &["promotion_revisions", "promotions", "promot
 fn roll_back_to(path: &std::path::Path, version: u32, drop: &[&str]) {
     let c = rusqlite::Connection::open(path).expect("raw");
     if version < 17 {
-        c.execute_batch("DROP TABLE rfm_members; DROP TABLE rfm_runs; DROP INDEX sales_member_day;")
+        c.execute_batch("DROP TABLE rfm_members; DROP TABLE rfm_runs; DROP INDEX sales_member_day;\n             CREATE INDEX sales_member ON sales(member_id);")
             .expect("undo version 17");
     }
     if version < 16 {

@@ -47,8 +47,11 @@ CREATE TABLE rfm_members (
 );
 CREATE INDEX rfm_members_segment ON rfm_members(run_id, segment, rank);
 -- What the analysis reads of a sale, in member order: a year of a chain's sales grouped by
--- member without touching the table (at 5,000,000 sales, seconds instead of half a minute).
+-- member without touching the table (at 5,000,000 sales, seconds instead of half a minute). It
+-- replaces the index on `member_id` alone, which it serves as well, so ingest keeps as many
+-- indexes to update as before.
 CREATE INDEX sales_member_day ON sales(member_id, business_day, due, branch_id);
+DROP INDEX sales_member;
 "#
     };
 }
