@@ -257,8 +257,7 @@ pub(super) async fn save_branch(
         None => {}
         Some("") => settings.closed_on = None,
         Some(d) => {
-            settings.closed_on =
-                Some(d.parse().map_err(|_| page.invalid(format!("{}: `{d}`", page.t(C::ClosedOn))))?);
+            settings.closed_on = Some(d.parse().map_err(|_| page.invalid(format!("{}: `{d}`", page.t(C::ClosedOn))))?);
         }
     }
     settings.receipt_header = f.header.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
