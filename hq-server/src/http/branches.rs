@@ -193,10 +193,17 @@ pub struct BranchInput {
     #[schema(minimum = 1, maximum = 10_000_000_000_i64)]
     #[serde(default, deserialize_with = "super::int::opt")]
     pub confirm_line_over: Option<i64>,
-    /// The first day the branch no longer trades (闭店), `YYYY-MM-DD`; an empty string reopens
-    /// it; omitted keeps what it was.
-    #[schema(pattern = "^([0-9]{4}-[0-9]{2}-[0-9]{2})?$")]
-    pub closed_on: Option<String>,
+    /// The first day the branch no longer trades (闭店); `null` reopens it; omitted keeps what it
+    /// was.
+    #[schema(value_type = Option<String>, format = Date, nullable, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+    #[serde(default, deserialize_with = "given")]
+    pub closed_on: Option<Option<jiff::civil::Date>>,
+}
+
+/// A field that may be given as `null`: `Some(None)`, told apart from a field not given (`None`,
+/// by `#[serde(default)]`).
+fn given<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }
 
 impl BranchInput {
@@ -224,14 +231,7 @@ impl BranchInput {
                 .map_err(|e| AppError::Validation(format!("quick_keys: {e}")))?,
             None => base.quick_keys,
         };
-        let closed_on = match self.closed_on.as_deref().map(str::trim) {
-            None => base.closed_on,
-            Some("") => None,
-            Some(d) => Some(
-                d.parse::<jiff::civil::Date>()
-                    .map_err(|_| AppError::Validation(format!("closed_on `{d}` is not a date like 2026-12-31")))?,
-            ),
-        };
+        let closed_on = self.closed_on.unwrap_or(base.closed_on);
         Ok(BranchSettings {
             closed_on,
             quick_keys,

@@ -282,10 +282,10 @@ async fn a_closed_branch_takes_no_targets_and_one_closing_later_takes_them_for_i
     let app = with_history().await;
     let b = branch_ids(&app).await[1];
     let view = app.get(&format!("/api/v1/branches/{b}"), &app.admin).await.expect(StatusCode::OK).body;
-    let close = |on: &str| json!({"code": view["code"], "name": view["name"], "closed_on": on});
+    let close = |on: Value| json!({"code": view["code"], "name": view["name"], "closed_on": on});
     let year = |y: i16| json!({"branch_id": b, "year": y, "metric": "sales", "split": "even", "total": 1_200_000});
     // Closed on 1 March 2027 (the clock says 15 March): no target for this year or a later one.
-    let closed = app.put(&format!("/api/v1/branches/{b}"), &app.admin, close("2027-03-01")).await;
+    let closed = app.put(&format!("/api/v1/branches/{b}"), &app.admin, close(json!("2027-03-01"))).await;
     assert_eq!(closed.expect(StatusCode::OK).body["closed_on"], "2027-03-01");
     let before = app.audit_count().await;
     let targets_before = app.get("/api/v1/targets?year=2027", &app.admin).await.body;
@@ -296,17 +296,24 @@ async fn a_closed_branch_takes_no_targets_and_one_closing_later_takes_them_for_i
     assert_eq!(app.audit_count().await, before, "nothing written");
     assert_eq!(app.get("/api/v1/targets?year=2027", &app.admin).await.body, targets_before);
     // Closing next July: this year and next are trading years; the year after is not.
-    app.put(&format!("/api/v1/branches/{b}"), &app.admin, close("2028-07-01")).await.expect(StatusCode::OK);
+    app.put(&format!("/api/v1/branches/{b}"), &app.admin, close(json!("2028-07-01"))).await.expect(StatusCode::OK);
     for y in [2027, 2028] {
         app.put("/api/v1/targets", &app.admin, year(y)).await.expect(StatusCode::OK);
     }
     app.put("/api/v1/targets", &app.admin, year(2029)).await.expect(StatusCode::UNPROCESSABLE_ENTITY);
-    // Reopened (an empty date): it takes targets again; a date that is not one is refused.
-    let open = app.put(&format!("/api/v1/branches/{b}"), &app.admin, close("")).await.expect(StatusCode::OK);
+    // Reopened (null): it takes targets again; a date that is not one is refused, and a branch
+    // saved without the field keeps its closing date.
+    let open = app.put(&format!("/api/v1/branches/{b}"), &app.admin, close(Value::Null)).await.expect(StatusCode::OK);
     assert!(open.body["closed_on"].is_null(), "{}", open.body);
     app.put("/api/v1/targets", &app.admin, year(2029)).await.expect(StatusCode::OK);
-    let bad = app.put(&format!("/api/v1/branches/{b}"), &app.admin, close("2027-02-30")).await;
-    assert!(bad.status.is_client_error(), "{}", bad.status);
+    for bad in [json!("2027-02-30"), json!(""), json!(20270301)] {
+        let r = app.put(&format!("/api/v1/branches/{b}"), &app.admin, close(bad.clone())).await;
+        assert!(r.status.is_client_error(), "{bad}: {}", r.status);
+    }
+    app.put(&format!("/api/v1/branches/{b}"), &app.admin, close(json!("2028-07-01"))).await.expect(StatusCode::OK);
+    let kept = json!({"code": view["code"], "name": view["name"]});
+    let kept = app.put(&format!("/api/v1/branches/{b}"), &app.admin, kept).await.expect(StatusCode::OK);
+    assert_eq!(kept.body["closed_on"], "2028-07-01");
     // The console's branch form sets and clears the date.
     let (status, _, page) = console_as_admin(&app, "GET", &format!("/console/branches/{b}"), None).await;
     assert_eq!(status, StatusCode::OK);
