@@ -78,3 +78,8 @@ impl Bench {
         (till, e.token)
     }
 }
+
+/// A bench's size from the environment (`PUSH_SALES=…`), or its default.
+pub fn env(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}

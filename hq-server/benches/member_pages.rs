@@ -13,6 +13,8 @@
 
 mod common;
 
+use common::env;
+
 use std::time::Instant;
 
 use hdrhistogram::Histogram;
@@ -34,10 +36,6 @@ use shared::sale::{
 };
 use shared::stored_value::SvSplit;
 use shared::sync::{Event, PROTOCOL_VERSION, PushRequest};
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
 
 /// A member sale of the fixture's three lines at `at`, earning `points`, with `coupon` taking
 /// effect and `sv` paid from stored value; cash for the rest.

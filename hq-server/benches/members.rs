@@ -12,6 +12,8 @@
 
 mod common;
 
+use common::env;
+
 use std::time::Instant;
 
 use hdrhistogram::Histogram;
@@ -19,10 +21,6 @@ use hq_server::model::{Actor, NewMember};
 use hq_server::store::MemberStore;
 use rand::RngExt;
 use shared::member::Phone;
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
 
 fn phone(i: usize) -> String {
     format!("15{:09}", i)

@@ -12,6 +12,8 @@
 
 mod common;
 
+use common::env;
+
 use std::time::{Duration, Instant};
 
 use hq_server::model::{Actor, NewMember, Role};
@@ -20,10 +22,6 @@ use hq_server::store::sql::conn::Engine;
 use hq_server::store::{BranchStore, MemberStore, PlanStore};
 use shared::ids::BranchId;
 use shared::member::Phone;
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
 
 fn main() {
     if !std::env::args().any(|a| a == "--bench") {

@@ -7,6 +7,8 @@
 
 mod common;
 
+use common::env;
+
 use std::time::Instant;
 
 use hq_server::model::Actor;
@@ -15,10 +17,6 @@ use shared::Money;
 use shared::catalog::{Category, CategoryId, Product, ProductId, ProductStatus, with_check_digit};
 use shared::money::Bp;
 use shared::sync::{Change, PullResponse};
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
 
 fn main() {
     let n = env("PULL_PRODUCTS", 1_000_000);

@@ -15,6 +15,8 @@
 
 mod common;
 
+use common::env;
+
 use std::time::Instant;
 
 use hq_server::model::{Actor, Adjustment, NewMember};
@@ -29,10 +31,6 @@ use shared::stored_value::SvSplit;
 use shared::sync::{
     Event, EventEnvelope, EventOutcome, HoldAmount, HoldRequest, PROTOCOL_VERSION, PushRequest, PushResponse,
 };
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
 
 const BATCH: usize = 100;
 const MEMBERS: usize = 2_000;

@@ -10,14 +10,12 @@
 
 mod common;
 
+use common::env;
+
 use std::time::{Duration, Instant};
 
 use hq_server::model::{Actor, Role};
 use hq_server::store::sql::conn::Engine;
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
 
 /// The seeding SQL for one engine: members, sales over the year to `last`, their lines, refunds.
 fn seed_sql(engine: Engine, members: usize, sales: usize, lines: usize, last: jiff::civil::Date) -> Vec<String> {

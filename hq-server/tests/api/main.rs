@@ -18,6 +18,7 @@ mod errors_and_openapi;
 mod expenses;
 mod helpers;
 mod member_pages;
+mod member_pages_content;
 mod members;
 mod migrate;
 mod migrations;
