@@ -9,6 +9,7 @@
 //! - [`pricing`]: the line pipeline, order discounts, cash rounding;
 //! - [`promotions`]: the promotions engine (layers 1–3, choosing, allocations) and what a return pays back;
 //! - [`sale`]: a sale from lines to a completed record, tenders, refunds and voids;
+//!   [`payment_code`]: a WeChat Pay or Alipay payment code told from a product barcode;
 //! - [`tiers`], [`points`], [`stored_value`], [`policy`], [`ledger`], [`member`]: the member side;
 //!   [`member_code`]: the rotating code the member pages show and the till scans;
 //! - [`shift`]: cash, the blind count, X and Z reports, day end;
@@ -37,6 +38,7 @@ pub mod limits;
 pub mod member;
 pub mod member_code;
 pub mod money;
+pub mod payment_code;
 pub mod plans;
 pub mod points;
 pub mod policy;
