@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds="${1:-12}"
-targets=(scanner card_reader classify_scan escpos_roundtrip sync_decode)
+targets=(scanner card_reader classify_scan escpos_roundtrip sync_decode payment_terminal)
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/tillpoint/target}/fuzz"
 
 # afl.rs builds with the stable toolchain: cargo-afl from crates.io, AFL++ built from its source.

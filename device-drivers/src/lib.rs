@@ -1,15 +1,15 @@
 //! Tillpoint's devices: barcode scanners, card readers, ESC/POS receipt printers with their cash
-//! drawer, and customer displays, with a simulator for each.
+//! drawer, customer displays and bank-card payment terminals, with a simulator for each.
 //!
 //! Each device has two halves:
 //! - a **protocol** module, pure code (bytes in → events out, commands → bytes out), tested byte
 //!   for byte: [`scanner::protocol`], [`scanner::wedge`], [`card_reader::protocol`],
-//!   [`printer::protocol`], [`printer::paper`], [`display::protocol`];
+//!   [`printer::protocol`], [`printer::paper`], [`display::protocol`], [`payment_terminal::protocol`];
 //! - a **driver** that runs the device on its own thread over a [`transport::Transport`] (serial
 //!   port, TCP, file), reports `Connected` / `Disconnected { reason }`, reopens a lost device with
 //!   backoff, and delivers events on a tokio channel ([`Events`]) that a tokio task or an iced
 //!   subscription consumes: [`scanner::Scanner`], [`card_reader::CardReader`],
-//!   [`printer::Printer`], [`display::CustomerDisplay`].
+//!   [`printer::Printer`], [`display::CustomerDisplay`], [`payment_terminal::PaymentTerminal`].
 //!
 //! [`simulator`] plays each device's side of a pseudo-terminal for tests and the till's demo mode.
 //!
@@ -42,6 +42,7 @@
 pub mod card_reader;
 pub mod config;
 pub mod display;
+pub mod payment_terminal;
 pub mod printer;
 mod runtime;
 pub mod scanner;

@@ -1,11 +1,15 @@
 //! Random byte streams, split at random places: the parsers never panic, never hold more than
 //! their limit, give the same result however the stream is split, and never let a bank card's
-//! number out.
+//! number out (neither the card reader's nor the payment terminal's).
 
 use std::time::{Duration, Instant};
 
 use device_drivers::card_reader::{CardRead, CardReaderParser};
 use device_drivers::display::protocol::DisplayReader;
+use device_drivers::payment_terminal::protocol::{
+    Answer, Approval, FrameReader, MaskedPan, Outcome, ReferenceNo, Request, RequestId, Step, TerminalOptions,
+    TillSession, TransactionKind, approval_payload, frame,
+};
 use device_drivers::printer::paper::PaperReader;
 use device_drivers::scanner::{
     ScanOutcome, ScannerOptions, ScannerParser, Terminator, WedgeDetector, WedgeKey, WedgeOptions,
@@ -148,4 +152,91 @@ proptest! {
             }
         }
     }
+
+    #[test]
+    fn payment_terminal_parser_never_panics_and_ignores_how_reads_split(bytes in terminal_stream(), cuts in cuts(), sale in any::<bool>()) {
+        let t = Instant::now();
+        let whole = terminal_steps(sale, vec![&bytes[..]], t);
+        let split = terminal_steps(sale, chunks(&bytes, &cuts), t);
+        prop_assert_eq!(&whole, &split);
+        for step in &whole {
+            if let Step::Answered(Answer { outcome: Outcome::Approved(a), .. }) = step {
+                prop_assert!(a.card.as_str().contains('*'), "{:?}", a);
+            }
+        }
+        let mut r = FrameReader::new(Duration::from_millis(500));
+        for c in chunks(&bytes, &cuts) {
+            r.feed(c, t);
+            prop_assert!(r.pending() <= device_drivers::payment_terminal::protocol::MAX_PAYLOAD);
+        }
+    }
+
+    #[test]
+    fn a_card_number_sent_by_the_terminal_never_leaves_the_parser(body in prop::collection::vec(0u8..10, 12..18), noise in terminal_stream(), cuts in cuts()) {
+        let digits: Vec<u8> = body.iter().map(|d| b'0' + d).collect();
+        let pan = (b'0'..=b'9')
+            .map(|d| { let mut p = digits.clone(); p.push(d); p })
+            .find(|p| shared::card_data::luhn_valid(p))
+            .expect("one check digit fits");
+        let pan = String::from_utf8(pan).expect("ascii");
+        let id = RequestId::parse("000042").expect("an id");
+        let approval = Approval {
+            kind: TransactionKind::Sale,
+            amount: shared::Money(1250),
+            card: MaskedPan::from_field(pan.as_bytes()).expect("a card"),
+            auth_code: "123456".into(),
+            reference: ReferenceNo::parse("880000000001").expect("a reference"),
+            trace: "000001".into(),
+        };
+        let mut bytes = noise.clone();
+        bytes.extend(frame(&approval_payload(&id, &approval, &pan).expect("payload")).expect("frame"));
+        let t = Instant::now();
+        let mut s = TillSession::new(TerminalOptions::default());
+        s.start(Request::sale(id, shared::Money(1250)).expect("a sale"), t).expect("idle");
+        let mut steps = Vec::new();
+        for c in chunks(&bytes, &cuts) {
+            steps.extend(s.feed(c, t));
+        }
+        let shown = format!("{steps:?} {s:?}");
+        prop_assert!(!shown.contains(&pan), "{}", shown);
+        s.abandon();
+        prop_assert!(s.holds_nothing());
+    }
+}
+
+/// What the till's side of the link does with `reads` (after sending a sale when `sale`); nothing
+/// of a frame is left once it lets go.
+fn terminal_steps(sale: bool, reads: Vec<&[u8]>, t: Instant) -> Vec<Step> {
+    let mut s = TillSession::new(TerminalOptions::default());
+    let mut steps = Vec::new();
+    if sale {
+        let request = Request::sale(RequestId::parse("000042").expect("an id"), shared::Money(1250)).expect("a sale");
+        steps.extend(s.start(request, t).expect("idle"));
+    }
+    for r in reads {
+        steps.extend(s.feed(r, t));
+    }
+    steps.extend(s.poll(t + Duration::from_secs(600)));
+    s.abandon();
+    assert!(s.holds_nothing());
+    steps
+}
+
+/// Bytes that look like terminal traffic: frames, their control bytes and fields.
+fn terminal_stream() -> impl Strategy<Value = Vec<u8>> {
+    let good = prop::sample::select(vec![
+        frame(b"AP\x1c000042\x1cSA\x1c000000001250\x1c6222021234567890128\x1c\x1c880000000001\x1c000001")
+            .expect("frame"),
+        frame(b"DC\x1c000042\x1cSA\x1c51\x1c\xd3\xe0\xb6\xee\xb2\xbb\xd7\xe3").expect("frame"),
+        frame(b"BY\x1c000042").expect("frame"),
+        frame(b"NF\x1c000041").expect("frame"),
+        vec![0x06],
+        vec![0x15],
+    ]);
+    let piece = prop_oneof![
+        3 => good,
+        2 => prop::collection::vec(any::<u8>(), 0..40),
+        1 => prop::collection::vec(prop::sample::select(vec![0x02, 0x03, 0x06, 0x15, 0x1C, 0x00, 0x22, b'A', b'P', b'0', b'*']), 0..20),
+    ];
+    prop::collection::vec(piece, 0..12).prop_map(|v| v.concat())
 }

@@ -46,12 +46,13 @@ fn escpos_roundtrip_with_a_character_gb18030_reads_back_as_another() {
 #[test]
 fn every_corpus_input_passes_its_checks() {
     type Check = fn(&[u8]);
-    let targets: [(&str, Check); 5] = [
+    let targets: [(&str, Check); 6] = [
         ("scanner", checks::scanner),
         ("card_reader", checks::card_reader),
         ("classify_scan", checks::classify_scan),
         ("escpos_roundtrip", checks::escpos_roundtrip),
         ("sync_decode", checks::sync_decode),
+        ("payment_terminal", checks::payment_terminal),
     ];
     for (name, check) in targets {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus").join(name);

@@ -5,6 +5,8 @@
 use std::time::{Duration, Instant};
 
 use device_drivers::card_reader::{CardRead, CardReaderOptions, CardReaderParser};
+use device_drivers::payment_terminal::protocol::{FrameReader, Received, Step, TillSession};
+use device_drivers::payment_terminal::{Outcome, Request, RequestId, TerminalOptions};
 use device_drivers::printer::paper::{PaperEvent, PaperReader};
 use device_drivers::printer::protocol::printable_text;
 use device_drivers::printer::{CodePage, Font, PrintOptions, TextEncoding, receipt_bytes};
@@ -94,6 +96,55 @@ pub fn card_reader(data: &[u8]) {
     }
     p.expire(t + Duration::from_secs(1));
     assert!(p.holds_nothing());
+}
+
+/// The payment terminal's till side (and the terminal side's request parser): no panic; a stream
+/// split anywhere gives the same steps; an approval's card is only ever masked; nothing of a frame
+/// stays in memory once the session lets go of it.
+pub fn payment_terminal(data: &[u8]) {
+    let b = byte(data, 0);
+    let stream = data.get(1..).unwrap_or_default();
+    let t0 = Instant::now();
+    let whole = terminal_steps(b & 1 == 1, std::iter::once(stream), t0);
+    let split = terminal_steps(b & 1 == 1, reads(stream, b >> 1), t0);
+    assert_eq!(whole, split);
+    for step in &whole {
+        if let Step::Answered(a) = step
+            && let Outcome::Approved(a) = &a.outcome
+        {
+            let card = a.card.as_str();
+            assert!((13..=19).contains(&card.len()) && card.contains('*'), "{card}");
+            assert!(!a.amount.is_zero() && !a.amount.is_negative());
+        }
+    }
+    let mut r = FrameReader::new(Duration::from_millis(500));
+    for got in r.feed(stream, t0) {
+        if let Received::Frame(f) = got
+            && let Ok(request) = Request::parse(f.payload())
+        {
+            assert_eq!(request.payload().map(|p| Request::parse(&p)), Ok(Ok(request.clone())));
+        }
+    }
+}
+
+/// What the till's side of the link does with `reads` (after sending a sale when `sale`); checks
+/// that nothing of a frame is left once the session lets go.
+fn terminal_steps<'a>(sale: bool, reads: impl Iterator<Item = &'a [u8]>, t0: Instant) -> Vec<Step> {
+    let mut s = TillSession::new(TerminalOptions::default());
+    let mut steps = Vec::new();
+    if sale
+        && let Ok(id) = RequestId::parse("000042")
+        && let Ok(sale) = Request::sale(id, shared::Money(1250))
+    {
+        steps.extend(s.start(sale, t0).expect("an idle session sends"));
+    }
+    for r in reads {
+        steps.extend(s.feed(r, t0));
+    }
+    steps.extend(s.poll(t0 + Duration::from_secs(600)));
+    s.abandon();
+    assert!(s.holds_nothing());
+    steps
 }
 
 /// `classify_scan`: no panic; what it calls a product barcode is in canonical form and, when it

@@ -10,7 +10,10 @@
 //! cargo run -p device-drivers --bin devices -- drawer --tcp 192.168.1.80
 //! cargo run -p device-drivers --bin devices -- status --port /dev/ttyUSB2
 //! cargo run -p device-drivers --bin devices -- display /dev/ttyUSB3 "Hello" "TOTAL 12.50"
+//! cargo run -p device-drivers --bin devices -- terminal /dev/ttyUSB4 sale 0.01 --id TEST-1
+//! cargo run -p device-drivers --bin devices -- terminal /dev/ttyUSB4 query TEST-1
 //! cargo run -p device-drivers --bin devices -- simulate printer
+//! cargo run -p device-drivers --bin devices -- simulate payment-terminal
 //! ```
 
 use std::path::PathBuf;
@@ -23,6 +26,9 @@ use device_drivers::Events;
 use device_drivers::card_reader::{CardEvent, CardReader, CardReaderConfig};
 use device_drivers::config::{Baud, FlowControl, SerialSettings};
 use device_drivers::display::{CustomerDisplay, DisplayCharset, DisplayConfig, DisplayEvent, DisplayKind};
+use device_drivers::payment_terminal::{
+    Outcome, PaymentTerminal, PaymentTerminalConfig, ReferenceNo, Request, RequestId, TerminalEvent,
+};
 use device_drivers::printer::{
     self, CodePage, DrawerPin, DrawerSensor, Font, PrintOptions, Printer, PrinterConfig, PrinterEvent, TextEncoding,
 };
@@ -102,6 +108,13 @@ enum Command {
         #[arg(long)]
         gbk: bool,
     },
+    /// Sends one request to a bank-card payment terminal and prints its answer (the card masked).
+    Terminal {
+        #[command(flatten)]
+        port: PortArgs,
+        #[command(subcommand)]
+        action: TerminalAction,
+    },
     /// Runs a simulated device on a pseudo-terminal and shows what it does, until Ctrl-C.
     Simulate {
         #[arg(value_enum)]
@@ -170,6 +183,23 @@ impl PrinterArgs {
     }
 }
 
+#[derive(Subcommand)]
+enum TerminalAction {
+    /// A sale of AMOUNT yuan (0.01 for a test).
+    Sale {
+        amount: String,
+        /// The request id (unique per request: the terminal answers a repeated id from its records).
+        #[arg(long, default_value = "TEST-1")]
+        id: String,
+    },
+    /// What became of request ID.
+    Query { id: String },
+    /// Takes back the approved sale of request ORIGINAL.
+    Void { id: String, original: String },
+    /// Pays AMOUNT yuan back to the card of the sale with reference REFERENCE.
+    Refund { id: String, reference: String, amount: String },
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum TerminatorArg {
     Cr,
@@ -230,6 +260,7 @@ enum SimArg {
     Scanner,
     CardReader,
     Display,
+    PaymentTerminal,
 }
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -391,8 +422,58 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("shown");
             Ok(())
         }
+        Command::Terminal { port, action } => terminal(port.settings()?, action),
         Command::Simulate { device } => simulate(device),
     }
+}
+
+fn request_id(s: &str) -> anyhow::Result<RequestId> {
+    RequestId::parse(s).with_context(|| format!("request id `{s}`"))
+}
+
+fn terminal(settings: SerialSettings, action: TerminalAction) -> anyhow::Result<()> {
+    let request = match action {
+        TerminalAction::Sale { amount, id } => Request::sale(request_id(&id)?, shared::Money(parse_amount(&amount)?))?,
+        TerminalAction::Query { id } => Request::Query { id: request_id(&id)? },
+        TerminalAction::Void { id, original } => {
+            Request::Void { id: request_id(&id)?, original: request_id(&original)? }
+        }
+        TerminalAction::Refund { id, reference, amount } => {
+            Request::refund(request_id(&id)?, ReferenceNo::parse(&reference)?, shared::Money(parse_amount(&amount)?))?
+        }
+    };
+    let config = PaymentTerminalConfig { port: settings, ..PaymentTerminalConfig::default() };
+    let patience = Duration::from_millis(config.protocol.answer_timeout_ms) + WAIT;
+    let (t, mut events) = PaymentTerminal::open(config);
+    let id = request.id().clone();
+    t.send(request)?;
+    let deadline = Instant::now() + patience;
+    while Instant::now() < deadline {
+        match events.try_recv() {
+            Ok(TerminalEvent::Answered(a)) if a.id == id => {
+                match a.outcome {
+                    Outcome::Approved(a) => println!(
+                        "approved {} {}: card {}, auth code {}, reference {}, trace {}",
+                        a.kind,
+                        a.amount.plain(),
+                        a.card,
+                        a.auth_code,
+                        a.reference,
+                        a.trace
+                    ),
+                    Outcome::Declined(d) => println!("declined {} {}: {}", d.kind, d.code, d.message),
+                    Outcome::Busy => println!("busy: nothing was done, try again"),
+                    Outcome::NotFound => println!("not found: the terminal has no request {id}"),
+                }
+                return Ok(());
+            }
+            Ok(TerminalEvent::Failed { id: failed, failure }) if failed == id => bail!(failure.to_string()),
+            Ok(TerminalEvent::Accepted { .. }) => println!("the terminal took the request: present the card"),
+            Ok(e) => println!("{e:?}"),
+            Err(_) => std::thread::sleep(Duration::from_millis(20)),
+        }
+    }
+    bail!("no answer in {} s", patience.as_secs())
 }
 
 fn yes(b: bool) -> &'static str {
@@ -439,7 +520,10 @@ fn simulate(_device: SimArg) -> anyhow::Result<()> {
 
 #[cfg(unix)]
 fn simulate(device: SimArg) -> anyhow::Result<()> {
-    use device_drivers::simulator::{CardReaderSimulator, DisplaySimulator, PrinterSimulator, ScannerSimulator};
+    use device_drivers::simulator::{
+        CardReaderSimulator, DisplaySimulator, LinkFault, PaymentTerminalSimulator, PrinterSimulator, ScannerSimulator,
+        Script,
+    };
     use std::io::BufRead;
     match device {
         SimArg::Printer => {
@@ -491,6 +575,49 @@ fn simulate(device: SimArg) -> anyhow::Result<()> {
                 sent?;
             }
             Ok(())
+        }
+        SimArg::PaymentTerminal => {
+            let sim = PaymentTerminalSimulator::start()?;
+            println!("payment terminal simulator on {}; Ctrl-D to stop", sim.port_path().display());
+            println!(
+                "the next sale, void or refund: approve | decline CODE MESSAGE | busy | lost | dropped\n\
+                 the line: bad-lrc | garbled | other-first | deaf | lost-ack\n\
+                 the terminal: delay MS | full-pan on|off | records"
+            );
+            let stdin = std::io::stdin();
+            let mut lines = stdin.lock().lines();
+            let mut shown = 0;
+            loop {
+                let requests = sim.requests();
+                for r in &requests[shown.min(requests.len())..] {
+                    println!("heard: {r:?}");
+                }
+                shown = requests.len();
+                let Some(line) = lines.next() else { return Ok(()) };
+                let line = line?;
+                let words: Vec<&str> = line.split_whitespace().collect();
+                match words.as_slice() {
+                    ["approve"] => sim.script(Script::Approve),
+                    ["decline", code, message @ ..] => sim.script(Script::decline(code, &message.join(" "))),
+                    ["busy"] => sim.script(Script::Busy),
+                    ["lost"] => sim.script(Script::NoAnswer { approved: true }),
+                    ["dropped"] => sim.script(Script::NoAnswer { approved: false }),
+                    ["bad-lrc"] => sim.fault(LinkFault::BadLrc),
+                    ["garbled"] => sim.fault(LinkFault::Garbled),
+                    ["other-first"] => sim.fault(LinkFault::OtherRequestFirst),
+                    ["deaf"] => sim.fault(LinkFault::Deaf),
+                    ["lost-ack"] => sim.fault(LinkFault::LostAck),
+                    ["delay", ms] => sim.set_answer_delay(Duration::from_millis(ms.parse().context("milliseconds")?)),
+                    ["full-pan", on] => sim.send_full_card_number(*on == "on"),
+                    ["records"] | [] => {
+                        for t in sim.transactions() {
+                            println!("{t:?}");
+                        }
+                        println!("net charged: {}", sim.net_charged().plain());
+                    }
+                    _ => println!("?"),
+                }
+            }
         }
         SimArg::Display => {
             let sim = DisplaySimulator::start()?;

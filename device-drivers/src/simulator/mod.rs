@@ -12,11 +12,13 @@
 
 mod card_reader;
 mod display;
+mod payment_terminal;
 mod printer;
 mod scanner;
 
 pub use card_reader::CardReaderSimulator;
 pub use display::DisplaySimulator;
+pub use payment_terminal::{LinkFault, PaymentTerminalSimulator, Script, SimTransaction, TEST_CARD};
 pub use printer::{DrawerKick, PrintedReceipt, PrinterSimulator};
 pub use scanner::ScannerSimulator;
 
@@ -66,6 +68,11 @@ fn new_pty(link: &Path) -> Result<Pty, SimulatorError> {
 pub(crate) trait SimDevice: Send + 'static {
     /// Takes bytes from the driver; returns bytes to send back (status answers).
     fn on_bytes(&mut self, bytes: &[u8]) -> Vec<u8>;
+    /// Called about every 20 ms: bytes the device sends of its own accord (a delayed answer, a
+    /// frame sent again for want of an acknowledgement).
+    fn tick(&mut self) -> Vec<u8> {
+        Vec::new()
+    }
 }
 
 enum SimCommand {
@@ -176,6 +183,10 @@ fn run(mut device: impl SimDevice, pty: Pty, link: &Path, commands: &mpsc::Recei
                     }
                 }
                 _ => {}
+            }
+            let own = device.tick();
+            if !own.is_empty() {
+                let _ = p.master.write_all(&own);
             }
         }
     }
