@@ -10,6 +10,9 @@
 //! it ships: an answer means the push is on disk) and at `NORMAL` (what it did before), to show
 //! what durable acknowledgements cost.
 //!
+//! A third SQLite run at `FULL` has ingest write no stock movements, to show what stock per
+//! branch (a movement and a level's upsert per sale line) costs ingest.
+//!
 //! `cargo bench -p hq-server --bench push` (PUSH_SALES=100000 by default, PUSH_TILLS=4). With
 //! `TILLPOINT_TEST_PG=postgres://…` HQ runs a third time on PostgreSQL, in the same run.
 
@@ -58,7 +61,17 @@ fn main() {
         full.rate,
         normal.rate
     );
-    for r in [&full, &normal] {
+    // The same push with ingest writing no stock movements (what stock per branch costs ingest).
+    hq_server::store::sql::stock::set_stock_movements_for_benchmarks(false);
+    let unstocked = rt.block_on(run_hq(sales, tills, member_pct, "FULL"));
+    hq_server::store::sql::stock::set_stock_movements_for_benchmarks(true);
+    println!(
+        "stock movements (a sale line each) cost {:.1}% of the FULL rate without them ({:.0} vs {:.0} sales/s)",
+        100.0 * (1.0 - full.rate / unstocked.rate),
+        full.rate,
+        unstocked.rate
+    );
+    for r in [&full, &normal, &unstocked] {
         println!(
             "  {} sales in {:.2} s; {} member sales, {} by points, {} by stored value; ledger {:?}",
             r.events.iter().map(Vec::len).sum::<usize>(),

@@ -60,6 +60,10 @@ pub mod can {
     pub const SEE_COMPLAINTS: &[Role] = &[Admin, Finance, Marketing, BranchManager];
     /// Record complaints and move them on: customer care and branch managers (their branch's).
     pub const HANDLE_COMPLAINTS: &[Role] = &[Admin, Marketing, BranchManager];
+    /// Read stock: levels, movements, its value (a branch manager their branch's).
+    pub const SEE_STOCK: &[Role] = &[Admin, Finance, BranchManager];
+    /// Move stock by hand: write-offs (a branch manager at their branch).
+    pub const MOVE_STOCK: &[Role] = &[Admin, BranchManager];
 }
 
 /// Who a route is for.
@@ -186,6 +190,10 @@ pub const API: &[Rule] = &[
     ("GET", "/api/v1/complaint-categories", Roles(can::SEE_COMPLAINTS)),
     ("POST", "/api/v1/complaint-categories", Roles(can::ADMINISTER)),
     ("PUT", "/api/v1/complaint-categories/{id}", Roles(can::ADMINISTER)),
+    ("GET", "/api/v1/stock", Roles(can::SEE_STOCK)),
+    ("GET", "/api/v1/stock/value", Roles(can::SEE_STOCK)),
+    ("POST", "/api/v1/stock/write-offs", Roles(can::MOVE_STOCK)),
+    ("GET", "/api/v1/stock/{branch_id}/{product_id}", Roles(can::SEE_STOCK)),
     ("POST", "/api/v1/sync/enrol", Anyone),
     ("POST", "/api/v1/sync/push", Till),
     ("GET", "/api/v1/sync/pull", Till),
@@ -246,6 +254,9 @@ pub const CONSOLE: &[Rule] = &[
     ("GET", "/console/coupons/{id}", Roles(can::SEE_MEMBERS)),
     ("POST", "/console/coupons/{id}/issue", Roles(can::EDIT_PROMOTIONS)),
     ("POST", "/console/coupons/{id}/end", Roles(can::EDIT_PROMOTIONS)),
+    ("GET", "/console/stock", Roles(can::SEE_STOCK)),
+    ("GET", "/console/stock/{branch_id}/{product_id}", Roles(can::SEE_STOCK)),
+    ("POST", "/console/stock/{branch_id}/{product_id}", Roles(can::MOVE_STOCK)),
     ("GET", "/console/complaints", Roles(can::SEE_COMPLAINTS)),
     ("POST", "/console/complaints", Roles(can::HANDLE_COMPLAINTS)),
     ("GET", "/console/complaints/report", Roles(can::SEE_COMPLAINTS)),

@@ -7,6 +7,7 @@ pub mod coupons;
 pub mod member_pages;
 pub mod members;
 pub mod promotions;
+pub mod stock;
 
 pub use care::*;
 pub use complaints::*;
@@ -14,6 +15,7 @@ pub use coupons::*;
 pub use member_pages::*;
 pub use members::*;
 pub use promotions::*;
+pub use stock::*;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};

@@ -20,6 +20,8 @@
 //!   messages and who may be sent one;
 //! - [`analysis`]: RFM segments and the 80/20 curve of members' spend;
 //! - [`expenses`]: a branch's expenses by month and subject, and the arithmetic of its P&L;
+//! - [`stock`]: a branch's stock as a ledger of movements: which way each goes, the moving
+//!   average cost, a count's variance with sales during it, reorder to maximum, days of cover;
 //! - [`complaints`]: a complaint a till takes (categories, the body it sends, the texts' bounds);
 //! - [`sync`]: the till ↔ HQ messages; [`ids`]: identifiers; [`lang`]: zh-CN and English.
 #![deny(clippy::float_arithmetic, clippy::float_cmp, clippy::cast_precision_loss)]
@@ -48,6 +50,7 @@ pub mod receipt;
 pub mod sale;
 pub mod shift;
 pub mod staff;
+pub mod stock;
 pub mod stored_value;
 pub mod sync;
 pub mod tax;

@@ -236,6 +236,7 @@ pub enum Menu {
     Promotions,
     Coupons,
     Complaints,
+    Stock,
     Finance,
     Analysis,
     Plans,
@@ -257,6 +258,7 @@ pub fn layout(page: &Page, on: Menu, title: &str, body: Markup) -> Response {
         // Campaigns carry chain-wide counts and money: not a branch manager's page.
         (Menu::Coupons, C::CouponCampaigns, "/console/coupons", role != Role::BranchManager),
         (Menu::Complaints, C::Complaints, "/console/complaints", true),
+        (Menu::Stock, C::Stock, "/console/stock", role != Role::Marketing),
         (Menu::Finance, C::Finance, "/console/finance", role != Role::Marketing),
         // Member-level: for those who may see members.
         (

@@ -19,6 +19,7 @@ mod reports;
 mod sales;
 pub(crate) mod session;
 mod staff;
+mod stock;
 mod sync;
 mod till_members;
 mod tills;
@@ -116,7 +117,7 @@ impl AppState {
         (name = "staff"), (name = "catalog"), (name = "sync"), (name = "audit"), (name = "sales"),
         (name = "till members"), (name = "members"), (name = "policy"), (name = "promotions"),
         (name = "coupons"), (name = "reports"), (name = "analysis"), (name = "plans"), (name = "care"),
-        (name = "expenses"), (name = "complaints")
+        (name = "expenses"), (name = "complaints"), (name = "stock")
     )
 )]
 struct ApiDoc;
@@ -182,7 +183,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(plans::router())
         .merge(care::router())
         .merge(expenses::router())
-        .merge(complaints::router());
+        .merge(complaints::router())
+        .merge(stock::router());
     let (router, mut api) = router.split_for_parts();
     ErrorResponses.modify(&mut api);
     PathParameters.modify(&mut api);

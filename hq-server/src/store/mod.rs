@@ -32,9 +32,10 @@ use crate::model::{
     CareMessage, CareSend, ChangePage, Complaint, ComplaintCategory, ComplaintChange, ComplaintDetail, ComplaintFact,
     ComplaintFilter, CouponRefusal, DailyRun, EnrolRefusal, FlaggedSale, HistoryPage, IngestOutcome, IssueOutcome,
     IssueRequest, LedgerRow, LotRow, MemberCouponRecord, MemberHome, MemberPatch, MemberRecord, MemberRefusal,
-    MemberSession, NewCampaign, NewCare, NewComplaint, NewMember, NewUser, OwnProfile, PolicyVersion, PromotionEffect,
-    PromotionFilter, PromotionRecord, SaleSummary, SignInCheck, SmsLogRow, StoredEvent, TargetYear, Till,
-    TillMemberLookup, TillSyncStatus, TokenLookup, User, UserPatch,
+    MemberSession, NewCampaign, NewCare, NewComplaint, NewMember, NewUser, NewWriteOff, OwnProfile, PolicyVersion,
+    PromotionEffect, PromotionFilter, PromotionRecord, SaleSummary, SignInCheck, SmsLogRow, StockFilter, StockLevel,
+    StockMovement, StockValue, StoredEvent, TargetYear, Till, TillMemberLookup, TillSyncStatus, TokenLookup, User,
+    UserPatch,
 };
 use crate::reports::{Report, ReportQuery};
 
@@ -687,6 +688,32 @@ pub trait AuditStore {
     fn check_witnesses(&self, witnesses: &[shared::sync::AuditHead]) -> StoreResult<Vec<String>>;
 }
 
+/// Stock per branch (`shared::stock`'s rules): an append-only ledger of movements per branch and
+/// product, and each one's level (on hand, moving average cost) kept with every movement. Sales
+/// and refunds move stock when they are ingested ([`SyncStore::ingest`]), dated when they were
+/// made.
+pub trait StockStore {
+    /// A branch and product's level; a product that never moved there is `NotFound`.
+    fn stock_level(&self, branch: BranchId, product: ProductId) -> StoreResult<StockLevel>;
+    /// Levels in (branch, product) order, filtered; at most `filter.limit` (capped at 1,000).
+    fn stock_levels(&self, filter: &StockFilter) -> StoreResult<Vec<StockLevel>>;
+    /// A branch and product's movements, newest first (by when they happened), before the
+    /// movement `before` when given; at most `limit` (capped at 1,000).
+    fn stock_movements(
+        &self,
+        branch: BranchId,
+        product: ProductId,
+        before: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<StockMovement>>;
+    /// Writes goods off, at the branch's average cost. Refused (`Invalid`, naming the field)
+    /// for an unknown branch or product, a quantity not above zero or above one movement's
+    /// largest, a time in the future, `other` without a note; nothing is written then.
+    fn write_off(&self, actor: &Actor, write_off: NewWriteOff) -> StoreResult<StockMovement>;
+    /// Each branch's stock at cost (one branch, or all), in branch order.
+    fn stock_value(&self, branch: Option<BranchId>) -> StoreResult<Vec<StockValue>>;
+}
+
 /// Where a store's "now" comes from: every time it records or decides by is this clock's.
 pub trait Clocked {
     fn clock(&self) -> Clock;
@@ -713,6 +740,7 @@ pub trait Store:
     + CareStore
     + ExpenseStore
     + ComplaintStore
+    + StockStore
     + SyncStore
     + ReportStore
     + AuditStore
@@ -737,6 +765,7 @@ impl<
         + CareStore
         + ExpenseStore
         + ComplaintStore
+        + StockStore
         + SyncStore
         + ReportStore
         + AuditStore

@@ -152,6 +152,10 @@ const API: &[(&str, &str, May)] = &[
     ("GET", "/api/v1/complaint-categories", Roles(EVERYONE, false)),
     ("POST", "/api/v1/complaint-categories", Roles(&[A], false)),
     ("PUT", "/api/v1/complaint-categories/{id}", Roles(&[A], false)),
+    ("GET", "/api/v1/stock", Roles(&[A, F, B], false)),
+    ("GET", "/api/v1/stock/value", Roles(&[A, F, B], false)),
+    ("POST", "/api/v1/stock/write-offs", Roles(&[A, B], false)),
+    ("GET", "/api/v1/stock/{branch_id}/{product_id}", Roles(&[A, F, B], true)),
 ];
 
 /// What each console route is for.
@@ -162,6 +166,9 @@ const CONSOLE: &[(&str, &str, May)] = &[
     ("POST", "/console/logout", SignedIn),
     ("GET", "/console/lang", Anyone),
     ("GET", "/console", Roles(EVERYONE, false)),
+    ("GET", "/console/stock", Roles(&[A, F, B], false)),
+    ("GET", "/console/stock/{branch_id}/{product_id}", Roles(&[A, F, B], true)),
+    ("POST", "/console/stock/{branch_id}/{product_id}", Roles(&[A, B], true)),
     ("GET", "/console/branches", Roles(EVERYONE, false)),
     ("POST", "/console/branches", Roles(&[A], false)),
     ("GET", "/console/branches/{id}", Roles(EVERYONE, true)),
@@ -294,6 +301,7 @@ impl World {
             .replace("{member_id}", &self.member)
             .replace("{receipt}", &o.receipt)
             .replace("{branch}", &o.branch.0.to_string())
+            .replace("{branch_id}", &o.branch.0.to_string())
             .replace("{day}", "2026-11-28")
             .replace("{code}", "rent")
     }

@@ -29,5 +29,6 @@ mod plans;
 mod processes;
 mod promotions;
 mod server;
+mod stock;
 mod sync;
 mod trust;

@@ -46,6 +46,13 @@ const PROMOTION_TABLES: &[&str] = &["promotion_revisions", "promotions", "promot
 /// their versions forgotten, the data of the tables the older schema had kept as it is.
 fn roll_back_to(path: &std::path::Path, version: u32, drop: &[&str]) {
     let c = rusqlite::Connection::open(path).expect("raw");
+    if version < 19 {
+        c.execute_batch("DROP TABLE stock_levels; DROP TABLE stock_movements;").expect("undo version 19");
+    }
+    if version < 18 {
+        c.execute_batch("DROP INDEX refunds_sale_member_day; ALTER TABLE refunds DROP COLUMN sale_member_id;")
+            .expect("undo version 18");
+    }
     if version < 17 {
         c.execute_batch("DROP TABLE rfm_members; DROP TABLE rfm_runs; DROP INDEX sales_member_day;\n             CREATE INDEX sales_member ON sales(member_id);")
             .expect("undo version 17");
@@ -249,4 +256,54 @@ fn the_upgrade_masks_card_numbers_already_stored() {
         .query_row("SELECT COUNT(*) FROM sale_tenders WHERE reference LIKE '%4111111111111111%'", [], |r| r.get(0))
         .expect("count");
     assert_eq!(raw, 0, "and so are the sales' tenders");
+}
+
+/// Each refund with the member ingest says it paid back.
+fn refund_members(store: &SqlStore) -> Vec<(String, Option<String>)> {
+    store
+        .raw(|c| {
+            Ok(c.prepare("SELECT id, sale_member_id FROM refunds ORDER BY 1")?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?)
+        })
+        .expect("read")
+}
+
+/// Version 18's back-fill of the member each refund paid back gives what ingest keeps as it
+/// stores sales and refunds: a member's refunded sale, another's, and a sale put under its member
+/// after it was refunded (their card given to them later). The roll back and upgrade are
+/// SQLite's (the PostgreSQL pass checks what ingest keeps).
+#[tokio::test]
+async fn the_refunds_members_filled_on_upgrade_equal_those_ingest_keeps() {
+    use crate::members::{member_sale, member_with, push_one, refund_of};
+    use shared::member::{CardUid, MemberIdentifier};
+    use shared::sale::ReturnPick;
+    use shared::sync::Event;
+    let app = crate::helpers::spawn_app().await;
+    let (till, token) = app.enrolled_till(app.branch("B001").await).await;
+    let (member, code) = member_with(&app, "13900005555", 0).await;
+    let by = MemberIdentifier::Code(shared::catalog::MemberCode::parse(&code).expect("code"));
+    let theirs = member_sale(&till, 1, Some(member), by, vec![], 90);
+    let card = MemberIdentifier::Uid(CardUid::parse("04ABCDEF").expect("uid"));
+    let later = member_sale(&till, 2, None, card, vec![], 90);
+    let nobodys = hq_server::fixtures::sale(&till, 3, 2, 1);
+    for (seq, sale) in [(1, &theirs), (2, &later), (3, &nobodys)] {
+        push_one(&app, &till, &token, seq, Event::SaleCompleted(sale.clone())).await;
+        let back = refund_of(sale, &[ReturnPick { line: 0, qty: sale.lines[0].priced.qty }], &[]);
+        push_one(&app, &till, &token, seq + 10, Event::SaleRefunded(back)).await;
+    }
+    app.post(
+        &format!("/api/v1/members/{member}/cards"),
+        &app.admin,
+        serde_json::json!({"kind": "uid", "value": "04ABCDEF"}),
+    )
+    .await
+    .expect(axum::http::StatusCode::OK);
+    let kept = refund_members(&app.store);
+    let of = |m: Option<String>| kept.iter().filter(|r| r.1 == m).count();
+    assert_eq!((of(Some(member.to_string())), of(None)), (2, 1), "{kept:?}");
+    let Some(path) = app.store.path().map(std::path::Path::to_owned) else { return };
+    roll_back_to(&path, 17, &[]);
+    let upgraded = SqlStore::open(&path).expect("upgrade");
+    assert_eq!(refund_members(&upgraded), kept);
 }

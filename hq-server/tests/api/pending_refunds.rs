@@ -133,3 +133,41 @@ async fn a_new_card_returned_in_part_then_given_to_a_member_credits_only_what_wa
     assert_eq!(books(&app, member).0, 172);
     assert!(app.store.check_balances().expect("check").is_empty());
 }
+
+/// A member's spend over the trailing year (what their tier is measured by, and the member pages'
+/// "spent this year") is their sales' due less what refunds of those sales paid back, a sale put
+/// under its member only when their card appeared included.
+#[tokio::test]
+async fn a_members_spend_is_less_what_refunds_of_their_sales_paid_back() {
+    use hq_server::store::MemberPagesStore as _;
+    use shared::money::Money;
+    let app = spawn_app().await;
+    let branch = app.branch("B001").await;
+    let (till, token) = app.enrolled_till(branch).await;
+    let (member, code) = member_with(&app, "13900003333", 0).await;
+    let spend = |app: &TestApp| app.store.member_home(member).expect("home").trailing_spend;
+    let paid_back = |r: &shared::sale::Refund| r.total.0 + r.rounding.0;
+
+    // A sale of theirs, returned in part.
+    let by = MemberIdentifier::Code(MemberCode::parse(&code).expect("code"));
+    let first = member_sale(&till, 1, Some(member), by, vec![], 90);
+    push_one(&app, &till, &token, 1, Event::SaleCompleted(first.clone())).await;
+    assert_eq!(spend(&app), first.totals.due);
+    let back = refund_of(&first, &[ReturnPick { line: 0, qty: first.lines[0].priced.qty }], &[]);
+    push_one(&app, &till, &token, 2, Event::SaleRefunded(back.clone())).await;
+    let after_first = first.totals.due.0 - paid_back(&back);
+    assert!(paid_back(&back) > 0 && after_first > 0);
+    assert_eq!(spend(&app), Money(after_first));
+
+    // A sale on a card nobody had, returned in part, then the card given to the member.
+    let uid = "04FACADE";
+    let second = member_sale(&till, 3, None, MemberIdentifier::Uid(CardUid::parse(uid).expect("uid")), vec![], 90);
+    push_one(&app, &till, &token, 3, Event::SaleCompleted(second.clone())).await;
+    let back2 = refund_of(&second, &[ReturnPick { line: 1, qty: second.lines[1].priced.qty }], &[]);
+    push_one(&app, &till, &token, 4, Event::SaleRefunded(back2.clone())).await;
+    assert_eq!(spend(&app), Money(after_first), "not theirs until the card is");
+    app.post(&format!("/api/v1/members/{member}/cards"), &app.admin, json!({"kind": "uid", "value": uid}))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(spend(&app), Money(after_first + second.totals.due.0 - paid_back(&back2)));
+}

@@ -19,6 +19,7 @@ mod plans;
 mod pnl;
 mod policy;
 mod promotions;
+mod stock;
 mod users;
 
 use axum::Router;
@@ -76,6 +77,8 @@ pub fn router() -> Router<AppState> {
         .route("/console/complaints/categories", get(complaints::categories).post(complaints::add_category))
         .route("/console/complaints/categories/{id}", post(complaints::update_category))
         .route("/console/complaints/{id}", get(complaints::complaint).post(complaints::change))
+        .route("/console/stock", get(stock::stock))
+        .route("/console/stock/{branch_id}/{product_id}", get(stock::level).post(stock::write_off))
         .route("/console/finance", get(finance::finance))
         .route("/console/pnl", get(pnl::pnl))
         .route("/console/expenses", get(expenses::expenses).post(expenses::book_expense))

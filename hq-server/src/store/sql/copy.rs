@@ -83,6 +83,8 @@ pub const TABLES: &[&str] = &[
     "branch_days",
     "rfm_runs",
     "rfm_members",
+    "stock_movements",
+    "stock_levels",
 ];
 
 /// Rows per `INSERT` (PostgreSQL takes at most 65,535 parameters in one statement).

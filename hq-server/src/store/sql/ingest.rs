@@ -4,11 +4,14 @@
 
 use super::conn::{Conn, OptionalExtension, params};
 use jiff::Timestamp;
+use shared::money::Qty;
 use shared::sale::{CompletedSale, Refund, RefundKind, Tender};
+use shared::stock::MovementKind;
 use shared::sync::{Event, EventEnvelope, EventOutcome, EventResult, SeqGap};
 
 use super::member_effects::apply_member_effects;
-use super::{is_constraint, micros};
+use super::stock;
+use super::{from_micros, is_constraint, micros};
 use crate::model::{IngestOutcome, Till};
 use crate::store::{StoreError, StoreResult};
 
@@ -413,7 +416,57 @@ fn insert_sale(c: &Conn<'_>, event_id: &str, s: &CompletedSale, received: i64) -
             allocation.execute(params![sale_id, i as i64 + 1, k as i64, id, amount.0])?;
         }
     }
+    let source = format!("sale:{sale_id}");
+    let actor = format!("till:{}", s.till.0);
+    for (i, l) in s.lines.iter().enumerate() {
+        move_stock(
+            c,
+            s.branch.0,
+            l.item.product_id.0,
+            stock::sale_line(l.priced.qty),
+            (&source, i as i64 + 1),
+            &actor,
+            s.completed_at,
+            s.business_day,
+            received,
+        )?;
+    }
     insert_tenders(c, "sale_tenders", "sale_id", &sale_id, &s.tenders, true)
+}
+
+/// Moves a branch's stock for a line of a sale or refund (dated when the till made it), if the
+/// line moves any.
+#[allow(clippy::too_many_arguments)] // one argument per column the movement takes from the event
+fn move_stock(
+    c: &Conn<'_>,
+    branch: i64,
+    product: i64,
+    movement: Option<(MovementKind, Qty)>,
+    (source, line): (&str, i64),
+    actor: &str,
+    at: Timestamp,
+    business_day: jiff::civil::Date,
+    received: i64,
+) -> Result<(), ProjectError> {
+    let Some((kind, qty)) = movement.filter(|_| stock::ingest_moves_stock()) else { return Ok(()) };
+    let m = stock::Movement {
+        branch,
+        product,
+        kind,
+        qty,
+        at,
+        business_day,
+        source,
+        source_line: line,
+        reason: None,
+        note: "",
+        actor,
+    };
+    match stock::record(c, &m, from_micros(received)) {
+        Ok(_) => Ok(()),
+        Err(StoreError::Invalid(why)) => Err(ProjectError::Reject(format!("line {line}: {why}"))),
+        Err(e) => Err(ProjectError::Store(e)),
+    }
 }
 
 fn insert_tenders(
@@ -470,13 +523,15 @@ fn insert_tenders(
 }
 
 /// Puts a stored sale under a member (found at ingest by its card or phone, or later when the
-/// member appears). A sale that had no member adds its due to its branch-day's members' figure.
+/// member appears), with the refunds already made of it. A sale that had no member adds its due
+/// to its branch-day's members' figure.
 pub(crate) fn set_sale_member(c: &Conn<'_>, sale: &str, member: &str) -> StoreResult<()> {
     let before: Option<(Option<String>, i64, String, i64)> = c
         .prepare_cached("SELECT member_id, branch_id, business_day, due FROM sales WHERE id = ?1")?
         .query_row(params![sale], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
         .optional()?;
     c.prepare_cached("UPDATE sales SET member_id = ?2 WHERE id = ?1")?.execute(params![sale, member])?;
+    c.prepare_cached("UPDATE refunds SET sale_member_id = ?2 WHERE sale_id = ?1")?.execute(params![sale, member])?;
     if let Some((None, branch, day, due)) = before {
         c.prepare_cached(
             "UPDATE branch_days SET member_due = member_due + ?3 WHERE branch_id = ?1 AND business_day = ?2",
@@ -495,8 +550,9 @@ fn insert_refund(c: &Conn<'_>, event_id: &str, r: &Refund, received: i64) -> Res
     c.prepare_cached(
         "INSERT INTO refunds (id, event_id, kind, sale_id, original_receipt, receipt_no, branch_id, till_id, shift_id,
          cashier_id, approved_by, refunded_at, business_day, reason, total, rounding, points_taken_back,
-         points_restored, member_id, received_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+         points_restored, member_id, received_at, sale_member_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
+                 (SELECT s.member_id FROM sales s WHERE s.id = ?4))",
     )?
     .execute(params![
         r.id.to_string(),
@@ -543,6 +599,21 @@ fn insert_refund(c: &Conn<'_>, event_id: &str, r: &Refund, received: i64) -> Res
             l.amount.0,
             l.points_eligible
         ])?;
+    }
+    let source = format!("refund:{refund_id}");
+    let actor = format!("till:{}", r.till.0);
+    for (i, l) in r.lines.iter().enumerate() {
+        move_stock(
+            c,
+            r.branch.0,
+            l.product_id.0,
+            stock::refund_line(l.qty),
+            (&source, i as i64),
+            &actor,
+            r.refunded_at,
+            r.business_day,
+            received,
+        )?;
     }
     insert_tenders(c, "refund_tenders", "refund_id", &refund_id, &r.tenders, false)
 }

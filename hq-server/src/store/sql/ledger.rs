@@ -416,7 +416,8 @@ pub(crate) fn snapshot(
     })
 }
 
-/// The member's spend over the 365 days up to `day`: sales due minus what was paid back.
+/// The member's spend over the 365 days up to `day`: sales due minus what their refunds paid
+/// back (a refund counts under its sale's member, kept on the refund by ingest).
 pub(crate) fn trailing_spend(c: &Conn<'_>, member: &str, day: Date) -> StoreResult<Money> {
     let from = day.checked_sub(jiff::Span::new().days(364)).unwrap_or(day).to_string();
     let to = day.to_string();
@@ -427,8 +428,8 @@ pub(crate) fn trailing_spend(c: &Conn<'_>, member: &str, day: Date) -> StoreResu
         .query_row(params![member, from, to], |r| r.get(0))?;
     let refunds: i64 = c
         .prepare_cached(
-            "SELECT COALESCE(SUM(r.total + r.rounding), 0) FROM refunds r JOIN sales s ON s.id = r.sale_id
-             WHERE s.member_id = ?1 AND r.business_day BETWEEN ?2 AND ?3",
+            "SELECT COALESCE(SUM(total + rounding), 0) FROM refunds
+             WHERE sale_member_id = ?1 AND business_day BETWEEN ?2 AND ?3",
         )?
         .query_row(params![member, from, to], |r| r.get(0))?;
     Ok(Money(sales - refunds))

@@ -49,8 +49,11 @@ mod schema_jobs;
 mod schema_member_pages;
 pub mod schema_pg;
 mod schema_promotions;
+mod schema_refund_members;
 mod schema_rollups;
+mod schema_stock;
 mod schema_targets;
+pub mod stock;
 mod sync;
 
 use std::path::{Path, PathBuf};

@@ -16,7 +16,9 @@ use super::schema_expenses::{SQLITE_VERSION as V14_VERSION, V14};
 use super::schema_jobs::V11;
 use super::schema_member_pages::V10;
 use super::schema_promotions::{V6, V7, V8, V9};
+use super::schema_refund_members::V18;
 use super::schema_rollups::V16;
+use super::schema_stock::V19;
 use super::schema_targets::V12;
 use crate::audit::{AuditKey, EntryFields, GENESIS, entry_hash};
 use crate::store::{StoreError, StoreResult};
@@ -40,9 +42,11 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (15, "complaints: categories with their due time, complaints, every change to one", V15),
     (16, "each branch's business days in one row: sales, members' sales, refunds", V16),
     (17, "the nightly member analysis: RFM runs and the members each scored", V17),
+    (18, "the member each refund paid back, so a member's trailing spend reads their refunds by an index", V18),
+    (19, "stock per branch: the movement ledger and each branch and product's level", V19),
 ];
 
-pub const LATEST: u32 = 17;
+pub const LATEST: u32 = 19;
 
 const V1: &str = r#"
 CREATE TABLE branches (

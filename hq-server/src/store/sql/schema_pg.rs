@@ -13,7 +13,9 @@ use super::schema_complaints::PG_V11;
 use super::schema_expenses::PG_V10;
 use super::schema_jobs::PG_V7;
 use super::schema_member_pages::PG_V6;
+use super::schema_refund_members::PG_V14;
 use super::schema_rollups::PG_V12;
+use super::schema_stock::PG_V15;
 use super::schema_targets::PG_V8;
 use crate::store::{StoreError, StoreResult};
 
@@ -32,10 +34,12 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (11, "SQLite's version 15: complaint categories, complaints, every change to one", PG_V11),
     (12, "SQLite's version 16: each branch's business days in one row", PG_V12),
     (13, "SQLite's version 17: RFM runs and the members each scored", PG_V13),
+    (14, "SQLite's version 18: the member each refund paid back", PG_V14),
+    (15, "SQLite's version 19: the stock movement ledger and each branch and product's level", PG_V15),
 ];
 
 /// The version a new database is migrated to.
-pub const LATEST: u32 = 13;
+pub const LATEST: u32 = 15;
 
 /// The transaction-level advisory lock that migration takes, so HQ processes starting together
 /// against a new database migrate it once.

@@ -1,0 +1,119 @@
+//! Stock as HQ keeps it (the rules are `shared::stock`): a branch and product's level, the
+//! movements that made it, and what the store is asked for.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use shared::catalog::ProductId;
+use shared::ids::BranchId;
+use shared::money::{Money, Qty};
+use shared::stock::{MovementKind, WriteOffReason};
+use utoipa::ToSchema;
+
+/// A branch and product's stock: the sum of its movements and what it is worth.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StockLevel {
+    #[schema(value_type = i64)]
+    pub branch_id: BranchId,
+    pub branch_code: String,
+    #[schema(value_type = i64)]
+    pub product_id: ProductId,
+    /// The product's code and name, empty for a product HQ's catalog does not have (a till sold
+    /// a line HQ never defined).
+    pub product_code: String,
+    pub product_name: String,
+    pub unit: String,
+    /// On hand in thousandths of the selling unit (grams of a weighed good); negative when more
+    /// was sold than HQ knows arrived.
+    #[schema(value_type = i64)]
+    pub on_hand: Qty,
+    /// The moving average cost, fen per selling unit.
+    #[schema(value_type = i64)]
+    pub avg_cost: Money,
+    /// On hand at that cost, fen.
+    #[schema(value_type = i64)]
+    pub value: Money,
+    #[schema(value_type = String)]
+    pub last_movement_at: Timestamp,
+    #[schema(value_type = Option<String>)]
+    pub last_sale_at: Option<Timestamp>,
+}
+
+/// One movement of the ledger.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StockMovement {
+    pub id: i64,
+    #[schema(value_type = i64)]
+    pub branch_id: BranchId,
+    #[schema(value_type = i64)]
+    pub product_id: ProductId,
+    #[schema(value_type = String)]
+    pub kind: MovementKind,
+    /// Signed thousandths: negative took stock out.
+    #[schema(value_type = i64)]
+    pub qty: Qty,
+    /// When it happened (a sale's completion, not when its till pushed it).
+    #[schema(value_type = String)]
+    pub at: Timestamp,
+    #[schema(value_type = String)]
+    pub business_day: jiff::civil::Date,
+    /// Fen per selling unit it moved at.
+    #[schema(value_type = i64)]
+    pub unit_cost: Money,
+    /// Signed fen at that cost.
+    #[schema(value_type = i64)]
+    pub value: Money,
+    /// `sale:<id>`, `refund:<id>`, `write_off:<id>`.
+    pub source: String,
+    pub source_line: i64,
+    /// A write-off's reason.
+    #[schema(value_type = Option<String>)]
+    pub reason: Option<WriteOffReason>,
+    pub note: String,
+    pub actor: String,
+    #[schema(value_type = String)]
+    pub recorded_at: Timestamp,
+}
+
+/// Goods written off at a branch: damaged, expired, stolen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewWriteOff {
+    pub branch: BranchId,
+    pub product: ProductId,
+    /// How much went, positive (thousandths of the selling unit).
+    pub qty: Qty,
+    pub reason: WriteOffReason,
+    /// What happened (required for `other`).
+    pub note: String,
+    /// When it was found (defaults to now); never in the future.
+    pub at: Option<Timestamp>,
+}
+
+/// Which levels to list.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StockFilter {
+    /// One branch, or every branch.
+    pub branch: Option<BranchId>,
+    /// Part of the product's code or name.
+    pub search: Option<String>,
+    pub category: Option<shared::catalog::CategoryId>,
+    /// Only what is below zero (sold more than HQ knows arrived).
+    pub negative_only: bool,
+    /// Levels after this (branch, product), for the next page.
+    pub after: Option<(BranchId, ProductId)>,
+    pub limit: u32,
+}
+
+/// A branch's stock at cost: what the stock-value report shows per branch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StockValue {
+    #[schema(value_type = i64)]
+    pub branch_id: BranchId,
+    pub branch_code: String,
+    /// Products with stock (on hand not zero).
+    pub products: i64,
+    /// Products below zero.
+    pub negative: i64,
+    /// On hand at average cost, fen (what is below zero counts as nothing).
+    #[schema(value_type = i64)]
+    pub value: Money,
+}
