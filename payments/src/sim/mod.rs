@@ -147,7 +147,7 @@ enum RefundVerdict {
     NotPaid,
     /// `fresh`: false when the same refund number was answered before (no new money moved)
     Refunded {
-        order: Order,
+        order: Box<Order>,
         refund: LedgerRefund,
         fresh: bool,
     },
@@ -356,7 +356,7 @@ impl Inner {
             if previous.amount != amount || total.is_some_and(|t| t != order.amount) {
                 return RefundVerdict::Mismatch;
             }
-            return RefundVerdict::Refunded { refund: previous.clone(), order, fresh: false };
+            return RefundVerdict::Refunded { refund: previous.clone(), order: Box::new(order), fresh: false };
         }
         if order.state != OrderState::Paid {
             return RefundVerdict::NotPaid;
@@ -379,7 +379,7 @@ impl Inner {
         self.refunds.push(refund.clone());
         order.refunds.push(refund.clone());
         self.orders.insert(key, order.clone());
-        RefundVerdict::Refunded { order, refund, fresh: true }
+        RefundVerdict::Refunded { order: Box::new(order), refund, fresh: true }
     }
 
     fn find_refund(&self, provider: ProviderKind, out_refund_no: &str) -> Option<(Order, LedgerRefund)> {
