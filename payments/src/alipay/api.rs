@@ -395,3 +395,143 @@ pub fn refund_query_answer(
         Some(_) => RefundOutcome::Pending { refund_id: None },
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{Simulator, keys};
+
+    fn merchant() -> AlipayMerchant {
+        Simulator::alipay_merchant()
+    }
+
+    fn request() -> PayRequest {
+        PayRequest {
+            out_trade_no: "B001-01-000042-1".into(),
+            auth_code: "284567890123456789".into(),
+            amount: 1234,
+            subject: "Tillpoint 徐汇店".into(),
+            terminal: Some("B001-01".into()),
+        }
+    }
+
+    #[test]
+    fn the_pay_request_is_byte_for_byte() {
+        let biz = pay_biz(&request()).unwrap_or_default();
+        assert_eq!(
+            biz,
+            r#"{"out_trade_no":"B001-01-000042-1","scene":"bar_code","auth_code":"284567890123456789","subject":"Tillpoint 徐汇店","total_amount":"12.34","terminal_id":"B001-01"}"#
+        );
+        let params = signed_params(&merchant(), method::PAY, &biz, "2026-11-30 10:00:00");
+        let content = format!(
+            "app_id=2021000000000000&biz_content={biz}&charset=utf-8&format=JSON&method=alipay.trade.pay\
+             &sign_type=RSA2&timestamp=2026-11-30 10:00:00&version=1.0"
+        );
+        assert_eq!(content_to_sign(&params), content);
+        let signature = merchant().app_private_key.sign(&content);
+        assert_eq!(params.get("sign"), Some(&signature));
+        let mut encoded_sign = String::new();
+        encode_into(&mut encoded_sign, &signature);
+        assert_eq!(
+            request_body(&merchant(), method::PAY, &biz, "2026-11-30 10:00:00"),
+            format!(
+                "app_id=2021000000000000&biz_content=%7B%22out_trade_no%22%3A%22B001-01-000042-1%22%2C%22scene%22%3A%22bar_code%22\
+                 %2C%22auth_code%22%3A%22284567890123456789%22%2C%22subject%22%3A%22Tillpoint+%E5%BE%90%E6%B1%87%E5%BA%97%22\
+                 %2C%22total_amount%22%3A%2212.34%22%2C%22terminal_id%22%3A%22B001-01%22%7D&charset=utf-8&format=JSON\
+                 &method=alipay.trade.pay&sign={encoded_sign}&sign_type=RSA2&timestamp=2026-11-30+10%3A00%3A00&version=1.0"
+            )
+        );
+        assert!(matches!(pay_biz(&PayRequest { amount: 0, ..request() }), Err(ProviderError::InvalidRequest { .. })));
+    }
+
+    /// An answer as Alipay would send it: the object's text, signed with (the simulator's
+    /// stand-in for) Alipay's key
+    fn signed(method: &str, object: &str) -> String {
+        let key = PrivateKey::parse(keys::SIM_ALIPAY_PRIVATE).unwrap_or_else(|e| panic!("{e}"));
+        format!(r#"{{"{}":{object},"sign":"{}"}}"#, response_key(method), key.sign(object))
+    }
+
+    fn pay(body: &str) -> Result<PayAnswer, ProviderError> {
+        pay_answer(&merchant(), "B001-01-000042-1", body)
+    }
+
+    #[test]
+    fn pay_answers_read_as_outcomes() {
+        // the raw text is verified as sent: spacing and key order included
+        let object = r#"{"code": "10000","msg":"Success","trade_no":"2026113022001400001234567890","out_trade_no":"B001-01-000042-1","total_amount":"12.34","gmt_payment":"2026-11-30 10:00:03"}"#;
+        assert_eq!(
+            pay(&signed(method::PAY, object)),
+            Ok(PayAnswer::Outcome(PayOutcome::Paid(Paid {
+                transaction_id: "2026113022001400001234567890".into(),
+                amount: 1234,
+                paid_at: "2026-11-30T02:00:03Z".parse().ok(),
+            })))
+        );
+        let business = |sub_code: &str| {
+            signed(
+                method::PAY,
+                &format!(r#"{{"code":"40004","msg":"Business Failed","sub_code":"{sub_code}","sub_msg":"…"}}"#),
+            )
+        };
+        let failed = |code: &str, retryable: bool| {
+            Ok(PayAnswer::Outcome(PayOutcome::Failed(Failure { code: code.into(), message: "…".into(), retryable })))
+        };
+        assert_eq!(pay(&business("ACQ.BUYER_BALANCE_NOT_ENOUGH")), failed("ACQ.BUYER_BALANCE_NOT_ENOUGH", true));
+        assert_eq!(pay(&business("ACQ.PAYMENT_AUTH_CODE_INVALID")), failed("ACQ.PAYMENT_AUTH_CODE_INVALID", true));
+        assert_eq!(pay(&business("ACQ.TRADE_HAS_CLOSE")), failed("ACQ.TRADE_HAS_CLOSE", false));
+        assert_eq!(pay(&business("ACQ.TRADE_HAS_SUCCESS")), Ok(PayAnswer::AlreadyPaid));
+        assert!(matches!(pay(&business("ACQ.SYSTEM_ERROR")), Ok(PayAnswer::Outcome(PayOutcome::Unknown { .. }))));
+        let waiting = signed(method::PAY, r#"{"code":"10003","msg":" order success pay inprocess"}"#);
+        assert_eq!(pay(&waiting), Ok(PayAnswer::Outcome(PayOutcome::UserPaying)));
+        let unavailable = signed(method::PAY, r#"{"code":"20000","msg":"Service Currently Unavailable"}"#);
+        assert!(matches!(pay(&unavailable), Ok(PayAnswer::Outcome(PayOutcome::Unknown { .. }))));
+    }
+
+    #[test]
+    fn a_paid_answer_not_signed_by_alipay_is_refused() {
+        let object = r#"{"code":"10000","msg":"Success","trade_no":"1","out_trade_no":"B001-01-000042-1","total_amount":"12.34"}"#;
+        let good = signed(method::PAY, object);
+        let forged = good.replace("12.34", "0.01");
+        assert!(matches!(pay(&forged), Err(ProviderError::BadSignature { .. })));
+        let reformatted = good.replacen(r#""code":"10000""#, r#""code": "10000""#, 1);
+        assert!(matches!(pay(&reformatted), Err(ProviderError::BadSignature { .. })));
+        let unsigned = format!(r#"{{"alipay_trade_pay_response":{object}}}"#);
+        assert!(matches!(pay(&unsigned), Err(ProviderError::BadSignature { .. })));
+        // a gateway refusal (no business code) may come unsigned: nothing was charged
+        let refused = r#"{"error_response":{"code":"40002","msg":"Invalid Arguments","sub_code":"isv.invalid-app-id","sub_msg":"无效的AppID参数"}}"#;
+        assert!(matches!(pay(refused), Ok(PayAnswer::Outcome(PayOutcome::Failed(Failure { retryable: false, .. })))));
+        let other_order = signed(method::PAY, r#"{"code":"10000","out_trade_no":"B001-01-000043-1"}"#);
+        assert!(matches!(pay(&other_order), Err(ProviderError::Malformed { .. })));
+        assert!(matches!(pay("<html>"), Err(ProviderError::Malformed { .. })));
+    }
+
+    #[test]
+    fn refund_answers_tell_a_refund_made_from_one_to_confirm() {
+        let refund = RefundRequest {
+            out_trade_no: "B001-01-000042-1".into(),
+            out_refund_no: "B001-01-000042-1-R1".into(),
+            amount: 300,
+            total: 1234,
+            reason: None,
+        };
+        let made = signed(
+            method::REFUND,
+            r#"{"code":"10000","msg":"Success","out_trade_no":"B001-01-000042-1","fund_change":"Y","refund_fee":"5.00"}"#,
+        );
+        assert_eq!(
+            refund_answer(&merchant(), &refund, &made),
+            Ok(RefundOutcome::Refunded(Refunded {
+                refund_id: None,
+                amount: 300,
+                refunded_total: Some(500),
+                refunded_at: None
+            }))
+        );
+        let repeated =
+            signed(method::REFUND, r#"{"code":"10000","msg":"Success","fund_change":"N","refund_fee":"5.00"}"#);
+        assert_eq!(refund_answer(&merchant(), &refund, &repeated), Ok(RefundOutcome::Pending { refund_id: None }));
+        let none =
+            signed(method::REFUND_QUERY, r#"{"code":"10000","msg":"Success","out_trade_no":"B001-01-000042-1"}"#);
+        assert_eq!(refund_query_answer(&merchant(), "B001-01-000042-1", &none), Ok(RefundOutcome::NotFound));
+    }
+}

@@ -346,3 +346,153 @@ pub fn refund_query_answer(
         other => return Err(malformed(format!("refund_status `{other}`"))),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::Simulator;
+
+    fn merchant() -> WeChatMerchant {
+        Simulator::wechat_merchant(SignType::Md5)
+    }
+
+    /// The answer's XML as WeChat Pay would sign it with the merchant's key
+    fn signed_answer(pairs: &[(&str, &str)]) -> String {
+        let mut fields: BTreeMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let signature = sign::sign(&fields, &merchant().api_key, SignType::Md5);
+        fields.insert("sign".into(), signature);
+        xml::write(&fields)
+    }
+
+    const BASE: [(&str, &str); 5] = [
+        ("return_code", "SUCCESS"),
+        ("return_msg", "OK"),
+        ("appid", "wx00000000demo0000"),
+        ("mch_id", "1900000109"),
+        ("nonce_str", "ibuaiVcKdpRxkhJA"),
+    ];
+
+    fn answer(more: &[(&str, &str)]) -> String {
+        let all: Vec<(&str, &str)> = BASE.iter().chain(more.iter()).copied().collect();
+        signed_answer(&all)
+    }
+
+    #[test]
+    fn the_micropay_request_is_byte_for_byte() {
+        let request = PayRequest {
+            out_trade_no: "B001-01-000042-1".into(),
+            auth_code: "134567890123456789".into(),
+            amount: 1234,
+            subject: "Tillpoint".into(),
+            terminal: Some("B001-01".into()),
+        };
+        // sign: `printf %s 'appid=…&total_fee=1234&key=…' | openssl dgst -md5`, uppercased
+        assert_eq!(
+            micropay_request(&merchant(), &request, "5K8264ILTKCH16CQ2502SI8ZNMTM67VS"),
+            Ok("<xml><appid>wx00000000demo0000</appid><auth_code>134567890123456789</auth_code><body>Tillpoint</body>\
+                <device_info>B001-01</device_info><mch_id>1900000109</mch_id>\
+                <nonce_str>5K8264ILTKCH16CQ2502SI8ZNMTM67VS</nonce_str><out_trade_no>B001-01-000042-1</out_trade_no>\
+                <sign>7413E08A8C7D74808199FE7F12CB4F88</sign><spbill_create_ip>127.0.0.1</spbill_create_ip>\
+                <total_fee>1234</total_fee></xml>"
+                .to_owned())
+        );
+        let zero = PayRequest { amount: 0, ..request };
+        assert!(matches!(micropay_request(&merchant(), &zero, "n"), Err(ProviderError::InvalidRequest { .. })));
+    }
+
+    #[test]
+    fn hmac_requests_say_their_sign_type() {
+        let mut hmac = merchant();
+        hmac.sign_type = SignType::HmacSha256;
+        let xml = order_request(&hmac, "B001-01-000042-1", "n");
+        let fields = xml::read(&xml).unwrap_or_default();
+        assert_eq!(fields.get("sign_type").map(String::as_str), Some("HMAC-SHA256"));
+        assert_eq!(fields.get("sign").map(String::len), Some(64));
+        assert!(sign::verify(&fields, &hmac.api_key, SignType::HmacSha256));
+    }
+
+    fn pay(answer: &str) -> Result<PayAnswer, ProviderError> {
+        micropay_answer(&merchant(), "B001-01-000042-1", answer)
+    }
+
+    #[test]
+    fn micropay_answers_read_as_outcomes() {
+        let paid = answer(&[
+            ("result_code", "SUCCESS"),
+            ("transaction_id", "4200000000202611300000000001"),
+            ("out_trade_no", "B001-01-000042-1"),
+            ("total_fee", "1234"),
+            ("time_end", "20261130100003"),
+        ]);
+        assert_eq!(
+            pay(&paid),
+            Ok(PayAnswer::Outcome(PayOutcome::Paid(Paid {
+                transaction_id: "4200000000202611300000000001".into(),
+                amount: 1234,
+                paid_at: "2026-11-30T02:00:03Z".parse().ok(),
+            })))
+        );
+        let failed = |code: &str| answer(&[("result_code", "FAIL"), ("err_code", code), ("err_code_des", "…")]);
+        assert_eq!(pay(&failed("USERPAYING")), Ok(PayAnswer::Outcome(PayOutcome::UserPaying)));
+        assert_eq!(pay(&failed("ORDERPAID")), Ok(PayAnswer::AlreadyPaid));
+        assert!(matches!(pay(&failed("SYSTEMERROR")), Ok(PayAnswer::Outcome(PayOutcome::Unknown { .. }))));
+        assert!(matches!(pay(&failed("BANKERROR")), Ok(PayAnswer::Outcome(PayOutcome::Unknown { .. }))));
+        let declined = |code: &str, retryable: bool| {
+            Ok(PayAnswer::Outcome(PayOutcome::Failed(Failure { code: code.into(), message: "…".into(), retryable })))
+        };
+        assert_eq!(pay(&failed("NOTENOUGH")), declined("NOTENOUGH", true));
+        assert_eq!(pay(&failed("AUTHCODEEXPIRE")), declined("AUTHCODEEXPIRE", true));
+        assert_eq!(pay(&failed("PARAM_ERROR")), declined("PARAM_ERROR", false));
+        // refused as a request: unsigned by the protocol, nothing charged
+        assert_eq!(
+            pay("<xml><return_code>FAIL</return_code><return_msg>签名错误</return_msg></xml>"),
+            Ok(PayAnswer::Outcome(PayOutcome::Failed(Failure {
+                code: "FAIL".into(),
+                message: "签名错误".into(),
+                retryable: false
+            })))
+        );
+    }
+
+    #[test]
+    fn a_paid_answer_not_signed_by_the_merchants_key_is_refused() {
+        let paid = answer(&[
+            ("result_code", "SUCCESS"),
+            ("transaction_id", "4200000000202611300000000001"),
+            ("total_fee", "1234"),
+        ]);
+        let forged = paid.replace("<total_fee>1234", "<total_fee>1");
+        assert!(matches!(pay(&forged), Err(ProviderError::BadSignature { .. })));
+        let unsigned = paid.split("<sign>").next().unwrap_or_default().to_owned()
+            + paid.split("</sign>").nth(1).unwrap_or_default();
+        assert!(matches!(pay(&unsigned), Err(ProviderError::BadSignature { .. })));
+        let other_order = answer(&[("result_code", "SUCCESS"), ("out_trade_no", "B001-01-000043-1")]);
+        assert!(matches!(pay(&other_order), Err(ProviderError::Malformed { .. })));
+        assert!(matches!(pay("not xml"), Err(ProviderError::Malformed { .. })));
+    }
+
+    #[test]
+    fn query_states_read_as_outcomes() {
+        let state = |s: &str| {
+            order_query_answer(
+                &merchant(),
+                "B001-01-000042-1",
+                &answer(&[
+                    ("result_code", "SUCCESS"),
+                    ("trade_state", s),
+                    ("transaction_id", "42"),
+                    ("total_fee", "5"),
+                ]),
+            )
+        };
+        assert!(matches!(state("SUCCESS"), Ok(PayOutcome::Paid(Paid { amount: 5, .. }))));
+        assert!(matches!(state("REFUND"), Ok(PayOutcome::Paid(_))));
+        assert_eq!(state("USERPAYING"), Ok(PayOutcome::UserPaying));
+        assert_eq!(state("NOTPAY"), Ok(PayOutcome::NotPaid));
+        assert_eq!(state("REVOKED"), Ok(PayOutcome::Closed));
+        assert!(matches!(state("PAYERROR"), Ok(PayOutcome::Failed(_))));
+        assert!(matches!(state("WHATEVER"), Err(ProviderError::Malformed { .. })));
+        let missing = answer(&[("result_code", "FAIL"), ("err_code", "ORDERNOTEXIST")]);
+        assert_eq!(order_query_answer(&merchant(), "B001-01-000042-1", &missing), Ok(PayOutcome::NotFound));
+    }
+}
