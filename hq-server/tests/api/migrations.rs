@@ -47,11 +47,19 @@ const PROMOTION_TABLES: &[&str] = &["promotion_revisions", "promotions", "promot
 fn roll_back_to(path: &std::path::Path, version: u32, drop: &[&str]) {
     let c = rusqlite::Connection::open(path).expect("raw");
     if version < 19 {
-        c.execute_batch("DROP TABLE stock_levels; DROP TABLE stock_movements;").expect("undo version 19");
+        c.execute_batch(
+            "DROP TABLE transfer_lines; DROP TABLE transfers; DROP TABLE stock_receipts;
+             DROP TABLE purchase_order_lines; DROP TABLE purchase_orders; DROP TABLE suppliers;
+             DROP TABLE stock_levels; DROP TABLE stock_movements;",
+        )
+        .expect("undo version 19");
     }
     if version < 18 {
-        c.execute_batch("DROP INDEX refunds_sale_member_day; ALTER TABLE refunds DROP COLUMN sale_member_id;")
-            .expect("undo version 18");
+        c.execute_batch(
+            "DROP INDEX points_lots_usable; DROP INDEX refunds_sale_member_day;
+             ALTER TABLE refunds DROP COLUMN sale_member_id;",
+        )
+        .expect("undo version 18");
     }
     if version < 17 {
         c.execute_batch("DROP TABLE rfm_members; DROP TABLE rfm_runs; DROP INDEX sales_member_day;\n             CREATE INDEX sales_member ON sales(member_id);")

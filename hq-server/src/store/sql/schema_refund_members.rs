@@ -4,8 +4,10 @@
 //! with 5,000 sales: the member pages' home page on PostgreSQL). Ingest keeps it equal to the
 //! sale's member: when a refund is stored (HQ refuses a refund of a sale it has not received) and
 //! when a sale is put under a member later. `refunds.member_id`
-//! stays what it was: the member the refund event itself named. The same SQL on both stores; the
-//! version fills the column from what is stored.
+//! stays what it was: the member the refund event itself named. With it, the lots a member can
+//! still use by their expiry, so their usable points and what expires next are read from the
+//! index (a long-time member has thousands of lots). The same SQL on both stores; the version
+//! fills the column from what is stored.
 
 /// The column, its back-fill and its index, in both dialects.
 const SQL: &str = r#"
@@ -13,6 +15,7 @@ ALTER TABLE refunds ADD COLUMN sale_member_id TEXT NULL;
 UPDATE refunds SET sale_member_id = (SELECT s.member_id FROM sales s WHERE s.id = refunds.sale_id)
 WHERE sale_id IS NOT NULL;
 CREATE INDEX refunds_sale_member_day ON refunds(sale_member_id, business_day) WHERE sale_member_id IS NOT NULL;
+CREATE INDEX points_lots_usable ON points_lots(member_id, expires_on, remaining) WHERE remaining > 0;
 "#;
 
 /// SQLite's version 18.
