@@ -62,7 +62,8 @@ pub mod can {
     pub const HANDLE_COMPLAINTS: &[Role] = &[Admin, Marketing, BranchManager];
     /// Read stock: levels, movements, its value (a branch manager their branch's).
     pub const SEE_STOCK: &[Role] = &[Admin, Finance, BranchManager];
-    /// Move stock by hand: write-offs (a branch manager at their branch).
+    /// Move stock by hand: write-offs, purchase orders, deliveries, transfers (a branch manager
+    /// at their branch).
     pub const MOVE_STOCK: &[Role] = &[Admin, BranchManager];
 }
 
@@ -194,6 +195,17 @@ pub const API: &[Rule] = &[
     ("GET", "/api/v1/stock/value", Roles(can::SEE_STOCK)),
     ("POST", "/api/v1/stock/write-offs", Roles(can::MOVE_STOCK)),
     ("GET", "/api/v1/stock/{branch_id}/{product_id}", Roles(can::SEE_STOCK)),
+    ("POST", "/api/v1/stock/receipts", Roles(can::MOVE_STOCK)),
+    ("GET", "/api/v1/suppliers", Roles(can::SEE_STOCK)),
+    ("POST", "/api/v1/suppliers", Roles(can::EDIT_CATALOG)),
+    ("GET", "/api/v1/purchase-orders", Roles(can::SEE_STOCK)),
+    ("POST", "/api/v1/purchase-orders", Roles(can::MOVE_STOCK)),
+    ("GET", "/api/v1/purchase-orders/{id}", Roles(can::SEE_STOCK)),
+    ("POST", "/api/v1/purchase-orders/{id}/close", Roles(can::MOVE_STOCK)),
+    ("GET", "/api/v1/transfers", Roles(can::SEE_STOCK)),
+    ("POST", "/api/v1/transfers", Roles(can::MOVE_STOCK)),
+    ("GET", "/api/v1/transfers/{id}", Roles(can::SEE_STOCK)),
+    ("POST", "/api/v1/transfers/{id}/receive", Roles(can::MOVE_STOCK)),
     ("POST", "/api/v1/sync/enrol", Anyone),
     ("POST", "/api/v1/sync/push", Till),
     ("GET", "/api/v1/sync/pull", Till),

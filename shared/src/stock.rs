@@ -5,9 +5,10 @@
 //! is 1000, a weighed product's quantity is in grams, as the scale label gives it). Costs are fen
 //! per selling unit (a piece, a kilogram), averaged per branch and product as goods are received.
 //!
-//! What is decided here, with no I/O: which way each kind of movement may go ([`check`]), the
-//! moving average cost ([`average_cost`]) and what a quantity is worth at it ([`value_at`]), a
-//! count line's variance when goods sold while it was counted ([`variance`]), the order that
+//! What is decided here, with no I/O: which way each kind of movement may go ([`check`]), how
+//! much of an order a delivery may bring ([`check_receipt`]) and what may arrive of a transfer
+//! ([`check_arrival`]), the moving average cost ([`average_cost`]) and what a quantity is worth
+//! at it ([`value_at`]), a count line's variance when goods sold while it was counted ([`variance`]), the order that
 //! brings a shelf below its minimum back up to its maximum in whole packs ([`reorder`]), and how
 //! many days what is on hand lasts at the recent rate of sale ([`days_of_cover`]).
 
@@ -112,6 +113,10 @@ pub enum StockError {
     MustBeIn { kind: &'static str, qty: String },
     #[error("a {what} of {qty} is out of range")]
     OutOfRange { what: &'static str, qty: String },
+    #[error("{qty} more is over the order: {ordered} ordered, {received} already received, at most 10% over")]
+    OverDelivered { ordered: String, received: String, qty: String },
+    #[error("{arrived} arrived of {sent} sent: a transfer cannot bring more than was sent")]
+    MoreThanSent { sent: String, arrived: String },
 }
 
 /// The largest quantity one movement may carry: ten million units (or tonnes of a weighed good).
@@ -132,6 +137,38 @@ pub fn check(kind: MovementKind, qty: Qty) -> Result<(), StockError> {
         1 if qty.0 < 0 => Err(StockError::MustBeIn { kind: kind.code(), qty: qty.display() }),
         _ => Ok(()),
     }
+}
+
+/// How much more than ordered a delivery may bring before it is refused: 10 %.
+pub const OVER_DELIVERY_BP: i64 = 1000;
+
+/// Whether `qty` more of an order line that asked for `ordered` (of which `received` already
+/// arrived) may be received: above zero, and in all not more than the order plus
+/// [`OVER_DELIVERY_BP`].
+pub fn check_receipt(ordered: Qty, received: Qty, qty: Qty) -> Result<(), StockError> {
+    check(MovementKind::Receipt, qty)?;
+    let most = i128::from(ordered.0) * i128::from(10_000 + OVER_DELIVERY_BP) / 10_000;
+    if i128::from(received.0) + i128::from(qty.0) > most {
+        return Err(StockError::OverDelivered {
+            ordered: ordered.display(),
+            received: received.display(),
+            qty: qty.display(),
+        });
+    }
+    Ok(())
+}
+
+/// Whether what arrived of a transfer line that sent `sent` adds up: neither part below zero, and
+/// together not more than was sent (what is missing is short).
+pub fn check_arrival(sent: Qty, received: Qty, damaged: Qty) -> Result<Qty, StockError> {
+    if received.0 < 0 || damaged.0 < 0 {
+        return Err(StockError::OutOfRange { what: "arrival", qty: Qty(received.0.min(damaged.0)).display() });
+    }
+    let arrived = received.0.saturating_add(damaged.0);
+    if arrived > sent.0 {
+        return Err(StockError::MoreThanSent { sent: sent.display(), arrived: Qty(arrived).display() });
+    }
+    Ok(Qty(sent.0 - arrived))
 }
 
 /// `a * b / c` rounded half away from zero, in 128 bits (no overflow for any `i64` inputs
@@ -284,6 +321,29 @@ mod tests {
         assert_eq!(reorder(Qty::pieces(-2), Qty::pieces(5), Qty::pieces(24), Qty::pieces(6)), Some(Qty::pieces(30)));
         assert_eq!(reorder(Qty(0), Qty::pieces(5), Qty::pieces(4), Qty::pieces(1)), None, "max below min");
         assert_eq!(reorder(Qty(0), Qty::pieces(5), Qty::pieces(9), Qty(0)), None, "no pack");
+    }
+
+    /// 24 ordered: 20 and then 6 arrive (26, within 10 % over: 26.4); 1 more is refused.
+    #[test]
+    fn a_delivery_may_bring_at_most_a_tenth_over_the_order() {
+        assert_eq!(check_receipt(Qty::pieces(24), Qty(0), Qty::pieces(20)), Ok(()));
+        assert_eq!(check_receipt(Qty::pieces(24), Qty::pieces(20), Qty::pieces(6)), Ok(()));
+        assert!(matches!(
+            check_receipt(Qty::pieces(24), Qty::pieces(26), Qty::pieces(1)),
+            Err(StockError::OverDelivered { .. })
+        ));
+        assert!(matches!(check_receipt(Qty::pieces(24), Qty(0), Qty::pieces(-1)), Err(StockError::MustBeIn { .. })));
+    }
+
+    #[test]
+    fn what_arrives_of_a_transfer_is_at_most_what_was_sent() {
+        assert_eq!(check_arrival(Qty::pieces(10), Qty::pieces(8), Qty::pieces(1)), Ok(Qty::pieces(1)));
+        assert_eq!(check_arrival(Qty::pieces(10), Qty::pieces(10), Qty(0)), Ok(Qty(0)));
+        assert!(matches!(
+            check_arrival(Qty::pieces(10), Qty::pieces(10), Qty(1)),
+            Err(StockError::MoreThanSent { .. })
+        ));
+        assert!(matches!(check_arrival(Qty::pieces(10), Qty(-1), Qty(0)), Err(StockError::OutOfRange { .. })));
     }
 
     #[test]

@@ -20,6 +20,7 @@ mod sales;
 pub(crate) mod session;
 mod staff;
 mod stock;
+mod stock_orders;
 mod sync;
 mod till_members;
 mod tills;
@@ -184,7 +185,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(care::router())
         .merge(expenses::router())
         .merge(complaints::router())
-        .merge(stock::router());
+        .merge(stock::router())
+        .merge(stock_orders::router());
     let (router, mut api) = router.split_for_parts();
     ErrorResponses.modify(&mut api);
     PathParameters.modify(&mut api);

@@ -100,6 +100,9 @@ async fn levels(
     me: CurrentUser,
     ApiQuery(q): ApiQuery<LevelQuery>,
 ) -> Result<Json<Vec<StockLevel>>, AppError> {
+    if q.q.as_ref().is_some_and(|t| t.chars().count() > 60) {
+        return Err(AppError::Validation("q: at most 60 characters".into()));
+    }
     let after = match (q.after_branch, q.after_product) {
         (Some(b), Some(p)) => Some((BranchId(b), ProductId(p))),
         (None, None) => None,

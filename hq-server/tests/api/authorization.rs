@@ -156,6 +156,18 @@ const API: &[(&str, &str, May)] = &[
     ("GET", "/api/v1/stock/value", Roles(&[A, F, B], false)),
     ("POST", "/api/v1/stock/write-offs", Roles(&[A, B], false)),
     ("GET", "/api/v1/stock/{branch_id}/{product_id}", Roles(&[A, F, B], true)),
+    ("POST", "/api/v1/stock/receipts", Roles(&[A, B], false)),
+    ("GET", "/api/v1/suppliers", Roles(&[A, F, B], false)),
+    ("POST", "/api/v1/suppliers", Roles(&[A], false)),
+    ("GET", "/api/v1/purchase-orders", Roles(&[A, F, B], false)),
+    ("POST", "/api/v1/purchase-orders", Roles(&[A, B], false)),
+    ("GET", "/api/v1/purchase-orders/{id}", Roles(&[A, F, B], true)),
+    ("POST", "/api/v1/purchase-orders/{id}/close", Roles(&[A, B], true)),
+    ("GET", "/api/v1/transfers", Roles(&[A, F, B], false)),
+    ("POST", "/api/v1/transfers", Roles(&[A, B], false)),
+    // The world's transfer goes from the manager's branch to the other: theirs at both ends.
+    ("GET", "/api/v1/transfers/{id}", Roles(&[A, F, B], false)),
+    ("POST", "/api/v1/transfers/{id}/receive", Roles(&[A, B], false)),
 ];
 
 /// What each console route is for.
@@ -252,6 +264,7 @@ struct World {
     coupon_campaign: u64,
     brand: i64,
     complaint_category: i64,
+    transfer: i64,
 }
 
 struct Objects {
@@ -260,6 +273,7 @@ struct Objects {
     staff: i64,
     receipt: String,
     complaint: i64,
+    order: i64,
 }
 
 impl World {
@@ -287,6 +301,10 @@ impl World {
             self.member.clone()
         } else if template.contains("/promotions/{id}") {
             self.promotion.to_string()
+        } else if template.contains("/purchase-orders/{id}") {
+            o.order.to_string()
+        } else if template.contains("/transfers/{id}") {
+            self.transfer.to_string()
         } else if template.contains("/coupon-campaigns/{id}") || template.contains("/coupons/{id}") {
             self.coupon_campaign.to_string()
         } else {
@@ -384,14 +402,52 @@ async fn world(app: &TestApp) -> World {
             .expect(StatusCode::CREATED);
         complaints.push(c.body["id"].as_i64().expect("complaint"));
     }
+    let supplier = app
+        .post("/api/v1/suppliers", &app.admin, json!({"code": "S1", "name": "供应商"}))
+        .await
+        .expect(StatusCode::CREATED)
+        .body["id"]
+        .as_i64()
+        .expect("supplier");
+    let mut orders = Vec::new();
+    for b in [b1, b2] {
+        let o = app
+            .post(
+                "/api/v1/purchase-orders",
+                &app.admin,
+                json!({"supplier_id": supplier, "branch_id": b.0, "lines": [{"product_id": product, "qty": 24000, "unit_cost": 200}]}),
+            )
+            .await
+            .expect(StatusCode::CREATED);
+        orders.push(o.body["id"].as_i64().expect("order"));
+    }
+    let transfer = app
+        .post(
+            "/api/v1/transfers",
+            &app.admin,
+            json!({"from_branch": b1.0, "to_branch": b2.0, "lines": [{"product_id": product, "qty": 1000}]}),
+        )
+        .await
+        .expect(StatusCode::CREATED)
+        .body["id"]
+        .as_i64()
+        .expect("transfer");
     World {
-        own: Objects { branch: b1, till: t1.till.0, staff: s1, receipt: receipt(&sale1), complaint: complaints[0] },
+        own: Objects {
+            branch: b1,
+            till: t1.till.0,
+            staff: s1,
+            receipt: receipt(&sale1),
+            complaint: complaints[0],
+            order: orders[0],
+        },
         other: Objects {
             branch: b2,
             till: t2.till.0,
             staff: s2,
             receipt: "B002-01-000001".into(),
             complaint: complaints[1],
+            order: orders[1],
         },
         product,
         category,
@@ -403,6 +459,7 @@ async fn world(app: &TestApp) -> World {
         coupon_campaign: campaign.body["campaign"]["id"].as_u64().expect("campaign"),
         brand: brand.body["id"].as_i64().expect("brand"),
         complaint_category,
+        transfer,
     }
 }
 

@@ -30,5 +30,6 @@ mod processes;
 mod promotions;
 mod server;
 mod stock;
+mod stock_orders;
 mod sync;
 mod trust;

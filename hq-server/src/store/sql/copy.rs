@@ -85,6 +85,12 @@ pub const TABLES: &[&str] = &[
     "rfm_members",
     "stock_movements",
     "stock_levels",
+    "suppliers",
+    "purchase_orders",
+    "purchase_order_lines",
+    "stock_receipts",
+    "transfers",
+    "transfer_lines",
 ];
 
 /// Rows per `INSERT` (PostgreSQL takes at most 65,535 parameters in one statement).

@@ -461,6 +461,7 @@ fn move_stock(
         reason: None,
         note: "",
         actor,
+        cost: None,
     };
     match stock::record(c, &m, from_micros(received)) {
         Ok(_) => Ok(()),

@@ -54,6 +54,7 @@ mod schema_rollups;
 mod schema_stock;
 mod schema_targets;
 pub mod stock;
+mod stock_orders;
 mod sync;
 
 use std::path::{Path, PathBuf};

@@ -15,9 +15,13 @@ use shared::money::{Money, Qty};
 use shared::stock::{self, MovementKind, WriteOffReason};
 
 use super::conn::{Conn, OptionalExtension, Row, Value, params};
+use super::stock_orders as orders;
 use super::{SqlStore, append_audit, from_micros, micros};
 use crate::calendar::hq_day;
-use crate::model::{Actor, NewWriteOff, StockFilter, StockLevel, StockMovement, StockValue};
+use crate::model::{
+    Actor, CostLine, NewReceipt, NewWriteOff, OrderState, PurchaseOrder, ReceiptRecord, StockFilter, StockLevel,
+    StockMovement, StockValue, Supplier, Transfer, TransferArrival, TransferState,
+};
 use crate::store::{StockStore, StoreError, StoreResult};
 
 /// Whether ingest moves stock: always, but for the push benchmark's run without it, which
@@ -53,6 +57,9 @@ pub(crate) struct Movement<'a> {
     pub reason: Option<WriteOffReason>,
     pub note: &'a str,
     pub actor: &'a str,
+    /// What goods coming in cost (fen per selling unit): a receipt's, or a transfer's at the
+    /// sender's average. It moves the level's average cost; `None` moves at the average.
+    pub cost: Option<Money>,
 }
 
 /// Appends a movement and moves its level, in the caller's transaction; returns the movement's
@@ -61,12 +68,26 @@ pub(crate) fn record(c: &Conn<'_>, m: &Movement<'_>, recorded_at: Timestamp) -> 
     stock::check(m.kind, m.qty).map_err(|e| StoreError::Invalid(format!("qty: {e}")))?;
     let at = micros(m.at);
     let sale_at = (m.kind == MovementKind::Sale).then_some(at);
+    // Goods in at a cost move the average (the write transaction is the only writer: SQLite's
+    // one, PostgreSQL's advisory lock, so the level read here is the one the upsert moves).
+    let average = match m.cost {
+        Some(cost) if m.qty.0 > 0 => {
+            let (on_hand, avg) = c
+                .prepare_cached("SELECT on_hand, avg_cost FROM stock_levels WHERE branch_id = ?1 AND product_id = ?2")?
+                .query_row(params![m.branch, m.product], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))
+                .optional()?
+                .unwrap_or((0, 0));
+            Some(stock::average_cost(Qty(on_hand), Money(avg), m.qty, cost).0)
+        }
+        _ => None,
+    };
     let avg: i64 = c
         .prepare_cached(
             "INSERT INTO stock_levels (branch_id, product_id, on_hand, avg_cost, last_movement_at, last_sale_at)
-             VALUES (?1, ?2, ?3, 0, ?4, ?5)
+             VALUES (?1, ?2, ?3, COALESCE(CAST(?6 AS BIGINT), 0), ?4, ?5)
              ON CONFLICT (branch_id, product_id) DO UPDATE SET
                  on_hand = stock_levels.on_hand + excluded.on_hand,
+                 avg_cost = COALESCE(CAST(?6 AS BIGINT), stock_levels.avg_cost),
                  last_movement_at = CASE WHEN excluded.last_movement_at > stock_levels.last_movement_at
                      THEN excluded.last_movement_at ELSE stock_levels.last_movement_at END,
                  last_sale_at = CASE WHEN excluded.last_sale_at IS NOT NULL
@@ -74,8 +95,8 @@ pub(crate) fn record(c: &Conn<'_>, m: &Movement<'_>, recorded_at: Timestamp) -> 
                      THEN excluded.last_sale_at ELSE stock_levels.last_sale_at END
              RETURNING avg_cost",
         )?
-        .query_row(params![m.branch, m.product, m.qty.0, at, sale_at], |r| r.get(0))?;
-    let unit_cost = Money(avg);
+        .query_row(params![m.branch, m.product, m.qty.0, at, sale_at, average], |r| r.get(0))?;
+    let unit_cost = m.cost.unwrap_or(Money(avg));
     let id: i64 = c
         .prepare_cached(
             "INSERT INTO stock_movements (branch_id, product_id, kind, qty, at, business_day, unit_cost, value, source,
@@ -173,7 +194,7 @@ fn movement_row(r: &Row<'_>) -> super::conn::Result<StockMovement> {
     })
 }
 
-fn movement_tx(c: &Conn<'_>, id: i64) -> StoreResult<StockMovement> {
+pub(super) fn movement_tx(c: &Conn<'_>, id: i64) -> StoreResult<StockMovement> {
     c.prepare_cached(&format!("{MOVEMENT} WHERE id = ?1"))?
         .query_row([id], movement_row)
         .optional()?
@@ -306,6 +327,7 @@ impl StockStore for SqlStore {
                     reason: Some(w.reason),
                     note,
                     actor: &actor.who,
+                    cost: None,
                 },
                 now,
             )?;
@@ -355,5 +377,73 @@ impl StockStore for SqlStore {
             }
             Ok(totals)
         })
+    }
+
+    fn suppliers(&self) -> StoreResult<Vec<Supplier>> {
+        orders::suppliers(self)
+    }
+
+    fn create_supplier(&self, actor: &Actor, code: &str, name: &str) -> StoreResult<Supplier> {
+        orders::create_supplier(self, actor, code, name)
+    }
+
+    fn create_purchase_order(
+        &self,
+        actor: &Actor,
+        supplier: i64,
+        branch: BranchId,
+        lines: Vec<CostLine>,
+        note: &str,
+    ) -> StoreResult<PurchaseOrder> {
+        orders::create_purchase_order(self, actor, supplier, branch, lines, note)
+    }
+
+    fn purchase_order(&self, id: i64) -> StoreResult<PurchaseOrder> {
+        orders::purchase_order(self, id)
+    }
+
+    fn purchase_orders(
+        &self,
+        branch: Option<BranchId>,
+        state: Option<OrderState>,
+        limit: u32,
+    ) -> StoreResult<Vec<PurchaseOrder>> {
+        orders::purchase_orders(self, branch, state, limit)
+    }
+
+    fn close_purchase_order(&self, actor: &Actor, id: i64) -> StoreResult<PurchaseOrder> {
+        orders::close_purchase_order(self, actor, id)
+    }
+
+    fn receive(&self, actor: &Actor, receipt: NewReceipt) -> StoreResult<ReceiptRecord> {
+        orders::receive(self, actor, receipt)
+    }
+
+    fn send_transfer(
+        &self,
+        actor: &Actor,
+        from: BranchId,
+        to: BranchId,
+        lines: Vec<(ProductId, Qty)>,
+        note: &str,
+    ) -> StoreResult<Transfer> {
+        orders::send_transfer(self, actor, from, to, lines, note)
+    }
+
+    fn transfer(&self, id: i64) -> StoreResult<Transfer> {
+        orders::transfer(self, id)
+    }
+
+    fn transfers(
+        &self,
+        branch: Option<BranchId>,
+        state: Option<TransferState>,
+        limit: u32,
+    ) -> StoreResult<Vec<Transfer>> {
+        orders::transfers(self, branch, state, limit)
+    }
+
+    fn receive_transfer(&self, actor: &Actor, id: i64, arrivals: Vec<TransferArrival>) -> StoreResult<Transfer> {
+        orders::receive_transfer(self, actor, id, arrivals)
     }
 }
