@@ -58,6 +58,20 @@ async fn start_with(config: Config, dir: tempfile::TempDir) -> Bench {
 }
 
 impl Bench {
+    /// Signs a console user in over HTTP; returns the session cookie (`name=value`).
+    #[allow(dead_code)]
+    pub async fn sign_in(&self, username: &str, password: &str) -> String {
+        let login = self
+            .client
+            .post(format!("{}/api/v1/session", self.hq.url()))
+            .json(&serde_json::json!({"username": username, "password": password}))
+            .send()
+            .await
+            .expect("sign in");
+        let set = login.headers().get("set-cookie").and_then(|v| v.to_str().ok()).expect("cookie");
+        set.split(';').next().expect("pair").to_owned()
+    }
+
     /// Registers and enrols a till over HTTP; returns it and its token.
     #[allow(dead_code)]
     pub async fn till(&self) -> (TillRef, String) {

@@ -101,13 +101,7 @@ fn main() {
 
         let client = &bench.client;
         let url = bench.hq.url();
-        let login = client
-            .post(format!("{url}/api/v1/session"))
-            .json(&serde_json::json!({"username": "bench", "password": "bench password 2026"}))
-            .send()
-            .await
-            .expect("sign in");
-        let cookie = login.headers().get("set-cookie").and_then(|v| v.to_str().ok()).expect("cookie").split(';').next().expect("pair").to_owned();
+        let cookie = bench.sign_in("bench", "bench password 2026").await;
         let year_start = jiff::civil::date(today.year(), 1, 1);
         for metric in ["sales", "member_share", "new_members"] {
             let uri = format!("{url}/api/v1/plan?from={year_start}&to={today}&metric={metric}");

@@ -156,21 +156,7 @@ fn main() {
         // The segment pages, read from the run.
         let client = &bench.client;
         let url = bench.hq.url();
-        let login = client
-            .post(format!("{url}/api/v1/session"))
-            .json(&serde_json::json!({"username": "bench", "password": "bench password 2026"}))
-            .send()
-            .await
-            .expect("sign in");
-        let cookie = login
-            .headers()
-            .get("set-cookie")
-            .and_then(|v| v.to_str().ok())
-            .expect("cookie")
-            .split(';')
-            .next()
-            .expect("pair")
-            .to_owned();
+        let cookie = bench.sign_in("bench", "bench password 2026").await;
         let report: serde_json::Value = client
             .get(format!("{url}/api/v1/analysis/rfm"))
             .header("cookie", &cookie)

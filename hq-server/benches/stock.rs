@@ -119,13 +119,7 @@ fn main() {
 
         let client = &bench.client;
         let url = bench.hq.url();
-        let login = client
-            .post(format!("{url}/api/v1/session"))
-            .json(&serde_json::json!({"username": "bench", "password": "bench password 2026"}))
-            .send()
-            .await
-            .expect("sign in");
-        let cookie = login.headers().get("set-cookie").and_then(|v| v.to_str().ok()).expect("cookie").split(';').next().expect("pair").to_owned();
+        let cookie = bench.sign_in("bench", "bench password 2026").await;
         let mut times = Vec::with_capacity(reads / 4);
         for i in 0..(reads / 4) as i64 {
             let (b, p) = (i * 7 % branches as i64 + 1, i * 7919 % products as i64 + 1);
