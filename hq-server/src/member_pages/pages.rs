@@ -15,7 +15,7 @@ use super::i18n::M;
 use super::{Member, Visitor, csrf_field, layout, layout_with_head, money, raw};
 use crate::console::redirect;
 use crate::http::AppState;
-use crate::model::{CouponStatus, MemberRecord, OwnProfile};
+use crate::model::{MemberCoupons, MemberRecord, OwnProfile};
 
 fn kind_word(kind: LedgerKind) -> M {
     match kind {
@@ -49,11 +49,10 @@ fn hq_minute(t: jiff::Timestamp) -> String {
 
 pub(super) async fn home(State(state): State<AppState>, m: Member) -> Response {
     let id = m.id;
-    let home = match state.db(move |s| s.member_home(id)).await {
+    let home = match state.db(move |s| s.member_home(id, HOME_COUPONS)).await {
         Ok(h) => h,
         Err(e) => return super::failed(&m, e),
     };
-    let now = state.now();
     let v: &Visitor = &m;
     let member = &home.member;
     let percent = match &home.next_tier {
@@ -101,7 +100,7 @@ pub(super) async fn home(State(state): State<AppState>, m: Member) -> Response {
                 " · " (v.t(M::Bonus)) " " span #sv-bonus { (home.stored_value.bonus) }
             }
         }
-        (coupon_sections(v, &home.coupons, now, Some(HOME_COUPONS)))
+        (coupon_sections(v, &home.coupons, true))
         p.card { a #complaints-link href="/m/complaints" { (v.t(M::Complaints)) } }
     };
     layout(v, v.t(M::Home), Some(M::Home), body).into_response()
@@ -112,37 +111,18 @@ pub(super) async fn home(State(state): State<AppState>, m: Member) -> Response {
 /// `/m/coupons`, so the home page stays light.
 pub const HOME_COUPONS: usize = 5;
 
-/// The member's coupons under valid, used and expired, each list cut at `cap` with a link to all.
-fn coupon_sections(
-    v: &Visitor,
-    coupons: &[crate::model::MemberCouponRecord],
-    now: jiff::Timestamp,
-    cap: Option<usize>,
-) -> maud::Markup {
-    let mut valid = Vec::new();
-    let mut used = Vec::new();
-    let mut expired = Vec::new();
-    for c in coupons {
-        match c.status {
-            CouponStatus::Redeemed => used.push(c),
-            CouponStatus::Expired => expired.push(c),
-            _ if c.valid_until < now => expired.push(c),
-            _ => valid.push(c),
-        }
-    }
-    valid.sort_by_key(|c| (c.valid_until, c.id));
-    used.sort_by_key(|c| std::cmp::Reverse((c.redeemed_at, c.id)));
-    expired.sort_by_key(|c| std::cmp::Reverse((c.valid_until, c.id)));
+/// The member's coupons under valid, used and expired; on the home page (`cut`) each shelf shows
+/// its first few with a link to all.
+fn coupon_sections(v: &Visitor, coupons: &MemberCoupons, cut: bool) -> maud::Markup {
     html! {
         section.card #coupons {
             h2 { (v.t(M::Coupons)) }
-            @for (title, list, id) in [(M::CouponsValid, &valid, "coupons-valid"), (M::CouponsUsed, &used, "coupons-used"), (M::CouponsExpired, &expired, "coupons-expired")] {
-                @let shown = cap.unwrap_or(usize::MAX).min(list.len());
-                details open[id == "coupons-valid" || cap.is_none()] {
-                    summary { (v.t(title)) " (" (list.len()) ")" }
+            @for (title, list, id) in [(M::CouponsValid, &coupons.valid, "coupons-valid"), (M::CouponsUsed, &coupons.used, "coupons-used"), (M::CouponsExpired, &coupons.expired, "coupons-expired")] {
+                details open[id == "coupons-valid" || !cut] {
+                    summary { (v.t(title)) " (" (list.total) ")" }
                     ul.plain id=(id) {
-                        @if list.is_empty() { li.muted { (v.t(M::NoCoupons)) } }
-                        @for c in &list[..shown] {
+                        @if list.shown.is_empty() { li.muted { (v.t(M::NoCoupons)) } }
+                        @for c in &list.shown {
                             li {
                                 div { (c.campaign_name) }
                                 div.muted {
@@ -155,8 +135,8 @@ fn coupon_sections(
                             }
                         }
                     }
-                    @if shown < list.len() {
-                        p.muted { a.all-coupons href={ "/m/coupons#" (id) } { (v.t(M::AllCoupons)) " (" (list.len()) ")" } }
+                    @if list.shown.len() < list.total {
+                        p.muted { a.all-coupons href={ "/m/coupons#" (id) } { (v.t(M::AllCoupons)) " (" (list.total) ")" } }
                     }
                 }
             }
@@ -173,7 +153,7 @@ pub(super) async fn coupons(State(state): State<AppState>, m: Member) -> Respons
     };
     let v: &Visitor = &m;
     let body = html! {
-        (coupon_sections(v, &coupons, state.now(), None))
+        (coupon_sections(v, &MemberCoupons::sorted(coupons, None), false))
         p { a href="/m/home" { (v.t(M::Home)) } }
     };
     layout(v, v.t(M::Coupons), Some(M::Home), body).into_response()

@@ -143,6 +143,83 @@ pub struct MemberCouponRecord {
     pub discount: Option<i64>,
 }
 
+/// Where a member's pages put a coupon: still to use (issued, held, or not yet valid), used, or
+/// lapsed unused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CouponShelf {
+    Valid,
+    Used,
+    Expired,
+}
+
+impl CouponShelf {
+    /// The shelf of a coupon whose status was taken at the moment the page is drawn.
+    pub fn of(status: CouponStatus) -> Self {
+        match status {
+            CouponStatus::Redeemed => CouponShelf::Used,
+            CouponStatus::Expired => CouponShelf::Expired,
+            CouponStatus::Issued | CouponStatus::Held => CouponShelf::Valid,
+        }
+    }
+}
+
+/// The first coupons of one shelf, in the order the pages show them, and how many the shelf holds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CouponList {
+    pub shown: Vec<MemberCouponRecord>,
+    pub total: usize,
+}
+
+/// A member's coupons by shelf: the valid ones soonest to lapse first, the used ones and the
+/// expired ones newest first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MemberCoupons {
+    pub valid: CouponList,
+    pub used: CouponList,
+    pub expired: CouponList,
+}
+
+impl MemberCoupons {
+    /// The order a shelf shows its coupons in, as a key to sort by.
+    pub fn order_key(
+        shelf: CouponShelf,
+        valid_until: Timestamp,
+        redeemed_at: Option<Timestamp>,
+        id: u64,
+    ) -> (i128, i128) {
+        let t = |t: Timestamp| i128::from(t.as_microsecond());
+        let id = i128::from(id);
+        match shelf {
+            CouponShelf::Valid => (t(valid_until), id),
+            CouponShelf::Used => (-redeemed_at.map_or(i128::MIN / 2, t), -id),
+            CouponShelf::Expired => (-t(valid_until), -id),
+        }
+    }
+
+    /// Every one of `all` on its shelf, each shelf in its order and cut at `cap` (none: all shown).
+    pub fn sorted(all: Vec<MemberCouponRecord>, cap: Option<usize>) -> Self {
+        let mut out = MemberCoupons::default();
+        for c in all {
+            out.shelf_mut(CouponShelf::of(c.status)).shown.push(c);
+        }
+        for shelf in [CouponShelf::Valid, CouponShelf::Used, CouponShelf::Expired] {
+            let list = out.shelf_mut(shelf);
+            list.total = list.shown.len();
+            list.shown.sort_by_key(|c| Self::order_key(shelf, c.valid_until, c.redeemed_at, c.id));
+            list.shown.truncate(cap.unwrap_or(usize::MAX));
+        }
+        out
+    }
+
+    pub fn shelf_mut(&mut self, shelf: CouponShelf) -> &mut CouponList {
+        match shelf {
+            CouponShelf::Valid => &mut self.valid,
+            CouponShelf::Used => &mut self.used,
+            CouponShelf::Expired => &mut self.expired,
+        }
+    }
+}
+
 /// Why HQ refuses a till's coupon hold or release.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum CouponRefusal {

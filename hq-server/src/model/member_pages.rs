@@ -9,7 +9,7 @@ use shared::member::Phone;
 use shared::money::Money;
 use shared::stored_value::StoredValue;
 
-use super::{LedgerRow, MemberCouponRecord, MemberRecord};
+use super::{LedgerRow, MemberCoupons, MemberRecord};
 
 /// How a sign-in code check came out.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,7 +54,8 @@ pub struct MemberHome {
     pub next_expiry: Option<(Date, i64)>,
     /// Stored value spendable now (after holds).
     pub stored_value: StoredValue,
-    pub coupons: Vec<MemberCouponRecord>,
+    /// The first few coupons of each shelf, with how many each holds.
+    pub coupons: MemberCoupons,
 }
 
 /// One line of a receipt as the history shows it.

@@ -429,7 +429,8 @@ pub trait MemberPagesStore {
     fn update_own_profile(&self, member: MemberId, profile: OwnProfile) -> StoreResult<MemberRecord>;
     /// Marks every active card of the member lost.
     fn report_cards_lost(&self, member: MemberId) -> StoreResult<MemberRecord>;
-    fn member_home(&self, member: MemberId) -> StoreResult<MemberHome>;
+    /// The home page's figures, with the first `coupons_shown` coupons of each shelf.
+    fn member_home(&self, member: MemberId, coupons_shown: usize) -> StoreResult<MemberHome>;
     /// Ledger entries newest first with their branch and receipt, `limit` (≤ 100) after the cursor.
     fn member_history(&self, member: MemberId, before: Option<&str>, limit: u32) -> StoreResult<HistoryPage>;
 }

@@ -3,7 +3,7 @@
 //! partial return row by row against the ledger.
 
 use axum::http::{Method, StatusCode};
-use hq_server::store::MemberStore;
+use hq_server::store::{CouponStore, MemberPagesStore, MemberStore};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 
@@ -283,7 +283,7 @@ async fn the_home_page_shows_the_first_few_coupons_of_each_state_and_links_to_th
     use crate::coupons::{amount_off, campaign, issue};
     use hq_server::member_pages::pages::HOME_COUPONS;
     let (app, sms, clock) = app_with_sms().await;
-    let (_, number) = member_with(&app, PHONE, 0).await;
+    let (id, number) = member_with(&app, PHONE, 0).await;
     let many = HOME_COUPONS + 2;
     // `many` coupons good to the end of the year, and `many` that lapse tonight, one a batch.
     for (name, to) in [("年末券", "2026-12-31"), ("今日券", "2026-11-30")] {
@@ -313,6 +313,12 @@ async fn the_home_page_shows_the_first_few_coupons_of_each_state_and_links_to_th
     assert_eq!(all.status, StatusCode::OK);
     assert_eq!((count(&all.text, "coupons-valid"), count(&all.text, "coupons-expired")), (many, many));
     assert!(!all.text.contains("all-coupons"), "everything is on the page");
+    // The home reads in full only the coupons it shows: the same shelves as all of them sorted and cut.
+    let every = app.store.member_coupons(id).expect("coupons");
+    for cap in [0, 1, HOME_COUPONS, 100] {
+        let home = app.store.member_home(id, cap).expect("home");
+        assert_eq!(home.coupons, hq_server::model::MemberCoupons::sorted(every.clone(), Some(cap)), "cut at {cap}");
+    }
     // Only for a signed-in member.
     assert_eq!(location(&form(&app, Method::GET, "/m/coupons", "", &[], HOME).await), "/m/sign-in");
 }

@@ -145,7 +145,7 @@ async fn a_members_spend_is_less_what_refunds_of_their_sales_paid_back() {
     let branch = app.branch("B001").await;
     let (till, token) = app.enrolled_till(branch).await;
     let (member, code) = member_with(&app, "13900003333", 0).await;
-    let spend = |app: &TestApp| app.store.member_home(member).expect("home").trailing_spend;
+    let spend = |app: &TestApp| app.store.member_home(member, 5).expect("home").trailing_spend;
     let paid_back = |r: &shared::sale::Refund| r.total.0 + r.rounding.0;
 
     // A sale of theirs, returned in part.

@@ -136,7 +136,7 @@ fn counts(c: &Conn<'_>, id: i64, now: Timestamp) -> StoreResult<CampaignCounts> 
 }
 
 /// The code a coupon's row stands for.
-fn code_of(campaign: i64, coupon: i64, secret: &str) -> String {
+pub(super) fn code_of(campaign: i64, coupon: i64, secret: &str) -> String {
     CouponCode {
         campaign: CampaignId(campaign.max(0) as u64),
         coupon: CouponId(coupon.max(0) as u64),
@@ -153,7 +153,7 @@ fn new_secret() -> String {
 }
 
 /// Where a coupon stands at `now`.
-fn status_at(status: &str, valid_until: i64, hold_expires: Option<i64>, now: Timestamp) -> CouponStatus {
+pub(super) fn status_at(status: &str, valid_until: i64, hold_expires: Option<i64>, now: Timestamp) -> CouponStatus {
     if status == "redeemed" {
         CouponStatus::Redeemed
     } else if valid_until < micros(now) {
@@ -584,63 +584,7 @@ impl CouponStore for SqlStore {
         self.read(|c| {
             let id =
                 resolve(c, &member.to_string())?.ok_or_else(|| StoreError::NotFound(format!("member {member}")))?;
-            let now = self.now();
-            let rows: Vec<(
-                i64,
-                i64,
-                String,
-                String,
-                String,
-                i64,
-                i64,
-                i64,
-                Option<i64>,
-                Option<String>,
-                Option<i64>,
-                Option<i64>,
-            )> = c
-                .prepare_cached(
-                    "SELECT k.id, k.campaign_id, g.name, k.secret, k.status, k.issued_at, k.valid_from, k.valid_until,
-                            k.hold_expires_at, s.receipt_no, k.redeemed_at, k.redeemed_discount
-                     FROM coupons k JOIN coupon_campaigns g ON g.id = k.campaign_id
-                     LEFT JOIN sales s ON s.id = k.redeemed_sale
-                     WHERE k.member_id = ?1 ORDER BY k.valid_until, k.id",
-                )?
-                .query_map([&id], |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                        r.get(6)?,
-                        r.get(7)?,
-                        r.get(8)?,
-                        r.get(9)?,
-                        r.get(10)?,
-                        r.get(11)?,
-                    ))
-                })?
-                .collect::<Result<_, _>>()?;
-            Ok(rows
-                .into_iter()
-                .map(|(k, g, name, secret, status, issued, from, until, hold, receipt, at, discount)| {
-                    MemberCouponRecord {
-                        id: k.max(0) as u64,
-                        code: code_of(g, k, &secret),
-                        campaign_id: g.max(0) as u64,
-                        campaign_name: name,
-                        status: status_at(&status, until, hold, now),
-                        issued_at: from_micros(issued),
-                        valid_from: from_micros(from),
-                        valid_until: from_micros(until),
-                        receipt_no: receipt,
-                        redeemed_at: at.map(from_micros),
-                        discount,
-                    }
-                })
-                .collect())
+            super::member_coupons::all(c, &id, self.now())
         })
     }
 

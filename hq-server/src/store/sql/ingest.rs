@@ -4,9 +4,7 @@
 
 use super::conn::{Conn, OptionalExtension, params};
 use jiff::Timestamp;
-use shared::money::Qty;
 use shared::sale::{CompletedSale, Refund, RefundKind, Tender};
-use shared::stock::MovementKind;
 use shared::sync::{Event, EventEnvelope, EventOutcome, EventResult, SeqGap};
 
 use super::member_effects::apply_member_effects;
@@ -418,54 +416,35 @@ fn insert_sale(c: &Conn<'_>, event_id: &str, s: &CompletedSale, received: i64) -
     }
     let source = format!("sale:{sale_id}");
     let actor = format!("till:{}", s.till.0);
-    for (i, l) in s.lines.iter().enumerate() {
-        move_stock(
-            c,
-            s.branch.0,
-            l.item.product_id.0,
-            stock::sale_line(l.priced.qty),
-            (&source, i as i64 + 1),
-            &actor,
-            s.completed_at,
-            s.business_day,
-            received,
-        )?;
-    }
+    let moves = s.lines.iter().enumerate().filter_map(|(i, l)| {
+        stock::sale_line(l.priced.qty).map(|(kind, qty)| stock::LineMove {
+            line: i as i64 + 1,
+            product: l.item.product_id.0,
+            kind,
+            qty,
+        })
+    });
+    move_stock(c, s.branch.0, moves.collect(), (&source, &actor), s.completed_at, s.business_day, received)?;
     insert_tenders(c, "sale_tenders", "sale_id", &sale_id, &s.tenders, true)
 }
 
-/// Moves a branch's stock for a line of a sale or refund (dated when the till made it), if the
-/// line moves any.
-#[allow(clippy::too_many_arguments)] // one argument per column the movement takes from the event
+/// Moves a branch's stock for the lines of a sale or refund that move any (dated when the till
+/// made it).
 fn move_stock(
     c: &Conn<'_>,
     branch: i64,
-    product: i64,
-    movement: Option<(MovementKind, Qty)>,
-    (source, line): (&str, i64),
-    actor: &str,
+    lines: Vec<stock::LineMove>,
+    (source, actor): (&str, &str),
     at: Timestamp,
     business_day: jiff::civil::Date,
     received: i64,
 ) -> Result<(), ProjectError> {
-    let Some((kind, qty)) = movement.filter(|_| stock::ingest_moves_stock()) else { return Ok(()) };
-    let m = stock::Movement {
-        branch,
-        product,
-        kind,
-        qty,
-        at,
-        business_day,
-        source,
-        source_line: line,
-        reason: None,
-        note: "",
-        actor,
-        cost: None,
-    };
-    match stock::record(c, &m, from_micros(received)) {
-        Ok(_) => Ok(()),
-        Err(StoreError::Invalid(why)) => Err(ProjectError::Reject(format!("line {line}: {why}"))),
+    if !stock::ingest_moves_stock() {
+        return Ok(());
+    }
+    match stock::record_lines(c, branch, at, business_day, source, actor, &lines, from_micros(received)) {
+        Ok(()) => Ok(()),
+        Err(StoreError::Invalid(why)) => Err(ProjectError::Reject(why)),
         Err(e) => Err(ProjectError::Store(e)),
     }
 }
@@ -603,18 +582,14 @@ fn insert_refund(c: &Conn<'_>, event_id: &str, r: &Refund, received: i64) -> Res
     }
     let source = format!("refund:{refund_id}");
     let actor = format!("till:{}", r.till.0);
-    for (i, l) in r.lines.iter().enumerate() {
-        move_stock(
-            c,
-            r.branch.0,
-            l.product_id.0,
-            stock::refund_line(l.qty),
-            (&source, i as i64),
-            &actor,
-            r.refunded_at,
-            r.business_day,
-            received,
-        )?;
-    }
+    let moves = r.lines.iter().enumerate().filter_map(|(i, l)| {
+        stock::refund_line(l.qty).map(|(kind, qty)| stock::LineMove {
+            line: i as i64,
+            product: l.product_id.0,
+            kind,
+            qty,
+        })
+    });
+    move_stock(c, r.branch.0, moves.collect(), (&source, &actor), r.refunded_at, r.business_day, received)?;
     insert_tenders(c, "refund_tenders", "refund_id", &refund_id, &r.tenders, false)
 }

@@ -29,7 +29,7 @@ use crate::model::{
     Actor, HistoryEntry, HistoryLine, HistoryPage, LedgerRow, MemberHome, MemberRecord, MemberSession, NewMember,
     OwnProfile, SignInCheck, SmsLogRow,
 };
-use crate::store::{CouponStore, MemberPagesStore, StoreError, StoreResult};
+use crate::store::{MemberPagesStore, StoreError, StoreResult};
 
 /// How many wrong tries a sign-in code takes before it is spent.
 pub const CODE_TRIES: i64 = 5;
@@ -359,11 +359,11 @@ impl MemberPagesStore for SqlStore {
         })
     }
 
-    fn member_home(&self, member: MemberId) -> StoreResult<MemberHome> {
-        let coupons = self.member_coupons(member)?;
+    fn member_home(&self, member: MemberId, coupons_shown: usize) -> StoreResult<MemberHome> {
         self.read(|c| {
             let now = self.now();
             let m = member_of(c, member)?;
+            let coupons = super::member_coupons::shelves(c, &m.id.to_string(), now, coupons_shown)?;
             let policy = super::policy_in_force_tx(c, now)?;
             let today = hq_day(now);
             let spend = ledger::trailing_spend(c, &m.id.to_string(), today)?;

@@ -32,6 +32,7 @@ mod ingest;
 mod jobs;
 pub(crate) mod ledger;
 pub(crate) mod member_effects;
+mod member_coupons;
 mod member_pages;
 pub(crate) use member_pages::member_actor;
 pub(crate) mod members;
@@ -187,7 +188,9 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     // into SQLite's small per-connection cache: with a million members a lookup touches pages
     // that are rarely in that cache (BENCHMARKS.md, online member lookups).
     conn.pragma_update(None, "mmap_size", MMAP_BYTES)?;
-    conn.set_prepared_statement_cache_capacity(64);
+    // Room for every statement ingest runs, a sale's stock movements one for each count of lines
+    // up to eight (`stock::record_lines`).
+    conn.set_prepared_statement_cache_capacity(128);
     Ok(())
 }
 

@@ -62,6 +62,15 @@ pub(crate) struct Movement<'a> {
     pub cost: Option<Money>,
 }
 
+/// What a movement does to a level that exists: on hand moves by the movement, and the last
+/// movement and last sale are the latest of theirs and its (an offline till's sale may be older).
+const LEVEL_MOVED_SET: &str = "on_hand = stock_levels.on_hand + excluded.on_hand,
+    last_movement_at = CASE WHEN excluded.last_movement_at > stock_levels.last_movement_at
+        THEN excluded.last_movement_at ELSE stock_levels.last_movement_at END,
+    last_sale_at = CASE WHEN excluded.last_sale_at IS NOT NULL
+        AND (stock_levels.last_sale_at IS NULL OR excluded.last_sale_at > stock_levels.last_sale_at)
+        THEN excluded.last_sale_at ELSE stock_levels.last_sale_at END";
+
 /// Appends a movement and moves its level, in the caller's transaction; returns the movement's
 /// id and the average cost it moved at. A movement the rules refuse is `Invalid` with the reason.
 pub(crate) fn record(c: &Conn<'_>, m: &Movement<'_>, recorded_at: Timestamp) -> StoreResult<(i64, Money)> {
@@ -82,19 +91,13 @@ pub(crate) fn record(c: &Conn<'_>, m: &Movement<'_>, recorded_at: Timestamp) -> 
         _ => None,
     };
     let avg: i64 = c
-        .prepare_cached(
+        .prepare_cached(&format!(
             "INSERT INTO stock_levels (branch_id, product_id, on_hand, avg_cost, last_movement_at, last_sale_at)
              VALUES (?1, ?2, ?3, COALESCE(CAST(?6 AS BIGINT), 0), ?4, ?5)
              ON CONFLICT (branch_id, product_id) DO UPDATE SET
-                 on_hand = stock_levels.on_hand + excluded.on_hand,
-                 avg_cost = COALESCE(CAST(?6 AS BIGINT), stock_levels.avg_cost),
-                 last_movement_at = CASE WHEN excluded.last_movement_at > stock_levels.last_movement_at
-                     THEN excluded.last_movement_at ELSE stock_levels.last_movement_at END,
-                 last_sale_at = CASE WHEN excluded.last_sale_at IS NOT NULL
-                     AND (stock_levels.last_sale_at IS NULL OR excluded.last_sale_at > stock_levels.last_sale_at)
-                     THEN excluded.last_sale_at ELSE stock_levels.last_sale_at END
-             RETURNING avg_cost",
-        )?
+                 avg_cost = COALESCE(CAST(?6 AS BIGINT), stock_levels.avg_cost), {LEVEL_MOVED_SET}
+             RETURNING avg_cost"
+        ))?
         .query_row(params![m.branch, m.product, m.qty.0, at, sale_at, average], |r| r.get(0))?;
     let unit_cost = m.cost.unwrap_or(Money(avg));
     let id: i64 = c
@@ -126,6 +129,113 @@ pub(crate) fn record(c: &Conn<'_>, m: &Movement<'_>, recorded_at: Timestamp) -> 
 }
 
 /// The movement of a sale's line: what was sold leaves the shelf (a line of a negative quantity,
+/// One line of a sale or a refund that moves stock: goods out, or back, at the average cost.
+pub(crate) struct LineMove {
+    pub line: i64,
+    pub product: i64,
+    pub kind: MovementKind,
+    pub qty: Qty,
+}
+
+/// The most lines one statement moves (a sale's lines seldom pass it; each count of lines is a
+/// statement of its own in the connection's cache).
+const LINES_A_STATEMENT: usize = 8;
+
+/// The movements of one sale's or refund's lines, in the caller's transaction: what [`record`]
+/// does for each line, in two statements for up to [`LINES_A_STATEMENT`] lines rather than two a
+/// line (one upsert of each product's level, a product's lines summed, returning its average
+/// cost; one insert of every movement at that cost). Ingest runs it for every sale and refund,
+/// so its cost is ingest's. Lines carry no cost, so no line moves the average.
+#[allow(clippy::too_many_arguments)] // the columns every line of one event shares
+pub(crate) fn record_lines(
+    c: &Conn<'_>,
+    branch: i64,
+    at: Timestamp,
+    business_day: Date,
+    source: &str,
+    actor: &str,
+    lines: &[LineMove],
+    recorded_at: Timestamp,
+) -> StoreResult<()> {
+    for l in lines {
+        stock::check(l.kind, l.qty).map_err(|e| StoreError::Invalid(format!("line {}: qty: {e}", l.line)))?;
+    }
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let at = micros(at);
+    // A product's lines summed, and whether any of them sold it (its last sale).
+    let mut levels: std::collections::BTreeMap<i64, (i64, bool)> = std::collections::BTreeMap::new();
+    for l in lines {
+        let e = levels.entry(l.product).or_default();
+        e.0 += l.qty.0;
+        e.1 |= l.kind == MovementKind::Sale;
+    }
+    let levels: Vec<(i64, (i64, bool))> = levels.into_iter().collect();
+    let mut average = std::collections::HashMap::with_capacity(levels.len());
+    for chunk in levels.chunks(LINES_A_STATEMENT) {
+        let mut values = vec![Value::Int(branch), Value::Int(at)];
+        let rows: Vec<String> = chunk
+            .iter()
+            .map(|&(product, (qty, sold))| {
+                let k = values.len() + 1;
+                values.extend([Value::Int(product), Value::Int(qty), if sold { Value::Int(at) } else { Value::Null }]);
+                format!("(?1, ?{k}, ?{}, 0, ?2, ?{})", k + 1, k + 2)
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO stock_levels (branch_id, product_id, on_hand, avg_cost, last_movement_at, last_sale_at)
+             VALUES {}
+             ON CONFLICT (branch_id, product_id) DO UPDATE SET {LEVEL_MOVED_SET}
+             RETURNING product_id, avg_cost",
+            rows.join(", ")
+        );
+        let moved = c
+            .prepare_cached(&sql)?
+            .query_map(values, |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        average.extend(moved);
+    }
+    for chunk in lines.chunks(LINES_A_STATEMENT) {
+        let mut values = vec![
+            Value::Int(branch),
+            Value::Int(at),
+            Value::Text(business_day.to_string()),
+            Value::Text(source.to_owned()),
+            Value::Text(actor.to_owned()),
+            Value::Int(micros(recorded_at)),
+        ];
+        let mut rows = Vec::with_capacity(chunk.len());
+        for l in chunk {
+            let cost = Money(average.get(&l.product).copied().unwrap_or(0));
+            let k = values.len() + 1;
+            values.extend([
+                Value::Int(l.product),
+                Value::Text(l.kind.code().to_owned()),
+                Value::Int(l.qty.0),
+                Value::Int(cost.0),
+                Value::Int(stock::value_at(l.qty, cost).0),
+                Value::Int(l.line),
+            ]);
+            rows.push(format!(
+                "(?1, ?{k}, ?{}, ?{}, ?2, ?3, ?{}, ?{}, ?4, ?{}, NULL, '', ?5, ?6)",
+                k + 1,
+                k + 2,
+                k + 3,
+                k + 4,
+                k + 5
+            ));
+        }
+        c.prepare_cached(&format!(
+            "INSERT INTO stock_movements (branch_id, product_id, kind, qty, at, business_day, unit_cost, value, source,
+             source_line, reason, note, actor, recorded_at) VALUES {}",
+            rows.join(", ")
+        ))?
+        .execute(values)?;
+    }
+    Ok(())
+}
+
 /// which a till may ring as an exchange, comes back).
 pub(crate) fn sale_line(qty: Qty) -> Option<(MovementKind, Qty)> {
     match qty.0 {
