@@ -21,6 +21,7 @@ pub(crate) mod session;
 mod staff;
 mod stock;
 mod stock_orders;
+mod stock_reports;
 mod sync;
 mod till_members;
 mod tills;
@@ -186,7 +187,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(expenses::router())
         .merge(complaints::router())
         .merge(stock::router())
-        .merge(stock_orders::router());
+        .merge(stock_orders::router())
+        .merge(stock_reports::router());
     let (router, mut api) = router.split_for_parts();
     ErrorResponses.modify(&mut api);
     PathParameters.modify(&mut api);

@@ -84,7 +84,7 @@ pub struct ValueQuery {
 }
 
 /// The branch a user asks for, within what they may see: a branch manager only their own.
-fn scoped(me: &CurrentUser, asked: Option<i64>) -> Result<Option<BranchId>, AppError> {
+pub(super) fn scoped(me: &CurrentUser, asked: Option<i64>) -> Result<Option<BranchId>, AppError> {
     match (me.user.branch_scope(), asked.map(BranchId)) {
         (Some(own), Some(asked)) if own != asked => Err(AppError::NotFound(format!("branch {}", asked.0))),
         (Some(own), _) => Ok(Some(own)),

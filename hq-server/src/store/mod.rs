@@ -8,8 +8,10 @@
 
 pub mod sql;
 mod stock;
+mod stock_reports;
 
 pub use stock::StockStore;
+pub use stock_reports::StockReportStore;
 
 use jiff::Timestamp;
 
@@ -718,6 +720,7 @@ pub trait Store:
     + ExpenseStore
     + ComplaintStore
     + StockStore
+    + StockReportStore
     + SyncStore
     + ReportStore
     + AuditStore
@@ -743,6 +746,7 @@ impl<
         + ExpenseStore
         + ComplaintStore
         + StockStore
+        + StockReportStore
         + SyncStore
         + ReportStore
         + AuditStore

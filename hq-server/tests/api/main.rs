@@ -31,5 +31,6 @@ mod promotions;
 mod server;
 mod stock;
 mod stock_orders;
+mod stock_reports;
 mod sync;
 mod trust;

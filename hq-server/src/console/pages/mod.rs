@@ -20,6 +20,7 @@ mod pnl;
 mod policy;
 mod promotions;
 mod stock;
+mod stock_reports;
 mod users;
 
 use axum::Router;
@@ -78,6 +79,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/complaints/categories/{id}", post(complaints::update_category))
         .route("/console/complaints/{id}", get(complaints::complaint).post(complaints::change))
         .route("/console/stock", get(stock::stock))
+        .route("/console/stock/reports", get(stock_reports::reports))
         .route("/console/stock/{branch_id}/{product_id}", get(stock::level).post(stock::write_off))
         .route("/console/finance", get(finance::finance))
         .route("/console/pnl", get(pnl::pnl))

@@ -58,7 +58,7 @@ fn kind_word(k: MovementKind) -> C {
     }
 }
 
-fn reason_word(r: WriteOffReason) -> C {
+pub(super) fn reason_word(r: WriteOffReason) -> C {
     match r {
         WriteOffReason::Damage => C::WriteOffDamage,
         WriteOffReason::Expiry => C::WriteOffExpiry,
@@ -68,7 +68,7 @@ fn reason_word(r: WriteOffReason) -> C {
 }
 
 /// A quantity with its unit: `-2 瓶`, `0.532 kg`.
-fn qty(q: Qty, unit: &str) -> String {
+pub(super) fn qty(q: Qty, unit: &str) -> String {
     format!("{} {unit}", q.display())
 }
 
@@ -102,7 +102,7 @@ pub(super) async fn stock(
                 td { (v.branch_code) } td.n { (v.products) } td.n { (v.negative) } td.n { (yuan(v.value.0)) }
             } } }
         }
-        p.muted { (page.t(C::StockValueHint)) }
+        p.muted { (page.t(C::StockValueHint)) " " a #stock-reports-link href="/console/stock/reports" { (page.t(C::StockReports)) } }
         form.inline #stock-filter method="get" action="/console/stock" {
             @if page.me.user.branch_id.is_none() {
                 label { (page.t(C::Branch)) select name="branch" { option value="" { (page.t(C::AllBranches)) }

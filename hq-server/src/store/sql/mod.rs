@@ -55,6 +55,7 @@ mod schema_rollups;
 mod schema_stock;
 mod schema_targets;
 pub mod stock;
+mod stock_reports;
 mod stock_orders;
 mod sync;
 

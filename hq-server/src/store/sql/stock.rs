@@ -255,11 +255,11 @@ pub(crate) fn refund_line(qty: Qty) -> Option<(MovementKind, Qty)> {
     }
 }
 
-const LEVEL: &str = "SELECT l.branch_id, b.code, l.product_id, COALESCE(p.code, ''), COALESCE(p.name, ''),
+pub(super) const LEVEL: &str = "SELECT l.branch_id, b.code, l.product_id, COALESCE(p.code, ''), COALESCE(p.name, ''),
         COALESCE(p.unit, ''), l.on_hand, l.avg_cost, l.last_movement_at, l.last_sale_at
     FROM stock_levels l JOIN branches b ON b.id = l.branch_id LEFT JOIN products p ON p.id = l.product_id";
 
-fn level_row(r: &Row<'_>) -> super::conn::Result<StockLevel> {
+pub(super) fn level_row(r: &Row<'_>) -> super::conn::Result<StockLevel> {
     let on_hand = Qty(r.get(6)?);
     let avg_cost = Money(r.get(7)?);
     Ok(StockLevel {
