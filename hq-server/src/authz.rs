@@ -62,8 +62,8 @@ pub mod can {
     pub const HANDLE_COMPLAINTS: &[Role] = &[Admin, Marketing, BranchManager];
     /// Read stock: levels, movements, its value (a branch manager their branch's).
     pub const SEE_STOCK: &[Role] = &[Admin, Finance, BranchManager];
-    /// Move stock by hand: write-offs, purchase orders, deliveries, transfers (a branch manager
-    /// at their branch).
+    /// Move stock by hand: write-offs, purchase orders, deliveries, transfers, counts (a branch
+    /// manager at their branch).
     pub const MOVE_STOCK: &[Role] = &[Admin, BranchManager];
 }
 
@@ -199,6 +199,12 @@ pub const API: &[Rule] = &[
     ("GET", "/api/v1/stock-reports/shrinkage", Roles(can::SEE_STOCK)),
     ("GET", "/api/v1/stock-reports/cover", Roles(can::SEE_STOCK)),
     ("POST", "/api/v1/stock/receipts", Roles(can::MOVE_STOCK)),
+    ("GET", "/api/v1/stock/counts", Roles(can::SEE_STOCK)),
+    ("POST", "/api/v1/stock/counts", Roles(can::MOVE_STOCK)),
+    ("GET", "/api/v1/stock/counts/{id}", Roles(can::SEE_STOCK)),
+    ("POST", "/api/v1/stock/counts/{id}/entries", Roles(can::MOVE_STOCK)),
+    ("POST", "/api/v1/stock/counts/{id}/post", Roles(can::MOVE_STOCK)),
+    ("POST", "/api/v1/stock/counts/{id}/cancel", Roles(can::MOVE_STOCK)),
     ("GET", "/api/v1/suppliers", Roles(can::SEE_STOCK)),
     ("POST", "/api/v1/suppliers", Roles(can::EDIT_CATALOG)),
     ("GET", "/api/v1/purchase-orders", Roles(can::SEE_STOCK)),

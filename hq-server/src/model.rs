@@ -8,6 +8,7 @@ pub mod member_pages;
 pub mod members;
 pub mod promotions;
 pub mod stock;
+pub mod stock_counts;
 pub mod stock_reports;
 
 pub use care::*;
@@ -17,6 +18,7 @@ pub use member_pages::*;
 pub use members::*;
 pub use promotions::*;
 pub use stock::*;
+pub use stock_counts::*;
 pub use stock_reports::*;
 
 use jiff::Timestamp;

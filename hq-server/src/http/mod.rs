@@ -20,6 +20,7 @@ mod sales;
 pub(crate) mod session;
 mod staff;
 mod stock;
+mod stock_counts;
 mod stock_orders;
 mod stock_reports;
 mod sync;
@@ -187,6 +188,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(expenses::router())
         .merge(complaints::router())
         .merge(stock::router())
+        .merge(stock_counts::router())
         .merge(stock_orders::router())
         .merge(stock_reports::router());
     let (router, mut api) = router.split_for_parts();

@@ -1,4 +1,5 @@
-//! Stock per branch: the store's side (`store/sql/stock.rs`, `store/sql/stock_orders.rs`).
+//! Stock per branch: the store's side (`store/sql/stock.rs`, `store/sql/stock_orders.rs`,
+//! `store/sql/stock_counts.rs`).
 
 use shared::catalog::ProductId;
 use shared::ids::BranchId;
@@ -6,15 +7,16 @@ use shared::money::Qty;
 
 use super::StoreResult;
 use crate::model::{
-    Actor, CostLine, NewReceipt, NewWriteOff, OrderState, PurchaseOrder, ReceiptRecord, StockFilter, StockLevel,
-    StockMovement, StockValue, Supplier, Transfer, TransferArrival, TransferState,
+    Actor, CostLine, CountEntry, CountReport, CountScope, CountSheet, NewReceipt, NewWriteOff, OrderState,
+    PurchaseOrder, ReceiptRecord, StockCount, StockFilter, StockLevel, StockMovement, StockValue, Supplier, Transfer,
+    TransferArrival, TransferState,
 };
 
 /// Stock per branch (`shared::stock`'s rules): an append-only ledger of movements per branch and
 /// product, and each one's level (on hand, moving average cost) kept with every movement. Sales
 /// and refunds move stock when they are ingested ([`super::SyncStore::ingest`]), dated when they were
 /// made.
-pub trait StockStore {
+pub trait StockStore: StockCountStore {
     /// A branch and product's level; a product that never moved there is `NotFound`.
     fn stock_level(&self, branch: BranchId, product: ProductId) -> StoreResult<StockLevel>;
     /// Levels in (branch, product) order, filtered; at most `filter.limit` (capped at 1,000).
@@ -88,4 +90,32 @@ pub trait StockStore {
     /// One arrival for every line (`shared::stock::check_arrival`); a received transfer is a
     /// `Conflict`.
     fn receive_transfer(&self, actor: &Actor, id: i64, arrivals: Vec<TransferArrival>) -> StoreResult<Transfer>;
+}
+
+/// Stock counts (盘点): a snapshot of a branch's on hand (whole or one category), the figures
+/// counters enter (several counters, a recount replacing a line's figure, every figure kept), and
+/// posting: `shared::stock::variance` per counted line, where what moved since the snapshot is
+/// every movement HQ learned of after it that happened before the line was counted, so goods
+/// sold during the count (and a till's offline sales, pushed late) are no variance.
+pub trait StockCountStore {
+    /// Opens a count at `branch`: the snapshot of every product of the scope with a level there,
+    /// taken now. Another open count of the branch and scope is a `Conflict`; an unknown branch
+    /// or category is `Invalid`.
+    fn start_count(&self, actor: &Actor, branch: BranchId, scope: CountScope, note: &str) -> StoreResult<StockCount>;
+    fn stock_count(&self, id: i64) -> StoreResult<StockCount>;
+    /// Counts newest first, of one branch or all.
+    fn stock_counts(&self, branch: Option<BranchId>, limit: u32) -> StoreResult<Vec<StockCount>>;
+    /// Enters what `counter` counted. Refused with the line and the reason, nothing written: a
+    /// product or barcode HQ does not have, a product outside the count's scope, a quantity
+    /// below zero, a time before the snapshot or in the future (`Invalid`); a count not open
+    /// (`Conflict`).
+    fn count_entries(&self, actor: &Actor, id: i64, counter: &str, entries: Vec<CountEntry>)
+    -> StoreResult<StockCount>;
+    /// The count's lines; `blind` leaves out the snapshot, expected figures and variances.
+    fn count_sheet(&self, id: i64, blind: bool) -> StoreResult<CountSheet>;
+    /// Posts an open count: a `count_adjustment` movement, dated now, for each counted line whose
+    /// variance is not zero; uncounted lines are left alone. A count not open is a `Conflict`.
+    fn post_count(&self, actor: &Actor, id: i64) -> StoreResult<CountReport>;
+    /// Drops an open count without adjustments; one not open is a `Conflict`.
+    fn cancel_count(&self, actor: &Actor, id: i64) -> StoreResult<StockCount>;
 }

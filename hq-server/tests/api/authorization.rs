@@ -160,6 +160,12 @@ const API: &[(&str, &str, May)] = &[
     ("GET", "/api/v1/stock-reports/shrinkage", Roles(&[A, F, B], false)),
     ("GET", "/api/v1/stock-reports/cover", Roles(&[A, F, B], false)),
     ("POST", "/api/v1/stock/receipts", Roles(&[A, B], false)),
+    ("GET", "/api/v1/stock/counts", Roles(&[A, F, B], false)),
+    ("POST", "/api/v1/stock/counts", Roles(&[A, B], false)),
+    ("GET", "/api/v1/stock/counts/{id}", Roles(&[A, F, B], true)),
+    ("POST", "/api/v1/stock/counts/{id}/entries", Roles(&[A, B], true)),
+    ("POST", "/api/v1/stock/counts/{id}/post", Roles(&[A, B], true)),
+    ("POST", "/api/v1/stock/counts/{id}/cancel", Roles(&[A, B], true)),
     ("GET", "/api/v1/suppliers", Roles(&[A, F, B], false)),
     ("POST", "/api/v1/suppliers", Roles(&[A], false)),
     ("GET", "/api/v1/purchase-orders", Roles(&[A, F, B], false)),
@@ -278,6 +284,7 @@ struct Objects {
     receipt: String,
     complaint: i64,
     order: i64,
+    count: i64,
 }
 
 impl World {
@@ -305,6 +312,8 @@ impl World {
             self.member.clone()
         } else if template.contains("/promotions/{id}") {
             self.promotion.to_string()
+        } else if template.contains("/stock/counts/{id}") {
+            o.count.to_string()
         } else if template.contains("/purchase-orders/{id}") {
             o.order.to_string()
         } else if template.contains("/transfers/{id}") {
@@ -425,6 +434,12 @@ async fn world(app: &TestApp) -> World {
             .expect(StatusCode::CREATED);
         orders.push(o.body["id"].as_i64().expect("order"));
     }
+    let mut counts = Vec::new();
+    for b in [b1, b2] {
+        let c =
+            app.post("/api/v1/stock/counts", &app.admin, json!({"branch_id": b.0})).await.expect(StatusCode::CREATED);
+        counts.push(c.body["id"].as_i64().expect("count"));
+    }
     let transfer = app
         .post(
             "/api/v1/transfers",
@@ -444,6 +459,7 @@ async fn world(app: &TestApp) -> World {
             receipt: receipt(&sale1),
             complaint: complaints[0],
             order: orders[0],
+            count: counts[0],
         },
         other: Objects {
             branch: b2,
@@ -452,6 +468,7 @@ async fn world(app: &TestApp) -> World {
             receipt: "B002-01-000001".into(),
             complaint: complaints[1],
             order: orders[1],
+            count: counts[1],
         },
         product,
         category,

@@ -30,6 +30,7 @@ mod processes;
 mod promotions;
 mod server;
 mod stock;
+mod stock_counts;
 mod stock_orders;
 mod stock_reports;
 mod sync;

@@ -91,6 +91,9 @@ pub const TABLES: &[&str] = &[
     "stock_receipts",
     "transfers",
     "transfer_lines",
+    "stock_counts",
+    "stock_count_snapshot",
+    "stock_count_entries",
 ];
 
 /// Rows per `INSERT` (PostgreSQL takes at most 65,535 parameters in one statement).

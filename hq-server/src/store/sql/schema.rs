@@ -12,6 +12,7 @@ use super::micros;
 use super::schema_analysis::V17;
 use super::schema_care::V13;
 use super::schema_complaints::V15;
+use super::schema_counts::V20;
 use super::schema_expenses::{SQLITE_VERSION as V14_VERSION, V14};
 use super::schema_jobs::V11;
 use super::schema_member_pages::V10;
@@ -44,9 +45,10 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (17, "the nightly member analysis: RFM runs and the members each scored", V17),
     (18, "the member each refund paid back, so a member's trailing spend reads their refunds by an index", V18),
     (19, "stock per branch: the movement ledger and each branch and product's level", V19),
+    (20, "stock counts: a count's snapshot and every figure its counters entered", V20),
 ];
 
-pub const LATEST: u32 = 19;
+pub const LATEST: u32 = 20;
 
 const V1: &str = r#"
 CREATE TABLE branches (

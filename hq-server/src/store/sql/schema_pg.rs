@@ -10,6 +10,7 @@ use super::micros;
 use super::schema_analysis::PG_V13;
 use super::schema_care::PG_V9;
 use super::schema_complaints::PG_V11;
+use super::schema_counts::PG_V16;
 use super::schema_expenses::PG_V10;
 use super::schema_jobs::PG_V7;
 use super::schema_member_pages::PG_V6;
@@ -36,10 +37,11 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (13, "SQLite's version 17: RFM runs and the members each scored", PG_V13),
     (14, "SQLite's version 18: the member each refund paid back", PG_V14),
     (15, "SQLite's version 19: the stock movement ledger and each branch and product's level", PG_V15),
+    (16, "SQLite's version 20: stock counts, their snapshots and every figure entered", PG_V16),
 ];
 
 /// The version a new database is migrated to.
-pub const LATEST: u32 = 15;
+pub const LATEST: u32 = 16;
 
 /// The transaction-level advisory lock that migration takes, so HQ processes starting together
 /// against a new database migrate it once.
