@@ -9,7 +9,7 @@ use crate::helpers::{TestApp, spawn_app};
 use crate::members::push_one;
 
 /// `product`'s row of a report's list.
-fn row<'a>(list: &'a Value, product: i64) -> &'a Value {
+fn row(list: &Value, product: i64) -> &Value {
     list.as_array()
         .expect("list")
         .iter()

@@ -1,6 +1,8 @@
 //! Stock reports from the levels and the movement ledger (`schema_stock.rs`): slow movers,
 //! shrinkage, days of cover. Each is one read; nothing is stored.
 
+#![allow(clippy::type_complexity)] // SQL rows read as tuples
+
 use std::collections::HashMap;
 
 use jiff::civil::Date;
