@@ -9,6 +9,7 @@ pub mod members;
 pub mod promotions;
 pub mod stock;
 pub mod stock_counts;
+pub mod stock_reorder;
 pub mod stock_reports;
 
 pub use care::*;
@@ -19,6 +20,7 @@ pub use members::*;
 pub use promotions::*;
 pub use stock::*;
 pub use stock_counts::*;
+pub use stock_reorder::*;
 pub use stock_reports::*;
 
 use jiff::Timestamp;

@@ -22,6 +22,7 @@ mod staff;
 mod stock;
 mod stock_counts;
 mod stock_orders;
+mod stock_reorder;
 mod stock_reports;
 mod sync;
 mod till_members;
@@ -190,7 +191,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(stock::router())
         .merge(stock_counts::router())
         .merge(stock_orders::router())
-        .merge(stock_reports::router());
+        .merge(stock_reports::router())
+        .merge(stock_reorder::router());
     let (router, mut api) = router.split_for_parts();
     ErrorResponses.modify(&mut api);
     PathParameters.modify(&mut api);

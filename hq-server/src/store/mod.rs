@@ -6,10 +6,12 @@
 //! [`MemberStore::try_till_member_lookup`] never waits, and runs on the worker. Every method that changes
 //! something takes the [`Actor`] and writes its audit entry in the same transaction.
 
+mod reorder;
 pub mod sql;
 mod stock;
 mod stock_reports;
 
+pub use reorder::ReorderStore;
 pub use stock::StockStore;
 pub use stock_reports::StockReportStore;
 
@@ -721,6 +723,7 @@ pub trait Store:
     + ComplaintStore
     + StockStore
     + StockReportStore
+    + ReorderStore
     + SyncStore
     + ReportStore
     + AuditStore
@@ -747,6 +750,7 @@ impl<
         + ComplaintStore
         + StockStore
         + StockReportStore
+        + ReorderStore
         + SyncStore
         + ReportStore
         + AuditStore

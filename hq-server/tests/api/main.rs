@@ -32,6 +32,7 @@ mod server;
 mod stock;
 mod stock_counts;
 mod stock_orders;
+mod stock_reorder;
 mod stock_reports;
 mod sync;
 mod trust;

@@ -94,6 +94,7 @@ pub const TABLES: &[&str] = &[
     "stock_counts",
     "stock_count_snapshot",
     "stock_count_entries",
+    "stock_settings",
 ];
 
 /// Rows per `INSERT` (PostgreSQL takes at most 65,535 parameters in one statement).

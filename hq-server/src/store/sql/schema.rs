@@ -18,6 +18,7 @@ use super::schema_jobs::V11;
 use super::schema_member_pages::V10;
 use super::schema_promotions::{V6, V7, V8, V9};
 use super::schema_refund_members::V18;
+use super::schema_reorder::V21;
 use super::schema_rollups::V16;
 use super::schema_stock::V19;
 use super::schema_targets::V12;
@@ -46,9 +47,10 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (18, "the member each refund paid back, so a member's trailing spend reads their refunds by an index", V18),
     (19, "stock per branch: the movement ledger and each branch and product's level", V19),
     (20, "stock counts: a count's snapshot and every figure its counters entered", V20),
+    (21, "reorder settings: each branch and product's minimum, maximum, pack and supplier", V21),
 ];
 
-pub const LATEST: u32 = 20;
+pub const LATEST: u32 = 21;
 
 const V1: &str = r#"
 CREATE TABLE branches (

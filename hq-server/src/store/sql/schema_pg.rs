@@ -15,6 +15,7 @@ use super::schema_expenses::PG_V10;
 use super::schema_jobs::PG_V7;
 use super::schema_member_pages::PG_V6;
 use super::schema_refund_members::PG_V14;
+use super::schema_reorder::PG_V17;
 use super::schema_rollups::PG_V12;
 use super::schema_stock::PG_V15;
 use super::schema_targets::PG_V8;
@@ -38,10 +39,11 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (14, "SQLite's version 18: the member each refund paid back", PG_V14),
     (15, "SQLite's version 19: the stock movement ledger and each branch and product's level", PG_V15),
     (16, "SQLite's version 20: stock counts, their snapshots and every figure entered", PG_V16),
+    (17, "SQLite's version 21: reorder settings of each branch and product", PG_V17),
 ];
 
 /// The version a new database is migrated to.
-pub const LATEST: u32 = 16;
+pub const LATEST: u32 = 17;
 
 /// The transaction-level advisory lock that migration takes, so HQ processes starting together
 /// against a new database migrate it once.
