@@ -10,7 +10,7 @@
 //! the adjustments in multi-row statements. Every write checks every line before the first row
 //! and is audited.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use shared::catalog::{CategoryId, ProductId};
 use shared::ids::BranchId;
@@ -235,21 +235,51 @@ fn check_note(note: &str) -> StoreResult<()> {
     if note.trim().chars().count() > 500 { Err(invalid("note: at most 500 characters")) } else { Ok(()) }
 }
 
+/// The products the lines name, read in statements of [`ROWS_PER_STATEMENT`] rather than one a
+/// line: each product id's category, and each barcode's product and category.
+struct Named {
+    ids: HashMap<i64, i64>,
+    barcodes: HashMap<String, (i64, i64)>,
+}
+
+fn named(c: &Conn<'_>, entries: &[CountEntry]) -> StoreResult<Named> {
+    let ids: BTreeSet<i64> = entries.iter().filter_map(|e| e.product.map(|p| p.0)).collect();
+    let codes: BTreeSet<&str> = entries.iter().filter_map(|e| e.barcode.as_deref()).collect();
+    let marks = |n: usize| (1..=n).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
+    let mut out = Named { ids: HashMap::with_capacity(ids.len()), barcodes: HashMap::with_capacity(codes.len()) };
+    for chunk in ids.into_iter().collect::<Vec<_>>().chunks(ROWS_PER_STATEMENT) {
+        let mut q = c.prepare(&format!("SELECT id, category_id FROM products WHERE id IN ({})", marks(chunk.len())))?;
+        let mut rows = q.query(chunk.iter().map(|&id| Value::Int(id)).collect::<Vec<_>>())?;
+        while let Some(r) = rows.next_row()? {
+            out.ids.insert(r.get(0)?, r.get(1)?);
+        }
+    }
+    for chunk in codes.into_iter().collect::<Vec<_>>().chunks(ROWS_PER_STATEMENT) {
+        let mut q = c.prepare(&format!(
+            "SELECT b.barcode, p.id, p.category_id FROM product_barcodes b JOIN products p ON p.id = b.product_id
+             WHERE b.barcode IN ({})",
+            marks(chunk.len())
+        ))?;
+        let mut rows = q.query(chunk.iter().map(|&code| Value::Text(code.to_owned())).collect::<Vec<_>>())?;
+        while let Some(r) = rows.next_row()? {
+            out.barcodes.insert(r.get(0)?, (r.get(1)?, r.get(2)?));
+        }
+    }
+    Ok(out)
+}
+
 /// The product a line names, checked against the count's scope: its id.
-fn resolve(c: &Conn<'_>, i: usize, e: &CountEntry, category: Option<i64>) -> StoreResult<i64> {
+fn resolve(named: &Named, i: usize, e: &CountEntry, category: Option<i64>) -> StoreResult<i64> {
     let (product, in_category): (i64, i64) = match (e.product, e.barcode.as_deref()) {
-        (Some(p), None) => c
-            .prepare_cached("SELECT id, category_id FROM products WHERE id = ?1")?
-            .query_row([p.0], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?
+        (Some(p), None) => named
+            .ids
+            .get(&p.0)
+            .map(|k| (p.0, *k))
             .ok_or_else(|| invalid(format!("lines[{i}].product_id: no product {}", p.0)))?,
-        (None, Some(code)) => c
-            .prepare_cached(
-                "SELECT p.id, p.category_id FROM product_barcodes b JOIN products p ON p.id = b.product_id
-                 WHERE b.barcode = ?1",
-            )?
-            .query_row([code], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?
+        (None, Some(code)) => named
+            .barcodes
+            .get(code)
+            .copied()
             .ok_or_else(|| invalid(format!("lines[{i}].barcode: no product has the barcode {code}")))?,
         _ => return Err(invalid(format!("lines[{i}]: name the product by product_id or by barcode, one of them"))),
     };
@@ -454,12 +484,13 @@ impl StockCountStore for SqlStore {
                 return Err(not_open(id, head.status, "it takes no more entries"));
             }
             // Every line checked before the first is written.
+            let named = named(tx, &entries)?;
             let mut rows: Vec<(i64, i64, i64)> = Vec::with_capacity(entries.len());
             for (i, e) in entries.iter().enumerate() {
                 if e.barcode.as_ref().is_some_and(|b| b.chars().count() > 64) {
                     return Err(invalid(format!("lines[{i}].barcode: at most 64 characters")));
                 }
-                let product = resolve(tx, i, e, head.category)?;
+                let product = resolve(&named, i, e, head.category)?;
                 if e.qty.0 < 0 {
                     return Err(invalid(format!(
                         "lines[{i}].qty: what is on the shelf is not below zero, not {}",
