@@ -134,20 +134,7 @@ async fn entries_and_corrections_are_booked_and_a_negative_entry_is_refused_with
 }
 
 async fn import(app: &TestApp, csv: &str) -> crate::helpers::Reply {
-    // The helper sends JSON; a CSV body goes through the router directly.
-    let request = axum::http::Request::builder()
-        .method("POST")
-        .uri("/api/v1/expenses/import")
-        .header("cookie", &app.admin)
-        .header("content-type", "text/csv")
-        .body(axum::body::Body::from(csv.to_owned()))
-        .expect("request");
-    let resp = tower::ServiceExt::oneshot(app.router.clone(), request).await.expect("response");
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.expect("body");
-    let text = String::from_utf8_lossy(&bytes).into_owned();
-    crate::helpers::Reply { status, headers, body: serde_json::from_str(&text).unwrap_or(Value::Null), text }
+    app.post_csv("/api/v1/expenses/import", &app.admin, csv).await
 }
 
 #[tokio::test]

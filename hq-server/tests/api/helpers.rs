@@ -163,6 +163,23 @@ impl TestApp {
         .await
     }
 
+    /// A `text/csv` body posted through the router (the other helpers send JSON).
+    pub async fn post_csv(&self, uri: &str, cookie: &str, csv: &str) -> Reply {
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(uri)
+            .header("cookie", cookie)
+            .header("content-type", "text/csv")
+            .body(Body::from(csv.to_owned()))
+            .expect("request");
+        let resp = tower::ServiceExt::oneshot(self.router.clone(), request).await.expect("response");
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.expect("body");
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        Reply { status, headers, body: serde_json::from_str(&text).unwrap_or(Value::Null), text }
+    }
+
     pub async fn put(&self, uri: &str, cookie: &str, body: Value) -> Reply {
         self.send(Req {
             method: Method::PUT,

@@ -75,17 +75,8 @@ async fn refused(app: &TestApp, uri: &str, body: Value, status: StatusCode, word
 
 /// A CSV sheet of entries as the admin.
 async fn post_csv(app: &TestApp, uri: &str, csv: &str) -> (StatusCode, Value) {
-    let req = axum::http::Request::builder()
-        .method("POST")
-        .uri(uri)
-        .header("cookie", &app.admin)
-        .header("content-type", "text/csv")
-        .body(axum::body::Body::from(csv.to_owned()))
-        .expect("request");
-    let resp = tower::ServiceExt::oneshot(app.router.clone(), req).await.expect("response");
-    let status = resp.status();
-    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.expect("body");
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    let r = app.post_csv(uri, &app.admin, csv).await;
+    (r.status, r.body)
 }
 
 /// The shelf held 20 when the count began; a till sold 3 before the counter reached it, the

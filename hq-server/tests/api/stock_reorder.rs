@@ -8,19 +8,7 @@ use serde_json::{Value, json};
 use crate::helpers::{Reply, TestApp, spawn_app};
 
 async fn csv(app: &TestApp, cookie: &str, body: &str) -> Reply {
-    let request = axum::http::Request::builder()
-        .method("POST")
-        .uri("/api/v1/stock-settings/import")
-        .header("cookie", cookie)
-        .header("content-type", "text/csv")
-        .body(axum::body::Body::from(body.to_owned()))
-        .expect("request");
-    let resp = tower::ServiceExt::oneshot(app.router.clone(), request).await.expect("response");
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.expect("body");
-    let text = String::from_utf8_lossy(&bytes).into_owned();
-    Reply { status, headers, body: serde_json::from_str(&text).unwrap_or(Value::Null), text }
+    app.post_csv("/api/v1/stock-settings/import", cookie, body).await
 }
 
 fn refused(r: &Reply, words: &str) {
