@@ -232,6 +232,9 @@ pub const API: &[Rule] = &[
     ("GET", "/api/v1/till/sales/{receipt}", Till),
     ("GET", "/api/v1/till/complaint-categories", Till),
     ("POST", "/api/v1/till/complaints", Till),
+    ("GET", "/api/v1/till/stock", Till),
+    ("GET", "/api/v1/till/stock-counts", Till),
+    ("POST", "/api/v1/till/stock-counts/{id}/entries", Till),
 ];
 
 /// The web console's rules, one per route it serves.

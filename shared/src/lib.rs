@@ -22,6 +22,7 @@
 //! - [`expenses`]: a branch's expenses by month and subject, and the arithmetic of its P&L;
 //! - [`stock`]: a branch's stock as a ledger of movements: which way each goes, the moving
 //!   average cost, a count's variance with sales during it, reorder to maximum, days of cover;
+//! - [`till_stock`]: what a till pulls of its branch's on hand and open counts, and sends of a count;
 //! - [`complaints`]: a complaint a till takes (categories, the body it sends, the texts' bounds);
 //! - [`sync`]: the till ↔ HQ messages; [`ids`]: identifiers; [`lang`]: zh-CN and English.
 #![deny(clippy::float_arithmetic, clippy::float_cmp, clippy::cast_precision_loss)]
@@ -55,5 +56,6 @@ pub mod stored_value;
 pub mod sync;
 pub mod tax;
 pub mod tiers;
+pub mod till_stock;
 
 pub use money::{Bp, Money, Qty};

@@ -26,6 +26,7 @@ mod stock_reorder;
 mod stock_reports;
 mod sync;
 mod till_members;
+mod till_stock;
 mod tills;
 mod users;
 
@@ -192,7 +193,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(stock_counts::router())
         .merge(stock_orders::router())
         .merge(stock_reports::router())
-        .merge(stock_reorder::router());
+        .merge(stock_reorder::router())
+        .merge(till_stock::router());
     let (router, mut api) = router.split_for_parts();
     ErrorResponses.modify(&mut api);
     PathParameters.modify(&mut api);

@@ -10,10 +10,12 @@ mod reorder;
 pub mod sql;
 mod stock;
 mod stock_reports;
+pub mod till_stock;
 
 pub use reorder::ReorderStore;
 pub use stock::StockStore;
 pub use stock_reports::StockReportStore;
+pub use till_stock::TillStockStore;
 
 use jiff::Timestamp;
 
@@ -724,6 +726,7 @@ pub trait Store:
     + StockStore
     + StockReportStore
     + ReorderStore
+    + TillStockStore
     + SyncStore
     + ReportStore
     + AuditStore
@@ -751,6 +754,7 @@ impl<
         + StockStore
         + StockReportStore
         + ReorderStore
+        + TillStockStore
         + SyncStore
         + ReportStore
         + AuditStore

@@ -35,4 +35,5 @@ mod stock_orders;
 mod stock_reorder;
 mod stock_reports;
 mod sync;
+mod till_stock;
 mod trust;

@@ -46,6 +46,13 @@ const PROMOTION_TABLES: &[&str] = &["promotion_revisions", "promotions", "promot
 /// their versions forgotten, the data of the tables the older schema had kept as it is.
 fn roll_back_to(path: &std::path::Path, version: u32, drop: &[&str]) {
     let c = rusqlite::Connection::open(path).expect("raw");
+    if version < 22 {
+        c.execute_batch(
+            "DROP TABLE stock_count_batches; DROP INDEX stock_levels_version;
+             ALTER TABLE stock_levels DROP COLUMN version;",
+        )
+        .expect("undo version 22");
+    }
     if version < 21 {
         c.execute_batch("DROP TABLE stock_settings;").expect("undo version 21");
     }

@@ -95,6 +95,7 @@ pub const TABLES: &[&str] = &[
     "stock_count_snapshot",
     "stock_count_entries",
     "stock_settings",
+    "stock_count_batches",
 ];
 
 /// Rows per `INSERT` (PostgreSQL takes at most 65,535 parameters in one statement).

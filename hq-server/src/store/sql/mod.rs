@@ -56,12 +56,14 @@ mod schema_reorder;
 mod schema_rollups;
 mod schema_stock;
 mod schema_targets;
+mod schema_till_stock;
 pub mod stock;
 mod stock_counts;
 mod stock_orders;
 pub mod stock_reorder;
 mod stock_reports;
 mod sync;
+mod till_stock;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;

@@ -22,6 +22,7 @@ use super::schema_reorder::V21;
 use super::schema_rollups::V16;
 use super::schema_stock::V19;
 use super::schema_targets::V12;
+use super::schema_till_stock::V22;
 use crate::audit::{AuditKey, EntryFields, GENESIS, entry_hash};
 use crate::store::{StoreError, StoreResult};
 
@@ -48,9 +49,10 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (19, "stock per branch: the movement ledger and each branch and product's level", V19),
     (20, "stock counts: a count's snapshot and every figure its counters entered", V20),
     (21, "reorder settings: each branch and product's minimum, maximum, pack and supplier", V21),
+    (22, "stock at the tills: each level's version for the tills' pull, the count batches tills sent", V22),
 ];
 
-pub const LATEST: u32 = 21;
+pub const LATEST: u32 = 22;
 
 const V1: &str = r#"
 CREATE TABLE branches (

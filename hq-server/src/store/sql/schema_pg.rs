@@ -19,6 +19,7 @@ use super::schema_reorder::PG_V17;
 use super::schema_rollups::PG_V12;
 use super::schema_stock::PG_V15;
 use super::schema_targets::PG_V8;
+use super::schema_till_stock::PG_V18;
 use crate::store::{StoreError, StoreResult};
 
 /// Migrations in order: (version, description, SQL).
@@ -40,10 +41,11 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (15, "SQLite's version 19: the stock movement ledger and each branch and product's level", PG_V15),
     (16, "SQLite's version 20: stock counts, their snapshots and every figure entered", PG_V16),
     (17, "SQLite's version 21: reorder settings of each branch and product", PG_V17),
+    (18, "SQLite's version 22: each stock level's version for the tills' pull, the count batches tills sent", PG_V18),
 ];
 
 /// The version a new database is migrated to.
-pub const LATEST: u32 = 17;
+pub const LATEST: u32 = 18;
 
 /// The transaction-level advisory lock that migration takes, so HQ processes starting together
 /// against a new database migrate it once.

@@ -62,9 +62,16 @@ pub(crate) struct Movement<'a> {
     pub cost: Option<Money>,
 }
 
+/// The version a level written now takes (`schema_till_stock.rs`): one more than the largest
+/// movement id there is. Every level write appends its movement in the same transaction (at an id
+/// at least this), and writes are serialised, so a later transaction's stamp is larger than every
+/// stamp committed before: what a till's pull of on hand pages by.
+pub(super) const NEXT_LEVEL_VERSION: &str = "(SELECT COALESCE(MAX(id), 0) + 1 FROM stock_movements)";
+
 /// What a movement does to a level that exists: on hand moves by the movement, and the last
-/// movement and last sale are the latest of theirs and its (an offline till's sale may be older).
-const LEVEL_MOVED_SET: &str = "on_hand = stock_levels.on_hand + excluded.on_hand,
+/// movement and last sale are the latest of theirs and its (an offline till's sale may be older);
+/// the level takes the write's version.
+const LEVEL_MOVED_SET: &str = "on_hand = stock_levels.on_hand + excluded.on_hand, version = excluded.version,
     last_movement_at = CASE WHEN excluded.last_movement_at > stock_levels.last_movement_at
         THEN excluded.last_movement_at ELSE stock_levels.last_movement_at END,
     last_sale_at = CASE WHEN excluded.last_sale_at IS NOT NULL
@@ -92,8 +99,8 @@ pub(crate) fn record(c: &Conn<'_>, m: &Movement<'_>, recorded_at: Timestamp) -> 
     };
     let avg: i64 = c
         .prepare_cached(&format!(
-            "INSERT INTO stock_levels (branch_id, product_id, on_hand, avg_cost, last_movement_at, last_sale_at)
-             VALUES (?1, ?2, ?3, COALESCE(CAST(?6 AS BIGINT), 0), ?4, ?5)
+            "INSERT INTO stock_levels (branch_id, product_id, on_hand, avg_cost, last_movement_at, last_sale_at, version)
+             VALUES (?1, ?2, ?3, COALESCE(CAST(?6 AS BIGINT), 0), ?4, ?5, {NEXT_LEVEL_VERSION})
              ON CONFLICT (branch_id, product_id) DO UPDATE SET
                  avg_cost = COALESCE(CAST(?6 AS BIGINT), stock_levels.avg_cost), {LEVEL_MOVED_SET}
              RETURNING avg_cost"
@@ -180,11 +187,11 @@ pub(crate) fn record_lines(
             .map(|&(product, (qty, sold))| {
                 let k = values.len() + 1;
                 values.extend([Value::Int(product), Value::Int(qty), if sold { Value::Int(at) } else { Value::Null }]);
-                format!("(?1, ?{k}, ?{}, 0, ?2, ?{})", k + 1, k + 2)
+                format!("(?1, ?{k}, ?{}, 0, ?2, ?{}, {NEXT_LEVEL_VERSION})", k + 1, k + 2)
             })
             .collect();
         let sql = format!(
-            "INSERT INTO stock_levels (branch_id, product_id, on_hand, avg_cost, last_movement_at, last_sale_at)
+            "INSERT INTO stock_levels (branch_id, product_id, on_hand, avg_cost, last_movement_at, last_sale_at, version)
              VALUES {}
              ON CONFLICT (branch_id, product_id) DO UPDATE SET {LEVEL_MOVED_SET}
              RETURNING product_id, avg_cost",

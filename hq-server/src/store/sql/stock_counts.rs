@@ -18,6 +18,7 @@ use shared::money::{Money, Qty};
 use shared::stock::{self as rules, MAX_MOVEMENT, MovementKind};
 
 use super::conn::{Conn, OptionalExtension, Row, Value, params};
+use super::stock::NEXT_LEVEL_VERSION;
 use super::{SqlStore, append_audit, from_micros, micros};
 use crate::calendar::hq_day;
 use crate::model::{Actor, CountEntry, CountLine, CountReport, CountScope, CountSheet, CountStatus, StockCount};
@@ -312,13 +313,14 @@ fn write_adjustments(
             .map(|(product, qty)| {
                 let k = values.len() + 1;
                 values.extend([Value::Int(*product), Value::Int(qty.0)]);
-                format!("(?1, ?{k}, ?{}, 0, ?2, NULL)", k + 1)
+                format!("(?1, ?{k}, ?{}, 0, ?2, NULL, {NEXT_LEVEL_VERSION})", k + 1)
             })
             .collect();
         let sql = format!(
-            "INSERT INTO stock_levels (branch_id, product_id, on_hand, avg_cost, last_movement_at, last_sale_at)
+            "INSERT INTO stock_levels (branch_id, product_id, on_hand, avg_cost, last_movement_at, last_sale_at, version)
              VALUES {}
              ON CONFLICT (branch_id, product_id) DO UPDATE SET on_hand = stock_levels.on_hand + excluded.on_hand,
+                 version = excluded.version,
                  last_movement_at = CASE WHEN excluded.last_movement_at > stock_levels.last_movement_at
                      THEN excluded.last_movement_at ELSE stock_levels.last_movement_at END
              RETURNING product_id, avg_cost",
@@ -364,6 +366,124 @@ fn write_adjustments(
         .execute(values)?;
     }
     Ok(average)
+}
+
+/// A counter's name trimmed, and the lines' number checked (before any write).
+pub(super) fn check_entries<'a>(counter: &'a str, entries: &[CountEntry]) -> StoreResult<&'a str> {
+    let counter = counter.trim();
+    if counter.is_empty() || counter.chars().count() > 60 {
+        return Err(invalid("counter: who counted, 1 to 60 characters"));
+    }
+    if entries.is_empty() || entries.len() > MAX_LINES {
+        return Err(invalid(format!("lines: 1 to {MAX_LINES} lines")));
+    }
+    Ok(counter)
+}
+
+/// Who enters lines into which count, and how far their clock may be from HQ's.
+pub(super) struct Entry<'a> {
+    pub id: i64,
+    /// The branch the count must be of (a till's own): another branch's is "not found".
+    pub branch: Option<i64>,
+    /// Trimmed and checked ([`check_entries`]).
+    pub counter: &'a str,
+    /// A till's batch id, for the audit log.
+    pub batch: Option<&'a str>,
+    /// How far a line's `counted_at` may be before the snapshot (entered as counted at the
+    /// snapshot) or after HQ's now: a till's clock is not HQ's. Zero for HQ's own users.
+    pub slack: jiff::SignedDuration,
+}
+
+/// Enters a counter's lines into an open count, in the caller's write transaction: every line
+/// checked before the first is written, then the entries in multi-row statements and the audit
+/// entry. The one way lines are entered (the API's and the console's, and the tills' batches).
+/// Returns the first entry's seq and how many were entered.
+pub(super) fn enter(
+    store: &SqlStore,
+    tx: &Conn<'_>,
+    actor: &Actor,
+    e: &Entry<'_>,
+    entries: &[CountEntry],
+) -> StoreResult<(i64, usize)> {
+    let (id, counter) = (e.id, e.counter);
+    let now = store.now();
+    let head = head_tx(tx, id)?;
+    if e.branch.is_some_and(|b| b != head.branch) {
+        return Err(StoreError::NotFound(format!("stock count {id}")));
+    }
+    if head.status != CountStatus::Open {
+        return Err(not_open(id, head.status, "it takes no more entries"));
+    }
+    let slack = e.slack.as_micros() as i64;
+    // Every line checked before the first is written.
+    let named = named(tx, entries)?;
+    let mut rows: Vec<(i64, i64, i64)> = Vec::with_capacity(entries.len());
+    for (i, line) in entries.iter().enumerate() {
+        if line.barcode.as_ref().is_some_and(|b| b.chars().count() > 64) {
+            return Err(invalid(format!("lines[{i}].barcode: at most 64 characters")));
+        }
+        let product = resolve(&named, i, line, head.category)?;
+        if line.qty.0 < 0 {
+            return Err(invalid(format!(
+                "lines[{i}].qty: what is on the shelf is not below zero, not {}",
+                line.qty.display()
+            )));
+        }
+        if line.qty.0 > MAX_MOVEMENT.0 {
+            return Err(invalid(format!("lines[{i}].qty: {} is out of range", line.qty.display())));
+        }
+        let at = micros(line.counted_at.unwrap_or(now));
+        if at < head.started_at - slack {
+            return Err(invalid(format!("lines[{i}].counted_at: before the count's snapshot")));
+        }
+        if at > micros(now) + slack {
+            return Err(invalid(format!("lines[{i}].counted_at: in the future")));
+        }
+        rows.push((product, line.qty.0, at.max(head.started_at)));
+    }
+    let first: i64 = tx
+        .prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM stock_count_entries WHERE count_id = ?1")?
+        .query_row([id], |r| r.get(0))?;
+    for (n, chunk) in rows.chunks(ROWS_PER_STATEMENT).enumerate() {
+        let mut values = vec![
+            Value::Int(id),
+            Value::Text(counter.to_owned()),
+            Value::Text(actor.who.clone()),
+            Value::Int(micros(now)),
+        ];
+        let sql: Vec<String> = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, (product, qty, at))| {
+                let k = values.len() + 1;
+                let seq = first + (n * ROWS_PER_STATEMENT + i) as i64;
+                values.extend([Value::Int(seq), Value::Int(*product), Value::Int(*qty), Value::Int(*at)]);
+                format!("(?1, ?{k}, ?{}, ?2, ?{}, ?{}, ?3, ?4)", k + 1, k + 2, k + 3)
+            })
+            .collect();
+        tx.prepare(&format!(
+            "INSERT INTO stock_count_entries (count_id, seq, product_id, counter, qty, counted_at, actor,
+             recorded_at) VALUES {}",
+            sql.join(", ")
+        ))?
+        .execute(values)?;
+    }
+    let last = first + rows.len() as i64 - 1;
+    let mut detail = serde_json::json!({"counter": counter, "entries": rows.len(), "seq": [first, last]});
+    if let Some(batch) = e.batch {
+        detail["batch"] = serde_json::json!(batch);
+    }
+    append_audit(
+        tx,
+        &store.audit_key,
+        actor,
+        now,
+        "enter_stock_count",
+        &format!("stock_count:{id}"),
+        None::<&()>,
+        Some(&detail),
+    )?;
+    Ok((first, rows.len()))
 }
 
 /// What posting a count tells the audit log (its lines are in the ledger, by `count:<id>`).
@@ -470,85 +590,11 @@ impl StockCountStore for SqlStore {
         counter: &str,
         entries: Vec<CountEntry>,
     ) -> StoreResult<StockCount> {
-        let counter = counter.trim();
-        if counter.is_empty() || counter.chars().count() > 60 {
-            return Err(invalid("counter: who counted, 1 to 60 characters"));
-        }
-        if entries.is_empty() || entries.len() > MAX_LINES {
-            return Err(invalid(format!("lines: 1 to {MAX_LINES} lines")));
-        }
+        let counter = check_entries(counter, &entries)?;
         self.write(|tx| {
-            let now = self.now();
-            let head = head_tx(tx, id)?;
-            if head.status != CountStatus::Open {
-                return Err(not_open(id, head.status, "it takes no more entries"));
-            }
-            // Every line checked before the first is written.
-            let named = named(tx, &entries)?;
-            let mut rows: Vec<(i64, i64, i64)> = Vec::with_capacity(entries.len());
-            for (i, e) in entries.iter().enumerate() {
-                if e.barcode.as_ref().is_some_and(|b| b.chars().count() > 64) {
-                    return Err(invalid(format!("lines[{i}].barcode: at most 64 characters")));
-                }
-                let product = resolve(&named, i, e, head.category)?;
-                if e.qty.0 < 0 {
-                    return Err(invalid(format!(
-                        "lines[{i}].qty: what is on the shelf is not below zero, not {}",
-                        e.qty.display()
-                    )));
-                }
-                if e.qty.0 > MAX_MOVEMENT.0 {
-                    return Err(invalid(format!("lines[{i}].qty: {} is out of range", e.qty.display())));
-                }
-                let at = micros(e.counted_at.unwrap_or(now));
-                if at < head.started_at {
-                    return Err(invalid(format!("lines[{i}].counted_at: before the count's snapshot")));
-                }
-                if at > micros(now) {
-                    return Err(invalid(format!("lines[{i}].counted_at: in the future")));
-                }
-                rows.push((product, e.qty.0, at));
-            }
-            let first: i64 = tx
-                .prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM stock_count_entries WHERE count_id = ?1")?
-                .query_row([id], |r| r.get(0))?;
-            for (n, chunk) in rows.chunks(ROWS_PER_STATEMENT).enumerate() {
-                let mut values = vec![
-                    Value::Int(id),
-                    Value::Text(counter.to_owned()),
-                    Value::Text(actor.who.clone()),
-                    Value::Int(micros(now)),
-                ];
-                let sql: Vec<String> = chunk
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (product, qty, at))| {
-                        let k = values.len() + 1;
-                        let seq = first + (n * ROWS_PER_STATEMENT + i) as i64;
-                        values.extend([Value::Int(seq), Value::Int(*product), Value::Int(*qty), Value::Int(*at)]);
-                        format!("(?1, ?{k}, ?{}, ?2, ?{}, ?{}, ?3, ?4)", k + 1, k + 2, k + 3)
-                    })
-                    .collect();
-                tx.prepare(&format!(
-                    "INSERT INTO stock_count_entries (count_id, seq, product_id, counter, qty, counted_at, actor,
-                     recorded_at) VALUES {}",
-                    sql.join(", ")
-                ))?
-                .execute(values)?;
-            }
-            let after = count_tx(tx, id)?;
-            let last = first + rows.len() as i64 - 1;
-            append_audit(
-                tx,
-                &self.audit_key,
-                actor,
-                now,
-                "enter_stock_count",
-                &format!("stock_count:{id}"),
-                None::<&()>,
-                Some(&serde_json::json!({"counter": counter, "entries": rows.len(), "seq": [first, last]})),
-            )?;
-            Ok(after)
+            let entry = Entry { id, branch: None, counter, batch: None, slack: jiff::SignedDuration::ZERO };
+            enter(self, tx, actor, &entry, &entries)?;
+            count_tx(tx, id)
         })
     }
 
