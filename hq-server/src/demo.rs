@@ -52,6 +52,9 @@ pub struct DemoOptions {
     /// Every branch's expenses (rent, wages, utilities, some promotion costs, a correction) for
     /// this month and the thirteen before it, so the P&L has a month before and a last year.
     pub expenses: bool,
+    /// Every branch's opening stock of the products the history sells, an open purchase order, a
+    /// transfer in transit and reorder levels (`demo_stock`).
+    pub stock: bool,
 }
 
 impl Default for DemoOptions {
@@ -67,6 +70,7 @@ impl Default for DemoOptions {
             promotions: true,
             coupons: true,
             expenses: true,
+            stock: true,
         }
     }
 }
@@ -83,6 +87,7 @@ impl DemoOptions {
             promotions: false,
             coupons: false,
             expenses: false,
+            stock: false,
             ..DemoOptions::default()
         }
     }
@@ -602,6 +607,9 @@ pub fn seed(store: &dyn Store, options: &DemoOptions) -> StoreResult<DemoSummary
         crate::demo_finance::seed_expenses(store, &actor, &branches, options.seed)?;
     }
     crate::demo_complaints::seed(store, &actor, &branches, &members)?;
+    if options.stock {
+        crate::demo_stock::seed(store, &actor, &branches, options.seed)?;
+    }
     Ok(DemoSummary { branches, categories: KINDS.len() + 1, products: summary.created, members, history_sales })
 }
 

@@ -35,6 +35,7 @@ pub mod demo;
 pub mod demo_complaints;
 pub mod demo_finance;
 pub mod demo_history;
+pub mod demo_stock;
 pub mod error;
 pub mod event_checks;
 pub mod expenses;

@@ -21,8 +21,8 @@ pub(crate) mod session;
 mod staff;
 mod stock;
 mod stock_counts;
-mod stock_orders;
-mod stock_reorder;
+pub(crate) mod stock_orders;
+pub(crate) mod stock_reorder;
 mod stock_reports;
 mod sync;
 mod till_members;
@@ -154,6 +154,25 @@ async fn openapi_json(Extension(doc): Extension<OpenApiJson>) -> impl IntoRespon
 
 /// The API's routes and its OpenAPI document.
 /// A CSV download: UTF-8 text, saved by the browser under `name`.
+/// Whether a `format` query asks for CSV (`json`, the default, or `csv`).
+pub(crate) fn csv_format(format: Option<&str>) -> Result<bool, AppError> {
+    match format {
+        None | Some("json") => Ok(false),
+        Some("csv") => Ok(true),
+        Some(other) => Err(AppError::BadRequest(format!("format `{other}` is not json or csv"))),
+    }
+}
+
+/// Rows as CSV text (the first row is the header).
+pub(crate) fn write_csv(rows: Vec<Vec<String>>) -> Result<String, AppError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for row in rows {
+        w.write_record(&row).map_err(|e| AppError::Internal(e.to_string()))?;
+    }
+    let bytes = w.into_inner().map_err(|e| AppError::Internal(e.to_string()))?;
+    String::from_utf8(bytes).map_err(|e| AppError::Internal(e.to_string()))
+}
+
 pub(crate) fn csv_file(name: &str, body: impl IntoResponse) -> Response {
     (
         [

@@ -7,6 +7,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use shared::catalog::{CategoryId, ProductId};
 use shared::ids::BranchId;
@@ -47,6 +48,10 @@ pub struct CountQuery {
 pub struct SheetQuery {
     /// Without the snapshot, expected figures and variances, as counters see it (the default).
     pub blind: Option<bool>,
+    /// `json` (default) or `csv`: one row a product, `product,name,unit,qty,…` with quantities in
+    /// selling units, so a blind sheet printed or filled in a spreadsheet imports back.
+    #[param(pattern = "^(json|csv)$")]
+    pub format: Option<String>,
 }
 
 /// What one counter counted.
@@ -101,36 +106,114 @@ async fn visible(state: &AppState, me: &CurrentUser, id: i64) -> Result<StockCou
     Ok(c)
 }
 
-/// The entries of a CSV sheet: a header line `barcode,qty`, then one product a row, its quantity
-/// in selling units (`16`, `0.532` for a weighed good). A malformed row is refused by its number
+/// A CSV sheet's rows: a header naming `qty` and either `barcode` or `product` (a product code,
+/// as the sheet's export writes it), then one product a row, its quantity in selling units (`16`,
+/// `0.532` for a weighed good). A row whose quantity is left empty was not counted and is
+/// skipped (a printed sheet comes back with blanks). A malformed row is refused by its number
 /// (the header is row 1), and nothing is entered.
-fn entries_of_csv(body: &[u8]) -> Result<Vec<CountEntry>, AppError> {
+fn rows_of_csv(body: &[u8]) -> Result<Vec<CsvRow>, AppError> {
     let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(body);
     let header = reader.headers().map_err(|e| AppError::Validation(format!("row 1: {e}")))?.clone();
     let cols: Vec<String> = header.iter().map(|h| h.trim().to_lowercase()).collect();
-    let (Some(b), Some(q)) = (cols.iter().position(|c| c == "barcode"), cols.iter().position(|c| c == "qty")) else {
-        return Err(AppError::Validation("row 1: the header must name the columns barcode and qty".into()));
+    let col = |name: &str| cols.iter().position(|c| c == name);
+    let key = col("barcode").map(|c| (c, true)).or_else(|| col("product").map(|c| (c, false)));
+    let (Some((k, by_barcode)), Some(q)) = (key, col("qty")) else {
+        return Err(AppError::Validation(
+            "row 1: the header must name the columns barcode (or product) and qty".into(),
+        ));
     };
+    let what = if by_barcode { "barcode" } else { "product" };
     let mut out = Vec::new();
     for (i, row) in reader.records().enumerate() {
         let n = i + 2;
         let row = row.map_err(|e| AppError::Validation(format!("row {n}: {e}")))?;
-        let barcode = row.get(b).map(str::trim).unwrap_or_default();
-        if barcode.is_empty() || barcode.chars().count() > 64 {
-            return Err(AppError::Validation(format!("row {n}: barcode: 1 to 64 characters")));
+        let key = row.get(k).map(str::trim).unwrap_or_default();
+        if key.is_empty() || key.chars().count() > 64 {
+            return Err(AppError::Validation(format!("row {n}: {what}: 1 to 64 characters")));
         }
         let text = row.get(q).map(str::trim).unwrap_or_default();
+        if text.is_empty() {
+            continue;
+        }
         let qty = Qty::parse(text)
             .map_err(|_| AppError::Validation(format!("row {n}: qty: `{text}` is not a quantity (16, 0.532)")))?;
-        out.push(CountEntry { product: None, barcode: Some(barcode.to_owned()), qty, counted_at: None });
+        out.push(CsvRow { row: n, key: key.to_owned(), by_barcode, qty });
         if out.len() > 10_000 {
             return Err(AppError::Validation(format!("row {n}: at most 10,000 rows a sheet")));
         }
     }
     if out.is_empty() {
-        return Err(AppError::Validation("the CSV has no rows after its header".into()));
+        return Err(AppError::Validation("the CSV has no counted rows after its header".into()));
     }
     Ok(out)
+}
+
+/// One counted row of a CSV sheet.
+struct CsvRow {
+    row: usize,
+    key: String,
+    by_barcode: bool,
+    qty: Qty,
+}
+
+/// The entries of a sheet's rows: barcodes as they are (the store resolves them); product codes
+/// looked up here, an unknown one refused by its row.
+fn entries_of_rows(s: &dyn crate::store::Store, rows: Vec<CsvRow>) -> crate::store::StoreResult<Vec<CountEntry>> {
+    let mut codes: std::collections::HashMap<String, ProductId> = std::collections::HashMap::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        if r.by_barcode {
+            out.push(CountEntry { product: None, barcode: Some(r.key), qty: r.qty, counted_at: None });
+            continue;
+        }
+        let id = match codes.get(&r.key) {
+            Some(id) => *id,
+            None => {
+                let p = s.product_by_code(&r.key)?.ok_or_else(|| {
+                    crate::store::StoreError::Invalid(format!("row {}: product: HQ has no product `{}`", r.row, r.key))
+                })?;
+                codes.insert(r.key.clone(), p.id);
+                p.id
+            }
+        };
+        out.push(CountEntry { product: Some(id), barcode: None, qty: r.qty, counted_at: None });
+    }
+    Ok(out)
+}
+
+/// A sheet as CSV: what counters see, and on an open sheet the expected figures too.
+fn sheet_csv(sheet: &CountSheet) -> Result<String, AppError> {
+    let mut header = vec!["product", "name", "unit", "qty", "counter", "counted_at", "entries", "recount"];
+    if !sheet.blind {
+        header.extend(["snapshot", "moved_since", "expected", "variance", "unit_cost", "variance_value"]);
+    }
+    let q = |q: Option<Qty>| q.map(|q| q.display()).unwrap_or_default();
+    let m = |m: Option<shared::money::Money>| m.map(|m| m.plain()).unwrap_or_default();
+    let mut out = vec![header.iter().map(|h| (*h).to_owned()).collect::<Vec<_>>()];
+    for l in &sheet.lines {
+        let mut row = vec![
+            l.product_code.clone(),
+            l.product_name.clone(),
+            l.unit.clone(),
+            q(l.counted),
+            l.counter.clone().unwrap_or_default(),
+            l.counted_at.map(|t| t.to_string()).unwrap_or_default(),
+            l.entries.to_string(),
+            if l.recount { "yes" } else { "" }.to_owned(),
+        ];
+        if !sheet.blind {
+            row.extend([
+                q(l.snapshot),
+                q(l.moved_since),
+                q(l.expected),
+                q(l.variance),
+                m(l.unit_cost),
+                m(l.variance_value),
+            ]);
+        }
+        out.push(row);
+    }
+    super::write_csv(out)
 }
 
 /// Opens a count at a branch, whole or one category: the snapshot of on hand is taken now.
@@ -174,21 +257,29 @@ async fn list_counts(
 /// default; `blind=false` adds the snapshot, what moved since before each line was counted, the
 /// expected figure, the variance and its value at average cost.
 #[utoipa::path(get, path = "/api/v1/stock/counts/{id}", tag = "stock", security(("session" = [])),
-    params(("id" = i64, Path, description = "Count id"), SheetQuery), responses((status = 200, body = CountSheet)))]
+    params(("id" = i64, Path, description = "Count id"), SheetQuery),
+    responses((status = 200, description = "The sheet: JSON, or CSV with `format=csv`",
+               content((CountSheet = "application/json"), (String = "text/csv")))))]
 async fn count_sheet(
     State(state): State<AppState>,
     me: CurrentUser,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<SheetQuery>,
-) -> Result<Json<CountSheet>, AppError> {
+) -> Result<Response, AppError> {
+    let csv = super::csv_format(q.format.as_deref())?;
     visible(&state, &me, id).await?;
     let blind = q.blind.unwrap_or(true);
-    Ok(Json(state.db(move |s| s.count_sheet(id, blind)).await?))
+    let sheet = state.db(move |s| s.count_sheet(id, blind)).await?;
+    if !csv {
+        return Ok(Json(sheet).into_response());
+    }
+    Ok(super::csv_file(&format!("stock_count_{id}.csv"), sheet_csv(&sheet)?))
 }
 
 /// Enters what a counter counted: JSON lines (by product id or barcode, quantities in
-/// thousandths), or a `text/csv` sheet (`barcode,qty` header, quantities in selling units) with
-/// the counter in the query. A later figure for a product replaces the line's (a recount); every
+/// thousandths), or a `text/csv` sheet (`barcode,qty` or `product,qty` header, quantities in
+/// selling units, rows left blank skipped; the sheet's CSV export is one) with the counter in the
+/// query. A later figure for a product replaces the line's (a recount); every
 /// figure is kept. Refused with the line (or row) and the reason, nothing entered: an unknown
 /// product or barcode, a product outside the count's scope, a quantity below zero; a count not
 /// open is a conflict.
@@ -211,7 +302,8 @@ async fn enter_counts(
         let counter = q
             .counter
             .ok_or_else(|| AppError::Validation("counter: a CSV sheet names its counter in the query".into()))?;
-        (counter, entries_of_csv(&body)?)
+        let rows = rows_of_csv(&body)?;
+        (counter, state.db(move |s| entries_of_rows(s, rows)).await?)
     } else if kind.starts_with("application/json") {
         let b: EntriesBody = serde_json::from_slice(&body)
             .map_err(|e| AppError::BadRequest(format!("the body is not a count's entries: {e}")))?;

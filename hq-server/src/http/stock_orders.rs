@@ -6,6 +6,8 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use shared::catalog::ProductId;
 use shared::ids::BranchId;
@@ -15,9 +17,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{AppState, CurrentUser, ErrorBody};
-use crate::error::{ApiJson, ApiPath, ApiQuery, AppError};
+use crate::error::{ApiBytes, ApiJson, ApiPath, ApiQuery, AppError};
 use crate::model::{
-    CostLine, NewReceipt, OrderState, PurchaseOrder, ReceiptRecord, Supplier, Transfer, TransferArrival, TransferState,
+    CostLine, NewOrderRow, NewReceipt, OrderState, PurchaseOrder, ReceiptRecord, StockKey, Supplier, Transfer,
+    TransferArrival, TransferState,
 };
 
 /// A supplier to add.
@@ -71,6 +74,30 @@ pub struct OrderQuery {
     /// At most this many (default 100, at most 500).
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
+}
+
+/// How to give an order.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OrderFormat {
+    /// `json` (default) or `csv` (the import's columns, quantities in selling units, costs in
+    /// yuan, with what has arrived).
+    #[param(pattern = "^(json|csv)$")]
+    pub format: Option<String>,
+}
+
+/// A note for the orders a sheet makes.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    #[param(max_length = 500)]
+    pub note: Option<String>,
+}
+
+/// What a sheet ordered.
+#[derive(serde::Serialize, ToSchema)]
+pub struct ImportAnswer {
+    pub orders: Vec<PurchaseOrder>,
 }
 
 /// A delivery received at a branch.
@@ -219,15 +246,116 @@ async fn visible_order(state: &AppState, me: &CurrentUser, id: i64) -> Result<Pu
     Ok(o)
 }
 
-/// A purchase order with what has arrived of each line.
+/// The columns of a purchase-order sheet, in the order an export writes them.
+const SHEET: [&str; 7] = ["branch", "supplier", "product", "name", "qty", "unit_cost", "received"];
+
+/// A purchase order with what has arrived of each line; JSON, or with `format=csv` the sheet
+/// the import takes (one row a line, and what has arrived).
 #[utoipa::path(get, path = "/api/v1/purchase-orders/{id}", tag = "stock", security(("session" = [])),
-    params(("id" = i64, Path, description = "Order id")), responses((status = 200, body = PurchaseOrder)))]
+    params(("id" = i64, Path, description = "Order id"), OrderFormat),
+    responses((status = 200, description = "The order: JSON, or CSV with `format=csv`",
+               content((PurchaseOrder = "application/json"), (String = "text/csv")))))]
 async fn order(
     State(state): State<AppState>,
     me: CurrentUser,
     ApiPath(id): ApiPath<i64>,
-) -> Result<Json<PurchaseOrder>, AppError> {
-    Ok(Json(visible_order(&state, &me, id).await?))
+    ApiQuery(q): ApiQuery<OrderFormat>,
+) -> Result<Response, AppError> {
+    let csv = super::csv_format(q.format.as_deref())?;
+    let o = visible_order(&state, &me, id).await?;
+    if !csv {
+        return Ok(Json(o).into_response());
+    }
+    let mut out = vec![SHEET.iter().map(|h| (*h).to_owned()).collect()];
+    out.extend(o.lines.iter().map(|l| {
+        vec![
+            o.branch_code.clone(),
+            o.supplier_code.clone(),
+            l.product_code.clone(),
+            l.product_name.clone(),
+            l.qty.display(),
+            l.unit_cost.plain(),
+            l.received.display(),
+        ]
+    }));
+    Ok(super::csv_file(&format!("purchase_order_{id}.csv"), super::write_csv(out)?))
+}
+
+/// A purchase-order sheet's rows: a header naming the columns `branch`, `supplier`, `product`,
+/// `qty` and `unit_cost` (codes; quantities in selling units, costs in yuan per unit; other
+/// columns are ignored, so the suggested order's CSV and an order's export both import). A
+/// malformed row is refused by its number (the header is row 1).
+pub(crate) fn order_rows_of_csv(body: &[u8]) -> Result<Vec<NewOrderRow>, AppError> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(body);
+    let header = reader.headers().map_err(|e| AppError::Validation(format!("row 1: {e}")))?.clone();
+    let cols: Vec<String> = header.iter().map(|h| h.trim().to_lowercase()).collect();
+    let col = |name: &str| cols.iter().position(|c| c == name);
+    let (Some(b), Some(sp), Some(p), Some(q), Some(c)) =
+        (col("branch"), col("supplier"), col("product"), col("qty"), col("unit_cost"))
+    else {
+        return Err(AppError::Validation(
+            "row 1: the header must name the columns branch, supplier, product, qty and unit_cost".into(),
+        ));
+    };
+    let mut out = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let n = i + 2;
+        let record = record.map_err(|e| AppError::Validation(format!("row {n}: {e}")))?;
+        let text = |c: usize| record.get(c).map(str::trim).unwrap_or_default();
+        let code = |c: usize, what: &str| -> Result<StockKey, AppError> {
+            let t = text(c);
+            if t.is_empty() || t.chars().count() > 64 {
+                return Err(AppError::Validation(format!("row {n}: {what}: a code of 1 to 64 characters")));
+            }
+            Ok(StockKey::Code(t.to_owned()))
+        };
+        let qty = Qty::parse(text(q))
+            .map_err(|_| AppError::Validation(format!("row {n}: qty: `{}` is not a quantity (24, 0.5)", text(q))))?;
+        let unit_cost = shared::money::Currency::CNY
+            .parse(text(c))
+            .map_err(|e| AppError::Validation(format!("row {n}: unit_cost: {e} (yuan a unit: 12.50)")))?;
+        out.push(NewOrderRow {
+            row: n,
+            branch: code(b, "branch")?,
+            supplier: code(sp, "supplier")?,
+            product: code(p, "product")?,
+            qty,
+            unit_cost,
+        });
+        if out.len() > 10_000 {
+            return Err(AppError::Validation(format!("row {n}: at most 10,000 rows a sheet")));
+        }
+    }
+    if out.is_empty() {
+        return Err(AppError::Validation("the CSV has no rows after its header".into()));
+    }
+    Ok(out)
+}
+
+/// Orders from a `text/csv` sheet (`branch,supplier,product,qty,unit_cost`; the suggested
+/// order's CSV is one): the rows of one branch and supplier make one open order. All or none: a
+/// row naming an unknown branch, supplier or product, a branch manager's other branch, a product
+/// twice in one order, or a bad quantity or cost is refused by its row, and nothing is ordered.
+#[utoipa::path(post, path = "/api/v1/purchase-orders/import", tag = "stock", security(("session" = [])),
+    params(ImportQuery), request_body(content = String, content_type = "text/csv"),
+    responses((status = 201, body = ImportAnswer), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn import_orders(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    ApiQuery(q): ApiQuery<ImportQuery>,
+    headers: axum::http::HeaderMap,
+    ApiBytes(body): ApiBytes,
+) -> Result<(StatusCode, Json<ImportAnswer>), AppError> {
+    let csv = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| t.starts_with("text/csv"));
+    if !csv {
+        return Err(AppError::UnsupportedMediaType);
+    }
+    let rows = order_rows_of_csv(&body)?;
+    let scope = me.user.branch_scope();
+    let actor = me.actor();
+    let note = q.note.unwrap_or_default();
+    let orders = state.db(move |s| s.import_purchase_orders(&actor, scope, rows, &note)).await?;
+    Ok((StatusCode::CREATED, Json(ImportAnswer { orders })))
 }
 
 /// Closes an open order: what has not arrived will not (a closed one is a conflict).
@@ -360,6 +488,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(suppliers, add_supplier))
         .routes(routes!(orders, create_order))
         .routes(routes!(order))
+        .routes(routes!(import_orders))
         .routes(routes!(close_order))
         .routes(routes!(receive))
         .routes(routes!(transfers, send))

@@ -80,23 +80,6 @@ pub struct ReorderQuery {
     pub format: Option<String>,
 }
 
-fn csv_format(format: Option<&str>) -> Result<bool, AppError> {
-    match format {
-        None | Some("json") => Ok(false),
-        Some("csv") => Ok(true),
-        Some(other) => Err(AppError::BadRequest(format!("format `{other}` is not json or csv"))),
-    }
-}
-
-fn write_csv(rows: Vec<Vec<String>>) -> Result<String, AppError> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    for row in rows {
-        w.write_record(&row).map_err(|e| AppError::Internal(e.to_string()))?;
-    }
-    let bytes = w.into_inner().map_err(|e| AppError::Internal(e.to_string()))?;
-    String::from_utf8(bytes).map_err(|e| AppError::Internal(e.to_string()))
-}
-
 /// Settings by branch and product, with search by branch; JSON or CSV.
 #[utoipa::path(get, path = "/api/v1/stock-settings", tag = "stock", security(("session" = [])),
     params(SettingsQuery),
@@ -107,7 +90,7 @@ async fn settings(
     me: CurrentUser,
     ApiQuery(q): ApiQuery<SettingsQuery>,
 ) -> Result<Response, AppError> {
-    let csv = csv_format(q.format.as_deref())?;
+    let csv = super::csv_format(q.format.as_deref())?;
     let branch = scoped(&me, q.branch_id)?;
     let after = match (q.after_branch, q.after_product) {
         (Some(b), Some(p)) => Some((BranchId(b), ProductId(p))),
@@ -130,7 +113,7 @@ async fn settings(
             r.supplier_code.unwrap_or_default(),
         ]
     }));
-    Ok(super::csv_file("stock_settings.csv", write_csv(out)?))
+    Ok(super::csv_file("stock_settings.csv", super::write_csv(out)?))
 }
 
 /// Sets branches' and products' minimum, maximum, pack and supplier, all or none: a row for
@@ -166,7 +149,7 @@ async fn set_settings(
 /// A CSV sheet's rows: a header naming the columns `branch`, `product`, `min`, `max`, `pack` and
 /// optionally `supplier` (codes; quantities in selling units: `24`, `0.5`), then a row each. A
 /// malformed row is refused by its number (the header is row 1).
-fn settings_of_csv(body: &[u8]) -> Result<Vec<NewStockSetting>, AppError> {
+pub(crate) fn settings_of_csv(body: &[u8]) -> Result<Vec<NewStockSetting>, AppError> {
     let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(body);
     let header = reader.headers().map_err(|e| AppError::Validation(format!("row 1: {e}")))?.clone();
     let cols: Vec<String> = header.iter().map(|h| h.trim().to_lowercase()).collect();
@@ -251,7 +234,7 @@ async fn reorder(
     me: CurrentUser,
     ApiQuery(q): ApiQuery<ReorderQuery>,
 ) -> Result<Response, AppError> {
-    let csv = csv_format(q.format.as_deref())?;
+    let csv = super::csv_format(q.format.as_deref())?;
     let branch = scoped(&me, q.branch_id)?;
     let lines = state.db(move |s| s.reorder_suggestions(branch)).await?;
     if !csv {
@@ -274,7 +257,7 @@ async fn reorder(
             l.cost.plain(),
         ]
     }));
-    Ok(super::csv_file("reorder.csv", write_csv(out)?))
+    Ok(super::csv_file("reorder.csv", super::write_csv(out)?))
 }
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -181,6 +181,7 @@ pub struct OrderLine {
 pub struct PurchaseOrder {
     pub id: i64,
     pub supplier_id: i64,
+    pub supplier_code: String,
     pub supplier_name: String,
     #[schema(value_type = i64)]
     pub branch_id: BranchId,
@@ -191,6 +192,18 @@ pub struct PurchaseOrder {
     #[schema(value_type = String)]
     pub created_at: Timestamp,
     pub lines: Vec<OrderLine>,
+}
+
+/// One row of a purchase-order sheet: a branch orders so much of a product from a supplier at a
+/// cost. Rows of one branch and supplier make one order; `row` names a row in a refusal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewOrderRow {
+    pub row: usize,
+    pub branch: super::StockKey,
+    pub supplier: super::StockKey,
+    pub product: super::StockKey,
+    pub qty: Qty,
+    pub unit_cost: Money,
 }
 
 /// A delivery to receive at a branch: against an open order (its supplier's), or without one.

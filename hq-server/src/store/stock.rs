@@ -7,7 +7,7 @@ use shared::money::Qty;
 
 use super::StoreResult;
 use crate::model::{
-    Actor, CostLine, CountEntry, CountReport, CountScope, CountSheet, NewReceipt, NewWriteOff, OrderState,
+    Actor, CostLine, CountEntry, CountReport, CountScope, CountSheet, NewOrderRow, NewReceipt, NewWriteOff, OrderState,
     PurchaseOrder, ReceiptRecord, StockCount, StockFilter, StockLevel, StockMovement, StockValue, Supplier, Transfer,
     TransferArrival, TransferState,
 };
@@ -50,6 +50,17 @@ pub trait StockStore: StockCountStore {
         lines: Vec<CostLine>,
         note: &str,
     ) -> StoreResult<PurchaseOrder>;
+    /// Orders from a sheet, all or none: rows of one branch and supplier make one order, in the
+    /// order they first appear. Refused (`Invalid`, naming the row) for an unknown branch,
+    /// supplier or product, a branch outside `scope` (a branch manager's own), a product twice
+    /// in one order, a quantity not above zero, a negative cost; nothing is written then.
+    fn import_purchase_orders(
+        &self,
+        actor: &Actor,
+        scope: Option<BranchId>,
+        rows: Vec<NewOrderRow>,
+        note: &str,
+    ) -> StoreResult<Vec<PurchaseOrder>>;
     fn purchase_order(&self, id: i64) -> StoreResult<PurchaseOrder>;
     /// Orders newest first, of one branch or all, in one state or any.
     fn purchase_orders(

@@ -178,6 +178,7 @@ const API: &[(&str, &str, May)] = &[
     ("GET", "/api/v1/purchase-orders", Roles(&[A, F, B], false)),
     ("POST", "/api/v1/purchase-orders", Roles(&[A, B], false)),
     ("GET", "/api/v1/purchase-orders/{id}", Roles(&[A, F, B], true)),
+    ("POST", "/api/v1/purchase-orders/import", Roles(&[A, B], false)),
     ("POST", "/api/v1/purchase-orders/{id}/close", Roles(&[A, B], true)),
     ("GET", "/api/v1/transfers", Roles(&[A, F, B], false)),
     ("POST", "/api/v1/transfers", Roles(&[A, B], false)),
@@ -196,6 +197,28 @@ const CONSOLE: &[(&str, &str, May)] = &[
     ("GET", "/console", Roles(EVERYONE, false)),
     ("GET", "/console/stock", Roles(&[A, F, B], false)),
     ("GET", "/console/stock/reports", Roles(&[A, F, B], false)),
+    ("GET", "/console/stock/orders", Roles(&[A, F, B], false)),
+    ("POST", "/console/stock/orders", Roles(&[A, B], false)),
+    ("POST", "/console/stock/orders/import", Roles(&[A, B], false)),
+    ("GET", "/console/stock/orders/{id}", Roles(&[A, F, B], true)),
+    ("POST", "/console/stock/orders/{id}/receive", Roles(&[A, B], true)),
+    ("POST", "/console/stock/orders/{id}/close", Roles(&[A, B], true)),
+    ("POST", "/console/stock/receipts", Roles(&[A, B], false)),
+    ("POST", "/console/stock/suppliers", Roles(&[A], false)),
+    ("GET", "/console/stock/transfers", Roles(&[A, F, B], false)),
+    ("POST", "/console/stock/transfers", Roles(&[A, B], false)),
+    ("GET", "/console/stock/transfers/{id}", Roles(&[A, F, B], false)),
+    // Received where it arrives: the world's transfer into the manager's branch.
+    ("POST", "/console/stock/transfers/{id}/receive", Roles(&[A, B], false)),
+    ("GET", "/console/stock/counts", Roles(&[A, F, B], false)),
+    ("POST", "/console/stock/counts", Roles(&[A, B], false)),
+    ("GET", "/console/stock/counts/{id}", Roles(&[A, F, B], true)),
+    ("POST", "/console/stock/counts/{id}/entries", Roles(&[A, B], true)),
+    ("POST", "/console/stock/counts/{id}/post", Roles(&[A, B], true)),
+    ("POST", "/console/stock/counts/{id}/cancel", Roles(&[A, B], true)),
+    ("GET", "/console/stock/reorder", Roles(&[A, F, B], false)),
+    ("POST", "/console/stock/reorder/order", Roles(&[A, B], false)),
+    ("POST", "/console/stock/reorder/import", Roles(&[A, B], false)),
     ("GET", "/console/stock/{branch_id}/{product_id}", Roles(&[A, F, B], true)),
     ("POST", "/console/stock/{branch_id}/{product_id}", Roles(&[A, B], true)),
     ("GET", "/console/branches", Roles(EVERYONE, false)),
@@ -282,6 +305,8 @@ struct World {
     brand: i64,
     complaint_category: i64,
     transfer: i64,
+    /// A transfer from the other branch into the manager's.
+    transfer_in: i64,
 }
 
 struct Objects {
@@ -321,8 +346,10 @@ impl World {
             self.promotion.to_string()
         } else if template.contains("/stock/counts/{id}") {
             o.count.to_string()
-        } else if template.contains("/purchase-orders/{id}") {
+        } else if template.contains("/purchase-orders/{id}") || template.contains("/stock/orders/{id}") {
             o.order.to_string()
+        } else if template.contains("/console/stock/transfers/{id}/receive") {
+            self.transfer_in.to_string()
         } else if template.contains("/transfers/{id}") {
             self.transfer.to_string()
         } else if template.contains("/coupon-campaigns/{id}") || template.contains("/coupons/{id}") {
@@ -458,6 +485,17 @@ async fn world(app: &TestApp) -> World {
         .body["id"]
         .as_i64()
         .expect("transfer");
+    let transfer_in = app
+        .post(
+            "/api/v1/transfers",
+            &app.admin,
+            json!({"from_branch": b2.0, "to_branch": b1.0, "lines": [{"product_id": product, "qty": 1000}]}),
+        )
+        .await
+        .expect(StatusCode::CREATED)
+        .body["id"]
+        .as_i64()
+        .expect("transfer");
     World {
         own: Objects {
             branch: b1,
@@ -488,6 +526,7 @@ async fn world(app: &TestApp) -> World {
         brand: brand.body["id"].as_i64().expect("brand"),
         complaint_category,
         transfer,
+        transfer_in,
     }
 }
 

@@ -9,7 +9,7 @@ use hq_server::import::{ProgressBar, export_products, import_products};
 use hq_server::model::Actor;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, console_as_admin, spawn_app};
+use crate::helpers::{TestApp, console_as_admin, enc, spawn_app};
 
 async fn brand(app: &TestApp, code: &str, name: &str) -> i64 {
     let r = app.post("/api/v1/brands", &app.admin, json!({"code": code, "name": name})).await;
@@ -210,10 +210,6 @@ async fn promotions_and_coupons_by_brand_are_accepted_and_priced() {
     assert!(r.body["message"].as_str().expect("message").starts_with("kind.scope.brands"), "{}", r.body);
     let r = app.post("/api/v1/coupon-campaigns", &app.admin, campaign(json!([id]))).await.expect(StatusCode::CREATED);
     assert_eq!(r.body["campaign"]["kind"]["scope"]["brands"], json!([id]));
-}
-
-fn enc(s: &str) -> String {
-    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
 
 #[tokio::test]

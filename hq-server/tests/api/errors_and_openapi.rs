@@ -162,6 +162,7 @@ async fn the_openapi_document_is_3_1_and_covers_every_route() {
         ("/api/v1/purchase-orders", "get"),
         ("/api/v1/purchase-orders", "post"),
         ("/api/v1/purchase-orders/{id}", "get"),
+        ("/api/v1/purchase-orders/import", "post"),
         ("/api/v1/purchase-orders/{id}/close", "post"),
         ("/api/v1/transfers", "get"),
         ("/api/v1/transfers", "post"),

@@ -342,6 +342,16 @@ pub fn sale_event(till: &TillRef, seq: u64) -> EventEnvelope {
     hq_server::fixtures::envelope(till.till, seq, Event::SaleCompleted(sale))
 }
 
+/// A form value, percent-encoded.
+pub fn enc(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}
+
+/// A form body of these fields.
+pub fn form(fields: &[(&str, &str)]) -> String {
+    fields.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
+}
+
 /// A console page or form post as the admin, in Chinese: (status, redirect, body).
 pub async fn console_as_admin(
     app: &TestApp,

@@ -30,6 +30,7 @@ mod processes;
 mod promotions;
 mod server;
 mod stock;
+mod stock_console;
 mod stock_counts;
 mod stock_orders;
 mod stock_reorder;

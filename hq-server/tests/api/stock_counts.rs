@@ -321,3 +321,59 @@ async fn an_offline_till_catching_up_during_the_count_is_no_variance() {
     assert_eq!((r.body["adjustments"].as_i64(), r.body["net_value"].as_i64()), (Some(0), Some(0)), "{}", r.body);
     assert_eq!(on_hand(&app, b1.0, cola).await, 8_000);
 }
+
+/// The blind sheet as CSV is the paper counters fill in: imported back with the rows they left
+/// blank skipped, by product code; the open sheet's CSV shows what was expected.
+#[tokio::test]
+async fn a_blind_sheet_exported_as_csv_comes_back_filled_in() {
+    let app = spawn_app().await;
+    let (cola, tea) = drinks(&app).await;
+    let b1 = app.branch("B001").await;
+    receive(&app, b1.0, cola, 20_000, 200).await;
+    receive(&app, b1.0, tea, 10_000, 500).await;
+    let id = start(&app, json!({"branch_id": b1.0})).await;
+
+    let r = app.get(&format!("/api/v1/stock/counts/{id}?format=csv"), &app.admin).await.expect(StatusCode::OK);
+    assert_eq!(r.headers["content-type"], "text/csv; charset=utf-8");
+    assert_eq!(
+        r.text,
+        "product,name,unit,qty,counter,counted_at,entries,recount\n\
+         COLA,可口可乐 330ml,瓶,,,,0,\n\
+         TEA,可口可乐 330ml,瓶,,,,0,\n"
+    );
+    let filled = r.text.replacen("COLA,可口可乐 330ml,瓶,,", "COLA,可口可乐 330ml,瓶,18,", 1);
+    let entries = format!("/api/v1/stock/counts/{id}/entries?counter=李四");
+    let (status, body) = post_csv(&app, &entries, &filled).await;
+    assert_eq!((status, body["counted"].as_i64()), (StatusCode::OK, Some(1)), "{body}");
+
+    let r = app.get(&format!("/api/v1/stock/counts/{id}?format=csv&blind=false"), &app.admin).await;
+    let r = r.expect(StatusCode::OK);
+    let mut rows = r.text.lines();
+    assert_eq!(
+        rows.next(),
+        Some(
+            "product,name,unit,qty,counter,counted_at,entries,recount,snapshot,moved_since,expected,variance,unit_cost,variance_value"
+        )
+    );
+    let cola_row: Vec<&str> = rows.next().expect("cola").split(',').collect();
+    assert_eq!(
+        (cola_row[0], cola_row[3], cola_row[4], cola_row[6]),
+        ("COLA", "18", "李四", "1"),
+        "{}",
+        r.text
+    );
+    assert_eq!(&cola_row[8..], ["20", "0", "20", "-2", "2.00", "-4.00"], "{}", r.text);
+
+    // An unknown code is named by its row, and nothing is entered.
+    let audit = app.audit_count().await;
+    let (status, body) = post_csv(&app, &entries, "product,qty\nTEA,10\nFANTA,3\n").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body["message"].as_str().expect("message").contains("row 3: product: HQ has no product `FANTA`"), "{body}");
+    let (status, body) = post_csv(&app, &entries, "name,qty\nTEA,10\n").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, body) = post_csv(&app, &entries, "product,qty\nTEA,\n").await;
+    assert!(status == StatusCode::UNPROCESSABLE_ENTITY && body.to_string().contains("no counted rows"), "{body}");
+    assert_eq!(app.audit_count().await, audit, "nothing written");
+    let sheet = app.get(&format!("/api/v1/stock/counts/{id}"), &app.admin).await.expect(StatusCode::OK);
+    assert!(line(&sheet.body, tea)["counted"].is_null());
+}

@@ -226,3 +226,125 @@ async fn a_transfer_leaves_one_branch_and_arrives_at_the_other_with_what_was_sho
     // Unit for unit: 26 received = 15 at B001 + 1 in transit + 8 at B002 + 1 damaged + 1 short.
     assert_eq!(level(&app, b1.0, cola).await.0, 15_000);
 }
+
+async fn count(app: &TestApp) -> usize {
+    let r = app.get("/api/v1/purchase-orders", &app.admin).await.expect(StatusCode::OK);
+    r.body.as_array().map_or(0, Vec::len)
+}
+
+/// An order as (branch code, supplier code, [(product code, qty, cost)]).
+type Shape = (String, String, Vec<(String, i64, i64)>);
+
+/// The lines of a list of orders.
+fn orders_of(v: &Value) -> Vec<Shape> {
+    v.as_array()
+        .expect("orders")
+        .iter()
+        .map(|o| {
+            let lines = o["lines"]
+                .as_array()
+                .expect("lines")
+                .iter()
+                .map(|l| {
+                    (
+                        l["product_code"].as_str().expect("code").to_owned(),
+                        l["qty"].as_i64().expect("qty"),
+                        l["unit_cost"].as_i64().expect("cost"),
+                    )
+                })
+                .collect();
+            (
+                o["branch_code"].as_str().expect("branch").to_owned(),
+                o["supplier_code"].as_str().expect("supplier").to_owned(),
+                lines,
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_sheet_orders_all_or_nothing_and_an_order_exports_as_a_sheet_that_imports_back() {
+    let app = spawn_app().await;
+    let b1 = app.branch("B001").await;
+    let b2 = app.branch("B002").await;
+    for (code, barcode) in [("COLA", "6901234567892"), ("TEA", "6920152400012"), ("WATER", "6902083881405")] {
+        app.product(code, barcode).await;
+    }
+    for (code, name) in [("S1", "饮料批发"), ("S2", "水厂")] {
+        app.post("/api/v1/suppliers", &app.admin, json!({"code": code, "name": name})).await.expect(StatusCode::CREATED);
+    }
+
+    // The suggested order's CSV (extra columns and all) is a sheet: rows of one branch and
+    // supplier make one order, in the order they first appear.
+    let sheet = "branch,supplier,product,name,on_hand,min,max,pack,qty,unit_cost,cost\n\
+                 B001,S1,COLA,可口可乐,5,10,48,12,48,1.00,48.00\n\
+                 B001,S2,WATER,水,0,6,24,6,24,0.55,13.20\n\
+                 B002,S1,COLA,可口可乐,0,1,2,1,2,1.05,2.10\n\
+                 B001,S1,TEA,茶,0,6,24,6,24,3,72.00\n";
+    let r = app.post_csv("/api/v1/purchase-orders/import?note=weekly", &app.admin, sheet).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(
+        orders_of(&r.body["orders"]),
+        vec![
+            ("B001".into(), "S1".into(), vec![("COLA".into(), 48_000, 100), ("TEA".into(), 24_000, 300)]),
+            ("B001".into(), "S2".into(), vec![("WATER".into(), 24_000, 55)]),
+            ("B002".into(), "S1".into(), vec![("COLA".into(), 2_000, 105)]),
+        ]
+    );
+    assert_eq!(r.body["orders"][0]["note"], "weekly");
+    let first = r.body["orders"][0]["id"].as_i64().expect("id");
+
+    // One order as the sheet, with what has arrived; imported back it is the same order again.
+    app.post(
+        "/api/v1/stock/receipts",
+        &app.admin,
+        json!({"branch_id": b1.0, "order_id": first, "lines": [{"product_id": 1, "qty": 12_000, "unit_cost": 100}]}),
+    )
+    .await
+    .expect(StatusCode::CREATED);
+    let r = app.get(&format!("/api/v1/purchase-orders/{first}?format=csv"), &app.admin).await.expect(StatusCode::OK);
+    assert_eq!(r.headers["content-type"], "text/csv; charset=utf-8");
+    assert_eq!(
+        r.text,
+        "branch,supplier,product,name,qty,unit_cost,received\n\
+         B001,S1,COLA,可口可乐 330ml,48,1.00,12\n\
+         B001,S1,TEA,可口可乐 330ml,24,3.00,0\n"
+    );
+    let again = app.post_csv("/api/v1/purchase-orders/import", &app.admin, &r.text).await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.text);
+    assert_eq!(
+        orders_of(&again.body["orders"]),
+        vec![("B001".into(), "S1".into(), vec![("COLA".into(), 48_000, 100), ("TEA".into(), 24_000, 300)])]
+    );
+    app.get(&format!("/api/v1/purchase-orders/{first}?format=xml"), &app.admin).await.expect(StatusCode::BAD_REQUEST);
+
+    // A bad row is named and nothing is ordered.
+    let mgr2 = app.user("mgr2", "branch_manager", Some(b2)).await;
+    let (orders, audit) = (count(&app).await, app.audit_count().await);
+    for (sheet, words) in [
+        ("branch,supplier,product,qty,unit_cost\nB001,S1,COLA,1,1\nB001,S1,FANTA,1,1\n", "row 3: product: HQ has no product `FANTA`"),
+        ("branch,supplier,product,qty,unit_cost\nB001,S1,COLA,1,1\nB009,S1,COLA,1,1\n", "row 3: branch"),
+        ("branch,supplier,product,qty,unit_cost\nB001,S9,COLA,1,1\n", "row 2: supplier"),
+        ("branch,supplier,product,qty,unit_cost\nB001,S1,COLA,1,1\nB001,S1,COLA,2,1\n", "row 3: product: already on row 2"),
+        ("branch,supplier,product,qty,unit_cost\nB001,S1,COLA,-1,1\n", "row 2: qty"),
+        ("branch,supplier,product,qty,unit_cost\nB001,S1,COLA,1,1.234\n", "row 2: unit_cost"),
+        ("branch,supplier,product,qty,unit_cost\nB001,S1,COLA,many,1\n", "row 2: qty"),
+        ("branch,supplier,product,qty\nB001,S1,COLA,1\n", "row 1: the header"),
+        ("branch,supplier,product,qty,unit_cost\n", "no rows"),
+    ] {
+        let r = app.post_csv("/api/v1/purchase-orders/import", &app.admin, sheet).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{sheet}: {}", r.text);
+        assert!(r.body["message"].as_str().expect("message").contains(words), "{words}: {}", r.text);
+    }
+    let r = app.post("/api/v1/purchase-orders/import", &app.admin, json!({"rows": []})).await;
+    assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", r.text);
+
+    // A branch manager orders for their branch only.
+    let r = app.post_csv("/api/v1/purchase-orders/import", &mgr2, "branch,supplier,product,qty,unit_cost\nB002,S2,WATER,6,0.5\nB001,S2,WATER,6,0.5\n").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.text.contains("row 3: branch: not your branch"), "{}", r.text);
+    assert_eq!((count(&app).await, app.audit_count().await), (orders, audit), "nothing written");
+    let r = app.post_csv("/api/v1/purchase-orders/import", &mgr2, "branch,supplier,product,qty,unit_cost\nB002,S2,WATER,6,0.5\n").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    app.get(&format!("/api/v1/purchase-orders/{first}?format=csv"), &mgr2).await.expect(StatusCode::NOT_FOUND);
+}

@@ -20,7 +20,12 @@ mod pnl;
 mod policy;
 mod promotions;
 mod stock;
+mod stock_counts;
+mod stock_goods;
+mod stock_lines;
+mod stock_reorder;
 mod stock_reports;
+mod stock_transfers;
 mod users;
 
 use axum::Router;
@@ -80,6 +85,30 @@ pub fn router() -> Router<AppState> {
         .route("/console/complaints/{id}", get(complaints::complaint).post(complaints::change))
         .route("/console/stock", get(stock::stock))
         .route("/console/stock/reports", get(stock_reports::reports))
+        .route("/console/stock/orders", get(stock_goods::orders).post(stock_goods::create_order))
+        .route(
+            "/console/stock/orders/import",
+            post(stock_goods::import_orders).layer(DefaultBodyLimit::max(imports::IMPORT_BYTES)),
+        )
+        .route("/console/stock/orders/{id}", get(stock_goods::order))
+        .route("/console/stock/orders/{id}/receive", post(stock_goods::receive_order))
+        .route("/console/stock/orders/{id}/close", post(stock_goods::close_order))
+        .route("/console/stock/receipts", post(stock_goods::receive_unordered))
+        .route("/console/stock/suppliers", post(stock_goods::add_supplier))
+        .route("/console/stock/transfers", get(stock_transfers::transfers).post(stock_transfers::send))
+        .route("/console/stock/transfers/{id}", get(stock_transfers::transfer))
+        .route("/console/stock/transfers/{id}/receive", post(stock_transfers::receive))
+        .route("/console/stock/counts", get(stock_counts::counts).post(stock_counts::start))
+        .route("/console/stock/counts/{id}", get(stock_counts::count))
+        .route("/console/stock/counts/{id}/entries", post(stock_counts::enter))
+        .route("/console/stock/counts/{id}/post", post(stock_counts::post))
+        .route("/console/stock/counts/{id}/cancel", post(stock_counts::cancel))
+        .route("/console/stock/reorder", get(stock_reorder::reorder))
+        .route("/console/stock/reorder/order", post(stock_reorder::order_suggested))
+        .route(
+            "/console/stock/reorder/import",
+            post(stock_reorder::import_settings).layer(DefaultBodyLimit::max(imports::IMPORT_BYTES)),
+        )
         .route("/console/stock/{branch_id}/{product_id}", get(stock::level).post(stock::write_off))
         .route("/console/finance", get(finance::finance))
         .route("/console/pnl", get(pnl::pnl))

@@ -67,6 +67,20 @@ pub(super) fn reason_word(r: WriteOffReason) -> C {
     }
 }
 
+/// The stock pages' own menu: levels, goods in, transfers, counts, reorder, reports.
+pub(super) fn stock_nav(page: &Page) -> Markup {
+    html! {
+        nav.sub #stock-nav {
+            a href="/console/stock" { (page.t(C::Stock)) } " · "
+            a href="/console/stock/orders" { (page.t(C::PurchaseOrders)) } " · "
+            a href="/console/stock/transfers" { (page.t(C::Transfers)) } " · "
+            a href="/console/stock/counts" { (page.t(C::StockCounts)) } " · "
+            a href="/console/stock/reorder" { (page.t(C::Reorder)) } " · "
+            a href="/console/stock/reports" { (page.t(C::StockReports)) }
+        }
+    }
+}
+
 /// A quantity with its unit: `-2 瓶`, `0.532 kg`.
 pub(super) fn qty(q: Qty, unit: &str) -> String {
     format!("{} {unit}", q.display())
@@ -96,6 +110,7 @@ pub(super) async fn stock(
     let levels = state.db(move |s| s.stock_levels(&filter)).await?;
     let values = state.db(move |s| s.stock_value(branch)).await?;
     let body = html! {
+        (stock_nav(&page))
         table #stock-value {
             thead { tr { th { (page.t(C::Branch)) } th.n { (page.t(C::StockProducts)) } th.n { (page.t(C::StockNegative)) } th.n { (page.t(C::StockValueAtCost)) } } }
             tbody { @for v in &values { tr data-branch=(v.branch_id.0) {

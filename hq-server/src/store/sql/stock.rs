@@ -19,7 +19,7 @@ use super::stock_orders as orders;
 use super::{SqlStore, append_audit, from_micros, micros};
 use crate::calendar::hq_day;
 use crate::model::{
-    Actor, CostLine, NewReceipt, NewWriteOff, OrderState, PurchaseOrder, ReceiptRecord, StockFilter, StockLevel,
+    Actor, CostLine, NewOrderRow, NewReceipt, NewWriteOff, OrderState, PurchaseOrder, ReceiptRecord, StockFilter, StockLevel,
     StockMovement, StockValue, Supplier, Transfer, TransferArrival, TransferState,
 };
 use crate::store::{StockStore, StoreError, StoreResult};
@@ -513,6 +513,16 @@ impl StockStore for SqlStore {
         note: &str,
     ) -> StoreResult<PurchaseOrder> {
         orders::create_purchase_order(self, actor, supplier, branch, lines, note)
+    }
+
+    fn import_purchase_orders(
+        &self,
+        actor: &Actor,
+        scope: Option<BranchId>,
+        rows: Vec<NewOrderRow>,
+        note: &str,
+    ) -> StoreResult<Vec<PurchaseOrder>> {
+        orders::import_purchase_orders(self, actor, scope, rows, note)
     }
 
     fn purchase_order(&self, id: i64) -> StoreResult<PurchaseOrder> {

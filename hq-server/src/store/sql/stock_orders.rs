@@ -13,11 +13,12 @@ use shared::stock::{self as rules, MovementKind, WriteOffReason};
 
 use super::conn::{Conn, OptionalExtension, Row, params};
 use super::stock::{Movement, record};
+use super::stock_reorder::Lookup;
 use super::{SqlStore, append_audit, from_micros, micros};
 use crate::calendar::hq_day;
 use crate::model::{
-    Actor, CostLine, NewReceipt, OrderLine, OrderState, PurchaseOrder, ReceiptRecord, StockMovement, Supplier,
-    Transfer, TransferArrival, TransferLine, TransferState,
+    Actor, CostLine, NewOrderRow, NewReceipt, OrderLine, OrderState, PurchaseOrder, ReceiptRecord, StockMovement,
+    Supplier, Transfer, TransferArrival, TransferLine, TransferState,
 };
 use crate::store::{StoreError, StoreResult};
 
@@ -115,7 +116,7 @@ pub(super) fn create_supplier(s: &SqlStore, actor: &Actor, code: &str, name: &st
 }
 
 const ORDER: &str =
-    "SELECT o.id, o.supplier_id, s.name, o.branch_id, b.code, o.state, o.note, o.created_by, o.created_at
+    "SELECT o.id, o.supplier_id, s.code, s.name, o.branch_id, b.code, o.state, o.note, o.created_by, o.created_at
     FROM purchase_orders o JOIN suppliers s ON s.id = o.supplier_id JOIN branches b ON b.id = o.branch_id";
 
 fn order_tx(c: &Conn<'_>, id: i64) -> StoreResult<PurchaseOrder> {
@@ -145,17 +146,18 @@ fn order_tx(c: &Conn<'_>, id: i64) -> StoreResult<PurchaseOrder> {
 }
 
 fn order_row(r: &Row<'_>) -> super::conn::Result<PurchaseOrder> {
-    let state: String = r.get(5)?;
+    let state: String = r.get(6)?;
     Ok(PurchaseOrder {
         id: r.get(0)?,
         supplier_id: r.get(1)?,
-        supplier_name: r.get(2)?,
-        branch_id: BranchId(r.get(3)?),
-        branch_code: r.get(4)?,
-        state: OrderState::parse(&state).ok_or_else(|| super::conn::Error::Conversion(5, format!("state {state}")))?,
-        note: r.get(6)?,
-        created_by: r.get(7)?,
-        created_at: from_micros(r.get(8)?),
+        supplier_code: r.get(2)?,
+        supplier_name: r.get(3)?,
+        branch_id: BranchId(r.get(4)?),
+        branch_code: r.get(5)?,
+        state: OrderState::parse(&state).ok_or_else(|| super::conn::Error::Conversion(6, format!("state {state}")))?,
+        note: r.get(7)?,
+        created_by: r.get(8)?,
+        created_at: from_micros(r.get(9)?),
         lines: Vec::new(),
     })
 }
@@ -170,27 +172,108 @@ pub(super) fn create_purchase_order(
 ) -> StoreResult<PurchaseOrder> {
     check_note(note)?;
     s.write(|tx| {
-        let now = s.now();
         if !exists(tx, "SELECT 1 FROM suppliers WHERE id = ?1", supplier)? {
             return Err(invalid(format!("supplier_id: no supplier {supplier}")));
         }
         branch_exists(tx, "branch_id", branch)?;
         check_lines(tx, &lines)?;
-        let id: i64 = tx
-            .prepare_cached(
-                "INSERT INTO purchase_orders (supplier_id, branch_id, state, note, created_by, created_at)
-                 VALUES (?1, ?2, 'open', ?3, ?4, ?5) RETURNING id",
-            )?
-            .query_row(params![supplier, branch.0, note.trim(), actor.who, micros(now)], |r| r.get(0))?;
-        let mut line = tx.prepare_cached(
-            "INSERT INTO purchase_order_lines (order_id, line_no, product_id, qty, unit_cost) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
-        for (i, l) in lines.iter().enumerate() {
-            line.execute(params![id, i as i64 + 1, l.product_id.0, l.qty.0, l.unit_cost.0])?;
+        insert_order(s, tx, actor, supplier, branch, &lines, note)
+    })
+}
+
+/// Writes an order whose supplier, branch and lines are checked, with its audit entry.
+fn insert_order(
+    s: &SqlStore,
+    tx: &Conn<'_>,
+    actor: &Actor,
+    supplier: i64,
+    branch: BranchId,
+    lines: &[CostLine],
+    note: &str,
+) -> StoreResult<PurchaseOrder> {
+    let now = s.now();
+    let id: i64 = tx
+        .prepare_cached(
+            "INSERT INTO purchase_orders (supplier_id, branch_id, state, note, created_by, created_at)
+             VALUES (?1, ?2, 'open', ?3, ?4, ?5) RETURNING id",
+        )?
+        .query_row(params![supplier, branch.0, note.trim(), actor.who, micros(now)], |r| r.get(0))?;
+    let mut line = tx.prepare_cached(
+        "INSERT INTO purchase_order_lines (order_id, line_no, product_id, qty, unit_cost) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for (i, l) in lines.iter().enumerate() {
+        line.execute(params![id, i as i64 + 1, l.product_id.0, l.qty.0, l.unit_cost.0])?;
+    }
+    let made = order_tx(tx, id)?;
+    append_audit(
+        tx,
+        &s.audit_key,
+        actor,
+        now,
+        "create_purchase_order",
+        &format!("purchase_order:{id}"),
+        None::<&()>,
+        Some(&made),
+    )?;
+    Ok(made)
+}
+
+/// One order of a sheet: its (branch, supplier), its lines, and the row each product was first on.
+struct SheetOrder {
+    key: (i64, i64),
+    lines: Vec<CostLine>,
+    first_row: HashMap<i64, usize>,
+}
+
+/// A sheet's orders, all or none: every row is checked (its quantity and cost, then what it
+/// names) before the first order is written; rows of one branch and supplier make one order.
+pub(super) fn import_purchase_orders(
+    s: &SqlStore,
+    actor: &Actor,
+    scope: Option<BranchId>,
+    rows: Vec<NewOrderRow>,
+    note: &str,
+) -> StoreResult<Vec<PurchaseOrder>> {
+    check_note(note)?;
+    if rows.is_empty() || rows.len() > MAX_LINES {
+        return Err(invalid(format!("rows: 1 to {MAX_LINES} rows a sheet")));
+    }
+    for r in &rows {
+        let bad = |what: String| invalid(format!("row {}: {what}", r.row));
+        rules::check(MovementKind::Receipt, r.qty).map_err(|e| bad(format!("qty: {e}")))?;
+        if r.unit_cost.0 < 0 || r.unit_cost.0 > 100_000_000 {
+            return Err(bad(format!("unit_cost: from 0 to ¥1,000,000.00, not {}", r.unit_cost)));
         }
-        let made = order_tx(tx, id)?;
-        append_audit(tx, &s.audit_key, actor, now, "create_purchase_order", &format!("purchase_order:{id}"), None::<&()>, Some(&made))?;
-        Ok(made)
+    }
+    s.write(|tx| {
+        let mut branches = Lookup::new(tx, "branches", "branch");
+        let mut suppliers = Lookup::new(tx, "suppliers", "supplier");
+        let mut products = Lookup::new(tx, "products", "product");
+        let mut orders: Vec<SheetOrder> = Vec::new();
+        for r in &rows {
+            let branch = branches.id(r.row, &r.branch)?;
+            if scope.is_some_and(|own| own.0 != branch) {
+                return Err(invalid(format!("row {}: branch: not your branch", r.row)));
+            }
+            let supplier = suppliers.id(r.row, &r.supplier)?;
+            let product = products.id(r.row, &r.product)?;
+            let at = match orders.iter().position(|o| o.key == (branch, supplier)) {
+                Some(at) => at,
+                None => {
+                    orders.push(SheetOrder { key: (branch, supplier), lines: Vec::new(), first_row: HashMap::new() });
+                    orders.len() - 1
+                }
+            };
+            let o = &mut orders[at];
+            if let Some(first) = o.first_row.insert(product, r.row) {
+                return Err(invalid(format!(
+                    "row {}: product: already on row {first}, in the same order (one line a product)",
+                    r.row
+                )));
+            }
+            o.lines.push(CostLine { product_id: ProductId(product), qty: r.qty, unit_cost: r.unit_cost });
+        }
+        orders.iter().map(|o| insert_order(s, tx, actor, o.key.1, BranchId(o.key.0), &o.lines, note)).collect()
     })
 }
 

@@ -21,7 +21,7 @@ pub const MAX_ROWS: usize = 10_000;
 const MAX_QTY: i64 = 10_000_000_000;
 
 /// Ids of the branches, products or suppliers a write names, each looked up once.
-struct Lookup<'a> {
+pub(super) struct Lookup<'a> {
     table: &'static str,
     noun: &'static str,
     found: HashMap<StockKey, Option<i64>>,
@@ -29,11 +29,11 @@ struct Lookup<'a> {
 }
 
 impl<'a> Lookup<'a> {
-    fn new(c: &'a Conn<'a>, table: &'static str, noun: &'static str) -> Self {
+    pub(super) fn new(c: &'a Conn<'a>, table: &'static str, noun: &'static str) -> Self {
         Lookup { table, noun, found: HashMap::new(), c }
     }
 
-    fn id(&mut self, row: usize, key: &StockKey) -> StoreResult<i64> {
+    pub(super) fn id(&mut self, row: usize, key: &StockKey) -> StoreResult<i64> {
         if let Some(found) = self.found.get(key) {
             return found.ok_or_else(|| unknown(row, self.noun, key));
         }
