@@ -414,19 +414,25 @@ impl Till {
             _ => None,
         }
         .filter(|p| p.product.status == ProductStatus::Active);
-        let mut hits: Vec<ProductHit> = by_plu
-            .map(|p| ProductHit {
+        let mut hits: Vec<ProductHit> = Vec::new();
+        if let Some(p) = by_plu {
+            hits.push(ProductHit {
                 price: p.base_price(),
+                on_hand: self.store.on_hand(p.product.id)?,
                 id: p.product.id,
                 code: p.product.code,
                 name: p.product.name,
                 unit: p.product.unit,
-            })
-            .into_iter()
-            .collect();
+            });
+        }
         for hit in self.store.search_products(query, limit.min(200))? {
             if !hits.iter().any(|h| h.id == hit.id) {
                 hits.push(hit);
+            }
+        }
+        for hit in &mut hits {
+            if let Some(o) = &mut hit.on_hand {
+                o.label = self.as_of_label(o.as_of)?;
             }
         }
         Ok(hits)

@@ -7,6 +7,7 @@
 
 mod cart;
 mod complaints;
+mod count;
 mod coupons;
 mod error;
 mod members;
@@ -40,8 +41,11 @@ pub use crate::store::ShiftRow;
 pub use crate::store::Store;
 /// A complaint taken at this till and where it stands (pending, sent, refused by HQ).
 pub use crate::store::{ComplaintStatus, StoredComplaint};
+/// Where a line counted here stands, and a product's on hand as last pulled.
+pub use crate::store::{CountLineStatus, OnHand};
 pub use cart::{Cart, CartCoupon, CartLine, CartMember, CartView, ScanOutcome};
 pub use complaints::{ComplaintDraft, ComplaintForm, QueuedComplaint, RejectedComplaint};
+pub use count::{CountChoice, CountItem, CountView, CountedLine, LAST_LINES, count_qty};
 pub use coupons::{CouponProblem, CouponView};
 pub use error::TillError;
 pub use members::Enrolment;

@@ -45,6 +45,9 @@ pub struct ProductHit {
     pub name: String,
     pub unit: String,
     pub price: Money,
+    /// On hand at this branch as of the last pull of it from HQ (none before the first pull, or
+    /// for a product that never moved here). A till never refuses a sale for it.
+    pub on_hand: Option<super::stock::OnHand>,
 }
 
 const PRODUCT_COLUMNS: &str = "p.id, p.code, p.name, p.short_name, p.category, p.unit, p.retail_price, p.member_price, \
@@ -154,19 +157,27 @@ impl Store {
         let Some(fts) = fts_query(query) else {
             return Ok(Vec::new());
         };
+        let as_of = self.stock_as_of()?;
         let mut stmt = self.conn().prepare_cached(
-            "SELECT p.id, p.code, p.name, p.unit, coalesce(bp.price, p.retail_price)
+            "SELECT p.id, p.code, p.name, p.unit, coalesce(bp.price, p.retail_price), oh.on_hand
              FROM product_search s JOIN products p ON p.id = s.rowid
              LEFT JOIN branch_prices bp ON bp.product_id = p.id
+             LEFT JOIN stock_on_hand oh ON oh.product_id = p.id
              WHERE product_search MATCH ?1 AND p.status = 'active' LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![fts, limit as i64], |r| {
+            let on_hand = r.get::<_, Option<i64>>(5)?.zip(as_of).map(|(q, as_of)| super::stock::OnHand {
+                qty: shared::money::Qty(q),
+                as_of,
+                label: String::new(),
+            });
             Ok(ProductHit {
                 id: ProductId(r.get(0)?),
                 code: r.get(1)?,
                 name: r.get(2)?,
                 unit: r.get(3)?,
                 price: Money(r.get(4)?),
+                on_hand,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

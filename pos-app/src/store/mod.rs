@@ -13,6 +13,7 @@ pub(crate) mod records;
 pub mod schema;
 pub(crate) mod search;
 mod state;
+pub(crate) mod stock;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -25,6 +26,7 @@ pub use catalog::{ProductHit, TillProduct};
 pub use complaints::{ComplaintStatus, StoredComplaint};
 pub use records::{AuditRow, OutboxEntry, OutboxStatus, SaleSummary, ShiftRow};
 pub use state::HeldSale;
+pub use stock::{CountBatch, CountLineStatus, OnHand, StoredCountLine};
 
 /// What can go wrong in the store. These are faults of the machine (disk, corruption), never of
 /// what a cashier typed.
@@ -187,6 +189,9 @@ impl Store {
             "staff",
             "complaints",
             "complaint_categories",
+            "stock_on_hand",
+            "open_counts",
+            "count_lines",
         ];
         if !TABLES.contains(&table) {
             return Err(StoreError::Corrupt(format!("no table {table}")));

@@ -20,6 +20,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { name: "coupon campaigns pulled from HQ, coupons taken offline", apply: v5 },
     Migration { name: "a product's brand, for promotions by brand", apply: v6 },
     Migration { name: "complaint categories pulled from HQ, complaints taken at the till", apply: v7 },
+    Migration { name: "the branch's on hand and open counts pulled from HQ, count lines taken at the till", apply: v8 },
 ];
 
 /// The schema version a fully migrated database has.
@@ -309,5 +310,35 @@ fn v7(tx: &Transaction<'_>) -> rusqlite::Result<()> {
              attempts INTEGER NOT NULL DEFAULT 0
          );
          CREATE INDEX complaints_pending ON complaints (status, seq);",
+    )
+}
+
+fn v8(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    // The branch's on hand as HQ's ledger had it at the last pull (`meta.stock_cursor` says where
+    // the pull stands, `meta.stock_as_of` when the last one finished, in HQ's time); the open
+    // counts of the branch as last pulled (the whole list each time); and every line counted here,
+    // kept from the moment it is scanned until HQ has it (`sent`) or refused it (`rejected`, with
+    // HQ's reason). `total` is the product's running count in that count at this till, what HQ is
+    // sent; a line's `batch_id` is chosen when it is first sent and kept, so a batch sent again
+    // is entered once at HQ.
+    tx.execute_batch(
+        "CREATE TABLE stock_on_hand (product_id INTEGER PRIMARY KEY, on_hand INTEGER NOT NULL);
+         CREATE TABLE open_counts (id INTEGER PRIMARY KEY, json TEXT NOT NULL);
+         CREATE TABLE count_lines (
+             seq INTEGER PRIMARY KEY AUTOINCREMENT,
+             count_id INTEGER NOT NULL,
+             product_id INTEGER NOT NULL,
+             scanned TEXT NOT NULL,
+             qty INTEGER NOT NULL,
+             total INTEGER NOT NULL,
+             counted_at TEXT NOT NULL,
+             counter TEXT NOT NULL,
+             staff_id INTEGER NOT NULL,
+             batch_id TEXT,
+             status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'rejected')),
+             reason TEXT
+         );
+         CREATE INDEX count_lines_pending ON count_lines (status, seq);
+         CREATE INDEX count_lines_product ON count_lines (count_id, product_id, seq);",
     )
 }

@@ -202,6 +202,34 @@ impl HqClient {
         Ok(recorded.id)
     }
 
+    /// A page of the branch's on hand written after `cursor` (none: from the start).
+    pub async fn stock(
+        &self,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<shared::till_stock::TillStockPage, SyncError> {
+        let mut query = vec![("limit", limit.to_string())];
+        if let Some(c) = cursor {
+            query.push(("cursor", c.to_owned()));
+        }
+        self.send(self.request(reqwest::Method::GET, "/api/v1/till/stock", self.timeouts.bulk).query(&query)).await
+    }
+
+    /// The branch's open counts.
+    pub async fn open_counts(&self) -> Result<Vec<shared::till_stock::TillCount>, SyncError> {
+        self.send(self.request(reqwest::Method::GET, "/api/v1/till/stock-counts", self.timeouts.online)).await
+    }
+
+    /// Sends a batch of lines counted here; HQ answers the same for a batch sent again.
+    pub async fn send_count_lines(
+        &self,
+        count: i64,
+        body: &shared::till_stock::TillCountEntries,
+    ) -> Result<shared::till_stock::TillCountAnswer, SyncError> {
+        let path = format!("/api/v1/till/stock-counts/{count}/entries");
+        self.send(self.post(&path, body, self.timeouts.bulk)).await
+    }
+
     pub async fn sale_history(&self, receipt: &ReceiptNo) -> Result<SaleHistory, SyncError> {
         let path = format!("/api/v1/till/sales/{receipt}");
         self.send(self.request(reqwest::Method::GET, &path, self.timeouts.online)).await

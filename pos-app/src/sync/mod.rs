@@ -86,6 +86,10 @@ pub struct SyncStatus {
     pub revoked: Option<String>,
     /// Complaints taken here and not yet sent to HQ.
     pub complaints_waiting: u64,
+    /// Lines counted here (count mode) and not yet sent to HQ.
+    pub count_lines_waiting: u64,
+    /// HQ's time when the last pull of the branch's on hand finished.
+    pub stock_as_of: Option<Timestamp>,
 }
 
 /// Enrols this till at HQ with a one-time code, stores its identity and token, and pulls the
@@ -205,6 +209,8 @@ pub fn start(config: SyncConfig) -> Result<SyncHandle, SyncError> {
     let (tx, rx) = watch::channel(SyncStatus {
         pending_events: store.pending_count()?,
         complaints_waiting: store.pending_complaint_count()?,
+        count_lines_waiting: store.pending_count_lines()?,
+        stock_as_of: store.stock_as_of()?,
         ..SyncStatus::default()
     });
     let wake = Arc::new(Notify::new());
@@ -260,7 +266,11 @@ async fn run(mut task: Task, wake: Arc<Notify>, stop: Arc<Notify>) {
                 // last answer must show as waiting.
                 let pending = task.store.pending_count().ok();
                 let complaints = task.store.pending_complaint_count().ok();
+                let counted = task.store.pending_count_lines().ok();
                 task.status.send_modify(|s| {
+                    if let Some(n) = counted {
+                        s.count_lines_waiting = n;
+                    }
                     if unreachable {
                         s.online = false;
                         s.offline_since.get_or_insert(now);
@@ -385,11 +395,17 @@ impl Task {
     async fn round(&mut self) -> Result<(), SyncError> {
         self.push_all().await?;
         self.send_complaints().await?;
+        self.send_count_lines().await?;
         self.pull_all().await?;
+        self.pull_stock().await?;
+        self.pull_counts().await?;
         self.pull_categories().await?;
         let (pending, rejected) = (self.store.pending_count()?, self.store.rejected_count()?);
         let complaints = self.store.pending_complaint_count()?;
+        let (counted, stock_as_of) = (self.store.pending_count_lines()?, self.store.stock_as_of()?);
         self.status.send_modify(|s| {
+            s.count_lines_waiting = counted;
+            s.stock_as_of = stock_as_of;
             s.online = true;
             s.offline_since = None;
             s.last_error = None;
@@ -438,6 +454,69 @@ impl Task {
             Err(e) => tracing::warn!(error = %e, "complaint categories not pulled"),
         }
         self.categories_at = Some(std::time::Instant::now());
+        Ok(())
+    }
+
+    /// Sends the lines counted here, batch by batch (a batch sent before and not answered goes
+    /// again under its id), until none waits: HQ entered it (now or before), or refused it (its
+    /// lines kept with the reason). HQ not answering ends the round; an error of HQ's own leaves
+    /// them for the next round.
+    async fn send_count_lines(&mut self) -> Result<(), SyncError> {
+        while let Some(batch) = self.store.next_count_batch(shared::till_stock::MAX_COUNT_LINES)? {
+            let body = shared::till_stock::TillCountEntries {
+                batch_id: batch.batch_id,
+                counter: batch.counter.clone(),
+                lines: batch.lines.clone(),
+            };
+            let answer = self.client.send_count_lines(batch.count_id, &body).await.map(|_| 0);
+            match complaint_verdict(answer) {
+                ComplaintVerdict::Sent(_) => self.store.mark_count_batch(batch.batch_id, Ok(()))?,
+                ComplaintVerdict::Refused(why) => {
+                    tracing::warn!(batch = %batch.batch_id, count = batch.count_id, %why, "HQ refused counted lines");
+                    self.store.mark_count_batch(batch.batch_id, Err(why))?;
+                }
+                ComplaintVerdict::Later(e) => {
+                    if e.is_unreachable() || matches!(e, SyncError::Unauthorized(_) | SyncError::Revoked(_)) {
+                        return Err(e);
+                    }
+                    tracing::warn!(batch = %batch.batch_id, error = %e, "counted lines wait for the next round");
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Pulls the branch's on hand written since the last pull, page by page (after the catalog,
+    /// so its products are here). An HQ without the route is logged, not an error.
+    async fn pull_stock(&mut self) -> Result<(), SyncError> {
+        loop {
+            let cursor = self.store.stock_cursor()?;
+            let page = match self.client.stock(cursor.as_deref(), self.config.page_size).await {
+                Ok(p) => p,
+                Err(SyncError::Refused { code, .. }) if code == "no_route" => {
+                    tracing::warn!("HQ does not offer on hand to tills");
+                    return Ok(());
+                }
+                Err(e) => return Err(e),
+            };
+            let more = page.has_more;
+            self.store.apply_stock_page(&page)?;
+            if !more {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Pulls the branch's open counts (the whole list: a few). An HQ without the route is logged.
+    async fn pull_counts(&mut self) -> Result<(), SyncError> {
+        match self.client.open_counts().await {
+            Ok(counts) => self.store.replace_open_counts(&counts)?,
+            Err(SyncError::Refused { code, .. }) if code == "no_route" => {
+                tracing::warn!("HQ does not offer counts to tills");
+            }
+            Err(e) => return Err(e),
+        }
         Ok(())
     }
 

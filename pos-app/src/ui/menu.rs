@@ -37,6 +37,7 @@ impl App {
             7 => self.send(Command::Rejected),
             8 => return self.open_settings(),
             10 => self.open_complaint(),
+            11 => self.open_count(),
             _ => {}
         }
         Task::none()
@@ -54,14 +55,22 @@ impl App {
             (T::Settings, 8),
             (T::UnlockCashier, 9),
             (T::ComplaintMenu, 10),
+            (T::CountMenu, 11),
         ];
         let mut c = column![text(self.t(T::MenuTitle)).size(28)].spacing(8);
         for (t, n) in items {
             c = c.push(
                 // The tenth entry's number key is 0.
-                button(text(format!("{}  {}  F{n}", n % 10, self.t(t))).size(18))
-                    .padding([10, 14])
-                    .on_press(Message::Key(Input::F(n), Instant::now())),
+                button(
+                    text(if n <= 10 {
+                        format!("{}  {}  F{n}", n % 10, self.t(t))
+                    } else {
+                        format!("   {}  F{n}", self.t(t))
+                    })
+                    .size(18),
+                )
+                .padding([10, 14])
+                .on_press(Message::Key(Input::F(n), Instant::now())),
             );
         }
         c.push(self.key_button(T::Back, Input::Escape)).into()

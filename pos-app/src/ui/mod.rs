@@ -5,6 +5,7 @@
 pub mod boot;
 pub mod chrome;
 mod complaint;
+mod count;
 pub mod i18n;
 mod login;
 mod menu;
@@ -17,6 +18,7 @@ mod sources;
 pub mod worker;
 
 pub use complaint::{ComplaintMsg, ComplaintScreen, RECEIPT_FIELD, TEXT_FIELD};
+pub use count::CountScreen;
 pub use returns::picks_of;
 pub use sources::{Slot, Sources, key_message, to_input};
 
@@ -167,6 +169,8 @@ pub enum Screen {
     Info(T, Vec<String>),
     /// A complaint being taken (manager's menu).
     Complaint(Box<ComplaintScreen>),
+    /// Counting stock for an open count (manager's menu).
+    Count(Box<CountScreen>),
 }
 
 /// How the status line reads.
@@ -410,6 +414,8 @@ impl App {
             self.send(Command::Scan(code));
         } else if let Screen::Complaint(c) = &mut self.screen {
             c.receipt = code;
+        } else if matches!(self.screen, Screen::Count(_)) {
+            self.count_scan(code);
         } else {
             let text = ErrorKind::NoOpenShift.text(self.lang);
             self.say(Tone::Bad, text);
@@ -436,7 +442,7 @@ impl App {
             }
         };
         if let Some(code) = wedge
-            && matches!(self.screen, Screen::Sale(_) | Screen::Complaint(_))
+            && matches!(self.screen, Screen::Sale(_) | Screen::Complaint(_) | Screen::Count(_))
         {
             if let Some(cut) = self.entry.len().checked_sub(code.len())
                 && self.entry.ends_with(&code)
@@ -516,6 +522,7 @@ impl App {
                 self.screen = Screen::Menu;
             }
             (Screen::Sale(prompt), input) => self.sale_key(*prompt, input, entry),
+            (Screen::Count(_), input) => self.count_key(input, entry),
             (Screen::Return(ctx), Input::Enter) => {
                 let picks = picks_of(ctx, &entry);
                 if picks.is_empty() {
@@ -618,6 +625,9 @@ impl App {
             Ok(Outcome::StaffName(name)) => self.login_name = name,
             Ok(Outcome::ComplaintForm(form)) => self.complaint_form(*form),
             Ok(Outcome::ComplaintQueued(q)) => self.complaint_queued(q.waiting),
+            Ok(Outcome::Counts(list)) => self.counts_listed(list),
+            Ok(Outcome::Count(view)) => self.count_shown(*view),
+            Ok(Outcome::CountItem(item)) => self.count_item(*item),
             // One product found is added at once; several are listed to pick from.
             Ok(Outcome::Found { query, hits }) => match hits.as_slice() {
                 [] => self.say(Tone::Bad, format!("{} \"{query}\"", self.t(T::NothingFound))),
@@ -735,14 +745,12 @@ impl App {
             ),
             Screen::Search(hits) => self.list_view(
                 T::SearchTitle,
-                hits.iter()
-                    .enumerate()
-                    .map(|(i, h)| format!("{}. {}  {} / {}  {}", i + 1, h.name, h.price, h.unit, h.code))
-                    .collect(),
+                hits.iter().enumerate().map(|(i, h)| self.hit_line(i, h)).collect(),
                 Some(T::PickProduct),
             ),
             Screen::Info(title, lines) => self.list_view(*title, lines.clone(), None),
             Screen::Complaint(c) => self.complaint_view(c),
+            Screen::Count(c) => self.stock_count_view(c),
         };
         let setup = matches!(self.screen, Screen::SetupHq | Screen::SetupDevices);
         let bar = if setup { container(text("")).into() } else { self.status_bar() };

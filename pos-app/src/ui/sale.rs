@@ -447,3 +447,17 @@ fn line_promotions<'a>(
             .map(|p| (p.name.as_str(), *amount))
     })
 }
+
+impl App {
+    /// A search result as the pick list shows it: number, name, price and unit, code, and the
+    /// branch's on hand as of the last pull with its time (nothing before the first pull; below
+    /// zero shown as it is: the till never refuses a sale for it).
+    pub(super) fn hit_line(&self, i: usize, h: &crate::engine::ProductHit) -> String {
+        let mut line = format!("{}. {}  {} / {}  {}", i + 1, h.name, h.price, h.unit, h.code);
+        if let Some(o) = &h.on_hand {
+            line += "  · ";
+            line += &self.t(super::i18n::T::OnHand).replace("{qty}", &o.qty.display()).replace("{at}", &o.label);
+        }
+        line
+    }
+}

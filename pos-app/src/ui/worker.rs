@@ -14,8 +14,8 @@ use shared::staff::{ApprovalAction, StaffMember};
 use tokio::sync::mpsc as tokio_mpsc;
 
 use crate::engine::{
-    CartView, ComplaintDraft, ComplaintForm, Enrolment, HeldSale, Paid, Payment, ProductHit, QueuedComplaint,
-    RejectedComplaint, ReturnContext, ScanOutcome, ShiftRow, ZReport,
+    CartView, ComplaintDraft, ComplaintForm, CountChoice, CountItem, CountView, Enrolment, HeldSale, Paid, Payment,
+    ProductHit, QueuedComplaint, RejectedComplaint, ReturnContext, ScanOutcome, ShiftRow, ZReport,
 };
 use crate::{Till, TillError};
 use shared::receipt::ReceiptNo;
@@ -114,6 +114,20 @@ pub enum Command {
     ComplaintForm,
     /// Keeps a complaint for HQ (the sync task sends it).
     RecordComplaint(ComplaintDraft),
+    /// The branch's open counts (count mode).
+    OpenCounts,
+    /// A count's screen: its last lines here and where they stand.
+    CountView(i64),
+    /// A code scanned (or typed) in count mode.
+    CountScan {
+        count: i64,
+        code: String,
+    },
+    /// Counts a scanned item: the typed quantity (empty: one, or the label's).
+    CountRecord {
+        item: CountItem,
+        typed: String,
+    },
 }
 
 /// What a command did, beyond the new snapshot.
@@ -153,6 +167,12 @@ pub enum Outcome {
     ComplaintForm(Box<ComplaintForm>),
     /// A complaint kept for HQ.
     ComplaintQueued(QueuedComplaint),
+    /// The branch's open counts.
+    Counts(Vec<CountChoice>),
+    /// A count's screen (opened, or after a line was kept).
+    Count(Box<CountView>),
+    /// The product a count-mode scan named, waiting for its quantity.
+    CountItem(Box<CountItem>),
 }
 
 /// A completed sale as the payment screen shows it until the next sale starts.
@@ -390,6 +410,10 @@ fn run(till: &mut Till, command: &Command) -> Result<Outcome, TillError> {
         }
         Command::ComplaintForm => till.complaint_form().map(|f| Outcome::ComplaintForm(Box::new(f))),
         Command::RecordComplaint(draft) => till.record_complaint(draft).map(Outcome::ComplaintQueued),
+        Command::OpenCounts => till.open_counts().map(Outcome::Counts),
+        Command::CountView(count) => till.count_view(*count).map(|v| Outcome::Count(Box::new(v))),
+        Command::CountScan { count, code } => till.count_scan(*count, code).map(|i| Outcome::CountItem(Box::new(i))),
+        Command::CountRecord { item, typed } => till.record_count(item, typed).map(|v| Outcome::Count(Box::new(v))),
     }
 }
 
