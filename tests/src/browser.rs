@@ -133,6 +133,21 @@ impl Browser {
         self.navigating(async { e.click().await.expect("click") }).await;
     }
 
+    /// Clicks a button that asks first (a `confirm()` dialog), says yes, and waits for the page
+    /// it loads.
+    pub async fn click_confirmed(&self, css: &str) {
+        let e = self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+        self.navigating(async {
+            e.click().await.expect("click");
+            let started = Instant::now();
+            while self.client.accept_alert().await.is_err() {
+                assert!(started.elapsed() < Duration::from_secs(10), "{css} asked nothing");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await;
+    }
+
     /// Waits until the page (which may be reloading itself, as a job's page does) has `css`.
     pub async fn wait_for(&self, css: &str) {
         let started = Instant::now();
