@@ -19,8 +19,8 @@ use utoipa_axum::routes;
 use super::{AppState, CurrentUser, ErrorBody};
 use crate::error::{ApiBytes, ApiJson, ApiPath, ApiQuery, AppError};
 use crate::model::{
-    CostLine, NewOrderRow, NewReceipt, OrderState, PurchaseOrder, ReceiptRecord, StockKey, Supplier, Transfer,
-    TransferArrival, TransferState,
+    CostLine, NewOrderRow, NewReceipt, OrderState, PurchaseOrder, ReceiptRecord, Supplier, Transfer, TransferArrival,
+    TransferState,
 };
 
 /// A supplier to add.
@@ -302,13 +302,7 @@ pub(crate) fn order_rows_of_csv(body: &[u8]) -> Result<Vec<NewOrderRow>, AppErro
         let n = i + 2;
         let record = record.map_err(|e| AppError::Validation(format!("row {n}: {e}")))?;
         let text = |c: usize| record.get(c).map(str::trim).unwrap_or_default();
-        let code = |c: usize, what: &str| -> Result<StockKey, AppError> {
-            let t = text(c);
-            if t.is_empty() || t.chars().count() > 64 {
-                return Err(AppError::Validation(format!("row {n}: {what}: a code of 1 to 64 characters")));
-            }
-            Ok(StockKey::Code(t.to_owned()))
-        };
+        let code = |c: usize, what: &str| super::stock_reorder::code_cell(n, what, text(c));
         let qty = Qty::parse(text(q))
             .map_err(|_| AppError::Validation(format!("row {n}: qty: `{}` is not a quantity (24, 0.5)", text(q))))?;
         let unit_cost = shared::money::Currency::CNY

@@ -146,6 +146,14 @@ async fn set_settings(
     Ok(Json(SetAnswer { set }))
 }
 
+/// A sheet's cell that names a branch, product or supplier by its code, or why not (row `n`).
+pub(super) fn code_cell(n: usize, what: &str, t: &str) -> Result<StockKey, AppError> {
+    if t.is_empty() || t.chars().count() > 64 {
+        return Err(AppError::Validation(format!("row {n}: {what}: a code of 1 to 64 characters")));
+    }
+    Ok(StockKey::Code(t.to_owned()))
+}
+
 /// A CSV sheet's rows: a header naming the columns `branch`, `product`, `min`, `max`, `pack` and
 /// optionally `supplier` (codes; quantities in selling units: `24`, `0.5`), then a row each. A
 /// malformed row is refused by its number (the header is row 1).
@@ -167,13 +175,7 @@ pub(crate) fn settings_of_csv(body: &[u8]) -> Result<Vec<NewStockSetting>, AppEr
         let n = i + 2;
         let record = record.map_err(|e| AppError::Validation(format!("row {n}: {e}")))?;
         let text = |c: usize| record.get(c).map(str::trim).unwrap_or_default();
-        let code = |c: usize, what: &str| -> Result<StockKey, AppError> {
-            let t = text(c);
-            if t.is_empty() || t.chars().count() > 64 {
-                return Err(AppError::Validation(format!("row {n}: {what}: a code of 1 to 64 characters")));
-            }
-            Ok(StockKey::Code(t.to_owned()))
-        };
+        let code = |c: usize, what: &str| code_cell(n, what, text(c));
         let qty = |c: usize, what: &str| -> Result<Qty, AppError> {
             let t = text(c);
             Qty::parse(t)

@@ -208,6 +208,12 @@ fn yuan_field(m: Money) -> String {
     shared::money::Currency::CNY.format_plain(m)
 }
 
+/// The branch a page or form names: a branch manager's own, whatever was typed; anyone else's
+/// choice as typed (none when blank).
+fn chosen_branch(page: &Page, typed: &str) -> Option<BranchId> {
+    page.me.user.branch_id.or_else(|| typed.trim().parse::<i64>().ok().map(BranchId))
+}
+
 fn see(page: &Page, branch: BranchId) -> Result<(), ConsoleError> {
     if page.me.user.sees_branch(branch) { Ok(()) } else { Err(ConsoleError::NotFound(page.lang)) }
 }

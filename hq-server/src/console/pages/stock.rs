@@ -91,10 +91,7 @@ pub(super) async fn stock(
     page: Page,
     FormQuery(q): FormQuery<StockQuery>,
 ) -> PageResult {
-    let branch = match page.me.user.branch_id {
-        Some(own) => Some(own),
-        None => q.branch.trim().parse::<i64>().ok().map(BranchId),
-    };
+    let branch = chosen_branch(&page, &q.branch);
     if let Some(b) = branch {
         see(&page, b)?;
     }

@@ -10,7 +10,6 @@ use axum::http::StatusCode;
 use maud::{Markup, html};
 use serde::Deserialize;
 use shared::catalog::CategoryId;
-use shared::ids::BranchId;
 use shared::money::Qty;
 
 use super::stock::stock_nav;
@@ -64,10 +63,7 @@ pub(super) async fn counts(
 }
 
 async fn counts_page(state: &AppState, page: &Page, f: &CountsForm, flash: Option<(StatusCode, Markup)>) -> PageResult {
-    let branch = match page.me.user.branch_id {
-        Some(own) => Some(own),
-        None => f.branch.trim().parse::<i64>().ok().map(BranchId),
-    };
+    let branch = chosen_branch(page, &f.branch);
     if let Some(b) = branch {
         see(page, b)?;
     }
@@ -133,7 +129,7 @@ pub(super) async fn start(
     axum::Form(f): axum::Form<CountsForm>,
 ) -> PageResult {
     page.check_csrf(&f.csrf)?;
-    let Some(branch) = page.me.user.branch_id.or_else(|| f.branch.trim().parse::<i64>().ok().map(BranchId)) else {
+    let Some(branch) = chosen_branch(&page, &f.branch) else {
         return counts_page(&state, &page, &f, refused("branch: choose one")).await;
     };
     see(&page, branch)?;

@@ -8,7 +8,6 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use maud::{Markup, html};
 use serde::Deserialize;
-use shared::ids::BranchId;
 use shared::money::{Currency, Money, Qty};
 
 use super::imports::{UploadToken, read_upload};
@@ -53,10 +52,6 @@ fn state_word(s: OrderState) -> C {
 }
 
 /// The branch a form names: a branch manager's own, whatever was typed.
-fn branch_of(page: &Page, typed: &str) -> Option<BranchId> {
-    page.me.user.branch_id.or_else(|| typed.trim().parse::<i64>().ok().map(BranchId))
-}
-
 fn ordered_value(o: &PurchaseOrder) -> i64 {
     o.lines.iter().map(|l| shared::stock::value_at(l.qty, l.unit_cost).0).sum()
 }
@@ -84,10 +79,7 @@ async fn orders_page(
     f: &OrdersForm,
     flash: Option<(StatusCode, Which, Markup)>,
 ) -> PageResult {
-    let branch = match page.me.user.branch_id {
-        Some(own) => Some(own),
-        None => f.branch.trim().parse::<i64>().ok().map(BranchId),
-    };
+    let branch = chosen_branch(page, &f.branch);
     if let Some(b) = branch {
         see(page, b)?;
     }
@@ -208,7 +200,7 @@ pub(super) async fn create_order(
 ) -> PageResult {
     page.check_csrf(&f.csrf)?;
     let fail = |why: String| (StatusCode::UNPROCESSABLE_ENTITY, Which::Order, refused(why));
-    let Some(branch) = branch_of(&page, &f.branch) else {
+    let Some(branch) = chosen_branch(&page, &f.branch) else {
         return orders_page(&state, &page, &f, Some(fail("branch: choose one".into()))).await;
     };
     see(&page, branch)?;
@@ -259,7 +251,7 @@ pub(super) async fn receive_unordered(
 ) -> PageResult {
     page.check_csrf(&f.csrf)?;
     let fail = |why: String| (StatusCode::UNPROCESSABLE_ENTITY, Which::Receipt, refused(why));
-    let Some(branch) = branch_of(&page, &f.branch) else {
+    let Some(branch) = chosen_branch(&page, &f.branch) else {
         return orders_page(&state, &page, &f, Some(fail("branch: choose one".into()))).await;
     };
     see(&page, branch)?;

@@ -8,7 +8,6 @@ use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use maud::{Markup, html};
 use serde::Deserialize;
-use shared::ids::BranchId;
 
 use super::imports::{UploadToken, read_upload};
 use super::stock::stock_nav;
@@ -27,10 +26,6 @@ pub(super) struct ReorderForm {
     branch: String,
 }
 
-fn branch_of(page: &Page, typed: &str) -> Option<BranchId> {
-    page.me.user.branch_id.or_else(|| typed.trim().parse::<i64>().ok().map(BranchId))
-}
-
 pub(super) async fn reorder(
     State(state): State<AppState>,
     page: Page,
@@ -45,7 +40,7 @@ async fn reorder_page(
     f: &ReorderForm,
     flash: Option<(StatusCode, Markup)>,
 ) -> PageResult {
-    let branch = branch_of(page, &f.branch);
+    let branch = chosen_branch(page, &f.branch);
     if let Some(b) = branch {
         see(page, b)?;
     }
@@ -119,7 +114,7 @@ pub(super) async fn order_suggested(
     axum::Form(f): axum::Form<ReorderForm>,
 ) -> PageResult {
     page.check_csrf(&f.csrf)?;
-    let branch = branch_of(&page, &f.branch);
+    let branch = chosen_branch(&page, &f.branch);
     if let Some(b) = branch {
         see(&page, b)?;
     }

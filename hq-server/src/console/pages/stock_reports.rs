@@ -5,7 +5,6 @@ use axum::extract::State;
 use jiff::civil::Date;
 use maud::html;
 use serde::Deserialize;
-use shared::ids::BranchId;
 use shared::stock::WriteOffReason;
 
 use super::stock::{qty, reason_word};
@@ -55,10 +54,7 @@ pub(super) async fn reports(
     page: Page,
     FormQuery(q): FormQuery<ReportsQuery>,
 ) -> PageResult {
-    let branch = match page.me.user.branch_id {
-        Some(own) => Some(own),
-        None => q.branch.trim().parse::<i64>().ok().map(BranchId),
-    };
+    let branch = chosen_branch(&page, &q.branch);
     if let Some(b) = branch {
         see(&page, b)?;
     }

@@ -65,10 +65,7 @@ async fn transfers_page(
     f: &TransfersForm,
     flash: Option<(StatusCode, Markup)>,
 ) -> PageResult {
-    let branch = match page.me.user.branch_id {
-        Some(own) => Some(own),
-        None => f.branch.trim().parse::<i64>().ok().map(BranchId),
-    };
+    let branch = chosen_branch(page, &f.branch);
     if let Some(b) = branch {
         see(page, b)?;
     }
@@ -136,7 +133,7 @@ pub(super) async fn send(
     axum::Form(f): axum::Form<TransfersForm>,
 ) -> PageResult {
     page.check_csrf(&f.csrf)?;
-    let from = page.me.user.branch_id.or_else(|| f.from.trim().parse::<i64>().ok().map(BranchId));
+    let from = chosen_branch(&page, &f.from);
     let (Some(from), Ok(to)) = (from, f.to.trim().parse::<i64>()) else {
         return transfers_page(&state, &page, &f, refused("from, to: choose both branches")).await;
     };
