@@ -116,7 +116,8 @@ async fn till_stock(
     till: CurrentTill,
     ApiQuery(q): ApiQuery<StockQuery>,
 ) -> Result<Json<TillStockPage>, AppError> {
-    let after = match q.cursor.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+    // Absent is from the start; anything given must be a cursor HQ gave (blank is not).
+    let after = match q.cursor.as_deref() {
         None => None,
         Some(c) => Some(StockCursor::parse(c).ok_or_else(|| {
             AppError::BadRequest(format!("cursor `{c}` is not one this HQ gave (<version>.<product>)"))

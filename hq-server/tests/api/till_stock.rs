@@ -136,7 +136,12 @@ async fn a_till_pulls_only_its_branch_on_hand_written_since_its_cursor() {
     assert_eq!(after_count, vec![(tea, 8_000)]);
 
     // What is not a cursor, or a page size out of range, is refused; without a till's token, 401.
-    for uri in ["/api/v1/till/stock?cursor=abc", "/api/v1/till/stock?cursor=1.-2", "/api/v1/till/stock?limit=0"] {
+    for uri in [
+        "/api/v1/till/stock?cursor=",
+        "/api/v1/till/stock?cursor=abc",
+        "/api/v1/till/stock?cursor=1.-2",
+        "/api/v1/till/stock?limit=0",
+    ] {
         let r = till_get(&app, &token, uri).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{uri}: {}", r.body);
     }
