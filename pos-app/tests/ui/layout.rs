@@ -190,7 +190,7 @@ fn problems(texts: Vec<Shown>) -> Vec<String> {
     out
 }
 
-fn check(ui: &Ui, what: &str) {
+pub(super) fn check(ui: &Ui, what: &str) {
     let what = &format!("{what}{}", if ui.app.demo.is_some() { " beside the demo's panel" } else { "" });
     // TILL_LAYOUT_PNG=dir keeps each screen as the simulator drew it, to look at.
     if let Ok(dir) = std::env::var("TILL_LAYOUT_PNG") {
@@ -304,7 +304,7 @@ fn set_qty(ui: &mut Ui, qty: &str) {
 }
 
 /// The demo's simulator panel, as `pos-app --demo` fills it.
-fn demo_panel() -> pos_app::ui::DemoPanel {
+pub(super) fn demo_panel() -> pos_app::ui::DemoPanel {
     let products = [
         ("农夫山泉可乐 500ml", "6900100000006"),
         ("盼盼蛋黄派 200g", "6900100000013"),

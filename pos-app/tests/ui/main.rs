@@ -7,6 +7,7 @@ mod common;
 
 mod closing;
 mod complaint;
+mod count;
 mod devices;
 mod layout;
 mod payment;
