@@ -95,7 +95,7 @@ async fn a_till_pulls_only_its_branch_on_hand_written_since_its_cursor() {
     // A sale the till made a while ago (offline), pushed now: dated before the receipts' last
     // movement, it is still written after the cursor.
     let mut sale = hq_server::fixtures::sale(&till, 1, 1, 1);
-    sale.completed_at = sale.completed_at - jiff::SignedDuration::from_secs(60);
+    sale.completed_at -= jiff::SignedDuration::from_secs(60);
     push_one(&app, &till, &token, 1, Event::SaleCompleted(sale)).await;
     let (after_sale, cursor) = pull(&app, &token, &cursor, 2000).await;
     assert_eq!(after_sale, vec![(cola, 19_000)]);
