@@ -25,13 +25,14 @@ impl TillStockStore for SqlStore {
         limit: u32,
     ) -> StoreResult<Vec<(StockCursor, ProductId, Qty)>> {
         // Versions start at 0 (levels written before there were versions): from the start is
-        // after (-1, 0).
+        // after (-1, 0). A row value, so both databases read the index `(branch_id, version,
+        // product_id)` from the cursor on rather than filtering the branch's levels before it.
         let (version, product) = after.map_or((-1, 0), |c| (c.version, c.product));
         let limit = i64::from(limit.clamp(1, MAX_PAGE));
         self.read(|c| {
             Ok(c.prepare_cached(
                 "SELECT version, product_id, on_hand FROM stock_levels
-                 WHERE branch_id = ?1 AND (version > ?2 OR (version = ?2 AND product_id > ?3))
+                 WHERE branch_id = ?1 AND (version, product_id) > (?2, ?3)
                  ORDER BY version, product_id LIMIT ?4",
             )?
             .query_map(params![branch.0, version, product, limit], |r| {
