@@ -329,3 +329,40 @@ async fn the_refunds_members_filled_on_upgrade_equal_those_ingest_keeps() {
     let upgraded = SqlStore::open(&path).expect("upgrade");
     assert_eq!(refund_members(&upgraded), kept);
 }
+
+/// Levels written before version 22 have no version: the upgrade gives them 0, a till's first
+/// pull takes them, and what is written after the upgrade comes after them.
+#[test]
+fn levels_from_before_their_versions_come_with_a_till_s_first_pull() {
+    use hq_server::model::{CostLine, NewReceipt};
+    use hq_server::store::{StockStore, TillStockStore};
+    use shared::catalog::ProductId;
+    use shared::money::{Money, Qty};
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("levels.sqlite");
+    let receipt = |branch, product: i64, qty: i64| NewReceipt {
+        branch,
+        order: None,
+        supplier: None,
+        lines: vec![CostLine { product_id: ProductId(product), qty: Qty(qty), unit_cost: Money(100) }],
+        accept_unordered: false,
+        note: String::new(),
+    };
+    let branch = {
+        let store = SqlStore::open(&path).expect("store");
+        let demo = hq_server::demo::seed(&store, &hq_server::demo::DemoOptions::small()).expect("demo");
+        let branch = demo.branches[0].id;
+        store.receive(&Actor::cli(), receipt(branch, 2, 5_000)).expect("received");
+        store.receive(&Actor::cli(), receipt(branch, 1, 7_000)).expect("received");
+        branch
+    };
+    roll_back_to(&path, 21, &[]);
+    let store = SqlStore::open(&path).expect("upgrade");
+    let first = store.till_stock_levels(branch, None, 100).expect("first pull");
+    let seen: Vec<(i64, i64, i64)> = first.iter().map(|(c, p, q)| (c.version, p.0, q.0)).collect();
+    assert_eq!(seen, vec![(0, 1, 7_000), (0, 2, 5_000)]);
+    store.receive(&Actor::cli(), receipt(branch, 1, 1_000)).expect("received");
+    let next = store.till_stock_levels(branch, Some(first[1].0), 100).expect("next pull");
+    assert_eq!(next.iter().map(|(_, p, q)| (p.0, q.0)).collect::<Vec<_>>(), vec![(1, 8_000)]);
+    assert!(next[0].0.version > 0);
+}
