@@ -356,12 +356,7 @@ async fn a_blind_sheet_exported_as_csv_comes_back_filled_in() {
         )
     );
     let cola_row: Vec<&str> = rows.next().expect("cola").split(',').collect();
-    assert_eq!(
-        (cola_row[0], cola_row[3], cola_row[4], cola_row[6]),
-        ("COLA", "18", "李四", "1"),
-        "{}",
-        r.text
-    );
+    assert_eq!((cola_row[0], cola_row[3], cola_row[4], cola_row[6]), ("COLA", "18", "李四", "1"), "{}", r.text);
     assert_eq!(&cola_row[8..], ["20", "0", "20", "-2", "2.00", "-4.00"], "{}", r.text);
 
     // An unknown code is named by its row, and nothing is entered.

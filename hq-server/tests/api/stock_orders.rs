@@ -271,7 +271,9 @@ async fn a_sheet_orders_all_or_nothing_and_an_order_exports_as_a_sheet_that_impo
         app.product(code, barcode).await;
     }
     for (code, name) in [("S1", "饮料批发"), ("S2", "水厂")] {
-        app.post("/api/v1/suppliers", &app.admin, json!({"code": code, "name": name})).await.expect(StatusCode::CREATED);
+        app.post("/api/v1/suppliers", &app.admin, json!({"code": code, "name": name}))
+            .await
+            .expect(StatusCode::CREATED);
     }
 
     // The suggested order's CSV (extra columns and all) is a sheet: rows of one branch and
@@ -322,10 +324,16 @@ async fn a_sheet_orders_all_or_nothing_and_an_order_exports_as_a_sheet_that_impo
     let mgr2 = app.user("mgr2", "branch_manager", Some(b2)).await;
     let (orders, audit) = (count(&app).await, app.audit_count().await);
     for (sheet, words) in [
-        ("branch,supplier,product,qty,unit_cost\nB001,S1,COLA,1,1\nB001,S1,FANTA,1,1\n", "row 3: product: HQ has no product `FANTA`"),
+        (
+            "branch,supplier,product,qty,unit_cost\nB001,S1,COLA,1,1\nB001,S1,FANTA,1,1\n",
+            "row 3: product: HQ has no product `FANTA`",
+        ),
         ("branch,supplier,product,qty,unit_cost\nB001,S1,COLA,1,1\nB009,S1,COLA,1,1\n", "row 3: branch"),
         ("branch,supplier,product,qty,unit_cost\nB001,S9,COLA,1,1\n", "row 2: supplier"),
-        ("branch,supplier,product,qty,unit_cost\nB001,S1,COLA,1,1\nB001,S1,COLA,2,1\n", "row 3: product: already on row 2"),
+        (
+            "branch,supplier,product,qty,unit_cost\nB001,S1,COLA,1,1\nB001,S1,COLA,2,1\n",
+            "row 3: product: already on row 2",
+        ),
         ("branch,supplier,product,qty,unit_cost\nB001,S1,COLA,-1,1\n", "row 2: qty"),
         ("branch,supplier,product,qty,unit_cost\nB001,S1,COLA,1,1.234\n", "row 2: unit_cost"),
         ("branch,supplier,product,qty,unit_cost\nB001,S1,COLA,many,1\n", "row 2: qty"),
@@ -340,11 +348,23 @@ async fn a_sheet_orders_all_or_nothing_and_an_order_exports_as_a_sheet_that_impo
     assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", r.text);
 
     // A branch manager orders for their branch only.
-    let r = app.post_csv("/api/v1/purchase-orders/import", &mgr2, "branch,supplier,product,qty,unit_cost\nB002,S2,WATER,6,0.5\nB001,S2,WATER,6,0.5\n").await;
+    let r = app
+        .post_csv(
+            "/api/v1/purchase-orders/import",
+            &mgr2,
+            "branch,supplier,product,qty,unit_cost\nB002,S2,WATER,6,0.5\nB001,S2,WATER,6,0.5\n",
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
     assert!(r.text.contains("row 3: branch: not your branch"), "{}", r.text);
     assert_eq!((count(&app).await, app.audit_count().await), (orders, audit), "nothing written");
-    let r = app.post_csv("/api/v1/purchase-orders/import", &mgr2, "branch,supplier,product,qty,unit_cost\nB002,S2,WATER,6,0.5\n").await;
+    let r = app
+        .post_csv(
+            "/api/v1/purchase-orders/import",
+            &mgr2,
+            "branch,supplier,product,qty,unit_cost\nB002,S2,WATER,6,0.5\n",
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     app.get(&format!("/api/v1/purchase-orders/{first}?format=csv"), &mgr2).await.expect(StatusCode::NOT_FOUND);
 }

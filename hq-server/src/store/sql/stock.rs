@@ -19,8 +19,8 @@ use super::stock_orders as orders;
 use super::{SqlStore, append_audit, from_micros, micros};
 use crate::calendar::hq_day;
 use crate::model::{
-    Actor, CostLine, NewOrderRow, NewReceipt, NewWriteOff, OrderState, PurchaseOrder, ReceiptRecord, StockFilter, StockLevel,
-    StockMovement, StockValue, Supplier, Transfer, TransferArrival, TransferState,
+    Actor, CostLine, NewOrderRow, NewReceipt, NewWriteOff, OrderState, PurchaseOrder, ReceiptRecord, StockFilter,
+    StockLevel, StockMovement, StockValue, Supplier, Transfer, TransferArrival, TransferState,
 };
 use crate::store::{StockStore, StoreError, StoreResult};
 
