@@ -4,11 +4,11 @@
 //! nothing written. On both stores.
 
 use axum::http::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 use shared::sync::Event;
 
 use crate::helpers::{Reply, Req, TestApp, spawn_app};
-use crate::members::push_one;
+use crate::members::{push_one, till_post};
 
 async fn till_get(app: &TestApp, token: &str, uri: &str) -> Reply {
     app.send(Req {
@@ -17,18 +17,6 @@ async fn till_get(app: &TestApp, token: &str, uri: &str) -> Reply {
         cookie: None,
         till_token: Some(token),
         body: None,
-        from: None,
-    })
-    .await
-}
-
-async fn till_post(app: &TestApp, token: &str, uri: &str, body: Value) -> Reply {
-    app.send(Req {
-        method: Method::POST,
-        uri: uri.into(),
-        cookie: None,
-        till_token: Some(token),
-        body: Some(body),
         from: None,
     })
     .await
