@@ -88,6 +88,7 @@ fn member_sale(
             points: 0,
             stored_value: Some(SvSplit { principal: amount, bonus: Money::ZERO }),
             hold: Some(hold),
+            authorization: None,
         });
     }
     let paid: Money = tenders.iter().map(|t| t.amount).sum();

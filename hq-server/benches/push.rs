@@ -254,6 +254,7 @@ fn member_sale(
             points: cost,
             stored_value: None,
             hold: Some(hold),
+            authorization: None,
         });
     }
     if stored_value {
@@ -267,6 +268,7 @@ fn member_sale(
             points: 0,
             stored_value: Some(SvSplit { principal: amount, bonus: Money::ZERO }),
             hold: Some(hold),
+            authorization: None,
         });
     }
     let total = s.totals.total;

@@ -23,6 +23,8 @@
 //! - [`stock`]: a branch's stock as a ledger of movements: which way each goes, the moving
 //!   average cost, a count's variance with sales during it, reorder to maximum, days of cover;
 //! - [`till_stock`]: what a till pulls of its branch's on hand and open counts, and sends of a count;
+//! - [`payment`]: a payment code's payment between the till and HQ's gateway (attempts,
+//!   their states, refunds);
 //! - [`complaints`]: a complaint a till takes (categories, the body it sends, the texts' bounds);
 //! - [`sync`]: the till ↔ HQ messages; [`ids`]: identifiers; [`lang`]: zh-CN and English.
 #![deny(clippy::float_arithmetic, clippy::float_cmp, clippy::cast_precision_loss)]
@@ -41,6 +43,7 @@ pub mod limits;
 pub mod member;
 pub mod member_code;
 pub mod money;
+pub mod payment;
 pub mod payment_code;
 pub mod plans;
 pub mod points;

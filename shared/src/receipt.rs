@@ -488,6 +488,11 @@ impl Receipt {
                 _ => name.to_owned(),
             };
             out.plain(f.left_right(&name, &t.amount.plain()));
+            // A provider's transaction id (28–32 characters) on a line of its own: what the
+            // customer quotes to the provider, and what reconciliation matches.
+            if let (true, Some(id)) = (t.kind.is_mobile(), &t.reference) {
+                out.plain(f.left_right(l.transaction, id));
+            }
         }
         if !is_refund {
             out.plain(f.left_right(l.change, &self.change.plain()));

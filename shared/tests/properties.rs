@@ -89,6 +89,7 @@ fn sale_from(
             points: points_value.0,
             stored_value: None,
             hold: None,
+            authorization: None,
         });
     }
     if card.0 > 0 {
@@ -413,6 +414,7 @@ fn stored_value_tender_refunds_in_its_split() {
         points: 0,
         stored_value: Some(SvSplit { principal: Money(5000), bonus: Money(2000) }),
         hold: None,
+        authorization: None,
     };
     let s = settle(priced.totals.total, &[sv], CashRounding::None).expect("paid");
     let mut sale = sale_from(&items, 0, 0, 0, CashRounding::None);
@@ -421,4 +423,44 @@ fn stored_value_tender_refunds_in_its_split() {
     let first = plan_refund(&sale, &[], &[ReturnPick { line: 0, qty: Qty::ONE }], CashRounding::None).expect("half");
     let split = first.tenders[0].stored_value.expect("a stored-value refund has a split");
     assert_eq!((split.principal, split.bonus), (Money(2500), Money(1000)));
+}
+
+#[test]
+fn a_mobile_payment_prints_its_transaction_id_within_the_paper() {
+    let items = vec![line_item(1, 1250, 2000, true, true, 1300)];
+    let mut sale = sale_from(&items, 0, 0, 0, CashRounding::None);
+    let due = sale.totals.due;
+    let wechat = TenderInput::mobile(TenderKind::WechatPay, due, "4200002026120112345678901234", "B001-01-000007-2");
+    let settled = settle(due, &[wechat], CashRounding::None).expect("settled");
+    assert_eq!(settled.tenders[0].authorization.as_ref().and_then(|a| a.order_no.as_deref()), Some("B001-01-000007-2"));
+    sale.tenders = settled.tenders;
+    sale.change = Money::ZERO;
+    for lang in [Lang::ZhCn, Lang::En] {
+        let ctx = ReceiptContext {
+            lang,
+            header: ReceiptHeader {
+                branch_name: "Tillpoint".into(),
+                address: String::new(),
+                phone: String::new(),
+                extra: vec![],
+            },
+            footer: vec![],
+            cashier_name: "张三".into(),
+            at: date(2026, 12, 1).at(10, 15, 0, 0),
+            tier_name: None,
+            points_balance: None,
+            stored_value_balance: None,
+            qr: None,
+            reprint: false,
+        };
+        let receipt = Receipt::for_sale(&sale, &ctx, |_| false);
+        for paper in [PaperWidth::Mm58, PaperWidth::Mm80] {
+            let text = receipt.text(paper);
+            assert!(text.contains("4200002026120112345678901234"), "{text}");
+            assert!(text.contains(if lang == Lang::ZhCn { "微信支付" } else { "WeChat Pay" }), "{text}");
+            for line in text.lines() {
+                assert!(text_width(line) <= paper.columns(), "{line:?}");
+            }
+        }
+    }
 }

@@ -120,6 +120,8 @@ const NOTES: &[Word] = &[
 const VALUES: &[(&str, Word)] = &[
     ("tender", ("cash", "现金", "Cash")),
     ("tender", ("bank_card", "银行卡", "Bank card")),
+    ("tender", ("wechat_pay", "微信支付", "WeChat Pay")),
+    ("tender", ("alipay", "支付宝", "Alipay")),
     ("tender", ("stored_value", "储值", "Stored value")),
     ("tender", ("points", "积分抵扣", "Points")),
     ("kind", ("return", "退货", "Return")),

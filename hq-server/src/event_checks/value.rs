@@ -150,7 +150,7 @@ fn sale(
                 }
                 None => offline_sv += t.amount,
             },
-            TenderKind::Cash | TenderKind::BankCard => {}
+            TenderKind::Cash | TenderKind::BankCard | TenderKind::WechatPay | TenderKind::Alipay => {}
         }
     }
     if offline_points > 0 || offline_sv.0 > 0 {

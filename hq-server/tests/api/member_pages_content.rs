@@ -203,6 +203,7 @@ async fn the_history_shows_a_tills_sale_and_its_partial_return_with_branch_recei
         points: 0,
         stored_value: Some(SvSplit { principal: Money(300), bonus: Money::ZERO }),
         hold: Some(sh),
+        authorization: None,
     };
     let by = MemberIdentifier::Code(MemberCode::parse(&number).expect("code"));
     let mut sale = crate::members::member_sale(&till, 1, Some(id), by, vec![sv], 42);

@@ -269,6 +269,7 @@ async fn a_sale_and_its_refunds_move_the_ledger_exactly() {
             points: 200,
             stored_value: None,
             hold: Some(ph),
+            authorization: None,
         },
         TenderInput {
             kind: TenderKind::StoredValue,
@@ -277,6 +278,7 @@ async fn a_sale_and_its_refunds_move_the_ledger_exactly() {
             points: 0,
             stored_value: Some(SvSplit { principal: Money(300), bonus: Money::ZERO }),
             hold: Some(sh),
+            authorization: None,
         },
     ];
     let by = MemberIdentifier::Code(MemberCode::parse(&code).expect("code"));
@@ -708,6 +710,7 @@ async fn refusals_offline_tenders_and_change_put_on_stored_value() {
         points: 100,
         stored_value: None,
         hold: None,
+        authorization: None,
     }];
     let sale = member_sale(&till, 2, Some(blocked), by.clone(), offline.clone(), 0);
     let r = app

@@ -150,6 +150,7 @@ async fn sale(app: &TestApp, till: &hq_server::fixtures::TillRef, token: &str, s
             points: 300,
             stored_value: None,
             hold: Some(hp),
+            authorization: None,
         },
         TenderInput {
             kind: TenderKind::StoredValue,
@@ -158,6 +159,7 @@ async fn sale(app: &TestApp, till: &hq_server::fixtures::TillRef, token: &str, s
             points: 0,
             stored_value: Some(split),
             hold: Some(hs),
+            authorization: None,
         },
         TenderInput::cash(s.totals.total - Money(5_300)),
     ];

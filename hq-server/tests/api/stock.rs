@@ -64,6 +64,7 @@ fn no_receipt_return(till: &TillRef, manager: StaffId, product: i64, price: i64)
             points: 0,
             stored_value: None,
             hold: None,
+            authorization: None,
         }],
         points_taken_back: 0,
         points_restored: 0,

@@ -173,6 +173,7 @@ async fn a_return_without_a_receipt_cannot_mint_stored_value_or_points() {
             points: 0,
             stored_value: Some(SvSplit { principal: Money(sv), bonus: Money::ZERO }),
             hold: None,
+            authorization: None,
         }],
         points_taken_back: 0,
         points_restored: points,
@@ -247,6 +248,7 @@ async fn stored_value_taken_offline_keeps_each_side_of_the_balance() {
         points: 0,
         stored_value: split.map(|(p, b)| SvSplit { principal: Money(p), bonus: Money(b) }),
         hold: None,
+        authorization: None,
     };
     let sale = |seq: u32, tenders: Vec<TenderInput>| {
         let mut s = sale_for(&till, seq, id, &by, tenders, 0);
@@ -287,6 +289,7 @@ async fn a_broken_stored_value_split_is_rejected_and_the_till_goes_on() {
         points: 0,
         stored_value: Some(SvSplit { principal: Money(-1_000_000), bonus: Money(1_001_540) }),
         hold: None,
+        authorization: None,
     };
     let why = push(&app, &till, &token, 1, Event::SaleCompleted(sale_for(&till, 1, id, &by, vec![sv], 0))).await;
     assert!(why.contains("principal"), "{why}");
@@ -384,6 +387,7 @@ async fn a_hold_backs_only_its_own_sale_once() {
         points: p,
         stored_value: None,
         hold: Some(h),
+        authorization: None,
     };
     let (h1, s1) = (HoldId::new(), SaleId::new());
     till_post(hold(h1, id, s1, 200)).await;
@@ -453,6 +457,7 @@ async fn a_released_a_foreign_or_a_mismatched_hold_is_refused() {
         points: 100,
         stored_value: None,
         hold: Some(h),
+        authorization: None,
     };
     // Released by the till before the sale's event came.
     let (h, s) = (HoldId::new(), SaleId::new());

@@ -287,6 +287,7 @@ impl Till {
                         points: 0,
                         stored_value: None,
                         hold: None,
+                        authorization: None,
                     },
                     paid - amount,
                     None,
@@ -306,6 +307,7 @@ impl Till {
                         points: 0,
                         stored_value: Some(SvSplit { principal: amount, bonus: Money::ZERO }),
                         hold: None,
+                        authorization: None,
                     },
                     Money::ZERO,
                     Some(SaleMember {

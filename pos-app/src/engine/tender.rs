@@ -180,6 +180,7 @@ impl Till {
             points: cost,
             stored_value: None,
             hold,
+            authorization: None,
         })
         .inspect_err(|_| {
             if let Some(h) = hold {
@@ -234,6 +235,7 @@ impl Till {
             points: 0,
             stored_value: Some(split),
             hold,
+            authorization: None,
         })
         .inspect_err(|_| {
             if let Some(h) = hold {

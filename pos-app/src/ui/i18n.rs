@@ -94,6 +94,8 @@ shared::text_table!(T {
     ZPrinted => ("Z 报表已打印，完成 Enter", "Z report printed: done  Enter"),
     TenderCash => ("现金", "Cash"),
     TenderCard => ("银行卡", "Bank card"),
+    TenderWechatPay => ("微信支付", "WeChat Pay"),
+    TenderAlipay => ("支付宝", "Alipay"),
     TenderPoints => ("积分抵扣", "Points"),
     TenderStoredValue => ("储值支付", "Stored value"),
     Received => ("已收", "Received"),

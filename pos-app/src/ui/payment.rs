@@ -28,6 +28,8 @@ impl App {
             TenderKind::BankCard => T::TenderCard,
             TenderKind::Points => T::TenderPoints,
             TenderKind::StoredValue => T::TenderStoredValue,
+            TenderKind::WechatPay => T::TenderWechatPay,
+            TenderKind::Alipay => T::TenderAlipay,
         })
     }
 

@@ -9,6 +9,8 @@ pub(super) fn tender_label(l: &Labels, kind: TenderKind) -> &'static str {
         TenderKind::BankCard => l.card,
         TenderKind::StoredValue => l.stored_value,
         TenderKind::Points => l.points,
+        TenderKind::WechatPay => l.wechat_pay,
+        TenderKind::Alipay => l.alipay,
     }
 }
 
@@ -35,6 +37,10 @@ pub(super) struct Labels {
     pub(super) refund_total: &'static str,
     pub(super) cash: &'static str,
     pub(super) card: &'static str,
+    pub(super) wechat_pay: &'static str,
+    pub(super) alipay: &'static str,
+    /// Before a mobile payment's transaction id.
+    pub(super) transaction: &'static str,
     pub(super) stored_value: &'static str,
     pub(super) points: &'static str,
     pub(super) points_unit: &'static str,
@@ -80,6 +86,9 @@ impl Labels {
                 refund_total: "退款合计",
                 cash: "现金",
                 card: "银行卡",
+                wechat_pay: "微信支付",
+                alipay: "支付宝",
+                transaction: "交易号",
                 stored_value: "储值",
                 points: "积分抵扣",
                 points_unit: "分",
@@ -121,6 +130,9 @@ impl Labels {
                 refund_total: "REFUND",
                 cash: "Cash",
                 card: "Bank card",
+                wechat_pay: "WeChat Pay",
+                alipay: "Alipay",
+                transaction: "Txn",
                 stored_value: "Stored value",
                 points: "Points",
                 points_unit: "pts",

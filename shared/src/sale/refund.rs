@@ -383,6 +383,8 @@ pub fn plan_refund_with(
             points: 0,
             stored_value: None,
             hold: None,
+            // Names the payment it goes back to (a mobile payment's order number).
+            authorization: orig.authorization.clone(),
         };
         match orig.kind {
             TenderKind::Points => {
@@ -436,7 +438,7 @@ fn refund_priority(kind: TenderKind) -> u8 {
     match kind {
         TenderKind::Cash => 0,
         TenderKind::StoredValue => 1,
-        TenderKind::BankCard => 2,
+        TenderKind::BankCard | TenderKind::WechatPay | TenderKind::Alipay => 2,
         TenderKind::Points => 3,
     }
 }

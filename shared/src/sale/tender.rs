@@ -17,11 +17,21 @@ pub enum TenderKind {
     BankCard,
     StoredValue,
     Points,
+    /// A WeChat Pay payment code (付款码) collected through HQ's payment gateway.
+    WechatPay,
+    /// An Alipay payment code (付款码) collected through HQ's payment gateway.
+    Alipay,
 }
 
 impl TenderKind {
-    pub const ALL: [TenderKind; 4] =
-        [TenderKind::Cash, TenderKind::BankCard, TenderKind::StoredValue, TenderKind::Points];
+    pub const ALL: [TenderKind; 6] = [
+        TenderKind::Cash,
+        TenderKind::BankCard,
+        TenderKind::WechatPay,
+        TenderKind::Alipay,
+        TenderKind::StoredValue,
+        TenderKind::Points,
+    ];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -29,7 +39,68 @@ impl TenderKind {
             TenderKind::BankCard => "bank_card",
             TenderKind::StoredValue => "stored_value",
             TenderKind::Points => "points",
+            TenderKind::WechatPay => "wechat_pay",
+            TenderKind::Alipay => "alipay",
         }
+    }
+
+    /// A payment code's provider as a tender.
+    pub fn of_provider(provider: crate::payment_code::Provider) -> TenderKind {
+        match provider {
+            crate::payment_code::Provider::Wechat => TenderKind::WechatPay,
+            crate::payment_code::Provider::Alipay => TenderKind::Alipay,
+        }
+    }
+
+    /// Paid by a payment code through HQ's gateway (the money goes back the same way).
+    pub fn is_mobile(self) -> bool {
+        matches!(self, TenderKind::WechatPay | TenderKind::Alipay)
+    }
+
+    /// Needs an authorisation's reference: the terminal's (bank card) or the provider's
+    /// transaction id (WeChat Pay, Alipay).
+    pub fn needs_reference(self) -> bool {
+        matches!(self, TenderKind::BankCard | TenderKind::WechatPay | TenderKind::Alipay)
+    }
+}
+
+/// How an electronic tender was authorised, beyond its `reference` (the terminal's reference
+/// number, or the provider's transaction id, which the receipt prints).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Authorization {
+    /// HQ's order number of the payment attempt that was paid (WeChat Pay, Alipay): what a
+    /// refund names to go back the same way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_no: Option<String>,
+    /// The card as the terminal masked it: first six and last four digits only
+    /// (`622848******1234`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<String>,
+    /// The issuer's approval code (bank card).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_code: Option<String>,
+}
+
+impl Authorization {
+    /// A mobile payment's: its order number.
+    pub fn order(order_no: &str) -> Authorization {
+        Authorization { order_no: Some(order_no.to_owned()), ..Authorization::default() }
+    }
+
+    /// Whether `card` is a masked card (6 digits, at least 3 `*`, 4 digits, 13–19 in all) and
+    /// nothing else could carry card data.
+    fn is_clean(&self) -> bool {
+        let masked = |c: &str| {
+            let b = c.as_bytes();
+            (13..=19).contains(&b.len())
+                && b[..6].iter().all(u8::is_ascii_digit)
+                && b[b.len() - 4..].iter().all(u8::is_ascii_digit)
+                && b[6..b.len() - 4].iter().all(|&x| x == b'*')
+        };
+        self.card.as_deref().is_none_or(masked)
+            && [&self.order_no, &self.auth_code]
+                .iter()
+                .all(|f| f.as_deref().is_none_or(|t| !crate::card_data::holds_card_data(t)))
     }
 }
 
@@ -46,11 +117,34 @@ pub struct TenderInput {
     pub stored_value: Option<SvSplit>,
     /// HQ's hold backing a points or stored-value tender.
     pub hold: Option<HoldId>,
+    /// The payment's authorisation (WeChat Pay, Alipay: the order number; a terminal's card
+    /// approval: the masked card and auth code).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization: Option<Authorization>,
 }
 
 impl TenderInput {
     pub fn cash(amount: Money) -> TenderInput {
-        TenderInput { kind: TenderKind::Cash, amount, reference: None, points: 0, stored_value: None, hold: None }
+        TenderInput {
+            kind: TenderKind::Cash,
+            amount,
+            reference: None,
+            points: 0,
+            stored_value: None,
+            hold: None,
+            authorization: None,
+        }
+    }
+
+    /// A payment code's payment that HQ's gateway reported paid: `transaction_id` is the
+    /// provider's, `order_no` the attempt's.
+    pub fn mobile(kind: TenderKind, amount: Money, transaction_id: &str, order_no: &str) -> TenderInput {
+        TenderInput {
+            kind,
+            reference: Some(transaction_id.to_owned()),
+            authorization: Some(Authorization::order(order_no)),
+            ..TenderInput::cash(amount)
+        }
     }
 
     pub fn card(amount: Money, reference: &str) -> TenderInput {
@@ -69,6 +163,9 @@ pub struct Tender {
     pub points: i64,
     pub stored_value: Option<SvSplit>,
     pub hold: Option<HoldId>,
+    /// As entered ([`TenderInput::authorization`]); absent from tills before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization: Option<Authorization>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -81,6 +178,8 @@ pub enum TenderError {
     Short { remaining: Money },
     #[error("a bank card tender needs the terminal's reference number")]
     MissingReference,
+    #[error("a {kind} tender needs the provider's transaction id and the payment's order number", kind = .kind.code())]
+    MissingPayment { kind: TenderKind },
     #[error("that is a card number, which may not be kept: enter the terminal's reference number")]
     CardNumberInReference,
 }
@@ -107,7 +206,15 @@ pub fn settle(total: Money, inputs: &[TenderInput], rounding: CashRounding) -> R
         if t.kind == TenderKind::BankCard && t.reference.as_deref().is_none_or(|r| r.trim().is_empty()) {
             return Err(TenderError::MissingReference);
         }
-        if t.reference.as_deref().is_some_and(crate::card_data::holds_card_data) {
+        if t.kind.is_mobile()
+            && (t.reference.as_deref().is_none_or(|r| r.trim().is_empty())
+                || t.authorization.as_ref().and_then(|a| a.order_no.as_deref()).is_none_or(|o| o.trim().is_empty()))
+        {
+            return Err(TenderError::MissingPayment { kind: t.kind });
+        }
+        if t.reference.as_deref().is_some_and(crate::card_data::holds_card_data)
+            || t.authorization.as_ref().is_some_and(|a| !a.is_clean())
+        {
             return Err(TenderError::CardNumberInReference);
         }
         if t.amount > remaining {
@@ -122,6 +229,7 @@ pub fn settle(total: Money, inputs: &[TenderInput], rounding: CashRounding) -> R
             points: t.points,
             stored_value: t.stored_value,
             hold: t.hold,
+            authorization: t.authorization.clone(),
         });
     }
     let cash: Vec<&TenderInput> = inputs.iter().filter(|t| t.kind == TenderKind::Cash).collect();
@@ -152,6 +260,7 @@ pub fn settle(total: Money, inputs: &[TenderInput], rounding: CashRounding) -> R
                 points: 0,
                 stored_value: None,
                 hold: None,
+                authorization: None,
             })
             .collect();
         for t in cash_tenders.iter_mut().rev() {
@@ -179,6 +288,48 @@ pub fn outstanding(total: Money, inputs: &[TenderInput], rounding: CashRounding)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_mobile_payment_needs_its_transaction_id_and_order_number_and_keeps_them() {
+        let ok =
+            TenderInput::mobile(TenderKind::Alipay, Money(1000), "2026120122001400000000000001", "B001-01-000042-1");
+        let s = settle(Money(1500), &[ok.clone(), TenderInput::cash(Money(500))], CashRounding::None).expect("settled");
+        assert_eq!(s.tenders[0].kind, TenderKind::Alipay);
+        assert_eq!(s.tenders[0].reference.as_deref(), Some("2026120122001400000000000001"));
+        assert_eq!(s.tenders[0].authorization, Some(Authorization::order("B001-01-000042-1")));
+        let no_id = TenderInput { reference: None, ..ok.clone() };
+        let no_order = TenderInput { authorization: Some(Authorization::default()), ..ok.clone() };
+        for bad in [no_id, no_order] {
+            assert_eq!(
+                settle(Money(1000), &[bad], CashRounding::None),
+                Err(TenderError::MissingPayment { kind: TenderKind::Alipay })
+            );
+        }
+        // Only cash gives change: a mobile payment of more than is due is refused.
+        assert!(matches!(settle(Money(900), &[ok], CashRounding::None), Err(TenderError::Overpaid { .. })));
+        assert_eq!(TenderKind::of_provider(crate::payment_code::Provider::Wechat), TenderKind::WechatPay);
+        assert!(TenderKind::ALL.iter().filter(|k| k.is_mobile()).count() == 2);
+    }
+
+    #[test]
+    fn a_card_approval_keeps_the_masked_card_only() {
+        let approval = |card: &str| TenderInput {
+            authorization: Some(Authorization {
+                card: Some(card.into()),
+                auth_code: Some("123456".into()),
+                ..Authorization::default()
+            }),
+            ..TenderInput::card(Money(1000), "000123456789")
+        };
+        assert!(settle(Money(1000), &[approval("622848******1234")], CashRounding::None).is_ok());
+        for bad in ["6228480402564890018", "622848*1234", "62284x******1234", ""] {
+            assert_eq!(
+                settle(Money(1000), &[approval(bad)], CashRounding::None),
+                Err(TenderError::CardNumberInReference),
+                "{bad}"
+            );
+        }
+    }
 
     #[test]
     fn cash_with_change_and_rounding() {
