@@ -433,6 +433,33 @@ impl SqlStore {
         }
     }
 
+    /// Runs `f`, which reads with **one statement**, in as few round trips as the database allows.
+    /// SQLite: as [`SqlStore::read`]. PostgreSQL: the statement runs on its own, outside
+    /// `BEGIN … READ ONLY` / `COMMIT`; one statement is one snapshot either way, and the two
+    /// statements around it were two of the three round trips of a point read (on hand of one
+    /// product at one branch). A connection that PostgreSQL closed is first seen by that
+    /// statement, not by a `BEGIN`, so it is run again, once, on a fresh connection: it only
+    /// reads, so running it twice changes nothing. Behind a pooler in transaction mode every
+    /// statement needs its transaction (its prepared statement lives in it), so there it is
+    /// [`SqlStore::read`].
+    pub(crate) fn read_one<T>(&self, f: impl Fn(&Conn<'_>) -> StoreResult<T>) -> StoreResult<T> {
+        match &self.backend {
+            Backend::Postgres(pool) if !pool.per_transaction() => {
+                let c = pool.get()?;
+                match f(&Conn::pg(&c)) {
+                    Err(StoreError::Unavailable(e)) => {
+                        tracing::warn!(error = %e, "a pooled PostgreSQL connection was dead; reading again on another");
+                        drop(c);
+                        let c = pool.get_fresh()?;
+                        f(&Conn::pg(&c))
+                    }
+                    out => out,
+                }
+            }
+            _ => self.read(f),
+        }
+    }
+
     /// Like [`SqlStore::read`], but only if it can start at once: `None` (without running `f`)
     /// when every SQLite reader is busy. PostgreSQL's client always waits on the network, so
     /// there it is always `None` and the caller goes to the blocking pool.

@@ -210,6 +210,11 @@ impl PgPool {
         })
     }
 
+    /// Whether statements last one transaction (behind a pooler in transaction mode).
+    pub fn per_transaction(&self) -> bool {
+        self.per_transaction
+    }
+
     /// A connection that is open: an idle one, a new one, or the next one freed.
     pub fn get(&self) -> Result<Pooled<'_>> {
         let mut idle = self.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -237,6 +242,18 @@ impl PgPool {
         }
     }
 
+    /// A newly opened connection, after one was found dead: the idle ones are dropped first, as
+    /// whatever closed one (a restart, `pg_terminate_backend`) closed them too, and each would
+    /// be seen closed only by its first failed statement.
+    pub fn get_fresh(&self) -> Result<Pooled<'_>> {
+        let mut idle = self.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let dropped = std::mem::take(&mut idle.0);
+        idle.1 -= dropped.len();
+        drop(idle);
+        drop(dropped);
+        self.get()
+    }
+
     /// Runs `begin` on a pooled connection, retrying once on a fresh connection if the pooled
     /// one turns out dead (nothing has been done on it yet, so a retry cannot double anything).
     pub fn begin(&self, begin: &str) -> Result<Pooled<'_>> {
@@ -246,7 +263,7 @@ impl PgPool {
             Err(Error::Connection(e)) => {
                 tracing::warn!(error = %e, "a pooled PostgreSQL connection was dead; opening another");
                 drop(conn);
-                let conn = self.get()?;
+                let conn = self.get_fresh()?;
                 conn.batch(begin)?;
                 Ok(conn)
             }

@@ -324,7 +324,7 @@ fn exists(c: &Conn<'_>, sql: &str, id: i64) -> StoreResult<bool> {
 
 impl StockStore for SqlStore {
     fn stock_level(&self, branch: BranchId, product: ProductId) -> StoreResult<StockLevel> {
-        self.read(|c| {
+        self.read_one(|c| {
             c.prepare_cached(&format!("{LEVEL} WHERE l.branch_id = ?1 AND l.product_id = ?2"))?
                 .query_row(params![branch.0, product.0], level_row)
                 .optional()?
