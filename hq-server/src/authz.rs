@@ -236,6 +236,11 @@ pub const API: &[Rule] = &[
     ("GET", "/api/v1/till/stock", Till),
     ("GET", "/api/v1/till/stock-counts", Till),
     ("POST", "/api/v1/till/stock-counts/{id}/entries", Till),
+    ("POST", "/api/v1/till/payments", Till),
+    ("GET", "/api/v1/till/payments/{order_no}", Till),
+    ("POST", "/api/v1/till/payments/{order_no}/cancel", Till),
+    ("POST", "/api/v1/till/payments/{order_no}/refunds", Till),
+    ("GET", "/api/v1/till/payments/{order_no}/refunds/{seq}", Till),
 ];
 
 /// The web console's rules, one per route it serves.

@@ -65,6 +65,11 @@ pub enum Command {
         /// Care messages (birthday, holiday, win-back) a member may be sent in a calendar month.
         #[arg(long, env = "TILLPOINT_CARE_MONTHLY_CAP", default_value_t = crate::care::DEFAULT_MONTHLY_CAP)]
         care_monthly_cap: u32,
+        /// How payment codes (WeChat Pay, Alipay) are collected: `none` (refused), `sim` (the
+        /// simulator, started inside HQ on a loopback port, DEMO keys only), `sim:URL` (a running
+        /// `payment-sim`), or a JSON file naming the real merchants (README: "Payments").
+        #[arg(long, env = "TILLPOINT_PAYMENTS", default_value = "none")]
+        payments: String,
     },
     /// Console users.
     User {
@@ -355,6 +360,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             sms_headers,
             trusted_proxies,
             care_monthly_cap,
+            payments,
         } => {
             let sms = sms_config(&sms, sms_url.as_deref(), &sms_template, &sms_content_type, &sms_headers)?;
             let config = Config {
@@ -369,6 +375,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(async {
+                let mut config = config;
+                config.payments =
+                    crate::gateway::PaymentsConfig::from_arg(&payments, crate::gateway::GatewaySettings::default())
+                        .await
+                        .map_err(|e| anyhow!("--payments {payments}: {e:#}"))?;
+                if let Some(sim) = &config.payments.simulator {
+                    eprintln!("payment simulator (DEMO keys only) on {}", sim.base_url());
+                }
                 let app = crate::Application::build(config).await?;
                 eprintln!("HQ listening on http://{}", app.address());
                 app.run_until(async {

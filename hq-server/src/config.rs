@@ -91,6 +91,8 @@ pub struct Config {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Care messages (birthday, holiday, win-back) a member may be sent in a calendar month.
     pub care_monthly_cap: u32,
+    /// The payment gateway's providers and timings (`--payments`).
+    pub payments: crate::gateway::PaymentsConfig,
 }
 
 impl Default for Config {
@@ -110,6 +112,7 @@ impl Default for Config {
             member_sign_in: MemberSignIn::default(),
             trusted_proxies: Vec::new(),
             care_monthly_cap: crate::care::DEFAULT_MONTHLY_CAP,
+            payments: crate::gateway::PaymentsConfig::default(),
         }
     }
 }

@@ -40,6 +40,7 @@ pub mod error;
 pub mod event_checks;
 pub mod expenses;
 pub mod fixtures;
+pub mod gateway;
 pub mod http;
 pub mod import;
 pub mod member_import;

@@ -79,6 +79,9 @@ impl Application {
         let state = AppState::new(store, self.config);
         // Care messages a stopped HQ left queued go out now (each claimed, so never twice).
         tokio::spawn(crate::care::deliver(state.clone()));
+        // Payment attempts a stopped HQ (or a till gone away) left open are driven to the end.
+        let payments =
+            state.payments.offers_any().then(|| state.payments.spawn_recovery(std::time::Duration::from_secs(1)));
         let app = http::app(state);
         tracing::info!(address = %self.address, "HQ listening");
         // Small request, small answer: send each answer at once rather than letting Nagle's
@@ -88,9 +91,13 @@ impl Application {
                 tracing::warn!(error = %e, "could not set TCP_NODELAY");
             }
         });
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
-            .await
+            .await;
+        if let Some(task) = payments {
+            task.abort();
+        }
+        served
     }
 
     /// Serves in the background on the current tokio runtime.

@@ -101,7 +101,15 @@ async fn hq_answers_as_its_openapi_document_says() {
     let st = tokio::task::spawn_blocking(tester).await.expect("join");
     let dir = tempfile::tempdir().expect("dir");
     let db = hq_server::testing::TestDb::new(dir.path());
-    let app = Application::build(db.config()).await.expect("build");
+    let mut config = db.config();
+    // Payment codes go to the simulator (a provider set up, so a collect is answered in full).
+    let settings = hq_server::gateway::GatewaySettings {
+        answer_within: std::time::Duration::from_secs(2),
+        poll_every: std::time::Duration::from_millis(50),
+        ..hq_server::gateway::GatewaySettings::default()
+    };
+    config.payments = hq_server::gateway::PaymentsConfig::start_simulator(settings).await.expect("simulator");
+    let app = Application::build(config).await.expect("build");
     let store = app.store();
     let demo =
         tokio::task::spawn_blocking(move || seed(&*store, &DemoOptions::small())).await.expect("join").expect("seed");

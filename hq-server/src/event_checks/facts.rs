@@ -69,4 +69,6 @@ pub trait Facts {
         &self,
         id: shared::promotions::coupons::CampaignId,
     ) -> StoreResult<Option<shared::promotions::coupons::CouponCampaign>>;
+    /// A payment attempt HQ's gateway made, by its order number, with the till that asked.
+    fn payment(&self, order_no: &str) -> StoreResult<Option<(TillId, shared::payment::PaymentAttempt)>>;
 }

@@ -48,6 +48,46 @@ macro_rules! refuse {
     ($($arg:tt)*) => { return Ok(Err(format!($($arg)*))) };
 }
 
+/// A WeChat Pay or Alipay tender is money that came through HQ's own gateway, so HQ knows it: it
+/// must be an attempt the gateway saw paid, asked by this till for this sale's receipt, by the
+/// tender's provider, of exactly the tender's amount and transaction id, and back one tender
+/// only. A till cannot claim a payment it did not collect.
+fn mobile_tenders(facts: &dyn Facts, till: &Till, s: &CompletedSale) -> StoreResult<Result<(), String>> {
+    let mut seen: Vec<&str> = Vec::new();
+    for t in s.tenders.iter().filter(|t| t.kind.is_mobile()) {
+        let kind = t.kind.code();
+        let Some(order_no) = t.authorization.as_ref().and_then(|a| a.order_no.as_deref()) else {
+            refuse!("a {kind} tender without the order number of its payment");
+        };
+        if seen.contains(&order_no) {
+            refuse!("payment {order_no} backs two tenders");
+        }
+        seen.push(order_no);
+        let Some((asked_by, p)) = facts.payment(order_no)? else {
+            refuse!("{kind} payment {order_no} is not one HQ collected");
+        };
+        if asked_by != till.id || p.receipt_no != s.receipt_no.to_string() {
+            refuse!("payment {order_no} was collected for another sale");
+        }
+        if TenderKind::of_provider(p.provider) != t.kind {
+            refuse!("payment {order_no} was made by {}, not {kind}", p.provider);
+        }
+        if p.state != shared::payment::AttemptState::Paid {
+            refuse!("payment {order_no} is {}, not paid", p.state.code());
+        }
+        if p.amount != t.amount || p.transaction_id.as_deref() != t.reference.as_deref() {
+            refuse!(
+                "the {kind} tender of {} ({}) is not payment {order_no} of {} ({})",
+                t.amount,
+                t.reference.as_deref().unwrap_or("no transaction id"),
+                p.amount,
+                p.transaction_id.as_deref().unwrap_or("none")
+            );
+        }
+    }
+    Ok(Ok(()))
+}
+
 /// The business day an event names must be near the till's clock when it made it, and not after
 /// tomorrow at HQ.
 fn day_is_plausible(
@@ -91,6 +131,9 @@ fn sale(
         flags.push(format!("cashier {} is not on this branch's staff", s.cashier));
     }
     flags.extend(repriced(facts, s)?);
+    if let Err(why) = mobile_tenders(facts, till, s)? {
+        return Ok(Err(why));
+    }
     let mut holds: Vec<HoldId> = s.tenders.iter().filter_map(|t| t.hold).collect();
     holds.sort();
     if holds.windows(2).any(|w| w[0] == w[1]) {

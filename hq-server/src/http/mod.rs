@@ -26,6 +26,7 @@ pub(crate) mod stock_reorder;
 mod stock_reports;
 mod sync;
 mod till_members;
+mod till_payments;
 mod till_stock;
 mod tills;
 mod users;
@@ -67,13 +68,16 @@ pub struct AppState {
     pub jobs: Arc<crate::console::Jobs>,
     /// Where the member pages' sign-in codes go out.
     pub sms: Arc<dyn crate::sms::SmsSender>,
+    /// The payment gateway (issue 23).
+    pub payments: Arc<crate::gateway::Gateway>,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, config: Config) -> AppState {
         let sms = config.sms.sender();
         let jobs = Arc::new(crate::console::Jobs::new(store.clone()));
-        AppState { store, config: Arc::new(config), jobs, sms }
+        let payments = Arc::new(crate::gateway::Gateway::new(store.clone(), &config.payments));
+        AppState { store, config: Arc::new(config), jobs, sms, payments }
     }
 
     /// Now, by HQ's clock.
@@ -213,7 +217,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(stock_orders::router())
         .merge(stock_reports::router())
         .merge(stock_reorder::router())
-        .merge(till_stock::router());
+        .merge(till_stock::router())
+        .merge(till_payments::router());
     let (router, mut api) = router.split_for_parts();
     ErrorResponses.modify(&mut api);
     PathParameters.modify(&mut api);

@@ -6,12 +6,14 @@
 //! [`MemberStore::try_till_member_lookup`] never waits, and runs on the worker. Every method that changes
 //! something takes the [`Actor`] and writes its audit entry in the same transaction.
 
+pub mod payments;
 mod reorder;
 pub mod sql;
 mod stock;
 mod stock_reports;
 pub mod till_stock;
 
+pub use payments::PaymentStore;
 pub use reorder::ReorderStore;
 pub use stock::StockStore;
 pub use stock_reports::StockReportStore;
@@ -727,6 +729,7 @@ pub trait Store:
     + StockReportStore
     + ReorderStore
     + TillStockStore
+    + PaymentStore
     + SyncStore
     + ReportStore
     + AuditStore
@@ -755,6 +758,7 @@ impl<
         + StockReportStore
         + ReorderStore
         + TillStockStore
+        + PaymentStore
         + SyncStore
         + ReportStore
         + AuditStore

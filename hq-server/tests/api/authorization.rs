@@ -143,6 +143,11 @@ const API: &[(&str, &str, May)] = &[
     ("GET", "/api/v1/till/stock", Till),
     ("GET", "/api/v1/till/stock-counts", Till),
     ("POST", "/api/v1/till/stock-counts/{id}/entries", Till),
+    ("POST", "/api/v1/till/payments", Till),
+    ("GET", "/api/v1/till/payments/{order_no}", Till),
+    ("POST", "/api/v1/till/payments/{order_no}/cancel", Till),
+    ("POST", "/api/v1/till/payments/{order_no}/refunds", Till),
+    ("GET", "/api/v1/till/payments/{order_no}/refunds/{seq}", Till),
     ("GET", "/api/v1/complaints", Roles(EVERYONE, false)),
     ("POST", "/api/v1/complaints", Roles(&[A, M, B], false)),
     ("GET", "/api/v1/complaints/report", Roles(EVERYONE, false)),
@@ -369,6 +374,8 @@ impl World {
             .replace("{branch_id}", &o.branch.0.to_string())
             .replace("{day}", "2026-11-28")
             .replace("{code}", "rent")
+            .replace("{order_no}", "B001-03-000001-1")
+            .replace("{seq}", "1")
     }
 }
 

@@ -23,6 +23,7 @@ mod members;
 mod migrate;
 mod migrations;
 mod no_minting;
+mod payments;
 mod pending_refunds;
 mod pgbouncer;
 mod plans;

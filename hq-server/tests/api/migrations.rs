@@ -46,6 +46,10 @@ const PROMOTION_TABLES: &[&str] = &["promotion_revisions", "promotions", "promot
 /// their versions forgotten, the data of the tables the older schema had kept as it is.
 fn roll_back_to(path: &std::path::Path, version: u32, drop: &[&str]) {
     let c = rusqlite::Connection::open(path).expect("raw");
+    if version < 23 {
+        c.execute_batch("DROP TABLE payment_refunds; DROP TABLE payment_calls; DROP TABLE payment_attempts;")
+            .expect("undo version 23");
+    }
     if version < 22 {
         c.execute_batch(
             "DROP TABLE stock_count_batches; DROP INDEX stock_levels_version;

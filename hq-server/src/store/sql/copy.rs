@@ -96,6 +96,9 @@ pub const TABLES: &[&str] = &[
     "stock_count_entries",
     "stock_settings",
     "stock_count_batches",
+    "payment_attempts",
+    "payment_calls",
+    "payment_refunds",
 ];
 
 /// Rows per `INSERT` (PostgreSQL takes at most 65,535 parameters in one statement).

@@ -25,6 +25,10 @@ pub(crate) struct SqlFacts<'a> {
 }
 
 impl Facts for SqlFacts<'_> {
+    fn payment(&self, order_no: &str) -> StoreResult<Option<(TillId, shared::payment::PaymentAttempt)>> {
+        Ok(super::payments::attempt_tx(self.c, order_no)?.map(|a| (a.till, a.attempt)))
+    }
+
     fn branch(&self, id: BranchId) -> StoreResult<Option<BranchSettings>> {
         let json: Option<String> = self
             .c

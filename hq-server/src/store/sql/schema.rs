@@ -16,6 +16,7 @@ use super::schema_counts::V20;
 use super::schema_expenses::{SQLITE_VERSION as V14_VERSION, V14};
 use super::schema_jobs::V11;
 use super::schema_member_pages::V10;
+use super::schema_payments::V23;
 use super::schema_promotions::{V6, V7, V8, V9};
 use super::schema_refund_members::V18;
 use super::schema_reorder::V21;
@@ -50,9 +51,10 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (20, "stock counts: a count's snapshot and every figure its counters entered", V20),
     (21, "reorder settings: each branch and product's minimum, maximum, pack and supplier", V21),
     (22, "stock at the tills: each level's version for the tills' pull, the count batches tills sent", V22),
+    (23, "the payment gateway: payment attempts, every call made to a provider, refunds", V23),
 ];
 
-pub const LATEST: u32 = 22;
+pub const LATEST: u32 = 23;
 
 const V1: &str = r#"
 CREATE TABLE branches (

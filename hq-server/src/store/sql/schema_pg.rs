@@ -14,6 +14,7 @@ use super::schema_counts::PG_V16;
 use super::schema_expenses::PG_V10;
 use super::schema_jobs::PG_V7;
 use super::schema_member_pages::PG_V6;
+use super::schema_payments::PG_V19;
 use super::schema_refund_members::PG_V14;
 use super::schema_reorder::PG_V17;
 use super::schema_rollups::PG_V12;
@@ -42,10 +43,11 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (16, "SQLite's version 20: stock counts, their snapshots and every figure entered", PG_V16),
     (17, "SQLite's version 21: reorder settings of each branch and product", PG_V17),
     (18, "SQLite's version 22: each stock level's version for the tills' pull, the count batches tills sent", PG_V18),
+    (19, "SQLite's version 23: payment attempts, every call made to a provider, refunds", PG_V19),
 ];
 
 /// The version a new database is migrated to.
-pub const LATEST: u32 = 18;
+pub const LATEST: u32 = 19;
 
 /// The transaction-level advisory lock that migration takes, so HQ processes starting together
 /// against a new database migrate it once.
