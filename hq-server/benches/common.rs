@@ -42,6 +42,20 @@ pub async fn start_postgres() -> Bench {
     bench
 }
 
+/// An HQ on a fresh database (PostgreSQL when `TILLPOINT_TEST_PG` is set), its configuration
+/// changed by `tweak` first.
+#[allow(dead_code)]
+pub async fn start_configured(tweak: impl FnOnce(&mut Config)) -> Bench {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = hq_server::testing::TestDb::new(dir.path());
+    let mut config = db.config();
+    tweak(&mut config);
+    let mut bench = start_with(config, tempfile::tempdir().expect("temp dir")).await;
+    bench._db = Some(db);
+    bench._dir = dir;
+    bench
+}
+
 async fn start_at(path: &std::path::Path, dir: tempfile::TempDir) -> Bench {
     start_with(Config::loopback(path), dir).await
 }
