@@ -7,7 +7,8 @@
 //! - `wechat`, `alipay`: pure request building, answer parsing and signing (`api`, `sign`), and
 //!   the HTTP half (`client`, reqwest, a configurable base URL and timeout).
 //! - `sim`: the simulator (axum on a loopback port) with scripted outcomes and its own ledger.
-//! - `statement`: the providers' daily statements (对账单), parsed and (for the simulator) written.
+//! - `statement`: the providers' daily statements (对账单), parsed and (for the simulator) written;
+//!   `reconcile`: a day's statement against HQ's records, what matches and what differs (pure).
 //!
 //! Money is integer fen (`i64`) everywhere; yuan exists only as text on the wire.
 
@@ -15,6 +16,7 @@ pub mod alipay;
 pub mod money;
 pub mod order_no;
 pub mod provider;
+pub mod reconcile;
 pub mod sim;
 pub mod statement;
 pub mod wechat;

@@ -417,4 +417,34 @@ async fn the_days_statements_list_what_the_simulator_charged_and_refunded() {
     assert_eq!(alipay.rows[0].subject, "Tillpoint 测试店");
     assert_eq!(alipay.rows[0].terminal_id, "B001-01");
     assert_eq!(alipay.rows[0].row, 6);
+
+    // Reconciled against what HQ's records claim, with one sale recorded 4 fen short: the
+    // reversed order is nobody's, the refund matches, the short sale is the one difference.
+    use payments::reconcile::{Claimed, Difference, GaveBack, alipay_lines, reconcile, wechat_lines};
+    let claimed = [("B001-01-000021-1", 1230), ("B001-01-000023-1", 50_000)].map(|(order, amount)| Claimed {
+        out_trade_no: order.into(),
+        receipt_no: order[..14].into(),
+        transaction_id: None,
+        amount,
+    });
+    let gave_back = [GaveBack {
+        out_trade_no: "B001-01-000023-1".into(),
+        out_refund_no: "B001-01-000023-1-R1".into(),
+        amount: 20_000,
+    }];
+    for (lines, row) in [(wechat_lines(&wechat), 2), (alipay_lines(&alipay), 6)] {
+        let r = reconcile(&lines, &claimed, &gave_back);
+        assert_eq!((r.matched_payments, r.matched_refunds), (1, 1));
+        assert_eq!(
+            r.differences,
+            [Difference::PaymentAmount {
+                out_trade_no: "B001-01-000021-1".into(),
+                receipt_no: "B001-01-000021".into(),
+                ours: 1230,
+                provider: 1234,
+                rows: vec![row],
+            }]
+        );
+        assert_eq!((r.provider_paid, r.provider_refunded), (51_234, 20_000));
+    }
 }
