@@ -208,22 +208,32 @@ impl PaymentStore for SqlStore {
         lease_until: Timestamp,
         limit: u32,
     ) -> StoreResult<Vec<StoredAttempt>> {
+        // Every HQ process asks each second: a read first, so a round with nothing due takes no
+        // write lock (PostgreSQL's writes share one advisory lock with ingest).
+        let due: Vec<String> = self.read(|c| {
+            Ok(c.prepare_cached(
+                "SELECT order_no FROM payment_attempts
+                 WHERE resolved_at IS NULL AND next_at <= ?1 AND (lease_until IS NULL OR lease_until <= ?1)
+                 ORDER BY next_at LIMIT ?2",
+            )?
+            .query_map(params![micros(now), i64::from(limit.clamp(1, 1000))], |r| r.get(0))?
+            .collect::<Result<_, _>>()?)
+        })?;
+        if due.is_empty() {
+            return Ok(Vec::new());
+        }
         self.write(|tx| {
-            let due: Vec<String> = tx
-                .prepare_cached(
-                    "SELECT order_no FROM payment_attempts
-                     WHERE resolved_at IS NULL AND next_at <= ?1 AND (lease_until IS NULL OR lease_until <= ?1)
-                     ORDER BY next_at LIMIT ?2",
-                )?
-                .query_map(params![micros(now), i64::from(limit.clamp(1, 1000))], |r| r.get(0))?
-                .collect::<Result<_, _>>()?;
             let mut out = Vec::with_capacity(due.len());
-            for order_no in due {
-                tx.execute(
-                    "UPDATE payment_attempts SET lease_until = ?2 WHERE order_no = ?1",
-                    params![order_no, micros(lease_until)],
+            for order_no in &due {
+                // Taken only if still free: another process may have claimed it since the read.
+                let n = tx.execute(
+                    "UPDATE payment_attempts SET lease_until = ?3
+                     WHERE order_no = ?1 AND resolved_at IS NULL AND (lease_until IS NULL OR lease_until <= ?2)",
+                    params![order_no, micros(now), micros(lease_until)],
                 )?;
-                out.push(found("payment", attempt_tx(tx, &order_no)?)?);
+                if n == 1 {
+                    out.push(found("payment", attempt_tx(tx, order_no)?)?);
+                }
             }
             Ok(out)
         })
