@@ -15,6 +15,7 @@ use shared::ids::{HoldId, MemberId};
 use shared::member::{MemberIdentifier, MemberSnapshot};
 use shared::member_code::{MemberCodeError, RotatingCode};
 use shared::money::Money;
+use shared::payment::{CollectRequest, PaymentAttempt, PaymentRefund, RefundRequest};
 use shared::promotions::coupons::{Coupon, CouponCode, CouponId};
 use shared::receipt::ReceiptNo;
 use shared::sale::{CompletedSale, Refund};
@@ -61,6 +62,30 @@ pub trait MemberAuthority: Send {
     fn release_coupon(&self, hold: HoldId) -> Result<(), AuthorityError>;
     /// The coupons a member can use now, for the cashier to pick from.
     fn member_coupons(&self, member: MemberId) -> Result<Vec<MemberCoupon>, AuthorityError>;
+
+    /// Asks HQ's payment gateway to collect a payment code's amount for a sale. HQ answers with
+    /// the attempt in whatever state it is (final, or still to be confirmed: then poll). The
+    /// same receipt number and attempt again is the same attempt, never a second charge. A till
+    /// without a gateway cannot take payment codes.
+    fn collect_payment(&self, _request: &CollectRequest) -> Result<PaymentAttempt, AuthorityError> {
+        Err(AuthorityError::Unavailable("this till is not connected to HQ's payment gateway".into()))
+    }
+    /// Where one of this till's attempts stands at HQ (`NotFound`: HQ never received it).
+    fn payment_status(&self, _order_no: &str) -> Result<PaymentAttempt, AuthorityError> {
+        Err(AuthorityError::Unavailable("this till is not connected to HQ's payment gateway".into()))
+    }
+    /// The cashier gives up on an attempt that is not final: HQ cancels (reverses) it.
+    fn cancel_payment(&self, _order_no: &str) -> Result<PaymentAttempt, AuthorityError> {
+        Err(AuthorityError::Unavailable("this till is not connected to HQ's payment gateway".into()))
+    }
+    /// Refunds part or all of a paid attempt to where it came from, once per `seq`.
+    fn refund_payment(&self, _order_no: &str, _request: &RefundRequest) -> Result<PaymentRefund, AuthorityError> {
+        Err(AuthorityError::Unavailable("this till is not connected to HQ's payment gateway".into()))
+    }
+    /// Where one of this till's refunds stands.
+    fn refund_status(&self, _order_no: &str, _seq: u32) -> Result<PaymentRefund, AuthorityError> {
+        Err(AuthorityError::Unavailable("this till is not connected to HQ's payment gateway".into()))
+    }
 }
 
 /// A till without HQ: every online call is unavailable.

@@ -49,6 +49,9 @@ pub struct Hq {
     pub db: TestDb,
     /// Where HQ's text messages went (the member pages' sign-in codes).
     pub sms: hq_server::sms::LogSender,
+    /// How HQ collects payment codes (`start_paying`: the in-process simulator, kept across a
+    /// restart); none by default.
+    pub payments: hq_server::gateway::PaymentsConfig,
 }
 
 impl Hq {
@@ -62,6 +65,17 @@ impl Hq {
 
     /// An HQ whose time is `clock`'s (a manual clock: HQ at 00:30 in Shanghai on any machine).
     pub fn start_at(options: DemoOptions, clock: Clock) -> Hq {
+        Hq::start_full(options, clock, None)
+    }
+
+    /// An HQ that takes payment codes through the payment simulator it starts in its process
+    /// (demo keys only), with the gateway's timings `settings`; the simulator is
+    /// `hq.payments.simulator` (scripts, charges).
+    pub fn start_paying(settings: hq_server::gateway::GatewaySettings) -> Hq {
+        Hq::start_full(DemoOptions::small(), Clock::system(), Some(settings))
+    }
+
+    fn start_full(options: DemoOptions, clock: Clock, payments: Option<hq_server::gateway::GatewaySettings>) -> Hq {
         let dir = tempfile::tempdir().expect("temp dir");
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
         let db = TestDb::new(dir.path());
@@ -69,13 +83,19 @@ impl Hq {
         config.clock = clock.clone();
         let sms = hq_server::sms::LogSender::default();
         config.sms = hq_server::sms::SmsConfig::Log(sms.clone());
+        if let Some(settings) = payments {
+            config.payments = rt
+                .block_on(hq_server::gateway::PaymentsConfig::start_simulator(settings))
+                .expect("the payment simulator starts");
+        }
+        let payments = config.payments.clone();
         let (running, demo) = rt.block_on(async {
             let app = Application::build(config).await.expect("HQ starts");
             let demo = hq_server::demo::seed(&*app.store(), &options).expect("demo data");
             (app.spawn(), demo)
         });
         let address = running.address();
-        Hq { dir, rt, running: Some(running), address, demo, clock, db, sms }
+        Hq { dir, rt, running: Some(running), address, demo, clock, db, sms, payments }
     }
 
     /// The chain's "today" at HQ's clock (the dashboard's default day).
@@ -179,6 +199,7 @@ impl Hq {
         config.listen = self.address;
         config.clock = self.clock.clone();
         config.sms = hq_server::sms::SmsConfig::Log(self.sms.clone());
+        config.payments = self.payments.clone();
         let running = self.rt.block_on(async {
             // The old socket may linger a moment.
             let mut tries = 0;

@@ -65,6 +65,10 @@ pub struct Cart {
     /// The member's coupons presented, in the order given (each held at HQ, or taken offline).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub coupons: Vec<CartCoupon>,
+    /// The receipt number taken for the sale's first payment by code (HQ's order numbers derive
+    /// from it); the sale completes under it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt_no: Option<ReceiptNo>,
 }
 
 /// A coupon on the sale in progress: the code presented, what it gives, and HQ's hold on it
@@ -134,6 +138,7 @@ impl Cart {
             order_discount: None,
             tenders: Vec::new(),
             coupons: Vec::new(),
+            receipt_no: None,
         }
     }
 }
@@ -659,6 +664,7 @@ impl Till {
     pub fn hold_sale(&mut self, label: &str) -> TillResult<String> {
         self.my_shift()?;
         let mut cart = self.cart.clone().filter(|c| !c.lines.is_empty()).ok_or(TillError::NoSale)?;
+        self.check_no_code_payment()?;
         self.release_holds(&cart);
         cart.tenders.clear();
         // Its coupons are given back too: presented again when the sale is recalled.
@@ -693,6 +699,7 @@ impl Till {
     pub fn void_sale_in_progress(&mut self, approval: Option<Approval>) -> TillResult<()> {
         self.cashier()?;
         let Some(cart) = self.cart.clone() else { return Ok(()) };
+        self.check_no_code_payment()?;
         let audit = if cart.lines.is_empty() {
             None
         } else {

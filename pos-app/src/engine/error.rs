@@ -108,6 +108,17 @@ pub enum TillError {
     Coupon(super::coupons::CouponProblem),
     #[error("{0}")]
     Invalid(String),
+    /// A payment code read wrong (its provider's prefix, not its length): scan it again. Never a
+    /// product lookup.
+    #[error("{0}")]
+    PaymentMisread(String),
+    /// A payment by code on this sale is not settled yet: wait for it, or cancel it.
+    #[error("a WeChat Pay / Alipay payment on this sale is still being confirmed: wait for it or cancel it")]
+    PaymentPending,
+    /// The sale was paid (in part) by WeChat Pay or Alipay: the money was taken, so the sale cannot
+    /// be held, voided or have that payment removed; complete it (a refund gives the money back).
+    #[error("this sale has a WeChat Pay / Alipay payment that was taken: complete the sale, then refund it if needed")]
+    PaidByCode,
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -11,6 +11,7 @@ mod count;
 mod coupons;
 mod error;
 mod members;
+mod mobile_pay;
 mod returns;
 mod shift;
 mod staff;
@@ -39,6 +40,8 @@ pub use crate::store::ProductHit;
 pub use crate::store::ShiftRow;
 /// The till's database, which the app opens once and hands to the engine and the sync task.
 pub use crate::store::Store;
+/// An attempt to collect a payment code's amount, as the till keeps it.
+pub use crate::store::TillAttempt;
 /// A complaint taken at this till and where it stands (pending, sent, refused by HQ).
 pub use crate::store::{ComplaintStatus, StoredComplaint};
 /// Where a line counted here stands, and a product's on hand as last pulled.
@@ -49,6 +52,7 @@ pub use count::{CountChoice, CountItem, CountView, CountedLine, LAST_LINES, coun
 pub use coupons::{CouponProblem, CouponView};
 pub use error::TillError;
 pub use members::Enrolment;
+pub use mobile_pay::{CodePayment, PaymentStep, Recovered};
 pub use returns::{RefundTo, ReturnContext};
 pub use shift::ZReport;
 pub use staff::Approval;
@@ -173,6 +177,11 @@ pub struct Till {
     /// sale it was for. The next try for that sale sends the same hold id, so HQ answers it as a
     /// retry instead of "in use by another sale".
     pub(crate) coupon_attempts: std::collections::HashMap<u64, (shared::ids::HoldId, shared::ids::SaleId)>,
+    /// The payment codes of attempts not settled, by order number, kept in memory only (never
+    /// written): a collect HQ never received is sent again as the same attempt.
+    pub(crate) payment_codes: std::collections::HashMap<String, shared::payment_code::PaymentCode>,
+    /// Fault injection for tests (`set_payment_hook`).
+    pub(crate) payment_hook: Option<Box<dyn FnMut(PaymentStep) + Send>>,
 }
 
 impl Till {
@@ -207,6 +216,8 @@ impl Till {
             lang: Lang::ZhCn,
             settings: RefCell::new(None),
             coupon_attempts: Default::default(),
+            payment_codes: Default::default(),
+            payment_hook: None,
         })
     }
 

@@ -49,6 +49,10 @@ impl Till {
     /// completes. A payment that is refused, or whose sale cannot complete, is taken back: it is
     /// recorded nowhere, so no later payment can pay change against it.
     pub fn pay(&mut self, payment: &Payment) -> TillResult<Paid> {
+        // A payment by code not settled may yet cover the sale: it is settled (or cancelled) first.
+        if self.code_payment_pending()?.is_some() {
+            return Err(TillError::PaymentPending);
+        }
         match payment {
             Payment::Cash(m) => self.add_cash(*m)?,
             Payment::Card { amount, reference } => self.add_card(*amount, reference)?,
@@ -252,6 +256,9 @@ impl Till {
         if index >= cart.tenders.len() {
             return Err(TillError::NoSuchTender(index));
         }
+        if cart.tenders[index].kind.is_mobile() {
+            return Err(TillError::PaidByCode);
+        }
         let removed = cart.tenders.remove(index);
         if let Some(h) = removed.hold
             && let Err(e) = self.authority.release(h)
@@ -268,6 +275,17 @@ impl Till {
     pub fn complete(&mut self, change_to_stored_value: bool) -> TillResult<Completed> {
         let shift = self.my_shift()?;
         let cashier = self.cashier()?.id;
+        self.complete_in(shift, cashier, change_to_stored_value)
+    }
+
+    /// Completes the sale in `shift` by `cashier`: what [`Till::complete`] does, also without a
+    /// session (a sale paid by code, completed by the recovery at a restart).
+    pub(crate) fn complete_in(
+        &mut self,
+        shift: crate::store::ShiftRow,
+        cashier: shared::ids::StaffId,
+        change_to_stored_value: bool,
+    ) -> TillResult<Completed> {
         let cart = self.cart.clone().filter(|c| !c.lines.is_empty()).ok_or(TillError::NoSale)?;
         let branch = self.branch()?;
         let (priced, tier, policy) = self.price(&cart)?;
@@ -357,7 +375,11 @@ impl Till {
 
         // The one durable transaction: the sale, its event, the cart gone.
         sale = self.store.durable(|tx| {
-            sale.receipt_no = stamp.next_receipt_no(tx)?;
+            sale.receipt_no = match &cart.receipt_no {
+                // Taken for its payments by code, which HQ knows by it.
+                Some(no) => no.clone(),
+                None => stamp.next_receipt_no(tx)?,
+            };
             records::insert_sale(tx, &sale)?;
             stamp.enqueue(tx, &Event::SaleCompleted(sale.clone()))?;
             if let Some((member, points, value)) = offline_use {

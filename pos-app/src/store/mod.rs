@@ -9,6 +9,7 @@
 
 pub(crate) mod catalog;
 pub(crate) mod complaints;
+pub(crate) mod payments;
 pub(crate) mod records;
 pub mod schema;
 pub(crate) mod search;
@@ -24,6 +25,7 @@ use serde::de::DeserializeOwned;
 
 pub use catalog::{ProductHit, TillProduct};
 pub use complaints::{ComplaintStatus, StoredComplaint};
+pub use payments::TillAttempt;
 pub use records::{AuditRow, OutboxEntry, OutboxStatus, SaleSummary, ShiftRow};
 pub use state::HeldSale;
 pub use stock::{CountBatch, CountLineStatus, OnHand, StoredCountLine};
@@ -192,6 +194,7 @@ impl Store {
             "stock_on_hand",
             "open_counts",
             "count_lines",
+            "payment_attempts",
         ];
         if !TABLES.contains(&table) {
             return Err(StoreError::Corrupt(format!("no table {table}")));

@@ -21,6 +21,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { name: "a product's brand, for promotions by brand", apply: v6 },
     Migration { name: "complaint categories pulled from HQ, complaints taken at the till", apply: v7 },
     Migration { name: "the branch's on hand and open counts pulled from HQ, count lines taken at the till", apply: v8 },
+    Migration { name: "payments by code (WeChat Pay, Alipay): every attempt, written before it is sent", apply: v9 },
 ];
 
 /// The schema version a fully migrated database has.
@@ -340,5 +341,23 @@ fn v8(tx: &Transaction<'_>) -> rusqlite::Result<()> {
          );
          CREATE INDEX count_lines_pending ON count_lines (status, seq);
          CREATE INDEX count_lines_product ON count_lines (count_id, product_id, seq);",
+    )
+}
+
+fn v9(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    // Every attempt to collect a payment code's amount through HQ, written before the request
+    // leaves and updated with each answer (`state` is HQ's `AttemptState` code; `json` the whole
+    // `TillAttempt`). An attempt not final is asked of HQ at the next start.
+    tx.execute_batch(
+        "CREATE TABLE payment_attempts (
+             order_no TEXT PRIMARY KEY,
+             sale_id TEXT NOT NULL,
+             receipt_no TEXT NOT NULL,
+             attempt INTEGER NOT NULL,
+             state TEXT NOT NULL,
+             json TEXT NOT NULL,
+             UNIQUE (receipt_no, attempt)
+         );
+         CREATE INDEX payment_attempts_state ON payment_attempts (state);",
     )
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use shared::ids::{HoldId, MemberId};
 use shared::member::MemberIdentifier;
 use shared::member_code::RotatingCode;
+use shared::payment::{CollectRequest, PaymentAttempt, PaymentRefund, RefundRequest};
 use shared::receipt::ReceiptNo;
 use shared::sale::{CompletedSale, Refund};
 use shared::sync::{
@@ -38,7 +39,13 @@ pub struct HqAuthority {
     client: HqClient,
     runtime: Arc<Runtime>,
     limit: Duration,
+    /// How long a collect, cancel or refund waits for HQ's answer: longer than HQ's own
+    /// `answer_within` (some 20 s), after which HQ answers with the attempt as it stands.
+    payment_wait: Duration,
 }
+
+/// How long a payment call waits for HQ by default (HQ answers within some 20 s).
+pub const PAYMENT_WAIT: Duration = Duration::from_secs(25);
 
 impl HqAuthority {
     pub fn new(client: HqClient, timeout: Duration) -> Result<HqAuthority, SyncError> {
@@ -48,7 +55,7 @@ impl HqAuthority {
             .enable_all()
             .build()
             .map_err(|e| SyncError::BadAnswer(format!("cannot start the HQ call runtime: {e}")))?;
-        Ok(HqAuthority { client, runtime: Arc::new(Runtime(Some(rt))), limit: timeout })
+        Ok(HqAuthority { client, runtime: Arc::new(Runtime(Some(rt))), limit: timeout, payment_wait: PAYMENT_WAIT })
     }
 
     /// The authority of an enrolled till, from what its database holds.
@@ -57,8 +64,22 @@ impl HqAuthority {
         HqAuthority::new(super::client_for(store, timeouts)?, timeouts.online)
     }
 
+    /// The same, with payment calls waiting `wait` for HQ's answer.
+    pub fn with_payment_wait(mut self, wait: Duration) -> HqAuthority {
+        self.payment_wait = wait;
+        self
+    }
+
     fn call<T: Send + 'static>(
         &self,
+        f: impl FnOnce(HqClient) -> std::pin::Pin<Box<dyn Future<Output = Result<T, SyncError>> + Send>>,
+    ) -> Result<T, AuthorityError> {
+        self.call_within(self.limit, f)
+    }
+
+    fn call_within<T: Send + 'static>(
+        &self,
+        limit: Duration,
         f: impl FnOnce(HqClient) -> std::pin::Pin<Box<dyn Future<Output = Result<T, SyncError>> + Send>>,
     ) -> Result<T, AuthorityError> {
         let Some(rt) = self.runtime.0.as_ref() else {
@@ -69,7 +90,7 @@ impl HqAuthority {
         rt.spawn(async move {
             let _ = tx.send(fut.await);
         });
-        match rx.recv_timeout(self.limit + Duration::from_millis(500)) {
+        match rx.recv_timeout(limit + Duration::from_millis(500)) {
             Ok(result) => result.map_err(to_authority),
             Err(_) => Err(AuthorityError::Unavailable("HQ did not answer in time".into())),
         }
@@ -139,5 +160,30 @@ impl MemberAuthority for HqAuthority {
 
     fn member_coupons(&self, member: MemberId) -> Result<Vec<MemberCoupon>, AuthorityError> {
         self.call(move |c| Box::pin(async move { c.member_coupons(member).await })).map(|r| r.coupons)
+    }
+
+    fn collect_payment(&self, request: &CollectRequest) -> Result<PaymentAttempt, AuthorityError> {
+        let (req, wait) = (request.clone(), self.payment_wait);
+        self.call_within(wait, move |c| Box::pin(async move { c.collect_payment(&req, wait).await }))
+    }
+
+    fn payment_status(&self, order_no: &str) -> Result<PaymentAttempt, AuthorityError> {
+        let no = order_no.to_owned();
+        self.call(move |c| Box::pin(async move { c.payment_status(&no).await }))
+    }
+
+    fn cancel_payment(&self, order_no: &str) -> Result<PaymentAttempt, AuthorityError> {
+        let (no, wait) = (order_no.to_owned(), self.payment_wait);
+        self.call_within(wait, move |c| Box::pin(async move { c.cancel_payment(&no, wait).await }))
+    }
+
+    fn refund_payment(&self, order_no: &str, request: &RefundRequest) -> Result<PaymentRefund, AuthorityError> {
+        let (no, req, wait) = (order_no.to_owned(), request.clone(), self.payment_wait);
+        self.call_within(wait, move |c| Box::pin(async move { c.refund_payment(&no, &req, wait).await }))
+    }
+
+    fn refund_status(&self, order_no: &str, seq: u32) -> Result<PaymentRefund, AuthorityError> {
+        let no = order_no.to_owned();
+        self.call(move |c| Box::pin(async move { c.refund_status(&no, seq).await }))
     }
 }

@@ -230,6 +230,45 @@ impl HqClient {
         self.send(self.post(&path, body, self.timeouts.bulk)).await
     }
 
+    /// Asks HQ's payment gateway to collect a payment code's amount (HQ answers within its
+    /// `answer_within`, then the till polls).
+    pub async fn collect_payment(
+        &self,
+        req: &shared::payment::CollectRequest,
+        wait: Duration,
+    ) -> Result<shared::payment::PaymentAttempt, SyncError> {
+        self.send(self.post("/api/v1/till/payments", req, wait)).await
+    }
+
+    pub async fn payment_status(&self, order_no: &str) -> Result<shared::payment::PaymentAttempt, SyncError> {
+        let path = format!("/api/v1/till/payments/{}", path_segment(order_no));
+        self.send(self.request(reqwest::Method::GET, &path, self.timeouts.online)).await
+    }
+
+    pub async fn cancel_payment(
+        &self,
+        order_no: &str,
+        wait: Duration,
+    ) -> Result<shared::payment::PaymentAttempt, SyncError> {
+        let path = format!("/api/v1/till/payments/{}/cancel", path_segment(order_no));
+        self.send(self.request(reqwest::Method::POST, &path, wait)).await
+    }
+
+    pub async fn refund_payment(
+        &self,
+        order_no: &str,
+        req: &shared::payment::RefundRequest,
+        wait: Duration,
+    ) -> Result<shared::payment::PaymentRefund, SyncError> {
+        let path = format!("/api/v1/till/payments/{}/refunds", path_segment(order_no));
+        self.send(self.post(&path, req, wait)).await
+    }
+
+    pub async fn refund_status(&self, order_no: &str, seq: u32) -> Result<shared::payment::PaymentRefund, SyncError> {
+        let path = format!("/api/v1/till/payments/{}/refunds/{seq}", path_segment(order_no));
+        self.send(self.request(reqwest::Method::GET, &path, self.timeouts.online)).await
+    }
+
     pub async fn sale_history(&self, receipt: &ReceiptNo) -> Result<SaleHistory, SyncError> {
         let path = format!("/api/v1/till/sales/{receipt}");
         self.send(self.request(reqwest::Method::GET, &path, self.timeouts.online)).await
@@ -261,6 +300,12 @@ fn error_of(status: StatusCode, body: String) -> SyncError {
         }
         _ => SyncError::Refused { status: status.as_u16(), code, message },
     }
+}
+
+/// An order number as one path segment: only what an order number holds (letters, digits, `-`)
+/// passes; anything else is dropped, so a path can never be steered elsewhere.
+fn path_segment(s: &str) -> String {
+    s.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect()
 }
 
 #[cfg(test)]
