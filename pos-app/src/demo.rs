@@ -30,8 +30,18 @@ pub fn run(lang: Lang) -> Result<(), String> {
         DemoOptions { branches: 2, tills_per_branch: 2, products: 600, members: 50, ..DemoOptions::default() };
     let (hq, demo) = rt.block_on(async {
         // The member pages' sign-in codes are printed here, for whoever runs the demo to type.
+        // Payment codes through the payment simulator, in this process, with its DEMO keys.
+        let payments = hq_server::gateway::PaymentsConfig::start_simulator(Default::default())
+            .await
+            .map_err(|e| format!("the payment simulator: {e}"))?;
+        if let Some(sim) = &payments.simulator {
+            for (code, script) in demo_payment_scripts() {
+                sim.script_code(code, script);
+            }
+        }
         let config = Config {
             sms: hq_server::sms::SmsConfig::Log(hq_server::sms::LogSender::to_stderr()),
+            payments,
             ..Config::loopback(dir.path().join("hq.sqlite"))
         };
         let app = Application::build(config).await.map_err(|e| e.to_string())?;
@@ -62,12 +72,23 @@ pub fn run(lang: Lang) -> Result<(), String> {
     let printer_events = pos_app::printing::watch(printer.clone(), printer_events);
 
     let store = Store::open(&till_db).map_err(|e| e.to_string())?;
-    let products = store
+    let mut products: Vec<(String, String)> = store
         .sample_barcodes(24)
         .map_err(|e| e.to_string())?
         .into_iter()
         .filter_map(|code| store.product_by_barcode(&code).ok().flatten().map(|p| (p.product.name, code)))
         .collect();
+    // The customer's payment codes, on the panel as the products are: a scan pays what is due.
+    for (label, code) in DEMO_PAYMENT_CODES {
+        products.insert(0, ((*label).to_owned(), (*code).to_owned()));
+    }
+    eprintln!("demo: payment codes (scan or type them on the sale with goods on it; a typed amount first is a split):");
+    for (label, code) in DEMO_PAYMENT_CODES.iter().rev() {
+        eprintln!("demo:   {code}  {label}");
+    }
+    eprintln!(
+        "demo:   any other 18 digits beginning 10-15 (WeChat Pay) or 16-24 beginning 25-30 (Alipay) pays at once"
+    );
     let authority = HqAuthority::for_store(&store).map_err(|e| e.to_string())?;
     let devices = DriverDevices { printer: Some(printer), display: None };
     let till =
@@ -119,4 +140,21 @@ pub fn run(lang: Lang) -> Result<(), String> {
         let _ = hq.stop().await;
     });
     result
+}
+
+/// Payment codes the demo's customers show: label and code (the simulator's scripts decide what
+/// the ones that do not simply pay do).
+const DEMO_PAYMENT_CODES: &[(&str, &str)] = &[
+    ("微信付款码 WeChat Pay", "134567890123456789"),
+    ("支付宝付款码 Alipay", "281234567890123456"),
+    ("微信 需确认 WeChat (confirm)", "134567890000000002"),
+    ("支付宝 余额不足 Alipay (no funds)", "281234567890000003"),
+];
+
+/// What the simulator does with the demo's codes that do not simply pay.
+fn demo_payment_scripts() -> Vec<(&'static str, payments::sim::Script)> {
+    vec![
+        ("134567890000000002", payments::sim::Script::UserPaying { paid_after_queries: Some(3) }),
+        ("281234567890000003", payments::sim::Script::InsufficientFunds),
+    ]
 }

@@ -100,6 +100,10 @@ pub enum Message {
     RemoveCoupon(String),
     /// The demo printer's paper, read back after printing.
     Paper(Vec<String>),
+    /// Time to ask HQ again about the payment by code the customer is confirming.
+    PollCode,
+    /// The cashier gives up on the payment by code (the payment panel's button, or Escape).
+    CancelCode,
     Setup(setup::SetupEvent),
     Complaint(ComplaintMsg),
 }
@@ -237,6 +241,9 @@ pub struct App {
     pub coupon_choices: Vec<(shared::sync::MemberCoupon, String)>,
     /// The member those coupons are of.
     coupon_choices_for: Option<shared::ids::MemberId>,
+    /// A payment by code waiting for the customer to confirm on the phone: the provider, the
+    /// amount and the code's mask (polled every second; Escape cancels it).
+    pub code_wait: Option<(shared::payment_code::Provider, Money, String)>,
     pub confirm: Option<Confirm>,
     /// A manager signed in from the login screen (F1) to use the menu without a shift: day end,
     /// unlocking a cashier, HQ's refusals, the settings.
@@ -253,6 +260,7 @@ impl App {
         app.engine = Some(engine);
         app.send(Command::SetLanguage(lang));
         app.send(Command::Refresh);
+        app.send(Command::RecoverPayments);
         app
     }
 
@@ -295,6 +303,7 @@ impl App {
             selected: None,
             coupon_choices: Vec::new(),
             coupon_choices_for: None,
+            code_wait: None,
             confirm: None,
             back_office: false,
             enrol_phone: None,
@@ -325,6 +334,14 @@ impl App {
         let lang = self.lang;
         self.send(Command::SetLanguage(lang));
         self.send(Command::Refresh);
+        self.send(Command::RecoverPayments);
+    }
+
+    pub(super) fn provider_name(&self, p: shared::payment_code::Provider) -> &'static str {
+        match self.lang {
+            Lang::ZhCn => p.name_zh(),
+            _ => p.name(),
+        }
     }
 
     fn t(&self, t: T) -> &'static str {
@@ -382,6 +399,17 @@ impl App {
                     let _ = tx.send(action);
                 }
             }
+            Message::PollCode => {
+                if self.code_wait.is_some() && self.pending == 0 {
+                    self.send(Command::PollCodePayment);
+                }
+            }
+            Message::CancelCode => {
+                if self.code_wait.is_some() {
+                    self.say(Tone::Info, self.t(T::CodeCancelling));
+                    self.send(Command::CancelCodePayment);
+                }
+            }
             Message::Paper(p) => {
                 if let Some(d) = &mut self.demo {
                     d.paper = p;
@@ -411,7 +439,23 @@ impl App {
     fn scan(&mut self, code: String) {
         if matches!(self.screen, Screen::Sale(_)) {
             self.status = None;
-            self.send(Command::Scan(code));
+            // A payment code is never a product: it pays (the amount typed first, or what is
+            // due); a misread one is scanned again.
+            match shared::payment_code::classify(&code) {
+                shared::payment_code::PaymentScan::Wechat(_) | shared::payment_code::PaymentScan::Alipay(_) => {
+                    let typed = self.entry.trim().to_owned();
+                    let amount = if typed.is_empty() { None } else { shared::money::Currency::CNY.parse(&typed).ok() };
+                    if !typed.is_empty() && amount.is_none_or(|m| m.0 <= 0) {
+                        self.say(Tone::Bad, ErrorKind::Invalid.text(self.lang));
+                        return;
+                    }
+                    self.entry.clear();
+                    self.say(Tone::Info, self.t(T::CodePaying));
+                    self.send(Command::PayByCode { code, amount });
+                }
+                shared::payment_code::PaymentScan::Misread(_) => self.say(Tone::Bad, self.t(T::CodeMisread)),
+                shared::payment_code::PaymentScan::NotAPaymentCode => self.send(Command::Scan(code)),
+            }
         } else if let Screen::Complaint(c) = &mut self.screen {
             c.receipt = code;
         } else if matches!(self.screen, Screen::Count(_)) {
@@ -570,6 +614,15 @@ impl App {
         self.pending = self.pending.saturating_sub(1);
         let lines_before = self.snap.cart.as_ref().map_or(0, |c| c.lines.len());
         self.snap = reply.snapshot;
+        // A payment by code answered: waiting again only if the answer says so.
+        if reply.result.is_ok()
+            && matches!(
+                reply.command,
+                Command::PayByCode { .. } | Command::PollCodePayment | Command::CancelCodePayment
+            )
+        {
+            self.code_wait = None;
+        }
         // A new line is picked; a picked line that went is not.
         let lines = self.snap.cart.as_ref().map_or(0, |c| c.lines.len());
         if lines > lines_before || self.selected.is_some_and(|s| s >= lines) {
@@ -590,6 +643,34 @@ impl App {
                     e.kind.text(self.lang).to_owned()
                 };
                 self.say(Tone::Bad, detail);
+            }
+            Ok(Outcome::CodeWaiting { provider, amount, masked }) => {
+                self.say(
+                    Tone::Info,
+                    format!("{} · {} {amount} · {}", self.t(T::CodeWaiting), self.provider_name(provider), masked),
+                );
+                self.code_wait = Some((provider, amount, masked));
+            }
+            Ok(Outcome::CodeNotPaid { provider, cancelled, message }) => {
+                self.code_wait = None;
+                let what = if cancelled { self.t(T::CodeCancelled) } else { self.t(T::CodeNotPaid) };
+                self.say(Tone::Bad, format!("{} {what}: {message}", self.provider_name(provider)));
+            }
+            Ok(Outcome::Recovered(list)) => {
+                if !list.is_empty() {
+                    let lines = list
+                        .into_iter()
+                        .map(|(order_no, how)| {
+                            let said = match how {
+                                Some(true) => self.t(T::RecoveredPaid),
+                                Some(false) => self.t(T::RecoveredNotPaid),
+                                None => self.t(T::RecoveredOpen),
+                            };
+                            format!("{order_no}: {said}")
+                        })
+                        .collect();
+                    self.screen = Screen::Info(T::RecoveredTitle, lines);
+                }
             }
             Ok(Outcome::PartPaid { outstanding }) => {
                 self.say(Tone::Info, format!("{} {outstanding}", self.t(T::PartPaid)));

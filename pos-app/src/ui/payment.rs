@@ -44,6 +44,24 @@ impl App {
             }
         };
         let mut panel = column![text(format!("{} {}", self.t(T::Total), c.totals.gross)).size(18)].spacing(4);
+        // A payment by code the customer is confirming on the phone: said first, with a cancel.
+        if let Some((provider, amount, masked)) = &self.code_wait {
+            panel = panel.push(
+                container(
+                    column![
+                        text(self.t(T::CodeWaiting)).size(18),
+                        text(format!("{} {amount} · {masked}", self.provider_name(*provider))).size(15),
+                        button(text(self.t(T::CodeCancel)).size(15))
+                            .style(button::danger)
+                            .on_press(Message::CancelCode),
+                    ]
+                    .spacing(4),
+                )
+                .padding(6)
+                .width(Length::Fill)
+                .style(container::bordered_box),
+            );
+        }
         // Once the customer pays, the panel makes room for the tenders: what came off the total is
         // one line (本单共优惠), and the promotions' details and the threshold hint give way (the
         // receipt prints them).

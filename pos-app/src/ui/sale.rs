@@ -66,12 +66,22 @@ impl App {
         let confirming = self.confirm.take();
         let money = |s: &str| Currency::CNY.parse(s).ok().filter(|m| m.0 > 0);
         match (prompt, input) {
+            (_, Input::Escape) if self.code_wait.is_some() => {
+                self.say(Tone::Info, self.t(T::CodeCancelling));
+                self.send(Command::CancelCodePayment);
+            }
             (_, Input::Escape) => {
                 self.needs_manager = None;
                 self.enrol_phone = None;
                 self.screen = Screen::Sale(Prompt::Scan);
             }
             // Letters are words to search by, not a bad barcode.
+            // A payment code typed (the customer's app shows its digits when a scan fails) pays as
+            // a scanned one; a misread one is said so, never looked up as a product.
+            (Prompt::Scan, Input::Enter) if shared::payment_code::classify(&entry).is_payment() => {
+                self.entry.clear();
+                self.scan(entry);
+            }
             (Prompt::Scan, Input::Enter) if shared::catalog::typed_is_code(&entry) => self.send(Command::Scan(entry)),
             (Prompt::Scan, Input::Enter) if !entry.is_empty() => self.send(Command::Search(entry)),
             // A member's rotating code typed at the member prompt is checked as a scan of it would be.

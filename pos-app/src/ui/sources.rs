@@ -67,6 +67,10 @@ impl App {
     pub fn subscription(&self) -> Subscription<Message> {
         let keys = iced::event::listen_with(key_message);
         let mut subs = vec![keys];
+        // While the customer confirms a payment by code on the phone, HQ is asked every second.
+        if self.code_wait.is_some() {
+            subs.push(iced::time::every(std::time::Duration::from_secs(1)).map(|_| Message::PollCode));
+        }
         if let Some(s) = &self.sources.replies {
             subs.push(Subscription::run_with(s.clone(), |s| {
                 receiver_stream(s.take(), |r| Message::Engine(Box::new(r)))

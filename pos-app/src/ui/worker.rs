@@ -14,8 +14,8 @@ use shared::staff::{ApprovalAction, StaffMember};
 use tokio::sync::mpsc as tokio_mpsc;
 
 use crate::engine::{
-    CartView, ComplaintDraft, ComplaintForm, CountChoice, CountItem, CountView, Enrolment, HeldSale, Paid, Payment,
-    ProductHit, QueuedComplaint, RejectedComplaint, ReturnContext, ScanOutcome, ShiftRow, ZReport,
+    CartView, CodePayment, ComplaintDraft, ComplaintForm, CountChoice, CountItem, CountView, Enrolment, HeldSale, Paid,
+    Payment, ProductHit, QueuedComplaint, RejectedComplaint, ReturnContext, ScanOutcome, ShiftRow, ZReport,
 };
 use crate::{Till, TillError};
 use shared::receipt::ReceiptNo;
@@ -49,6 +49,18 @@ pub enum Command {
     /// A payment: a part payment while the sale is not covered, else the sale completes (the
     /// receipt prints after it is durable). A refused payment is recorded nowhere.
     Pay(Payment),
+    /// A WeChat Pay / Alipay payment code scanned on the payment screen: collects `amount` (the
+    /// amount typed first) or what is due, through HQ.
+    PayByCode {
+        code: String,
+        amount: Option<Money>,
+    },
+    /// Asks HQ where the sale's payment by code stands (while the customer confirms).
+    PollCodePayment,
+    /// The cashier gives up on the payment by code not settled (HQ cancels it).
+    CancelCodePayment,
+    /// At start: settles with HQ every payment by code the till did not see settled.
+    RecoverPayments,
     /// Voids the sale in progress, approved by a manager's login and PIN when it has lines.
     VoidCart {
         manager: Option<(String, String)>,
@@ -140,6 +152,22 @@ pub enum Outcome {
         outstanding: Money,
     },
     Completed(Box<SaleDone>),
+    /// A payment by code waiting for the customer to confirm (or for HQ to find out): poll, or
+    /// cancel. The provider, the amount and the code's mask.
+    CodeWaiting {
+        provider: shared::payment_code::Provider,
+        amount: Money,
+        masked: String,
+    },
+    /// A payment by code not taken: the provider's (or HQ's) words; nothing was tendered.
+    CodeNotPaid {
+        provider: shared::payment_code::Provider,
+        cancelled: bool,
+        message: String,
+    },
+    /// What the start-up settling found: each attempt's order number and how it ended
+    /// (`Some(true)` paid, its sale completed; `Some(false)` not paid; `None` still open).
+    Recovered(Vec<(String, Option<bool>)>),
     X(Box<ShiftReport>),
     Z(Box<ZReport>),
     Return(Box<ReturnContext>),
@@ -304,16 +332,23 @@ fn run(till: &mut Till, command: &Command) -> Result<Outcome, TillError> {
         Command::DetachMember => till.detach_member().map(|_| Outcome::Done),
         Command::SetQty { line, qty } => till.set_qty(*line, *qty).map(|_| Outcome::Done),
         Command::RemoveLine(line) => till.remove_line(*line).map(|_| Outcome::Done),
-        Command::Pay(payment) => till.pay(payment).map(|paid| match paid {
-            Paid::Part { outstanding } => Outcome::PartPaid { outstanding },
-            Paid::Completed(c) => Outcome::Completed(Box::new(SaleDone {
-                total: c.sale.totals.due,
-                tenders: c.sale.tenders.iter().map(|t| (t.kind, t.tendered, t.points)).collect(),
-                received: c.sale.tenders.iter().map(|t| t.tendered).sum(),
-                change: c.sale.change,
-                points: c.sale.member.as_ref().map(|m| m.points_earned),
-                receipt: c.receipt,
-            })),
+        Command::Pay(payment) => till.pay(payment).map(paid_outcome),
+        Command::PayByCode { code, amount } => till.pay_by_code(code, *amount).map(code_outcome),
+        Command::PollCodePayment => till.poll_code_payment().map(|o| o.map_or(Outcome::Done, code_outcome)),
+        Command::CancelCodePayment => till.cancel_code_payment().map(|o| o.map_or(Outcome::Done, code_outcome)),
+        Command::RecoverPayments => till.recover_payments().map(|list| {
+            Outcome::Recovered(
+                list.into_iter()
+                    .map(|r| {
+                        let how = match r.attempt.state {
+                            shared::payment::AttemptState::Paid => Some(true),
+                            s if s.is_final() => Some(false),
+                            _ => None,
+                        };
+                        (r.attempt.order_no, how)
+                    })
+                    .collect(),
+            )
         }),
         Command::VoidCart { manager } => {
             let approval = match manager {
@@ -414,6 +449,34 @@ fn run(till: &mut Till, command: &Command) -> Result<Outcome, TillError> {
         Command::CountView(count) => till.count_view(*count).map(|v| Outcome::Count(Box::new(v))),
         Command::CountScan { count, code } => till.count_scan(*count, code).map(|i| Outcome::CountItem(Box::new(i))),
         Command::CountRecord { item, typed } => till.record_count(item, typed).map(|v| Outcome::Count(Box::new(v))),
+    }
+}
+
+fn paid_outcome(paid: Paid) -> Outcome {
+    match paid {
+        Paid::Part { outstanding } => Outcome::PartPaid { outstanding },
+        Paid::Completed(c) => Outcome::Completed(Box::new(SaleDone {
+            total: c.sale.totals.due,
+            tenders: c.sale.tenders.iter().map(|t| (t.kind, t.tendered, t.points)).collect(),
+            received: c.sale.tenders.iter().map(|t| t.tendered).sum(),
+            change: c.sale.change,
+            points: c.sale.member.as_ref().map(|m| m.points_earned),
+            receipt: c.receipt,
+        })),
+    }
+}
+
+fn code_outcome(outcome: CodePayment) -> Outcome {
+    match outcome {
+        CodePayment::Paid { paid, .. } => paid_outcome(paid),
+        CodePayment::Waiting(a) => {
+            Outcome::CodeWaiting { provider: a.provider, amount: a.amount, masked: a.code_masked }
+        }
+        CodePayment::NotPaid(a) => Outcome::CodeNotPaid {
+            provider: a.provider,
+            cancelled: a.state == shared::payment::AttemptState::Cancelled,
+            message: a.message.unwrap_or_default(),
+        },
     }
 }
 
