@@ -29,7 +29,7 @@ fn percentiles(what: &str, mut times: Vec<Duration>) {
 
 /// A WeChat Pay code (18 digits beginning 13) or an Alipay one (18 digits beginning 28).
 fn code(i: usize) -> String {
-    if i % 2 == 0 { format!("13{:016}", i) } else { format!("28{:016}", i) }
+    if i.is_multiple_of(2) { format!("13{:016}", i) } else { format!("28{:016}", i) }
 }
 
 fn main() {
