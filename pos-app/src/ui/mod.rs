@@ -4,6 +4,7 @@
 
 pub mod boot;
 pub mod chrome;
+mod code_pay;
 mod complaint;
 mod count;
 pub mod i18n;
@@ -337,13 +338,6 @@ impl App {
         self.send(Command::RecoverPayments);
     }
 
-    pub(super) fn provider_name(&self, p: shared::payment_code::Provider) -> &'static str {
-        match self.lang {
-            Lang::ZhCn => p.name_zh(),
-            _ => p.name(),
-        }
-    }
-
     fn t(&self, t: T) -> &'static str {
         t.text(self.lang)
     }
@@ -399,17 +393,8 @@ impl App {
                     let _ = tx.send(action);
                 }
             }
-            Message::PollCode => {
-                if self.code_wait.is_some() && self.pending == 0 {
-                    self.send(Command::PollCodePayment);
-                }
-            }
-            Message::CancelCode => {
-                if self.code_wait.is_some() {
-                    self.say(Tone::Info, self.t(T::CodeCancelling));
-                    self.send(Command::CancelCodePayment);
-                }
-            }
+            Message::PollCode => self.poll_code(),
+            Message::CancelCode => self.cancel_code(),
             Message::Paper(p) => {
                 if let Some(d) = &mut self.demo {
                     d.paper = p;
@@ -439,23 +424,7 @@ impl App {
     fn scan(&mut self, code: String) {
         if matches!(self.screen, Screen::Sale(_)) {
             self.status = None;
-            // A payment code is never a product: it pays (the amount typed first, or what is
-            // due); a misread one is scanned again.
-            match shared::payment_code::classify(&code) {
-                shared::payment_code::PaymentScan::Wechat(_) | shared::payment_code::PaymentScan::Alipay(_) => {
-                    let typed = self.entry.trim().to_owned();
-                    let amount = if typed.is_empty() { None } else { shared::money::Currency::CNY.parse(&typed).ok() };
-                    if !typed.is_empty() && amount.is_none_or(|m| m.0 <= 0) {
-                        self.say(Tone::Bad, ErrorKind::Invalid.text(self.lang));
-                        return;
-                    }
-                    self.entry.clear();
-                    self.say(Tone::Info, self.t(T::CodePaying));
-                    self.send(Command::PayByCode { code, amount });
-                }
-                shared::payment_code::PaymentScan::Misread(_) => self.say(Tone::Bad, self.t(T::CodeMisread)),
-                shared::payment_code::PaymentScan::NotAPaymentCode => self.send(Command::Scan(code)),
-            }
+            self.scan_on_sale(code);
         } else if let Screen::Complaint(c) = &mut self.screen {
             c.receipt = code;
         } else if matches!(self.screen, Screen::Count(_)) {
@@ -644,34 +613,11 @@ impl App {
                 };
                 self.say(Tone::Bad, detail);
             }
-            Ok(Outcome::CodeWaiting { provider, amount, masked }) => {
-                self.say(
-                    Tone::Info,
-                    format!("{} · {} {amount} · {}", self.t(T::CodeWaiting), self.provider_name(provider), masked),
-                );
-                self.code_wait = Some((provider, amount, masked));
-            }
+            Ok(Outcome::CodeWaiting { provider, amount, masked }) => self.code_waiting(provider, amount, masked),
             Ok(Outcome::CodeNotPaid { provider, cancelled, message }) => {
-                self.code_wait = None;
-                let what = if cancelled { self.t(T::CodeCancelled) } else { self.t(T::CodeNotPaid) };
-                self.say(Tone::Bad, format!("{} {what}: {message}", self.provider_name(provider)));
+                self.code_not_paid(provider, cancelled, &message)
             }
-            Ok(Outcome::Recovered(list)) => {
-                if !list.is_empty() {
-                    let lines = list
-                        .into_iter()
-                        .map(|(order_no, how)| {
-                            let said = match how {
-                                Some(true) => self.t(T::RecoveredPaid),
-                                Some(false) => self.t(T::RecoveredNotPaid),
-                                None => self.t(T::RecoveredOpen),
-                            };
-                            format!("{order_no}: {said}")
-                        })
-                        .collect();
-                    self.screen = Screen::Info(T::RecoveredTitle, lines);
-                }
-            }
+            Ok(Outcome::Recovered(list)) => self.payments_recovered(list),
             Ok(Outcome::PartPaid { outstanding }) => {
                 self.say(Tone::Info, format!("{} {outstanding}", self.t(T::PartPaid)));
             }
