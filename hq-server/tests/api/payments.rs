@@ -18,6 +18,7 @@ use shared::payment_code::Provider;
 
 use crate::helpers::{Reply, Req, TestApp, spawn_app_with};
 use crate::members::till_post;
+use crate::till_stock::till_get;
 
 const WECHAT: &str = "134567890123456789";
 const ALIPAY: &str = "281234567890123456";
@@ -57,18 +58,6 @@ async fn chain_with(settings: GatewaySettings) -> Chain {
 
 async fn chain() -> Chain {
     chain_with(settings()).await
-}
-
-async fn till_get(app: &TestApp, token: &str, uri: &str) -> Reply {
-    app.send(Req {
-        method: Method::GET,
-        uri: uri.into(),
-        cookie: None,
-        till_token: Some(token),
-        body: None,
-        from: None,
-    })
-    .await
 }
 
 fn collect(receipt: &str, attempt: u32, code: &str, amount: i64) -> Value {

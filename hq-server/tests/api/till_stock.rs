@@ -10,7 +10,8 @@ use shared::sync::Event;
 use crate::helpers::{Reply, Req, TestApp, spawn_app};
 use crate::members::{push_one, till_post};
 
-async fn till_get(app: &TestApp, token: &str, uri: &str) -> Reply {
+/// A GET with a till's token (the payment tests use it too).
+pub(crate) async fn till_get(app: &TestApp, token: &str, uri: &str) -> Reply {
     app.send(Req {
         method: Method::GET,
         uri: uri.into(),
