@@ -123,7 +123,8 @@ pub trait PaymentStore {
     fn payment(&self, order_no: &str) -> StoreResult<StoredAttempt>;
 
     /// Records a call and its outcome, and lets go of the lease. A final attempt does not change:
-    /// it comes back as it is.
+    /// it comes back as it is. One being cancelled moves on only by a cancel's answer (a query
+    /// answered meanwhile is logged, and the cancel falls due at once).
     fn record_payment_call(&self, order_no: &str, record: &CallRecord) -> StoreResult<StoredAttempt>;
 
     /// Holds an attempt that is not final until `lease_until`, if no one else holds it at `now`;

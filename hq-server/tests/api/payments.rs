@@ -433,3 +433,50 @@ async fn a_sale_paid_by_a_payment_code_is_accepted_only_for_the_payment_hq_colle
     let out = push(sale).await;
     assert_eq!(out["status"], "accepted", "{out}");
 }
+
+#[tokio::test]
+async fn an_attempt_being_cancelled_moves_on_only_by_the_cancel() {
+    use hq_server::store::payments::CallRecord;
+    use shared::payment::AttemptState;
+    let c = chain().await;
+    let store = c.app.store.clone();
+    let tills = {
+        use hq_server::store::BranchStore as _;
+        let b1 = store.list_branches().expect("branches")[0].id;
+        store.list_tills(b1).expect("tills")
+    };
+    let t = tills.iter().find(|t| t.number == 1).expect("till 01");
+    let new = NewAttempt {
+        order_no: "B001-01-000060-1".into(),
+        provider: Provider::Wechat,
+        branch: t.branch_id,
+        till: t.id,
+        receipt_no: "B001-01-000060".into(),
+        attempt: 1,
+        amount: Money(900),
+        code_masked: "1345**********6789".into(),
+    };
+    store.begin_payment(&new, jiff::Timestamp::now()).expect("begun");
+    let record = |call: &'static str, state: AttemptState| CallRecord {
+        call,
+        state,
+        paid: (state == AttemptState::Paid).then(|| ("4200000000000000000000000001".to_owned(), None)),
+        failure: None,
+        next_at: Some(jiff::Timestamp::now() + Duration::from_secs(60)),
+        note: call.into(),
+    };
+    store.record_payment_call("B001-01-000060-1", &record("cashier_cancel", AttemptState::Cancelling)).expect("cancel");
+    // A query a round had already sent comes back paid: the cancel goes on, due now.
+    let a = store.record_payment_call("B001-01-000060-1", &record("query", AttemptState::Paid)).expect("query");
+    assert_eq!(a.attempt.state, AttemptState::Cancelling);
+    assert!(a.attempt.transaction_id.is_none());
+    assert!(a.next_at.is_some_and(|at| at <= jiff::Timestamp::now()), "{a:?}");
+    let a = store.record_payment_call("B001-01-000060-1", &record("cancel", AttemptState::Cancelled)).expect("done");
+    assert_eq!(a.attempt.state, AttemptState::Cancelled);
+    // Final: nothing moves it.
+    let a = store.record_payment_call("B001-01-000060-1", &record("query", AttemptState::Paid)).expect("late");
+    assert_eq!(a.attempt.state, AttemptState::Cancelled);
+    let calls: Vec<String> =
+        store.payment_calls("B001-01-000060-1").expect("calls").into_iter().map(|c| c.state).collect();
+    assert_eq!(calls, ["cancelling", "cancelling", "cancelled"]);
+}

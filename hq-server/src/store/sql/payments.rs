@@ -155,12 +155,17 @@ impl PaymentStore for SqlStore {
             if was.attempt.state.is_final() {
                 return Ok(was);
             }
-            let state = record.state;
+            // Once it is being cancelled (the cashier gave up, a deadline passed), only a cancel's
+            // answer moves it on: a query answered meanwhile (a round already asking) is logged,
+            // and the cancel goes on at once.
+            let held = was.attempt.state == AttemptState::Cancelling && record.call != "cancel";
+            let state = if held { AttemptState::Cancelling } else { record.state };
             let fin = state.is_final();
             let (transaction_id, paid_at) = match &record.paid {
-                Some((id, at)) => (Some(id.clone()), Some(micros(at.unwrap_or(now)))),
-                None => (None, None),
+                Some((id, at)) if state == AttemptState::Paid => (Some(id.clone()), Some(micros(at.unwrap_or(now)))),
+                _ => (None, None),
             };
+            let next_at = if held { Some(now) } else { record.next_at };
             let (code, message, retryable) = match &record.failure {
                 Some((c, m, r)) => (Some(c.clone()), Some(m.clone()), *r),
                 None => (was.attempt.failure_code.clone(), was.attempt.message.clone(), was.attempt.retryable),
@@ -178,14 +183,15 @@ impl PaymentStore for SqlStore {
                     code,
                     message,
                     i64::from(retryable),
-                    if fin { None } else { Some(micros(record.next_at.unwrap_or(now))) },
+                    if fin { None } else { Some(micros(next_at.unwrap_or(now))) },
                     micros(now),
                     fin.then_some(micros(now))
                 ],
             )?;
+            let note = if held { format!("{} (ignored: being cancelled)", record.note) } else { record.note.clone() };
             tx.execute(
                 "INSERT INTO payment_calls (order_no, call, at, state, note) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![order_no, record.call, micros(now), state.code(), record.note],
+                params![order_no, record.call, micros(now), state.code(), note],
             )?;
             found("payment", attempt_tx(tx, order_no)?)
         })
