@@ -221,6 +221,7 @@ async fn gateway(State(shared): State<Shared>, Form(params): Form<BTreeMap<Strin
                 RefundVerdict::NotPaid => business_failure("ACQ.TRADE_STATUS_ERROR", "交易状态不合法"),
                 RefundVerdict::Exceeds => business_failure("ACQ.REFUND_AMT_NOT_EQUAL_TOTAL", "退款金额超限"),
                 RefundVerdict::Mismatch => business_failure("ACQ.INVALID_PARAMETER", "退款金额与之前请求不一致"),
+                RefundVerdict::Refused { code, message } => business_failure(&code, &message),
             };
             signed(&method, object, false)
         }

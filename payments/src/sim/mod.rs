@@ -43,6 +43,34 @@ pub enum Script {
     Decline { code: String, message: String },
 }
 
+/// What the simulator does with a refund of an order (scripted per order number; unscripted:
+/// refunded)
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum RefundScript {
+    /// Refunded at once
+    Refunded,
+    /// Refused with the provider's code and words, nothing given back: WeChat Pay's `NOTENOUGH`
+    /// (the merchant's balance is short), Alipay's `ACQ.SELLER_BALANCE_NOT_ENOUGH`, or any other
+    Refused { code: String, message: String },
+}
+
+impl RefundScript {
+    /// The merchant's balance is short, in the provider's own code and words
+    pub fn balance_short(provider: ProviderKind) -> RefundScript {
+        match provider {
+            ProviderKind::WeChat => RefundScript::Refused {
+                code: "NOTENOUGH".into(),
+                message: "基本账户余额不足，请充值后重新发起".into(),
+            },
+            ProviderKind::Alipay => RefundScript::Refused {
+                code: "ACQ.SELLER_BALANCE_NOT_ENOUGH".into(),
+                message: "卖家余额不足".into(),
+            },
+        }
+    }
+}
+
 /// Scripts read from a file by `payment-sim --script`
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ScriptBook {
@@ -50,6 +78,9 @@ pub struct ScriptBook {
     pub codes: HashMap<String, Script>,
     #[serde(default)]
     pub orders: HashMap<String, Script>,
+    /// Refunds of an order, by its order number
+    #[serde(default)]
+    pub refunds: HashMap<String, RefundScript>,
 }
 
 /// A charge in the simulator's ledger
@@ -153,6 +184,11 @@ enum RefundVerdict {
     },
     Exceeds,
     Mismatch,
+    /// Scripted: the provider refuses it (nothing moves)
+    Refused {
+        code: String,
+        message: String,
+    },
 }
 
 #[derive(Default)]
@@ -160,6 +196,7 @@ struct Inner {
     orders: HashMap<(ProviderKind, String), Order>,
     codes: HashMap<String, Script>,
     order_scripts: HashMap<String, Script>,
+    refund_scripts: HashMap<String, RefundScript>,
     charges: Vec<Charge>,
     refunds: Vec<LedgerRefund>,
     now: Option<jiff::Timestamp>,
@@ -367,6 +404,9 @@ impl Inner {
         if order.refunded() + amount > order.amount {
             return RefundVerdict::Exceeds;
         }
+        if let Some(RefundScript::Refused { code, message }) = self.refund_scripts.get(out_trade_no) {
+            return RefundVerdict::Refused { code: code.clone(), message: message.clone() };
+        }
         let refund = LedgerRefund {
             provider,
             out_trade_no: order.out_trade_no.clone(),
@@ -420,6 +460,7 @@ impl Simulator {
             let mut inner = shared.lock();
             inner.codes = scripts.codes;
             inner.order_scripts = scripts.orders;
+            inner.refund_scripts = scripts.refunds;
         }
         let listener = tokio::net::TcpListener::bind(address).await?;
         let address = listener.local_addr()?;
@@ -478,6 +519,11 @@ impl Simulator {
     /// What a payment with this order number does (before any code's script)
     pub fn script_order(&self, out_trade_no: &str, script: Script) {
         self.shared.lock().order_scripts.insert(out_trade_no.to_owned(), script);
+    }
+
+    /// What a refund of this order number does from now on (refused, or refunded again)
+    pub fn script_refund(&self, out_trade_no: &str, script: RefundScript) {
+        self.shared.lock().refund_scripts.insert(out_trade_no.to_owned(), script);
     }
 
     /// Fixes the simulator's clock (charges, refunds and statements use it); `None`: the system's
@@ -559,6 +605,23 @@ mod tests {
         assert!(code_fits(ProviderKind::Alipay, "284567890123456789012345"));
         assert!(!code_fits(ProviderKind::Alipay, "134567890123456789"));
         assert!(!code_fits(ProviderKind::Alipay, "28456789012345a7"));
+    }
+
+    #[test]
+    fn a_refund_scripted_refused_moves_nothing_until_the_script_changes() {
+        let mut inner = Inner::default();
+        let order = "B001-01-000001-1";
+        let paid = inner.pay(ProviderKind::Alipay, order, "281234567890120001", 1000, "s", "t");
+        assert!(matches!(paid.verdict, PayVerdict::Paid(_)));
+        inner.refund_scripts.insert(order.into(), RefundScript::balance_short(ProviderKind::Alipay));
+        let refused = inner.refund(ProviderKind::Alipay, order, "B001-01-000001-1-R1", 500, None);
+        let RefundVerdict::Refused { code, .. } = refused else { panic!("refused") };
+        assert_eq!(code, "ACQ.SELLER_BALANCE_NOT_ENOUGH");
+        assert!(inner.refunds.is_empty());
+        inner.refund_scripts.insert(order.into(), RefundScript::Refunded);
+        let refunded = inner.refund(ProviderKind::Alipay, order, "B001-01-000001-1-R2", 500, None);
+        assert!(matches!(refunded, RefundVerdict::Refunded { fresh: true, .. }));
+        assert_eq!(inner.refunds.len(), 1);
     }
 
     #[test]

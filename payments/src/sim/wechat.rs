@@ -222,6 +222,7 @@ async fn refund(State(shared): State<Shared>, body: String) -> String {
         RefundVerdict::NotPaid => answer(&request, Err(("TRADE_STATE_ERROR", "订单状态错误")), false),
         RefundVerdict::Exceeds => answer(&request, Err(("ERROR", "累计退款金额大于支付金额")), false),
         RefundVerdict::Mismatch => answer(&request, Err(("PARAM_ERROR", "订单金额或退款金额与之前请求不一致")), false),
+        RefundVerdict::Refused { code, message } => answer(&request, Err((&code, &message)), false),
     }
 }
 
