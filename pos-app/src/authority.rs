@@ -15,7 +15,7 @@ use shared::ids::{HoldId, MemberId};
 use shared::member::{MemberIdentifier, MemberSnapshot};
 use shared::member_code::{MemberCodeError, RotatingCode};
 use shared::money::Money;
-use shared::payment::{CollectRequest, PaymentAttempt, PaymentRefund, RefundRequest};
+use shared::payment::{CollectRequest, PaymentAttempt, PaymentRefund, RefundRequest, RefundState};
 use shared::promotions::coupons::{Coupon, CouponCode, CouponId};
 use shared::receipt::ReceiptNo;
 use shared::sale::{CompletedSale, Refund};
@@ -145,6 +145,13 @@ struct FakeHq {
     coupons: HashMap<CouponId, FakeCoupon>,
     /// The next coupon hold is made but its answer lost (a timeout at the till).
     lose_next_hold_answer: bool,
+    /// The payment gateway, for payments by code: attempts by order number (every code pays at
+    /// once), refunds by their number, and the payments whose refunds the provider refuses.
+    payments: HashMap<String, PaymentAttempt>,
+    refunds: HashMap<String, PaymentRefund>,
+    refuse_refunds: HashMap<String, (String, String)>,
+    /// The next refund is made but its answer lost (a timeout at the till).
+    lose_next_refund_answer: bool,
 }
 
 impl FakeHq {
@@ -240,6 +247,29 @@ impl InMemoryAuthority {
     /// committed would.
     pub fn lose_next_hold_answer(&self) {
         self.state().lose_next_hold_answer = true;
+    }
+
+    /// Refunds of the payment `order_no` are refused by the provider with `code` and `message`
+    /// (as WeChat Pay's `NOTENOUGH`); `None` lifts it.
+    pub fn refuse_refunds(&self, order_no: &str, refusal: Option<(&str, &str)>) {
+        let mut s = self.state();
+        match refusal {
+            Some((code, message)) => s.refuse_refunds.insert(order_no.into(), (code.into(), message.into())),
+            None => s.refuse_refunds.remove(order_no),
+        };
+    }
+
+    /// Makes the next refund and then loses its answer, as a timeout after HQ sent it would.
+    pub fn lose_next_refund_answer(&self) {
+        self.state().lose_next_refund_answer = true;
+    }
+
+    /// The refunds of a payment, by seq, as the gateway holds them.
+    pub fn payment_refunds(&self, order_no: &str) -> Vec<PaymentRefund> {
+        let mut list: Vec<PaymentRefund> =
+            self.state().refunds.values().filter(|r| r.order_no == order_no).cloned().collect();
+        list.sort_by_key(|r| r.seq);
+        list
     }
 
     /// The sale a coupon's live hold is for.
@@ -523,6 +553,116 @@ impl MemberAuthority for InMemoryAuthority {
             .collect();
         list.sort_by_key(|c| (c.valid_until, c.coupon.id));
         Ok(list)
+    }
+
+    fn collect_payment(&self, request: &CollectRequest) -> Result<PaymentAttempt, AuthorityError> {
+        let mut s = self.state();
+        Self::offline_check(&s)?;
+        let order_no = format!("{}-{}", request.receipt_no, request.attempt);
+        if let Some(was) = s.payments.get(&order_no) {
+            return Ok(was.clone());
+        }
+        let code = match shared::payment_code::classify(&request.code) {
+            shared::payment_code::PaymentScan::Wechat(c) | shared::payment_code::PaymentScan::Alipay(c) => c,
+            _ => {
+                return Err(AuthorityError::Refused {
+                    code: "validation".into(),
+                    message: "not a payment code".into(),
+                });
+            }
+        };
+        let now = s.now();
+        let attempt = PaymentAttempt {
+            order_no: order_no.clone(),
+            provider: code.provider(),
+            receipt_no: request.receipt_no.clone(),
+            attempt: request.attempt,
+            amount: request.amount,
+            code_masked: code.masked(),
+            state: shared::payment::AttemptState::Paid,
+            transaction_id: Some(format!("4200{:024}", s.payments.len() + 1)),
+            paid_at: Some(now),
+            failure_code: None,
+            message: None,
+            retryable: false,
+            refunded: Money::ZERO,
+        };
+        s.payments.insert(order_no, attempt.clone());
+        Ok(attempt)
+    }
+
+    fn payment_status(&self, order_no: &str) -> Result<PaymentAttempt, AuthorityError> {
+        let s = self.state();
+        Self::offline_check(&s)?;
+        s.payments.get(order_no).cloned().ok_or(AuthorityError::NotFound)
+    }
+
+    fn cancel_payment(&self, order_no: &str) -> Result<PaymentAttempt, AuthorityError> {
+        self.payment_status(order_no)
+    }
+
+    fn refund_payment(&self, order_no: &str, request: &RefundRequest) -> Result<PaymentRefund, AuthorityError> {
+        let mut s = self.state();
+        Self::offline_check(&s)?;
+        let refund = Self::gateway_refund(&mut s, order_no, request)?;
+        if std::mem::take(&mut s.lose_next_refund_answer) {
+            return Err(AuthorityError::Unavailable("HQ did not answer in time".into()));
+        }
+        Ok(refund)
+    }
+
+    fn refund_status(&self, order_no: &str, seq: u32) -> Result<PaymentRefund, AuthorityError> {
+        let s = self.state();
+        Self::offline_check(&s)?;
+        s.refunds.get(&format!("{order_no}-R{seq}")).cloned().ok_or(AuthorityError::NotFound)
+    }
+}
+
+/// The in-memory payment gateway: every code pays at once; refunds once per seq, never beyond the
+/// payment, refused where a test said so.
+impl InMemoryAuthority {
+    fn gateway_refund(
+        s: &mut FakeHq,
+        order_no: &str,
+        request: &RefundRequest,
+    ) -> Result<PaymentRefund, AuthorityError> {
+        let out_refund_no = format!("{order_no}-R{}", request.seq);
+        if let Some(was) = s.refunds.get(&out_refund_no) {
+            if was.amount != request.amount {
+                return Err(AuthorityError::Refused {
+                    code: "conflict".into(),
+                    message: format!("refund {} was asked for {}", request.seq, was.amount),
+                });
+            }
+            return Ok(was.clone());
+        }
+        let paid = s.payments.get(order_no).cloned().ok_or(AuthorityError::NotFound)?;
+        let committed: Money = s
+            .refunds
+            .values()
+            .filter(|r| r.order_no == order_no && r.state != RefundState::Failed)
+            .map(|r| r.amount)
+            .sum();
+        if request.amount.0 <= 0 || request.amount > paid.amount - committed {
+            return Err(AuthorityError::Refused {
+                code: "conflict".into(),
+                message: format!("{} is more than the {} not yet refunded", request.amount, paid.amount - committed),
+            });
+        }
+        let refused = s.refuse_refunds.get(order_no).cloned();
+        let refund = PaymentRefund {
+            order_no: order_no.into(),
+            out_refund_no: out_refund_no.clone(),
+            seq: request.seq,
+            amount: request.amount,
+            refund_receipt_no: request.refund_receipt_no.clone(),
+            state: if refused.is_some() { RefundState::Failed } else { RefundState::Refunded },
+            refund_id: refused.is_none().then(|| format!("5030{:024}", s.refunds.len() + 1)),
+            failure_code: refused.as_ref().map(|r| r.0.clone()),
+            message: refused.map(|r| r.1),
+        };
+        s.refunds.insert(out_refund_no, refund.clone());
+        Ok(refund)
     }
 }
 

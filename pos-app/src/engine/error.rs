@@ -119,6 +119,16 @@ pub enum TillError {
     /// be held, voided or have that payment removed; complete it (a refund gives the money back).
     #[error("this sale has a WeChat Pay / Alipay payment that was taken: complete the sale, then refund it if needed")]
     PaidByCode,
+    /// The provider (or HQ) refused to give the money back to the WeChat Pay / Alipay payment:
+    /// nothing was refunded, and the return is not recorded (never paid in cash instead by itself).
+    #[error("{} refused the refund of {amount}: {message}. Nothing was refunded; the return is not recorded", .kind.code())]
+    RefundRefused { kind: shared::sale::TenderKind, amount: Money, code: Option<String>, message: String },
+    /// A return's refund by code is not settled (HQ unreachable, or one part refused after
+    /// another went back): the return is kept open and completes when HQ has answered.
+    #[error(
+        "the refund of return {receipt_no} to WeChat Pay / Alipay is not settled ({why}); it is kept and finished when HQ answers"
+    )]
+    RefundOpen { receipt_no: String, why: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -31,6 +31,10 @@ pub enum PaymentStep {
     Answered,
     /// The answer is written (a paid one's tender is on the sale); the sale is not completed.
     Written,
+    /// A return's refunds by code are on disk (its receipt number taken); none has been sent.
+    RefundRecorded,
+    /// HQ answered a refund (or a refund's status); the answer is not written yet.
+    RefundAnswered,
 }
 
 /// What a payment by code came to.
@@ -61,7 +65,7 @@ impl Till {
         self.payment_hook = hook;
     }
 
-    fn step(&mut self, step: PaymentStep) {
+    pub(crate) fn step(&mut self, step: PaymentStep) {
         if let Some(hook) = self.payment_hook.as_mut() {
             hook(step);
         }

@@ -6,6 +6,7 @@
 //! before its receipt is handed to the printer.
 
 mod cart;
+mod code_refunds;
 mod complaints;
 mod count;
 mod coupons;
@@ -42,11 +43,13 @@ pub use crate::store::ShiftRow;
 pub use crate::store::Store;
 /// An attempt to collect a payment code's amount, as the till keeps it.
 pub use crate::store::TillAttempt;
+pub use crate::store::{CodeRefund, CodeRefundState, CodeReturn, CodeReturnState};
 /// A complaint taken at this till and where it stands (pending, sent, refused by HQ).
 pub use crate::store::{ComplaintStatus, StoredComplaint};
 /// Where a line counted here stands, and a product's on hand as last pulled.
 pub use crate::store::{CountLineStatus, OnHand};
 pub use cart::{Cart, CartCoupon, CartLine, CartMember, CartView, ScanOutcome};
+pub use code_refunds::ResumedReturn;
 pub use complaints::{ComplaintDraft, ComplaintForm, QueuedComplaint, RejectedComplaint};
 pub use count::{CountChoice, CountItem, CountView, CountedLine, LAST_LINES, count_qty};
 pub use coupons::{CouponProblem, CouponView};

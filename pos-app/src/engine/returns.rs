@@ -102,7 +102,7 @@ impl Till {
         let cashier = self.cashier()?.id;
         let branch = self.branch()?;
         let stamp = self.stamp();
-        let mut refund = Refund {
+        let refund = Refund {
             id: RefundId::new(),
             kind,
             sale: sale.map(|s| s.id),
@@ -127,27 +127,48 @@ impl Till {
             clawback: plan.clawback,
             clawback_waived: plan.clawback_waived,
         };
-        let audit = self.approval_entry(
+        let mut audits = vec![self.approval_entry(
             action,
             approver,
             format!("{kind:?} {} of {}", refund.paid_back(), sale.map_or("-".into(), |s| s.receipt_no.to_string())),
             sale.map(|s| s.id),
-        )?;
+        )?];
+        audits.extend(waiver);
+        if refund.tenders.iter().any(|t| t.kind.is_mobile() && t.amount.0 > 0) {
+            // Money back to WeChat Pay / Alipay goes through HQ's gateway first.
+            return self.refund_by_code(refund, audits);
+        }
+        self.commit_refund(refund, audits, None)
+    }
+
+    /// Records a refund with its event and audit entries in one durable transaction, then prints
+    /// its receipt (and opens the drawer for cash). A return by code (`code_return`) already has
+    /// its receipt number and is marked completed in the same transaction.
+    pub(crate) fn commit_refund(
+        &mut self,
+        mut refund: Refund,
+        audits: Vec<shared::sync::AuditEntry>,
+        code_return: Option<crate::store::CodeReturn>,
+    ) -> TillResult<(Refund, Receipt)> {
+        let branch = self.branch()?;
+        let stamp = self.stamp();
         refund = self.store.durable(|tx| {
-            refund.receipt_no = stamp.next_receipt_no(tx)?;
+            match &code_return {
+                Some(done) => crate::store::refunds::update_return(tx, done)?,
+                None => refund.receipt_no = stamp.next_receipt_no(tx)?,
+            }
             records::insert_refund(tx, &refund)?;
-            let event = match kind {
+            let event = match refund.kind {
                 RefundKind::Void => Event::SaleVoided(refund.clone()),
                 RefundKind::Return | RefundKind::NoReceipt => Event::SaleRefunded(refund.clone()),
             };
             stamp.enqueue(tx, &event)?;
-            stamp.audit(tx, audit)?;
-            if let Some(waiver) = waiver {
-                stamp.audit(tx, waiver)?;
+            for entry in audits {
+                stamp.audit(tx, entry)?;
             }
             Ok(refund)
         })?;
-        let ctx = self.receipt_context(&branch, cashier, refund.refunded_at, false)?;
+        let ctx = self.receipt_context(&branch, refund.cashier, refund.refunded_at, false)?;
         let receipt = Receipt::for_refund(&refund, &ctx);
         self.devices.print(&receipt);
         if refund.tenders.iter().any(|t| t.kind == TenderKind::Cash && t.tendered.0 > 0) {
@@ -196,7 +217,11 @@ impl Till {
             return Err(TillError::SaleInProgress);
         }
         let approver = self.check_approval(approval.as_ref(), ApprovalAction::Refund)?;
-        let ctx = self.start_return(receipt_no)?;
+        let mut ctx = self.start_return(receipt_no)?;
+        if self.settle_open_return_of(ctx.sale.id)? {
+            // An earlier return of it completed just now: plan against it too.
+            ctx = self.start_return(receipt_no)?;
+        }
         let branch = self.branch()?;
         let plan = plan_refund_with(&ctx.sale, &ctx.refunds, picks, branch.cash_rounding, waived_by.is_some())?;
         let waiver = match waived_by {
@@ -236,6 +261,7 @@ impl Till {
         if sale.shift != shift.id {
             return Err(TillError::CannotVoid(receipt_no.to_string(), "it was made in another shift; use a return"));
         }
+        self.settle_open_return_of(sale.id)?;
         if !self.store.refunds_of(sale.id)?.is_empty() {
             return Err(TillError::CannotVoid(receipt_no.to_string(), "it already has a return or void"));
         }

@@ -11,6 +11,7 @@ pub(crate) mod catalog;
 pub(crate) mod complaints;
 pub(crate) mod payments;
 pub(crate) mod records;
+pub(crate) mod refunds;
 pub mod schema;
 pub(crate) mod search;
 mod state;
@@ -27,6 +28,7 @@ pub use catalog::{ProductHit, TillProduct};
 pub use complaints::{ComplaintStatus, StoredComplaint};
 pub use payments::TillAttempt;
 pub use records::{AuditRow, OutboxEntry, OutboxStatus, SaleSummary, ShiftRow};
+pub use refunds::{CodeRefund, CodeRefundState, CodeReturn, CodeReturnState};
 pub use state::HeldSale;
 pub use stock::{CountBatch, CountLineStatus, OnHand, StoredCountLine};
 
@@ -195,6 +197,8 @@ impl Store {
             "open_counts",
             "count_lines",
             "payment_attempts",
+            "code_returns",
+            "code_refunds",
         ];
         if !TABLES.contains(&table) {
             return Err(StoreError::Corrupt(format!("no table {table}")));

@@ -22,6 +22,10 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { name: "complaint categories pulled from HQ, complaints taken at the till", apply: v7 },
     Migration { name: "the branch's on hand and open counts pulled from HQ, count lines taken at the till", apply: v8 },
     Migration { name: "payments by code (WeChat Pay, Alipay): every attempt, written before it is sent", apply: v9 },
+    Migration {
+        name: "refunds by code: a return's refunds to WeChat Pay / Alipay, written before they are sent",
+        apply: v10,
+    },
 ];
 
 /// The schema version a fully migrated database has.
@@ -359,5 +363,32 @@ fn v9(tx: &Transaction<'_>) -> rusqlite::Result<()> {
              UNIQUE (receipt_no, attempt)
          );
          CREATE INDEX payment_attempts_state ON payment_attempts (state);",
+    )
+}
+
+fn v10(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    // A return or void that gives money back to WeChat Pay / Alipay waits for HQ's gateway: the
+    // return as it will be recorded (`json`: `store::refunds::CodeReturn`, its receipt number
+    // taken) and each refund asked of HQ (`json`: `store::refunds::CodeRefund`, written before the
+    // request leaves, updated with each answer). An open return is resumed at the next start with
+    // the same refund numbers (`{order_no}-R{seq}`), so a refund is never asked twice.
+    tx.execute_batch(
+        "CREATE TABLE code_returns (
+             receipt_no TEXT PRIMARY KEY,
+             sale_id TEXT NOT NULL,
+             state TEXT NOT NULL,
+             json TEXT NOT NULL
+         );
+         CREATE INDEX code_returns_sale ON code_returns (sale_id, state);
+         CREATE TABLE code_refunds (
+             out_refund_no TEXT PRIMARY KEY,
+             order_no TEXT NOT NULL,
+             seq INTEGER NOT NULL,
+             receipt_no TEXT NOT NULL,
+             state TEXT NOT NULL,
+             json TEXT NOT NULL,
+             UNIQUE (order_no, seq)
+         );
+         CREATE INDEX code_refunds_receipt ON code_refunds (receipt_no);",
     )
 }

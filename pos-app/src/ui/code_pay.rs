@@ -69,12 +69,17 @@ impl App {
     }
 
     /// What the start's settling of open payments by code came to, each by its order number:
-    /// paid (the sale completed and printed), not paid, or still open at HQ.
-    pub(super) fn payments_recovered(&mut self, list: Vec<(String, Option<bool>)>) {
-        if list.is_empty() {
+    /// paid (the sale completed and printed), not paid, or still open at HQ; and the returns
+    /// waiting on refunds by code, by receipt number: done (printed), refused, or still open.
+    pub(super) fn payments_recovered(
+        &mut self,
+        list: Vec<(String, Option<bool>)>,
+        returns: Vec<(String, Option<bool>)>,
+    ) {
+        if list.is_empty() && returns.is_empty() {
             return;
         }
-        let lines = list
+        let mut lines: Vec<String> = list
             .into_iter()
             .map(|(order_no, how)| {
                 let said = match how {
@@ -85,6 +90,14 @@ impl App {
                 format!("{order_no}: {said}")
             })
             .collect();
+        lines.extend(returns.into_iter().map(|(receipt_no, how)| {
+            let said = match how {
+                Some(true) => self.t(T::ReturnDone),
+                Some(false) => self.t(T::ReturnRefused),
+                None => self.t(T::ReturnStillOpen),
+            };
+            format!("{receipt_no}: {said}")
+        }));
         self.screen = Screen::Info(T::RecoveredTitle, lines);
     }
 }

@@ -107,6 +107,11 @@ shared::text_table!(T {
     RecoveredPaid => ("已付款，交易已完成并打印小票", "paid: the sale is complete and its receipt printed"),
     RecoveredNotPaid => ("未付款（已撤销或失败），未扣款", "not paid (cancelled or refused): nothing was taken"),
     RecoveredOpen => ("总部连不上，尚未核对：联网后再核对", "HQ cannot be reached: settled when it is back"),
+    RefundingTo => ("正在原路退款到", "Refunding to"),
+    RefundNo => ("退款号", "refund no."),
+    ReturnDone => ("退货完成，已退款并打印退货单", "return done: refunded and its slip printed"),
+    ReturnRefused => ("对方拒绝退款，退货未完成", "refund refused: the return is not done"),
+    ReturnStillOpen => ("退款尚未确认，退货保留", "refund not confirmed yet: the return is kept"),
     TenderPoints => ("积分抵扣", "Points"),
     TenderStoredValue => ("储值支付", "Stored value"),
     Received => ("已收", "Received"),
@@ -280,6 +285,10 @@ shared::text_table!(ErrorKind {
     CouponTwice => ("这张券已经在本单里", "This coupon is already on the sale"),
     CouponOffline => ("总部连不上，这种券离线不能用", "HQ cannot be reached and this coupon needs HQ"),
     CouponCap => ("总部连不上，今天本机离线可用的这种券已用完，上限", "HQ cannot be reached and this till has used today's offline allowance of these coupons:"),
+    RefundRefused => ("微信/支付宝拒绝了这笔退款：没有退款，退货未完成，也不会改退现金。原因：",
+                      "WeChat Pay / Alipay refused the refund: nothing went back, the return is not done, and no cash is paid instead. Reason:"),
+    RefundOpen => ("原路退款尚未确认（总部未答复）：退货已保留，总部答复后自动完成。退货单",
+                   "The refund to WeChat Pay / Alipay is not confirmed (HQ did not answer): the return is kept and completes once HQ answers. Return"),
     Other => ("操作失败", "That did not work"),
 });
 
@@ -311,6 +320,15 @@ impl ErrorKind {
             TillError::Coupon(CouponProblem::Offline(OfflineCouponRefusal::CapReached { cap, .. })) => {
                 (ErrorKind::CouponCap, Some(cap.to_string()))
             }
+            // The provider's own words (Chinese, whatever the till's language) and its code.
+            TillError::RefundRefused { amount, code, message, .. } => (
+                ErrorKind::RefundRefused,
+                Some(match code {
+                    Some(code) => format!("{message} ({code}) {amount}"),
+                    None => format!("{message} {amount}"),
+                }),
+            ),
+            TillError::RefundOpen { receipt_no, why } => (ErrorKind::RefundOpen, Some(format!("{receipt_no} ({why})"))),
             _ => (ErrorKind::of(e), None),
         }
     }
@@ -333,6 +351,8 @@ impl ErrorKind {
             TillError::PaymentMisread(_) => ErrorKind::Misread,
             TillError::PaymentPending => ErrorKind::CodePending,
             TillError::PaidByCode => ErrorKind::CodeTaken,
+            TillError::RefundRefused { .. } => ErrorKind::RefundRefused,
+            TillError::RefundOpen { .. } => ErrorKind::RefundOpen,
             TillError::ApprovalRequired(_) | TillError::WrongApproval | TillError::NotAManager => {
                 ErrorKind::ApprovalRequired
             }

@@ -139,6 +139,8 @@ pub enum NeedsManager {
     Return {
         receipt: String,
         picks: Vec<ReturnPick>,
+        /// The sale was paid (in part) by this payment code's provider: the money goes back there.
+        by_code: Option<shared::payment_code::Provider>,
     },
     PaidIn(Money),
     PaidOut(Money),
@@ -541,7 +543,13 @@ impl App {
                 if picks.is_empty() {
                     self.say(Tone::Bad, ErrorKind::Invalid.text(self.lang));
                 } else {
-                    self.needs_manager = Some(NeedsManager::Return { receipt: ctx.sale.receipt_no.to_string(), picks });
+                    let by_code = ctx.sale.tenders.iter().find_map(|t| match t.kind {
+                        shared::sale::TenderKind::WechatPay => Some(shared::payment_code::Provider::Wechat),
+                        shared::sale::TenderKind::Alipay => Some(shared::payment_code::Provider::Alipay),
+                        _ => None,
+                    });
+                    self.needs_manager =
+                        Some(NeedsManager::Return { receipt: ctx.sale.receipt_no.to_string(), picks, by_code });
                     self.screen = Screen::Sale(Prompt::Manager);
                 }
             }
@@ -617,7 +625,7 @@ impl App {
             Ok(Outcome::CodeNotPaid { provider, cancelled, message }) => {
                 self.code_not_paid(provider, cancelled, &message)
             }
-            Ok(Outcome::Recovered(list)) => self.payments_recovered(list),
+            Ok(Outcome::Recovered(list, returns)) => self.payments_recovered(list, returns),
             Ok(Outcome::PartPaid { outstanding }) => {
                 self.say(Tone::Info, format!("{} {outstanding}", self.t(T::PartPaid)));
             }
@@ -632,8 +640,16 @@ impl App {
             Ok(Outcome::Z(z)) => self.screen = Screen::ZReport(Box::new(z.report), z.number),
             Ok(Outcome::Scanned(ScanOutcomeKind::Receipt(r))) => self.send(Command::StartReturn(r)),
             Ok(Outcome::Return(ctx)) => self.screen = Screen::Return(ctx),
-            Ok(Outcome::Refunded { receipt, paid_back }) => {
-                self.say(Tone::Good, format!("{} {paid_back}", self.t(T::Refunded)));
+            Ok(Outcome::Refunded { receipt, paid_back, by_code }) => {
+                let mut said = format!("{} {paid_back}", self.t(T::Refunded));
+                for (provider, amount, refund_no) in by_code {
+                    said.push_str(&format!(
+                        " · {} {amount} {} {refund_no}",
+                        self.provider_name(provider),
+                        self.t(T::RefundNo)
+                    ));
+                }
+                self.say(Tone::Good, said);
                 self.last_receipt = Some(*receipt);
             }
             Ok(Outcome::Held(list)) => self.screen = Screen::Held(list),

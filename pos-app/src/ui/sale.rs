@@ -186,10 +186,17 @@ impl App {
                     (Some(login), Some(pin)) => Some((login.to_owned(), pin.to_owned())),
                     _ => None,
                 };
+                if let Some(NeedsManager::Return { by_code: Some(provider), .. }) = &self.needs_manager
+                    && creds.is_some()
+                {
+                    // The engine waits for HQ's gateway: the cashier sees where the money goes.
+                    let said = format!("{} {}…", self.t(T::RefundingTo), self.provider_name(*provider));
+                    self.say(Tone::Info, said);
+                }
                 match (creds, self.needs_manager.take()) {
                     (Some(m), Some(action)) => self.send(match action {
                         NeedsManager::VoidCart => Command::VoidCart { manager: Some(m) },
-                        NeedsManager::Return { receipt, picks } => {
+                        NeedsManager::Return { receipt, picks, .. } => {
                             let reason = self.t(T::ReturnReason).to_owned();
                             Command::CompleteReturn { receipt, picks, reason, manager: m }
                         }

@@ -167,13 +167,17 @@ pub enum Outcome {
     },
     /// What the start-up settling found: each attempt's order number and how it ended
     /// (`Some(true)` paid, its sale completed; `Some(false)` not paid; `None` still open).
-    Recovered(Vec<(String, Option<bool>)>),
+    /// What a start settled: payments by code by order number (paid, not paid, or `None`: still
+    /// open), and returns waiting on refunds by code by receipt number (done, refused, open).
+    Recovered(Vec<(String, Option<bool>)>, Vec<(String, Option<bool>)>),
     X(Box<ShiftReport>),
     Z(Box<ZReport>),
     Return(Box<ReturnContext>),
     Refunded {
         receipt: Box<Receipt>,
         paid_back: Money,
+        /// What went back by code: the provider, the amount and the refund number.
+        by_code: Vec<(shared::payment_code::Provider, Money, String)>,
     },
     Held(Vec<HeldSale>),
     DayEnded(Box<DaySummary>),
@@ -336,9 +340,13 @@ fn run(till: &mut Till, command: &Command) -> Result<Outcome, TillError> {
         Command::PayByCode { code, amount } => till.pay_by_code(code, *amount).map(code_outcome),
         Command::PollCodePayment => till.poll_code_payment().map(|o| o.map_or(Outcome::Done, code_outcome)),
         Command::CancelCodePayment => till.cancel_code_payment().map(|o| o.map_or(Outcome::Done, code_outcome)),
-        Command::RecoverPayments => till.recover_payments().map(|list| {
-            Outcome::Recovered(
-                list.into_iter()
+        Command::RecoverPayments => {
+            let payments = till.recover_payments()?;
+            // Returns waiting on refunds by code, under the refund numbers written before.
+            let returns = till.resume_code_returns(false)?;
+            Ok(Outcome::Recovered(
+                payments
+                    .into_iter()
                     .map(|r| {
                         let how = match r.attempt.state {
                             shared::payment::AttemptState::Paid => Some(true),
@@ -348,8 +356,21 @@ fn run(till: &mut Till, command: &Command) -> Result<Outcome, TillError> {
                         (r.attempt.order_no, how)
                     })
                     .collect(),
-            )
-        }),
+                returns
+                    .into_iter()
+                    .map(|r| {
+                        let how = if r.completed.is_some() {
+                            Some(true)
+                        } else if r.refused.is_some() {
+                            Some(false)
+                        } else {
+                            None
+                        };
+                        (r.receipt_no.to_string(), how)
+                    })
+                    .collect(),
+            ))
+        }
         Command::VoidCart { manager } => {
             let approval = match manager {
                 Some((login, pin)) => Some(till.approve(ApprovalAction::VoidCart, login, pin)?),
@@ -368,7 +389,20 @@ fn run(till: &mut Till, command: &Command) -> Result<Outcome, TillError> {
             let paid_back =
                 refund.tenders.iter().filter(|t| t.kind == TenderKind::Cash).map(|t| t.tendered).sum::<Money>()
                     + refund.tenders.iter().filter(|t| t.kind != TenderKind::Cash).map(|t| t.amount).sum::<Money>();
-            Ok(Outcome::Refunded { receipt: Box::new(printed), paid_back })
+            let by_code = refund
+                .tenders
+                .iter()
+                .filter(|t| t.amount.0 > 0)
+                .filter_map(|t| {
+                    let provider = match t.kind {
+                        TenderKind::WechatPay => shared::payment_code::Provider::Wechat,
+                        TenderKind::Alipay => shared::payment_code::Provider::Alipay,
+                        _ => return None,
+                    };
+                    Some((provider, t.amount, t.reference.clone().unwrap_or_default()))
+                })
+                .collect();
+            Ok(Outcome::Refunded { receipt: Box::new(printed), paid_back, by_code })
         }
         Command::Hold => {
             let label = till.local_now().map(|t| t.strftime("%H:%M").to_string()).unwrap_or_default();
