@@ -2,12 +2,14 @@
 //!
 //! ```text
 //! pos-app --demo                         an HQ in this process, an enrolled till, every device simulated
+//!                                        (the `demo` feature, on by default)
 //! pos-app enrol --hq URL --code CODE     enrol this till (once) into till.sqlite
 //! pos-app audit-witnesses [--db PATH]    print the copies of HQ's audit chain head this till keeps
 //! pos-app [--db till.sqlite]             run the till (first start: enrol it and set up its devices)
 //! ```
 //! Options: `--lang zh-CN|en` (default: the system locale), `--db PATH`.
 
+#[cfg(feature = "demo")]
 mod demo;
 
 use std::path::PathBuf;
@@ -106,11 +108,21 @@ fn main() {
         }
         return;
     }
-    let result = if a.demo { demo::run(a.lang) } else { run_till(&a) };
+    let result = if a.demo { run_demo(a.lang) } else { run_till(&a) };
     if let Err(e) = result {
         eprintln!("{e}");
         std::process::exit(1);
     }
+}
+
+#[cfg(feature = "demo")]
+fn run_demo(lang: Lang) -> Result<(), String> {
+    demo::run(lang)
+}
+
+#[cfg(not(feature = "demo"))]
+fn run_demo(_: Lang) -> Result<(), String> {
+    Err("this till was built without the demo (cargo feature `demo`): run it with --db, or build with the default features".into())
 }
 
 /// A till: first start (HQ address and code, then devices) when its database does not exist
