@@ -54,6 +54,8 @@ pub mod can {
     pub const SEE_AUDIT: &[Role] = &[Admin, Finance];
     /// Book expenses, import them, name their subjects; read them (HQ finance's).
     pub const EDIT_EXPENSES: &[Role] = &[Admin, Finance];
+    /// Import the payment providers' statements and read the day's reconciliation (对账).
+    pub const RECONCILE: &[Role] = &[Admin, Finance];
     /// Read a P&L (a branch manager only their own branch's).
     pub const SEE_PNL: &[Role] = &[Admin, Finance, BranchManager];
     /// Read complaints and their report (a branch manager their branch's).
@@ -135,6 +137,9 @@ pub const API: &[Rule] = &[
     ("GET", "/api/v1/expenses", Roles(can::EDIT_EXPENSES)),
     ("POST", "/api/v1/expenses", Roles(can::EDIT_EXPENSES)),
     ("POST", "/api/v1/expenses/import", Roles(can::EDIT_EXPENSES)),
+    ("GET", "/api/v1/payments/statements", Roles(can::RECONCILE)),
+    ("POST", "/api/v1/payments/statements", Roles(can::RECONCILE)),
+    ("GET", "/api/v1/payments/reconciliation", Roles(can::RECONCILE)),
     ("GET", "/api/v1/analysis/rfm", Roles(can::SEE_MEMBERS)),
     ("GET", "/api/v1/analysis/rfm/members", Roles(can::SEE_MEMBERS)),
     ("GET", "/api/v1/analysis/rfm/runs", Roles(can::SEE_MEMBERS)),
@@ -328,6 +333,8 @@ pub const CONSOLE: &[Rule] = &[
     ("POST", "/console/expenses/import", Roles(can::EDIT_EXPENSES)),
     ("POST", "/console/expenses/subjects", Roles(can::EDIT_EXPENSES)),
     ("POST", "/console/expenses/subjects/{code}", Roles(can::EDIT_EXPENSES)),
+    ("GET", "/console/reconciliation", Roles(can::RECONCILE)),
+    ("POST", "/console/reconciliation/import", Roles(can::RECONCILE)),
     ("GET", "/console/analysis", Roles(can::SEE_MEMBERS)),
     ("POST", "/console/analysis/runs", Roles(can::SEE_MEMBERS)),
     ("GET", "/console/analysis/cohorts", Roles(can::SEE_MEMBERS)),

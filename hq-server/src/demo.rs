@@ -55,6 +55,10 @@ pub struct DemoOptions {
     /// Every branch's opening stock of the products the history sells, an open purchase order, a
     /// transfer in transit and reorder levels (`demo_stock`).
     pub stock: bool,
+    /// Yesterday's payments by WeChat Pay and Alipay code at every branch, through the gateway's
+    /// records, and both providers' statements of the day imported, with one difference
+    /// (`demo_payments`).
+    pub payments: bool,
 }
 
 impl Default for DemoOptions {
@@ -71,6 +75,7 @@ impl Default for DemoOptions {
             coupons: true,
             expenses: true,
             stock: true,
+            payments: true,
         }
     }
 }
@@ -88,6 +93,7 @@ impl DemoOptions {
             coupons: false,
             expenses: false,
             stock: false,
+            payments: false,
             ..DemoOptions::default()
         }
     }
@@ -609,6 +615,9 @@ pub fn seed(store: &dyn Store, options: &DemoOptions) -> StoreResult<DemoSummary
     crate::demo_complaints::seed(store, &actor, &branches, &members)?;
     if options.stock {
         crate::demo_stock::seed(store, &actor, &branches, options.seed)?;
+    }
+    if options.payments {
+        crate::demo_payments::seed(store, &actor, &branches, options.seed)?;
     }
     Ok(DemoSummary { branches, categories: KINDS.len() + 1, products: summary.created, members, history_sales })
 }

@@ -101,7 +101,7 @@ fn at_on(branch: &shared::branch::BranchSettings, day: Date, minute: u32) -> Sto
 }
 
 #[allow(clippy::too_many_arguments)]
-fn sale(
+pub(crate) fn sale(
     rng: &mut StdRng,
     products: &[Product],
     policy: &shared::policy::MemberPolicy,

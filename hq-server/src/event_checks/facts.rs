@@ -71,4 +71,6 @@ pub trait Facts {
     ) -> StoreResult<Option<shared::promotions::coupons::CouponCampaign>>;
     /// A payment attempt HQ's gateway made, by its order number, with the till that asked.
     fn payment(&self, order_no: &str) -> StoreResult<Option<(TillId, shared::payment::PaymentAttempt)>>;
+    /// A refund HQ's gateway made, by its refund number (`{order_no}-R{seq}`).
+    fn payment_refund(&self, out_refund_no: &str) -> StoreResult<Option<shared::payment::PaymentRefund>>;
 }

@@ -88,6 +88,44 @@ fn mobile_tenders(facts: &dyn Facts, till: &Till, s: &CompletedSale) -> StoreRes
     Ok(Ok(()))
 }
 
+/// Money going back to WeChat Pay or Alipay went back through HQ's gateway, so HQ knows it: the
+/// tender names the refund (`reference`, `{order_no}-R{seq}`) of the payment the sale's tender
+/// was (`authorization.order_no`), which the gateway made for this refund's receipt, of exactly
+/// the tender's amount, and the provider has not refused. A till cannot say it refunded to a
+/// customer's wallet what never went back (nor pay a refused refund in cash under that name).
+fn mobile_refund(
+    facts: &dyn Facts,
+    r: &Refund,
+    paid: &shared::sale::Tender,
+    back: &shared::sale::Tender,
+) -> StoreResult<Result<(), String>> {
+    let kind = back.kind.code();
+    let order = paid.authorization.as_ref().and_then(|a| a.order_no.as_deref()).unwrap_or("");
+    let named = back.authorization.as_ref().and_then(|a| a.order_no.as_deref());
+    if named != Some(order) {
+        refuse!("the {kind} tender going back must name the sale's payment {order}");
+    }
+    let Some(no) = back.reference.as_deref() else {
+        refuse!("the {kind} tender going back must name its refund number");
+    };
+    let Some(g) = facts.payment_refund(no)? else {
+        refuse!("{kind} refund {no} is not one HQ's gateway made");
+    };
+    if g.order_no != order || g.refund_receipt_no != r.receipt_no.to_string() {
+        refuse!("{kind} refund {no} was made for another refund");
+    }
+    if g.state == shared::payment::RefundState::Failed {
+        refuse!(
+            "{kind} refund {no} was refused by the provider ({}): the money did not go back",
+            g.message.as_deref().unwrap_or("no reason given")
+        );
+    }
+    if g.amount != back.amount {
+        refuse!("the {kind} tender going back is {}, but refund {no} is {}", back.amount, g.amount);
+    }
+    Ok(Ok(()))
+}
+
 /// The business day an event names must be near the till's clock when it made it, and not after
 /// tomorrow at HQ.
 fn day_is_plausible(
@@ -578,6 +616,11 @@ fn against_sale(facts: &dyn Facts, till: &Till, r: &Refund) -> StoreResult<Verdi
                         spent.principal,
                         spent.bonus
                     );
+                }
+            }
+            TenderKind::WechatPay | TenderKind::Alipay if back.amount.0 > 0 => {
+                if let Err(why) = mobile_refund(facts, r, paid, back)? {
+                    return Ok(Err(why));
                 }
             }
             _ => {}

@@ -15,6 +15,7 @@ mod members;
 pub(crate) mod plans;
 pub mod policy;
 pub mod promotions;
+mod reconciliation;
 mod reports;
 mod sales;
 pub(crate) mod session;
@@ -126,7 +127,7 @@ impl AppState {
         (name = "staff"), (name = "catalog"), (name = "sync"), (name = "audit"), (name = "sales"),
         (name = "till members"), (name = "members"), (name = "policy"), (name = "promotions"),
         (name = "coupons"), (name = "reports"), (name = "analysis"), (name = "plans"), (name = "care"),
-        (name = "expenses"), (name = "complaints"), (name = "stock")
+        (name = "expenses"), (name = "complaints"), (name = "stock"), (name = "payments")
     )
 )]
 struct ApiDoc;
@@ -218,7 +219,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(stock_reports::router())
         .merge(stock_reorder::router())
         .merge(till_stock::router())
-        .merge(till_payments::router());
+        .merge(till_payments::router())
+        .merge(reconciliation::router());
     let (router, mut api) = router.split_for_parts();
     ErrorResponses.modify(&mut api);
     PathParameters.modify(&mut api);

@@ -9,12 +9,14 @@
 pub mod payments;
 mod reorder;
 pub mod sql;
+pub mod statements;
 mod stock;
 mod stock_reports;
 pub mod till_stock;
 
 pub use payments::PaymentStore;
 pub use reorder::ReorderStore;
+pub use statements::StatementStore;
 pub use stock::StockStore;
 pub use stock_reports::StockReportStore;
 pub use till_stock::TillStockStore;
@@ -730,6 +732,7 @@ pub trait Store:
     + ReorderStore
     + TillStockStore
     + PaymentStore
+    + StatementStore
     + SyncStore
     + ReportStore
     + AuditStore
@@ -759,6 +762,7 @@ impl<
         + ReorderStore
         + TillStockStore
         + PaymentStore
+        + StatementStore
         + SyncStore
         + ReportStore
         + AuditStore

@@ -29,6 +29,7 @@ mod pgbouncer;
 mod plans;
 mod processes;
 mod promotions;
+mod reconciliation;
 mod server;
 mod stock;
 mod stock_console;

@@ -46,6 +46,13 @@ const PROMOTION_TABLES: &[&str] = &["promotion_revisions", "promotions", "promot
 /// their versions forgotten, the data of the tables the older schema had kept as it is.
 fn roll_back_to(path: &std::path::Path, version: u32, drop: &[&str]) {
     let c = rusqlite::Connection::open(path).expect("raw");
+    if version < 24 {
+        c.execute_batch(
+            "DROP TABLE payment_statement_rejections; DROP TABLE payment_statement_lines;
+             DROP TABLE payment_statements; DROP INDEX payment_attempts_paid; DROP INDEX payment_refunds_made;",
+        )
+        .expect("undo version 24");
+    }
     if version < 23 {
         c.execute_batch("DROP TABLE payment_refunds; DROP TABLE payment_calls; DROP TABLE payment_attempts;")
             .expect("undo version 23");

@@ -1,4 +1,4 @@
-//! Finance: the reports with dates and branch, as tables and CSV; links to the P&L and the expenses.
+//! Finance: the reports with dates and branch, as tables and CSV; links to the P&L, the expenses and reconciliation.
 
 use crate::console::FormQuery;
 use crate::console::{C, Menu, Page, PageResult, layout, words};
@@ -51,6 +51,7 @@ pub(super) async fn finance(
         p #finance-links {
             @if matches!(page.me.user.role, Role::Admin | Role::Finance | Role::BranchManager) { a #to-pnl href="/console/pnl" { (page.t(C::Pnl)) } }
             @if matches!(page.me.user.role, Role::Admin | Role::Finance) { " · " a #to-expenses href="/console/expenses" { (page.t(C::Expenses)) } }
+            @if matches!(page.me.user.role, Role::Admin | Role::Finance) { " · " a #to-reconciliation href="/console/reconciliation" { (page.t(C::Reconciliation)) } }
         }
         p { a href=(csv) { (page.t(C::DownloadCsv)) } }
         h2 #report-name { (words::report(page.lang, kind)) }

@@ -16,6 +16,12 @@ pub(super) struct UploadToken {
     csrf: String,
 }
 
+impl UploadToken {
+    pub(super) fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 /// A CSV upload: its form's CSRF token checked before a byte of the body is read (the role was
 /// checked before that by `authz`), then the file, within the route's size limit as it streams
 /// in. A forged or unauthorised upload costs HQ nothing but its headers.

@@ -19,6 +19,7 @@ mod plans;
 mod pnl;
 mod policy;
 mod promotions;
+mod reconciliation;
 mod stock;
 mod stock_counts;
 mod stock_goods;
@@ -116,6 +117,11 @@ pub fn router() -> Router<AppState> {
         .route(
             "/console/expenses/import",
             post(expenses::import_expenses).layer(DefaultBodyLimit::max(imports::IMPORT_BYTES)),
+        )
+        .route("/console/reconciliation", get(reconciliation::reconciliation))
+        .route(
+            "/console/reconciliation/import",
+            post(reconciliation::import_statement).layer(DefaultBodyLimit::max(imports::IMPORT_BYTES)),
         )
         .route("/console/expenses/subjects", post(expenses::add_subject))
         .route("/console/expenses/subjects/{code}", post(expenses::rename_subject))

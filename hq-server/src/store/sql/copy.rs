@@ -99,6 +99,9 @@ pub const TABLES: &[&str] = &[
     "payment_attempts",
     "payment_calls",
     "payment_refunds",
+    "payment_statements",
+    "payment_statement_lines",
+    "payment_statement_rejections",
 ];
 
 /// Rows per `INSERT` (PostgreSQL takes at most 65,535 parameters in one statement).

@@ -29,6 +29,10 @@ impl Facts for SqlFacts<'_> {
         Ok(super::payments::attempt_tx(self.c, order_no)?.map(|a| (a.till, a.attempt)))
     }
 
+    fn payment_refund(&self, out_refund_no: &str) -> StoreResult<Option<shared::payment::PaymentRefund>> {
+        super::payments::refund_tx(self.c, out_refund_no)
+    }
+
     fn branch(&self, id: BranchId) -> StoreResult<Option<BranchSettings>> {
         let json: Option<String> = self
             .c

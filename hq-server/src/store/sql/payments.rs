@@ -88,7 +88,7 @@ pub(super) fn attempt_tx(c: &Conn<'_>, order_no: &str) -> StoreResult<Option<Sto
     Ok(c.prepare_cached(&format!("{ATTEMPT} WHERE a.order_no = ?1"))?.query_row([order_no], attempt_row).optional()?)
 }
 
-fn refund_tx(c: &Conn<'_>, out_refund_no: &str) -> StoreResult<Option<PaymentRefund>> {
+pub(super) fn refund_tx(c: &Conn<'_>, out_refund_no: &str) -> StoreResult<Option<PaymentRefund>> {
     Ok(c.prepare_cached(&format!("{REFUND} WHERE out_refund_no = ?1"))?
         .query_row([out_refund_no], refund_row)
         .optional()?)

@@ -21,6 +21,7 @@ use super::schema_promotions::{V6, V7, V8, V9};
 use super::schema_refund_members::V18;
 use super::schema_reorder::V21;
 use super::schema_rollups::V16;
+use super::schema_statements::V24;
 use super::schema_stock::V19;
 use super::schema_targets::V12;
 use super::schema_till_stock::V22;
@@ -52,9 +53,10 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (21, "reorder settings: each branch and product's minimum, maximum, pack and supplier", V21),
     (22, "stock at the tills: each level's version for the tills' pull, the count batches tills sent", V22),
     (23, "the payment gateway: payment attempts, every call made to a provider, refunds", V23),
+    (24, "the providers' daily statements, their rows, the files refused; payments by when paid", V24),
 ];
 
-pub const LATEST: u32 = 23;
+pub const LATEST: u32 = 24;
 
 const V1: &str = r#"
 CREATE TABLE branches (

@@ -18,6 +18,7 @@ use super::schema_payments::PG_V19;
 use super::schema_refund_members::PG_V14;
 use super::schema_reorder::PG_V17;
 use super::schema_rollups::PG_V12;
+use super::schema_statements::PG_V20;
 use super::schema_stock::PG_V15;
 use super::schema_targets::PG_V8;
 use super::schema_till_stock::PG_V18;
@@ -44,10 +45,11 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (17, "SQLite's version 21: reorder settings of each branch and product", PG_V17),
     (18, "SQLite's version 22: each stock level's version for the tills' pull, the count batches tills sent", PG_V18),
     (19, "SQLite's version 23: payment attempts, every call made to a provider, refunds", PG_V19),
+    (20, "SQLite's version 24: the providers' daily statements, their rows, the files refused", PG_V20),
 ];
 
 /// The version a new database is migrated to.
-pub const LATEST: u32 = 19;
+pub const LATEST: u32 = 20;
 
 /// The transaction-level advisory lock that migration takes, so HQ processes starting together
 /// against a new database migrate it once.
