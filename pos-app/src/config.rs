@@ -19,6 +19,10 @@ pub struct TillConfig {
     pub card_reader: Option<CardReaderConfig>,
     pub printer: Option<PrinterConfig>,
     pub display: Option<DisplayConfig>,
+    /// The bank-card payment terminal (`[payment_terminal.port] path = "/dev/ttyS1"`, baud…;
+    /// `[payment_terminal.protocol]` its timeouts): the card tender sends the amount to it.
+    /// Without one, the cashier types the terminal's reference number.
+    pub payment_terminal: Option<device_drivers::payment_terminal::PaymentTerminalConfig>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -80,5 +84,24 @@ mod tests {
         assert!(err.to_string().contains("not a valid till config"), "{err}");
         std::fs::write(&path, "colour = \"red\"\n").expect("write");
         assert!(TillConfig::load(&path).is_err(), "unknown keys are refused, not ignored");
+    }
+
+    #[test]
+    fn the_payment_terminal_is_a_port_and_its_timeouts() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("till.toml");
+        let text = "[payment_terminal.port]\npath = \"/dev/ttyS1\"\nbaud = 115200\n\n[payment_terminal.protocol]\nanswer_timeout_ms = 90000\n";
+        std::fs::write(&path, text).expect("write");
+        let config = TillConfig::load(&path).expect("load");
+        let terminal = config.payment_terminal.expect("a terminal");
+        assert_eq!(terminal.port.path, "/dev/ttyS1");
+        assert_eq!(terminal.port.baud.get(), 115_200);
+        assert_eq!(terminal.protocol.answer_timeout_ms, 90_000);
+        config_round_trip(&TillConfig { payment_terminal: Some(terminal), ..TillConfig::default() }, &path);
+    }
+
+    fn config_round_trip(config: &TillConfig, path: &std::path::Path) {
+        config.save(path).expect("save");
+        assert_eq!(&TillConfig::load(path).expect("load"), config);
     }
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use device_drivers::simulator::{CardReaderSimulator, PrinterSimulator, ScannerSimulator};
+use device_drivers::simulator::{CardReaderSimulator, PaymentTerminalSimulator, PrinterSimulator, ScannerSimulator};
 use hq_server::demo::DemoOptions;
 use hq_server::{Application, Config};
 use pos_app::Till;
@@ -66,6 +66,10 @@ pub fn run(lang: Lang) -> Result<(), String> {
     let scanner_sim = ScannerSimulator::start().map_err(|e| e.to_string())?;
     let cards_sim = CardReaderSimulator::start().map_err(|e| e.to_string())?;
     let printer_sim = PrinterSimulator::start().map_err(|e| e.to_string())?;
+    // The bank-card terminal: approves every card (TEST_CARD, masked on the way in).
+    let terminal_sim = PaymentTerminalSimulator::start().map_err(|e| e.to_string())?;
+    let (terminal, _) =
+        pos_app::peripherals::DriverTerminal::open_connected(terminal_sim.config(), Duration::from_secs(5));
     let (_scanner, scans) = device_drivers::scanner::Scanner::open(scanner_sim.config());
     let (_cards, swipes) = device_drivers::card_reader::CardReader::open(cards_sim.config());
     let (printer, printer_events) = device_drivers::printer::Printer::open(printer_sim.config());
@@ -91,8 +95,10 @@ pub fn run(lang: Lang) -> Result<(), String> {
     );
     let authority = HqAuthority::for_store(&store).map_err(|e| e.to_string())?;
     let devices = DriverDevices { printer: Some(printer), display: None };
-    let till =
+    let mut till =
         Till::open(store, Box::new(SystemClock), Box::new(authority), Box::new(devices)).map_err(|e| e.to_string())?;
+    till.set_card_terminal(Some(Box::new(terminal)));
+    eprintln!("demo: F5 sends what is due to the simulated card terminal, which approves it");
     let sync = pos_app::sync::start(SyncConfig::new(&till_db)).map_err(|e| e.to_string())?;
 
     // The simulator panel's actions run on a thread of their own; the printed paper comes back.
@@ -135,6 +141,7 @@ pub fn run(lang: Lang) -> Result<(), String> {
     });
     eprintln!("demo: log in as 1001 with PIN 1111 (cashier) or 9001 / 9999 (manager)");
     let result = crate::launch(app);
+    drop(terminal_sim);
     sync.stop();
     rt.block_on(async {
         let _ = hq.stop().await;

@@ -126,3 +126,167 @@ impl Peripherals for DriverDevices {
         }
     }
 }
+
+/// The bank-card payment terminal as the engine uses it: one request at a time, each call
+/// blocking until the terminal answers or its time is up (a sale waits for the customer's card and
+/// PIN). Request ids are the till's (`{receipt_no}-C{attempt}`); the terminal never carries out an
+/// id twice, so asking again after a lost answer never charges twice.
+pub trait CardTerminal: Send {
+    /// Takes `amount` from the customer's card.
+    fn sale(&self, id: &str, amount: Money) -> CardAnswer;
+    /// What became of request `id`.
+    fn query(&self, id: &str) -> CardAnswer;
+    /// Takes back the approved sale `original` (same day, in full).
+    fn void(&self, id: &str, original: &str) -> CardAnswer;
+}
+
+/// A terminal's answer, as the engine acts on it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CardAnswer {
+    /// Approved: the card masked (first 6, last 4), the issuer's auth code (may be empty), the
+    /// terminal's reference number.
+    Approved {
+        amount: Money,
+        card: String,
+        auth_code: String,
+        reference: String,
+    },
+    Declined {
+        code: String,
+        message: String,
+    },
+    /// Nothing was done: not connected, busy, or (to a query) no such request.
+    NotDone {
+        why: String,
+    },
+    /// No answer: the terminal may have carried it out (query it).
+    Unknown {
+        why: String,
+    },
+}
+
+/// The terminal through its driver (`device_drivers::payment_terminal`), on its own thread; the
+/// engine's calls wait on its events for the answer to their request.
+pub struct DriverTerminal {
+    terminal: device_drivers::payment_terminal::PaymentTerminal,
+    events: Mutex<device_drivers::Events<device_drivers::payment_terminal::TerminalEvent>>,
+    /// How long a sale (or void) may take, and a query: the protocol's own limits and a margin.
+    answer_within: std::time::Duration,
+    query_within: std::time::Duration,
+}
+
+impl DriverTerminal {
+    pub fn open(config: device_drivers::payment_terminal::PaymentTerminalConfig) -> DriverTerminal {
+        let margin = std::time::Duration::from_secs(10);
+        let answer_within = std::time::Duration::from_millis(config.protocol.answer_timeout_ms) + margin;
+        let query_within = std::time::Duration::from_millis(config.protocol.query_timeout_ms) + margin;
+        let (terminal, events) = device_drivers::payment_terminal::PaymentTerminal::open(config);
+        DriverTerminal { terminal, events: Mutex::new(events), answer_within, query_within }
+    }
+
+    /// [`DriverTerminal::open`], then waits up to `within` for the port to open (`false` with the
+    /// terminal all the same when it did not: it keeps trying in the background).
+    pub fn open_connected(
+        config: device_drivers::payment_terminal::PaymentTerminalConfig,
+        within: std::time::Duration,
+    ) -> (DriverTerminal, bool) {
+        let t = DriverTerminal::open(config);
+        let until = std::time::Instant::now() + within;
+        let mut connected = false;
+        if let Ok(mut events) = t.events.lock() {
+            while !connected && std::time::Instant::now() < until {
+                match events.try_recv() {
+                    Ok(device_drivers::payment_terminal::TerminalEvent::Connected { .. }) => connected = true,
+                    Ok(_) => {}
+                    Err(_) => std::thread::sleep(std::time::Duration::from_millis(5)),
+                }
+            }
+        }
+        (t, connected)
+    }
+
+    fn ask(
+        &self,
+        request: Result<device_drivers::payment_terminal::Request, device_drivers::payment_terminal::ProtocolError>,
+        within: std::time::Duration,
+    ) -> CardAnswer {
+        use device_drivers::payment_terminal::{Outcome, TerminalEvent};
+        let request = match request {
+            Ok(r) => r,
+            Err(e) => return CardAnswer::NotDone { why: e.to_string() },
+        };
+        let id = request.id().clone();
+        let Ok(mut events) = self.events.lock() else {
+            return CardAnswer::NotDone { why: "the terminal's events are lost".into() };
+        };
+        // What an earlier call left (a late answer, link events): not this request's.
+        while events.try_recv().is_ok() {}
+        if let Err(e) = self.terminal.send(request) {
+            return CardAnswer::NotDone { why: e.to_string() };
+        }
+        let until = std::time::Instant::now() + within;
+        while std::time::Instant::now() < until {
+            match events.try_recv() {
+                Ok(TerminalEvent::Answered(a)) if a.id == id => {
+                    return match a.outcome {
+                        Outcome::Approved(ap) => CardAnswer::Approved {
+                            amount: ap.amount,
+                            card: ap.card.as_str().to_owned(),
+                            auth_code: ap.auth_code.trim().to_owned(),
+                            reference: ap.reference.as_str().to_owned(),
+                        },
+                        Outcome::Declined(d) => CardAnswer::Declined { code: d.code, message: d.message },
+                        Outcome::Busy => CardAnswer::NotDone { why: "the terminal is busy".into() },
+                        Outcome::NotFound => CardAnswer::NotDone { why: "the terminal has no such request".into() },
+                    };
+                }
+                Ok(TerminalEvent::Failed { id: failed, failure }) if failed == id => {
+                    return if failure.outcome_unknown() {
+                        CardAnswer::Unknown { why: failure.to_string() }
+                    } else {
+                        CardAnswer::NotDone { why: failure.to_string() }
+                    };
+                }
+                Ok(_) => {}
+                Err(tokio::sync::mpsc::error::TryRecvError::Empty) => {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                Err(e) => return CardAnswer::NotDone { why: e.to_string() },
+            }
+        }
+        CardAnswer::Unknown { why: "the terminal did not answer in time".into() }
+    }
+}
+
+impl CardTerminal for DriverTerminal {
+    fn sale(&self, id: &str, amount: Money) -> CardAnswer {
+        use device_drivers::payment_terminal::{Request, RequestId};
+        let request = RequestId::parse(id).and_then(|id| Request::sale(id, amount));
+        self.ask(request, self.answer_within)
+    }
+
+    fn query(&self, id: &str) -> CardAnswer {
+        use device_drivers::payment_terminal::{Request, RequestId};
+        self.ask(RequestId::parse(id).map(|id| Request::Query { id }), self.query_within)
+    }
+
+    fn void(&self, id: &str, original: &str) -> CardAnswer {
+        use device_drivers::payment_terminal::{Request, RequestId};
+        let request =
+            RequestId::parse(id).and_then(|id| Ok(Request::Void { id, original: RequestId::parse(original)? }));
+        self.ask(request, self.answer_within)
+    }
+}
+
+/// One terminal shared by several tills in turn (a test restarting its till keeps the port open).
+impl<T: CardTerminal + Sync> CardTerminal for Arc<T> {
+    fn sale(&self, id: &str, amount: Money) -> CardAnswer {
+        (**self).sale(id, amount)
+    }
+    fn query(&self, id: &str) -> CardAnswer {
+        (**self).query(id)
+    }
+    fn void(&self, id: &str, original: &str) -> CardAnswer {
+        (**self).void(id, original)
+    }
+}

@@ -35,6 +35,10 @@ pub enum PaymentStep {
     RefundRecorded,
     /// HQ answered a refund (or a refund's status); the answer is not written yet.
     RefundAnswered,
+    /// A card request is on disk; it has not gone to the terminal.
+    CardRecorded,
+    /// The terminal answered a card request; the answer is not written yet.
+    CardAnswered,
 }
 
 /// What a payment by code came to.
@@ -251,6 +255,16 @@ impl Till {
     /// Completes the sale once its tenders cover it: by the session's cashier, or (at a restart,
     /// no one signed in) by the cashier of the open shift.
     fn complete_if_covered(&mut self, attempt: &TillAttempt) -> TillResult<Paid> {
+        self.complete_covered(attempt.shift, attempt.cashier)
+    }
+
+    /// Completes the sale once its tenders cover it, by the session's cashier, or with no one
+    /// signed in by `cashier` when the open shift is `shift` (else the open shift's cashier).
+    pub(crate) fn complete_covered(
+        &mut self,
+        shift_of: shared::ids::ShiftId,
+        cashier_of: shared::ids::StaffId,
+    ) -> TillResult<Paid> {
         let Some(view) = self.view()? else {
             return Ok(Paid::Part { outstanding: Money::ZERO });
         };
@@ -261,7 +275,7 @@ impl Till {
             (Ok(shift), Ok(me)) => (shift, me.id),
             _ => {
                 let shift = self.store.open_shift()?.ok_or(TillError::NoOpenShift)?;
-                let cashier = if shift.id == attempt.shift { attempt.cashier } else { shift.cashier };
+                let cashier = if shift.id == shift_of { cashier_of } else { shift.cashier };
                 (shift, cashier)
             }
         };
@@ -384,7 +398,7 @@ impl Till {
         if cart.tenders.iter().any(|t| t.kind.is_mobile()) {
             return Err(TillError::PaidByCode);
         }
-        if self.code_payment_pending()?.is_some() {
+        if self.code_payment_pending()?.is_some() || self.card_payment_pending()?.is_some() {
             return Err(TillError::PaymentPending);
         }
         Ok(())

@@ -5,6 +5,7 @@
 //! every state change and its outbox event commit in one transaction; a completed sale is durable
 //! before its receipt is handed to the printer.
 
+mod card_pay;
 mod cart;
 mod code_refunds;
 mod complaints;
@@ -43,11 +44,13 @@ pub use crate::store::ShiftRow;
 pub use crate::store::Store;
 /// An attempt to collect a payment code's amount, as the till keeps it.
 pub use crate::store::TillAttempt;
+pub use crate::store::{CardAttempt, CardState};
 pub use crate::store::{CodeRefund, CodeRefundState, CodeReturn, CodeReturnState};
 /// A complaint taken at this till and where it stands (pending, sent, refused by HQ).
 pub use crate::store::{ComplaintStatus, StoredComplaint};
 /// Where a line counted here stands, and a product's on hand as last pulled.
 pub use crate::store::{CountLineStatus, OnHand};
+pub use card_pay::{CardPayment, RecoveredCard};
 pub use cart::{Cart, CartCoupon, CartLine, CartMember, CartView, ScanOutcome};
 pub use code_refunds::ResumedReturn;
 pub use complaints::{ComplaintDraft, ComplaintForm, QueuedComplaint, RejectedComplaint};
@@ -185,6 +188,8 @@ pub struct Till {
     pub(crate) payment_codes: std::collections::HashMap<String, shared::payment_code::PaymentCode>,
     /// Fault injection for tests (`set_payment_hook`).
     pub(crate) payment_hook: Option<Box<dyn FnMut(PaymentStep) + Send>>,
+    /// The bank-card payment terminal, if one is connected (`set_card_terminal`).
+    pub(crate) card_terminal: Option<Box<dyn crate::peripherals::CardTerminal>>,
 }
 
 impl Till {
@@ -221,6 +226,7 @@ impl Till {
             coupon_attempts: Default::default(),
             payment_codes: Default::default(),
             payment_hook: None,
+            card_terminal: None,
         })
     }
 

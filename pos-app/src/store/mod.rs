@@ -7,6 +7,7 @@
 //! of the process but not a power cut. Every state change and its outbox event are written in one
 //! transaction.
 
+pub(crate) mod cards;
 pub(crate) mod catalog;
 pub(crate) mod complaints;
 pub(crate) mod payments;
@@ -24,6 +25,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub use cards::{CardAttempt, CardState};
 pub use catalog::{ProductHit, TillProduct};
 pub use complaints::{ComplaintStatus, StoredComplaint};
 pub use payments::TillAttempt;
@@ -199,6 +201,7 @@ impl Store {
             "payment_attempts",
             "code_returns",
             "code_refunds",
+            "card_attempts",
         ];
         if !TABLES.contains(&table) {
             return Err(StoreError::Corrupt(format!("no table {table}")));

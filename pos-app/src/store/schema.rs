@@ -26,6 +26,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "refunds by code: a return's refunds to WeChat Pay / Alipay, written before they are sent",
         apply: v10,
     },
+    Migration { name: "bank cards on the payment terminal: every request, written before it is sent", apply: v11 },
 ];
 
 /// The schema version a fully migrated database has.
@@ -390,5 +391,22 @@ fn v10(tx: &Transaction<'_>) -> rusqlite::Result<()> {
              UNIQUE (order_no, seq)
          );
          CREATE INDEX code_refunds_receipt ON code_refunds (receipt_no);",
+    )
+}
+
+fn v11(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    // Every sale request sent to the bank-card payment terminal, written before it leaves and
+    // updated with the answer (`json`: `store::cards::CardAttempt`). One not settled (no answer)
+    // is queried on the terminal at the next start.
+    tx.execute_batch(
+        "CREATE TABLE card_attempts (
+             request_id TEXT PRIMARY KEY,
+             receipt_no TEXT NOT NULL,
+             attempt INTEGER NOT NULL,
+             state TEXT NOT NULL,
+             json TEXT NOT NULL,
+             UNIQUE (receipt_no, attempt)
+         );
+         CREATE INDEX card_attempts_state ON card_attempts (state);",
     )
 }

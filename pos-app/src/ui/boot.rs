@@ -66,8 +66,11 @@ pub fn open_enrolled(db: &Path, config: &TillConfig) -> Result<Running, String> 
     };
     let display = config.display.as_ref().map(|c| device_drivers::display::CustomerDisplay::open(c.clone()).0);
     let devices = DriverDevices { printer, display };
-    let till =
+    let mut till =
         Till::open(store, Box::new(SystemClock), Box::new(authority), Box::new(devices)).map_err(|e| e.to_string())?;
+    if let Some(c) = &config.payment_terminal {
+        till.set_card_terminal(Some(Box::new(crate::peripherals::DriverTerminal::open(c.clone()))));
+    }
     let sync = crate::sync::start(SyncConfig::new(db)).map_err(|e| e.to_string())?;
     let (engine, replies) = Engine::spawn(till);
     Ok(Running { db: db.to_path_buf(), engine, replies, sync, scans, cards, printer_events, scanner, card_reader })

@@ -622,6 +622,12 @@ impl App {
                 self.say(Tone::Bad, detail);
             }
             Ok(Outcome::CodeWaiting { provider, amount, masked }) => self.code_waiting(provider, amount, masked),
+            Ok(Outcome::CardNotPaid { message }) => {
+                self.say(Tone::Bad, format!("{}: {message}", self.t(T::CardNotPaid)));
+            }
+            Ok(Outcome::CardUnknown { message }) => {
+                self.say(Tone::Bad, format!("{} ({message})", self.t(T::CardUnknown)));
+            }
             Ok(Outcome::CodeNotPaid { provider, cancelled, message }) => {
                 self.code_not_paid(provider, cancelled, &message)
             }

@@ -136,6 +136,19 @@ impl App {
                     _ => self.say(Tone::Bad, ErrorKind::Invalid.text(self.lang)),
                 }
             }
+            // With a payment terminal: Enter sends what is due (or an amount typed first) to it;
+            // the engine waits for the customer's card and PIN.
+            (Prompt::Card, Input::Enter) if self.snap.card_terminal => {
+                let owed = self.owed_beyond_cash();
+                let amount = if entry.is_empty() { Some(owed) } else { money(&entry) };
+                match amount {
+                    Some(m) if m.0 > 0 => {
+                        self.say(Tone::Info, self.t(T::CardPaying));
+                        self.send(Command::PayByCard { amount: Some(m) });
+                    }
+                    _ => self.say(Tone::Bad, ErrorKind::Invalid.text(self.lang)),
+                }
+            }
             (Prompt::Card, Input::Enter) => {
                 let owed = self.owed_beyond_cash();
                 if entry.is_empty() {
@@ -367,6 +380,7 @@ impl App {
             Prompt::Member => T::EnterPhone,
             Prompt::Qty => T::EnterQtyOf,
             Prompt::Cash => T::EnterCash,
+            Prompt::Card if self.snap.card_terminal => T::EnterCardTerminal,
             Prompt::Card => T::EnterCard,
             Prompt::Points => T::EnterPoints,
             Prompt::StoredValue => T::EnterStoredValue,

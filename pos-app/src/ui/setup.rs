@@ -202,6 +202,8 @@ impl App {
             card_reader: port(1).map(|port| CardReaderConfig { port, ..CardReaderConfig::default() }),
             printer: port(2).map(|p| PrinterConfig { endpoint: Endpoint::Serial(p), ..PrinterConfig::default() }),
             display: s.current.display.clone(),
+            // Set in till.toml (the setup screen assigns the scanner, card reader and printer).
+            payment_terminal: s.current.payment_terminal.clone(),
         }
     }
 

@@ -55,6 +55,11 @@ pub enum Command {
         code: String,
         amount: Option<Money>,
     },
+    /// The card tender on the payment terminal: `amount` (typed first) or what is due; the engine
+    /// waits for the customer's card and PIN.
+    PayByCard {
+        amount: Option<Money>,
+    },
     /// Asks HQ where the sale's payment by code stands (while the customer confirms).
     PollCodePayment,
     /// The cashier gives up on the payment by code not settled (HQ cancels it).
@@ -159,6 +164,14 @@ pub enum Outcome {
         amount: Money,
         masked: String,
     },
+    /// A card payment not taken (declined, or the terminal never did it): the terminal's words.
+    CardNotPaid {
+        message: String,
+    },
+    /// The terminal did not answer and a query could not tell: kept, settled at the next start.
+    CardUnknown {
+        message: String,
+    },
     /// A payment by code not taken: the provider's (or HQ's) words; nothing was tendered.
     CodeNotPaid {
         provider: shared::payment_code::Provider,
@@ -244,6 +257,8 @@ pub struct Snapshot {
     pub cashier_limits: shared::branch::CashierLimits,
     /// The branch's keys for goods without a barcode.
     pub quick_keys: Vec<crate::engine::QuickKeyView>,
+    /// A payment terminal takes the card tender (otherwise the cashier types its reference).
+    pub card_terminal: bool,
 }
 
 /// The engine's answer to one command.
@@ -338,24 +353,45 @@ fn run(till: &mut Till, command: &Command) -> Result<Outcome, TillError> {
         Command::RemoveLine(line) => till.remove_line(*line).map(|_| Outcome::Done),
         Command::Pay(payment) => till.pay(payment).map(paid_outcome),
         Command::PayByCode { code, amount } => till.pay_by_code(code, *amount).map(code_outcome),
+        Command::PayByCard { amount } => till.pay_by_card(*amount).map(|out| match out {
+            crate::engine::CardPayment::Approved { paid, .. } => paid_outcome(paid),
+            crate::engine::CardPayment::NotPaid(a) => Outcome::CardNotPaid {
+                message: match (a.failure_code, a.message) {
+                    (Some(code), Some(m)) => format!("{m} ({code})"),
+                    (_, m) => m.unwrap_or_default(),
+                },
+            },
+            crate::engine::CardPayment::Unknown(a) => Outcome::CardUnknown { message: a.message.unwrap_or_default() },
+        }),
         Command::PollCodePayment => till.poll_code_payment().map(|o| o.map_or(Outcome::Done, code_outcome)),
         Command::CancelCodePayment => till.cancel_code_payment().map(|o| o.map_or(Outcome::Done, code_outcome)),
         Command::RecoverPayments => {
             let payments = till.recover_payments()?;
+            // Card requests without an answer, queried on the terminal (listed by request id).
+            let cards = till.recover_card_payments()?;
             // Returns waiting on refunds by code, under the refund numbers written before.
             let returns = till.resume_code_returns(false)?;
+            let mut settled: Vec<(String, Option<bool>)> = payments
+                .into_iter()
+                .map(|r| {
+                    let how = match r.attempt.state {
+                        shared::payment::AttemptState::Paid => Some(true),
+                        s if s.is_final() => Some(false),
+                        _ => None,
+                    };
+                    (r.attempt.order_no, how)
+                })
+                .collect();
+            settled.extend(cards.into_iter().map(|r| {
+                let how = match r.attempt.state {
+                    crate::engine::CardState::Approved => Some(true),
+                    s if s.is_final() => Some(false),
+                    _ => None,
+                };
+                (r.attempt.request_id, how)
+            }));
             Ok(Outcome::Recovered(
-                payments
-                    .into_iter()
-                    .map(|r| {
-                        let how = match r.attempt.state {
-                            shared::payment::AttemptState::Paid => Some(true),
-                            s if s.is_final() => Some(false),
-                            _ => None,
-                        };
-                        (r.attempt.order_no, how)
-                    })
-                    .collect(),
+                settled,
                 returns
                     .into_iter()
                     .map(|r| {
@@ -541,5 +577,6 @@ pub fn snapshot(till: &Till) -> Snapshot {
         quick_keys: till.quick_keys().unwrap_or_default(),
         branch_name: branch.map(|b| b.name).unwrap_or_default(),
         till_number: till.identity().number,
+        card_terminal: till.has_card_terminal(),
     }
 }
