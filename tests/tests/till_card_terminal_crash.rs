@@ -1,0 +1,147 @@
+//! A till killed with SIGKILL in the middle of a bank-card payment on the terminal (issue 23): the
+//! terminal simulator on a pseudo-terminal, the real driver in the till (a child process, this
+//! test binary again), a real HQ on loopback. Killed once the request is written (before it went
+//! out): at the restart the terminal is queried, has no such request, and nothing was taken; the
+//! sale is still open. Killed once the terminal approved (before the till wrote it): at the
+//! restart the query finds the approval and the sale completes once, prints once, the card is
+//! charged once, and HQ accepts the sale with the masked card on its tender.
+
+#![cfg(unix)]
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use device_drivers::payment_terminal::{PaymentTerminalConfig, TerminalOptions};
+use device_drivers::simulator::{PaymentTerminalSimulator, TEST_CARD};
+use pos_app::engine::{CardState, PaymentStep};
+use pos_app::peripherals::{DriverTerminal, RecordingDevices};
+use pos_app::store::Store;
+use shared::money::Money;
+use shared::sale::TenderKind;
+use tests::*;
+
+const VAR: &str = "TILLPOINT_CARD_CRASH";
+
+fn terminal_config(port: &str) -> PaymentTerminalConfig {
+    let mut config = PaymentTerminalConfig::default();
+    config.port.path = port.to_owned();
+    config.protocol =
+        TerminalOptions { answer_timeout_ms: 3_000, query_timeout_ms: 2_000, ..TerminalOptions::default() };
+    config
+}
+
+#[test]
+#[ignore = "runs only as the child of killed_in_the_middle_of_a_card_payment"]
+fn child_pays_by_card() {
+    let Ok(spec) = std::env::var(VAR) else { return };
+    let mut parts = spec.splitn(3, '|');
+    let mut part = || parts.next().expect("path|step|port");
+    let (path, step, port) = (part(), part(), part());
+    let target = if step == "recorded" { PaymentStep::CardRecorded } else { PaymentStep::CardAnswered };
+    let marker = std::path::Path::new(path).with_extension("step");
+    let said = marker.clone();
+    let mut till = open_till(std::path::Path::new(path), Box::new(pos_app::peripherals::NoDevices));
+    let (terminal, connected) = DriverTerminal::open_connected(terminal_config(port), Duration::from_secs(5));
+    assert!(connected, "the terminal's port opens");
+    till.set_card_terminal(Some(Box::new(terminal)));
+    till.login(CASHIER.0, CASHIER.1).expect("login");
+    till.set_payment_hook(Some(Box::new(move |s| {
+        if s == target {
+            let _ = std::fs::write(&marker, format!("AT {s:?}"));
+            loop {
+                std::thread::park();
+            }
+        }
+    })));
+    let _ = till.pay_by_card(None);
+    let _ = std::fs::write(&said, "RETURNED");
+    loop {
+        std::thread::park();
+    }
+}
+
+#[test]
+fn killed_in_the_middle_of_a_card_payment() {
+    let _pty = devices_lock();
+    let sim = PaymentTerminalSimulator::start().expect("terminal simulator");
+    let port = sim.port_path().display().to_string();
+    let hq = Hq::start();
+    let mut t = TestTill::enrol(&hq, &hq.code(0, 0));
+    t.open_shift(CASHIER);
+    t.till.scan(&t.barcode(0)).expect("scan");
+    let due = t.till.view().expect("view").expect("sale").remaining;
+    t.till.logout();
+    let TestTill { dir, path, till, .. } = t;
+    drop(till);
+    let exe = std::env::current_exe().expect("test binary");
+
+    for (n, step) in ["recorded", "answered"].into_iter().enumerate() {
+        let mut child = Command::new(&exe)
+            .args(["child_pays_by_card", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+            .env(VAR, format!("{}|{step}|{port}", path.display()))
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.path().join(format!("child{n}.err"))).expect("stderr file"))
+            .spawn()
+            .expect("start the child till");
+        let marker = path.with_extension("step");
+        let said = loop {
+            if let Ok(said) = std::fs::read_to_string(&marker)
+                && !said.is_empty()
+            {
+                break said;
+            }
+            assert!(child.try_wait().expect("child").is_none(), "case {step}: the child till ended early");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        std::fs::remove_file(&marker).expect("marker");
+        assert!(said.starts_with("AT "), "case {step}: the child did not stop at its step: {said}");
+        child.kill().expect("SIGKILL");
+        child.wait().expect("reaped");
+
+        // The restart: no one signed in; the open request is queried on the terminal.
+        let devices = RecordingDevices::default();
+        let mut till = open_till(&path, Box::new(devices.clone()));
+        // The port is this till's alone now (the killed one's driver is gone with it).
+        let (terminal, connected) = DriverTerminal::open_connected(terminal_config(&port), Duration::from_secs(5));
+        assert!(connected, "case {step}: the terminal's port opens");
+        till.set_card_terminal(Some(Box::new(terminal)));
+        let recovered = till.recover_card_payments().expect("recovery");
+        assert_eq!(recovered.len(), 1, "case {step}: {recovered:?}");
+        let r = &recovered[0];
+        assert!(r.attempt.recovered, "case {step}: the cashier is told");
+        if step == "recorded" {
+            assert_eq!(r.attempt.state, CardState::NotDone, "case {step}");
+            assert!(r.completed.is_none());
+            assert_eq!(sim.net_charged(), Money::ZERO, "case {step}: nothing taken");
+            assert!(till.cart().expect("the sale is still open").tenders.is_empty());
+            assert!(devices.log().receipts.is_empty());
+        } else {
+            assert_eq!(r.attempt.state, CardState::Approved, "case {step}");
+            let done = r.completed.as_ref().unwrap_or_else(|| panic!("case {step}: completed: {r:?}"));
+            let tender = &done.sale.tenders[0];
+            assert_eq!((tender.kind, tender.amount), (TenderKind::BankCard, due));
+            assert_eq!(tender.reference, r.attempt.reference);
+            let card = tender.authorization.as_ref().and_then(|a| a.card.clone()).expect("masked card");
+            assert_eq!(card, format!("{}*********{}", &TEST_CARD[..6], &TEST_CARD[15..]));
+            assert_eq!(devices.log().receipts.len(), 1, "printed once");
+            assert!(till.cart().is_none());
+            assert!(till.recover_card_payments().expect("again").is_empty(), "nothing left to settle");
+            assert_eq!(sim.net_charged(), due, "charged once");
+            assert_eq!(till.store().count_rows("sales").expect("sales"), 1);
+        }
+        // The next child has the port to itself.
+        drop(till);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    // HQ accepts the sale.
+    let mut config = pos_app::sync::SyncConfig::new(&path);
+    config.interval = Duration::from_millis(200);
+    config.min_backoff = Duration::from_millis(100);
+    let sync = pos_app::sync::start(config).expect("sync starts");
+    let store = Store::open(&path).expect("store");
+    wait_until("the outbox to drain", Duration::from_secs(20), || store.pending_count().is_ok_and(|n| n == 0));
+    sync.stop();
+    let till = open_till(&path, Box::new(pos_app::peripherals::NoDevices));
+    assert!(till.rejected_events(10).expect("rejected").is_empty(), "{:?}", till.rejected_events(10));
+}
