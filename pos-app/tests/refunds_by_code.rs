@@ -117,6 +117,9 @@ fn hq_unreachable_keeps_the_return_open_and_it_completes_under_the_same_number()
     let a = t.approve(ApprovalAction::VoidSale);
     assert!(matches!(t.till.void_sale(&sale.receipt_no, "x", Some(a)), Err(TillError::RefundOpen { .. })));
 
+    // Nor does the shift close over it.
+    assert!(matches!(t.till.close_shift(float()), Err(TillError::RefundOpen { .. })));
+
     t.hq.set_online(true);
     let resumed = t.till.resume_code_returns(false).expect("resumed");
     assert_eq!(resumed.len(), 1);

@@ -176,6 +176,13 @@ impl Till {
         if self.cart.as_ref().is_some_and(|c| !c.lines.is_empty()) {
             return Err(TillError::SaleInProgress);
         }
+        // A return of this shift waiting on its refund by code would complete after its Z report:
+        // HQ is asked first, and the shift stays open while one is still open.
+        for open in self.store.open_code_returns()?.into_iter().filter(|r| r.refund.shift == shift.id) {
+            if let Some(sale) = open.refund.sale {
+                self.settle_open_return_of(sale)?;
+            }
+        }
         let mut report = self.shift_report(&shift)?;
         report.close(&count);
         let cashier = self.cashier()?.id;
