@@ -121,3 +121,52 @@ fn one_of_two_is_returned_and_the_refund_receipt_says_one_thing_per_tender() {
     let Screen::Return(ctx) = &ui.app.screen else { panic!("{:?}", ui.app.screen) };
     assert_eq!(ctx.returnable[0], shared::money::Qty(1_000));
 }
+
+#[test]
+fn a_return_of_an_alipay_sale_goes_back_to_alipay_and_a_refusal_shows_the_providers_reason() {
+    let mut ui = Ui::new(Lang::En);
+    ui.login_and_open_shift();
+    // Two lines paid by an Alipay code typed on the sale screen (as a scanner sends it).
+    for code in [COLA, CHIPS] {
+        ui.type_slowly(code);
+        ui.press(Input::Enter);
+    }
+    ui.type_slowly("281234567890120001");
+    ui.press(Input::Enter);
+    let receipt = ui.app.last_receipt.clone().expect("a receipt");
+    let order_no = format!("{}-1", receipt.receipt_no);
+
+    // Line 1 back: the money goes back to Alipay; the cashier reads the refund number.
+    ui.type_slowly(&receipt.receipt_no.to_string());
+    ui.press(Input::Enter);
+    ui.type_slowly("1");
+    ui.press(Input::Enter);
+    ui.type_slowly(&format!("{MANAGER} {MANAGER_PIN}"));
+    ui.press(Input::Enter);
+    assert!(
+        matches!(&ui.app.status, Some((Tone::Good, s)) if s.contains("Alipay") && s.contains(&format!("{order_no}-R1"))),
+        "{:?}",
+        ui.app.status
+    );
+    assert_eq!(ui.hq.payment_refunds(&order_no).len(), 1);
+
+    // The provider refuses the next: its words on screen, nothing recorded, no cash.
+    ui.hq.refuse_refunds(&order_no, Some(("ACQ.SELLER_BALANCE_NOT_ENOUGH", "卖家余额不足")));
+    let drawer = ui.devices.log().drawer_opens;
+    ui.type_slowly(&receipt.receipt_no.to_string());
+    ui.press(Input::Enter);
+    ui.type_slowly("2");
+    ui.press(Input::Enter);
+    ui.type_slowly(&format!("{MANAGER} {MANAGER_PIN}"));
+    ui.press(Input::Enter);
+    assert!(
+        matches!(&ui.app.status, Some((Tone::Bad, s)) if s.contains("refused the refund") && s.contains("卖家余额不足")),
+        "{:?}",
+        ui.app.status
+    );
+    assert_eq!(ui.devices.log().drawer_opens, drawer, "no cash paid instead");
+    ui.type_slowly(&receipt.receipt_no.to_string());
+    ui.press(Input::Enter);
+    let Screen::Return(ctx) = &ui.app.screen else { panic!("{:?}", ui.app.screen) };
+    assert_eq!(ctx.returnable[1], shared::money::Qty::ONE, "the chips were not returned");
+}
