@@ -136,11 +136,9 @@ fn import(
     name: &str,
     bytes: &[u8],
 ) -> StoreResult<()> {
-    match crate::reconciliation::import_statement(store, actor, provider, day, name, bytes) {
-        Ok(_) => Ok(()),
-        Err(crate::reconciliation::ImportError::Store(e)) => Err(e),
-        Err(e) => Err(internal(format!("the demo's {provider} statement: {e}"))),
-    }
+    crate::reconciliation::import_statement(store, actor, provider, day, name, bytes)?
+        .map(|_| ())
+        .map_err(|e| internal(format!("the demo's {provider} statement: {e}")))
 }
 
 fn beijing(day: Date, hour: i8, minute: i8) -> StoreResult<Timestamp> {

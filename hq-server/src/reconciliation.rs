@@ -32,7 +32,7 @@ use shared::payment_code::Provider;
 
 use crate::model::Actor;
 use crate::store::statements::{GatewayRefund, NewStatement, PaidAttempt, RejectedStatement, StatementInfo};
-use crate::store::{Store, StoreError, StoreResult};
+use crate::store::{Store, StoreResult};
 
 /// The providers' days are Beijing time (UTC+8, no daylight saving).
 pub fn provider_zone() -> TimeZone {
@@ -103,17 +103,8 @@ pub fn read_statement(provider: Provider, day: Date, bytes: &[u8]) -> Result<Vec
     }
 }
 
-/// Why a statement was not imported.
-#[derive(Debug, thiserror::Error)]
-pub enum ImportError {
-    /// The file: nothing was imported, and the refusal is kept.
-    #[error("{0}; nothing was imported")]
-    Refused(StatementError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-/// Imports a provider's statement of `day` (see the module's documentation).
+/// Imports a provider's statement of `day` (see the module's documentation): what was stored, or
+/// why the file was refused (nothing of it imported, the refusal kept).
 pub fn import_statement(
     store: &dyn Store,
     actor: &Actor,
@@ -121,11 +112,11 @@ pub fn import_statement(
     day: Date,
     file_name: &str,
     bytes: &[u8],
-) -> Result<StatementInfo, ImportError> {
+) -> StoreResult<Result<StatementInfo, StatementError>> {
     let sha256 = crate::audit::hex(&Sha256::digest(bytes));
     let file_name: String = file_name.trim().chars().filter(|c| !c.is_control()).take(200).collect();
     match read_statement(provider, day, bytes) {
-        Ok(lines) => Ok(store.import_statement(actor, &NewStatement { provider, day, file_name, sha256, lines })?),
+        Ok(lines) => Ok(Ok(store.import_statement(actor, &NewStatement { provider, day, file_name, sha256, lines })?)),
         Err(why) => {
             let rejected = RejectedStatement {
                 provider: provider_code(provider).into(),
@@ -137,7 +128,7 @@ pub fn import_statement(
                 by: actor.who.clone(),
             };
             store.reject_statement(actor, &rejected)?;
-            Err(ImportError::Refused(why))
+            Ok(Err(why))
         }
     }
 }

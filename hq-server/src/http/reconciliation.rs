@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 
 use super::{AppState, CurrentUser, ErrorBody};
 use crate::error::{ApiBytes, ApiQuery, AppError};
-use crate::reconciliation::{DayReport, ImportError, PROVIDERS, provider_of};
+use crate::reconciliation::{DayReport, PROVIDERS, provider_of};
 use crate::store::statements::{RejectedStatement, StatementInfo};
 
 fn day(field: &str, text: &str) -> Result<Date, AppError> {
@@ -71,13 +71,8 @@ async fn import(
     }
     let actor = me.actor();
     let name = p.file_name.unwrap_or_else(|| format!("{}-{day}.csv", p.provider.trim()));
-    let imported = state
-        .db(move |s| match crate::reconciliation::import_statement(s, &actor, provider, day, &name, &body) {
-            Ok(info) => Ok(Ok(info)),
-            Err(ImportError::Refused(why)) => Ok(Err(why)),
-            Err(ImportError::Store(e)) => Err(e),
-        })
-        .await?;
+    let imported =
+        state.db(move |s| crate::reconciliation::import_statement(s, &actor, provider, day, &name, &body)).await?;
     match imported {
         Ok(info) => Ok((StatusCode::CREATED, Json(info))),
         Err(why) => Err(AppError::Validation(format!("{why}; nothing was imported"))),

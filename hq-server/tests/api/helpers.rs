@@ -165,12 +165,17 @@ impl TestApp {
 
     /// A `text/csv` body posted through the router (the other helpers send JSON).
     pub async fn post_csv(&self, uri: &str, cookie: &str, csv: &str) -> Reply {
+        self.post_bytes(uri, cookie, "text/csv", csv.as_bytes().to_vec()).await
+    }
+
+    /// Any body, of `content_type`, posted through the router.
+    pub async fn post_bytes(&self, uri: &str, cookie: &str, content_type: &str, bytes: Vec<u8>) -> Reply {
         let request = Request::builder()
             .method(Method::POST)
             .uri(uri)
             .header("cookie", cookie)
-            .header("content-type", "text/csv")
-            .body(Body::from(csv.to_owned()))
+            .header("content-type", content_type)
+            .body(Body::from(bytes))
             .expect("request");
         let resp = tower::ServiceExt::oneshot(self.router.clone(), request).await.expect("response");
         let status = resp.status();

@@ -24,7 +24,7 @@ const WECHAT: &str = "134567890123456789";
 const ALIPAY: &str = "281234567890123456";
 
 /// Quick timings, so a customer's confirmation and a lost answer take a test moments.
-fn settings() -> GatewaySettings {
+pub(crate) fn settings() -> GatewaySettings {
     GatewaySettings {
         answer_within: Duration::from_secs(5),
         poll_every: Duration::from_millis(20),

@@ -6,11 +6,9 @@
 //! stores.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode};
-use hq_server::gateway::{GatewaySettings, PaymentsConfig};
+use axum::http::StatusCode;
+use hq_server::gateway::PaymentsConfig;
 use hq_server::store::StatementStore as _;
 use payments::sim::Simulator;
 use serde_json::{Value, json};
@@ -20,21 +18,10 @@ use shared::sale::{Authorization, CompletedSale, Tender, TenderKind};
 
 use crate::helpers::{Reply, TestApp, spawn_app_with};
 use crate::members::till_post;
+use crate::payments::settings;
 
 const WECHAT: &str = "134567890123456789";
 const ALIPAY: &str = "281234567890123456";
-
-fn settings() -> GatewaySettings {
-    GatewaySettings {
-        answer_within: Duration::from_secs(5),
-        poll_every: Duration::from_millis(20),
-        confirm_within: Duration::from_millis(600),
-        lease: Duration::from_secs(2),
-        max_backoff: Duration::from_millis(200),
-        provider_timeout: Duration::from_millis(400),
-        subject: "Tillpoint 测试店".into(),
-    }
-}
 
 struct Chain {
     app: TestApp,
@@ -106,19 +93,8 @@ impl Chain {
     }
 
     async fn import(&self, provider: &str, day: jiff::civil::Date, bytes: Vec<u8>) -> Reply {
-        let request = Request::builder()
-            .method(Method::POST)
-            .uri(format!("/api/v1/payments/statements?provider={provider}&day={day}&file_name={provider}.csv"))
-            .header("cookie", &self.app.admin)
-            .header("content-type", "text/csv")
-            .body(Body::from(bytes))
-            .expect("request");
-        let resp = tower::ServiceExt::oneshot(self.app.router.clone(), request).await.expect("response");
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.expect("body");
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        Reply { status, headers, body: serde_json::from_str(&text).unwrap_or(Value::Null), text }
+        let uri = format!("/api/v1/payments/statements?provider={provider}&day={day}&file_name={provider}.csv");
+        self.app.post_bytes(&uri, &self.app.admin, "text/csv", bytes).await
     }
 
     async fn report(&self, provider: &str) -> Value {

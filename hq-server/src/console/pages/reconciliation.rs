@@ -13,7 +13,7 @@ use super::imports::UploadToken;
 use crate::console::FormQuery;
 use crate::console::{C, ConsoleError, Menu, Page, PageResult, layout, yuan};
 use crate::http::AppState;
-use crate::reconciliation::{DayReport, DifferenceRow, ImportError, PROVIDERS, provider_code, provider_of};
+use crate::reconciliation::{DayReport, DifferenceRow, PROVIDERS, provider_code, provider_of};
 
 use super::*;
 
@@ -242,11 +242,7 @@ pub(super) async fn import_statement(
     let actor = page.me.actor();
     let Upload { file_name, bytes, .. } = up;
     let outcome = state
-        .db(move |s| match crate::reconciliation::import_statement(s, &actor, provider, day, &file_name, &bytes) {
-            Ok(info) => Ok(Ok(info)),
-            Err(ImportError::Refused(why)) => Ok(Err(why)),
-            Err(ImportError::Store(e)) => Err(e),
-        })
+        .db(move |s| crate::reconciliation::import_statement(s, &actor, provider, day, &file_name, &bytes))
         .await?;
     let flash = match outcome {
         Ok(info) => (
