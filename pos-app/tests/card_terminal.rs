@@ -93,8 +93,17 @@ fn approved_declined_and_an_answer_lost() {
     sim.script(Script::NoAnswer { approved: true });
     let done = approved(ok(t.till.pay_by_card(None)));
     assert_eq!(done.sale.tenders.len(), 1);
-    // A split: part by card, the rest in cash.
+    // A split: part by card, the rest in cash. A card payment taken cannot be held or voided
+    // with the sale; removed, it is voided on the terminal first.
     ok(t.till.scan(OIL));
+    let out = ok(t.till.pay_by_card(Some(Money(5000))));
+    assert!(matches!(out, CardPayment::Approved { paid: Paid::Part { .. }, .. }), "{out:?}");
+    assert!(matches!(t.till.hold_sale("x"), Err(TillError::CardTaken)));
+    assert!(matches!(t.till.void_sale_in_progress(None), Err(TillError::CardTaken)));
+    let charged = sim.net_charged();
+    ok(t.till.remove_tender(0));
+    assert!(t.till.cart().expect("sale").tenders.is_empty());
+    assert_eq!(sim.net_charged(), Money(charged.0 - 5000), "voided on the terminal");
     let out = ok(t.till.pay_by_card(Some(Money(5000))));
     assert!(matches!(out, CardPayment::Approved { paid: Paid::Part { .. }, .. }), "{out:?}");
     let Paid::Completed(done) = ok(t.till.pay(&pos_app::engine::Payment::Cash(Money(2000)))) else {

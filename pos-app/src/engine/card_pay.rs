@@ -21,6 +21,12 @@ use crate::peripherals::{CardAnswer, CardTerminal};
 use crate::store::cards::{insert_card_attempt, update_card_attempt};
 use crate::store::{CardAttempt, CardState};
 
+/// A card tender the terminal approved (it carries the masked card), as opposed to a reference
+/// typed by the cashier.
+pub(crate) fn from_terminal(t: &TenderInput) -> bool {
+    t.kind == TenderKind::BankCard && t.authorization.as_ref().is_some_and(|a| a.card.is_some())
+}
+
 /// What a card payment came to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CardPayment {
@@ -243,6 +249,39 @@ impl Till {
         } else {
             CardPayment::Unknown(attempt)
         })
+    }
+
+    /// Removes the sale's approved card tender `index` after voiding it on the terminal (撤销), in
+    /// one transaction with its request's update; not voided, it stays.
+    pub(crate) fn void_card_tender(&mut self, index: usize) -> TillResult<()> {
+        let mut cart = self.cart.clone().ok_or(TillError::NoSale)?;
+        let reference = cart.tenders.get(index).and_then(|t| t.reference.clone());
+        let no = cart.receipt_no.clone().ok_or(TillError::NoSuchTender(index))?;
+        let Some(mut attempt) = self
+            .store
+            .card_attempts_of(&no)?
+            .into_iter()
+            .find(|a| a.state == CardState::Approved && a.reference == reference)
+        else {
+            return Err(TillError::CardNotVoided("the terminal's request for it is not on record".into()));
+        };
+        match self.terminal()?.void(&format!("{}-V", attempt.request_id), &attempt.request_id) {
+            CardAnswer::Approved { .. } => {}
+            CardAnswer::Declined { code, message } => {
+                return Err(TillError::CardNotVoided(format!("{message} ({code})")));
+            }
+            CardAnswer::NotDone { why } | CardAnswer::Unknown { why } => return Err(TillError::CardNotVoided(why)),
+        }
+        attempt.state = CardState::Voided;
+        attempt.message = Some("removed from the sale: voided on the terminal".into());
+        attempt.updated_at = self.now();
+        cart.tenders.remove(index);
+        self.store.durable(|tx| {
+            update_card_attempt(tx, &attempt)?;
+            crate::store::write_cart(tx, Some(&crate::store::to_json(&cart)?))
+        })?;
+        self.cart = Some(cart);
+        Ok(())
     }
 
     /// At a start: every card request without an answer is queried on the terminal. Approved and

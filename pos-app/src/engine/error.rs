@@ -129,6 +129,15 @@ pub enum TillError {
         "the refund of return {receipt_no} to WeChat Pay / Alipay is not settled ({why}); it is kept and finished when HQ answers"
     )]
     RefundOpen { receipt_no: String, why: String },
+    /// The sale has a card payment the terminal approved: the card was charged, so the sale
+    /// cannot be held or voided with it on; remove that payment (voided on the terminal) first.
+    #[error(
+        "this sale has a card payment the terminal approved: complete the sale, or remove that payment (it is voided on the terminal)"
+    )]
+    CardTaken,
+    /// The terminal did not void an approved card payment: it stays on the sale.
+    #[error("the card payment could not be voided on the terminal ({0}); it stays on the sale")]
+    CardNotVoided(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -398,6 +398,9 @@ impl Till {
         if cart.tenders.iter().any(|t| t.kind.is_mobile()) {
             return Err(TillError::PaidByCode);
         }
+        if cart.tenders.iter().any(super::card_pay::from_terminal) {
+            return Err(TillError::CardTaken);
+        }
         if self.code_payment_pending()?.is_some() || self.card_payment_pending()?.is_some() {
             return Err(TillError::PaymentPending);
         }

@@ -259,6 +259,10 @@ impl Till {
         if cart.tenders[index].kind.is_mobile() {
             return Err(TillError::PaidByCode);
         }
+        if super::card_pay::from_terminal(&cart.tenders[index]) {
+            // The card was charged: taken back on the terminal first.
+            return self.void_card_tender(index);
+        }
         let removed = cart.tenders.remove(index);
         if let Some(h) = removed.hold
             && let Err(e) = self.authority.release(h)

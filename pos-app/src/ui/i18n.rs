@@ -293,6 +293,8 @@ shared::text_table!(ErrorKind {
                       "WeChat Pay / Alipay refused the refund: nothing went back, the return is not done, and no cash is paid instead. Reason:"),
     RefundOpen => ("原路退款尚未确认（总部未答复）：退货已保留，总部答复后自动完成。退货单",
                    "The refund to WeChat Pay / Alipay is not confirmed (HQ did not answer): the return is kept and completes once HQ answers. Return"),
+    CardTaken => ("银行卡已扣款：请完成交易，或先撤销这笔刷卡（在刷卡机上撤销）", "The card was charged: complete the sale, or remove that card payment first (voided on the terminal)"),
+    CardNotVoided => ("刷卡机没有撤销这笔刷卡，付款仍在交易上", "The terminal did not void the card payment; it stays on the sale"),
     Other => ("操作失败", "That did not work"),
 });
 
@@ -356,6 +358,8 @@ impl ErrorKind {
             TillError::PaymentPending => ErrorKind::CodePending,
             TillError::PaidByCode => ErrorKind::CodeTaken,
             TillError::RefundRefused { .. } => ErrorKind::RefundRefused,
+            TillError::CardTaken => ErrorKind::CardTaken,
+            TillError::CardNotVoided(_) => ErrorKind::CardNotVoided,
             TillError::RefundOpen { .. } => ErrorKind::RefundOpen,
             TillError::ApprovalRequired(_) | TillError::WrongApproval | TillError::NotAManager => {
                 ErrorKind::ApprovalRequired
