@@ -606,7 +606,7 @@ shared::text_table!(C {
     ImportStatement => ("导入对账单", "Import statement"),
     StatementHint => (
         "微信支付：下载的对账单（ALL，UTF-8）；支付宝：业务明细 CSV（GBK）。有一行错误或不是当天的行，则整个文件都不导入并记录原因；同一天再导入会替换上一次的。",
-        "WeChat Pay: the downloaded statement (ALL, UTF-8); Alipay: the 业务明细 CSV (GBK). One broken row, or a row of another day, and nothing of the file is imported, with the reason kept; importing a day again replaces the last import."
+        "WeChat Pay: the downloaded statement (ALL, UTF-8); Alipay: the trade details CSV (GBK). One broken row, or a row of another day, and nothing of the file is imported, with the reason kept; importing a day again replaces the last import."
     ),
     StatementImported => ("已导入对账单", "Statement imported"),
     NoStatement => ("当天尚未导入对账单：下面只有总部的记录。", "No statement imported for this day yet: only HQ's side is shown."),
