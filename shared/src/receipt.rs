@@ -489,9 +489,10 @@ impl Receipt {
             };
             out.plain(f.left_right(&name, &t.amount.plain()));
             // A provider's transaction id (28–32 characters) on a line of its own: what the
-            // customer quotes to the provider, and what reconciliation matches.
+            // customer quotes to the provider, and what reconciliation matches. On a refund slip
+            // the tender's reference is the refund's number (`{order_no}-R{seq}`).
             if let (true, Some(id)) = (t.kind.is_mobile(), &t.reference) {
-                out.plain(f.left_right(l.transaction, id));
+                out.plain(f.left_right(if is_refund { l.refund_no } else { l.transaction }, id));
             }
         }
         if !is_refund {

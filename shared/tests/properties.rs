@@ -462,5 +462,16 @@ fn a_mobile_payment_prints_its_transaction_id_within_the_paper() {
                 assert!(text_width(line) <= paper.columns(), "{line:?}");
             }
         }
+        // The refund slip names the refund's number at the provider, as a refund number.
+        let plan = plan_refund(&sale, &[], &[ReturnPick { line: 0, qty: Qty::ONE }], CashRounding::None).expect("plan");
+        let mut refund = record(&sale, plan);
+        refund.tenders[0].reference = Some("B001-01-000007-2-R1".into());
+        let slip = Receipt::for_refund(&refund, &ctx);
+        for paper in [PaperWidth::Mm58, PaperWidth::Mm80] {
+            let text = slip.text(paper);
+            let line = text.lines().find(|l| l.contains("B001-01-000007-2-R1")).expect("the refund number");
+            assert!(line.contains(if lang == Lang::ZhCn { "退款单号" } else { "Refund no" }), "{line:?}");
+            assert!(text.lines().all(|l| text_width(l) <= paper.columns()), "{text}");
+        }
     }
 }

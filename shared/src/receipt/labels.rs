@@ -41,6 +41,8 @@ pub(super) struct Labels {
     pub(super) alipay: &'static str,
     /// Before a mobile payment's transaction id.
     pub(super) transaction: &'static str,
+    /// Before a refund's number at the provider (a refund slip's mobile tender).
+    pub(super) refund_no: &'static str,
     pub(super) stored_value: &'static str,
     pub(super) points: &'static str,
     pub(super) points_unit: &'static str,
@@ -89,6 +91,7 @@ impl Labels {
                 wechat_pay: "微信支付",
                 alipay: "支付宝",
                 transaction: "交易号",
+                refund_no: "退款单号",
                 stored_value: "储值",
                 points: "积分抵扣",
                 points_unit: "分",
@@ -133,6 +136,7 @@ impl Labels {
                 wechat_pay: "WeChat Pay",
                 alipay: "Alipay",
                 transaction: "Txn",
+                refund_no: "Refund no",
                 stored_value: "Stored value",
                 points: "Points",
                 points_unit: "pts",
