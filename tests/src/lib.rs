@@ -68,6 +68,20 @@ impl Hq {
         Hq::start_full(options, clock, None)
     }
 
+    /// The gateway's timings for tests: quick polls and a short wait for the provider, so a
+    /// customer's confirmation and a lost answer take a test moments; 30 s to confirm.
+    pub fn quick_payments() -> hq_server::gateway::GatewaySettings {
+        hq_server::gateway::GatewaySettings {
+            answer_within: Duration::from_secs(2),
+            poll_every: Duration::from_millis(100),
+            confirm_within: Duration::from_secs(30),
+            lease: Duration::from_secs(5),
+            max_backoff: Duration::from_millis(500),
+            provider_timeout: Duration::from_millis(400),
+            ..hq_server::gateway::GatewaySettings::default()
+        }
+    }
+
     /// An HQ that takes payment codes through the payment simulator it starts in its process
     /// (demo keys only), with the gateway's timings `settings`; the simulator is
     /// `hq.payments.simulator` (scripts, charges).

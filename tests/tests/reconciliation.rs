@@ -10,23 +10,10 @@
 
 use std::time::Duration;
 
-use hq_server::gateway::GatewaySettings;
 use pos_app::TillError;
 use pos_app::engine::{CodePayment, Paid};
 use tests::browser::Browser;
 use tests::*;
-
-fn quick() -> GatewaySettings {
-    GatewaySettings {
-        answer_within: Duration::from_secs(2),
-        poll_every: Duration::from_millis(100),
-        confirm_within: Duration::from_secs(30),
-        lease: Duration::from_secs(5),
-        max_backoff: Duration::from_millis(500),
-        provider_timeout: Duration::from_millis(400),
-        ..GatewaySettings::default()
-    }
-}
 
 /// Sells the `n`-th demo product and pays it with `code`; the order number.
 fn sell_by_code(t: &mut TestTill, n: usize, code: &str) -> String {
@@ -49,7 +36,7 @@ fn pushed(t: &TestTill) {
 
 #[test]
 fn a_days_reconciliation_with_one_mismatch_found() {
-    let hq = Hq::start_paying(quick());
+    let hq = Hq::start_paying(Hq::quick_payments());
     let sim = hq.payments.simulator.clone().expect("the simulator");
     // The provider's clock at yesterday's noon in Beijing: the day has a statement, whatever the
     // hour here.

@@ -9,7 +9,6 @@
 
 use std::time::Duration;
 
-use hq_server::gateway::GatewaySettings;
 use payments::ProviderKind;
 use payments::sim::Script;
 use pos_app::engine::{CodePayment, Paid};
@@ -23,19 +22,6 @@ use tests::*;
 /// WeChat Pay codes are 18 digits beginning 10–15; Alipay 16–24 beginning 25–30.
 const WECHAT: &str = "134567890123450001";
 const ALIPAY: &str = "281234567890120001";
-
-/// Quick timings, so polling and provider timeouts take a moment, not minutes.
-pub fn quick() -> GatewaySettings {
-    GatewaySettings {
-        answer_within: Duration::from_secs(2),
-        poll_every: Duration::from_millis(100),
-        confirm_within: Duration::from_secs(30),
-        lease: Duration::from_secs(5),
-        max_backoff: Duration::from_millis(500),
-        provider_timeout: Duration::from_millis(400),
-        ..GatewaySettings::default()
-    }
-}
 
 /// Another code of the same provider: the `n`-th.
 fn code(base: &str, n: u32) -> String {
@@ -64,7 +50,7 @@ fn attempts(t: &TestTill) -> i64 {
 
 #[test]
 fn payment_codes_at_a_till_with_hq_and_the_simulator() {
-    let hq = Hq::start_paying(quick());
+    let hq = Hq::start_paying(Hq::quick_payments());
     let sim = hq.payments.simulator.clone().expect("the simulator");
     let mut t = TestTill::enrol(&hq, &hq.code(0, 0));
     t.open_shift(CASHIER);
@@ -164,7 +150,7 @@ fn payment_codes_at_a_till_with_hq_and_the_simulator() {
 
 #[test]
 fn an_answer_lost_is_asked_again_and_charged_once() {
-    let hq = Hq::start_paying(quick());
+    let hq = Hq::start_paying(Hq::quick_payments());
     let sim = hq.payments.simulator.clone().expect("the simulator");
     let mut t = TestTill::enrol(&hq, &hq.code(0, 0));
     // The till waits less for a collect than the provider takes: the answer is lost.
@@ -195,7 +181,7 @@ fn an_answer_lost_is_asked_again_and_charged_once() {
 
 #[test]
 fn hq_unreachable_a_code_cannot_be_taken_and_the_attempt_is_settled_when_it_is_back() {
-    let mut hq = Hq::start_paying(quick());
+    let mut hq = Hq::start_paying(Hq::quick_payments());
     let sim = hq.payments.simulator.clone().expect("the simulator");
     let mut t = TestTill::enrol(&hq, &hq.code(0, 0));
     t.open_shift(CASHIER);

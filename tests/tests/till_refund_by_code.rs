@@ -8,7 +8,6 @@
 
 use std::time::Duration;
 
-use hq_server::gateway::GatewaySettings;
 use hq_server::store::{PaymentStore as _, SyncStore as _};
 use payments::ProviderKind;
 use payments::sim::RefundScript;
@@ -23,18 +22,6 @@ use tests::*;
 /// An Alipay payment code: 16–24 digits beginning 25–30.
 const ALIPAY: &str = "281234567890120001";
 const LIMIT: Duration = Duration::from_secs(20);
-
-fn quick() -> GatewaySettings {
-    GatewaySettings {
-        answer_within: Duration::from_secs(2),
-        poll_every: Duration::from_millis(100),
-        confirm_within: Duration::from_secs(30),
-        lease: Duration::from_secs(5),
-        max_backoff: Duration::from_millis(500),
-        provider_timeout: Duration::from_millis(400),
-        ..GatewaySettings::default()
-    }
-}
 
 /// Two products, paid whole by one Alipay code; the sale and the payment's order number.
 fn sale_by_alipay(t: &mut TestTill, code: &str) -> (CompletedSale, String) {
@@ -56,7 +43,7 @@ fn return_line(t: &mut TestTill, sale: &CompletedSale, line: usize) -> pos_app::
 
 #[test]
 fn a_partial_refund_to_alipay_then_a_second_and_never_beyond_the_payment() {
-    let hq = Hq::start_paying(quick());
+    let hq = Hq::start_paying(Hq::quick_payments());
     let sim = hq.payments.simulator.clone().expect("the simulator");
     let mut t = TestTill::enrol(&hq, &hq.code(0, 0));
     t.open_shift(CASHIER);
@@ -104,7 +91,7 @@ fn a_partial_refund_to_alipay_then_a_second_and_never_beyond_the_payment() {
 
 #[test]
 fn a_refund_the_provider_refuses_is_shown_and_the_return_not_recorded() {
-    let hq = Hq::start_paying(quick());
+    let hq = Hq::start_paying(Hq::quick_payments());
     let sim = hq.payments.simulator.clone().expect("the simulator");
     let mut t = TestTill::enrol(&hq, &hq.code(0, 0));
     t.open_shift(CASHIER);
