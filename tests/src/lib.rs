@@ -449,3 +449,32 @@ pub fn next<E>(rx: &mut device_drivers::Events<E>) -> E {
         }
     }
 }
+
+/// Runs the ignored test `child` of this test binary as a till of its own (its arguments in the
+/// environment variable `var`), waits until it says it stopped at its step (a line `AT …` in the
+/// file beside the till's database, `till` with the extension `step`), and kills it with
+/// SIGKILL. `case` names the case in failures; the child's stderr goes to `stderr`.
+pub fn kill_child_at_step(child: &str, var: &str, value: &str, till: &Path, stderr: &Path, case: &str) {
+    let exe = std::env::current_exe().expect("test binary");
+    let mut process = std::process::Command::new(&exe)
+        .args([child, "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+        .env(var, value)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(stderr).expect("stderr file"))
+        .spawn()
+        .expect("start the child till");
+    let marker = till.with_extension("step");
+    let said = loop {
+        if let Ok(said) = std::fs::read_to_string(&marker)
+            && !said.is_empty()
+        {
+            break said;
+        }
+        assert!(process.try_wait().expect("child").is_none(), "case {case}: the child till ended early");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    std::fs::remove_file(&marker).expect("marker");
+    assert!(said.starts_with("AT "), "case {case}: the child did not stop at its step: {said}");
+    process.kill().expect("SIGKILL");
+    process.wait().expect("reaped");
+}

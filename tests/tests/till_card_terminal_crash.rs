@@ -8,7 +8,6 @@
 
 #![cfg(unix)]
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use device_drivers::payment_terminal::{PaymentTerminalConfig, TerminalOptions};
@@ -73,30 +72,11 @@ fn killed_in_the_middle_of_a_card_payment() {
     t.till.logout();
     let TestTill { dir, path, till, .. } = t;
     drop(till);
-    let exe = std::env::current_exe().expect("test binary");
 
     for (n, step) in ["recorded", "answered"].into_iter().enumerate() {
-        let mut child = Command::new(&exe)
-            .args(["child_pays_by_card", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
-            .env(VAR, format!("{}|{step}|{port}", path.display()))
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.path().join(format!("child{n}.err"))).expect("stderr file"))
-            .spawn()
-            .expect("start the child till");
-        let marker = path.with_extension("step");
-        let said = loop {
-            if let Ok(said) = std::fs::read_to_string(&marker)
-                && !said.is_empty()
-            {
-                break said;
-            }
-            assert!(child.try_wait().expect("child").is_none(), "case {step}: the child till ended early");
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        std::fs::remove_file(&marker).expect("marker");
-        assert!(said.starts_with("AT "), "case {step}: the child did not stop at its step: {said}");
-        child.kill().expect("SIGKILL");
-        child.wait().expect("reaped");
+        let stderr = dir.path().join(format!("child{n}.err"));
+        let value = format!("{}|{step}|{port}", path.display());
+        kill_child_at_step("child_pays_by_card", VAR, &value, &path, &stderr, step);
 
         // The restart: no one signed in; the open request is queried on the terminal.
         let devices = RecordingDevices::default();

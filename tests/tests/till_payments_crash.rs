@@ -8,8 +8,6 @@
 //! when `TILLPOINT_PAY_CRASH` is set): it stops at the step named, says so in a file, and waits to be
 //! killed.
 
-use std::process::{Command, Stdio};
-
 use payments::ProviderKind;
 use payments::sim::Script;
 use pos_app::engine::PaymentStep;
@@ -67,7 +65,6 @@ fn killed_at_each_step_of_a_payment_by_code() {
     let TestTill { dir, path, till, .. } = t;
     drop(till);
     let item = barcode(&path, 0);
-    let exe = std::env::current_exe().expect("test binary");
 
     let cases = [
         Case { step: "recorded", script: None, paid: false },
@@ -94,27 +91,9 @@ fn killed_at_each_step_of_a_payment_by_code() {
             }
             till.logout();
         }
-        let mut child = Command::new(&exe)
-            .args(["child_pays_by_code", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
-            .env(VAR, format!("{}|{}|{code}", path.display(), case.step))
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.path().join(format!("child{n}.err"))).expect("stderr file"))
-            .spawn()
-            .expect("start the child till");
-        let marker = path.with_extension("step");
-        let said = loop {
-            if let Ok(said) = std::fs::read_to_string(&marker)
-                && !said.is_empty()
-            {
-                break said;
-            }
-            assert!(child.try_wait().expect("child").is_none(), "case {n}: the child till ended early");
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        };
-        std::fs::remove_file(&marker).expect("marker");
-        assert!(said.starts_with("AT "), "case {n} ({}): the child did not stop at its step: {said}", case.step);
-        child.kill().expect("SIGKILL");
-        child.wait().expect("reaped");
+        let stderr = dir.path().join(format!("child{n}.err"));
+        let value = format!("{}|{}|{code}", path.display(), case.step);
+        kill_child_at_step("child_pays_by_code", VAR, &value, &path, &stderr, &format!("{n} ({})", case.step));
 
         // The restart: no one signed in; the recovery settles the attempt.
         let devices = RecordingDevices::default();

@@ -8,7 +8,6 @@
 //! only when `TILLPOINT_REFUND_CRASH` is set): it stops at the step named, says so in a file, and
 //! waits to be killed.
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use payments::ProviderKind;
@@ -76,30 +75,11 @@ fn killed_in_the_middle_of_a_refund_by_code() {
     t.till.logout();
     let TestTill { dir, path, till, .. } = t;
     drop(till);
-    let exe = std::env::current_exe().expect("test binary");
 
     for (n, (step, line)) in [("recorded", 0usize), ("answered", 1usize)].into_iter().enumerate() {
-        let mut child = Command::new(&exe)
-            .args(["child_refunds_by_code", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
-            .env(VAR, format!("{}|{step}|{}|{line}", path.display(), sale.receipt_no))
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.path().join(format!("child{n}.err"))).expect("stderr file"))
-            .spawn()
-            .expect("start the child till");
-        let marker = path.with_extension("step");
-        let said = loop {
-            if let Ok(said) = std::fs::read_to_string(&marker)
-                && !said.is_empty()
-            {
-                break said;
-            }
-            assert!(child.try_wait().expect("child").is_none(), "case {step}: the child till ended early");
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        std::fs::remove_file(&marker).expect("marker");
-        assert!(said.starts_with("AT "), "case {step}: the child did not stop at its step: {said}");
-        child.kill().expect("SIGKILL");
-        child.wait().expect("reaped");
+        let stderr = dir.path().join(format!("child{n}.err"));
+        let value = format!("{}|{step}|{}|{line}", path.display(), sale.receipt_no);
+        kill_child_at_step("child_refunds_by_code", VAR, &value, &path, &stderr, step);
         let refunded_before_restart = sim.refunds().len();
         assert_eq!(refunded_before_restart, if step == "answered" { n + 1 } else { n }, "case {step}");
 
