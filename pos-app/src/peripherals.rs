@@ -138,6 +138,9 @@ pub trait CardTerminal: Send {
     fn query(&self, id: &str) -> CardAnswer;
     /// Takes back the approved sale `original` (same day, in full).
     fn void(&self, id: &str, original: &str) -> CardAnswer;
+    /// Pays `amount` back to the card of the approved sale with terminal reference
+    /// `original_reference` (退货: any day, partial and repeated up to the sale's amount).
+    fn refund(&self, id: &str, original_reference: &str, amount: Money) -> CardAnswer;
 }
 
 /// A terminal's answer, as the engine acts on it.
@@ -276,6 +279,13 @@ impl CardTerminal for DriverTerminal {
             RequestId::parse(id).and_then(|id| Ok(Request::Void { id, original: RequestId::parse(original)? }));
         self.ask(request, self.answer_within)
     }
+
+    fn refund(&self, id: &str, original_reference: &str, amount: Money) -> CardAnswer {
+        use device_drivers::payment_terminal::{ReferenceNo, Request, RequestId};
+        let request =
+            RequestId::parse(id).and_then(|id| Request::refund(id, ReferenceNo::parse(original_reference)?, amount));
+        self.ask(request, self.answer_within)
+    }
 }
 
 /// One terminal shared by several tills in turn (a test restarting its till keeps the port open).
@@ -288,5 +298,8 @@ impl<T: CardTerminal + Sync> CardTerminal for Arc<T> {
     }
     fn void(&self, id: &str, original: &str) -> CardAnswer {
         (**self).void(id, original)
+    }
+    fn refund(&self, id: &str, original_reference: &str, amount: Money) -> CardAnswer {
+        (**self).refund(id, original_reference, amount)
     }
 }

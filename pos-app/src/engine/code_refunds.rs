@@ -20,12 +20,16 @@
 //!    the return stays open ([`TillError::RefundOpen`]), is resumed with the same refund numbers
 //!    by [`Till::resume_code_returns`] (at every start, and when the cashier asks), and blocks
 //!    another return or void of the same sale until it is settled.
+//!
+//! A card the payment terminal charged goes back the same way, as a part of the same return
+//! asked of the terminal instead of HQ (`card_refunds`).
 
 use shared::payment::RefundRequest;
 use shared::receipt::{Receipt, ReceiptNo};
-use shared::sale::{Authorization, Refund};
+use shared::sale::{Authorization, Refund, TenderKind};
 use shared::sync::AuditEntry;
 
+use super::card_refunds;
 use super::mobile_pay::PaymentStep;
 use super::{Till, TillError, TillResult};
 use crate::authority::AuthorityError;
@@ -46,10 +50,24 @@ pub struct ResumedReturn {
     pub receipt_no: ReceiptNo,
     /// Recorded now, its receipt printed.
     pub completed: Option<Box<(Refund, Receipt)>>,
-    /// Refused (the provider's or HQ's words): nothing was recorded.
+    /// Refused (the provider's, HQ's or the terminal's words): nothing was recorded.
     pub refused: Option<String>,
-    /// Still open: why (HQ unreachable, or a refund refused after another moved money).
+    /// Still open: why (HQ or the terminal did not answer, or a refund refused after another
+    /// moved money).
     pub open: Option<String>,
+}
+
+impl ResumedReturn {
+    /// Done (`Some(true)`), refused (`Some(false)`), or still open.
+    pub fn how(&self) -> Option<bool> {
+        if self.completed.is_some() {
+            Some(true)
+        } else if self.refused.is_some() {
+            Some(false)
+        } else {
+            None
+        }
+    }
 }
 
 impl Till {
@@ -60,24 +78,29 @@ impl Till {
         audits: Vec<AuditEntry>,
     ) -> TillResult<(Refund, Receipt)> {
         let mut parts = Vec::new();
-        for (i, t) in refund.tenders.iter().enumerate().filter(|(_, t)| t.kind.is_mobile() && t.amount.0 > 0) {
-            let Some(order_no) = t.authorization.as_ref().and_then(|a| a.order_no.clone()) else {
-                return Err(TillError::Invalid(format!(
-                    "the sale's {} payment has no order number: it cannot be refunded by code",
-                    t.kind.code()
-                )));
-            };
-            parts.push((i, t.kind, t.amount, order_no));
+        for (i, t) in refund.tenders.iter().enumerate() {
+            if t.kind.is_mobile() && t.amount.0 > 0 {
+                let Some(order_no) = t.authorization.as_ref().and_then(|a| a.order_no.clone()) else {
+                    return Err(TillError::Invalid(format!(
+                        "the sale's {} payment has no order number: it cannot be refunded by code",
+                        t.kind.code()
+                    )));
+                };
+                parts.push((i, t.kind, t.amount, order_no, None));
+            } else if card_refunds::on_terminal(t) {
+                let (reference, void_of) = self.card_refund_target(&refund, t)?;
+                parts.push((i, t.kind, t.amount, reference, void_of));
+            }
         }
         let stamp = self.stamp();
         let ret = self.store.durable(|tx| {
             refund.receipt_no = stamp.next_receipt_no(tx)?;
-            for (tender, kind, amount, order_no) in &parts {
+            for (tender, kind, amount, order_no, void_of) in &parts {
                 let seq = last_refund_seq(tx, order_no)? + 1;
                 insert_code_refund(
                     tx,
                     &CodeRefund {
-                        out_refund_no: format!("{order_no}-R{seq}"),
+                        out_refund_no: refund_no(order_no, seq, void_of.as_deref()),
                         order_no: order_no.clone(),
                         seq,
                         kind: *kind,
@@ -90,6 +113,9 @@ impl Till {
                         message: None,
                         started_at: stamp.at,
                         updated_at: stamp.at,
+                        card: None,
+                        auth_code: None,
+                        void_of: void_of.clone(),
                     },
                 )?;
             }
@@ -98,13 +124,14 @@ impl Till {
             Ok(ret)
         })?;
         self.step(PaymentStep::RefundRecorded);
-        self.drive_return(ret, false)
+        self.drive_return(ret, false, true)
     }
 
-    /// Asks HQ about each refund of `ret` not settled, then records the return, or says why not.
-    /// `retry`: a refund refused in a return that stays open (another part moved money) is asked
-    /// again under the next seq (the cashier's choice).
-    fn drive_return(&mut self, mut ret: CodeReturn, retry: bool) -> TillResult<(Refund, Receipt)> {
+    /// Asks HQ (or the payment terminal, for a card part) about each refund of `ret` not settled,
+    /// then records the return, or says why not. `retry`: a refund refused in a return that stays
+    /// open (another part moved money) is asked again under the next seq (the cashier's choice).
+    /// `fresh`: the refunds were written just now and none has been sent.
+    fn drive_return(&mut self, mut ret: CodeReturn, retry: bool, fresh: bool) -> TillResult<(Refund, Receipt)> {
         let mut refunds = latest_per_tender(self.store.code_refunds_of(&ret.refund.receipt_no)?);
         let mut unreachable = None;
         for i in 0..refunds.len() {
@@ -114,7 +141,7 @@ impl Till {
                 CodeRefundState::Failed if retry && ret.state == CodeReturnState::Open => {
                     match self.ask_anew(&ret, r) {
                         Ok(r) => r,
-                        Err(TillError::HqUnavailable(why)) => {
+                        Err(TillError::HqUnavailable(why) | TillError::RefundOpen { why, .. }) => {
                             unreachable = Some(why);
                             break;
                         }
@@ -124,16 +151,18 @@ impl Till {
                 CodeRefundState::Failed => r,
                 CodeRefundState::Sending | CodeRefundState::Pending => {
                     // A refund not yet sent after another of this return was refused, with no
-                    // money moved: never sent.
+                    // money moved: never sent. (A card part of a resumed return may have reached
+                    // the terminal before: it is sent again, which the terminal answers as before.)
                     if r.state == CodeRefundState::Sending
+                        && (fresh || r.kind != TenderKind::BankCard)
                         && refunds[..i].iter().any(|x| x.state == CodeRefundState::Failed)
                         && !refunds.iter().any(|x| x.state.moved())
                     {
                         self.not_sent(r)?
                     } else {
-                        match self.ask_refund(&ret, r) {
+                        match self.ask_part(&ret, r, fresh) {
                             Ok(r) => r,
-                            Err(TillError::HqUnavailable(why)) => {
+                            Err(TillError::HqUnavailable(why) | TillError::RefundOpen { why, .. }) => {
                                 unreachable = Some(why);
                                 break;
                             }
@@ -171,14 +200,26 @@ impl Till {
         let mut refund = ret.refund.clone();
         for r in &refunds {
             if let Some(t) = refund.tenders.get_mut(r.tender) {
-                t.reference = Some(r.out_refund_no.clone());
-                t.authorization = Some(Authorization::order(&r.order_no));
+                if r.kind == TenderKind::BankCard {
+                    // The refund's own terminal reference (what the card's statement shows).
+                    t.reference = r.refund_id.clone().or_else(|| t.reference.clone());
+                    t.authorization =
+                        Some(Authorization { card: r.card.clone(), auth_code: r.auth_code.clone(), order_no: None });
+                } else {
+                    t.reference = Some(r.out_refund_no.clone());
+                    t.authorization = Some(Authorization::order(&r.order_no));
+                }
             }
         }
         ret.refund = refund.clone();
         ret.state = CodeReturnState::Completed;
         let audits = ret.audits.clone();
         self.commit_refund(refund, audits, Some(ret))
+    }
+
+    /// One part of a return asked: of the payment terminal for a card, of HQ otherwise.
+    fn ask_part(&mut self, ret: &CodeReturn, r: CodeRefund, fresh: bool) -> TillResult<CodeRefund> {
+        if r.kind == TenderKind::BankCard { self.ask_card_refund(ret, r, fresh) } else { self.ask_refund(ret, r) }
     }
 
     /// One refund asked of HQ (the same seq again if it was asked before), then asked about
@@ -250,7 +291,7 @@ impl Till {
         Err(TillError::HqUnavailable(format!("HQ keeps answering refund {} for another return", r.out_refund_no)))
     }
 
-    fn refused(&mut self, mut r: CodeRefund, code: &str, message: &str) -> TillResult<CodeRefund> {
+    pub(crate) fn refused(&mut self, mut r: CodeRefund, code: &str, message: &str) -> TillResult<CodeRefund> {
         r.state = CodeRefundState::Failed;
         r.failure_code = Some(code.to_owned());
         r.message = Some(message.to_owned());
@@ -298,12 +339,14 @@ impl Till {
         let next = self.store.durable(|tx| {
             let seq = last_refund_seq(tx, &r.order_no)? + 1;
             let next = CodeRefund {
-                out_refund_no: format!("{}-R{seq}", r.order_no),
+                out_refund_no: refund_no(&r.order_no, seq, r.void_of.as_deref()),
                 seq,
                 state: CodeRefundState::Sending,
                 refund_id: None,
                 failure_code: None,
                 message: None,
+                card: None,
+                auth_code: None,
                 started_at: stamp.at,
                 updated_at: stamp.at,
                 ..r
@@ -311,14 +354,14 @@ impl Till {
             insert_code_refund(tx, &next)?;
             Ok(next)
         })?;
-        self.ask_refund(ret, next)
+        self.ask_part(ret, next, true)
     }
 
     /// Settles the open return of a sale before another return or void of it: `true` if one
     /// completed now (the caller plans against it); refused while it stays open.
     pub(crate) fn settle_open_return_of(&mut self, sale: shared::ids::SaleId) -> TillResult<bool> {
         let Some(ret) = self.store.open_code_return_of(sale)? else { return Ok(false) };
-        match self.drive_return(ret, false) {
+        match self.drive_return(ret, false, false) {
             Ok(_) => Ok(true),
             Err(TillError::RefundRefused { .. }) => Ok(false),
             Err(e) => Err(e),
@@ -343,7 +386,7 @@ impl Till {
         for ret in self.store.open_code_returns()? {
             let receipt_no = ret.refund.receipt_no.clone();
             let mut resumed = ResumedReturn { receipt_no, completed: None, refused: None, open: None };
-            match self.drive_return(ret, retry) {
+            match self.drive_return(ret, retry, false) {
                 Ok(done) => resumed.completed = Some(Box::new(done)),
                 Err(TillError::RefundRefused { message, .. }) => resumed.refused = Some(message),
                 Err(TillError::RefundOpen { why, .. }) => resumed.open = Some(why),
@@ -352,6 +395,16 @@ impl Till {
             out.push(resumed);
         }
         Ok(out)
+    }
+}
+
+/// A part's refund number, fixed when it is written: `{order_no}-R{seq}` (HQ's and the provider's
+/// refund number for a payment by code, the terminal's request id for a card refund by reference),
+/// or `{request_id}-V{seq}` for a card void of request `void_of`.
+fn refund_no(order_no: &str, seq: u32, void_of: Option<&str>) -> String {
+    match void_of {
+        Some(request) => format!("{request}-V{seq}"),
+        None => format!("{order_no}-R{seq}"),
     }
 }
 

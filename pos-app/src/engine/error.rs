@@ -119,14 +119,16 @@ pub enum TillError {
     /// be held, voided or have that payment removed; complete it (a refund gives the money back).
     #[error("this sale has a WeChat Pay / Alipay payment that was taken: complete the sale, then refund it if needed")]
     PaidByCode,
-    /// The provider (or HQ) refused to give the money back to the WeChat Pay / Alipay payment:
-    /// nothing was refunded, and the return is not recorded (never paid in cash instead by itself).
+    /// The provider (or HQ, or the card terminal) refused to give the money back to the payment
+    /// it came from: nothing was refunded, and the return is not recorded (never paid in cash
+    /// instead by itself).
     #[error("{} refused the refund of {amount}: {message}. Nothing was refunded; the return is not recorded", .kind.code())]
     RefundRefused { kind: shared::sale::TenderKind, amount: Money, code: Option<String>, message: String },
-    /// A return's refund by code is not settled (HQ unreachable, or one part refused after
-    /// another went back): the return is kept open and completes when HQ has answered.
+    /// A return's refund to the original payment is not settled (HQ or the card terminal did not
+    /// answer, or one part was refused after another went back): the return is kept open and
+    /// completes when they have answered.
     #[error(
-        "the refund of return {receipt_no} to WeChat Pay / Alipay is not settled ({why}); it is kept and finished when HQ answers"
+        "the refund of return {receipt_no} to the original payment is not settled ({why}); it is kept and finished when HQ or the terminal answers"
     )]
     RefundOpen { receipt_no: String, why: String },
     /// The sale has a card payment the terminal approved: the card was charged, so the sale

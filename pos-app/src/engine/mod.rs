@@ -6,6 +6,7 @@
 //! before its receipt is handed to the printer.
 
 mod card_pay;
+mod card_refunds;
 mod cart;
 mod code_refunds;
 mod complaints;

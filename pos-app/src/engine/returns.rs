@@ -134,8 +134,10 @@ impl Till {
             sale.map(|s| s.id),
         )?];
         audits.extend(waiver);
-        if refund.tenders.iter().any(|t| t.kind.is_mobile() && t.amount.0 > 0) {
-            // Money back to WeChat Pay / Alipay goes through HQ's gateway first.
+        if refund.tenders.iter().any(|t| (t.kind.is_mobile() && t.amount.0 > 0) || super::card_refunds::on_terminal(t))
+        {
+            // Money back to WeChat Pay / Alipay goes through HQ's gateway first, and to a card
+            // the terminal charged through the terminal.
             return self.refund_by_code(refund, audits);
         }
         self.commit_refund(refund, audits, None)

@@ -2,6 +2,8 @@
 //! a payment code waits for HQ's gateway, so the return (its receipt number taken) and each refund
 //! asked of HQ are written before the request leaves, and updated with each answer. A till killed
 //! anywhere knows at restart which refunds to ask HQ about again, under the same refund numbers.
+//! A card part of a return (kind `bank_card`) is kept the same way and asked of the payment
+//! terminal instead, under its terminal request id (`engine::card_refunds`).
 
 use jiff::Timestamp;
 use rusqlite::{OptionalExtension, Transaction, params};
@@ -77,6 +79,17 @@ pub struct CodeRefund {
     pub message: Option<String>,
     pub started_at: Timestamp,
     pub updated_at: Timestamp,
+    /// A bank-card refund on the payment terminal: the card's approval carried the masked card
+    /// (first 6, last 4), and this is the refund approval's auth code (`refund_id` is its
+    /// terminal reference).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_code: Option<String>,
+    /// A bank-card void (撤销) of the sale's terminal request `void_of` rather than a refund by
+    /// reference (退货): a post-void in the shift of a sale paid in full by card on this till.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub void_of: Option<String>,
 }
 
 /// Where a return waiting on its refunds by code stands.
