@@ -20,6 +20,14 @@ impl App {
         }
     }
 
+    /// Where a return's money goes back: the provider's name, or the bank card.
+    pub(super) fn back_to_name(&self, to: super::BackTo) -> &'static str {
+        match to {
+            super::BackTo::Code(p) => self.provider_name(p),
+            super::BackTo::Card => self.t(T::TenderCard),
+        }
+    }
+
     /// A scan on the sale screen: a payment code pays, a misread one is refused, anything else
     /// is a product (or a member, a coupon, a receipt) as before.
     pub(super) fn scan_on_sale(&mut self, code: String) {
@@ -79,6 +87,16 @@ impl App {
         if list.is_empty() && returns.is_empty() {
             return;
         }
+        self.returns_settled(T::RecoveredTitle, list, returns);
+    }
+
+    /// The screen listing payments and returns settled (at start, or when asked again).
+    pub(super) fn returns_settled(
+        &mut self,
+        title: T,
+        list: Vec<(String, Option<bool>)>,
+        returns: Vec<(String, Option<bool>)>,
+    ) {
         let mut lines: Vec<String> = list
             .into_iter()
             .map(|(order_no, how)| {
@@ -98,6 +116,6 @@ impl App {
             };
             format!("{receipt_no}: {said}")
         }));
-        self.screen = Screen::Info(T::RecoveredTitle, lines);
+        self.screen = Screen::Info(title, lines);
     }
 }

@@ -113,6 +113,15 @@ shared::text_table!(T {
     RecoveredOpen => ("总部连不上，尚未核对：联网后再核对", "HQ cannot be reached: settled when it is back"),
     RefundingTo => ("正在原路退款到", "Refunding to"),
     RefundNo => ("退款号", "refund no."),
+    CardRef => ("参考号", "ref."),
+    OpenReturnsTitle => ("待原路退款的退货", "Returns waiting on their refunds"),
+    OpenReturnsHint => ("以下退货等待原路退款（总部或刷卡机未答复，或一部分被拒）：按 Enter 重新发起", "These returns wait on their refunds (HQ or the card terminal did not answer, or a part was refused): press Enter to ask again"),
+    OpenReturn => ("退货", "Return"),
+    NoOpenReturns => ("没有等待退款的退货", "No return is waiting on a refund"),
+    PartRefunded => ("已退回", "refunded"),
+    PartPending => ("退款处理中", "refund in progress"),
+    PartRefused => ("被拒", "refused"),
+    PartWaiting => ("等待答复", "waiting for an answer"),
     ReturnDone => ("退货完成，已退款并打印退货单", "return done: refunded and its slip printed"),
     ReturnRefused => ("对方拒绝退款，退货未完成", "refund refused: the return is not done"),
     ReturnStillOpen => ("退款尚未确认，退货保留", "refund not confirmed yet: the return is kept"),
@@ -291,8 +300,10 @@ shared::text_table!(ErrorKind {
     CouponCap => ("总部连不上，今天本机离线可用的这种券已用完，上限", "HQ cannot be reached and this till has used today's offline allowance of these coupons:"),
     RefundRefused => ("微信/支付宝拒绝了这笔退款：没有退款，退货未完成，也不会改退现金。原因：",
                       "WeChat Pay / Alipay refused the refund: nothing went back, the return is not done, and no cash is paid instead. Reason:"),
-    RefundOpen => ("原路退款尚未确认（总部未答复）：退货已保留，总部答复后自动完成。退货单",
-                   "The refund to WeChat Pay / Alipay is not confirmed (HQ did not answer): the return is kept and completes once HQ answers. Return"),
+    CardRefundRefused => ("刷卡机拒绝了这笔退款：没有退回银行卡，退货未完成，也不会改退现金。原因：",
+                          "The card terminal refused the refund: nothing went back to the card, the return is not done, and no cash is paid instead. Reason:"),
+    RefundOpen => ("原路退款尚未确认（总部或刷卡机未答复）：退货已保留，答复后自动完成。退货单",
+                   "The refund to the original payment is not confirmed (HQ or the card terminal did not answer): the return is kept and completes once it answers. Return"),
     CardTaken => ("银行卡已扣款：请完成交易，或先撤销这笔刷卡（在刷卡机上撤销）", "The card was charged: complete the sale, or remove that card payment first (voided on the terminal)"),
     CardNotVoided => ("刷卡机没有撤销这笔刷卡，付款仍在交易上", "The terminal did not void the card payment; it stays on the sale"),
     Other => ("操作失败", "That did not work"),
@@ -327,8 +338,12 @@ impl ErrorKind {
                 (ErrorKind::CouponCap, Some(cap.to_string()))
             }
             // The provider's own words (Chinese, whatever the till's language) and its code.
-            TillError::RefundRefused { amount, code, message, .. } => (
-                ErrorKind::RefundRefused,
+            TillError::RefundRefused { kind, amount, code, message } => (
+                if *kind == shared::sale::TenderKind::BankCard {
+                    ErrorKind::CardRefundRefused
+                } else {
+                    ErrorKind::RefundRefused
+                },
                 Some(match code {
                     Some(code) => format!("{message} ({code}) {amount}"),
                     None => format!("{message} {amount}"),
@@ -357,6 +372,7 @@ impl ErrorKind {
             TillError::PaymentMisread(_) => ErrorKind::Misread,
             TillError::PaymentPending => ErrorKind::CodePending,
             TillError::PaidByCode => ErrorKind::CodeTaken,
+            TillError::RefundRefused { kind: shared::sale::TenderKind::BankCard, .. } => ErrorKind::CardRefundRefused,
             TillError::RefundRefused { .. } => ErrorKind::RefundRefused,
             TillError::CardTaken => ErrorKind::CardTaken,
             TillError::CardNotVoided(_) => ErrorKind::CardNotVoided,

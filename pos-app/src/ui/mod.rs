@@ -133,6 +133,14 @@ pub enum Prompt {
     UnlockWho,
 }
 
+/// Where a return's money goes back other than in cash or stored value: to a payment code
+/// (through HQ) or to the card the terminal charged (through the terminal).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BackTo {
+    Code(shared::payment_code::Provider),
+    Card,
+}
+
 /// An action waiting for a manager's login and PIN.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum NeedsManager {
@@ -140,8 +148,9 @@ pub enum NeedsManager {
     Return {
         receipt: String,
         picks: Vec<ReturnPick>,
-        /// The sale was paid (in part) by this payment code's provider: the money goes back there.
-        by_code: Option<shared::payment_code::Provider>,
+        /// The sale was paid (in part) by a payment code or by card on the terminal: the money
+        /// goes back there, and the cashier is told while the engine waits.
+        back_to: Option<BackTo>,
     },
     PaidIn(Money),
     PaidOut(Money),
@@ -544,13 +553,20 @@ impl App {
                 if picks.is_empty() {
                     self.say(Tone::Bad, ErrorKind::Invalid.text(self.lang));
                 } else {
-                    let by_code = ctx.sale.tenders.iter().find_map(|t| match t.kind {
-                        shared::sale::TenderKind::WechatPay => Some(shared::payment_code::Provider::Wechat),
-                        shared::sale::TenderKind::Alipay => Some(shared::payment_code::Provider::Alipay),
+                    let back_to = ctx.sale.tenders.iter().find_map(|t| match t.kind {
+                        shared::sale::TenderKind::WechatPay => {
+                            Some(BackTo::Code(shared::payment_code::Provider::Wechat))
+                        }
+                        shared::sale::TenderKind::Alipay => Some(BackTo::Code(shared::payment_code::Provider::Alipay)),
+                        shared::sale::TenderKind::BankCard
+                            if t.authorization.as_ref().is_some_and(|a| a.card.is_some()) =>
+                        {
+                            Some(BackTo::Card)
+                        }
                         _ => None,
                     });
                     self.needs_manager =
-                        Some(NeedsManager::Return { receipt: ctx.sale.receipt_no.to_string(), picks, by_code });
+                        Some(NeedsManager::Return { receipt: ctx.sale.receipt_no.to_string(), picks, back_to });
                     self.screen = Screen::Sale(Prompt::Manager);
                 }
             }
@@ -565,6 +581,8 @@ impl App {
                     None => self.say(Tone::Bad, ErrorKind::Invalid.text(self.lang)),
                 }
             }
+            // The sync screen: Enter asks again about the returns waiting on their refunds.
+            (Screen::Info(T::SyncTitle, _), Input::Enter) => self.send(Command::RetryReturns),
             (Screen::Held(held), Input::Enter) => {
                 let picked =
                     entry.trim().parse::<usize>().ok().and_then(|n| held.get(n.checked_sub(1)?)).map(|h| h.id.clone());

@@ -2,6 +2,7 @@
 //! the cashier (an error in their language, an outcome), and the screen that follows.
 
 use super::*;
+use crate::engine::CodeRefundState;
 
 impl App {
     pub(super) fn reply(&mut self, reply: Reply) {
@@ -63,14 +64,11 @@ impl App {
             Ok(Outcome::Z(z)) => self.screen = Screen::ZReport(Box::new(z.report), z.number),
             Ok(Outcome::Scanned(ScanOutcomeKind::Receipt(r))) => self.send(Command::StartReturn(r)),
             Ok(Outcome::Return(ctx)) => self.screen = Screen::Return(ctx),
-            Ok(Outcome::Refunded { receipt, paid_back, by_code }) => {
+            Ok(Outcome::Refunded { receipt, paid_back, back_to }) => {
                 let mut said = format!("{} {paid_back}", self.t(T::Refunded));
-                for (provider, amount, refund_no) in by_code {
-                    said.push_str(&format!(
-                        " · {} {amount} {} {refund_no}",
-                        self.provider_name(provider),
-                        self.t(T::RefundNo)
-                    ));
+                for (to, amount, number) in back_to {
+                    let label = if to == super::BackTo::Card { T::CardRef } else { T::RefundNo };
+                    said.push_str(&format!(" · {} {amount} {} {number}", self.back_to_name(to), self.t(label)));
                 }
                 self.say(Tone::Good, said);
                 self.last_receipt = Some(*receipt);
@@ -114,7 +112,7 @@ impl App {
                 self.say(Tone::Good, self.t(T::Reprinted));
                 self.last_receipt = Some(*r);
             }
-            Ok(Outcome::Rejected(list, complaints)) => {
+            Ok(Outcome::Rejected(list, complaints, open)) => {
                 let mut lines = vec![format!(
                     "{} · {} {} · {} {}",
                     if self.sync.online { self.t(T::Online) } else { self.t(T::Offline) },
@@ -131,7 +129,40 @@ impl App {
                 lines.extend(
                     complaints.into_iter().map(|c| format!("{refused} {} 「{}」: {}", c.category, c.text, c.reason)),
                 );
+                if !open.is_empty() {
+                    // The returns waiting on their refunds, each part where it stands; Enter asks
+                    // again.
+                    lines.push(self.t(T::OpenReturnsHint).to_owned());
+                    for (ret, parts) in open {
+                        let mut line =
+                            format!("{} {} {}", self.t(T::OpenReturn), ret.refund.receipt_no, ret.refund.total);
+                        for p in parts.iter().filter(|p| {
+                            !(p.state == CodeRefundState::Failed && p.failure_code.as_deref() == Some("seq_taken"))
+                        }) {
+                            line.push_str(&format!(
+                                " · {} {} {}{}",
+                                self.tender_name(p.kind),
+                                p.amount,
+                                self.t(match p.state {
+                                    CodeRefundState::Refunded => T::PartRefunded,
+                                    CodeRefundState::Pending => T::PartPending,
+                                    CodeRefundState::Failed => T::PartRefused,
+                                    CodeRefundState::Sending => T::PartWaiting,
+                                }),
+                                p.message.as_ref().map(|m| format!(" ({m})")).unwrap_or_default()
+                            ));
+                        }
+                        lines.push(line);
+                    }
+                }
                 self.screen = Screen::Info(T::SyncTitle, lines);
+            }
+            Ok(Outcome::ReturnsRetried(returns)) => {
+                if returns.is_empty() {
+                    self.say(Tone::Good, self.t(T::NoOpenReturns));
+                } else {
+                    self.returns_settled(T::OpenReturnsTitle, Vec::new(), returns);
+                }
             }
             Ok(Outcome::Scanned(_)) | Ok(Outcome::Done) => match &reply.command {
                 Command::Login { .. } if self.back_office => {

@@ -199,11 +199,12 @@ impl App {
                     (Some(login), Some(pin)) => Some((login.to_owned(), pin.to_owned())),
                     _ => None,
                 };
-                if let Some(NeedsManager::Return { by_code: Some(provider), .. }) = &self.needs_manager
+                if let Some(NeedsManager::Return { back_to: Some(to), .. }) = &self.needs_manager
                     && creds.is_some()
                 {
-                    // The engine waits for HQ's gateway: the cashier sees where the money goes.
-                    let said = format!("{} {}…", self.t(T::RefundingTo), self.provider_name(*provider));
+                    // The engine waits for HQ's gateway or the terminal: the cashier sees where the
+                    // money goes.
+                    let said = format!("{} {}…", self.t(T::RefundingTo), self.back_to_name(*to));
                     self.say(Tone::Info, said);
                 }
                 match (creds, self.needs_manager.take()) {

@@ -14,8 +14,9 @@ use shared::staff::{ApprovalAction, StaffMember};
 use tokio::sync::mpsc as tokio_mpsc;
 
 use crate::engine::{
-    CartView, CodePayment, ComplaintDraft, ComplaintForm, CountChoice, CountItem, CountView, Enrolment, HeldSale, Paid,
-    Payment, ProductHit, QueuedComplaint, RejectedComplaint, ReturnContext, ScanOutcome, ShiftRow, ZReport,
+    CartView, CodePayment, CodeRefund, CodeReturn, ComplaintDraft, ComplaintForm, CountChoice, CountItem, CountView,
+    Enrolment, HeldSale, Paid, Payment, ProductHit, QueuedComplaint, RejectedComplaint, ReturnContext, ScanOutcome,
+    ShiftRow, ZReport,
 };
 use crate::{Till, TillError};
 use shared::receipt::ReceiptNo;
@@ -66,6 +67,9 @@ pub enum Command {
     CancelCodePayment,
     /// At start: settles with HQ every payment by code the till did not see settled.
     RecoverPayments,
+    /// Asks again about every return waiting on its refunds to the original payment (HQ's gateway
+    /// or the card terminal), a refused part of one that moved money under the next number.
+    RetryReturns,
     /// Voids the sale in progress, approved by a manager's login and PIN when it has lines.
     VoidCart {
         manager: Option<(String, String)>,
@@ -189,14 +193,18 @@ pub enum Outcome {
     Refunded {
         receipt: Box<Receipt>,
         paid_back: Money,
-        /// What went back by code: the provider, the amount and the refund number.
-        by_code: Vec<(shared::payment_code::Provider, Money, String)>,
+        /// What went back by code (the provider, the amount and the refund number) and to a card
+        /// on the terminal (the amount and the refund's terminal reference).
+        back_to: Vec<(super::BackTo, Money, String)>,
     },
     Held(Vec<HeldSale>),
     DayEnded(Box<DaySummary>),
     Printed(Box<Receipt>),
-    /// HQ's refusals: what and why (events), and the complaints HQ refused.
-    Rejected(Vec<(String, String)>, Vec<RejectedComplaint>),
+    /// HQ's refusals: what and why (events), the complaints HQ refused, and the returns waiting
+    /// on their refunds to the original payment (each with its parts).
+    Rejected(Vec<(String, String)>, Vec<RejectedComplaint>, Vec<(CodeReturn, Vec<CodeRefund>)>),
+    /// The returns asked about again: by receipt number, done, refused or still open.
+    ReturnsRetried(Vec<(String, Option<bool>)>),
     /// The name of a login's staff member (`None`: no such login).
     StaffName(Option<String>),
     /// What a search found.
@@ -390,22 +398,7 @@ fn run(till: &mut Till, command: &Command) -> Result<Outcome, TillError> {
                 };
                 (r.attempt.request_id, how)
             }));
-            Ok(Outcome::Recovered(
-                settled,
-                returns
-                    .into_iter()
-                    .map(|r| {
-                        let how = if r.completed.is_some() {
-                            Some(true)
-                        } else if r.refused.is_some() {
-                            Some(false)
-                        } else {
-                            None
-                        };
-                        (r.receipt_no.to_string(), how)
-                    })
-                    .collect(),
-            ))
+            Ok(Outcome::Recovered(settled, returns.into_iter().map(|r| (r.receipt_no.to_string(), r.how())).collect()))
         }
         Command::VoidCart { manager } => {
             let approval = match manager {
@@ -425,20 +418,23 @@ fn run(till: &mut Till, command: &Command) -> Result<Outcome, TillError> {
             let paid_back =
                 refund.tenders.iter().filter(|t| t.kind == TenderKind::Cash).map(|t| t.tendered).sum::<Money>()
                     + refund.tenders.iter().filter(|t| t.kind != TenderKind::Cash).map(|t| t.amount).sum::<Money>();
-            let by_code = refund
+            let back_to = refund
                 .tenders
                 .iter()
                 .filter(|t| t.amount.0 > 0)
                 .filter_map(|t| {
-                    let provider = match t.kind {
-                        TenderKind::WechatPay => shared::payment_code::Provider::Wechat,
-                        TenderKind::Alipay => shared::payment_code::Provider::Alipay,
+                    let to = match t.kind {
+                        TenderKind::WechatPay => super::BackTo::Code(shared::payment_code::Provider::Wechat),
+                        TenderKind::Alipay => super::BackTo::Code(shared::payment_code::Provider::Alipay),
+                        TenderKind::BankCard if t.authorization.as_ref().is_some_and(|a| a.card.is_some()) => {
+                            super::BackTo::Card
+                        }
                         _ => return None,
                     };
-                    Some((provider, t.amount, t.reference.clone().unwrap_or_default()))
+                    Some((to, t.amount, t.reference.clone().unwrap_or_default()))
                 })
                 .collect();
-            Ok(Outcome::Refunded { receipt: Box::new(printed), paid_back, by_code })
+            Ok(Outcome::Refunded { receipt: Box::new(printed), paid_back, back_to })
         }
         Command::Hold => {
             let label = till.local_now().map(|t| t.strftime("%H:%M").to_string()).unwrap_or_default();
@@ -511,7 +507,16 @@ fn run(till: &mut Till, command: &Command) -> Result<Outcome, TillError> {
         Command::Rejected => {
             let rows = till.rejected_events(50)?;
             let events = rows.into_iter().map(|e| (format!("#{} {}", e.seq, e.kind), e.reason)).collect();
-            Ok(Outcome::Rejected(events, till.rejected_complaints(50)?))
+            let mut open = Vec::new();
+            for ret in till.open_code_returns()? {
+                let parts = till.code_refunds_of(&ret.refund.receipt_no)?;
+                open.push((ret, parts));
+            }
+            Ok(Outcome::Rejected(events, till.rejected_complaints(50)?, open))
+        }
+        Command::RetryReturns => {
+            let returns = till.resume_code_returns(true)?;
+            Ok(Outcome::ReturnsRetried(returns.into_iter().map(|r| (r.receipt_no.to_string(), r.how())).collect()))
         }
         Command::ComplaintForm => till.complaint_form().map(|f| Outcome::ComplaintForm(Box::new(f))),
         Command::RecordComplaint(draft) => till.record_complaint(draft).map(Outcome::ComplaintQueued),

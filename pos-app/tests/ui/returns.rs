@@ -170,3 +170,52 @@ fn a_return_of_an_alipay_sale_goes_back_to_alipay_and_a_refusal_shows_the_provid
     let Screen::Return(ctx) = &ui.app.screen else { panic!("{:?}", ui.app.screen) };
     assert_eq!(ctx.returnable[1], shared::money::Qty::ONE, "the chips were not returned");
 }
+
+#[test]
+fn a_return_waiting_on_hq_is_listed_on_the_sync_screen_and_enter_asks_again() {
+    let mut ui = Ui::new(Lang::En);
+    ui.login_and_open_shift();
+    ui.type_slowly(COLA);
+    ui.press(Input::Enter);
+    ui.type_slowly("281234567890120001");
+    ui.press(Input::Enter);
+    let receipt = ui.app.last_receipt.clone().expect("a receipt");
+    let order_no = format!("{}-1", receipt.receipt_no);
+
+    // HQ unreachable: the return is kept open.
+    ui.hq.set_online(false);
+    ui.type_slowly(&receipt.receipt_no.to_string());
+    ui.press(Input::Enter);
+    ui.type_slowly("1");
+    ui.press(Input::Enter);
+    ui.type_slowly(&format!("{MANAGER} {MANAGER_PIN}"));
+    ui.press(Input::Enter);
+    assert!(matches!(&ui.app.status, Some((Tone::Bad, s)) if s.contains("not confirmed")), "{:?}", ui.app.status);
+
+    // F1 → F7: the sync screen lists it, its part waiting, and says Enter asks again.
+    ui.press(Input::F(1));
+    ui.press(Input::F(7));
+    let Screen::Info(_, lines) = &ui.app.screen else { panic!("{:?}", ui.app.screen) };
+    assert!(lines.iter().any(|l| l.contains("press Enter to ask again")), "{lines:?}");
+    assert!(
+        lines.iter().any(|l| l.starts_with("Return ") && l.contains("Alipay") && l.contains("waiting for an answer")),
+        "{lines:?}"
+    );
+    ui.hq.set_online(true);
+    ui.press(Input::Enter);
+    let Screen::Info(_, lines) = &ui.app.screen else { panic!("{:?}", ui.app.screen) };
+    assert!(lines.iter().any(|l| l.contains("return done")), "{lines:?}");
+    assert_eq!(ui.hq.payment_refunds(&order_no).len(), 1, "one refund, under the number written before");
+    assert!(ui.shows("Returns waiting on their refunds"));
+
+    // Asked again with nothing waiting: the cashier is told so.
+    ui.press(Input::Escape);
+    ui.press(Input::F(1));
+    ui.press(Input::F(7));
+    ui.press(Input::Enter);
+    assert!(
+        matches!(&ui.app.status, Some((Tone::Good, s)) if s.contains("No return is waiting")),
+        "{:?}",
+        ui.app.status
+    );
+}
