@@ -243,6 +243,9 @@ pub fn printable_text(text: &str, options: &PrintOptions) -> String {
     let charset = options.charset();
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
+        // GBK has no `¥` (U+00A5, a promotion's "满¥100"), but has the full-width `￥` (A3 A4),
+        // which takes the two columns the layout gave `¥` in Chinese mode.
+        let c = if c == '¥' && options.encoding == TextEncoding::Gbk { '￥' } else { c };
         if c.is_control() {
             out.push(' ');
         } else if charset.width(c) == 0 && !matches!(options.encoding, TextEncoding::Gb18030) {
@@ -578,6 +581,9 @@ mod tests {
         assert_eq!(printable_text("a\x1bb\tc", &gbk), "a b c");
         assert_eq!(printable_text("可乐😀!", &gbk), "可乐??!");
         assert_eq!(printable_text("可乐😀!", &gb18030), "可乐😀!");
+        // The yen sign GBK lacks prints as its full-width form, in the same two columns.
+        assert_eq!(printable_text("满¥100", &gbk), "满￥100");
+        assert_eq!(encode_text("¥1", &gbk), b"\xa3\xa41");
         assert_eq!(encode_text("可乐", &gbk), b"\xbf\xc9\xc0\xd6");
         assert_eq!(encode_text("·—", &gbk), b"\xa1\xa4\xa1\xaa");
         assert_eq!(encode_text("😀", &gb18030).len(), 4);
