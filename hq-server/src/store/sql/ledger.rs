@@ -163,6 +163,18 @@ pub(crate) fn resolve(c: &Conn<'_>, id: &str) -> StoreResult<Option<String>> {
 
 /// The member a card code, UID or phone number belongs to (following merges), or why it is refused.
 pub(crate) fn find(c: &Conn<'_>, by: &MemberIdentifier) -> StoreResult<Result<Option<String>, MemberRefusal>> {
+    Ok(match find_unresolved(c, by)? {
+        Ok(Some(id)) => Ok(resolve(c, &id)?),
+        other => other,
+    })
+}
+
+/// [`find`] without following merges: the id the card or phone names (it may have been merged
+/// into another: see [`resolve`]).
+pub(crate) fn find_unresolved(
+    c: &Conn<'_>,
+    by: &MemberIdentifier,
+) -> StoreResult<Result<Option<String>, MemberRefusal>> {
     let card = |kind: CardKind, value: &str| -> StoreResult<Option<(String, String)>> {
         Ok(c.prepare_cached("SELECT member_id, status FROM member_cards WHERE kind = ?1 AND value = ?2")?
             .query_row(params![kind.code(), value], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -185,7 +197,7 @@ pub(crate) fn find(c: &Conn<'_>, by: &MemberIdentifier) -> StoreResult<Result<Op
     match found {
         None => Ok(Ok(None)),
         Some((id, status)) => match CardStatus::parse(&status) {
-            Some(CardStatus::Active) => Ok(Ok(resolve(c, &id)?)),
+            Some(CardStatus::Active) => Ok(Ok(Some(id))),
             Some(CardStatus::Lost) => Ok(Err(MemberRefusal::CardNotActive("lost"))),
             Some(CardStatus::Replaced) => Ok(Err(MemberRefusal::CardNotActive("replaced"))),
             _ => Ok(Err(MemberRefusal::CardNotActive("blocked"))),
@@ -384,6 +396,43 @@ pub(crate) fn available(c: &Conn<'_>, m: &MemberRecord, now: Timestamp) -> Store
     ))
 }
 
+/// What a member lookup reads besides the member: what they can use now (as [`available`]) and
+/// the newest policy and promotion set versions.
+pub(crate) struct LookupFigures {
+    pub points: i64,
+    pub stored_value: StoredValue,
+    pub policy_version: i64,
+    pub promotion_version: u64,
+}
+
+/// [`LookupFigures`] in one statement (one round trip on PostgreSQL instead of four).
+pub(crate) fn lookup_figures(c: &Conn<'_>, member: &str, now: Timestamp) -> StoreResult<LookupFigures> {
+    let row: (i64, i64, i64, i64, i64, i64, i64, i64, i64) = c
+        .prepare_cached(
+            "SELECT h.points, h.principal, h.bonus,
+                    (SELECT COALESCE(SUM(remaining), 0) FROM points_lots
+                     WHERE member_id = ?1 AND remaining > 0 AND (expires_on IS NULL OR expires_on >= ?3)),
+                    m.points_deficit, m.sv_principal, m.sv_bonus,
+                    (SELECT COALESCE(MAX(version), 0) FROM member_policies),
+                    COALESCE((SELECT version FROM promotion_set_version WHERE id = 1), 0)
+             FROM members m,
+                  (SELECT COALESCE(SUM(points), 0) AS points, COALESCE(SUM(principal), 0) AS principal,
+                          COALESCE(SUM(bonus), 0) AS bonus
+                   FROM holds WHERE member_id = ?1 AND status = 'held' AND expires_at > ?2) h
+             WHERE m.id = ?1",
+        )?
+        .query_row(params![member, micros(now), hq_day(now).to_string()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?))
+        })?;
+    let (held_points, held_principal, held_bonus, usable, deficit, principal, bonus, policy, promotions) = row;
+    Ok(LookupFigures {
+        points: usable - deficit - held_points,
+        stored_value: StoredValue { principal: Money(principal - held_principal), bonus: Money(bonus - held_bonus) },
+        policy_version: policy,
+        promotion_version: promotions.max(0) as u64,
+    })
+}
+
 /// What a till may know of a member now.
 pub(crate) fn snapshot(
     c: &Conn<'_>,
@@ -391,14 +440,24 @@ pub(crate) fn snapshot(
     policy: &MemberPolicy,
     now: Timestamp,
 ) -> StoreResult<MemberSnapshot> {
+    let (points, stored_value) = available(c, m, now)?;
+    Ok(snapshot_with(m, policy, points, stored_value))
+}
+
+/// [`snapshot`] of figures read already.
+pub(crate) fn snapshot_with(
+    m: &MemberRecord,
+    policy: &MemberPolicy,
+    points: i64,
+    stored_value: StoredValue,
+) -> MemberSnapshot {
     let uids = m
         .cards
         .iter()
         .filter(|card| card.kind == CardKind::Uid && card.status == CardStatus::Active)
         .filter_map(|card| CardUid::parse(&card.value).ok())
         .collect();
-    let (points, stored_value) = available(c, m, now)?;
-    Ok(MemberSnapshot {
+    MemberSnapshot {
         id: m.id,
         code: m.code.clone(),
         phone: m.phone.clone(),
@@ -413,7 +472,7 @@ pub(crate) fn snapshot(
         offline_points_cap: policy.offline.points_per_day,
         offline_stored_value_cap: policy.offline.stored_value_per_day,
         code_secret: m.code_secret.clone(),
-    })
+    }
 }
 
 /// The member's spend over the 365 days up to `day`: sales due minus what their refunds paid

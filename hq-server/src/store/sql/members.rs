@@ -243,36 +243,43 @@ impl SqlStore {
             TokenLookup::Revoked => return Ok(TillMemberLookup::RevokedTill),
             TokenLookup::Unknown => return Ok(TillMemberLookup::UnknownTill),
         }
+        // The member the identifier names, without following merges yet: most members were
+        // never merged, and loading the record tells (one round trip fewer than resolving first).
         let found = match by {
-            Finder::Identifier(by) => ledger::find(c, by)?,
+            Finder::Identifier(by) => ledger::find_unresolved(c, by)?,
             // The member number itself, whatever became of the printed card.
-            Finder::Number(number) => {
-                let id: Option<String> = c
-                    .prepare_cached("SELECT id FROM members WHERE code = ?1")?
-                    .query_row([number.as_str()], |r| r.get(0))
-                    .optional()?;
-                match id {
-                    Some(id) => Ok(ledger::resolve(c, &id)?),
-                    None => Ok(None),
-                }
-            }
+            Finder::Number(number) => Ok(c
+                .prepare_cached("SELECT id FROM members WHERE code = ?1")?
+                .query_row([number.as_str()], |r| r.get(0))
+                .optional()?),
         };
         let id = match found {
             Ok(Some(id)) => id,
             Ok(None) => return Ok(TillMemberLookup::NoSuchMember),
             Err(r) => return Ok(TillMemberLookup::Refused(r)),
         };
-        let Some(m) = load_member(c, &id)? else { return Ok(TillMemberLookup::NoSuchMember) };
-        let policies = self.all_policies_tx(c)?;
+        let m = match load_member(c, &id)? {
+            Some(m) if m.merged_into.is_none() => m,
+            // Merged (or gone with only its merge on record): the member it became.
+            _ => {
+                let Some(id) = ledger::resolve(c, &id)? else { return Ok(TillMemberLookup::NoSuchMember) };
+                let Some(m) = load_member(c, &id)? else { return Ok(TillMemberLookup::NoSuchMember) };
+                m
+            }
+        };
+        let id = m.id.to_string();
+        // Balances after holds and the policy and promotion versions in force, in one statement.
+        let figures = ledger::lookup_figures(c, &id, now)?;
+        let policies = self.policies_at(c, figures.policy_version)?;
         let policy = in_force_of(&policies, now)?;
         // Per-member promotion limits: counted only when the current set has such a promotion.
-        let version = super::promotions::current_version(c)?;
-        let limited = match self.promotion_engine_tx(c, version)? {
+        let limited = match self.promotion_engine_tx(c, figures.promotion_version)? {
             Some(engine) => super::promotions::member_limited(&engine),
             None => Vec::new(),
         };
         let uses = super::promotions::member_promotion_uses_tx(c, &id, &limited, None)?;
-        Ok(TillMemberLookup::Found(Box::new(ledger::snapshot(c, &m, policy, now)?), policy.version, uses))
+        let snapshot = ledger::snapshot_with(&m, policy, figures.points, figures.stored_value);
+        Ok(TillMemberLookup::Found(Box::new(snapshot), policy.version, uses))
     }
 }
 
@@ -729,6 +736,37 @@ mod tests {
         };
         drop(busy);
         assert!(found(waiting.join().expect("thread").expect("lookup")));
+    }
+
+    #[test]
+    fn a_lookup_by_the_card_of_a_merged_member_answers_the_member_it_became() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (store, token, phone) = store_with_till_and_member(dir.path());
+        let now = Timestamp::now();
+        let into = store
+            .find_member(&MemberIdentifier::Phone(phone.clone()))
+            .expect("find")
+            .expect("not refused")
+            .expect("member");
+        let from = store
+            .create_member(&Actor::cli(), NewMember { name: "李四".into(), ..NewMember::default() })
+            .expect("member");
+        store.add_card(&Actor::cli(), from.id, CardKind::Uid, "04A1B2C3").expect("card");
+        store
+            .raw(|c| {
+                c.execute(
+                    "UPDATE members SET merged_into = ?2, status = 'merged' WHERE id = ?1",
+                    params![from.id.to_string(), into.id.to_string()],
+                )?;
+                Ok(())
+            })
+            .expect("merged");
+        let by = MemberIdentifier::Uid(shared::member::CardUid::parse("04A1B2C3").expect("uid"));
+        let TillMemberLookup::Found(m, ..) = store.till_member_lookup(&token, &by, now).expect("lookup") else {
+            panic!("found")
+        };
+        assert_eq!(m.id, into.id, "the member it was merged into");
+        assert_eq!(m.phone, Some(phone));
     }
 
     #[test]

@@ -563,11 +563,17 @@ impl SqlStore {
     /// a policy added by another process is seen too), else read here. The cache only moves
     /// forward, so a reader on an older snapshot never puts back a list without the newest version.
     pub(crate) fn all_policies_tx(&self, c: &Conn<'_>) -> StoreResult<std::sync::Arc<Vec<MemberPolicy>>> {
+        let seen: i64 =
+            c.prepare_cached("SELECT COALESCE(MAX(version), 0) FROM member_policies")?.query_row([], |r| r.get(0))?;
+        self.policies_at(c, seen)
+    }
+
+    /// [`SqlStore::all_policies_tx`] when the caller has read the newest version (`seen`) in the
+    /// same transaction: the cached list if it is that version's, else read again.
+    pub(crate) fn policies_at(&self, c: &Conn<'_>, seen: i64) -> StoreResult<std::sync::Arc<Vec<MemberPolicy>>> {
         fn newest(all: &[MemberPolicy]) -> i64 {
             all.last().map_or(0, |p| i64::from(p.version))
         }
-        let seen: i64 =
-            c.prepare_cached("SELECT COALESCE(MAX(version), 0) FROM member_policies")?.query_row([], |r| r.get(0))?;
         let cached = self.policies.lock().ok().and_then(|guard| guard.clone());
         if let Some(all) = cached.filter(|all| newest(all) == seen) {
             return Ok(all);
