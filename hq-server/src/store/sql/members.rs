@@ -229,8 +229,9 @@ enum Finder<'a> {
 }
 
 impl SqlStore {
-    /// A till's member lookup in the caller's read transaction. Takes no lock but the policy
-    /// cache's, so it may run where waiting is not allowed.
+    /// A till's member lookup in the caller's read transaction, or statement by statement
+    /// ([`SqlStore::read_apart`]: what the till may spend is read in one statement). Takes no lock
+    /// but the policy cache's, so it may run where waiting is not allowed.
     fn till_member_lookup_tx(
         &self,
         c: &Conn<'_>,
@@ -627,7 +628,7 @@ impl MemberStore for SqlStore {
         by: &MemberIdentifier,
         now: Timestamp,
     ) -> StoreResult<TillMemberLookup> {
-        self.read(|c| self.till_member_lookup_tx(c, token_hash, Finder::Identifier(by), now))
+        self.read_apart(|c| self.till_member_lookup_tx(c, token_hash, Finder::Identifier(by), now))
     }
 
     fn till_member_lookup_by_number(
@@ -636,7 +637,7 @@ impl MemberStore for SqlStore {
         number: &shared::catalog::MemberCode,
         now: Timestamp,
     ) -> StoreResult<TillMemberLookup> {
-        self.read(|c| self.till_member_lookup_tx(c, token_hash, Finder::Number(number), now))
+        self.read_apart(|c| self.till_member_lookup_tx(c, token_hash, Finder::Number(number), now))
     }
 
     fn try_till_member_lookup(

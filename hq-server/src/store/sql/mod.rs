@@ -464,6 +464,16 @@ impl SqlStore {
         }
     }
 
+    /// Runs `f`, whose statements need not share one snapshot (each answer is consistent on its
+    /// own: a till's member lookup reads the member's balances, holds and lots in one statement,
+    /// and its name or cards a moment apart changes nothing), in as few round trips as the
+    /// database allows: as [`SqlStore::read_one`], so on PostgreSQL each statement runs on its
+    /// own, without the two round trips of `BEGIN … READ ONLY` / `COMMIT`, and `f` is run again
+    /// on a fresh connection when the pooled one was dead (it only reads).
+    pub(crate) fn read_apart<T>(&self, f: impl Fn(&Conn<'_>) -> StoreResult<T>) -> StoreResult<T> {
+        self.read_one(f)
+    }
+
     /// Like [`SqlStore::read`], but only if it can start at once: `None` (without running `f`)
     /// when every SQLite reader is busy. PostgreSQL's client always waits on the network, so
     /// there it is always `None` and the caller goes to the blocking pool.
