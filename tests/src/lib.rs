@@ -450,6 +450,30 @@ pub fn next<E>(rx: &mut device_drivers::Events<E>) -> E {
     }
 }
 
+/// In the child till of a kill -9 test: makes `till` stop for good at `step` once it reaches it,
+/// saying so in the file beside its database at `path` (what [`kill_child_at_step`] waits for:
+/// the harness captures what a test prints).
+pub fn stop_at_step(till: &mut Till, path: &Path, step: pos_app::engine::PaymentStep) {
+    let marker = path.with_extension("step");
+    till.set_payment_hook(Some(Box::new(move |s| {
+        if s == step {
+            let _ = std::fs::write(&marker, format!("AT {s:?}"));
+            loop {
+                std::thread::park();
+            }
+        }
+    })));
+}
+
+/// In the child till of a kill -9 test, after the call that should have stopped at its step
+/// returned: says so (the parent then fails the case) and waits to be killed.
+pub fn wait_to_be_killed(path: &Path) -> ! {
+    let _ = std::fs::write(path.with_extension("step"), "RETURNED");
+    loop {
+        std::thread::park();
+    }
+}
+
 /// Runs the ignored test `child` of this test binary as a till of its own (its arguments in the
 /// environment variable `var`), waits until it says it stopped at its step (a line `AT …` in the
 /// file beside the till's database, `till` with the extension `step`), and kills it with

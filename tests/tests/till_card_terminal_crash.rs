@@ -47,26 +47,14 @@ fn child_pays_by_card() {
     let mut part = || parts.next().expect("path|step|port");
     let (path, step, port) = (part(), part(), part());
     let target = if step == "recorded" { PaymentStep::CardRecorded } else { PaymentStep::CardAnswered };
-    let marker = std::path::Path::new(path).with_extension("step");
-    let said = marker.clone();
     let mut till = open_till(std::path::Path::new(path), Box::new(pos_app::peripherals::NoDevices));
     let (terminal, connected) = DriverTerminal::open_connected(terminal_config(port), Duration::from_secs(5));
     assert!(connected, "the terminal's port opens");
     till.set_card_terminal(Some(Box::new(terminal)));
     till.login(CASHIER.0, CASHIER.1).expect("login");
-    till.set_payment_hook(Some(Box::new(move |s| {
-        if s == target {
-            let _ = std::fs::write(&marker, format!("AT {s:?}"));
-            loop {
-                std::thread::park();
-            }
-        }
-    })));
+    stop_at_step(&mut till, std::path::Path::new(path), target);
     let _ = till.pay_by_card(None);
-    let _ = std::fs::write(&said, "RETURNED");
-    loop {
-        std::thread::park();
-    }
+    wait_to_be_killed(std::path::Path::new(path));
 }
 
 #[test]
@@ -144,31 +132,19 @@ fn child_refunds_to_card() {
     let mut part = || parts.next().expect("path|step|port|receipt|line");
     let (path, step, port, receipt, line) = (part(), part(), part(), part(), part());
     let target = if step == "recorded" { PaymentStep::RefundRecorded } else { PaymentStep::RefundAnswered };
-    let marker = std::path::Path::new(path).with_extension("step");
-    let said = marker.clone();
     let mut till = open_till(std::path::Path::new(path), Box::new(pos_app::peripherals::NoDevices));
     let (terminal, connected) = DriverTerminal::open_connected(terminal_config(port), Duration::from_secs(5));
     assert!(connected, "the terminal's port opens");
     till.set_card_terminal(Some(Box::new(terminal)));
     till.login(CASHIER.0, CASHIER.1).expect("login");
-    till.set_payment_hook(Some(Box::new(move |s| {
-        if s == target {
-            let _ = std::fs::write(&marker, format!("AT {s:?}"));
-            loop {
-                std::thread::park();
-            }
-        }
-    })));
+    stop_at_step(&mut till, std::path::Path::new(path), target);
     let receipt = ReceiptNo::parse(receipt).expect("receipt");
     let line: usize = line.parse().expect("line");
     let sale = till.store().sale_by_receipt(&receipt).expect("read").expect("the sale");
     let approval = till.approve(ApprovalAction::Refund, MANAGER.0, MANAGER.1).expect("approval");
     let picks = [ReturnPick { line, qty: sale.lines[line].priced.qty }];
     let _ = till.complete_return(&receipt, &picks, "顾客退货", Some(approval));
-    let _ = std::fs::write(&said, "RETURNED");
-    loop {
-        std::thread::park();
-    }
+    wait_to_be_killed(std::path::Path::new(path));
 }
 
 /// What the terminal paid back to cards, per request id.

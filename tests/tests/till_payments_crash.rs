@@ -30,24 +30,11 @@ fn child_pays_by_code() {
         "answered" => PaymentStep::Answered,
         _ => PaymentStep::Written,
     };
-    let marker = std::path::Path::new(path).with_extension("step");
-    let said = marker.clone();
     let mut till = open_till(std::path::Path::new(path), Box::new(pos_app::peripherals::NoDevices));
     till.login(CASHIER.0, CASHIER.1).expect("login");
-    till.set_payment_hook(Some(Box::new(move |s| {
-        if s == target {
-            // Said in a file beside the database (the harness captures what a test prints).
-            let _ = std::fs::write(&marker, format!("AT {s:?}"));
-            loop {
-                std::thread::park();
-            }
-        }
-    })));
+    stop_at_step(&mut till, std::path::Path::new(path), target);
     let _ = till.pay_by_code(code, None);
-    let _ = std::fs::write(&said, "RETURNED");
-    loop {
-        std::thread::park();
-    }
+    wait_to_be_killed(std::path::Path::new(path));
 }
 
 struct Case {

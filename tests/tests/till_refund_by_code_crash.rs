@@ -29,28 +29,16 @@ fn child_refunds_by_code() {
     let mut part = || parts.next().expect("path|step|receipt|line");
     let (path, step, receipt, line) = (part(), part(), part(), part());
     let target = if step == "recorded" { PaymentStep::RefundRecorded } else { PaymentStep::RefundAnswered };
-    let marker = std::path::Path::new(path).with_extension("step");
-    let said = marker.clone();
     let mut till = open_till(std::path::Path::new(path), Box::new(pos_app::peripherals::NoDevices));
     till.login(CASHIER.0, CASHIER.1).expect("login");
-    till.set_payment_hook(Some(Box::new(move |s| {
-        if s == target {
-            let _ = std::fs::write(&marker, format!("AT {s:?}"));
-            loop {
-                std::thread::park();
-            }
-        }
-    })));
+    stop_at_step(&mut till, std::path::Path::new(path), target);
     let receipt = ReceiptNo::parse(receipt).expect("receipt");
     let line: usize = line.parse().expect("line");
     let sale = till.store().sale_by_receipt(&receipt).expect("read").expect("the sale");
     let approval = till.approve(ApprovalAction::Refund, MANAGER.0, MANAGER.1).expect("approval");
     let picks = [ReturnPick { line, qty: sale.lines[line].priced.qty }];
     let _ = till.complete_return(&receipt, &picks, "顾客退货", Some(approval));
-    let _ = std::fs::write(&said, "RETURNED");
-    loop {
-        std::thread::park();
-    }
+    wait_to_be_killed(std::path::Path::new(path));
 }
 
 #[test]
