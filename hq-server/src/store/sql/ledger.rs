@@ -51,68 +51,70 @@ fn parse_status(s: &str) -> MemberStatus {
     }
 }
 
-/// A member with their cards, as stored.
+/// A member with their cards, as stored: one statement (the member's row once per card, or once
+/// with no card), so a lookup or a member sale's ingest pays one round trip for it, not two.
 pub(crate) fn load_member(c: &Conn<'_>, id: &str) -> StoreResult<Option<MemberRecord>> {
-    let row = c
+    type Card = (String, String, String, i64);
+    let rows = c
         .prepare_cached(
-            "SELECT id, code, phone, name, birthday, tier, status, merged_into, home_branch, enrolled_at, points,
-                    points_deficit, sv_principal, sv_bonus, marketing_consent, code_secret
-             FROM members WHERE id = ?1",
+            "SELECT m.id, m.code, m.phone, m.name, m.birthday, m.tier, m.status, m.merged_into, m.home_branch,
+                    m.enrolled_at, m.points, m.points_deficit, m.sv_principal, m.sv_bonus, m.marketing_consent,
+                    m.code_secret, c.kind, c.value, c.status, c.created_at
+             FROM members m LEFT JOIN member_cards c ON c.member_id = m.id
+             WHERE m.id = ?1 ORDER BY c.id",
         )?
-        .query_row([id], |r| {
+        .query_map([id], |r| {
+            let card: Option<Card> = match r.get::<_, Option<String>>(16)? {
+                Some(kind) => Some((kind, r.get(17)?, r.get(18)?, r.get(19)?)),
+                None => None,
+            };
             Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, Option<String>>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, Option<String>>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, String>(6)?,
-                r.get::<_, Option<String>>(7)?,
-                r.get::<_, Option<i64>>(8)?,
-                r.get::<_, i64>(9)?,
-                r.get::<_, i64>(10)?,
-                r.get::<_, i64>(11)?,
-                r.get::<_, i64>(12)?,
-                r.get::<_, i64>(13)?,
-                r.get::<_, Option<i64>>(14)?,
-                r.get::<_, Option<String>>(15)?,
+                (
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, String>(6)?,
+                    r.get::<_, Option<String>>(7)?,
+                    r.get::<_, Option<i64>>(8)?,
+                    r.get::<_, i64>(9)?,
+                    r.get::<_, i64>(10)?,
+                    r.get::<_, i64>(11)?,
+                ),
+                (
+                    r.get::<_, i64>(12)?,
+                    r.get::<_, i64>(13)?,
+                    r.get::<_, Option<i64>>(14)?,
+                    r.get::<_, Option<String>>(15)?,
+                ),
+                card,
             ))
-        })
-        .optional()?;
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut cards = Vec::with_capacity(rows.len());
+    let mut member = None;
+    for (head, tail, card) in rows {
+        if member.is_none() {
+            member = Some((head, tail));
+        }
+        if let Some((k, v, s, at)) = card {
+            cards.push(CardRecord {
+                kind: CardKind::parse(&k).unwrap_or(CardKind::Code),
+                value: v,
+                status: CardStatus::parse(&s).unwrap_or(CardStatus::Blocked),
+                created_at: from_micros(at),
+            });
+        }
+    }
     let Some((
-        id,
-        code,
-        phone,
-        name,
-        birthday,
-        tier,
-        status,
-        merged,
-        home,
-        enrolled,
-        points,
-        deficit,
-        p,
-        b,
-        consent,
-        secret,
-    )) = row
+        (id, code, phone, name, birthday, tier, status, merged, home, enrolled, points, deficit),
+        (p, b, consent, secret),
+    )) = member
     else {
         return Ok(None);
     };
-    let cards = c
-        .prepare_cached("SELECT kind, value, status, created_at FROM member_cards WHERE member_id = ?1 ORDER BY id")?
-        .query_map([&id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get(3)?)))?
-        .collect::<Result<Vec<(String, String, String, i64)>, _>>()?
-        .into_iter()
-        .map(|(k, v, s, at)| CardRecord {
-            kind: CardKind::parse(&k).unwrap_or(CardKind::Code),
-            value: v,
-            status: CardStatus::parse(&s).unwrap_or(CardStatus::Blocked),
-            created_at: from_micros(at),
-        })
-        .collect();
     Ok(Some(MemberRecord {
         id: parse_id(&id)?,
         code: MemberCode::parse(&code).map_err(|e| StoreError::Internal(e.to_string()))?,
