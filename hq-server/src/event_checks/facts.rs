@@ -51,8 +51,13 @@ pub trait Facts {
     fn sale(&self, id: SaleId) -> StoreResult<Option<CompletedSale>>;
     /// The accepted refunds and voids of a sale, oldest first.
     fn refunds_of(&self, sale: SaleId) -> StoreResult<Vec<Refund>>;
-    /// A product's price at `branch` today (the branch's price, else retail), if HQ has the product.
-    fn price_today(&self, product: ProductId, branch: BranchId) -> StoreResult<Option<Money>>;
+    /// The prices at `branch` today (the branch's price, else retail) of those of `products` HQ
+    /// has, in one read.
+    fn prices_today(
+        &self,
+        products: &[ProductId],
+        branch: BranchId,
+    ) -> StoreResult<std::collections::HashMap<ProductId, Money>>;
     fn staff(&self, id: StaffId) -> StoreResult<Option<StaffMember>>;
     /// The promotion set as it stood at `version`, indexed for pricing (`None` for a version HQ never
     /// published). A version never changes once published, so an engine may be kept and shared.

@@ -160,8 +160,10 @@ fn sale(
         return Ok(Err(why));
     }
     let mut flags = Vec::new();
+    let ids: Vec<_> = s.lines.iter().map(|l| l.item.product_id).collect();
+    let prices = facts.prices_today(&ids, till.branch_id)?;
     for (i, l) in s.lines.iter().enumerate() {
-        if facts.price_today(l.item.product_id, till.branch_id)?.is_none() {
+        if !prices.contains_key(&l.item.product_id) {
             flags.push(format!("line {}: product {} is not in HQ's catalog", i + 1, l.item.product_code));
         }
     }
@@ -692,8 +694,10 @@ fn no_receipt(facts: &dyn Facts, till: &Till, branch: &BranchSettings, r: &Refun
     if !approver.is_some_and(|a| a.branch == till.branch_id && a.active && a.role == StaffRole::Manager) {
         refuse!("a return without a receipt needs the approval of a manager of this branch");
     }
+    let ids: Vec<_> = r.lines.iter().map(|l| l.product_id).collect();
+    let prices = facts.prices_today(&ids, till.branch_id)?;
     for l in &r.lines {
-        let Some(price) = facts.price_today(l.product_id, till.branch_id)? else {
+        let Some(&price) = prices.get(&l.product_id) else {
             refuse!("product {} ({}) of a return without a receipt is not in HQ's catalog", l.name, l.product_id.0);
         };
         let most = shared::pricing::extend(price, l.qty).unwrap_or(Money::ZERO);

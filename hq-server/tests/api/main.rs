@@ -29,6 +29,7 @@ mod pgbouncer;
 mod plans;
 mod processes;
 mod promotions;
+mod queued_writes;
 mod reconciliation;
 mod server;
 mod stock;

@@ -30,6 +30,10 @@ pub enum Error {
     /// A uniqueness, foreign-key, check or not-null rule refused the write.
     #[error("constraint violated: {0}")]
     Constraint(String),
+    /// A write queued with a reason to refuse it ([`Conn::execute_later`]) broke a constraint:
+    /// the reason.
+    #[error("{0}")]
+    Refused(String),
     /// A column's value is not of the type asked for.
     #[error("column {0}: {1}")]
     Conversion(usize, String),
@@ -324,6 +328,9 @@ pub struct Conn<'a> {
     /// head row in a long transaction leaves a row version the next update must step over, so
     /// an import of n rows, each audited, cost O(n²).)
     pub(crate) audit_head: RefCell<Option<PendingHead>>,
+    /// Every policy version, when the transaction knows it cannot change them (ingest sets it for
+    /// its batch): `policy_in_force_tx` and `policy_version_tx` answer from it without a read.
+    pub(crate) policies: RefCell<Option<std::sync::Arc<Vec<shared::policy::MemberPolicy>>>>,
 }
 
 /// See [`Conn::audit_head`].
@@ -342,11 +349,21 @@ enum ConnInner<'a> {
 
 impl<'a> Conn<'a> {
     pub(crate) fn sqlite(c: &'a rusqlite::Connection) -> Conn<'a> {
-        Conn { inner: ConnInner::Sqlite(c), savepoints: Cell::new(0), audit_head: RefCell::new(None) }
+        Conn {
+            inner: ConnInner::Sqlite(c),
+            savepoints: Cell::new(0),
+            audit_head: RefCell::new(None),
+            policies: RefCell::new(None),
+        }
     }
 
     pub(crate) fn pg(c: &'a PgConn) -> Conn<'a> {
-        Conn { inner: ConnInner::Pg(c), savepoints: Cell::new(0), audit_head: RefCell::new(None) }
+        Conn {
+            inner: ConnInner::Pg(c),
+            savepoints: Cell::new(0),
+            audit_head: RefCell::new(None),
+            policies: RefCell::new(None),
+        }
     }
 
     pub fn engine(&self) -> Engine {
@@ -411,16 +428,55 @@ impl<'a> Conn<'a> {
         }))
     }
 
+    /// Runs a write whose answer is not needed now. SQLite: at once. PostgreSQL: queued, and
+    /// sent in order with the next statement the store waits for or by [`Conn::flush`], all in
+    /// one round trip; its failure is then that statement's. A caller that must know which
+    /// write failed (an ingested event, rejected alone) flushes before it moves on.
+    /// `refused`: the reason to give, as [`Error::Refused`], if the write breaks a constraint.
+    pub fn execute_later<P: Params>(&self, sql: &str, params: P, refused: Option<&dyn Fn() -> String>) -> Result<()> {
+        match self.inner {
+            ConnInner::Sqlite(_) => match self.prepare_cached(sql)?.execute(params) {
+                Err(Error::Constraint(why)) => Err(refused.map_or(Error::Constraint(why), |r| Error::Refused(r()))),
+                other => other.map(drop),
+            },
+            ConnInner::Pg(c) => {
+                let statement = c.prepare(sql)?;
+                c.execute_later(&statement, params.values()?, refused.map(|r| r()));
+                Ok(())
+            }
+        }
+    }
+
+    /// Sends the writes [`Conn::execute_later`] queued and waits for them.
+    pub fn flush(&self) -> Result<()> {
+        match self.inner {
+            ConnInner::Sqlite(_) => Ok(()),
+            ConnInner::Pg(c) => c.flush(),
+        }
+    }
+
     /// A savepoint inside the transaction: [`Savepoint::commit`] keeps what was done since,
     /// dropping it without a commit undoes it (and, on PostgreSQL, clears a failed statement).
+    /// On PostgreSQL its `SAVEPOINT` and `RELEASE` are queued as [`Conn::execute_later`]'s
+    /// writes are: they cost no round trip of their own.
     pub fn savepoint(&self) -> Result<Savepoint<'_, 'a>> {
         // What the savepoint may undo starts from a written head.
         super::flush_audit_head(self)?;
         let n = self.savepoints.get() + 1;
         self.savepoints.set(n);
         let name = format!("sp{n}");
-        self.execute_batch(&format!("SAVEPOINT {name}"))?;
+        self.batch_later(&format!("SAVEPOINT {name}"))?;
         Ok(Savepoint { conn: self, name, done: false })
+    }
+
+    fn batch_later(&self, sql: &str) -> Result<()> {
+        match self.inner {
+            ConnInner::Sqlite(_) => self.execute_batch(sql),
+            ConnInner::Pg(c) => {
+                c.batch_later(sql);
+                Ok(())
+            }
+        }
     }
 }
 
@@ -434,7 +490,7 @@ pub struct Savepoint<'c, 'a> {
 impl Savepoint<'_, '_> {
     pub fn commit(mut self) -> Result<()> {
         self.done = true;
-        self.conn.execute_batch(&format!("RELEASE SAVEPOINT {}", self.name))
+        self.conn.batch_later(&format!("RELEASE SAVEPOINT {}", self.name))
     }
 }
 
@@ -573,6 +629,7 @@ impl From<Error> for crate::store::StoreError {
         match e {
             Error::NoRows => StoreError::NotFound("record".into()),
             Error::Constraint(_) => StoreError::Conflict("a record with the same key already exists".into()),
+            Error::Refused(why) => StoreError::Conflict(why),
             Error::Connection(e) => StoreError::Unavailable(e),
             e => StoreError::Internal(e.to_string()),
         }

@@ -1,7 +1,11 @@
 //! [`Facts`] over the ingest's write transaction: what `event_checks::value` checks a pushed event
 //! against, read on the same connection so earlier events of the batch count.
 
-use super::conn::{Conn, OptionalExtension, params};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::conn::{Conn, Engine, OptionalExtension, params};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use shared::branch::BranchSettings;
@@ -20,8 +24,29 @@ use crate::model::MemberRecord;
 use crate::store::{StoreError, StoreResult};
 
 pub(crate) struct SqlFacts<'a> {
-    pub store: &'a SqlStore,
-    pub c: &'a Conn<'a>,
+    store: &'a SqlStore,
+    c: &'a Conn<'a>,
+    /// Branches, staff and policies as read once for the batch: ingest writes none of them, and
+    /// its transaction holds the write lock, so they cannot change under it.
+    branches: RefCell<HashMap<BranchId, Option<BranchSettings>>>,
+    staff: RefCell<HashMap<StaffId, Option<StaffMember>>>,
+    policies: RefCell<Option<Arc<Vec<MemberPolicy>>>>,
+    /// Prices read for the batch (`None`: HQ has no such product): the catalog is not ingest's.
+    prices: RefCell<HashMap<(BranchId, ProductId), Option<Money>>>,
+}
+
+impl<'a> SqlFacts<'a> {
+    /// The facts of one ingest batch, read in its transaction `c`.
+    pub(crate) fn new(store: &'a SqlStore, c: &'a Conn<'a>) -> Self {
+        SqlFacts {
+            store,
+            c,
+            branches: RefCell::default(),
+            staff: RefCell::default(),
+            policies: RefCell::default(),
+            prices: RefCell::default(),
+        }
+    }
 }
 
 impl Facts for SqlFacts<'_> {
@@ -34,16 +59,27 @@ impl Facts for SqlFacts<'_> {
     }
 
     fn branch(&self, id: BranchId) -> StoreResult<Option<BranchSettings>> {
+        if let Some(known) = self.branches.borrow().get(&id) {
+            return Ok(known.clone());
+        }
         let json: Option<String> = self
             .c
             .prepare_cached("SELECT settings FROM branches WHERE id = ?1")?
             .query_row([id.0], |r| r.get(0))
             .optional()?;
-        json.map(|j| serde_json::from_str(&j).map_err(StoreError::from)).transpose()
+        let settings: Option<BranchSettings> =
+            json.map(|j| serde_json::from_str(&j).map_err(StoreError::from)).transpose()?;
+        self.branches.borrow_mut().insert(id, settings.clone());
+        Ok(settings)
     }
 
-    fn policies(&self) -> StoreResult<std::sync::Arc<Vec<MemberPolicy>>> {
-        self.store.all_policies_tx(self.c)
+    fn policies(&self) -> StoreResult<Arc<Vec<MemberPolicy>>> {
+        if let Some(all) = self.policies.borrow().as_ref() {
+            return Ok(all.clone());
+        }
+        let all = self.store.all_policies_tx(self.c)?;
+        *self.policies.borrow_mut() = Some(all.clone());
+        Ok(all)
     }
 
     fn promotion_engine(
@@ -182,23 +218,51 @@ impl Facts for SqlFacts<'_> {
             .collect()
     }
 
-    fn price_today(&self, product: ProductId, branch: BranchId) -> StoreResult<Option<Money>> {
-        let row: Option<(i64, Option<i64>)> = self
-            .c
-            .prepare_cached(
-                "SELECT p.retail_price, (SELECT bp.price FROM branch_prices bp WHERE bp.branch_id = ?2 AND bp.product_id = p.id)
-                 FROM products p WHERE p.id = ?1",
-            )?
-            .query_row(params![product.0, branch.0], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        Ok(row.map(|(retail, at_branch)| Money(at_branch.unwrap_or(retail))))
+    fn prices_today(&self, products: &[ProductId], branch: BranchId) -> StoreResult<HashMap<ProductId, Money>> {
+        let missing: Vec<i64> = {
+            let known = self.prices.borrow();
+            let mut ids: Vec<i64> =
+                products.iter().filter(|p| !known.contains_key(&(branch, **p))).map(|p| p.0).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            ids
+        };
+        if !missing.is_empty() {
+            // The products as one JSON list: one statement, whatever their number.
+            let listed = match self.c.engine() {
+                Engine::Sqlite => "SELECT value FROM json_each(?1)",
+                Engine::Postgres => "SELECT json_array_elements_text(?1::text::json)::bigint",
+            };
+            let found: HashMap<ProductId, Money> = self
+                .c
+                .prepare_cached(&format!(
+                    "SELECT p.id, COALESCE(bp.price, p.retail_price) FROM products p
+                     LEFT JOIN branch_prices bp ON bp.branch_id = ?2 AND bp.product_id = p.id
+                     WHERE p.id IN ({listed})"
+                ))?
+                .query_map(params![serde_json::to_string(&missing)?, branch.0], |r| {
+                    Ok((ProductId(r.get(0)?), Money(r.get(1)?)))
+                })?
+                .collect::<Result<_, _>>()?;
+            let mut known = self.prices.borrow_mut();
+            for id in missing {
+                known.insert((branch, ProductId(id)), found.get(&ProductId(id)).copied());
+            }
+        }
+        let known = self.prices.borrow();
+        Ok(products.iter().filter_map(|p| known.get(&(branch, *p)).copied().flatten().map(|m| (*p, m))).collect())
     }
 
     fn staff(&self, id: StaffId) -> StoreResult<Option<StaffMember>> {
-        match super::branches::load_staff(self.c, id) {
-            Ok(s) => Ok(Some(s)),
-            Err(StoreError::NotFound(_)) => Ok(None),
-            Err(e) => Err(e),
+        if let Some(known) = self.staff.borrow().get(&id) {
+            return Ok(known.clone());
         }
+        let found = match super::branches::load_staff(self.c, id) {
+            Ok(s) => Some(s),
+            Err(StoreError::NotFound(_)) => None,
+            Err(e) => return Err(e),
+        };
+        self.staff.borrow_mut().insert(id, found.clone());
+        Ok(found)
     }
 }

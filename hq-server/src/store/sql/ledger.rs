@@ -262,11 +262,13 @@ pub(crate) fn append(c: &Conn<'_>, e: &Entry<'_>) -> StoreResult<Option<String>>
     if n == 0 {
         return Ok(None);
     }
-    c.prepare_cached(
+    // Sent with the next statement (nothing here needs its answer).
+    c.execute_later(
         "UPDATE members SET points = points + ?2, sv_principal = sv_principal + ?3, sv_bonus = sv_bonus + ?4,
          updated_at = ?5 WHERE id = ?1",
-    )?
-    .execute(params![e.member, e.points, e.principal, e.bonus, micros(e.at)])?;
+        params![e.member, e.points, e.principal, e.bonus, micros(e.at)],
+        None,
+    )?;
     Ok(Some(id))
 }
 
@@ -308,22 +310,18 @@ pub(crate) fn add_lot(
         c.prepare_cached("SELECT points_deficit FROM members WHERE id = ?1")?.query_row([member], |r| r.get(0))?;
     let pay = deficit.min(points).max(0);
     if pay > 0 {
-        c.prepare_cached("UPDATE members SET points_deficit = points_deficit - ?2 WHERE id = ?1")?
-            .execute(params![member, pay])?;
+        c.execute_later(
+            "UPDATE members SET points_deficit = points_deficit - ?2 WHERE id = ?1",
+            params![member, pay],
+            None,
+        )?;
     }
-    c.prepare_cached(
+    c.execute_later(
         "INSERT INTO points_lots (id, member_id, earned_on, points, remaining, expires_on, sale_id)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute(params![
-        lot_id,
-        member,
-        earned_on.to_string(),
-        points,
-        points - pay,
-        expires_on.map(|d| d.to_string()),
-        sale
-    ])?;
+        params![lot_id, member, earned_on.to_string(), points, points - pay, expires_on.map(|d| d.to_string()), sale],
+        None,
+    )?;
     Ok(())
 }
 
@@ -482,29 +480,29 @@ pub(crate) fn snapshot_with(
 pub(crate) fn trailing_spend(c: &Conn<'_>, member: &str, day: Date) -> StoreResult<Money> {
     let from = day.checked_sub(jiff::Span::new().days(364)).unwrap_or(day).to_string();
     let to = day.to_string();
-    let sales: i64 = c
+    let (sales, refunds): (i64, i64) = c
         .prepare_cached(
-            "SELECT COALESCE(SUM(s.due), 0) FROM sales s WHERE s.member_id = ?1 AND s.business_day BETWEEN ?2 AND ?3",
+            "SELECT (SELECT COALESCE(SUM(s.due), 0) FROM sales s
+                     WHERE s.member_id = ?1 AND s.business_day BETWEEN ?2 AND ?3),
+                    (SELECT COALESCE(SUM(total + rounding), 0) FROM refunds
+                     WHERE sale_member_id = ?1 AND business_day BETWEEN ?2 AND ?3)",
         )?
-        .query_row(params![member, from, to], |r| r.get(0))?;
-    let refunds: i64 = c
-        .prepare_cached(
-            "SELECT COALESCE(SUM(total + rounding), 0) FROM refunds
-             WHERE sale_member_id = ?1 AND business_day BETWEEN ?2 AND ?3",
-        )?
-        .query_row(params![member, from, to], |r| r.get(0))?;
+        .query_row(params![member, from, to], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(Money(sales - refunds))
 }
 
 /// Moves a member to another tier, recording why.
 pub(crate) fn set_tier(c: &Conn<'_>, member: &str, from: &str, to: &str, at: Timestamp, why: &str) -> StoreResult<()> {
-    c.prepare_cached("UPDATE members SET tier = ?2, updated_at = ?3 WHERE id = ?1")?.execute(params![
-        member,
-        to,
-        micros(at)
-    ])?;
-    c.prepare_cached("INSERT INTO tier_changes (member_id, from_tier, to_tier, at, why) VALUES (?1, ?2, ?3, ?4, ?5)")?
-        .execute(params![member, from, to, micros(at), why])?;
+    c.execute_later(
+        "UPDATE members SET tier = ?2, updated_at = ?3 WHERE id = ?1",
+        params![member, to, micros(at)],
+        None,
+    )?;
+    c.execute_later(
+        "INSERT INTO tier_changes (member_id, from_tier, to_tier, at, why) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![member, from, to, micros(at), why],
+        None,
+    )?;
     Ok(())
 }
 
@@ -536,12 +534,13 @@ pub(crate) fn publish(c: &Conn<'_>, member: &str, now: Timestamp) -> StoreResult
 
 /// Notes that a member shopped at a branch (see [`publish`]).
 pub(crate) fn visited(c: &Conn<'_>, member: &str, branch: i64, day: Date) -> StoreResult<()> {
-    c.prepare_cached(
+    c.execute_later(
         "INSERT INTO member_visits (member_id, branch_id, last_day) VALUES (?1, ?2, ?3)
          ON CONFLICT (member_id, branch_id) DO UPDATE SET last_day = CASE WHEN excluded.last_day > member_visits.last_day
                                                              THEN excluded.last_day ELSE member_visits.last_day END",
-    )?
-    .execute(params![member, branch, day.to_string()])?;
+        params![member, branch, day.to_string()],
+        None,
+    )?;
     Ok(())
 }
 

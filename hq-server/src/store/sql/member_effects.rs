@@ -184,8 +184,11 @@ fn sale_effects(c: &Conn<'_>, till: &Till, s: &CompletedSale, now: Timestamp) ->
         .map_err(store)?;
     }
     for h in s.tenders.iter().filter_map(|t| t.hold) {
-        c.prepare_cached("UPDATE holds SET status = 'captured', closed_at = ?2 WHERE id = ?1")?
-            .execute(params![h.to_string(), micros(now)])?;
+        c.execute_later(
+            "UPDATE holds SET status = 'captured', closed_at = ?2 WHERE id = ?1",
+            params![h.to_string(), micros(now)],
+            None,
+        )?;
     }
     // What the receipt printed, with the policy version the till used.
     members::earn(c, &member, &sale, m.points_earned, m.policy_version, s.business_day, branch, now, &actor)

@@ -29,6 +29,7 @@ mod expenses;
 mod facts;
 mod holds;
 mod ingest;
+mod ingest_rollups;
 mod jobs;
 pub(crate) mod ledger;
 mod member_coupons;
@@ -606,6 +607,9 @@ impl SqlStore {
 
 /// The policy version in force at `at` (the first version if none is in force yet), in any transaction.
 pub(crate) fn policy_in_force_tx(c: &Conn<'_>, at: Timestamp) -> StoreResult<MemberPolicy> {
+    if let Some(all) = c.policies.borrow().as_ref() {
+        return in_force_of(all, at).cloned();
+    }
     let json: Option<String> = c
         .prepare_cached(
             "SELECT policy FROM member_policies WHERE effective_from <= ?1 ORDER BY effective_from DESC, version DESC LIMIT 1",
@@ -630,6 +634,9 @@ pub(crate) fn in_force_of(all: &[MemberPolicy], at: Timestamp) -> StoreResult<&M
 
 /// A policy version by number, in any transaction.
 pub(crate) fn policy_version_tx(c: &Conn<'_>, version: u32) -> StoreResult<Option<MemberPolicy>> {
+    if let Some(all) = c.policies.borrow().as_ref() {
+        return Ok(all.iter().find(|p| p.version == version).cloned());
+    }
     let json: Option<String> = c
         .prepare_cached("SELECT policy FROM member_policies WHERE version = ?1")?
         .query_row([version], |r| r.get(0))
@@ -704,12 +711,13 @@ pub(crate) fn from_micros(v: i64) -> Timestamp {
 /// Puts `change` on the feed under `entity`, replacing that entity's earlier change: the feed
 /// holds each entity once, at the seq of its latest change. `branch` limits it to one branch's tills.
 pub(crate) fn emit(tx: &Conn<'_>, entity: &str, branch: Option<i64>, change: &Change) -> StoreResult<()> {
-    tx.prepare_cached("DELETE FROM changes WHERE entity = ?1")?.execute([entity])?;
-    tx.prepare_cached("INSERT INTO changes (entity, branch_id, payload) VALUES (?1, ?2, ?3)")?.execute(params![
-        entity,
-        branch,
-        serde_json::to_string(change)?
-    ])?;
+    // Both sent with the caller's next statement (a member sale's publish is the last of its event).
+    tx.execute_later("DELETE FROM changes WHERE entity = ?1", [entity], None)?;
+    tx.execute_later(
+        "INSERT INTO changes (entity, branch_id, payload) VALUES (?1, ?2, ?3)",
+        params![entity, branch, serde_json::to_string(change)?],
+        None,
+    )?;
     Ok(())
 }
 

@@ -37,23 +37,102 @@ pub struct PgConn {
     statements: std::cell::RefCell<HashMap<String, Statement>>,
     /// Statements last one transaction (behind a pooler in transaction mode).
     per_transaction: bool,
+    /// Writes queued by [`PgConn::execute_later`] and [`PgConn::batch_later`], not yet sent.
+    pending: std::cell::RefCell<Vec<Pending>>,
+}
+
+/// A statement whose answer nobody waits for: sent with the next one that is waited for, all in
+/// one round trip (tokio-postgres pipelines the requests it is given at once on one connection,
+/// and PostgreSQL runs them in order).
+enum Pending {
+    Execute {
+        statement: Statement,
+        params: Vec<PgValue>,
+        /// Why the write is refused when it breaks a constraint (see [`Error::Refused`]).
+        refused: Option<String>,
+    },
+    Batch(String),
 }
 
 impl PgConn {
     pub(crate) fn batch(&self, sql: &str) -> Result<()> {
+        let upper = sql.trim_start().to_ascii_uppercase();
+        if let Some(name) = upper.strip_prefix("ROLLBACK TO SAVEPOINT ") {
+            // What was queued after the savepoint began is undone unsent; what came before it
+            // (the savepoint itself included) still goes, ahead of the rollback.
+            let name = name.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+            let mut pending = self.pending.borrow_mut();
+            let began =
+                pending.iter().position(|p| matches!(p, Pending::Batch(b) if *b == format!("SAVEPOINT {name}")));
+            pending.truncate(began.map_or(0, |i| i + 1));
+        } else if upper.starts_with("ROLLBACK") {
+            self.pending.borrow_mut().clear();
+        }
         if self.per_transaction && ends_transaction(sql) {
+            // What is queued goes first: it uses statements about to be closed.
+            self.flush()?;
             // Dropping a statement sends its Close on this connection, ahead of the COMMIT or
             // ROLLBACK below, so it is closed on the server connection that prepared it.
             self.statements.borrow_mut().clear();
         }
-        block_on(self.client.batch_execute(sql)).map_err(pg_error)
+        self.run(self.client.batch_execute(sql))
+    }
+
+    /// Queues statements without parameters (a savepoint's `SAVEPOINT` or `RELEASE`), sent
+    /// with the next statement waited for.
+    pub(crate) fn batch_later(&self, sql: &str) {
+        self.pending.borrow_mut().push(Pending::Batch(sql.to_owned()));
+    }
+
+    /// Queues a write whose answer is not needed now; it is sent, in order, with the next
+    /// statement the store waits for (or by [`PgConn::flush`]), and its failure is that
+    /// statement's. `refused`: the reason to give if it breaks a constraint.
+    pub(crate) fn execute_later(&self, statement: &Statement, values: Vec<Value>, refused: Option<String>) {
+        let params = values.into_iter().map(PgValue).collect();
+        self.pending.borrow_mut().push(Pending::Execute { statement: statement.clone(), params, refused });
+    }
+
+    /// Sends what is queued and waits for it.
+    pub(crate) fn flush(&self) -> Result<()> {
+        if self.pending.borrow().is_empty() {
+            return Ok(());
+        }
+        self.run(std::future::ready(Ok(())))
+    }
+
+    /// Runs `then` after what is queued, in one round trip; the first failure is the answer.
+    fn run<T>(&self, then: impl Future<Output = std::result::Result<T, tokio_postgres::Error>>) -> Result<T> {
+        let pending = std::mem::take(&mut *self.pending.borrow_mut());
+        if pending.is_empty() {
+            return block_on(then).map_err(pg_error);
+        }
+        let queued = pending.iter().map(|p| -> std::pin::Pin<Box<dyn Future<Output = Result<()>> + '_>> {
+            match p {
+                Pending::Execute { statement, params, refused } => Box::pin(async move {
+                    let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+                    match self.client.execute(statement, &refs).await.map_err(pg_error) {
+                        Err(Error::Constraint(why)) => {
+                            Err(refused.clone().map_or(Error::Constraint(why), Error::Refused))
+                        }
+                        other => other.map(drop),
+                    }
+                }),
+                Pending::Batch(sql) => Box::pin(async move { self.client.batch_execute(sql).await.map_err(pg_error) }),
+            }
+        });
+        // join_all polls each in order before waiting, so the requests go out in order.
+        let (queued, then) = block_on(futures_util::future::join(futures_util::future::join_all(queued), then));
+        for done in queued {
+            done?;
+        }
+        then.map_err(pg_error)
     }
 
     pub(crate) fn prepare(&self, sql: &str) -> Result<Statement> {
         if let Some(st) = self.statements.borrow().get(sql) {
             return Ok(st.clone());
         }
-        let st = block_on(self.client.prepare(&dollar_placeholders(sql))).map_err(|e| match pg_error(e) {
+        let st = self.run(self.client.prepare(&dollar_placeholders(sql))).map_err(|e| match e {
             // Which statement, for the log (an internal error's detail is never sent).
             Error::Database(m) => {
                 Error::Database(format!("{m}, preparing: {}", sql.split_whitespace().collect::<Vec<_>>().join(" ")))
@@ -67,14 +146,14 @@ impl PgConn {
     pub(crate) fn execute(&self, st: &Statement, values: Vec<Value>) -> Result<usize> {
         let params: Vec<PgValue> = values.into_iter().map(PgValue).collect();
         let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-        let n = block_on(self.client.execute(st, &refs)).map_err(pg_error)?;
+        let n = self.run(self.client.execute(st, &refs))?;
         usize::try_from(n).map_err(|_| Error::Database("row count out of range".into()))
     }
 
     pub(crate) fn query(&self, st: &Statement, values: Vec<Value>) -> Result<Vec<tokio_postgres::Row>> {
         let params: Vec<PgValue> = values.into_iter().map(PgValue).collect();
         let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-        block_on(self.client.query(st, &refs)).map_err(pg_error)
+        self.run(self.client.query(st, &refs))
     }
 
     fn is_closed(&self) -> bool {
@@ -156,7 +235,11 @@ impl Drop for Pooled<'_> {
         let conn = self.conn.take();
         let mut idle = self.pool.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         match conn {
-            Some(c) if !c.is_closed() => idle.0.push(c),
+            Some(c) if !c.is_closed() => {
+                // Its transaction ended (committed or rolled back): nothing queued outlives it.
+                c.pending.borrow_mut().clear();
+                idle.0.push(c);
+            }
             _ => idle.1 -= 1,
         }
         drop(idle);
@@ -207,6 +290,7 @@ impl PgPool {
             client,
             statements: std::cell::RefCell::new(HashMap::new()),
             per_transaction: self.per_transaction,
+            pending: std::cell::RefCell::new(Vec::new()),
         })
     }
 

@@ -71,7 +71,8 @@ pub(super) const NEXT_LEVEL_VERSION: &str = "(SELECT COALESCE(MAX(id), 0) + 1 FR
 /// What a movement does to a level that exists: on hand moves by the movement, and the last
 /// movement and last sale are the latest of theirs and its (an offline till's sale may be older);
 /// the level takes the write's version.
-const LEVEL_MOVED_SET: &str = "on_hand = stock_levels.on_hand + excluded.on_hand, version = excluded.version,
+pub(super) const LEVEL_MOVED_SET: &str =
+    "on_hand = stock_levels.on_hand + excluded.on_hand, version = excluded.version,
     last_movement_at = CASE WHEN excluded.last_movement_at > stock_levels.last_movement_at
         THEN excluded.last_movement_at ELSE stock_levels.last_movement_at END,
     last_sale_at = CASE WHEN excluded.last_sale_at IS NOT NULL
@@ -148,11 +149,11 @@ pub(crate) struct LineMove {
 /// statement of its own in the connection's cache).
 const LINES_A_STATEMENT: usize = 8;
 
-/// The movements of one sale's or refund's lines, in the caller's transaction: what [`record`]
-/// does for each line, in two statements for up to [`LINES_A_STATEMENT`] lines rather than two a
-/// line (one upsert of each product's level, a product's lines summed, returning its average
-/// cost; one insert of every movement at that cost). Ingest runs it for every sale and refund,
-/// so its cost is ingest's. Lines carry no cost, so no line moves the average.
+/// The movements of one sale's or refund's lines, in the caller's transaction, at the average
+/// costs ingest read for its batch (`costs`, by product; 0 for one without a level): one insert
+/// of up to [`LINES_A_STATEMENT`] lines, queued ([`Conn::execute_later`]). The levels they move
+/// are summed for the batch and written at its end (`ingest_rollups`). Ingest runs it for every
+/// sale and refund, so its cost is ingest's. Lines carry no cost, so no line moves the average.
 #[allow(clippy::too_many_arguments)] // the columns every line of one event shares
 pub(crate) fn record_lines(
     c: &Conn<'_>,
@@ -163,46 +164,12 @@ pub(crate) fn record_lines(
     actor: &str,
     lines: &[LineMove],
     recorded_at: Timestamp,
+    costs: &std::collections::HashMap<(i64, i64), i64>,
 ) -> StoreResult<()> {
     for l in lines {
         stock::check(l.kind, l.qty).map_err(|e| StoreError::Invalid(format!("line {}: qty: {e}", l.line)))?;
     }
-    if lines.is_empty() {
-        return Ok(());
-    }
     let at = micros(at);
-    // A product's lines summed, and whether any of them sold it (its last sale).
-    let mut levels: std::collections::BTreeMap<i64, (i64, bool)> = std::collections::BTreeMap::new();
-    for l in lines {
-        let e = levels.entry(l.product).or_default();
-        e.0 += l.qty.0;
-        e.1 |= l.kind == MovementKind::Sale;
-    }
-    let levels: Vec<(i64, (i64, bool))> = levels.into_iter().collect();
-    let mut average = std::collections::HashMap::with_capacity(levels.len());
-    for chunk in levels.chunks(LINES_A_STATEMENT) {
-        let mut values = vec![Value::Int(branch), Value::Int(at)];
-        let rows: Vec<String> = chunk
-            .iter()
-            .map(|&(product, (qty, sold))| {
-                let k = values.len() + 1;
-                values.extend([Value::Int(product), Value::Int(qty), if sold { Value::Int(at) } else { Value::Null }]);
-                format!("(?1, ?{k}, ?{}, 0, ?2, ?{}, {NEXT_LEVEL_VERSION})", k + 1, k + 2)
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO stock_levels (branch_id, product_id, on_hand, avg_cost, last_movement_at, last_sale_at, version)
-             VALUES {}
-             ON CONFLICT (branch_id, product_id) DO UPDATE SET {LEVEL_MOVED_SET}
-             RETURNING product_id, avg_cost",
-            rows.join(", ")
-        );
-        let moved = c
-            .prepare_cached(&sql)?
-            .query_map(values, |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?
-            .collect::<Result<Vec<_>, _>>()?;
-        average.extend(moved);
-    }
     for chunk in lines.chunks(LINES_A_STATEMENT) {
         let mut values = vec![
             Value::Int(branch),
@@ -214,7 +181,7 @@ pub(crate) fn record_lines(
         ];
         let mut rows = Vec::with_capacity(chunk.len());
         for l in chunk {
-            let cost = Money(average.get(&l.product).copied().unwrap_or(0));
+            let cost = Money(costs.get(&(branch, l.product)).copied().unwrap_or(0));
             let k = values.len() + 1;
             values.extend([
                 Value::Int(l.product),
@@ -233,12 +200,17 @@ pub(crate) fn record_lines(
                 k + 5
             ));
         }
-        c.prepare_cached(&format!(
-            "INSERT INTO stock_movements (branch_id, product_id, kind, qty, at, business_day, unit_cost, value, source,
-             source_line, reason, note, actor, recorded_at) VALUES {}",
-            rows.join(", ")
-        ))?
-        .execute(values)?;
+        // Nothing here needs its answer: it goes with the caller's next statement (one round trip
+        // fewer for each sale ingested on PostgreSQL).
+        c.execute_later(
+            &format!(
+                "INSERT INTO stock_movements (branch_id, product_id, kind, qty, at, business_day, unit_cost, value,
+                 source, source_line, reason, note, actor, recorded_at) VALUES {}",
+                rows.join(", ")
+            ),
+            values,
+            None,
+        )?;
     }
     Ok(())
 }
