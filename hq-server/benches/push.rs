@@ -15,7 +15,14 @@
 //! ingest: the run without them is compared with the mean of the two around it.
 //!
 //! `cargo bench -p hq-server --bench push` (PUSH_SALES=100000 by default, PUSH_TILLS=4). With
-//! `TILLPOINT_TEST_PG=postgres://…` HQ runs a third time on PostgreSQL, in the same run.
+//! `TILLPOINT_TEST_PG=postgres://…` HQ runs a third time on PostgreSQL, in the same run, and the
+//! same rows are written into PostgreSQL with `COPY` (one transaction of four `COPY`s per 100
+//! sales) for its ratio. `PUSH_STORES=postgres` runs PostgreSQL alone (`sqlite` SQLite alone).
+//!
+//! `PUSH_OPEN_RATE=N` (sales/s): after the runs above, each store once more in open loop: every
+//! till's batches are due at a fixed offered rate whatever HQ does (the chain's k-th batch at
+//! start + k·100/N), and each push's latency is measured from when it was due, so a slow answer
+//! delays and counts against the pushes behind it (no coordinated omission).
 
 mod common;
 
@@ -53,9 +60,17 @@ fn main() {
     let sales = env("PUSH_SALES", 100_000);
     let tills = env("PUSH_TILLS", 4).max(1);
     let member_pct = env("PUSH_MEMBER_PCT", 40).min(100);
+    let open_rate = env("PUSH_OPEN_RATE", 0);
+    let postgres = std::env::var(hq_server::testing::PG_ENV).is_ok_and(|v| !v.is_empty());
+    let stores = std::env::var("PUSH_STORES").unwrap_or_default();
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let full = rt.block_on(run_hq(sales, tills, member_pct, "FULL"));
-    let normal = rt.block_on(run_hq(sales, tills, member_pct, "NORMAL"));
+    if stores.trim() == "postgres" {
+        assert!(postgres, "PUSH_STORES=postgres needs {}", hq_server::testing::PG_ENV);
+        postgres_runs(&rt, sales, tills, member_pct, None, open_rate);
+        return;
+    }
+    let full = rt.block_on(run_hq(sales, tills, member_pct, "FULL", None));
+    let normal = rt.block_on(run_hq(sales, tills, member_pct, "NORMAL", None));
     println!(
         "durable acknowledgements (FULL) cost {:.1}% of the NORMAL rate ({:.0} vs {:.0} sales/s)",
         100.0 * (1.0 - full.rate / normal.rate),
@@ -64,11 +79,11 @@ fn main() {
     );
     // The same push with ingest writing no stock movements (what stock per branch costs ingest).
     hq_server::store::sql::stock::set_stock_movements_for_benchmarks(false);
-    let unstocked = rt.block_on(run_hq(sales, tills, member_pct, "FULL"));
+    let unstocked = rt.block_on(run_hq(sales, tills, member_pct, "FULL", None));
     hq_server::store::sql::stock::set_stock_movements_for_benchmarks(true);
     // And with them again, after it: the first run is also the one that warms the machine, so the
     // run without movements sits between two with them and is compared with their mean.
-    let again = rt.block_on(run_hq(sales, tills, member_pct, "FULL"));
+    let again = rt.block_on(run_hq(sales, tills, member_pct, "FULL", None));
     let stocked = (full.rate + again.rate) / 2.0;
     println!(
         "stock movements (a sale line each) cost {:.1}% of the FULL rate without them ({:.0} vs {:.0} sales/s; \
@@ -90,23 +105,11 @@ fn main() {
             r.ledger
         );
     }
-    if std::env::var(hq_server::testing::PG_ENV).is_ok_and(|v| !v.is_empty()) {
-        let pg = rt.block_on(run_hq(sales, tills, member_pct, "POSTGRES"));
-        println!(
-            "PostgreSQL (synchronous_commit=on, the same push): {:.0} sales/s, {:.2}× SQLite FULL's {:.0}",
-            pg.rate,
-            pg.rate / full.rate,
-            full.rate
-        );
-        println!(
-            "  {} sales in {:.2} s; {} member sales, {} by points, {} by stored value; ledger {:?}",
-            pg.events.iter().map(Vec::len).sum::<usize>(),
-            pg.secs,
-            pg.member_sales,
-            pg.points_tenders,
-            pg.sv_tenders,
-            pg.ledger
-        );
+    if postgres && stores.trim() != "sqlite" {
+        postgres_runs(&rt, sales, tills, member_pct, Some(full.rate), open_rate);
+    }
+    if open_rate > 0 {
+        rt.block_on(run_hq(sales, tills, member_pct, "FULL", Some(open_rate)));
     }
     let hq_rate = full.rate;
     let batches_for_baseline = full.events;
@@ -229,6 +232,213 @@ fn main() {
     );
 }
 
+/// HQ on PostgreSQL (`synchronous_commit=on`), then the same rows by `COPY`, and optionally the
+/// open-loop run; `sqlite_full`: SQLite's `FULL` rate in the same run, to compare with.
+fn postgres_runs(
+    rt: &tokio::runtime::Runtime,
+    sales: usize,
+    tills: usize,
+    member_pct: usize,
+    sqlite_full: Option<f64>,
+    open_rate: usize,
+) {
+    let pg = rt.block_on(run_hq(sales, tills, member_pct, "POSTGRES", None));
+    match sqlite_full {
+        Some(full) => println!(
+            "PostgreSQL (synchronous_commit=on, the same push): {:.0} sales/s, {:.2}× SQLite FULL's {full:.0}",
+            pg.rate,
+            pg.rate / full
+        ),
+        None => println!("PostgreSQL (synchronous_commit=on): {:.0} sales/s", pg.rate),
+    }
+    println!(
+        "  {} sales in {:.2} s; {} member sales, {} by points, {} by stored value; ledger {:?}",
+        pg.events.iter().map(Vec::len).sum::<usize>(),
+        pg.secs,
+        pg.member_sales,
+        pg.points_tenders,
+        pg.sv_tenders,
+        pg.ledger
+    );
+    let plain = rt.block_on(copy_into_postgres(&pg.events));
+    println!(
+        "ratio: HQ push on PostgreSQL reaches {:.1}% of plain COPY of the same rows ({:.0} sales/s)",
+        100.0 * pg.rate / plain,
+        plain
+    );
+    if open_rate > 0 {
+        rt.block_on(run_hq(sales, tills, member_pct, "POSTGRES", Some(open_rate)));
+    }
+}
+
+/// The same sale rows (events, sales, lines, tenders) written into HQ's PostgreSQL tables with
+/// `COPY`, one transaction of four `COPY`s per 100 sales, `synchronous_commit=on`: what the
+/// database does with no HQ in the way. Sales a second.
+async fn copy_into_postgres(batches: &[Vec<EventEnvelope>]) -> f64 {
+    use futures_util::SinkExt;
+
+    let dir = tempfile::tempdir().expect("dir");
+    let db = hq_server::testing::TestDb::new(dir.path());
+    drop(db.open(hq_server::clock::Clock::system()).expect("schema"));
+    let hq_server::store::sql::Location::Postgres(url) = &db.location else { panic!("PostgreSQL") };
+    let (mut client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.expect("connect");
+    tokio::spawn(connection);
+    client
+        .batch_execute("INSERT INTO branches (id, code, name, settings, created_at, updated_at) VALUES (1, 'B001', 'b', '{}', 0, 0)")
+        .await
+        .expect("branch");
+    let tills: std::collections::BTreeSet<i64> = batches.iter().flatten().map(|e| e.till.0).collect();
+    for t in tills {
+        client
+            .batch_execute(&format!(
+                "INSERT INTO tills (id, branch_id, number, name, created_at) VALUES ({t}, 1, {t}, 't', 0)"
+            ))
+            .await
+            .expect("till");
+    }
+    let all: Vec<&EventEnvelope> = batches.iter().flatten().collect();
+    let start = Instant::now();
+    for chunk in all.chunks(BATCH) {
+        let (mut events, mut sales, mut lines, mut tenders) =
+            (String::new(), String::new(), String::new(), String::new());
+        for e in chunk {
+            let Event::SaleCompleted(s) = &e.event else { continue };
+            let at = e.at.as_microsecond();
+            let sid = s.id.to_string();
+            let payload = serde_json::to_string(&e.event).expect("json");
+            copy_row(
+                &mut events,
+                &[
+                    &e.id.to_string(),
+                    &e.till.0.to_string(),
+                    &e.seq.to_string(),
+                    "sale_completed",
+                    &at.to_string(),
+                    &at.to_string(),
+                    "accepted",
+                    &payload,
+                ],
+            );
+            let t = &s.totals;
+            copy_row(
+                &mut sales,
+                &[
+                    &sid,
+                    &e.id.to_string(),
+                    &s.receipt_no.to_string(),
+                    &s.branch.0.to_string(),
+                    &s.till.0.to_string(),
+                    &s.shift.to_string(),
+                    &s.cashier.0.to_string(),
+                    &s.completed_at.as_microsecond().to_string(),
+                    &s.business_day.to_string(),
+                    &t.gross.0.to_string(),
+                    &t.member_savings.0.to_string(),
+                    &t.manual_discounts.0.to_string(),
+                    &t.order_discount.0.to_string(),
+                    &t.total.0.to_string(),
+                    &t.rounding.0.to_string(),
+                    &t.due.0.to_string(),
+                    &s.change.0.to_string(),
+                    &s.change_to_stored_value.0.to_string(),
+                    &s.points_eligible_net.0.to_string(),
+                    "0",
+                    &at.to_string(),
+                ],
+            );
+            for (i, l) in s.lines.iter().enumerate() {
+                let p = &l.priced;
+                copy_row(
+                    &mut lines,
+                    &[
+                        &sid,
+                        &(i + 1).to_string(),
+                        &l.item.product_id.0.to_string(),
+                        &l.item.product_code,
+                        l.item.barcode.as_deref().unwrap_or("\\N"),
+                        &l.item.name,
+                        &l.item.category.0.to_string(),
+                        &l.item.unit,
+                        &l.item.vat.0.to_string(),
+                        &p.qty.0.to_string(),
+                        &p.base_unit.0.to_string(),
+                        &p.unit.0.to_string(),
+                        &p.gross.0.to_string(),
+                        &p.member_saving.0.to_string(),
+                        &p.manual_discount.0.to_string(),
+                        &l.order_discount.0.to_string(),
+                        &l.net.0.to_string(),
+                        &i64::from(l.item.points_eligible).to_string(),
+                    ],
+                );
+            }
+            for (i, x) in s.tenders.iter().enumerate() {
+                copy_row(
+                    &mut tenders,
+                    &[
+                        &sid,
+                        &i.to_string(),
+                        x.kind.code(),
+                        &x.amount.0.to_string(),
+                        &x.tendered.0.to_string(),
+                        x.reference.as_deref().unwrap_or("\\N"),
+                        &x.points.to_string(),
+                    ],
+                );
+            }
+        }
+        let tx = client.transaction().await.expect("tx");
+        for (table, rows) in [
+            ("events (id, till_id, seq, kind, till_at, received_at, status, payload)", events),
+            (
+                "sales (id, event_id, receipt_no, branch_id, till_id, shift_id, cashier_id, completed_at, business_day, \
+                 gross, member_savings, manual_discounts, order_discount, total, rounding, due, change_given, \
+                 change_to_stored_value, points_eligible_net, points_earned, received_at)",
+                sales,
+            ),
+            (
+                "sale_lines (sale_id, line_no, product_id, product_code, barcode, name, category_id, unit, vat, qty, \
+                 base_unit, unit_price, gross, member_saving, manual_discount, order_discount, net, points_eligible)",
+                lines,
+            ),
+            ("sale_tenders (sale_id, idx, kind, amount, tendered, reference, points)", tenders),
+        ] {
+            let sink = tx.copy_in(&format!("COPY {table} FROM STDIN")).await.expect("copy");
+            let mut sink = std::pin::pin!(sink);
+            sink.send(bytes::Bytes::from(rows)).await.expect("rows");
+            sink.finish().await.expect("copied");
+        }
+        tx.commit().await.expect("commit");
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let rate = all.len() as f64 / secs;
+    println!("plain PostgreSQL COPY of the same rows: {} sales in {secs:.2} s = {rate:.0} sales/s", all.len());
+    rate
+}
+
+/// One row of `COPY … FROM STDIN` text: fields escaped, tab-separated (`\\N`, as given, is NULL).
+fn copy_row(out: &mut String, fields: &[&str]) {
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push('\t');
+        }
+        if *f == "\\N" {
+            out.push_str(f);
+            continue;
+        }
+        for c in f.chars() {
+            match c {
+                '\\' => out.push_str("\\\\"),
+                '\t' => out.push_str("\\t"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                c => out.push(c),
+            }
+        }
+    }
+    out.push('\n');
+}
+
 /// A member sale: the fixture's lines (no member prices, so the entry tier's prices are the same),
 /// points earned under `policy` for the entry tier, and optionally ¥5 by points and ¥20 by stored
 /// value against holds HQ gave (returned, to be made before the push).
@@ -293,7 +503,7 @@ fn member_sale(
     (s, holds)
 }
 
-async fn run_hq(sales: usize, tills: usize, member_pct: usize, synchronous: &str) -> Run {
+async fn run_hq(sales: usize, tills: usize, member_pct: usize, synchronous: &str, open_rate: Option<usize>) -> Run {
     let bench = if synchronous == "POSTGRES" {
         common::start_postgres().await
     } else {
@@ -401,11 +611,21 @@ async fn run_hq(sales: usize, tills: usize, member_pct: usize, synchronous: &str
     let url = format!("{}/api/v1/sync/push", bench.hq.url());
     let start = Instant::now();
     let mut tasks = Vec::new();
-    for (token, bodies, _) in &work {
+    for (t, (token, bodies, _)) in work.iter().enumerate() {
         let (client, url, token, bodies) = (bench.client.clone(), url.clone(), token.clone(), bodies.clone());
         tasks.push(tokio::spawn(async move {
             let mut accepted = 0usize;
-            for body in bodies {
+            let mut latencies = Vec::with_capacity(bodies.len());
+            for (k, body) in bodies.into_iter().enumerate() {
+                // Open loop: the chain's batches are due one after another at the offered rate,
+                // the tills taking turns; a push is sent when due, or at once if it is late.
+                let due = open_rate.map(|rate| {
+                    let nth = (k * tills + t) as f64;
+                    start + std::time::Duration::from_secs_f64(nth * BATCH as f64 / rate as f64)
+                });
+                if let Some(due) = due {
+                    tokio::time::sleep_until(due.into()).await;
+                }
                 let r: PushResponse = client
                     .post(&url)
                     .header("x-till-token", &token)
@@ -423,20 +643,39 @@ async fn run_hq(sales: usize, tills: usize, member_pct: usize, synchronous: &str
                     }
                 }
                 accepted += r.results.iter().filter(|r| r.outcome == EventOutcome::Accepted).count();
+                if let Some(due) = due {
+                    latencies.push(due.elapsed());
+                }
             }
-            accepted
+            (accepted, latencies)
         }));
     }
     let mut accepted = 0;
+    let mut latencies = Vec::new();
     for t in tasks {
-        accepted += t.await.expect("task");
+        let (n, l) = t.await.expect("task");
+        accepted += n;
+        latencies.extend(l);
     }
     let secs = start.elapsed().as_secs_f64();
     assert_eq!(accepted, tills * (sales / tills), "every sale accepted");
     let rate = accepted as f64 / secs;
-    println!(
-        "HQ push, writer synchronous={synchronous}: {accepted} sales ({member_sales} member) in {secs:.2} s = {rate:.0} sales/s ({tills} tills, batches of {BATCH})"
-    );
+    match open_rate {
+        None => println!(
+            "HQ push, writer synchronous={synchronous}: {accepted} sales ({member_sales} member) in {secs:.2} s = {rate:.0} sales/s ({tills} tills, batches of {BATCH})"
+        ),
+        Some(offered) => {
+            latencies.sort();
+            let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+            println!(
+                "HQ push, {synchronous}, open loop at {offered} sales/s offered ({tills} tills, batches of {BATCH}): \
+                 {rate:.0} sales/s achieved; a push of {BATCH} from when it was due: p50 {:.1?}, p99 {:.1?}, max {:.1?}",
+                at(0.5),
+                at(0.99),
+                latencies.last().copied().unwrap_or_default()
+            );
+        }
+    }
     assert!(bench.store.check_balances().expect("check").is_empty(), "balances agree with the ledger");
     let ledger: Vec<(String, i64)> = bench
         .store
