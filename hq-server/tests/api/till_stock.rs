@@ -138,6 +138,38 @@ async fn a_till_pulls_only_its_branch_on_hand_written_since_its_cursor() {
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 }
 
+/// A pushed batch writes its levels at its end, stamped with its last movement's id: the next
+/// write's stamp is larger, so a till whose cursor is at the batch's last level still pulls a
+/// level written next of a product ordered before it (stamped the same, it was skipped).
+#[tokio::test]
+async fn a_level_written_after_a_pushed_batch_is_pulled_whatever_its_product() {
+    let app = spawn_app().await;
+    let cola = app.product("COLA", "6901234567892").await;
+    let tea = app.product("TEA", "6920152400012").await;
+    let b1 = app.branch("B001").await;
+    let (till, token) = app.enrolled_till(b1).await;
+    receive(&app, b1.0, cola, 20_000).await;
+    receive(&app, b1.0, tea, 10_000).await;
+    let (_, cursor) = pull(&app, &token, "", 2000).await;
+    // A sale of both (products 1 and 2: cola and tea): the cursor ends at tea's level.
+    let sale = hq_server::fixtures::sale(&till, 1, 2, 1);
+    let sold: Vec<i64> = sale.lines.iter().map(|l| l.priced.qty.0).collect();
+    assert_eq!(sale.lines.iter().map(|l| l.item.product_id.0).collect::<Vec<_>>(), vec![cola, tea]);
+    push_one(&app, &till, &token, 1, Event::SaleCompleted(sale)).await;
+    let (after_sale, cursor) = pull(&app, &token, &cursor, 2000).await;
+    assert_eq!(after_sale, vec![(cola, 20_000 - sold[0]), (tea, 10_000 - sold[1])]);
+    // Then cola, ordered before tea, is written off.
+    app.post(
+        "/api/v1/stock/write-offs",
+        &app.admin,
+        json!({"branch_id": b1.0, "product_id": cola, "qty": 1000, "reason": "damage", "note": ""}),
+    )
+    .await
+    .expect(StatusCode::CREATED);
+    let (after_write_off, _) = pull(&app, &token, &cursor, 2000).await;
+    assert_eq!(after_write_off, vec![(cola, 20_000 - sold[0] - 1000)]);
+}
+
 #[tokio::test]
 async fn lines_counted_at_a_till_are_entered_once_per_batch_and_bad_ones_not_at_all() {
     let app = spawn_app().await;

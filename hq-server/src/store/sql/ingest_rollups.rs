@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::conn::{Conn, Engine, Value};
-use super::stock::{LEVEL_MOVED_SET, NEXT_LEVEL_VERSION};
+use super::stock::LEVEL_MOVED_SET;
 use crate::store::StoreResult;
 
 /// A business day's figures moved by one or more events.
@@ -116,17 +116,25 @@ impl Rollups {
                 ]
             })
             .collect();
-        // A level the batch creates starts at average cost 0, as a movement without a cost does;
-        // every level takes the version after the batch's last movement.
+        // A level the batch creates starts at average cost 0, as a movement without a cost does.
         upsert(
             c,
             "INSERT INTO stock_levels (branch_id, product_id, on_hand, avg_cost, last_movement_at, last_sale_at, version)",
-            NEXT_LEVEL_VERSION,
+            BATCH_LEVEL_VERSION,
             levels,
             &format!("ON CONFLICT (branch_id, product_id) DO UPDATE SET {LEVEL_MOVED_SET}"),
         )
     }
 }
+
+/// The version the batch's levels take (`schema_till_stock.rs`): the id of the batch's last
+/// movement, written before them. A level written one at a time takes one more than the largest
+/// id *before* its movement is appended, that is its movement's id at most; written after the
+/// batch's movements, one more would be the id the next transaction's first movement gets, so
+/// that transaction's levels could take the same version and a till paging past this batch's
+/// would miss them. Every earlier stamp is at most an earlier movement's id, so this one is
+/// larger than all of them and smaller than any later one.
+const BATCH_LEVEL_VERSION: &str = "(SELECT COALESCE(MAX(id), 0) FROM stock_movements)";
 
 /// `rows` as `head VALUES (…, extra), … tail`, in statements of 64, 32, … 1 rows (so a
 /// connection keeps at most seven of each).
