@@ -389,6 +389,16 @@ impl<'a> Conn<'a> {
         }
     }
 
+    /// A subquery listing the elements of the JSON array bound to placeholder `n` (as integers
+    /// when `integers`), for `x IN (…)` over a list of any length in one statement.
+    pub fn json_list(&self, n: u32, integers: bool) -> String {
+        match (self.engine(), integers) {
+            (Engine::Sqlite, _) => format!("SELECT value FROM json_each(?{n})"),
+            (Engine::Postgres, false) => format!("SELECT json_array_elements_text(?{n}::text::json)"),
+            (Engine::Postgres, true) => format!("SELECT json_array_elements_text(?{n}::text::json)::bigint"),
+        }
+    }
+
     /// The texts of `expr` in a group joined by newlines.
     pub fn lines_agg(&self, expr: &str) -> String {
         match self.engine() {

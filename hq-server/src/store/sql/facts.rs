@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::conn::{Conn, Engine, OptionalExtension, params};
+use super::conn::{Conn, OptionalExtension, params};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use shared::branch::BranchSettings;
@@ -229,10 +229,7 @@ impl Facts for SqlFacts<'_> {
         };
         if !missing.is_empty() {
             // The products as one JSON list: one statement, whatever their number.
-            let listed = match self.c.engine() {
-                Engine::Sqlite => "SELECT value FROM json_each(?1)",
-                Engine::Postgres => "SELECT json_array_elements_text(?1::text::json)::bigint",
-            };
+            let listed = self.c.json_list(1, true);
             let found: HashMap<ProductId, Money> = self
                 .c
                 .prepare_cached(&format!(

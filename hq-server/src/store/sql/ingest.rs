@@ -4,12 +4,12 @@
 
 use std::collections::HashMap;
 
-use super::conn::{Conn, Engine, OptionalExtension, Value, params};
+use super::conn::{Conn, OptionalExtension, Value, params};
 use jiff::Timestamp;
 use shared::sale::{CompletedSale, Refund, RefundKind, Tender};
 use shared::sync::{Event, EventEnvelope, EventOutcome, EventResult, SeqGap};
 
-use super::ingest_rollups::{DayDelta, Rollups, average_costs};
+use super::ingest_rollups::{DayDelta, Rollups, average_costs, write_rows};
 use super::member_effects::apply_member_effects;
 use super::stock;
 use super::{from_micros, micros};
@@ -173,10 +173,7 @@ pub(crate) fn apply_batch(
                     .into_iter()
                     .map(|flag| vec![Value::Text(id.clone()), Value::Text(flag), Value::Int(received)])
                     .collect();
-                insert_rows(tx, "INSERT INTO event_flags (event_id, flag, at)", rows).map_err(|e| match e {
-                    ProjectError::Store(e) => e,
-                    ProjectError::Reject(why) => StoreError::Internal(why),
-                })?;
+                write_rows(tx, "INSERT INTO event_flags (event_id, flag, at)", "", rows, "")?;
                 EventOutcome::Accepted
             }
             Err(reason) => EventOutcome::Rejected { reason },
@@ -213,13 +210,7 @@ fn known_events(
 ) -> StoreResult<(HashMap<String, i64>, HashMap<i64, String>)> {
     let ids: Vec<String> = events.iter().map(|e| e.id.to_string()).collect();
     let seqs: Vec<i64> = events.iter().map(|e| i64::try_from(e.seq).unwrap_or(i64::MAX)).collect();
-    let (texts, numbers) = match c.engine() {
-        Engine::Sqlite => ("SELECT value FROM json_each(?1)", "SELECT value FROM json_each(?2)"),
-        Engine::Postgres => (
-            "SELECT json_array_elements_text(?1::text::json)",
-            "SELECT json_array_elements_text(?2::text::json)::bigint",
-        ),
-    };
+    let (texts, numbers) = (c.json_list(1, false), c.json_list(2, true));
     let owners = c
         .prepare_cached(&format!("SELECT id, till_id FROM events WHERE id IN ({texts})"))?
         .query_map([serde_json::to_string(&ids)?], |r| Ok((r.get(0)?, r.get(1)?)))?
@@ -581,28 +572,11 @@ fn insert_tenders(
     )
 }
 
-/// The rows (each as wide as `head`'s columns) inserted with [`Conn::execute_later`], up to
-/// [`ROWS_A_STATEMENT`] in one statement: a sale's lines or tenders cost one statement, not one each.
+/// The rows (each as wide as `head`'s columns) inserted with [`Conn::execute_later`], many to a
+/// statement ([`write_rows`]): a sale's lines or tenders cost one statement, not one each.
 fn insert_rows(c: &Conn<'_>, head: &str, rows: Vec<Vec<Value>>) -> Result<(), ProjectError> {
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<Vec<Value>> = rows.by_ref().take(ROWS_A_STATEMENT).collect();
-        let mut values = Vec::with_capacity(chunk.iter().map(Vec::len).sum());
-        let mut tuples = Vec::with_capacity(chunk.len());
-        for row in chunk {
-            let first = values.len() + 1;
-            let marks: Vec<String> = (first..first + row.len()).map(|k| format!("?{k}")).collect();
-            tuples.push(format!("({})", marks.join(", ")));
-            values.extend(row);
-        }
-        c.execute_later(&format!("{head} VALUES {}", tuples.join(", ")), values, None)?;
-    }
-    Ok(())
+    write_rows(c, head, "", rows, "").map_err(ProjectError::Store)
 }
-
-/// The most rows [`insert_rows`] puts in one statement (each count of rows is a statement of its
-/// own in the connection's cache, so they are few).
-const ROWS_A_STATEMENT: usize = 8;
 
 /// Puts a stored sale under a member (found at ingest by its card or phone, or later when the
 /// member appears), with the refunds already made of it. A sale that had no member adds its due

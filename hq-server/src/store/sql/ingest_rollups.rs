@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::conn::{Conn, Engine, Value};
+use super::conn::{Conn, Value};
 use super::stock::LEVEL_MOVED_SET;
 use crate::store::StoreResult;
 
@@ -93,7 +93,7 @@ impl Rollups {
                 ]
             })
             .collect();
-        upsert(
+        write_rows(
             c,
             "INSERT INTO branch_days (branch_id, business_day, sales, due, member_due, refunded)",
             "",
@@ -117,7 +117,7 @@ impl Rollups {
             })
             .collect();
         // A level the batch creates starts at average cost 0, as a movement without a cost does.
-        upsert(
+        write_rows(
             c,
             "INSERT INTO stock_levels (branch_id, product_id, on_hand, avg_cost, last_movement_at, last_sale_at, version)",
             BATCH_LEVEL_VERSION,
@@ -136,9 +136,9 @@ impl Rollups {
 /// larger than all of them and smaller than any later one.
 const BATCH_LEVEL_VERSION: &str = "(SELECT COALESCE(MAX(id), 0) FROM stock_movements)";
 
-/// `rows` as `head VALUES (…, extra), … tail`, in statements of 64, 32, … 1 rows (so a
-/// connection keeps at most seven of each).
-fn upsert(c: &Conn<'_>, head: &str, extra: &str, rows: Vec<Vec<Value>>, tail: &str) -> StoreResult<()> {
+/// `rows` as `head VALUES (…, extra), … tail`, queued ([`Conn::execute_later`]) in statements of
+/// 64, 32, … 1 rows (so a connection keeps at most seven of each): ingest's multi-row writes.
+pub(super) fn write_rows(c: &Conn<'_>, head: &str, extra: &str, rows: Vec<Vec<Value>>, tail: &str) -> StoreResult<()> {
     let mut rows = rows.into_iter().peekable();
     let mut size = 64;
     while rows.peek().is_some() {
@@ -170,10 +170,7 @@ pub(crate) fn average_costs(c: &Conn<'_>, moved: &BTreeSet<(i64, i64)>) -> Store
     for &(branch, product) in moved {
         by_branch.entry(branch).or_default().push(product);
     }
-    let listed = match c.engine() {
-        Engine::Sqlite => "SELECT value FROM json_each(?2)",
-        Engine::Postgres => "SELECT json_array_elements_text(?2::text::json)::bigint",
-    };
+    let listed = c.json_list(2, true);
     let mut costs = HashMap::with_capacity(moved.len());
     for (branch, products) in by_branch {
         let rows = c
